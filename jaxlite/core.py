@@ -1,0 +1,706 @@
+"""The core: primitives, abstract values, the jaxpr IR, traces and the eager evaluation trace.
+
+Trace context: one *current trace* per thread (as modern JAX and autodidax2 do). Every trace knows
+its parent; a transformation installs a new trace whose parent is the current one, runs the user
+function, and restores the parent. `Primitive.bind` hands its arguments to the current trace; a
+trace that meets a value that is not one of its own tracers treats it as a constant. When a rule
+needs to compute on the level below, it runs under `set_current_trace(self.parent)`.
+
+This module imports no interpreter and no backend (tests/test_layering.py checks it).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import threading
+import traceback
+from contextlib import contextmanager
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from jaxlite import dtypes
+from jaxlite.array import Array, _wrap
+from jaxlite.errors import (
+    ConcretizationTypeError,
+    TracerArrayConversionError,
+    TracerBoolConversionError,
+    TracerIntegerConversionError,
+    UnexpectedTracerError,
+)
+
+# ------------------------------------------------------------------------------------------
+# Abstract values
+# ------------------------------------------------------------------------------------------
+
+
+class ShapedArray:
+    """The abstract value of an array: its shape, dtype and whether its type is weak."""
+
+    __slots__ = ("shape", "dtype", "weak_type")
+
+    def __init__(self, shape: tuple[int, ...], dtype: np.dtype, weak_type: bool = False):
+        self.shape = tuple(shape)
+        self.dtype = dtype
+        self.weak_type = weak_type
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    def update(self, shape=None, dtype=None, weak_type=None) -> "ShapedArray":
+        return ShapedArray(
+            self.shape if shape is None else shape,
+            self.dtype if dtype is None else dtype,
+            self.weak_type if weak_type is None else weak_type,
+        )
+
+    def strip_weak_type(self) -> "ShapedArray":
+        return ShapedArray(self.shape, self.dtype, False) if self.weak_type else self
+
+    def str_short(self) -> str:
+        return f"{dtypes.short_name(self.dtype)}[{','.join(map(str, self.shape))}]"
+
+    def __eq__(self, other) -> bool:
+        return (
+            type(other) is ShapedArray
+            and self.shape == other.shape
+            and self.dtype == other.dtype
+            and self.weak_type == other.weak_type
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.shape, self.dtype, self.weak_type))
+
+    def __repr__(self) -> str:
+        weak = ", weak_type=True" if self.weak_type else ""
+        return f"ShapedArray({self.dtype.name}{list(self.shape)}{weak})"
+
+    def __str__(self) -> str:
+        return self.str_short()
+
+
+def get_aval(x) -> ShapedArray:
+    """The abstract value of a tracer, Array, NumPy array or Python scalar."""
+    t = type(x)
+    if t is Array:
+        return ShapedArray(x._value.shape, x._value.dtype, x.weak_type)
+    if isinstance(x, Tracer):
+        return x.aval
+    if t is np.ndarray:
+        return ShapedArray(x.shape, dtypes.canonicalize(x.dtype, "jaxlite"), False)
+    if t in dtypes.PYTHON_SCALAR_DTYPES:
+        return ShapedArray((), dtypes.PYTHON_SCALAR_DTYPES[t], True)
+    if isinstance(x, np.generic):
+        return ShapedArray((), dtypes.canonicalize(x.dtype, "jaxlite"), False)
+    if isinstance(x, Array):
+        return ShapedArray(x.shape, x.dtype, x.weak_type)
+    raise TypeError(
+        f"Value {_short_repr(x)} of type {type(x).__name__} is not a valid jaxlite type: "
+        "expected a jaxlite.Array, a NumPy array, or a Python bool, int or float"
+    )
+
+
+def _short_repr(x) -> str:
+    r = repr(x)
+    return r if len(r) < 60 else r[:57] + "..."
+
+
+def to_numpy(x) -> np.ndarray:
+    """The concrete NumPy value of an Array, NumPy array or Python scalar (not of a tracer)."""
+    t = type(x)
+    if t is Array:
+        return x._value
+    if t is np.ndarray:
+        return x
+    if isinstance(x, Tracer):
+        raise TracerArrayConversionError(concretization_message(x, "np.asarray()"))
+    if t in dtypes.PYTHON_SCALAR_DTYPES:
+        return np.asarray(x, dtypes.PYTHON_SCALAR_DTYPES[t])
+    return np.asarray(x)
+
+
+# ------------------------------------------------------------------------------------------
+# The IR
+# ------------------------------------------------------------------------------------------
+
+
+class Var:
+    """A variable of a jaxpr; printed with a name given by the printer (a, b, ..., ba, ...)."""
+
+    __slots__ = ("aval", "count")
+    _counter = itertools.count()
+
+    def __init__(self, aval: ShapedArray):
+        self.aval = aval
+        self.count = next(Var._counter)
+
+    def __repr__(self) -> str:
+        return f"Var({self.count}:{self.aval.str_short()})"
+
+
+class DropVar(Var):
+    """An output that nothing reads; printed as `_`."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"_:{self.aval.str_short()}"
+
+
+class Literal:
+    """A scalar constant inlined into an equation, printed as `2.0:f32[]`."""
+
+    __slots__ = ("val", "aval")
+
+    def __init__(self, val, aval: ShapedArray):
+        self.val = val
+        self.aval = aval
+
+    def __repr__(self) -> str:
+        return f"{_literal_str(self.val)}:{self.aval.str_short()}"
+
+
+Atom = Var | Literal
+
+
+class JaxprEqn:
+    __slots__ = ("primitive", "invars", "outvars", "params")
+
+    def __init__(self, primitive: "Primitive", invars: list, outvars: list, params: dict):
+        self.primitive = primitive
+        self.invars = invars
+        self.outvars = outvars
+        self.params = params
+
+    def replace(self, **kw) -> "JaxprEqn":
+        d = dict(primitive=self.primitive, invars=self.invars, outvars=self.outvars)
+        d["params"] = self.params
+        d.update(kw)
+        return JaxprEqn(d["primitive"], d["invars"], d["outvars"], d["params"])
+
+    def __repr__(self) -> str:
+        return PPContext().eqn(self, "")
+
+
+class Jaxpr:
+    """A typed, first-order program: `{ lambda constvars ; invars. let eqns in outvars }`."""
+
+    __slots__ = ("constvars", "invars", "outvars", "eqns")
+
+    def __init__(self, constvars, invars, outvars, eqns):
+        self.constvars = list(constvars)
+        self.invars = list(invars)
+        self.outvars = list(outvars)
+        self.eqns = list(eqns)
+
+    @property
+    def in_avals(self) -> list[ShapedArray]:
+        return [v.aval for v in self.invars]
+
+    @property
+    def out_avals(self) -> list[ShapedArray]:
+        return [v.aval for v in self.outvars]
+
+    def __str__(self) -> str:
+        return PPContext().jaxpr(self, "")
+
+    __repr__ = __str__
+
+
+class ClosedJaxpr:
+    """A jaxpr together with the values of its constvars."""
+
+    __slots__ = ("jaxpr", "consts")
+
+    def __init__(self, jaxpr: Jaxpr, consts: Sequence[Any]):
+        self.jaxpr = jaxpr
+        self.consts = list(consts)
+
+    @property
+    def in_avals(self) -> list[ShapedArray]:
+        return self.jaxpr.in_avals
+
+    @property
+    def out_avals(self) -> list[ShapedArray]:
+        return self.jaxpr.out_avals
+
+    @property
+    def eqns(self) -> list[JaxprEqn]:
+        return self.jaxpr.eqns
+
+    def __str__(self) -> str:
+        return str(self.jaxpr)
+
+    __repr__ = __str__
+
+    def pretty_print(self) -> str:
+        return str(self.jaxpr)
+
+
+# ------------------------------------------------------------------------------------------
+# Primitives
+# ------------------------------------------------------------------------------------------
+
+# Rule signatures (fixed before the second primitive; see STYLE.md habit 6):
+#   impl:           (*np.ndarray, **params) -> np.ndarray | list[np.ndarray]
+#   abstract_eval:  (*ShapedArray, **params) -> ShapedArray | list[ShapedArray]
+ImplRule = Callable[..., Any]
+AbstractEvalRule = Callable[..., Any]
+
+
+class Primitive:
+    """A named operation. Its wrapper is one line: `def sin(x): return sin_p.bind(x)`."""
+
+    __slots__ = ("name", "multiple_results", "impl", "abstract_eval", "__weakref__")
+
+    def __init__(self, name: str, multiple_results: bool = False):
+        self.name = name
+        self.multiple_results = multiple_results
+        self.impl: ImplRule | None = None
+        self.abstract_eval: AbstractEvalRule | None = None
+
+    def bind(self, *args, **params):
+        return _ctx.trace.process_primitive(self, args, params)
+
+    def bind_with_trace(self, trace: "Trace", args, params):
+        return trace.process_primitive(self, args, params)
+
+    def def_impl(self, fn: ImplRule) -> ImplRule:
+        """Registers a NumPy implementation; the eager trace wraps its results as Arrays."""
+        self.impl = _make_eager_impl(self, fn)
+        self.impl.numpy_impl = fn
+        return fn
+
+    def def_custom_impl(self, fn: Callable) -> Callable:
+        """Registers an eager implementation that takes and returns jaxlite values as they are."""
+        self.impl = fn
+        return fn
+
+    def def_abstract_eval(self, fn: AbstractEvalRule) -> AbstractEvalRule:
+        self.abstract_eval = fn
+        return fn
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+def _make_eager_impl(prim: Primitive, fn: ImplRule) -> ImplRule:
+    multiple = prim.multiple_results
+
+    def impl(*args, **params):
+        vals = []
+        weak = True  # the result may be weak only if every input is
+        for a in args:
+            t = type(a)
+            if t is Array:
+                vals.append(a._value)
+                weak = weak and a.weak_type
+            elif t is np.ndarray:
+                vals.append(a)
+                weak = False
+            elif isinstance(a, Tracer):
+                raise escaped_tracer_error(a, prim)
+            else:
+                vals.append(to_numpy(a))
+                weak = weak and t in dtypes.PYTHON_SCALAR_DTYPES
+        out = fn(*vals, **params)
+        if (weak and args) or "weak_type" in params:
+            avals = prim.abstract_eval(*map(get_aval, args), **params)
+            if multiple:
+                return [_wrap_new(o, vals, av.weak_type) for o, av in zip(out, avals)]
+            return _wrap_new(out, vals, avals.weak_type)
+        if multiple:
+            return [_wrap_new(o, vals, False) for o in out]
+        return _wrap_new(out, vals, False)
+
+    return impl
+
+
+def _wrap_new(out, inputs, weak: bool) -> Array:
+    # NB: never mark a caller's buffer read-only: an impl that returns an input returns a view.
+    for v in inputs:
+        if out is v:
+            out = out.view()
+            break
+    return _wrap(out, weak)
+
+
+# ------------------------------------------------------------------------------------------
+# Traces and tracers
+# ------------------------------------------------------------------------------------------
+
+
+class Trace:
+    """An interpreter of primitives. Subclasses implement `process_primitive`."""
+
+    parent: "Trace | None" = None
+    # What the user sees in messages: "jit of `f`", "vmap of `loss`".
+    description: str = "a transformation"
+    _finished: bool = False
+
+    def process_primitive(self, prim: Primitive, args: Sequence[Any], params: dict):
+        raise NotImplementedError
+
+    def finish(self) -> None:
+        """Marks the trace as over: its tracers may not be used any more."""
+        self._finished = True
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.description})"
+
+
+class EvalTrace(Trace):
+    """The bottom trace: runs each primitive's NumPy implementation."""
+
+    description = "eager evaluation"
+
+    def process_primitive(self, prim, args, params):
+        impl = prim.impl
+        if impl is None:
+            raise NotImplementedError(f"primitive '{prim.name}' has no eager implementation")
+        return impl(*args, **params)
+
+
+eval_trace = EvalTrace()
+
+
+class _Context(threading.local):
+    trace: Trace = eval_trace
+
+
+_ctx = _Context()
+
+
+def current_trace() -> Trace:
+    return _ctx.trace
+
+
+@contextmanager
+def set_current_trace(trace: Trace):
+    prev = _ctx.trace
+    _ctx.trace = trace
+    try:
+        yield trace
+    finally:
+        _ctx.trace = prev
+
+
+@contextmanager
+def new_trace(trace: Trace):
+    """Installs `trace` (whose parent must be the current trace) and finishes it on exit."""
+    prev = _ctx.trace
+    _ctx.trace = trace
+    try:
+        yield trace
+    finally:
+        _ctx.trace = prev
+        trace.finish()
+
+
+class Tracer:
+    """A value being traced by some `Trace`. Subclasses define `aval` and keep `_trace`."""
+
+    __slots__ = ("_trace",)
+    __array_priority__ = 1000
+
+    aval: ShapedArray
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.aval.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.aval.dtype
+
+    @property
+    def ndim(self) -> int:
+        return len(self.aval.shape)
+
+    @property
+    def size(self) -> int:
+        return self.aval.size
+
+    @property
+    def weak_type(self) -> bool:
+        return self.aval.weak_type
+
+    def to_concrete_value(self):
+        """The concrete value behind this tracer, or None (JVP tracers know their primal)."""
+        return None
+
+    def __len__(self) -> int:
+        if not self.aval.shape:
+            raise TypeError("len() of unsized object (a 0-d traced array)")
+        return self.aval.shape[0]
+
+    def __iter__(self):
+        if not self.aval.shape:
+            raise TypeError("iteration over a 0-d traced array is not possible")
+        return (self[i] for i in range(self.aval.shape[0]))
+
+    def __bool__(self) -> bool:
+        return bool(self._concrete("bool()", TracerBoolConversionError))
+
+    def __int__(self) -> int:
+        return int(self._concrete("int()", TracerIntegerConversionError))
+
+    def __float__(self) -> float:
+        return float(self._concrete("float()", ConcretizationTypeError))
+
+    def __complex__(self) -> complex:
+        return complex(self._concrete("complex()", ConcretizationTypeError))
+
+    def __index__(self) -> int:
+        return self._concrete("operator.index()", TracerIntegerConversionError).__index__()
+
+    def item(self):
+        return self._concrete(".item()", ConcretizationTypeError).item()
+
+    def tolist(self):
+        return self._concrete(".tolist()", ConcretizationTypeError).tolist()
+
+    def __array__(self, dtype=None, copy=None):
+        raise TracerArrayConversionError(concretization_message(self, "np.asarray()"))
+
+    def _concrete(self, what: str, err: type) -> np.ndarray:
+        v = self.to_concrete_value()
+        if v is None:
+            raise err(concretization_message(self, what))
+        return to_numpy(v)
+
+    def __hash__(self):
+        raise TypeError(f"unhashable type: traced array {self.aval.str_short()}")
+
+    def __setitem__(self, idx, value):
+        raise TypeError(
+            "jaxlite arrays are immutable: item assignment is not supported. "
+            "Use the functional form instead: x = x.at[idx].set(y)."
+        )
+
+    def block_until_ready(self):
+        return self
+
+    def __repr__(self) -> str:
+        return f"Traced<{self.aval!r}>with<{type(self._trace).__name__}>"
+
+
+# ------------------------------------------------------------------------------------------
+# Error messages (built only when raised: tracing never pays for them)
+# ------------------------------------------------------------------------------------------
+
+_PKG_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def user_frame() -> str:
+    """`file:line (function)` of the innermost stack frame outside the jaxlite package."""
+    for fs in reversed(traceback.extract_stack()):
+        if not os.path.abspath(fs.filename).startswith(_PKG_DIR):
+            return f"{fs.filename}:{fs.lineno} (in {fs.name})"
+    return "<unknown>"
+
+
+def concretization_message(tracer: Tracer, what: str) -> str:
+    trace = tracer._trace
+    return (
+        f"Abstract tracer value encountered where a concrete value is expected: {what} was "
+        f"applied to a traced array with shape {tracer.aval.str_short()} while tracing "
+        f"{trace.description}, at {user_frame()}.\n"
+        "Under this transformation the value is only known by its shape and dtype, so Python "
+        "control flow on it (`if`, `while`, `and`/`or`, int(), float(), np.asarray()) cannot run.\n"
+        "Fix: use jnp.where, lax.cond, lax.switch, lax.while_loop or lax.fori_loop for "
+        "value-dependent control flow, or mark the argument static with "
+        "jit(f, static_argnums=...) if its value should be known at trace time."
+    )
+
+
+def escaped_tracer_error(tracer: Tracer, prim: Primitive | None = None) -> UnexpectedTracerError:
+    where = f" by primitive '{prim.name}'" if prim is not None else ""
+    return UnexpectedTracerError(
+        f"Encountered an unexpected tracer{where}: a value traced by "
+        f"{tracer._trace.description} (shape {tracer.aval.str_short()}) was used after that "
+        f"transformation finished, at {user_frame()}.\n"
+        "This happens when a traced value escapes the transformed function through a global, a "
+        "list or an attribute. Return it from the function instead."
+    )
+
+
+def check_not_escaped(x) -> None:
+    """Raises `UnexpectedTracerError` if `x` is a tracer whose trace has finished."""
+    if isinstance(x, Tracer) and x._trace._finished:
+        raise escaped_tracer_error(x)
+
+
+# ------------------------------------------------------------------------------------------
+# Interpreting jaxprs
+# ------------------------------------------------------------------------------------------
+
+
+def eval_jaxpr(jaxpr: Jaxpr, consts: Sequence[Any], *args) -> list[Any]:
+    """Evaluates `jaxpr` by binding each equation's primitive on the current trace."""
+    env: dict[Var, Any] = {}
+
+    def read(v):
+        return v.val if type(v) is Literal else env[v]
+
+    if len(args) != len(jaxpr.invars):
+        raise TypeError(f"eval_jaxpr: expected {len(jaxpr.invars)} arguments, got {len(args)}")
+    for v, x in zip(jaxpr.constvars, consts):
+        env[v] = x
+    for v, x in zip(jaxpr.invars, args):
+        env[v] = x
+    for eqn in jaxpr.eqns:
+        outs = eqn.primitive.bind(*map(read, eqn.invars), **eqn.params)
+        if not eqn.primitive.multiple_results:
+            outs = (outs,)
+        for v, x in zip(eqn.outvars, outs):
+            env[v] = x
+    return [read(v) for v in jaxpr.outvars]
+
+
+def jaxpr_as_fun(closed: ClosedJaxpr) -> Callable:
+    return lambda *args: eval_jaxpr(closed.jaxpr, closed.consts, *args)
+
+
+class JaxprTypeError(TypeError):
+    pass
+
+
+def typecheck_jaxpr(jaxpr: Jaxpr) -> None:
+    """Re-derives every equation's output types; raises `JaxprTypeError` naming the equation."""
+    defined: set[Var] = set(jaxpr.constvars) | set(jaxpr.invars)
+
+    def check_atom(a, eqn_str):
+        if type(a) is Literal:
+            return
+        if a not in defined:
+            raise JaxprTypeError(f"variable {a} is used before it is defined in: {eqn_str}")
+
+    for i, eqn in enumerate(jaxpr.eqns):
+        eqn_str = f"equation {i} `{PPContext().eqn(eqn, '')}`"
+        for a in eqn.invars:
+            check_atom(a, eqn_str)
+        try:
+            out = eqn.primitive.abstract_eval(*[a.aval for a in eqn.invars], **eqn.params)
+        except Exception as e:
+            raise JaxprTypeError(f"{eqn_str}: {e}") from e
+        out = list(out) if eqn.primitive.multiple_results else [out]
+        if len(out) != len(eqn.outvars):
+            raise JaxprTypeError(f"{eqn_str}: expected {len(out)} outputs")
+        for v, aval in zip(eqn.outvars, out):
+            if (v.aval.shape, v.aval.dtype) != (aval.shape, aval.dtype):
+                raise JaxprTypeError(
+                    f"{eqn_str}: output {v} has type {v.aval.str_short()} but the rule "
+                    f"gives {aval.str_short()}"
+                )
+            if type(v) is not DropVar:
+                defined.add(v)
+    for a in jaxpr.outvars:
+        check_atom(a, "the jaxpr's outputs")
+
+
+# ------------------------------------------------------------------------------------------
+# Printing in JAX's text format
+# ------------------------------------------------------------------------------------------
+
+
+def _literal_str(val) -> str:
+    v = np.asarray(val)
+    if v.ndim == 0:
+        s = str(v[()])
+        if v.dtype.kind == "f" and s.lstrip("-").isdigit():
+            s += ".0"
+        return s
+    return np.array2string(v, separator=",").replace("\n", "")
+
+
+def _var_name(n: int) -> str:
+    s = ""
+    while True:
+        s = chr(ord("a") + n % 26) + s
+        n //= 26
+        if n == 0:
+            return s
+
+
+class PPContext:
+    """Names variables in order of appearance, shared across nested jaxprs."""
+
+    def __init__(self):
+        self.names: dict[Var, str] = {}
+
+    def var(self, v) -> str:
+        if type(v) is Literal:
+            return repr(v)
+        if type(v) is DropVar:
+            return "_"
+        name = self.names.get(v)
+        if name is None:
+            name = self.names[v] = _var_name(len(self.names))
+        return name
+
+    def binder(self, v) -> str:
+        return f"{self.var(v)}:{v.aval.str_short()}"
+
+    def param(self, v, indent: str) -> str:
+        if isinstance(v, ClosedJaxpr):
+            v = v.jaxpr
+        if isinstance(v, Jaxpr):
+            return self.jaxpr(v, indent)
+        if isinstance(v, tuple) and v and all(isinstance(x, (Jaxpr, ClosedJaxpr)) for x in v):
+            inner = indent + "  "
+            parts = [self.jaxpr(x.jaxpr if isinstance(x, ClosedJaxpr) else x, inner) for x in v]
+            return "(\n" + "".join(f"{inner}{p}\n" for p in parts) + f"{indent})"
+        if isinstance(v, np.dtype):
+            return v.name
+        if isinstance(v, type) and issubclass(v, np.generic):
+            return np.dtype(v).name
+        if callable(v) and hasattr(v, "__name__"):
+            return v.__name__
+        return str(v)
+
+    def eqn(self, eqn: JaxprEqn, indent: str) -> str:
+        ins = " ".join(self.var(v) for v in eqn.invars)
+        outs = " ".join(self.binder(v) for v in eqn.outvars)
+        params = sorted(eqn.params.items())
+        has_jaxpr = any(
+            isinstance(v, (Jaxpr, ClosedJaxpr))
+            or (isinstance(v, tuple) and v and isinstance(v[0], (Jaxpr, ClosedJaxpr)))
+            for _, v in params
+        )
+        name = eqn.primitive.name
+        if params and has_jaxpr:
+            inner = indent + "  "
+            body = "".join(f"{inner}{k}={self.param(v, inner)}\n" for k, v in params)
+            head = f"{name}[\n{body}{indent}]"
+        elif params:
+            head = f"{name}[" + " ".join(f"{k}={self.param(v, indent)}" for k, v in params) + "]"
+        else:
+            head = name
+        lhs = outs if outs else "()"
+        return f"{lhs} = {head} {ins}".rstrip()
+
+    def jaxpr(self, jaxpr: Jaxpr, indent: str) -> str:
+        consts = " ".join(self.binder(v) for v in jaxpr.constvars)
+        invars = " ".join(self.binder(v) for v in jaxpr.invars)
+        head = f"{{ lambda {consts}; {invars}. let" if consts else f"{{ lambda ; {invars}. let"
+        eqn_indent = indent + "    "
+        eqns = [self.eqn(e, eqn_indent) for e in jaxpr.eqns]
+        outs = ", ".join(self.var(v) for v in jaxpr.outvars)
+        outs = f"({outs},)" if len(jaxpr.outvars) == 1 else f"({outs})"
+        one_line = f"{head} " + "; ".join(eqns) + (" " if eqns else "") + f"in {outs} }}"
+        if len(indent) + len(one_line) <= 80 and "\n" not in one_line:
+            return one_line
+        body = "".join(f"\n{eqn_indent}{e}" for e in eqns)
+        return f"{head}{body}\n{indent}  in {outs} }}"
+
+
+def pp_jaxpr(jaxpr: Jaxpr | ClosedJaxpr) -> str:
+    return str(jaxpr)
+

@@ -1,0 +1,15 @@
+"""`jaxlite.lax`: the primitives' wrappers with JAX's names and signatures (re-exports only)."""
+
+from jaxlite.primitives import *  # noqa: F401,F403
+from jaxlite.primitives import (  # noqa: F401
+    abs, add, add_any, argmax, argmin, bitcast_convert_type, bitwise_and, bitwise_not,
+    bitwise_or, bitwise_xor, broadcast, broadcast_in_dim, broadcasted_iota, clamp, concatenate,
+    convert_element_type, copy, cumsum, cumprod, cummax, cummin, dot, dot_general,
+    dynamic_slice, dynamic_update_slice, expand_dims, integer_pow, iota, max, min, pad, pow,
+    reduce_and, reduce_max, reduce_min, reduce_or, reduce_prod, reduce_sum, reshape, rev, round,
+    select, select_n, slice, sort, square, squeeze, stop_gradient, transpose,
+)
+
+# lax's spelling of the bitwise ops
+bitwise_not = bitwise_not
+not_ = bitwise_not
