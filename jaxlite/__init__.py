@@ -6,3 +6,11 @@ from jaxlite import dtypes, errors, tree_util  # noqa: F401
 from jaxlite.array import Array  # noqa: F401
 from jaxlite import numpy, lax  # noqa: F401
 from jaxlite.api import ShapeDtypeStruct, eval_shape, make_jaxpr  # noqa: F401
+from jaxlite.api import vmap  # noqa: F401,E402
+from jaxlite.api import (  # noqa: F401,E402
+    grad, hessian, jacfwd, jacrev, jvp, linear_transpose, linearize, value_and_grad, vjp,
+)
+from jaxlite.custom_derivatives import custom_jvp, custom_vjp  # noqa: F401,E402
+from jaxlite.checkpoint import checkpoint, remat  # noqa: F401,E402
+from jaxlite.jit import disable_jit, jit  # noqa: F401,E402
+from jaxlite import nn, optim, random  # noqa: F401,E402  (extras: built on the public API)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable
 
-from jaxlite import core, tree_util
+from jaxlite import core, dtypes, tree_util
 from jaxlite.interpreters import staging
 
 
@@ -43,7 +43,7 @@ def make_jaxpr(fun: Callable, static_argnums=(), return_shape: bool = False) -> 
             return fun(*full, **kw)
 
         leaves, in_tree = tree_util.tree_flatten((tuple(dyn), kwargs))
-        avals = [core.get_aval(x) for x in leaves]
+        avals = [_abstractify(x) for x in leaves]
         store: list = []
         name = getattr(fun, "__name__", "fun")
         closed = staging.trace_to_jaxpr(
@@ -57,14 +57,26 @@ def make_jaxpr(fun: Callable, static_argnums=(), return_shape: bool = False) -> 
     return make
 
 
+def _abstractify(x) -> core.ShapedArray:
+    """The abstract value of an argument; a ShapeDtypeStruct stands in for an array."""
+    if type(x) is ShapeDtypeStruct:
+        return core.ShapedArray(x.shape, x.dtype, x.weak_type)
+    return core.get_aval(x)
+
+
 class ShapeDtypeStruct:
-    """A shape and dtype, standing in for an array (as in JAX)."""
+    """A shape and dtype, standing in for an array (as in JAX).
+
+    Example:
+      >>> jaxlite.eval_shape(jnp.sin, jaxlite.ShapeDtypeStruct((3,), jnp.float32))
+      ShapeDtypeStruct(shape=(3,), dtype=float32)
+    """
 
     __slots__ = ("shape", "dtype", "weak_type")
 
     def __init__(self, shape, dtype, weak_type: bool = False):
-        self.shape = tuple(shape)
-        self.dtype = dtype
+        self.shape = tuple(int(d) for d in shape)
+        self.dtype = dtypes.canonicalize(dtype, "ShapeDtypeStruct")
         self.weak_type = weak_type
 
     @property
@@ -95,3 +107,816 @@ def eval_shape(fun: Callable, *args, **kwargs) -> Any:
     """The shapes and dtypes of `fun(*args)`, computed by tracing, without running it."""
     _, shapes = make_jaxpr(fun, return_shape=True)(*args, **kwargs)
     return shapes
+
+
+# ---- autodiff ----
+# (autodiff section: jvp, linearize, vjp, grad, value_and_grad, jacfwd, jacrev, hessian,
+# linear_transpose. custom_jvp/custom_vjp/checkpoint live in their own modules.)
+
+import numpy as _np  # noqa: E402
+
+from jaxlite import dtypes as _dtypes  # noqa: E402
+from jaxlite.array import Array as _Array, _wrap  # noqa: E402
+from jaxlite.interpreters import jvp as ad  # noqa: E402
+from jaxlite.interpreters import partial_eval as pe  # noqa: E402
+from jaxlite.interpreters import transpose as tp  # noqa: E402
+
+
+def _check_callable(fun) -> None:
+    if not callable(fun):
+        raise TypeError(f"Expected a callable value, got {fun!r}")
+
+
+def _fun_name(fun) -> str:
+    return getattr(fun, "__name__", type(fun).__name__)
+
+
+def _as_input(x):
+    """A leaf of a differentiated argument as a jaxlite value (Python scalars become weak)."""
+    t = type(x)
+    if t is _Array or isinstance(x, core.Tracer) or t is _np.ndarray:
+        return x
+    aval = core.get_aval(x)  # raises a TypeError naming the bad type
+    return _wrap(_np.asarray(x, aval.dtype), aval.weak_type)
+
+
+def _split_aux(out, has_aux: bool, fun):
+    if not has_aux:
+        return out, None
+    if not (isinstance(out, (tuple, list)) and len(out) == 2):
+        raise TypeError(
+            f"has_aux=True requires `{_fun_name(fun)}` to return a pair (output, aux), but it "
+            f"returned {type(out).__name__}"
+            + (f" of length {len(out)}" if isinstance(out, (tuple, list)) else "")
+        )
+    return out[0], out[1]
+
+
+def _strip_tangents(tree, trace):
+    """Aux outputs are not differentiated: their JVP tracers become their primals."""
+
+    def strip(x):
+        return x.primal if type(x) is ad.JVPTracer and x._trace is trace else x
+
+    return tree_util.tree_map(strip, tree)
+
+
+def _flat_args_fun(fun, in_tree, store: dict, has_aux: bool = False):
+    """`fun(*args)` on the flat leaves of `args`; output treedef (and aux) go in `store`."""
+
+    def flat(*leaves):
+        out = fun(*tree_util.tree_unflatten(in_tree, leaves))
+        out, aux = _split_aux(out, has_aux, fun)
+        out_leaves, store["out_tree"] = tree_util.tree_flatten(out)
+        if has_aux:
+            store["aux"] = _strip_tangents(aux, core.current_trace())
+        return out_leaves
+
+    return flat
+
+
+def _zeros_for(t):
+    """An output tangent: symbolic zeros become arrays (`float0` ones for integer outputs)."""
+    return ad.instantiate_zeros(t) if type(t) is ad.Zero else t
+
+
+def _check_tangent(p, t, where: Callable[[], str]):
+    """The tangent `t` of primal `p` (a `Zero` for `float0` tangents), or a TypeError naming
+    the leaf `where()`."""
+    p_aval = core.get_aval(p)
+    expected = ad.tangent_dtype(p_aval.dtype)
+    t_dtype = getattr(t, "dtype", None)
+    if t_dtype == _dtypes.float0:
+        t_shape = _np.shape(t)
+        t_aval = None
+    else:
+        t_aval = core.get_aval(t)
+        t_dtype, t_shape = t_aval.dtype, t_aval.shape
+    if tuple(t_shape) != p_aval.shape:
+        raise ValueError(
+            f"{where()}: primal and tangent shapes differ: the primal has shape "
+            f"{p_aval.str_short()} and its tangent has shape {tuple(t_shape)}. A tangent must "
+            "have the shape of its primal."
+        )
+    if t_dtype != expected and not (t_aval is not None and t_aval.weak_type and expected.kind == "f"):
+        raise TypeError(
+            f"{where()}: primal and tangent dtypes do not match; dtypes must be equal, or in case "
+            f"of int/bool primal dtype the tangent dtype must be float0. Got primal dtype "
+            f"{p_aval.dtype.name} and so expected tangent dtype {_dtypes.short_name(expected)}, "
+            f"but got tangent dtype {_dtypes.short_name(t_dtype)} instead."
+        )
+    if expected == _dtypes.float0:
+        return ad.Zero(ad.tangent_aval(p_aval))
+    if t_dtype != expected:  # a weakly typed scalar tangent takes its primal's dtype
+        return _wrap(_np.asarray(core.to_numpy(t), expected), p_aval.weak_type)
+    return _as_input(t)
+
+
+def _leaf_names(tree, prefix: str) -> list[str]:
+    pairs, _ = tree_util.tree_flatten_with_path(tree)
+    return [prefix + tree_util.keystr(path) for path, _ in pairs]
+
+
+def jvp(fun: Callable, primals, tangents, has_aux: bool = False):
+    """Forward-mode derivative: evaluates `fun` and its directional derivative together.
+
+    Args:
+      fun: a function of `len(primals)` positional arguments (pytrees of arrays).
+      primals: a tuple or list of the arguments.
+      tangents: a tuple or list with the structure, shapes and dtypes of `primals` (`float0`
+        for integer and bool primals).
+      has_aux: whether `fun` returns a pair `(output, aux)`; `aux` is returned undifferentiated.
+
+    Returns:
+      `(primals_out, tangents_out)`, or `(primals_out, tangents_out, aux)` with `has_aux`.
+
+    Example:
+      >>> jaxlite.jvp(jnp.sin, (0.0,), (2.0,))
+      (Array(0., dtype=float64, weak_type=True), Array(2., dtype=float64, weak_type=True))
+    """
+    _check_callable(fun)
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise TypeError(
+            "primal and tangent arguments to jaxlite.jvp must be tuples or lists; found "
+            f"{type(primals).__name__} and {type(tangents).__name__}."
+        )
+    p_leaves, p_tree = tree_util.tree_flatten(tuple(primals))
+    t_leaves, t_tree = tree_util.tree_flatten(tuple(tangents))
+    if p_tree != t_tree:
+        raise TypeError(
+            "primal and tangent arguments to jaxlite.jvp must have the same tree structure; "
+            f"primals have tree structure {p_tree} whereas tangents have tree structure {t_tree}."
+        )
+    p_leaves = [_as_input(p) for p in p_leaves]
+    t_leaves = [
+        _check_tangent(p, t, lambda i=i: _leaf_names(tuple(primals), "jvp: primals")[i])
+        for i, (p, t) in enumerate(zip(p_leaves, t_leaves))
+    ]
+    store: dict = {}
+    flat = _flat_args_fun(fun, p_tree, store, has_aux)
+    out, t_out = ad.jvp_flat(flat, p_leaves, t_leaves, f"jvp of `{_fun_name(fun)}`")
+    out_tree = store["out_tree"]
+    out = tree_util.tree_unflatten(out_tree, out)
+    t_out = tree_util.tree_unflatten(out_tree, [_zeros_for(t) for t in t_out])
+    return (out, t_out, store["aux"]) if has_aux else (out, t_out)
+
+
+def linearize(fun: Callable, *primals, has_aux: bool = False):
+    """Evaluates `fun` and returns its linearization at `primals` (JVP + partial evaluation).
+
+    Args:
+      fun: a function of `len(primals)` positional arguments.
+      *primals: the point to linearize at (pytrees of arrays).
+      has_aux: whether `fun` returns `(output, aux)`.
+
+    Returns:
+      `(primals_out, f_jvp)` (or `(primals_out, f_jvp, aux)`), where `f_jvp(*tangents)`
+      evaluates the Jacobian-vector product with the saved residuals, without re-running `fun`.
+
+    Example:
+      >>> y, f_jvp = jaxlite.linearize(jnp.sin, 0.0)
+      >>> f_jvp(2.0)
+      Array(2., dtype=float64, weak_type=True)
+    """
+    _check_callable(fun)
+    p_leaves, p_tree = tree_util.tree_flatten(primals)
+    p_leaves = [_as_input(p) for p in p_leaves]
+    store: dict = {}
+    flat = _flat_args_fun(fun, p_tree, store, has_aux)
+    out, linear, in_mask, out_mask = pe.linearize_flat(flat, p_leaves, f"linearize of `{_fun_name(fun)}`")
+    out_tree = store["out_tree"]
+    out_avals = [ad.tangent_aval(core.get_aval(o)) for o in out]
+
+    def f_jvp(*tangents):
+        t_leaves, t_tree = tree_util.tree_flatten(tangents)
+        if t_tree != p_tree:
+            raise TypeError(
+                "linearize: the tangents passed to f_jvp must have the structure of the primals: "
+                f"expected {p_tree}, got {t_tree}"
+            )
+        ts = [
+            _check_tangent(p, t, lambda i=i: _leaf_names(primals, "linearize: tangents")[i])
+            for i, (p, t) in enumerate(zip(p_leaves, t_leaves))
+        ]
+        ins = [t for t, m in zip(ts, in_mask) if m]
+        ins = [_zeros_for(t) for t in ins]
+        res = iter(core.eval_jaxpr(linear.jaxpr, linear.consts, *ins))
+        t_out = [next(res) if m else ad.zeros_like_aval(a) for a, m in zip(out_avals, out_mask)]
+        return tree_util.tree_unflatten(out_tree, t_out)
+
+    out = tree_util.tree_unflatten(out_tree, out)
+    return (out, f_jvp, store["aux"]) if has_aux else (out, f_jvp)
+
+
+def _vjp_flat(flat_fun: Callable, p_leaves: list, tag: str):
+    """`(primals_out, pullback)` with `pullback(cts) -> cts_in`, on flat lists."""
+    out, linear, in_mask, out_mask = pe.linearize_flat(flat_fun, p_leaves, tag)
+    in_avals = [core.get_aval(p) for p in p_leaves]
+
+    def pullback(cts: list) -> list:
+        lin_cts = [ct for ct, m in zip(cts, out_mask) if m]
+        undefined = [tp.UndefinedPrimal(v.aval) for v in linear.jaxpr.invars]
+        cts_in = iter(tp.backward_pass(linear.jaxpr, linear.consts, undefined, lin_cts))
+        return [
+            _zeros_for(next(cts_in)) if m else _np.zeros(a.shape, _dtypes.float0)
+            for a, m in zip(in_avals, in_mask)
+        ]
+
+    return out, pullback
+
+
+def _check_cotangent(o, ct, where: str):
+    o_aval = core.get_aval(o)
+    expected = ad.tangent_dtype(o_aval.dtype)
+    if expected == _dtypes.float0:
+        return ad.Zero(ad.tangent_aval(o_aval))
+    ct_aval = core.get_aval(ct)
+    if ct_aval.shape != o_aval.shape:
+        raise ValueError(
+            f"{where}: shape of cotangent input to the vjp pullback function {ct_aval.shape} "
+            f"must be the same as the shape of the corresponding primal output {o_aval.shape}."
+        )
+    if ct_aval.dtype != expected:
+        if not ct_aval.weak_type:
+            raise TypeError(
+                f"{where}: type of cotangent input to the vjp pullback function "
+                f"({ct_aval.dtype.name}) is not the expected tangent type ({expected.name}) of "
+                f"the corresponding primal output with dtype {o_aval.dtype.name}."
+            )
+        return _wrap(_np.asarray(core.to_numpy(ct), expected), o_aval.weak_type)
+    return _as_input(ct)
+
+
+def vjp(fun: Callable, *primals, has_aux: bool = False):
+    """Reverse-mode derivative: evaluates `fun` and returns its vector-Jacobian product.
+
+    The pullback transposes the linearization of `fun` (JAX's design), so it costs about as
+    much as one evaluation of `fun`.
+
+    Args:
+      fun: a function of `len(primals)` positional arguments.
+      *primals: the point (pytrees of arrays).
+      has_aux: whether `fun` returns `(output, aux)`.
+
+    Returns:
+      `(primals_out, vjp_fun)` (or with `aux`), where `vjp_fun(ct)` takes a cotangent with the
+      structure of `primals_out` and returns a tuple with one cotangent per primal.
+
+    Example:
+      >>> y, f_vjp = jaxlite.vjp(jnp.sin, 0.0)
+      >>> f_vjp(1.0)
+      (Array(1., dtype=float64, weak_type=True),)
+    """
+    _check_callable(fun)
+    p_leaves, p_tree = tree_util.tree_flatten(primals)
+    p_leaves = [_as_input(p) for p in p_leaves]
+    store: dict = {}
+    flat = _flat_args_fun(fun, p_tree, store, has_aux)
+    out_leaves, pullback = _vjp_flat(flat, p_leaves, f"vjp of `{_fun_name(fun)}`")
+    out_tree = store["out_tree"]
+
+    def vjp_fun(ct):
+        ct_leaves, ct_tree = tree_util.tree_flatten(ct)
+        if ct_tree != out_tree:
+            raise TypeError(
+                f"Tree structure of cotangent input {ct_tree}, does not match structure of "
+                f"primal output {out_tree}."
+            )
+        cts = [_check_cotangent(o, c, "vjp") for o, c in zip(out_leaves, ct_leaves)]
+        return tree_util.tree_unflatten(p_tree, pullback(cts))
+
+    out = tree_util.tree_unflatten(out_tree, out_leaves)
+    return (out, vjp_fun, store["aux"]) if has_aux else (out, vjp_fun)
+
+
+def _normalize_argnums(argnums) -> tuple[int, ...]:
+    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    if not nums or not all(isinstance(i, int) and not isinstance(i, bool) for i in nums):
+        raise TypeError(f"argnums must be an int or a non-empty tuple of ints, got {argnums!r}")
+    return nums
+
+
+def _dyn_args(fun, argnums, args, what: str):
+    nums = _normalize_argnums(argnums)
+    n = len(args)
+    if any(not -n <= i < n for i in nums):
+        need = max(i + 1 if i >= 0 else -i for i in nums)
+        raise TypeError(
+            f"{what}: differentiating with respect to argnums={argnums} requires at least "
+            f"{need} positional arguments to be passed by the caller, but got only {n} "
+            "positional arguments."
+        )
+    nums = tuple(i % n for i in nums)
+    if len(set(nums)) != len(nums):
+        raise ValueError(f"{what}: argnums {argnums} contains repeated entries")
+    return nums, [args[i] for i in nums]
+
+
+def _partial_args(fun, nums, args, kwargs):
+    """`fun` as a function of the arguments at `nums` only."""
+
+    def f_partial(*dyn):
+        full = list(args)
+        for i, d in zip(nums, dyn):
+            full[i] = d
+        return fun(*full, **kwargs)
+
+    return f_partial
+
+
+def _check_input_dtypes(dyn: tuple, what: str, allow_int: bool = False) -> None:
+    leaves = tree_util.tree_leaves(dyn)
+    for x, n in zip(leaves, _leaf_names(dyn, "argument") if leaves else []):
+        _check_input_dtype_grad(allow_int, what, n, x)
+
+
+def _check_input_dtype_grad(allow_int: bool, what: str, where: str, x) -> None:
+    dt = core.get_aval(x).dtype
+    if dt.kind != "f" and not allow_int:
+        raise TypeError(
+            f"{what} requires real-valued (floating-point) inputs, but {where} has dtype "
+            f"{dt.name}. Pass float inputs (for example x.astype(jnp.float32)), or set "
+            "allow_int=True to get float0 zero gradients for integer and bool inputs."
+        )
+
+
+def _check_scalar_output(out, what: str) -> None:
+    if not isinstance(out, (_Array, core.Tracer, _np.ndarray, float, int, _np.generic)):
+        raise TypeError(f"Gradient only defined for scalar-output functions. Output was {out!r}.")
+    aval = core.get_aval(out)
+    if aval.shape != ():
+        raise TypeError(
+            f"Gradient only defined for scalar-output functions. Output had shape: {aval.shape}."
+        )
+    if aval.dtype.kind != "f":
+        raise TypeError(
+            f"{what} requires real-valued outputs (output dtype that is a sub-dtype of "
+            f"np.floating), but got {aval.dtype.name}. Return a floating-point scalar, or use "
+            "jaxlite.vjp directly."
+        )
+
+
+def value_and_grad(
+    fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = False,
+    allow_int: bool = False, reduce_axes=(),
+) -> Callable:  # fmt: skip
+    """Returns a function computing both `fun` and its gradient (see `grad`).
+
+    Returns:
+      A function returning `(value, grad)`, or `((value, aux), grad)` with `has_aux`.
+
+    Example:
+      >>> jaxlite.value_and_grad(lambda x: x * x)(3.0)
+      (Array(9., dtype=float64, weak_type=True), Array(6., dtype=float64, weak_type=True))
+    """
+    _check_callable(fun)
+    if holomorphic:
+        raise NotImplementedError("value_and_grad: holomorphic=True needs complex dtypes, which "
+                                  "jaxlite does not support")
+    _normalize_argnums(argnums)
+    name = _fun_name(fun)
+    what = "grad"
+    tag = f"grad of `{name}`"
+
+    @functools.wraps(fun)
+    def value_and_grad_f(*args, **kwargs):
+        nums, dyn = _dyn_args(fun, argnums, args, what)
+        leaves, in_tree = tree_util.tree_flatten(dyn)
+        leaves = [_as_input(x) for x in leaves]
+        if not allow_int and not all(x.dtype.kind == "f" for x in leaves):
+            _check_input_dtypes(tuple(dyn), what)
+        store: dict = {}
+        flat = _flat_args_fun(_partial_args(fun, nums, args, kwargs), in_tree, store, has_aux)
+        out, pullback = _vjp_flat(flat, leaves, tag)
+        out_tree = store["out_tree"]
+        if out_tree.num_leaves != 1 or not tree_util.treedef_is_leaf(out_tree):
+            _check_scalar_output(tree_util.tree_unflatten(out_tree, out), what)
+        ans = out[0]
+        _check_scalar_output(ans, what)
+        ans_aval = core.get_aval(ans)
+        one = _wrap(_np.ones((), ans_aval.dtype), ans_aval.weak_type)
+        g = tree_util.tree_unflatten(in_tree, pullback([one]))
+        g = g[0] if isinstance(argnums, int) else tuple(g)
+        if has_aux:
+            return (ans, store["aux"]), g
+        return ans, g
+
+    return value_and_grad_f
+
+
+def grad(
+    fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = False,
+    allow_int: bool = False, reduce_axes=(),
+) -> Callable:  # fmt: skip
+    """Returns a function that computes the gradient of the scalar-valued `fun` (reverse mode).
+
+    Args:
+      fun: a function whose output (the first element of its output, with `has_aux`) is a
+        floating-point scalar.
+      argnums: an int or a tuple of ints: the positional arguments to differentiate (pytrees).
+      has_aux: whether `fun` returns `(output, aux)`; `aux` is returned beside the gradient.
+      holomorphic: not supported (jaxlite has no complex dtypes).
+      allow_int: allow integer and bool inputs (their gradients are `float0` zeros).
+      reduce_axes: accepted for compatibility; unused.
+
+    Returns:
+      A function with `fun`'s signature returning the gradient, with the structure of the
+      argument (a tuple of them if `argnums` is a tuple); `(grad, aux)` with `has_aux`.
+
+    Example:
+      >>> jaxlite.grad(lambda x: jnp.sin(x) * x)(1.0)
+      Array(1.38177329, dtype=float64, weak_type=True)
+    """
+    value_and_grad_f = value_and_grad(fun, argnums, has_aux, holomorphic, allow_int)
+
+    @functools.wraps(fun)
+    def grad_f(*args, **kwargs):
+        out, g = value_and_grad_f(*args, **kwargs)
+        return (g, out[1]) if has_aux else g
+
+    return grad_f
+
+
+# --- Jacobians (vmap of jvp / vjp, as JAX) ---------------------------------------------------
+
+
+def _std_basis(tree):
+    """The standard basis of the flattened `tree`: one leaf of shape (N,) + leaf.shape each."""
+    leaves, treedef = tree_util.tree_flatten(tree)
+    avals = [core.get_aval(x) for x in leaves]
+    sizes = [a.size for a in avals]
+    n = sum(sizes)
+    dt, _ = _dtypes.result_type(*[(a.dtype, a.weak_type) for a in avals]) if avals else (None, 0)
+    eye = _np.eye(n, dtype=dt)
+    parts, start = [], 0
+    for a, s in zip(avals, sizes):
+        part = eye[:, start : start + s].reshape((n,) + a.shape).astype(a.dtype)
+        parts.append(_wrap(part))
+        start += s
+    return tree_util.tree_unflatten(treedef, parts)
+
+
+def _unravel_into(tree, axis: int, arr):
+    """Splits `arr`'s `axis` (of size `tree`'s total size) into the leaves' shapes."""
+    from jaxlite import primitives as lax
+
+    leaves, treedef = tree_util.tree_flatten(tree)
+    shape = tuple(arr.shape)
+    axis = axis % len(shape)
+    parts, start = [], 0
+    for leaf in leaves:
+        a = core.get_aval(leaf)
+        starts = [0] * len(shape)
+        limits = list(shape)
+        starts[axis], limits[axis] = start, start + a.size
+        piece = lax.slice(arr, starts, limits)
+        parts.append(lax.reshape(piece, shape[:axis] + a.shape + shape[axis + 1 :]))
+        start += a.size
+    return tree_util.tree_unflatten(treedef, parts)
+
+
+def jacfwd(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = False) -> Callable:
+    """The Jacobian of `fun` by forward mode (`vmap` of `jvp` over the standard basis).
+
+    Returns:
+      A function returning, for each output leaf, a pytree like the differentiated argument(s)
+      whose leaves have shape `out.shape + in.shape` (`(jac, aux)` with `has_aux`).
+
+    Example:
+      >>> jaxlite.jacfwd(lambda x: x * x)(jnp.array([1.0, 2.0]))
+      Array([[2., 0.],
+             [0., 4.]], dtype=float64)
+    """
+    _check_callable(fun)
+
+    @functools.wraps(fun)
+    def jacfun(*args, **kwargs):
+        nums, dyn = _dyn_args(fun, argnums, args, "jacfwd")
+        _check_input_dtypes(tuple(dyn), "jacfwd")
+        f_partial = _partial_args(fun, nums, args, kwargs)
+        dyn = tuple(dyn)
+
+        def pushfwd(tangents):
+            return jvp(f_partial, dyn, tangents, has_aux=has_aux)
+
+        if has_aux:
+            y, jac, aux = vmap(pushfwd, out_axes=(None, -1, None))(_std_basis(dyn))
+        else:
+            y, jac = vmap(pushfwd, out_axes=(None, -1))(_std_basis(dyn))
+        example = dyn[0] if isinstance(argnums, int) else dyn
+        jac_tree = tree_util.tree_map(lambda y_leaf, j: _unravel_into(example, -1, j), y, jac)
+        return (jac_tree, aux) if has_aux else jac_tree
+
+    return jacfun
+
+
+def jacrev(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = False,
+           allow_int: bool = False) -> Callable:  # fmt: skip
+    """The Jacobian of `fun` by reverse mode (`vmap` of the `vjp` pullback over the basis).
+
+    Returns:
+      As `jacfwd`: leaves of shape `out.shape + in.shape`.
+
+    Example:
+      >>> jaxlite.jacrev(lambda x: x * x)(jnp.array([1.0, 2.0]))
+      Array([[2., 0.],
+             [0., 4.]], dtype=float64)
+    """
+    _check_callable(fun)
+
+    @functools.wraps(fun)
+    def jacfun(*args, **kwargs):
+        nums, dyn = _dyn_args(fun, argnums, args, "jacrev")
+        _check_input_dtypes(tuple(dyn), "jacrev", allow_int)
+        f_partial = _partial_args(fun, nums, args, kwargs)
+        if has_aux:
+            y, pullback, aux = vjp(f_partial, *dyn, has_aux=True)
+        else:
+            y, pullback = vjp(f_partial, *dyn)
+        jac = vmap(pullback)(_std_basis(y))
+        jac = jac[0] if isinstance(argnums, int) else jac
+        example = dyn[0] if isinstance(argnums, int) else tuple(dyn)
+        jac_tree = tree_util.tree_map(lambda x_leaf, j: _unravel_into(y, 0, j), example, jac)
+        jac_tree = tree_util.tree_transpose(
+            tree_util.tree_structure(example), tree_util.tree_structure(y), jac_tree
+        )
+        return (jac_tree, aux) if has_aux else jac_tree
+
+    return jacfun
+
+
+def hessian(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = False) -> Callable:
+    """The Hessian of a scalar `fun`: `jacfwd(jacrev(fun))` (forward-over-reverse, as JAX).
+
+    Example:
+      >>> jaxlite.hessian(lambda x: jnp.sum(x ** 3))(jnp.array([1.0, 2.0]))
+      Array([[ 6.,  0.],
+             [ 0., 12.]], dtype=float64)
+    """
+    return jacfwd(jacrev(fun, argnums, has_aux=has_aux), argnums, has_aux=has_aux)
+
+
+def linear_transpose(fun: Callable, *primals, reduce_axes=()) -> Callable:
+    """The transpose of the linear function `fun`, traced at example `primals` (arrays or
+    `ShapeDtypeStruct`s; only their shapes and dtypes matter).
+
+    Returns:
+      `f_transpose(ct)` taking a cotangent with the structure of `fun`'s output and returning a
+      tuple of cotangents, one per primal. It is a pytree (`tree_util.Partial`).
+
+    Example:
+      >>> f_t = jaxlite.linear_transpose(lambda x: 2.0 * x, 1.0)
+      >>> f_t(1.0)
+      (Array(2., dtype=float64, weak_type=True),)
+    """
+    _check_callable(fun)
+    p_leaves, in_tree = tree_util.tree_flatten(primals)
+    in_avals = [
+        core.ShapedArray(x.shape, _dtypes.canonicalize(x.dtype), getattr(x, "weak_type", False))
+        if isinstance(x, ShapeDtypeStruct)
+        else core.get_aval(x)
+        for x in p_leaves
+    ]
+    store: dict = {}
+    closed = staging.trace_to_jaxpr(
+        _flat_args_fun(fun, in_tree, store), in_avals, f"linear_transpose of `{_fun_name(fun)}`"
+    )
+    out_tree = store["out_tree"]
+    out_avals = closed.out_avals
+    in_float = [a.dtype.kind == "f" for a in in_avals]
+    out_float = [a.dtype.kind == "f" for a in out_avals]
+    if not (all(in_float) and all(out_float)):
+        ins = ", ".join(a.dtype.name for a in in_avals)
+        outs = ", ".join(a.dtype.name for a in out_avals)
+        raise TypeError(
+            "linear_transpose only supports [float] -> [float] functions, but got "
+            f"[{ins}] -> [{outs}]."
+        )
+
+    def transposed_fun(consts, out_cotangent):
+        ct_leaves, ct_tree = tree_util.tree_flatten(out_cotangent)
+        if ct_tree != out_tree:
+            raise TypeError(
+                f"linear_transpose: cotangent tree does not match the function's output, "
+                f"expected {out_tree} but got {ct_tree}"
+            )
+        cts_out = []
+        for a, c in zip(out_avals, ct_leaves):
+            ca = core.get_aval(c)
+            if ca.shape != a.shape or (ca.dtype != a.dtype and not ca.weak_type):
+                raise TypeError(
+                    "linear_transpose: cotangent type does not match the function's output, "
+                    f"expected {a.str_short()} but got {ca.str_short()}"
+                )
+            if ca.dtype != a.dtype:
+                c = _wrap(_np.asarray(core.to_numpy(c), a.dtype), a.weak_type)
+            cts_out.append(_as_input(c))
+        undefined = [tp.UndefinedPrimal(a) for a in in_avals]
+        cts = tp.backward_pass(closed.jaxpr, consts, undefined, cts_out)
+        return tree_util.tree_unflatten(in_tree, [tp.instantiate(c) for c in cts])
+
+    return tree_util.Partial(transposed_fun, closed.consts)
+
+
+# ---- vmap ----
+# (vmap section: `vmap` and its argument handling; everything below this line belongs to it.)
+
+import inspect  # noqa: E402
+
+from jaxlite.interpreters import vmap as batching  # noqa: E402
+
+
+def vmap(fun: Callable, in_axes=0, out_axes=0, axis_size: int | None = None) -> Callable:
+    """Vectorizes `fun` over an axis of its arguments, with no Python loop (JAX's `vmap`).
+
+    Args:
+      fun: the function to map, written for one example. Its arguments and outputs are pytrees
+        of arrays.
+      in_axes: an int (negative allowed), None, or a tuple with one entry per positional argument,
+        each entry a pytree prefix of that argument whose leaves are ints or None. An int is the
+        axis to map over; None passes the argument unchanged to every example. Keyword
+        arguments are always mapped over their axis 0.
+      out_axes: the same kind of pytree prefix of the output: where each output's mapped axis
+        goes (None: the output must not depend on the mapped inputs).
+      axis_size: the size of the mapped axis; needed only when no input is mapped.
+
+    Returns:
+      A function with the signature of `fun` whose outputs have an extra axis at `out_axes`.
+
+    Example:
+      >>> mv = lambda m, v: lax.dot(m, v)
+      >>> mm = jaxlite.vmap(mv, in_axes=(None, 1), out_axes=1)  # matrix-matrix product
+      >>> mm(jnp.ones((2, 3)), jnp.ones((3, 4))).shape
+      (2, 4)
+    """
+    if isinstance(in_axes, list):
+        in_axes = tuple(in_axes)  # as JAX: a top-level list means one entry per argument
+    _check_axes_spec(in_axes, "in_axes")
+    _check_axes_spec(out_axes, "out_axes")
+    if axis_size is not None and (not isinstance(axis_size, int) or axis_size < 0):
+        raise TypeError(f"vmap: axis_size must be a non-negative int, got {axis_size!r}")
+    name = getattr(fun, "__name__", "fun")
+
+    @functools.wraps(fun)
+    def vmapped(*args, **kwargs):
+        leaves, in_tree = tree_util.tree_flatten((args, kwargs))
+        dims = _vmap_in_dims(fun, in_axes, args, in_tree)
+        dims, size = _vmap_check_axes(fun, leaves, dims, args, kwargs, axis_size)
+        trace = batching.BatchTrace(core.current_trace(), size, f"vmap of `{name}`")
+        # NB: core.new_trace by hand (a contextmanager costs ~3 us per call).
+        ctx = core._ctx
+        prev, ctx.trace = ctx.trace, trace
+        try:
+            ins = [x if d is None else batching.BatchTracer(trace, x, d) for x, d in zip(leaves, dims)]
+            a, kw = tree_util.tree_unflatten(in_tree, ins)
+            out = fun(*a, **kw)
+            out_leaves, out_tree = tree_util.tree_flatten(out)
+            out_pairs = [trace.to_val_dim(x) for x in out_leaves]
+        finally:
+            ctx.trace = prev
+            trace.finish()
+        out_dims = _vmap_out_dims(out_axes, out, out_tree)
+        results = [
+            _vmap_place_output(v, d, want, size, out_tree, i)
+            for i, ((v, d), want) in enumerate(zip(out_pairs, out_dims))
+        ]
+        return tree_util.tree_unflatten(out_tree, results)
+
+    return vmapped
+
+
+def _is_none(x) -> bool:
+    return x is None
+
+
+def _check_axes_spec(spec, what: str) -> None:
+    for leaf in tree_util.tree_leaves(spec, is_leaf=_is_none):
+        if leaf is not None and (type(leaf) is not int):
+            raise TypeError(
+                f"vmap {what} must be an int, None, or a (nested) tuple/list/dict with those as "
+                f"leaves, got {what}={spec!r} (leaf {leaf!r} of type {type(leaf).__name__})"
+            )
+
+
+def _vmap_in_dims(fun, in_axes, args, in_tree) -> list:
+    """One entry of `in_axes` per leaf of `(args, kwargs)` (keyword arguments map over axis 0)."""
+    if isinstance(in_axes, tuple):
+        if len(in_axes) != len(args):
+            raise ValueError(
+                "vmap in_axes must be an int, None, or a tuple of entries corresponding to the "
+                f"positional arguments passed to the function, but got len(in_axes)={len(in_axes)}"
+                f", len(args)={len(args)}"
+            )
+        per_arg = in_axes
+    else:
+        per_arg = (in_axes,) * len(args)
+    args_tree, kwargs_tree = in_tree.children
+    dims: list = []
+    for i, (spec, arg, arg_tree) in enumerate(zip(per_arg, args, args_tree.children)):
+        if spec is None or type(spec) is int:
+            dims += [spec] * arg_tree.num_leaves
+        else:
+            where = lambda i=i: f"argument {_arg_name(fun, i)}"  # noqa: E731
+            dims += _prefix_leaves(spec, arg, where, "in_axes")
+    return dims + [0] * kwargs_tree.num_leaves
+
+
+def _prefix_leaves(spec, tree, where: Callable[[], str], what: str) -> list:
+    if spec is None or type(spec) is int:
+        return [spec] * len(tree_util.tree_leaves(tree))
+    spec_leaves, spec_tree = tree_util.tree_flatten(spec, is_leaf=_is_none)
+    try:
+        subtrees = spec_tree.flatten_up_to(tree)
+    except ValueError as e:
+        raise ValueError(
+            f"vmap {what} specification must be a tree prefix of the corresponding value, got "
+            f"specification {spec!r} for {where()} with structure "
+            f"{tree_util.tree_structure(tree)} ({e})"
+        ) from None
+    return [ax for ax, sub in zip(spec_leaves, subtrees) for _ in tree_util.tree_leaves(sub)]
+
+
+def _arg_name(fun, i: int) -> str:
+    try:
+        params = list(inspect.signature(fun).parameters.values())
+    except (TypeError, ValueError):
+        params = []
+    if i < len(params) and params[i].kind in (params[i].POSITIONAL_ONLY,
+                                              params[i].POSITIONAL_OR_KEYWORD):
+        return f"`{params[i].name}` (args[{i}])"
+    return f"args[{i}]"
+
+
+def _leaf_paths(fun, args, kwargs) -> list[str]:
+    """A readable path for each leaf of `(args, kwargs)`, for error messages."""
+    pairs, _ = tree_util.tree_flatten_with_path((args, kwargs))
+    out = []
+    for path, _ in pairs:
+        head = _arg_name(fun, path[1]) if path[0] == 0 else f"kwargs[{path[1]!r}]"
+        out.append(head + tree_util.keystr(path[2:]))
+    return out
+
+
+def _vmap_check_axes(fun, leaves, dims, args, kwargs, axis_size):
+    """Canonical (non-negative) axes and the mapped size; raises JAX's errors."""
+    shapes = [batching.shape_of(x) if d is not None else None for x, d in zip(leaves, dims)]
+    canon = []
+    for i, (d, shape) in enumerate(zip(dims, shapes)):
+        if d is None:
+            canon.append(None)
+            continue
+        if not -len(shape) <= d < len(shape):
+            where = _leaf_paths(fun, args, kwargs)[i]
+            raise ValueError(
+                f"vmap was requested to map its argument {where} along axis {d}, which implies "
+                f"that its rank should be at least {d + 1 if d >= 0 else -d}, but is only "
+                f"{len(shape)} (its shape is {tuple(shape)})"
+            )
+        canon.append(d % len(shape))
+    sizes = {s[d] for s, d in zip(shapes, canon) if d is not None}
+    if axis_size is not None:
+        sizes.add(axis_size)
+    if len(sizes) == 1:
+        return canon, sizes.pop()
+    if not sizes:
+        raise ValueError(
+            "vmap must have at least one non-None value in in_axes, or be given axis_size "
+            "(no argument is mapped, so the size of the mapped axis is unknown)"
+        )
+    paths = _leaf_paths(fun, args, kwargs)
+    lines = [f"  * axis_size={axis_size}"] if axis_size is not None else []
+    for path, x, s, d in zip(paths, leaves, shapes, canon):
+        if d is not None:
+            lines.append(
+                f"  * {path}: axis {d} of {core.get_aval(x).str_short()} has size {s[d]}"
+            )
+    raise ValueError(
+        "vmap got inconsistent sizes for array axes to be mapped:\n" + "\n".join(lines)
+    )
+
+
+def _vmap_out_dims(out_axes, out, out_tree) -> list:
+    if out_axes is None or type(out_axes) is int:
+        return [out_axes] * out_tree.num_leaves
+    return _prefix_leaves(out_axes, out, lambda: "the output", "out_axes")
+
+
+def _vmap_place_output(val, dim, want, size: int, out_tree, i: int):
+    """The output `val` (batched at `dim`) with its batch axis at `want` (an out_axes entry)."""
+    if want is None:
+        if dim is not None:
+            raise ValueError(
+                f"vmap has mapped output but out_axes is None (output leaf {i} of {out_tree} "
+                "depends on the mapped inputs)"
+            )
+        return val
+    shape = batching.shape_of(val)
+    rank = len(shape) + (dim is None)
+    if not -rank <= want < rank:
+        example = shape if dim is None else shape[:dim] + shape[dim + 1 :]
+        raise ValueError(
+            f"vmap out_axes={want} is out of range for output leaf {i} of {out_tree}: its "
+            f"per-example shape is {tuple(example)}, so the mapped output has rank {rank} and "
+            f"accepts axes in [{-rank}, {rank - 1}]"
+        )
+    return batching.matchaxis(size, dim, want % rank, val)

@@ -18,10 +18,14 @@ class Array:
     __array_priority__ = 100
 
     def __init__(self, value, weak_type: bool = False):
-        value = np.asarray(value)
+        try:
+            value = np.asarray(value)
+        except ValueError as e:  # ragged nested lists
+            raise TypeError(f"jaxlite.Array: cannot build an array from {value!r:.60}: {e}") from None
         dtypes.canonicalize(value.dtype, "jaxlite.Array")
         if value.flags.writeable:
-            value = value.view()
+            # NB: a copy, not a read-only view: the caller could still write through its array.
+            value = value.copy()
             value.flags.writeable = False
         self._value = value
         self.weak_type = weak_type

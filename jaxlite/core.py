@@ -20,6 +20,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from jaxlite import _pretty as pp
 from jaxlite import dtypes
 from jaxlite.array import Array, _wrap
 from jaxlite.errors import (
@@ -122,6 +123,7 @@ def to_numpy(x) -> np.ndarray:
         raise TracerArrayConversionError(concretization_message(x, "np.asarray()"))
     if t in dtypes.PYTHON_SCALAR_DTYPES:
         return np.asarray(x, dtypes.PYTHON_SCALAR_DTYPES[t])
+    get_aval(x)  # a clear TypeError for strings, None, lists, complex numbers, unsupported dtypes
     return np.asarray(x)
 
 
@@ -208,7 +210,7 @@ class Jaxpr:
         return [v.aval for v in self.outvars]
 
     def __str__(self) -> str:
-        return PPContext().jaxpr(self, "")
+        return pp_jaxpr(self)
 
     __repr__ = __str__
 
@@ -235,12 +237,12 @@ class ClosedJaxpr:
         return self.jaxpr.eqns
 
     def __str__(self) -> str:
-        return str(self.jaxpr)
+        return pp_jaxpr(self.jaxpr)
 
     __repr__ = __str__
 
-    def pretty_print(self) -> str:
-        return str(self.jaxpr)
+    def pretty_print(self, width: int = 80) -> str:
+        return pp_jaxpr(self.jaxpr, width)
 
 
 # ------------------------------------------------------------------------------------------
@@ -302,6 +304,8 @@ def _make_eager_impl(prim: Primitive, fn: ImplRule) -> ImplRule:
                 vals.append(a._value)
                 weak = weak and a.weak_type
             elif t is np.ndarray:
+                if a.dtype not in dtypes._SUPPORTED:
+                    dtypes.canonicalize(a.dtype, prim.name)  # raises a TypeError naming prim
                 vals.append(a)
                 weak = False
             elif isinstance(a, Tracer):
@@ -309,7 +313,13 @@ def _make_eager_impl(prim: Primitive, fn: ImplRule) -> ImplRule:
             else:
                 vals.append(to_numpy(a))
                 weak = weak and t in dtypes.PYTHON_SCALAR_DTYPES
-        out = fn(*vals, **params)
+        try:
+            out = fn(*vals, **params)
+        except Exception:
+            # NB: the eager path skips the shape/dtype rule; when NumPy fails, that rule gives
+            # the message naming the primitive, shapes and dtypes (free when nothing fails).
+            _raise_rule_error(prim, args, params)
+            raise
         if (weak and args) or "weak_type" in params:
             avals = prim.abstract_eval(*map(get_aval, args), **params)
             if multiple:
@@ -320,6 +330,13 @@ def _make_eager_impl(prim: Primitive, fn: ImplRule) -> ImplRule:
         return _wrap_new(out, vals, False)
 
     return impl
+
+
+def _raise_rule_error(prim: Primitive, args, params) -> None:
+    try:
+        prim.abstract_eval(*map(get_aval, args), **params)
+    except Exception as e:
+        raise e from None
 
 
 def _wrap_new(out, inputs, weak: bool) -> Array:
@@ -611,13 +628,9 @@ def typecheck_jaxpr(jaxpr: Jaxpr) -> None:
 
 
 def _literal_str(val) -> str:
+    # As JAX: the Python scalar's str (a float32 0.1 prints as 0.10000000149011612).
     v = np.asarray(val)
-    if v.ndim == 0:
-        s = str(v[()])
-        if v.dtype.kind == "f" and s.lstrip("-").isdigit():
-            s += ".0"
-        return s
-    return np.array2string(v, separator=",").replace("\n", "")
+    return str(v.item()) if v.ndim == 0 else "[...]"
 
 
 def _var_name(n: int) -> str:
@@ -629,12 +642,35 @@ def _var_name(n: int) -> str:
             return s
 
 
+def _unused_outvars(jaxpr: Jaxpr) -> dict:
+    """The equation outputs nothing reads, printed `_` (JAX does this for the top level only)."""
+    used = {v for v in jaxpr.outvars if type(v) is not Literal}
+    names = {}
+    for eqn in reversed(jaxpr.eqns):
+        for v in eqn.outvars:
+            if v not in used:
+                names[v] = "_"
+        used.update(v for v in eqn.invars if type(v) is not Literal)
+    return names
+
+
+# Params printed before the sorted others, per primitive (JAX prints `pjit[name=f jaxpr=...]`).
+pp_params_first: dict[Primitive, tuple[str, ...]] = {}
+
+
 class PPContext:
-    """Names variables in order of appearance, shared across nested jaxprs."""
+    """Prints jaxprs in JAX's text format, with JAX's layout algorithm (see jaxlite/_pretty.py).
 
-    def __init__(self):
-        self.names: dict[Var, str] = {}
+    Variables are named in order of appearance (a, b, ..., z, ba, ...), shared across nested
+    jaxprs. NB: one deliberate difference from JAX: an equation without inputs has no trailing
+    space after its name.
+    """
 
+    def __init__(self, names: dict | None = None):
+        self.names: dict[Var, str] = dict(names or {})
+        self._fresh = 0
+
+    # --- atoms ------------------------------------------------------------------------------
     def var(self, v) -> str:
         if type(v) is Literal:
             return repr(v)
@@ -642,65 +678,74 @@ class PPContext:
             return "_"
         name = self.names.get(v)
         if name is None:
-            name = self.names[v] = _var_name(len(self.names))
+            name = self.names[v] = _var_name(self._fresh)
+            self._fresh += 1
         return name
 
     def binder(self, v) -> str:
         return f"{self.var(v)}:{v.aval.str_short()}"
 
-    def param(self, v, indent: str) -> str:
+    def _vars(self, vs, binders: bool, sep: str = "") -> pp.Doc:
+        texts = [pp.Text(self.binder(v) if binders else self.var(v)) for v in vs]
+        return pp.Nest(2, pp.Group(pp.join(pp.Text(sep) + pp.Group(pp.Break()), texts)))
+
+    # --- params -----------------------------------------------------------------------------
+    def _param(self, v) -> pp.Doc:
         if isinstance(v, ClosedJaxpr):
             v = v.jaxpr
         if isinstance(v, Jaxpr):
-            return self.jaxpr(v, indent)
+            return self.jaxpr_doc(v)
         if isinstance(v, tuple) and v and all(isinstance(x, (Jaxpr, ClosedJaxpr)) for x in v):
-            inner = indent + "  "
-            parts = [self.jaxpr(x.jaxpr if isinstance(x, ClosedJaxpr) else x, inner) for x in v]
-            return "(\n" + "".join(f"{inner}{p}\n" for p in parts) + f"{indent})"
-        if isinstance(v, np.dtype):
-            return v.name
+            docs = [self._param(x) for x in v]
+            inner = pp.Nest(2, pp.Text("(") + pp.Break("") + pp.join(pp.Break(), docs))
+            return pp.Group(inner + pp.Break("") + pp.Text(")"))
         if isinstance(v, type) and issubclass(v, np.generic):
-            return np.dtype(v).name
-        if callable(v) and hasattr(v, "__name__"):
-            return v.__name__
-        return str(v)
+            return pp.Text(np.dtype(v).name)
+        if callable(v) and hasattr(v, "__name__") and not isinstance(v, np.dtype):
+            return pp.Text(v.__name__)
+        return pp.Text(str(v))
 
-    def eqn(self, eqn: JaxprEqn, indent: str) -> str:
-        ins = " ".join(self.var(v) for v in eqn.invars)
-        outs = " ".join(self.binder(v) for v in eqn.outvars)
-        params = sorted(eqn.params.items())
-        has_jaxpr = any(
-            isinstance(v, (Jaxpr, ClosedJaxpr))
-            or (isinstance(v, tuple) and v and isinstance(v[0], (Jaxpr, ClosedJaxpr)))
-            for _, v in params
-        )
-        name = eqn.primitive.name
-        if params and has_jaxpr:
-            inner = indent + "  "
-            body = "".join(f"{inner}{k}={self.param(v, inner)}\n" for k, v in params)
-            head = f"{name}[\n{body}{indent}]"
-        elif params:
-            head = f"{name}[" + " ".join(f"{k}={self.param(v, indent)}" for k, v in params) + "]"
-        else:
-            head = name
-        lhs = outs if outs else "()"
-        return f"{lhs} = {head} {ins}".rstrip()
+    def _params(self, params: dict, first: tuple = ()) -> pp.Doc:
+        if not params:
+            return pp.NIL
+        order = [k for k in first if k in params] + sorted(k for k in params if k not in first)
+        kvs = [pp.Text(f"{k}=") + self._param(params[k]) for k in order]
+        inner = pp.Nest(2, pp.Text("[") + pp.Break("") + pp.join(pp.Break(), kvs))
+        return pp.Group(inner + pp.Break("") + pp.Text("]"))
 
-    def jaxpr(self, jaxpr: Jaxpr, indent: str) -> str:
-        consts = " ".join(self.binder(v) for v in jaxpr.constvars)
-        invars = " ".join(self.binder(v) for v in jaxpr.invars)
-        head = f"{{ lambda {consts}; {invars}. let" if consts else f"{{ lambda ; {invars}. let"
-        eqn_indent = indent + "    "
-        eqns = [self.eqn(e, eqn_indent) for e in jaxpr.eqns]
-        outs = ", ".join(self.var(v) for v in jaxpr.outvars)
-        outs = f"({outs},)" if len(jaxpr.outvars) == 1 else f"({outs})"
-        one_line = f"{head} " + "; ".join(eqns) + (" " if eqns else "") + f"in {outs} }}"
-        if len(indent) + len(one_line) <= 80 and "\n" not in one_line:
-            return one_line
-        body = "".join(f"\n{eqn_indent}{e}" for e in eqns)
-        return f"{head}{body}\n{indent}  in {outs} }}"
+    # --- equations and jaxprs -----------------------------------------------------------------
+    def eqn_doc(self, eqn: JaxprEqn) -> pp.Doc:
+        # Same naming order as JAX: outputs, then nested jaxprs, then inputs.
+        lhs = self._vars(eqn.outvars, binders=True)
+        first = pp_params_first.get(eqn.primitive, ())
+        rhs = [pp.Text(eqn.primitive.name), self._params(eqn.params, first)]
+        if eqn.invars:
+            rhs.append(pp.Text(" ") + self._vars(eqn.invars, binders=False))
+        if not eqn.outvars:
+            return pp.Concat(rhs)
+        return pp.Concat([lhs, pp.Text(" = "), *rhs])
+
+    def jaxpr_doc(self, jaxpr: Jaxpr) -> pp.Doc:
+        constvars = self._vars(jaxpr.constvars, binders=True)
+        invars = self._vars(jaxpr.invars, binders=True)
+        eqns = pp.join(pp.Break("; "), [self.eqn_doc(e) for e in jaxpr.eqns])
+        close = ")" if len(jaxpr.outvars) != 1 else ",)"
+        outvars = pp.Text("(") + self._vars(jaxpr.outvars, binders=False, sep=",") + pp.Text(close)
+        body = pp.Concat([
+            pp.Text("{ lambda "), constvars, pp.Text("; "), invars, pp.Text(". let"),
+            pp.Nest(2, pp.Break() + eqns), pp.Break(), pp.Text("in "), outvars,
+        ])  # fmt: skip
+        return pp.Group(pp.Nest(2, body)) + pp.Text(" }")
+
+    def eqn(self, eqn: JaxprEqn, indent: str = "") -> str:
+        return pp.Nest(len(indent), self.eqn_doc(eqn)).format(80 - len(indent))
+
+    def jaxpr(self, jaxpr: Jaxpr, indent: str = "") -> str:
+        return pp.Nest(len(indent), self.jaxpr_doc(jaxpr)).format(80 - len(indent))
 
 
-def pp_jaxpr(jaxpr: Jaxpr | ClosedJaxpr) -> str:
-    return str(jaxpr)
-
+def pp_jaxpr(jaxpr: Jaxpr | ClosedJaxpr, width: int = 80) -> str:
+    """JAX's text format: one line if it fits in `width` columns, else one equation per line."""
+    if isinstance(jaxpr, ClosedJaxpr):
+        jaxpr = jaxpr.jaxpr
+    return PPContext(_unused_outvars(jaxpr)).jaxpr_doc(jaxpr).format(width)

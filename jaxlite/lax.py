@@ -9,6 +9,13 @@ from jaxlite.primitives import (  # noqa: F401
     reduce_and, reduce_max, reduce_min, reduce_or, reduce_prod, reduce_sum, reshape, rev, round,
     select, select_n, slice, sort, square, squeeze, stop_gradient, transpose,
 )
+from jaxlite.primitives import (  # noqa: F401
+    GatherDimensionNumbers, GatherScatterMode, ScatterDimensionNumbers, gather, scatter,
+    scatter_add, scatter_max, scatter_min, scatter_mul,
+)
+from jaxlite.control_flow import (  # noqa: F401
+    cond, fori_loop, map, scan, switch, while_loop,
+)
 
 # lax's spelling of the bitwise ops
 bitwise_not = bitwise_not

@@ -21,12 +21,12 @@ staging_rules: dict[core.Primitive, StagingRule] = {}
 
 
 class StagingTracer(Tracer):
-    __slots__ = ("aval", "var")
+    __slots__ = ("aval", "_var")  # NB: not `var`, which is the jnp method
 
     def __init__(self, trace: "StagingTrace", aval: ShapedArray, var: Var):
         self._trace = trace
         self.aval = aval
-        self.var = var
+        self._var = var
 
 
 class StagingTrace(core.Trace):
@@ -46,7 +46,7 @@ class StagingTrace(core.Trace):
 
     def to_atom(self, x) -> Var | Literal:
         if isinstance(x, StagingTracer) and x._trace is self:
-            return x.var
+            return x._var
         return self.const_atom(x)
 
     def const_atom(self, x) -> Var | Literal:

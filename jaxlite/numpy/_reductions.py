@@ -1,16 +1,630 @@
-"""Reductions with NumPy's `axis`, `keepdims` and `dtype` arguments."""
+"""Reductions with NumPy's `axis`, `keepdims`, `dtype`, `initial` and `where` arguments, the
+cumulative ones, the NaN-ignoring ones, and the order statistics (median, quantile) via sort.
+
+Accumulator dtypes follow NumPy 2 / JAX x64: sums and products of bools and integers are int64
+(jaxlite has no uint64: unsigned sums are int64 too); means of integers are float64.
+"""
 
 from __future__ import annotations
 
+import builtins
+import math
+
+import numpy as np
+
+from jaxlite import dtypes
 from jaxlite import primitives as lax
-from jaxlite.numpy._util import asarray_arg, canonicalize_axes, shape_of
+from jaxlite.array import Array
+from jaxlite.numpy._ufuncs import _no_out, isnan, logical_not, sqrt, where
+from jaxlite.numpy._util import (
+    asarray,
+    broadcast_to_shape,
+    canonical_dtype,
+    canonicalize_axes,
+    canonicalize_axis,
+    check_kind,
+    convert,
+    dtype_of,
+    dtype_weak,
+    filled,
+    fname,
+    promote_inexact,
+    shape_of,
+)
 
 
-def sum(a, axis=None, dtype=None, keepdims=False):  # noqa: A001 - NumPy's name
-    a = asarray_arg(a, "jnp.sum")
+def _sum_dtype(dt: np.dtype) -> np.dtype:
+    return dt if dt.kind == "f" or dt == dtypes.int64 else dtypes.int64
+
+
+def _prep(a, axis, name: str):
+    a = asarray(a, name)
     shape = shape_of(a)
-    axes = canonicalize_axes(axis, len(shape), "jnp.sum")
-    out = lax.reduce_sum(a, axes)
+    return a, shape, canonicalize_axes(axis, len(shape), name, shape)
+
+
+def _keep(out, axes, keepdims: bool):
+    return lax.expand_dims(out, axes) if keepdims and axes else out
+
+
+def _size(shape, axes) -> int:
+    return math.prod(shape[i] for i in axes)
+
+
+def _as_dtype(a, dt: np.dtype):
+    """`a` converted to `dt`; weak arrays stay weak when the dtype does not change."""
+    cur, weak = dtype_weak(a)
+    return a if cur == dt else convert(a, dt, False)
+
+
+def _masked(a, where_, identity, name: str):
+    if where_ is None:
+        return a
+    mask = broadcast_to_shape(_bool(where_, name), shape_of(a), name)
+    return lax.select(mask, a, filled(a, identity))
+
+
+def _bool(x, name: str):
+    x = asarray(x, name)
+    return x if dtype_of(x).kind == "b" else lax.ne(x, 0)
+
+
+def _sum_like(prim, identity, name: str):
+    def fn(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
+        t = type(a)
+        if t is Array and axis is None and dtype is None and not keepdims and initial is None:
+            if where is None and out is None and a._value.dtype.kind == "f":  # eager fast path
+                return prim.bind(a, axes=tuple(range(a._value.ndim)))
+        _no_out(name, out)
+        a, shape, axes = _prep(a, axis, name)
+        check_kind(name, a, "iufb", "a numeric or bool argument")
+        dt = canonical_dtype(dtype, name) or _sum_dtype(dtype_of(a))
+        a = _masked(_as_dtype(a, dt), where, identity, name)
+        r = prim.bind(a, axes=axes)
+        if initial is not None:
+            r = (lax.add if identity == 0 else lax.mul)(r, convert(initial, dt, False, name))
+        return _keep(r, axes, keepdims)
+
+    fn.__name__ = fn.__qualname__ = name
+    return fn
+
+
+sum = _sum_like(lax.reduce_sum_p, 0, "sum")  # noqa: A001
+sum.__doc__ = """Sum of array elements over `axis` (all axes by default).
+
+Args:
+  a: array-like. axis: int, tuple of ints or None. dtype: accumulator and result dtype
+    (default: int64 for bools and integers, the input dtype for floats).
+  keepdims: keep reduced axes as size 1. initial: a scalar added to the result.
+  where: bool mask of elements to include.
+
+Example:
+  >>> jnp.sum(jnp.array([[1, 2], [3, 4]]), axis=0)
+  Array([4, 6], dtype=int64)
+"""
+prod = _sum_like(lax.reduce_prod_p, 1, "prod")
+prod.__doc__ = "Product of array elements over `axis` (same arguments as `sum`)."
+
+
+def _extremum(prim, name: str, word: str):
+    def fn(a, axis=None, out=None, keepdims=False, initial=None, where=None):
+        _no_out(name, out)
+        a, shape, axes = _prep(a, axis, name)
+        check_kind(name, a, "iufb", "a numeric or bool argument")
+        if initial is None:
+            if where is not None:
+                raise ValueError(f"{fname(name)}: reducing with `where` needs an `initial` value")
+            if _size(shape, axes) == 0 and axes:
+                raise ValueError(
+                    f"{fname(name)}: zero-size array (shape {shape}) to reduction operation "
+                    f"{word} which has no identity; pass `initial`"
+                )
+        else:
+            init = convert(initial, dtype_of(a), dtype_weak(a)[1], name)
+            a = _masked(a, where, init, name)
+        r = prim.bind(a, axes=axes)
+        if initial is not None:
+            r = (lax.max if word == "maximum" else lax.min)(r, init)
+        return _keep(r, axes, keepdims)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"The {word} of array elements over `axis` (NaN if any element is NaN)."
+    return fn
+
+
+max = _extremum(lax.reduce_max_p, "max", "maximum")  # noqa: A001
+min = _extremum(lax.reduce_min_p, "min", "minimum")  # noqa: A001
+amax, amin = max, min
+
+
+def _boolean(prim, name: str):
+    def fn(a, axis=None, out=None, keepdims=False, *, where=None):
+        _no_out(name, out)
+        a, shape, axes = _prep(a, axis, name)
+        a = _masked(_bool(a, name), where, name == "all", name)
+        return _keep(prim.bind(a, axes=axes), axes, keepdims)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"Whether {'all' if name == 'all' else 'any'} elements over `axis` are nonzero."
+    return fn
+
+
+all = _boolean(lax.reduce_and_p, "all")  # noqa: A001
+any = _boolean(lax.reduce_or_p, "any")  # noqa: A001
+
+
+def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
+    """Arithmetic mean over `axis`; integers give float64, float32 stays float32.
+
+    Example:
+      >>> jnp.mean(jnp.array([1, 2, 3, 4]))
+      Array(2.5, dtype=float64)
+    """
+    _no_out("mean", out)
+    a, shape, axes = _prep(a, axis, "mean")
+    check_kind("mean", a, "iufb", "a numeric or bool argument")
+    dt = canonical_dtype(dtype, "mean") or _inexact(dtype_of(a))
+    s = sum(a, axes, dtype=dt, keepdims=keepdims, where=where)
+    if where is None:
+        return lax.div(s, float(_size(shape, axes)))
+    n = sum(broadcast_to_shape(_bool(where, "mean"), shape), axes, dtype=dt, keepdims=keepdims)
+    return lax.div(s, n)
+
+
+_mean = mean
+
+
+def _inexact(dt: np.dtype) -> np.dtype:
+    return dt if dt.kind == "f" else dtypes.float64
+
+
+def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None, mean=None,
+        correction=None):
+    """Variance over `axis`: `sum((a - mean)**2) / (n - ddof)`.
+
+    Example:
+      >>> jnp.var(jnp.array([1.0, 2.0, 3.0, 4.0]), ddof=1)
+      Array(1.66666667, dtype=float64)
+    """
+    _no_out("var", out)
+    if correction is not None:
+        if ddof != 0:
+            raise ValueError("jnp.var: pass `ddof` or `correction`, not both")
+        ddof = correction
+    a, shape, axes = _prep(a, axis, "var")
+    check_kind("var", a, "iufb", "a numeric or bool argument")
+    dt = canonical_dtype(dtype, "var") or _inexact(dtype_of(a))
+    a = _as_dtype(a, dt)
+    if mean is None:
+        mean = _mean(a, axes, keepdims=True, where=where)
+    centered = lax.sub(a, broadcast_to_shape(asarray(mean, "var"), shape))
+    sq = _masked(lax.mul(centered, centered), where, 0, "var")
+    if where is None:
+        n = float(_size(shape, axes))
+    else:
+        n = sum(broadcast_to_shape(_bool(where, "var"), shape), axes, dtype=dt, keepdims=keepdims)
+    r = sum(sq, axes, keepdims=keepdims)
+    return lax.div(r, lax.max(lax.sub(n, float(ddof)), 0.0) if where is not None
+                   else builtins.max(n - ddof, 0.0))
+
+
+def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None, mean=None,
+        correction=None):
+    """Standard deviation over `axis`: `sqrt(var(a, axis, ddof=ddof))`."""
+    return sqrt(var(a, axis, dtype, out, ddof, keepdims, where=where, mean=mean,
+                    correction=correction))
+
+
+def _arg_extremum(prim, name: str):
+    def fn(a, axis=None, out=None, keepdims=False):
+        _no_out(name, out)
+        a = asarray(a, name)
+        shape = shape_of(a)
+        check_kind(name, a, "iufb", "a numeric or bool argument")
+        if axis is None:
+            if 0 in shape:
+                raise ValueError(f"{fname(name)}: attempt to get {name} of an empty sequence")
+            r = prim.bind(lax.reshape(a, (math.prod(shape),)), axes=(0,), index_dtype=dtypes.int64)
+            return lax.reshape(r, (1,) * len(shape)) if keepdims else r
+        ax = canonicalize_axis(axis, len(shape), name, shape)
+        if shape[ax] == 0:
+            raise ValueError(
+                f"{fname(name)}: attempt to get {name} of an empty axis {axis} (shape {shape})"
+            )
+        return _keep(prim.bind(a, axes=(ax,), index_dtype=dtypes.int64), (ax,), keepdims)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"Indices (int64) of the {name[3:]}imum values along `axis` (first occurrence)."
+    return fn
+
+
+argmax = _arg_extremum(lax.argmax_p, "argmax")
+argmin = _arg_extremum(lax.argmin_p, "argmin")
+
+
+def ptp(a, axis=None, out=None, keepdims=False):
+    """Range (`max - min`) of values along `axis`."""
+    _no_out("ptp", out)
+    from jaxlite.numpy._ufuncs import subtract
+
+    return subtract(max(a, axis, keepdims=keepdims), min(a, axis, keepdims=keepdims))
+
+
+def count_nonzero(a, axis=None, *, keepdims=False):
+    """Number of nonzero values along `axis`, as int64."""
+    a, shape, axes = _prep(a, axis, "count_nonzero")
+    return sum(_bool(a, "count_nonzero"), axes, dtype=dtypes.int64, keepdims=keepdims)
+
+
+# ------------------------------------------------------------------------------------------
+# Cumulative reductions
+# ------------------------------------------------------------------------------------------
+
+
+def _cumulative(fn_lax, name: str):
+    def fn(a, axis=None, dtype=None, out=None):
+        _no_out(name, out)
+        a = asarray(a, name)
+        check_kind(name, a, "iufb", "a numeric or bool argument")
+        if axis is None:
+            a = lax.reshape(a, (math.prod(shape_of(a)),))
+            axis = 0
+        shape = shape_of(a)
+        ax = canonicalize_axis(axis, len(shape), name, shape)
+        dt = canonical_dtype(dtype, name) or _sum_dtype(dtype_of(a))
+        return fn_lax(_as_dtype(a, dt), ax)
+
+    fn.__name__ = fn.__qualname__ = name
+    return fn
+
+
+cumsum = _cumulative(lax.cumsum, "cumsum")
+cumsum.__doc__ = "Cumulative sum along `axis` (of the flattened array when `axis` is None)."
+cumprod = _cumulative(lax.cumprod, "cumprod")
+cumprod.__doc__ = "Cumulative product along `axis` (of the flattened array when `axis` is None)."
+
+
+def _nan_as(a, value, name: str):
+    a = asarray(a, name)
+    if dtype_of(a).kind != "f":
+        return a
+    return lax.select(isnan(a), filled(a, value), a)
+
+
+def nancumsum(a, axis=None, dtype=None, out=None):
+    """`cumsum` treating NaNs as zero."""
+    return cumsum(_nan_as(a, 0, "nancumsum"), axis, dtype, out)
+
+
+def nancumprod(a, axis=None, dtype=None, out=None):
+    """`cumprod` treating NaNs as one."""
+    return cumprod(_nan_as(a, 1, "nancumprod"), axis, dtype, out)
+
+
+def _cumulative_api(fn, identity, name: str):
+    def api(x, /, *, axis=None, dtype=None, include_initial=False):
+        x = asarray(x, name)
+        nd = len(shape_of(x))
+        if axis is None:
+            if nd > 1:
+                raise ValueError(f"{fname(name)}: `axis` is required for arrays of rank {nd}")
+            axis = 0
+        if nd == 0:
+            x = lax.reshape(x, (1,))
+        r = fn(x, axis, dtype)
+        if not include_initial:
+            return r
+        ax = canonicalize_axis(axis, len(shape_of(r)), name)
+        cfg = [(0, 0, 0)] * len(shape_of(r))
+        cfg[ax] = (1, 0, 0)
+        return lax.pad(r, convert(identity, dtype_of(r)), cfg)
+
+    api.__name__ = api.__qualname__ = name
+    api.__doc__ = f"NumPy 2's `{name}` (array API): `{fn.__name__}` with `include_initial`."
+    return api
+
+
+cumulative_sum = _cumulative_api(cumsum, 0, "cumulative_sum")
+cumulative_prod = _cumulative_api(cumprod, 1, "cumulative_prod")
+
+
+# ------------------------------------------------------------------------------------------
+# NaN-ignoring reductions
+# ------------------------------------------------------------------------------------------
+
+
+def nansum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
+    """`sum` treating NaNs as zero."""
+    return sum(_nan_as(a, 0, "nansum"), axis, dtype, out, keepdims, initial, where)
+
+
+def nanprod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
+    """`prod` treating NaNs as one."""
+    return prod(_nan_as(a, 1, "nanprod"), axis, dtype, out, keepdims, initial, where)
+
+
+def _nan_extremum(fn, fill, name: str):
+    def api(a, axis=None, out=None, keepdims=False, initial=None, where=None):
+        a = asarray(a, name)
+        if dtype_of(a).kind != "f":
+            return fn(a, axis, out, keepdims, initial, where)
+        nan = isnan(a)
+        r = fn(lax.select(nan, filled(a, fill), a), axis, out, keepdims, initial, where)
+        all_nan = all(nan, axis, keepdims=keepdims)
+        return lax.select(all_nan, filled(r, np.nan), r)
+
+    api.__name__ = api.__qualname__ = name
+    api.__doc__ = f"`{fn.__name__}` ignoring NaNs (NaN where a slice is all NaN)."
+    return api
+
+
+nanmax = _nan_extremum(max, -np.inf, "nanmax")
+nanmin = _nan_extremum(min, np.inf, "nanmin")
+
+
+def nanmean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
+    """`mean` of the non-NaN values (NaN where a slice is all NaN)."""
+    a = asarray(a, "nanmean")
+    if dtype_of(a).kind != "f":
+        return mean(a, axis, dtype, out, keepdims, where=where)
+    keep = logical_not(isnan(a))
+    if where is not None:
+        keep = lax.bitwise_and(keep, broadcast_to_shape(_bool(where, "nanmean"), shape_of(a)))
+    return mean(a, axis, dtype, out, keepdims, where=keep)
+
+
+def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None,
+           mean=None, correction=None):
+    """`var` of the non-NaN values."""
+    a = asarray(a, "nanvar")
+    if dtype_of(a).kind != "f":
+        return var(a, axis, dtype, out, ddof, keepdims, where=where, mean=mean,
+                   correction=correction)
+    keep = logical_not(isnan(a))
+    if where is not None:
+        keep = lax.bitwise_and(keep, broadcast_to_shape(_bool(where, "nanvar"), shape_of(a)))
+    return var(a, axis, dtype, out, ddof, keepdims, where=keep, mean=mean, correction=correction)
+
+
+def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None,
+           mean=None, correction=None):
+    """`std` of the non-NaN values."""
+    return sqrt(nanvar(a, axis, dtype, out, ddof, keepdims, where=where, mean=mean,
+                       correction=correction))
+
+
+def _nan_arg(fn, fill, name: str):
+    def api(a, axis=None, out=None, keepdims=False):
+        a = asarray(a, name)
+        if dtype_of(a).kind != "f":
+            return fn(a, axis, out, keepdims)
+        nan = isnan(a)
+        r = fn(lax.select(nan, filled(a, fill), a), axis, out, keepdims)
+        return lax.select(all(nan, axis, keepdims=keepdims), filled(r, -1), r)
+
+    api.__name__ = api.__qualname__ = name
+    api.__doc__ = f"`{fn.__name__}` ignoring NaNs; -1 where a slice is all NaN (as in JAX)."
+    return api
+
+
+nanargmax = _nan_arg(argmax, -np.inf, "nanargmax")
+nanargmin = _nan_arg(argmin, np.inf, "nanargmin")
+
+
+# ------------------------------------------------------------------------------------------
+# Weighted mean and order statistics
+# ------------------------------------------------------------------------------------------
+
+
+def average(a, axis=None, weights=None, returned=False, *, keepdims=False):
+    """Weighted mean over `axis`; with `returned`, also the sum of the weights."""
+    if weights is None:
+        avg = mean(a, axis, keepdims=keepdims)
+        a, shape, axes = _prep(a, axis, "average")
+        n = filled(avg, float(_size(shape, axes)))
+        return (avg, n) if returned else avg
+    a, shape, axes = _prep(a, axis, "average")
+    w = asarray(weights, "average")
+    wshape = shape_of(w)
+    if wshape != shape:
+        if axis is None:
+            raise TypeError(
+                f"jnp.average: axis must be given when the shapes of a {shape} and weights "
+                f"{wshape} differ"
+            )
+        if len(wshape) != 1 or len(axes) != 1 or wshape[0] != shape[axes[0]]:
+            raise ValueError(
+                f"jnp.average: weights of shape {wshape} do not match axis {axis} of a {shape}"
+            )
+        w = lax.broadcast_in_dim(w, shape, axes)
+    a, w = promote_inexact("average", a, w)
+    scl = sum(w, axes, keepdims=keepdims)
+    avg = lax.div(sum(lax.mul(a, w), axes, keepdims=keepdims), scl)
+    return (avg, scl) if returned else avg
+
+
+def _sorted_last(a, axis, name: str, as_float: bool = True):
+    """`a` (as floats if `as_float`), its reduced axes merged into one last axis, sorted; also
+    the original shape and the reduced axes."""
+    a = asarray(a, name)
+    check_kind(name, a, "iufb", "a numeric argument")
+    if as_float:
+        a = _as_dtype(a, _inexact(dtype_of(a)))
+    shape = shape_of(a)
+    axes = canonicalize_axes(axis, len(shape), name, shape)
+    kept = [i for i in range(len(shape)) if i not in axes]
+    if list(axes) != list(range(len(shape) - len(axes), len(shape))):
+        a = lax.transpose(a, kept + list(axes))
+    merged = tuple(shape[i] for i in kept) + (math.prod(shape[i] for i in axes),)
+    a = lax.reshape(a, merged)
+    return lax.sort(a, dimension=len(merged) - 1), shape, axes
+
+
+def _slice_last(x, i: int):
+    s = shape_of(x)
+    starts = (0,) * (len(s) - 1) + (i,)
+    r = lax.slice(x, starts, s[:-1] + (i + 1,))
+    return lax.reshape(r, s[:-1])
+
+
+def _keep_full(out, shape, axes, keepdims):
+    if not keepdims:
+        return out
+    return lax.reshape(out, tuple(1 if i in axes else d for i, d in enumerate(shape)))
+
+
+def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
+    """Median along `axis` (NaN if the slice holds a NaN), computed with a sort."""
+    _no_out("median", out)
+    xs, shape, axes = _sorted_last(a, axis, "median")
+    n = shape_of(xs)[-1]
+    if n == 0:
+        return _keep_full(_nans(shape_of(xs)[:-1], dtype_of(xs)), shape, axes, keepdims)
+    lo, hi = _slice_last(xs, (n - 1) // 2), _slice_last(xs, n // 2)
+    r = lo if n % 2 else lax.div(lax.add(lo, hi), 2.0)
+    r = lax.select(isnan(_slice_last(xs, n - 1)), filled(r, np.nan), r)
+    return _keep_full(r, shape, axes, keepdims)
+
+
+def _take_last(xs, idx):
+    """`xs[..., idx]` for integer indices `idx` (any shape Q): result Q + xs.shape[:-1].
+
+    A one-hot selection, so that traced indices need no gather.
+    """
+    s = shape_of(xs)
+    q = shape_of(idx)
+    full = q + s
+    onehot = lax.eq(
+        lax.broadcasted_iota(dtypes.int64, full, len(full) - 1),
+        lax.broadcast_in_dim(convert(idx, dtypes.int64), full, tuple(range(len(q)))),
+    )
+    xb = lax.broadcast_in_dim(xs, full, tuple(range(len(q), len(full))))
+    picked = lax.select(onehot, xb, filled(xb, 0))
+    return lax.reduce_sum(picked, (len(full) - 1,))
+
+
+_METHODS = ("linear", "lower", "higher", "nearest", "midpoint")
+
+
+def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False,
+             *, interpolation=None):
+    """The `q`-th quantiles (q in [0, 1]) along `axis`, by sorting.
+
+    Methods: linear (default), lower, higher, nearest, midpoint. The result has shape
+    `q.shape + reduced shape`.
+    """
+    return _quantile(a, q, axis, out, method if interpolation is None else interpolation,
+                     keepdims, "quantile")
+
+
+def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
+               keepdims=False, *, interpolation=None):
+    """The `q`-th percentiles (q in [0, 100]) along `axis` (see `quantile`)."""
+    q = lax.div(promote_inexact("percentile", q)[0], 100.0)
+    return _quantile(a, q, axis, out, method if interpolation is None else interpolation,
+                     keepdims, "percentile")
+
+
+def _quantile(a, q, axis, out, method, keepdims, name):
+    _no_out(name, out)
+    if method not in _METHODS:
+        raise ValueError(f"{fname(name)}: method must be one of {_METHODS}, got {method!r}")
+    q = asarray(q, name)
+    xs, shape, axes = _sorted_last(a, axis, name, as_float=False)
+    dt = dtype_of(xs)  # NumPy: lower/higher/nearest keep it; linear/midpoint promote with q
+    if method in ("linear", "midpoint"):
+        dt = _inexact(dtypes.result_type((_inexact(dt), dtype_weak(xs)[1]), dtype_weak(q))[0])
+    q = _as_dtype(q, dtypes.float64)
+    n = shape_of(xs)[-1]
+    if n == 0:
+        r = _nans(shape_of(q) + shape_of(xs)[:-1], _inexact(dt))
+        if keepdims:
+            r = lax.reshape(r, shape_of(q) + tuple(1 if i in axes else d for i, d in enumerate(shape)))
+        return r
+    pos = lax.mul(q, float(n - 1))
+    lo = lax.clamp(0.0, lax.floor(pos), float(builtins.max(n - 1, 0)))
+    hi = lax.clamp(0.0, lax.ceil(pos), float(builtins.max(n - 1, 0)))
+    if method == "nearest":
+        lo = hi = lax.round(pos, rounding_method=1)
+    v_lo, v_hi = _take_last(xs, lo), _take_last(xs, hi)
+    qs = shape_of(q)
+    if method in ("linear", "midpoint"):
+        g = lax.sub(pos, lo) if method == "linear" else filled(pos, 0.5)
+        g = lax.broadcast_in_dim(convert(g, dt), shape_of(v_lo), tuple(range(len(qs))))
+        diff = convert(lax.sub(v_hi, v_lo), dt)  # NB: NumPy subtracts in the input dtype
+        v_lo, v_hi = convert(v_lo, dt), convert(v_hi, dt)
+        r = lax.select(lax.ge(g, 0.5), lax.sub(v_hi, lax.mul(diff, lax.sub(1.0, g))),
+                       lax.add(v_lo, lax.mul(diff, g)))
+    else:
+        r = v_hi if method == "higher" else v_lo
+    if dtype_of(xs).kind != "f":
+        return lax.reshape(r, qs + tuple(1 if i in axes else d for i, d in enumerate(shape))) \
+            if keepdims else r
+    has_nan = isnan(_slice_last(xs, n - 1))
+    has_nan = lax.broadcast_in_dim(has_nan, shape_of(r), tuple(range(len(qs), len(shape_of(r)))))
+    r = lax.select(has_nan, filled(r, np.nan), r)
     if keepdims:
-        out = lax.expand_dims(out, axes)
-    return out
+        kept = tuple(1 if i in axes else d for i, d in enumerate(shape))
+        r = lax.reshape(r, qs + kept)
+    return r
+
+
+def nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=False):
+    """Median of the non-NaN values along `axis` (NaN where a slice is all NaN)."""
+    _no_out("nanmedian", out)
+    return _nanquantile(a, None, axis, keepdims, "nanmedian")
+
+
+def nanquantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
+                keepdims=False):
+    """`quantile` of the non-NaN values (NaNs sort last; each slice uses its own count)."""
+    _no_out("nanquantile", out)
+    if method != "linear":
+        raise ValueError(f"jnp.nanquantile: only method='linear' is supported, got {method!r}")
+    return _nanquantile(a, q, axis, keepdims, "nanquantile")
+
+
+def _nanquantile(a, q, axis, keepdims, name):
+    """Linear-interpolated quantiles of the non-NaN values; `q=None` is the median."""
+    q = asarray(0.5 if q is None else q, name)
+    xs, shape, axes = _sorted_last(a, axis, name)
+    dt = _inexact(dtypes.result_type(dtype_weak(xs), dtype_weak(q))[0])
+    q = _as_dtype(q, dtypes.float64)
+    qs = shape_of(q)
+    count = sum(logical_not(isnan(xs)), (len(shape_of(xs)) - 1,), dtype=dtypes.int64)
+    rest = shape_of(count)
+    full = qs + rest
+    cnt = convert(lax.broadcast_in_dim(count, full, tuple(range(len(qs), len(full)))),
+                  dtypes.float64)
+    top = lax.max(lax.sub(cnt, 1.0), 0.0)
+    pos = lax.mul(lax.broadcast_in_dim(q, full, tuple(range(len(qs)))), top)
+    lo, hi = lax.floor(pos), lax.ceil(pos)
+    v_lo, v_hi = _take_last_per(xs, lo, qs), _take_last_per(xs, hi, qs)
+    if name == "nanmedian":  # NumPy's median: the mean of the two middle values
+        r = lax.div(lax.add(v_lo, v_hi), 2.0)
+    else:
+        g = convert(lax.sub(pos, lo), dt)
+        diff = convert(lax.sub(v_hi, v_lo), dt)  # NB: NumPy subtracts in the input dtype
+        v_lo, v_hi = convert(v_lo, dt), convert(v_hi, dt)
+        r = lax.select(lax.ge(g, 0.5), lax.sub(v_hi, lax.mul(diff, lax.sub(1.0, g))),
+                       lax.add(v_lo, lax.mul(diff, g)))
+    r = lax.select(lax.eq(cnt, 0.0), filled(r, np.nan), r)
+    if keepdims:
+        r = lax.reshape(r, qs + tuple(1 if i in axes else d for i, d in enumerate(shape)))
+    return r
+
+
+def _nans(shape, dt):
+    return lax.broadcast_in_dim(convert(np.nan, dt), tuple(shape), ())
+
+
+def _take_last_per(xs, idx, qs):
+    """`xs[..., idx]` where `idx` has shape `qs + xs.shape[:-1]` (a per-slice index)."""
+    s = shape_of(xs)
+    full = qs + s
+    onehot = lax.eq(
+        lax.broadcasted_iota(dtypes.int64, full, len(full) - 1),
+        lax.broadcast_in_dim(convert(idx, dtypes.int64), full, tuple(range(len(full) - 1))),
+    )
+    xb = lax.broadcast_in_dim(xs, full, tuple(range(len(qs), len(full))))
+    return lax.reduce_sum(lax.select(onehot, xb, filled(xb, 0)), (len(full) - 1,))

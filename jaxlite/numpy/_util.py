@@ -1,10 +1,13 @@
-"""Promotion and broadcasting shared by every `jnp` function (the eager fast path lives here).
+"""Argument checking, promotion and broadcasting shared by every `jnp` function.
 
 `promote(name, *args)` converts arguments to one dtype under NEP 50 rules (Python scalars and
-weakly typed arrays are weak) and broadcasts them to one shape with `broadcast_in_dim`.
+weakly typed arrays are weak) and broadcasts them to one shape with `broadcast_in_dim`. The eager
+fast paths (an Array of the right dtype, an Array and a Python scalar) cost a few type checks.
 """
 
 from __future__ import annotations
+
+import operator
 
 import numpy as np
 
@@ -14,6 +17,83 @@ from jaxlite.array import Array, _wrap
 from jaxlite.core import Tracer, get_aval
 
 _SCALARS = dtypes.PYTHON_SCALAR_DTYPES
+_SUPPORTED = frozenset(dtypes.SUPPORTED_DTYPES)
+# NumPy dtypes jaxlite does not hold, mapped as `jnp.array` maps them (x64 defaults).
+_NARROW = {
+    np.dtype(np.int8): dtypes.int32,
+    np.dtype(np.int16): dtypes.int32,
+    np.dtype(np.uint16): dtypes.uint32,
+    np.dtype(np.uint64): dtypes.int64,
+    np.dtype(np.float16): dtypes.float32,
+}
+# Kinds a weak Python scalar may join without changing the array's dtype.
+_SCALAR_KINDS = {bool: "biuf", int: "iuf", float: "f"}
+
+
+def fname(name: str) -> str:
+    """`sin` -> `jnp.sin`, `linalg.det` -> `jnp.linalg.det`: the name errors show."""
+    return name if name.startswith("jnp.") else f"jnp.{name}"
+
+
+def is_arraylike(x) -> bool:
+    t = type(x)
+    return t is Array or t is np.ndarray or t in _SCALARS or isinstance(x, (Tracer, np.generic))
+
+
+def supported_dtype(dt: np.dtype, name: str) -> np.dtype:
+    """`dt` if jaxlite holds it, its wider stand-in (int8 -> int32, ...), or a TypeError."""
+    if dt in _SUPPORTED:
+        return dt
+    if dt in _NARROW:
+        return _NARROW[dt]
+    if dt.kind == "c":
+        raise TypeError(f"{fname(name)}: complex numbers are not supported by jaxlite (got {dt})")
+    raise TypeError(f"{fname(name)}: arrays of dtype {dt} are not supported by jaxlite")
+
+
+def asarray_arg(x, name: str):
+    """Accepts Arrays, tracers, NumPy arrays and scalars; converts lists; rejects the rest.
+
+    Returns an Array, a tracer, a NumPy array of a supported dtype, or a Python scalar.
+    """
+    t = type(x)
+    if t is Array or t in _SCALARS or isinstance(x, Tracer):
+        return x
+    if t is np.ndarray or isinstance(x, np.generic):
+        x = np.asarray(x)
+        if x.dtype not in _SUPPORTED:
+            x = x.astype(supported_dtype(x.dtype, name))
+        return x
+    if isinstance(x, (list, tuple)):
+        from jaxlite.numpy._creation import _array
+
+        return _array(x, None, 0, name)
+    if isinstance(x, Array):
+        return x
+    if isinstance(x, (bool, int, float)):  # subclasses (IntEnum, ...) become plain scalars
+        return _SCALARS[bool if isinstance(x, bool) else int if isinstance(x, int) else float](x)
+    if x is None:
+        raise TypeError(f"{fname(name)}: got None where an array was expected")
+    if isinstance(x, complex):
+        raise TypeError(f"{fname(name)}: complex numbers are not supported by jaxlite")
+    raise TypeError(
+        f"{fname(name)}: argument of type {type(x).__name__} is not a valid array: expected a "
+        "jaxlite.Array, a NumPy array, a list of numbers, or a Python bool, int or float"
+    )
+
+
+def asarray(x, name: str):
+    """`x` as an Array or a tracer (Python scalars become weakly typed 0-d Arrays)."""
+    t = type(x)
+    if t is Array or isinstance(x, Tracer):
+        return x
+    x = asarray_arg(x, name)
+    t = type(x)
+    if t is np.ndarray:
+        return _wrap(np.array(x, copy=True), False)
+    if t in _SCALARS:
+        return _wrap(np.asarray(x, _SCALARS[t]), True)
+    return x
 
 
 def dtype_weak(x) -> tuple[np.dtype, bool]:
@@ -26,8 +106,12 @@ def dtype_weak(x) -> tuple[np.dtype, bool]:
         return x.aval.dtype, x.aval.weak_type
     if t in _SCALARS:
         return _SCALARS[t], True
-    a = get_aval(asarray_arg(x, "jaxlite.numpy"))
+    a = get_aval(asarray_arg(x, "jnp"))
     return a.dtype, a.weak_type
+
+
+def dtype_of(x) -> np.dtype:
+    return dtype_weak(x)[0]
 
 
 def shape_of(x) -> tuple[int, ...]:
@@ -41,115 +125,235 @@ def shape_of(x) -> tuple[int, ...]:
     return get_aval(x).shape
 
 
-def asarray_arg(x, name: str):
-    """Accepts Arrays, tracers, NumPy arrays and scalars; converts lists; rejects the rest."""
-    t = type(x)
-    if t is Array or t is np.ndarray or t in _SCALARS or isinstance(x, Tracer):
-        return x
-    if isinstance(x, np.generic):
-        return np.asarray(x)
-    if isinstance(x, (list, tuple)):
-        from jaxlite.numpy._creation import array
-
-        return array(x)
-    if isinstance(x, Array):
-        return x
-    raise TypeError(
-        f"{name}: argument of type {type(x).__name__} is not a valid array: expected a "
-        "jaxlite.Array, a NumPy array, a list of numbers, or a Python bool, int or float"
-    )
+def ndim_of(x) -> int:
+    return len(shape_of(x))
 
 
-def convert(x, dtype: np.dtype, weak: bool = False):
+def _scalar_const(x, dtype: np.dtype, weak: bool, name: str):
+    if isinstance(x, float) and dtype.kind in "iub":
+        raise TypeError(f"{fname(name)}: cannot convert the float {x} to {dtype.name} implicitly")
+    if dtype.kind in "iu" and not isinstance(x, bool):
+        info = np.iinfo(dtype)
+        if not info.min <= x <= info.max:
+            raise OverflowError(f"{fname(name)}: Python int {x} is out of bounds for {dtype.name}")
+    return _wrap(np.asarray(x, dtype), weak)
+
+
+def convert(x, dtype: np.dtype, weak: bool = False, name: str = "convert"):
     """`x` as `dtype`; Python scalars become constants, arrays get a convert_element_type."""
     t = type(x)
     if t in _SCALARS:
-        if isinstance(x, float) and dtype.kind in "iu":
-            raise TypeError(f"cannot convert the float {x} to {dtype.name} implicitly")
-        return _wrap(np.asarray(x, dtype), weak)
+        return _scalar_const(x, dtype, weak, name)
     cur, cur_weak = dtype_weak(x)
     if cur == dtype and cur_weak == weak:
         return x
     return lax.convert_element_type_p.bind(x, new_dtype=dtype, weak_type=weak)
 
 
+def astype_strong(x, dtype: np.dtype):
+    """`x` as `dtype`, strongly typed; a no-op when it already is."""
+    return convert(x, dtype, False)
+
+
 def broadcast_shapes(name: str, *shapes) -> tuple[int, ...]:
-    nd = max(len(s) for s in shapes)
+    nd = max((len(s) for s in shapes), default=0)
     out = []
     for dims in zip(*[(1,) * (nd - len(s)) + tuple(s) for s in shapes]):
         sizes = {d for d in dims if d != 1}
         if len(sizes) > 1:
             raise ValueError(
-                f"{name}: incompatible shapes for broadcasting: "
+                f"{fname(name)}: incompatible shapes for broadcasting: "
                 + ", ".join(str(tuple(s)) for s in shapes)
             )
         out.append(sizes.pop() if sizes else 1)
     return tuple(out)
 
 
-def broadcast_to_shape(x, shape: tuple[int, ...]):
+def broadcast_to_shape(x, shape: tuple[int, ...], name: str = "broadcast_to"):
     s = shape_of(x)
+    shape = tuple(shape)
     if s == shape:
         return x
     nd = len(shape)
     lead = nd - len(s)
-    if lead < 0:
-        raise ValueError(f"cannot broadcast an array of shape {s} to shape {shape}")
+    if lead < 0 or any(d != 1 and d != shape[lead + i] for i, d in enumerate(s)):
+        raise ValueError(f"{fname(name)}: cannot broadcast an array of shape {s} to shape {shape}")
     keep = [i for i, d in enumerate(s) if d == shape[lead + i]]
-    if len(keep) != len(s):
-        # squeeze the size-1 dimensions that are being broadcast
-        for i, d in enumerate(s):
-            if d != 1 and d != shape[lead + i]:
-                raise ValueError(f"cannot broadcast an array of shape {s} to shape {shape}")
+    if len(keep) != len(s):  # squeeze the size-1 dimensions that are being broadcast
         x = lax.reshape(x, tuple(s[i] for i in keep))
     return lax.broadcast_in_dim(x, shape, tuple(lead + i for i in keep))
 
 
-def promote(name: str, *args):
-    """Promotes `args` to a common dtype and shape (scalars stay scalars: lax broadcasts them)."""
+def _check_args(name: str, args):
+    for a in args:
+        if not (type(a) is Array or isinstance(a, Tracer)):
+            return tuple(asarray_arg(a, name) for a in args)
+    return args
+
+
+def promote_dtypes(name: str, *args):
+    """Converts `args` to their common NEP 50 dtype (no broadcasting)."""
+    args = _check_args(name, args)
     infos = [dtype_weak(a) for a in args]
     d0 = infos[0]
     if not all(i == d0 for i in infos):
         dt, weak = dtypes.result_type(*infos)
-        args = tuple(convert(a, dt, weak) for a in args)
-    elif type(args[0]) in _SCALARS:
-        args = tuple(convert(a, d0[0], True) for a in args)
-    shapes = [shape_of(a) for a in args]
-    s0 = shapes[0]
-    if all(s == s0 or s == () for s in shapes) and (s0 != () or all(s == () for s in shapes)):
-        return args
-    nonscalar = {s for s in shapes if s != ()}
-    if len(nonscalar) == 1:
-        return args
-    shape = broadcast_shapes(name, *shapes)
-    return tuple(a if s == () else broadcast_to_shape(a, shape) for a, s in zip(args, shapes))
-
-
-def promote_inexact(name: str, *args):
-    """Like `promote`, then integers and bools become the default float (float64) or float32."""
-    args = promote(name, *args)
-    dt, weak = dtype_weak(args[0])
-    if dt.kind != "f":
-        args = tuple(convert(a, dtypes.float64, weak) for a in args)
+        return tuple(convert(a, dt, weak, name) for a in args)
+    if any(type(a) in _SCALARS for a in args):
+        return tuple(convert(a, d0[0], d0[1], name) for a in args)
     return args
 
 
-def canonicalize_axis(axis, ndim: int, name: str) -> int:
+def promote_shapes(name: str, *args):
+    """Broadcasts `args` to one shape; rank-0 operands stay as they are (lax broadcasts them)."""
+    shapes = [shape_of(a) for a in args]
+    nonscalar = {s for s in shapes if s != ()}
+    if len(nonscalar) <= 1:
+        return args
+    shape = broadcast_shapes(name, *shapes)
+    return tuple(a if s == () else broadcast_to_shape(a, shape, name) for a, s in zip(args, shapes))
+
+
+def promote(name: str, *args):
+    """Promotes `args` to a common dtype and shape (scalars stay scalars: lax broadcasts them)."""
+    if len(args) == 2:
+        x, y = args
+        tx, ty = type(x), type(y)
+        # Fast path: an Array (or tracer) and a Python scalar of a kind its dtype already holds.
+        if ty in _SCALARS and (tx is Array or isinstance(x, Tracer)):
+            dt = x.dtype
+            if dt.kind in _SCALAR_KINDS[ty]:
+                return x, _scalar_const(y, dt, x.weak_type, name)
+        elif tx in _SCALARS and (ty is Array or isinstance(y, Tracer)):
+            dt = y.dtype
+            if dt.kind in _SCALAR_KINDS[tx]:
+                return _scalar_const(x, dt, y.weak_type, name), y
+    return promote_shapes(name, *promote_dtypes(name, *args))
+
+
+def to_inexact_dtype(dt: np.dtype) -> np.dtype:
+    return dt if dt.kind == "f" else dtypes.float64
+
+
+def promote_inexact(name: str, *args):
+    """Like `promote`, then integers and bools become the default float (float64)."""
+    args = promote(name, *args)
+    dt, weak = dtype_weak(args[0])
+    if dt.kind != "f":
+        args = tuple(convert(a, dtypes.float64, weak, name) for a in args)
+    return args
+
+
+def inexact_arg(name: str, x):
+    """One argument as a floating-point array or tracer (ints and bools become float64)."""
+    if type(x) is Array:
+        if x._value.dtype.kind == "f":
+            return x
+    elif isinstance(x, Tracer):
+        if x.aval.dtype.kind == "f":
+            return x
+    else:
+        x = asarray(x, name)
+    dt, weak = dtype_weak(x)
+    return x if dt.kind == "f" else convert(x, dtypes.float64, weak, name)
+
+
+def check_kind(name: str, x, kinds: str, what: str):
+    dt = dtype_of(x)
+    if dt.kind not in kinds:
+        raise TypeError(f"{fname(name)} does not accept dtype {dt.name}: it needs {what}")
+
+
+def concrete_int(v, name: str, what: str) -> int:
+    """A static Python int from `v`, or a TypeError saying that `what` must be static."""
+    if isinstance(v, Tracer):
+        c = v.to_concrete_value()
+        if c is None:
+            from jaxlite.core import concretization_message
+            from jaxlite.errors import ConcretizationTypeError
+
+            raise ConcretizationTypeError(
+                f"{fname(name)}: {what} must be a static Python int. "
+                + concretization_message(v, f"{fname(name)}({what}=...)")
+            )
+        v = c
     try:
-        axis = int(axis)
+        return operator.index(v)
     except TypeError:
-        raise TypeError(f"{name}: axis must be an int, got {axis!r}") from None
+        raise TypeError(f"{fname(name)}: {what} must be an int, got {v!r:.60}") from None
+
+
+def concrete_value(x, name: str, what: str = "this argument") -> np.ndarray:
+    """The NumPy value of `x`; a ConcretizationTypeError naming `name` if it is traced."""
+    if isinstance(x, Tracer):
+        c = x.to_concrete_value()
+        if c is None:
+            from jaxlite.core import concretization_message
+            from jaxlite.errors import ConcretizationTypeError
+
+            raise ConcretizationTypeError(
+                f"{fname(name)} needs a concrete value for {what}: its output shape depends on "
+                "the values. " + concretization_message(x, f"{fname(name)}()")
+            )
+        x = c
+    x = asarray_arg(x, name)
+    return np.asarray(x._value if type(x) is Array else x)
+
+
+def canonicalize_axis(axis, ndim: int, name: str, shape=None) -> int:
+    try:
+        axis = operator.index(axis)
+    except TypeError:
+        raise TypeError(f"{fname(name)}: axis must be an int, got {axis!r:.60}") from None
     if not -ndim <= axis < ndim:
-        raise ValueError(f"{name}: axis {axis} is out of bounds for an array of dimension {ndim}")
+        where = f"shape {tuple(shape)}" if shape is not None else f"dimension {ndim}"
+        raise ValueError(f"{fname(name)}: axis {axis} is out of bounds for an array of {where}")
     return axis % ndim
 
 
-def canonicalize_axes(axis, ndim: int, name: str) -> tuple[int, ...]:
+def canonicalize_axes(axis, ndim: int, name: str, shape=None) -> tuple[int, ...]:
     if axis is None:
         return tuple(range(ndim))
     if isinstance(axis, (tuple, list)):
-        axes = tuple(canonicalize_axis(a, ndim, name) for a in axis)
+        axes = tuple(canonicalize_axis(a, ndim, name, shape) for a in axis)
         if len(set(axes)) != len(axes):
-            raise ValueError(f"{name}: repeated axis in {axis}")
+            raise ValueError(f"{fname(name)}: repeated axis in {tuple(axis)}")
         return axes
-    return (canonicalize_axis(axis, ndim, name),)
+    return (canonicalize_axis(axis, ndim, name, shape),)
+
+
+def normalize_shape(shape, name: str) -> tuple[int, ...]:
+    """A shape argument (int or sequence of ints) as a tuple; clear errors otherwise."""
+    if not isinstance(shape, (tuple, list)):
+        if not isinstance(shape, (int, np.integer, Array, Tracer)) or isinstance(shape, bool):
+            raise TypeError(
+                f"{fname(name)}: shape must be an int or a tuple of ints, got {shape!r:.60}"
+            )
+        shape = (shape,)
+    out = tuple(concrete_int(d, name, "shape") for d in shape)
+    if any(d < 0 for d in out):
+        raise ValueError(f"{fname(name)}: negative dimensions are not allowed, got {out}")
+    return out
+
+
+def canonical_dtype(dtype, name: str) -> np.dtype | None:
+    """`None` stays `None`; anything else becomes a supported dtype (int8 -> TypeError)."""
+    if dtype is None:
+        return None
+    return dtypes.canonicalize(dtype, fname(name))
+
+
+def filled(x, value, dtype=None):
+    """An array of the shape of `x` filled with `value` (of `x`'s dtype unless `dtype` is given)."""
+    if dtype is None:
+        dt, weak = dtype_weak(x)
+    else:
+        dt, weak = dtypes.canonicalize(dtype), False
+    c = _wrap(np.asarray(value, dt), weak)
+    shape = shape_of(x)
+    return c if shape == () else lax.broadcast_in_dim(c, shape, ())
+
+
+def wrap_const(value: np.ndarray, weak: bool = False) -> Array:
+    """A NumPy value computed from static arguments, as an Array."""
+    return _wrap(np.array(value, copy=True), weak)

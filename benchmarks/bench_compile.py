@@ -1,0 +1,123 @@
+"""Compile time of `jit`: cold trace + lower + compile + first call, for a 50-primitive function and
+for the MLP training step (784-512-512-10, batch 128, softmax cross-entropy, SGD), and the time
+to the first result in a new process whose compile cache is warm.
+Targets: cold MLP step <= 1.0 s (JAX: 405 ms here), warm-cache first result <= 50 ms.
+
+Each measurement runs in a fresh Python process (cold: an empty cache directory; warm: the
+directory the cold run filled), timed inside the process from the first call of the jitted
+function to its first result (the import of jaxlite is reported separately).
+
+Run: .venv/bin/python benchmarks/bench_compile.py [--repeat N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+
+def chain_fn():
+    """A function of 50 primitives of many kinds on f32[256, 64]."""
+    import jaxlite.numpy as jnp
+    from jaxlite import lax
+
+    def f(x, w):
+        y = x
+        for k in range(4):
+            y = jnp.tanh(y * 1.5 + 0.25) - lax.logistic(y) * jnp.exp(-y * y)  # 9 primitives
+            y = y @ w if k % 2 == 0 else y + jnp.sum(y, axis=0) / 256.0  # 1-3
+        return jnp.max(jnp.abs(y), axis=1), lax.cumsum(y[:, :8], axis=0)
+
+    rng = np.random.default_rng(0)
+    args = (rng.normal(size=(256, 64)).astype(np.float32),
+            rng.normal(size=(64, 64)).astype(np.float32) / 8)  # fmt: skip
+    return f, args
+
+
+def mlp_fn():
+    """The MLP training step: jit(value_and_grad) of softmax cross-entropy, then SGD."""
+    import jaxlite
+    import jaxlite.numpy as jnp
+
+    def loss(params, x, y):
+        h = x
+        for i, (w, b) in enumerate(params):
+            h = h @ w + b
+            if i < len(params) - 1:
+                h = jnp.maximum(h, 0.0)
+        shifted = h - jaxlite.lax.stop_gradient(jnp.max(h, axis=1, keepdims=True))
+        logp = shifted - jnp.log(jnp.sum(jnp.exp(shifted), axis=1, keepdims=True))
+        return -jnp.mean(jnp.sum(logp * y, axis=1))
+
+    def step(params, x, y):
+        value, grads = jaxlite.value_and_grad(loss)(params, x, y)
+        return value, [(w - 0.01 * gw, b - 0.01 * gb) for (w, b), (gw, gb) in zip(params, grads)]
+
+    rng = np.random.default_rng(0)
+    sizes = [784, 512, 512, 10]
+    params = [((rng.normal(size=(m, n)) / np.sqrt(m)).astype(np.float32), np.zeros(n, np.float32))
+              for m, n in zip(sizes[:-1], sizes[1:])]  # fmt: skip
+    x = rng.normal(size=(128, 784)).astype(np.float32)
+    y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, 128)]
+    return step, (params, x, y)
+
+
+def worker(which: str) -> None:
+    t0 = time.perf_counter()
+    import jaxlite
+
+    t_import = time.perf_counter() - t0
+    fn, args = {"chain": chain_fn, "mlp": mlp_fn}[which]()
+    f = jaxlite.jit(fn)
+    t1 = time.perf_counter()
+    lowered = f.lower(*args)
+    t2 = time.perf_counter()
+    out = f(*args)
+    jaxlite.tree_util.tree_map(lambda a: a.block_until_ready(), out)
+    t3 = time.perf_counter()
+    print(json.dumps({
+        "import": t_import, "trace": t2 - t1, "compile_and_run": t3 - t2, "first": t3 - t1,
+        "equations": len(lowered.jaxpr.eqns),
+    }))  # fmt: skip
+
+
+def run_worker(which: str, cache_dir: str) -> dict:
+    env = dict(os.environ, JAXLITE_CACHE_DIR=cache_dir)
+    out = subprocess.run([sys.executable, __file__, "--worker", which], env=env,
+                         capture_output=True, text=True, check=True)  # fmt: skip
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--worker", choices=["chain", "mlp"])
+    opts = ap.parse_args()
+    if opts.worker:
+        return worker(opts.worker)
+    print(f"{'workload':<28}{'eqns':>6}{'cold first (ms)':>17}{'warm first (ms)':>17}"
+          f"{'import (ms)':>13}  target")  # fmt: skip
+    for which, target in [("chain", "-"), ("mlp", "cold <= 1000, warm <= 50")]:
+        cold, warm, imports = [], [], []
+        for _ in range(opts.repeat):
+            with tempfile.TemporaryDirectory() as d:
+                c = run_worker(which, d)
+                w = run_worker(which, d)
+            cold.append(c["first"])
+            warm.append(w["first"])
+            imports.append(w["import"])
+        print(f"{which:<28}{c['equations']:>6}{statistics.median(cold) * 1e3:>17.0f}"
+              f"{statistics.median(warm) * 1e3:>17.1f}{statistics.median(imports) * 1e3:>13.0f}"
+              f"  {target}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,105 @@
+"""Shared pieces of the C lowering of control flow (registered into `jaxlite.backend.lower` by
+cond.py, scan.py and while_loop.py): loop-carried values and slices along a loop's axis. Bodies
+are lowered inline with the backend's own `lower_jaxpr`, so a loop's C does not grow with its
+trip count and the backend's fusion applies inside loop bodies.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from jaxlite.backend import lower
+from jaxlite.backend.lower import CTYPE, Leaf, Op, Scalar, View
+
+
+def as_atom_node(ctx, node):
+    """A rank-0 node as a `Scalar` (what lowering rules expect of rank-0 values)."""
+    if node.shape == () and type(node) is not Scalar:
+        return Scalar(ctx.scalar(node), node.dtype)
+    return node
+
+
+def materialize_ops(ctx, nodes: Sequence, hint: str) -> list:
+    """Fused values computed now, before a loop or a branch, into buffers (rank 0: locals).
+
+    NB: the backend materializes a fused value at most once and later readers reuse its buffer;
+    were that first done inside a branch or a loop that does not run, readers after it would
+    read a buffer that was never written. Values read on every iteration are also cheaper so.
+    """
+    out = []
+    for n in nodes:
+        if n.shape == ():
+            n = as_atom_node(ctx, n)
+        elif type(n) is Op:
+            n = ctx.materialize(n, hint)
+        out.append(n)
+    return out
+
+
+def index_leading(node, t: str):
+    """`node[t]`: element `t` (a C expression) along the leading axis, as a view (no copy)."""
+
+    def take(v: View) -> View:
+        step = lower._scaled(t, v.strides[0]) if v.strides[0] else ""
+        dyn = " + ".join(s for s in (v.dyn, step) if s).replace("+ -", "- ")
+        return View(v.buf, v.shape[1:], v.strides[1:], v.offset, dyn)
+
+    return lower.map_views(node, take)
+
+
+def write_value(ctx, node, dest: View) -> None:
+    """`dest[...] = node` (a rank-0 node is broadcast when `dest` has a shape)."""
+    if node.shape != dest.shape:
+        node = Scalar(ctx.scalar(node), node.dtype, dest.shape)
+    ctx.write(node, dest)
+
+
+class LoopCarry:
+    """Values carried from one iteration of a C loop to the next.
+
+    Rank-0 carries are C locals; arrays live in two workspace buffers whose pointers are swapped
+    at the end of each iteration, so a body may read the old carry while writing the new one.
+    """
+
+    def __init__(self, ctx, inits: Sequence, hint: str):
+        self.ctx = ctx
+        self.slots = []  # (dtype, shape, local name or (cur, nxt) pointer names)
+        for init in inits:
+            dt, shape = init.dtype, init.shape
+            if shape == ():
+                name = ctx.fresh(f"{hint}_")
+                ctx.line(f"{CTYPE[dt]} {name} = {ctx.scalar(init)};")
+                self.slots.append((dt, shape, name))
+                continue
+            a, b = ctx.alloc(f"{hint}_a", dt, shape), ctx.alloc(f"{hint}_b", dt, shape)
+            cur, nxt = ctx.fresh(f"{hint}_cur"), ctx.fresh(f"{hint}_nxt")
+            ctx.line(f"{CTYPE[dt]} *{cur} = {a.buf}, *{nxt} = {b.buf};")
+            ctx.write(init, View.contiguous(cur, shape))
+            self.slots.append((dt, shape, (cur, nxt)))
+
+    def nodes(self) -> list:
+        """The current values, as nodes."""
+        return [
+            Scalar(ref, dt) if shape == () else Leaf(View.contiguous(ref[0], shape), dt)
+            for dt, shape, ref in self.slots
+        ]
+
+    def update(self, new: Sequence) -> None:
+        """Makes `new` the carried values: new scalars are read into temporaries and arrays
+        written into the spare buffers before anything is overwritten (a body may swap
+        carries)."""
+        ctx = self.ctx
+        temps = []
+        for (dt, shape, ref), node in zip(self.slots, new):
+            if shape == ():
+                tmp = ctx.fresh("next_")
+                ctx.line(f"const {CTYPE[dt]} {tmp} = {ctx.scalar(node)};")
+                temps.append((ref, tmp))
+            else:
+                write_value(ctx, node, View.contiguous(ref[1], shape))
+        for ref, tmp in temps:
+            ctx.line(f"{ref} = {tmp};")
+        for dt, shape, ref in self.slots:
+            if shape != ():
+                cur, nxt = ref
+                ctx.line(f"{{ {CTYPE[dt]} *swap = {cur}; {cur} = {nxt}; {nxt} = swap; }}")

@@ -1,0 +1,260 @@
+"""Helpers shared by the control-flow primitives: staging user functions into const-free closed
+jaxprs (constants hoisted as operands), jaxpr surgery (reordering, unused inputs), the carry
+type check with JAX's message, and weak-type promotion of loop carries.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from jaxlite import core, dtypes, tree_util
+from jaxlite import primitives as lax
+from jaxlite.array import Array, _wrap
+from jaxlite.core import ClosedJaxpr, Jaxpr, ShapedArray, Tracer, Var
+from jaxlite.interpreters import partial_eval as pe
+from jaxlite.interpreters import staging
+
+# ------------------------------------------------------------------------------------------
+# Values
+# ------------------------------------------------------------------------------------------
+
+
+def as_value(x):
+    """A pytree leaf as a jaxlite value: Python scalars become weakly typed 0-d Arrays."""
+    t = type(x)
+    if t is Array or t is np.ndarray or isinstance(x, Tracer):
+        return x
+    aval = core.get_aval(x)  # raises a TypeError naming a bad leaf type
+    return _wrap(np.asarray(x, aval.dtype), aval.weak_type)
+
+
+def flatten_values(tree) -> tuple[list, tree_util.PyTreeDef]:
+    leaves, treedef = tree_util.tree_flatten(tree)
+    return [as_value(x) for x in leaves], treedef
+
+
+def avals_of(xs: Sequence[Any]) -> list[ShapedArray]:
+    return [core.get_aval(x) for x in xs]
+
+
+def aval_str(aval: ShapedArray) -> str:
+    """JAX's `str_short` in error messages: `float32[3]`."""
+    return f"{aval.dtype.name}[{','.join(map(str, aval.shape))}]"
+
+
+def typematch(a: ShapedArray, b: ShapedArray) -> bool:
+    """Equal shapes and dtypes (weak types may differ), as JAX's `core.typematch`."""
+    return a.shape == b.shape and a.dtype == b.dtype
+
+
+# ------------------------------------------------------------------------------------------
+# Staging sub-jaxprs
+# ------------------------------------------------------------------------------------------
+
+
+def hoist_consts(closed: ClosedJaxpr) -> tuple[ClosedJaxpr, list]:
+    """`closed` as a const-free jaxpr whose leading inputs are its former constants."""
+    if not closed.jaxpr.constvars:
+        return closed, []
+    return ClosedJaxpr(staging.convert_constvars_jaxpr(closed.jaxpr), []), list(closed.consts)
+
+
+def trace_flat(fun: Callable, in_avals: Sequence[ShapedArray], description: str):
+    """Stages `fun(*flat) -> flat list` into `(const-free closed jaxpr, consts)`."""
+    return hoist_consts(staging.trace_to_jaxpr(fun, list(in_avals), description))
+
+
+def trace_tree_fun(fun: Callable, in_tree, in_avals: Sequence[ShapedArray], description: str):
+    """Stages the user function `fun(*pytree_args)` with flat inputs of `in_avals`.
+
+    Returns:
+      `(closed, consts, out_tree)`: `closed` takes `(*consts, *flat_args)`.
+    """
+    store: dict = {}
+
+    def flat(*leaves):
+        out = fun(*tree_util.tree_unflatten(in_tree, leaves))
+        out_leaves, store["out_tree"] = tree_util.tree_flatten(out)
+        return out_leaves
+
+    closed, consts = trace_flat(flat, in_avals, description)
+    return closed, consts, store["out_tree"]
+
+
+def eval_closed(closed: ClosedJaxpr, *args) -> list:
+    """Evaluates a closed jaxpr on the current trace."""
+    return core.eval_jaxpr(closed.jaxpr, closed.consts, *args)
+
+
+def eval_now(closed: ClosedJaxpr, args: Sequence[Any]) -> list:
+    """Evaluates a closed jaxpr eagerly (the impl rules of the control-flow primitives)."""
+    with core.set_current_trace(core.eval_trace):
+        return core.eval_jaxpr(closed.jaxpr, closed.consts, *args)
+
+
+# ------------------------------------------------------------------------------------------
+# Jaxpr surgery (the results share Vars with the input, which is fine: jaxprs are immutable)
+# ------------------------------------------------------------------------------------------
+
+
+def permute(closed: ClosedJaxpr, in_order=None, out_order=None) -> ClosedJaxpr:
+    """`closed` with inputs (outputs) reordered: new input k is old input `in_order[k]`."""
+    j = closed.jaxpr
+    invars = j.invars if in_order is None else [j.invars[i] for i in in_order]
+    outvars = j.outvars if out_order is None else [j.outvars[i] for i in out_order]
+    return ClosedJaxpr(Jaxpr(j.constvars, invars, outvars, j.eqns), closed.consts)
+
+
+def add_unused_inputs(closed: ClosedJaxpr, avals: Sequence[ShapedArray], at: int) -> ClosedJaxpr:
+    """`closed` with extra inputs of `avals` that it ignores, inserted at position `at`."""
+    j = closed.jaxpr
+    new = [Var(a) for a in avals]
+    invars = j.invars[:at] + new + j.invars[at:]
+    return ClosedJaxpr(Jaxpr(j.constvars, invars, j.outvars, j.eqns), closed.consts)
+
+
+def select_outputs(closed: ClosedJaxpr, keep: Sequence[bool]) -> ClosedJaxpr:
+    """`closed` returning only the outputs marked in `keep` (dead equations are dropped)."""
+    j = pe.dce_jaxpr(closed.jaxpr, keep)
+    return ClosedJaxpr(j, closed.consts)
+
+
+def join_consts(pairs: Sequence[tuple[ClosedJaxpr, list]]) -> tuple[list[ClosedJaxpr], list]:
+    """Gives several jaxprs (cond branches) common leading constant inputs.
+
+    Args:
+      pairs: `(closed, consts)` pairs, `closed` taking `(*consts, *args)` (see `hoist_consts`).
+
+    Returns:
+      Jaxprs that all take `(*consts_0, *consts_1, ..., *args)`, each ignoring the other
+      jaxprs' constants, and the concatenated constants.
+    """
+    all_consts = [x for _, cs in pairs for x in cs]
+    all_avals = avals_of(all_consts)
+    out, start = [], 0
+    for closed, cs in pairs:
+        stop = start + len(cs)
+        closed = add_unused_inputs(closed, all_avals[:start], 0)
+        closed = add_unused_inputs(closed, all_avals[stop:], stop)
+        out.append(closed)
+        start = stop
+    return out, all_consts
+
+
+# ------------------------------------------------------------------------------------------
+# Carry types
+# ------------------------------------------------------------------------------------------
+
+
+def _first_param_name(fun: Callable, position: int) -> str | None:
+    try:
+        params = list(inspect.signature(fun).parameters)
+    except (ValueError, TypeError):
+        return None
+    return params[position] if len(params) > position else None
+
+
+def _capitalize(s: str) -> str:
+    return s[:1].upper() + s[1:]
+
+
+def _join_differences(diffs: list[str]) -> str:
+    if len(diffs) == 1:
+        return f"{_capitalize(diffs[0])}.\n"
+    return "\n".join(f"  * {d};\n" for d in diffs[:-1]) + f"  * {diffs[-1]}.\n"
+
+
+def _mismatch_extra(a: ShapedArray, b: ShapedArray) -> str:
+    dt, sh = a.dtype != b.dtype, a.shape != b.shape
+    return (
+        ", so " * (dt or sh)
+        + "the dtypes do not match" * dt
+        + " and also " * (dt and sh)
+        + "the shapes do not match" * sh
+    )
+
+
+def check_carry_type(
+    name: str,
+    body_fun: Callable,
+    in_carry,
+    out_tree,
+    out_avals,
+    carry_position: int = 0,
+    allow_weak: bool = False,
+) -> None:
+    """Raises JAX's TypeError when a loop body's carry output differs from its carry input.
+
+    Args:
+      name: "scan body", "while_loop body", "fori_loop body".
+      body_fun: the user's body (its parameter at `carry_position` names the carry).
+      in_carry: the carry input pytree (values).
+      out_tree, out_avals: the structure and flat types of the carry output.
+      carry_position: the position of the carry among `body_fun`'s parameters.
+      allow_weak: let weakly typed inputs of the output's shape through (the caller promotes
+        them and checks again).
+    """
+    carry_name = _first_param_name(body_fun, carry_position)
+
+    def component(path) -> str:
+        if carry_name:
+            return f"the input carry component {carry_name}{tree_util.keystr(path)}" if path else (
+                f"the input carry {carry_name}"
+            )
+        return f"the input carry at path {tree_util.keystr(path)}" if path else "the input carry"
+
+    pairs, in_tree = tree_util.tree_flatten_with_path(in_carry)
+    if in_tree != out_tree:
+        raise TypeError(
+            f"{name} function carry input and carry output must have the same pytree structure, "
+            f"but they differ:\n\nthe input tree structure is:\n{in_tree}\n\n"
+            f"the output tree structure is:\n{out_tree}\n\n"
+            "Revise the function so that the carry output has the same pytree structure as the "
+            "carry input."
+        )
+    in_avals = [core.get_aval(x) for _, x in pairs]
+    diffs = [
+        f"{component(path)} has type {aval_str(a)} but the corresponding output carry component "
+        f"has type {aval_str(b)}{_mismatch_extra(a, b)}"
+        for (path, _), a, b in zip(pairs, in_avals, out_avals)
+        if not typematch(a, b) and not (allow_weak and a.weak_type and a.shape == b.shape)
+    ]
+    if diffs:
+        raise TypeError(
+            f"{name} function carry input and carry output must have equal types (e.g. shapes "
+            f"and dtypes of arrays), but they differ:\n\n{_join_differences(diffs)}\n"
+            "Revise the function so that all output types match the corresponding input types."
+        )
+
+
+def promote_weak_carry(init: list, out_avals: Sequence[ShapedArray]) -> tuple[list, bool]:
+    """Converts weakly typed initial carries to the dtype the body gives them (as JAX does).
+
+    Returns the new carries and whether any changed (the body must then be traced again).
+    """
+    changed = False
+    out = list(init)
+    for i, (x, b) in enumerate(zip(init, out_avals)):
+        a = core.get_aval(x)
+        if a.weak_type and not typematch(a, b) and a.shape == b.shape:
+            dt, _ = dtypes.result_type((a.dtype, True), (b.dtype, b.weak_type))
+            if dt != a.dtype:
+                out[i] = lax.convert_element_type(x, dt)
+                changed = True
+    return out, changed
+
+
+def impl_outputs(outs: Sequence[Any], avals: Sequence[ShapedArray]) -> list:
+    """Outputs of an eager evaluation as Arrays (literals and NumPy inputs are wrapped)."""
+    res = []
+    for x, a in zip(outs, avals):
+        t = type(x)
+        if t is not Array:
+            x = _wrap(np.array(x, a.dtype), a.weak_type)  # a copy: never freeze a user's buffer
+        elif x.weak_type != a.weak_type:
+            x = _wrap(x._value, a.weak_type)
+        res.append(x)
+    return res

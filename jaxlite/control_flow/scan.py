@@ -1,0 +1,478 @@
+"""`lax.scan`: the `scan` primitive holds a closed body jaxpr `(consts, carry, x) -> (carry, y)`;
+its operands are `(*consts, *init, *xs)` and its outputs `(*final_carry, *stacked_ys)`. Every
+rule is registered here; reverse mode stacks the residuals of each iteration as extra `ys`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from jaxlite import core, tree_util
+from jaxlite import primitives as lax
+from jaxlite.array import _wrap
+from jaxlite.backend import lower
+from jaxlite.backend.lower import Leaf, Scalar, c_literal
+from jaxlite.control_flow import c_lowering, common
+from jaxlite.core import ClosedJaxpr, ShapedArray
+from jaxlite.interpreters import jvp as ad
+from jaxlite.interpreters import partial_eval as pe
+from jaxlite.interpreters import transpose as tp
+from jaxlite.interpreters import vmap as bt
+
+scan_p = core.Primitive("scan", multiple_results=True)
+
+
+def _split(seq: Sequence, *sizes: int) -> list[list]:
+    out, start = [], 0
+    for n in sizes:
+        out.append(list(seq[start : start + n]))
+        start += n
+    out.append(list(seq[start:]))
+    return out
+
+
+def _stacked(aval: ShapedArray, length: int) -> ShapedArray:
+    return ShapedArray((length, *aval.shape), aval.dtype, aval.weak_type)
+
+
+def _unstacked(aval: ShapedArray) -> ShapedArray:
+    return ShapedArray(aval.shape[1:], aval.dtype, aval.weak_type)
+
+
+def _params(jaxpr: ClosedJaxpr, length: int, reverse: bool, unroll: int, num_consts: int,
+            num_carry: int) -> dict:  # fmt: skip
+    """The parameters of a scan equation, with JAX's names (printed in JAX's order)."""
+    return dict(
+        _split_transpose=False,
+        jaxpr=jaxpr,
+        length=length,
+        linear=(False,) * len(jaxpr.in_avals),
+        num_carry=num_carry,
+        num_consts=num_consts,
+        reverse=reverse,
+        unroll=unroll,
+    )
+
+
+def bind_scan(jaxpr, consts, init, xs, *, length, reverse=False, unroll=1, bind=None) -> list:
+    """Binds `scan` (on the current trace, or with `bind(prim, args, params)`)."""
+    params = _params(jaxpr, length, reverse, unroll, len(consts), len(init))
+    args = [*consts, *init, *xs]
+    if bind is not None:
+        return bind(scan_p, args, params)
+    return scan_p.bind(*args, **params)
+
+
+# ------------------------------------------------------------------------------------------
+# Eval and abstract eval
+# ------------------------------------------------------------------------------------------
+
+
+def _scan_impl(*args, jaxpr, length, reverse, num_consts, num_carry, **_):
+    consts, carry, xs = _split(args, num_consts, num_carry)
+    xs = [core.to_numpy(x) for x in xs]
+    x_weak = [a.weak_type for a in jaxpr.in_avals[num_consts + num_carry :]]
+    carry_avals, y_avals = _split(jaxpr.out_avals, num_carry)
+    ys = [np.empty((length, *a.shape), a.dtype) for a in y_avals]
+    body = jaxpr.jaxpr
+    with core.set_current_trace(core.eval_trace):
+        for i in range(length):
+            t = length - 1 - i if reverse else i
+            x_t = [_wrap(x[t], w) for x, w in zip(xs, x_weak)]
+            outs = core.eval_jaxpr(body, jaxpr.consts, *consts, *carry, *x_t)
+            carry = outs[:num_carry]
+            for buf, y in zip(ys, outs[num_carry:]):
+                buf[t] = core.to_numpy(y)
+    out_avals = _scan_abstract(*map(core.get_aval, args), jaxpr=jaxpr, length=length,
+                               num_consts=num_consts, num_carry=num_carry)  # fmt: skip
+    carry = common.impl_outputs(carry, out_avals[:num_carry])
+    return carry + [_wrap(y, a.weak_type) for y, a in zip(ys, out_avals[num_carry:])]
+
+
+scan_p.def_custom_impl(_scan_impl)
+
+
+def _scan_abstract(*avals, jaxpr, length, num_consts, num_carry, **_):
+    consts, init, xs = _split(avals, num_consts, num_carry)
+    body_in = jaxpr.in_avals
+    expected = [*consts, *init, *(_unstacked(x) for x in xs)]
+    bad_xs = [x for x in xs if x.shape[:1] != (length,)]
+    if len(body_in) != len(avals) or bad_xs or not all(map(common.typematch, body_in, expected)):
+        raise TypeError(
+            f"scan: the body takes ({', '.join(a.str_short() for a in body_in)}) but the "
+            f"operands give ({', '.join(a.str_short() for a in expected)}) for length {length}"
+        )
+    carry_out, ys = _split(jaxpr.out_avals, num_carry)
+    if not all(map(common.typematch, carry_out, init)):
+        raise TypeError(
+            "scan: the body's carry output types "
+            f"({', '.join(a.str_short() for a in carry_out)}) differ from the carry input types "
+            f"({', '.join(a.str_short() for a in init)})"
+        )
+    carry = [b.update(weak_type=a.weak_type and b.weak_type) for a, b in zip(init, carry_out)]
+    return carry + [_stacked(y, length) for y in ys]
+
+
+scan_p.def_abstract_eval(_scan_abstract)
+
+
+# ------------------------------------------------------------------------------------------
+# jvp
+# ------------------------------------------------------------------------------------------
+
+
+def _fixed_point(step: Callable[[list[bool]], list[bool]], start: list[bool]) -> list[bool]:
+    """The least `flags >= start` with `step(flags) <= flags` (loop-carry tangents, batching,
+    unknowns): each round can only turn flags on, so it ends within len(start) + 1 rounds."""
+    flags = list(start)
+    while True:
+        new = [a or b for a, b in zip(flags, step(flags))]
+        if new == flags:
+            return flags
+        flags = new
+
+
+def _scan_jvp(primals, tangents, *, jaxpr, length, reverse, unroll, num_consts, num_carry, **_):
+    nz = [type(t) is not ad.Zero for t in tangents]
+    const_nz, init_nz, xs_nz = _split(nz, num_consts, num_carry)
+    n_ys = len(jaxpr.out_avals) - num_carry
+
+    def jvp(carry_nz):
+        return ad.jvp_jaxpr(jaxpr, const_nz + carry_nz + xs_nz, carry_nz + [False] * n_ys)
+
+    carry_nz = _fixed_point(lambda c: jvp(c)[1][:num_carry], init_nz)
+    jvp_closed, out_nz = jvp(carry_nz)
+    ys_nz = out_nz[num_carry:]
+    # The jvp jaxpr takes (primals, nonzero tangents) and returns (primal outs, nonzero tangent
+    # outs); the scan needs each group's tangents next to its primals.
+    n_in, n_ct_c, n_ct_k = len(nz), sum(const_nz), sum(carry_nz)
+    prim_c, prim_k, prim_x = _split(range(n_in), num_consts, num_carry)
+    tan_c, tan_k, tan_x = _split(range(n_in, n_in + n_ct_c + n_ct_k + sum(xs_nz)), n_ct_c, n_ct_k)
+    n_out = len(jaxpr.out_avals)
+    prim_kout, prim_y = _split(range(n_out), num_carry)
+    tan_kout, tan_y = _split(range(n_out, n_out + n_ct_k + sum(ys_nz)), n_ct_k)
+    body = common.permute(
+        jvp_closed,
+        prim_c + tan_c + prim_k + tan_k + prim_x + tan_x,
+        prim_kout + tan_kout + prim_y + tan_y,
+    )
+    body, hoisted = common.hoist_consts(body)
+    consts, init, xs = _split(primals, num_consts, num_carry)
+    t_consts, t_init, t_xs = _split(tangents, num_consts, num_carry)
+    t_consts = [t for t in t_consts if type(t) is not ad.Zero]
+    t_init = [ad.instantiate_zeros(t) for t, n in zip(t_init, carry_nz) if n]
+    t_xs = [t for t in t_xs if type(t) is not ad.Zero]
+    outs = bind_scan(
+        body, [*hoisted, *consts, *t_consts], [*init, *t_init], [*xs, *t_xs],
+        length=length, reverse=reverse, unroll=unroll,
+    )  # fmt: skip
+    carry, t_carry, ys, t_ys = _split(outs, num_carry, n_ct_k, n_ys)
+    t_carry, t_ys = iter(t_carry), iter(t_ys)
+    primal_out = carry + ys
+    tangent_out = [
+        next(t_carry) if n else ad.Zero(ad.tangent_aval(core.get_aval(p)))
+        for p, n in zip(carry, carry_nz)
+    ] + [next(t_ys) if n else ad.Zero(ad.tangent_aval(core.get_aval(p))) for p, n in zip(ys, ys_nz)]
+    return primal_out, tangent_out
+
+
+ad.jvp_rules[scan_p] = _scan_jvp
+
+
+# ------------------------------------------------------------------------------------------
+# Partial evaluation (linearize): known iterations now, unknown ones staged with stacked
+# residuals. Residuals that are loop-invariant known inputs are passed once, not stacked.
+# ------------------------------------------------------------------------------------------
+
+
+def _scan_partial_eval(trace, args, params):
+    jaxpr, num_consts, num_carry = params["jaxpr"], params["num_consts"], params["num_carry"]
+    length, reverse, unroll = params["length"], params["reverse"], params["unroll"]
+    uk = [trace.is_unknown(x) for x in args]
+    const_uk, init_uk, xs_uk = _split(uk, num_consts, num_carry)
+    n_ys = len(jaxpr.out_avals) - num_carry
+
+    def split(carry_uk):
+        return pe.partial_eval_jaxpr(jaxpr, const_uk + carry_uk + xs_uk, carry_uk + [False] * n_ys)
+
+    carry_uk = _fixed_point(lambda c: split(c)[2][:num_carry], init_uk)
+    known, unknown, out_uk, num_res = split(carry_uk)
+    if all(uk):
+        return trace.default_process_primitive(scan_p, args, params)
+    known, hoisted = common.hoist_consts(known)
+    consts, init, xs = _split(args, num_consts, num_carry)
+    known_consts = hoisted + [x for x, u in zip(consts, const_uk) if not u]
+    n_kconsts = len(known_consts)
+    n_kout = out_uk.count(False)
+    # A residual that is a known constant input is loop-invariant: forward it unstacked.
+    res_vars = known.jaxpr.outvars[n_kout:]
+    const_pos = {v: i for i, v in enumerate(known.jaxpr.invars[:n_kconsts])}
+    invariant = [type(v) is core.Var and v in const_pos for v in res_vars]
+    keep = [True] * n_kout + [not inv for inv in invariant]
+    known = common.select_outputs(known, keep)
+    known_init = [x for x, u in zip(init, carry_uk) if not u]
+    known_xs = [x for x, u in zip(xs, xs_uk) if not u]
+    n_kcarry = len(known_init)
+    outs = bind_scan(
+        known, known_consts, known_init, known_xs, length=length, reverse=reverse,
+        unroll=unroll, bind=lambda p, a, k: ad.bind_on(trace.parent, p, a, k),
+    )  # fmt: skip
+    known_carry, known_ys, stacked_res = _split(outs, n_kcarry, n_kout - n_kcarry)
+    if not any(out_uk):
+        return known_carry + known_ys
+    invariant_res = [known_consts[const_pos[v]] for v, inv in zip(res_vars, invariant) if inv]
+    # The unknown jaxpr takes (residuals, unknown consts, unknown carry, unknown xs): reorder to
+    # (invariant residuals, unknown consts, unknown carry, stacked residuals, unknown xs).
+    inv_idx = [i for i, inv in enumerate(invariant) if inv]
+    stk_idx = [i for i, inv in enumerate(invariant) if not inv]
+    u_consts, u_carry, u_xs = _split(range(num_res, len(unknown.in_avals)), sum(const_uk), sum(carry_uk))
+    body = common.permute(unknown, inv_idx + u_consts + u_carry + stk_idx + u_xs)
+    unknown_outs = bind_scan(
+        body,
+        invariant_res + [x for x, u in zip(consts, const_uk) if u],
+        [x for x, u in zip(init, carry_uk) if u],
+        stacked_res + [x for x, u in zip(xs, xs_uk) if u],
+        length=length, reverse=reverse, unroll=unroll, bind=trace.default_process_primitive,
+    )  # fmt: skip
+    known_it = iter(known_carry + known_ys)
+    unknown_it = iter(unknown_outs)
+    return [next(unknown_it) if u else next(known_it) for u in out_uk]
+
+
+pe.partial_eval_rules[scan_p] = _scan_partial_eval
+
+
+# ------------------------------------------------------------------------------------------
+# Transpose: a scan in the other direction, carrying the cotangents of the carry and the sums
+# of the cotangents of the linear constants; residual xs are read back in reverse order.
+# ------------------------------------------------------------------------------------------
+
+
+def _scan_transpose(cts, *args, jaxpr, length, reverse, unroll, num_consts, num_carry, **_):
+    consts, init, xs = _split(args, num_consts, num_carry)
+    const_lin = [tp.is_undefined_primal(x) for x in consts]
+    xs_lin = [tp.is_undefined_primal(x) for x in xs]
+    carry_avals, y_avals = _split(jaxpr.out_avals, num_carry)
+    if any(a.dtype.kind != "f" for a in carry_avals):
+        raise TypeError("scan transpose: every carry of a linear scan must be floating-point")
+    ct_carry, ct_ys = _split(cts, num_carry)
+    ct_carry = [tp.instantiate(c) for c in ct_carry]
+    y_float = [a.dtype.kind == "f" for a in y_avals]
+    ct_ys = [tp.instantiate(c) for c, f in zip(ct_ys, y_float) if f]
+    res_consts = [x for x, lin in zip(consts, const_lin) if not lin]
+    res_xs = [x for x, lin in zip(xs, xs_lin) if not lin]
+    lin_const_avals = [x.aval for x in consts if tp.is_undefined_primal(x)]
+    transposed = tp.transpose_jaxpr(jaxpr, const_lin + [True] * num_carry + xs_lin)
+    n_rc, n_lc, n_y = len(res_consts), len(lin_const_avals), len(ct_ys)
+
+    def body(*a):
+        r_consts, acc, ct_k, ct_y, r_xs = _split(a, n_rc, n_lc, num_carry, n_y)
+        outs = common.eval_closed(transposed, *r_consts, *r_xs, *ct_k, *ct_y)
+        d_consts, d_carry, d_xs = _split(outs, n_lc, num_carry)
+        return [*map(ad.add_tangents, acc, d_consts), *d_carry, *d_xs]
+
+    in_avals = [
+        *common.avals_of(res_consts), *lin_const_avals, *carry_avals,
+        *(_unstacked(core.get_aval(c)) for c in ct_ys), *(_unstacked(core.get_aval(x)) for x in res_xs),
+    ]  # fmt: skip
+    body_t, hoisted = common.trace_flat(body, in_avals, "scan transpose")
+    acc0 = [ad.zeros_like_aval(a) for a in lin_const_avals]
+    outs = bind_scan(
+        body_t, [*hoisted, *res_consts], [*acc0, *ct_carry], [*ct_ys, *res_xs],
+        length=length, reverse=not reverse, unroll=unroll,
+    )  # fmt: skip
+    ct_consts, ct_init, ct_xs = _split(outs, n_lc, num_carry)
+    ct_consts, ct_xs = iter(ct_consts), iter(ct_xs)
+    return (
+        [next(ct_consts) if lin else None for lin in const_lin]
+        + [c if tp.is_undefined_primal(x) else None for c, x in zip(ct_init, init)]
+        + [next(ct_xs) if lin else None for lin in xs_lin]
+    )
+
+
+tp.transpose_rules[scan_p] = _scan_transpose
+
+
+# ------------------------------------------------------------------------------------------
+# vmap: consts and carries batched at axis 0, xs and ys at axis 1 (axis 0 is the scan's)
+# ------------------------------------------------------------------------------------------
+
+
+def _scan_batch(axis_size, vals, dims, *, jaxpr, length, reverse, unroll, num_consts, num_carry,
+                **_):  # fmt: skip
+    consts, init, xs = _split(vals, num_consts, num_carry)
+    c_dims, i_dims, x_dims = _split(dims, num_consts, num_carry)
+    consts = [x if d is None else bt.moveaxis(x, d, 0) for x, d in zip(consts, c_dims)]
+    xs = [x if d is None else bt.moveaxis(x, d, 1) for x, d in zip(xs, x_dims)]
+    c_dims = [None if d is None else 0 for d in c_dims]
+    x_dims = [None if d is None else 0 for d in x_dims]
+    n_ys = len(jaxpr.out_avals) - num_carry
+
+    def batch(carry_b):
+        carry_dims = [0 if b else None for b in carry_b]
+        return bt.batch_jaxpr(
+            jaxpr, axis_size, c_dims + carry_dims + x_dims, carry_b + [False] * n_ys
+        )
+
+    init_b = [d is not None for d in i_dims]
+    carry_b = _fixed_point(lambda c: [d is not None for d in batch(c)[1][:num_carry]], init_b)
+    body, out_dims = batch(carry_b)
+    body, hoisted = common.hoist_consts(body)
+    init = [
+        bt.matchaxis(axis_size, d, 0, x) if b else x for x, d, b in zip(init, i_dims, carry_b)
+    ]
+    outs = bind_scan(
+        body, [*hoisted, *consts], init, xs, length=length, reverse=reverse, unroll=unroll
+    )
+    y_dims = [None if d is None else d + 1 for d in out_dims[num_carry:]]
+    return outs, [0 if b else None for b in carry_b] + y_dims
+
+
+bt.batch_rules[scan_p] = _scan_batch
+
+
+# ------------------------------------------------------------------------------------------
+# The user API
+# ------------------------------------------------------------------------------------------
+
+
+def _scan_length(xs_flat: list, length) -> int:
+    lengths = []
+    for x in xs_flat:
+        shape = core.get_aval(x).shape
+        if not shape:
+            raise ValueError(
+                f"scan got value with no leading axis to scan over: {core.get_aval(x).str_short()}"
+            )
+        lengths.append(shape[0])
+    if length is not None:
+        if isinstance(length, core.Tracer):
+            raise TypeError(f"scan: `length` must be a static Python int, got a traced {length}")
+        length = int(length)
+        if any(n != length for n in lengths):
+            raise ValueError(
+                f"scan got `length` argument of {length} which disagrees with leading axis "
+                f"sizes {lengths}."
+            )
+        return length
+    if not lengths:
+        raise ValueError("scan got no values to scan over and `length` not provided.")
+    if len(set(lengths)) > 1:
+        raise ValueError(
+            "scan got values with different leading axis sizes: "
+            + ", ".join(f"{n}" for n in lengths)
+            + "."
+        )
+    return lengths[0]
+
+
+def _trace_body(f, init_tree, xs_tree, carry_avals, x_avals):
+    """Stages `f(carry, x) -> (carry, y)`; returns `(closed, consts, carry_tree, y_tree)`."""
+    n_carry = len(carry_avals)
+    store: dict = {}
+
+    def flat(*leaves):
+        carry = tree_util.tree_unflatten(init_tree, leaves[:n_carry])
+        x = tree_util.tree_unflatten(xs_tree, leaves[n_carry:])
+        out = f(carry, x)
+        if not (isinstance(out, (tuple, list)) and len(out) == 2):
+            raise TypeError(f"scan body output must be a pair, got {out!r}.")
+        c_leaves, store["carry_tree"] = tree_util.tree_flatten(out[0])
+        y_leaves, store["y_tree"] = tree_util.tree_flatten(out[1])
+        return [*c_leaves, *y_leaves]
+
+    closed, consts = common.trace_flat(flat, [*carry_avals, *x_avals], "scan body")
+    return closed, consts, store["carry_tree"], store["y_tree"]
+
+
+def scan(f: Callable, init, xs=None, length: int | None = None, reverse: bool = False,
+         unroll: int | bool = 1, _split_transpose: bool = False):  # fmt: skip
+    """Loops `f` over the leading axis of `xs`, carrying state (as `jax.lax.scan`).
+
+    Semantics (one primitive, compiled to one C loop under `jit`)::
+
+        def scan(f, init, xs, length=None):
+            carry, ys = init, []
+            for x in xs:
+                carry, y = f(carry, x)
+                ys.append(y)
+            return carry, np.stack(ys)
+
+    Args:
+      f: `f(carry, x) -> (carry, y)`; the carry output must have the carry input's structure,
+        shapes and dtypes.
+      init: the initial carry (a pytree).
+      xs: a pytree of arrays scanned along their leading axis, or None (then give `length`).
+      length: the number of iterations, if `xs` is None (else it must agree with `xs`).
+      reverse: scan from the end (the ys keep their positions).
+      unroll: accepted for compatibility; loops are not unrolled.
+
+    Returns:
+      `(final_carry, stacked_ys)`.
+
+    Example:
+      >>> lax.scan(lambda c, x: (c + x, c), 0.0, jnp.arange(4.0))  # cumulative sums
+    """
+    if not callable(f):
+        raise TypeError("lax.scan: f argument should be callable.")
+    xs_flat, xs_tree = common.flatten_values(xs)
+    length = _scan_length(xs_flat, length)
+    init_flat, init_tree = common.flatten_values(init)
+    x_avals = [_unstacked(core.get_aval(x)) for x in xs_flat]
+    closed, consts, carry_tree, y_tree = _trace_body(
+        f, init_tree, xs_tree, common.avals_of(init_flat), x_avals
+    )
+    carry_avals = closed.out_avals[: carry_tree.num_leaves]
+    if carry_tree == init_tree:
+        init_flat, changed = common.promote_weak_carry(init_flat, carry_avals)
+        if changed:
+            closed, consts, carry_tree, y_tree = _trace_body(
+                f, init_tree, xs_tree, common.avals_of(init_flat), x_avals
+            )
+            carry_avals = closed.out_avals[: carry_tree.num_leaves]
+    in_carry = tree_util.tree_unflatten(init_tree, init_flat)
+    common.check_carry_type("scan body", f, in_carry, carry_tree, carry_avals)
+    unroll = length if unroll is True else max(int(unroll), 1)
+    outs = bind_scan(
+        closed, consts, init_flat, xs_flat, length=length, reverse=bool(reverse), unroll=unroll
+    )
+    carry, ys = _split(outs, len(init_flat))
+    return tree_util.tree_unflatten(carry_tree, carry), tree_util.tree_unflatten(y_tree, ys)
+
+
+# ------------------------------------------------------------------------------------------
+# C lowering: one `for` loop; the body is lowered once, inline (the C for 10 and 10,000 steps
+# is the same); xs are read and ys written through views at the loop index.
+# ------------------------------------------------------------------------------------------
+
+
+def _scan_lowering(ctx, eqn, args, *, jaxpr, length, reverse, num_consts, num_carry, **_):
+    consts, init, xs = _split(args, num_consts, num_carry)
+    consts = c_lowering.materialize_ops(ctx, consts, "scan_const")
+    xs = c_lowering.materialize_ops(ctx, xs, "scan_xs")
+    y_vars = eqn.outvars[num_carry:]
+    ys = [
+        None if type(v) is core.DropVar else ctx.new_output(eqn, num_carry + j)
+        for j, v in enumerate(y_vars)
+    ]
+    carry = c_lowering.LoopCarry(ctx, init, "carry")
+    it = ctx.fresh("it")
+    with ctx.block(f"for (int64_t {it} = 0; {it} < {length}; {it}++)"):
+        t = it
+        if reverse:
+            t = ctx.fresh("t")
+            ctx.line(f"const int64_t {t} = {length - 1} - {it};")
+        x_t = [c_lowering.as_atom_node(ctx, c_lowering.index_leading(x, t)) for x in xs]
+        outs = ctx.lower_jaxpr(jaxpr, [*consts, *carry.nodes(), *x_t])
+        for y, dest in zip(outs[num_carry:], ys):
+            if dest is not None:
+                c_lowering.write_value(ctx, y, c_lowering.index_leading(Leaf(dest, y.dtype), t).view)
+        carry.update(outs[:num_carry])
+    dropped = [Scalar(c_literal(0, v.aval.dtype), v.aval.dtype, v.aval.shape) for v in y_vars]
+    ys = [d if y is None else Leaf(y, v.aval.dtype) for y, d, v in zip(ys, dropped, y_vars)]
+    return carry.nodes() + ys
+
+
+lower.register_kernel(scan_p, _scan_lowering)

@@ -1,0 +1,919 @@
+"""Forward-mode autodiff: a JVP trace whose tracers carry a primal and a tangent, symbolic `Zero`
+tangents, and one JVP rule per primitive. Rules run on the parent trace and are written with `lax`
+ops, so they trace themselves: higher-order derivatives and `jit(grad(f))` need no extra code.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import partial
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from jaxlite import core, dtypes
+from jaxlite import primitives as lax
+from jaxlite.array import _wrap
+from jaxlite.core import ClosedJaxpr, ShapedArray, Tracer
+from jaxlite.interpreters import staging
+
+# ------------------------------------------------------------------------------------------
+# Tangent values
+# ------------------------------------------------------------------------------------------
+
+
+def tangent_dtype(dtype: np.dtype) -> np.dtype:
+    """The dtype of a tangent of a `dtype` value: itself for floats, `float0` otherwise (JAX)."""
+    return dtype if dtype.kind == "f" else dtypes.float0
+
+
+def tangent_aval(aval: ShapedArray) -> ShapedArray:
+    if aval.dtype.kind == "f":
+        return aval
+    return ShapedArray(aval.shape, dtypes.float0, False)
+
+
+class Zero:
+    """A symbolic zero tangent (or cotangent) of abstract value `aval`: costs no computation."""
+
+    __slots__ = ("_aval", "_primal")
+
+    def __init__(self, aval: ShapedArray):
+        self._aval = aval
+
+    @property
+    def aval(self) -> ShapedArray:
+        a = self._aval
+        if a is None:
+            a = self._aval = tangent_aval(core.get_aval(self._primal))
+        return a
+
+    @staticmethod
+    def from_primal(x) -> "Zero":
+        """The zero tangent of the primal `x` (its aval is computed only if asked for)."""
+        z = Zero(None)
+        z._primal = x
+        return z
+
+    def __repr__(self) -> str:
+        return f"Zero({self.aval.str_short()})"
+
+
+def zeros_like_aval(aval: ShapedArray):
+    """A zero array of `aval`, built on the current trace (a `float0` aval gives a NumPy array)."""
+    if aval.dtype == dtypes.float0:
+        return np.zeros(aval.shape, dtypes.float0)
+    if core._ctx.trace is core.eval_trace:
+        return _wrap(np.zeros(aval.shape, aval.dtype), aval.weak_type)
+    zero = _wrap(np.zeros((), aval.dtype), aval.weak_type)
+    return lax.broadcast_in_dim(zero, aval.shape, ()) if aval.shape else zero
+
+
+def instantiate_zeros(t):
+    """`t`, with a symbolic `Zero` replaced by an array of zeros."""
+    return zeros_like_aval(t.aval) if type(t) is Zero else t
+
+
+def add_tangents(x, y):
+    """Sums two tangents of the same shape; `Zero` costs nothing."""
+    if type(x) is Zero:
+        return y
+    if type(y) is Zero:
+        return x
+    return lax.add_any_p.bind(x, y)
+
+
+# ------------------------------------------------------------------------------------------
+# The trace
+# ------------------------------------------------------------------------------------------
+
+
+def bind_on(trace: core.Trace, prim: core.Primitive, args: Sequence[Any], params: dict):
+    """Binds `prim` on `trace` with `trace` as the current trace (rules that bind see it)."""
+    # NB: set the context by hand: a contextmanager would cost ~1 us per primitive.
+    ctx = core._ctx
+    prev, ctx.trace = ctx.trace, trace
+    try:
+        return trace.process_primitive(prim, args, params)
+    finally:
+        ctx.trace = prev
+
+
+class JVPTracer(Tracer):
+    """A value being differentiated: its `primal` (a parent-trace value) and a nonzero `tangent`.
+
+    NB: a value whose tangent is a symbolic zero is not wrapped at all: the trace treats it as a
+    constant, as every trace treats values that are not its own tracers.
+    """
+
+    __slots__ = ("primal", "tangent", "_aval")
+
+    def __init__(self, trace: "JVPTrace", primal, tangent):
+        self._trace = trace
+        self.primal = primal
+        self.tangent = tangent
+        self._aval = None
+
+    @property
+    def aval(self) -> ShapedArray:
+        a = self._aval
+        if a is None:
+            a = self._aval = core.get_aval(self.primal)
+        return a
+
+    def to_concrete_value(self):
+        # As JAX: `if x > 0:` works under eager grad, since the primal is concrete.
+        p = self.primal
+        return p.to_concrete_value() if isinstance(p, Tracer) else p
+
+
+class JVPTrace(core.Trace):
+    """Runs each primitive's JVP rule on the parent trace.
+
+    Args:
+      parent: the trace the primal and tangent computations run on.
+      tag: what the user sees in messages ("jvp", "grad of `loss`").
+    """
+
+    def __init__(self, parent: core.Trace, tag: str = "jvp"):
+        self.parent = parent
+        self.tag = tag
+        self.description = tag
+
+    def process_primitive(self, prim, args, params):
+        tangents = None
+        for i, x in enumerate(args):
+            if type(x) is JVPTracer and x._trace is self:
+                if tangents is None:
+                    primals, tangents = list(args), [None] * len(args)
+                primals[i] = x.primal
+                tangents[i] = x.tangent
+        if tangents is None:  # no tangent flows through: compute the primal only
+            return bind_on(self.parent, prim, args, params)
+        for i, t in enumerate(tangents):
+            if t is None:
+                x = args[i]
+                if isinstance(x, Tracer):
+                    core.check_not_escaped(x)
+                tangents[i] = Zero.from_primal(x)
+        rule = jvp_rules.get(prim)
+        if rule is None:
+            raise NotImplementedError(
+                f"Differentiation rule for '{prim.name}' not implemented (while tracing "
+                f"{self.description}). Wrap the computation in jaxlite.custom_jvp or "
+                "jaxlite.custom_vjp to give it a derivative, or apply lax.stop_gradient to its "
+                "inputs if no derivative is needed."
+            )
+        ctx = core._ctx
+        prev, ctx.trace = ctx.trace, self.parent
+        try:
+            primal_out, tangent_out = rule(primals, tangents, **params)
+        finally:
+            ctx.trace = prev
+        if prim.multiple_results:
+            return [self.pure(p, t) for p, t in zip(primal_out, tangent_out)]
+        if type(tangent_out) is Zero:
+            return primal_out
+        return JVPTracer(self, primal_out, tangent_out)
+
+    def pure(self, primal, tangent):
+        return primal if type(tangent) is Zero else JVPTracer(self, primal, tangent)
+
+    def to_primal_tangent(self, x) -> tuple[Any, Any]:
+        """The (primal, tangent) pair of an output: a non-tracer has a `Zero` tangent."""
+        if type(x) is JVPTracer and x._trace is self:
+            return x.primal, x.tangent
+        core.check_not_escaped(x)
+        return x, Zero.from_primal(x)
+
+
+def jvp_flat(
+    fun: Callable, primals: Sequence[Any], tangents: Sequence[Any], tag: str = "jvp"
+) -> tuple[list, list]:
+    """Runs `fun(*flat) -> flat list` forward-differentiated on the current trace.
+
+    Tangents may be `Zero`; output tangents are `Zero` where nothing flowed.
+    """
+    ctx = core._ctx
+    trace = JVPTrace(ctx.trace, tag)
+    prev, ctx.trace = ctx.trace, trace  # core.new_trace, without a contextmanager's cost
+    try:
+        ins = [trace.pure(p, t) for p, t in zip(primals, tangents)]
+        outs = fun(*ins)
+        pairs = [trace.to_primal_tangent(o) for o in outs]
+    finally:
+        ctx.trace = prev
+        trace.finish()
+    return [p for p, _ in pairs], [t for _, t in pairs]
+
+
+def jvp_jaxpr(
+    closed: ClosedJaxpr, nonzeros: Sequence[bool], instantiate: bool | Sequence[bool]
+) -> tuple[ClosedJaxpr, list[bool]]:
+    """The JVP of a closed jaxpr, for call primitives (jit, control flow, checkpoint).
+
+    Args:
+      closed: the jaxpr to differentiate.
+      nonzeros: for each input, whether its tangent is nonzero (a `Zero` tangent is not passed).
+      instantiate: for each output (or one bool for all), whether its tangent must be an
+        output even when it is zero. NB: integer and bool outputs are never instantiated (their
+        tangent is always a symbolic `float0` zero): read `out_nonzeros`.
+
+    Returns:
+      `(jvp_closed, out_nonzeros)`: `jvp_closed` takes `(*primals, *nonzero_tangents)` and
+      returns `(*primal_outs, *tangent_outs for which out_nonzeros is True)`.
+    """
+    n_out = len(closed.jaxpr.outvars)
+    if isinstance(instantiate, bool):
+        instantiate = [instantiate] * n_out
+    in_avals = closed.in_avals
+    nz_avals = [tangent_aval(a) for a, nz in zip(in_avals, nonzeros) if nz]
+    out_nonzeros: list[bool] = []
+
+    def fun(*args):
+        primals, nz_tangents = args[: len(in_avals)], iter(args[len(in_avals) :])
+        tangents = [next(nz_tangents) if nz else Zero(tangent_aval(a)) for a, nz in zip(in_avals, nonzeros)]
+        f = partial(core.eval_jaxpr, closed.jaxpr, closed.consts)
+        p_out, t_out = jvp_flat(f, primals, tangents)
+        t_keep = []
+        for t, inst, aval in zip(t_out, instantiate, closed.out_avals):
+            if type(t) is Zero and inst and aval.dtype.kind == "f":
+                t = zeros_like_aval(t.aval)
+            out_nonzeros.append(type(t) is not Zero)
+            if type(t) is not Zero:
+                t_keep.append(t)
+        return list(p_out) + t_keep
+
+    jvp_closed = staging.trace_to_jaxpr(fun, list(in_avals) + nz_avals, "jvp_jaxpr")
+    return jvp_closed, out_nonzeros
+
+
+# ------------------------------------------------------------------------------------------
+# The rule table and its combinators
+# ------------------------------------------------------------------------------------------
+
+# Rule signature: rule(primals: list, tangents: list, **params) -> (primal_out, tangent_out),
+# with lists for multiple_results primitives. Tangents may be `Zero`. Runs with the parent trace
+# as the current trace, so it is written with `lax` ops.
+JvpRule = Callable[..., tuple[Any, Any]]
+jvp_rules: dict[core.Primitive, JvpRule] = {}
+
+# Rules bind primitives directly: their operands are always arrays or tracers (constants come
+# from `_const`), so the lax wrappers' Python-scalar promotion (~0.5 us an op) is not needed.
+add, sub, mul, div, neg = (p.bind for p in (lax.add_p, lax.sub_p, lax.mul_p, lax.div_p, lax.neg_p))
+add_any = lax.add_any_p.bind
+_CONSTS: dict = {}
+
+
+def _const(x, value):
+    """A weakly typed 0-d constant of `x`'s dtype (cached: rules use the same few values)."""
+    dt = x.dtype
+    c = _CONSTS.get((value, dt))
+    if c is None:
+        c = _CONSTS[(value, dt)] = _wrap(np.asarray(value, dt), True)
+    return c
+
+
+def _full_like(x, value):
+    """An array of `x`'s shape and dtype filled with the Python scalar `value`."""
+    aval = core.get_aval(x)
+    scalar = _wrap(np.asarray(value, aval.dtype), aval.weak_type)
+    return lax.broadcast_in_dim(scalar, aval.shape, ()) if aval.shape else scalar
+
+
+def _broadcast_to(x, shape: tuple[int, ...]):
+    """A rank-0 value broadcast to `shape` (lax ops broadcast rank-0 operands implicitly)."""
+    if x.shape == shape:
+        return x
+    return lax.broadcast_in_dim_p.bind(x, shape=shape, broadcast_dimensions=())
+
+
+def _sum_tangents(ans, contributions: list):
+    """The tangent of `ans` from per-input contributions (rank-0 ones are broadcast)."""
+    if not contributions or ans.dtype.kind != "f":
+        return Zero.from_primal(ans)
+    shape = ans.shape
+    out = None
+    for c in contributions:
+        c = _broadcast_to(c, shape)
+        out = c if out is None else add_any(out, c)
+    return out
+
+
+def _standard_jvp(prim, fns, primals, tangents, **params):
+    ans = prim.bind(*primals, **params)
+    contribs = [
+        fn(t, *primals, **params)
+        for fn, t in zip(fns, tangents)
+        if fn is not None and type(t) is not Zero
+    ]
+    return ans, _sum_tangents(ans, contribs)
+
+
+def _standard_jvp2(prim, fns, primals, tangents, **params):
+    ans = prim.bind(*primals, **params)
+    contribs = [
+        fn(t, ans, *primals, **params)
+        for fn, t in zip(fns, tangents)
+        if fn is not None and type(t) is not Zero
+    ]
+    return ans, _sum_tangents(ans, contribs)
+
+
+def _unary_jvp(prim, fn, primals, tangents, **params):
+    # One input, so its tangent is nonzero; floating-point only, so no float0 check.
+    ans = prim.bind(*primals, **params)
+    return ans, fn(tangents[0], *primals, **params)
+
+
+def _unary_jvp2(prim, fn, primals, tangents, **params):
+    ans = prim.bind(*primals, **params)
+    return ans, fn(tangents[0], ans, *primals, **params)
+
+
+def defjvp(prim: core.Primitive, *fns) -> None:
+    """One function per input, `fn(g, *primals, **params)` -> that input's contribution to the
+    output tangent (`None`: the output does not depend on that input differentiably)."""
+    if len(fns) == 1 and fns[0] is not None:
+        jvp_rules[prim] = partial(_unary_jvp, prim, fns[0])
+    else:
+        jvp_rules[prim] = partial(_standard_jvp, prim, fns)
+
+
+def defjvp2(prim: core.Primitive, *fns) -> None:
+    """As `defjvp`, with functions `fn(g, ans, *primals, **params)` that may reuse the output."""
+    if len(fns) == 1 and fns[0] is not None:
+        jvp_rules[prim] = partial(_unary_jvp2, prim, fns[0])
+    else:
+        jvp_rules[prim] = partial(_standard_jvp2, prim, fns)
+
+
+def _linear_jvp(prim, primals, tangents, **params):
+    ans = prim.bind(*primals, **params)
+    if all(type(t) is Zero for t in tangents):
+        return ans, _sum_tangents(ans, [])
+    return ans, prim.bind(*map(instantiate_zeros, tangents), **params)
+
+
+def _unary_linear_jvp(prim, primals, tangents, **params):
+    # One input, so its tangent is nonzero.
+    return prim.bind(*primals, **params), prim.bind(tangents[0], **params)
+
+
+def deflinear(prim: core.Primitive, unary: bool = False) -> None:
+    """`prim` is linear in all its inputs jointly: its tangent is `prim` of the tangents.
+    (`unary`: it has exactly one input, which allows a faster rule.)"""
+    jvp_rules[prim] = partial(_unary_linear_jvp if unary else _linear_jvp, prim)
+
+
+def _linear_in_first_jvp(prim, primals, tangents, **params):
+    ans = prim.bind(*primals, **params)
+    if type(tangents[0]) is Zero:
+        return ans, _sum_tangents(ans, [])
+    return ans, prim.bind(tangents[0], *primals[1:], **params)
+
+
+def deflinear_in_first(prim: core.Primitive) -> None:
+    """`prim` is linear in its first input; the others (indices) are not differentiated."""
+    jvp_rules[prim] = partial(_linear_in_first_jvp, prim)
+
+
+def _zero_jvp(prim, primals, tangents, **params):
+    ans = prim.bind(*primals, **params)
+    if prim.multiple_results:
+        return ans, [Zero.from_primal(a) for a in ans]
+    return ans, Zero.from_primal(ans)
+
+
+def defzero(prim: core.Primitive) -> None:
+    """`prim` is piecewise constant (or integer-valued): its output tangent is always zero."""
+    jvp_rules[prim] = partial(_zero_jvp, prim)
+
+
+# ------------------------------------------------------------------------------------------
+# Elementwise rules (JAX's formulas, with the nonlinear factor computed apart from `g`, so that
+# linearize stages one linear op per rule)
+# ------------------------------------------------------------------------------------------
+
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+_SQRT_PI_OVER_TWO = math.sqrt(math.pi) / 2.0
+_LOG_2 = math.log(2.0)
+
+
+def _one_minus_square(x):
+    return sub(_const(x, 1), mul(x, x))
+
+
+deflinear(lax.neg_p, unary=True)
+deflinear(lax.copy_p, unary=True)
+# abs'(0) = 1, as in JAX
+defjvp2(lax.abs_p, lambda g, ans, x: lax.select_n_p.bind(lax.ge(x, _const(x, 0)), neg(g), g))
+defjvp2(lax.exp_p, lambda g, ans, x: mul(g, ans))
+defjvp2(lax.exp2_p, lambda g, ans, x: mul(g, mul(ans, _const(ans, _LOG_2))))
+defjvp(lax.log_p, lambda g, x: div(g, x))
+defjvp(lax.log1p_p, lambda g, x: div(g, add(x, _const(x, 1))))
+defjvp2(lax.expm1_p, lambda g, ans, x: mul(g, add(ans, _const(ans, 1))))
+defjvp2(lax.tanh_p, lambda g, ans, x: mul(g, _one_minus_square(ans)))
+defjvp2(lax.logistic_p, lambda g, ans, x: mul(g, mul(ans, sub(_const(ans, 1), ans))))
+defjvp(lax.sin_p, lambda g, x: mul(g, lax.cos(x)))
+defjvp(lax.cos_p, lambda g, x: mul(g, neg(lax.sin(x))))
+defjvp2(lax.tan_p, lambda g, ans, x: mul(g, add(_const(ans, 1), mul(ans, ans))))
+defjvp(lax.asin_p, lambda g, x: mul(g, lax.rsqrt(_one_minus_square(x))))
+defjvp(lax.acos_p, lambda g, x: mul(g, neg(lax.rsqrt(_one_minus_square(x)))))
+defjvp(lax.atan_p, lambda g, x: div(g, add(_const(x, 1), mul(x, x))))
+defjvp(lax.sinh_p, lambda g, x: mul(g, lax.cosh(x)))
+defjvp(lax.cosh_p, lambda g, x: mul(g, lax.sinh(x)))
+defjvp(lax.asinh_p, lambda g, x: mul(g, lax.rsqrt(add(mul(x, x), _const(x, 1)))))
+defjvp(
+    lax.acosh_p,
+    lambda g, x: mul(g, lax.rsqrt(mul(sub(x, _const(x, 1)), add(x, _const(x, 1))))),
+)
+defjvp(lax.atanh_p, lambda g, x: div(g, _one_minus_square(x)))
+defjvp2(lax.sqrt_p, lambda g, ans, x: mul(g, div(_const(x, 0.5), ans)))
+defjvp2(lax.rsqrt_p, lambda g, ans, x: mul(g, mul(_const(x, -0.5), div(ans, x))))
+defjvp2(lax.cbrt_p, lambda g, ans, x: mul(g, mul(_const(x, 1 / 3), lax.integer_pow(ans, -2))))
+defjvp(
+    lax.erf_p,
+    lambda g, x: mul(g, mul(_const(x, _TWO_OVER_SQRT_PI), lax.exp(neg(mul(x, x))))),
+)
+defjvp2(
+    lax.erf_inv_p,
+    lambda g, ans, x: mul(g, mul(_const(x, _SQRT_PI_OVER_TWO), lax.exp(mul(ans, ans)))),
+)
+
+
+def _integer_pow_jvp(g, x, *, y):
+    if y == 0:
+        return _full_like(g, 0)
+    if y == 1:
+        return g
+    factor = x if y == 2 else lax.integer_pow(x, y - 1)
+    return mul(g, mul(_const(x, y), factor))
+
+
+defjvp(lax.integer_pow_p, _integer_pow_jvp)
+
+for _p in (lax.sign_p, lax.floor_p, lax.ceil_p, lax.round_p, lax.not_p, lax.is_finite_p,
+           lax.stop_gradient_p):  # fmt: skip
+    defzero(_p)
+
+
+# --- binary ---------------------------------------------------------------------------------
+
+defjvp(lax.add_p, lambda g, x, y: g, lambda g, x, y: g)
+defjvp(lax.add_any_p, lambda g, x, y: g, lambda g, x, y: g)
+defjvp(lax.sub_p, lambda g, x, y: g, lambda g, x, y: neg(g))
+defjvp(lax.mul_p, lambda g, x, y: mul(g, y), lambda g, x, y: mul(x, g))
+defjvp(
+    lax.div_p,
+    lambda g, x, y: div(g, y),
+    lambda g, x, y: mul(g, neg(div(div(x, y), y))),  # -x / y^2, without overflowing y^2
+)
+
+
+def _rem_jvp_rhs(g, x, y):
+    q = div(x, y)  # rem(x, y) = x - y * trunc(x / y)
+    return mul(g, neg(mul(lax.sign(q), lax.floor(lax.abs(q)))))
+
+
+defjvp(lax.rem_p, lambda g, x, y: g, _rem_jvp_rhs)
+
+
+def _replace_zero(x):
+    """`x` with its zeros replaced by ones (keeps `log(x)` finite where it is multiplied by 0)."""
+    return lax.select(lax.eq(x, _const(x, 0)), _full_like(x, 1), x)
+
+
+defjvp2(
+    lax.pow_p,
+    lambda g, ans, x, y: mul(g, mul(y, lax.pow_p.bind(x, sub(y, _const(y, 1))))),
+    lambda g, ans, x, y: mul(g, mul(lax.log(_replace_zero(x)), ans)),
+)
+
+
+def _balanced_eq(x, ans, y):
+    """1 where `x` chose `ans`, halved where `y` did too: ties split the gradient (JAX)."""
+    dt = ans.dtype
+    x_won = lax.convert_element_type(lax.eq(x, ans), dt)
+    y_won = lax.convert_element_type(lax.eq(y, ans), dt)
+    return div(x_won, add(y_won, _const(ans, 1)))
+
+
+defjvp2(
+    lax.max_p,
+    lambda g, ans, x, y: mul(g, _balanced_eq(x, ans, y)),
+    lambda g, ans, x, y: mul(g, _balanced_eq(y, ans, x)),
+)
+defjvp2(
+    lax.min_p,
+    lambda g, ans, x, y: mul(g, _balanced_eq(x, ans, y)),
+    lambda g, ans, x, y: mul(g, _balanced_eq(y, ans, x)),
+)
+
+
+def _atan2_denominator(x, y):
+    return add(mul(x, x), mul(y, y))
+
+
+defjvp(
+    lax.atan2_p,
+    lambda g, x, y: mul(g, div(y, _atan2_denominator(x, y))),
+    lambda g, x, y: mul(g, div(neg(x), _atan2_denominator(x, y))),
+)
+
+for _p in (lax.nextafter_p, lax.and_p, lax.or_p, lax.xor_p, lax.shift_left_p,
+           lax.shift_right_arithmetic_p, lax.shift_right_logical_p, lax.eq_p, lax.ne_p,
+           lax.lt_p, lax.le_p, lax.gt_p, lax.ge_p):  # fmt: skip
+    defzero(_p)
+
+
+# --- selection and conversion ---------------------------------------------------------------
+
+
+def _select_n_jvp(primals, tangents):
+    which, *cases = primals
+    ans = lax.select_n_p.bind(which, *cases)
+    case_tangents = tangents[1:]
+    if all(type(t) is Zero for t in case_tangents):
+        return ans, _sum_tangents(ans, [])
+    return ans, lax.select_n_p.bind(which, *map(instantiate_zeros, case_tangents))
+
+
+jvp_rules[lax.select_n_p] = _select_n_jvp
+
+
+def _masked(mask, g, shape):
+    """`g` (broadcast to `shape`) where `mask`, else 0."""
+    g = _broadcast_to(g, shape)
+    return lax.select(mask, g, _full_like(g, 0))
+
+
+def _clamp_jvp_lo(g, lo, x, hi):
+    return _masked(lax.bitwise_and(lax.gt(lo, x), lax.lt(lo, hi)), g, x.shape)
+
+
+def _clamp_jvp_x(g, lo, x, hi):
+    return _masked(lax.bitwise_and(lax.gt(x, lo), lax.lt(x, hi)), g, x.shape)
+
+
+def _clamp_jvp_hi(g, lo, x, hi):
+    return _masked(lax.lt(hi, x), g, x.shape)
+
+
+# As JAX: at a tie with a bound, no input gets the gradient.
+defjvp(lax.clamp_p, _clamp_jvp_lo, _clamp_jvp_x, _clamp_jvp_hi)
+def _convert_jvp(primals, tangents, **params):
+    ans = lax.convert_element_type_p.bind(*primals, **params)
+    if ans.dtype.kind != "f":  # float -> int or bool: piecewise constant
+        return ans, Zero.from_primal(ans)
+    return ans, lax.convert_element_type_p.bind(tangents[0], **params)
+
+
+jvp_rules[lax.convert_element_type_p] = _convert_jvp
+defzero(lax.bitcast_convert_type_p)
+
+
+# ------------------------------------------------------------------------------------------
+# Reductions and cumulative ops
+# ------------------------------------------------------------------------------------------
+
+deflinear(lax.reduce_sum_p, unary=True)
+deflinear(lax.cumsum_p, unary=True)
+for _p in (lax.reduce_and_p, lax.reduce_or_p, lax.argmax_p, lax.argmin_p, lax.iota_p):
+    defzero(_p)
+
+
+def _kept_dims(ndim: int, axes) -> tuple[int, ...]:
+    return tuple(i for i in range(ndim) if i not in axes)
+
+
+def _reduce_chooser_jvp(g, ans, x, *, axes):
+    # As JAX: the gradient is shared equally between all the locations of the extremum.
+    shape = x.shape
+    expanded = lax.broadcast_in_dim(ans, shape, _kept_dims(len(shape), axes))
+    loc = lax.convert_element_type(lax.eq(x, expanded), g.dtype)
+    counts = lax.reduce_sum(loc, axes)
+    return div(lax.reduce_sum(mul(g, loc), axes), counts)
+
+
+defjvp2(lax.reduce_max_p, _reduce_chooser_jvp)
+defjvp2(lax.reduce_min_p, _reduce_chooser_jvp)
+
+
+def _exclusive_cumprod(x, axis: int, reverse: bool):
+    """Products of the elements strictly before (after, if `reverse`) each one along `axis`."""
+    shape = x.shape
+    start, limit = [0] * len(shape), list(shape)
+    cfg = [(0, 0, 0)] * len(shape)
+    if reverse:
+        start[axis], cfg[axis] = 1, (0, 1, 0)
+    else:
+        limit[axis], cfg[axis] = shape[axis] - 1, (1, 0, 0)
+    shifted = lax.pad(lax.slice(x, start, limit), _const(x, 1), cfg)
+    return lax.cumprod(shifted, axis, reverse)
+
+
+def _reduce_prod_jvp(g, x, *, axes):
+    # d prod(x) = sum_i g_i prod_{j != i} x_j, the product of the others coming from exclusive
+    # prefix and suffix products: exact where x has zeros (no division by x).
+    shape = x.shape
+    kept = _kept_dims(len(shape), axes)
+    n = int(np.prod([shape[a] for a in axes], dtype=np.int64))
+    rest = tuple(shape[i] for i in kept)
+    if n == 0:
+        return _full_like(lax.reduce_sum(g, axes), 0)
+    perm = kept + tuple(axes)
+    flat_x = lax.reshape(lax.transpose(x, perm), rest + (n,))
+    flat_g = lax.reshape(lax.transpose(g, perm), rest + (n,))
+    last = len(rest)
+    others = mul(_exclusive_cumprod(flat_x, last, False), _exclusive_cumprod(flat_x, last, True))
+    return lax.reduce_sum(mul(flat_g, others), (last,))
+
+
+defjvp(lax.reduce_prod_p, _reduce_prod_jvp)
+
+
+def _slice_in_dim(x, start: int, limit: int | None, stride: int, axis: int):
+    shape = x.shape
+    n = shape[axis]
+    start = start + n if start < 0 else start
+    limit = n if limit is None else (limit + n if limit < 0 else limit)
+    starts, limits, strides = [0] * len(shape), list(shape), [1] * len(shape)
+    starts[axis], limits[axis], strides[axis] = start, max(limit, start), stride
+    return lax.slice(x, starts, limits, strides)
+
+
+def _interleave(a, b, axis: int):
+    """Interleaves `a` and `b` along `axis`: a0 b0 a1 b1 ... (as JAX's associative_scan)."""
+    na, nb = a.shape[axis], b.shape[axis]
+    a_cfg = [(0, 0, 0)] * len(a.shape)
+    b_cfg = [(0, 0, 0)] * len(b.shape)
+    a_cfg[axis] = (0, 1 if na == nb else 0, 1)
+    b_cfg[axis] = (1, 0 if na == nb else 1, 1)
+    return add(lax.pad(a, _const(a, 0), a_cfg), lax.pad(b, _const(b, 0), b_cfg))
+
+
+def associative_scan(fn: Callable, x, axis: int = 0, reverse: bool = False):
+    """Inclusive scan of `x` along `axis` with the associative `fn`, by JAX's parallel prefix
+    algorithm (odd/even recursion with strided slices), written with differentiable lax ops."""
+    if reverse:
+        x = lax.rev(x, (axis,))
+
+    def scan(elems):
+        n = elems.shape[axis]
+        if n < 2:
+            return elems
+        reduced = fn(
+            _slice_in_dim(elems, 0, -1, 2, axis), _slice_in_dim(elems, 1, None, 2, axis)
+        )
+        odd = scan(reduced)
+        if n % 2 == 0:
+            even = fn(_slice_in_dim(odd, 0, -1, 1, axis), _slice_in_dim(elems, 2, None, 2, axis))
+        else:
+            even = fn(odd, _slice_in_dim(elems, 2, None, 2, axis))
+        even = lax.concatenate([_slice_in_dim(elems, 0, 1, 1, axis), even], axis)
+        return _interleave(even, odd, axis)
+
+    out = scan(x)
+    return lax.rev(out, (axis,)) if reverse else out
+
+
+def _cumulative_jvp(combine: Callable, primals, tangents, *, axis, reverse):
+    # As JAX: differentiate the parallel prefix scan (so cummax ties split like max's).
+    scan = partial(associative_scan, combine, axis=axis, reverse=reverse)
+    outs, t_outs = jvp_flat(lambda x: [scan(x)], primals, tangents)
+    return outs[0], t_outs[0]
+
+
+jvp_rules[lax.cumprod_p] = partial(_cumulative_jvp, lax.mul)
+jvp_rules[lax.cummax_p] = partial(_cumulative_jvp, lax.max)
+jvp_rules[lax.cummin_p] = partial(_cumulative_jvp, lax.min)
+
+
+# ------------------------------------------------------------------------------------------
+# Shapes
+# ------------------------------------------------------------------------------------------
+
+for _p in (lax.broadcast_in_dim_p, lax.reshape_p, lax.transpose_p, lax.squeeze_p,
+           lax.expand_dims_p, lax.rev_p, lax.slice_p):  # fmt: skip
+    deflinear(_p, unary=True)
+deflinear(lax.concatenate_p)
+deflinear(lax.pad_p)
+deflinear_in_first(lax.dynamic_slice_p)
+
+
+def _dynamic_update_slice_jvp(primals, tangents):
+    x, update, *starts = primals
+    ans = lax.dynamic_update_slice_p.bind(x, update, *starts)
+    tx, tu = tangents[:2]
+    if type(tx) is Zero and type(tu) is Zero:
+        return ans, _sum_tangents(ans, [])
+    t_out = lax.dynamic_update_slice_p.bind(instantiate_zeros(tx), instantiate_zeros(tu), *starts)
+    return ans, t_out
+
+
+jvp_rules[lax.dynamic_update_slice_p] = _dynamic_update_slice_jvp
+
+
+# ------------------------------------------------------------------------------------------
+# dot_general and sort
+# ------------------------------------------------------------------------------------------
+
+defjvp(
+    lax.dot_general_p,
+    lambda g, x, y, **params: lax.dot_general_p.bind(g, y, **params),
+    lambda g, x, y, **params: lax.dot_general_p.bind(x, g, **params),
+)
+
+
+def _sort_jvp(primals, tangents, *, dimension, is_stable, num_keys):
+    # The tangents are permuted like their primals: sort them as payloads carried by the same
+    # keys (its transpose is a sort keyed by the permutation, see transpose.py). NB: a separate
+    # sort from the primal one, so partial evaluation keeps the primal outputs known.
+    outs = lax.sort_p.bind(*primals, dimension=dimension, is_stable=is_stable, num_keys=num_keys)
+    nonzero = [i for i, t in enumerate(tangents) if type(t) is not Zero]
+    t_outs = [Zero.from_primal(o) for o in outs]
+    if nonzero:
+        keys = primals[:num_keys]
+        payload = [tangents[i] for i in nonzero]
+        sorted_t = lax.sort_p.bind(
+            *keys, *payload, dimension=dimension, is_stable=is_stable, num_keys=num_keys
+        )
+        for i, t in zip(nonzero, sorted_t[num_keys:]):
+            t_outs[i] = t
+    return outs, t_outs
+
+
+jvp_rules[lax.sort_p] = _sort_jvp
+
+
+# ------------------------------------------------------------------------------------------
+# gather / scatter family: rules are added here by the indexing work, with the combinators
+# above (`defjvp`, `defjvp2`, `deflinear`, `deflinear_in_first`, `defzero`).
+# ------------------------------------------------------------------------------------------
+
+
+def _gather_jvp(primals, tangents, **params):
+    # Linear in the operand; out-of-bounds windows of a "fill" gather have a zero tangent (JAX).
+    operand, indices = primals
+    ans = lax.gather_p.bind(operand, indices, **params)
+    g = tangents[0]
+    if type(g) is Zero:
+        return ans, Zero.from_primal(ans)
+    if params["mode"] is lax.GatherScatterMode.FILL_OR_DROP:
+        params = dict(params, fill_value=0)
+    return ans, lax.gather_p.bind(g, indices, **params)
+
+
+jvp_rules[lax.gather_p] = _gather_jvp
+
+
+def _scatter_add_jvp(primals, tangents, **params):
+    # Linear in the operand and the updates jointly.
+    operand, indices, updates = primals
+    ans = lax.scatter_add_p.bind(operand, indices, updates, **params)
+    g_op, _, g_up = tangents
+    if type(g_op) is Zero and type(g_up) is Zero:
+        return ans, Zero.from_primal(ans)
+    t = lax.scatter_add_p.bind(instantiate_zeros(g_op), indices, instantiate_zeros(g_up), **params)
+    return ans, t
+
+
+jvp_rules[lax.scatter_add_p] = _scatter_add_jvp
+
+
+def _inverse_gather_params(dnums, operand_shape, updates_shape):
+    """The gather that reads back, for every update element, the operand element it hits."""
+    gdn = lax.GatherDimensionNumbers(
+        offset_dims=dnums.update_window_dims,
+        collapsed_slice_dims=dnums.inserted_window_dims,
+        start_index_map=dnums.scatter_dims_to_operand_dims,
+        operand_batching_dims=dnums.operand_batching_dims,
+        start_indices_batching_dims=dnums.scatter_indices_batching_dims,
+    )
+    window = iter(updates_shape[d] for d in dnums.update_window_dims)
+    sizes = tuple(
+        1 if d in dnums.inserted_window_dims or d in dnums.operand_batching_dims else next(window)
+        for d in range(len(operand_shape))
+    )
+    return gdn, sizes
+
+
+def _gather_back(x, indices, dnums, updates_shape, mode, fill_value=None):
+    """`x` read at the scatter windows (dropped windows read `fill_value` unless mode is CLIP)."""
+    gdn, sizes = _inverse_gather_params(dnums, x.shape, updates_shape)
+    if mode is lax.GatherScatterMode.CLIP:
+        return lax.gather(x, indices, gdn, sizes, mode="clip")
+    return lax.gather(x, indices, gdn, sizes, mode="fill", fill_value=fill_value)
+
+
+def _scatter_jvp(primals, tangents, *, dimension_numbers, indices_are_sorted, unique_indices, mode):
+    operand, indices, updates = primals
+    g_op, _, g_up = tangents
+    params = dict(
+        dimension_numbers=dimension_numbers,
+        indices_are_sorted=indices_are_sorted,
+        unique_indices=unique_indices,
+        mode=mode,
+    )
+    if type(g_op) is Zero and type(g_up) is Zero:
+        ans = lax.scatter_p.bind(operand, indices, updates, **params)
+        return ans, Zero.from_primal(ans)
+    g_op, g_up = instantiate_zeros(g_op), instantiate_zeros(g_up)
+    if unique_indices:
+        ans = lax.scatter_p.bind(operand, indices, updates, **params)
+        return ans, lax.scatter_p.bind(g_op, indices, g_up, **params)
+    # JAX's scheme for overlapping updates (which one wins is unspecified): scatter a distinct
+    # positive id per update window, read the ids back, and keep only the values whose id won
+    # (and the operand where no id landed); then one scatter-add builds the primal and another
+    # the tangent. A scatter-add is linear, so no transpose of `scatter` is needed.
+    shape = updates.shape
+    ids_shape = tuple(
+        1 if d in dimension_numbers.update_window_dims else n for d, n in enumerate(shape)
+    )
+    n_ids = math.prod(ids_shape)
+    id_dt = dtypes.uint32 if n_ids < 2**32 - 1 else dtypes.int64
+    ids = add(lax.reshape(lax.iota(id_dt, n_ids), ids_shape), _const_of(id_dt, 1))
+    ids = lax.broadcast_in_dim(ids, shape, tuple(range(len(shape))))
+    zero_ids = lax.broadcast_in_dim(_const_of(id_dt, 0), operand.shape, ())
+    scattered = lax.scatter_p.bind(zero_ids, indices, ids, **params)
+    back = _gather_back(scattered, indices, dimension_numbers, shape, mode, 0)
+    untouched = lax.eq(scattered, _const_of(id_dt, 0))
+    won = lax.eq(ids, back)
+    keep_op = lambda v: lax.select(untouched, v, _full_like(v, 0))  # noqa: E731
+    keep_up = lambda v: lax.select(won, v, _full_like(v, 0))  # noqa: E731
+    ans = lax.scatter_add_p.bind(keep_op(operand), indices, keep_up(updates), **params)
+    t = lax.scatter_add_p.bind(keep_op(g_op), indices, keep_up(g_up), **params)
+    return ans, t
+
+
+def _const_of(dt, value):
+    return _wrap(np.asarray(value, dt), False)
+
+
+jvp_rules[lax.scatter_p] = _scatter_jvp
+
+
+def _scatter_mul_jvp(primals, tangents, **params):
+    # d/d operand: the same product of the updates. d/d updates: operand times the sum over the
+    # updates of g times the product of the *other* updates at the same place.
+    operand, indices, updates = primals
+    ans = lax.scatter_mul_p.bind(operand, indices, updates, **params)
+    g_op, _, g_up = tangents
+    out = []
+    if type(g_op) is not Zero:
+        out.append(lax.scatter_mul_p.bind(g_op, indices, updates, **params))
+    if type(g_up) is not Zero:
+        zeros = _full_like(operand, 0)
+        if not params["unique_indices"]:
+            g_up = mul(g_up, _other_updates_product(operand, indices, updates, params))
+        out.append(mul(operand, lax.scatter_add_p.bind(zeros, indices, g_up, **params)))
+    return ans, _sum_tangents(ans, out)
+
+
+def _other_updates_product(operand, indices, updates, params):
+    """For each update, the product of the other updates that land on the same element, with no
+    division by zero: from the product of the nonzero updates and the number of zero ones.
+    (JAX supports only unique indices here.)"""
+    dn, mode = params["dimension_numbers"], params["mode"]
+    is_zero = lax.eq(updates, _const(updates, 0))
+    one_up, zero_up = _full_like(updates, 1), _full_like(updates, 0)
+    safe = lax.select(is_zero, one_up, updates)
+    nonzero_prod = lax.scatter_mul_p.bind(_full_like(operand, 1), indices, safe, **params)
+    n_zeros = lax.scatter_add_p.bind(
+        _full_like(operand, 0), indices, lax.select(is_zero, one_up, zero_up), **params
+    )
+    prod_at = _gather_back(nonzero_prod, indices, dn, updates.shape, mode, 0)
+    zeros_at = _gather_back(n_zeros, indices, dn, updates.shape, mode, 0)
+    if_nonzero = lax.select(lax.eq(zeros_at, _const(updates, 0)), div(prod_at, safe), zero_up)
+    if_zero = lax.select(lax.eq(zeros_at, _const(updates, 1)), prod_at, zero_up)
+    return lax.select(is_zero, if_zero, if_nonzero)
+
+
+jvp_rules[lax.scatter_mul_p] = _scatter_mul_jvp
+
+
+def _scatter_extremal_jvp(prim, primals, tangents, **params):
+    # As JAX: where several values tie for the extremum (the operand and any number of updates),
+    # the tangent is their average.
+    operand, indices, updates = primals
+    ans = prim.bind(operand, indices, updates, **params)
+    g_op, _, g_up = tangents
+    if type(g_op) is Zero and type(g_up) is Zero:
+        return ans, Zero.from_primal(ans)
+    g_op, g_up = instantiate_zeros(g_op), instantiate_zeros(g_up)
+    dn, mode = params["dimension_numbers"], params["mode"]
+    won = lax.eq(updates, _gather_back(ans, indices, dn, updates.shape, mode, math.nan))
+    kept = lax.eq(operand, ans)
+    one_up, zero_up = _full_like(updates, 1), _full_like(updates, 0)
+    zero_op = _full_like(operand, 0)
+    add_params = dict(params)
+    wins = lax.scatter_add_p.bind(zero_op, indices, lax.select(won, one_up, zero_up), **add_params)
+    count = add(wins, lax.select(kept, _full_like(operand, 1), zero_op))
+    count = lax.max(count, _full_like(count, 1))
+    from_up = lax.scatter_add_p.bind(zero_op, indices, lax.select(won, g_up, zero_up), **add_params)
+    return ans, div(add(lax.select(kept, g_op, zero_op), from_up), count)
+
+
+jvp_rules[lax.scatter_min_p] = partial(_scatter_extremal_jvp, lax.scatter_min_p)
+jvp_rules[lax.scatter_max_p] = partial(_scatter_extremal_jvp, lax.scatter_max_p)

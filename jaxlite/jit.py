@@ -1,0 +1,610 @@
+"""`jit`: trace a function once per signature, lower its jaxpr to C, compile, load, call.
+
+`jit` is a call primitive, `pjit`, holding a closed jaxpr, so every transformation passes through
+it (`grad(jit(f))`, `vmap(jit(f))`, `jit(grad(f))`, ...). This module registers ALL of pjit's
+rules: impl (compile and run), abstract eval, jvp, partial eval, transpose and vmap.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+import os
+import threading
+import time
+from collections import OrderedDict
+from contextlib import contextmanager
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from jaxlite import core, tree_util
+from jaxlite.array import Array, _wrap
+from jaxlite.backend import compile as _compile_mod
+from jaxlite.backend import lower, runtime
+from jaxlite.core import ClosedJaxpr, Jaxpr, ShapedArray, Tracer
+from jaxlite.errors import CompilerNotFoundError
+from jaxlite.interpreters import jvp as ad
+from jaxlite.interpreters import partial_eval as pe
+from jaxlite.interpreters import staging
+from jaxlite.interpreters import transpose as tp
+from jaxlite.interpreters import vmap as batching
+
+__all__ = ["jit", "disable_jit", "pjit_p"]
+
+_log = logging.getLogger("jaxlite.jit")
+_VERSION = "0.1.0"  # part of every compile-cache key (jaxlite.__version__)
+
+# ------------------------------------------------------------------------------------------
+# disable_jit
+# ------------------------------------------------------------------------------------------
+
+
+class _State(threading.local):
+    disabled: bool = os.environ.get("JAXLITE_DISABLE_JIT", "") not in ("", "0")
+
+
+_state = _State()
+
+
+@contextmanager
+def disable_jit(disable: bool = True):
+    """Within this context (in this thread), jitted functions run as plain Python on jaxlite's
+    eager NumPy evaluation, as JAX's `disable_jit` does: values can be printed and inspected.
+    `JAXLITE_DISABLE_JIT=1` in the environment does the same for the whole process.
+
+    Example:
+      >>> with jaxlite.disable_jit():
+      ...     f(x)  # f's body runs op by op
+    """
+    prev = _state.disabled
+    _state.disabled = disable
+    try:
+        yield
+    finally:
+        _state.disabled = prev
+
+
+# ------------------------------------------------------------------------------------------
+# The call primitive
+# ------------------------------------------------------------------------------------------
+
+pjit_p = core.Primitive("pjit", multiple_results=True)
+core.pp_params_first[pjit_p] = ("name",)  # as JAX prints it: pjit[name=f jaxpr={ ... }]
+
+
+@pjit_p.def_abstract_eval
+def _pjit_abstract_eval(*avals, jaxpr: ClosedJaxpr, name: str):
+    for i, (a, b) in enumerate(zip(avals, jaxpr.in_avals)):
+        if (a.shape, a.dtype) != (b.shape, b.dtype):
+            raise TypeError(
+                f"pjit[name={name}]: argument {i} has type {a.str_short()} but the jaxpr "
+                f"expects {b.str_short()}"
+            )
+    return list(jaxpr.out_avals)
+
+
+@pjit_p.def_custom_impl
+def _pjit_impl(*args, jaxpr: ClosedJaxpr, name: str):
+    if _state.disabled:
+        return core.eval_jaxpr(jaxpr.jaxpr, jaxpr.consts, *args)
+    exe = executable(jaxpr, name)
+    arrays = [runtime.as_input(core.to_numpy(a), av.dtype) for a, av in zip(args, jaxpr.in_avals)]
+    return [_wrap(o, av.weak_type) for o, av in zip(exe(*arrays), jaxpr.out_avals)]
+
+
+# The executable of each closed jaxpr, by identity (the jaxpr is kept alive by the entry).
+_EXECUTABLES: OrderedDict[int, tuple[ClosedJaxpr, Any]] = OrderedDict()
+_MAX_EXECUTABLES = 4096
+
+
+def executable(closed: ClosedJaxpr, name: str):
+    """The compiled form of `closed` (consts hoisted into inputs), cached by jaxpr identity."""
+    hit = _EXECUTABLES.get(id(closed))
+    if hit is not None and hit[0] is closed:
+        _EXECUTABLES.move_to_end(id(closed))
+        return hit[1]
+    exe = _compile(closed, name)
+    _EXECUTABLES[id(closed)] = (closed, exe)
+    if len(_EXECUTABLES) > _MAX_EXECUTABLES:
+        _EXECUTABLES.popitem(last=False)
+    return exe
+
+
+_warned_no_compiler: list[bool] = []
+
+
+def _compile(closed: ClosedJaxpr, name: str):
+    t0 = time.perf_counter()
+    lowered = lower_closed(closed, name)
+    t1 = time.perf_counter()
+    try:
+        exe = runtime.load(lowered, salt=_VERSION)
+    except CompilerNotFoundError as e:
+        if not _warned_no_compiler:
+            _warned_no_compiler.append(True)
+            _compile_mod.warn(
+                f"jaxlite.jit: {e} Jitted functions are evaluated with NumPy instead (the same "
+                "results, without the speed)."
+            )
+        return _Interpreted(closed)
+    if _log_compiles():
+        how = "compiled" if exe.library.compiled else "loaded from the compile cache"
+        _log.warning(
+            "jaxlite: jit of `%s` (%d equations): lowered to C in %.1f ms, %s in %.1f ms",
+            name, len(closed.jaxpr.eqns), (t1 - t0) * 1e3, how, exe.library.seconds * 1e3,
+        )  # fmt: skip
+    return exe
+
+
+def lower_closed(closed: ClosedJaxpr, name: str) -> lower.Lowered:
+    jaxpr = closed.jaxpr
+    if closed.consts:  # NB: jit hoists consts into inputs; other closed jaxprs get them as C data
+        jaxpr = Jaxpr([], jaxpr.constvars + jaxpr.invars, jaxpr.outvars, jaxpr.eqns)
+    low = lower.lower_jaxpr(jaxpr, name)
+    if closed.consts:
+        return _with_consts(low, closed.consts)
+    return low
+
+
+def _with_consts(low: lower.Lowered, consts) -> lower.Lowered:
+    n = len(consts)
+    arrays = [np.ascontiguousarray(core.to_numpy(c), a.dtype) for c, a in zip(consts, low.in_avals)]
+    return lower.Lowered(low.source, low.in_avals[n:], low.out_avals, arrays + low.consts, low.blas)
+
+
+class _Interpreted:
+    """Evaluates a jaxpr with the eager NumPy interpreter (no C compiler on this machine)."""
+
+    def __init__(self, closed: ClosedJaxpr):
+        self.closed = closed
+
+    def __call__(self, *arrays):
+        with core.set_current_trace(core.eval_trace):
+            outs = core.eval_jaxpr(self.closed.jaxpr, self.closed.consts, *arrays)
+        return [np.asarray(core.to_numpy(o), av.dtype) for o, av in zip(outs, self.closed.out_avals)]
+
+
+def _log_compiles() -> bool:
+    return os.environ.get("JAXLITE_LOG_COMPILES", "") not in ("", "0")
+
+
+# ------------------------------------------------------------------------------------------
+# Transformation rules: each transforms the closed jaxpr and binds pjit again
+# ------------------------------------------------------------------------------------------
+
+# Derived jaxprs (jvp, partial eval, transpose, vmap of a jaxpr), by the source jaxpr's identity
+# and the rule's arguments: calling grad(jit(f)) again reuses them, and so their executables.
+_DERIVED: OrderedDict[tuple, tuple[ClosedJaxpr, Any]] = OrderedDict()
+
+
+def _derived(kind: str, closed: ClosedJaxpr, args: tuple, make: Callable):
+    key = (kind, id(closed), args)
+    hit = _DERIVED.get(key)
+    if hit is not None and hit[0] is closed:
+        return hit[1]
+    res = make()
+    _DERIVED[key] = (closed, res)
+    if len(_DERIVED) > _MAX_EXECUTABLES:
+        _DERIVED.popitem(last=False)
+    return res
+
+
+def _hoist(closed: ClosedJaxpr) -> tuple[ClosedJaxpr, list]:
+    """`closed` with its consts turned into leading inputs, and the consts."""
+    if not closed.consts:
+        return closed, []
+    return ClosedJaxpr(staging.convert_constvars_jaxpr(closed.jaxpr), []), list(closed.consts)
+
+
+def _pjit_jvp(primals, tangents, *, jaxpr, name):
+    nonzeros = tuple(type(t) is not ad.Zero for t in tangents)
+
+    def make():
+        jvp_closed, out_nz = ad.jvp_jaxpr(jaxpr, nonzeros, False)
+        return _hoist(jvp_closed), out_nz
+
+    (closed, consts), out_nz = _derived("jvp", jaxpr, nonzeros, make)
+    nz_tangents = [t for t in tangents if type(t) is not ad.Zero]
+    outs = pjit_p.bind(*consts, *primals, *nz_tangents, jaxpr=closed, name=f"jvp({name})")
+    n = len(jaxpr.out_avals)
+    t_out = iter(outs[n:])
+    return outs[:n], [next(t_out) if nz else ad.Zero.from_primal(p) for p, nz in zip(outs[:n], out_nz)]
+
+
+ad.jvp_rules[pjit_p] = _pjit_jvp
+
+
+def _pjit_partial_eval(trace, args, params):
+    # The known part runs now as one jit; the unknown part is staged as another pjit.
+    jaxpr, name = params["jaxpr"], params["name"]
+    unknowns = tuple(trace.is_unknown(x) for x in args)
+
+    def make():
+        known, unknown, out_uk, num_res = pe.partial_eval_jaxpr(jaxpr, unknowns, False)
+        return _hoist(known), _hoist(unknown), out_uk, num_res
+
+    (known, kconsts), (unknown, uconsts), out_uk, num_res = _derived("pe", jaxpr, unknowns, make)
+    known_args = [x for x, uk in zip(args, unknowns) if not uk]
+    outs = []
+    if known.out_avals:
+        outs = ad.bind_on(trace.parent, pjit_p, [*kconsts, *known_args], dict(jaxpr=known, name=name))
+    n_known = len(outs) - num_res
+    known_outs, residuals = outs[:n_known], outs[n_known:]
+    unknown_outs = []
+    if unknown.out_avals:
+        unknown_args = [x for x, uk in zip(args, unknowns) if uk]
+        unknown_outs = trace.stage(
+            pjit_p, [*uconsts, *residuals, *unknown_args], dict(jaxpr=unknown, name=name)
+        )
+    k, u = iter(known_outs), iter(unknown_outs)
+    return [next(u) if is_uk else next(k) for is_uk in out_uk]
+
+
+pe.partial_eval_rules[pjit_p] = _pjit_partial_eval
+
+
+def _pjit_transpose(cts, *args, jaxpr, name):
+    linear = tuple(tp.is_undefined_primal(x) for x in args)
+    closed, consts = _derived("transpose", jaxpr, linear,
+                              lambda: _hoist(tp.transpose_jaxpr(jaxpr, linear)))  # fmt: skip
+    nonlinear = [x for x in args if not tp.is_undefined_primal(x)]
+    float_cts = [tp.instantiate(ct) for ct, a in zip(cts, jaxpr.out_avals) if a.dtype.kind == "f"]
+    outs = iter(pjit_p.bind(*consts, *nonlinear, *float_cts, jaxpr=closed, name=f"transpose({name})"))
+    return [next(outs) if lin else None for lin in linear]
+
+
+tp.transpose_rules[pjit_p] = _pjit_transpose
+
+
+def _pjit_batch(axis_size, vals, dims, *, jaxpr, name):
+    dims = tuple(dims)
+
+    def make():
+        batched, out_dims = batching.batch_jaxpr(jaxpr, axis_size, dims, False)
+        return _hoist(batched), out_dims
+
+    (closed, consts), out_dims = _derived("vmap", jaxpr, (axis_size, dims), make)
+    return pjit_p.bind(*consts, *vals, jaxpr=closed, name=name), list(out_dims)
+
+
+batching.batch_rules[pjit_p] = _pjit_batch
+
+
+# ------------------------------------------------------------------------------------------
+# jit
+# ------------------------------------------------------------------------------------------
+
+
+def jit(
+    fun: Callable | None = None,
+    *,
+    static_argnums: int | Sequence[int] = (),
+    static_argnames: str | Sequence[str] = (),
+    donate_argnums: int | Sequence[int] = (),
+    donate_argnames: str | Sequence[str] = (),
+):
+    """Compiles `fun` to C: traced once per signature, lowered, compiled and cached.
+
+    Args:
+      fun: the function; its arguments and results are pytrees of arrays and scalars.
+      static_argnums, static_argnames: arguments that are not traced: their values (which must
+        be hashable) are part of the signature, and Python control flow may depend on them.
+      donate_argnums, donate_argnames: accepted for JAX compatibility and ignored (the outputs
+        are always fresh buffers).
+    Returns:
+      A function with `fun`'s signature that returns `jaxlite.Array`s; it also has `.lower(*args)`
+      (the jaxpr and the C it runs) and `._cache_size()` (the number of signatures traced).
+
+    Example:
+      >>> @jaxlite.jit
+      ... def f(x, y):
+      ...     return jnp.sin(x) * y + 1.0
+      >>> f(jnp.ones(3), 2.0)
+    """
+    if fun is None:
+        return functools.partial(
+            jit,
+            static_argnums=static_argnums,
+            static_argnames=static_argnames,
+            donate_argnums=donate_argnums,
+            donate_argnames=donate_argnames,
+        )
+    return JitFunction(fun, static_argnums, static_argnames)
+
+
+class _Entry:
+    """One traced signature: the jaxpr (consts hoisted into its first inputs), the consts, the
+    output tree, and the executable (compiled on first use)."""
+
+    __slots__ = ("jaxpr", "consts", "const_arrays", "out_tree", "out_weak", "single", "exe",
+                 "trace_seconds", "name")  # fmt: skip
+
+    def __init__(self, jaxpr: ClosedJaxpr, consts: list, out_tree, name: str, seconds: float):
+        self.jaxpr = jaxpr
+        self.consts = consts
+        self.const_arrays = None if any(isinstance(c, Tracer) for c in consts) else [
+            runtime.as_input(core.to_numpy(c), v.aval.dtype)
+            for c, v in zip(consts, jaxpr.jaxpr.invars)
+        ]  # fmt: skip
+        self.out_tree = out_tree
+        self.out_weak = [a.weak_type for a in jaxpr.out_avals]
+        self.single = tree_util.treedef_is_leaf(out_tree)
+        self.exe = None
+        self.trace_seconds = seconds
+        self.name = name
+
+    def run(self, arrays: list) -> Any:
+        exe = self.exe
+        if exe is None:
+            exe = self.exe = executable(self.jaxpr, self.name)
+        outs = exe(*self.const_arrays, *arrays)
+        if self.single:
+            return _wrap(outs[0], self.out_weak[0])
+        return self.out_tree.unflatten([_wrap(o, w) for o, w in zip(outs, self.out_weak)])
+
+
+_SCALARS = (bool, int, float)
+
+
+class JitFunction:
+    """The callable `jit(fun)` returns."""
+
+    def __init__(self, fun: Callable, static_argnums, static_argnames):
+        functools.update_wrapper(self, fun)
+        self._fun = fun
+        self._name = getattr(fun, "__name__", None) or type(fun).__name__
+        self._params = _positional_params(fun)
+        nums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
+        names = (static_argnames,) if isinstance(static_argnames, str) else tuple(static_argnames)
+        # As JAX: static arguments may be named by position or by name; each implies the other.
+        nums += tuple(i for i, p in enumerate(self._params) if p in names)
+        names += tuple(self._params[i] for i in nums if 0 <= i < len(self._params))
+        self._static_argnums = frozenset(nums)
+        self._static_argnames = frozenset(names)
+        self._cache: dict[Any, _Entry] = {}
+        self._fast: dict[tuple, _Entry] = {}  # positional leaves only, no static arguments
+        self._fast_ok = not self._static_argnums and not self._static_argnames
+
+    def __repr__(self) -> str:
+        return f"<jit of {self._name}>"
+
+    def __get__(self, obj, objtype=None):
+        # Methods: `jit` applied to a function defined in a class binds like the function does.
+        if obj is None:
+            return self
+        return functools.partial(self, obj)
+
+    def _cache_size(self) -> int:
+        """The number of signatures traced (and compiled) so far."""
+        return len(self._cache)
+
+    def clear_cache(self) -> None:
+        self._cache.clear()
+        self._fast.clear()
+
+    # --- calling --------------------------------------------------------------------------
+    def __call__(self, *args, **kwargs):
+        if _state.disabled:
+            return self._fun(*args, **kwargs)
+        if self._fast_ok and not kwargs and core._ctx.trace is core.eval_trace:
+            key, arrays = _fast_key(args)
+            if key is not None:
+                entry = self._fast.get(key)
+                if entry is not None:
+                    return entry.run(arrays)
+        return self._call(args, kwargs)
+
+    def _call(self, args, kwargs):
+        entry, leaves = self._entry(args, kwargs)
+        if core._ctx.trace is core.eval_trace and entry.const_arrays is not None:
+            arrays = [_as_array(x, a) for x, a in zip(leaves, entry.jaxpr.in_avals[len(entry.consts):])]
+            return entry.run(arrays)
+        outs = pjit_p.bind(*entry.consts, *leaves, jaxpr=entry.jaxpr, name=self._name)
+        return entry.out_tree.unflatten(outs)
+
+    def _entry(self, args, kwargs) -> tuple[_Entry, list]:
+        dyn_args, dyn_kwargs, static = self._split(args, kwargs)
+        leaves, in_tree = tree_util.tree_flatten((dyn_args, dyn_kwargs))
+        avals = [_leaf_aval(x, self._name) for x in leaves]
+        key = (in_tree, tuple((a.shape, a.dtype, a.weak_type) for a in avals), static)
+        entry = self._cache.get(key)
+        if entry is None:
+            entry = self._trace(key, in_tree, avals, args, kwargs)
+            if entry.const_arrays is not None:  # NB: never cache a trace that closed over tracers
+                self._cache[key] = entry
+                fast_key = _fast_key(args)[0] if self._fast_ok and not kwargs else None
+                if fast_key is not None:
+                    self._fast[fast_key] = entry
+        return entry, leaves
+
+    def _split(self, args, kwargs):
+        static = []
+        for i in sorted(self._static_argnums):
+            j = i if i >= 0 else len(args) + i
+            if 0 <= j < len(args):
+                static.append((i, _hashable(args[j], f"static argument {i}", self._name)))
+        for k in sorted(kwargs):
+            if k in self._static_argnames:
+                static.append((k, _hashable(kwargs[k], f"static argument {k!r}", self._name)))
+        n = len(args)
+        dyn_args = tuple(a for i, a in enumerate(args) if i not in self._static_argnums
+                         and i - n not in self._static_argnums)  # fmt: skip
+        dyn_kwargs = {k: v for k, v in kwargs.items() if k not in self._static_argnames}
+        return dyn_args, dyn_kwargs, tuple(static)
+
+    def _trace(self, key, in_tree, avals, args, kwargs) -> _Entry:
+        t0 = time.perf_counter()
+        n = len(args)
+        out_trees: list = []
+
+        def flat_fun(*leaves):
+            dyn_args, dyn_kwargs = in_tree.unflatten(leaves)
+            it = iter(dyn_args)
+            full = [a if (i in self._static_argnums or i - n in self._static_argnums) else next(it)
+                    for i, a in enumerate(args)]  # fmt: skip
+            full_kwargs = {k: kwargs[k] if k in self._static_argnames else dyn_kwargs[k]
+                           for k in kwargs}  # fmt: skip
+            out = self._fun(*full, **full_kwargs)
+            out_leaves, out_tree = tree_util.tree_flatten(out)
+            for x in out_leaves:
+                _leaf_aval(x, self._name, "output")
+            out_trees.append(out_tree)
+            return out_leaves
+
+        closed = staging.trace_to_jaxpr(flat_fun, avals, f"jit of `{self._name}`")
+        jaxpr = closed.jaxpr
+        hoisted = ClosedJaxpr(Jaxpr([], jaxpr.constvars + jaxpr.invars, jaxpr.outvars, jaxpr.eqns), [])
+        seconds = time.perf_counter() - t0
+        if _log_compiles():
+            _log.warning(
+                "jaxlite: tracing jit of `%s` for %s (%s) took %.1f ms",
+                self._name, _signature_str(avals), self._miss_reason(key), seconds * 1e3,
+            )  # fmt: skip
+        return _Entry(hoisted, list(closed.consts), out_trees[0], self._name, seconds)
+
+    def _miss_reason(self, key) -> str:
+        """Why the signature cache missed: which part of the signature changed."""
+        if not self._cache:
+            return "first call"
+        in_tree, sig, static = key
+        same = [k for k in self._cache if k[0] == in_tree and k[2] == static]
+        if same:
+            old = same[-1][1]
+            diffs = [f"argument {i}: {_sig_str(a)} -> {_sig_str(b)}"
+                     for i, (a, b) in enumerate(zip(old, sig)) if a != b]  # fmt: skip
+            return "changed " + "; ".join(diffs)
+        same_tree = [k for k in self._cache if k[0] == in_tree]
+        if same_tree:
+            return f"static arguments changed: {same_tree[-1][2]} -> {static}"
+        return f"argument structure changed: {next(reversed(self._cache))[0]} -> {in_tree}"
+
+    # --- inspecting -----------------------------------------------------------------------
+    def lower(self, *args, **kwargs) -> "Lowered":
+        """Traces for these arguments; returns what would run (`.as_text()`, `.as_c()`)."""
+        entry, _ = self._entry(args, kwargs)
+        return Lowered(entry, self)
+
+    def trace(self, *args, **kwargs) -> "Lowered":
+        return self.lower(*args, **kwargs)
+
+
+class Lowered:
+    """`jit(f).lower(*args)`: the jaxpr and the C source that a call with such arguments runs."""
+
+    def __init__(self, entry: _Entry, fun: JitFunction):
+        self._entry = entry
+        self._fun = fun
+
+    @property
+    def jaxpr(self) -> ClosedJaxpr:
+        return self._entry.jaxpr
+
+    def as_text(self) -> str:
+        """The jaxpr, in JAX's text format."""
+        return str(self._entry.jaxpr)
+
+    def as_c(self) -> str:
+        """The C source of the kernel."""
+        return lower_closed(self._entry.jaxpr, self._fun._name).source
+
+    def compile(self) -> "Compiled":
+        self._entry.exe = self._entry.exe or executable(self._entry.jaxpr, self._fun._name)
+        return Compiled(self._entry, self._fun)
+
+
+class Compiled:
+    """`jit(f).lower(*args).compile()`: a callable for arguments of that signature."""
+
+    def __init__(self, entry: _Entry, fun: JitFunction):
+        self._entry = entry
+        self._fun = fun
+
+    def as_c(self) -> str:
+        return lower_closed(self._entry.jaxpr, self._fun._name).source
+
+    def __call__(self, *args, **kwargs):
+        entry, leaves = self._fun._entry(args, kwargs)
+        if entry is not self._entry:
+            raise TypeError(
+                f"compiled `{self._fun._name}` was called with arguments of another signature; "
+                "call jit(f) itself to trace and compile for new shapes or dtypes"
+            )
+        return self._fun._call(args, kwargs)
+
+
+# ------------------------------------------------------------------------------------------
+# Arguments
+# ------------------------------------------------------------------------------------------
+
+
+def _fast_key(args) -> tuple[tuple | None, list | None]:
+    """The signature of positional leaf arguments and their arrays, or (None, None)."""
+    key, arrays = [], []
+    for a in args:
+        t = type(a)
+        if t is Array:
+            v = a._value
+            if not v.flags.c_contiguous:
+                return None, None
+            key.append((v.shape, v.dtype, a.weak_type))
+            arrays.append(v)
+        elif t is np.ndarray:
+            if not a.flags.c_contiguous:
+                return None, None
+            key.append((a.shape, a.dtype, False))
+            arrays.append(a)
+        elif t is float or t is int or t is bool:
+            key.append(t)
+            arrays.append(core.to_numpy(a))
+        else:
+            return None, None
+    return tuple(key), arrays
+
+
+def _leaf_aval(x, name: str, what: str = "argument") -> ShapedArray:
+    try:
+        return core.get_aval(x)
+    except TypeError:
+        raise TypeError(
+            f"jit of `{name}`: {what} {core._short_repr(x)} of type {type(x).__name__} is not a "
+            "valid jaxlite type: expected arrays, Python scalars, or pytrees (tuples, lists, "
+            "dicts) of them. Mark non-array arguments static with static_argnums/static_argnames."
+        ) from None
+
+
+def _as_array(x, aval: ShapedArray) -> np.ndarray:
+    return runtime.as_input(core.to_numpy(x), aval.dtype)
+
+
+def _hashable(v, what: str, name: str):
+    try:
+        hash(v)
+    except TypeError:
+        raise ValueError(
+            f"jit of `{name}`: {what} of type {type(v).__name__} is not hashable; static "
+            "arguments are part of the compile-cache key. Pass a tuple instead of a list, or "
+            "make it a traced (non-static) argument."
+        ) from None
+    return v
+
+
+def _positional_params(fun) -> list[str]:
+    try:
+        params = inspect.signature(fun).parameters.values()
+    except (TypeError, ValueError):
+        return []
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return [p.name for p in params if p.kind in kinds]
+
+
+def _sig_str(s) -> str:
+    if isinstance(s, tuple):
+        shape, dtype, weak = s
+        return ShapedArray(shape, dtype, weak).str_short() + ("{weak}" if weak else "")
+    return s.__name__
+
+
+def _signature_str(avals) -> str:
+    return "(" + ", ".join(a.str_short() + ("{weak}" if a.weak_type else "") for a in avals) + ")"

@@ -1,0 +1,175 @@
+"""`jaxlite.nn.initializers`: parameter initializers with JAX's API, `init(key, shape, dtype)`.
+
+`zeros` and `ones` are initializers themselves; the others are builders returning one
+(`glorot_uniform()(key, (784, 512), jnp.float32)`). The default dtype is float64 (x64 semantics).
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from typing import Callable, Sequence
+
+import numpy as np
+
+from jaxlite import dtypes, random
+from jaxlite.array import _wrap
+
+__all__ = [
+    "zeros", "ones", "constant", "uniform", "normal", "truncated_normal", "variance_scaling",
+    "glorot_uniform", "glorot_normal", "xavier_uniform", "xavier_normal", "he_uniform",
+    "he_normal", "kaiming_uniform", "kaiming_normal", "lecun_uniform", "lecun_normal",
+]  # fmt: skip
+
+Initializer = Callable[..., object]
+
+
+def _dtype(dtype, where: str) -> np.dtype:
+    return dtypes.float64 if dtype is None else dtypes.canonicalize(dtype, where)
+
+
+def _shape(shape) -> tuple[int, ...]:
+    if isinstance(shape, (int, np.integer)):
+        shape = (shape,)
+    return tuple(operator.index(d) for d in shape)
+
+
+def _scalar(v, dt):
+    return _wrap(np.asarray(v, dt))
+
+
+def zeros(key, shape, dtype=None):
+    """An initializer that returns zeros (the key is ignored)."""
+    return _wrap(np.zeros(_shape(shape), _dtype(dtype, "initializers.zeros")))
+
+
+def ones(key, shape, dtype=None):
+    """An initializer that returns ones (the key is ignored)."""
+    return _wrap(np.ones(_shape(shape), _dtype(dtype, "initializers.ones")))
+
+
+def constant(value, dtype=None) -> Initializer:
+    """Builds an initializer that returns arrays full of `value`."""
+
+    def init(key, shape, dtype=dtype):
+        return _wrap(np.full(_shape(shape), value, _dtype(dtype, "initializers.constant")))
+
+    return init
+
+
+def uniform(scale=1e-2, dtype=None) -> Initializer:
+    """Builds an initializer of uniform values in `[0, scale)`."""
+
+    def init(key, shape, dtype=dtype):
+        dt = _dtype(dtype, "initializers.uniform")
+        return random.uniform(key, _shape(shape), dt) * _scalar(scale, dt)
+
+    return init
+
+
+def normal(stddev=1e-2, dtype=None) -> Initializer:
+    """Builds an initializer of normal values with mean 0 and standard deviation `stddev`."""
+
+    def init(key, shape, dtype=dtype):
+        dt = _dtype(dtype, "initializers.normal")
+        return random.normal(key, _shape(shape), dt) * _scalar(stddev, dt)
+
+    return init
+
+
+def truncated_normal(stddev=1e-2, dtype=None, lower=-2.0, upper=2.0) -> Initializer:
+    """Builds an initializer of normal values truncated to `(lower, upper)`, times `stddev`."""
+
+    def init(key, shape, dtype=dtype):
+        dt = _dtype(dtype, "initializers.truncated_normal")
+        return random.truncated_normal(key, lower, upper, _shape(shape), dt) * _scalar(stddev, dt)
+
+    return init
+
+
+def _axis_size(shape, axis) -> int:
+    if isinstance(axis, int):
+        return shape[axis]
+    return math.prod(shape[i] for i in axis)
+
+
+def _compute_fans(shape, in_axis=-2, out_axis=-1, batch_axis=()) -> tuple[float, float]:
+    """Fan-in and fan-out of a weight shape; other axes count as the receptive field."""
+    if isinstance(in_axis, int) and in_axis == -2 and len(shape) <= 1:
+        raise ValueError(
+            f"Can't compute input and output sizes of a {len(shape)}-dimensional weights "
+            "tensor with the default in_axis. It must be at least 2-D, or specify in_axis."
+        )
+    in_size, out_size = _axis_size(shape, in_axis), _axis_size(shape, out_axis)
+    batch_size = _axis_size(shape, batch_axis)
+    receptive_field = math.prod(shape) / in_size / out_size / batch_size
+    return in_size * receptive_field, out_size * receptive_field
+
+
+# Standard deviation of a standard normal truncated to (-2, 2).
+_TRUNCATED_STDDEV = 0.87962566103423978
+
+
+def variance_scaling(
+    scale,
+    mode: str,
+    distribution: str,
+    in_axis: int | Sequence[int] = -2,
+    out_axis: int | Sequence[int] = -1,
+    batch_axis: int | Sequence[int] = (),
+    dtype=None,
+) -> Initializer:
+    """Builds an initializer whose samples have variance `scale / n` (JAX's variance_scaling).
+
+    Args:
+      scale: the scaling factor (positive).
+      mode: `"fan_in"`, `"fan_out"`, `"fan_avg"` or `"fan_geo_avg"`: what `n` is.
+      distribution: `"truncated_normal"` (truncated at 2 standard deviations, then rescaled
+        to the target variance), `"normal"` or `"uniform"`.
+      in_axis, out_axis, batch_axis: the axes of inputs, outputs and batch in the shape.
+      dtype: the default dtype of the initializer.
+    """
+    if mode not in ("fan_in", "fan_out", "fan_avg", "fan_geo_avg"):
+        raise ValueError(f"invalid mode for variance scaling initializer: {mode}")
+    if distribution not in ("truncated_normal", "normal", "uniform"):
+        raise ValueError(f"invalid distribution for variance scaling initializer: {distribution}")
+
+    def init(key, shape, dtype=dtype):
+        shape = _shape(shape)
+        dt = _dtype(dtype, "initializers.variance_scaling")
+        fan_in, fan_out = _compute_fans(shape, in_axis, out_axis, batch_axis)
+        n = {
+            "fan_in": fan_in,
+            "fan_out": fan_out,
+            "fan_avg": (fan_in + fan_out) / 2,
+            "fan_geo_avg": (fan_in * fan_out) ** 0.5,
+        }[mode]
+        variance = np.asarray(scale / n, dt)
+        if distribution == "truncated_normal":
+            stddev = _wrap(np.sqrt(variance) / np.asarray(_TRUNCATED_STDDEV, dt))
+            return random.truncated_normal(key, -2, 2, shape, dt) * stddev
+        if distribution == "normal":
+            return random.normal(key, shape, dt) * _wrap(np.sqrt(variance))
+        return random.uniform(key, shape, dt, -1.0) * _wrap(np.sqrt(3 * variance))
+
+    return init
+
+
+def _preset(scale, mode, distribution, name):
+    def builder(in_axis=-2, out_axis=-1, batch_axis=(), dtype=None) -> Initializer:
+        return variance_scaling(scale, mode, distribution, in_axis, out_axis, batch_axis, dtype)
+
+    builder.__name__ = builder.__qualname__ = name
+    builder.__doc__ = (
+        f"Builds a `variance_scaling({scale}, {mode!r}, {distribution!r})` initializer "
+        f"(JAX's `{name}`)."
+    )
+    return builder
+
+
+glorot_uniform = xavier_uniform = _preset(1.0, "fan_avg", "uniform", "glorot_uniform")
+glorot_normal = xavier_normal = _preset(1.0, "fan_avg", "truncated_normal", "glorot_normal")
+lecun_uniform = _preset(1.0, "fan_in", "uniform", "lecun_uniform")
+lecun_normal = _preset(1.0, "fan_in", "truncated_normal", "lecun_normal")
+he_uniform = kaiming_uniform = _preset(2.0, "fan_in", "uniform", "he_uniform")
+he_normal = kaiming_normal = _preset(2.0, "fan_in", "truncated_normal", "he_normal")

@@ -1,0 +1,134 @@
+"""Dtype objects and queries: `dtype`, `result_type`, `promote_types`, `can_cast`, `issubdtype`,
+`isdtype`, `finfo`, `iinfo`, `astype`, and NumPy's scalar type hierarchy (`jnp.floating`, ...).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from jaxlite import dtypes
+from jaxlite.array import Array
+from jaxlite.core import Tracer
+from jaxlite.numpy._util import asarray, canonical_dtype, convert, dtype_weak
+
+# NumPy's abstract scalar types, for issubdtype(x.dtype, jnp.floating) and friends.
+generic = np.generic
+number = np.number
+integer = np.integer
+signedinteger = np.signedinteger
+unsignedinteger = np.unsignedinteger
+inexact = np.inexact
+floating = np.floating
+complexfloating = np.complexfloating
+
+_PY_TYPES = {bool: dtypes.bool_, int: dtypes.int64, float: dtypes.float64}
+
+
+def dtype(obj, align=False, copy=False):
+    """The `np.dtype` of `obj` (a dtype, a type, a name, or an array); only jaxlite's dtypes."""
+    if isinstance(obj, (Array, Tracer, np.ndarray)):
+        return obj.dtype
+    return dtypes.canonicalize(obj, "jnp.dtype")
+
+
+def _dtype_and_weak(x):
+    if isinstance(x, type) and x in _PY_TYPES:
+        return _PY_TYPES[x], True
+    if isinstance(x, (np.dtype, str)) or (isinstance(x, type) and issubclass(x, np.generic)):
+        return dtypes.canonicalize(x, "jnp.result_type"), False
+    return dtype_weak(asarray(x, "result_type"))
+
+
+def result_type(*args):
+    """The dtype NumPy 2 / JAX (x64) promotion gives for `args` (arrays, scalars or dtypes).
+
+    Python scalars and types are weak: `result_type(jnp.float32, 1.0)` is float32.
+    """
+    if not args:
+        raise ValueError("jnp.result_type: at least one argument is required")
+    return dtypes.result_type(*[_dtype_and_weak(a) for a in args])[0]
+
+
+def promote_types(type1, type2):
+    """The smallest dtype both (strong) dtypes can be cast to safely."""
+    a = dtypes.canonicalize(type1, "jnp.promote_types")
+    b = dtypes.canonicalize(type2, "jnp.promote_types")
+    return dtypes.canonicalize(np.promote_types(a, b), "jnp.promote_types")
+
+
+def _as_dtype(x, name: str) -> np.dtype:
+    if isinstance(x, (Array, Tracer, np.ndarray)):
+        return x.dtype
+    if isinstance(x, type) and x in _PY_TYPES:
+        return _PY_TYPES[x]
+    return np.dtype(x)
+
+
+def can_cast(from_, to, casting="safe"):
+    """Whether `from_` (a dtype or an array) can be cast to `to` under `casting`."""
+    return bool(np.can_cast(_as_dtype(from_, "can_cast"), _as_dtype(to, "can_cast"), casting))
+
+
+def _dtype_or_type(x):
+    if isinstance(x, type) and issubclass(x, np.generic):
+        return x
+    return _as_dtype(x, "issubdtype")
+
+
+def issubdtype(arg1, arg2):
+    """Whether `arg1` is lower than or equal to `arg2` in NumPy's type hierarchy."""
+    return bool(np.issubdtype(_dtype_or_type(arg1), _dtype_or_type(arg2)))
+
+
+def isdtype(dtype, kind):
+    """Array API dtype-kind test: 'bool', 'signed integer', 'integral', 'real floating', ..."""
+    return bool(np.isdtype(_as_dtype(dtype, "isdtype"), kind))
+
+
+def finfo(dtype):
+    """Machine limits of a floating-point dtype (`np.finfo`)."""
+    return np.finfo(_as_dtype(dtype, "finfo"))
+
+
+def iinfo(int_type):
+    """Machine limits of an integer dtype (`np.iinfo`)."""
+    return np.iinfo(_as_dtype(int_type, "iinfo"))
+
+
+def astype(x, dtype, /, *, copy=False, device=None):
+    """`x` converted to `dtype` (float -> int truncates and saturates, NaN -> 0, as in XLA)."""
+    x = asarray(x, "astype")
+    dt = canonical_dtype(dtype, "astype")
+    return convert(x, dt, False, "astype")
+
+
+def _astype_method(x, dtype, order=None, casting=None, subok=None, copy=False):
+    return astype(x, dtype)
+
+
+def iscomplexobj(x):
+    """False: jaxlite has no complex dtypes."""
+    return False
+
+
+def isrealobj(x):
+    """True: jaxlite has no complex dtypes."""
+    return True
+
+
+def isscalar(element):
+    """True for Python scalars, NumPy scalars and 0-d arrays (as in JAX)."""
+    if isinstance(element, (bool, int, float, np.generic)):
+        return True
+    if isinstance(element, (Array, Tracer, np.ndarray)):
+        return element.ndim == 0
+    return False
+
+
+def iterable(y):
+    """Whether `iter(y)` works."""
+    try:
+        iter(y)
+    except TypeError:
+        return False
+    return True

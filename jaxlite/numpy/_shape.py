@@ -1,0 +1,982 @@
+"""Shape manipulation: reshape, transpose, concatenate/stack/split, tile/repeat, broadcasting,
+flip/roll/rot90, pad, atleast_*d, index raveling, diff. All static-shape compositions of
+reshape, transpose, slice, concatenate, pad, rev and broadcast_in_dim.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+
+import numpy as np
+
+from jaxlite import dtypes
+from jaxlite import primitives as lax
+from jaxlite.core import Tracer
+from jaxlite.numpy._util import (
+    asarray,
+    broadcast_shapes as _broadcast_shapes,
+    broadcast_to_shape,
+    canonicalize_axes,
+    canonicalize_axis,
+    concrete_int,
+    concrete_value,
+    convert,
+    dtype_of,
+    dtype_weak,
+    fname,
+    normalize_shape,
+    promote_dtypes,
+    shape_of,
+)
+
+
+def shape(a):
+    """The shape of `a` as a tuple."""
+    return shape_of(asarray(a, "shape"))
+
+
+def ndim(a):
+    """The number of dimensions of `a`."""
+    return len(shape_of(asarray(a, "ndim")))
+
+
+def size(a, axis=None):
+    """The number of elements of `a` (along `axis` if given)."""
+    s = shape_of(asarray(a, "size"))
+    if axis is None:
+        return math.prod(s)
+    return s[canonicalize_axis(axis, len(s), "size", s)]
+
+
+# ------------------------------------------------------------------------------------------
+# Reshaping and transposing
+# ------------------------------------------------------------------------------------------
+
+
+def _resolve_shape(newshape, size_: int, old_shape, name: str) -> tuple[int, ...]:
+    if not isinstance(newshape, (tuple, list)):
+        newshape = (newshape,)
+    dims = [concrete_int(d, name, "shape") for d in newshape]
+    unknown = [i for i, d in enumerate(dims) if d == -1]
+    if len(unknown) > 1 or builtins.any(d < -1 for d in dims):
+        raise ValueError(f"{fname(name)}: invalid shape {tuple(dims)} (one -1 at most)")
+    if unknown:
+        known = math.prod(d for d in dims if d != -1)
+        if known == 0 or size_ % known:
+            raise ValueError(
+                f"{fname(name)}: cannot reshape an array of shape {old_shape} into shape "
+                f"{tuple(newshape)}"
+            )
+        dims[unknown[0]] = size_ // known
+    if math.prod(dims) != size_:
+        raise ValueError(
+            f"{fname(name)}: cannot reshape an array of shape {old_shape} (size {size_}) into "
+            f"shape {tuple(dims)}"
+        )
+    return tuple(dims)
+
+
+def reshape(a, shape=None, order="C", *, newshape=None, copy=None):
+    """`a` with a new shape (one entry may be -1); `order` 'C' (row-major) or 'F'.
+
+    Example:
+      >>> jnp.reshape(jnp.arange(6), (2, -1))
+      Array([[0, 1, 2],
+             [3, 4, 5]], dtype=int64)
+    """
+    if shape is None:
+        shape = newshape
+    if shape is None:
+        raise TypeError("jnp.reshape: the new shape is missing")
+    a = asarray(a, "reshape")
+    old = shape_of(a)
+    new = _resolve_shape(shape, math.prod(old), old, "reshape")
+    if order == "F":
+        at = lax.transpose(a, tuple(reversed(range(len(old)))))
+        r = lax.reshape(at, tuple(reversed(new)))
+        return lax.transpose(r, tuple(reversed(range(len(new)))))
+    if order not in ("C", "A", None):
+        raise ValueError(f"jnp.reshape: order must be 'C' or 'F', got {order!r}")
+    return a if new == old else lax.reshape(a, new)
+
+
+def _reshape_method(a, *shape, order="C"):
+    """`x.reshape(2, 3)` and `x.reshape((2, 3))`, as NumPy's method accepts both."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = shape[0]
+    return reshape(a, shape, order)
+
+
+def ravel(a, order="C"):
+    """`a` flattened to one dimension."""
+    a = asarray(a, "ravel")
+    return reshape(a, (math.prod(shape_of(a)),), order)
+
+
+def _flatten_method(a, order="C"):
+    return ravel(a, order)
+
+
+def transpose(a, axes=None):
+    """`a` with its axes permuted (reversed by default).
+
+    Example:
+      >>> jnp.transpose(jnp.zeros((2, 3, 4)), (1, 0, 2)).shape
+      (3, 2, 4)
+    """
+    a = asarray(a, "transpose")
+    s = shape_of(a)
+    if axes is None:
+        perm = tuple(reversed(range(len(s))))
+    else:
+        perm = canonicalize_axes(tuple(axes), len(s), "transpose", s)
+        if len(perm) != len(s):
+            raise ValueError(f"jnp.transpose: axes {tuple(axes)} do not match the shape {s}")
+    if perm == tuple(range(len(s))):
+        return a
+    return lax.transpose(a, perm)
+
+
+def _transpose_method(a, *axes):
+    if not axes or axes == (None,):
+        return transpose(a)
+    if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+        axes = axes[0]
+    return transpose(a, axes)
+
+
+def permute_dims(a, /, axes):
+    """`transpose` with the axes required (the array API name)."""
+    return transpose(a, axes)
+
+
+def matrix_transpose(x, /):
+    """Swaps the last two axes."""
+    x = asarray(x, "matrix_transpose")
+    if len(shape_of(x)) < 2:
+        raise ValueError(f"jnp.matrix_transpose: needs at least 2 dimensions, got {shape_of(x)}")
+    return swapaxes(x, -1, -2)
+
+
+def swapaxes(a, axis1, axis2):
+    """`a` with two axes interchanged."""
+    a = asarray(a, "swapaxes")
+    s = shape_of(a)
+    i = canonicalize_axis(axis1, len(s), "swapaxes", s)
+    j = canonicalize_axis(axis2, len(s), "swapaxes", s)
+    perm = list(range(len(s)))
+    perm[i], perm[j] = perm[j], perm[i]
+    return transpose(a, perm)
+
+
+def moveaxis(a, source, destination):
+    """`a` with the axes `source` moved to positions `destination`."""
+    a = asarray(a, "moveaxis")
+    s = shape_of(a)
+    src = canonicalize_axes(source if isinstance(source, (tuple, list)) else (source,),
+                            len(s), "moveaxis", s)
+    dst = canonicalize_axes(destination if isinstance(destination, (tuple, list))
+                            else (destination,), len(s), "moveaxis", s)
+    if len(src) != len(dst):
+        raise ValueError("jnp.moveaxis: `source` and `destination` need the same number of axes")
+    order = [i for i in range(len(s)) if i not in src]
+    for d, sx in sorted(zip(dst, src)):
+        order.insert(d, sx)
+    return transpose(a, order)
+
+
+def rollaxis(a, axis, start=0):
+    """Moves `axis` to before position `start` (legacy; prefer `moveaxis`)."""
+    a = asarray(a, "rollaxis")
+    n = len(shape_of(a))
+    axis = canonicalize_axis(axis, n, "rollaxis", shape_of(a))
+    if start < 0:
+        start += n
+    if not 0 <= start <= n:
+        raise ValueError(f"jnp.rollaxis: start {start} is out of range for dimension {n}")
+    if axis < start:
+        start -= 1
+    return moveaxis(a, axis, start) if axis != start else a
+
+
+def expand_dims(a, axis):
+    """`a` with size-1 axes inserted at the positions `axis` (of the result)."""
+    a = asarray(a, "expand_dims")
+    axes = axis if isinstance(axis, (tuple, list)) else (axis,)
+    nd = len(shape_of(a)) + len(axes)
+    axes = canonicalize_axes(tuple(axes), nd, "expand_dims", shape_of(a))
+    return lax.expand_dims(a, axes)
+
+
+def squeeze(a, axis=None):
+    """`a` without its size-1 axes (only those in `axis` when given)."""
+    a = asarray(a, "squeeze")
+    s = shape_of(a)
+    if axis is None:
+        axes = tuple(i for i, d in enumerate(s) if d == 1)
+    else:
+        axes = canonicalize_axes(axis, len(s), "squeeze", s)
+        for i in axes:
+            if s[i] != 1:
+                raise ValueError(
+                    f"jnp.squeeze: cannot select an axis to squeeze out which has size not equal "
+                    f"to one: axis {i} of shape {s}"
+                )
+    return lax.squeeze(a, axes) if axes else a
+
+
+# ------------------------------------------------------------------------------------------
+# Joining and splitting
+# ------------------------------------------------------------------------------------------
+
+
+def _arrays(arrays, name: str):
+    if isinstance(arrays, Tracer) or hasattr(arrays, "_value") or isinstance(arrays, np.ndarray):
+        arrays = [arrays[i] for i in range(shape_of(arrays)[0])]
+    if not isinstance(arrays, (list, tuple)):
+        raise TypeError(f"{fname(name)}: expected a sequence of arrays, got {type(arrays).__name__}")
+    if not arrays:
+        raise ValueError(f"{fname(name)}: need at least one array")
+    return [asarray(x, name) for x in arrays]
+
+
+def _promote_all(xs, dtype, name: str):
+    xs = list(promote_dtypes(name, *xs))
+    if dtype is not None:
+        from jaxlite.numpy._util import canonical_dtype
+
+        dt = canonical_dtype(dtype, name)
+        xs = [convert(x, dt) for x in xs]
+    return xs
+
+
+def concatenate(arrays, axis=0, dtype=None):
+    """Joins arrays along an existing axis (`axis=None` flattens them first).
+
+    Example:
+      >>> jnp.concatenate([jnp.zeros(2), jnp.ones(1)])
+      Array([0., 0., 1.], dtype=float64)
+    """
+    xs = _promote_all(_arrays(arrays, "concatenate"), dtype, "concatenate")
+    if axis is None:
+        xs = [lax.reshape(x, (math.prod(shape_of(x)),)) for x in xs]
+        axis = 0
+    s0 = shape_of(xs[0])
+    if not s0:
+        raise ValueError("jnp.concatenate: zero-dimensional arrays cannot be concatenated")
+    ax = canonicalize_axis(axis, len(s0), "concatenate", s0)
+    for x in xs:
+        s = shape_of(x)
+        if len(s) != len(s0) or builtins.any(a != b for i, (a, b) in enumerate(zip(s, s0))
+                                             if i != ax):
+            raise ValueError(
+                "jnp.concatenate: all input dimensions except the concatenation axis must match, "
+                f"got shapes {[shape_of(x) for x in xs]} along axis {ax}"
+            )
+    if len(xs) == 1:
+        return xs[0]
+    return lax.concatenate(xs, ax)
+
+
+concat = concatenate
+
+
+def stack(arrays, axis=0, out=None, dtype=None):
+    """Joins arrays of one shape along a new axis."""
+    xs = _promote_all(_arrays(arrays, "stack"), dtype, "stack")
+    s0 = shape_of(xs[0])
+    for x in xs:
+        if shape_of(x) != s0:
+            raise ValueError(
+                f"jnp.stack: all input arrays must have the same shape, got "
+                f"{[shape_of(x) for x in xs]}"
+            )
+    ax = canonicalize_axis(axis, len(s0) + 1, "stack", s0)
+    return lax.concatenate([lax.expand_dims(x, (ax,)) for x in xs], ax) if len(xs) > 1 \
+        else lax.expand_dims(xs[0], (ax,))
+
+
+def _atleast(x, n: int, name: str):
+    x = asarray(x, name)
+    s = shape_of(x)
+    if len(s) >= n:
+        return x
+    if n == 1 or len(s) == 0:
+        return lax.reshape(x, (1,) * (n - len(s)) + s if n < 3 else (1,) * (n - len(s)) + s)
+    if n == 2:
+        return lax.reshape(x, (1,) + s)
+    if len(s) == 1:
+        return lax.reshape(x, (1,) + s + (1,))
+    return lax.reshape(x, s + (1,))
+
+
+def atleast_1d(*arys):
+    """Views of the inputs with at least one dimension."""
+    out = [_atleast(x, 1, "atleast_1d") for x in arys]
+    return out[0] if len(out) == 1 else out
+
+
+def atleast_2d(*arys):
+    """Views of the inputs with at least two dimensions (1-D `n` becomes `(1, n)`)."""
+    out = [_atleast(x, 2, "atleast_2d") for x in arys]
+    return out[0] if len(out) == 1 else out
+
+
+def atleast_3d(*arys):
+    """Views with at least three dimensions (`n` -> `(1, n, 1)`, `(m, n)` -> `(m, n, 1)`)."""
+    out = [_atleast(x, 3, "atleast_3d") for x in arys]
+    return out[0] if len(out) == 1 else out
+
+
+def hstack(tup, dtype=None):
+    """Stacks arrays horizontally (along axis 1; axis 0 for 1-D arrays)."""
+    xs = [_atleast(x, 1, "hstack") for x in _arrays(tup, "hstack")]
+    return concatenate(xs, 0 if len(shape_of(xs[0])) == 1 else 1, dtype)
+
+
+def vstack(tup, dtype=None):
+    """Stacks arrays vertically (along axis 0, 1-D arrays as rows)."""
+    return concatenate([_atleast(x, 2, "vstack") for x in _arrays(tup, "vstack")], 0, dtype)
+
+
+def dstack(tup, dtype=None):
+    """Stacks arrays along the third axis."""
+    return concatenate([_atleast(x, 3, "dstack") for x in _arrays(tup, "dstack")], 2, dtype)
+
+
+def column_stack(tup):
+    """Stacks 1-D arrays as columns of a 2-D array (2-D arrays are stacked as they are)."""
+    xs = []
+    for x in _arrays(tup, "column_stack"):
+        s = shape_of(x)
+        xs.append(lax.reshape(x, (s[0] if s else 1, 1)) if len(s) < 2 else x)
+    return concatenate(xs, 1)
+
+
+def _split_points(n: int, indices_or_sections, name: str, even: bool) -> list[int]:
+    if isinstance(indices_or_sections, (list, tuple, np.ndarray)) or (
+        hasattr(indices_or_sections, "shape") and shape_of(indices_or_sections) != ()
+    ):
+        pts = [int(i) for i in concrete_value(indices_or_sections, name, "indices").ravel()]
+        return [builtins.min(builtins.max(p + n if p < 0 else p, 0), n) for p in pts]
+    k = concrete_int(indices_or_sections, name, "sections")
+    if k <= 0:
+        raise ValueError(f"{fname(name)}: number of sections must be larger than 0, got {k}")
+    if even and n % k:
+        raise ValueError(
+            f"{fname(name)}: array split does not result in an equal division ({n} into {k})"
+        )
+    q, r = divmod(n, k)
+    sizes = [q + 1] * r + [q] * (k - r)
+    return list(np.cumsum(sizes)[:-1])
+
+
+def _split(ary, indices_or_sections, axis, name: str, even: bool):
+    a = asarray(ary, name)
+    s = shape_of(a)
+    ax = canonicalize_axis(axis, len(s), name, s)
+    pts = _split_points(s[ax], indices_or_sections, name, even)
+    bounds = [0] + [int(p) for p in pts] + [s[ax]]
+    out = []
+    for lo, hi in zip(bounds[:-1], bounds[1:]):
+        hi = builtins.max(lo, hi)
+        out.append(_slice_axis(a, ax, lo, hi))
+    return out
+
+
+def _slice_axis(a, ax: int, lo: int, hi: int, step: int = 1):
+    s = shape_of(a)
+    start = [0] * len(s)
+    limit = list(s)
+    strides = [1] * len(s)
+    start[ax], limit[ax], strides[ax] = lo, hi, step
+    return lax.slice(a, start, limit, strides if step != 1 else None)
+
+
+def split(ary, indices_or_sections, axis=0):
+    """Splits into equal sections (an int) or at the given indices, along `axis`."""
+    return _split(ary, indices_or_sections, axis, "split", True)
+
+
+def array_split(ary, indices_or_sections, axis=0):
+    """Like `split`, but the sections may differ in size by one."""
+    return _split(ary, indices_or_sections, axis, "array_split", False)
+
+
+def hsplit(ary, indices_or_sections):
+    """`split` along axis 1 (axis 0 for 1-D arrays)."""
+    a = asarray(ary, "hsplit")
+    return _split(a, indices_or_sections, 1 if len(shape_of(a)) > 1 else 0, "hsplit", True)
+
+
+def vsplit(ary, indices_or_sections):
+    """`split` along axis 0 (of an at least 2-D array)."""
+    a = asarray(ary, "vsplit")
+    if len(shape_of(a)) < 2:
+        raise ValueError("jnp.vsplit: only works on arrays of 2 or more dimensions")
+    return _split(a, indices_or_sections, 0, "vsplit", True)
+
+
+def dsplit(ary, indices_or_sections):
+    """`split` along axis 2 (of an at least 3-D array)."""
+    a = asarray(ary, "dsplit")
+    if len(shape_of(a)) < 3:
+        raise ValueError("jnp.dsplit: only works on arrays of 3 or more dimensions")
+    return _split(a, indices_or_sections, 2, "dsplit", True)
+
+
+def unstack(x, /, *, axis=0):
+    """The slices of `x` along `axis`, as a tuple."""
+    x = asarray(x, "unstack")
+    s = shape_of(x)
+    if not s:
+        raise ValueError("jnp.unstack: needs at least one dimension")
+    ax = canonicalize_axis(axis, len(s), "unstack", s)
+    return tuple(lax.squeeze(_slice_axis(x, ax, i, i + 1), (ax,)) for i in range(s[ax]))
+
+
+def append(arr, values, axis=None):
+    """`values` appended to `arr` (both flattened when `axis` is None)."""
+    if axis is None:
+        return concatenate([ravel(arr), ravel(values)], 0)
+    return concatenate([arr, values], axis)
+
+
+# ------------------------------------------------------------------------------------------
+# Tiling and broadcasting
+# ------------------------------------------------------------------------------------------
+
+
+def tile(A, reps):
+    """`A` repeated `reps` times along each axis.
+
+    Example:
+      >>> jnp.tile(jnp.array([1, 2]), 2)
+      Array([1, 2, 1, 2], dtype=int64)
+    """
+    a = asarray(A, "tile")
+    reps = normalize_shape(reps, "tile")
+    s = shape_of(a)
+    d = builtins.max(len(s), len(reps))
+    s = (1,) * (d - len(s)) + s
+    reps = (1,) * (d - len(reps)) + reps
+    a = lax.reshape(a, s)
+    inter = tuple(v for r, n in zip(reps, s) for v in (r, n))
+    b = lax.broadcast_in_dim(a, inter, tuple(range(1, 2 * d, 2)))
+    return lax.reshape(b, tuple(r * n for r, n in zip(reps, s)))
+
+
+def repeat(a, repeats, axis=None, *, total_repeat_length=None):
+    """Repeats each element `repeats` times along `axis` (of the flattened array by default).
+
+    A scalar `repeats` is a broadcast and a reshape; per-element `repeats` must be concrete.
+    """
+    a = asarray(a, "repeat")
+    if axis is None:
+        a = ravel(a)
+        axis = 0
+    s = shape_of(a)
+    ax = canonicalize_axis(axis, len(s), "repeat", s)
+    reps = concrete_value(repeats, "repeat", "`repeats`").astype(np.int64)
+    if reps.ndim == 0 or reps.size == 1:
+        r = int(reps.reshape(()))
+        if r < 0:
+            raise ValueError(f"jnp.repeat: repeats may not be negative, got {r}")
+        shape = s[: ax + 1] + (r,) + s[ax + 1 :]
+        b = lax.broadcast_in_dim(a, shape, tuple(i for i in range(len(shape)) if i != ax + 1))
+        out = lax.reshape(b, s[:ax] + (s[ax] * r,) + s[ax + 1 :])
+    else:
+        if reps.shape != (s[ax],):
+            raise ValueError(
+                f"jnp.repeat: repeats of shape {reps.shape} do not match axis {ax} of shape {s}"
+            )
+        if (reps < 0).any():
+            raise ValueError("jnp.repeat: repeats may not be negative")
+        pieces = []
+        for i, r in enumerate(reps):  # one broadcast slice per element
+            if r:
+                piece = _slice_axis(a, ax, i, i + 1)
+                pieces.append(broadcast_to_shape(piece, s[:ax] + (int(r),) + s[ax + 1 :]))
+        if not pieces:
+            return _slice_axis(a, ax, 0, 0)
+        out = lax.concatenate(pieces, ax) if len(pieces) > 1 else pieces[0]
+    if total_repeat_length is not None and shape_of(out)[ax] != total_repeat_length:
+        raise ValueError(
+            f"jnp.repeat: total_repeat_length={total_repeat_length} does not match the "
+            f"{shape_of(out)[ax]} repeated elements"
+        )
+    return out
+
+
+def broadcast_to(array, shape):
+    """`array` broadcast to `shape` (NumPy's broadcasting rules)."""
+    a = asarray(array, "broadcast_to")
+    return broadcast_to_shape(a, normalize_shape(shape, "broadcast_to"), "broadcast_to")
+
+
+def broadcast_shapes(*shapes):
+    """The shape that arrays of the given shapes broadcast to."""
+    return _broadcast_shapes("broadcast_shapes",
+                             *[normalize_shape(s, "broadcast_shapes") for s in shapes])
+
+
+def broadcast_arrays(*args):
+    """The arguments broadcast against each other."""
+    xs = [asarray(x, "broadcast_arrays") for x in args]
+    shape = _broadcast_shapes("broadcast_arrays", *[shape_of(x) for x in xs])
+    return [broadcast_to_shape(x, shape, "broadcast_arrays") for x in xs]
+
+
+# ------------------------------------------------------------------------------------------
+# Flipping and rolling
+# ------------------------------------------------------------------------------------------
+
+
+def flip(m, axis=None):
+    """`m` with the order of elements reversed along `axis` (all axes by default)."""
+    m = asarray(m, "flip")
+    s = shape_of(m)
+    axes = canonicalize_axes(axis, len(s), "flip", s)
+    return lax.rev(m, axes) if axes else m
+
+
+def fliplr(m):
+    """`m` flipped along axis 1."""
+    m = asarray(m, "fliplr")
+    if len(shape_of(m)) < 2:
+        raise ValueError("jnp.fliplr: the input must be at least 2-D")
+    return flip(m, 1)
+
+
+def flipud(m):
+    """`m` flipped along axis 0."""
+    m = asarray(m, "flipud")
+    if len(shape_of(m)) < 1:
+        raise ValueError("jnp.flipud: the input must be at least 1-D")
+    return flip(m, 0)
+
+
+def _roll_axis(a, shift, ax: int):
+    n = shape_of(a)[ax]
+    if n == 0:
+        return a
+    if isinstance(shift, Tracer) and shift.to_concrete_value() is None:
+        # a traced shift: a dynamic slice of the array concatenated with itself
+        aa = lax.concatenate([a, a], ax)
+        start = lax.rem(lax.sub(n, lax.rem(convert(shift, dtypes.int64), n)), n)
+        starts = [convert(0, dtypes.int64)] * len(shape_of(a))
+        starts[ax] = start
+        return lax.dynamic_slice(aa, starts, shape_of(a))
+    k = concrete_int(shift, "roll", "shift") % n
+    if k == 0:
+        return a
+    return lax.concatenate([_slice_axis(a, ax, n - k, n), _slice_axis(a, ax, 0, n - k)], ax)
+
+
+def roll(a, shift, axis=None):
+    """Elements shifted by `shift` positions along `axis` (of the flattened array by default),
+    wrapping around. `shift` may be traced."""
+    a = asarray(a, "roll")
+    s = shape_of(a)
+    if axis is None:
+        return lax.reshape(_roll_axis(ravel(a), shift, 0), s)
+    axes = axis if isinstance(axis, (tuple, list)) else (axis,)
+    shifts = shift if isinstance(shift, (tuple, list)) else (shift,) * len(axes)
+    if len(shifts) != len(axes):
+        if len(axes) == 1:
+            axes = axes * len(shifts)
+        else:
+            raise ValueError("jnp.roll: `shift` and `axis` must have the same length")
+    for sh, ax in zip(shifts, axes):
+        a = _roll_axis(a, sh, canonicalize_axis(ax, len(s), "roll", s))
+    return a
+
+
+def rot90(m, k=1, axes=(0, 1)):
+    """`m` rotated by 90 degrees `k` times in the plane of `axes`."""
+    m = asarray(m, "rot90")
+    s = shape_of(m)
+    if len(axes) != 2:
+        raise ValueError("jnp.rot90: `axes` must have two entries")
+    a0, a1 = (canonicalize_axis(x, len(s), "rot90", s) for x in axes)
+    if a0 == a1:
+        raise ValueError("jnp.rot90: the axes must be different")
+    k = concrete_int(k, "rot90", "k") % 4
+    if k == 0:
+        return m
+    if k == 2:
+        return flip(flip(m, a0), a1)
+    perm = list(range(len(s)))
+    perm[a0], perm[a1] = perm[a1], perm[a0]
+    if k == 1:
+        return transpose(flip(m, a1), perm)
+    return flip(transpose(m, perm), a1)
+
+
+# ------------------------------------------------------------------------------------------
+# Padding
+# ------------------------------------------------------------------------------------------
+
+
+def _pad_widths(pad_width, nd: int, name: str = "pad") -> list[tuple[int, int]]:
+    pw = concrete_value(pad_width, name, "pad_width") if not isinstance(
+        pad_width, (int, np.integer)) else np.asarray(pad_width)
+    if pw.dtype.kind not in "iu":
+        raise TypeError(f"jnp.pad: pad_width must be integers, got {pad_width!r:.60}")
+    try:
+        pw = np.broadcast_to(pw, (nd, 2))
+    except ValueError:
+        raise ValueError(f"jnp.pad: pad_width {pad_width!r:.60} does not fit {nd} dimensions")
+    if (pw < 0).any():
+        raise ValueError(f"jnp.pad: pad widths must be non-negative, got {pad_width!r:.60}")
+    return [(int(b), int(a)) for b, a in pw]
+
+
+def _pad_values(values, nd: int, name: str):
+    v = values
+    if isinstance(v, (int, float, bool)) or shape_of(asarray(v, name)) == ():
+        return [(v, v)] * nd
+    arr = concrete_value(v, name, "constant_values")
+    arr = np.broadcast_to(arr, (nd, 2))
+    return [(arr[i, 0].item(), arr[i, 1].item()) for i in range(nd)]
+
+
+def _edge_pieces(x, ax, before, after):
+    s = shape_of(x)
+    n = s[ax]
+    out = []
+    if before:
+        out.append(broadcast_to_shape(_slice_axis(x, ax, 0, 1),
+                                      s[:ax] + (before,) + s[ax + 1 :]))
+    out.append(x)
+    if after:
+        out.append(broadcast_to_shape(_slice_axis(x, ax, n - 1, n),
+                                      s[:ax] + (after,) + s[ax + 1 :]))
+    return lax.concatenate(out, ax) if len(out) > 1 else x
+
+
+def _pad_reflect(x, ax, before, after, symmetric: bool):
+    p = shape_of(x)[ax]
+    if p == 1:
+        return _edge_pieces(x, ax, before, after)
+    while before > 0 or after > 0:  # NumPy's iteration: whole periods of the original length
+        n = shape_of(x)[ax]
+        if symmetric:
+            length = n // p * p
+            b, a = builtins.min(length, before), builtins.min(length, after)
+            left = _slice_axis(x, ax, 0, b)
+            right = _slice_axis(x, ax, n - a, n)
+        else:
+            length = (n - 1) // (p - 1) * (p - 1)
+            b, a = builtins.min(length, before), builtins.min(length, after)
+            left = _slice_axis(x, ax, 1, 1 + b)
+            right = _slice_axis(x, ax, n - 1 - a, n - 1)
+        pieces = ([lax.rev(left, (ax,))] if b else []) + [x] + ([lax.rev(right, (ax,))] if a else [])
+        x = lax.concatenate(pieces, ax) if len(pieces) > 1 else x
+        before, after = before - b, after - a
+    return x
+
+
+def _pad_wrap(x, ax, before, after):
+    p = shape_of(x)[ax]
+    while before > 0 or after > 0:
+        n = shape_of(x)[ax]
+        period = n // p * p
+        b, a = builtins.min(period, before), builtins.min(period, after)
+        pieces = [_slice_axis(x, ax, period - b, period)] if b else []
+        pieces += [x] + ([_slice_axis(x, ax, n - period, n - period + a)] if a else [])
+        x = lax.concatenate(pieces, ax) if len(pieces) > 1 else x
+        before, after = before - b, after - a
+    return x
+
+
+def _pad_stat(x, ax, before, after, mode):
+    from jaxlite.numpy import _reductions as red
+
+    fn = {"maximum": red.max, "minimum": red.min, "mean": red.mean, "median": red.median}[mode]
+    v = fn(x, axis=ax, keepdims=True)
+    if mode in ("mean", "median") and dtype_of(x).kind != "f":
+        from jaxlite.numpy._ufuncs import round as round_
+
+        v = convert(round_(v), dtype_of(x))
+    elif mode in ("mean", "median"):
+        v = convert(v, dtype_of(x))
+    s = shape_of(x)
+    pieces = []
+    if before:
+        pieces.append(broadcast_to_shape(v, s[:ax] + (before,) + s[ax + 1 :]))
+    pieces.append(x)
+    if after:
+        pieces.append(broadcast_to_shape(v, s[:ax] + (after,) + s[ax + 1 :]))
+    return lax.concatenate(pieces, ax) if len(pieces) > 1 else x
+
+
+_PAD_MODES = ("constant", "empty", "edge", "reflect", "symmetric", "wrap", "maximum", "minimum",
+              "mean", "median")
+
+
+def pad(array, pad_width, mode="constant", **kwargs):
+    """Pads `array` with `pad_width` = n, (before, after) or ((before, after), ...) per axis.
+
+    Modes: constant (`constant_values`), empty (zeros), edge, reflect, symmetric, wrap,
+    maximum, minimum, mean, median (statistics over the whole axis).
+
+    Example:
+      >>> jnp.pad(jnp.array([1, 2, 3]), (1, 2), mode="edge")
+      Array([1, 1, 2, 3, 3, 3], dtype=int64)
+    """
+    x = asarray(array, "pad")
+    s = shape_of(x)
+    widths = _pad_widths(pad_width, len(s))
+    if callable(mode) or mode not in _PAD_MODES:
+        raise ValueError(f"jnp.pad: mode must be one of {_PAD_MODES}, got {mode!r}")
+    allowed = {"constant": {"constant_values"}, "reflect": {"reflect_type"},
+               "symmetric": {"reflect_type"}}.get(mode, {"stat_length"} if mode in
+                                                   ("maximum", "minimum", "mean", "median")
+                                                   else set())
+    extra = set(kwargs) - allowed
+    if extra:
+        raise ValueError(f"jnp.pad: unsupported keyword arguments for mode {mode!r}: {extra}")
+    if kwargs.get("reflect_type", "even") != "even":
+        raise NotImplementedError("jnp.pad: only reflect_type='even' is supported")
+    if kwargs.get("stat_length") is not None:
+        raise NotImplementedError("jnp.pad: stat_length is not supported (whole-axis statistics)")
+    if mode in ("constant", "empty"):
+        values = _pad_values(kwargs.get("constant_values", 0), len(s), "pad")
+        dt, weak = dtype_weak(x)
+        if len({v for pair in values for v in pair}) == 1:
+            return lax.pad(x, convert(values[0][0], dt, weak, "pad"),
+                           [(b, a, 0) for b, a in widths])
+        for ax, ((b, a), (vb, va)) in enumerate(zip(widths, values)):
+            cfg = [(0, 0, 0)] * len(s)
+            cfg[ax] = (b, 0, 0)
+            x = lax.pad(x, convert(vb, dt, weak, "pad"), cfg)
+            cfg[ax] = (0, a, 0)
+            x = lax.pad(x, convert(va, dt, weak, "pad"), cfg)
+        return x
+    for ax, (b, a) in enumerate(widths):
+        if not (b or a):
+            continue
+        if s[ax] == 0:
+            raise ValueError(
+                f"jnp.pad: can't extend empty axis {ax} of shape {s} using mode {mode!r}"
+            )
+        if mode == "edge":
+            x = _edge_pieces(x, ax, b, a)
+        elif mode in ("reflect", "symmetric"):
+            x = _pad_reflect(x, ax, b, a, mode == "symmetric")
+        elif mode == "wrap":
+            x = _pad_wrap(x, ax, b, a)
+        else:
+            x = _pad_stat(x, ax, b, a, mode)
+    return x
+
+
+# ------------------------------------------------------------------------------------------
+# Index arithmetic, differences, resizing
+# ------------------------------------------------------------------------------------------
+
+
+def unravel_index(indices, shape):
+    """Flat indices -> a tuple of coordinate arrays for an array of `shape` (C order).
+
+    As in JAX, negative indices count from the end and out-of-bounds indices are clipped.
+    """
+    dims = normalize_shape(shape, "unravel_index")
+    idx = asarray(indices, "unravel_index")
+    if dtype_of(idx).kind not in "iu":
+        raise TypeError(f"jnp.unravel_index: indices must be integers, got {dtype_of(idx)}")
+    total = math.prod(dims)
+    idx = convert(idx, dtypes.int64)
+    idx = lax.select(lax.lt(idx, 0), lax.add(idx, total), idx)
+    idx = lax.clamp(0, idx, builtins.max(total - 1, 0))
+    out = []
+    stride = total
+    for d in dims:
+        stride //= d if d else 1
+        out.append(lax.rem(lax.div(idx, builtins.max(stride, 1)), builtins.max(d, 1)))
+    return tuple(out)
+
+
+def ravel_multi_index(multi_index, dims, mode="raise", order="C"):
+    """Coordinate arrays -> flat indices (C order); `mode` 'raise', 'wrap' or 'clip'."""
+    dims = normalize_shape(dims, "ravel_multi_index")
+    if len(multi_index) != len(dims):
+        raise ValueError(
+            f"jnp.ravel_multi_index: {len(multi_index)} index arrays for {len(dims)} dimensions"
+        )
+    if order not in ("C", "F"):
+        raise ValueError(f"jnp.ravel_multi_index: order must be 'C' or 'F', got {order!r}")
+    idxs = [convert(asarray(i, "ravel_multi_index"), dtypes.int64) for i in multi_index]
+    idxs = list(promote_dtypes("ravel_multi_index", *idxs))
+    if mode == "raise":
+        for i, d in zip(idxs, dims):
+            v = concrete_value(i, "ravel_multi_index", "indices (with mode='raise')")
+            if v.size and (v.min() < 0 or v.max() >= d):
+                raise ValueError(f"jnp.ravel_multi_index: invalid entry in coordinates for dim {d}")
+    elif mode == "wrap":
+        from jaxlite.numpy._ufuncs import remainder
+
+        idxs = [remainder(i, d) for i, d in zip(idxs, dims)]
+    elif mode == "clip":
+        idxs = [lax.clamp(0, i, builtins.max(d - 1, 0)) for i, d in zip(idxs, dims)]
+    else:
+        raise ValueError(f"jnp.ravel_multi_index: mode must be raise, wrap or clip, got {mode!r}")
+    order_dims = list(range(len(dims))) if order == "C" else list(reversed(range(len(dims))))
+    from jaxlite.numpy._ufuncs import add, multiply
+
+    out = None
+    stride = 1
+    for k in reversed(order_dims):
+        term = multiply(idxs[k], stride)
+        out = term if out is None else add(out, term)
+        stride *= dims[k]
+    return out
+
+
+def diff(a, n=1, axis=-1, prepend=None, append=None):
+    """The `n`-th discrete difference along `axis`."""
+    from jaxlite.numpy._ufuncs import not_equal, subtract
+
+    a = asarray(a, "diff")
+    s = shape_of(a)
+    if not s:
+        raise ValueError("jnp.diff: requires an input that is at least one dimensional")
+    ax = canonicalize_axis(axis, len(s), "diff", s)
+    n = concrete_int(n, "diff", "n")
+    if n < 0:
+        raise ValueError(f"jnp.diff: order must be non-negative, got {n}")
+    if prepend is not None or append is not None:
+
+        def edge(e):
+            e = asarray(e, "diff")
+            if shape_of(e) == ():
+                e = broadcast_to_shape(e, s[:ax] + (1,) + s[ax + 1 :], "diff")
+            return e
+
+        pre = [edge(prepend)] if prepend is not None else []
+        post = [edge(append)] if append is not None else []
+        a = concatenate(pre + [a] + post, ax)
+    op = not_equal if dtype_of(a).kind == "b" else subtract
+    for _ in range(n):
+        m = shape_of(a)[ax]
+        if m == 0:
+            break
+        a = op(_slice_axis(a, ax, 1, m), _slice_axis(a, ax, 0, m - 1))
+    return a
+
+
+def ediff1d(ary, to_end=None, to_begin=None):
+    """Differences between consecutive elements of the flattened array."""
+    d = diff(ravel(asarray(ary, "ediff1d")))
+    parts = ([ravel(asarray(to_begin, "ediff1d"))] if to_begin is not None else []) + [d]
+    parts += [ravel(asarray(to_end, "ediff1d"))] if to_end is not None else []
+    return concatenate(parts) if len(parts) > 1 else d
+
+
+def resize(a, new_shape):
+    """`a` flattened, repeated as needed and reshaped to `new_shape`."""
+    a = ravel(asarray(a, "resize"))
+    shape = normalize_shape(new_shape, "resize")
+    total = math.prod(shape)
+    n = shape_of(a)[0]
+    if total == 0 or n == 0:
+        return lax.broadcast_in_dim(convert(0, dtype_of(a)), shape, ())
+    reps = -(-total // n)
+    return lax.reshape(lax.slice(tile(a, reps), (0,), (total,)), shape)
+
+
+def _runs(keep: np.ndarray) -> list[tuple[int, int]]:
+    runs, start = [], None
+    for i, k in enumerate(list(keep) + [False]):
+        if k and start is None:
+            start = i
+        elif not k and start is not None:
+            runs.append((start, i))
+            start = None
+    return runs
+
+
+def delete(arr, obj, axis=None):
+    """`arr` without the entries `obj` (static ints, a slice, or a bool mask) along `axis`."""
+    a = asarray(arr, "delete")
+    if axis is None:
+        a = ravel(a)
+        axis = 0
+    s = shape_of(a)
+    ax = canonicalize_axis(axis, len(s), "delete", s)
+    n = s[ax]
+    keep = np.ones(n, bool)
+    if isinstance(obj, slice):
+        keep[obj] = False
+    else:
+        idx = concrete_value(obj, "delete", "`obj`")
+        if idx.dtype == np.bool_:
+            if idx.shape != (n,):
+                raise ValueError(f"jnp.delete: boolean mask of shape {idx.shape} for axis size {n}")
+            keep = ~idx
+        else:
+            idx = idx.astype(np.int64).ravel()
+            if ((idx < -n) | (idx >= n)).any():
+                raise IndexError(f"jnp.delete: index out of bounds for axis {ax} with size {n}")
+            keep[idx] = False
+    pieces = [_slice_axis(a, ax, lo, hi) for lo, hi in _runs(keep)]
+    if not pieces:
+        return _slice_axis(a, ax, 0, 0)
+    return lax.concatenate(pieces, ax) if len(pieces) > 1 else pieces[0]
+
+
+def insert(arr, obj, values, axis=None):
+    """`arr` with `values` inserted before the static index (or indices) `obj` along `axis`."""
+    a = asarray(arr, "insert")
+    if axis is None:
+        a = ravel(a)
+        axis = 0
+    s = shape_of(a)
+    ax = canonicalize_axis(axis, len(s), "insert", s)
+    n = s[ax]
+    v = convert(asarray(values, "insert"), dtype_of(a), dtype_weak(a)[1], "insert")
+    if isinstance(obj, slice):
+        obj = np.arange(n)[obj]
+    idx = concrete_value(obj, "insert", "`obj`").astype(np.int64)
+    vs = shape_of(v)
+    if len(vs) < len(s):  # NumPy's ndmin=arr.ndim
+        v = lax.reshape(v, (1,) * (len(s) - len(vs)) + vs)
+    if idx.ndim == 0:
+        i = int(idx) + (n if idx < 0 else 0)
+        if not 0 <= i <= n:
+            raise IndexError(f"jnp.insert: index {int(idx)} is out of bounds for size {n}")
+        v = moveaxis(v, 0, ax)
+        k = shape_of(v)[ax]
+        v = broadcast_to_shape(v, s[:ax] + (k,) + s[ax + 1 :], "insert")
+        pieces = [_slice_axis(a, ax, 0, i), v, _slice_axis(a, ax, i, n)]
+    else:
+        idx = idx.ravel()
+        idx = np.where(idx < 0, idx + n, idx)
+        if ((idx < 0) | (idx > n)).any():
+            raise IndexError(f"jnp.insert: an index is out of bounds for size {n}")
+        v = broadcast_to_shape(v, s[:ax] + (idx.size,) + s[ax + 1 :], "insert")
+        pieces, prev = [], 0
+        for j in np.argsort(idx, kind="stable"):  # value j goes before a[idx[j]]
+            pos = int(idx[j])
+            pieces.append(_slice_axis(a, ax, prev, pos))
+            pieces.append(_slice_axis(v, ax, int(j), int(j) + 1))
+            prev = pos
+        pieces.append(_slice_axis(a, ax, prev, n))
+    pieces = [p for p in pieces if shape_of(p)[ax]]
+    if not pieces:
+        return _slice_axis(a, ax, 0, 0)
+    return lax.concatenate(pieces, ax) if len(pieces) > 1 else pieces[0]
+
+
+def trim_zeros(filt, trim="fb"):
+    """The 1-D `filt` without leading (`f`) and/or trailing (`b`) zeros (needs concrete data)."""
+    a = asarray(filt, "trim_zeros")
+    v = concrete_value(a, "trim_zeros", "`filt`")
+    nz = np.flatnonzero(v)
+    if nz.size == 0:
+        return _slice_axis(a, 0, 0, 0)
+    lo = int(nz[0]) if "f" in trim.lower() else 0
+    hi = int(nz[-1]) + 1 if "b" in trim.lower() else v.size
+    return _slice_axis(a, 0, lo, hi)

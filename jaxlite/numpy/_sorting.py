@@ -1,0 +1,359 @@
+"""Sorting and searching: sort, argsort (sort with an iota operand, as JAX does), lexsort,
+searchsorted, partition, unique, nonzero/argwhere, bincount.
+
+Functions whose output shape depends on the data (`unique`, `nonzero`, ...) need concrete values,
+or a static `size=` as in JAX (then they trace: the first `size` results, padded with
+`fill_value`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from jaxlite import dtypes
+from jaxlite import primitives as lax
+from jaxlite.numpy._util import (
+    asarray,
+    canonicalize_axis,
+    check_kind,
+    concrete_int,
+    concrete_value,
+    convert,
+    dtype_of,
+    dtype_weak,
+    fname,
+    promote_dtypes,
+    shape_of,
+)
+
+
+def _flat(a):
+    s = shape_of(a)
+    return a if len(s) == 1 else lax.reshape(a, (math.prod(s),))
+
+
+def _axis_or_flat(a, axis, name: str):
+    a = asarray(a, name)
+    if axis is None:
+        return _flat(a), 0
+    s = shape_of(a)
+    if not s:
+        raise ValueError(f"{fname(name)}: axis {axis} is out of bounds for a 0-d array")
+    return a, canonicalize_axis(axis, len(s), name, s)
+
+
+def sort(a, axis=-1, *, kind=None, order=None, stable=True, descending=False):
+    """`a` sorted along `axis` (flattened when None); NaNs sort to the end.
+
+    Example:
+      >>> jnp.sort(jnp.array([3, 1, 2]))
+      Array([1, 2, 3], dtype=int64)
+    """
+    if order is not None:
+        raise TypeError("jnp.sort: the `order` argument (structured arrays) is not supported")
+    a, ax = _axis_or_flat(a, axis, "sort")
+    if descending:
+        return lax.rev(lax.sort(lax.rev(a, (ax,)), dimension=ax), (ax,))
+    return lax.sort(a, dimension=ax)
+
+
+def argsort(a, axis=-1, kind=None, order=None, *, stable=True, descending=False):
+    """Indices (int64) that sort `a` along `axis`; stable (equal elements keep their order)."""
+    if order is not None:
+        raise TypeError("jnp.argsort: the `order` argument (structured arrays) is not supported")
+    a, ax = _axis_or_flat(a, axis, "argsort")
+    s = shape_of(a)
+    if descending:
+        n = s[ax]
+        rev = lax.rev(a, (ax,))
+        idx = lax.sort((rev, lax.broadcasted_iota(dtypes.int64, s, ax)), dimension=ax,
+                       num_keys=1)[1]
+        return lax.rev(lax.sub(n - 1, idx), (ax,))
+    iota = lax.broadcasted_iota(dtypes.int64, s, ax)
+    return lax.sort((a, iota), dimension=ax, num_keys=1)[1]
+
+
+def lexsort(keys, axis=-1):
+    """Indices that sort by several keys: the last key is the primary one."""
+    keys = [asarray(k, "lexsort") for k in keys]
+    if not keys:
+        raise TypeError("jnp.lexsort: need at least one key")
+    s = shape_of(keys[0])
+    if any(shape_of(k) != s for k in keys):
+        raise ValueError(f"jnp.lexsort: all keys need the same shape, got {[shape_of(k) for k in keys]}")
+    if not s:
+        raise TypeError("jnp.lexsort: the keys must be at least 1-D")
+    ax = canonicalize_axis(axis, len(s), "lexsort", s)
+    iota = lax.broadcasted_iota(dtypes.int64, s, ax)
+    out = lax.sort(tuple(reversed(keys)) + (iota,), dimension=ax, num_keys=len(keys))
+    return out[-1]
+
+
+def partition(a, kth, axis=-1):
+    """`a` with the `kth` element in its sorted place, smaller ones before and larger ones after
+    (a full sort, which satisfies that)."""
+    a = asarray(a, "partition")
+    s = shape_of(a)
+    ax = canonicalize_axis(axis, len(s), "partition", s)
+    _check_kth(kth, s[ax], "partition")
+    return lax.sort(a, dimension=ax)
+
+
+def argpartition(a, kth, axis=-1):
+    """Indices that partition `a` around `kth` (a stable argsort, which satisfies that)."""
+    a = asarray(a, "argpartition")
+    s = shape_of(a)
+    ax = canonicalize_axis(axis, len(s), "argpartition", s)
+    _check_kth(kth, s[ax], "argpartition")
+    return argsort(a, ax)
+
+
+def _check_kth(kth, n: int, name: str):
+    for k in np.atleast_1d(concrete_value(kth, name, "kth")).ravel():
+        if not -n <= int(k) < n:
+            raise ValueError(f"{fname(name)}: kth {int(k)} is out of bounds for size {n}")
+
+
+def _less(x, y):
+    """`x < y` in sort order: NaN is larger than everything."""
+    lt = lax.lt(x, y)
+    if dtype_of(x).kind != "f":
+        return lt
+    return lax.bitwise_or(lt, lax.bitwise_and(lax.ne(y, y), lax.eq(x, x)))
+
+
+def searchsorted(a, v, side="left", sorter=None, *, method="compare_all"):
+    """Indices (int64) where `v` would be inserted into the sorted 1-D `a` to keep it sorted.
+
+    Counts the elements of `a` before each `v` (`method='compare_all'`, as in JAX).
+
+    Example:
+      >>> jnp.searchsorted(jnp.array([1, 2, 3]), jnp.array([2, 5]))
+      Array([1, 3], dtype=int64)
+    """
+    if side not in ("left", "right"):
+        raise ValueError(f"jnp.searchsorted: side must be 'left' or 'right', got {side!r}")
+    a = asarray(a, "searchsorted")
+    if len(shape_of(a)) != 1:
+        raise ValueError(f"jnp.searchsorted: `a` must be 1-D, got shape {shape_of(a)}")
+    if sorter is not None:
+        from jaxlite.numpy._indexing import take
+
+        a = take(a, sorter)
+    a, v = promote_dtypes("searchsorted", a, asarray(v, "searchsorted"))
+    check_kind("searchsorted", a, "iufb", "numeric arguments")
+    vs = shape_of(v)
+    n = shape_of(a)[0]
+    full = vs + (n,)
+    ab = lax.broadcast_in_dim(a, full, (len(vs),))
+    vb = lax.broadcast_in_dim(v, full, tuple(range(len(vs))))
+    before = _less(ab, vb) if side == "left" else lax.bitwise_not(_less(vb, ab))
+    return lax.reduce_sum(lax.convert_element_type(before, dtypes.int64), (len(vs),))
+
+
+# ------------------------------------------------------------------------------------------
+# Data-dependent shapes
+# ------------------------------------------------------------------------------------------
+
+
+def _first_true(mask, size: int, fill):
+    """Positions (int64) of the first `size` True entries of the 1-D `mask`, in order, then
+    `fill`; and the number of True entries. A stable sort of `~mask` with an iota."""
+    n = shape_of(mask)[0]
+    iota = lax.iota(dtypes.int64, n)
+    order = lax.sort((lax.bitwise_not(mask), iota), dimension=0, num_keys=1)[1]
+    count = lax.reduce_sum(lax.convert_element_type(mask, dtypes.int64), (0,))
+    if size <= n:
+        pos = lax.slice(order, (0,), (size,))
+    else:
+        pos = lax.pad(order, convert(0, dtypes.int64), [(0, size - n, 0)])
+    valid = lax.lt(lax.iota(dtypes.int64, size), count)
+    return lax.select(valid, pos, lax.broadcast_in_dim(convert(fill, dtypes.int64), (size,), ())), \
+        count, valid
+
+
+def _static_size(x, size, name: str, count_fn) -> int:
+    if size is not None:
+        s = concrete_int(size, name, "size")
+        if s < 0:
+            raise ValueError(f"{fname(name)}: size must be non-negative, got {s}")
+        return s
+    return int(count_fn(concrete_value(x, name, "its input (or pass size=...)")))
+
+
+def flatnonzero(a, *, size=None, fill_value=None):
+    """Indices (int64) of the nonzero elements of the flattened `a`."""
+    a = _flat(asarray(a, "flatnonzero"))
+    n = _static_size(a, size, "flatnonzero", np.count_nonzero)
+    mask = a if dtype_of(a).kind == "b" else lax.ne(a, 0)
+    fill = 0 if fill_value is None else fill_value
+    return _first_true(mask, n, fill)[0]
+
+
+def nonzero(a, *, size=None, fill_value=None):
+    """A tuple of index arrays (int64), one per dimension, of the nonzero elements of `a`.
+
+    Needs a concrete `a`, or a static `size` (the first `size` indices, padded with
+    `fill_value`, default 0), as in JAX.
+
+    Example:
+      >>> jnp.nonzero(jnp.array([0, 3, 0, 4]))
+      (Array([1, 3], dtype=int64),)
+    """
+    a = asarray(a, "nonzero")
+    s = shape_of(a)
+    if not s:
+        raise ValueError("jnp.nonzero: calling nonzero on 0-d arrays is not allowed")
+    flat = _flat(a)
+    n = _static_size(flat, size, "nonzero", np.count_nonzero)
+    mask = flat if dtype_of(flat).kind == "b" else lax.ne(flat, 0)
+    pos, count, valid = _first_true(mask, n, 0)
+    from jaxlite.numpy._shape import unravel_index
+
+    coords = unravel_index(pos, s) if len(s) > 1 else (pos,)
+    if fill_value is None:
+        return tuple(coords)
+    fills = fill_value if isinstance(fill_value, (tuple, list)) else (fill_value,) * len(s)
+    return tuple(
+        lax.select(valid, c, lax.broadcast_in_dim(convert(f, dtypes.int64), (n,), ()))
+        for c, f in zip(coords, fills)
+    )
+
+
+def argwhere(a, *, size=None, fill_value=None):
+    """Indices (int64) of the nonzero elements of `a`, one row per element."""
+    a = asarray(a, "argwhere")
+    if not shape_of(a):  # NumPy: one row of zero coordinates per nonzero element
+        n = _static_size(a, size, "argwhere", np.count_nonzero)
+        return lax.broadcast_in_dim(convert(0, dtypes.int64), (n, 0), ())
+    idx = nonzero(a, size=size, fill_value=fill_value)
+    from jaxlite.numpy._shape import stack
+
+    return stack(idx, axis=1)
+
+
+def _sorted_with_perm(x):
+    iota = lax.iota(dtypes.int64, shape_of(x)[0])
+    return lax.sort((x, iota), dimension=0, num_keys=1)
+
+
+def unique(ar, return_index=False, return_inverse=False, return_counts=False, axis=None, *,
+           equal_nan=True, size=None, fill_value=None):
+    """The sorted unique values of the flattened `ar`, optionally with the index of each first
+    occurrence, the inverse indices and the counts.
+
+    Needs a concrete `ar`, or a static `size` (padded with `fill_value`, default: the smallest
+    unique value), as in JAX.
+
+    Example:
+      >>> jnp.unique(jnp.array([3, 1, 3, 2]))
+      Array([1, 2, 3], dtype=int64)
+    """
+    if axis is not None:
+        raise NotImplementedError("jnp.unique: the `axis` argument is not supported")
+    from jaxlite.numpy._indexing import take
+
+    ar = asarray(ar, "unique")
+    x = _flat(ar)
+    n_in = shape_of(x)[0]
+    sx, perm = _sorted_with_perm(x)
+    if n_in:
+        prev = lax.slice(sx, (0,), (n_in - 1,))
+        cur = lax.slice(sx, (1,), (n_in,))
+        new = lax.ne(cur, prev)
+        if equal_nan and dtype_of(x).kind == "f":
+            new = lax.bitwise_and(new, lax.bitwise_not(lax.bitwise_and(lax.ne(cur, cur),
+                                                                       lax.ne(prev, prev))))
+        mask = lax.concatenate([lax.broadcast_in_dim(convert(True, dtypes.bool_), (1,), ()), new], 0)
+    else:
+        mask = lax.broadcast_in_dim(convert(True, dtypes.bool_), (0,), ())
+
+    def count_unique(v):
+        v = np.sort(v.ravel())
+        if v.size == 0:
+            return 0
+        m = np.concatenate([[True], v[1:] != v[:-1]])
+        if equal_nan and v.dtype.kind == "f":
+            m[1:] &= ~(np.isnan(v[1:]) & np.isnan(v[:-1]))
+        return int(m.sum())
+
+    k = _static_size(x, size, "unique", count_unique)
+    pos, count, valid = _first_true(mask, k, 0)
+    vals = take(sx, pos, mode="clip") if n_in else lax.broadcast_in_dim(convert(0, dtype_of(x)), (k,), ())
+    if size is not None and n_in:
+        fill = lax.slice(sx, (0,), (1,)) if fill_value is None else \
+            lax.reshape(convert(asarray(fill_value, "unique"), dtype_of(x), dtype_weak(x)[1]), (1,))
+        vals = lax.select(valid, vals, lax.broadcast_in_dim(lax.reshape(fill, ()), (k,), ()))
+    outs = [vals]
+    if return_index:
+        outs.append(take(perm, pos, mode="clip") if n_in else pos)
+    if return_inverse:
+        group = lax.sub(lax.cumsum(lax.convert_element_type(mask, dtypes.int64), 0), 1)
+        inv_perm = lax.sort((perm, lax.iota(dtypes.int64, n_in)), dimension=0, num_keys=1)[1]
+        inverse = take(group, inv_perm, mode="clip") if n_in else group
+        outs.append(lax.reshape(inverse, shape_of(ar)) if len(shape_of(ar)) > 1 else inverse)
+    if return_counts:
+        if k == 0:
+            counts = pos
+        else:
+            last = lax.broadcast_in_dim(convert(n_in, dtypes.int64), (1,), ())
+            nxt = lax.concatenate([lax.slice(pos, (1,), (k,)), last], 0)
+            before_last = lax.lt(lax.iota(dtypes.int64, k), lax.sub(count, 1))
+            nxt = lax.select(before_last, nxt, lax.broadcast_in_dim(last, (k,), (0,)))
+            counts = lax.select(valid, lax.sub(nxt, pos), lax.sub(pos, pos))
+        outs.append(counts)
+    return outs[0] if len(outs) == 1 else tuple(outs)
+
+
+def unique_values(x, /):
+    """The sorted unique values of `x` (array API)."""
+    return unique(x)
+
+
+def unique_counts(x, /):
+    """`(values, counts)` of the unique values of `x` (array API)."""
+    return unique(x, return_counts=True)
+
+
+def unique_inverse(x, /):
+    """`(values, inverse_indices)` of `x` (array API; the indices have the shape of `x`)."""
+    return unique(x, return_inverse=True)
+
+
+def unique_all(x, /):
+    """`(values, indices, inverse_indices, counts)` of `x` (array API)."""
+    return unique(x, return_index=True, return_inverse=True, return_counts=True)
+
+
+def bincount(x, weights=None, minlength=0, *, length=None):
+    """Counts of each value of the non-negative int array `x` (weighted sums with `weights`).
+
+    The output length is `max(x) + 1` (needs a concrete `x`) or the static `length`.
+    """
+    x = asarray(x, "bincount")
+    if len(shape_of(x)) != 1:
+        raise ValueError(f"jnp.bincount: `x` must be 1-D, got shape {shape_of(x)}")
+    check_kind("bincount", x, "iub", "an integer argument")
+    minlength = concrete_int(minlength, "bincount", "minlength")
+    if length is None:
+        v = concrete_value(x, "bincount", "its input (or pass length=...)")
+        if v.size and v.min() < 0:
+            raise ValueError("jnp.bincount: `x` must be non-negative")
+        length = max(int(v.max()) + 1 if v.size else 0, minlength)
+    length = concrete_int(length, "bincount", "length")
+    n = shape_of(x)[0]
+    if weights is None:
+        w = lax.broadcast_in_dim(convert(1, dtypes.int64), (n,), ())
+    else:
+        w = asarray(weights, "bincount")
+        if shape_of(w) != (n,):
+            raise ValueError(f"jnp.bincount: weights of shape {shape_of(w)} for x of shape {(n,)}")
+        dt = dtype_of(w)
+        w = convert(w, dtypes.float64 if dt.kind != "f" else dt)
+    zeros = lax.broadcast_in_dim(convert(0, dtype_of(w)), (length,), ())
+    idx = lax.reshape(convert(x, dtypes.int64), (n, 1))
+    dn = lax.ScatterDimensionNumbers(update_window_dims=(), inserted_window_dims=(0,),
+                                     scatter_dims_to_operand_dims=(0,))
+    return lax.scatter_add(zeros, idx, w, dn, mode=lax.GatherScatterMode.FILL_OR_DROP)

@@ -1,0 +1,123 @@
+"""The C the lowering writes: readable (one comment per equation, temporaries named after jaxpr
+variables), safe (no user text closes a comment), 64-bit indexed, and free of copies for layout
+primitives. Values are checked in tests/test_jit_primitives.py; this file checks the text.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+import jaxlite
+import jaxlite.numpy as jnp
+from jaxlite import core, lax
+from jaxlite.backend import lower
+
+f32 = np.float32
+
+
+def c_of(fn, *args) -> str:
+    return jaxlite.jit(fn).lower(*args).as_c()
+
+
+def loops(c: str) -> int:
+    return len(re.findall(r"^\s*for \(", c, flags=re.M))
+
+
+def test_one_comment_per_equation_and_named_temporaries():
+    c = c_of(lambda x: jnp.exp(x) * 2.0 + x, jnp.ones((4, 5), f32))
+    assert "/* b:f32[4,5] = exp a */" in c
+    assert "/* c:f32[4,5] = mul b 2.0:f32[] */" in c
+    assert "/* d:f32[4,5] = add c a */" in c
+    assert "int jl_kernel(const float *restrict in_a, float *restrict out_0)" in c
+    assert "for (int64_t i0 = 0; i0 < 20; i0++)" in c  # dimensions coalesced, 64-bit index
+    assert "expf(in_a[i0])" in c
+
+
+def test_layout_primitives_do_not_copy():
+    def f(x):
+        y = lax.rev(lax.transpose(x, (1, 0)), (0,))[1:, ::2]
+        return lax.broadcast_in_dim(y, (3, 4, 2), (1, 2)) + 1.0
+
+    c = c_of(f, jnp.ones((4, 5), f32))
+    assert "tmp_" not in c  # no intermediate buffer: the views are read in place
+    assert loops(c) == 3
+    x = np.arange(20.0, dtype=f32).reshape(4, 5)
+    np.testing.assert_array_equal(jaxlite.jit(f)(x), f(x))
+
+
+def test_reshape_of_a_transpose_copies_once():
+    c = c_of(lambda x: lax.reshape(lax.transpose(x, (1, 0)), (20,)) * 2.0, jnp.ones((4, 5), f32))
+    assert c.count("tmp_") >= 1
+
+
+def test_user_text_cannot_close_a_comment():
+    def f(x):
+        return x + 1
+
+    f.__name__ = 'evil */ int system(const char *); int jl_kernel() { system("echo hi"); /*'
+    c = c_of(f, jnp.ones(2, f32))
+    assert "*/ int system" not in c
+    np.testing.assert_array_equal(jaxlite.jit(f)(jnp.ones(2, f32)), [2, 2])
+
+
+def test_large_shapes_use_64_bit_index_arithmetic():
+    # Lowered, not run: 2**31 + 8 elements would need 8 GiB.
+    n = 2**31 + 8
+    c = lower.lower_jaxpr(_jaxpr_for_shape((2, n))).source
+    assert f"for (int64_t i1 = 0; i1 < {n}; i1++)" in c
+    assert f"in_a[i0 * {n} + i1]" in c
+    assert f"in_a[i0 * {n} - i1 + {n - 1}]" in c  # rev: offset n - 1, stride -1
+
+
+def _jaxpr_for_shape(shape):
+    from jaxlite.interpreters import staging
+
+    aval = core.ShapedArray(shape, np.dtype(f32))
+    closed = staging.trace_to_jaxpr(lambda x: [lax.reduce_sum(x, (0,)), lax.rev(x, (1,))],
+                                    [aval])  # fmt: skip
+    return closed.jaxpr
+
+
+def test_missing_lowering_names_the_primitive():
+    p = core.Primitive("mystery_op")
+    p.def_abstract_eval(lambda x: x)
+    eqn = core.JaxprEqn(p, [core.Var(core.ShapedArray((2,), np.dtype(f32)))], [], {})
+    jaxpr = core.Jaxpr([], eqn.invars, [], [eqn])
+    eqn.outvars = [core.Var(core.ShapedArray((2,), np.dtype(f32)))]
+    jaxpr.outvars = list(eqn.outvars)
+    with pytest.raises(NotImplementedError, match="'mystery_op' has no C lowering"):
+        lower.lower_jaxpr(jaxpr)
+
+
+@pytest.mark.parametrize(
+    "value,dtype,text",
+    [
+        (0.1, np.float32, "0.1f"),
+        (-0.0, np.float32, "(-0.0f)"),
+        (np.inf, np.float64, "(double)INFINITY"),
+        (np.nan, np.float32, "NAN"),
+        (1e300, np.float64, "1e+300"),
+        (-(2**31), np.int32, "INT32_MIN"),
+        (-(2**63), np.int64, "INT64_MIN"),
+        (2**32 - 1, np.uint32, "4294967295u"),
+        (7, np.int64, "7LL"),
+        (True, np.bool_, "true"),
+    ],
+)
+def test_literals_are_exact_c_atoms(value, dtype, text):
+    assert lower.c_literal(value, np.dtype(dtype)) == text
+
+
+@pytest.mark.parametrize("shape,strides,new,want", [
+    ((4, 5), (5, 1), (20,), (1,)),
+    ((4, 5), (1, 4), (20,), None),  # a transposed view does not flatten
+    ((4, 5), (5, 1), (2, 2, 5), (10, 5, 1)),
+    ((3, 1, 4), (4, 99, 1), (12,), (1,)),  # size-1 dimensions have any stride
+    ((3, 4), (0, 1), (3, 2, 2), (0, 2, 1)),  # a broadcast (stride 0) splits
+    ((2, 3), (0, 0), (6,), (0,)),
+])  # fmt: skip
+def test_reshape_strides_is_numpys_nocopy_reshape(shape, strides, new, want):
+    assert lower.reshape_strides(shape, strides, new) == want
