@@ -21,5 +21,9 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py
 
+# The property tests with many more examples (see tests/conftest.py).
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -x
+
 clean:
 	rm -rf $(VENV) build *.egg-info

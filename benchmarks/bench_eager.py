@@ -74,8 +74,10 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     rows = measure(args.number, args.repeat)
     print(f"eager op on float32[8]: median of {args.repeat} x {args.number} calls (us per call)")
-    print(f"{'op':18s} {'jaxlite cpu':>11s} {'numpy cpu':>10s} {'ratio':>6s} "
-          f"{'jaxlite wall':>12s} {'numpy wall':>10s}")
+    print(
+        f"{'op':18s} {'jaxlite cpu':>11s} {'numpy cpu':>10s} {'ratio':>6s} "
+        f"{'jaxlite wall':>12s} {'numpy wall':>10s}"
+    )
     ok = True
     for name, jw, jc, nw, nc in rows:
         flag = ""

@@ -77,7 +77,7 @@ def _medians_ms(fns, repeat: int) -> list[tuple[float, float]]:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=50)
+    parser.add_argument("--repeat", type=int, default=100)
     args = parser.parse_args(argv)
     rng = np.random.default_rng(0)
     W = (rng.normal(size=(D, K)) * 0.01).astype(np.float32)

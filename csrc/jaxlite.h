@@ -140,16 +140,6 @@ JL_IPOW_INT(uint32_t, uint32_t, u32)
 
 /* ---- special functions ------------------------------------------------------------------ */
 
-/* logistic: exp(-|x|) never overflows; both branches are exact where they are used. */
-JL_INLINE float jl_logistic_f32(float x) {
-  float e = expf(-fabsf(x));
-  return x >= 0 ? 1.0f / (1.0f + e) : e / (1.0f + e);
-}
-JL_INLINE double jl_logistic_f64(double x) {
-  double e = exp(-fabs(x));
-  return x >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
-}
-
 /* erf_inv in float64: Giles' single-precision approximation refined by two Newton steps
  * (the eager implementation's algorithm, step for step). */
 JL_INLINE double jl_erf_inv_f64(double y) {

@@ -311,15 +311,14 @@ def linearize(fun: Callable, *primals, has_aux: bool = False):
 def _vjp_flat(flat_fun: Callable, p_leaves: list, tag: str):
     """`(primals_out, pullback)` with `pullback(cts) -> cts_in`, on flat lists."""
     out, linear, in_mask, out_mask = pe.linearize_flat(flat_fun, p_leaves, tag)
-    in_avals = [core.get_aval(p) for p in p_leaves]
 
     def pullback(cts: list) -> list:
         lin_cts = [ct for ct, m in zip(cts, out_mask) if m]
         undefined = [tp.UndefinedPrimal(v.aval) for v in linear.jaxpr.invars]
         cts_in = iter(tp.backward_pass(linear.jaxpr, linear.consts, undefined, lin_cts))
         return [
-            _zeros_for(next(cts_in)) if m else _np.zeros(a.shape, _dtypes.float0)
-            for a, m in zip(in_avals, in_mask)
+            _zeros_for(next(cts_in)) if m else _np.zeros(_np.shape(p), _dtypes.float0)
+            for p, m in zip(p_leaves, in_mask)
         ]
 
     return out, pullback
@@ -396,9 +395,10 @@ def _normalize_argnums(argnums) -> tuple[int, ...]:
     return nums
 
 
-def _dyn_args(fun, argnums, args, what: str):
-    nums = _normalize_argnums(argnums)
+def _dyn_args(nums: tuple[int, ...], argnums, args, what: str):
     n = len(args)
+    if all(0 <= i < n for i in nums):  # the common case, already canonical
+        return nums, [args[i] for i in nums]
     if any(not -n <= i < n for i in nums):
         need = max(i + 1 if i >= 0 else -i for i in nums)
         raise TypeError(
@@ -440,6 +440,21 @@ def _check_input_dtype_grad(allow_int: bool, what: str, where: str, x) -> None:
         )
 
 
+_LEAF_TYPES = {_Array, _np.ndarray, float, int}
+_ONE_LEAF = tree_util.tree_structure([0])  # the structure of `[x]`: one argument, a leaf
+_ONES: dict = {}
+
+
+def _one_like(x):
+    """The cotangent seed 1 of a scalar output (cached: Arrays are immutable)."""
+    aval = core.get_aval(x)
+    key = (aval.dtype, aval.weak_type)
+    one = _ONES.get(key)
+    if one is None:
+        one = _ONES[key] = _wrap(_np.ones((), aval.dtype), aval.weak_type)
+    return one
+
+
 def _check_scalar_output(out, what: str) -> None:
     if not isinstance(out, (_Array, core.Tracer, _np.ndarray, float, int, _np.generic)):
         raise TypeError(f"Gradient only defined for scalar-output functions. Output was {out!r}.")
@@ -478,25 +493,30 @@ def value_and_grad(
     what = "grad"
     tag = f"grad of `{name}`"
 
+    nums = _normalize_argnums(argnums)
+    single = isinstance(argnums, int)
+
     @functools.wraps(fun)
     def value_and_grad_f(*args, **kwargs):
-        nums, dyn = _dyn_args(fun, argnums, args, what)
-        leaves, in_tree = tree_util.tree_flatten(dyn)
-        leaves = [_as_input(x) for x in leaves]
+        nums_, dyn = _dyn_args(nums, argnums, args, what)
+        if single and type(dyn[0]) in _LEAF_TYPES:  # fast path: one array argument
+            leaves, in_tree = [_as_input(dyn[0])], _ONE_LEAF
+        else:
+            leaves, in_tree = tree_util.tree_flatten(dyn)
+            leaves = [_as_input(x) for x in leaves]
         if not allow_int and not all(x.dtype.kind == "f" for x in leaves):
             _check_input_dtypes(tuple(dyn), what)
         store: dict = {}
-        flat = _flat_args_fun(_partial_args(fun, nums, args, kwargs), in_tree, store, has_aux)
+        flat = _flat_args_fun(_partial_args(fun, nums_, args, kwargs), in_tree, store, has_aux)
         out, pullback = _vjp_flat(flat, leaves, tag)
         out_tree = store["out_tree"]
         if out_tree.num_leaves != 1 or not tree_util.treedef_is_leaf(out_tree):
             _check_scalar_output(tree_util.tree_unflatten(out_tree, out), what)
         ans = out[0]
         _check_scalar_output(ans, what)
-        ans_aval = core.get_aval(ans)
-        one = _wrap(_np.ones((), ans_aval.dtype), ans_aval.weak_type)
-        g = tree_util.tree_unflatten(in_tree, pullback([one]))
-        g = g[0] if isinstance(argnums, int) else tuple(g)
+        g = pullback([_one_like(ans)])
+        g = tree_util.tree_unflatten(in_tree, g)
+        g = g[0] if single else tuple(g)
         if has_aux:
             return (ans, store["aux"]), g
         return ans, g
@@ -591,7 +611,7 @@ def jacfwd(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = 
 
     @functools.wraps(fun)
     def jacfun(*args, **kwargs):
-        nums, dyn = _dyn_args(fun, argnums, args, "jacfwd")
+        nums, dyn = _dyn_args(_normalize_argnums(argnums), argnums, args, "jacfwd")
         _check_input_dtypes(tuple(dyn), "jacfwd")
         f_partial = _partial_args(fun, nums, args, kwargs)
         dyn = tuple(dyn)
@@ -626,7 +646,7 @@ def jacrev(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = 
 
     @functools.wraps(fun)
     def jacfun(*args, **kwargs):
-        nums, dyn = _dyn_args(fun, argnums, args, "jacrev")
+        nums, dyn = _dyn_args(_normalize_argnums(argnums), argnums, args, "jacrev")
         _check_input_dtypes(tuple(dyn), "jacrev", allow_int)
         f_partial = _partial_args(fun, nums, args, kwargs)
         if has_aux:
@@ -751,23 +771,30 @@ def vmap(fun: Callable, in_axes=0, out_axes=0, axis_size: int | None = None) -> 
     """
     if isinstance(in_axes, list):
         in_axes = tuple(in_axes)  # as JAX: a top-level list means one entry per argument
+    if not (in_axes is None or type(in_axes) is int or isinstance(in_axes, tuple)):
+        raise TypeError(
+            "vmap in_axes must be an int, None, or a tuple of entries corresponding to the "
+            f"positional arguments passed to the function, but got in_axes={in_axes!r}"
+        )
     _check_axes_spec(in_axes, "in_axes")
     _check_axes_spec(out_axes, "out_axes")
     if axis_size is not None and (not isinstance(axis_size, int) or axis_size < 0):
         raise TypeError(f"vmap: axis_size must be a non-negative int, got {axis_size!r}")
-    name = getattr(fun, "__name__", "fun")
+    description = f"vmap of `{getattr(fun, '__name__', 'fun')}`"
 
     @functools.wraps(fun)
     def vmapped(*args, **kwargs):
         leaves, in_tree = tree_util.tree_flatten((args, kwargs))
         dims = _vmap_in_dims(fun, in_axes, args, in_tree)
         dims, size = _vmap_check_axes(fun, leaves, dims, args, kwargs, axis_size)
-        trace = batching.BatchTrace(core.current_trace(), size, f"vmap of `{name}`")
+        trace = batching.BatchTrace(core.current_trace(), size, description)
         # NB: core.new_trace by hand (a contextmanager costs ~3 us per call).
         ctx = core._ctx
         prev, ctx.trace = ctx.trace, trace
         try:
-            ins = [x if d is None else batching.BatchTracer(trace, x, d) for x, d in zip(leaves, dims)]
+            ins = [
+                x if d is None else batching.BatchTracer(trace, x, d) for x, d in zip(leaves, dims)
+            ]
             a, kw = tree_util.tree_unflatten(in_tree, ins)
             out = fun(*a, **kw)
             out_leaves, out_tree = tree_util.tree_flatten(out)
@@ -841,8 +868,10 @@ def _arg_name(fun, i: int) -> str:
         params = list(inspect.signature(fun).parameters.values())
     except (TypeError, ValueError):
         params = []
-    if i < len(params) and params[i].kind in (params[i].POSITIONAL_ONLY,
-                                              params[i].POSITIONAL_OR_KEYWORD):
+    if i < len(params) and params[i].kind in (
+        params[i].POSITIONAL_ONLY,
+        params[i].POSITIONAL_OR_KEYWORD,
+    ):
         return f"`{params[i].name}` (args[{i}])"
     return f"args[{i}]"
 
@@ -859,12 +888,13 @@ def _leaf_paths(fun, args, kwargs) -> list[str]:
 
 def _vmap_check_axes(fun, leaves, dims, args, kwargs, axis_size):
     """Canonical (non-negative) axes and the mapped size; raises JAX's errors."""
-    shapes = [batching.shape_of(x) if d is not None else None for x, d in zip(leaves, dims)]
-    canon = []
-    for i, (d, shape) in enumerate(zip(dims, shapes)):
+    canon, shapes, sizes = [], [], set() if axis_size is None else {axis_size}
+    for i, (x, d) in enumerate(zip(leaves, dims)):
         if d is None:
             canon.append(None)
+            shapes.append(None)
             continue
+        shape = batching.shape_of(x)
         if not -len(shape) <= d < len(shape):
             where = _leaf_paths(fun, args, kwargs)[i]
             raise ValueError(
@@ -872,10 +902,10 @@ def _vmap_check_axes(fun, leaves, dims, args, kwargs, axis_size):
                 f"that its rank should be at least {d + 1 if d >= 0 else -d}, but is only "
                 f"{len(shape)} (its shape is {tuple(shape)})"
             )
-        canon.append(d % len(shape))
-    sizes = {s[d] for s, d in zip(shapes, canon) if d is not None}
-    if axis_size is not None:
-        sizes.add(axis_size)
+        d %= len(shape)
+        canon.append(d)
+        shapes.append(shape)
+        sizes.add(shape[d])
     if len(sizes) == 1:
         return canon, sizes.pop()
     if not sizes:
@@ -887,9 +917,7 @@ def _vmap_check_axes(fun, leaves, dims, args, kwargs, axis_size):
     lines = [f"  * axis_size={axis_size}"] if axis_size is not None else []
     for path, x, s, d in zip(paths, leaves, shapes, canon):
         if d is not None:
-            lines.append(
-                f"  * {path}: axis {d} of {core.get_aval(x).str_short()} has size {s[d]}"
-            )
+            lines.append(f"  * {path}: axis {d} of {core.get_aval(x).str_short()} has size {s[d]}")
     raise ValueError(
         "vmap got inconsistent sizes for array axes to be mapped:\n" + "\n".join(lines)
     )

@@ -21,7 +21,9 @@ class Array:
         try:
             value = np.asarray(value)
         except ValueError as e:  # ragged nested lists
-            raise TypeError(f"jaxlite.Array: cannot build an array from {value!r:.60}: {e}") from None
+            raise TypeError(
+                f"jaxlite.Array: cannot build an array from {value!r:.60}: {e}"
+            ) from None
         dtypes.canonicalize(value.dtype, "jaxlite.Array")
         if value.flags.writeable:
             # NB: a copy, not a read-only view: the caller could still write through its array.
@@ -153,7 +155,7 @@ def _wrap(value, weak_type: bool = False) -> Array:
     a = _new(Array)
     if type(value) is not np.ndarray:
         value = np.asarray(value)
-    value.flags.writeable = False
+    value.setflags(write=False)  # NB: half the cost of `value.flags.writeable = False`
     a._value = value
     a.weak_type = weak_type
     return a

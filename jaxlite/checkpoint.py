@@ -17,6 +17,7 @@ from jaxlite.interpreters import jvp as ad
 from jaxlite.interpreters import partial_eval as pe
 from jaxlite.interpreters import staging
 from jaxlite.interpreters import transpose as tp
+from jaxlite.interpreters import vmap as batching
 
 remat_p = core.Primitive("checkpoint", multiple_results=True)
 
@@ -114,6 +115,15 @@ def _remat_transpose(cts, *args, jaxpr, prevent_cse, differentiated, policy):
 
 
 tp.transpose_rules[remat_p] = _remat_transpose
+
+
+def _remat_batch(axis_size, vals, dims, *, jaxpr, **params):
+    batched, out_dims = batching.batch_jaxpr(jaxpr, axis_size, dims, False)
+    batched, consts = _without_consts(batched)
+    return remat_p.bind(*consts, *vals, jaxpr=batched, **params), out_dims
+
+
+batching.batch_rules[remat_p] = _remat_batch
 
 
 def checkpoint(

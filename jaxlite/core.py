@@ -590,36 +590,46 @@ class JaxprTypeError(TypeError):
 
 
 def typecheck_jaxpr(jaxpr: Jaxpr) -> None:
-    """Re-derives every equation's output types; raises `JaxprTypeError` naming the equation."""
+    """Re-derives every equation's output types; raises `JaxprTypeError` naming the equation.
+
+    Variables in messages carry the names `print(jaxpr)` gives them; messages are built only
+    when a check fails.
+    """
     defined: set[Var] = set(jaxpr.constvars) | set(jaxpr.invars)
 
-    def check_atom(a, eqn_str):
-        if type(a) is Literal:
-            return
-        if a not in defined:
-            raise JaxprTypeError(f"variable {a} is used before it is defined in: {eqn_str}")
+    def where(i: int) -> tuple[PPContext, str]:
+        ctx = PPContext(_unused_outvars(jaxpr))
+        ctx.jaxpr_doc(jaxpr)  # names every variable as the printer does
+        if i < 0:
+            return ctx, "the jaxpr's outputs"
+        return ctx, f"equation {i} `{pp.Nest(0, ctx.eqn_doc(jaxpr.eqns[i])).format(10_000)}`"
+
+    def check_atom(a, i: int):
+        if type(a) is not Literal and a not in defined:
+            ctx, place = where(i)
+            raise JaxprTypeError(f"variable {ctx.var(a)} is used before it is defined in {place}")
 
     for i, eqn in enumerate(jaxpr.eqns):
-        eqn_str = f"equation {i} `{PPContext().eqn(eqn, '')}`"
         for a in eqn.invars:
-            check_atom(a, eqn_str)
+            check_atom(a, i)
         try:
             out = eqn.primitive.abstract_eval(*[a.aval for a in eqn.invars], **eqn.params)
         except Exception as e:
-            raise JaxprTypeError(f"{eqn_str}: {e}") from e
+            raise JaxprTypeError(f"{where(i)[1]}: {e}") from e
         out = list(out) if eqn.primitive.multiple_results else [out]
         if len(out) != len(eqn.outvars):
-            raise JaxprTypeError(f"{eqn_str}: expected {len(out)} outputs")
+            raise JaxprTypeError(f"{where(i)[1]}: expected {len(out)} outputs")
         for v, aval in zip(eqn.outvars, out):
             if (v.aval.shape, v.aval.dtype) != (aval.shape, aval.dtype):
+                ctx, place = where(i)
                 raise JaxprTypeError(
-                    f"{eqn_str}: output {v} has type {v.aval.str_short()} but the rule "
+                    f"{place}: output {ctx.var(v)} has type {v.aval.str_short()} but the rule "
                     f"gives {aval.str_short()}"
                 )
             if type(v) is not DropVar:
                 defined.add(v)
     for a in jaxpr.outvars:
-        check_atom(a, "the jaxpr's outputs")
+        check_atom(a, -1)
 
 
 # ------------------------------------------------------------------------------------------

@@ -20,9 +20,10 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from jaxlite import core, tree_util
+from jaxlite.api import ShapeDtypeStruct
 from jaxlite.array import Array, _wrap
 from jaxlite.backend import compile as _compile_mod
-from jaxlite.backend import lower, runtime
+from jaxlite.backend import lower, passes, runtime
 from jaxlite.core import ClosedJaxpr, Jaxpr, ShapedArray, Tracer
 from jaxlite.errors import CompilerNotFoundError
 from jaxlite.interpreters import jvp as ad
@@ -142,7 +143,7 @@ def lower_closed(closed: ClosedJaxpr, name: str) -> lower.Lowered:
     jaxpr = closed.jaxpr
     if closed.consts:  # NB: jit hoists consts into inputs; other closed jaxprs get them as C data
         jaxpr = Jaxpr([], jaxpr.constvars + jaxpr.invars, jaxpr.outvars, jaxpr.eqns)
-    low = lower.lower_jaxpr(jaxpr, name)
+    low = lower.lower_jaxpr(passes.simplify(jaxpr), name)
     if closed.consts:
         return _with_consts(low, closed.consts)
     return low
@@ -151,7 +152,8 @@ def lower_closed(closed: ClosedJaxpr, name: str) -> lower.Lowered:
 def _with_consts(low: lower.Lowered, consts) -> lower.Lowered:
     n = len(consts)
     arrays = [np.ascontiguousarray(core.to_numpy(c), a.dtype) for c, a in zip(consts, low.in_avals)]
-    return lower.Lowered(low.source, low.in_avals[n:], low.out_avals, arrays + low.consts, low.blas)
+    return lower.Lowered(low.source, low.in_avals[n:], low.out_avals, arrays + low.consts,
+                         low.blas, low.openmp)  # fmt: skip
 
 
 class _Interpreted:
@@ -159,6 +161,7 @@ class _Interpreted:
 
     def __init__(self, closed: ClosedJaxpr):
         self.closed = closed
+        self.call = self.__call__
 
     def __call__(self, *arrays):
         with core.set_current_trace(core.eval_trace):
@@ -339,7 +342,7 @@ class _Entry:
         exe = self.exe
         if exe is None:
             exe = self.exe = executable(self.jaxpr, self.name)
-        outs = exe(*self.const_arrays, *arrays)
+        outs = exe.call(*self.const_arrays, *arrays) if self.const_arrays else exe.call(*arrays)
         if self.single:
             return _wrap(outs[0], self.out_weak[0])
         return self.out_tree.unflatten([_wrap(o, w) for o, w in zip(outs, self.out_weak)])
@@ -404,10 +407,10 @@ class JitFunction:
         outs = pjit_p.bind(*entry.consts, *leaves, jaxpr=entry.jaxpr, name=self._name)
         return entry.out_tree.unflatten(outs)
 
-    def _entry(self, args, kwargs) -> tuple[_Entry, list]:
+    def _entry(self, args, kwargs, abstract_ok: bool = False) -> tuple[_Entry, list]:
         dyn_args, dyn_kwargs, static = self._split(args, kwargs)
         leaves, in_tree = tree_util.tree_flatten((dyn_args, dyn_kwargs))
-        avals = [_leaf_aval(x, self._name) for x in leaves]
+        avals = [_leaf_aval(x, self._name, abstract_ok=abstract_ok) for x in leaves]
         key = (in_tree, tuple((a.shape, a.dtype, a.weak_type) for a in avals), static)
         entry = self._cache.get(key)
         if entry is None:
@@ -482,8 +485,9 @@ class JitFunction:
 
     # --- inspecting -----------------------------------------------------------------------
     def lower(self, *args, **kwargs) -> "Lowered":
-        """Traces for these arguments; returns what would run (`.as_text()`, `.as_c()`)."""
-        entry, _ = self._entry(args, kwargs)
+        """Traces for these arguments (arrays, or `jaxlite.ShapeDtypeStruct`s standing in for
+        them); returns what would run (`.as_text()`, `.as_c()`, `.compile()`)."""
+        entry, _ = self._entry(args, kwargs, abstract_ok=True)
         return Lowered(entry, self)
 
     def trace(self, *args, **kwargs) -> "Lowered":
@@ -563,7 +567,9 @@ def _fast_key(args) -> tuple[tuple | None, list | None]:
     return tuple(key), arrays
 
 
-def _leaf_aval(x, name: str, what: str = "argument") -> ShapedArray:
+def _leaf_aval(x, name: str, what: str = "argument", abstract_ok: bool = False) -> ShapedArray:
+    if abstract_ok and isinstance(x, (ShapeDtypeStruct, ShapedArray)):
+        return ShapedArray(x.shape, np.dtype(x.dtype), x.weak_type)
     try:
         return core.get_aval(x)
     except TypeError:

@@ -651,8 +651,8 @@ def _reduce_empty(x, axes, which):
     return np.full(shape, v, x.dtype)
 
 
-reduce_sum_p = _reduce("reduce_sum", lambda x, *, axes: np.sum(x, axis=tuple(axes), dtype=x.dtype), _NUM)
-reduce_prod_p = _reduce("reduce_prod", lambda x, *, axes: np.prod(x, axis=tuple(axes), dtype=x.dtype), _NUM)
+reduce_sum_p = _reduce("reduce_sum", lambda x, *, axes: np.add.reduce(x, axis=tuple(axes), dtype=x.dtype), _NUM)
+reduce_prod_p = _reduce("reduce_prod", lambda x, *, axes: np.multiply.reduce(x, axis=tuple(axes), dtype=x.dtype), _NUM)
 reduce_max_p = _reduce("reduce_max", _reduce_max_np, _NUM_BOOL)
 reduce_min_p = _reduce("reduce_min", _reduce_min_np, _NUM_BOOL)
 reduce_and_p = _reduce("reduce_and", _np_reduce(np.all), _INT_BOOL)
@@ -1287,7 +1287,7 @@ def _clamped_window_starts(op_shape, indices, index_map, sizes, with_mask: bool)
     hi = np.array([op_shape[d] - sizes[d] for d in index_map], np.int64)
     starts = indices.astype(np.int64, copy=False)
     ok = np.all((starts >= 0) & (starts <= hi), axis=-1) if with_mask else None
-    return np.clip(starts, 0, hi), ok
+    return np.minimum(np.maximum(starts, 0), hi), ok  # NB: np.clip costs ~5 us more
 
 
 def _window_index_arrays(op_shape, starts, index_map, window, op_batch, idx_batch, sizes):

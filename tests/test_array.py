@@ -138,19 +138,20 @@ def test_numpy_arrays_are_strongly_typed():
 
 X = np.array([[1.5, -2.0, 3.0], [0.5, 4.0, -1.0]], f32)
 Y = np.array([[2.0, 1.0, -3.0], [1.5, -2.0, 4.0]], f32)
-I = np.array([[3, -7, 8], [1, 6, -2]], np.int32)
-J = np.array([[2, 3, -3], [4, 5, 1]], np.int32)
+K = np.array([[3, -7, 8], [1, 6, -2]], np.int32)
+L = np.array([[2, 3, -3], [4, 5, 1]], np.int32)
 
 # name, jaxlite function of (x, y), NumPy reference, inputs
+# fmt: off
 OPS = [
     ("add", lambda x, y: x + y, np.add, (X, Y)),
     ("sub", lambda x, y: x - y, np.subtract, (X, Y)),
     ("mul", lambda x, y: x * y, np.multiply, (X, Y)),
     ("truediv", lambda x, y: x / y, np.true_divide, (X, Y)),
     ("floordiv", lambda x, y: x // y, np.floor_divide, (X, Y)),
-    ("floordiv-int", lambda x, y: x // y, np.floor_divide, (I, J)),
+    ("floordiv-int", lambda x, y: x // y, np.floor_divide, (K, L)),
     ("mod", lambda x, y: x % y, np.mod, (X, Y)),
-    ("mod-int", lambda x, y: x % y, np.mod, (I, J)),
+    ("mod-int", lambda x, y: x % y, np.mod, (K, L)),
     ("pow", lambda x, y: abs(x) ** y, lambda x, y: np.abs(x) ** y, (X, Y)),
     ("matmul", lambda x, y: x @ y.T, lambda x, y: x @ y.T, (X, Y)),
     ("neg", lambda x, y: -x, lambda x, y: -x, (X, Y)),
@@ -162,12 +163,12 @@ OPS = [
     ("ge", lambda x, y: x >= y, np.greater_equal, (X, Y)),
     ("eq", lambda x, y: x == y, np.equal, (X, X)),
     ("ne", lambda x, y: x != y, np.not_equal, (X, Y)),
-    ("and", lambda x, y: x & y, np.bitwise_and, (I, J)),
-    ("or", lambda x, y: x | y, np.bitwise_or, (I, J)),
-    ("xor", lambda x, y: x ^ y, np.bitwise_xor, (I, J)),
-    ("invert", lambda x, y: ~x, lambda x, y: ~x, (I, J)),
-    ("lshift", lambda x, y: x << 2, lambda x, y: x << 2, (I, J)),
-    ("rshift", lambda x, y: x >> 1, lambda x, y: x >> 1, (I, J)),
+    ("and", lambda x, y: x & y, np.bitwise_and, (K, L)),
+    ("or", lambda x, y: x | y, np.bitwise_or, (K, L)),
+    ("xor", lambda x, y: x ^ y, np.bitwise_xor, (K, L)),
+    ("invert", lambda x, y: ~x, lambda x, y: ~x, (K, L)),
+    ("lshift", lambda x, y: x << 2, lambda x, y: x << 2, (K, L)),
+    ("rshift", lambda x, y: x >> 1, lambda x, y: x >> 1, (K, L)),
     ("radd", lambda x, y: 1.0 + x, lambda x, y: 1.0 + x, (X, Y)),
     ("rsub", lambda x, y: 1.0 - x, lambda x, y: 1.0 - x, (X, Y)),
     ("rmul", lambda x, y: 2 * x, lambda x, y: 2 * x, (X, Y)),
@@ -194,6 +195,7 @@ OPS = [
     ("argmax", lambda x, y: x.argmax(), lambda x, y: x.argmax(), (X, Y)),
     ("argmin", lambda x, y: x.argmin(axis=1), lambda x, y: x.argmin(axis=1), (X, Y)),
 ]
+# fmt: on
 
 
 def _check(got, want, name):

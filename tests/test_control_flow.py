@@ -13,6 +13,8 @@ from typing import Callable
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import jaxlite
 import jaxlite.numpy as jnp
@@ -527,3 +529,50 @@ def test_weakly_typed_init_is_promoted_like_jax():
     # a weak branch output takes the other branch's dtype
     r = lax.cond(True, lambda: np.float32(1), lambda: 2.0)
     assert r.dtype == np.float32
+
+
+# ------------------------------------------------------------------------------------------
+# Properties over random lengths, shapes, directions and indices (eager: no compiles)
+# ------------------------------------------------------------------------------------------
+
+
+@given(
+    length=st.integers(0, 5),
+    width=st.integers(1, 3),
+    reverse=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_scan_property_matches_loop_and_its_gradient(length, width, reverse, seed):
+    rng = np.random.RandomState(seed)
+    w, c0, xs = rng.randn(width, width) * 0.5, rng.randn(width), rng.randn(length, width)
+
+    def body(c, x):
+        c = jnp.sin(c @ w) + x
+        return c, c * x
+
+    def loop(c, xs):
+        ys = [None] * length
+        for t in reversed(range(length)) if reverse else range(length):
+            c, ys[t] = body(c, xs[t])
+        return c, jnp.stack(ys) if ys else jnp.zeros((0, width))
+
+    def f(c, xs):
+        return lax.scan(body, c, xs, reverse=reverse)
+
+    assert_trees_close(f(c0, xs), loop(c0, xs))
+    assert_trees_close(
+        jaxlite.grad(_scalar_loss(f), (0, 1))(c0, xs),
+        jaxlite.grad(_scalar_loss(loop), (0, 1))(c0, xs),
+    )
+
+
+@given(n=st.integers(1, 4), index=st.integers(-3, 6), batch=st.integers(1, 4))
+def test_switch_property_clamps_index_eager_and_batched(n, index, batch):
+    branches = [lambda x, k=k: x * (k + 1.0) + k for k in range(n)]
+    x = np.arange(3.0)
+    expected = branches[min(max(index, 0), n - 1)](x)
+    np.testing.assert_allclose(lax.switch(index, branches, x), expected)
+    idx = np.array([index - k for k in range(batch)], np.int32)
+    out = jaxlite.vmap(lambda i: lax.switch(i, branches, x))(idx)
+    ref = np.stack([branches[min(max(int(i), 0), n - 1)](x) for i in idx])
+    np.testing.assert_allclose(out, ref)

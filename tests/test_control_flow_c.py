@@ -54,7 +54,9 @@ def test_scan_prints_like_jax():
 
 
 def test_while_prints_like_jax():
-    f = lambda x: lax.while_loop(lambda c: lax.lt(c, i32(10)), lambda c: lax.add(c, i32(1)), x)  # noqa: E731
+    def f(x):
+        return lax.while_loop(lambda c: lax.lt(c, i32(10)), lambda c: lax.add(c, i32(1)), x)
+
     expected = """\
     { lambda ; a:i32[]. let
         b:i32[] = while[

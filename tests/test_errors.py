@@ -38,10 +38,13 @@ def traced_and_eager(fn, *args):
 @pytest.mark.parametrize("route", [0, 1], ids=["traced", "eager"])
 def test_incompatible_shapes_name_primitive_and_shapes(route):
     run = traced_and_eager(lax.add, np.ones(3, f32), np.ones(4, f32))[route]
-    with pytest.raises(TypeError, match=r"^add got incompatible shapes for broadcasting: \(3,\), \(4,\)$"):
+    with pytest.raises(
+        TypeError, match=r"^add got incompatible shapes for broadcasting: \(3,\), \(4,\)$"
+    ):
         run()
 
 
+# fmt: off
 @pytest.mark.parametrize(
     "fn, args, pattern",
     [
@@ -68,8 +71,9 @@ def test_incompatible_shapes_name_primitive_and_shapes(route):
          r"convert_element_type: dtype complex64 is not supported"),
     ],
     ids=["dtypes", "unary-kind", "bitwise-float", "axis", "reshape", "dot", "concat",
-         "transpose", "broadcast", "select", "convert"],  # fmt: skip
+         "transpose", "broadcast", "select", "convert"],
 )
+# fmt: on
 def test_shape_and_dtype_errors_under_tracing(fn, args, pattern):
     with pytest.raises((TypeError, ValueError), match=pattern):
         jaxlite.make_jaxpr(fn)(*args)
@@ -145,7 +149,7 @@ def test_int_float_index_and_asarray_of_a_tracer():
 def test_item_and_tolist_of_a_tracer():
     for method in ("item", "tolist"):
         with pytest.raises(ConcretizationTypeError, match=rf"\.{method}\(\)"):
-            jaxlite.make_jaxpr(lambda x: getattr(x, method)())(f32(1))
+            jaxlite.make_jaxpr(lambda x, m=method: getattr(x, m)())(f32(1))
 
 
 def test_concretization_messages_cost_nothing_while_tracing(monkeypatch):

@@ -14,6 +14,7 @@ EXAMPLES = {
     "newton_hvp.py": ["--quick", "--iters", "3"],
     "custom_vjp.py": ["--quick"],
     "inspect_jit.py": ["--quick"],
+    "rnn_scan.py": ["--quick"],  # written with the control-flow work; smoke-tested here too
 }
 
 

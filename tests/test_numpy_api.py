@@ -9,7 +9,8 @@ must equal the eager result.
 from __future__ import annotations
 
 import warnings
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 import pytest
@@ -61,7 +62,11 @@ CREATION = [
     Row("arange_neg_step", lambda m: m.arange(5, -3, -2)),
     Row("linspace", lambda m: m.linspace(0, 1, 7)),
     Row("linspace_no_endpoint", lambda m: m.linspace(0, 1, 7, endpoint=False)),
-    Row("linspace_arrays", lambda m, a, b: m.linspace(a, b, 4, axis=1), (X1[:2] * 1.0, X1[2:4] * 2.0)),
+    Row(
+        "linspace_arrays",
+        lambda m, a, b: m.linspace(a, b, 4, axis=1),
+        (X1[:2] * 1.0, X1[2:4] * 2.0),
+    ),
     Row("linspace_int", lambda m: m.linspace(0, 10, 4, dtype=m.int32)),
     Row("linspace_f32", lambda m, a: m.linspace(a, a * 3, 5), (F32[0, 0],)),
     Row("linspace_retstep", lambda m: m.linspace(2.0, 3.0, 5, retstep=True)),
@@ -82,9 +87,15 @@ CREATION = [
     Row("diagflat", lambda m, a: m.diagflat(a, 1), (I32[:2, :2],)),
     Row("trace", lambda m, a: m.trace(a), (A,)),
     Row("trace_offset", lambda m, a: m.trace(a, 1, 1, 2), (A,)),
-    *[Row(f"meshgrid_{ix}_{sp}", lambda m, a, b, ix=ix, sp=sp: m.meshgrid(a, b, X1, indexing=ix,
-                                                                          sparse=sp), (V, B[0]))
-      for ix in ("xy", "ij") for sp in (False, True)],
+    *[
+        Row(
+            f"meshgrid_{ix}_{sp}",
+            lambda m, a, b, ix=ix, sp=sp: m.meshgrid(a, b, X1, indexing=ix, sparse=sp),
+            (V, B[0]),
+        )
+        for ix in ("xy", "ij")
+        for sp in (False, True)
+    ],
     Row("indices", lambda m: m.indices((2, 3))),
     Row("indices_sparse", lambda m: m.indices((2, 3), sparse=True)),
     Row("fromfunction", lambda m: m.fromfunction(lambda i, j: i * 10 + j, (2, 3))),
@@ -147,27 +158,51 @@ SHAPE = [
     Row("roll_many", lambda m, a: m.roll(a, (1, -2), (0, 2)), (A,)),
     *[Row(f"rot90_{k}", lambda m, a, k=k: m.rot90(a, k), (A,)) for k in (-1, 1, 2, 3)],
     Row("rot90_axes", lambda m, a: m.rot90(a, 1, (2, 0)), (A,)),
-    *[Row(f"pad_{mode}_{i}", lambda m, a, mode=mode, pw=pw: m.pad(a, pw, mode), (X1,))
-      for mode in ("constant", "edge", "reflect", "symmetric", "wrap", "maximum", "minimum",
-                   "mean", "median")
-      for i, pw in enumerate([(2, 3), (7, 9), 0, [(1, 12)]])],
-    *[Row(f"pad2d_{mode}", lambda m, a, mode=mode: m.pad(a, ((1, 2), (3, 1)), mode), (I32,))
-      for mode in ("constant", "edge", "reflect", "symmetric", "wrap", "maximum", "mean")],
+    *[
+        Row(f"pad_{mode}_{i}", lambda m, a, mode=mode, pw=pw: m.pad(a, pw, mode), (X1,))
+        for mode in (
+            "constant",
+            "edge",
+            "reflect",
+            "symmetric",
+            "wrap",
+            "maximum",
+            "minimum",
+            "mean",
+            "median",
+        )
+        for i, pw in enumerate([(2, 3), (7, 9), 0, [(1, 12)]])
+    ],
+    *[
+        Row(f"pad2d_{mode}", lambda m, a, mode=mode: m.pad(a, ((1, 2), (3, 1)), mode), (I32,))
+        for mode in ("constant", "edge", "reflect", "symmetric", "wrap", "maximum", "mean")
+    ],
     Row("pad_singleton_reflect", lambda m, a: m.pad(a, (3, 2), "reflect"), (np.ones(1),)),
-    Row("pad_constant_values", lambda m, a: m.pad(a, ((1, 2), (3, 1)),
-                                                  constant_values=((1, 2), (3, 4))), (I32,)),
+    Row(
+        "pad_constant_values",
+        lambda m, a: m.pad(a, ((1, 2), (3, 1)), constant_values=((1, 2), (3, 4))),
+        (I32,),
+    ),
     Row("pad_f32", lambda m, a: m.pad(a, 1, constant_values=2.5), (F32[0],)),
     Row("atleast_1d", lambda m: m.atleast_1d(1.0)),
     Row("atleast_2d", lambda m, a: m.atleast_2d(a, 1.0), (V,)),
     Row("atleast_3d", lambda m, a, b: m.atleast_3d(a, b, 1.0), (V, B)),
     Row("unravel_index", lambda m, i: m.unravel_index(i, (2, 3, 4)), (np.array([0, 5, 23]),)),
-    Row("ravel_multi_index_clip", lambda m, i, j: m.ravel_multi_index((i, j), (2, 3), mode="clip"),
-        (np.array([0, 5]), np.array([-2, 0]))),
-    Row("ravel_multi_index_wrap", lambda m, i, j: m.ravel_multi_index((i, j), (2, 3), mode="wrap"),
-        (np.array([0, 5]), np.array([-2, 0]))),
-    Row("ravel_multi_index_F", lambda m, i, j: m.ravel_multi_index((i, j), (2, 3), order="F",
-                                                                   mode="clip"),
-        (np.array([0, 1]), np.array([2, 0]))),
+    Row(
+        "ravel_multi_index_clip",
+        lambda m, i, j: m.ravel_multi_index((i, j), (2, 3), mode="clip"),
+        (np.array([0, 5]), np.array([-2, 0])),
+    ),
+    Row(
+        "ravel_multi_index_wrap",
+        lambda m, i, j: m.ravel_multi_index((i, j), (2, 3), mode="wrap"),
+        (np.array([0, 5]), np.array([-2, 0])),
+    ),
+    Row(
+        "ravel_multi_index_F",
+        lambda m, i, j: m.ravel_multi_index((i, j), (2, 3), order="F", mode="clip"),
+        (np.array([0, 1]), np.array([2, 0])),
+    ),
     Row("diff", lambda m, a: m.diff(a), (A,)),
     Row("diff_n_axis", lambda m, a: m.diff(a, 2, 0), (F,)),
     Row("diff_prepend_append", lambda m, a: m.diff(a, prepend=0, append=[9, 9]), (X1,)),
@@ -201,8 +236,11 @@ PRODUCTS = [
     Row("matmul_vec_left", lambda m, a, b: m.matmul(a, b), (V, C)),
     Row("matmul_vec_right", lambda m, a, b: m.matmul(a, b), (F, V)),
     Row("matmul_vv", lambda m, a: m.matmul(a, a), (V,)),
-    Row("matmul_broadcast", lambda m, a, b: m.matmul(a, b),
-        (rng.normal(size=(3, 1, 2, 4)), rng.normal(size=(5, 4, 2)))),
+    Row(
+        "matmul_broadcast",
+        lambda m, a, b: m.matmul(a, b),
+        (rng.normal(size=(3, 1, 2, 4)), rng.normal(size=(5, 4, 2))),
+    ),
     Row("matmul_2d_batched", lambda m, a, b: m.matmul(a, b), (B.T, C)),
     Row("matmul_f32", lambda m, a, b: m.matmul(a, b), (F32, C.astype(np.float32)), rtol=1e-5),
     Row("matvec", lambda m, a, b: m.matvec(a, b), (C.transpose(0, 2, 1), V)),
@@ -219,56 +257,120 @@ PRODUCTS = [
     Row("kron", lambda m, a, b: m.kron(a, b), (I32, J32)),
     Row("kron_nd", lambda m, a, b: m.kron(a, b), (V, F)),
     Row("cross", lambda m, a, b: m.cross(a, b), (F[:, :, :3], F[::-1, :, 1:])),
-    Row("cross_axes", lambda m, a, b: m.cross(a, b, axisa=0, axisb=0, axisc=0),
-        (F[0, :, :3].T, F[1, :, :3].T)),
-    *[Row(f"einsum_{s}", lambda m, *xs, s=s: m.einsum(s, *xs), ops, rtol=1e-10)
-      for s, ops in [("ij,jk->ik", (F[0], B)), ("ij,jk", (F[0], B)), ("bij,bjk->bik", (F, C)),
-                     ("ii->i", (B[:4, :4],)), ("ii", (B[:4, :4],)), ("ij->ji", (B,)),
-                     ("ij->", (B,)), ("ij->j", (B,)), ("i,i->", (V, V)), ("i,j->ij", (V, V)),
-                     ("...ij,...jk->...ik", (F, C)), ("bij,jk->bik", (F, B)),
-                     ("ijk,ikl,lm->jm", (F, C, rng.normal(size=(5, 2)))),
-                     ("ij,ij->i", (B, B)), ("iij->j", (rng.normal(size=(3, 3, 2)),)),
-                     ("i...->...", (F,)), ("ab,cd->abcd", (B[:2, :2], B[:2, :2])),
-                     ("ij,ik->jk", (I32, I32)), ("...i,...i", (F, F))]],
+    Row(
+        "cross_axes",
+        lambda m, a, b: m.cross(a, b, axisa=0, axisb=0, axisc=0),
+        (F[0, :, :3].T, F[1, :, :3].T),
+    ),
+    *[
+        Row(f"einsum_{s}", lambda m, *xs, s=s: m.einsum(s, *xs), ops, rtol=1e-10)
+        for s, ops in [
+            ("ij,jk->ik", (F[0], B)),
+            ("ij,jk", (F[0], B)),
+            ("bij,bjk->bik", (F, C)),
+            ("ii->i", (B[:4, :4],)),
+            ("ii", (B[:4, :4],)),
+            ("ij->ji", (B,)),
+            ("ij->", (B,)),
+            ("ij->j", (B,)),
+            ("i,i->", (V, V)),
+            ("i,j->ij", (V, V)),
+            ("...ij,...jk->...ik", (F, C)),
+            ("bij,jk->bik", (F, B)),
+            ("ijk,ikl,lm->jm", (F, C, rng.normal(size=(5, 2)))),
+            ("ij,ij->i", (B, B)),
+            ("iij->j", (rng.normal(size=(3, 3, 2)),)),
+            ("i...->...", (F,)),
+            ("ab,cd->abcd", (B[:2, :2], B[:2, :2])),
+            ("ij,ik->jk", (I32, I32)),
+            ("...i,...i", (F, F)),
+        ]
+    ],
 ]
 
 SORTING = [
-    *[Row(f"sort_{n}_{ax}", lambda m, a, ax=ax: m.sort(a, axis=ax), (arr,))
-      for n, arr in [("int", I32), ("nan", NANS), ("bool", I32 > 0), ("u8", I32.astype(np.uint8))]
-      for ax in (-1, 0, None) if not (arr.ndim == 1 and ax == 0)],
-    *[Row(f"argsort_{n}_{ax}", lambda m, a, ax=ax: m.argsort(a, axis=ax, stable=True), (arr,))
-      for n, arr in [("int", I32), ("nan", NANS), ("bool", I32 > 0)] for ax in (-1, None)],
-    Row("sort_descending", lambda m, a: m.sort(a, descending=True), (I32,),
-        ref=lambda a: np.flip(np.sort(a), -1)),
-    Row("argsort_descending", lambda m, a: m.argsort(a, descending=True), (I32,),
-        ref=lambda a: np.argsort(-a, kind="stable")),
-    Row("lexsort", lambda m, a, b: m.lexsort((a, b)), (np.array([3, 3, 1, 1, 0]),
-                                                      np.array([1, 0, 1, 0, 2]))),
+    *[
+        Row(f"sort_{n}_{ax}", lambda m, a, ax=ax: m.sort(a, axis=ax), (arr,))
+        for n, arr in [("int", I32), ("nan", NANS), ("bool", I32 > 0), ("u8", I32.astype(np.uint8))]
+        for ax in (-1, 0, None)
+        if not (arr.ndim == 1 and ax == 0)
+    ],
+    *[
+        Row(f"argsort_{n}_{ax}", lambda m, a, ax=ax: m.argsort(a, axis=ax, stable=True), (arr,))
+        for n, arr in [("int", I32), ("nan", NANS), ("bool", I32 > 0)]
+        for ax in (-1, None)
+    ],
+    Row(
+        "sort_descending",
+        lambda m, a: m.sort(a, descending=True),
+        (I32,),
+        ref=lambda a: np.flip(np.sort(a), -1),
+    ),
+    Row(
+        "argsort_descending",
+        lambda m, a: m.argsort(a, descending=True),
+        (I32,),
+        ref=lambda a: np.argsort(-a, kind="stable"),
+    ),
+    Row(
+        "lexsort",
+        lambda m, a, b: m.lexsort((a, b)),
+        (np.array([3, 3, 1, 1, 0]), np.array([1, 0, 1, 0, 2])),
+    ),
     Row("lexsort_2d", lambda m, a: m.lexsort((a, a[::-1])), (I32,)),
-    *[Row(f"searchsorted_{side}", lambda m, a, v, side=side: m.searchsorted(a, v, side),
-          (np.array([1, 2, 2, 3, 5.0]), np.array([[0, 2, 2.5], [5, 6, np.nan]])))
-      for side in ("left", "right")],
-    Row("searchsorted_nan", lambda m, a, v: m.searchsorted(a, v),
-        (np.array([1.0, 2, np.nan]), np.array([np.nan, 3.0]))),
-    Row("searchsorted_sorter", lambda m, a: m.searchsorted(a, 2, sorter=np.array([1, 2, 0])),
-        (np.array([3, 1, 2]),)),
+    *[
+        Row(
+            f"searchsorted_{side}",
+            lambda m, a, v, side=side: m.searchsorted(a, v, side),
+            (np.array([1, 2, 2, 3, 5.0]), np.array([[0, 2, 2.5], [5, 6, np.nan]])),
+        )
+        for side in ("left", "right")
+    ],
+    Row(
+        "searchsorted_nan",
+        lambda m, a, v: m.searchsorted(a, v),
+        (np.array([1.0, 2, np.nan]), np.array([np.nan, 3.0])),
+    ),
+    Row(
+        "searchsorted_sorter",
+        lambda m, a: m.searchsorted(a, 2, sorter=np.array([1, 2, 0])),
+        (np.array([3, 1, 2]),),
+    ),
     Row("nonzero", lambda m, a: m.nonzero(a), (I32,), False),
     Row("nonzero_1d", lambda m, a: m.nonzero(a), (I32[0],), False),
     Row("argwhere", lambda m, a: m.argwhere(a), (I32,), False),
     Row("argwhere_0d", lambda m, a: m.argwhere(a), (np.array(3),), False),
     Row("flatnonzero", lambda m, a: m.flatnonzero(a), (I32,), False),
     Row("where_1arg", lambda m, a: m.where(a > 2), (I32,), False),
-    *[Row(f"unique_{n}", lambda m, a: m.unique(a), (arr,), False)
-      for n, arr in [("int", U), ("nan", NANS), ("2d", I32), ("empty", np.array([], np.int64)),
-                     ("bool", I32 > 0)]],
-    *[Row(f"unique_all_{n}", lambda m, a: m.unique(a, return_index=True, return_inverse=True,
-                                                   return_counts=True), (arr,), False)
-      for n, arr in [("int", U), ("nan", NANS), ("2d", I32)]],
+    *[
+        Row(f"unique_{n}", lambda m, a: m.unique(a), (arr,), False)
+        for n, arr in [
+            ("int", U),
+            ("nan", NANS),
+            ("2d", I32),
+            ("empty", np.array([], np.int64)),
+            ("bool", I32 > 0),
+        ]
+    ],
+    *[
+        Row(
+            f"unique_all_{n}",
+            lambda m, a: m.unique(a, return_index=True, return_inverse=True, return_counts=True),
+            (arr,),
+            False,
+        )
+        for n, arr in [("int", U), ("nan", NANS), ("2d", I32)]
+    ],
     Row("unique_not_equal_nan", lambda m, a: m.unique(a, equal_nan=False), (NANS,), False),
     Row("unique_counts", lambda m, a: tuple(m.unique_counts(a)), (U,), False),
     Row("unique_inverse", lambda m, a: tuple(m.unique_inverse(a)), (I32,), False),
-    Row("unique_values", lambda m, a: m.unique_values(a), (U,), False,
-        ref=lambda a: np.sort(np.unique_values(a))),  # NumPy 2.3+ may not sort them
+    Row(
+        "unique_values",
+        lambda m, a: m.unique_values(a),
+        (U,),
+        False,
+        ref=lambda a: np.sort(np.unique_values(a)),
+    ),  # NumPy 2.3+ may not sort them
     Row("bincount", lambda m, a: m.bincount(a), (U,), False),
     Row("bincount_weights", lambda m, a: m.bincount(a, weights=a * 0.5, minlength=10), (U,), False),
 ]
@@ -285,12 +387,22 @@ LINALG = [
     Row("matrix_power_neg", lambda m, a: m.linalg.matrix_power(a, -2), (M[0],), rtol=1e-8),
     Row("matrix_power_0", lambda m, a: m.linalg.matrix_power(a, 0), (M[0],)),
     Row("multi_dot", lambda m, a, b: m.linalg.multi_dot([a, b, b.T]), (B.T, B)),
-    *[Row(f"norm_vec_{o}", lambda m, v, o=o: m.linalg.norm(v, o), (V,))
-      for o in (None, 1, 2, np.inf, -np.inf, 0, 3, 0.5)],
-    *[Row(f"norm_mat_{o}", lambda m, a, o=o: m.linalg.norm(a, o), (B,))
-      for o in (None, "fro", 1, -1, np.inf, -np.inf)],
-    *[Row(f"norm_axes_{o}", lambda m, a, o=o: m.linalg.norm(a, o, axis=(2, 0), keepdims=True),
-          (F,)) for o in (None, 1, np.inf)],
+    *[
+        Row(f"norm_vec_{o}", lambda m, v, o=o: m.linalg.norm(v, o), (V,))
+        for o in (None, 1, 2, np.inf, -np.inf, 0, 3, 0.5)
+    ],
+    *[
+        Row(f"norm_mat_{o}", lambda m, a, o=o: m.linalg.norm(a, o), (B,))
+        for o in (None, "fro", 1, -1, np.inf, -np.inf)
+    ],
+    *[
+        Row(
+            f"norm_axes_{o}",
+            lambda m, a, o=o: m.linalg.norm(a, o, axis=(2, 0), keepdims=True),
+            (F,),
+        )
+        for o in (None, 1, np.inf)
+    ],
     Row("norm_all", lambda m, a: m.linalg.norm(a), (F,)),
     Row("norm_axis", lambda m, a: m.linalg.norm(a, axis=1), (F,)),
     Row("norm_int", lambda m, a: m.linalg.norm(a), (I32,)),
@@ -299,7 +411,63 @@ LINALG = [
     Row("matrix_norm", lambda m, a: m.linalg.matrix_norm(a, ord=1), (F,)),
 ]
 
-ROWS = CREATION + SHAPE + PRODUCTS + SORTING + LINALG
+XP, FP = np.array([0.0, 1, 2, 4]), np.array([1.0, 3, 2, 0])
+XS = np.array([-1, 0, 0.5, 1, 3, 4, 5])
+W6, AW6 = rng.integers(1, 4, 6), rng.uniform(0.5, 2, 6)
+X36 = rng.normal(size=(3, 6))
+
+STATISTICS = [
+    Row("cov", lambda m, x: m.cov(x), (X36,)),
+    Row("cov_cols", lambda m, x: m.cov(x, rowvar=False), (X36.T,)),
+    Row("cov_xy", lambda m, x, y: m.cov(x, y), (X36[0], X36[1])),
+    Row("cov_weights", lambda m, x, f, a: m.cov(x, fweights=f, aweights=a), (X36, W6, AW6)),
+    Row("cov_fweights_ddof0", lambda m, x, f: m.cov(x, fweights=f, ddof=0), (X36, W6)),
+    Row("cov_f32", lambda m, x: m.cov(x), (X36.astype(np.float32),), rtol=1e-6),
+    Row("corrcoef", lambda m, x: m.corrcoef(x), (X36,)),
+    Row("corrcoef_1d", lambda m, x: m.corrcoef(x), (X36[0],)),
+    Row("trapezoid", lambda m, y: m.trapezoid(y), (X36,)),
+    Row("trapezoid_x", lambda m, y, x: m.trapezoid(y, x, axis=1), (X36, X36[0] ** 2)),
+    Row("trapezoid_dx", lambda m, y: m.trapezoid(y, dx=0.5, axis=0), (X36,)),
+    Row("interp", lambda m, x, xp, fp: m.interp(x, xp, fp), (XS, XP, FP)),
+    Row(
+        "interp_left_right",
+        lambda m, x, xp, fp: m.interp(x, xp, fp, left=-9, right=9),
+        (XS, XP, FP),
+    ),
+    *[
+        Row(f"digitize_{r}_{d}", lambda m, x, b, r=r: m.digitize(x, b, r), (XS, b))
+        for r in (False, True)
+        for d, b in [("inc", XP), ("dec", XP[::-1].copy())]
+    ],
+    Row("polyval", lambda m, x: m.polyval([3, 0, 1], x), (XS,)),
+    Row("polyval_int", lambda m, p, x: m.polyval(p, x), (np.array([1, 2]), np.array([3, 4]))),
+    Row("isin", lambda m, x: m.isin(x, [1, 4, 9]), (A,)),
+    Row("isin_invert", lambda m, x: m.isin(x, [1, 4, 9], invert=True), (A,)),
+    Row("compress", lambda m, x: m.compress([1, 0, 1], x, axis=0), (X36,), False),
+    Row("compress_flat", lambda m, x: m.compress([True, False], x), (X36,), False),
+    Row("extract", lambda m, x: m.extract(x > 0, x), (X36,), False),
+    Row("union1d", lambda m, a, b: m.union1d(a, b), (U, X1), False),
+    Row("intersect1d", lambda m, a, b: m.intersect1d(a, b), (U, X1), False),
+    Row("setdiff1d", lambda m, a, b: m.setdiff1d(a, b), (U, X1), False),
+    *[
+        Row(
+            f"fill_diagonal_{i}",
+            lambda m, a, v=v, w=w: m.fill_diagonal(a, v, w, inplace=False),
+            (np.zeros(shape),),
+            ref=lambda a, v=v, w=w: (np.fill_diagonal(b := a.copy(), v, w), b)[1],
+        )
+        for i, (shape, w, v) in enumerate(
+            [
+                ((3, 3), False, 5),
+                ((5, 3), True, [1, 2]),
+                ((5, 3), False, 7.5),
+                ((2, 2, 2), False, 4),
+            ]
+        )
+    ],
+]
+
+ROWS = CREATION + SHAPE + PRODUCTS + SORTING + LINALG + STATISTICS
 
 
 def _leaves(x):
@@ -389,38 +557,53 @@ def test_linspace_and_roll_trace_in_their_array_arguments():
 # ------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("call, exc, msg", [
-    (lambda: jnp.reshape(jnp.ones(6), (4, -1)), ValueError, r"jnp.reshape: cannot reshape"),
-    (lambda: jnp.concatenate([jnp.ones((2, 3)), jnp.ones((3, 2))]), ValueError,
-     "jnp.concatenate: all input dimensions"),
-    (lambda: jnp.concatenate([jnp.ones(()), jnp.ones(())]), ValueError, "zero-dimensional"),
-    (lambda: jnp.stack([jnp.ones(2), jnp.ones(3)]), ValueError, "jnp.stack: all input arrays"),
-    (lambda: jnp.split(jnp.ones(5), 2), ValueError, "jnp.split: array split does not result"),
-    (lambda: jnp.squeeze(jnp.ones((2, 1)), 0), ValueError, r"jnp.squeeze: .*axis 0 of shape"),
-    (lambda: jnp.swapaxes(jnp.ones((2, 3)), 0, 5), ValueError,
-     r"jnp.swapaxes: axis 5 is out of bounds for an array of shape \(2, 3\)"),
-    (lambda: jnp.moveaxis(jnp.ones((2, 3)), -3, 0), ValueError, "jnp.moveaxis: axis -3"),
-    (lambda: jnp.expand_dims(jnp.ones((2, 3)), 4), ValueError, "jnp.expand_dims: axis 4"),
-    (lambda: jnp.matmul(jnp.ones((2, 3)), jnp.ones((2, 3))), ValueError,
-     "jnp.matmul: contraction dimension mismatch"),
-    (lambda: jnp.dot(jnp.ones((2, 3)), jnp.ones(2)), ValueError, "jnp.dot: shapes"),
-    (lambda: jnp.einsum("ij,jk->ik", jnp.ones((2, 3)), jnp.ones((4, 2))), ValueError,
-     "jnp.einsum: label 'j' has sizes 3 and 4"),
-    (lambda: jnp.pad(jnp.ones(3), 1, mode="bogus"), ValueError, "jnp.pad: mode"),
-    (lambda: jnp.pad(jnp.ones(3), -1), ValueError, "jnp.pad: pad widths must be non-negative"),
-    (lambda: jnp.broadcast_to(jnp.ones(3), (4,)), ValueError, "jnp.broadcast_to: cannot"),
-    (lambda: jnp.zeros((2, -1)), ValueError, "jnp.zeros: negative dimensions"),
-    (lambda: jnp.zeros("a"), TypeError, "jnp.zeros: shape must be"),
-    (lambda: jnp.zeros(3, dtype="int8"), TypeError, "jnp.zeros: dtype int8 is not supported"),
-    (lambda: jnp.array([[1, 2], [3]]), TypeError, "jnp.array: cannot build an array"),
-    (lambda: jnp.array(["a"]), TypeError, "jnp.array: .* is not a"),
-    (lambda: jnp.array([1, None]), TypeError, "jnp.array"),
-    (lambda: jnp.array([1j]), TypeError, "jnp.array"),
-    (lambda: jnp.linalg.det(jnp.ones((2, 3))), ValueError, "jnp.linalg.det: expected square"),
-    (lambda: jnp.linalg.norm(jnp.ones((2, 2)), 2), NotImplementedError, "singular values"),
-    (lambda: jnp.diagonal(jnp.ones(3)), ValueError, "jnp.diagonal: the input must be at least"),
-    (lambda: jnp.unique(jnp.ones((2, 2)), axis=0), NotImplementedError, "axis"),
-])
+@pytest.mark.parametrize(
+    "call, exc, msg",
+    [
+        (lambda: jnp.reshape(jnp.ones(6), (4, -1)), ValueError, r"jnp.reshape: cannot reshape"),
+        (
+            lambda: jnp.concatenate([jnp.ones((2, 3)), jnp.ones((3, 2))]),
+            ValueError,
+            "jnp.concatenate: all input dimensions",
+        ),
+        (lambda: jnp.concatenate([jnp.ones(()), jnp.ones(())]), ValueError, "zero-dimensional"),
+        (lambda: jnp.stack([jnp.ones(2), jnp.ones(3)]), ValueError, "jnp.stack: all input arrays"),
+        (lambda: jnp.split(jnp.ones(5), 2), ValueError, "jnp.split: array split does not result"),
+        (lambda: jnp.squeeze(jnp.ones((2, 1)), 0), ValueError, r"jnp.squeeze: .*axis 0 of shape"),
+        (
+            lambda: jnp.swapaxes(jnp.ones((2, 3)), 0, 5),
+            ValueError,
+            r"jnp.swapaxes: axis 5 is out of bounds for an array of shape \(2, 3\)",
+        ),
+        (lambda: jnp.moveaxis(jnp.ones((2, 3)), -3, 0), ValueError, "jnp.moveaxis: axis -3"),
+        (lambda: jnp.expand_dims(jnp.ones((2, 3)), 4), ValueError, "jnp.expand_dims: axis 4"),
+        (
+            lambda: jnp.matmul(jnp.ones((2, 3)), jnp.ones((2, 3))),
+            ValueError,
+            "jnp.matmul: contraction dimension mismatch",
+        ),
+        (lambda: jnp.dot(jnp.ones((2, 3)), jnp.ones(2)), ValueError, "jnp.dot: shapes"),
+        (
+            lambda: jnp.einsum("ij,jk->ik", jnp.ones((2, 3)), jnp.ones((4, 2))),
+            ValueError,
+            "jnp.einsum: label 'j' has sizes 3 and 4",
+        ),
+        (lambda: jnp.pad(jnp.ones(3), 1, mode="bogus"), ValueError, "jnp.pad: mode"),
+        (lambda: jnp.pad(jnp.ones(3), -1), ValueError, "jnp.pad: pad widths must be non-negative"),
+        (lambda: jnp.broadcast_to(jnp.ones(3), (4,)), ValueError, "jnp.broadcast_to: cannot"),
+        (lambda: jnp.zeros((2, -1)), ValueError, "jnp.zeros: negative dimensions"),
+        (lambda: jnp.zeros("a"), TypeError, "jnp.zeros: shape must be"),
+        (lambda: jnp.zeros(3, dtype="int8"), TypeError, "jnp.zeros: dtype int8 is not supported"),
+        (lambda: jnp.array([[1, 2], [3]]), TypeError, "jnp.array: cannot build an array"),
+        (lambda: jnp.array(["a"]), TypeError, "jnp.array: .* is not a"),
+        (lambda: jnp.array([1, None]), TypeError, "jnp.array"),
+        (lambda: jnp.array([1j]), TypeError, "jnp.array"),
+        (lambda: jnp.linalg.det(jnp.ones((2, 3))), ValueError, "jnp.linalg.det: expected square"),
+        (lambda: jnp.linalg.norm(jnp.ones((2, 2)), 2), NotImplementedError, "singular values"),
+        (lambda: jnp.diagonal(jnp.ones(3)), ValueError, "jnp.diagonal: the input must be at least"),
+        (lambda: jnp.unique(jnp.ones((2, 2)), axis=0), NotImplementedError, "axis"),
+    ],
+)
 def test_errors(call, exc, msg):
     with pytest.raises(exc, match=msg):
         call()

@@ -5,7 +5,8 @@ and each reduction under make_jaxpr.
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 import pytest
@@ -30,36 +31,75 @@ class Red(NamedTuple):
 
 
 REDUCTIONS = [
-    Red("sum"), Red("prod"), Red("max"), Red("min"), Red("amax"), Red("amin"),
-    Red("all"), Red("any"), Red("mean"), Red("mean", kwargs={"dtype": np.float32}),
-    Red("sum", kwargs={"dtype": np.float32}), Red("sum", kwargs={"initial": 5}),
+    Red("sum"),
+    Red("prod"),
+    Red("max"),
+    Red("min"),
+    Red("amax"),
+    Red("amin"),
+    Red("all"),
+    Red("any"),
+    Red("mean"),
+    Red("mean", kwargs={"dtype": np.float32}),
+    Red("sum", kwargs={"dtype": np.float32}),
+    Red("sum", kwargs={"initial": 5}),
     Red("max", kwargs={"initial": 3}),
-    Red("var"), Red("var", kwargs={"ddof": 1}), Red("std"), Red("std", kwargs={"ddof": 1}),
+    Red("var"),
+    Red("var", kwargs={"ddof": 1}),
+    Red("std"),
+    Red("std", kwargs={"ddof": 1}),
     Red("ptp", dtypes=tuple(NUMERIC)),
-    Red("argmax", multi_axis=False), Red("argmin", multi_axis=False),
+    Red("argmax", multi_axis=False),
+    Red("argmin", multi_axis=False),
     Red("count_nonzero"),
     Red("median", dtypes=tuple(NUMERIC)),
-    Red("nansum", nan=True), Red("nanprod", nan=True), Red("nanmax", nan=True),
-    Red("nanmin", nan=True), Red("nanmean", nan=True), Red("nanvar", nan=True),
-    Red("nanstd", nan=True), Red("nanmedian", dtypes=tuple(NUMERIC), nan=True),
-    Red("nanargmax", lambda a, axis=None, keepdims=False: _nanarg(np.argmax, -np.inf, a, axis,
-                                                                  keepdims),
-        multi_axis=False, nan=True),
-    Red("nanargmin", lambda a, axis=None, keepdims=False: _nanarg(np.argmin, np.inf, a, axis,
-                                                                  keepdims),
-        multi_axis=False, nan=True),
+    Red("nansum", nan=True),
+    Red("nanprod", nan=True),
+    Red("nanmax", nan=True),
+    Red("nanmin", nan=True),
+    Red("nanmean", nan=True),
+    Red("nanvar", nan=True),
+    Red("nanstd", nan=True),
+    Red("nanmedian", dtypes=tuple(NUMERIC), nan=True),
+    Red(
+        "nanargmax",
+        lambda a, axis=None, keepdims=False: _nanarg(np.argmax, -np.inf, a, axis, keepdims),
+        multi_axis=False,
+        nan=True,
+    ),
+    Red(
+        "nanargmin",
+        lambda a, axis=None, keepdims=False: _nanarg(np.argmin, np.inf, a, axis, keepdims),
+        multi_axis=False,
+        nan=True,
+    ),
     Red("average", multi_axis=False),
-    Red("quantile", lambda a, axis=None, keepdims=False: np.quantile(a, [0.1, 0.5, 0.9],
-                                                                    axis=axis, keepdims=keepdims),
-        dtypes=tuple(NUMERIC), multi_axis=False),
-    Red("percentile", lambda a, axis=None, keepdims=False: np.percentile(a, 37.0, axis=axis,
-                                                                        keepdims=keepdims),
-        dtypes=tuple(NUMERIC), multi_axis=False),
-    Red("nanquantile", lambda a, axis=None, keepdims=False: np.nanquantile(a, [0.25, 0.75],
-                                                                          axis=axis,
-                                                                          keepdims=keepdims),
-        dtypes=tuple(NUMERIC), multi_axis=False, nan=True),
+    Red(
+        "quantile",
+        lambda a, axis=None, keepdims=False: np.quantile(
+            a, [0.1, 0.5, 0.9], axis=axis, keepdims=keepdims
+        ),
+        dtypes=tuple(NUMERIC),
+        multi_axis=False,
+    ),
+    Red(
+        "percentile",
+        lambda a, axis=None, keepdims=False: np.percentile(a, 37.0, axis=axis, keepdims=keepdims),
+        dtypes=tuple(NUMERIC),
+        multi_axis=False,
+    ),
+    Red(
+        "nanquantile",
+        lambda a, axis=None, keepdims=False: np.nanquantile(
+            a, [0.25, 0.75], axis=axis, keepdims=keepdims
+        ),
+        dtypes=tuple(NUMERIC),
+        multi_axis=False,
+        nan=True,
+    ),
 ]
+
+
 def _nanarg(fn, fill, a, axis, keepdims):
     """np.nanargmax, but -1 for all-NaN slices (JAX's convention) instead of raising."""
     if a.dtype.kind != "f":
@@ -68,8 +108,11 @@ def _nanarg(fn, fill, a, axis, keepdims):
     return np.where(np.all(np.isnan(a), axis=axis, keepdims=keepdims), -1, r)
 
 
-JNP_EXTRA = {"quantile": {"q": [0.1, 0.5, 0.9]}, "percentile": {"q": 37.0},
-             "nanquantile": {"q": [0.25, 0.75]}}
+JNP_EXTRA = {
+    "quantile": {"q": [0.1, 0.5, 0.9]},
+    "percentile": {"q": 37.0},
+    "nanquantile": {"q": [0.25, 0.75]},
+}
 
 
 def rand(rng, dtype, shape, nan=False):
@@ -88,8 +131,10 @@ def rand(rng, dtype, shape, nan=False):
 
 def expected_dtype(dt):
     dt = np.dtype(dt)
-    return {np.dtype(np.uint64): np.dtype(np.int64), np.dtype(np.float16): np.dtype(np.float64)}.get(
-        dt, dt)
+    return {
+        np.dtype(np.uint64): np.dtype(np.int64),
+        np.dtype(np.float16): np.dtype(np.float64),
+    }.get(dt, dt)
 
 
 def _ref(case: Red, x, axis, keepdims):
@@ -111,12 +156,22 @@ def _jnp(case: Red, x, axis, keepdims):
 
 
 # (axis, keepdims) pairs: every axis form once, keepdims on half of them.
-AXES = [(None, False), (None, True), (0, True), (1, False), (-1, True), ((0, 2), False),
-        ((1, 2), True), ((), False)]
+AXES = [
+    (None, False),
+    (None, True),
+    (0, True),
+    (1, False),
+    (-1, True),
+    ((0, 2), False),
+    ((1, 2), True),
+    ((), False),
+]
 
 
 def _case_id(c: Red):
-    return c.name + ("" if not c.kwargs else "-" + "-".join(f"{k}={v}" for k, v in c.kwargs.items()))
+    return c.name + (
+        "" if not c.kwargs else "-" + "-".join(f"{k}={v}" for k, v in c.kwargs.items())
+    )
 
 
 @pytest.mark.parametrize("axis_keepdims", AXES, ids=str)
@@ -200,9 +255,19 @@ def test_cumulative_array_api(name, include_initial):
 def test_where_argument():
     x = np.arange(12.0).reshape(3, 4)
     w = x % 3 != 0
-    for name, kw in [("sum", {}), ("prod", {}), ("mean", {}), ("max", {"initial": -1.0}),
-                     ("min", {"initial": 100.0}), ("all", {}), ("any", {}), ("var", {}),
-                     ("std", {}), ("nansum", {}), ("nanmean", {})]:
+    for name, kw in [
+        ("sum", {}),
+        ("prod", {}),
+        ("mean", {}),
+        ("max", {"initial": -1.0}),
+        ("min", {"initial": 100.0}),
+        ("all", {}),
+        ("any", {}),
+        ("var", {}),
+        ("std", {}),
+        ("nansum", {}),
+        ("nanmean", {}),
+    ]:
         want = getattr(np, name)(x, axis=1, where=w, **kw)
         got = getattr(jnp, name)(x, axis=1, where=w, **kw)
         np.testing.assert_allclose(np.asarray(got), want, rtol=1e-12, err_msg=name)
@@ -211,24 +276,33 @@ def test_where_argument():
 def test_weighted_average():
     x = np.arange(12.0).reshape(3, 4)
     w = np.array([1.0, 2.0, 3.0, 4.0])
-    np.testing.assert_allclose(np.asarray(jnp.average(x, axis=1, weights=w)),
-                               np.average(x, axis=1, weights=w))
+    np.testing.assert_allclose(
+        np.asarray(jnp.average(x, axis=1, weights=w)), np.average(x, axis=1, weights=w)
+    )
     avg, scl = jnp.average(x, weights=x + 1, returned=True)
     wa, ws = np.average(x, weights=x + 1, returned=True)
     np.testing.assert_allclose(np.asarray(avg), wa)
     np.testing.assert_allclose(np.asarray(scl), ws)
-    assert jnp.average(np.arange(4, dtype=np.int32), weights=np.ones(4, np.float32)).dtype == \
-        np.average(np.arange(4, dtype=np.int32), weights=np.ones(4, np.float32)).dtype
+    assert (
+        jnp.average(np.arange(4, dtype=np.int32), weights=np.ones(4, np.float32)).dtype
+        == np.average(np.arange(4, dtype=np.int32), weights=np.ones(4, np.float32)).dtype
+    )
 
 
 @pytest.mark.parametrize("method", ["linear", "lower", "higher", "nearest", "midpoint"])
 def test_quantile_methods(method):
     x = np.random.default_rng(3).uniform(size=(4, 7))
     q = np.array([0.0, 0.13, 0.5, 0.75, 1.0])
-    np.testing.assert_allclose(np.asarray(jnp.quantile(x, q, axis=1, method=method)),
-                               np.quantile(x, q, axis=1, method=method), rtol=1e-13)
-    np.testing.assert_allclose(np.asarray(jnp.percentile(x, 40, method=method)),
-                               np.percentile(x, 40, method=method), rtol=1e-13)
+    np.testing.assert_allclose(
+        np.asarray(jnp.quantile(x, q, axis=1, method=method)),
+        np.quantile(x, q, axis=1, method=method),
+        rtol=1e-13,
+    )
+    np.testing.assert_allclose(
+        np.asarray(jnp.percentile(x, 40, method=method)),
+        np.percentile(x, 40, method=method),
+        rtol=1e-13,
+    )
 
 
 def test_mean_dtypes():
@@ -254,8 +328,11 @@ def test_empty_reductions():
 def test_axis_errors_name_function_axis_and_shape():
     x = jnp.ones((2, 3))
     for name in ("sum", "mean", "max", "argmax", "cumsum", "var", "all", "median"):
-        with pytest.raises(ValueError, match=rf"jnp.{name}: axis 2 is out of bounds for an "
-                                             rf"array of shape \(2, 3\)"):
+        with pytest.raises(
+            ValueError,
+            match=rf"jnp.{name}: axis 2 is out of bounds for an "
+            rf"array of shape \(2, 3\)",
+        ):
             getattr(jnp, name)(x, axis=2)
     with pytest.raises(ValueError, match="repeated axis"):
         jnp.sum(x, axis=(0, 0))

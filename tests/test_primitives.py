@@ -320,6 +320,11 @@ def cum_ref(ufunc, reverse=False):
     return ref
 
 
+def same_size(dtype):
+    """The numeric dtypes a bitcast from `dtype` can produce."""
+    return [d for d in NUM if d.itemsize == np.dtype(dtype).itemsize]
+
+
 def sort_multi_ref(num_keys):
     def ref(*ops):
         # Sort along the last axis, row by row, by the first num_keys operands (stable).
@@ -349,6 +354,7 @@ def binary(name, fn, ref, dtypes, domain=("any",), tol=0.0):
     return Spec(name, fn, ref, dtypes, BINARY_SHAPES, domain, tol)
 
 
+# fmt: off
 SPECS = [
     unary("neg", lax.neg, same(np.negative), NUM, tol=0),
     unary("sign", lax.sign, _sign_ref, NUM, tol=0),
@@ -429,9 +435,8 @@ SPECS = [
     Spec("convert_element_type", lambda x: tuple(lax.convert_element_type(x, d) for d in ALL),
          lambda x: tuple(convert_ref(x, d) for d in ALL), ALL, (((40,),), ((),)), ("convert",)),
     Spec("bitcast_convert_type",
-         lambda x: tuple(lax.bitcast_convert_type(x, d) for d in NUM if d.itemsize == x.dtype.itemsize),
-         lambda x: tuple(x.view(d) for d in NUM if d.itemsize == x.itemsize), NUM,
-         (((3, 4),), ((),))),
+         lambda x: tuple(lax.bitcast_convert_type(x, d) for d in same_size(x.dtype)),
+         lambda x: tuple(x.view(d) for d in same_size(x.dtype)), NUM, (((3, 4),), ((),))),
     *[
         Spec(name, lambda x, axes=axes, f=f: f(x, axes), lambda x, axes=axes, r=r: r(x, axes),
              dtypes, (((2, 3, 4),), ((0, 3, 2),)), ("any",), 1e-5)
@@ -528,6 +533,7 @@ SPECS = [
     Spec("sort", lambda a, b, c: lax.sort((a, b, c), num_keys=2), sort_multi_ref(2), ALL,
          (((2, 7),) * 3,), ("small",)),
 ]
+# fmt: on
 
 SPEC_NAMES = {s.name for s in SPECS}
 PRIMS = {p.name: p for p in ALL_PRIMITIVES}
@@ -803,7 +809,9 @@ def test_shifts_past_the_width(dtype):
         fill = -1 if dtype.kind == "i" else 0
         np.testing.assert_array_equal(lax.shift_right_arithmetic(neg, amount), [fill, fill])
     last = np.array([bits - 1, bits - 1], dtype)
-    np.testing.assert_array_equal(lax.shift_left(one, last)[0], np.array(1 << (bits - 1)).astype(dtype))
+    np.testing.assert_array_equal(
+        lax.shift_left(one, last)[0], np.array(1 << (bits - 1)).astype(dtype)
+    )
     if dtype.kind == "i":
         np.testing.assert_array_equal(lax.shift_right_logical(neg, last), [1, 1])
         np.testing.assert_array_equal(lax.shift_left(one, np.array([-1, -1], dtype)), [0, 0])

@@ -132,7 +132,10 @@ def test_tree_map_several_trees_and_prefix_trees():
         (222,),
     ]
     # The other trees may hold subtrees where the first has leaves (JAX's prefix rule).
-    assert tu.tree_map(lambda a, b: (a, b), [1, 2], [(3, 4), {"k": 5}]) == [(1, (3, 4)), (2, {"k": 5})]
+    assert tu.tree_map(lambda a, b: (a, b), [1, 2], [(3, 4), {"k": 5}]) == [
+        (1, (3, 4)),
+        (2, {"k": 5}),
+    ]
 
 
 def test_tree_map_is_leaf():

@@ -201,6 +201,10 @@ def test_in_axes_structure_errors():
         vmap(lambda x: x, in_axes=({"a": 0},))({"b": arr(3)})
     with pytest.raises(TypeError, match="in_axes must be an int, None"):
         vmap(lambda x: x, in_axes=1.0)
+    with pytest.raises(TypeError, match="tuple of entries corresponding to the positional"):
+        vmap(lambda x: x, in_axes={"a": 0})
+    with pytest.raises(TypeError, match="out_axes must be an int, None"):
+        vmap(lambda x: x, out_axes=(0, "1"))
     with pytest.raises(ValueError, match="at least one non-None value in in_axes"):
         vmap(lambda x: x, in_axes=None)(arr(3))
 
@@ -234,3 +238,13 @@ def test_escaped_tracer():
     vmap(lambda x: leaked.append(x) or x)(arr(3))
     with pytest.raises(UnexpectedTracerError):
         lax.sin(leaked[0])
+
+
+def test_vmap_and_jit_compose():
+    def f(x):
+        return lax.reduce_sum(lax.mul(lax.sin(x), x), (0,))
+
+    xs = arr(4, 3)
+    want = (np.sin(np.asarray(xs)) * np.asarray(xs)).sum(1)
+    np.testing.assert_allclose(vmap(jaxlite.jit(f))(xs), want, rtol=1e-12)
+    np.testing.assert_allclose(jaxlite.jit(vmap(f))(xs), want, rtol=1e-12)

@@ -265,6 +265,18 @@ def test_vjp_with_vmap(f):
 def test_vmap_of_grad_with_an_unbatched_argument_sums_nothing():
     # grad with respect to an unmapped argument inside vmap: one gradient per example.
     w, xs = rng.normal(size=3), rng.normal(size=(4, 3))
-    loss = lambda w, x: jnp.sum(jnp.tanh(w * x))  # noqa: E731
+
+    def loss(w, x):
+        return jnp.sum(jnp.tanh(w * x))
+
     got = vmap(grad(loss), in_axes=(None, 0))(A(w), A(xs))
-    close(got, np.stack([fd_grad(lambda w: loss(w, A(x)), w) for x in xs]), 1e-5)
+    close(got, np.stack([fd_grad(lambda w, x=x: loss(w, A(x)), w) for x in xs]), 1e-5)
+
+
+def test_vmap_and_checkpoint_compose():
+    xs = batch()
+    f = jax.checkpoint(f_elementwise)
+    close(vmap(f)(A(xs)), per_example(f_elementwise, xs), 1e-12)
+    want = np.stack([fd_grad(f_elementwise, x) for x in xs])
+    close(vmap(grad(f))(A(xs)), want, 1e-5)
+    close(grad(lambda xs: jnp.sum(vmap(f)(xs)))(A(xs)), want, 1e-5)

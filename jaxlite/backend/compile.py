@@ -53,8 +53,11 @@ def compiler_command(cc: list[str], source: str, output: str, *, blas: bool, ope
         "-fwrapv",  # signed integer overflow wraps, as in NumPy (and is not undefined behaviour)
         "-ffp-contract=off",  # no fused multiply-add: the same rounding as NumPy
         "-fno-math-errno",  # libm need not set errno (sqrt is one instruction); results unchanged
+        "-fno-trapping-math",  # FP exceptions are masked: selects and floor vectorize; same results
         # NB: never -ffast-math: isnan, inf and signed zeros must behave as in NumPy.
-        *(["-fopenmp"] if openmp else []),  # `#pragma omp parallel for` above a size threshold
+        # `#pragma omp simd` (independent iterations: vectorize); with threads, also
+        # `#pragma omp parallel for` (loops above a size threshold)
+        "-fopenmp" if openmp else "-fopenmp-simd",
         "-I", CSRC_DIR,  # jaxlite.h and the other hand-written headers
         *_blas_flags(blas),  # cblas_sgemm/dgemm from the scipy-openblas32 wheel
         *shlex.split(os.environ.get("JAXLITE_CFLAGS", "")),  # the user's extra flags, last

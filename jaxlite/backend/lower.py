@@ -25,6 +25,7 @@ whose body is a closed jaxpr param (pjit, custom_jvp_call, ...) are lowered inli
 from __future__ import annotations
 
 import math
+import re
 from contextlib import contextmanager
 from typing import Callable, Sequence
 
@@ -266,6 +267,20 @@ def map_views(node: Node, fn: Callable[[View], View | None], memo=None) -> Node 
 # ------------------------------------------------------------------------------------------
 
 
+def comment_text(text: str, newline: str = "\\n") -> str:
+    """`text` made safe inside a C `/* */` comment: user strings (function names, static
+    arguments) can neither end the comment nor splice lines. NB: a backslash or `??/` before any
+    line end (\\n, \\r, \\f + \\n, ...) splices lines even inside a comment, so characters outside
+    printable ASCII are escaped, each \\n becomes `newline` and `*/` is broken up."""
+    if not (text.isascii() and text.isprintable()):
+        text = newline.join(
+            "".join(c if c.isascii() and c.isprintable() else c.encode("unicode_escape").decode()
+                    for c in line)  # fmt: skip
+            for line in text.split("\n")
+        )
+    return text.replace("*/", "* /")
+
+
 class Names:
     """Names jaxpr variables in order of appearance (a, b, ..., z, ba, ...), as the printer does."""
 
@@ -326,16 +341,19 @@ class KernelContext:
         self._in_scope: set[str] = set()
         self.declared: set[str] = set()  # names of the fused values' locals
         self.blas = False  # whether the kernel calls csrc/jl_blas.h
+        self.openmp = False  # whether it has `#pragma omp parallel` loops
+        self.loop_ranges: list[tuple[int, int]] = []  # (first, last) line of each loop
 
     # --- emission -----------------------------------------------------------------------------
     def line(self, text: str) -> None:
         self.lines.append("  " * self.indent + text)
 
     def comment(self, text: str) -> None:
-        self.line("/* " + text.replace("*/", "* /").replace("\n", "\n" + "  " * self.indent + "   ") + " */")
+        self.line("/* " + comment_text(text, "\n" + "  " * self.indent + "   ") + " */")
 
     @contextmanager
     def block(self, header: str):
+        start = len(self.lines)
         self.line(header + " {")
         self.indent += 1
         try:
@@ -343,16 +361,22 @@ class KernelContext:
         finally:
             self.indent -= 1
             self.line("}")
+            if header.lstrip().startswith(("for", "while", "do")):
+                self.loop_ranges.append((start, len(self.lines) - 1))
 
     def fresh(self, prefix: str) -> str:
         self._counter += 1
         return f"{prefix}{self._counter}"
 
     @contextmanager
-    def loops(self, shape, prefix: str = "i", reverse=()):
+    def loops(self, shape, prefix: str = "i", reverse=(), parallel=False, simd=False, reduction=""):
         """Nested `for` loops over `shape` (the dimensions in `reverse` run backwards); yields the
-        index variables."""
+        index variables. `parallel`: the outermost loop is shared among OpenMP threads; `simd`:
+        the innermost loop's iterations are independent (vectorize it); `reduction`: an OpenMP
+        reduction clause for both, e.g. "+:acc"."""
         names = []
+        start = len(self.lines)
+        red = f" reduction({reduction})" if reduction else ""
         for d, n in enumerate(shape):
             k = 0
             while f"{prefix}{k}" in self._in_scope:
@@ -360,6 +384,12 @@ class KernelContext:
             name = f"{prefix}{k}"
             self._in_scope.add(name)
             names.append(name)
+            inner = d == len(shape) - 1
+            if d == 0 and parallel:
+                self.openmp = True
+                self.line(f"#pragma omp parallel for{' simd' if inner and simd else ''}{red}")
+            elif inner and simd:
+                self.line(f"#pragma omp simd{red}")
             if d in reverse:
                 self.line(f"for (int64_t {name} = {n - 1}; {name} >= 0; {name}--) {{")
             else:
@@ -372,6 +402,12 @@ class KernelContext:
                 self.indent -= 1
                 self.line("}")
                 self._in_scope.discard(name)
+            if names:
+                self.loop_ranges.append((start, len(self.lines) - 1))
+
+    def parallel(self, work: int) -> bool:
+        """Whether a loop nest of `work` (elements x cost) is worth sharing among threads."""
+        return work >= PARALLEL_MIN_WORK
 
     # --- buffers ------------------------------------------------------------------------------
     def alloc(self, hint: str, dtype: np.dtype, shape) -> View:
@@ -431,7 +467,8 @@ class KernelContext:
         cshape = coalesce(shape, [v.strides for v in views])
         if cshape != shape:
             pairs = [(self.reshape(n, cshape), _reshape_view(d, cshape)) for n, d in pairs]
-        with self.loops(cshape) as idx:
+        work = math.prod(cshape) * max(1, sum(getattr(n, "cost", 0) for n, _ in pairs))
+        with self.loops(cshape, parallel=self.parallel(work), simd=True) as idx:
             memo: dict = {}
             for node, dest in pairs:
                 self.line(f"{dest.buf}[{dest.index(idx)}] = {self.read(node, idx, memo)};")
@@ -603,6 +640,10 @@ def _elementwise(ctx: KernelContext, eqn: JaxprEqn, args: list[Node]) -> Node:
     return node  # fused into the loops of whoever reads it
 
 
+# OpenMP threads pay off above this much work (elements x cost units), by measurement on this
+# 2-core EPYC (benchmarks/bench_jit.py --only threshold): a parallel region costs ~TODO us.
+PARALLEL_MIN_WORK = 1 << 17
+
 # The fusion policy. An elementwise value is computed inside its readers' loops (it never touches
 # memory) unless it is read by several equations and costly enough that computing it again in
 # each of their loops would cost more than a buffer (one libm call or division is).
@@ -648,12 +689,13 @@ class Lowered:
     The kernel is `int jl_kernel(inputs..., consts..., outputs...)`, all contiguous buffers.
     """
 
-    def __init__(self, source, in_avals, out_avals, consts, blas: bool = False):
+    def __init__(self, source, in_avals, out_avals, consts, blas=False, openmp=False):
         self.source = source
         self.in_avals = in_avals
         self.out_avals = out_avals
         self.consts = consts
-        self.blas = blas
+        self.blas = blas  # calls csrc/jl_blas.h (link the BLAS library)
+        self.openmp = openmp  # has `#pragma omp parallel` loops (compile with -fopenmp)
 
     @property
     def ctype(self) -> str:
@@ -685,7 +727,9 @@ def lower_jaxpr(jaxpr: Jaxpr, name: str = "f") -> Lowered:
     groups: dict[tuple, list] = {}  # outputs of one shape are written by one loop nest
     for k, (v, node) in enumerate(zip(jaxpr.outvars, outs)):
         dest = View.contiguous(f"out_{k}", v.aval.shape)
-        if not (type(node) is Leaf and node.view.buf == dest.buf and node.view.is_contiguous()):
+        written = (type(node) is Leaf and node.view.buf == dest.buf and node.view.is_contiguous()
+                   or type(node) is Scalar and node.text == f"{dest.buf}[0]")  # fmt: skip
+        if not written:
             node = _broadcast_to(node, dest.shape) if node.shape == () else node
             groups.setdefault(dest.shape, []).append((node, dest))
     for pairs in groups.values():
@@ -700,14 +744,16 @@ def lower_jaxpr(jaxpr: Jaxpr, name: str = "f") -> Lowered:
     )
     source = _assemble(name, signature, params, ctx)
     in_avals = [v.aval for v in invars]
-    return Lowered(source, in_avals, [v.aval for v in jaxpr.outvars], ctx.consts, ctx.blas)
+    outs = [v.aval for v in jaxpr.outvars]
+    return Lowered(source, in_avals, outs, ctx.consts, ctx.blas, ctx.openmp)
 
 
 def _assemble(name: str, signature: str, params: list[str], ctx: KernelContext) -> str:
-    safe = lambda s: s.replace("*/", "* /")  # noqa: E731 - no user text may close a comment
+    safe = comment_text  # no user text may close the comment
     head = [
         f"/* jaxlite.jit kernel for `{safe(name)}`: {safe(signature)} */",
         '#include "jaxlite.h"',
+        '#include "jl_math.h"',
         *(['#include "jl_blas.h"'] if ctx.blas else []),
         "",
         *ctx.toplevel,
@@ -715,16 +761,51 @@ def _assemble(name: str, signature: str, params: list[str], ctx: KernelContext) 
     ]
     body = []
     if ctx.buffers:
-        offsets, total = [], 0
-        for _, dt, n in ctx.buffers:
-            offsets.append(total)
-            total += -(-n * dt.itemsize // 64) * 64
+        offsets, total = plan_workspace(ctx)
         body.append(f"  char *ws = jl_alloc({total});")
         body.append("  if (!ws) return 1;")
         for (bname, dt, _), off in zip(ctx.buffers, offsets):
             body.append(f"  {CTYPE[dt]} *{bname} = ({CTYPE[dt]} *)(ws + {off});")
     tail = ["  free(ws);"] if ctx.buffers else []
     return "\n".join(head + body + ctx.lines + tail + ["  return 0;", "}", ""])
+
+
+_BUFFER_NAME = re.compile(r"\btmp_\w+")
+
+
+def plan_workspace(ctx: KernelContext) -> tuple[list[int], int]:
+    """Offsets of the workspace buffers, and the workspace size: buffers whose lifetimes do not
+    overlap share memory (first fit). A lifetime runs from the first line of C that names the
+    buffer to the last, widened to the whole of any loop it crosses into or out of."""
+    first: dict[str, int] = {}
+    last: dict[str, int] = {}
+    for i, ln in enumerate(ctx.lines):
+        for name in _BUFFER_NAME.findall(ln):
+            first.setdefault(name, i)
+            last[name] = i
+    spans = {}
+    for name, _, _ in ctx.buffers:
+        a, b = first.get(name, 0), last.get(name, 0)
+        changed = True
+        while changed:  # NB: a value live across a loop's back edge needs its memory throughout
+            changed = False
+            for s, e in ctx.loop_ranges:
+                if a <= e and b >= s and (a < s or b > e) and not (a <= s and b >= e):
+                    a, b, changed = min(a, s), max(b, e), True
+        spans[name] = (a, b)
+    offsets, placed = [], []  # placed: (offset, size, span)
+    for name, dt, n in ctx.buffers:
+        size = -(-n * dt.itemsize // 64) * 64
+        a, b = spans[name]
+        busy = sorted((o, sz) for o, sz, (pa, pb) in placed if pa <= b and a <= pb)
+        off = 0
+        for o, sz in busy:
+            if off + size <= o:
+                break
+            off = max(off, o + sz)
+        offsets.append(off)
+        placed.append((off, size, (a, b)))
+    return offsets, max((o + sz for o, sz, _ in placed), default=0)
 
 
 # ------------------------------------------------------------------------------------------
@@ -764,12 +845,12 @@ _ELEMENTWISE_RULES = {
     P.neg_p: prefix("-"),
     P.sign_p: helper("sign"),
     P.abs_p: by_kind(f=libm("fabs"), i=helper("abs"), u=identity),
-    P.exp_p: libm("exp"),
+    P.exp_p: helper("exp"),  # csrc/jl_math.h: these four vectorize
     P.exp2_p: libm("exp2"),
-    P.log_p: libm("log"),
+    P.log_p: helper("log"),
     P.log1p_p: libm("log1p"),
     P.expm1_p: libm("expm1"),
-    P.tanh_p: libm("tanh"),
+    P.tanh_p: helper("tanh"),
     P.logistic_p: helper("logistic"),
     P.sin_p: libm("sin"),
     P.cos_p: libm("cos"),
@@ -1075,17 +1156,33 @@ def _reduce(ctx, eqn, args, *, axes):
     if outer_reduced:
         ctx.write(Scalar(init, dt, out.shape), out)
     acc_t = CTYPE[_acc_dtype(prim, dt)]
-    with ctx.loops(shape[:t]) as oidx:
+    work = math.prod(shape) * (1 + getattr(x, "cost", 0))
+    # Threads share the outer loops when each writes its own outputs, else the reduction itself.
+    outer_parallel = t > 0 and not outer_reduced and ctx.parallel(work)
+    op = _OMP_REDUCTION.get((prim, dt.kind))
+    with ctx.loops(shape[:t], parallel=outer_parallel, simd=t == len(shape)) as oidx:
         o = f"{out.buf}[{target.index(oidx + ['0'] * (len(shape) - t))}]"
         if t == len(shape):
             ctx.line(f"{o} = {combine(o, ctx.read(x, oidx))};")
         else:
             acc = ctx.fresh("acc")
             ctx.line(f"{acc_t} {acc} = {_identity(prim, _acc_dtype(prim, dt))};")
-            with ctx.loops(shape[t:], prefix="r") as ridx:
+            inner_parallel = t == 0 and op is not None and ctx.parallel(work)
+            with ctx.loops(shape[t:], prefix="r", parallel=inner_parallel, simd=op is not None,
+                           reduction=f"{op}:{acc}" if op else "") as ridx:  # fmt: skip
                 ctx.line(f"{acc} = {combine(acc, ctx.read(x, oidx + ridx))};")
             ctx.line(f"{o} = {combine(o, acc) if outer_reduced else acc};")
     return [Leaf(out, dt)]
+
+
+# The reductions OpenMP may reorder (and so vectorize): sums and products (floats too: the
+# result changes in the last bits, as NumPy's pairwise sums do) and the bitwise ones.
+_OMP_REDUCTION = {
+    **{(P.reduce_sum_p, k): "+" for k in "fiu"},
+    **{(P.reduce_prod_p, k): "*" for k in "fiu"},
+    (P.reduce_and_p, "i"): "&", (P.reduce_and_p, "u"): "&", (P.reduce_and_p, "b"): "&&",
+    (P.reduce_or_p, "i"): "|", (P.reduce_or_p, "u"): "|", (P.reduce_or_p, "b"): "||",
+}  # fmt: skip
 
 
 for _p in (P.reduce_sum_p, P.reduce_prod_p, P.reduce_max_p, P.reduce_min_p, P.reduce_and_p,
@@ -1410,16 +1507,9 @@ def _scatter(ctx, eqn, args, *, dimension_numbers, mode, **_):
     scatter_dims = [i for i in range(len(upd.shape)) if i not in dn.update_window_dims]
     combine = _scatter_combine(eqn.primitive, dt)
     drop = mode is not P.GatherScatterMode.CLIP
-    with ctx.loops(bshape, prefix="b") as bidx:
-        starts, ok = _window_starts(
-            ctx, idx, bidx, dn.scatter_dims_to_operand_dims, out.shape, sizes, drop
-        )
-        for ob, ib in zip(dn.operand_batching_dims, dn.scatter_indices_batching_dims):
-            starts[ob] = bidx[ib]
-        with (
-            ctx.block(f"if ({ok})" if drop else ""),
-            ctx.loops([sizes[d] for d in window], prefix="w") as widx,
-        ):
+
+    def window_loops(bidx, starts):
+        with ctx.loops([sizes[d] for d in window], prefix="w") as widx:
             at = _operand_index(ctx, starts, widx, window, rank)
             uidx = [
                 bidx[scatter_dims.index(i)]
@@ -1429,6 +1519,18 @@ def _scatter(ctx, eqn, args, *, dimension_numbers, mode, **_):
             ]
             target = f"{out.buf}[{out.index(at)}]"
             ctx.line(f"{target} = {combine(target, ctx.read(upd, uidx))};")
+
+    with ctx.loops(bshape, prefix="b") as bidx:
+        starts, ok = _window_starts(
+            ctx, idx, bidx, dn.scatter_dims_to_operand_dims, out.shape, sizes, drop
+        )
+        for ob, ib in zip(dn.operand_batching_dims, dn.scatter_indices_batching_dims):
+            starts[ob] = bidx[ib]
+        if drop:  # an out-of-bounds window is skipped whole
+            with ctx.block(f"if ({ok})"):
+                window_loops(bidx, starts)
+        else:
+            window_loops(bidx, starts)
     return [Leaf(out, dt)]
 
 

@@ -17,21 +17,55 @@ _from_buffer = _compile.ffi.from_buffer
 class Executable:
     """A compiled jaxpr: `exe(*arrays) -> list of arrays`."""
 
-    __slots__ = ("fn", "lowered", "library", "_consts", "_outs", "__weakref__")
+    __slots__ = ("fn", "lowered", "library", "call", "_consts", "__weakref__")
 
     def __init__(self, lowered: Lowered, library: _compile.Library):
         self.lowered = lowered
         self.library = library
         self.fn = library.function(SYMBOL, lowered.ctype)
         self._consts = [_from_buffer(c) for c in lowered.consts]  # keeps the arrays alive
-        self._outs = [(a.shape, a.dtype) for a in lowered.out_avals]
+        outs = [(a.shape, a.dtype) for a in lowered.out_avals]
+        self.call = _calling(self.fn, self._consts, outs, len(lowered.in_avals))
 
     def __call__(self, *args: np.ndarray) -> list[np.ndarray]:
-        fb = _from_buffer
-        outs = [np.empty(shape, dtype) for shape, dtype in self._outs]
-        if self.fn(*[fb(a) for a in args], *self._consts, *[fb(o) for o in outs]):
-            raise MemoryError("jit: the kernel could not allocate its workspace")
-        return outs
+        return self.call(*args)
+
+
+def _fail():
+    raise MemoryError("jit: the kernel could not allocate its workspace")
+
+
+def _calling(fn, consts, outs, n_in: int):
+    """The function that calls `fn` on arrays: the jit dispatch fast path, so the common case
+    (one input, one output, no constants) skips the generic argument lists."""
+    fb = _from_buffer
+    if not consts and len(outs) == 1:
+        ((shape, dtype),) = outs
+        if n_in == 1:
+
+            def call(a):
+                out = np.empty(shape, dtype)
+                if fn(fb(a), fb(out)):
+                    _fail()
+                return [out]
+
+            return call
+
+        def call(*args):
+            out = np.empty(shape, dtype)
+            if fn(*[fb(a) for a in args], fb(out)):
+                _fail()
+            return [out]
+
+        return call
+
+    def call(*args):
+        res = [np.empty(shape, dtype) for shape, dtype in outs]
+        if fn(*[fb(a) for a in args], *consts, *[fb(o) for o in res]):
+            _fail()
+        return res
+
+    return call
 
 
 def as_input(x: np.ndarray, dtype: np.dtype) -> np.ndarray:
@@ -43,5 +77,5 @@ def as_input(x: np.ndarray, dtype: np.dtype) -> np.ndarray:
 
 def load(lowered: Lowered, salt: str = "") -> Executable:
     """Compiles (or finds in the cache) and loads `lowered`."""
-    lib = _compile.load(lowered.source, salt=salt, blas=lowered.blas)
+    lib = _compile.load(lowered.source, salt=salt, blas=lowered.blas, openmp=lowered.openmp)
     return Executable(lowered, lib)

@@ -57,13 +57,17 @@ def write_value(ctx, node, dest: View) -> None:
 class LoopCarry:
     """Values carried from one iteration of a C loop to the next.
 
-    Rank-0 carries are C locals; arrays live in two workspace buffers whose pointers are swapped
+    Rank-0 carries are C locals; arrays live in two workspace buffers, `cur` and `nxt`, swapped
     at the end of each iteration, so a body may read the old carry while writing the new one.
+
+    NB: the backend plans workspace memory from the lines that name each buffer; every line that
+    touches the pair (the declaration, the swap at the end of the body, the reads after the
+    loop) names both buffers, never only the `cur`/`nxt` pointers.
     """
 
     def __init__(self, ctx, inits: Sequence, hint: str):
         self.ctx = ctx
-        self.slots = []  # (dtype, shape, local name or (cur, nxt) pointer names)
+        self.slots = []  # (dtype, shape, local name | (cur, nxt, buffer a, buffer b))
         for init in inits:
             dt, shape = init.dtype, init.shape
             if shape == ():
@@ -72,13 +76,13 @@ class LoopCarry:
                 self.slots.append((dt, shape, name))
                 continue
             a, b = ctx.alloc(f"{hint}_a", dt, shape), ctx.alloc(f"{hint}_b", dt, shape)
+            ctx.write(init, a)
             cur, nxt = ctx.fresh(f"{hint}_cur"), ctx.fresh(f"{hint}_nxt")
             ctx.line(f"{CTYPE[dt]} *{cur} = {a.buf}, *{nxt} = {b.buf};")
-            ctx.write(init, View.contiguous(cur, shape))
-            self.slots.append((dt, shape, (cur, nxt)))
+            self.slots.append((dt, shape, (cur, nxt, a.buf, b.buf)))
 
     def nodes(self) -> list:
-        """The current values, as nodes."""
+        """The current values, as nodes (inside the loop)."""
         return [
             Scalar(ref, dt) if shape == () else Leaf(View.contiguous(ref[0], shape), dt)
             for dt, shape, ref in self.slots
@@ -101,5 +105,21 @@ class LoopCarry:
             ctx.line(f"{ref} = {tmp};")
         for dt, shape, ref in self.slots:
             if shape != ():
-                cur, nxt = ref
-                ctx.line(f"{{ {CTYPE[dt]} *swap = {cur}; {cur} = {nxt}; {nxt} = swap; }}")
+                cur, nxt, a, b = ref
+                ctx.line(f"{cur} = {nxt}; {nxt} = {cur} == {a} ? {b} : {a};")
+
+    def final(self, trips: int | None) -> list:
+        """The values after the loop. With a static trip count the buffer holding each array is
+        known (they alternate); otherwise it is copied out of whichever holds it."""
+        ctx, out = self.ctx, []
+        for dt, shape, ref in self.slots:
+            if shape == ():
+                out.append(Scalar(ref, dt))
+            elif trips is not None:
+                out.append(Leaf(View.contiguous(ref[2] if trips % 2 == 0 else ref[3], shape), dt))
+            else:
+                cur, _, a, b = ref
+                dest = ctx.alloc("carry_out", dt, shape)
+                ctx.write(Leaf(View.contiguous(f"({cur} == {a} ? {a} : {b})", shape), dt), dest)
+                out.append(Leaf(dest, dt))
+        return out

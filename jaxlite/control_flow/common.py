@@ -14,6 +14,7 @@ from jaxlite import core, dtypes, tree_util
 from jaxlite import primitives as lax
 from jaxlite.array import Array, _wrap
 from jaxlite.core import ClosedJaxpr, Jaxpr, ShapedArray, Tracer, Var
+from jaxlite.interpreters import jvp as ad
 from jaxlite.interpreters import partial_eval as pe
 from jaxlite.interpreters import staging
 
@@ -48,6 +49,29 @@ def aval_str(aval: ShapedArray) -> str:
 def typematch(a: ShapedArray, b: ShapedArray) -> bool:
     """Equal shapes and dtypes (weak types may differ), as JAX's `core.typematch`."""
     return a.shape == b.shape and a.dtype == b.dtype
+
+
+def split(seq: Sequence, *sizes: int) -> list[list]:
+    """`seq` cut into consecutive pieces of `sizes`, and the rest: `split(ops, n_consts, n_carry)`
+    -> `[consts, carry, xs]`."""
+    out, start = [], 0
+    for n in sizes:
+        out.append(list(seq[start : start + n]))
+        start += n
+    out.append(list(seq[start:]))
+    return out
+
+
+def fixed_point(step: Callable[[list[bool]], list[bool]], start: list[bool]) -> list[bool]:
+    """The least `flags >= start` with `step(flags) <= flags` (which loop carries have nonzero
+    tangents, are batched, are unknown): each round only turns flags on, so it ends within
+    `len(start) + 1` rounds."""
+    flags = list(start)
+    while True:
+        new = [a or b for a, b in zip(flags, step(flags))]
+        if new == flags:
+            return flags
+        flags = new
 
 
 # ------------------------------------------------------------------------------------------
@@ -122,6 +146,20 @@ def select_outputs(closed: ClosedJaxpr, keep: Sequence[bool]) -> ClosedJaxpr:
     return ClosedJaxpr(j, closed.consts)
 
 
+def share_leading_inputs(closeds: Sequence[ClosedJaxpr], leading: Sequence[list]) -> list:
+    """Jaxprs `closed_i(*lead_i, *args)` made to all take `(*lead_0, *lead_1, ..., *args)`,
+    each ignoring the others' leading inputs (`leading[i]`: the avals of `lead_i`)."""
+    flat = [a for avals in leading for a in avals]
+    out, start = [], 0
+    for closed, avals in zip(closeds, leading):
+        stop = start + len(avals)
+        closed = add_unused_inputs(closed, flat[:start], 0)
+        closed = add_unused_inputs(closed, flat[stop:], stop)
+        out.append(closed)
+        start = stop
+    return out
+
+
 def join_consts(pairs: Sequence[tuple[ClosedJaxpr, list]]) -> tuple[list[ClosedJaxpr], list]:
     """Gives several jaxprs (cond branches) common leading constant inputs.
 
@@ -132,16 +170,16 @@ def join_consts(pairs: Sequence[tuple[ClosedJaxpr, list]]) -> tuple[list[ClosedJ
       Jaxprs that all take `(*consts_0, *consts_1, ..., *args)`, each ignoring the other
       jaxprs' constants, and the concatenated constants.
     """
-    all_consts = [x for _, cs in pairs for x in cs]
-    all_avals = avals_of(all_consts)
-    out, start = [], 0
-    for closed, cs in pairs:
-        stop = start + len(cs)
-        closed = add_unused_inputs(closed, all_avals[:start], 0)
-        closed = add_unused_inputs(closed, all_avals[stop:], stop)
-        out.append(closed)
-        start = stop
-    return out, all_consts
+    closeds = share_leading_inputs([c for c, _ in pairs], [avals_of(cs) for _, cs in pairs])
+    return closeds, [x for _, cs in pairs for x in cs]
+
+
+def nonzero_tangents(primals: Sequence[Any], tangents: Sequence[Any]) -> list[bool]:
+    """Which tangents carry information: not symbolic zeros, nor tangents of integers."""
+    return [
+        type(t) is not ad.Zero and core.get_aval(p).dtype.kind == "f"
+        for p, t in zip(primals, tangents)
+    ]
 
 
 # ------------------------------------------------------------------------------------------

@@ -78,13 +78,13 @@ def _bind_cond(index, pairs, ops, bind=None):
 
 def _cond_jvp(primals, tangents, *, branches):
     index, *ops = primals
-    nonzeros = [type(t) is not ad.Zero for t in tangents[1:]]
+    nonzeros = common.nonzero_tangents(ops, tangents[1:])
     out_nz = [False] * len(branches[0].out_avals)
     for b in branches:
         out_nz = [a or z for a, z in zip(out_nz, ad.jvp_jaxpr(b, nonzeros, False)[1])]
     jvps = [ad.jvp_jaxpr(b, nonzeros, out_nz) for b in branches]
     assert all(nz == out_nz for _, nz in jvps), "cond jvp: branches disagree on tangents"
-    nz_tangents = [t for t in tangents[1:] if type(t) is not ad.Zero]
+    nz_tangents = [t for t, nz in zip(tangents[1:], nonzeros) if nz]
     outs = _bind_cond(index, [common.hoist_consts(j) for j, _ in jvps], [*ops, *nz_tangents])
     n = len(out_nz)
     primal_outs, it = outs[:n], iter(outs[n:])
@@ -133,29 +133,19 @@ def _cond_partial_eval(trace, args, params):
         _known_branch(known, n_known, i, res_avals) for i, (known, *_) in enumerate(splits)
     ]
     known_ops = [x for x, u in zip(ops, uk) if not u]
-    outs = _bind_cond(index, known_pairs, known_ops, lambda p, a, k: ad.bind_on(trace.parent, p, a, k))
+    bind_known = lambda p, a, k: ad.bind_on(trace.parent, p, a, k)  # noqa: E731
+    outs = _bind_cond(index, known_pairs, known_ops, bind_known)
     known_outs, residuals = outs[:n_known], outs[n_known:]
-    unknown_pairs = [(unknown, []) for _, unknown, *_ in splits]
-    unknown_branches = _with_residual_slots(unknown_pairs, res_avals)
+    if not any(out_uk):
+        return known_outs
+    # Unknown branch i reads its own residuals: each takes every branch's residuals.
+    unknown_branches = common.share_leading_inputs([u for _, u, *_ in splits], res_avals)
     unknown_ops = [x for x, u in zip(ops, uk) if u]
     unknown_outs = trace.default_process_primitive(
         cond_p, [index, *residuals, *unknown_ops], dict(branches=tuple(unknown_branches))
     )
     k, u = iter(known_outs), iter(unknown_outs)
     return [next(u) if is_uk else next(k) for is_uk in out_uk]
-
-
-def _with_residual_slots(pairs, res_avals) -> list[ClosedJaxpr]:
-    """Unknown branch i takes its own residuals; make each take all branches' residuals."""
-    out, start = [], 0
-    flat = [a for r in res_avals for a in r]
-    for (closed, _), r in zip(pairs, res_avals):
-        stop = start + len(r)
-        closed = common.add_unused_inputs(closed, flat[:start], 0)
-        closed = common.add_unused_inputs(closed, flat[stop:], stop)
-        out.append(closed)
-        start = stop
-    return out
 
 
 pe.partial_eval_rules[cond_p] = _cond_partial_eval

@@ -43,10 +43,10 @@ def _checked_body(body_fun: Callable):
     def body(i, val):
         out = body_fun(i, val)
         out_flat, out_tree = tree_util.tree_flatten(out)
+        out_avals = common.avals_of([common.as_value(x) for x in out_flat])
         common.check_carry_type(
-            "fori_loop body", body_fun, val, out_tree, common.avals_of([common.as_value(x) for x in out_flat]),
-            carry_position=1, allow_weak=True,
-        )  # fmt: skip
+            "fori_loop body", body_fun, val, out_tree, out_avals, carry_position=1, allow_weak=True
+        )
         return out
 
     return body
@@ -75,7 +75,7 @@ def fori_loop(lower, upper, body_fun: Callable, init_val, *, unroll: int | bool 
     dtype, weak = _loop_index_type(lower, upper)
     body = _checked_body(body_fun)
     if not isinstance(lower, core.Tracer) and not isinstance(upper, core.Tracer):
-        lo, hi = int(core.to_numpy(common.as_value(lower))), int(core.to_numpy(common.as_value(upper)))
+        lo, hi = (int(core.to_numpy(common.as_value(b))) for b in (lower, upper))
 
         def scan_body(carry, _):
             i, val = carry
@@ -136,7 +136,8 @@ def map(f: Callable, xs, *, batch_size: int | None = None):  # noqa: A001
     ys = None
     if n_batches:
         _, ys = scan(lambda _, x: ((), vmap(f)(x)), (), tree_util.tree_unflatten(tree, main))
-        ys = tree_util.tree_map(lambda y: lax.reshape(y, (n_batches * batch_size, *y.shape[2:])), ys)
+        n_main = n_batches * batch_size
+        ys = tree_util.tree_map(lambda y: lax.reshape(y, (n_main, *y.shape[2:])), ys)
     if rem:
         tail = [_rows(x, n_batches * batch_size, n) for x in leaves]
         ys_tail = vmap(f)(tree_util.tree_unflatten(tree, tail))

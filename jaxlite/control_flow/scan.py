@@ -5,12 +5,11 @@ rule is registered here; reverse mode stacks the residuals of each iteration as 
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Callable
 
 import numpy as np
 
 from jaxlite import core, tree_util
-from jaxlite import primitives as lax
 from jaxlite.array import _wrap
 from jaxlite.backend import lower
 from jaxlite.backend.lower import Leaf, Scalar, c_literal
@@ -22,15 +21,6 @@ from jaxlite.interpreters import transpose as tp
 from jaxlite.interpreters import vmap as bt
 
 scan_p = core.Primitive("scan", multiple_results=True)
-
-
-def _split(seq: Sequence, *sizes: int) -> list[list]:
-    out, start = [], 0
-    for n in sizes:
-        out.append(list(seq[start : start + n]))
-        start += n
-    out.append(list(seq[start:]))
-    return out
 
 
 def _stacked(aval: ShapedArray, length: int) -> ShapedArray:
@@ -71,10 +61,10 @@ def bind_scan(jaxpr, consts, init, xs, *, length, reverse=False, unroll=1, bind=
 
 
 def _scan_impl(*args, jaxpr, length, reverse, num_consts, num_carry, **_):
-    consts, carry, xs = _split(args, num_consts, num_carry)
+    consts, carry, xs = common.split(args, num_consts, num_carry)
     xs = [core.to_numpy(x) for x in xs]
     x_weak = [a.weak_type for a in jaxpr.in_avals[num_consts + num_carry :]]
-    carry_avals, y_avals = _split(jaxpr.out_avals, num_carry)
+    carry_avals, y_avals = common.split(jaxpr.out_avals, num_carry)
     ys = [np.empty((length, *a.shape), a.dtype) for a in y_avals]
     body = jaxpr.jaxpr
     with core.set_current_trace(core.eval_trace):
@@ -95,7 +85,7 @@ scan_p.def_custom_impl(_scan_impl)
 
 
 def _scan_abstract(*avals, jaxpr, length, num_consts, num_carry, **_):
-    consts, init, xs = _split(avals, num_consts, num_carry)
+    consts, init, xs = common.split(avals, num_consts, num_carry)
     body_in = jaxpr.in_avals
     expected = [*consts, *init, *(_unstacked(x) for x in xs)]
     bad_xs = [x for x in xs if x.shape[:1] != (length,)]
@@ -104,7 +94,7 @@ def _scan_abstract(*avals, jaxpr, length, num_consts, num_carry, **_):
             f"scan: the body takes ({', '.join(a.str_short() for a in body_in)}) but the "
             f"operands give ({', '.join(a.str_short() for a in expected)}) for length {length}"
         )
-    carry_out, ys = _split(jaxpr.out_avals, num_carry)
+    carry_out, ys = common.split(jaxpr.out_avals, num_carry)
     if not all(map(common.typematch, carry_out, init)):
         raise TypeError(
             "scan: the body's carry output types "
@@ -123,52 +113,42 @@ scan_p.def_abstract_eval(_scan_abstract)
 # ------------------------------------------------------------------------------------------
 
 
-def _fixed_point(step: Callable[[list[bool]], list[bool]], start: list[bool]) -> list[bool]:
-    """The least `flags >= start` with `step(flags) <= flags` (loop-carry tangents, batching,
-    unknowns): each round can only turn flags on, so it ends within len(start) + 1 rounds."""
-    flags = list(start)
-    while True:
-        new = [a or b for a, b in zip(flags, step(flags))]
-        if new == flags:
-            return flags
-        flags = new
-
-
 def _scan_jvp(primals, tangents, *, jaxpr, length, reverse, unroll, num_consts, num_carry, **_):
-    nz = [type(t) is not ad.Zero for t in tangents]
-    const_nz, init_nz, xs_nz = _split(nz, num_consts, num_carry)
+    nz = common.nonzero_tangents(primals, tangents)
+    const_nz, init_nz, xs_nz = common.split(nz, num_consts, num_carry)
     n_ys = len(jaxpr.out_avals) - num_carry
 
     def jvp(carry_nz):
         return ad.jvp_jaxpr(jaxpr, const_nz + carry_nz + xs_nz, carry_nz + [False] * n_ys)
 
-    carry_nz = _fixed_point(lambda c: jvp(c)[1][:num_carry], init_nz)
+    carry_nz = common.fixed_point(lambda c: jvp(c)[1][:num_carry], init_nz)
     jvp_closed, out_nz = jvp(carry_nz)
     ys_nz = out_nz[num_carry:]
     # The jvp jaxpr takes (primals, nonzero tangents) and returns (primal outs, nonzero tangent
     # outs); the scan needs each group's tangents next to its primals.
     n_in, n_ct_c, n_ct_k = len(nz), sum(const_nz), sum(carry_nz)
-    prim_c, prim_k, prim_x = _split(range(n_in), num_consts, num_carry)
-    tan_c, tan_k, tan_x = _split(range(n_in, n_in + n_ct_c + n_ct_k + sum(xs_nz)), n_ct_c, n_ct_k)
+    prim_c, prim_k, prim_x = common.split(range(n_in), num_consts, num_carry)
+    tangent_ins = range(n_in, n_in + n_ct_c + n_ct_k + sum(xs_nz))
+    tan_c, tan_k, tan_x = common.split(tangent_ins, n_ct_c, n_ct_k)
     n_out = len(jaxpr.out_avals)
-    prim_kout, prim_y = _split(range(n_out), num_carry)
-    tan_kout, tan_y = _split(range(n_out, n_out + n_ct_k + sum(ys_nz)), n_ct_k)
+    prim_kout, prim_y = common.split(range(n_out), num_carry)
+    tan_kout, tan_y = common.split(range(n_out, n_out + n_ct_k + sum(ys_nz)), n_ct_k)
     body = common.permute(
         jvp_closed,
         prim_c + tan_c + prim_k + tan_k + prim_x + tan_x,
         prim_kout + tan_kout + prim_y + tan_y,
     )
     body, hoisted = common.hoist_consts(body)
-    consts, init, xs = _split(primals, num_consts, num_carry)
-    t_consts, t_init, t_xs = _split(tangents, num_consts, num_carry)
-    t_consts = [t for t in t_consts if type(t) is not ad.Zero]
+    consts, init, xs = common.split(primals, num_consts, num_carry)
+    t_consts, t_init, t_xs = common.split(tangents, num_consts, num_carry)
+    t_consts = [t for t, n in zip(t_consts, const_nz) if n]
     t_init = [ad.instantiate_zeros(t) for t, n in zip(t_init, carry_nz) if n]
-    t_xs = [t for t in t_xs if type(t) is not ad.Zero]
+    t_xs = [t for t, n in zip(t_xs, xs_nz) if n]
     outs = bind_scan(
         body, [*hoisted, *consts, *t_consts], [*init, *t_init], [*xs, *t_xs],
         length=length, reverse=reverse, unroll=unroll,
     )  # fmt: skip
-    carry, t_carry, ys, t_ys = _split(outs, num_carry, n_ct_k, n_ys)
+    carry, t_carry, ys, t_ys = common.split(outs, num_carry, n_ct_k, n_ys)
     t_carry, t_ys = iter(t_carry), iter(t_ys)
     primal_out = carry + ys
     tangent_out = [
@@ -191,54 +171,89 @@ def _scan_partial_eval(trace, args, params):
     jaxpr, num_consts, num_carry = params["jaxpr"], params["num_consts"], params["num_carry"]
     length, reverse, unroll = params["length"], params["reverse"], params["unroll"]
     uk = [trace.is_unknown(x) for x in args]
-    const_uk, init_uk, xs_uk = _split(uk, num_consts, num_carry)
+    if all(uk):
+        return trace.default_process_primitive(scan_p, args, params)
+    const_uk, init_uk, xs_uk = common.split(uk, num_consts, num_carry)
     n_ys = len(jaxpr.out_avals) - num_carry
 
     def split(carry_uk):
         return pe.partial_eval_jaxpr(jaxpr, const_uk + carry_uk + xs_uk, carry_uk + [False] * n_ys)
 
-    carry_uk = _fixed_point(lambda c: split(c)[2][:num_carry], init_uk)
+    carry_uk = common.fixed_point(lambda c: split(c)[2][:num_carry], init_uk)
     known, unknown, out_uk, num_res = split(carry_uk)
-    if all(uk):
-        return trace.default_process_primitive(scan_p, args, params)
     known, hoisted = common.hoist_consts(known)
-    consts, init, xs = _split(args, num_consts, num_carry)
-    known_consts = hoisted + [x for x, u in zip(consts, const_uk) if not u]
-    n_kconsts = len(known_consts)
+    consts, init, xs = common.split(args, num_consts, num_carry)
+
+    def pick(vals, unknowns, want):
+        return [x for x, u in zip(vals, unknowns) if u == want]
+
+    k_consts = hoisted + pick(consts, const_uk, False)
+    k_init, k_xs = pick(init, carry_uk, False), pick(xs, xs_uk, False)
     n_kout = out_uk.count(False)
-    # A residual that is a known constant input is loop-invariant: forward it unstacked.
-    res_vars = known.jaxpr.outvars[n_kout:]
-    const_pos = {v: i for i, v in enumerate(known.jaxpr.invars[:n_kconsts])}
-    invariant = [type(v) is core.Var and v in const_pos for v in res_vars]
-    keep = [True] * n_kout + [not inv for inv in invariant]
-    known = common.select_outputs(known, keep)
-    known_init = [x for x, u in zip(init, carry_uk) if not u]
-    known_xs = [x for x, u in zip(xs, xs_uk) if not u]
-    n_kcarry = len(known_init)
+    inv, fwd, stk = _classify_residuals(known.jaxpr, len(k_consts), len(k_init), n_kout)
+    is_inv = [False] * n_kout + [r in inv for r in range(num_res)]
+    inv_jaxpr = _restrict_to_consts(known, len(k_consts), is_inv)
+    known = common.select_outputs(known, [True] * n_kout + [r in stk for r in range(num_res)])
     outs = bind_scan(
-        known, known_consts, known_init, known_xs, length=length, reverse=reverse,
-        unroll=unroll, bind=lambda p, a, k: ad.bind_on(trace.parent, p, a, k),
+        known, k_consts, k_init, k_xs, length=length, reverse=reverse, unroll=unroll,
+        bind=lambda p, a, k: ad.bind_on(trace.parent, p, a, k),
     )  # fmt: skip
-    known_carry, known_ys, stacked_res = _split(outs, n_kcarry, n_kout - n_kcarry)
+    known_carry, known_ys, stacked_res = common.split(outs, len(k_init), n_kout - len(k_init))
     if not any(out_uk):
         return known_carry + known_ys
-    invariant_res = [known_consts[const_pos[v]] for v, inv in zip(res_vars, invariant) if inv]
+    with core.set_current_trace(trace.parent):
+        invariant_res = common.eval_closed(inv_jaxpr, *k_consts)
     # The unknown jaxpr takes (residuals, unknown consts, unknown carry, unknown xs): reorder to
-    # (invariant residuals, unknown consts, unknown carry, stacked residuals, unknown xs).
-    inv_idx = [i for i, inv in enumerate(invariant) if inv]
-    stk_idx = [i for i, inv in enumerate(invariant) if not inv]
-    u_consts, u_carry, u_xs = _split(range(num_res, len(unknown.in_avals)), sum(const_uk), sum(carry_uk))
-    body = common.permute(unknown, inv_idx + u_consts + u_carry + stk_idx + u_xs)
+    # (invariant residuals, unknown consts, unknown carry, per-step residuals, unknown xs).
+    u_inputs = range(num_res, len(unknown.in_avals))
+    u_consts, u_carry, u_xs = common.split(u_inputs, sum(const_uk), sum(carry_uk))
+    body = common.permute(unknown, [*inv, *u_consts, *u_carry, *fwd, *stk, *u_xs])
     unknown_outs = bind_scan(
         body,
-        invariant_res + [x for x, u in zip(consts, const_uk) if u],
-        [x for x, u in zip(init, carry_uk) if u],
-        stacked_res + [x for x, u in zip(xs, xs_uk) if u],
+        invariant_res + pick(consts, const_uk, True),
+        pick(init, carry_uk, True),
+        [k_xs[k] for k in fwd.values()] + stacked_res + pick(xs, xs_uk, True),
         length=length, reverse=reverse, unroll=unroll, bind=trace.default_process_primitive,
     )  # fmt: skip
-    known_it = iter(known_carry + known_ys)
-    unknown_it = iter(unknown_outs)
+    known_it, unknown_it = iter(known_carry + known_ys), iter(unknown_outs)
     return [next(unknown_it) if u else next(known_it) for u in out_uk]
+
+
+def _classify_residuals(jaxpr: core.Jaxpr, n_consts: int, n_carry: int, n_out: int):
+    """Splits the residual outputs (after the first `n_out`) of a known body into those that are
+    loop-invariant (computed once, outside the loop), those that are a known `xs` input (the
+    scan's own operand is passed back: no copy), and those stacked by the known scan.
+
+    Returns `(invariant, forwarded, stacked)`: residual indices; `forwarded` maps a residual
+    index to the index of the known xs it is.
+    """
+    invariant_out = _invariant_outputs(jaxpr, n_consts)
+    xs_pos = {v: k for k, v in enumerate(jaxpr.invars[n_consts + n_carry :])}
+    inv, fwd, stk = [], {}, []
+    for r, v in enumerate(jaxpr.outvars[n_out:]):
+        if invariant_out[n_out + r]:
+            inv.append(r)
+        elif type(v) is core.Var and v in xs_pos:
+            fwd[r] = xs_pos[v]
+        else:
+            stk.append(r)
+    return inv, fwd, stk
+
+
+def _invariant_outputs(jaxpr: core.Jaxpr, n_consts: int) -> list[bool]:
+    """For each output of a body, whether it depends on the first `n_consts` inputs only."""
+    invariant = set(jaxpr.invars[:n_consts])
+    for eqn in jaxpr.eqns:
+        if all(type(a) is core.Literal or a in invariant for a in eqn.invars):
+            invariant.update(eqn.outvars)
+    return [type(v) is core.Literal or v in invariant for v in jaxpr.outvars]
+
+
+def _restrict_to_consts(closed: ClosedJaxpr, n_consts: int, outputs: list[bool]) -> ClosedJaxpr:
+    """The jaxpr computing the chosen (loop-invariant) outputs from the constants alone."""
+    j = common.select_outputs(closed, outputs).jaxpr
+    j = core.Jaxpr(j.constvars, j.invars[:n_consts], j.outvars, j.eqns)
+    return ClosedJaxpr(j, closed.consts)
 
 
 pe.partial_eval_rules[scan_p] = _scan_partial_eval
@@ -251,13 +266,13 @@ pe.partial_eval_rules[scan_p] = _scan_partial_eval
 
 
 def _scan_transpose(cts, *args, jaxpr, length, reverse, unroll, num_consts, num_carry, **_):
-    consts, init, xs = _split(args, num_consts, num_carry)
+    consts, init, xs = common.split(args, num_consts, num_carry)
     const_lin = [tp.is_undefined_primal(x) for x in consts]
     xs_lin = [tp.is_undefined_primal(x) for x in xs]
-    carry_avals, y_avals = _split(jaxpr.out_avals, num_carry)
+    carry_avals, y_avals = common.split(jaxpr.out_avals, num_carry)
     if any(a.dtype.kind != "f" for a in carry_avals):
         raise TypeError("scan transpose: every carry of a linear scan must be floating-point")
-    ct_carry, ct_ys = _split(cts, num_carry)
+    ct_carry, ct_ys = common.split(cts, num_carry)
     ct_carry = [tp.instantiate(c) for c in ct_carry]
     y_float = [a.dtype.kind == "f" for a in y_avals]
     ct_ys = [tp.instantiate(c) for c, f in zip(ct_ys, y_float) if f]
@@ -268,22 +283,20 @@ def _scan_transpose(cts, *args, jaxpr, length, reverse, unroll, num_consts, num_
     n_rc, n_lc, n_y = len(res_consts), len(lin_const_avals), len(ct_ys)
 
     def body(*a):
-        r_consts, acc, ct_k, ct_y, r_xs = _split(a, n_rc, n_lc, num_carry, n_y)
+        r_consts, acc, ct_k, ct_y, r_xs = common.split(a, n_rc, n_lc, num_carry, n_y)
         outs = common.eval_closed(transposed, *r_consts, *r_xs, *ct_k, *ct_y)
-        d_consts, d_carry, d_xs = _split(outs, n_lc, num_carry)
+        d_consts, d_carry, d_xs = common.split(outs, n_lc, num_carry)
         return [*map(ad.add_tangents, acc, d_consts), *d_carry, *d_xs]
 
-    in_avals = [
-        *common.avals_of(res_consts), *lin_const_avals, *carry_avals,
-        *(_unstacked(core.get_aval(c)) for c in ct_ys), *(_unstacked(core.get_aval(x)) for x in res_xs),
-    ]  # fmt: skip
+    slices = [_unstacked(core.get_aval(x)) for x in [*ct_ys, *res_xs]]
+    in_avals = [*common.avals_of(res_consts), *lin_const_avals, *carry_avals, *slices]
     body_t, hoisted = common.trace_flat(body, in_avals, "scan transpose")
     acc0 = [ad.zeros_like_aval(a) for a in lin_const_avals]
     outs = bind_scan(
         body_t, [*hoisted, *res_consts], [*acc0, *ct_carry], [*ct_ys, *res_xs],
         length=length, reverse=not reverse, unroll=unroll,
     )  # fmt: skip
-    ct_consts, ct_init, ct_xs = _split(outs, n_lc, num_carry)
+    ct_consts, ct_init, ct_xs = common.split(outs, n_lc, num_carry)
     ct_consts, ct_xs = iter(ct_consts), iter(ct_xs)
     return (
         [next(ct_consts) if lin else None for lin in const_lin]
@@ -302,8 +315,8 @@ tp.transpose_rules[scan_p] = _scan_transpose
 
 def _scan_batch(axis_size, vals, dims, *, jaxpr, length, reverse, unroll, num_consts, num_carry,
                 **_):  # fmt: skip
-    consts, init, xs = _split(vals, num_consts, num_carry)
-    c_dims, i_dims, x_dims = _split(dims, num_consts, num_carry)
+    consts, init, xs = common.split(vals, num_consts, num_carry)
+    c_dims, i_dims, x_dims = common.split(dims, num_consts, num_carry)
     consts = [x if d is None else bt.moveaxis(x, d, 0) for x, d in zip(consts, c_dims)]
     xs = [x if d is None else bt.moveaxis(x, d, 1) for x, d in zip(xs, x_dims)]
     c_dims = [None if d is None else 0 for d in c_dims]
@@ -317,7 +330,7 @@ def _scan_batch(axis_size, vals, dims, *, jaxpr, length, reverse, unroll, num_co
         )
 
     init_b = [d is not None for d in i_dims]
-    carry_b = _fixed_point(lambda c: [d is not None for d in batch(c)[1][:num_carry]], init_b)
+    carry_b = common.fixed_point(lambda c: [d is not None for d in batch(c)[1][:num_carry]], init_b)
     body, out_dims = batch(carry_b)
     body, hoisted = common.hoist_consts(body)
     init = [
@@ -438,7 +451,7 @@ def scan(f: Callable, init, xs=None, length: int | None = None, reverse: bool = 
     outs = bind_scan(
         closed, consts, init_flat, xs_flat, length=length, reverse=bool(reverse), unroll=unroll
     )
-    carry, ys = _split(outs, len(init_flat))
+    carry, ys = common.split(outs, len(init_flat))
     return tree_util.tree_unflatten(carry_tree, carry), tree_util.tree_unflatten(y_tree, ys)
 
 
@@ -449,7 +462,7 @@ def scan(f: Callable, init, xs=None, length: int | None = None, reverse: bool = 
 
 
 def _scan_lowering(ctx, eqn, args, *, jaxpr, length, reverse, num_consts, num_carry, **_):
-    consts, init, xs = _split(args, num_consts, num_carry)
+    consts, init, xs = common.split(args, num_consts, num_carry)
     consts = c_lowering.materialize_ops(ctx, consts, "scan_const")
     xs = c_lowering.materialize_ops(ctx, xs, "scan_xs")
     y_vars = eqn.outvars[num_carry:]
@@ -468,11 +481,12 @@ def _scan_lowering(ctx, eqn, args, *, jaxpr, length, reverse, num_consts, num_ca
         outs = ctx.lower_jaxpr(jaxpr, [*consts, *carry.nodes(), *x_t])
         for y, dest in zip(outs[num_carry:], ys):
             if dest is not None:
-                c_lowering.write_value(ctx, y, c_lowering.index_leading(Leaf(dest, y.dtype), t).view)
+                row = c_lowering.index_leading(Leaf(dest, y.dtype), t).view
+                c_lowering.write_value(ctx, y, row)
         carry.update(outs[:num_carry])
     dropped = [Scalar(c_literal(0, v.aval.dtype), v.aval.dtype, v.aval.shape) for v in y_vars]
     ys = [d if y is None else Leaf(y, v.aval.dtype) for y, d, v in zip(ys, dropped, y_vars)]
-    return carry.nodes() + ys
+    return carry.final(length) + ys
 
 
 lower.register_kernel(scan_p, _scan_lowering)

@@ -12,7 +12,6 @@ from jaxlite import core, tree_util
 from jaxlite import primitives as lax
 from jaxlite.backend import lower
 from jaxlite.control_flow import c_lowering, common
-from jaxlite.control_flow.scan import _fixed_point, _split
 from jaxlite.interpreters import jvp as ad
 from jaxlite.interpreters import partial_eval as pe
 from jaxlite.interpreters import transpose as tp
@@ -41,7 +40,7 @@ def bind_while(cond_jaxpr, cond_consts, body_jaxpr, body_consts, init, bind=None
 
 
 def _while_impl(*args, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts):
-    cond_consts, body_consts, carry = _split(args, cond_nconsts, body_nconsts)
+    cond_consts, body_consts, carry = common.split(args, cond_nconsts, body_nconsts)
     with core.set_current_trace(core.eval_trace):
         while core.to_numpy(core.eval_jaxpr(cond_jaxpr.jaxpr, (), *cond_consts, *carry)[0]):
             carry = core.eval_jaxpr(body_jaxpr.jaxpr, (), *body_consts, *carry)
@@ -55,7 +54,7 @@ while_p.def_custom_impl(_while_impl)
 
 
 def _while_abstract(*avals, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts):
-    cond_consts, body_consts, init = _split(avals, cond_nconsts, body_nconsts)
+    cond_consts, body_consts, init = common.split(avals, cond_nconsts, body_nconsts)
     cond_out = cond_jaxpr.out_avals
     if len(cond_out) != 1 or cond_out[0].shape != () or cond_out[0].dtype.kind != "b":
         got = ", ".join(a.str_short() for a in cond_out)
@@ -63,10 +62,9 @@ def _while_abstract(*avals, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts):
     for what, jaxpr, ins in (("cond", cond_jaxpr, [*cond_consts, *init]),
                              ("body", body_jaxpr, [*body_consts, *init])):  # fmt: skip
         if len(jaxpr.in_avals) != len(ins) or not all(map(common.typematch, jaxpr.in_avals, ins)):
-            raise TypeError(
-                f"while: the {what} jaxpr takes ({', '.join(a.str_short() for a in jaxpr.in_avals)})"
-                f" but the operands are ({', '.join(a.str_short() for a in ins)})"
-            )
+            takes = ", ".join(a.str_short() for a in jaxpr.in_avals)
+            given = ", ".join(a.str_short() for a in ins)
+            raise TypeError(f"while: the {what} jaxpr takes ({takes}), the operands are ({given})")
     out = body_jaxpr.out_avals
     if not all(map(common.typematch, out, init)):
         raise TypeError(
@@ -85,10 +83,10 @@ while_p.def_abstract_eval(_while_abstract)
 
 
 def _while_jvp(primals, tangents, *, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts):
-    cond_consts, body_consts, init = _split(primals, cond_nconsts, body_nconsts)
-    _, t_body_consts, t_init = _split(tangents, cond_nconsts, body_nconsts)
-    bconst_nz = [type(t) is not ad.Zero for t in t_body_consts]
-    init_nz = [type(t) is not ad.Zero for t in t_init]
+    cond_consts, body_consts, init = common.split(primals, cond_nconsts, body_nconsts)
+    _, t_body_consts, t_init = common.split(tangents, cond_nconsts, body_nconsts)
+    bconst_nz = common.nonzero_tangents(body_consts, t_body_consts)
+    init_nz = common.nonzero_tangents(init, t_init)
     if not any(bconst_nz) and not any(init_nz):
         outs = bind_while(cond_jaxpr, cond_consts, body_jaxpr, body_consts, init)
         return outs, [ad.Zero(ad.tangent_aval(core.get_aval(o))) for o in outs]
@@ -96,7 +94,7 @@ def _while_jvp(primals, tangents, *, cond_jaxpr, body_jaxpr, cond_nconsts, body_
     def jvp(carry_nz):
         return ad.jvp_jaxpr(body_jaxpr, bconst_nz + carry_nz, carry_nz)
 
-    carry_nz = _fixed_point(lambda c: jvp(c)[1], init_nz)
+    carry_nz = common.fixed_point(lambda c: jvp(c)[1], init_nz)
     body_jvp, _ = jvp(carry_nz)
     n_bc, n_k, n_tbc, n_tk = len(body_consts), len(init), sum(bconst_nz), sum(carry_nz)
     # (consts, carry, t_consts, t_carry) -> (consts, t_consts, carry, t_carry)
@@ -105,7 +103,7 @@ def _while_jvp(primals, tangents, *, cond_jaxpr, body_jaxpr, cond_nconsts, body_
     body_jvp, hoisted = common.hoist_consts(common.permute(body_jvp, order))
     t_carry_avals = [ad.tangent_aval(a) for a, nz in zip(body_jaxpr.out_avals, carry_nz) if nz]
     cond_jvp = common.add_unused_inputs(cond_jaxpr, t_carry_avals, len(cond_jaxpr.in_avals))
-    t_body_consts = [t for t in t_body_consts if type(t) is not ad.Zero]
+    t_body_consts = [t for t, nz in zip(t_body_consts, bconst_nz) if nz]
     t_init = [ad.instantiate_zeros(t) for t, nz in zip(t_init, carry_nz) if nz]
     outs = bind_while(
         cond_jvp, cond_consts, body_jvp, [*hoisted, *body_consts, *t_body_consts], [*init, *t_init]
@@ -138,16 +136,16 @@ def _while_partial_eval(trace, args, params):
     cond_jaxpr, body_jaxpr = params["cond_jaxpr"], params["body_jaxpr"]
     cond_nconsts, body_nconsts = params["cond_nconsts"], params["body_nconsts"]
     uk = [trace.is_unknown(x) for x in args]
-    cconst_uk, bconst_uk, init_uk = _split(uk, cond_nconsts, body_nconsts)
+    cconst_uk, bconst_uk, init_uk = common.split(uk, cond_nconsts, body_nconsts)
 
     def body_out_uk(carry_uk):
         return pe.partial_eval_jaxpr(body_jaxpr, bconst_uk + carry_uk, carry_uk)[2]
 
-    carry_uk = _fixed_point(body_out_uk, init_uk)
+    carry_uk = common.fixed_point(body_out_uk, init_uk)
     cond_uk = pe.partial_eval_jaxpr(cond_jaxpr, cconst_uk + carry_uk, False)[2][0]
     if cond_uk or all(carry_uk):
         return trace.default_process_primitive(while_p, args, params)
-    cond_consts, body_consts, init = _split(args, cond_nconsts, body_nconsts)
+    cond_consts, body_consts, init = common.split(args, cond_nconsts, body_nconsts)
     known_cond, cond_hoisted = _known_part(cond_jaxpr, cconst_uk + carry_uk, 1)
     n_known = carry_uk.count(False)
     known_body, body_hoisted = _known_part(body_jaxpr, bconst_uk + carry_uk, n_known)
@@ -183,8 +181,8 @@ tp.transpose_rules[while_p] = _while_transpose
 
 def _while_batch(axis_size, vals, dims, *, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts):
     vals = [x if d is None else bt.moveaxis(x, d, 0) for x, d in zip(vals, dims)]
-    cond_consts, body_consts, init = _split(vals, cond_nconsts, body_nconsts)
-    cc_dims, bc_dims, init_dims = _split(
+    cond_consts, body_consts, init = common.split(vals, cond_nconsts, body_nconsts)
+    cc_dims, bc_dims, init_dims = common.split(
         [None if d is None else 0 for d in dims], cond_nconsts, body_nconsts
     )
 
@@ -198,11 +196,13 @@ def _while_batch(axis_size, vals, dims, *, cond_jaxpr, body_jaxpr, cond_nconsts,
             return [True] * len(carry_b)
         return [d is not None for d in out_dims]
 
-    carry_b = _fixed_point(step, [d is not None for d in init_dims])
+    carry_b = common.fixed_point(step, [d is not None for d in init_dims])
     carry_dims = as_dims(carry_b)
     body_b, _ = bt.batch_jaxpr(body_jaxpr, axis_size, bc_dims + carry_dims, carry_b)
     cond_b, (pred_dim,) = bt.batch_jaxpr(cond_jaxpr, axis_size, cc_dims + carry_dims, False)
-    init = [bt.matchaxis(axis_size, d, 0, x) if b else x for x, d, b in zip(init, init_dims, carry_b)]
+    init = [
+        bt.matchaxis(axis_size, d, 0, x) if b else x for x, d, b in zip(init, init_dims, carry_b)
+    ]
     if pred_dim is None:
         cond_b, cond_hoisted = common.hoist_consts(cond_b)
         body_b, body_hoisted = common.hoist_consts(body_b)
@@ -223,7 +223,7 @@ def _batched_predicate_while(cond_b, body_b, cond_consts, body_consts, init) -> 
         return [lax.reduce_or(pred, (0,))]
 
     def masked_body(*args):
-        c_consts, b_consts, carry = _split(args, n_cc, n_bc)
+        c_consts, b_consts, carry = common.split(args, n_cc, n_bc)
         (pred,) = common.eval_closed(cond_b, *c_consts, *carry)
         new = common.eval_closed(body_b, *b_consts, *carry)
         return [_select_rows(pred, n, o) for n, o in zip(new, carry)]
@@ -303,7 +303,9 @@ def while_loop(cond_fun: Callable, body_fun: Callable, init_val):
     cond_out = cond_closed.out_avals
     if cond_tree.num_leaves != 1 or cond_out[0].shape != () or cond_out[0].dtype.kind != "b":
         shapes = ", ".join(common.aval_str(a) for a in cond_out)
-        raise TypeError(f"cond_fun must return a boolean scalar, but got output type(s) [{shapes}].")
+        raise TypeError(
+            f"cond_fun must return a boolean scalar, but got output type(s) [{shapes}]."
+        )
     in_carry = tree_util.tree_unflatten(in_tree, init_flat)
     common.check_carry_type("while_loop body", body_fun, in_carry, body_tree, body_closed.out_avals)
     outs = bind_while(cond_closed, cond_consts, body_closed, body_consts, init_flat)
@@ -317,7 +319,7 @@ def while_loop(cond_fun: Callable, body_fun: Callable, init_val):
 
 
 def _while_lowering(ctx, eqn, args, *, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts):
-    cond_consts, body_consts, init = _split(args, cond_nconsts, body_nconsts)
+    cond_consts, body_consts, init = common.split(args, cond_nconsts, body_nconsts)
     cond_consts = c_lowering.materialize_ops(ctx, cond_consts, "while_const")
     body_consts = c_lowering.materialize_ops(ctx, body_consts, "while_const")
     carry = c_lowering.LoopCarry(ctx, init, "carry")
@@ -325,7 +327,7 @@ def _while_lowering(ctx, eqn, args, *, cond_jaxpr, body_jaxpr, cond_nconsts, bod
         (pred,) = ctx.lower_jaxpr(cond_jaxpr, [*cond_consts, *carry.nodes()])
         ctx.line(f"if (!({ctx.scalar(pred)})) break;")
         carry.update(ctx.lower_jaxpr(body_jaxpr, [*body_consts, *carry.nodes()]))
-    return carry.nodes()
+    return carry.final(None)
 
 
 lower.register_kernel(while_p, _while_lowering)

@@ -855,8 +855,8 @@ jvp_rules[lax.scatter_p] = _scatter_jvp
 
 
 def _scatter_mul_jvp(primals, tangents, **params):
-    # d/d operand: the same product of the updates. d/d updates: operand times the sum over the
-    # updates of g times the product of the *other* updates at the same place.
+    # As JAX: d/d operand is the same product of the updates; d/d updates, with unique indices
+    # only, is operand * scatter_add(0, i, g).
     operand, indices, updates = primals
     ans = lax.scatter_mul_p.bind(operand, indices, updates, **params)
     g_op, _, g_up = tangents
@@ -864,30 +864,15 @@ def _scatter_mul_jvp(primals, tangents, **params):
     if type(g_op) is not Zero:
         out.append(lax.scatter_mul_p.bind(g_op, indices, updates, **params))
     if type(g_up) is not Zero:
-        zeros = _full_like(operand, 0)
         if not params["unique_indices"]:
-            g_up = mul(g_up, _other_updates_product(operand, indices, updates, params))
+            raise NotImplementedError(
+                "Differentiation of scatter-mul with respect to the updates is only implemented "
+                "with unique_indices=True (as in JAX). If no index repeats, pass "
+                "unique_indices=True (x.at[idx].multiply(y, unique_indices=True))."
+            )
+        zeros = _full_like(operand, 0)
         out.append(mul(operand, lax.scatter_add_p.bind(zeros, indices, g_up, **params)))
     return ans, _sum_tangents(ans, out)
-
-
-def _other_updates_product(operand, indices, updates, params):
-    """For each update, the product of the other updates that land on the same element, with no
-    division by zero: from the product of the nonzero updates and the number of zero ones.
-    (JAX supports only unique indices here.)"""
-    dn, mode = params["dimension_numbers"], params["mode"]
-    is_zero = lax.eq(updates, _const(updates, 0))
-    one_up, zero_up = _full_like(updates, 1), _full_like(updates, 0)
-    safe = lax.select(is_zero, one_up, updates)
-    nonzero_prod = lax.scatter_mul_p.bind(_full_like(operand, 1), indices, safe, **params)
-    n_zeros = lax.scatter_add_p.bind(
-        _full_like(operand, 0), indices, lax.select(is_zero, one_up, zero_up), **params
-    )
-    prod_at = _gather_back(nonzero_prod, indices, dn, updates.shape, mode, 0)
-    zeros_at = _gather_back(n_zeros, indices, dn, updates.shape, mode, 0)
-    if_nonzero = lax.select(lax.eq(zeros_at, _const(updates, 0)), div(prod_at, safe), zero_up)
-    if_zero = lax.select(lax.eq(zeros_at, _const(updates, 1)), prod_at, zero_up)
-    return lax.select(is_zero, if_zero, if_nonzero)
 
 
 jvp_rules[lax.scatter_mul_p] = _scatter_mul_jvp

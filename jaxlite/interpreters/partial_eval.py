@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any, Callable, Sequence
 
 from jaxlite import core
-from jaxlite.core import ClosedJaxpr, Jaxpr, JaxprEqn, Literal, ShapedArray, Var
+from jaxlite.core import ClosedJaxpr, Jaxpr, JaxprEqn, Literal, ShapedArray, Tracer, Var
 from jaxlite.interpreters import jvp as ad
 from jaxlite.interpreters import staging
 from jaxlite.interpreters.staging import StagingTrace, StagingTracer
@@ -56,7 +56,7 @@ class PartialEvalTrace(StagingTrace):
             x._var if type(x) is StagingTracer and x._trace is self else self.const_atom(x)
             for x in args
         ]
-        out = prim.abstract_eval(*[a.aval for a in atoms], **params)
+        out = _abstract_eval(prim, [a.aval for a in atoms], params)
         if prim.multiple_results:
             outvars = [Var(a) for a in out]
             self.eqns.append(JaxprEqn(prim, atoms, outvars, params))
@@ -64,6 +64,44 @@ class PartialEvalTrace(StagingTrace):
         outvar = Var(out)
         self.eqns.append(JaxprEqn(prim, atoms, [outvar], params))
         return StagingTracer(self, out, outvar)
+
+
+    def const_atom(self, x):
+        """A known value read by a staged equation: a residual (constvar), or a literal."""
+        v = self.const_vars.get(id(x))
+        if v is not None:
+            return v
+        if isinstance(x, Tracer):
+            core.check_not_escaped(x)
+            aval = x.aval
+        else:
+            aval = core.get_aval(x)
+            if not aval.shape:
+                return Literal(staging._scalar_value(x, aval), aval)
+        v = Var(aval)
+        self.const_vars[id(x)] = v  # NB: const_vals keeps `x` alive, so its id stays unique
+        self.const_vals.append(x)
+        self.constvars.append(v)
+        return v
+
+
+# NB: abstract evaluation is a pure function of the input avals and params, and the costliest
+# step of staging an equation under linearize (~3x an eager op on small arrays): memoized.
+_abstract_cache: dict = {}
+
+
+def _abstract_eval(prim: core.Primitive, avals: list[ShapedArray], params: dict):
+    try:
+        key = (prim, *[(a.shape, a.dtype, a.weak_type) for a in avals], *params.items())
+        out = _abstract_cache.get(key)
+    except TypeError:  # an unhashable param
+        return prim.abstract_eval(*avals, **params)
+    if out is None:
+        out = prim.abstract_eval(*avals, **params)
+        if len(_abstract_cache) >= 4096:
+            _abstract_cache.clear()
+        _abstract_cache[key] = out
+    return out
 
 
 def linearize_flat(

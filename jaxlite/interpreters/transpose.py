@@ -91,6 +91,7 @@ def backward_pass(
     ct_env: dict = {}
     for v, ct in zip(jaxpr.outvars, cts_out):
         _write_ct(ct_env, linear, v, ct)
+    undefined: dict = {}  # one UndefinedPrimal per linear variable
     for eqn in reversed(linear_eqns):
         prim = eqn.primitive
         if prim.multiple_results:
@@ -105,11 +106,20 @@ def backward_pass(
         rule = transpose_rules.get(prim)
         if rule is None:
             raise _transpose_error(prim)
-        invals = [UndefinedPrimal(v.aval) if v in linear else _read(env, v) for v in eqn.invars]
+        invals = []
+        for v in eqn.invars:
+            if v in linear:
+                u = undefined.get(v)
+                if u is None:
+                    u = undefined[v] = UndefinedPrimal(v.aval)
+                invals.append(u)
+            else:
+                invals.append(_read(env, v))
         cts_in = rule(ct, *invals, **eqn.params)
         for v, c in zip(eqn.invars, cts_in):
-            if c is not None:
-                _write_ct(ct_env, linear, v, c)
+            if c is not None and v in linear and type(c) is not Zero:
+                prev = ct_env.get(v)
+                ct_env[v] = c if prev is None else add_tangents(prev, c)
     out = [ct_env.get(v) for v in jaxpr.invars]
     return [Zero(tangent_aval(v.aval)) if c is None else c for v, c in zip(jaxpr.invars, out)]
 
@@ -222,8 +232,9 @@ def _check_one_linear(name: str, x, y):
 
 
 def _mul_transpose(ct, x, y):
-    _check_one_linear("mul", x, y)
     if type(x) is UndefinedPrimal:
+        if type(y) is UndefinedPrimal:
+            _check_one_linear("mul", x, y)
         return [_unbroadcast(x.aval, mul(ct, y)), None]
     return [None, _unbroadcast(y.aval, mul(x, ct))]
 

@@ -107,8 +107,8 @@ def _missing_rule_message(trace, prim, vals, dims) -> str:
     return (
         f"vmap: primitive '{prim.name}' has no batching rule (while tracing "
         f"{trace.description}, operands {shapes}).\n"
-        f"Fix: register one in jaxlite.interpreters.vmap.batch_rules[{prim.name}_p], or apply "
-        "the operation outside vmap."
+        "Fix: register a rule for it in jaxlite.interpreters.vmap.batch_rules (see the "
+        "BatchRule signature there), or apply the operation outside vmap."
     )
 
 
@@ -536,42 +536,23 @@ batch_rules[lax.iota_p] = _iota_rule
 # dynamic_slice and dynamic_update_slice
 # ------------------------------------------------------------------------------------------
 # With unbatched start indices the batch axis is one more sliced axis, taken whole. With batched
-# start indices (and no gather primitive) each example's window is moved into place by a barrel
-# shifter: for each bit b of the clamped start, select between the array and its rotation by
-# 2**b. That is ceil(log2(D)) rotate+select steps per axis of size D, exact for every dtype, and
-# no loop over the batch.
+# start indices each example has its own window: a gather (a scatter for the update) whose
+# operand and indices share a batching dimension, in CLIP mode (dynamic_slice's clamping), as
+# JAX does. No loop over the batch, no one-hot.
 
 _ZERO_INDEX = _wrap(np.zeros((), np.int32))
 
 
-def _rotate(x, axis: int, shift: int):
-    """`x` rotated left by the static `shift` along `axis` (element shift comes first)."""
-    shape = shape_of(x)
-    start, limit = [0] * len(shape), list(shape)
-    start[axis] = shift
-    tail = lax.slice(x, start, limit)
-    start[axis], limit[axis] = 0, shift
-    head = lax.slice(x, start, limit)
-    return lax.concatenate([tail, head], axis)
+def _batched_start_indices(axis_size, starts, dims):
+    """The start indices as one int64 array of shape (axis_size, len(starts)), batch first.
 
-
-def _rotate_by(x, shift, shift_dim: BatchDim, axis: int, max_shift: int, left: bool):
-    """`x` (batched at axis 0) rotated by the traced `shift` (batched at `shift_dim`) per example.
-
-    `shift` must lie in [0, max_shift]. Rotating right by s is rotating left by D - s.
+    NB: int64 holds every supported index dtype (int32, uint32, int64) exactly.
     """
-    size = shape_of(x)[axis]
-    for bit in range(max_shift.bit_length()):
-        step = 1 << bit
-        on = lax.ne(lax.bitwise_and(shift, step), 0)
-        if shift_dim is not None:
-            on = lax.broadcast_in_dim(on, shape_of(x), (0,))
-        x = lax.select_n(on, x, _rotate(x, axis, step if left else size - step))
-    return x
-
-
-def _clamp_start(start, size: int, window: int):
-    return lax.clamp(0, start, size - window)
+    cols = []
+    for s, d in zip(starts, dims):
+        s = lax.convert_element_type(s, np.int64)
+        cols.append(lax.broadcast_in_dim(s, (axis_size, 1), () if d is None else (0,)))
+    return lax.concatenate(cols, 1)
 
 
 def _dynamic_slice_rule(axis_size, vals, dims, *, slice_sizes):
@@ -582,20 +563,17 @@ def _dynamic_slice_rule(axis_size, vals, dims, *, slice_sizes):
         sizes = slice_sizes[:dx] + (axis_size,) + slice_sizes[dx:]
         return lax.dynamic_slice_p.bind(x, *starts, slice_sizes=sizes), dx
     x = bdim_at_front(x, dx, axis_size)
-    shape = shape_of(x)[1:]
-    # First slice the axes whose start is unbatched; keep the others whole.
-    fixed = [s if d is None else _ZERO_INDEX for s, d in zip(starts, sdims)]
-    sizes = [z if d is None else n for z, d, n in zip(slice_sizes, sdims, shape)]
-    x = lax.dynamic_slice_p.bind(x, _ZERO_INDEX, *fixed, slice_sizes=(axis_size, *sizes))
-    for k, (s, d) in enumerate(zip(starts, sdims)):
-        if d is None or shape[k] == slice_sizes[k]:
-            continue
-        s = _clamp_start(s, shape[k], slice_sizes[k])  # batched at axis 0 (rank 1)
-        x = _rotate_by(x, s, 0, k + 1, shape[k] - slice_sizes[k], left=True)
-        limits = list(shape_of(x))
-        limits[k + 1] = slice_sizes[k]
-        x = lax.slice(x, [0] * len(limits), limits)
-    return x, 0
+    window = tuple(range(1, len(slice_sizes) + 1))  # every axis but the batch axis 0
+    dnums = lax.GatherDimensionNumbers(
+        offset_dims=window,
+        collapsed_slice_dims=(),
+        start_index_map=window,
+        operand_batching_dims=(0,),
+        start_indices_batching_dims=(0,),
+    )
+    indices = _batched_start_indices(axis_size, starts, sdims)
+    out = lax.gather(x, indices, dnums, (1, *slice_sizes), mode="clip")
+    return out, 0
 
 
 batch_rules[lax.dynamic_slice_p] = _dynamic_slice_rule
@@ -609,23 +587,19 @@ def _dynamic_update_slice_rule(axis_size, vals, dims):
         x, update = matchaxis(axis_size, dx, d, x), matchaxis(axis_size, du, d, update)
         starts = starts[:d] + [_ZERO_INDEX] + starts[d:]
         return lax.dynamic_update_slice_p.bind(x, update, *starts), d
-    # Place the update at the origin of a canvas of x's shape, with a mask of where it is, and
-    # rotate both right by each example's start; then select.
     x, update = bdim_at_front(x, dx, axis_size), bdim_at_front(update, du, axis_size)
-    shape, ushape = shape_of(x)[1:], shape_of(update)[1:]
-    cfg = tuple((0, n - u, 0) for n, u in zip(shape, ushape))
-    zero = _wrap(np.zeros((), core.get_aval(x).dtype))
-    canvas = lax.pad_p.bind(update, zero, padding_config=((0, 0, 0),) + cfg)
-    inside = lax.broadcast_in_dim(_wrap(np.array(True)), (axis_size, *ushape), ())
-    mask = lax.pad_p.bind(inside, _wrap(np.array(False)), padding_config=((0, 0, 0),) + cfg)
-    for k, (s, d) in enumerate(zip(starts, sdims)):
-        if shape[k] == ushape[k]:
-            continue
-        s = _clamp_start(s, shape[k], ushape[k])
-        max_shift = shape[k] - ushape[k]
-        canvas = _rotate_by(canvas, s, d, k + 1, max_shift, left=False)
-        mask = _rotate_by(mask, s, d, k + 1, max_shift, left=False)
-    return lax.select_n(mask, x, canvas), 0
+    window = tuple(range(1, len(starts) + 1))  # every axis but the batch axis 0
+    dnums = lax.ScatterDimensionNumbers(
+        update_window_dims=window,
+        inserted_window_dims=(),
+        scatter_dims_to_operand_dims=window,
+        operand_batching_dims=(0,),
+        scatter_indices_batching_dims=(0,),
+    )
+    indices = _batched_start_indices(axis_size, starts, sdims)
+    out = lax.scatter(x, indices, update, dnums, indices_are_sorted=True, unique_indices=True,
+                      mode="clip")  # fmt: skip
+    return out, 0
 
 
 batch_rules[lax.dynamic_update_slice_p] = _dynamic_update_slice_rule

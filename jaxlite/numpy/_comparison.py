@@ -60,4 +60,3 @@ def array_equiv(a1, a2):
     except ValueError:
         return convert(False, dtypes.bool_)
     return all_(equal(a1, a2))
-

@@ -67,7 +67,11 @@ def _array(obj, dtype, ndmin: int, name: str):
         if _contains_tracer(obj):
             from jaxlite.numpy._shape import stack
 
-            out = stack([_array(o, None, 0, name) for o in obj]) if len(obj) else _from_python(obj, name)
+            out = (
+                stack([_array(o, None, 0, name) for o in obj])
+                if len(obj)
+                else _from_python(obj, name)
+            )
         else:
             out = _from_python(obj, name)
     else:
@@ -221,6 +225,8 @@ def arange(start, stop=None, step=None, dtype=None):
       Array([0, 1, 2, 3, 4], dtype=int64)
     """
     dt = canonical_dtype(dtype, "arange")
+    if start is None:
+        raise TypeError("jnp.arange: `start` (or `stop`) must be a number, got None")
     start = _static_number(start, "arange", "start")
     stop = _static_number(stop, "arange", "stop")
     step = _static_number(step, "arange", "step")
@@ -530,3 +536,41 @@ def diag_indices_from(arr):
     if len(set(s)) != 1:
         raise ValueError(f"jnp.diag_indices_from: all dimensions must be equal, got {s}")
     return diag_indices(s[0], len(s))
+
+
+def fill_diagonal(a, val, wrap=False, *, inplace=True):
+    """`a` with its main diagonal set to `val` (repeated cyclically if it is an array).
+
+    jaxlite arrays are immutable: pass `inplace=False` and use the returned array (as in JAX).
+    """
+    if inplace:
+        raise ValueError(
+            "jnp.fill_diagonal: jaxlite arrays are immutable; call it with inplace=False and "
+            "use the returned array"
+        )
+    a = _array(a, None, 0, "fill_diagonal")
+    s = shape_of(a)
+    if len(s) < 2:
+        raise ValueError(f"jnp.fill_diagonal: array must be at least 2-d, got shape {s}")
+    if len(s) > 2 and len(set(s)) != 1:
+        raise ValueError(f"jnp.fill_diagonal: all dimensions must be of equal length, got {s}")
+    total = math.prod(s)
+    if len(s) == 2:  # NumPy's flat-index walk: every (m + 1)-th element
+        step = s[1] + 1
+        end = total if wrap else min(total, s[1] * s[1])
+    else:
+        step = 1 + int(np.cumprod(s[:-1]).sum())
+        end = total
+    flat = lax.reshape(a, (total,))
+    idx = lax.iota(dtypes.int64, total)
+    mask = lax.bitwise_and(lax.eq(lax.rem(idx, step), 0), lax.lt(idx, end))
+    v = _array(val, None, 0, "fill_diagonal")
+    v = convert(v, dtype_of(a), dtype_weak(a)[1], "fill_diagonal")
+    nv = math.prod(shape_of(v))
+    if nv == 1:
+        vals = lax.broadcast_in_dim(lax.reshape(v, ()), (total,), ())
+    else:
+        from jaxlite.numpy._indexing import take
+
+        vals = take(lax.reshape(v, (nv,)), lax.rem(lax.div(idx, step), nv), mode="clip")
+    return lax.reshape(lax.select(mask, vals, flat), s)

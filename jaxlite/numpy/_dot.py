@@ -182,9 +182,7 @@ def tensordot(a, b, axes=2, *, precision=None, preferred_element_type=None):
         cb = tuple(canonicalize_axis(i, len(sb), "tensordot", sb) for i in xb)
     for i, j in zip(ca, cb):
         if sa[i] != sb[j]:
-            raise ValueError(
-                f"jnp.tensordot: shape mismatch on axes {ca} of {sa} and {cb} of {sb}"
-            )
+            raise ValueError(f"jnp.tensordot: shape mismatch on axes {ca} of {sa} and {cb} of {sb}")
     return _dot_general(a, b, (ca, cb), ((), ()), pet)
 
 
@@ -316,8 +314,9 @@ def _diagonals(x, labels: str):
         labels = "".join(c for k, c in enumerate(labels) if k not in (i, j)) + dup
 
 
-def einsum(subscripts, *operands, out=None, optimize="auto", precision=None,
-           preferred_element_type=None):
+def einsum(
+    subscripts, *operands, out=None, optimize="auto", precision=None, preferred_element_type=None
+):
     """Einstein summation, contracting operands left to right with `dot_general`.
 
     Supports explicit (`'ij,jk->ik'`) and implicit (`'ij,jk'`) outputs, `...`, repeated labels
@@ -365,13 +364,17 @@ def einsum(subscripts, *operands, out=None, optimize="auto", precision=None,
         batch = [c for c in shared if c in keep]
         contract = [c for c in shared if c not in keep]
         x = _dot_general(
-            x, y,
+            x,
+            y,
             (tuple(xl.index(c) for c in contract), tuple(yl.index(c) for c in contract)),
             (tuple(xl.index(c) for c in batch), tuple(yl.index(c) for c in batch)),
             None,
         )
-        xl = "".join(batch) + "".join(c for c in xl if c not in shared) + "".join(
-            c for c in yl if c not in shared)
+        xl = (
+            "".join(batch)
+            + "".join(c for c in xl if c not in shared)
+            + "".join(c for c in yl if c not in shared)
+        )
     x, xl = _sum_labels(x, xl, set(xl) - set(out_labels))
     perm = tuple(xl.index(c) for c in out_labels)
     if perm != tuple(range(len(perm))):
@@ -379,4 +382,3 @@ def einsum(subscripts, *operands, out=None, optimize="auto", precision=None,
     if pet is not None and dtype_of(x) != pet:
         x = lax.convert_element_type(x, pet)
     return x
-

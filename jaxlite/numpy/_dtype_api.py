@@ -27,7 +27,7 @@ _PY_TYPES = {bool: dtypes.bool_, int: dtypes.int64, float: dtypes.float64}
 def dtype(obj, align=False, copy=False):
     """The `np.dtype` of `obj` (a dtype, a type, a name, or an array); only jaxlite's dtypes."""
     if isinstance(obj, (Array, Tracer, np.ndarray)):
-        return obj.dtype
+        obj = obj.dtype
     return dtypes.canonicalize(obj, "jnp.dtype")
 
 

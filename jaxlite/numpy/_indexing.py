@@ -343,7 +343,7 @@ def _place(v, pos: tuple, gshape: tuple, dt: np.dtype) -> np.ndarray:
     """A concrete index piece broadcast to `gshape`, its dimensions at positions `pos`."""
     v = np.asarray(v, np.int64)
     if dt != dtypes.int64:
-        v = np.clip(v, _INT32_MIN, _INT32_MAX)
+        v = np.minimum(np.maximum(v, _INT32_MIN), _INT32_MAX)
     v = v.astype(dt)
     expanded = [1] * len(gshape)
     for p, s in zip(pos, v.shape):

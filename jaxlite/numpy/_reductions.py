@@ -14,8 +14,8 @@ import numpy as np
 
 from jaxlite import dtypes
 from jaxlite import primitives as lax
-from jaxlite.array import Array
-from jaxlite.numpy._ufuncs import _no_out, isnan, logical_not, sqrt, where
+from jaxlite.array import Array, _wrap
+from jaxlite.numpy._ufuncs import _no_out, isnan, logical_not, sqrt
 from jaxlite.numpy._util import (
     asarray,
     broadcast_to_shape,
@@ -31,6 +31,8 @@ from jaxlite.numpy._util import (
     promote_inexact,
     shape_of,
 )
+
+_ALL_AXES = [tuple(range(n)) for n in range(65)]  # axes=None for each rank, prebuilt
 
 
 def _sum_dtype(dt: np.dtype) -> np.dtype:
@@ -53,8 +55,7 @@ def _size(shape, axes) -> int:
 
 def _as_dtype(a, dt: np.dtype):
     """`a` converted to `dt`; weak arrays stay weak when the dtype does not change."""
-    cur, weak = dtype_weak(a)
-    return a if cur == dt else convert(a, dt, False)
+    return a if dtype_weak(a)[0] == dt else convert(a, dt, False)
 
 
 def _masked(a, where_, identity, name: str):
@@ -74,7 +75,7 @@ def _sum_like(prim, identity, name: str):
         t = type(a)
         if t is Array and axis is None and dtype is None and not keepdims and initial is None:
             if where is None and out is None and a._value.dtype.kind == "f":  # eager fast path
-                return prim.bind(a, axes=tuple(range(a._value.ndim)))
+                return prim.bind(a, axes=_ALL_AXES[a._value.ndim])
         _no_out(name, out)
         a, shape, axes = _prep(a, axis, name)
         check_kind(name, a, "iufb", "a numeric or bool argument")
@@ -160,6 +161,11 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
       >>> jnp.mean(jnp.array([1, 2, 3, 4]))
       Array(2.5, dtype=float64)
     """
+    if type(a) is Array and axis is None and dtype is None and not keepdims and where is None:
+        v = a._value
+        if v.dtype.kind == "f" and out is None and v.size:  # eager fast path
+            s = lax.reduce_sum_p.bind(a, axes=_ALL_AXES[v.ndim])
+            return lax.div_p.bind(s, _wrap(np.asarray(v.size, v.dtype), True))
     _no_out("mean", out)
     a, shape, axes = _prep(a, axis, "mean")
     check_kind("mean", a, "iufb", "a numeric or bool argument")
@@ -178,8 +184,18 @@ def _inexact(dt: np.dtype) -> np.dtype:
     return dt if dt.kind == "f" else dtypes.float64
 
 
-def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None, mean=None,
-        correction=None):
+def var(
+    a,
+    axis=None,
+    dtype=None,
+    out=None,
+    ddof=0,
+    keepdims=False,
+    *,
+    where=None,
+    mean=None,
+    correction=None,
+):
     """Variance over `axis`: `sum((a - mean)**2) / (n - ddof)`.
 
     Example:
@@ -204,15 +220,28 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=Non
     else:
         n = sum(broadcast_to_shape(_bool(where, "var"), shape), axes, dtype=dt, keepdims=keepdims)
     r = sum(sq, axes, keepdims=keepdims)
-    return lax.div(r, lax.max(lax.sub(n, float(ddof)), 0.0) if where is not None
-                   else builtins.max(n - ddof, 0.0))
+    return lax.div(
+        r,
+        lax.max(lax.sub(n, float(ddof)), 0.0) if where is not None else builtins.max(n - ddof, 0.0),
+    )
 
 
-def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None, mean=None,
-        correction=None):
+def std(
+    a,
+    axis=None,
+    dtype=None,
+    out=None,
+    ddof=0,
+    keepdims=False,
+    *,
+    where=None,
+    mean=None,
+    correction=None,
+):
     """Standard deviation over `axis`: `sqrt(var(a, axis, ddof=ddof))`."""
-    return sqrt(var(a, axis, dtype, out, ddof, keepdims, where=where, mean=mean,
-                    correction=correction))
+    return sqrt(
+        var(a, axis, dtype, out, ddof, keepdims, where=where, mean=mean, correction=correction)
+    )
 
 
 def _arg_extremum(prim, name: str):
@@ -373,24 +402,46 @@ def nanmean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
     return mean(a, axis, dtype, out, keepdims, where=keep)
 
 
-def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None,
-           mean=None, correction=None):
+def nanvar(
+    a,
+    axis=None,
+    dtype=None,
+    out=None,
+    ddof=0,
+    keepdims=False,
+    *,
+    where=None,
+    mean=None,
+    correction=None,
+):
     """`var` of the non-NaN values."""
     a = asarray(a, "nanvar")
     if dtype_of(a).kind != "f":
-        return var(a, axis, dtype, out, ddof, keepdims, where=where, mean=mean,
-                   correction=correction)
+        return var(
+            a, axis, dtype, out, ddof, keepdims, where=where, mean=mean, correction=correction
+        )
     keep = logical_not(isnan(a))
     if where is not None:
         keep = lax.bitwise_and(keep, broadcast_to_shape(_bool(where, "nanvar"), shape_of(a)))
     return var(a, axis, dtype, out, ddof, keepdims, where=keep, mean=mean, correction=correction)
 
 
-def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None,
-           mean=None, correction=None):
+def nanstd(
+    a,
+    axis=None,
+    dtype=None,
+    out=None,
+    ddof=0,
+    keepdims=False,
+    *,
+    where=None,
+    mean=None,
+    correction=None,
+):
     """`std` of the non-NaN values."""
-    return sqrt(nanvar(a, axis, dtype, out, ddof, keepdims, where=where, mean=mean,
-                       correction=correction))
+    return sqrt(
+        nanvar(a, axis, dtype, out, ddof, keepdims, where=where, mean=mean, correction=correction)
+    )
 
 
 def _nan_arg(fn, fill, name: str):
@@ -506,23 +557,43 @@ def _take_last(xs, idx):
 _METHODS = ("linear", "lower", "higher", "nearest", "midpoint")
 
 
-def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False,
-             *, interpolation=None):
+def quantile(
+    a,
+    q,
+    axis=None,
+    out=None,
+    overwrite_input=False,
+    method="linear",
+    keepdims=False,
+    *,
+    interpolation=None,
+):
     """The `q`-th quantiles (q in [0, 1]) along `axis`, by sorting.
 
     Methods: linear (default), lower, higher, nearest, midpoint. The result has shape
     `q.shape + reduced shape`.
     """
-    return _quantile(a, q, axis, out, method if interpolation is None else interpolation,
-                     keepdims, "quantile")
+    return _quantile(
+        a, q, axis, out, method if interpolation is None else interpolation, keepdims, "quantile"
+    )
 
 
-def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
-               keepdims=False, *, interpolation=None):
+def percentile(
+    a,
+    q,
+    axis=None,
+    out=None,
+    overwrite_input=False,
+    method="linear",
+    keepdims=False,
+    *,
+    interpolation=None,
+):
     """The `q`-th percentiles (q in [0, 100]) along `axis` (see `quantile`)."""
     q = lax.div(promote_inexact("percentile", q)[0], 100.0)
-    return _quantile(a, q, axis, out, method if interpolation is None else interpolation,
-                     keepdims, "percentile")
+    return _quantile(
+        a, q, axis, out, method if interpolation is None else interpolation, keepdims, "percentile"
+    )
 
 
 def _quantile(a, q, axis, out, method, keepdims, name):
@@ -539,7 +610,9 @@ def _quantile(a, q, axis, out, method, keepdims, name):
     if n == 0:
         r = _nans(shape_of(q) + shape_of(xs)[:-1], _inexact(dt))
         if keepdims:
-            r = lax.reshape(r, shape_of(q) + tuple(1 if i in axes else d for i, d in enumerate(shape)))
+            r = lax.reshape(
+                r, shape_of(q) + tuple(1 if i in axes else d for i, d in enumerate(shape))
+            )
         return r
     pos = lax.mul(q, float(n - 1))
     lo = lax.clamp(0.0, lax.floor(pos), float(builtins.max(n - 1, 0)))
@@ -553,13 +626,19 @@ def _quantile(a, q, axis, out, method, keepdims, name):
         g = lax.broadcast_in_dim(convert(g, dt), shape_of(v_lo), tuple(range(len(qs))))
         diff = convert(lax.sub(v_hi, v_lo), dt)  # NB: NumPy subtracts in the input dtype
         v_lo, v_hi = convert(v_lo, dt), convert(v_hi, dt)
-        r = lax.select(lax.ge(g, 0.5), lax.sub(v_hi, lax.mul(diff, lax.sub(1.0, g))),
-                       lax.add(v_lo, lax.mul(diff, g)))
+        r = lax.select(
+            lax.ge(g, 0.5),
+            lax.sub(v_hi, lax.mul(diff, lax.sub(1.0, g))),
+            lax.add(v_lo, lax.mul(diff, g)),
+        )
     else:
         r = v_hi if method == "higher" else v_lo
     if dtype_of(xs).kind != "f":
-        return lax.reshape(r, qs + tuple(1 if i in axes else d for i, d in enumerate(shape))) \
-            if keepdims else r
+        return (
+            lax.reshape(r, qs + tuple(1 if i in axes else d for i, d in enumerate(shape)))
+            if keepdims
+            else r
+        )
     has_nan = isnan(_slice_last(xs, n - 1))
     has_nan = lax.broadcast_in_dim(has_nan, shape_of(r), tuple(range(len(qs), len(shape_of(r)))))
     r = lax.select(has_nan, filled(r, np.nan), r)
@@ -575,8 +654,7 @@ def nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=False):
     return _nanquantile(a, None, axis, keepdims, "nanmedian")
 
 
-def nanquantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
-                keepdims=False):
+def nanquantile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False):
     """`quantile` of the non-NaN values (NaNs sort last; each slice uses its own count)."""
     _no_out("nanquantile", out)
     if method != "linear":
@@ -594,8 +672,9 @@ def _nanquantile(a, q, axis, keepdims, name):
     count = sum(logical_not(isnan(xs)), (len(shape_of(xs)) - 1,), dtype=dtypes.int64)
     rest = shape_of(count)
     full = qs + rest
-    cnt = convert(lax.broadcast_in_dim(count, full, tuple(range(len(qs), len(full)))),
-                  dtypes.float64)
+    cnt = convert(
+        lax.broadcast_in_dim(count, full, tuple(range(len(qs), len(full)))), dtypes.float64
+    )
     top = lax.max(lax.sub(cnt, 1.0), 0.0)
     pos = lax.mul(lax.broadcast_in_dim(q, full, tuple(range(len(qs)))), top)
     lo, hi = lax.floor(pos), lax.ceil(pos)
@@ -606,8 +685,11 @@ def _nanquantile(a, q, axis, keepdims, name):
         g = convert(lax.sub(pos, lo), dt)
         diff = convert(lax.sub(v_hi, v_lo), dt)  # NB: NumPy subtracts in the input dtype
         v_lo, v_hi = convert(v_lo, dt), convert(v_hi, dt)
-        r = lax.select(lax.ge(g, 0.5), lax.sub(v_hi, lax.mul(diff, lax.sub(1.0, g))),
-                       lax.add(v_lo, lax.mul(diff, g)))
+        r = lax.select(
+            lax.ge(g, 0.5),
+            lax.sub(v_hi, lax.mul(diff, lax.sub(1.0, g))),
+            lax.add(v_lo, lax.mul(diff, g)),
+        )
     r = lax.select(lax.eq(cnt, 0.0), filled(r, np.nan), r)
     if keepdims:
         r = lax.reshape(r, qs + tuple(1 if i in axes else d for i, d in enumerate(shape)))

@@ -15,19 +15,19 @@ from jaxlite import primitives as lax
 from jaxlite.core import Tracer
 from jaxlite.numpy._util import (
     asarray,
-    broadcast_shapes as _broadcast_shapes,
     broadcast_to_shape,
     canonicalize_axes,
     canonicalize_axis,
     concrete_int,
     concrete_value,
     convert,
-    dtype_of,
-    dtype_weak,
     fname,
     normalize_shape,
     promote_dtypes,
     shape_of,
+)
+from jaxlite.numpy._util import (
+    broadcast_shapes as _broadcast_shapes,
 )
 
 
@@ -91,6 +91,11 @@ def reshape(a, shape=None, order="C", *, newshape=None, copy=None):
         raise TypeError("jnp.reshape: the new shape is missing")
     a = asarray(a, "reshape")
     old = shape_of(a)
+    if type(shape) is tuple and order == "C" and all(type(d) is int and d >= 0 for d in shape):
+        if shape == old:  # fast path: a static shape of the right size
+            return a
+        if math.prod(shape) == math.prod(old):
+            return lax.reshape_p.bind(a, new_sizes=shape, dimensions=None)
     new = _resolve_shape(shape, math.prod(old), old, "reshape")
     if order == "F":
         at = lax.transpose(a, tuple(reversed(range(len(old)))))
@@ -98,13 +103,13 @@ def reshape(a, shape=None, order="C", *, newshape=None, copy=None):
         return lax.transpose(r, tuple(reversed(range(len(new)))))
     if order not in ("C", "A", None):
         raise ValueError(f"jnp.reshape: order must be 'C' or 'F', got {order!r}")
-    return a if new == old else lax.reshape(a, new)
+    return a if new == old else lax.reshape_p.bind(a, new_sizes=new, dimensions=None)
 
 
 def _reshape_method(a, *shape, order="C"):
     """`x.reshape(2, 3)` and `x.reshape((2, 3))`, as NumPy's method accepts both."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = shape[0]
+        shape = tuple(shape[0])
     return reshape(a, shape, order)
 
 
@@ -174,10 +179,15 @@ def moveaxis(a, source, destination):
     """`a` with the axes `source` moved to positions `destination`."""
     a = asarray(a, "moveaxis")
     s = shape_of(a)
-    src = canonicalize_axes(source if isinstance(source, (tuple, list)) else (source,),
-                            len(s), "moveaxis", s)
-    dst = canonicalize_axes(destination if isinstance(destination, (tuple, list))
-                            else (destination,), len(s), "moveaxis", s)
+    src = canonicalize_axes(
+        source if isinstance(source, (tuple, list)) else (source,), len(s), "moveaxis", s
+    )
+    dst = canonicalize_axes(
+        destination if isinstance(destination, (tuple, list)) else (destination,),
+        len(s),
+        "moveaxis",
+        s,
+    )
     if len(src) != len(dst):
         raise ValueError("jnp.moveaxis: `source` and `destination` need the same number of axes")
     order = [i for i in range(len(s)) if i not in src]
@@ -235,7 +245,9 @@ def _arrays(arrays, name: str):
     if isinstance(arrays, Tracer) or hasattr(arrays, "_value") or isinstance(arrays, np.ndarray):
         arrays = [arrays[i] for i in range(shape_of(arrays)[0])]
     if not isinstance(arrays, (list, tuple)):
-        raise TypeError(f"{fname(name)}: expected a sequence of arrays, got {type(arrays).__name__}")
+        raise TypeError(
+            f"{fname(name)}: expected a sequence of arrays, got {type(arrays).__name__}"
+        )
     if not arrays:
         raise ValueError(f"{fname(name)}: need at least one array")
     return [asarray(x, name) for x in arrays]
@@ -268,8 +280,9 @@ def concatenate(arrays, axis=0, dtype=None):
     ax = canonicalize_axis(axis, len(s0), "concatenate", s0)
     for x in xs:
         s = shape_of(x)
-        if len(s) != len(s0) or builtins.any(a != b for i, (a, b) in enumerate(zip(s, s0))
-                                             if i != ax):
+        if len(s) != len(s0) or builtins.any(
+            a != b for i, (a, b) in enumerate(zip(s, s0)) if i != ax
+        ):
             raise ValueError(
                 "jnp.concatenate: all input dimensions except the concatenation axis must match, "
                 f"got shapes {[shape_of(x) for x in xs]} along axis {ax}"
@@ -293,8 +306,11 @@ def stack(arrays, axis=0, out=None, dtype=None):
                 f"{[shape_of(x) for x in xs]}"
             )
     ax = canonicalize_axis(axis, len(s0) + 1, "stack", s0)
-    return lax.concatenate([lax.expand_dims(x, (ax,)) for x in xs], ax) if len(xs) > 1 \
+    return (
+        lax.concatenate([lax.expand_dims(x, (ax,)) for x in xs], ax)
+        if len(xs) > 1
         else lax.expand_dims(xs[0], (ax,))
+    )
 
 
 def _atleast(x, n: int, name: str):
@@ -303,7 +319,7 @@ def _atleast(x, n: int, name: str):
     if len(s) >= n:
         return x
     if n == 1 or len(s) == 0:
-        return lax.reshape(x, (1,) * (n - len(s)) + s if n < 3 else (1,) * (n - len(s)) + s)
+        return lax.reshape(x, (1,) * (n - len(s)) + s)
     if n == 2:
         return lax.reshape(x, (1,) + s)
     if len(s) == 1:
@@ -517,8 +533,9 @@ def broadcast_to(array, shape):
 
 def broadcast_shapes(*shapes):
     """The shape that arrays of the given shapes broadcast to."""
-    return _broadcast_shapes("broadcast_shapes",
-                             *[normalize_shape(s, "broadcast_shapes") for s in shapes])
+    return _broadcast_shapes(
+        "broadcast_shapes", *[normalize_shape(s, "broadcast_shapes") for s in shapes]
+    )
 
 
 def broadcast_arrays(*args):
@@ -612,371 +629,3 @@ def rot90(m, k=1, axes=(0, 1)):
     if k == 1:
         return transpose(flip(m, a1), perm)
     return flip(transpose(m, perm), a1)
-
-
-# ------------------------------------------------------------------------------------------
-# Padding
-# ------------------------------------------------------------------------------------------
-
-
-def _pad_widths(pad_width, nd: int, name: str = "pad") -> list[tuple[int, int]]:
-    pw = concrete_value(pad_width, name, "pad_width") if not isinstance(
-        pad_width, (int, np.integer)) else np.asarray(pad_width)
-    if pw.dtype.kind not in "iu":
-        raise TypeError(f"jnp.pad: pad_width must be integers, got {pad_width!r:.60}")
-    try:
-        pw = np.broadcast_to(pw, (nd, 2))
-    except ValueError:
-        raise ValueError(f"jnp.pad: pad_width {pad_width!r:.60} does not fit {nd} dimensions")
-    if (pw < 0).any():
-        raise ValueError(f"jnp.pad: pad widths must be non-negative, got {pad_width!r:.60}")
-    return [(int(b), int(a)) for b, a in pw]
-
-
-def _pad_values(values, nd: int, name: str):
-    v = values
-    if isinstance(v, (int, float, bool)) or shape_of(asarray(v, name)) == ():
-        return [(v, v)] * nd
-    arr = concrete_value(v, name, "constant_values")
-    arr = np.broadcast_to(arr, (nd, 2))
-    return [(arr[i, 0].item(), arr[i, 1].item()) for i in range(nd)]
-
-
-def _edge_pieces(x, ax, before, after):
-    s = shape_of(x)
-    n = s[ax]
-    out = []
-    if before:
-        out.append(broadcast_to_shape(_slice_axis(x, ax, 0, 1),
-                                      s[:ax] + (before,) + s[ax + 1 :]))
-    out.append(x)
-    if after:
-        out.append(broadcast_to_shape(_slice_axis(x, ax, n - 1, n),
-                                      s[:ax] + (after,) + s[ax + 1 :]))
-    return lax.concatenate(out, ax) if len(out) > 1 else x
-
-
-def _pad_reflect(x, ax, before, after, symmetric: bool):
-    p = shape_of(x)[ax]
-    if p == 1:
-        return _edge_pieces(x, ax, before, after)
-    while before > 0 or after > 0:  # NumPy's iteration: whole periods of the original length
-        n = shape_of(x)[ax]
-        if symmetric:
-            length = n // p * p
-            b, a = builtins.min(length, before), builtins.min(length, after)
-            left = _slice_axis(x, ax, 0, b)
-            right = _slice_axis(x, ax, n - a, n)
-        else:
-            length = (n - 1) // (p - 1) * (p - 1)
-            b, a = builtins.min(length, before), builtins.min(length, after)
-            left = _slice_axis(x, ax, 1, 1 + b)
-            right = _slice_axis(x, ax, n - 1 - a, n - 1)
-        pieces = ([lax.rev(left, (ax,))] if b else []) + [x] + ([lax.rev(right, (ax,))] if a else [])
-        x = lax.concatenate(pieces, ax) if len(pieces) > 1 else x
-        before, after = before - b, after - a
-    return x
-
-
-def _pad_wrap(x, ax, before, after):
-    p = shape_of(x)[ax]
-    while before > 0 or after > 0:
-        n = shape_of(x)[ax]
-        period = n // p * p
-        b, a = builtins.min(period, before), builtins.min(period, after)
-        pieces = [_slice_axis(x, ax, period - b, period)] if b else []
-        pieces += [x] + ([_slice_axis(x, ax, n - period, n - period + a)] if a else [])
-        x = lax.concatenate(pieces, ax) if len(pieces) > 1 else x
-        before, after = before - b, after - a
-    return x
-
-
-def _pad_stat(x, ax, before, after, mode):
-    from jaxlite.numpy import _reductions as red
-
-    fn = {"maximum": red.max, "minimum": red.min, "mean": red.mean, "median": red.median}[mode]
-    v = fn(x, axis=ax, keepdims=True)
-    if mode in ("mean", "median") and dtype_of(x).kind != "f":
-        from jaxlite.numpy._ufuncs import round as round_
-
-        v = convert(round_(v), dtype_of(x))
-    elif mode in ("mean", "median"):
-        v = convert(v, dtype_of(x))
-    s = shape_of(x)
-    pieces = []
-    if before:
-        pieces.append(broadcast_to_shape(v, s[:ax] + (before,) + s[ax + 1 :]))
-    pieces.append(x)
-    if after:
-        pieces.append(broadcast_to_shape(v, s[:ax] + (after,) + s[ax + 1 :]))
-    return lax.concatenate(pieces, ax) if len(pieces) > 1 else x
-
-
-_PAD_MODES = ("constant", "empty", "edge", "reflect", "symmetric", "wrap", "maximum", "minimum",
-              "mean", "median")
-
-
-def pad(array, pad_width, mode="constant", **kwargs):
-    """Pads `array` with `pad_width` = n, (before, after) or ((before, after), ...) per axis.
-
-    Modes: constant (`constant_values`), empty (zeros), edge, reflect, symmetric, wrap,
-    maximum, minimum, mean, median (statistics over the whole axis).
-
-    Example:
-      >>> jnp.pad(jnp.array([1, 2, 3]), (1, 2), mode="edge")
-      Array([1, 1, 2, 3, 3, 3], dtype=int64)
-    """
-    x = asarray(array, "pad")
-    s = shape_of(x)
-    widths = _pad_widths(pad_width, len(s))
-    if callable(mode) or mode not in _PAD_MODES:
-        raise ValueError(f"jnp.pad: mode must be one of {_PAD_MODES}, got {mode!r}")
-    allowed = {"constant": {"constant_values"}, "reflect": {"reflect_type"},
-               "symmetric": {"reflect_type"}}.get(mode, {"stat_length"} if mode in
-                                                   ("maximum", "minimum", "mean", "median")
-                                                   else set())
-    extra = set(kwargs) - allowed
-    if extra:
-        raise ValueError(f"jnp.pad: unsupported keyword arguments for mode {mode!r}: {extra}")
-    if kwargs.get("reflect_type", "even") != "even":
-        raise NotImplementedError("jnp.pad: only reflect_type='even' is supported")
-    if kwargs.get("stat_length") is not None:
-        raise NotImplementedError("jnp.pad: stat_length is not supported (whole-axis statistics)")
-    if mode in ("constant", "empty"):
-        values = _pad_values(kwargs.get("constant_values", 0), len(s), "pad")
-        dt, weak = dtype_weak(x)
-        if len({v for pair in values for v in pair}) == 1:
-            return lax.pad(x, convert(values[0][0], dt, weak, "pad"),
-                           [(b, a, 0) for b, a in widths])
-        for ax, ((b, a), (vb, va)) in enumerate(zip(widths, values)):
-            cfg = [(0, 0, 0)] * len(s)
-            cfg[ax] = (b, 0, 0)
-            x = lax.pad(x, convert(vb, dt, weak, "pad"), cfg)
-            cfg[ax] = (0, a, 0)
-            x = lax.pad(x, convert(va, dt, weak, "pad"), cfg)
-        return x
-    for ax, (b, a) in enumerate(widths):
-        if not (b or a):
-            continue
-        if s[ax] == 0:
-            raise ValueError(
-                f"jnp.pad: can't extend empty axis {ax} of shape {s} using mode {mode!r}"
-            )
-        if mode == "edge":
-            x = _edge_pieces(x, ax, b, a)
-        elif mode in ("reflect", "symmetric"):
-            x = _pad_reflect(x, ax, b, a, mode == "symmetric")
-        elif mode == "wrap":
-            x = _pad_wrap(x, ax, b, a)
-        else:
-            x = _pad_stat(x, ax, b, a, mode)
-    return x
-
-
-# ------------------------------------------------------------------------------------------
-# Index arithmetic, differences, resizing
-# ------------------------------------------------------------------------------------------
-
-
-def unravel_index(indices, shape):
-    """Flat indices -> a tuple of coordinate arrays for an array of `shape` (C order).
-
-    As in JAX, negative indices count from the end and out-of-bounds indices are clipped.
-    """
-    dims = normalize_shape(shape, "unravel_index")
-    idx = asarray(indices, "unravel_index")
-    if dtype_of(idx).kind not in "iu":
-        raise TypeError(f"jnp.unravel_index: indices must be integers, got {dtype_of(idx)}")
-    total = math.prod(dims)
-    idx = convert(idx, dtypes.int64)
-    idx = lax.select(lax.lt(idx, 0), lax.add(idx, total), idx)
-    idx = lax.clamp(0, idx, builtins.max(total - 1, 0))
-    out = []
-    stride = total
-    for d in dims:
-        stride //= d if d else 1
-        out.append(lax.rem(lax.div(idx, builtins.max(stride, 1)), builtins.max(d, 1)))
-    return tuple(out)
-
-
-def ravel_multi_index(multi_index, dims, mode="raise", order="C"):
-    """Coordinate arrays -> flat indices (C order); `mode` 'raise', 'wrap' or 'clip'."""
-    dims = normalize_shape(dims, "ravel_multi_index")
-    if len(multi_index) != len(dims):
-        raise ValueError(
-            f"jnp.ravel_multi_index: {len(multi_index)} index arrays for {len(dims)} dimensions"
-        )
-    if order not in ("C", "F"):
-        raise ValueError(f"jnp.ravel_multi_index: order must be 'C' or 'F', got {order!r}")
-    idxs = [convert(asarray(i, "ravel_multi_index"), dtypes.int64) for i in multi_index]
-    idxs = list(promote_dtypes("ravel_multi_index", *idxs))
-    if mode == "raise":
-        for i, d in zip(idxs, dims):
-            v = concrete_value(i, "ravel_multi_index", "indices (with mode='raise')")
-            if v.size and (v.min() < 0 or v.max() >= d):
-                raise ValueError(f"jnp.ravel_multi_index: invalid entry in coordinates for dim {d}")
-    elif mode == "wrap":
-        from jaxlite.numpy._ufuncs import remainder
-
-        idxs = [remainder(i, d) for i, d in zip(idxs, dims)]
-    elif mode == "clip":
-        idxs = [lax.clamp(0, i, builtins.max(d - 1, 0)) for i, d in zip(idxs, dims)]
-    else:
-        raise ValueError(f"jnp.ravel_multi_index: mode must be raise, wrap or clip, got {mode!r}")
-    order_dims = list(range(len(dims))) if order == "C" else list(reversed(range(len(dims))))
-    from jaxlite.numpy._ufuncs import add, multiply
-
-    out = None
-    stride = 1
-    for k in reversed(order_dims):
-        term = multiply(idxs[k], stride)
-        out = term if out is None else add(out, term)
-        stride *= dims[k]
-    return out
-
-
-def diff(a, n=1, axis=-1, prepend=None, append=None):
-    """The `n`-th discrete difference along `axis`."""
-    from jaxlite.numpy._ufuncs import not_equal, subtract
-
-    a = asarray(a, "diff")
-    s = shape_of(a)
-    if not s:
-        raise ValueError("jnp.diff: requires an input that is at least one dimensional")
-    ax = canonicalize_axis(axis, len(s), "diff", s)
-    n = concrete_int(n, "diff", "n")
-    if n < 0:
-        raise ValueError(f"jnp.diff: order must be non-negative, got {n}")
-    if prepend is not None or append is not None:
-
-        def edge(e):
-            e = asarray(e, "diff")
-            if shape_of(e) == ():
-                e = broadcast_to_shape(e, s[:ax] + (1,) + s[ax + 1 :], "diff")
-            return e
-
-        pre = [edge(prepend)] if prepend is not None else []
-        post = [edge(append)] if append is not None else []
-        a = concatenate(pre + [a] + post, ax)
-    op = not_equal if dtype_of(a).kind == "b" else subtract
-    for _ in range(n):
-        m = shape_of(a)[ax]
-        if m == 0:
-            break
-        a = op(_slice_axis(a, ax, 1, m), _slice_axis(a, ax, 0, m - 1))
-    return a
-
-
-def ediff1d(ary, to_end=None, to_begin=None):
-    """Differences between consecutive elements of the flattened array."""
-    d = diff(ravel(asarray(ary, "ediff1d")))
-    parts = ([ravel(asarray(to_begin, "ediff1d"))] if to_begin is not None else []) + [d]
-    parts += [ravel(asarray(to_end, "ediff1d"))] if to_end is not None else []
-    return concatenate(parts) if len(parts) > 1 else d
-
-
-def resize(a, new_shape):
-    """`a` flattened, repeated as needed and reshaped to `new_shape`."""
-    a = ravel(asarray(a, "resize"))
-    shape = normalize_shape(new_shape, "resize")
-    total = math.prod(shape)
-    n = shape_of(a)[0]
-    if total == 0 or n == 0:
-        return lax.broadcast_in_dim(convert(0, dtype_of(a)), shape, ())
-    reps = -(-total // n)
-    return lax.reshape(lax.slice(tile(a, reps), (0,), (total,)), shape)
-
-
-def _runs(keep: np.ndarray) -> list[tuple[int, int]]:
-    runs, start = [], None
-    for i, k in enumerate(list(keep) + [False]):
-        if k and start is None:
-            start = i
-        elif not k and start is not None:
-            runs.append((start, i))
-            start = None
-    return runs
-
-
-def delete(arr, obj, axis=None):
-    """`arr` without the entries `obj` (static ints, a slice, or a bool mask) along `axis`."""
-    a = asarray(arr, "delete")
-    if axis is None:
-        a = ravel(a)
-        axis = 0
-    s = shape_of(a)
-    ax = canonicalize_axis(axis, len(s), "delete", s)
-    n = s[ax]
-    keep = np.ones(n, bool)
-    if isinstance(obj, slice):
-        keep[obj] = False
-    else:
-        idx = concrete_value(obj, "delete", "`obj`")
-        if idx.dtype == np.bool_:
-            if idx.shape != (n,):
-                raise ValueError(f"jnp.delete: boolean mask of shape {idx.shape} for axis size {n}")
-            keep = ~idx
-        else:
-            idx = idx.astype(np.int64).ravel()
-            if ((idx < -n) | (idx >= n)).any():
-                raise IndexError(f"jnp.delete: index out of bounds for axis {ax} with size {n}")
-            keep[idx] = False
-    pieces = [_slice_axis(a, ax, lo, hi) for lo, hi in _runs(keep)]
-    if not pieces:
-        return _slice_axis(a, ax, 0, 0)
-    return lax.concatenate(pieces, ax) if len(pieces) > 1 else pieces[0]
-
-
-def insert(arr, obj, values, axis=None):
-    """`arr` with `values` inserted before the static index (or indices) `obj` along `axis`."""
-    a = asarray(arr, "insert")
-    if axis is None:
-        a = ravel(a)
-        axis = 0
-    s = shape_of(a)
-    ax = canonicalize_axis(axis, len(s), "insert", s)
-    n = s[ax]
-    v = convert(asarray(values, "insert"), dtype_of(a), dtype_weak(a)[1], "insert")
-    if isinstance(obj, slice):
-        obj = np.arange(n)[obj]
-    idx = concrete_value(obj, "insert", "`obj`").astype(np.int64)
-    vs = shape_of(v)
-    if len(vs) < len(s):  # NumPy's ndmin=arr.ndim
-        v = lax.reshape(v, (1,) * (len(s) - len(vs)) + vs)
-    if idx.ndim == 0:
-        i = int(idx) + (n if idx < 0 else 0)
-        if not 0 <= i <= n:
-            raise IndexError(f"jnp.insert: index {int(idx)} is out of bounds for size {n}")
-        v = moveaxis(v, 0, ax)
-        k = shape_of(v)[ax]
-        v = broadcast_to_shape(v, s[:ax] + (k,) + s[ax + 1 :], "insert")
-        pieces = [_slice_axis(a, ax, 0, i), v, _slice_axis(a, ax, i, n)]
-    else:
-        idx = idx.ravel()
-        idx = np.where(idx < 0, idx + n, idx)
-        if ((idx < 0) | (idx > n)).any():
-            raise IndexError(f"jnp.insert: an index is out of bounds for size {n}")
-        v = broadcast_to_shape(v, s[:ax] + (idx.size,) + s[ax + 1 :], "insert")
-        pieces, prev = [], 0
-        for j in np.argsort(idx, kind="stable"):  # value j goes before a[idx[j]]
-            pos = int(idx[j])
-            pieces.append(_slice_axis(a, ax, prev, pos))
-            pieces.append(_slice_axis(v, ax, int(j), int(j) + 1))
-            prev = pos
-        pieces.append(_slice_axis(a, ax, prev, n))
-    pieces = [p for p in pieces if shape_of(p)[ax]]
-    if not pieces:
-        return _slice_axis(a, ax, 0, 0)
-    return lax.concatenate(pieces, ax) if len(pieces) > 1 else pieces[0]
-
-
-def trim_zeros(filt, trim="fb"):
-    """The 1-D `filt` without leading (`f`) and/or trailing (`b`) zeros (needs concrete data)."""
-    a = asarray(filt, "trim_zeros")
-    v = concrete_value(a, "trim_zeros", "`filt`")
-    nz = np.flatnonzero(v)
-    if nz.size == 0:
-        return _slice_axis(a, 0, 0, 0)
-    lo = int(nz[0]) if "f" in trim.lower() else 0
-    hi = int(nz[-1]) + 1 if "b" in trim.lower() else v.size
-    return _slice_axis(a, 0, lo, hi)

@@ -68,8 +68,9 @@ def argsort(a, axis=-1, kind=None, order=None, *, stable=True, descending=False)
     if descending:
         n = s[ax]
         rev = lax.rev(a, (ax,))
-        idx = lax.sort((rev, lax.broadcasted_iota(dtypes.int64, s, ax)), dimension=ax,
-                       num_keys=1)[1]
+        idx = lax.sort((rev, lax.broadcasted_iota(dtypes.int64, s, ax)), dimension=ax, num_keys=1)[
+            1
+        ]
         return lax.rev(lax.sub(n - 1, idx), (ax,))
     iota = lax.broadcasted_iota(dtypes.int64, s, ax)
     return lax.sort((a, iota), dimension=ax, num_keys=1)[1]
@@ -77,12 +78,16 @@ def argsort(a, axis=-1, kind=None, order=None, *, stable=True, descending=False)
 
 def lexsort(keys, axis=-1):
     """Indices that sort by several keys: the last key is the primary one."""
+    if not isinstance(keys, (tuple, list)) and not hasattr(keys, "shape"):
+        raise TypeError(f"jnp.lexsort: keys must be a sequence of arrays, got {keys!r:.40}")
     keys = [asarray(k, "lexsort") for k in keys]
     if not keys:
         raise TypeError("jnp.lexsort: need at least one key")
     s = shape_of(keys[0])
     if any(shape_of(k) != s for k in keys):
-        raise ValueError(f"jnp.lexsort: all keys need the same shape, got {[shape_of(k) for k in keys]}")
+        raise ValueError(
+            f"jnp.lexsort: all keys need the same shape, got {[shape_of(k) for k in keys]}"
+        )
     if not s:
         raise TypeError("jnp.lexsort: the keys must be at least 1-D")
     ax = canonicalize_axis(axis, len(s), "lexsort", s)
@@ -170,8 +175,11 @@ def _first_true(mask, size: int, fill):
     else:
         pos = lax.pad(order, convert(0, dtypes.int64), [(0, size - n, 0)])
     valid = lax.lt(lax.iota(dtypes.int64, size), count)
-    return lax.select(valid, pos, lax.broadcast_in_dim(convert(fill, dtypes.int64), (size,), ())), \
-        count, valid
+    return (
+        lax.select(valid, pos, lax.broadcast_in_dim(convert(fill, dtypes.int64), (size,), ())),
+        count,
+        valid,
+    )
 
 
 def _static_size(x, size, name: str, count_fn) -> int:
@@ -210,7 +218,7 @@ def nonzero(a, *, size=None, fill_value=None):
     n = _static_size(flat, size, "nonzero", np.count_nonzero)
     mask = flat if dtype_of(flat).kind == "b" else lax.ne(flat, 0)
     pos, count, valid = _first_true(mask, n, 0)
-    from jaxlite.numpy._shape import unravel_index
+    from jaxlite.numpy._edit import unravel_index
 
     coords = unravel_index(pos, s) if len(s) > 1 else (pos,)
     if fill_value is None:
@@ -239,8 +247,17 @@ def _sorted_with_perm(x):
     return lax.sort((x, iota), dimension=0, num_keys=1)
 
 
-def unique(ar, return_index=False, return_inverse=False, return_counts=False, axis=None, *,
-           equal_nan=True, size=None, fill_value=None):
+def unique(
+    ar,
+    return_index=False,
+    return_inverse=False,
+    return_counts=False,
+    axis=None,
+    *,
+    equal_nan=True,
+    size=None,
+    fill_value=None,
+):
     """The sorted unique values of the flattened `ar`, optionally with the index of each first
     occurrence, the inverse indices and the counts.
 
@@ -264,9 +281,12 @@ def unique(ar, return_index=False, return_inverse=False, return_counts=False, ax
         cur = lax.slice(sx, (1,), (n_in,))
         new = lax.ne(cur, prev)
         if equal_nan and dtype_of(x).kind == "f":
-            new = lax.bitwise_and(new, lax.bitwise_not(lax.bitwise_and(lax.ne(cur, cur),
-                                                                       lax.ne(prev, prev))))
-        mask = lax.concatenate([lax.broadcast_in_dim(convert(True, dtypes.bool_), (1,), ()), new], 0)
+            new = lax.bitwise_and(
+                new, lax.bitwise_not(lax.bitwise_and(lax.ne(cur, cur), lax.ne(prev, prev)))
+            )
+        mask = lax.concatenate(
+            [lax.broadcast_in_dim(convert(True, dtypes.bool_), (1,), ()), new], 0
+        )
     else:
         mask = lax.broadcast_in_dim(convert(True, dtypes.bool_), (0,), ())
 
@@ -281,10 +301,19 @@ def unique(ar, return_index=False, return_inverse=False, return_counts=False, ax
 
     k = _static_size(x, size, "unique", count_unique)
     pos, count, valid = _first_true(mask, k, 0)
-    vals = take(sx, pos, mode="clip") if n_in else lax.broadcast_in_dim(convert(0, dtype_of(x)), (k,), ())
+    vals = (
+        take(sx, pos, mode="clip")
+        if n_in
+        else lax.broadcast_in_dim(convert(0, dtype_of(x)), (k,), ())
+    )
     if size is not None and n_in:
-        fill = lax.slice(sx, (0,), (1,)) if fill_value is None else \
-            lax.reshape(convert(asarray(fill_value, "unique"), dtype_of(x), dtype_weak(x)[1]), (1,))
+        fill = (
+            lax.slice(sx, (0,), (1,))
+            if fill_value is None
+            else lax.reshape(
+                convert(asarray(fill_value, "unique"), dtype_of(x), dtype_weak(x)[1]), (1,)
+            )
+        )
         vals = lax.select(valid, vals, lax.broadcast_in_dim(lax.reshape(fill, ()), (k,), ()))
     outs = [vals]
     if return_index:
@@ -354,6 +383,94 @@ def bincount(x, weights=None, minlength=0, *, length=None):
         w = convert(w, dtypes.float64 if dt.kind != "f" else dt)
     zeros = lax.broadcast_in_dim(convert(0, dtype_of(w)), (length,), ())
     idx = lax.reshape(convert(x, dtypes.int64), (n, 1))
-    dn = lax.ScatterDimensionNumbers(update_window_dims=(), inserted_window_dims=(0,),
-                                     scatter_dims_to_operand_dims=(0,))
+    dn = lax.ScatterDimensionNumbers(
+        update_window_dims=(), inserted_window_dims=(0,), scatter_dims_to_operand_dims=(0,)
+    )
     return lax.scatter_add(zeros, idx, w, dn, mode=lax.GatherScatterMode.FILL_OR_DROP)
+
+
+# ------------------------------------------------------------------------------------------
+# Membership and set operations
+# ------------------------------------------------------------------------------------------
+
+
+def isin(element, test_elements, assume_unique=False, invert=False):
+    """Whether each element of `element` is in `test_elements` (elementwise, shape of
+    `element`)."""
+    e = asarray(element, "isin")
+    t = asarray(test_elements, "isin")
+    t = _flat(t)
+    e, t = promote_dtypes("isin", e, t)
+    es = shape_of(e)
+    full = es + shape_of(t)
+    eq = lax.eq(
+        lax.broadcast_in_dim(e, full, tuple(range(len(es)))),
+        lax.broadcast_in_dim(t, full, (len(es),)),
+    )
+    found = lax.reduce_or(eq, (len(es),))
+    return lax.bitwise_not(found) if invert else found
+
+
+def compress(condition, a, axis=None, *, size=None, fill_value=0):
+    """The slices of `a` along `axis` where the 1-D `condition` is true (flattened `a` when
+    `axis` is None). Needs a concrete `condition`, or a static `size`."""
+    from jaxlite.numpy._indexing import take
+
+    c = _flat(asarray(condition, "compress"))
+    a, ax = _axis_or_flat(a, axis, "compress")
+    n = shape_of(a)[ax]
+    m = shape_of(c)[0]
+    if m > n:
+        extra = concrete_value(c, "compress", "`condition`")[n:]
+        if extra.any():
+            raise IndexError(f"jnp.compress: condition has True entries beyond axis size {n}")
+        c = lax.slice(c, (0,), (n,))
+    elif m < n:
+        c = lax.pad(
+            c if dtype_of(c).kind == "b" else lax.ne(c, 0),
+            convert(False, dtypes.bool_),
+            [(0, n - m, 0)],
+        )
+    mask = c if dtype_of(c).kind == "b" else lax.ne(c, 0)
+    k = _static_size(mask, size, "compress", np.count_nonzero)
+    pos, _, valid = _first_true(mask, k, 0)
+    out = take(a, pos, axis=ax, mode="clip")
+    if size is None:
+        return out
+    fill = lax.broadcast_in_dim(
+        convert(fill_value, dtype_of(out), dtype_weak(out)[1]), shape_of(out), ()
+    )
+    vb = lax.broadcast_in_dim(valid, shape_of(out), (ax,))
+    return lax.select(vb, out, fill)
+
+
+def extract(condition, arr, *, size=None, fill_value=0):
+    """The elements of the flattened `arr` where the flattened `condition` is true."""
+    return compress(
+        _flat(asarray(condition, "extract")),
+        _flat(asarray(arr, "extract")),
+        size=size,
+        fill_value=fill_value,
+    )
+
+
+def union1d(ar1, ar2, *, size=None, fill_value=None):
+    """The sorted unique values in either array."""
+    from jaxlite.numpy._shape import concatenate
+
+    both = concatenate([_flat(asarray(ar1, "union1d")), _flat(asarray(ar2, "union1d"))])
+    return unique(both, size=size, fill_value=fill_value)
+
+
+def intersect1d(ar1, ar2, assume_unique=False, return_indices=False):
+    """The sorted unique values in both arrays (needs concrete arrays)."""
+    if return_indices:
+        raise NotImplementedError("jnp.intersect1d: return_indices is not supported")
+    u1 = unique(ar1) if not assume_unique else _flat(asarray(ar1, "intersect1d"))
+    return compress(isin(u1, ar2), u1)
+
+
+def setdiff1d(ar1, ar2, assume_unique=False):
+    """The sorted unique values of `ar1` that are not in `ar2` (needs concrete arrays)."""
+    u1 = unique(ar1) if not assume_unique else _flat(asarray(ar1, "setdiff1d"))
+    return compress(isin(u1, ar2, invert=True), u1)

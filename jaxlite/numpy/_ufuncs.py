@@ -11,7 +11,6 @@ import numpy as np
 from jaxlite import dtypes
 from jaxlite import primitives as lax
 from jaxlite.array import Array
-from jaxlite.core import Tracer
 from jaxlite.numpy._util import (
     asarray,
     check_kind,
@@ -183,7 +182,9 @@ around = round
 
 def _no_out(name: str, out):
     if out is not None:
-        raise TypeError(f"{fname(name)}: the `out` argument is not supported (arrays are immutable)")
+        raise TypeError(
+            f"{fname(name)}: the `out` argument is not supported (arrays are immutable)"
+        )
 
 
 # ------------------------------------------------------------------------------------------
@@ -356,23 +357,34 @@ def _int_remainder(x, y):
     return lax.select(fix_, lax.add(r, y), r)
 
 
-def _float_divmod(a, b):
-    """NumPy's `npy_divmod` on floats: (floor quotient, remainder with the sign of b)."""
+def _divmod_parts(a, b):
+    """The shared start of NumPy's `npy_divmod` on floats: fmod, the truncated quotient, and
+    where the remainder's sign must be flipped to that of `b`."""
     mod = lax.rem(a, b)
     div = lax.div(lax.sub(a, mod), b)
     nonzero_mod = lax.ne(mod, 0.0)
     flip = lax.bitwise_and(nonzero_mod, lax.ne(lax.lt(b, 0.0), lax.lt(mod, 0.0)))
-    mod = lax.select(flip, lax.add(mod, b), mod)
+    return mod, div, nonzero_mod, flip
+
+
+def _float_floor_divide(a, b):
+    """NumPy's floor quotient of floats, signed zeros and division by zero included."""
+    _, div, _, flip = _divmod_parts(a, b)
     div = lax.select(flip, lax.sub(div, 1.0), div)
-    zero_b = copysign(lax.sub(a, a), b)
-    mod = lax.select(nonzero_mod, mod, lax.select(lax.eq(b, 0.0), mod, zero_b))
     floordiv = lax.floor(div)
     floordiv = lax.select(lax.gt(lax.sub(div, floordiv), 0.5), lax.add(floordiv, 1.0), floordiv)
+    ratio = lax.div(a, b)
     # div == 0: a zero with the sign of a / b; b == 0: a / b itself (inf or nan)
-    q0 = copysign(lax.sub(a, a), lax.div(a, b))
-    floordiv = lax.select(lax.eq(div, 0.0), q0, floordiv)
-    floordiv = lax.select(lax.eq(b, 0.0), lax.div(a, b), floordiv)
-    return floordiv, mod
+    floordiv = lax.select(lax.eq(div, 0.0), copysign(filled(a, 0.0), ratio), floordiv)
+    return lax.select(lax.eq(b, 0.0), ratio, floordiv)
+
+
+def _float_remainder(a, b):
+    """NumPy's float remainder: the sign of `b`, a zero remainder is a zero with b's sign."""
+    mod, _, nonzero_mod, flip = _divmod_parts(a, b)
+    mod = lax.select(flip, lax.add(mod, b), mod)
+    zero_b = copysign(filled(a, 0.0), b)
+    return lax.select(nonzero_mod, mod, lax.select(lax.eq(b, 0.0), mod, zero_b))
 
 
 def _int_args(name: str, x1, x2):
@@ -391,7 +403,7 @@ def floor_divide(x1, x2, /):
     """Elementwise `x1 // x2`, rounding toward minus infinity (Python's convention)."""
     x1, x2 = _int_args("floor_divide", x1, x2)
     if dtype_of(x1).kind == "f":
-        return _float_divmod(x1, x2)[0]
+        return _float_floor_divide(x1, x2)
     return _int_floor_divide(x1, x2)
 
 
@@ -399,7 +411,7 @@ def remainder(x1, x2, /):
     """Elementwise `x1 % x2` with the sign of `x2` (Python's convention)."""
     x1, x2 = _int_args("remainder", x1, x2)
     if dtype_of(x1).kind == "f":
-        return _float_divmod(x1, x2)[1]
+        return _float_remainder(x1, x2)
     return _int_remainder(x1, x2)
 
 
@@ -410,7 +422,7 @@ def divmod(x1, x2, /):  # noqa: A001 - NumPy's name
     """`(floor_divide(x1, x2), remainder(x1, x2))`."""
     x1, x2 = _int_args("divmod", x1, x2)
     if dtype_of(x1).kind == "f":
-        return _float_divmod(x1, x2)
+        return _float_floor_divide(x1, x2), _float_remainder(x1, x2)
     return _int_floor_divide(x1, x2), _int_remainder(x1, x2)
 
 
@@ -546,6 +558,7 @@ radians, degrees = deg2rad, rad2deg
 def heaviside(x1, x2, /):
     """0 where `x1 < 0`, `x2` where `x1 == 0`, 1 where `x1 > 0` (NaN stays NaN)."""
     x1, x2 = promote_inexact("heaviside", x1, x2)
+    x1, x2, _ = _broadcast3("heaviside", x1, x2, x2)  # NB: select needs equal shapes
     one, zero = filled(x1, 1), filled(x1, 0)
     r = lax.select(lax.lt(x1, 0.0), zero, lax.select(lax.gt(x1, 0.0), one, x2))
     return lax.select(lax.ne(x1, x1), x1, r)
@@ -557,6 +570,7 @@ def fmax(x1, x2, /):
     if dtype_of(x1).kind != "f":
         return lax.max(x1, x2)
     m = lax.max(x1, x2)
+    m, x1, x2 = _broadcast3("fmax", m, x1, x2)  # NB: select needs equal shapes (x2 may be 0-d)
     return lax.select(lax.ne(x1, x1), x2, lax.select(lax.ne(x2, x2), x1, m))
 
 
@@ -566,6 +580,7 @@ def fmin(x1, x2, /):
     if dtype_of(x1).kind != "f":
         return lax.min(x1, x2)
     m = lax.min(x1, x2)
+    m, x1, x2 = _broadcast3("fmin", m, x1, x2)  # NB: select needs equal shapes (x2 may be 0-d)
     return lax.select(lax.ne(x1, x1), x2, lax.select(lax.ne(x2, x2), x1, m))
 
 
@@ -708,16 +723,24 @@ def where(condition, x=None, y=None, /):
         return nonzero(condition)
     if x is None or y is None:
         raise ValueError("jnp.where: pass either only `condition`, or `condition`, `x` and `y`")
+    if type(condition) is Array and type(x) is Array and type(y) is Array:  # eager fast path
+        vc, vx, vy = condition._value, x._value, y._value
+        if vc.dtype == np.bool_ and vx.dtype == vy.dtype and x.weak_type == y.weak_type:
+            if vc.shape == vx.shape == vy.shape:
+                return lax.select_n_p.bind(condition, y, x)
     c = _to_bool(condition, "where")
     x, y = promote("where", x, y)
     c, x, y = _broadcast3("where", c, x, y)
-    return lax.select_n(c, y, x)
+    return lax.select_n_p.bind(c, y, x)
 
 
 def _broadcast3(name, *args):
     from jaxlite.numpy._util import broadcast_shapes, broadcast_to_shape
 
-    shape = broadcast_shapes(name, *[shape_of(a) for a in args])
+    shapes = [shape_of(a) for a in args]
+    if shapes[0] == shapes[1] == shapes[2]:
+        return args
+    shape = broadcast_shapes(name, *shapes)
     return tuple(broadcast_to_shape(a, shape, name) for a in args)
 
 
@@ -725,8 +748,7 @@ def select(condlist, choicelist, default=0):
     """The first `choicelist[i]` whose `condlist[i]` is true, else `default`, elementwise."""
     if len(condlist) != len(choicelist):
         raise ValueError(
-            f"jnp.select: condlist has {len(condlist)} entries but choicelist has "
-            f"{len(choicelist)}"
+            f"jnp.select: condlist has {len(condlist)} entries but choicelist has {len(choicelist)}"
         )
     if not condlist:
         raise ValueError("jnp.select: condlist must not be empty")

@@ -35,11 +35,6 @@ def fname(name: str) -> str:
     return name if name.startswith("jnp.") else f"jnp.{name}"
 
 
-def is_arraylike(x) -> bool:
-    t = type(x)
-    return t is Array or t is np.ndarray or t in _SCALARS or isinstance(x, (Tracer, np.generic))
-
-
 def supported_dtype(dt: np.dtype, name: str) -> np.dtype:
     """`dt` if jaxlite holds it, its wider stand-in (int8 -> int32, ...), or a TypeError."""
     if dt in _SUPPORTED:
@@ -125,10 +120,6 @@ def shape_of(x) -> tuple[int, ...]:
     return get_aval(x).shape
 
 
-def ndim_of(x) -> int:
-    return len(shape_of(x))
-
-
 def _scalar_const(x, dtype: np.dtype, weak: bool, name: str):
     if isinstance(x, float) and dtype.kind in "iub":
         raise TypeError(f"{fname(name)}: cannot convert the float {x} to {dtype.name} implicitly")
@@ -148,11 +139,6 @@ def convert(x, dtype: np.dtype, weak: bool = False, name: str = "convert"):
     if cur == dtype and cur_weak == weak:
         return x
     return lax.convert_element_type_p.bind(x, new_dtype=dtype, weak_type=weak)
-
-
-def astype_strong(x, dtype: np.dtype):
-    """`x` as `dtype`, strongly typed; a no-op when it already is."""
-    return convert(x, dtype, False)
 
 
 def broadcast_shapes(name: str, *shapes) -> tuple[int, ...]:
@@ -231,13 +217,18 @@ def promote(name: str, *args):
     return promote_shapes(name, *promote_dtypes(name, *args))
 
 
-def to_inexact_dtype(dt: np.dtype) -> np.dtype:
-    return dt if dt.kind == "f" else dtypes.float64
-
-
 def promote_inexact(name: str, *args):
     """Like `promote`, then integers and bools become the default float (float64)."""
     args = promote(name, *args)
+    dt, weak = dtype_weak(args[0])
+    if dt.kind != "f":
+        args = tuple(convert(a, dtypes.float64, weak, name) for a in args)
+    return args
+
+
+def promote_dtypes_inexact(name: str, *args):
+    """`promote_dtypes`, then integers and bools become float64 (no broadcasting)."""
+    args = promote_dtypes(name, *args)
     dt, weak = dtype_weak(args[0])
     if dt.kind != "f":
         args = tuple(convert(a, dtypes.float64, weak, name) for a in args)
@@ -352,8 +343,3 @@ def filled(x, value, dtype=None):
     c = _wrap(np.asarray(value, dt), weak)
     shape = shape_of(x)
     return c if shape == () else lax.broadcast_in_dim(c, shape, ())
-
-
-def wrap_const(value: np.ndarray, weak: bool = False) -> Array:
-    """A NumPy value computed from static arguments, as an Array."""
-    return _wrap(np.array(value, copy=True), weak)

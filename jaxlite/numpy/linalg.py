@@ -10,8 +10,8 @@ import numpy as np
 from jaxlite import dtypes
 from jaxlite import primitives as lax
 from jaxlite.numpy import _reductions as red
-from jaxlite.numpy._dot import cross, matmul, outer, tensordot, vecdot  # noqa: F401
 from jaxlite.numpy._creation import diagonal, trace  # noqa: F401
+from jaxlite.numpy._dot import cross, matmul, outer, tensordot, vecdot  # noqa: F401
 from jaxlite.numpy._shape import matrix_transpose  # noqa: F401
 from jaxlite.numpy._ufuncs import absolute, power, sqrt
 from jaxlite.numpy._util import (
@@ -24,8 +24,30 @@ from jaxlite.numpy._util import (
     shape_of,
 )
 
+__all__ = [
+    "LinAlgError",
+    "cholesky",
+    "cross",
+    "det",
+    "diagonal",
+    "inv",
+    "matmul",
+    "matrix_norm",
+    "matrix_power",
+    "matrix_transpose",
+    "multi_dot",
+    "norm",
+    "outer",
+    "slogdet",
+    "solve",
+    "tensordot",
+    "trace",
+    "vecdot",
+    "vector_norm",
+]
 
-class LinAlgError(ValueError):
+
+class LinAlgError(ValueError):  # noqa: N818 - NumPy's name
     """Raised by linalg functions for invalid matrices (as `numpy.linalg.LinAlgError`)."""
 
 
@@ -172,12 +194,14 @@ def _eliminate(a, n: int, jordan: bool):
         row_p = red.sum(lax.select(_bcast(is_p, s), a, zero), len(s) - 2, keepdims=True)
         row_k = _row(a, k)
         is_k = lax.eq(rows, k)
-        a = lax.select(_bcast(is_k, s), _bcast(row_p, s),
-                       lax.select(_bcast(is_p, s), _bcast(row_k, s), a))
+        a = lax.select(
+            _bcast(is_k, s), _bcast(row_p, s), lax.select(_bcast(is_p, s), _bcast(row_k, s), a)
+        )
         sign = lax.select(lax.ne(p, k), lax.neg(sign), sign)
         piv_row = row_p  # (..., 1, m): the new row k
-        piv = lax.reshape(lax.slice(piv_row, (0,) * len(s[:-2]) + (0, k),
-                                    batch + (1, k + 1)), batch)
+        piv = lax.reshape(
+            lax.slice(piv_row, (0,) * len(s[:-2]) + (0, k), batch + (1, k + 1)), batch
+        )
         pivots.append(piv)
         safe = lax.select(lax.eq(piv, 0.0), _bcast(convert(1.0, dt), batch), piv)
         safe_b = lax.broadcast_in_dim(safe, s[:-1] + (1,), tuple(range(len(batch))))
@@ -189,8 +213,11 @@ def _eliminate(a, n: int, jordan: bool):
         if jordan:
             scale = lax.select(is_k, safe_b, _bcast(convert(1.0, dt), shape_of(safe_b)))
             a = lax.div(a, _bcast(scale, s))
-    piv = lax.concatenate([lax.reshape(p, batch + (1,)) for p in pivots], len(batch)) if n \
+    piv = (
+        lax.concatenate([lax.reshape(p, batch + (1,)) for p in pivots], len(batch))
+        if n
         else lax.broadcast_in_dim(convert(1.0, dt), batch + (0,), ())
+    )
     return a, piv, sign
 
 
@@ -210,7 +237,8 @@ def slogdet(a):
     """`(sign, log|det|)` of square matrices (..., n, n)."""
     a, s = _square(a, "linalg.slogdet")
     _, piv, sign = _eliminate(a, s[-1], jordan=False)
-    from jaxlite.numpy._ufuncs import log, sign as sign_fn
+    from jaxlite.numpy._ufuncs import log
+    from jaxlite.numpy._ufuncs import sign as sign_fn
 
     sgn = lax.mul(sign, red.prod(sign_fn(piv), -1))
     return sgn, red.sum(log(absolute(piv)), -1)
@@ -245,8 +273,12 @@ def inv(a):
     a, s = _square(a, "linalg.inv")
     n = s[-1]
     eye = lax.convert_element_type(
-        lax.eq(lax.broadcasted_iota(dtypes.int64, (n, n), 0),
-               lax.broadcasted_iota(dtypes.int64, (n, n), 1)), dtype_of(a))
+        lax.eq(
+            lax.broadcasted_iota(dtypes.int64, (n, n), 0),
+            lax.broadcasted_iota(dtypes.int64, (n, n), 1),
+        ),
+        dtype_of(a),
+    )
     return solve(a, lax.broadcast_in_dim(eye, s, (len(s) - 2, len(s) - 1)))
 
 
@@ -263,8 +295,12 @@ def matrix_power(a, n):
         a, n = inv(a), -n
     if n == 0:
         eye = lax.convert_element_type(
-            lax.eq(lax.broadcasted_iota(dtypes.int64, s[-2:], 0),
-                   lax.broadcasted_iota(dtypes.int64, s[-2:], 1)), dtype_of(a))
+            lax.eq(
+                lax.broadcasted_iota(dtypes.int64, s[-2:], 0),
+                lax.broadcasted_iota(dtypes.int64, s[-2:], 1),
+            ),
+            dtype_of(a),
+        )
         return lax.broadcast_in_dim(eye, s, (len(s) - 2, len(s) - 1))
     result = None
     while n:
@@ -298,14 +334,13 @@ def cholesky(a, *, upper=False):
             L = lax.concatenate(cols, len(s) - 1)  # (..., n, j)
             Lj = _row(L, j)  # (..., 1, j)
             cj = lax.sub(cj, matmul(L, matrix_transpose(Lj)))
-        d = lax.reshape(lax.slice(cj, (0,) * len(s[:-2]) + (j, 0), s[:-2] + (j + 1, 1)),
-                        s[:-2])
+        d = lax.reshape(lax.slice(cj, (0,) * len(s[:-2]) + (j, 0), s[:-2] + (j + 1, 1)), s[:-2])
         root = sqrt(d)
         rb = lax.broadcast_in_dim(root, s[:-1] + (1,), tuple(range(len(s) - 2)))
         rows = lax.broadcasted_iota(dtypes.int64, s[:-1] + (1,), len(s) - 2)
-        col = lax.select(lax.ge(rows, j), lax.div(cj, rb), _bcast(convert(0.0, dtype_of(a)),
-                                                                 s[:-1] + (1,)))
+        col = lax.select(
+            lax.ge(rows, j), lax.div(cj, rb), _bcast(convert(0.0, dtype_of(a)), s[:-1] + (1,))
+        )
         cols.append(col)
     L = lax.concatenate(cols, len(s) - 1) if n else a
     return matrix_transpose(L) if upper else L
-

@@ -1,0 +1,71 @@
+"""Runs every benchmarks/bench_*.py (what `make bench` does) and prints their tables and a summary.
+
+Each benchmark runs in its own Python process (some pin BLAS threads or use fresh compile caches
+before importing NumPy), with its output streamed as it comes. The summary lists each benchmark's
+wall time and exit status; a benchmark exits non-zero when it crashes or misses its target.
+
+Run: .venv/bin/python benchmarks/run_all.py [--only eager,jit] [--list] [--timeout S]
+"""
+
+from __future__ import annotations
+
+import argparse
+import pathlib
+import subprocess
+import sys
+import time
+
+HERE = pathlib.Path(__file__).resolve().parent
+
+
+def discover() -> list[pathlib.Path]:
+    return sorted(HERE.glob("bench_*.py"))
+
+
+def short(path: pathlib.Path) -> str:
+    return path.stem.removeprefix("bench_")
+
+
+def run(path: pathlib.Path, timeout: float | None) -> tuple[str, float]:
+    print(f"\n=== {path.name} " + "=" * max(0, 70 - len(path.name)), flush=True)
+    start = time.perf_counter()
+    try:
+        proc = subprocess.run([sys.executable, str(path)], cwd=HERE.parent, timeout=timeout)
+        status = "ok" if proc.returncode == 0 else f"exit {proc.returncode}"
+    except subprocess.TimeoutExpired:
+        status = f"timeout after {timeout:.0f} s"
+    return status, time.perf_counter() - start
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--only", default="", help="comma-separated names, e.g. eager,jit")
+    ap.add_argument("--list", action="store_true", help="list the benchmarks and exit")
+    ap.add_argument("--timeout", type=float, default=None, help="seconds per benchmark")
+    args = ap.parse_args(argv)
+
+    benches = discover()
+    if args.list:
+        print("\n".join(short(b) for b in benches))
+        return 0
+    if args.only:
+        wanted = {w.strip() for w in args.only.split(",") if w.strip()}
+        unknown = wanted - {short(b) for b in benches}
+        if unknown:
+            ap.error(f"no such benchmark: {', '.join(sorted(unknown))}")
+        benches = [b for b in benches if short(b) in wanted]
+
+    results = [(b, *run(b, args.timeout)) for b in benches]
+
+    print("\n=== summary " + "=" * 62)
+    print(f"{'benchmark':<24} {'wall time':>10}  status")
+    for b, status, seconds in results:
+        print(f"{b.name:<24} {seconds:>9.1f}s  {status}")
+    failed = [b.name for b, status, _ in results if status != "ok"]
+    if failed:
+        print(f"\nnot ok: {', '.join(failed)} (a crash, or a target missed: see its table above)")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,208 @@
+"""Jaxpr -> simpler jaxpr, before lowering to C: call primitives inlined, no-op equations
+forwarded, scalar constants folded, common subexpressions shared, dead code removed, and a
+dot_general whose only reader transposes it computes the transposed product directly.
+
+Every pass keeps the jaxpr's meaning exactly (the eager interpreter gives the same results on the
+simplified jaxpr); tests/test_backend_passes.py checks it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from jaxlite import core
+from jaxlite import primitives as P
+from jaxlite.backend.lower import CALL_PARAMS
+from jaxlite.core import ClosedJaxpr, Jaxpr, JaxprEqn, Literal, ShapedArray, Var
+
+
+def simplify(jaxpr: Jaxpr) -> Jaxpr:
+    """All the passes, in order. `jaxpr`'s constvars stay its leading inputs."""
+    jaxpr = rewrite(jaxpr)
+    jaxpr = dot_transpose(jaxpr)
+    return dce(jaxpr)
+
+
+# ------------------------------------------------------------------------------------------
+# One walk: inline, forward no-ops, fold constants, share common subexpressions
+# ------------------------------------------------------------------------------------------
+
+
+def rewrite(jaxpr: Jaxpr) -> Jaxpr:
+    env: dict[Var, Var | Literal] = {}
+    seen: dict[tuple, list] = {}
+    eqns: list[JaxprEqn] = []
+    _walk(jaxpr.eqns, env, seen, eqns)
+    outvars = [_read(env, v) for v in jaxpr.outvars]
+    return Jaxpr(jaxpr.constvars, jaxpr.invars, outvars, eqns)
+
+
+def _read(env, a):
+    return env.get(a, a) if type(a) is Var else a
+
+
+def _walk(src_eqns, env, seen, eqns) -> None:
+    for eqn in src_eqns:
+        ins = [_read(env, a) for a in eqn.invars]
+        prim = eqn.primitive
+        inner = eqn.params.get(CALL_PARAMS.get(prim.name, ""))
+        if _inlinable(inner, ins):
+            _inline(inner, ins, eqn.outvars, env, seen, eqns)
+            continue
+        same = _noop_operand(eqn, ins)
+        if same is not None:
+            env[eqn.outvars[0]] = same
+            continue
+        folded = _fold(eqn, ins)
+        if folded is not None:
+            env[eqn.outvars[0]] = folded
+            continue
+        key = _cse_key(prim, ins, eqn.params)
+        if key is not None and key in seen:
+            for v, w in zip(eqn.outvars, seen[key]):
+                env[v] = w
+            continue
+        eqns.append(JaxprEqn(prim, ins, eqn.outvars, eqn.params))
+        if key is not None:
+            seen[key] = eqn.outvars
+
+
+def _inlinable(inner, ins) -> bool:
+    # NB: array constants stay in their call (the lowering passes them to the kernel).
+    return (isinstance(inner, ClosedJaxpr) and len(inner.jaxpr.invars) == len(ins)
+            and all(np.ndim(core.to_numpy(c)) == 0 for c in inner.consts))  # fmt: skip
+
+
+def _inline(closed: ClosedJaxpr, ins, outvars, env, seen, eqns) -> None:
+    """The body of a call, with fresh variables (the same body may be inlined twice)."""
+    jaxpr = closed.jaxpr
+    inner: dict = {}
+    for v, c in zip(jaxpr.constvars, closed.consts):
+        inner[v] = Literal(np.asarray(core.to_numpy(c), v.aval.dtype), v.aval)
+    inner.update(zip(jaxpr.invars, ins))
+    renamed = []
+    for e in jaxpr.eqns:
+        outs = [Var(v.aval) if type(v) is Var else v for v in e.outvars]
+        for old, new in zip(e.outvars, outs):
+            inner[old] = new
+        renamed.append(JaxprEqn(e.primitive, [inner.get(a, a) if type(a) is Var else a
+                                              for a in e.invars], outs, e.params))  # fmt: skip
+    _walk(renamed, env, seen, eqns)
+    for v, w in zip(outvars, jaxpr.outvars):
+        env[v] = _read(env, inner.get(w, w)) if type(w) is Var else w
+
+
+def _noop_operand(eqn: JaxprEqn, ins):
+    """The operand an equation merely passes on (same shape and dtype), or None."""
+    prim, p = eqn.primitive, eqn.params
+    if len(ins) != 1 or len(eqn.outvars) != 1:
+        return None
+    x, out = ins[0], eqn.outvars[0].aval
+    if (x.aval.shape, x.aval.dtype) != (out.shape, out.dtype):
+        return None
+    if prim in (P.convert_element_type_p, P.reshape_p, P.copy_p, P.stop_gradient_p):
+        return x
+    if prim is P.broadcast_in_dim_p and p["broadcast_dimensions"] == tuple(range(len(out.shape))):
+        return x
+    if prim is P.transpose_p and p["permutation"] == tuple(range(len(out.shape))):
+        return x
+    if prim in (P.squeeze_p, P.expand_dims_p, P.rev_p) and not p["dimensions"]:
+        return x
+    return None
+
+
+# Elementwise primitives whose scalar results are folded at compile time (by their eager impl).
+_FOLDABLE = {
+    P.neg_p, P.add_p, P.sub_p, P.mul_p, P.div_p, P.max_p, P.min_p, P.convert_element_type_p,
+    P.integer_pow_p, P.sqrt_p, P.exp_p, P.log_p, P.abs_p, P.sign_p, P.and_p, P.or_p, P.not_p,
+    P.eq_p, P.ne_p, P.lt_p, P.le_p, P.gt_p, P.ge_p, P.select_n_p,
+}  # fmt: skip
+
+
+def _fold(eqn: JaxprEqn, ins):
+    if eqn.primitive not in _FOLDABLE or not all(type(a) is Literal for a in ins):
+        return None
+    aval = eqn.outvars[0].aval
+    impl = getattr(eqn.primitive.impl, "numpy_impl", None)
+    if aval.shape != () or impl is None:
+        return None
+    vals = [np.asarray(a.val, a.aval.dtype) for a in ins]
+    with np.errstate(all="ignore"):
+        out = np.asarray(impl(*vals, **eqn.params), aval.dtype)
+    return Literal(out, ShapedArray((), aval.dtype, aval.weak_type))
+
+
+def _cse_key(prim, ins, params):
+    items = tuple(sorted(params.items()))
+    try:
+        hash(items)
+    except TypeError:  # an unhashable parameter: never shared
+        return None
+    return (prim, tuple(_atom_key(a) for a in ins), items)
+
+
+def _atom_key(a):
+    if type(a) is Literal:
+        v = np.asarray(a.val)
+        return ("lit", v.dtype.str, v.tobytes(), a.aval.dtype.str)
+    return a
+
+
+# ------------------------------------------------------------------------------------------
+# dot_general read only through a transpose
+# ------------------------------------------------------------------------------------------
+
+
+def dot_transpose(jaxpr: Jaxpr) -> Jaxpr:
+    """`transpose(dot_general(a, b))` that swaps the two free blocks -> `dot_general(b, a)`.
+
+    Reverse-mode derivatives of matrix products have this form (the weight gradients); the
+    product then comes out in the layout its readers want, with no strided pass over it.
+    """
+    uses: dict = {}
+    for e in jaxpr.eqns:
+        for a in e.invars:
+            if type(a) is Var:
+                uses[a] = uses.get(a, 0) + 1
+    for v in jaxpr.outvars:
+        if type(v) is Var:
+            uses[v] = uses.get(v, 0) + 2
+    producer = {e.outvars[0]: e for e in jaxpr.eqns if e.primitive is P.dot_general_p}
+    replaced: dict = {}
+    for e in jaxpr.eqns:
+        if e.primitive is not P.transpose_p or type(e.invars[0]) is not Var:
+            continue
+        dot = producer.get(e.invars[0])
+        if dot is None or uses.get(e.invars[0]) != 1:
+            continue
+        (lc, rc), (lb, rb) = dot.params["dimension_numbers"]
+        a, b = dot.invars
+        nb = len(lb)
+        nl = len(a.aval.shape) - nb - len(lc)
+        nr = len(b.aval.shape) - nb - len(rc)
+        swap = list(range(nb)) + [nb + nl + j for j in range(nr)] + [nb + i for i in range(nl)]
+        if list(e.params["permutation"]) != swap:
+            continue
+        params = dict(dot.params, dimension_numbers=((rc, lc), (rb, lb)))
+        replaced[id(e)] = JaxprEqn(P.dot_general_p, [b, a], e.outvars, params)
+        replaced[id(dot)] = None
+    if not replaced:
+        return jaxpr
+    eqns = [replaced.get(id(e), e) for e in jaxpr.eqns]
+    # The product moves to where the transpose was (its operands are defined by then).
+    return Jaxpr(jaxpr.constvars, jaxpr.invars, jaxpr.outvars, [e for e in eqns if e is not None])
+
+
+# ------------------------------------------------------------------------------------------
+# Dead code
+# ------------------------------------------------------------------------------------------
+
+
+def dce(jaxpr: Jaxpr) -> Jaxpr:
+    live = {v for v in jaxpr.outvars if type(v) is Var}
+    eqns = []
+    for e in reversed(jaxpr.eqns):
+        if any(v in live for v in e.outvars):
+            eqns.append(e)
+            live.update(a for a in e.invars if type(a) is Var)
+    return Jaxpr(jaxpr.constvars, jaxpr.invars, jaxpr.outvars, eqns[::-1])

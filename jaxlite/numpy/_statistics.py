@@ -1,0 +1,170 @@
+"""Statistics and curves: cov, corrcoef, trapezoid, interp, digitize, polyval. Compositions of
+reductions, products, searchsorted and take.
+"""
+
+from __future__ import annotations
+
+from jaxlite import dtypes
+from jaxlite import primitives as lax
+from jaxlite.numpy import _reductions as red
+from jaxlite.numpy._dot import dot
+from jaxlite.numpy._edit import diff
+from jaxlite.numpy._shape import concatenate, squeeze, transpose
+from jaxlite.numpy._sorting import searchsorted
+from jaxlite.numpy._ufuncs import add, clip, divide, multiply, subtract, where
+from jaxlite.numpy._util import (
+    asarray,
+    canonicalize_axis,
+    convert,
+    filled,
+    promote_dtypes,
+    promote_dtypes_inexact,
+    shape_of,
+)
+
+
+def _rows(x, rowvar: bool, name: str):
+    x = asarray(x, name)
+    s = shape_of(x)
+    if len(s) > 2:
+        raise ValueError(f"jnp.{name}: the input has more than 2 dimensions: {s}")
+    if len(s) < 2:
+        x = lax.reshape(x, (1,) + (s if s else (1,)))
+    elif not rowvar and s[0] != 1:
+        x = transpose(x)
+    return convert(x, dtypes.float64)
+
+
+def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=None):
+    """Covariance matrix of the variables in the rows of `m` (columns if not `rowvar`).
+
+    Computed in float64, as NumPy does; `fweights` and `aweights` weight the observations.
+    """
+    x = _rows(m, rowvar, "cov")
+    if y is not None:
+        x = concatenate([x, _rows(y, rowvar, "cov")], 0)
+    if ddof is None:
+        ddof = 0 if bias else 1
+    w = None
+    if fweights is not None:
+        w = convert(asarray(fweights, "cov"), dtypes.float64)
+    if aweights is not None:
+        aw = convert(asarray(aweights, "cov"), dtypes.float64)
+        w = aw if w is None else multiply(w, aw)
+    n = shape_of(x)[1]
+    if w is None:
+        avg = red.mean(x, axis=1)
+        fact = float(n - ddof)
+    else:
+        avg, w_sum = red.average(x, axis=1, weights=w, returned=True)
+        w_sum = lax.slice(w_sum, (0,), (1,))
+        if ddof == 0:
+            fact = w_sum
+        elif aweights is None:
+            fact = subtract(w_sum, ddof)
+        else:
+            fact = subtract(w_sum, divide(multiply(ddof, red.sum(multiply(w, aw))), w_sum))
+        fact = lax.reshape(fact, ())
+    xc = subtract(x, lax.broadcast_in_dim(avg, shape_of(x), (0,)))
+    xt = transpose(xc if w is None else multiply(xc, w))
+    c = divide(dot(xc, xt), fact)
+    return squeeze(c)
+
+
+def corrcoef(x, y=None, rowvar=True):
+    """Pearson correlation coefficients of the rows of `x` (and `y`), clipped to [-1, 1]."""
+    c = cov(x, y, rowvar)
+    if shape_of(c) == ():
+        return divide(c, c)
+    d = lax.sqrt(_diag(c))
+    n = shape_of(d)[0]
+    c = divide(c, lax.broadcast_in_dim(d, (n, n), (0,)))
+    c = divide(c, lax.broadcast_in_dim(d, (n, n), (1,)))
+    return clip(c, -1, 1)
+
+
+def _diag(c):
+    from jaxlite.numpy._creation import diagonal
+
+    return diagonal(c)
+
+
+def trapezoid(y, x=None, dx=1.0, axis=-1):
+    """Integral of `y` along `axis` by the trapezoidal rule (sample points `x` or spacing `dx`)."""
+    y = asarray(y, "trapezoid")
+    s = shape_of(y)
+    ax = canonicalize_axis(axis, len(s), "trapezoid", s)
+    n = s[ax]
+    lo = lax.slice(y, (0,) * len(s), s[:ax] + (max(n - 1, 0),) + s[ax + 1 :])
+    hi = lax.slice(y, (0,) * ax + (min(1, n),) + (0,) * (len(s) - ax - 1), s)
+    if x is None:
+        d = dx
+    else:
+        d = diff(
+            asarray(x, "trapezoid"), axis=-1 if len(shape_of(asarray(x, "trapezoid"))) == 1 else ax
+        )
+        if len(shape_of(d)) == 1 and len(s) > 1:
+            d = lax.broadcast_in_dim(d, shape_of(lo), (ax,))
+    return red.sum(divide(multiply(d, add(hi, lo)), 2.0), axis=ax)
+
+
+def interp(x, xp, fp, left=None, right=None, period=None):
+    """Piecewise-linear interpolation of the points (`xp`, `fp`) at `x` (increasing `xp`)."""
+    from jaxlite.numpy._indexing import take
+
+    if period is not None:
+        raise NotImplementedError("jnp.interp: the `period` argument is not supported")
+    x, xp, fp = promote_dtypes_inexact(
+        "interp", asarray(x, "interp"), asarray(xp, "interp"), asarray(fp, "interp")
+    )
+    if len(shape_of(xp)) != 1 or shape_of(xp) != shape_of(fp):
+        raise ValueError(
+            f"jnp.interp: xp and fp must be 1-D of one length, got {shape_of(xp)} "
+            f"and {shape_of(fp)}"
+        )
+    n = shape_of(xp)[0]
+    i = clip(searchsorted(xp, x, side="right"), 1, max(n - 1, 1))
+    xp0, xp1 = take(xp, subtract(i, 1), mode="clip"), take(xp, i, mode="clip")
+    fp0, fp1 = take(fp, subtract(i, 1), mode="clip"), take(fp, i, mode="clip")
+    dxp = subtract(xp1, xp0)
+    zero = lax.eq(dxp, 0.0)
+    slope = divide(subtract(fp1, fp0), where(zero, 1.0, dxp))
+    f = where(zero, fp0, add(fp0, multiply(slope, subtract(x, xp0))))
+    f = where(lax.eq(x, xp1), fp1, f)
+    first, last = _at(fp, 0), _at(fp, n - 1)
+    f = where(lax.lt(x, _at(xp, 0)), first if left is None else left, f)
+    return where(lax.gt(x, _at(xp, n - 1)), last if right is None else right, f)
+
+
+def _at(v, i: int):
+    """`v[i]` of a 1-D array, as a 0-d array."""
+    return lax.reshape(lax.slice(v, (i,), (i + 1,)), ())
+
+
+def digitize(x, bins, right=False):
+    """Indices (int64) of the bins each `x` falls in (bins increasing or decreasing)."""
+    x = asarray(x, "digitize")
+    bins = asarray(bins, "digitize")
+    if len(shape_of(bins)) != 1:
+        raise ValueError(f"jnp.digitize: bins must be 1-D, got shape {shape_of(bins)}")
+    n = shape_of(bins)[0]
+    side = "left" if right else "right"
+    if n == 0:
+        return filled(x, 0, dtypes.int64)
+    inc = searchsorted(bins, x, side=side)
+    dec = subtract(n, searchsorted(lax.rev(bins, (0,)), x, side=side))
+    increasing = lax.ge(_at(bins, n - 1), _at(bins, 0))
+    return where(increasing, inc, dec)
+
+
+def polyval(p, x):
+    """The polynomial with coefficients `p` (highest power first) at `x` (Horner's scheme)."""
+    p = asarray(p, "polyval")
+    x = asarray(x, "polyval")
+    p, x = promote_dtypes("polyval", p, x)
+    if len(shape_of(p)) != 1:
+        raise ValueError(f"jnp.polyval: p must be 1-D, got shape {shape_of(p)}")
+    y = filled(x, 0)
+    for k in range(shape_of(p)[0]):
+        y = add(multiply(y, x), _at(p, k))
+    return y
