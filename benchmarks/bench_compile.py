@@ -13,6 +13,7 @@ Run: .venv/bin/python benchmarks/bench_compile.py [--repeat N]
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import statistics
@@ -64,7 +65,7 @@ def mlp_fn():
     rng = np.random.default_rng(0)
     sizes = [784, 512, 512, 10]
     params = [((rng.normal(size=(m, n)) / np.sqrt(m)).astype(np.float32), np.zeros(n, np.float32))
-              for m, n in zip(sizes[:-1], sizes[1:])]  # fmt: skip
+              for m, n in itertools.pairwise(sizes)]  # fmt: skip
     x = rng.normal(size=(128, 784)).astype(np.float32)
     y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, 128)]
     return step, (params, x, y)

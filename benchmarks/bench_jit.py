@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import itertools
 import os
 import platform
 import statistics
@@ -50,7 +51,7 @@ def try_jax():
 
         jax.config.update("jax_enable_x64", False)
         return jax
-    except Exception:
+    except ImportError:
         return None
 
 
@@ -59,7 +60,7 @@ def try_torch():
         import torch
 
         return torch
-    except Exception:
+    except ImportError:
         return None
 
 
@@ -77,7 +78,11 @@ def bench_chain(repeat):
     f = jaxlite.jit(lambda x: jnp.tanh(x) * lax.logistic(1.7 * x + 0.3) + x * x)
     out = f(x)
     np.testing.assert_allclose(np.asarray(out), numpy_chain(), rtol=2e-6, atol=2e-6)
-    fns = {"numpy": numpy_chain, "jaxlite jit": lambda: f(x), "np.copyto": lambda: np.copyto(dst, x)}
+    fns = {
+        "numpy": numpy_chain,
+        "jaxlite jit": lambda: f(x),
+        "np.copyto": lambda: np.copyto(dst, x),
+    }
     jax = try_jax()
     if jax:
         jf = jax.jit(lambda x: jax.numpy.tanh(x) * jax.nn.sigmoid(1.7 * x + 0.3) + x * x)
@@ -98,7 +103,7 @@ def mlp_setup():
     rng = np.random.default_rng(0)
     sizes = [784, 512, 512, 10]
     params = [((rng.normal(size=(m, n)) / np.sqrt(m)).astype(np.float32), np.zeros(n, np.float32))
-              for m, n in zip(sizes[:-1], sizes[1:])]  # fmt: skip
+              for m, n in itertools.pairwise(sizes)]  # fmt: skip
     x = rng.normal(size=(128, 784)).astype(np.float32)
     y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, 128)]
     return params, x, y

@@ -59,7 +59,7 @@ JL_INLINE float jl_exp_f32(float x) {
   p = JL_FMAF(p, r, 1.6666665459e-1f);
   p = JL_FMAF(p, r, 5.0000001201e-1f);
   p = JL_FMAF(p, r * r, r) + 1.0f;
-  const int32_t ni = (int32_t)n, n1 = ni / 2, n2 = ni - n1;
+  const int32_t ni = (int32_t)n, n1 = ni >> 1, n2 = ni - n1; /* NB: >> of a negative: floor */
   const float s1 = jl_f32_from_bits((uint32_t)(n1 + 127) << 23);
   const float s2 = jl_f32_from_bits((uint32_t)(n2 + 127) << 23);
   const float y = p * s1 * s2;
@@ -80,7 +80,7 @@ JL_INLINE double jl_exp_f64(double x) {
                                          2.52448340349684104192e-3), rr,
                                   2.27265548208155028766e-1), rr, 2.00000000000000000009e0);
   const double p = 1.0 + 2.0 * (px / (qx - px));
-  const int64_t ni = (int64_t)n, n1 = ni / 2, n2 = ni - n1;
+  const int64_t ni = (int64_t)n, n1 = ni >> 1, n2 = ni - n1;
   const double s1 = jl_f64_from_bits((uint64_t)(n1 + 1023) << 52);
   const double s2 = jl_f64_from_bits((uint64_t)(n2 + 1023) << 52);
   const double y = p * s1 * s2;

@@ -12,5 +12,5 @@ from jaxlite.api import (  # noqa: F401,E402
 )
 from jaxlite.custom_derivatives import custom_jvp, custom_vjp  # noqa: F401,E402
 from jaxlite.checkpoint import checkpoint, remat  # noqa: F401,E402
-from jaxlite.jit import disable_jit, jit  # noqa: F401,E402
+from jaxlite.jit import clear_cache, disable_jit, jit  # noqa: F401,E402
 from jaxlite import nn, optim, random  # noqa: F401,E402  (extras: built on the public API)

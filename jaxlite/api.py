@@ -120,6 +120,7 @@ from jaxlite.array import Array as _Array, _wrap  # noqa: E402
 from jaxlite.interpreters import jvp as ad  # noqa: E402
 from jaxlite.interpreters import partial_eval as pe  # noqa: E402
 from jaxlite.interpreters import transpose as tp  # noqa: E402
+from jaxlite import primitives as lax_primitives  # noqa: E402
 
 
 def _check_callable(fun) -> None:
@@ -198,7 +199,8 @@ def _check_tangent(p, t, where: Callable[[], str]):
             f"{p_aval.str_short()} and its tangent has shape {tuple(t_shape)}. A tangent must "
             "have the shape of its primal."
         )
-    if t_dtype != expected and not (t_aval is not None and t_aval.weak_type and expected.kind == "f"):
+    weak_float = t_aval is not None and t_aval.weak_type and expected.kind == "f"
+    if t_dtype != expected and not weak_float:
         raise TypeError(
             f"{where()}: primal and tangent dtypes do not match; dtypes must be equal, or in case "
             f"of int/bool primal dtype the tangent dtype must be float0. Got primal dtype "
@@ -283,7 +285,8 @@ def linearize(fun: Callable, *primals, has_aux: bool = False):
     p_leaves = [_as_input(p) for p in p_leaves]
     store: dict = {}
     flat = _flat_args_fun(fun, p_tree, store, has_aux)
-    out, linear, in_mask, out_mask = pe.linearize_flat(flat, p_leaves, f"linearize of `{_fun_name(fun)}`")
+    tag = f"linearize of `{_fun_name(fun)}`"
+    out, linear, in_mask, out_mask = pe.linearize_flat(flat, p_leaves, tag)
     out_tree = store["out_tree"]
     out_avals = [ad.tangent_aval(core.get_aval(o)) for o in out]
 
@@ -486,8 +489,9 @@ def value_and_grad(
     """
     _check_callable(fun)
     if holomorphic:
-        raise NotImplementedError("value_and_grad: holomorphic=True needs complex dtypes, which "
-                                  "jaxlite does not support")
+        raise NotImplementedError(
+            "value_and_grad: holomorphic=True needs complex dtypes, which jaxlite does not support"
+        )
     _normalize_argnums(argnums)
     name = _fun_name(fun)
     what = "grad"
@@ -674,6 +678,25 @@ def hessian(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool =
              [ 0., 12.]], dtype=float64)
     """
     return jacfwd(jacrev(fun, argnums, has_aux=has_aux), argnums, has_aux=has_aux)
+
+
+def stop_gradient(x):
+    """The identity, with a zero derivative (`lax.stop_gradient`).
+
+    Args:
+      x: a pytree of arrays; integer and bool leaves are returned as they are (as in JAX).
+
+    Example:
+      >>> jaxlite.grad(lambda x: x * lax.stop_gradient(x))(3.0)
+      Array(3., dtype=float64, weak_type=True)
+    """
+
+    def stop(leaf):
+        if core.get_aval(leaf).dtype.kind == "f":
+            return lax_primitives.stop_gradient(leaf)
+        return leaf
+
+    return tree_util.tree_map(stop, x)
 
 
 def linear_transpose(fun: Callable, *primals, reduce_axes=()) -> Callable:

@@ -35,14 +35,17 @@ def _remat_abstract_eval(*avals, jaxpr, prevent_cse, differentiated, policy):
 def _remat_jvp(primals, tangents, *, jaxpr, prevent_cse, differentiated, policy):
     nonzeros = [type(t) is not ad.Zero for t in tangents]
     jvp_closed, out_nz = ad.jvp_jaxpr(jaxpr, nonzeros, instantiate=False)
+    jvp_closed, consts = _without_consts(jvp_closed)
     nz_tangents = [t for t in tangents if type(t) is not ad.Zero]
     outs = remat_p.bind(
-        *primals, *nz_tangents, jaxpr=jvp_closed, prevent_cse=prevent_cse,
+        *consts, *primals, *nz_tangents, jaxpr=jvp_closed, prevent_cse=prevent_cse,
         differentiated=True, policy=policy,
     )  # fmt: skip
     n = len(jaxpr.out_avals)
     primals_out, nz_out = outs[:n], iter(outs[n:])
-    tangents_out = [next(nz_out) if nz else ad.Zero.from_primal(p) for p, nz in zip(primals_out, out_nz)]
+    tangents_out = [
+        next(nz_out) if nz else ad.Zero.from_primal(p) for p, nz in zip(primals_out, out_nz)
+    ]
     return primals_out, tangents_out
 
 
@@ -102,9 +105,7 @@ def _remat_transpose(cts, *args, jaxpr, prevent_cse, differentiated, policy):
     linear = [tp.is_undefined_primal(x) for x in args]
     transposed, consts = _without_consts(tp.transpose_jaxpr(jaxpr, linear))
     nonlin = [x for x in args if not tp.is_undefined_primal(x)]
-    float_cts = [
-        tp.instantiate(ct) for ct, a in zip(cts, jaxpr.out_avals) if a.dtype.kind == "f"
-    ]
+    float_cts = [tp.instantiate(ct) for ct, a in zip(cts, jaxpr.out_avals) if a.dtype.kind == "f"]
     cts_lin = iter(
         remat_p.bind(
             *consts, *nonlin, *float_cts, jaxpr=transposed, prevent_cse=prevent_cse,
@@ -145,6 +146,7 @@ def checkpoint(
     Example:
       >>> f = jaxlite.checkpoint(lambda x: jnp.sin(jnp.sin(x)))
       >>> jaxlite.grad(f)(1.0)  # sin(x) is recomputed in the backward pass
+      Array(0.36003949, dtype=float64, weak_type=True)
     """
     if policy is not None:
         raise NotImplementedError("checkpoint: only policy=None (save nothing) is supported")

@@ -268,7 +268,11 @@ class Primitive:
         self.abstract_eval: AbstractEvalRule | None = None
 
     def bind(self, *args, **params):
-        return _ctx.trace.process_primitive(self, args, params)
+        try:
+            return _ctx.trace.process_primitive(self, args, params)
+        except (TypeError, AttributeError):
+            _check_bind_args(self, args)  # NB: only on failure (free otherwise): name the culprit
+            raise
 
     def bind_with_trace(self, trace: "Trace", args, params):
         return trace.process_primitive(self, args, params)
@@ -290,6 +294,25 @@ class Primitive:
 
     def __repr__(self) -> str:
         return self.name
+
+
+def _check_bind_args(prim: Primitive, args) -> None:
+    """A TypeError naming `prim` and the argument that is not an array of a supported dtype."""
+    for i, a in enumerate(args):
+        t = type(a)
+        if t is Array or t in dtypes.PYTHON_SCALAR_DTYPES or isinstance(a, Tracer):
+            continue
+        if isinstance(a, (np.ndarray, np.generic)):
+            if a.dtype in dtypes._SUPPORTED:
+                continue
+            raise TypeError(
+                f"{prim.name}: argument {i} has dtype {a.dtype}, which jaxlite does not support "
+                f"(supported: {', '.join(d.name for d in dtypes.SUPPORTED_DTYPES)})"
+            ) from None
+        raise TypeError(
+            f"{prim.name}: argument {i} is {_short_repr(a)} of type {t.__name__}, not an array: "
+            "expected a jaxlite.Array, a NumPy array, or a Python bool, int or float"
+        ) from None
 
 
 def _make_eager_impl(prim: Primitive, fn: ImplRule) -> ImplRule:
@@ -423,7 +446,7 @@ def new_trace(trace: Trace):
 class Tracer:
     """A value being traced by some `Trace`. Subclasses define `aval` and keep `_trace`."""
 
-    __slots__ = ("_trace",)
+    __slots__ = ("_trace", "__weakref__")  # weak references: as JAX's (tests check none leak)
     __array_priority__ = 1000
 
     aval: ShapedArray
@@ -564,7 +587,9 @@ def eval_jaxpr(jaxpr: Jaxpr, consts: Sequence[Any], *args) -> list[Any]:
     env: dict[Var, Any] = {}
 
     def read(v):
-        return v.val if type(v) is Literal else env[v]
+        if type(v) is Literal:  # NB: a weakly typed literal stays weak (as 2.0 in `x * 2.0`)
+            return _wrap(v.val, True) if v.aval.weak_type else v.val
+        return env[v]
 
     if len(args) != len(jaxpr.invars):
         raise TypeError(f"eval_jaxpr: expected {len(jaxpr.invars)} arguments, got {len(args)}")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from typing import Any, Callable, Sequence
+from typing import Callable, Sequence
 
 
 from jaxlite import core, dtypes, tree_util
@@ -106,7 +106,7 @@ custom_jvp_call_p.def_custom_impl(_eval_call_jaxpr)
 custom_jvp_call_p.def_abstract_eval(_call_abstract_eval)
 
 
-def _custom_jvp_call_jvp(primals, tangents, *, call_jaxpr, jvp_jaxpr_fun, num_consts, symbolic_zeros, name):
+def _custom_jvp_call_jvp(primals, tangents, *, call_jaxpr, jvp_jaxpr_fun, num_consts, **_):
     _check_closure_tangents(tangents, num_consts, "custom_jvp")
     args = primals[num_consts:]
     # Symbolic zeros are instantiated (integer inputs get float0 zeros, as JAX's rules expect).
@@ -166,9 +166,7 @@ class custom_jvp:
 
         def jvp(primals, tangents):
             primal_out = self(*primals)
-            parts = [
-                fn(t, primal_out, *primals) for fn, t in zip(jvps, tangents) if fn is not None
-            ]
+            parts = [fn(t, primal_out, *primals) for fn, t in zip(jvps, tangents) if fn is not None]
             if not parts:
                 return primal_out, tree_util.tree_map(_zeros_like, primal_out)
             return primal_out, tree_util.tree_map(lambda *xs: functools.reduce(_add, xs), *parts)
@@ -181,9 +179,7 @@ class custom_jvp:
     def __call__(self, *args, **kwargs):
         name = getattr(self.fun, "__name__", "fun")
         if self.jvp is None:
-            raise AttributeError(
-                f"No JVP defined for custom_jvp function {name} using defjvp."
-            )
+            raise AttributeError(f"No JVP defined for custom_jvp function {name} using defjvp.")
         args = _resolve_args(self.fun, args, kwargs)
         if _is_eager():
             return self.fun(*args)
@@ -317,7 +313,9 @@ tp.transpose_rules[custom_lin_p] = _custom_lin_transpose
 batching.batch_rules[custom_lin_p] = functools.partial(batching.custom_lin_batcher, custom_lin_p)
 
 
-def _custom_vjp_call_jvp(primals, tangents, *, call_jaxpr, fwd_jaxpr_fun, bwd, num_consts, symbolic_zeros, name):
+def _custom_vjp_call_jvp(
+    primals, tangents, *, call_jaxpr, fwd_jaxpr_fun, bwd, num_consts, name, **_
+):
     _check_closure_tangents(tangents, num_consts, "custom_vjp")
     args = primals[num_consts:]
     n_out = len(call_jaxpr.out_avals)

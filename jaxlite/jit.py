@@ -13,9 +13,11 @@ import logging
 import os
 import threading
 import time
+import weakref
 from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from contextlib import contextmanager
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -32,7 +34,7 @@ from jaxlite.interpreters import staging
 from jaxlite.interpreters import transpose as tp
 from jaxlite.interpreters import vmap as batching
 
-__all__ = ["jit", "disable_jit", "pjit_p"]
+__all__ = ["disable_jit", "jit", "pjit_p"]
 
 _log = logging.getLogger("jaxlite.jit")
 _VERSION = "0.1.0"  # part of every compile-cache key (jaxlite.__version__)
@@ -95,22 +97,63 @@ def _pjit_impl(*args, jaxpr: ClosedJaxpr, name: str):
     return [_wrap(o, av.weak_type) for o, av in zip(exe(*arrays), jaxpr.out_avals)]
 
 
-# The executable of each closed jaxpr, by identity (the jaxpr is kept alive by the entry).
-_EXECUTABLES: OrderedDict[int, tuple[ClosedJaxpr, Any]] = OrderedDict()
+# The executable of each closed jaxpr, by identity: id -> (jaxpr, executable, holder), an LRU.
+_EXECUTABLES: OrderedDict[int, tuple[ClosedJaxpr, Any, Any]] = OrderedDict()
 _MAX_EXECUTABLES = 4096
+_lru_lock = threading.RLock()  # NB: reentrant: _forget may run from a GC inside
 
 
-def executable(closed: ClosedJaxpr, name: str):
-    """The compiled form of `closed` (consts hoisted into inputs), cached by jaxpr identity."""
+def max_executables() -> int:
+    """How many executables (and traced signatures per function) stay in memory:
+    JAXLITE_EXECUTABLE_CACHE_SIZE, default 4096. Least recently used ones are dropped first."""
+    return int(os.environ.get("JAXLITE_EXECUTABLE_CACHE_SIZE") or _MAX_EXECUTABLES)
+
+
+def executable(closed: ClosedJaxpr, name: str, holder=None):
+    """The compiled form of `closed` (consts hoisted into inputs), cached by jaxpr identity.
+    `holder` (a jit signature) keeps it in `.exe` until the LRU drops it, so that it and its
+    library can be freed."""
     hit = _EXECUTABLES.get(id(closed))
     if hit is not None and hit[0] is closed:
-        _EXECUTABLES.move_to_end(id(closed))
+        with _lru_lock:
+            if id(closed) in _EXECUTABLES:  # NB: another thread may have dropped it meanwhile
+                _EXECUTABLES.move_to_end(id(closed))
         return hit[1]
     exe = _compile(closed, name)
-    _EXECUTABLES[id(closed)] = (closed, exe)
-    if len(_EXECUTABLES) > _MAX_EXECUTABLES:
-        _EXECUTABLES.popitem(last=False)
+    with _lru_lock:
+        _EXECUTABLES[id(closed)] = (closed, exe, holder)
+        limit = max_executables()
+        while len(_EXECUTABLES) > limit:
+            _, (_, _, old_holder) = _EXECUTABLES.popitem(last=False)
+            if old_holder is not None:
+                old_holder.exe = None
     return exe
+
+
+def _forget(entries: dict) -> None:
+    """A jitted function was garbage collected: its executables leave the LRU with it (as JAX's
+    weakref-keyed caches do), and so do the arrays it closed over."""
+    with _lru_lock:
+        for e in list(entries.values()):
+            hit = _EXECUTABLES.get(id(e.jaxpr))
+            if hit is not None and hit[2] is e:
+                del _EXECUTABLES[id(e.jaxpr)]
+
+
+def clear_cache(disk: bool = True) -> None:
+    """Forgets every traced signature and compiled executable in this process, and (`disk`)
+    empties the on-disk compile cache. Functions keep working: they trace and compile again.
+
+    Example:
+      >>> jaxlite.clear_cache()
+    """
+    with _lru_lock:
+        _EXECUTABLES.clear()
+        _DERIVED.clear()
+    for f in list(_JIT_FUNCTIONS):
+        f.clear_cache()
+    if disk:
+        _compile_mod.clear_cache()
 
 
 _warned_no_compiler: list[bool] = []
@@ -166,7 +209,9 @@ class _Interpreted:
     def __call__(self, *arrays):
         with core.set_current_trace(core.eval_trace):
             outs = core.eval_jaxpr(self.closed.jaxpr, self.closed.consts, *arrays)
-        return [np.asarray(core.to_numpy(o), av.dtype) for o, av in zip(outs, self.closed.out_avals)]
+        return [
+            np.asarray(core.to_numpy(o), av.dtype) for o, av in zip(outs, self.closed.out_avals)
+        ]
 
 
 def _log_compiles() -> bool:
@@ -213,7 +258,9 @@ def _pjit_jvp(primals, tangents, *, jaxpr, name):
     outs = pjit_p.bind(*consts, *primals, *nz_tangents, jaxpr=closed, name=f"jvp({name})")
     n = len(jaxpr.out_avals)
     t_out = iter(outs[n:])
-    return outs[:n], [next(t_out) if nz else ad.Zero.from_primal(p) for p, nz in zip(outs[:n], out_nz)]
+    return outs[:n], [
+        next(t_out) if nz else ad.Zero.from_primal(p) for p, nz in zip(outs[:n], out_nz)
+    ]
 
 
 ad.jvp_rules[pjit_p] = _pjit_jvp
@@ -232,14 +279,16 @@ def _pjit_partial_eval(trace, args, params):
     known_args = [x for x, uk in zip(args, unknowns) if not uk]
     outs = []
     if known.out_avals:
-        outs = ad.bind_on(trace.parent, pjit_p, [*kconsts, *known_args], dict(jaxpr=known, name=name))
+        outs = ad.bind_on(
+            trace.parent, pjit_p, [*kconsts, *known_args], {"jaxpr": known, "name": name}
+        )
     n_known = len(outs) - num_res
     known_outs, residuals = outs[:n_known], outs[n_known:]
     unknown_outs = []
     if unknown.out_avals:
         unknown_args = [x for x, uk in zip(args, unknowns) if uk]
         unknown_outs = trace.stage(
-            pjit_p, [*uconsts, *residuals, *unknown_args], dict(jaxpr=unknown, name=name)
+            pjit_p, [*uconsts, *residuals, *unknown_args], {"jaxpr": unknown, "name": name}
         )
     k, u = iter(known_outs), iter(unknown_outs)
     return [next(u) if is_uk else next(k) for is_uk in out_uk]
@@ -254,7 +303,9 @@ def _pjit_transpose(cts, *args, jaxpr, name):
                               lambda: _hoist(tp.transpose_jaxpr(jaxpr, linear)))  # fmt: skip
     nonlinear = [x for x in args if not tp.is_undefined_primal(x)]
     float_cts = [tp.instantiate(ct) for ct, a in zip(cts, jaxpr.out_avals) if a.dtype.kind == "f"]
-    outs = iter(pjit_p.bind(*consts, *nonlinear, *float_cts, jaxpr=closed, name=f"transpose({name})"))
+    outs = iter(
+        pjit_p.bind(*consts, *nonlinear, *float_cts, jaxpr=closed, name=f"transpose({name})")
+    )
     return [next(outs) if lin else None for lin in linear]
 
 
@@ -321,8 +372,17 @@ class _Entry:
     """One traced signature: the jaxpr (consts hoisted into its first inputs), the consts, the
     output tree, and the executable (compiled on first use)."""
 
-    __slots__ = ("jaxpr", "consts", "const_arrays", "out_tree", "out_weak", "single", "exe",
-                 "trace_seconds", "name")  # fmt: skip
+    __slots__ = (
+        "const_arrays",
+        "consts",
+        "exe",
+        "jaxpr",
+        "name",
+        "out_tree",
+        "out_weak",
+        "single",
+        "trace_seconds",
+    )  # fmt: skip
 
     def __init__(self, jaxpr: ClosedJaxpr, consts: list, out_tree, name: str, seconds: float):
         self.jaxpr = jaxpr
@@ -341,7 +401,7 @@ class _Entry:
     def run(self, arrays: list) -> Any:
         exe = self.exe
         if exe is None:
-            exe = self.exe = executable(self.jaxpr, self.name)
+            exe = self.exe = executable(self.jaxpr, self.name, self)
         outs = exe.call(*self.const_arrays, *arrays) if self.const_arrays else exe.call(*arrays)
         if self.single:
             return _wrap(outs[0], self.out_weak[0])
@@ -349,6 +409,7 @@ class _Entry:
 
 
 _SCALARS = (bool, int, float)
+_JIT_FUNCTIONS: weakref.WeakSet[JitFunction] = weakref.WeakSet()  # for clear_cache()
 
 
 class JitFunction:
@@ -369,6 +430,8 @@ class JitFunction:
         self._cache: dict[Any, _Entry] = {}
         self._fast: dict[tuple, _Entry] = {}  # positional leaves only, no static arguments
         self._fast_ok = not self._static_argnums and not self._static_argnames
+        _JIT_FUNCTIONS.add(self)
+        weakref.finalize(self, _forget, self._cache)
 
     def __repr__(self) -> str:
         return f"<jit of {self._name}>"
@@ -387,6 +450,13 @@ class JitFunction:
         self._cache.clear()
         self._fast.clear()
 
+    def _drop_oldest(self) -> None:
+        """Forgets the oldest traced signature (the per-function cache is bounded too)."""
+        # NB: list() copies a dict atomically; other threads may be adding signatures.
+        old = self._cache.pop(list(self._cache)[0], None)
+        for k in [k for k, e in list(self._fast.items()) if e is old]:
+            self._fast.pop(k, None)
+
     # --- calling --------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
         if _state.disabled:
@@ -402,7 +472,9 @@ class JitFunction:
     def _call(self, args, kwargs):
         entry, leaves = self._entry(args, kwargs)
         if core._ctx.trace is core.eval_trace and entry.const_arrays is not None:
-            arrays = [_as_array(x, a) for x, a in zip(leaves, entry.jaxpr.in_avals[len(entry.consts):])]
+            arrays = [
+                _as_array(x, a) for x, a in zip(leaves, entry.jaxpr.in_avals[len(entry.consts) :])
+            ]
             return entry.run(arrays)
         outs = pjit_p.bind(*entry.consts, *leaves, jaxpr=entry.jaxpr, name=self._name)
         return entry.out_tree.unflatten(outs)
@@ -420,6 +492,8 @@ class JitFunction:
                 fast_key = _fast_key(args)[0] if self._fast_ok and not kwargs else None
                 if fast_key is not None:
                     self._fast[fast_key] = entry
+                if len(self._cache) > max_executables():
+                    self._drop_oldest()
         return entry, leaves
 
     def _split(self, args, kwargs):
@@ -458,7 +532,9 @@ class JitFunction:
 
         closed = staging.trace_to_jaxpr(flat_fun, avals, f"jit of `{self._name}`")
         jaxpr = closed.jaxpr
-        hoisted = ClosedJaxpr(Jaxpr([], jaxpr.constvars + jaxpr.invars, jaxpr.outvars, jaxpr.eqns), [])
+        hoisted = ClosedJaxpr(
+            Jaxpr([], jaxpr.constvars + jaxpr.invars, jaxpr.outvars, jaxpr.eqns), []
+        )
         seconds = time.perf_counter() - t0
         if _log_compiles():
             _log.warning(
@@ -484,13 +560,13 @@ class JitFunction:
         return f"argument structure changed: {next(reversed(self._cache))[0]} -> {in_tree}"
 
     # --- inspecting -----------------------------------------------------------------------
-    def lower(self, *args, **kwargs) -> "Lowered":
+    def lower(self, *args, **kwargs) -> Lowered:
         """Traces for these arguments (arrays, or `jaxlite.ShapeDtypeStruct`s standing in for
         them); returns what would run (`.as_text()`, `.as_c()`, `.compile()`)."""
         entry, _ = self._entry(args, kwargs, abstract_ok=True)
         return Lowered(entry, self)
 
-    def trace(self, *args, **kwargs) -> "Lowered":
+    def trace(self, *args, **kwargs) -> Lowered:
         return self.lower(*args, **kwargs)
 
 
@@ -513,8 +589,10 @@ class Lowered:
         """The C source of the kernel."""
         return lower_closed(self._entry.jaxpr, self._fun._name).source
 
-    def compile(self) -> "Compiled":
-        self._entry.exe = self._entry.exe or executable(self._entry.jaxpr, self._fun._name)
+    def compile(self) -> Compiled:
+        self._entry.exe = self._entry.exe or executable(
+            self._entry.jaxpr, self._fun._name, self._entry
+        )
         return Compiled(self._entry, self._fun)
 
 
@@ -529,7 +607,7 @@ class Compiled:
         return lower_closed(self._entry.jaxpr, self._fun._name).source
 
     def __call__(self, *args, **kwargs):
-        entry, leaves = self._fun._entry(args, kwargs)
+        entry, _ = self._fun._entry(args, kwargs)
         if entry is not self._entry:
             raise TypeError(
                 f"compiled `{self._fun._name}` was called with arguments of another signature; "

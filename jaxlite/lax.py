@@ -17,6 +17,8 @@ from jaxlite.control_flow import (  # noqa: F401
     cond, fori_loop, map, scan, switch, while_loop,
 )
 
+from jaxlite.api import stop_gradient  # noqa: E402,F811  (pytrees, as JAX's)
+
 # lax's spelling of the bitwise ops
 bitwise_not = bitwise_not
 not_ = bitwise_not

@@ -23,7 +23,7 @@ def c_of(fn, *args) -> str:
 
 
 def loops(c: str) -> int:
-    return len(re.findall(r"^\s*for \(", c, flags=re.M))
+    return len(re.findall(r"^\s*for \(", c, flags=re.MULTILINE))
 
 
 def test_one_comment_per_equation_and_named_temporaries():
@@ -162,3 +162,47 @@ def test_mlp_step_workspace_is_reused():
     want = step(*args)
     for g, w in zip(got, want):
         np.testing.assert_allclose(g, w, rtol=1e-4)
+
+
+GOLDEN = """\
+/* jaxlite.jit kernel for `layer`: (a:f32[2,3], b:f32[3]) -> (g) */
+#include "jaxlite.h"
+#include "jl_math.h"
+
+int jl_kernel(const float *restrict in_a, const float *restrict in_b, float *restrict out_0) {
+  char *ws = jl_alloc(64);
+  if (!ws) return 1;
+  float *tmp_f = (float *)(ws + 0);
+  /* c:f32[2,3] = exp a */
+  /* d:f32[2,3] = broadcast_in_dim[broadcast_dimensions=(1,) shape=(2, 3)] b */
+  /* e:f32[2,3] = mul c d */
+  /* f:f32[2] = reduce_sum[axes=(1,)] e */
+  for (int64_t i0 = 0; i0 < 2; i0++) {
+    double acc1 = 0.0;
+    #pragma omp simd reduction(+:acc1)
+    for (int64_t r0 = 0; r0 < 3; r0++) {
+      const float v_c = jl_exp_f32(in_a[i0 * 3 + r0]);
+      const float v_e = v_c * in_b[r0];
+      acc1 = acc1 + v_e;
+    }
+    tmp_f[i0] = acc1;
+  }
+  /* g:f32[2] = max f 0.0:f32[] */
+  /* outputs */
+  #pragma omp simd
+  for (int64_t i0 = 0; i0 < 2; i0++) {
+    const float v_g = jl_max_f32(tmp_f[i0], 0.0f);
+    out_0[i0] = v_g;
+  }
+  free(ws);
+  return 0;
+}
+"""
+
+
+def test_golden_snapshot_of_the_generated_c():
+    # What users read with jit(f).lower(...).as_c(): update deliberately when the lowering changes.
+    def layer(x, b):
+        return jnp.maximum(jnp.sum(jnp.exp(x) * b, axis=1), 0.0)
+
+    assert c_of(layer, np.ones((2, 3), f32), np.ones(3, f32)) == GOLDEN

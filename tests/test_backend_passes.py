@@ -42,7 +42,7 @@ def test_common_subexpressions_are_computed_once():
 
 
 def test_scalar_constants_fold():
-    simple = same_results(lambda x: x * (-(2.0 ** 3) / 4.0 + jnp.sqrt(16.0)), jnp.ones(3))
+    simple = same_results(lambda x: x * (-(2.0**3) / 4.0 + jnp.sqrt(16.0)), jnp.ones(3))
     assert prims(simple) == ["mul"]
 
 

@@ -41,8 +41,14 @@ PROGRAM = textwrap.dedent(
 
 def run(code: str, cache_dir, **env) -> subprocess.CompletedProcess:
     full_env = dict(os.environ, JAXLITE_CACHE_DIR=str(cache_dir), **env)
-    return subprocess.run([sys.executable, "-c", code], env=full_env, capture_output=True,
-                          text=True, timeout=300)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
 
 def logging_compiler(tmp_path) -> tuple[str, str]:
@@ -54,8 +60,13 @@ def logging_compiler(tmp_path) -> tuple[str, str]:
     return str(cc), str(log)
 
 
+def read(path, mode="r"):
+    with open(path, mode) as f:
+        return f.read()
+
+
 def calls(log: str) -> list[str]:
-    return open(log).read().splitlines() if os.path.exists(log) else []
+    return read(log).splitlines() if os.path.exists(log) else []
 
 
 def libraries(cache_dir) -> list[str]:
@@ -89,8 +100,8 @@ def test_corrupt_entry_is_removed_and_rebuilt_with_a_warning(tmp_path):
     assert out.stdout.strip() == "ok", out.stderr
     assert out.stderr.count("is corrupt") == 2, out.stderr
     for p in libs:
-        digest = hashlib.sha256(open(p, "rb").read()).hexdigest()
-        assert open(p + ".sha256").read().strip() == digest
+        digest = hashlib.sha256(read(p, "rb")).hexdigest()
+        assert read(p + ".sha256").strip() == digest
 
 
 def test_four_processes_fill_one_empty_cache_at_once(tmp_path):
@@ -105,7 +116,7 @@ def test_four_processes_fill_one_empty_cache_at_once(tmp_path):
     libs = libraries(cache)
     assert len(libs) == 2
     for p in libs:
-        assert open(p + ".sha256").read().strip() == hashlib.sha256(open(p, "rb").read()).hexdigest()
+        assert read(p + ".sha256").strip() == hashlib.sha256(read(p, "rb")).hexdigest()
     assert not glob.glob(os.path.join(cache, "*.tmp"))  # no temporary file left behind
 
 
@@ -126,7 +137,7 @@ def test_compile_failure_raises_with_compiler_output_and_kept_source(tmp_path, m
     msg = str(e.value)
     assert "/nonexistent/broken.h" in msg and "No such file" in msg
     kept = msg.split("kept at ")[1].split()[0]
-    assert os.path.exists(kept) and "jl_kernel" in open(kept).read()
+    assert os.path.exists(kept) and "jl_kernel" in read(kept)
 
 
 def test_cache_key_depends_on_source_flags_and_salt(monkeypatch):

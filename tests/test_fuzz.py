@@ -129,10 +129,124 @@ NP.softmax, NP.logsumexp = _np_softmax, _np_logsumexp
 NP.argsort = lambda x, axis=-1: np.argsort(x, axis=axis, kind="stable")
 NP.lax_sub = np.subtract
 
+
+def _np_gather(x, idx):
+    """`x[idx]` with JAX's rule for out-of-bounds indices: negative ones wrap once, then clamp."""
+    n = x.shape[0]
+    return x[np.clip(np.where(idx < 0, idx + n, idx), 0, n - 1)]
+
+
+def _np_scatter(x, idx, v, how):
+    """`x.at[idx].set(v)` / `.add(v)` with JAX's rule: out-of-bounds updates are dropped."""
+    n = x.shape[0]
+    i = np.where(idx < 0, idx + n, idx)
+    i = i[(i >= 0) & (i < n)]
+    out = x.copy()
+    if how == "set":
+        out[i] = v
+    else:
+        np.add.at(out, i, np.asarray(v, x.dtype))
+    return out
+
+
+def _clamped_starts(x, starts, sizes):
+    return [int(np.clip(s, 0, n - k)) for s, n, k in zip(starts, x.shape, sizes)]
+
+
+def _np_dynamic_slice(x, starts, sizes):
+    st_ = _clamped_starts(x, starts, sizes)
+    return x[tuple(slice(s, s + k) for s, k in zip(st_, sizes))]
+
+
+def _np_dynamic_update_slice(x, u, starts):
+    st_ = _clamped_starts(x, starts, u.shape)
+    out = x.copy()
+    out[tuple(slice(s, s + k) for s, k in zip(st_, u.shape))] = u
+    return out
+
+
+def _lax_args(x, y):
+    """lax's rule: equal dtypes (a Python scalar takes the other's) and equal shapes (or 0-d)."""
+    x = np.asarray(x)
+    y = np.asarray(y, x.dtype) if type(y) in (bool, int, float) else np.asarray(y)
+    if x.dtype != y.dtype or (x.shape != y.shape and x.ndim and y.ndim):
+        raise TypeError("lax: operands of different dtypes or shapes")
+    return x, y
+
+
+def _np_lax_div(x, y):
+    x, y = _lax_args(x, y)
+    if x.dtype.kind == "f":
+        return x / y
+    safe = np.where(y == 0, 1, y)
+    q = x // safe
+    q = np.where((q * safe != x) & ((x < 0) != (safe < 0)), q + 1, q)  # toward zero, as C
+    return np.where(y == 0, 0, q).astype(x.dtype)
+
+
+def _np_lax_rem(x, y):
+    x, y = _lax_args(x, y)
+    if x.dtype.kind == "f":
+        return np.fmod(x, y)
+    return np.where(y == 0, 0, x - _np_lax_div(x, y) * np.where(y == 0, 1, y)).astype(x.dtype)
+
+
+def _np_scan(f, init, xs, reverse=False):
+    carry, ys = init, []
+    for r in (xs[::-1] if reverse else xs):
+        carry, y = f(carry, r)
+        ys.append(y)
+    ys = np.stack(ys[::-1] if reverse else ys) if ys else np.zeros((0,) + np.shape(init), np.asarray(init).dtype)
+    return carry, ys
+
+
+def _np_while(cond, body, val):
+    while cond(val):
+        val = body(val)
+    return val
+
+
+def _np_fori(lo, hi, body, val):
+    for i in range(lo, hi):
+        val = body(i, val)
+    return val
+
+
+def _np_one_hot(x, k):
+    return (np.asarray(x)[..., None] == np.arange(k)).astype(F64)
+
+
+NP.gather, NP.scatter = _np_gather, _np_scatter
+NP.dynamic_slice, NP.dynamic_update_slice = _np_dynamic_slice, _np_dynamic_update_slice
+NP.lax_div, NP.lax_rem = _np_lax_div, _np_lax_rem
+NP.cummax = lambda x, axis: np.maximum.accumulate(x, axis=axis)
+NP.cummin = lambda x, axis: np.minimum.accumulate(x, axis=axis)
+NP.cond = lambda p, t, f, x: t(x) if p else f(x)
+NP.switch = lambda i, bs, x: bs[int(np.clip(i, 0, len(bs) - 1))](x)
+NP.fori_loop, NP.while_loop, NP.scan = _np_fori, _np_while, _np_scan
+NP.bitcast = lambda x, dtype: np.asarray(x).view(dtype)
+NP.one_hot = _np_one_hot
+
 JNP = types.SimpleNamespace(**{k: getattr(jnp, k) for k in dir(jnp) if not k.startswith("_")})
 JNP.sigmoid, JNP.softplus, JNP.relu = nn.sigmoid, nn.softplus, nn.relu
 JNP.softmax, JNP.logsumexp = nn.softmax, nn.logsumexp
 JNP.lax_sub = lax.sub
+
+
+def _jnp_scatter(x, idx, v, how):
+    x = jnp.asarray(x)
+    return x.at[idx].set(v) if how == "set" else x.at[idx].add(v)
+
+
+JNP.gather, JNP.scatter = (lambda x, idx: jnp.asarray(x)[idx]), _jnp_scatter
+JNP.dynamic_slice, JNP.dynamic_update_slice = lax.dynamic_slice, lax.dynamic_update_slice
+JNP.lax_div, JNP.lax_rem = lax.div, lax.rem
+JNP.cummax = lambda x, axis: lax.cummax(x, axis=axis % x.ndim)
+JNP.cummin = lambda x, axis: lax.cummin(x, axis=axis % x.ndim)
+JNP.cond, JNP.switch = lax.cond, lax.switch
+JNP.fori_loop, JNP.while_loop, JNP.scan = lax.fori_loop, lax.while_loop, lax.scan
+JNP.bitcast = lax.bitcast_convert_type
+JNP.one_hot = nn.one_hot
 
 
 def canonical(x) -> np.ndarray:
@@ -297,6 +411,90 @@ def _shift_amount(draw, x):
     return dict(s=draw(st.integers(0, 40)))
 
 
+def _oob_index(draw, x):
+    if x.ndim == 0 or x.shape[0] == 0:
+        raise Skip
+    n = x.shape[0]
+    size = draw(st.integers(0, 5))
+    idx = draw(st.lists(st.integers(-2 * n - 1, 2 * n), min_size=size, max_size=size))
+    return dict(idx=np.array(idx, dtype=draw(st.sampled_from([I32, I64]))))
+
+
+def _scatter(draw, x):
+    p = _oob_index(draw, x)
+    how = draw(st.sampled_from(["set", "add"]))
+    if how == "set":  # NB: duplicate indices would make `set` order-dependent
+        n = x.shape[0]
+        wrapped = np.where(p["idx"] < 0, p["idx"] + n, p["idx"])
+        _, first = np.unique(wrapped, return_index=True)
+        p["idx"] = p["idx"][np.sort(first)]
+    return dict(p, v=_scalar_for(draw, x).value, how=how)
+
+
+def _dyn_slice(draw, x):
+    if x.ndim == 0:
+        raise Skip
+    sizes = tuple(draw(st.integers(0, n)) for n in x.shape)
+    starts = tuple(draw(st.integers(-n - 2, n + 2)) for n in x.shape)
+    return dict(starts=starts, sizes=sizes)
+
+
+def _dyn_update(draw, x):
+    if x.ndim == 0:
+        raise Skip
+    return dict(k=draw(st.integers(0, x.shape[0])),
+                starts=tuple(draw(st.integers(-n - 2, n + 2)) for n in x.shape))  # fmt: skip
+
+
+def _bitcast(draw, x):
+    targets = {F32: [I32, U32], U32: [F32, I32], I32: [F32, U32], F64: [I64], I64: [F64]}
+    if x.dtype not in targets or (x.dtype.kind == "f" and np.isnan(x).any()):
+        raise Skip  # (NaN payloads may differ: JAX does not promise them either)
+    return dict(dtype=draw(st.sampled_from(targets[x.dtype])))
+
+
+def _loop_count(draw, x):
+    return dict(k=draw(st.integers(0, 4)))
+
+
+def _scan_params(draw, x):
+    if x.ndim == 0:
+        raise Skip
+    return dict(reverse=draw(st.booleans()), out=draw(st.sampled_from(["carry", "ys"])))
+
+
+def _cond(m, x):
+    return m.cond(m.any(x > 1), lambda v: v * 2 + 1, lambda v: v - 3, x)
+
+
+def _switch(m, x):
+    branches = [lambda v: v + 1, lambda v: v * 3, lambda v: -v, lambda v: v // 2]
+    return m.switch(m.sum(x > 0) - 1, branches, x)
+
+
+def _fori(m, x, k):
+    return m.fori_loop(0, k, lambda i, c: c * 3 + 1 if c.dtype.kind in "iu" else c * 0.5 + 1.0, x)
+
+
+def _while(m, x, k):
+    # NB: a data-dependent predicate: under vmap, each example stops at its own step
+    out = m.while_loop(lambda c: (c[0] < k) & m.all(c[1] < 50), lambda c: (c[0] + 1, c[1] * 2 + 1),
+                       (0, x))  # fmt: skip
+    return out[1]
+
+
+def _scan(m, x, reverse, out):
+    def step(c, r):
+        return c + r, c * r - r
+
+    carry, ys = m.scan(step, m.zeros_like(x[0]), x, reverse=reverse)
+    return carry if out == "carry" else ys
+
+
+def _dus(m, x, k, starts):
+    return m.dynamic_update_slice(x, m.flip(x[:k], 0) * 2, starts)
+
+
 OPS: list[Op] = [
     # elementwise, correctly rounded (bit-exact eager vs C)
     binary("add", exact=True, smooth=True),
@@ -428,6 +626,44 @@ OPS: list[Op] = [
        lambda d, x, y: dict(axis=d(st.integers(-x.ndim - 1, x.ndim))), exact=True, smooth=True,
        scalar_ok=False),
     Op("matmul_const", 1, lambda m, x, w: m.matmul(x, w), "iuf", _matmul_const, smooth=True),
+    # indexing out of bounds, dynamic slices, lax arithmetic
+    # NB: not `smooth`: as in JAX (mode promise_in_bounds), the gradient of a clamped index is 0
+    Op("gather_oob", 1, lambda m, x, idx: m.gather(x, idx), params=_oob_index, exact=True),
+    Op("scatter_oob", 1, lambda m, x, idx, v, how: m.scatter(x, idx, v, how), "iuf", _scatter,
+       exact=True, smooth=True),
+    Op("dynamic_slice", 1, lambda m, x, starts, sizes: m.dynamic_slice(x, starts, sizes),
+       params=_dyn_slice, exact=True, smooth=True),
+    Op("dynamic_update_slice", 1, _dus, "iuf", _dyn_update, exact=True, smooth=True),
+    Op("lax_div", 2, lambda m, x, y: m.lax_div(x, y), "iuf", exact=True, needs_exact=True),
+    Op("lax_rem", 2, lambda m, x, y: m.lax_rem(x, y), "iuf", exact=True, needs_exact=True),
+    Op("cummax", 1, lambda m, x, axis: m.cummax(x, axis), "iuf",
+       lambda d, x: dict(axis=axis_param(d, x, allow_none=False)), exact=True),
+    Op("cummin", 1, lambda m, x, axis: m.cummin(x, axis), "iuf",
+       lambda d, x: dict(axis=axis_param(d, x, allow_none=False)), exact=True),
+    Op("bitcast", 1, lambda m, x, dtype: m.bitcast(x, dtype), "iuf", _bitcast, exact=True,
+       needs_exact=True),
+    Op("one_hot", 1, lambda m, x, k: m.one_hot(x, k), "iu",
+       lambda d, x: dict(k=d(st.integers(0, 4))), exact=True, needs_exact=True),
+    Op("diff", 1, lambda m, x, axis: m.diff(x, axis=axis), "iuf",
+       lambda d, x: dict(axis=axis_param(d, x, allow_none=False)), exact=True, smooth=True),
+    Op("tril", 1, lambda m, x, k: m.tril(x, k), params=lambda d, x: dict(k=d(st.integers(-2, 2)))
+       if x.ndim >= 2 else (_ for _ in ()).throw(Skip()), exact=True, smooth=True),
+    Op("diagonal", 1, lambda m, x, k: m.diagonal(x, k), params=lambda d, x: dict(
+       k=d(st.integers(-2, 2))) if x.ndim >= 2 else (_ for _ in ()).throw(Skip()), exact=True,
+       smooth=True),
+    Op("outer", 2, lambda m, x, y: m.outer(x, y), "iuf", exact=True, smooth=True,
+       scalar_ok=False),
+    reduction("nansum", "iuf"),
+    reduction("nanmax", "iuf", exact=True),
+    reduction("nanmean", "f"),
+    Op("median", 1, lambda m, x, axis: m.median(x, axis=axis), "iuf",
+       lambda d, x: dict(axis=axis_param(d, x))),
+    # control flow
+    Op("cond", 1, _cond, "iuf", exact=True, needs_exact=True, smooth=True),
+    Op("switch", 1, _switch, "iuf", exact=True, needs_exact=True),
+    Op("fori_loop", 1, _fori, "iuf", _loop_count, exact=True, smooth=True),
+    Op("while_loop", 1, _while, "iuf", _loop_count, exact=True, needs_exact=True),
+    Op("scan", 1, _scan, "iuf", _scan_params, exact=True, smooth=True),
     Op("gram", 1, lambda m, x: m.matmul(x, m.swapaxes(x, -1, -2)) if x.ndim >= 2 else m.dot(x, x),
        "iuf", lambda d, x: {} if x.ndim else (_ for _ in ()).throw(Skip()), smooth=True),
 ]
@@ -491,10 +727,10 @@ def _layout_str(x: np.ndarray) -> str:
     return f"{x.dtype}{list(x.shape)} strides={x.strides}"
 
 
-def np_eval(fn, *args):
+def np_eval(fn, *args, **kwargs):
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
-        return fn(*args)
+        return fn(*args, **kwargs)
 
 
 # --- inputs -----------------------------------------------------------------------------
@@ -504,13 +740,13 @@ def np_eval(fn, *args):
 def base_shapes(draw, max_rank=3):
     dim = st.sampled_from([0, 1, 1, 2, 2, 3, 3, 4]) if draw(st.integers(0, 5)) == 0 else \
         st.integers(1, 4)  # fmt: skip
-    return tuple(draw(st.lists(dim, max_size=max_rank)))
+    return tuple(draw(dim) for _ in range(draw(st.sampled_from([0, 1, 2, 2, 3, 3][: max_rank * 2]))))
 
 
 @st.composite
 def sub_shapes(draw, base):
     """A shape that broadcasts against `base`: a suffix of it with some dimensions set to 1."""
-    k = draw(st.integers(0, len(base)))
+    k = len(base) if draw(st.booleans()) else draw(st.integers(0, len(base)))
     return tuple(1 if draw(st.integers(0, 3)) == 0 else n for n in base[len(base) - k:])
 
 
@@ -627,7 +863,7 @@ def programs(draw, ops=OPS, dtypes=DTYPES, specials=None, max_steps=6, max_input
     ]
     prog = Program(inputs, exact=[True] * n_in)
     vals = [np.asarray(x) for x in inputs]
-    for _ in range(draw(st.integers(1, max_steps))):
+    for _ in range(draw(st.sampled_from([1, 2, 3] + [max_steps] * 3))):
         draw_step(draw, prog, vals, ops)
     assume(prog.steps)
     n = len(vals)

@@ -27,7 +27,7 @@ def c_of(fn, *args) -> str:
 
 
 def for_loops(c: str) -> int:
-    return len(re.findall(r"^\s*for \(", c, flags=re.M))
+    return len(re.findall(r"^\s*for \(", c, flags=re.MULTILINE))
 
 
 def chain(x):
@@ -105,7 +105,7 @@ DOTS = [
 def test_dot_general_variants(name, ls, rs, dn, dtype):
     rng = np.random.default_rng(2)
     x, y = rng.normal(size=ls).astype(dtype), rng.normal(size=rs).astype(dtype)
-    fn = lambda x, y: lax.dot_general(x, y, dn)  # noqa: E731
+    fn = lambda x, y: lax.dot_general(x, y, dn)
     got, want = run_both(fn, x, y)
     assert_same(got[0], want[0], rtol=1e-5 if dtype == f32 else 1e-12)
     c = c_of(fn, x, y)
@@ -142,7 +142,7 @@ def programs(draw):
     shapes = []
     for _ in range(draw(st.integers(1, 3))):
         s = tuple(1 if draw(st.booleans()) else d for d in shape)
-        shapes.append(s[draw(st.integers(0, len(s))):])
+        shapes.append(s[draw(st.integers(0, len(s))) :])
     steps = draw(st.lists(st.tuples(st.integers(0, len(UNARY) - 1), st.integers(0, len(BINARY) - 1),
                                     st.integers(0, 2)), min_size=1, max_size=6))  # fmt: skip
     transpose = draw(st.booleans())
@@ -166,3 +166,15 @@ def test_random_fused_programs_match_eager(program):
     got, want = run_both(fn, *args)
     for g, w in zip(got, want):
         assert_same(g, w, rtol=2e-5)
+
+
+def test_fused_value_reshaped_to_rank_0():
+    # Regression: a fused f32[1] (or a scalar product) reshaped to f32[] feeds an elementwise op.
+    def f(x, v):
+        s = lax.reshape(jnp.exp(x[:1]) * 2.0, ())
+        d = lax.dot_general(v[0], v[1], (((), ()), ((), ())))
+        return s + x * d
+
+    x, v = np.linspace(0, 1, 5, dtype=f32), np.array([2.0, 3.0], f32)
+    got, want = run_both(f, x, v)
+    assert_same(got[0], want[0], ulps=4)

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 import pytest
@@ -65,8 +66,8 @@ def values(dtype, shape, which: int = 0) -> np.ndarray:
         special = [0, 1, 2, info.max, info.min, 7] + ([-1, -7, info.min + 1] if info.min else [])
         rand = rng.integers(info.min, int(info.max) + 1, size=n, dtype=np.int64 if
                             dtype != U32 else np.uint64)  # fmt: skip
-    special = special[which % len(special):] + special[: which % len(special)]
-    flat = np.concatenate([np.asarray(special[:n]), np.asarray(rand[len(special[:n]):])])
+    special = special[which % len(special) :] + special[: which % len(special)]
+    flat = np.concatenate([np.asarray(special[:n]), np.asarray(rand[len(special[:n]) :])])
     return flat.astype(dtype).reshape(shape)
 
 
@@ -219,7 +220,9 @@ def _all_pairs(dtype):
     """Every pair of special values (x, y), then random pairs: ties, signed zeros, NaN, limits."""
     sp = values(dtype, (16,) if dtype.kind != "b" else (2,))
     x, y = np.repeat(sp, len(sp)), np.tile(sp, len(sp))
-    return np.concatenate([x, values(dtype, (40,), 2)]), np.concatenate([y, values(dtype, (40,), 7)])
+    return np.concatenate([x, values(dtype, (40,), 2)]), np.concatenate(
+        [y, values(dtype, (40,), 7)]
+    )
 
 
 @functools.cache
@@ -335,22 +338,41 @@ def dn(lc, rc, lb=(), rb=()):
     return ((lc, rc), (lb, rb))
 
 
+def _reduction(p, axes):
+    return lambda x, y, i: p(x, axes)
+
+
+def _cumulative(p, axis, reverse):
+    return lambda x, y, i: p(x, axis, reverse)
+
+
+REDUCTIONS = [
+    Case(f"{p.__name__}{axes}", _reduction(p, axes), kinds, tol)
+    for p, kinds, tol in [
+        (lax.reduce_sum, "fiu", 1e-5),
+        (lax.reduce_prod, "fiu", 1e-5),
+        (lax.reduce_max, "fiub", 0),
+        (lax.reduce_min, "fiub", 0),
+        (lax.reduce_and, "iub", 0),
+        (lax.reduce_or, "iub", 0),
+    ]
+    for axes in [(), (0,), (1,), (2,), (0, 2), (0, 1, 2)]
+]
+CUMULATIVE = [
+    Case(f"{p.__name__}{ax}{'r' if rev else ''}", _cumulative(p, ax, rev), "fiu")
+    for p in (lax.cumsum, lax.cumprod, lax.cummax, lax.cummin)
+    for ax in (0, 2)
+    for rev in (False, True)
+]
+
+# fmt: off
 STRUCTURED = [
     # reductions
-    *[Case(f"{p.__name__}{axes}", functools.partial(lambda p, axes, x, y, i: p(x, axes), p, axes),
-           kinds, tol)
-      for p, kinds, tol in [(lax.reduce_sum, "fiu", 1e-5), (lax.reduce_prod, "fiu", 1e-5),
-                            (lax.reduce_max, "fiub", 0), (lax.reduce_min, "fiub", 0),
-                            (lax.reduce_and, "iub", 0), (lax.reduce_or, "iub", 0)]
-      for axes in [(), (0,), (1,), (2,), (0, 2), (0, 1, 2)]],  # fmt: skip
+    *REDUCTIONS,
     Case("argmax1", lambda x, y, i: lax.argmax(x, 1, np.int32), "fiub"),
     Case("argmax0", lambda x, y, i: lax.argmax(x, 0, np.int64), "fiub"),
     Case("argmin2", lambda x, y, i: lax.argmin(x, 2, np.int32), "fiub"),
-    *[Case(f"{p.__name__}{ax}{'r' if rev else ''}",
-           functools.partial(lambda p, ax, rev, x, y, i: p(x, ax, rev), p, ax, rev), kinds, tol)
-      for p, kinds, tol in [(lax.cumsum, "fiu", 0), (lax.cumprod, "fiu", 0), (lax.cummax, "fiu", 0),
-                            (lax.cummin, "fiu", 0)]
-      for ax in (0, 2) for rev in (False, True)],  # fmt: skip
+    *CUMULATIVE,
     # shapes
     Case("broadcast_in_dim", lambda x, y, i: lax.broadcast_in_dim(x[:, :1], (5, 2, 3, 4), (1, 2, 3)), "fiub"),
     Case("reshape", lambda x, y, i: lax.reshape(x, (4, 6)), "fiub"),
@@ -378,7 +400,8 @@ STRUCTURED = [
     Case("sort_multi", lambda x, y, i: lax.sort((x, y), 1, num_keys=1), "fiub"),
     Case("sort_two_keys", lambda x, y, i: lax.sort((y > y[0], x, y), 1, num_keys=2), "fiub"),
     Case("argsort_iota", lambda x, y, i: lax.sort((x, lax.broadcasted_iota(np.int32, X3, 2)), 2, num_keys=1)[1], "fiub"),
-]  # fmt: skip
+]
+# fmt: on
 
 
 @functools.cache
@@ -393,7 +416,7 @@ def _structured_group(dtype):
     out, k = {}, 0
     for c in cases:
         n = len(c.fn(x, y, i)) if isinstance(c.fn(x, y, i), (tuple, list)) else 1
-        out[c.name] = (got[k:k + n], want[k:k + n])
+        out[c.name] = (got[k : k + n], want[k : k + n])
         k += n
     return out
 

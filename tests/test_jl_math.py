@@ -58,9 +58,11 @@ def test_against_numpy_over_the_whole_range(name, dtype):
 
 def test_the_functions_vectorize():
     # One loop, no scalar libm call: the compiler can use vector instructions for all of it.
-    c = jaxlite.jit(lambda x: lax.tanh(x) * lax.logistic(x) + lax.exp(x) - lax.log(x)).lower(
-        np.ones(1024, np.float32)
-    ).as_c()
+    c = (
+        jaxlite.jit(lambda x: lax.tanh(x) * lax.logistic(x) + lax.exp(x) - lax.log(x))
+        .lower(np.ones(1024, np.float32))
+        .as_c()
+    )
     for fn in ("jl_tanh_f32", "jl_logistic_f32", "jl_exp_f32", "jl_log_f32"):
         assert fn in c
     assert "expf(" not in c and "tanhf(" not in c

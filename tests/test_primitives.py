@@ -668,10 +668,16 @@ def test_eager_binary_ops_reject_what_numpy_cannot_broadcast(name, sx, sy):
             getattr(lax, name)(x, y)
 
 
-@pytest.mark.xfail(strict=True, reason="eager lax binds skip the shape rule (NumPy broadcasts)")
-def test_eager_binary_ops_reject_numpy_broadcasting():
+def test_eager_lax_ops_apply_the_shape_and_dtype_rules():
+    # NumPy would broadcast, promote or convert; lax refuses eagerly exactly as under tracing.
     with pytest.raises(TypeError, match="add got incompatible shapes"):
         lax.add(np.ones((3, 1), np.float32), np.ones(3, np.float32))
+    with pytest.raises(TypeError, match="add requires arguments to have the same dtypes"):
+        lax.add(np.ones(3, np.float32), np.ones(3, np.float64))
+    with pytest.raises(TypeError, match="sin does not accept dtype int32"):
+        lax.sin(np.ones(3, np.int32))
+    with pytest.raises(TypeError, match="lt requires arguments to have the same dtypes"):
+        lax.lt(np.ones(3, np.int32), np.ones(3, np.int64))
 
 
 def test_python_scalars_take_the_array_dtype_and_stay_weak():

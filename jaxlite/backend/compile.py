@@ -16,18 +16,21 @@ pycparser, which costs 32 ms in every new process, most of the 50 ms warm-start 
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import os
 import platform
 import shlex
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import warnings
+import weakref
 
 import _cffi_backend
 
@@ -36,8 +39,15 @@ from jaxlite.errors import CompilerNotFoundError, JaxliteCompileError
 CSRC_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(__file__))), "csrc")
 
 ffi = _cffi_backend.FFI()
-_RTLD_NOW = 2
-_loaded: dict[str, "Library"] = {}  # key -> Library, for this process
+# NB: RTLD_NODELETE: a kernel library is never unmapped, not even at exit. Unmapping the last
+# kernel that uses OpenMP would unmap libgomp under its sleeping worker threads (a crash at exit).
+_DLOPEN_FLAGS = os.RTLD_NOW | getattr(os, "RTLD_NODELETE", 0)
+# NB: OpenMP threads that spin between parallel loops steal the cores BLAS's threads run on (an
+# MLP step took 5x longer here): idle OpenMP threads sleep instead, unless the user says otherwise.
+# libgomp reads this when the first kernel with threads loads it.
+os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+# key -> Library, for this process; weak: a library no executable uses any more is unloaded.
+_loaded: weakref.WeakValueDictionary[str, Library] = weakref.WeakValueDictionary()
 _locks: dict[str, threading.Lock] = {}  # key -> lock: one thread builds a kernel, others wait
 _locks_lock = threading.Lock()
 
@@ -103,7 +113,7 @@ class Library:
         self.path = path
         self.compiled = compiled
         self.seconds = seconds
-        self._handle = _cffi_backend.load_library(path, _RTLD_NOW)
+        self._handle = _cffi_backend.load_library(path, _DLOPEN_FLAGS)
         self._functions: dict = {}
 
     def function(self, name: str, ctype: str):
@@ -138,6 +148,9 @@ def load(source: str, *, salt: str = "", blas: bool = False, openmp: bool = Fals
         lib = _loaded.get(key)
         if lib is None:
             lib = _loaded[key] = _load_or_build(key, source, cc, blas, openmp)
+    with _locks_lock:
+        if _locks.get(key) is lock:
+            del _locks[key]
     return lib
 
 
@@ -151,21 +164,29 @@ def _load_or_build(key, source, cc, blas, openmp) -> Library:
     c_file = os.path.join(d, key + ".c")
     _write_atomic(c_file, source.encode())
     _build(cc, c_file, so, blas, openmp)
-    return Library(key, so, True, time.perf_counter() - t0)
+    lib = Library(key, so, True, time.perf_counter() - t0)
+    evict(d, keep=key)
+    return lib
 
 
 def _load_verified(key: str, so: str, t0: float) -> Library | None:
     """The cached library if its content hash matches; a corrupt entry is removed (warning)."""
     try:
         with open(so + ".sha256") as f:
+            untrusted = _untrusted(os.fstat(f.fileno()))
             expected = f.read().strip()
         with open(so, "rb") as f:
+            untrusted = untrusted or _untrusted(os.fstat(f.fileno()))
             data = f.read()
     except FileNotFoundError:
         return None  # not cached yet (or another process is writing it right now)
-    if hashlib.sha256(data).hexdigest() == expected:
+    if untrusted:  # NB: checked before hashing: whoever could write it could write its checksum
+        reason = f"it is not trusted: {untrusted}"
+    elif hashlib.sha256(data).hexdigest() == expected:
         try:
-            return Library(key, so, False, time.perf_counter() - t0)
+            lib = Library(key, so, False, time.perf_counter() - t0)
+            _touch(so)
+            return lib
         except OSError as e:
             reason = f"it could not be loaded ({e})"
     else:
@@ -177,9 +198,27 @@ def _load_verified(key: str, so: str, t0: float) -> Library | None:
     for path in (so, so + ".sha256"):
         try:
             os.remove(path)
-        except FileNotFoundError:
+        except OSError:
             pass
     return None
+
+
+def _untrusted(st: os.stat_result) -> str:
+    """Why a cache file or directory must not be trusted ("" if it may be): it must belong to
+    this user and be writable by no one else, or another user could plant code we would run."""
+    if st.st_uid != os.geteuid():
+        return f"it is owned by another user (uid {st.st_uid})"
+    if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return f"it is writable by other users (mode {stat.S_IMODE(st.st_mode):o})"
+    return ""
+
+
+def _touch(path: str) -> None:
+    """Marks a cache entry as just used (its modification time orders LRU eviction)."""
+    try:
+        os.utime(path)
+    except OSError:
+        pass
 
 
 def _build(cc: list[str], c_file: str, so: str, blas: bool, openmp: bool) -> None:
@@ -190,7 +229,7 @@ def _build(cc: list[str], c_file: str, so: str, blas: bool, openmp: bool) -> Non
     try:
         cmd = compiler_command(cc, c_file, tmp, blas=blas, openmp=openmp)
         try:
-            res = subprocess.run(cmd, capture_output=True, text=True)
+            res = subprocess.run(cmd, capture_output=True, text=True, check=False)
         except OSError as e:
             raise CompilerNotFoundError(f"could not run the C compiler {cc[0]!r}: {e}") from e
         if res.returncode != 0:
@@ -199,6 +238,7 @@ def _build(cc: list[str], c_file: str, so: str, blas: bool, openmp: bool) -> Non
                 f"jit, kept at {c_file}\ncommand: {shlex.join(cmd)}\n"
                 f"{(res.stderr or res.stdout).strip()}"
             )
+        os.chmod(tmp, 0o700)  # NB: the compiler creates it with the umask's mode (0775, ...)
         with open(tmp, "rb") as f:
             digest = hashlib.sha256(f.read()).hexdigest()
         # NB: checksum first, library second: a reader that finds the library finds its checksum
@@ -251,13 +291,92 @@ def find_compiler() -> list[str]:
 
 
 def cache_dir() -> str:
-    """JAXLITE_CACHE_DIR, else ~/.cache/jaxlite; created with mode 0700."""
+    """JAXLITE_CACHE_DIR, else ~/.cache/jaxlite; created with mode 0700.
+
+    A directory owned by another user or writable by other users is not used (they could plant
+    libraries that jit would load): jaxlite warns once and uses a private temporary directory,
+    removed at exit, instead.
+    """
     d = os.environ.get("JAXLITE_CACHE_DIR") or os.path.join(
         os.path.expanduser("~"), ".cache", "jaxlite"
     )
     if not os.path.isdir(d):
         os.makedirs(d, mode=0o700, exist_ok=True)
-    return d
+    why = _untrusted(os.stat(d))
+    if not why:
+        return d
+    private = _PRIVATE.get(d)
+    if private is None or not os.path.isdir(private):
+        private = _PRIVATE[d] = tempfile.mkdtemp(prefix="jaxlite-cache-")  # mode 0700
+        atexit.register(shutil.rmtree, private, ignore_errors=True)
+        warn(
+            f"jaxlite: the compile cache directory {d} is not used because {why}; compiled "
+            f"kernels go to the private temporary directory {private} instead. Fix with "
+            f"`chmod 700 {shlex.quote(d)}` (as its owner) or set JAXLITE_CACHE_DIR."
+        )
+    return private
+
+
+_PRIVATE: dict[str, str] = {}  # untrusted cache directory -> this process's private stand-in
+
+
+def cache_max_bytes() -> int:
+    """The disk cache's size limit: JAXLITE_CACHE_MAX_BYTES, default 1 GiB (0: no limit)."""
+    return int(os.environ.get("JAXLITE_CACHE_MAX_BYTES") or 2**30)
+
+
+_ENTRY_SUFFIXES = (".so", ".so.sha256", ".c")
+
+
+def evict(d: str, keep: str = "") -> None:
+    """Removes least recently used entries (library, checksum, C source) until the cache
+    directory `d` holds at most `cache_max_bytes()`; the entry `keep` stays."""
+    limit = cache_max_bytes()
+    if limit <= 0:
+        return
+    entries, total = [], 0
+    for name in os.listdir(d):
+        if not name.endswith(".so"):
+            continue
+        key = name[:-3]
+        try:
+            last_use = os.stat(os.path.join(d, name)).st_mtime_ns
+        except OSError:
+            continue
+        size = 0
+        for suffix in _ENTRY_SUFFIXES:
+            try:
+                size += os.stat(os.path.join(d, key + suffix)).st_size
+            except OSError:
+                pass
+        entries.append((last_use, size, key))
+        total += size
+    for _, size, key in sorted(entries):
+        if total <= limit:
+            break
+        if key != keep:
+            _remove_entry(d, key)
+            total -= size
+
+
+def _remove_entry(d: str, key: str) -> None:
+    for suffix in _ENTRY_SUFFIXES:
+        try:
+            os.remove(os.path.join(d, key + suffix))
+        except OSError:
+            pass
+
+
+def clear_cache() -> None:
+    """Empties the disk cache: every entry and leftover temporary file (libraries already
+    loaded keep working)."""
+    d = cache_dir()
+    for name in os.listdir(d):
+        if name.endswith((*_ENTRY_SUFFIXES, ".tmp")):
+            try:
+                os.remove(os.path.join(d, name))
+            except OSError:
+                pass
 
 
 def cache_key(source: str, cc: list[str], salt: str, blas: bool, openmp: bool) -> str:
@@ -319,7 +438,9 @@ def compiler_version(exe: str) -> str:
     version = known.get(ident)
     if version is None:
         try:
-            res = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=60)
+            res = subprocess.run(
+                [exe, "--version"], capture_output=True, text=True, timeout=60, check=False
+            )
             version = (res.stdout or res.stderr).strip()
         except (OSError, subprocess.SubprocessError) as e:
             raise CompilerNotFoundError(f"could not run the C compiler {exe!r}: {e}") from e

@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable, Sequence
 from contextlib import contextmanager
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -98,7 +98,7 @@ class View:
     `dyn` is a C expression (a runtime offset, from dynamic_slice) or "".
     """
 
-    __slots__ = ("buf", "shape", "strides", "offset", "dyn")
+    __slots__ = ("buf", "dyn", "offset", "shape", "strides")
 
     def __init__(self, buf, shape, strides, offset: int = 0, dyn: str = ""):
         self.buf = buf
@@ -108,7 +108,7 @@ class View:
         self.dyn = dyn
 
     @staticmethod
-    def contiguous(buf, shape) -> "View":
+    def contiguous(buf, shape) -> View:
         return View(buf, shape, contiguous_strides(shape))
 
     def is_contiguous(self) -> bool:
@@ -196,7 +196,7 @@ def coalesce(shape, strides_list) -> tuple[int, ...]:
 class Scalar:
     """A value that is the same at every index: a C atom, seen with some shape."""
 
-    __slots__ = ("text", "dtype", "shape")
+    __slots__ = ("dtype", "shape", "text")
 
     def __init__(self, text: str, dtype: np.dtype, shape=()):
         self.text, self.dtype, self.shape = text, dtype, tuple(shape)
@@ -205,7 +205,7 @@ class Scalar:
 class Leaf:
     """The elements of a buffer (or of the integers) seen through a View."""
 
-    __slots__ = ("view", "dtype")
+    __slots__ = ("dtype", "view")
 
     def __init__(self, view: View, dtype: np.dtype):
         self.view, self.dtype = view, dtype
@@ -218,7 +218,7 @@ class Leaf:
 class Op:
     """An elementwise operation, computed where it is read (fused into the reader's loops)."""
 
-    __slots__ = ("rule", "params", "args", "dtype", "shape", "name", "cost")
+    __slots__ = ("args", "cost", "dtype", "name", "params", "rule", "shape")
 
     def __init__(self, rule, params, args, dtype, shape, name: str, cost: int):
         self.rule, self.params, self.args = rule, params, list(args)
@@ -247,7 +247,9 @@ def map_views(node: Node, fn: Callable[[View], View | None], memo=None) -> Node 
     if key in memo:
         return memo[key]
     if type(node) is Scalar:
-        res = Scalar(node.text, node.dtype, fn(View(None, node.shape, (0,) * len(node.shape))).shape)
+        res = Scalar(
+            node.text, node.dtype, fn(View(None, node.shape, (0,) * len(node.shape))).shape
+        )
     elif type(node) is Leaf:
         v = fn(node.view)
         res = None if v is None else Leaf(v, node.dtype)
@@ -274,8 +276,10 @@ def comment_text(text: str, newline: str = "\\n") -> str:
     printable ASCII are escaped, each \\n becomes `newline` and `*/` is broken up."""
     if not (text.isascii() and text.isprintable()):
         text = newline.join(
-            "".join(c if c.isascii() and c.isprintable() else c.encode("unicode_escape").decode()
-                    for c in line)  # fmt: skip
+            "".join(
+                c if c.isascii() and c.isprintable() else c.encode("unicode_escape").decode()
+                for c in line
+            )
             for line in text.split("\n")
         )
     return text.replace("*/", "* /")
@@ -481,9 +485,12 @@ class KernelContext:
     def materialize(self, node: Node, hint: str = "m", contiguous: bool = False) -> Leaf:
         """`node` as a Leaf over a buffer: itself if it already is one (and is contiguous, when
         asked), else a copy, made once: later readers of the same node read the buffer."""
-        if type(node) is Leaf and node.view.buf is not None:
-            if not contiguous or node.view.is_contiguous():
-                return node
+        if (
+            type(node) is Leaf
+            and node.view.buf is not None
+            and (not contiguous or node.view.is_contiguous())
+        ):
+            return node
         done = self._materialized.get(id(node))
         if done is not None:
             return done[1]
@@ -617,6 +624,8 @@ def _as_scalar(ctx: KernelContext, node: Node) -> Node:
     # Rank-0 values are C atoms: no loops, no buffers.
     if node.shape == () and type(node) is Leaf:
         return Scalar(node.view.read((), node.dtype), node.dtype)
+    if node.shape == () and type(node) is Op:  # e.g. a reshape of a fused f32[1] to f32[]
+        return Scalar(ctx.read(node, ()), node.dtype)
     return node
 
 
@@ -640,9 +649,11 @@ def _elementwise(ctx: KernelContext, eqn: JaxprEqn, args: list[Node]) -> Node:
     return node  # fused into the loops of whoever reads it
 
 
-# OpenMP threads pay off above this much work (elements x cost units), by measurement on this
-# 2-core EPYC (benchmarks/bench_jit.py --only threshold): a parallel region costs ~TODO us.
-PARALLEL_MIN_WORK = 1 << 17
+# OpenMP threads pay off above this much work (elements x cost units; a copy or an add costs 1,
+# a libm-class function 11), by measurement on this 2-core EPYC (`benchmarks/bench_jit.py --only
+# threshold`, load ~2): 2 threads won from 2^18 elements of x*2+1 (1.7x) and 2^14 of tanh (1.4x),
+# and lost below (a parallel region costs ~5-15 us).
+PARALLEL_MIN_WORK = 1 << 18
 
 # The fusion policy. An elementwise value is computed inside its readers' loops (it never touches
 # memory) unless it is read by several equations and costly enough that computing it again in
@@ -939,7 +950,9 @@ register_elementwise(
 )
 register_elementwise(
     P.bitcast_convert_type_p,
-    lambda dt, x, new_dtype: x if dt == new_dtype else f"jl_bitcast_{sfx(dt)}_{sfx(new_dtype)}({x})",
+    lambda dt, x, new_dtype: (
+        x if dt == new_dtype else f"jl_bitcast_{sfx(dt)}_{sfx(new_dtype)}({x})"
+    ),
 )
 
 
@@ -1022,7 +1035,9 @@ def _dynamic_slice(ctx, eqn, args, *, slice_sizes):
         ctx.line(f"const int64_t {names[-1]} = jl_clamp_start((int64_t){ctx.scalar(s)}, {d}, {z});")
 
     def window(v: View) -> View:
-        dyn = " + ".join([v.dyn] * bool(v.dyn) + [_scaled(n, s) for n, s in zip(names, v.strides) if s])
+        dyn = " + ".join(
+            [v.dyn] * bool(v.dyn) + [_scaled(n, s) for n, s in zip(names, v.strides) if s]
+        )
         return View(v.buf, slice_sizes, v.strides, v.offset, dyn.replace("+ -", "- "))
 
     return [map_views(x, window)]
@@ -1115,7 +1130,9 @@ def _identity(prim, dt) -> str:
     if prim is P.reduce_prod_p:
         return c_literal(1, dt)
     if prim is P.reduce_and_p:
-        return "true" if dt.kind == "b" else c_literal(-1 if dt.kind == "i" else np.iinfo(dt).max, dt)
+        return (
+            "true" if dt.kind == "b" else c_literal(-1 if dt.kind == "i" else np.iinfo(dt).max, dt)
+        )
     if prim is P.reduce_or_p:
         return c_literal(0, dt)
     big = prim is P.reduce_min_p
@@ -1199,7 +1216,7 @@ def _argminmax(ctx, eqn, args, *, axes, index_dtype):
     kept = [n for d, n in enumerate(x.shape) if d != axis]
     with ctx.loops(kept) as oidx:
         best, bi = ctx.fresh("best"), ctx.fresh("arg")
-        at = lambda k: oidx[:axis] + [k] + oidx[axis:]  # noqa: E731
+        at = lambda k: oidx[:axis] + [k] + oidx[axis:]
         ctx.line(f"{t} {best} = {ctx.read(x, at('0'))};")
         ctx.line(f"int64_t {bi} = 0;")
         with ctx.loops([x.shape[axis]], prefix="r") as (r,):
@@ -1285,7 +1302,7 @@ def _gemm(ctx, eqn, lhs, rhs, ldims, rdims):
     out = ctx.new_output(eqn)
     dt = lhs.dtype
     (lb, lfree, lc), (rb, rc, rfree) = ldims, rdims
-    size = lambda x, dims: math.prod(x.shape[d] for d in dims)  # noqa: E731
+    size = lambda x, dims: math.prod(x.shape[d] for d in dims)
     nbatch, m, n, k = size(lhs, lb), size(lhs, lfree), size(rhs, rfree), size(lhs, lc)
     if m * n * nbatch == 0:
         return Leaf(out, dt)
@@ -1295,7 +1312,7 @@ def _gemm(ctx, eqn, lhs, rhs, ldims, rdims):
     ctx.blas = True
     a_ptr, a_batch, ta, lda = _matrix(ctx, lhs, lb, lfree, lc)
     b_ptr, b_batch, tb, ldb = _matrix(ctx, rhs, rb, rc, rfree)
-    t = lambda flag: "true" if flag else "false"  # noqa: E731
+    t = lambda flag: "true" if flag else "false"
 
     def call(b: str) -> str:
         a_at = a_ptr + (f" + {_scaled(b, a_batch)}" if a_batch and b != "0" else "")
@@ -1379,7 +1396,9 @@ def _sort(ctx, eqn, args, *, dimension, is_stable, num_keys):
         return [Leaf(o, a.dtype) for o, a in zip(outs, ops)]
     # A comparator over the keys' rows: lexicographic, NaN last (NumPy's order).
     tag = ctx.fresh("")
-    fields = "".join(f" const {CTYPE[k.dtype]} *k{j}; int64_t s{j};" for j, k in enumerate(ops[:num_keys]))
+    fields = "".join(
+        f" const {CTYPE[k.dtype]} *k{j}; int64_t s{j};" for j, k in enumerate(ops[:num_keys])
+    )
     ctx.toplevel.append(f"typedef struct {{{fields} }} jl_sort_keys{tag};")
     body = [f"static bool jl_less{tag}(const void *p, int64_t a, int64_t b) {{",
             f"  const jl_sort_keys{tag} *c = p;"]  # fmt: skip
@@ -1397,7 +1416,7 @@ def _sort(ctx, eqn, args, *, dimension, is_stable, num_keys):
     perm = ctx.alloc(f"perm{tag}", dtypes.int64, (2 * n,))
     rows = [m for d, m in enumerate(shape) if d != dimension]
     with ctx.loops(rows) as ridx:
-        at = lambda k: ridx[:dimension] + [k] + ridx[dimension:]  # noqa: E731
+        at = lambda k: ridx[:dimension] + [k] + ridx[dimension:]
         keys = ctx.fresh("keys")
         inits = ", ".join(f"&{k.view.buf}[{k.view.index(at('0'))}], {k.view.strides[dimension]}"
                           for k in ops[:num_keys])  # fmt: skip

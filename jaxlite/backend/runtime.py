@@ -17,7 +17,7 @@ _from_buffer = _compile.ffi.from_buffer
 class Executable:
     """A compiled jaxpr: `exe(*arrays) -> list of arrays`."""
 
-    __slots__ = ("fn", "lowered", "library", "call", "_consts", "__weakref__")
+    __slots__ = ("__weakref__", "_consts", "call", "fn", "library", "lowered")
 
     def __init__(self, lowered: Lowered, library: _compile.Library):
         self.lowered = lowered

@@ -232,7 +232,9 @@ def jvp_jaxpr(
 
     def fun(*args):
         primals, nz_tangents = args[: len(in_avals)], iter(args[len(in_avals) :])
-        tangents = [next(nz_tangents) if nz else Zero(tangent_aval(a)) for a, nz in zip(in_avals, nonzeros)]
+        tangents = [
+            next(nz_tangents) if nz else Zero(tangent_aval(a)) for a, nz in zip(in_avals, nonzeros)
+        ]
         f = partial(core.eval_jaxpr, closed.jaxpr, closed.consts)
         p_out, t_out = jvp_flat(f, primals, tangents)
         t_keep = []
@@ -562,6 +564,8 @@ def _clamp_jvp_hi(g, lo, x, hi):
 
 # As JAX: at a tie with a bound, no input gets the gradient.
 defjvp(lax.clamp_p, _clamp_jvp_lo, _clamp_jvp_x, _clamp_jvp_hi)
+
+
 def _convert_jvp(primals, tangents, **params):
     ans = lax.convert_element_type_p.bind(*primals, **params)
     if ans.dtype.kind != "f":  # float -> int or bool: piecewise constant
@@ -663,9 +667,7 @@ def associative_scan(fn: Callable, x, axis: int = 0, reverse: bool = False):
         n = elems.shape[axis]
         if n < 2:
             return elems
-        reduced = fn(
-            _slice_in_dim(elems, 0, -1, 2, axis), _slice_in_dim(elems, 1, None, 2, axis)
-        )
+        reduced = fn(_slice_in_dim(elems, 0, -1, 2, axis), _slice_in_dim(elems, 1, None, 2, axis))
         odd = scan(reduced)
         if n % 2 == 0:
             even = fn(_slice_in_dim(odd, 0, -1, 1, axis), _slice_in_dim(elems, 2, None, 2, axis))

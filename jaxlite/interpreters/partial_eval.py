@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any, Callable, Sequence
 
 from jaxlite import core
+from jaxlite import primitives as lax
 from jaxlite.core import ClosedJaxpr, Jaxpr, JaxprEqn, Literal, ShapedArray, Tracer, Var
 from jaxlite.interpreters import jvp as ad
 from jaxlite.interpreters import staging
@@ -65,7 +66,6 @@ class PartialEvalTrace(StagingTrace):
         self.eqns.append(JaxprEqn(prim, atoms, [outvar], params))
         return StagingTracer(self, out, outvar)
 
-
     def const_atom(self, x):
         """A known value read by a staged equation: a residual (constvar), or a literal."""
         v = self.const_vars.get(id(x))
@@ -86,11 +86,16 @@ class PartialEvalTrace(StagingTrace):
 
 
 # NB: abstract evaluation is a pure function of the input avals and params, and the costliest
-# step of staging an equation under linearize (~3x an eager op on small arrays): memoized.
+# step of staging an equation under linearize (~3x an eager op on small arrays): memoized, for
+# the primitives of jaxlite.primitives only (their params are small static values; a call
+# primitive's params hold jaxprs, which the cache would keep alive).
 _abstract_cache: dict = {}
+_CACHEABLE = frozenset(lax.ALL_PRIMITIVES)
 
 
 def _abstract_eval(prim: core.Primitive, avals: list[ShapedArray], params: dict):
+    if prim not in _CACHEABLE:
+        return prim.abstract_eval(*avals, **params)
     try:
         key = (prim, *[(a.shape, a.dtype, a.weak_type) for a in avals], *params.items())
         out = _abstract_cache.get(key)

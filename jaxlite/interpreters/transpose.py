@@ -155,7 +155,9 @@ def transpose_jaxpr(closed: ClosedJaxpr, linear: Sequence[bool]) -> ClosedJaxpr:
         it = iter(args[: len(nonlin_avals)])
         cts = iter(args[len(nonlin_avals) :])
         ins = [UndefinedPrimal(a) if lin else next(it) for a, lin in zip(in_avals, linear)]
-        cts_out = [next(cts) if f else Zero(tangent_aval(a)) for a, f in zip(closed.out_avals, float_outs)]
+        cts_out = [
+            next(cts) if f else Zero(tangent_aval(a)) for a, f in zip(closed.out_avals, float_outs)
+        ]
         cts_in = backward_pass(closed.jaxpr, closed.consts, ins, cts_out)
         return [instantiate(ct) for ct, lin in zip(cts_in, linear) if lin]
 
@@ -301,7 +303,9 @@ transpose_rules[lax.cumsum_p] = _linear_unary(
 def _broadcast_in_dim_transpose(ct, x, *, shape, broadcast_dimensions):
     # Sum over the new dimensions and over the operand's size-1 dimensions that were expanded.
     in_shape = x.aval.shape
-    unit = tuple(i for i, d in enumerate(in_shape) if d == 1 and shape[broadcast_dimensions[i]] != 1)
+    unit = tuple(
+        i for i, d in enumerate(in_shape) if d == 1 and shape[broadcast_dimensions[i]] != 1
+    )
     kept = [d for i, d in enumerate(broadcast_dimensions) if i not in unit]
     sum_axes = tuple(i for i in range(len(shape)) if i not in kept)
     out = lax.reduce_sum_p.bind(ct, axes=sum_axes) if sum_axes else ct
@@ -363,13 +367,16 @@ transpose_rules[lax.pad_p] = _pad_transpose
 def _slice_transpose(ct, x, *, start_indices, limit_indices, strides):
     shape = x.aval.shape
     if strides is None or all(s == 1 for s in strides):
-        cfg = [(s, d - l, 0) for s, l, d in zip(start_indices, limit_indices, shape)]
+        cfg = [(s, d - lim, 0) for s, lim, d in zip(start_indices, limit_indices, shape)]
     else:
         real_limits = [
             s + (0 if n == 0 else 1 + (n - 1) * st)
             for s, n, st in zip(start_indices, ct.shape, strides)
         ]
-        cfg = [(s, d - l, st - 1) for s, l, d, st in zip(start_indices, real_limits, shape, strides)]
+        cfg = [
+            (s, d - lim, st - 1)
+            for s, lim, d, st in zip(start_indices, real_limits, shape, strides)
+        ]
     return [lax.pad(ct, 0, cfg)]
 
 
@@ -391,7 +398,8 @@ def _dynamic_update_slice_transpose(ct, x, update, *starts):
     u_aval = _aval(update)
     ct_x = ct_u = None
     if type(x) is UndefinedPrimal:
-        ct_x = lax.dynamic_update_slice_p.bind(ct, zeros_like_aval(u_aval.strip_weak_type()), *starts)
+        zeros = zeros_like_aval(u_aval.strip_weak_type())
+        ct_x = lax.dynamic_update_slice_p.bind(ct, zeros, *starts)
     if type(update) is UndefinedPrimal:
         ct_u = lax.dynamic_slice_p.bind(ct, *starts, slice_sizes=u_aval.shape)
     return [ct_x, ct_u] + [None] * len(starts)
@@ -416,7 +424,7 @@ def _remaining(n: int, *taken) -> list[int]:
     return [i for i in range(n) if i not in used]
 
 
-def _dot_transpose_lhs(ct, x_aval, y, *, dimension_numbers, preferred_element_type, swap_ans=False):
+def _dot_transpose_lhs(ct, x_aval: ShapedArray, y, dimension_numbers, swap_ans: bool = False):
     # JAX's rule: contract the cotangent with the other operand, then put the axes back in order.
     (x_contract, y_contract), (x_batch, y_batch) = dimension_numbers
     y_ndim = len(_aval(y).shape)
@@ -429,6 +437,9 @@ def _dot_transpose_lhs(ct, x_aval, y, *, dimension_numbers, preferred_element_ty
     dims = ((ans_y, tuple(y_kept)), (ans_batch, tuple(y_batch)))
     x_contract_sorted_by_y = [x_contract[i] for i in np.argsort(y_contract)]
     out_axes = np.argsort(list(x_batch) + x_kept + x_contract_sorted_by_y)
+    y_dtype = _aval(y).dtype
+    if core.get_aval(ct).dtype != y_dtype:  # a preferred_element_type: lax needs equal dtypes
+        ct = lax.convert_element_type(ct, y_dtype)
     out = lax.dot_general(ct, y, dims)
     out = lax.transpose(out, tuple(int(a) for a in out_axes))
     if core.get_aval(out).dtype != x_aval.dtype:
@@ -439,13 +450,10 @@ def _dot_transpose_lhs(ct, x_aval, y, *, dimension_numbers, preferred_element_ty
 def _dot_general_transpose(ct, x, y, *, dimension_numbers, preferred_element_type=None):
     _check_one_linear("dot_general", x, y)
     if type(x) is UndefinedPrimal:
-        return [_dot_transpose_lhs(ct, x.aval, y, dimension_numbers=dimension_numbers,
-                                   preferred_element_type=preferred_element_type), None]
+        return [_dot_transpose_lhs(ct, x.aval, y, dimension_numbers), None]
     (xc, yc), (xb, yb) = dimension_numbers
     swapped = ((yc, xc), (yb, xb))
-    ct_y = _dot_transpose_lhs(ct, y.aval, x, dimension_numbers=swapped,
-                              preferred_element_type=preferred_element_type, swap_ans=True)
-    return [None, ct_y]
+    return [None, _dot_transpose_lhs(ct, y.aval, x, swapped, swap_ans=True)]
 
 
 transpose_rules[lax.dot_general_p] = _dot_general_transpose

@@ -38,7 +38,10 @@ def _arr(name: str, x):
         raise TypeError(f"jaxlite.nn.{name}: expected an array, got {type(x).__name__}")
     if isinstance(x, np.ndarray) and x.dtype in dtypes.SUPPORTED_DTYPES:
         return x
-    return jnp.asarray(x)
+    try:
+        return jnp.asarray(x)
+    except (TypeError, ValueError) as e:
+        raise type(e)(f"jaxlite.nn.{name}: {e}") from None
 
 
 def _float(name: str, x):
