@@ -21,9 +21,11 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py
 
-# The property tests with many more examples (see tests/conftest.py).
+# The property tests with many more examples (see tests/conftest.py), and the differential
+# fuzzer with FUZZ_EXAMPLES random programs per route (tests/test_fuzz.py).
+FUZZ_EXAMPLES ?= 2000
 fuzz: $(STAMP)
-	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -x
+	JAXLITE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -x
 
 clean:
 	rm -rf $(VENV) build *.egg-info

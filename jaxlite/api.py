@@ -29,6 +29,7 @@ def make_jaxpr(fun: Callable, static_argnums=(), return_shape: bool = False) -> 
       >>> jaxlite.make_jaxpr(lambda x: jnp.sin(x) * 2.0)(jnp.ones(3, jnp.float32))
       { lambda ; a:f32[3]. let b:f32[3] = sin a; c:f32[3] = mul b 2.0:f32[] in (c,) }
     """
+    _check_callable(fun)
     if isinstance(static_argnums, int):
         static_argnums = (static_argnums,)
 
@@ -125,7 +126,7 @@ from jaxlite import primitives as lax_primitives  # noqa: E402
 
 def _check_callable(fun) -> None:
     if not callable(fun):
-        raise TypeError(f"Expected a callable value, got {fun!r}")
+        raise TypeError(f"{core.api_entry()}: Expected a callable value, got {fun!r}")
 
 
 def _fun_name(fun) -> str:
@@ -792,6 +793,7 @@ def vmap(fun: Callable, in_axes=0, out_axes=0, axis_size: int | None = None) -> 
       >>> mm(jnp.ones((2, 3)), jnp.ones((3, 4))).shape
       (2, 4)
     """
+    _check_callable(fun)
     if isinstance(in_axes, list):
         in_axes = tuple(in_axes)  # as JAX: a top-level list means one entry per argument
     if not (in_axes is None or type(in_axes) is int or isinstance(in_axes, tuple)):
@@ -917,7 +919,7 @@ def _vmap_check_axes(fun, leaves, dims, args, kwargs, axis_size):
             canon.append(None)
             shapes.append(None)
             continue
-        shape = batching.shape_of(x)
+        shape = core.get_aval(x).shape  # NB: a clear TypeError for a string, a complex, ...
         if not -len(shape) <= d < len(shape):
             where = _leaf_paths(fun, args, kwargs)[i]
             raise ValueError(

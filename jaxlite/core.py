@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import sys
 import threading
 import traceback
 from contextlib import contextmanager
@@ -94,17 +95,41 @@ def get_aval(x) -> ShapedArray:
     if isinstance(x, Tracer):
         return x.aval
     if t is np.ndarray:
-        return ShapedArray(x.shape, dtypes.canonicalize(x.dtype, "jaxlite"), False)
+        if x.dtype not in dtypes._SUPPORTED:
+            dtypes.canonicalize(x.dtype, api_entry())  # a TypeError naming the function called
+        return ShapedArray(x.shape, x.dtype, False)
     if t in dtypes.PYTHON_SCALAR_DTYPES:
         return ShapedArray((), dtypes.PYTHON_SCALAR_DTYPES[t], True)
     if isinstance(x, np.generic):
-        return ShapedArray((), dtypes.canonicalize(x.dtype, "jaxlite"), False)
+        return ShapedArray((), dtypes.canonicalize(x.dtype, api_entry()), False)
     if isinstance(x, Array):
         return ShapedArray(x.shape, x.dtype, x.weak_type)
     raise TypeError(
-        f"Value {_short_repr(x)} of type {type(x).__name__} is not a valid jaxlite type: "
-        "expected a jaxlite.Array, a NumPy array, or a Python bool, int or float"
+        f"{api_entry()}: value {_short_repr(x)} of type {type(x).__name__} is not a valid jaxlite "
+        "type: expected a jaxlite.Array, a NumPy array, or a Python bool, int or float"
     )
+
+
+_PKG_DIR = os.path.dirname(os.path.abspath(__file__))
+_API_PREFIX = {"numpy": "jnp.", "nn": "jaxlite.nn.", "random": "jaxlite.random.",
+               "control_flow": "lax.", "primitives": "lax.", "lax": "lax."}  # fmt: skip
+
+
+def api_entry() -> str:
+    """For error messages: the public jaxlite function the user called (`lax.cond`,
+    `jaxlite.grad`, ...), i.e. the jaxlite frame just inside the innermost frame of user code."""
+    f, entry = sys._getframe(1), None
+    while f is not None:
+        if f.f_code.co_filename.startswith(_PKG_DIR):
+            entry = f.f_code
+        elif entry is not None:
+            break
+        f = f.f_back
+    if entry is None:
+        return "jaxlite"
+    top = getattr(entry, "co_qualname", entry.co_name).split(".")[0]  # grad.<locals>.grad_f
+    module = os.path.relpath(entry.co_filename, _PKG_DIR).split(os.sep)[0].removesuffix(".py")
+    return _API_PREFIX.get(module, "jaxlite.") + {"JitFunction": "jit"}.get(top, top)
 
 
 def _short_repr(x) -> str:

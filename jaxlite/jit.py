@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+import jaxlite  # NB: only for __version__, set before jaxlite/__init__.py imports this module
 from jaxlite import core, tree_util
 from jaxlite.api import ShapeDtypeStruct
 from jaxlite.array import Array, _wrap
@@ -37,7 +38,7 @@ from jaxlite.interpreters import vmap as batching
 __all__ = ["disable_jit", "jit", "pjit_p"]
 
 _log = logging.getLogger("jaxlite.jit")
-_VERSION = "0.1.0"  # part of every compile-cache key (jaxlite.__version__)
+_VERSION = jaxlite.__version__  # part of every compile-cache key
 
 # ------------------------------------------------------------------------------------------
 # disable_jit
@@ -365,6 +366,8 @@ def jit(
             donate_argnums=donate_argnums,
             donate_argnames=donate_argnames,
         )
+    if not callable(fun):
+        raise TypeError(f"jaxlite.jit: Expected a callable value, got {fun!r}")
     return JitFunction(fun, static_argnums, static_argnames)
 
 

@@ -16,7 +16,7 @@ from typing import Sequence
 import numpy as np
 
 from jaxlite import dtypes
-from jaxlite.core import Primitive, ShapedArray, Tracer, get_aval
+from jaxlite.core import Primitive, ShapedArray, Tracer, api_entry, get_aval
 
 # NumPy's floating-point RuntimeWarnings (log(0), 0/0, ...) are not errors in JAX's semantics.
 # This filter only matches warnings attributed to jaxlite's own modules and costs nothing until
@@ -173,6 +173,9 @@ def _check_axes(name: str, axes: Sequence[int], shape) -> tuple[int, ...]:
 # ------------------------------------------------------------------------------------------
 
 
+_NO_ARRAY = object()  # (None is an argument too: a bad one, reported by get_aval)
+
+
 def _is_array_like(x) -> bool:
     return not (type(x) in dtypes.PYTHON_SCALAR_DTYPES)
 
@@ -196,8 +199,8 @@ def _scalar_to(x, like, name: str):
 def _promote_scalars(name: str, *args):
     if all(_is_array_like(a) for a in args):
         return args
-    like = next((a for a in args if _is_array_like(a)), None)
-    if like is None:
+    like = next((a for a in args if _is_array_like(a)), _NO_ARRAY)
+    if like is _NO_ARRAY:
         dt, _ = dtypes.result_type(*[(dtypes.dtype_of_scalar(a), True) for a in args])
         from jaxlite.array import _wrap
 
@@ -955,7 +958,15 @@ def _concatenate_abstract(*xs, dimension):
     return ShapedArray(tuple(shape), dt, _all_weak(*xs))
 
 
-def concatenate(operands, dimension): return concatenate_p.bind(*operands, dimension=int(dimension))
+def concatenate(operands, dimension):
+    return concatenate_p.bind(*_sequence("concatenate", operands), dimension=int(dimension))
+
+
+def _sequence(name: str, xs) -> tuple:
+    try:
+        return tuple(xs)
+    except TypeError:
+        raise TypeError(f"{name}: expected a sequence of arrays, got {type(xs).__name__}") from None
 
 
 pad_p = _prim("pad")
@@ -1659,7 +1670,12 @@ def _static_fill_value(fill_value, dtype: np.dtype):
 
 
 def _as_indices(x):
-    return np.asarray(x) if isinstance(x, (list, tuple)) else x
+    if not isinstance(x, (list, tuple)):
+        return x
+    try:
+        return np.asarray(x)
+    except ValueError as e:
+        raise TypeError(f"{api_entry()}: indices {x!r} are not a valid integer array: {e}") from None
 
 
 def gather(

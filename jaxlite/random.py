@@ -309,7 +309,16 @@ def _param(x, dtype: np.dtype):
     """A parameter (Python scalar, NumPy or jaxlite array, tracer) as an array of `dtype`."""
     if _is_array(x):
         return x if get_aval(x).dtype == dtype else lax.convert_element_type(x, dtype)
+    if not isinstance(x, (bool, int, float)):
+        get_aval(x)  # a TypeError naming the function called and the bad type
     return _wrap(np.asarray(x, dtype))
+
+
+def _int_arg(name: str, what: str, x) -> int:
+    try:
+        return operator.index(x)
+    except TypeError:
+        raise TypeError(f"jaxlite.random.{name}: {what} must be an int, got {x!r}") from None
 
 
 def _broadcast(x, shape):
@@ -680,7 +689,7 @@ def permutation(key, x, axis: int = 0, independent: bool = False) -> Array:
     if not _is_array(x) or get_aval(x).ndim == 0:
         if isinstance(x, (bool, float)) or _is_array(x) and get_aval(x).dtype.kind not in "iu":
             raise TypeError("permutation: x must be an integer or an array of rank >= 1")
-        return _shuffle(words, lax.iota(dtypes.int64, operator.index(x)), 0, True)
+        return _shuffle(words, lax.iota(dtypes.int64, _int_arg("permutation", "x", x)), 0, True)
     aval = get_aval(x)
     axis = _check_axis("permutation", axis, aval.ndim)
     return _shuffle(words, x, axis, independent or aval.ndim == 1)
@@ -736,7 +745,7 @@ def choice(key, a, shape: Sequence[int] = (), replace: bool = True, p=None, axis
     shape = _canonical_shape("choice", shape)
     arr = a if _is_array(a) and get_aval(a).ndim > 0 else None
     if arr is None:
-        n = operator.index(a)
+        n = _int_arg("choice", "a", a)
     else:
         arr_shape = get_aval(arr).shape
         axis = _check_axis("choice", axis, len(arr_shape))

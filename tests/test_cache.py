@@ -157,3 +157,25 @@ def test_the_compiler_command_shows_every_flag():
         assert flag in cmd
     assert not any("fast-math" in c for c in cmd)
     assert np.dtype(np.float32)  # (numpy imported for the PROGRAM's sake)
+
+
+def test_unloading_the_last_openmp_kernel_keeps_libgomp_loaded(tmp_path):
+    # libgomp's worker threads outlive every parallel loop: unmapping libgomp with the last
+    # kernel that used it would crash them; jaxlite loads it for good (RTLD_NODELETE).
+    code = textwrap.dedent(
+        """
+        import gc, numpy as np, jaxlite, jaxlite.numpy as jnp
+        f = jaxlite.jit(lambda x: jnp.tanh(x) * 2.0 + x)  # big enough for OpenMP threads
+        f(np.ones(1 << 20, np.float32))
+        assert "#pragma omp parallel" in f.lower(np.ones(1 << 20, np.float32)).as_c()
+        del f
+        jaxlite.clear_cache(disk=False)
+        gc.collect()
+        maps = open("/proc/self/maps").read()
+        kernels = [ln for ln in maps.splitlines() if ln.endswith(".so") and "cache" in ln]
+        print(len(kernels), "libgomp" in maps)
+        """
+    )
+    out = run(code, tmp_path / "cache")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["0", "True"], out.stdout + out.stderr

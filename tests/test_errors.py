@@ -282,7 +282,7 @@ def test_non_array_inputs_to_transformations(kind, bad):
 
 def test_unsupported_numpy_dtypes_name_the_dtype():
     for fn in (lax.sin, lambda x: lax.add(x, x), jaxlite.make_jaxpr(lambda x: x)):
-        with pytest.raises(TypeError, match="float16 is not supported"):
+        with pytest.raises(TypeError, match="float16.*not support"):
             fn(np.ones(2, np.float16))
 
 

@@ -714,7 +714,8 @@ class Program:
         vals = list(xs)
         for s in self.steps:
             args = [a.value if isinstance(a, Scalar) else vals[a] for a in s.args]
-            vals.append(s.op.fn(m, *args, **s.params))
+            out = s.op.fn(m, *args, **s.params)
+            vals.append(canonical(out) if m is NP else out)  # (as when the step was drawn)
         return tuple(vals[i] for i in self.outs)
 
     def __repr__(self) -> str:

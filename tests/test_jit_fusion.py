@@ -178,3 +178,17 @@ def test_fused_value_reshaped_to_rank_0():
     x, v = np.linspace(0, 1, 5, dtype=f32), np.array([2.0, 3.0], f32)
     got, want = run_both(f, x, v)
     assert_same(got[0], want[0], ulps=4)
+
+
+def test_dot_general_without_the_blas_wheel_uses_c_loops(monkeypatch):
+    from jaxlite.backend import compile as jl_compile
+
+    monkeypatch.setattr(jl_compile, "_BLAS", [None])  # as if scipy-openblas32 were missing
+    assert "-DJL_HAVE_BLAS" not in jl_compile.compiler_command(
+        ["cc"], "k.c", "k.so", blas=True, openmp=False
+    )
+    rng = np.random.default_rng(4)
+    for ls, rs, dn in [d[1:] for d in DOTS if d[0] in ("lhs_transposed", "batched", "odd_sizes")]:
+        x, y = rng.normal(size=ls).astype(f32), rng.normal(size=rs).astype(f32)
+        f = jaxlite.jit(lambda x, y, dn=dn: lax.dot_general(x, y, dn))
+        np.testing.assert_allclose(f(x, y), lax.dot_general(x, y, dn), rtol=1e-5, atol=1e-6)

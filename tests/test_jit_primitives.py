@@ -119,7 +119,7 @@ def assert_same(got, want, ulps: int = 0, rtol: float = 0.0, what: str = ""):
 def run_both(fn, *args):
     """(jit outputs, eager outputs) of `fn` on the same jaxpr."""
     closed = make_jaxpr(fn)(*args)
-    flat = [np.asarray(a) for a in args]
+    flat = [np.ascontiguousarray(a) for a in args]  # what jit passes the kernel
     got = executable(closed, "test")(*flat)
     want = [np.asarray(w) for w in core.eval_jaxpr(closed.jaxpr, closed.consts, *args)]
     return got, want

@@ -389,7 +389,7 @@ SPECS = [
     unary("is_finite", lax.is_finite, same(np.isfinite), FLOATS, tol=0),
     unary("not", lax.bitwise_not, same(np.invert), INT_BOOL, tol=0),
     unary("copy", lax.copy, same(np.copy), ALL, tol=0),
-    unary("stop_gradient", lax.stop_gradient, same(np.copy), ALL, tol=0),
+    unary("stop_gradient", lambda x: lax.stop_gradient_p.bind(x), same(np.copy), ALL, tol=0),
     *[
         unary("integer_pow", lambda x, y=y: lax.integer_pow(x, y), same(lambda x, y=y: x**y),
               NUM, "small", tol=1e-6)

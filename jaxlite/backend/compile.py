@@ -7,7 +7,7 @@ content hash beside it, checked before loading. This module imports no jaxlite m
 NB: cffi ABI mode (our own compiler call, then dlopen) rather than API mode, by measurement on
 this 2-core EPYC, for a 4-element kernel: API mode (`ffi.set_source` + `ffi.compile`, which builds
 a CPython extension through setuptools and includes Python.h) took 405 ms to build; ABI mode took
-40 ms for the compiler call plus 0.6 ms to load. A call through ABI mode costs ~0.4 us more than
+40 ms for the compiler call plus 0.6 ms to load. A call through ABI mode costs ~0.3 us more than
 through API mode (0.86 vs 0.56 us with two pointer arguments), well inside the jit dispatch budget.
 We load through `_cffi_backend` (`load_library` + `load_function`, exactly what `ffi.dlopen` does
 inside) with the function type parsed by cffi's built-in C type parser: `ffi.cdef` would import
@@ -39,9 +39,7 @@ from jaxlite.errors import CompilerNotFoundError, JaxliteCompileError
 CSRC_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(__file__))), "csrc")
 
 ffi = _cffi_backend.FFI()
-# NB: RTLD_NODELETE: a kernel library is never unmapped, not even at exit. Unmapping the last
-# kernel that uses OpenMP would unmap libgomp under its sleeping worker threads (a crash at exit).
-_DLOPEN_FLAGS = os.RTLD_NOW | getattr(os, "RTLD_NODELETE", 0)
+_DLOPEN_FLAGS = os.RTLD_NOW
 # NB: OpenMP threads that spin between parallel loops steal the cores BLAS's threads run on (an
 # MLP step took 5x longer here): idle OpenMP threads sleep instead, unless the user says otherwise.
 # libgomp reads this when the first kernel with threads loads it.
@@ -154,8 +152,31 @@ def load(source: str, *, salt: str = "", blas: bool = False, openmp: bool = Fals
     return lib
 
 
+_pinned: dict[str, object] = {}
+
+
+def _pin_runtimes(blas: bool, openmp: bool) -> None:
+    """Loads libgomp / the BLAS library for good (RTLD_NODELETE), before a kernel that needs them.
+    NB: kernels are unloaded when no executable uses them; if the last one to use libgomp took
+    libgomp with it, its sleeping worker threads would wake up in unmapped code (a crash)."""
+    names = (["libgomp.so.1"] if openmp else []) + ([_blas_library()] if blas else [])
+    for name in names:
+        if name and name not in _pinned:
+            try:
+                flags = os.RTLD_NOW | os.RTLD_GLOBAL | getattr(os, "RTLD_NODELETE", 0)
+                _pinned[name] = _cffi_backend.load_library(name, flags)
+            except OSError:
+                _pinned[name] = None  # the kernel's own dlopen reports the problem
+
+
+def _blas_library() -> str | None:
+    paths = blas_paths()
+    return None if paths is None else os.path.join(paths[0], f"lib{paths[2]}.so")
+
+
 def _load_or_build(key, source, cc, blas, openmp) -> Library:
     t0 = time.perf_counter()
+    _pin_runtimes(blas, openmp)
     d = cache_dir()
     so = os.path.join(d, key + ".so")
     lib = _load_verified(key, so, t0)

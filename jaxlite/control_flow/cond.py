@@ -222,7 +222,8 @@ def _branch_output_dtypes(checks, out_trees, avals_per_branch) -> list:
     for what, i, j in checks:
         if out_trees[i] != out_trees[j]:
             raise TypeError(
-                f"{what} must have same type structure, got {out_trees[i]} and {out_trees[j]}."
+                f"{core.api_entry()}: {what} must have same type structure, got "
+                f"{out_trees[i]} and {out_trees[j]}."
             )
     targets = [_common_dtype(avals) for avals in zip(*avals_per_branch)]
     if all(t is not None for t in targets):
@@ -231,8 +232,10 @@ def _branch_output_dtypes(checks, out_trees, avals_per_branch) -> list:
         pairs = list(zip(avals_per_branch[i], avals_per_branch[j]))
         if any(_common_dtype(p) is None for p in pairs):
             diff = tree_util.tree_unflatten(out_trees[i], [_show_diff(p) for p in pairs])
-            raise TypeError(f"{what} must have identical types, got\n{diff}.")
-    raise TypeError(f"branch outputs must have identical types, got {avals_per_branch}")
+            raise TypeError(f"{core.api_entry()}: {what} must have identical types, got\n{diff}.")
+    raise TypeError(
+        f"{core.api_entry()}: branch outputs must have identical types, got {avals_per_branch}"
+    )
 
 
 def _common_dtype(avals) -> np.dtype | None:
@@ -289,9 +292,11 @@ def _switch_index(index, n: int):
     index = common.as_value(index)
     aval = core.get_aval(index)
     if aval.shape != ():
-        raise TypeError(f"Branch index must be scalar, got {index} of shape {aval.shape}.")
+        raise TypeError(
+            f"lax.switch: Branch index must be scalar, got {index} of shape {aval.shape}."
+        )
     if aval.dtype.kind not in "iu":
-        raise TypeError(f"Index type must be an integer, got {aval.dtype.name}.")
+        raise TypeError(f"lax.switch: Index type must be an integer, got {aval.dtype.name}.")
     index = lax.convert_element_type(index, np.int32)
     return lax.clamp(np.int32(0), index, np.int32(n - 1))
 
@@ -351,18 +356,20 @@ def cond(pred, true_fun: Callable, false_fun: Callable, *operands, operand=_NO_O
     if operand is not _NO_OPERAND:
         operands = (operand,)
     if pred is None:
-        raise TypeError("cond predicate is None")
+        raise TypeError("lax.cond: cond predicate is None")
     if not (callable(true_fun) and callable(false_fun)):
         raise TypeError("lax.cond: true_fun and false_fun arguments should be callable.")
     if isinstance(pred, (list, tuple)):
-        raise TypeError(f"Pred must be a scalar, got {pred} of type {type(pred)}")
+        raise TypeError(f"lax.cond: Pred must be a scalar, got {pred} of type {type(pred)}")
     pred = common.as_value(pred)
     aval = core.get_aval(pred)
     if aval.shape != ():
-        raise TypeError(f"Pred must be a scalar, got {pred} of shape {aval.shape}.")
+        raise TypeError(f"lax.cond: Pred must be a scalar, got {pred} of shape {aval.shape}.")
     if aval.dtype.kind != "b":
         if aval.dtype.kind not in "iu":
-            raise TypeError(f"Pred type must be either boolean or number, got {aval.dtype.name}.")
+            raise TypeError(
+                f"lax.cond: Pred type must be either boolean or number, got {aval.dtype.name}."
+            )
         pred = lax.ne(pred, 0)
     index = lax.convert_element_type(pred, np.int32)
     ops, in_tree = common.flatten_values(operands)

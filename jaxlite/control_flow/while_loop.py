@@ -304,7 +304,8 @@ def while_loop(cond_fun: Callable, body_fun: Callable, init_val):
     if cond_tree.num_leaves != 1 or cond_out[0].shape != () or cond_out[0].dtype.kind != "b":
         shapes = ", ".join(common.aval_str(a) for a in cond_out)
         raise TypeError(
-            f"cond_fun must return a boolean scalar, but got output type(s) [{shapes}]."
+            "lax.while_loop: cond_fun must return a boolean scalar, but got output type(s) "
+            f"[{shapes}]."
         )
     in_carry = tree_util.tree_unflatten(in_tree, init_flat)
     common.check_carry_type("while_loop body", body_fun, in_carry, body_tree, body_closed.out_avals)

@@ -346,6 +346,8 @@ def one_hot(x, num_classes: int, *, dtype=None, axis: int = -1):
              [0., 0., 1.]], dtype=float32)
     """
     x = _arr("one_hot", x)
+    if not isinstance(num_classes, int) and not hasattr(num_classes, "__index__"):
+        raise TypeError(f"jaxlite.nn.one_hot: num_classes must be an int, got {num_classes!r}")
     num_classes = operator.index(num_classes)
     dt = dtypes.float64 if dtype is None else dtypes.canonicalize(dtype, "jaxlite.nn.one_hot")
     aval = get_aval(x)

@@ -657,6 +657,8 @@ def nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=False):
 def nanquantile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False):
     """`quantile` of the non-NaN values (NaNs sort last; each slice uses its own count)."""
     _no_out("nanquantile", out)
+    if q is None:
+        raise TypeError("jnp.nanquantile: q must be a quantile or an array of quantiles, got None")
     if method != "linear":
         raise ValueError(f"jnp.nanquantile: only method='linear' is supported, got {method!r}")
     return _nanquantile(a, q, axis, keepdims, "nanquantile")

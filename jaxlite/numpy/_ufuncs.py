@@ -746,6 +746,8 @@ def _broadcast3(name, *args):
 
 def select(condlist, choicelist, default=0):
     """The first `choicelist[i]` whose `condlist[i]` is true, else `default`, elementwise."""
+    if not (hasattr(condlist, "__len__") and hasattr(choicelist, "__len__")):
+        raise TypeError("jnp.select: condlist and choicelist must be sequences of arrays")
     if len(condlist) != len(choicelist):
         raise ValueError(
             f"jnp.select: condlist has {len(condlist)} entries but choicelist has {len(choicelist)}"
