@@ -115,7 +115,10 @@ def test_executable_cache_is_a_bounded_lru_that_unloads_evicted_libraries(cache,
     assert len(jit_module._EXECUTABLES) <= 3 and f._cache_size() <= 3
     alive = [n for n, r in enumerate(exes, 1) if r() is not None]
     assert alive == [6, 7, 8], alive  # the least recently used went first
-    assert len(mapped_libraries(cache)) == 3  # the others were dlclose'd
+    libs = [o for o in gc.get_objects() if type(o) is jl_compile.Library and cache in o.path]
+    holders = [[type(r).__name__ for r in gc.get_referrers(lib)] for lib in libs]
+    assert len(libs) == 3, holders  # the Library objects of evicted executables were freed
+    assert len(mapped_libraries(cache)) == 3  # and their libraries dlclose'd
     for n in (8, 3):  # recent ones stay; evicted ones come back (from the disk cache)
         np.testing.assert_allclose(f(np.ones(n)), np.cumsum(np.ones(n)) * 1.5 - 0.25)
     assert len(glob.glob(os.path.join(cache, "*.so"))) == 8
