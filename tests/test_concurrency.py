@@ -175,7 +175,8 @@ def test_eight_threads_tracing_different_transformations_get_their_own_jaxprs():
     def trace_many(i):
         for _ in range(20):
             k = (i + _) % len(fns)
-            got = str(jaxlite.make_jaxpr(jaxlite.grad(lambda x, f=fns[k]: jnp.sum(f(x))))(np.ones(3)))
+            g = jaxlite.grad(lambda x, f=fns[k]: jnp.sum(f(x)))
+            got = str(jaxlite.make_jaxpr(g)(np.ones(3)))
             assert got == want[k]
         return True
 
@@ -246,7 +247,8 @@ def test_four_processes_fill_one_empty_cache_at_once_and_never_load_a_partial_fi
     for so in libs:
         with open(so, "rb") as f, open(so + ".sha256") as g:
             assert hashlib.sha256(f.read()).hexdigest() == g.read().strip()
-    assert not glob.glob(os.path.join(cache, "*.tmp")) and not glob.glob(os.path.join(cache, "*.real"))
+    assert not glob.glob(os.path.join(cache, "*.tmp"))  # no temporary file left behind
+    assert not glob.glob(os.path.join(cache, "*.real"))
     # and a fifth process finds everything in the cache
     out = subprocess.run([sys.executable, "-c", PROGRAM], env=env, capture_output=True, text=True,
                          timeout=300)  # fmt: skip

@@ -8,7 +8,7 @@ loop, `jit(vmap)`, `grad` against central differences and `jit(grad)` against `g
 Values computed only with correctly rounded operations must agree bit for bit between eager and
 `jit`; the others within a tolerance scaled by the program's largest intermediate value.
 
-The default run draws a few dozen programs per test (seconds); JAXLITE_FUZZ_EXAMPLES=N (`make
+The default run draws 100 programs per test (~15 s); JAXLITE_FUZZ_EXAMPLES=N (`make
 fuzz`) draws N per test. Every bug this found is a test in tests/test_regressions.py.
 """
 
@@ -33,7 +33,7 @@ from jaxlite import lax, nn
 
 _EXAMPLES = int(os.environ.get("JAXLITE_FUZZ_EXAMPLES", "0") or 0)
 FUZZ = settings(
-    max_examples=_EXAMPLES or 30,
+    max_examples=_EXAMPLES or 100,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
@@ -73,7 +73,7 @@ def _np_astype(x, dtype):
 
 
 def _np_logsumexp(x, axis=None, keepdims=False):
-    m = np.max(x, axis=axis, keepdims=True) if x.size else np.zeros(())
+    m = np.max(x, axis=axis, keepdims=True) if x.size else np.zeros((), x.dtype)
     m = np.where(np.isfinite(m), m, 0)
     out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
     return out if keepdims else np.squeeze(out, axis=axis) if axis is not None else out.reshape(())
@@ -196,7 +196,9 @@ def _np_scan(f, init, xs, reverse=False):
     for r in (xs[::-1] if reverse else xs):
         carry, y = f(carry, r)
         ys.append(y)
-    ys = np.stack(ys[::-1] if reverse else ys) if ys else np.zeros((0,) + np.shape(init), np.asarray(init).dtype)
+    if not ys:
+        return carry, np.zeros((0,) + np.shape(init), np.asarray(init).dtype)
+    ys = np.stack(ys[::-1] if reverse else ys)
     return carry, ys
 
 
@@ -369,7 +371,8 @@ def _tile(draw, x):
 
 
 def _pad(draw, x):
-    return dict(pad_width=tuple((draw(st.integers(0, 2)), draw(st.integers(0, 2))) for _ in x.shape))
+    width = st.integers(0, 2)
+    return dict(pad_width=tuple((draw(width), draw(width)) for _ in x.shape))
 
 
 def _matmul_const(draw, x):
@@ -607,7 +610,8 @@ OPS: list[Op] = [
     Op("expand_dims", 1, lambda m, x, axis: m.expand_dims(x, axis), params=_expand, exact=True,
        smooth=True),
     Op("squeeze", 1, lambda m, x: m.squeeze(x), exact=True, smooth=True),
-    Op("flip", 1, lambda m, x, axis: m.flip(x, axis), params=lambda d, x: dict(axis=axis_param(d, x)),
+    Op("flip", 1, lambda m, x, axis: m.flip(x, axis),
+       params=lambda d, x: dict(axis=axis_param(d, x)),
        exact=True, smooth=True),
     Op("swapaxes", 1, lambda m, x, a, b: m.swapaxes(x, a, b), params=_swap, exact=True,
        smooth=True),
@@ -724,7 +728,10 @@ class Program:
         vals = list(xs)
         for s in self.steps:
             args = [a.value if isinstance(a, Scalar) else vals[a] for a in s.args]
-            vals.append(canonical(np_eval(s.op.fn, NP, *args, **s.params)))
+            try:
+                vals.append(canonical(np_eval(s.op.fn, NP, *args, **s.params)))
+            except Exception:  # noqa: BLE001 - NumPy refuses these values (int ** -1, ...)
+                break
         arrays = [np.asarray(v) for v in vals]
         return float(max([np.abs(v[np.isfinite(v)]).max(initial=0) for v in arrays
                           if v.dtype.kind == "f"], default=1.0))  # fmt: skip
@@ -754,7 +761,8 @@ def np_eval(fn, *args, **kwargs):
 def base_shapes(draw, max_rank=3):
     dim = st.sampled_from([0, 1, 1, 2, 2, 3, 3, 4]) if draw(st.integers(0, 5)) == 0 else \
         st.integers(1, 4)  # fmt: skip
-    return tuple(draw(dim) for _ in range(draw(st.sampled_from([0, 1, 2, 2, 3, 3][: max_rank * 2]))))
+    rank = draw(st.sampled_from([0, 1, 2, 2, 3, 3][: max_rank * 2]))
+    return tuple(draw(dim) for _ in range(rank))
 
 
 @st.composite
@@ -777,7 +785,8 @@ def elements(dtype: np.dtype, specials: bool):
     small = st.integers(max(info.min, -8), min(info.max, 8))
     if not specials:
         return small
-    return st.one_of(small, small, st.sampled_from([info.min, info.max, info.min + 1, info.max - 1]))
+    extremes = st.sampled_from([info.min, info.max, info.min + 1, info.max - 1])
+    return st.one_of(small, small, extremes)
 
 
 def with_layout(draw, v: np.ndarray) -> np.ndarray:
@@ -938,13 +947,14 @@ def assert_same(got, want, *, exact: bool, scale: float, rtol: float, what: str,
     if exact:
         np.testing.assert_array_equal(got, want, err_msg=f"{what} (bit-exact)")
         zeros = (want == 0) & (got == 0)
-        assert np.array_equal(np.signbit(got[zeros]), np.signbit(want[zeros])), f"{what}: signed zero"
+        assert np.array_equal(np.signbit(got[zeros]), np.signbit(want[zeros])), f"{what}: -0.0"
         return
     same_inf = np.isinf(want) & (got == want)
     np.testing.assert_array_equal(np.isnan(got), np.isnan(want), err_msg=f"{what}: NaN positions")
     ok = np.isfinite(want) & np.isfinite(got)
-    assert np.array_equal(ok | same_inf | np.isnan(want), np.ones_like(ok)), f"{what}: inf {got} vs {want}"
-    np.testing.assert_allclose(got[ok], want[ok], rtol=rtol, atol=rtol * max(1.0, scale), err_msg=what)
+    assert np.all(ok | same_inf | np.isnan(want)), f"{what}: inf {got} vs {want}"
+    atol = rtol * max(1.0, scale)
+    np.testing.assert_allclose(got[ok], want[ok], rtol=rtol, atol=atol, err_msg=what)
 
 
 def check_outputs(got, want, prog: Program, what: str, exact_ok=True, check_dtype=True):
@@ -980,7 +990,8 @@ def test_numpy_eager_and_jit_agree(prog):
     jitted = jaxlite.jit(lambda *xs: prog(JNP, *xs))
     out = jitted(*prog.inputs)
     check_outputs(out, got, prog, "jit vs eager")
-    contiguous = [x if type(x) in PY_SCALAR.values() else np.array(x, order="C") for x in prog.inputs]
+    scalars = tuple(PY_SCALAR.values())
+    contiguous = [x if type(x) in scalars else np.array(x, order="C") for x in prog.inputs]
     again = jitted(*contiguous)  # the same signature, another memory layout
     check_outputs(again, out, prog, "jit (contiguous inputs) vs jit")
 
@@ -1067,7 +1078,7 @@ def test_grad_matches_finite_differences(case):
     jit_grads = jaxlite.jit(jaxlite.grad(lambda *xs: loss(JNP, *xs), argnums=argnums))(*prog.inputs)
     for g, jg in zip(grads, jit_grads):
         np.testing.assert_allclose(np.asarray(jg), np.asarray(g), rtol=1e-9,
-                                   atol=1e-9 * (1 + prog.scale), err_msg="jit(grad) vs grad")  # fmt: skip
+                                   atol=1e-9 * (1 + prog.scale), err_msg="jit(grad)")  # fmt: skip
 
 
 def test_the_op_table_covers_every_kind_of_route():

@@ -82,7 +82,7 @@ def test_ten_thousand_calls_of_a_jitted_function_leave_memory_flat():
 
 def test_slow_path_calls_leave_memory_flat():
     f = jaxlite.jit(lambda d: {"s": jnp.sum(d["a"] * d["b"][::-1]), "t": d["a"].T})
-    a = np.arange(24.0).reshape(4, 6)[:, ::2]  # not contiguous: the signature path, not the fast one
+    a = np.arange(24.0).reshape(4, 6)[:, ::2]  # not contiguous: the signature path, not the fast
     args = {"a": a, "b": np.ones(3)}
     traced, rss = _memory_growth(lambda: f(args), 10_000)
     assert traced < 64 * 1024, f"tracemalloc grew by {traced} bytes"
