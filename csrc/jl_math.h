@@ -45,10 +45,12 @@ JL_INLINE uint64_t jl_bits_f64(double f) {
 /* ---- exp ------------------------------------------------------------------------------ */
 
 /* e^x = 2^n e^r with n = round(x / ln 2), |r| <= ln2 / 2; 2^n applied in two halves so that
- * denormal results are rounded once. */
+ * denormal results are rounded once. Special values need no selects (selects of whole results
+ * make compilers keep several masked copies of the work): x is clamped to [-110, 100], where
+ * 2^n underflows to 0 and overflows to inf by itself, and a NaN passes every step. */
 JL_INLINE float jl_exp_f32(float x) {
-  const float hi = 88.72283935546875f, lo = -103.97208f;
-  const float xc = x > lo ? (x < hi ? x : hi) : lo; /* NaN -> lo: the last select restores it */
+  float xc = x < -110.0f ? -110.0f : x; /* NaN compares false: it stays NaN */
+  xc = xc > 100.0f ? 100.0f : xc;
   const float n = rintf(xc * 1.44269504088896341f);
   float r = JL_FMAF(n, -0.693359375f, xc);
   r = JL_FMAF(n, 2.12194440e-4f, r);
@@ -62,13 +64,27 @@ JL_INLINE float jl_exp_f32(float x) {
   const int32_t ni = (int32_t)n, n1 = ni >> 1, n2 = ni - n1; /* NB: >> of a negative: floor */
   const float s1 = jl_f32_from_bits((uint32_t)(n1 + 127) << 23);
   const float s2 = jl_f32_from_bits((uint32_t)(n2 + 127) << 23);
-  const float y = p * s1 * s2;
-  return isnan(x) ? x : x > hi ? INFINITY : x < lo ? 0.0f : y;
+  return p * s1 * s2;
+}
+
+/* e^x for x in [-40, 0] (the caller clamps; NaN passes): one scaling, results >= 2^-58. */
+JL_INLINE float jl_exp_small_f32(float x) {
+  const float n = rintf(x * 1.44269504088896341f);
+  float r = JL_FMAF(n, -0.693359375f, x);
+  r = JL_FMAF(n, 2.12194440e-4f, r);
+  float p = 1.9875691500e-4f;
+  p = JL_FMAF(p, r, 1.3981999507e-3f);
+  p = JL_FMAF(p, r, 8.3334519073e-3f);
+  p = JL_FMAF(p, r, 4.1665795894e-2f);
+  p = JL_FMAF(p, r, 1.6666665459e-1f);
+  p = JL_FMAF(p, r, 5.0000001201e-1f);
+  p = JL_FMAF(p, r * r, r) + 1.0f;
+  return p * jl_f32_from_bits((uint32_t)((int32_t)n + 127) << 23);
 }
 
 JL_INLINE double jl_exp_f64(double x) {
-  const double hi = 709.782712893383973096, lo = -745.1332191019412;
-  const double xc = x > lo ? (x < hi ? x : hi) : lo;
+  double xc = x < -760.0 ? -760.0 : x; /* as in float32: 2^n under- and overflows by itself */
+  xc = xc > 720.0 ? 720.0 : xc;
   const double n = rint(xc * 1.4426950408889634073599);
   double r = JL_FMA(n, -6.93145751953125e-1, xc);
   r = JL_FMA(n, -1.42860682030941723212e-6, r);
@@ -83,8 +99,7 @@ JL_INLINE double jl_exp_f64(double x) {
   const int64_t ni = (int64_t)n, n1 = ni >> 1, n2 = ni - n1;
   const double s1 = jl_f64_from_bits((uint64_t)(n1 + 1023) << 52);
   const double s2 = jl_f64_from_bits((uint64_t)(n2 + 1023) << 52);
-  const double y = p * s1 * s2;
-  return isnan(x) ? x : x > hi ? INFINITY : x < lo ? 0.0 : y;
+  return p * s1 * s2;
 }
 
 /* ---- log ------------------------------------------------------------------------------ */
@@ -150,11 +165,14 @@ JL_INLINE double jl_log_f64(double x) {
 
 /* ---- tanh and logistic ---------------------------------------------------------------- */
 
-/* tanh x = 1 - 2 / (e^{2|x|} + 1) for |x| >= 0.625, an odd polynomial below; the sign of x
- * (and of zero) is copied onto the result. */
+/* tanh x = (1 - e) / (1 + e) with e = e^{-2|x|} for |x| >= 0.625 (e <= 0.29: no cancellation;
+ * |x| is clamped at 20, where tanh is 1 in float32), an odd polynomial below; the sign of x (and
+ * of zero) is copied onto the result. */
 JL_INLINE float jl_tanh_f32(float x) {
   const float a = fabsf(x);
-  const float big = 1.0f - 2.0f / (jl_exp_f32(a + a) + 1.0f);
+  const float ac = a > 20.0f ? 20.0f : a;
+  const float e = jl_exp_small_f32(-2.0f * ac);
+  const float big = (1.0f - e) / (1.0f + e);
   const float z = x * x;
   float p = -5.70498872745e-3f;
   p = JL_FMAF(p, z, 2.06390887954e-2f);
