@@ -142,7 +142,8 @@ def _forget(entries: dict) -> None:
 
 
 def clear_cache(disk: bool = True) -> None:
-    """Forgets every traced signature and compiled executable in this process, and (`disk`)
+    """Forgets every traced signature and compiled executable in this process (and the staged
+    bodies of eager control flow), and (`disk`)
     empties the on-disk compile cache. Functions keep working: they trace and compile again.
 
     Example:
@@ -153,6 +154,9 @@ def clear_cache(disk: bool = True) -> None:
         _DERIVED.clear()
     for f in list(_JIT_FUNCTIONS):
         f.clear_cache()
+    from jaxlite.control_flow import common as _cf  # NB: lazy: jaxlite/__init__ imports jit first
+
+    _cf.clear_trace_cache()
     if disk:
         _compile_mod.clear_cache()
 

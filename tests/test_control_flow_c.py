@@ -277,3 +277,118 @@ def test_jit_cond_reuses_an_operand_fused_outside():
         np.testing.assert_allclose(
             jaxlite.jit(jaxlite.grad(loss))(x), jaxlite.grad(loss)(x), rtol=1e-12
         )
+
+
+# ------------------------------------------------------------------------------------------
+# scan(unroll=k): k copies of the body per trip of the C loop, one more for the remainder
+# ------------------------------------------------------------------------------------------
+
+
+def _unroll_scan(unroll, reverse):
+    """A scan with array, scalar and integer carries, ys of two shapes, a branch and a nested
+    jitted call in its body (sub-jaxprs shared by the copies), run `unroll` per trip."""
+    inner = jaxlite.jit(lambda v: jnp.tanh(v) * 0.5)
+
+    def f(h, s, xs):
+        def body(carry, x):
+            h, s, n = carry
+            h = inner(h * 0.9 + x) + s * 0.01
+            s = lax.cond(s > 1.0, lambda s: s * 0.5, lambda s: s + 0.3, s + h.sum())
+            return (h, s, n + 1), (h * 2.0, s)
+
+        return lax.scan(body, (h, s, np.int32(0)), xs, reverse=reverse, unroll=unroll)
+
+    return f
+
+
+@pytest.mark.parametrize("k", [2, 3, 4])
+@pytest.mark.parametrize("reverse", [False, True])
+def test_unrolled_scan_equals_unroll_1_and_eager(k, reverse):
+    rng = np.random.RandomState(k)
+    h, s = rng.randn(2, 3).astype(f32), f32(0.2)
+    once, unrolled = _unroll_scan(1, reverse), _unroll_scan(k, reverse)
+    for length in sorted({0, 1, k - 1, k, k + 1, 3 * k + 2}):
+        xs = rng.randn(length, 2, 3).astype(f32)
+        got = jaxlite.tree_util.tree_leaves(jaxlite.jit(unrolled)(h, s, xs))
+        want = jaxlite.tree_util.tree_leaves(jaxlite.jit(once)(h, s, xs))
+        spec = jaxlite.tree_util.tree_leaves(unrolled(h, s, xs))  # eager: unroll changes nothing
+        for a, b, c in zip(got, want, spec):
+            assert a.dtype == b.dtype == c.dtype and a.shape == b.shape == c.shape
+            np.testing.assert_array_equal(a, b)  # the same operations in the same order
+            np.testing.assert_allclose(a, c, rtol=1e-5, atol=1e-6)
+
+
+def _copies(src: str) -> int:
+    """How many copies of the RNN body's tanh the C holds."""
+    return src.count("= tanh ")
+
+
+@pytest.mark.parametrize("k", [2, 4])
+def test_unrolled_c_holds_k_copies_and_does_not_grow_with_length(k):
+    h = np.zeros((2, 4), f32)
+
+    def rnn_k(h, xs):
+        return lax.scan(lambda h, x: (jnp.tanh(h @ np.ones((4, 4), f32) + x), h.sum()), h, xs,
+                        unroll=k)  # fmt: skip
+
+    even = c_source(rnn_k, h, np.ones((10 * k, 2, 4), f32))
+    assert _copies(even) == k and even.count(f"of {k} per trip */ {{") == k
+    assert _copies(c_source(rnn_k, h, np.ones((10 * k + 1, 2, 4), f32))) == k + 1  # remainder
+    for n in (100 * k, 1000 * k):
+        assert _without_numbers(c_source(rnn_k, h, np.ones((n, 2, 4), f32))) == _without_numbers(
+            even
+        )
+    assert _without_numbers(c_source(rnn_k, h, np.ones((1000 * k + 1, 2, 4), f32))) == (
+        _without_numbers(c_source(rnn_k, h, np.ones((10 * k + 1, 2, 4), f32)))
+    )
+
+
+def test_unroll_true_unrolls_short_loops_fully_and_long_ones_by_max_unroll():
+    from jaxlite.control_flow.scan import MAX_UNROLL
+
+    def f(c, xs):
+        return lax.scan(lambda c, x: (jnp.tanh(c + x), c), c, xs, unroll=True)
+
+    c = np.zeros(3)
+    assert "unroll=5" in jaxpr_str(f, c, np.ones((5, 3)))  # as JAX: True means `length`
+    short = c_source(f, c, np.ones((5, 3)))
+    assert _copies(short) == 5 and "it" not in re.findall(r"for \(int64_t (\w+?)\d", short)
+    long = c_source(f, c, np.ones((10 * MAX_UNROLL + 3, 3)))
+    assert _copies(long) == MAX_UNROLL + 1
+    xs = np.random.RandomState(0).randn(10 * MAX_UNROLL + 3, 3)
+    for a, b in zip(jaxlite.jit(f)(c, xs), f(c, xs)):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_fori_loop_unroll_reaches_the_c_loop():
+    f = lambda x: lax.fori_loop(0, 9, lambda i, x: jnp.tanh(x) + i, x, unroll=3)  # noqa: E731
+    assert _copies(c_source(f, np.ones(2))) == 3
+    np.testing.assert_allclose(jaxlite.jit(f)(np.ones(2)), f(np.ones(2)), rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "unroll, error, message",
+    [
+        (0, ValueError, "`unroll` must be a `bool` or a positive `int`"),
+        (-2, ValueError, "`unroll` must be a `bool` or a positive `int`"),
+        (2.5, TypeError, "`unroll` must be a `bool` or a positive `int`, got 2.5"),
+        ("2", TypeError, "`unroll` must be a `bool` or a positive `int`"),
+        (None, TypeError, "`unroll` must be a `bool` or a positive `int`"),
+    ],
+)
+def test_bad_unroll_raises_like_jax(unroll, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        lax.scan(lambda c, x: (c + x, c), 0.0, np.ones(3), unroll=unroll)
+
+
+@pytest.mark.parametrize("unroll, param", [(False, 1), (np.int64(2), 2), (7, 7), (True, 3)])
+def test_good_unroll_values_as_jax_records_them(unroll, param):
+    f = lambda c, xs: lax.scan(lambda c, x: (c + x, c), c, xs, unroll=unroll)  # noqa: E731
+    assert f"unroll={param}\n" in jaxpr_str(f, 0.0, np.ones(3))
+
+
+def test_traced_unroll_and_unroll_with_traced_fori_bounds_raise():
+    with pytest.raises(TypeError, match="expects a concrete `int` or `bool`"):
+        jaxlite.jit(lambda k: lax.scan(lambda c, x: (c + x, c), 0.0, np.ones(3), unroll=k))(2)
+    with pytest.raises(ValueError, match="loop bounds are statically known"):
+        jaxlite.jit(lambda n: lax.fori_loop(0, n, lambda i, x: x + i, 0, unroll=2))(3)

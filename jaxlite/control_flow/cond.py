@@ -65,10 +65,15 @@ cond_p.def_abstract_eval(_cond_abstract)
 def _bind_cond(index, pairs, ops, bind=None):
     """Binds `cond` with branches given as `(closed, consts)` pairs on `ops`."""
     branches, consts = common.join_consts(pairs)
+    return _bind_joined(index, tuple(branches), consts, ops, bind)
+
+
+def _bind_joined(index, branches: tuple, consts, ops, bind=None):
+    """Binds `cond` with branches taking `(*consts, *ops)`."""
     args = [index, *consts, *ops]
     if bind is not None:
-        return bind(cond_p, args, dict(branches=tuple(branches)))
-    return cond_p.bind(*args, branches=tuple(branches))
+        return bind(cond_p, args, dict(branches=branches))
+    return cond_p.bind(*args, branches=branches)
 
 
 # ------------------------------------------------------------------------------------------
@@ -260,9 +265,24 @@ def _show_diff(avals) -> str:
     return "DIFFERENT " + " vs. ".join(strs)
 
 
-def _trace_branches(funs: Sequence[Callable], ops: list, in_tree, checks) -> tuple[list, object]:
-    """Stages every branch on the operands; returns `(closed, consts)` pairs and the out tree."""
-    in_avals = common.avals_of(ops)
+def _staged_branches(kind: str, funs: tuple, ops: list, in_tree, checks):
+    """Every branch staged on the operands, once per signature (see `common.cached_trace`).
+
+    Returns:
+      `(branches, consts, out_tree)`: the branches take `(*consts, *ops)`.
+    """
+    in_avals = tuple(common.avals_of(ops))
+
+    def build():
+        pairs, out_tree = _trace_branches(funs, in_avals, in_tree, checks)
+        branches, consts = common.join_consts(pairs)
+        return (tuple(branches), consts, out_tree), consts
+
+    return common.cached_trace(funs, (kind, in_tree, in_avals), build)
+
+
+def _trace_branches(funs: Sequence[Callable], in_avals, in_tree, checks) -> tuple[list, object]:
+    """Stages every branch on `in_avals`; returns `(closed, consts)` pairs and the out tree."""
     traced = [common.trace_tree_fun(f, in_tree, in_avals, "cond branch") for f in funs]
     out_trees = [t for _, _, t in traced]
     avals = [c.out_avals for c, _, _ in traced]
@@ -305,7 +325,9 @@ def switch(index, branches: Sequence[Callable], *operands, operand=_NO_OPERAND):
     """Applies exactly one of `branches` to `operands`, chosen by `index` (as `jax.lax.switch`).
 
     The index is clamped to `[0, len(branches) - 1]`. Every branch is staged; under `vmap` with a
-    batched index every branch runs and the results are selected per example.
+    batched index every branch runs and the results are selected per example. As in JAX, the
+    branches are staged once per operand signature while they live (so a branch reading a global
+    that changes between calls sees its value at the first call: pass it as an operand).
 
     Args:
       index: a scalar integer.
@@ -331,8 +353,8 @@ def switch(index, branches: Sequence[Callable], *operands, operand=_NO_OPERAND):
         return branches[0](*operands)
     ops, in_tree = common.flatten_values(operands)
     checks = [(f"branch 0 and {i} outputs", 0, i) for i in range(1, len(branches))]
-    pairs, out_tree = _trace_branches(branches, ops, in_tree, checks)
-    outs = _bind_cond(index, pairs, ops)
+    staged, consts, out_tree = _staged_branches("switch", tuple(branches), ops, in_tree, checks)
+    outs = _bind_joined(index, staged, consts, ops)
     return tree_util.tree_unflatten(out_tree, outs)
 
 
@@ -340,7 +362,10 @@ def cond(pred, true_fun: Callable, false_fun: Callable, *operands, operand=_NO_O
     """`true_fun(*operands)` if `pred` else `false_fun(*operands)`, staged (as `jax.lax.cond`).
 
     Both branches are traced and must return pytrees of the same structure and types. Under
-    `vmap` with a batched `pred` both branches run and the results are selected per example.
+    `vmap` with a batched `pred` both branches run and the results are selected per example. As
+    in JAX, the branches are staged once per operand signature while they live (so a branch
+    reading a global that changes between calls sees its value at the first call: pass it as an
+    operand).
 
     Args:
       pred: a scalar bool or integer (nonzero is True).
@@ -374,8 +399,8 @@ def cond(pred, true_fun: Callable, false_fun: Callable, *operands, operand=_NO_O
     index = lax.convert_element_type(pred, np.int32)
     ops, in_tree = common.flatten_values(operands)
     checks = [("true_fun and false_fun output", 1, 0)]
-    pairs, out_tree = _trace_branches([false_fun, true_fun], ops, in_tree, checks)
-    outs = _bind_cond(index, pairs, ops)
+    staged, consts, out_tree = _staged_branches("cond", (false_fun, true_fun), ops, in_tree, checks)
+    outs = _bind_joined(index, staged, consts, ops)
     return tree_util.tree_unflatten(out_tree, outs)
 
 

@@ -36,20 +36,51 @@ def _as_index(x, dtype: np.dtype, weak: bool):
     return x
 
 
-def _checked_body(body_fun: Callable):
-    """`body_fun` with JAX's carry check, named after the user's function (weakly typed carries
-    that the loop will promote are let through)."""
+def _checked_call(body_fun: Callable, i, val):
+    """`body_fun(i, val)` with JAX's carry check, named after the user's function (weakly typed
+    carries that the loop will promote are let through)."""
+    out = body_fun(i, val)
+    out_flat, out_tree = tree_util.tree_flatten(out)
+    out_avals = common.avals_of([common.as_value(x) for x in out_flat])
+    common.check_carry_type(
+        "fori_loop body", body_fun, val, out_tree, out_avals, carry_position=1, allow_weak=True
+    )
+    return out
 
-    def body(i, val):
-        out = body_fun(i, val)
-        out_flat, out_tree = tree_util.tree_flatten(out)
-        out_avals = common.avals_of([common.as_value(x) for x in out_flat])
-        common.check_carry_type(
-            "fori_loop body", body_fun, val, out_tree, out_avals, carry_position=1, allow_weak=True
-        )
-        return out
 
-    return body
+# The bodies handed to scan and while_loop: wrappers of the user's function made once per
+# function (`common.weak_wrapper`), so that their staging is cached as the user's would be.
+
+
+def _fori_scan_body(body_ref):
+    def scan_body(carry, _):
+        i, val = carry
+        return (lax.add(i, 1), _checked_call(body_ref(), i, val)), None
+
+    return scan_body
+
+
+def _fori_while_body(body_ref):
+    def while_body(carry):
+        i, hi, val = carry
+        return lax.add(i, 1), hi, _checked_call(body_ref(), i, val)
+
+    return while_body
+
+
+def _fori_while_cond(carry):
+    i, hi, _ = carry
+    return lax.lt(i, hi)
+
+
+def _map_body(f_ref):
+    return lambda _, x: ((), f_ref()(x))
+
+
+def _batched_map_body(f_ref):
+    from jaxlite.api import vmap
+
+    return lambda _, x: ((), vmap(f_ref())(x))
 
 
 def fori_loop(lower, upper, body_fun: Callable, init_val, *, unroll: int | bool | None = None):
@@ -62,7 +93,7 @@ def fori_loop(lower, upper, body_fun: Callable, init_val, *, unroll: int | bool 
       lower, upper: integer scalars.
       body_fun: `body_fun(i, val) -> val`, keeping the structure and types of `val`.
       init_val: the initial value (a pytree).
-      unroll: accepted for compatibility (static bounds only).
+      unroll: as `lax.scan`'s (static bounds only): iterations per trip of the C loop.
 
     Returns:
       The final value.
@@ -73,31 +104,20 @@ def fori_loop(lower, upper, body_fun: Callable, init_val, *, unroll: int | bool 
     if not callable(body_fun):
         raise TypeError("lax.fori_loop: body_fun argument should be callable.")
     dtype, weak = _loop_index_type(lower, upper)
-    body = _checked_body(body_fun)
     if not isinstance(lower, core.Tracer) and not isinstance(upper, core.Tracer):
         lo, hi = (int(core.to_numpy(common.as_value(b))) for b in (lower, upper))
-
-        def scan_body(carry, _):
-            i, val = carry
-            return (lax.add(i, 1), body(i, val)), None
-
         i0 = _wrap(np.asarray(lo, dtype), weak)
         unroll = 1 if unroll is None else unroll
+        scan_body = common.weak_wrapper(_fori_scan_body, body_fun)
         (_, out), _ = scan(scan_body, (i0, init_val), None, length=max(hi - lo, 0), unroll=unroll)
         return out
     if unroll not in (None, 1, False):
-        raise ValueError("fori_loop: `unroll` requires static (non-traced) bounds.")
-
-    def cond_fun(carry):
-        i, hi, _ = carry
-        return lax.lt(i, hi)
-
-    def while_body(carry):
-        i, hi, val = carry
-        return lax.add(i, 1), hi, body(i, val)
-
+        raise ValueError(
+            "Can only use `unroll` in `fori_loop` if the loop bounds are statically known."
+        )
     lo_, hi_ = _as_index(lower, dtype, weak), _as_index(upper, dtype, weak)
-    _, _, out = while_loop(cond_fun, while_body, (lo_, hi_, init_val))
+    while_body = common.weak_wrapper(_fori_while_body, body_fun)
+    _, _, out = while_loop(_fori_while_cond, while_body, (lo_, hi_, init_val))
     return out
 
 
@@ -123,7 +143,7 @@ def map(f: Callable, xs, *, batch_size: int | None = None):  # noqa: A001
       >>> lax.map(lambda x: x @ x, jnp.ones((5, 3)))  # [3., 3., 3., 3., 3.]
     """
     if batch_size is None:
-        _, ys = scan(lambda _, x: ((), f(x)), (), xs)
+        _, ys = scan(common.weak_wrapper(_map_body, f), (), xs)
         return ys
     from jaxlite.api import vmap
 
@@ -135,7 +155,8 @@ def map(f: Callable, xs, *, batch_size: int | None = None):  # noqa: A001
     main = [_batched(x, n_batches, batch_size) for x in leaves]
     ys = None
     if n_batches:
-        _, ys = scan(lambda _, x: ((), vmap(f)(x)), (), tree_util.tree_unflatten(tree, main))
+        body = common.weak_wrapper(_batched_map_body, f)
+        _, ys = scan(body, (), tree_util.tree_unflatten(tree, main))
         n_main = n_batches * batch_size
         ys = tree_util.tree_map(lambda y: lax.reshape(y, (n_main, *y.shape[2:])), ys)
     if rem:

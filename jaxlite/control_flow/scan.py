@@ -5,6 +5,7 @@ rule is registered here; reverse mode stacks the residuals of each iteration as 
 
 from __future__ import annotations
 
+import operator
 from typing import Callable
 
 import numpy as np
@@ -61,24 +62,49 @@ def bind_scan(jaxpr, consts, init, xs, *, length, reverse=False, unroll=1, bind=
 
 
 def _scan_impl(*args, jaxpr, length, reverse, num_consts, num_carry, **_):
+    out_avals = _scan_abstract(*map(core.get_aval, args), jaxpr=jaxpr, length=length,
+                               num_consts=num_consts, num_carry=num_carry)  # fmt: skip
+    run = common.numpy_evaluator(jaxpr)
+    if run is not None:
+        try:
+            carry, ys = _numpy_loop(run, args, jaxpr, length, reverse, num_consts, num_carry)
+        except Exception:  # NB: the eager interpreter below raises the message naming the op
+            run = None
+    if run is None:
+        carry, ys = _eval_loop(args, jaxpr, length, reverse, num_consts, num_carry)
+    carry = common.impl_outputs(carry, out_avals[:num_carry])
+    return carry + [_wrap(y, a.weak_type) for y, a in zip(ys, out_avals[num_carry:])]
+
+
+def _numpy_loop(run, args, jaxpr, length, reverse, num_consts, num_carry):
+    """The loop on NumPy arrays (`run`: the body's `common.numpy_evaluator`): `(final carry,
+    stacked ys)`."""
+    consts, carry, xs = common.split([core.to_numpy(a) for a in args], num_consts, num_carry)
+    ys = [np.empty((length, *a.shape), a.dtype) for a in jaxpr.out_avals[num_carry:]]
+    for i in range(length):
+        t = length - 1 - i if reverse else i
+        outs = run(*consts, *carry, *[x[t, ...] for x in xs])  # NB: 0-d arrays, not scalars
+        carry = outs[:num_carry]
+        for buf, y in zip(ys, outs[num_carry:]):
+            buf[t] = y
+    return carry, ys
+
+
+def _eval_loop(args, jaxpr, length, reverse, num_consts, num_carry):
+    """The loop binding each equation on the eager trace: `(final carry, stacked ys)`."""
     consts, carry, xs = common.split(args, num_consts, num_carry)
     xs = [core.to_numpy(x) for x in xs]
     x_weak = [a.weak_type for a in jaxpr.in_avals[num_consts + num_carry :]]
-    carry_avals, y_avals = common.split(jaxpr.out_avals, num_carry)
-    ys = [np.empty((length, *a.shape), a.dtype) for a in y_avals]
-    body = jaxpr.jaxpr
+    ys = [np.empty((length, *a.shape), a.dtype) for a in jaxpr.out_avals[num_carry:]]
     with core.set_current_trace(core.eval_trace):
         for i in range(length):
             t = length - 1 - i if reverse else i
             x_t = [_wrap(x[t], w) for x, w in zip(xs, x_weak)]
-            outs = core.eval_jaxpr(body, jaxpr.consts, *consts, *carry, *x_t)
+            outs = core.eval_jaxpr(jaxpr.jaxpr, jaxpr.consts, *consts, *carry, *x_t)
             carry = outs[:num_carry]
             for buf, y in zip(ys, outs[num_carry:]):
                 buf[t] = core.to_numpy(y)
-    out_avals = _scan_abstract(*map(core.get_aval, args), jaxpr=jaxpr, length=length,
-                               num_consts=num_consts, num_carry=num_carry)  # fmt: skip
-    carry = common.impl_outputs(carry, out_avals[:num_carry])
-    return carry + [_wrap(y, a.weak_type) for y, a in zip(ys, out_avals[num_carry:])]
+    return carry, ys
 
 
 scan_p.def_custom_impl(_scan_impl)
@@ -400,6 +426,45 @@ def _trace_body(f, init_tree, xs_tree, carry_avals, x_avals):
     return closed, consts, store["carry_tree"], store["y_tree"]
 
 
+def _stage_body(f, init_flat, init_tree, xs_tree, x_avals) -> tuple:
+    """Stages `f` on the carry and x types, promoting weakly typed carries as JAX does, and
+    checks its carry output. Returns `(closed, consts, carry_tree, y_tree, promotion)`, where
+    `promotion` are the dtypes of `common.weak_carry_dtypes`."""
+    init_avals = common.avals_of(init_flat)
+    closed, consts, carry_tree, y_tree = _trace_body(f, init_tree, xs_tree, init_avals, x_avals)
+    carry_avals = closed.out_avals[: carry_tree.num_leaves]
+    promotion = None
+    if carry_tree == init_tree:
+        promotion = common.weak_carry_dtypes(init_avals, carry_avals)
+        if promotion is not None:
+            init_flat = common.promote_carry(init_flat, promotion)
+            closed, consts, carry_tree, y_tree = _trace_body(
+                f, init_tree, xs_tree, common.avals_of(init_flat), x_avals
+            )
+            carry_avals = closed.out_avals[: carry_tree.num_leaves]
+    in_carry = tree_util.tree_unflatten(init_tree, init_flat)
+    common.check_carry_type("scan body", f, in_carry, carry_tree, carry_avals)
+    return closed, consts, carry_tree, y_tree, promotion
+
+
+def _unroll_factor(unroll, length: int) -> int:
+    """`unroll` checked as JAX checks it; True is `length` (a full unroll), False is 1."""
+    if isinstance(unroll, core.Tracer):
+        raise TypeError("The `unroll` argument to `scan` expects a concrete `int` or `bool` value.")
+    if isinstance(unroll, (bool, np.bool_)):
+        return max(length, 1) if unroll else 1
+    try:
+        k = operator.index(unroll)
+    except TypeError:
+        raise TypeError(
+            f"`unroll` must be a `bool` or a positive `int`, got {unroll!r} of type "
+            f"{type(unroll).__name__}."
+        ) from None
+    if k < 1:
+        raise ValueError(f"`unroll` must be a `bool` or a positive `int`, got {k}.")
+    return k
+
+
 def scan(f: Callable, init, xs=None, length: int | None = None, reverse: bool = False,
          unroll: int | bool = 1, _split_transpose: bool = False):  # fmt: skip
     """Loops `f` over the leading axis of `xs`, carrying state (as `jax.lax.scan`).
@@ -413,6 +478,10 @@ def scan(f: Callable, init, xs=None, length: int | None = None, reverse: bool = 
                 ys.append(y)
             return carry, np.stack(ys)
 
+    As in JAX, `f` is staged once per carry/x signature for as long as it lives: a body reading
+    a global that changes between calls sees its value at the first call (pass it in the carry
+    or `xs`, or define the body anew).
+
     Args:
       f: `f(carry, x) -> (carry, y)`; the carry output must have the carry input's structure,
         shapes and dtypes.
@@ -420,7 +489,9 @@ def scan(f: Callable, init, xs=None, length: int | None = None, reverse: bool = 
       xs: a pytree of arrays scanned along their leading axis, or None (then give `length`).
       length: the number of iterations, if `xs` is None (else it must agree with `xs`).
       reverse: scan from the end (the ys keep their positions).
-      unroll: accepted for compatibility; loops are not unrolled.
+      unroll: a positive int `k`: under `jit`, each trip of the C loop runs `k` iterations
+        (`k` copies of the body; at most `MAX_UNROLL`, so the C stays bounded whatever the
+        length). True: all iterations (as `k = length`); False: 1. Results do not change.
 
     Returns:
       `(final_carry, stacked_ys)`.
@@ -432,22 +503,17 @@ def scan(f: Callable, init, xs=None, length: int | None = None, reverse: bool = 
         raise TypeError("lax.scan: f argument should be callable.")
     xs_flat, xs_tree = common.flatten_values(xs)
     length = _scan_length(xs_flat, length)
+    unroll = _unroll_factor(unroll, length)
     init_flat, init_tree = common.flatten_values(init)
-    x_avals = [_unstacked(core.get_aval(x)) for x in xs_flat]
-    closed, consts, carry_tree, y_tree = _trace_body(
-        f, init_tree, xs_tree, common.avals_of(init_flat), x_avals
-    )
-    carry_avals = closed.out_avals[: carry_tree.num_leaves]
-    if carry_tree == init_tree:
-        init_flat, changed = common.promote_weak_carry(init_flat, carry_avals)
-        if changed:
-            closed, consts, carry_tree, y_tree = _trace_body(
-                f, init_tree, xs_tree, common.avals_of(init_flat), x_avals
-            )
-            carry_avals = closed.out_avals[: carry_tree.num_leaves]
-    in_carry = tree_util.tree_unflatten(init_tree, init_flat)
-    common.check_carry_type("scan body", f, in_carry, carry_tree, carry_avals)
-    unroll = length if unroll is True else max(int(unroll), 1)
+    x_avals = tuple(_unstacked(core.get_aval(x)) for x in xs_flat)
+    key = ("scan", init_tree, xs_tree, tuple(common.avals_of(init_flat)), x_avals)
+
+    def build():
+        staged = _stage_body(f, init_flat, init_tree, xs_tree, x_avals)
+        return staged, staged[1]
+
+    closed, consts, carry_tree, y_tree, promotion = common.cached_trace((f,), key, build)
+    init_flat = common.promote_carry(init_flat, promotion)
     outs = bind_scan(
         closed, consts, init_flat, xs_flat, length=length, reverse=bool(reverse), unroll=unroll
     )
@@ -456,12 +522,17 @@ def scan(f: Callable, init, xs=None, length: int | None = None, reverse: bool = 
 
 
 # ------------------------------------------------------------------------------------------
-# C lowering: one `for` loop; the body is lowered once, inline (the C for 10 and 10,000 steps
-# is the same); xs are read and ys written through views at the loop index.
+# C lowering: one `for` loop; the body is lowered inline `unroll` times per trip, plus a loop of
+# one copy for the remaining iterations (the C for 10 and 10,000 steps is the same); xs are
+# read and ys written through views at the iteration's index.
 # ------------------------------------------------------------------------------------------
 
+# Body copies per trip of the C loop at most: `unroll=True` on a longer scan (or a larger
+# `unroll`) runs this many iterations per trip, so the C and its compile time stay bounded.
+MAX_UNROLL = 64
 
-def _scan_lowering(ctx, eqn, args, *, jaxpr, length, reverse, num_consts, num_carry, **_):
+
+def _scan_lowering(ctx, eqn, args, *, jaxpr, length, reverse, unroll, num_consts, num_carry, **_):
     consts, init, xs = common.split(args, num_consts, num_carry)
     consts = c_lowering.materialize_ops(ctx, consts, "scan_const")
     xs = c_lowering.materialize_ops(ctx, xs, "scan_xs")
@@ -471,22 +542,55 @@ def _scan_lowering(ctx, eqn, args, *, jaxpr, length, reverse, num_consts, num_ca
         for j, v in enumerate(y_vars)
     ]
     carry = c_lowering.LoopCarry(ctx, init, "carry")
-    it = ctx.fresh("it")
-    with ctx.block(f"for (int64_t {it} = 0; {it} < {length}; {it}++)"):
-        t = it
+
+    def step(i: str, body: ClosedJaxpr) -> None:
+        """Iteration `i` (a C expression) of the scan, lowered inline."""
+        t = i
         if reverse:
             t = ctx.fresh("t")
-            ctx.line(f"const int64_t {t} = {length - 1} - {it};")
+            ctx.line(f"const int64_t {t} = {length - 1} - {i};")
         x_t = [c_lowering.as_atom_node(ctx, c_lowering.index_leading(x, t)) for x in xs]
-        outs = ctx.lower_jaxpr(jaxpr, [*consts, *carry.nodes(), *x_t])
+        outs = ctx.lower_jaxpr(body, [*consts, *carry.nodes(), *x_t])
         for y, dest in zip(outs[num_carry:], ys):
             if dest is not None:
                 row = c_lowering.index_leading(Leaf(dest, y.dtype), t).view
                 c_lowering.write_value(ctx, y, row)
         carry.update(outs[:num_carry])
+
+    k = min(unroll, length, MAX_UNROLL)
+    it = ctx.fresh("it")
+    if k <= 1:
+        with ctx.block(f"for (int64_t {it} = 0; {it} < {length}; {it}++)"):
+            step(it, jaxpr)
+    else:
+        _unrolled_loops(ctx, jaxpr, length, k, it, step)
     dropped = [Scalar(c_literal(0, v.aval.dtype), v.aval.dtype, v.aval.shape) for v in y_vars]
     ys = [d if y is None else Leaf(y, v.aval.dtype) for y, d, v in zip(ys, dropped, y_vars)]
     return carry.final(length) + ys
+
+
+def _unrolled_loops(ctx, jaxpr: ClosedJaxpr, length: int, k: int, it: str, step) -> None:
+    """A loop running iterations `[0, length - length % k)`, `k` per trip (each copy of the body
+    in its own C block, with its own variables; no loop for a single trip), then a loop of one
+    copy for the rest."""
+    trips = length // k
+
+    def copies(first: str) -> None:
+        for j in range(k):
+            with ctx.block(f"/* iteration {first} + {j} of {k} per trip */"):
+                i = ctx.fresh("step")  # NB: not `i`, the prefix of the backend's loop indices
+                ctx.line(f"const int64_t {i} = {first} + {j};")
+                step(i, jaxpr if j == 0 else common.fresh_copy(jaxpr))
+
+    if trips == 1:
+        copies("0")
+    else:
+        with ctx.block(f"for (int64_t {it} = 0; {it} < {trips * k}; {it} += {k})"):
+            copies(it)
+    if length % k:
+        rest = ctx.fresh("it")
+        with ctx.block(f"for (int64_t {rest} = {trips * k}; {rest} < {length}; {rest}++)"):
+            step(rest, common.fresh_copy(jaxpr))
 
 
 lower.register_kernel(scan_p, _scan_lowering)

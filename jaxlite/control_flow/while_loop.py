@@ -40,14 +40,37 @@ def bind_while(cond_jaxpr, cond_consts, body_jaxpr, body_consts, init, bind=None
 
 
 def _while_impl(*args, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts):
-    cond_consts, body_consts, carry = common.split(args, cond_nconsts, body_nconsts)
-    with core.set_current_trace(core.eval_trace):
-        while core.to_numpy(core.eval_jaxpr(cond_jaxpr.jaxpr, (), *cond_consts, *carry)[0]):
-            carry = core.eval_jaxpr(body_jaxpr.jaxpr, (), *body_consts, *carry)
     out_avals = _while_abstract(*map(core.get_aval, args), cond_jaxpr=cond_jaxpr,
                                 body_jaxpr=body_jaxpr, cond_nconsts=cond_nconsts,
                                 body_nconsts=body_nconsts)  # fmt: skip
-    return common.impl_outputs(carry, out_avals)
+    cond_consts, body_consts, carry = common.split(args, cond_nconsts, body_nconsts)
+    run_cond, run_body = map(common.numpy_evaluator, (cond_jaxpr, body_jaxpr))
+    done = None
+    if run_cond is not None and run_body is not None:
+        try:
+            done = _numpy_loop(run_cond, run_body, cond_consts, body_consts, carry)
+        except Exception:  # NB: the eager interpreter below raises the message naming the op
+            done = None
+    if done is None:
+        done = _eval_loop(cond_jaxpr, body_jaxpr, cond_consts, body_consts, carry)
+    return common.impl_outputs(done, out_avals)
+
+
+def _numpy_loop(run_cond, run_body, cond_consts, body_consts, carry) -> list:
+    """The loop on NumPy arrays (`common.numpy_evaluator`s of the cond and body jaxprs)."""
+    cond_consts, body_consts, carry = ([core.to_numpy(x) for x in xs]
+                                       for xs in (cond_consts, body_consts, carry))  # fmt: skip
+    while run_cond(*cond_consts, *carry)[0]:
+        carry = run_body(*body_consts, *carry)
+    return carry
+
+
+def _eval_loop(cond_jaxpr, body_jaxpr, cond_consts, body_consts, carry) -> list:
+    """The loop binding each equation on the eager trace."""
+    with core.set_current_trace(core.eval_trace):
+        while core.to_numpy(core.eval_jaxpr(cond_jaxpr.jaxpr, (), *cond_consts, *carry)[0]):
+            carry = core.eval_jaxpr(body_jaxpr.jaxpr, (), *body_consts, *carry)
+    return carry
 
 
 while_p.def_custom_impl(_while_impl)
@@ -265,6 +288,31 @@ def _trace_loop(cond_fun, body_fun, init_flat, in_tree):
     return cond_closed, cond_consts, cond_tree, body_closed, body_consts, body_tree
 
 
+def _stage_loop(cond_fun, body_fun, init_flat, in_tree) -> tuple:
+    """Stages both functions on the carry, promoting weakly typed carries as JAX does, and
+    checks them. Returns `(cond_closed, cond_consts, body_closed, body_consts, promotion)`, where
+    `promotion` are the dtypes of `common.weak_carry_dtypes`."""
+    traced = _trace_loop(cond_fun, body_fun, init_flat, in_tree)
+    body_closed, body_tree = traced[3], traced[5]
+    promotion = None
+    if body_tree == in_tree:
+        promotion = common.weak_carry_dtypes(common.avals_of(init_flat), body_closed.out_avals)
+        if promotion is not None:
+            init_flat = common.promote_carry(init_flat, promotion)
+            traced = _trace_loop(cond_fun, body_fun, init_flat, in_tree)
+    cond_closed, cond_consts, cond_tree, body_closed, body_consts, body_tree = traced
+    cond_out = cond_closed.out_avals
+    if cond_tree.num_leaves != 1 or cond_out[0].shape != () or cond_out[0].dtype.kind != "b":
+        shapes = ", ".join(common.aval_str(a) for a in cond_out)
+        raise TypeError(
+            "lax.while_loop: cond_fun must return a boolean scalar, but got output type(s) "
+            f"[{shapes}]."
+        )
+    in_carry = tree_util.tree_unflatten(in_tree, init_flat)
+    common.check_carry_type("while_loop body", body_fun, in_carry, body_tree, body_closed.out_avals)
+    return cond_closed, cond_consts, body_closed, body_consts, promotion
+
+
 def while_loop(cond_fun: Callable, body_fun: Callable, init_val):
     """Repeats `val = body_fun(val)` while `cond_fun(val)` is True (as `jax.lax.while_loop`).
 
@@ -277,7 +325,9 @@ def while_loop(cond_fun: Callable, body_fun: Callable, init_val):
             return val
 
     Forward-mode differentiation (`jvp`, `jacfwd`) works; reverse mode (`grad`, `vjp`) raises,
-    as in JAX: use `lax.scan` or `lax.fori_loop` with static bounds instead.
+    as in JAX: use `lax.scan` or `lax.fori_loop` with static bounds instead. As in JAX, both
+    functions are staged once per carry signature while they live (a function reading a global
+    that changes between calls sees its value at the first call: pass it in the carry).
 
     Args:
       cond_fun: `cond_fun(val) -> bool scalar`.
@@ -293,25 +343,17 @@ def while_loop(cond_fun: Callable, body_fun: Callable, init_val):
     if not (callable(cond_fun) and callable(body_fun)):
         raise TypeError("lax.while_loop: cond_fun and body_fun arguments should be callable.")
     init_flat, in_tree = common.flatten_values(init_val)
-    traced = _trace_loop(cond_fun, body_fun, init_flat, in_tree)
-    body_closed, body_tree = traced[3], traced[5]
-    if body_tree == in_tree:
-        init_flat, changed = common.promote_weak_carry(init_flat, body_closed.out_avals)
-        if changed:
-            traced = _trace_loop(cond_fun, body_fun, init_flat, in_tree)
-    cond_closed, cond_consts, cond_tree, body_closed, body_consts, body_tree = traced
-    cond_out = cond_closed.out_avals
-    if cond_tree.num_leaves != 1 or cond_out[0].shape != () or cond_out[0].dtype.kind != "b":
-        shapes = ", ".join(common.aval_str(a) for a in cond_out)
-        raise TypeError(
-            "lax.while_loop: cond_fun must return a boolean scalar, but got output type(s) "
-            f"[{shapes}]."
-        )
-    in_carry = tree_util.tree_unflatten(in_tree, init_flat)
-    common.check_carry_type("while_loop body", body_fun, in_carry, body_tree, body_closed.out_avals)
+    key = ("while_loop", in_tree, tuple(common.avals_of(init_flat)))
+
+    def build():
+        staged = _stage_loop(cond_fun, body_fun, init_flat, in_tree)
+        return staged, [*staged[1], *staged[3]]
+
+    staged = common.cached_trace((cond_fun, body_fun), key, build)
+    cond_closed, cond_consts, body_closed, body_consts, promotion = staged
+    init_flat = common.promote_carry(init_flat, promotion)
     outs = bind_while(cond_closed, cond_consts, body_closed, body_consts, init_flat)
     return tree_util.tree_unflatten(in_tree, outs)
-
 
 
 # ------------------------------------------------------------------------------------------
