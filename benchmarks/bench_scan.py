@@ -16,6 +16,7 @@ import argparse
 import os
 import subprocess
 import sys
+import statistics
 import tempfile
 import time
 
@@ -57,19 +58,18 @@ def rnn_scan(lax, jnp):
     return run
 
 
-def timeit(fn, repeat: int) -> float:
-    """The fastest of `repeat` calls, in seconds (after one warm-up call).
-
-    NB: the minimum, not the median: on a shared machine, the scheduler's time slices (~4 ms)
-    land on some calls and not others, and the minimum is the uncontended time.
-    """
-    fn()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
+def medians(fns: dict, repeat: int) -> dict:
+    """Median seconds per call of each function, repetitions interleaved across the functions
+    (one warm-up call each), so that a burst of load on this shared machine hits all alike."""
+    for fn in fns.values():
         fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+    times: dict = {k: [] for k in fns}
+    for _ in range(repeat):
+        for k, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            times[k].append(time.perf_counter() - t0)
+    return {k: statistics.median(v) for k, v in times.items()}
 
 
 def block(tree):
@@ -80,7 +80,8 @@ def block(tree):
     return tree
 
 
-def bench_jaxlite(repeat: int) -> dict:
+def jaxlite_fns() -> tuple[dict, float]:
+    """The timed jaxlite calls (forward, forward + backward), and the forward's max error."""
     import jaxlite
     import jaxlite.numpy as jnp
     from jaxlite import lax
@@ -96,20 +97,18 @@ def bench_jaxlite(repeat: int) -> dict:
         return jnp.mean(ys * ys)
 
     grad = jaxlite.jit(jaxlite.grad(loss))
-    return {
-        "forward": timeit(lambda: block(run(params, h0, xs)), repeat),
-        "grad": timeit(lambda: block(grad(params, h0, xs)), max(repeat // 2, 3)),
-        "max_abs_err_vs_numpy": err,
-    }
+    fns = {"jaxlite": lambda: block(run(params, h0, xs)),
+           "jaxlite grad": lambda: block(grad(params, h0, xs))}  # fmt: skip
+    return fns, err
 
 
-def bench_jax(repeat: int) -> dict | None:
+def jax_fns() -> dict:
     try:
         import jax
         import jax.numpy as jnp
         from jax import lax
     except ImportError:
-        return None
+        return {}
     params, h0, xs = make_data()
     run = jax.jit(rnn_scan(lax, jnp))
 
@@ -118,10 +117,18 @@ def bench_jax(repeat: int) -> dict | None:
         return jnp.mean(ys * ys)
 
     grad = jax.jit(jax.grad(loss))
-    return {
-        "forward": timeit(lambda: jax.block_until_ready(run(params, h0, xs)), repeat),
-        "grad": timeit(lambda: jax.block_until_ready(grad(params, h0, xs)), max(repeat // 2, 3)),
-    }
+    return {"jax": lambda: jax.block_until_ready(run(params, h0, xs)),
+            "jax grad": lambda: jax.block_until_ready(grad(params, h0, xs))}  # fmt: skip
+
+
+def sgemm_rate() -> float:
+    """This machine's float32 matrix-product rate (FLOP/s) through NumPy's BLAS, at the scan's
+    own shapes batched into one big product: the compute floor, for context."""
+    rng = np.random.default_rng(1)
+    a = rng.normal(size=(STEPS * BATCH, HIDDEN)).astype(np.float32)
+    w = rng.normal(size=(HIDDEN, HIDDEN)).astype(np.float32)
+    t = medians({"mm": lambda: a @ w}, 7)["mm"]
+    return 2 * a.shape[0] * HIDDEN * HIDDEN / t
 
 
 def compile_once(n: int) -> tuple[float, int]:
@@ -155,7 +162,7 @@ def compile_times(step_counts) -> dict:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--compile-only", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.compile_only is not None:
@@ -163,21 +170,29 @@ def main(argv=None) -> int:
         return 0
 
     params, h0, xs = make_data()
-    t_numpy = timeit(lambda: rnn_numpy(params, h0, xs), max(args.repeat // 4, 3))
-    jl = bench_jaxlite(args.repeat)
-    jx = bench_jax(args.repeat)
+    jl, err = jaxlite_fns()
+    fns = {"numpy": lambda: rnn_numpy(params, h0, xs), **jl, **jax_fns()}
+    t = medians(fns, args.repeat)
+    flops = 2 * 2 * STEPS * BATCH * HIDDEN * HIDDEN  # two products per step
 
-    print(f"RNN cell, {STEPS} steps, hidden {HIDDEN}, batch {BATCH}, float32 (fastest of N runs)")
-    print(f"  NumPy Python loop          {t_numpy * 1e3:8.2f} ms")
-    speedup = t_numpy / jl["forward"]
-    print(f"  jaxlite jit(scan)          {jl['forward'] * 1e3:8.2f} ms   {speedup:5.1f}x NumPy"
-          f"   (max |err| vs NumPy {jl['max_abs_err_vs_numpy']:.1e})")  # fmt: skip
-    print(f"  jaxlite jit(grad(scan))    {jl['grad'] * 1e3:8.2f} ms")
-    if jx is None:
+    print(f"RNN cell, {STEPS} steps, hidden {HIDDEN}, batch {BATCH}, float32: medians of "
+          f"{args.repeat} interleaved runs; load average {os.getloadavg()[0]:.1f}")  # fmt: skip
+    print(f"  NumPy Python loop          {t['numpy'] * 1e3:8.2f} ms")
+    speedup = t["numpy"] / t["jaxlite"]
+    print(f"  jaxlite jit(scan)          {t['jaxlite'] * 1e3:8.2f} ms   {speedup:5.1f}x NumPy"
+          f"   {flops / t['jaxlite'] / 1e9:5.1f} GFLOP/s   (max |err| vs NumPy {err:.1e})")
+    print(f"  jaxlite jit(grad(scan))    {t['jaxlite grad'] * 1e3:8.2f} ms")
+    if "jax" not in t:
         print("  JAX                        not installed")
     else:
-        print(f"  JAX jit(scan)              {jx['forward'] * 1e3:8.2f} ms")
-        print(f"  JAX jit(grad(scan))        {jx['grad'] * 1e3:8.2f} ms")
+        print(f"  JAX jit(scan)              {t['jax'] * 1e3:8.2f} ms   "
+              f"{t['numpy'] / t['jax']:5.1f}x NumPy   jaxlite {t['jax'] / t['jaxlite']:.2f}x faster")
+        print(f"  JAX jit(grad(scan))        {t['jax grad'] * 1e3:8.2f} ms   "
+              f"jaxlite {t['jax grad'] / t['jaxlite grad']:.2f}x faster")
+    rate = sgemm_rate()
+    print(f"  compute floor: {flops / 1e6:.0f} MFLOP at NumPy's sgemm rate "
+          f"({rate / 1e9:.0f} GFLOP/s) = {flops / rate * 1e3:.2f} ms; 10x NumPy needs "
+          f"{t['numpy'] / 10 * 1e3:.2f} ms")  # fmt: skip
 
     print("cold trace + lower + C compile of jit(scan), by number of steps:")
     times = compile_times([10, 1000, 100_000])

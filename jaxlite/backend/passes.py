@@ -13,12 +13,14 @@ import numpy as np
 from jaxlite import core
 from jaxlite import primitives as P
 from jaxlite.backend.lower import CALL_PARAMS
+from jaxlite.backend.scan_hoist import hoist_scan_products
 from jaxlite.core import ClosedJaxpr, Jaxpr, JaxprEqn, Literal, ShapedArray, Var
 
 
 def simplify(jaxpr: Jaxpr) -> Jaxpr:
     """All the passes, in order. `jaxpr`'s constvars stay its leading inputs."""
     jaxpr = rewrite(jaxpr)
+    jaxpr = hoist_scan_products(jaxpr)
     jaxpr = dot_transpose(jaxpr)
     return dce(jaxpr)
 
