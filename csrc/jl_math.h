@@ -67,21 +67,6 @@ JL_INLINE float jl_exp_f32(float x) {
   return p * s1 * s2;
 }
 
-/* e^x for x in [-40, 0] (the caller clamps; NaN passes): one scaling, results >= 2^-58. */
-JL_INLINE float jl_exp_small_f32(float x) {
-  const float n = rintf(x * 1.44269504088896341f);
-  float r = JL_FMAF(n, -0.693359375f, x);
-  r = JL_FMAF(n, 2.12194440e-4f, r);
-  float p = 1.9875691500e-4f;
-  p = JL_FMAF(p, r, 1.3981999507e-3f);
-  p = JL_FMAF(p, r, 8.3334519073e-3f);
-  p = JL_FMAF(p, r, 4.1665795894e-2f);
-  p = JL_FMAF(p, r, 1.6666665459e-1f);
-  p = JL_FMAF(p, r, 5.0000001201e-1f);
-  p = JL_FMAF(p, r * r, r) + 1.0f;
-  return p * jl_f32_from_bits((uint32_t)((int32_t)n + 127) << 23);
-}
-
 JL_INLINE double jl_exp_f64(double x) {
   double xc = x < -760.0 ? -760.0 : x; /* as in float32: 2^n under- and overflows by itself */
   xc = xc > 720.0 ? 720.0 : xc;
@@ -165,22 +150,27 @@ JL_INLINE double jl_log_f64(double x) {
 
 /* ---- tanh and logistic ---------------------------------------------------------------- */
 
-/* tanh x = (1 - e) / (1 + e) with e = e^{-2|x|} for |x| >= 0.625 (e <= 0.29: no cancellation;
- * |x| is clamped at 20, where tanh is 1 in float32), an odd polynomial below; the sign of x (and
- * of zero) is copied onto the result. */
+/* tanh |x| = -m / (2 + m) with m = e^{-2|x|} - 1, computed as expm1 is: with -2|x| = n ln2 + r,
+ * m = 2^n (1 + q) - 1 = fma(2^n, q, 2^n - 1), q = e^r - 1 from exp's polynomial, accurate where
+ * 1 - e^{-2|x|} would cancel (small x), so no separate small-x branch is needed. |x| is clamped
+ * at 20 (tanh is 1 in float32 from 9.01); a NaN passes every step; the sign of x (and of zero) is
+ * copied onto the result. */
 JL_INLINE float jl_tanh_f32(float x) {
   const float a = fabsf(x);
-  const float ac = a > 20.0f ? 20.0f : a;
-  const float e = jl_exp_small_f32(-2.0f * ac);
-  const float big = (1.0f - e) / (1.0f + e);
-  const float z = x * x;
-  float p = -5.70498872745e-3f;
-  p = JL_FMAF(p, z, 2.06390887954e-2f);
-  p = JL_FMAF(p, z, -5.37397155531e-2f);
-  p = JL_FMAF(p, z, 1.33314422036e-1f);
-  p = JL_FMAF(p, z, -3.33332819422e-1f);
-  const float small = JL_FMAF(p * z, a, a);
-  return copysignf(a >= 0.625f ? big : small, x);
+  const float t = a > 20.0f ? -40.0f : -2.0f * a;
+  const float n = rintf(t * 1.44269504088896341f);
+  float r = JL_FMAF(n, -0.693359375f, t);
+  r = JL_FMAF(n, 2.12194440e-4f, r);
+  float p = 1.9875691500e-4f;
+  p = JL_FMAF(p, r, 1.3981999507e-3f);
+  p = JL_FMAF(p, r, 8.3334519073e-3f);
+  p = JL_FMAF(p, r, 4.1665795894e-2f);
+  p = JL_FMAF(p, r, 1.6666665459e-1f);
+  p = JL_FMAF(p, r, 5.0000001201e-1f);
+  const float q = JL_FMAF(p, r * r, r);
+  const float s = jl_f32_from_bits((uint32_t)((int32_t)n + 127) << 23);
+  const float m = JL_FMAF(s, q, s - 1.0f);
+  return copysignf(-m / (2.0f + m), x);
 }
 
 JL_INLINE double jl_tanh_f64(double x) {
