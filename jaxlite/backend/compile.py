@@ -40,10 +40,17 @@ CSRC_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(__file__
 
 ffi = _cffi_backend.FFI()
 _DLOPEN_FLAGS = os.RTLD_NOW
-# NB: OpenMP threads that spin between parallel loops steal the cores BLAS's threads run on (an
-# MLP step took 5x longer here): idle OpenMP threads sleep instead, unless the user says otherwise.
-# libgomp reads this when the first kernel with threads loads it.
-os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+# NB: OpenMP threads that spin long between parallel loops steal the cores BLAS's threads run on
+# (an MLP step took 5x longer here with libgomp's default spin, 300,000 iterations); threads that
+# never spin (OMP_WAIT_POLICY=passive) must be woken through the kernel for every parallel loop,
+# which took ~100 us on this VM (2 threads lost to 1 below 2^20 elements of x*2+1). A short spin
+# keeps both costs small: `benchmarks/bench_jit.py --only threshold` and the MLP step measured
+# best at 10,000. Unless the user says otherwise; libgomp reads these when it loads.
+if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
+    os.environ["GOMP_SPINCOUNT"] = "10000"
+# The same for OpenBLAS's own threads (scipy-openblas32 reads this when it loads: 2^4 cycles of
+# spinning, then sleep; its default, 2^28 cycles, keeps a core busy ~0.1 s after every product).
+os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 # key -> Library, for this process; weak: a library no executable uses any more is unloaded.
 _loaded: weakref.WeakValueDictionary[str, Library] = weakref.WeakValueDictionary()
 _locks: dict[str, threading.Lock] = {}  # key -> lock: one thread builds a kernel, others wait

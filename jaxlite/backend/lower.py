@@ -346,6 +346,7 @@ class KernelContext:
         self.declared: set[str] = set()  # names of the fused values' locals
         self.blas = False  # whether the kernel calls csrc/jl_blas.h
         self.openmp = False  # whether it has `#pragma omp parallel` loops
+        self.parallel_min_work = PARALLEL_MIN_WORK  # see `parallel`
         self.loop_ranges: list[tuple[int, int]] = []  # (first, last) line of each loop
 
     # --- emission -----------------------------------------------------------------------------
@@ -411,7 +412,7 @@ class KernelContext:
 
     def parallel(self, work: int) -> bool:
         """Whether a loop nest of `work` (elements x cost) is worth sharing among threads."""
-        return work >= PARALLEL_MIN_WORK
+        return work >= self.parallel_min_work
 
     # --- buffers ------------------------------------------------------------------------------
     def alloc(self, hint: str, dtype: np.dtype, shape) -> View:
@@ -651,9 +652,40 @@ def _elementwise(ctx: KernelContext, eqn: JaxprEqn, args: list[Node]) -> Node:
 
 # OpenMP threads pay off above this much work (elements x cost units; a copy or an add costs 1,
 # a libm-class function 11), by measurement on this 2-core EPYC (`benchmarks/bench_jit.py --only
-# threshold`, load ~2): 2 threads won from 2^18 elements of x*2+1 (1.7x) and 2^14 of tanh (1.4x),
-# and lost below (a parallel region costs ~5-15 us).
+# threshold`, threads spinning briefly between loops: GOMP_SPINCOUNT=10000, see compile.py):
+# 2 threads won from 2^16-2^18 elements of x*2+1 (1.0x-1.8x) and 2^14-2^16 of tanh (1.1x-1.6x).
 PARALLEL_MIN_WORK = 1 << 18
+
+# In a kernel that also calls BLAS on products big enough for its threads, our loops wait for
+# sleeping threads to wake after each product and contend with BLAS's: the MLP step of
+# bench_jit.py took 3.4 ms with its 128x512 loops shared among threads and 2.3 ms without.
+PARALLEL_MIN_WORK_WITH_BLAS = 1 << 23
+BLAS_THREADED_MNK = 1 << 22  # multiply-adds from which a BLAS product counts as threaded
+
+
+def _calls_threaded_blas(jaxpr: Jaxpr) -> bool:
+    """Whether `jaxpr` (or a sub-jaxpr) has a float product big enough for BLAS's threads."""
+    for e in jaxpr.eqns:
+        if e.primitive is P.dot_general_p and e.outvars[0].aval.dtype.kind == "f":
+            (lc, _), _ = e.params["dimension_numbers"]
+            k = math.prod(e.invars[0].aval.shape[d] for d in lc)
+            if math.prod(e.outvars[0].aval.shape) * k >= BLAS_THREADED_MNK:
+                return True
+        for sub in _sub_jaxprs(e.params.values()):
+            if _calls_threaded_blas(sub):
+                return True
+    return False
+
+
+def _sub_jaxprs(values):
+    for v in values:
+        if type(v) is ClosedJaxpr:
+            yield v.jaxpr
+        elif type(v) is Jaxpr:
+            yield v
+        elif type(v) in (tuple, list):
+            yield from _sub_jaxprs(v)
+
 
 # The fusion policy. An elementwise value is computed inside its readers' loops (it never touches
 # memory) unless it is read by several equations and costly enough that computing it again in
@@ -721,6 +753,8 @@ def lower_jaxpr(jaxpr: Jaxpr, name: str = "f") -> Lowered:
     """The C source of `jaxpr` (its constvars are leading inputs)."""
     names = Names()
     ctx = KernelContext(names)
+    if _calls_threaded_blas(jaxpr):
+        ctx.parallel_min_work = PARALLEL_MIN_WORK_WITH_BLAS
     invars = list(jaxpr.constvars) + list(jaxpr.invars)
     env: dict[Var, Node] = {}
     params = []
@@ -942,6 +976,8 @@ def convert(src: np.dtype, dst: np.dtype, x: str) -> str:
         return f"{x} != 0"
     if src.kind == "f" and dst.kind in "iu":
         return f"jl_f2i_{sfx(dst)}({x})"
+    if src.kind == "b":  # NB: gcc 12 does not vectorize a (float) cast of a bool; a select it does
+        return f"({x} ? {c_literal(1, dst)} : {c_literal(0, dst)})"
     return f"({CTYPE[dst]}){x}"
 
 
