@@ -31,18 +31,19 @@ import jaxlite.numpy as jnp
 from jaxlite import lax
 
 
-SETTLE_S = 0.1
+SETTLE_S = 0.25
 
 
 def median_us(fns: dict, repeat: int, number: int) -> dict:
     """Median time per call of each function (us), bursts of `number` calls interleaved across
     the functions.
 
-    NB: each timed burst follows 0.1 s of untimed calls of the same function. BLAS libraries
+    NB: each timed burst follows 0.25 s of untimed calls of the same function. BLAS libraries
     keep their worker threads spinning for a while after a product (OpenBLAS's default: 2^28
-    cycles, ~0.1 s), so a burst that directly followed another library's would share the two
-    cores with that library's spinning threads (measured: NumPy's MLP step 2.6 -> 15 ms, and
-    jaxlite's 5 -> 18 ms). Settling measures each library in its own steady state, side by side.
+    cycles, 0.1-0.13 s here), so a burst that directly followed another library's would share
+    the two cores with that library's spinning threads (measured: NumPy's MLP step 2.6 -> 15
+    ms, jaxlite's 5 -> 18 ms; with 0.1 s, per-example grads still 0.09 -> 0.44 ms). Settling
+    measures each library in its own steady state, side by side.
     """
     times: dict = {k: [] for k in fns}
     for _ in range(repeat):

@@ -60,12 +60,15 @@ def rnn_scan(lax, jnp):
 
 def medians(fns: dict, repeat: int) -> dict:
     """Median seconds per call of each function, repetitions interleaved across the functions
-    (one warm-up call each), so that a burst of load on this shared machine hits all alike."""
-    for fn in fns.values():
-        fn()
+    (so that a burst of load on this shared machine hits all alike), each timed call after
+    0.25 s of untimed calls of the same function: BLAS threads spin ~0.1 s after a product, and
+    a call right after another library's would share the cores with them (see bench_jit.py)."""
     times: dict = {k: [] for k in fns}
     for _ in range(repeat):
         for k, fn in fns.items():
+            t_end = time.perf_counter() + 0.25
+            while time.perf_counter() < t_end:
+                fn()
             t0 = time.perf_counter()
             fn()
             times[k].append(time.perf_counter() - t0)
