@@ -44,15 +44,11 @@ JL_INLINE uint64_t jl_bits_f64(double f) {
 
 /* ---- exp ------------------------------------------------------------------------------ */
 
-/* e^x = 2^n e^r with n = round(x / ln 2), |r| <= ln2 / 2; 2^n applied in two halves so that
- * denormal results are rounded once. Special values need no selects (selects of whole results
- * make compilers keep several masked copies of the work): x is clamped to [-110, 100], where
- * 2^n underflows to 0 and overflows to inf by itself, and a NaN passes every step. */
-JL_INLINE float jl_exp_f32(float x) {
-  float xc = x < -110.0f ? -110.0f : x; /* NaN compares false: it stays NaN */
-  xc = xc > 100.0f ? 100.0f : xc;
-  const float n = rintf(xc * 1.44269504088896341f);
-  float r = JL_FMAF(n, -0.693359375f, xc);
+/* e^t = 2^n (1 + q): returns q = e^r - 1 (Cephes' minimax polynomial, within 1 ulp) for
+ * r = t - n ln2, with n = round(t / ln2) stored in *n; |r| <= ln2 / 2. */
+JL_INLINE float jl_expm1_reduced_f32(float t, float *n_out) {
+  const float n = rintf(t * 1.44269504088896341f);
+  float r = JL_FMAF(n, -0.693359375f, t);
   r = JL_FMAF(n, 2.12194440e-4f, r);
   float p = 1.9875691500e-4f;
   p = JL_FMAF(p, r, 1.3981999507e-3f);
@@ -60,7 +56,19 @@ JL_INLINE float jl_exp_f32(float x) {
   p = JL_FMAF(p, r, 4.1665795894e-2f);
   p = JL_FMAF(p, r, 1.6666665459e-1f);
   p = JL_FMAF(p, r, 5.0000001201e-1f);
-  p = JL_FMAF(p, r * r, r) + 1.0f;
+  *n_out = n;
+  return JL_FMAF(p, r * r, r);
+}
+
+/* e^x = 2^n e^r with n = round(x / ln 2), |r| <= ln2 / 2; 2^n applied in two halves so that
+ * denormal results are rounded once. Special values need no selects (selects of whole results
+ * make compilers keep several masked copies of the work): x is clamped to [-110, 100], where
+ * 2^n underflows to 0 and overflows to inf by itself, and a NaN passes every step. */
+JL_INLINE float jl_exp_f32(float x) {
+  float xc = x < -110.0f ? -110.0f : x; /* NaN compares false: it stays NaN */
+  xc = xc > 100.0f ? 100.0f : xc;
+  float n;
+  const float p = jl_expm1_reduced_f32(xc, &n) + 1.0f;
   const int32_t ni = (int32_t)n, n1 = ni >> 1, n2 = ni - n1; /* NB: >> of a negative: floor */
   const float s1 = jl_f32_from_bits((uint32_t)(n1 + 127) << 23);
   const float s2 = jl_f32_from_bits((uint32_t)(n2 + 127) << 23);
@@ -150,27 +158,24 @@ JL_INLINE double jl_log_f64(double x) {
 
 /* ---- tanh and logistic ---------------------------------------------------------------- */
 
-/* tanh |x| = -m / (2 + m) with m = e^{-2|x|} - 1, computed as expm1 is: with -2|x| = n ln2 + r,
- * m = 2^n (1 + q) - 1 = fma(2^n, q, 2^n - 1), q = e^r - 1 from exp's polynomial, accurate where
- * 1 - e^{-2|x|} would cancel (small x), so no separate small-x branch is needed. |x| is clamped
- * at 20 (tanh is 1 in float32 from 9.01); a NaN passes every step; the sign of x (and of zero) is
- * copied onto the result. */
+/* tanh |x| from m = e^{-2|x|} - 1, computed as expm1 is: with -2|x| = n ln2 + r, m = 2^n (1 + q)
+ * - 1 = fma(2^n, q, 2^n - 1), q = e^r - 1 from exp's polynomial. Below |x| = 0.55 (tanh 0.5),
+ * tanh = -m / (2 + m), accurate where 1 - e^{-2|x|} would cancel, so no separate small-x
+ * polynomial is needed; above, tanh = 1 - 2e / (2 + m) with e = m + 1, whose error is a small
+ * fraction of the result (the first form doubles m's error as tanh nears 1). One division
+ * serves both. |x| is clamped at 20 (tanh is 1 in float32 from 9.01); a NaN passes every step;
+ * the sign of x (and of zero) is copied onto the result. Within 2 ulp of the correctly rounded
+ * tanh (tests/test_jl_math.py). */
 JL_INLINE float jl_tanh_f32(float x) {
   const float a = fabsf(x);
   const float t = a > 20.0f ? -40.0f : -2.0f * a;
-  const float n = rintf(t * 1.44269504088896341f);
-  float r = JL_FMAF(n, -0.693359375f, t);
-  r = JL_FMAF(n, 2.12194440e-4f, r);
-  float p = 1.9875691500e-4f;
-  p = JL_FMAF(p, r, 1.3981999507e-3f);
-  p = JL_FMAF(p, r, 8.3334519073e-3f);
-  p = JL_FMAF(p, r, 4.1665795894e-2f);
-  p = JL_FMAF(p, r, 1.6666665459e-1f);
-  p = JL_FMAF(p, r, 5.0000001201e-1f);
-  const float q = JL_FMAF(p, r * r, r);
+  float n;
+  const float q = jl_expm1_reduced_f32(t, &n);
   const float s = jl_f32_from_bits((uint32_t)((int32_t)n + 127) << 23);
   const float m = JL_FMAF(s, q, s - 1.0f);
-  return copysignf(-m / (2.0f + m), x);
+  const bool big = a >= 0.55f;
+  const float y = (big ? 2.0f * JL_FMAF(s, q, s) : -m) / (2.0f + m);
+  return copysignf(big ? 1.0f - y : y, x);
 }
 
 JL_INLINE double jl_tanh_f64(double x) {
