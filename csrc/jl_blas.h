@@ -39,18 +39,37 @@ JL_GEMM_LOOPS(double, f64)
 /* Small products: register-blocked kernels with no library call. A tile of 4 rows x 4 vectors
  * keeps its 16 accumulators in registers; A(i, p) = a[i * sai + p * sap], so a transposed A costs
  * nothing; a transposed or ragged B is first packed on the stack as k x npad (zero padded).
- * Measured on this project's 2-core AVX-512 machine, one core: 32x64x64 in 1.6 us against
- * OpenBLAS's 3.1 us, 128^3 in 30 us against 44 us; at 256^3 OpenBLAS is faster (it packs for the
- * caches), hence JL_SMALL_MNK. Tall products with a small B (the x_t @ W of every step of a
- * scan, hoisted out of the loop: 32000x64x64) stay here too: 3.4 ms on one core against
- * OpenBLAS's 5.4 ms; B of 128 x 128 at m = 4096: 144 against 100 GFLOP/s; at 256 x 64 OpenBLAS
- * is faster again, hence JL_SMALL_KN. tests/test_small_gemm.py checks every path against NumPy. GCC's vector extension: on
- * machines without 512-bit vectors the compiler splits each vector into narrower ones. */
+ * Which products they take is JL_SMALL_SIZE_OK below. tests/test_small_gemm.py checks every
+ * path. GCC's vector extension: without 512-bit vectors the compiler splits each vector. */
 #if defined(__GNUC__)
 typedef float jl_vf32 __attribute__((vector_size(64)));
 typedef double jl_vf64 __attribute__((vector_size(64)));
-#define JL_SMALL_MNK (128 * 128 * 128) /* measured: faster than OpenBLAS up to about here */
-#define JL_SMALL_KN 128   /* and for any m when B is at most 128 x 128 (it stays in L2) */
+/* Where the small kernel beats BLAS: everywhere up to 128^3 multiply-adds, and at any height
+ * when B is at most 128 x 128 (it stays in L2), when BLAS's kernels are narrower than ours
+ * (OpenBLAS picks its AVX2 "Haswell" kernels on AMD's AVX-512 EPYC, and this project's machines
+ * set OPENBLAS_CORETYPE=Haswell: 113-117 GFLOP/s on one core, against 160-185 for this kernel
+ * at 32x64x64 .. 128^3); only for tiny products and outputs narrower than one vector when
+ * BLAS's are as wide (SkylakeX kernels: 200-236 GFLOP/s). */
+#define JL_SMALL_WIDE_OK(m, n, k, W) \
+  ((m) * (n) * (k) <= 128 * 128 * 128 || ((k) <= 128 && (n) <= 128))
+#define JL_SMALL_NARROW_OK(m, n, k, W) ((m) * (n) * (k) <= 4096 || (n) < (W))
+#if defined(JL_HAVE_BLAS) && defined(__AVX512F__)
+static int jl_blas_narrower_ = -1; /* NB: a benign race: every thread stores the same value */
+JL_INLINE bool jl_blas_narrower(void) {
+  if (jl_blas_narrower_ < 0) {
+    const char *c = scipy_openblas_get_corename();
+    jl_blas_narrower_ = !(c && (strstr(c, "kylake") || strstr(c, "ooperlake") ||
+                                strstr(c, "apphire")));
+  }
+  return jl_blas_narrower_;
+}
+#define JL_SMALL_SIZE_OK(m, n, k, W) \
+  (jl_blas_narrower() ? JL_SMALL_WIDE_OK(m, n, k, W) : JL_SMALL_NARROW_OK(m, n, k, W))
+#elif defined(JL_HAVE_BLAS)
+#define JL_SMALL_SIZE_OK(m, n, k, W) JL_SMALL_NARROW_OK(m, n, k, W)
+#else
+#define JL_SMALL_SIZE_OK(m, n, k, W) JL_SMALL_WIDE_OK(m, n, k, W)
+#endif
 #define JL_SMALL_PACK 16384            /* elements of B packed on the stack (tb, ragged n) */
 
 #define JL_SMALL_GEMM(T, S, W)                                                                   \
@@ -73,7 +92,7 @@ typedef double jl_vf64 __attribute__((vector_size(64)));
   }                                                                                              \
   JL_INLINE bool jl_small_ok_##S(bool tb, int64_t m, int64_t n, int64_t k) {                     \
     const int64_t npad = (n + W - 1) / W * W;                                                    \
-    return (m * n * k <= JL_SMALL_MNK || (k <= JL_SMALL_KN && n <= JL_SMALL_KN)) &&              \
+    return (JL_SMALL_SIZE_OK(m, n, k, W)) &&                                                     \
            ((!tb && n % W == 0) || k * npad <= JL_SMALL_PACK);                                   \
   }                                                                                              \
   JL_INLINE void jl_small_gemm_##S(bool ta, bool tb, int64_t m, int64_t n, int64_t k,           \
