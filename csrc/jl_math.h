@@ -42,6 +42,21 @@ JL_INLINE uint64_t jl_bits_f64(double f) {
   return b;
 }
 
+/* `mask` (all ones or zero) ? a : b, bit by bit. NB: gcc turns a ?: that feeds a division into
+ * two masked divisions, one per arm; this select it leaves alone. */
+JL_INLINE float jl_pick_f32(uint32_t mask, float a, float b) {
+  return jl_f32_from_bits((jl_bits_f32(a) & mask) | (jl_bits_f32(b) & ~mask));
+}
+
+/* p 2^n for an integral float n in [-159, 144], in two halves so that a denormal result is
+ * rounded once and a huge one overflows to inf. */
+JL_INLINE float jl_scale2_f32(float p, float n) {
+  const int32_t ni = (int32_t)n, n1 = ni >> 1, n2 = ni - n1; /* NB: >> of a negative: floor */
+  const float s1 = jl_f32_from_bits((uint32_t)(n1 + 127) << 23);
+  const float s2 = jl_f32_from_bits((uint32_t)(n2 + 127) << 23);
+  return p * s1 * s2;
+}
+
 /* ---- exp ------------------------------------------------------------------------------ */
 
 /* e^t = 2^n (1 + q): returns q = e^r - 1 (Cephes' minimax polynomial, within 1 ulp) for
@@ -69,10 +84,7 @@ JL_INLINE float jl_exp_f32(float x) {
   xc = xc > 100.0f ? 100.0f : xc;
   float n;
   const float p = jl_expm1_reduced_f32(xc, &n) + 1.0f;
-  const int32_t ni = (int32_t)n, n1 = ni >> 1, n2 = ni - n1; /* NB: >> of a negative: floor */
-  const float s1 = jl_f32_from_bits((uint32_t)(n1 + 127) << 23);
-  const float s2 = jl_f32_from_bits((uint32_t)(n2 + 127) << 23);
-  return p * s1 * s2;
+  return jl_scale2_f32(p, n);
 }
 
 JL_INLINE double jl_exp_f64(double x) {
@@ -168,14 +180,15 @@ JL_INLINE double jl_log_f64(double x) {
  * tanh (tests/test_jl_math.py). */
 JL_INLINE float jl_tanh_f32(float x) {
   const float a = fabsf(x);
-  const float t = a > 20.0f ? -40.0f : -2.0f * a;
+  const float ac = a > 20.0f ? 20.0f : a; /* NaN passes */
+  const float t = -2.0f * ac;
   float n;
   const float q = jl_expm1_reduced_f32(t, &n);
   const float s = jl_f32_from_bits((uint32_t)((int32_t)n + 127) << 23);
   const float m = JL_FMAF(s, q, s - 1.0f);
-  const bool big = a >= 0.55f;
-  const float y = (big ? 2.0f * JL_FMAF(s, q, s) : -m) / (2.0f + m);
-  return copysignf(big ? 1.0f - y : y, x);
+  const uint32_t big = 0u - (uint32_t)(a >= 0.55f); /* all ones or zero */
+  const float y = jl_pick_f32(big, 2.0f * JL_FMAF(s, q, s), -m) / (2.0f + m);
+  return copysignf(jl_pick_f32(big, 1.0f - y, y), x);
 }
 
 JL_INLINE double jl_tanh_f64(double x) {
@@ -190,10 +203,15 @@ JL_INLINE double jl_tanh_f64(double x) {
   return copysign(a >= 0.625 ? big : small, x);
 }
 
-/* logistic: the eager formula (exp(-|x|) never overflows) on the vectorizable exp, with one
- * division: e / (1 + e) is computed as e * (1 / (1 + e)) (at most 1 ulp further). */
+/* logistic: the eager formula (exp(-|x|) never overflows) on the vectorizable exp (clamped
+ * below only: its argument is never positive), with one division: e / (1 + e) is computed as
+ * e * (1 / (1 + e)) (at most 1 ulp further). */
 JL_INLINE float jl_logistic_f32(float x) {
-  const float e = jl_exp_f32(-fabsf(x));
+  const float t = -fabsf(x);
+  const float tc = t < -110.0f ? -110.0f : t; /* NaN passes */
+  float n;
+  const float p = jl_expm1_reduced_f32(tc, &n) + 1.0f; /* NB: sets n before it is read */
+  const float e = jl_scale2_f32(p, n);
   const float d = 1.0f / (1.0f + e);
   return x >= 0 ? d : e * d;
 }
