@@ -75,19 +75,13 @@ JL_INLINE bool jl_blas_narrower(void) {
 #define JL_SMALL_GEMM(T, S, W)                                                                   \
   __attribute__((always_inline)) JL_INLINE void jl_small_tile_##S(                             \
       int mr, int nv, int64_t k, const T *a, int64_t sai, int64_t sap, const T *b, int64_t ldb,\
-      T *c, int64_t ldc, bool load, int64_t sv) {                                                \
-    /* B's vector v of row p at b + p * ldb + v * sv; C loaded first when `load` */              \
+      T *c, int64_t ldc) {                                                                       \
     jl_v##S acc[4][4];                                                                           \
     for (int r = 0; r < mr; r++)                                                                 \
-      for (int v = 0; v < nv; v++) {                                                             \
-        if (load)                                                                                \
-          memcpy(&acc[r][v], c + r * ldc + W * v, sizeof(jl_v##S));                              \
-        else                                                                                     \
-          acc[r][v] = (jl_v##S){0};                                                              \
-      }                                                                                          \
+      for (int v = 0; v < nv; v++) acc[r][v] = (jl_v##S){0};                                     \
     for (int64_t p = 0; p < k; p++) {                                                            \
       jl_v##S bv[4];                                                                             \
-      for (int v = 0; v < nv; v++) memcpy(&bv[v], b + p * ldb + sv * v, sizeof(jl_v##S));       \
+      for (int v = 0; v < nv; v++) memcpy(&bv[v], b + p * ldb + W * v, sizeof(jl_v##S));        \
       for (int r = 0; r < mr; r++) {                                                             \
         const T ar = a[r * sai + p * sap];                                                       \
         for (int v = 0; v < nv; v++) acc[r][v] += ar * bv[v];                                    \
@@ -119,29 +113,25 @@ JL_INLINE bool jl_blas_narrower(void) {
     for (; j + 4 * W <= nfull; j += 4 * W) {                                                     \
       int64_t i = 0;                                                                             \
       for (; i < m4; i += 4)                                                                     \
-        jl_small_tile_##S(4, 4, k, a + i * sai, sai, sap, b + j, ldb, c + i * ldc + j, ldc,        \
-            false, W);                                                                             \
+        jl_small_tile_##S(4, 4, k, a + i * sai, sai, sap, b + j, ldb, c + i * ldc + j, ldc);    \
       for (; i < m; i++)                                                                         \
-        jl_small_tile_##S(1, 4, k, a + i * sai, sai, sap, b + j, ldb, c + i * ldc + j, ldc,        \
-            false, W);                                                                             \
+        jl_small_tile_##S(1, 4, k, a + i * sai, sai, sap, b + j, ldb, c + i * ldc + j, ldc);    \
     }                                                                                            \
     for (; j < nfull; j += W) {                                                                  \
       int64_t i = 0;                                                                             \
       for (; i < m4; i += 4)                                                                     \
-        jl_small_tile_##S(4, 1, k, a + i * sai, sai, sap, b + j, ldb, c + i * ldc + j, ldc,        \
-            false, W);                                                                             \
+        jl_small_tile_##S(4, 1, k, a + i * sai, sai, sap, b + j, ldb, c + i * ldc + j, ldc);    \
       for (; i < m; i++)                                                                         \
-        jl_small_tile_##S(1, 1, k, a + i * sai, sai, sap, b + j, ldb, c + i * ldc + j, ldc,        \
-            false, W);                                                                             \
+        jl_small_tile_##S(1, 1, k, a + i * sai, sai, sap, b + j, ldb, c + i * ldc + j, ldc);    \
     }                                                                                            \
     if (j < n) { /* the last n % W columns: a whole-vector tile into `part`, then copied */     \
       T part[4 * W];                                                                             \
       for (int64_t i = 0; i < m;) {                                                              \
         const int mr = m - i >= 4 ? 4 : 1;                                                       \
         if (mr == 4)                                                                             \
-          jl_small_tile_##S(4, 1, k, a + i * sai, sai, sap, b + j, ldb, part, W, false, W);        \
+          jl_small_tile_##S(4, 1, k, a + i * sai, sai, sap, b + j, ldb, part, W);                \
         else                                                                                     \
-          jl_small_tile_##S(1, 1, k, a + i * sai, sai, sap, b + j, ldb, part, W, false, W);        \
+          jl_small_tile_##S(1, 1, k, a + i * sai, sai, sap, b + j, ldb, part, W);                \
         for (int r = 0; r < mr; r++)                                                             \
           memcpy(c + (i + r) * ldc + j, part + r * W, (size_t)(n - j) * sizeof(T));             \
         i += mr;                                                                                 \
@@ -150,85 +140,6 @@ JL_INLINE bool jl_blas_narrower(void) {
   }
 JL_SMALL_GEMM(float, f32, 16)
 JL_SMALL_GEMM(double, f64, 8)
-
-/* Large products, packed and blocked as in BLIS: B in KC-row blocks of W-column strips (zero
- * padded), A in MC x KC blocks of 4-row groups, the 4 x 4-vector tile above on L1-resident data,
- * and the row blocks shared among OpenMP threads (when the kernel is compiled with them: the
- * lowering asks for -fopenmp beside big products). Measured on this project's AVX-512 EPYC
- * against OpenBLAS's AVX2 kernels (what it runs here): 128x512x784 in 721 against 915 us on one
- * core, 473 against 568 us on two; 784x512x128 (a weight gradient) 363 against 557 us on two;
- * 32000x64x64 991 against 1693 us. False (nothing written) when its buffer cannot be had. */
-#define JL_PK_MC 64
-#define JL_PK_KC 128
-#define JL_PK_NC 512
-#define JL_PACKED_GEMM(T, S, W)                                                                  \
-  JL_INLINE bool jl_packed_gemm_##S(bool ta, bool tb, int64_t m, int64_t n, int64_t k,          \
-                                    const T *a, int64_t lda, const T *b, int64_t ldb, T *c,      \
-                                    int64_t ldc) {                                               \
-    const int64_t sai = ta ? 1 : lda, sap = ta ? lda : 1;                                        \
-    const int64_t sbp = tb ? 1 : ldb, sbj = tb ? ldb : 1; /* B(p, j) = b[p * sbp + j * sbj] */  \
-    const int64_t nc_max = n < JL_PK_NC ? (n + W - 1) / W * W : JL_PK_NC;                        \
-    T *bp = (T *)jl_alloc((size_t)JL_PK_KC * (size_t)nc_max * sizeof(T));                         \
-    if (!bp) return false;                                                                       \
-    for (int64_t jc = 0; jc < n; jc += JL_PK_NC) {                                               \
-      const int64_t nc = n - jc < JL_PK_NC ? n - jc : JL_PK_NC, strips = (nc + W - 1) / W;       \
-      for (int64_t pc = 0; pc < k; pc += JL_PK_KC) {                                             \
-        const int64_t kc = k - pc < JL_PK_KC ? k - pc : JL_PK_KC;                                \
-        const bool load = pc > 0;                                                                \
-        for (int64_t s = 0; s < strips; s++) /* strip s: kc x W */                               \
-          for (int64_t p = 0; p < kc; p++)                                                       \
-            for (int64_t q = 0; q < W; q++) {                                                    \
-              const int64_t j = jc + s * W + q;                                                  \
-              bp[(s * kc + p) * W + q] = j < n ? b[(pc + p) * sbp + j * sbj] : (T)0;             \
-            }                                                                                    \
-        const int64_t blocks = (m + JL_PK_MC - 1) / JL_PK_MC;                                    \
-        _Pragma("omp parallel for schedule(static) if (blocks > 1 && m * n * k >= 4194304)")      \
-        for (int64_t ib = 0; ib < blocks; ib++) {                                                \
-          const int64_t ic = ib * JL_PK_MC, mc = m - ic < JL_PK_MC ? m - ic : JL_PK_MC;          \
-          T ap[JL_PK_MC * JL_PK_KC];                                                             \
-          for (int64_t g = 0; g < (mc + 3) / 4; g++) /* 4-row group g: kc x 4 */                 \
-            for (int64_t p = 0; p < kc; p++)                                                     \
-              for (int r = 0; r < 4; r++) {                                                      \
-                const int64_t i = ic + 4 * g + r;                                                \
-                ap[(g * kc + p) * 4 + r] = i < m ? a[i * sai + (pc + p) * sap] : (T)0;           \
-              }                                                                                  \
-          for (int64_t s = 0; s < strips;) {                                                     \
-            const int nv = strips - s >= 4 ? 4 : 1;                                              \
-            const int64_t j = jc + s * W, width = n - j < nv * W ? n - j : nv * W;               \
-            for (int64_t g = 0; g < (mc + 3) / 4; g++) {                                         \
-              const int64_t i = ic + 4 * g, rows = m - i < 4 ? m - i : 4;                        \
-              const T *ag = ap + g * kc * 4, *bs = bp + s * kc * W;                              \
-              if (rows == 4 && width == nv * W) {                                                \
-                if (nv == 4)                                                                     \
-                  jl_small_tile_##S(4, 4, kc, ag, 1, 4, bs, W, c + i * ldc + j, ldc, load,       \
-                                    kc * W);                                                     \
-                else                                                                             \
-                  jl_small_tile_##S(4, 1, kc, ag, 1, 4, bs, W, c + i * ldc + j, ldc, load,       \
-                                    kc * W);                                                     \
-                continue;                                                                        \
-              }                                                                                  \
-              T t[4 * 4 * W]; /* an edge tile, computed whole and copied in part */              \
-              for (int r = 0; r < 4; r++)                                                        \
-                for (int64_t q = 0; q < 4 * W; q++)                                              \
-                  t[r * 4 * W + q] =                                                             \
-                      load && r < rows && q < width ? c[(i + r) * ldc + j + q] : (T)0;           \
-              if (nv == 4)                                                                       \
-                jl_small_tile_##S(4, 4, kc, ag, 1, 4, bs, W, t, 4 * W, load, kc * W);            \
-              else                                                                               \
-                jl_small_tile_##S(4, 1, kc, ag, 1, 4, bs, W, t, 4 * W, load, kc * W);            \
-              for (int64_t r = 0; r < rows; r++)                                                 \
-                memcpy(c + (i + r) * ldc + j, t + r * 4 * W, (size_t)width * sizeof(T));        \
-            }                                                                                    \
-            s += nv;                                                                             \
-          }                                                                                      \
-        }                                                                                        \
-      }                                                                                          \
-    }                                                                                            \
-    free(bp);                                                                                    \
-    return true;                                                                                 \
-  }
-JL_PACKED_GEMM(float, f32, 16)
-JL_PACKED_GEMM(double, f64, 8)
 #define JL_SMALL_OK_f32 jl_small_ok_f32
 #define JL_SMALL_OK_f64 jl_small_ok_f64
 #else /* no vector extension: BLAS or the loops for every size */
@@ -236,18 +147,6 @@ JL_PACKED_GEMM(double, f64, 8)
 #define JL_SMALL_OK_f64(tb, m, n, k) false
 #define jl_small_gemm_f32 jl_gemm_loops_f32
 #define jl_small_gemm_f64 jl_gemm_loops_f64
-#define jl_packed_gemm_f32(...) false
-#define jl_packed_gemm_f64(...) false
-#endif
-
-/* Whether large products go to the packed kernel: without BLAS, always; with it, when BLAS's
- * kernels are narrower than ours. */
-#if defined(JL_HAVE_BLAS) && defined(__AVX512F__) && defined(__GNUC__)
-#define JL_PACKED_WANTED jl_blas_narrower()
-#elif defined(JL_HAVE_BLAS)
-#define JL_PACKED_WANTED false
-#else
-#define JL_PACKED_WANTED true
 #endif
 
 #ifdef JL_HAVE_BLAS
@@ -259,7 +158,6 @@ JL_PACKED_GEMM(double, f64, 8)
       jl_small_gemm_##S(ta, tb, m, n, k, a, lda, b, ldb, c, ldc);                                \
       return;                                                                                    \
     }                                                                                            \
-    if (JL_PACKED_WANTED && jl_packed_gemm_##S(ta, tb, m, n, k, a, lda, b, ldb, c, ldc)) return;  \
     if (m > INT32_MAX || n > INT32_MAX || k > INT32_MAX || lda > INT32_MAX || ldb > INT32_MAX || \
         ldc > INT32_MAX) {                                                                       \
       jl_gemm_loops_##S(ta, tb, m, n, k, a, lda, b, ldb, c, ldc);                                \
@@ -278,7 +176,7 @@ JL_GEMM(double, f64, scipy_cblas_dgemm)
     if (m <= 0 || n <= 0) return;                                                                \
     if (JL_SMALL_OK_##S(tb, m, n, k))                                                            \
       jl_small_gemm_##S(ta, tb, m, n, k, a, lda, b, ldb, c, ldc);                                \
-    else if (!jl_packed_gemm_##S(ta, tb, m, n, k, a, lda, b, ldb, c, ldc))                       \
+    else                                                                                         \
       jl_gemm_loops_##S(ta, tb, m, n, k, a, lda, b, ldb, c, ldc);                                \
   }
 JL_GEMM(float, f32)

@@ -1346,9 +1346,6 @@ def _gemm(ctx, eqn, lhs, rhs, ldims, rdims):
         ctx.write(Scalar(c_literal(0, dt), dt, out.shape), out)
         return Leaf(out, dt)
     ctx.blas = True
-    # csrc/jl_blas.h's packed kernel shares big products among OpenMP threads (its pragma needs
-    # -fopenmp; from 2^22 multiply-adds, as its `if` clause says).
-    ctx.openmp |= m * n * k >= 1 << 22
     a_ptr, a_batch, ta, lda = _matrix(ctx, lhs, lb, lfree, lc)
     b_ptr, b_batch, tb, ldb = _matrix(ctx, rhs, rb, rc, rfree)
     t = lambda flag: "true" if flag else "false"
