@@ -90,6 +90,18 @@ JL_INLINE bool jl_blas_narrower(void) {
     for (int r = 0; r < mr; r++)                                                                 \
       for (int v = 0; v < nv; v++) memcpy(c + r * ldc + W * v, &acc[r][v], sizeof(jl_v##S));    \
   }                                                                                              \
+  /* Columns [0, nv vectors) of C, every row: tiles of 4 rows, then single rows (nv constant \
+   * at each call, so each tile's accumulators stay in registers). */                          \
+  __attribute__((always_inline)) JL_INLINE void jl_small_cols_##S(                             \
+      int nv, int64_t m, int64_t k, const T *a, int64_t sai, int64_t sap, const T *b,           \
+      int64_t ldb, T *c, int64_t ldc) {                                                          \
+    const int64_t m4 = m - m % 4;                                                                \
+    int64_t i = 0;                                                                               \
+    for (; i < m4; i += 4)                                                                       \
+      jl_small_tile_##S(4, nv, k, a + i * sai, sai, sap, b, ldb, c + i * ldc, ldc);              \
+    for (; i < m; i++)                                                                           \
+      jl_small_tile_##S(1, nv, k, a + i * sai, sai, sap, b, ldb, c + i * ldc, ldc);              \
+  }                                                                                              \
   JL_INLINE bool jl_small_ok_##S(bool tb, int64_t m, int64_t n, int64_t k) {                     \
     const int64_t npad = (n + W - 1) / W * W;                                                    \
     return (JL_SMALL_SIZE_OK(m, n, k, W)) &&                                                     \
@@ -98,7 +110,7 @@ JL_INLINE bool jl_blas_narrower(void) {
   JL_INLINE void jl_small_gemm_##S(bool ta, bool tb, int64_t m, int64_t n, int64_t k,           \
                                    const T *a, int64_t lda, const T *b, int64_t ldb, T *c,       \
                                    int64_t ldc) {                                                \
-    const int64_t sai = ta ? 1 : lda, sap = ta ? lda : 1, m4 = m - m % 4;                        \
+    const int64_t sai = ta ? 1 : lda, sap = ta ? lda : 1;                                        \
     T pack[tb || n % W ? JL_SMALL_PACK : 1];                                                     \
     if (tb || n % W) { /* B as k x npad, zero padded: whole vectors for every column */         \
       const int64_t npad = (n + W - 1) / W * W;                                                  \
@@ -110,20 +122,9 @@ JL_INLINE bool jl_blas_narrower(void) {
     }                                                                                            \
     const int64_t nfull = n - n % W;                                                             \
     int64_t j = 0;                                                                               \
-    for (; j + 4 * W <= nfull; j += 4 * W) {                                                     \
-      int64_t i = 0;                                                                             \
-      for (; i < m4; i += 4)                                                                     \
-        jl_small_tile_##S(4, 4, k, a + i * sai, sai, sap, b + j, ldb, c + i * ldc + j, ldc);    \
-      for (; i < m; i++)                                                                         \
-        jl_small_tile_##S(1, 4, k, a + i * sai, sai, sap, b + j, ldb, c + i * ldc + j, ldc);    \
-    }                                                                                            \
-    for (; j < nfull; j += W) {                                                                  \
-      int64_t i = 0;                                                                             \
-      for (; i < m4; i += 4)                                                                     \
-        jl_small_tile_##S(4, 1, k, a + i * sai, sai, sap, b + j, ldb, c + i * ldc + j, ldc);    \
-      for (; i < m; i++)                                                                         \
-        jl_small_tile_##S(1, 1, k, a + i * sai, sai, sap, b + j, ldb, c + i * ldc + j, ldc);    \
-    }                                                                                            \
+    for (; j + 4 * W <= nfull; j += 4 * W)                                                       \
+      jl_small_cols_##S(4, m, k, a, sai, sap, b + j, ldb, c + j, ldc);                           \
+    for (; j < nfull; j += W) jl_small_cols_##S(1, m, k, a, sai, sap, b + j, ldb, c + j, ldc);   \
     if (j < n) { /* the last n % W columns: a whole-vector tile into `part`, then copied */     \
       T part[4 * W];                                                                             \
       for (int64_t i = 0; i < m;) {                                                              \
