@@ -162,30 +162,39 @@ AXIS_FUNCTIONS = sorted(n for n, f in JNP.items() if "axis" in _signature_params
 DTYPE_FUNCTIONS = sorted(n for n, f in JNP.items() if "dtype" in _signature_params(f))
 
 
-@pytest.mark.parametrize("name", AXIS_FUNCTIONS)
-def test_jnp_out_of_range_and_bad_axes_raise(name):
+def valid_call(name: str, keyword: str):
+    """`jnp.<name>` and its valid call's arguments, skipping the test when that call already
+    passes `keyword` positionally."""
     f = JNP[name]
     args, kw = JNP_CALLS[name]
-    if len(args) > 1 and "axis" in list(inspect.signature(f).parameters)[: len(args)]:
-        pytest.skip("axis is passed positionally in the valid call")
+    if len(args) > 1 and keyword in list(inspect.signature(f).parameters)[: len(args)]:
+        pytest.skip(f"{keyword} is passed positionally in the valid call")
+    return f, args, kw
+
+
+def expect_bad_keyword_errors(name: str, keyword: str, values) -> None:
+    """The valid call of `jnp.<name>` with `keyword=value` added raises a clear error for each
+    value."""
+    f, args, kw = valid_call(name, keyword)
+    for value in values:
+        expect_clear_error(lambda: f(*args, **kw, **{keyword: value}), _jnp_names(name),
+                           f"jnp.{name} with {keyword}={value!r}")  # fmt: skip
+
+
+@pytest.mark.parametrize("name", AXIS_FUNCTIONS)
+def test_jnp_out_of_range_and_bad_axes_raise(name):
     if name in AXIS_NOT_SUPPORTED:
+        f, args, kw = valid_call(name, "axis")
         with pytest.raises(NotImplementedError, match=f"jnp.{name}"):
             f(*args, **kw, axis=0)
         return
-    for axis in (7, -9, 1.5, "a", None if name in ("expand_dims",) else 7):
-        expect_clear_error(lambda: f(*args, **kw, axis=axis), _jnp_names(name),
-                           f"jnp.{name} with axis={axis!r}")  # fmt: skip
+    bad = (7, -9, 1.5, "a", None if name == "expand_dims" else 7)
+    expect_bad_keyword_errors(name, "axis", bad)
 
 
 @pytest.mark.parametrize("name", DTYPE_FUNCTIONS)
 def test_jnp_unsupported_dtypes_raise(name):
-    f = JNP[name]
-    args, kw = JNP_CALLS[name]
-    if len(args) > 1 and "dtype" in list(inspect.signature(f).parameters)[: len(args)]:
-        pytest.skip("dtype is passed positionally in the valid call")
-    for dtype in ("not a dtype", np.complex64, object):
-        expect_clear_error(lambda: f(*args, **kw, dtype=dtype), _jnp_names(name),
-                           f"jnp.{name} with dtype={dtype!r}")  # fmt: skip
+    expect_bad_keyword_errors(name, "dtype", ("not a dtype", np.complex64, object))
 
 
 BAD_SHAPES = [
