@@ -12,7 +12,7 @@ import numpy as np
 
 from jaxlite import core
 from jaxlite import primitives as P
-from jaxlite.backend.lower import CALL_PARAMS
+from jaxlite.backend.lower import CALL_PARAMS, live_eqns
 from jaxlite.backend.scan_hoist import hoist_scan_products
 from jaxlite.core import ClosedJaxpr, Jaxpr, JaxprEqn, Literal, ShapedArray, Var
 
@@ -201,10 +201,4 @@ def dot_transpose(jaxpr: Jaxpr) -> Jaxpr:
 
 
 def dce(jaxpr: Jaxpr) -> Jaxpr:
-    live = {v for v in jaxpr.outvars if type(v) is Var}
-    eqns = []
-    for e in reversed(jaxpr.eqns):
-        if any(v in live for v in e.outvars):
-            eqns.append(e)
-            live.update(a for a in e.invars if type(a) is Var)
-    return Jaxpr(jaxpr.constvars, jaxpr.invars, jaxpr.outvars, eqns[::-1])
+    return Jaxpr(jaxpr.constvars, jaxpr.invars, jaxpr.outvars, live_eqns(jaxpr))
