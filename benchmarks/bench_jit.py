@@ -20,7 +20,6 @@ import functools
 import itertools
 import os
 import platform
-import statistics
 import sys
 import time
 
@@ -29,33 +28,12 @@ import numpy as np
 import jaxlite
 import jaxlite.numpy as jnp
 from jaxlite import lax
-
-
-SETTLE_S = 0.25
+from timing import settled_medians  # benchmarks/timing.py (this script's directory)
 
 
 def median_us(fns: dict, repeat: int, number: int) -> dict:
-    """Median time per call of each function (us), bursts of `number` calls interleaved across
-    the functions.
-
-    NB: each timed burst follows 0.25 s of untimed calls of the same function. BLAS libraries
-    keep their worker threads spinning for a while after a product (OpenBLAS's default: 2^28
-    cycles, 0.1-0.13 s here), so a burst that directly followed another library's would share
-    the two cores with that library's spinning threads (measured: NumPy's MLP step 2.6 -> 15
-    ms, jaxlite's 5 -> 18 ms; with 0.1 s, per-example grads still 0.09 -> 0.44 ms). Settling
-    measures each library in its own steady state, side by side.
-    """
-    times: dict = {k: [] for k in fns}
-    for _ in range(repeat):
-        for k, fn in fns.items():
-            t_end = time.perf_counter() + SETTLE_S
-            while time.perf_counter() < t_end:
-                fn()
-            t0 = time.perf_counter()
-            for _ in range(number):
-                fn()
-            times[k].append((time.perf_counter() - t0) / number * 1e6)
-    return {k: statistics.median(v) for k, v in times.items()}
+    """Median time per call of each function (us): `timing.settled_medians`."""
+    return {k: t * 1e6 for k, t in settled_medians(fns, repeat, number).items()}
 
 
 def try_jax():

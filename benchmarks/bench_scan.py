@@ -16,11 +16,11 @@ import argparse
 import os
 import subprocess
 import sys
-import statistics
 import tempfile
 import time
 
 import numpy as np
+from timing import settled_medians  # benchmarks/timing.py (this script's directory)
 
 HIDDEN, BATCH, STEPS = 64, 32, 1000
 
@@ -56,23 +56,6 @@ def rnn_scan(lax, jnp):
         return lax.scan(cell, h0, xs)
 
     return run
-
-
-def medians(fns: dict, repeat: int) -> dict:
-    """Median seconds per call of each function, repetitions interleaved across the functions
-    (so that a burst of load on this shared machine hits all alike), each timed call after
-    0.25 s of untimed calls of the same function: BLAS threads spin ~0.1 s after a product, and
-    a call right after another library's would share the cores with them (see bench_jit.py)."""
-    times: dict = {k: [] for k in fns}
-    for _ in range(repeat):
-        for k, fn in fns.items():
-            t_end = time.perf_counter() + 0.25
-            while time.perf_counter() < t_end:
-                fn()
-            t0 = time.perf_counter()
-            fn()
-            times[k].append(time.perf_counter() - t0)
-    return {k: statistics.median(v) for k, v in times.items()}
 
 
 def block(tree):
@@ -130,7 +113,7 @@ def sgemm_rate() -> float:
     rng = np.random.default_rng(1)
     a = rng.normal(size=(STEPS * BATCH, HIDDEN)).astype(np.float32)
     w = rng.normal(size=(HIDDEN, HIDDEN)).astype(np.float32)
-    t = medians({"mm": lambda: a @ w}, 7)["mm"]
+    t = settled_medians({"mm": lambda: a @ w}, 7)["mm"]
     return 2 * a.shape[0] * HIDDEN * HIDDEN / t
 
 
@@ -175,7 +158,7 @@ def main(argv=None) -> int:
     params, h0, xs = make_data()
     jl, err = jaxlite_fns()
     fns = {"numpy": lambda: rnn_numpy(params, h0, xs), **jl, **jax_fns()}
-    t = medians(fns, args.repeat)
+    t = settled_medians(fns, args.repeat)
     flops = 2 * 2 * STEPS * BATCH * HIDDEN * HIDDEN  # two products per step
 
     print(f"RNN cell, {STEPS} steps, hidden {HIDDEN}, batch {BATCH}, float32: medians of "

@@ -1,0 +1,35 @@
+"""Timing shared by the benchmarks that run several libraries side by side (bench_jit.py,
+bench_scan.py): medians of timed bursts, interleaved across the functions, each after a settle.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+SETTLE_S = 0.25
+
+
+def settled_medians(fns: dict, repeat: int, number: int = 1) -> dict:
+    """Median seconds per call of each function: `repeat` rounds, each timing a burst of
+    `number` calls of every function in turn (so that a burst of load on this shared machine
+    hits all alike).
+
+    NB: each timed burst follows SETTLE_S (0.25 s) of untimed calls of the same function. BLAS
+    libraries keep their worker threads spinning for a while after a product (OpenBLAS's
+    default: 2^28 cycles, 0.1-0.13 s here), so a burst that directly followed another library's
+    would share the two cores with that library's spinning threads (measured: NumPy's MLP step
+    2.6 -> 15 ms, jaxlite's 5 -> 18 ms; with 0.1 s, per-example grads still 0.09 -> 0.44 ms).
+    Settling measures each library in its own steady state, side by side.
+    """
+    times: dict = {k: [] for k in fns}
+    for _ in range(repeat):
+        for k, fn in fns.items():
+            t_end = time.perf_counter() + SETTLE_S
+            while time.perf_counter() < t_end:
+                fn()
+            t0 = time.perf_counter()
+            for _ in range(number):
+                fn()
+            times[k].append((time.perf_counter() - t0) / number)
+    return {k: statistics.median(v) for k, v in times.items()}
