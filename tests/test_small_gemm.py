@@ -1,7 +1,8 @@
-"""The register-blocked small-matrix kernel of csrc/jl_blas.h (products up to 128^3 that jit
-computes without calling BLAS) against NumPy in float64: every tile shape and remainder (rows
-not a multiple of 4, columns not a multiple of the vector width), transposed operands, batch
-dimensions, both sides of the size threshold, and NaN/inf propagation.
+"""The register-blocked kernels of the runtime library, csrc/jl_gemm.c (small products, and
+large ones packed in blocks, which jit computes without BLAS where BLAS's kernels are narrower)
+against NumPy in float64: every tile shape and remainder (rows not a multiple of 4, columns not
+a multiple of the vector width), transposed operands, batch dimensions, block edges, both sides
+of the size thresholds, and NaN/inf propagation.
 """
 
 from __future__ import annotations
@@ -19,7 +20,10 @@ F32, F64 = np.dtype(np.float32), np.dtype(np.float64)
 # vectors), rows 1..3 past a multiple of 4, k = 1, and 128^3 (the largest small product) beside
 # 129 x 128 x 128 (BLAS).
 SHAPES = [(32, 64, 64), (4, 16, 1), (1, 1, 1), (3, 5, 7), (5, 17, 3), (7, 100, 3), (33, 80, 17),
-          (6, 10, 64), (64, 64, 32), (13, 48, 9), (2, 130, 5), (128, 128, 128), (129, 128, 128)]  # fmt: skip
+          (6, 10, 64), (64, 64, 32), (13, 48, 9), (2, 130, 5), (128, 128, 128), (129, 128, 128),
+          # the packed kernel (and its threads, from 2^22): ragged row groups and strips, several
+          # k blocks (KC = 128), row blocks (MC = 64) and column blocks (NC = 512)
+          (130, 200, 150), (67, 530, 129), (300, 64, 300)]  # fmt: skip
 
 
 def reference(a, b):

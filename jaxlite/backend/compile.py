@@ -57,7 +57,8 @@ _locks: dict[str, threading.Lock] = {}  # key -> lock: one thread builds a kerne
 _locks_lock = threading.Lock()
 
 
-def compiler_command(cc: list[str], source: str, output: str, *, blas: bool, openmp: bool):
+def compiler_command(cc: list[str], source: str, output: str, *, blas: bool, openmp: bool,
+                     extra: tuple[str, ...] = ()):
     """The compiler call: every flag, with why it is there."""
     return [
         *cc,
@@ -75,6 +76,9 @@ def compiler_command(cc: list[str], source: str, output: str, *, blas: bool, ope
         "-fopenmp" if openmp else "-fopenmp-simd",
         "-I", CSRC_DIR,  # jaxlite.h and the other hand-written headers
         *_blas_flags(blas),  # cblas_sgemm/dgemm from the scipy-openblas32 wheel
+        # JL_RT_TAG (the runtime library's build: for it and for kernels that call it) and
+        # the runtime library's own flags (see `runtime_library`)
+        *extra,
         *shlex.split(os.environ.get("JAXLITE_CFLAGS", "")),  # the user's extra flags, last
         "-o", output, source,
         "-lm",  # libm
@@ -113,12 +117,12 @@ def blas_paths() -> tuple[str, str, str] | None:
 class Library:
     """A loaded kernel library. `compiled` says whether this process ran the compiler for it."""
 
-    def __init__(self, key: str, path: str, compiled: bool, seconds: float):
+    def __init__(self, key: str, path: str, compiled: bool, seconds: float, flags=_DLOPEN_FLAGS):
         self.key = key
         self.path = path
         self.compiled = compiled
         self.seconds = seconds
-        self._handle = _cffi_backend.load_library(path, _DLOPEN_FLAGS)
+        self._handle = _cffi_backend.load_library(path, flags)
         self._functions: dict = {}
 
     def function(self, name: str, ctype: str):
@@ -131,19 +135,29 @@ class Library:
         return fn
 
 
-def load(source: str, *, salt: str = "", blas: bool = False, openmp: bool = False) -> Library:
+def load(source: str, *, salt: str = "", runtime: bool = False, openmp: bool = False) -> Library:
     """Compiles `source` (or finds it in the cache) and loads it.
 
     Args:
       source: the C translation unit.
       salt: extra text for the cache key (the caller's version).
-      blas, openmp: link the scipy-openblas32 CBLAS / compile with OpenMP.
+      runtime: the source calls the runtime library (csrc/jl_blas.h's products): it is built
+        (once per machine, beside this kernel's own compilation) and loaded first.
+      openmp: compile with OpenMP.
     Raises:
       CompilerNotFoundError: no C compiler (JAXLITE_CC, CC or cc) was found.
       JaxliteCompileError: the compiler failed; the message has its output and the C file's path.
     """
     cc = find_compiler()
-    key = cache_key(source, cc, salt, blas, openmp)
+    extra = (f"-DJL_RT_TAG={runtime_tag(cc)}",) if runtime else ()
+    key = cache_key(source, cc, salt, False, openmp, extra)
+    needs = (lambda: runtime_library(cc)) if runtime else None
+    return _load_once(key, lambda: _load_or_build(key, source, cc, openmp=openmp,
+                                                   extra=extra, needs=needs))
+
+
+def _load_once(key: str, load_or_build) -> Library:
+    """The library `key`, loaded at most once per process even when threads race for it."""
     lib = _loaded.get(key)
     if lib is not None:
         return lib
@@ -152,11 +166,73 @@ def load(source: str, *, salt: str = "", blas: bool = False, openmp: bool = Fals
     with lock:
         lib = _loaded.get(key)
         if lib is None:
-            lib = _loaded[key] = _load_or_build(key, source, cc, blas, openmp)
+            lib = _loaded[key] = load_or_build()
     with _locks_lock:
         if _locks.get(key) is lock:
             del _locks[key]
     return lib
+
+
+# ------------------------------------------------------------------------------------------
+# The runtime library: csrc/jl_gemm.c, compiled once per machine
+# ------------------------------------------------------------------------------------------
+
+RUNTIME_SOURCE = os.path.join(CSRC_DIR, "jl_gemm.c")
+# NB: global, so that kernels loaded after it resolve its functions; never unloaded (its OpenMP
+# and BLAS threads may outlive any one kernel).
+_RUNTIME_FLAGS = os.RTLD_NOW | os.RTLD_GLOBAL | getattr(os, "RTLD_NODELETE", 0)
+_runtimes: dict[str, Library] = {}  # key -> the loaded runtime library (kept for good)
+# NB: its kernels are written with vector types; gcc's loop vectorizer found nothing to win in
+# it (the same speed, measured) and took 2/3 of -O3's time on it: 1.9 s -> 0.8 s.
+_RUNTIME_CFLAGS = ("-fno-tree-loop-vectorize",)
+
+
+def _runtime_key(cc: list[str]) -> tuple[str, str]:
+    """(source, cache key) of the runtime library for compiler `cc` (BLAS and OpenMP on)."""
+    if "runtime" not in _memo:
+        with open(RUNTIME_SOURCE) as f:
+            _memo["runtime"] = f.read()
+    source = _memo["runtime"]
+    return source, cache_key(source, cc, "runtime", True, True, _RUNTIME_CFLAGS)
+
+
+def runtime_tag(cc: list[str]) -> str:
+    """The name tag (JL_RT_TAG) of the runtime library's build for compiler `cc`."""
+    return "t" + _runtime_key(cc)[1][:16]
+
+
+def runtime_library(cc: list[str] | None = None) -> Library:
+    """The runtime library (csrc/jl_gemm.c), compiled into the cache the first time any process
+    needs it (about 1 s) and loaded with its symbols global, before the kernels that call it."""
+    cc = cc or find_compiler()
+    source, key = _runtime_key(cc)
+    lib = _runtimes.get(key)
+    if lib is None:
+        extra = (f"-DJL_RT_TAG={runtime_tag(cc)}", *_RUNTIME_CFLAGS)
+        lib = _runtimes[key] = _load_once(key, lambda: _load_or_build(
+            key, source, cc, blas=True, openmp=True, extra=extra, flags=_RUNTIME_FLAGS,
+            what="jaxlite's runtime library (csrc/jl_gemm.c)"))  # fmt: skip
+    return lib
+
+
+class _Background:
+    """Runs `fn` in a thread; `join` waits for it and raises what it raised."""
+
+    def __init__(self, fn):
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(fn,), daemon=True)
+        self._thread.start()
+
+    def _run(self, fn):
+        try:
+            fn()
+        except BaseException as e:  # noqa: BLE001 (re-raised in the caller's thread by join)
+            self._error = e
+
+    def join(self):
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
 
 
 _pinned: dict[str, object] = {}
@@ -181,23 +257,35 @@ def _blas_library() -> str | None:
     return None if paths is None else os.path.join(paths[0], f"lib{paths[2]}.so")
 
 
-def _load_or_build(key, source, cc, blas, openmp) -> Library:
+def _load_or_build(key, source, cc, *, blas=False, openmp=False, extra=(), needs=None,
+                   flags=_DLOPEN_FLAGS, what="the code generated by jit") -> Library:
+    """Loads the cached library `key`, else compiles `source` into the cache and loads it.
+    `needs()` must have run before the library is loaded; when the library has to be compiled,
+    it runs in a thread meanwhile (the runtime library compiles beside its first kernel)."""
     t0 = time.perf_counter()
     _pin_runtimes(blas, openmp)
     d = cache_dir()
     so = os.path.join(d, key + ".so")
-    lib = _load_verified(key, so, t0)
-    if lib is not None:
-        return lib
+    background = _Background(needs) if needs is not None and not os.path.exists(so) else None
+    if background is None:
+        if needs is not None:
+            needs()
+        lib = _load_verified(key, so, t0, flags)
+        if lib is not None:
+            return lib
     c_file = os.path.join(d, key + ".c")
-    _write_atomic(c_file, source.encode())
-    _build(cc, c_file, so, blas, openmp)
-    lib = Library(key, so, True, time.perf_counter() - t0)
+    try:
+        _write_atomic(c_file, source.encode())
+        _build(cc, c_file, so, blas, openmp, extra, what)
+    finally:
+        if background is not None:
+            background.join()
+    lib = Library(key, so, True, time.perf_counter() - t0, flags)
     evict(d, keep=key)
     return lib
 
 
-def _load_verified(key: str, so: str, t0: float) -> Library | None:
+def _load_verified(key: str, so: str, t0: float, flags=_DLOPEN_FLAGS) -> Library | None:
     """The cached library if its content hash matches; a corrupt entry is removed (warning)."""
     try:
         with open(so + ".sha256") as f:
@@ -212,7 +300,7 @@ def _load_verified(key: str, so: str, t0: float) -> Library | None:
         reason = f"it is not trusted: {untrusted}"
     elif hashlib.sha256(data).hexdigest() == expected:
         try:
-            lib = Library(key, so, False, time.perf_counter() - t0)
+            lib = Library(key, so, False, time.perf_counter() - t0, flags)
             _touch(so)
             return lib
         except OSError as e:
@@ -249,21 +337,22 @@ def _touch(path: str) -> None:
         pass
 
 
-def _build(cc: list[str], c_file: str, so: str, blas: bool, openmp: bool) -> None:
+def _build(cc: list[str], c_file: str, so: str, blas: bool, openmp: bool, extra=(),
+           what: str = "the code generated by jit") -> None:
     """Compiles into a temporary file beside `so`, writes its checksum, renames both into place."""
     d = os.path.dirname(so)
     fd, tmp = tempfile.mkstemp(suffix=".so.tmp", dir=d)
     os.close(fd)
     try:
-        cmd = compiler_command(cc, c_file, tmp, blas=blas, openmp=openmp)
+        cmd = compiler_command(cc, c_file, tmp, blas=blas, openmp=openmp, extra=extra)
         try:
             res = subprocess.run(cmd, capture_output=True, text=True, check=False)
         except OSError as e:
             raise CompilerNotFoundError(f"could not run the C compiler {cc[0]!r}: {e}") from e
         if res.returncode != 0:
             raise JaxliteCompileError(
-                f"the C compiler failed (exit status {res.returncode}) on the code generated by "
-                f"jit, kept at {c_file}\ncommand: {shlex.join(cmd)}\n"
+                f"the C compiler failed (exit status {res.returncode}) on {what}, kept at "
+                f"{c_file}\ncommand: {shlex.join(cmd)}\n"
                 f"{(res.stderr or res.stdout).strip()}"
             )
         os.chmod(tmp, 0o700)  # NB: the compiler creates it with the umask's mode (0775, ...)
@@ -407,7 +496,8 @@ def clear_cache() -> None:
                 pass
 
 
-def cache_key(source: str, cc: list[str], salt: str, blas: bool, openmp: bool) -> str:
+def cache_key(source: str, cc: list[str], salt: str, blas: bool, openmp: bool,
+              extra: tuple[str, ...] = ()) -> str:
     """SHA-256 of the source, the headers, the compiler and its version, the flags, the host."""
     h = hashlib.sha256()
     for part in (
@@ -415,7 +505,7 @@ def cache_key(source: str, cc: list[str], salt: str, blas: bool, openmp: bool) -
         _headers_digest(),
         shlex.join(cc),
         compiler_version(cc[0]),
-        shlex.join(compiler_command(cc, "SRC", "OUT", blas=blas, openmp=openmp)),
+        shlex.join(compiler_command(cc, "SRC", "OUT", blas=blas, openmp=openmp, extra=extra)),
         salt,
         _host(),
     ):

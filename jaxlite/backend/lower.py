@@ -344,7 +344,7 @@ class KernelContext:
         self._counter = 0
         self._in_scope: set[str] = set()
         self.declared: set[str] = set()  # names of the fused values' locals
-        self.blas = False  # whether the kernel calls csrc/jl_blas.h
+        self.runtime = False  # whether the kernel calls the runtime library (csrc/jl_blas.h)
         self.openmp = False  # whether it has `#pragma omp parallel` loops
         self.parallel_min_work = PARALLEL_MIN_WORK  # see `parallel`
         self.loop_ranges: list[tuple[int, int]] = []  # (first, last) line of each loop
@@ -732,12 +732,12 @@ class Lowered:
     The kernel is `int jl_kernel(inputs..., consts..., outputs...)`, all contiguous buffers.
     """
 
-    def __init__(self, source, in_avals, out_avals, consts, blas=False, openmp=False):
+    def __init__(self, source, in_avals, out_avals, consts, runtime=False, openmp=False):
         self.source = source
         self.in_avals = in_avals
         self.out_avals = out_avals
         self.consts = consts
-        self.blas = blas  # calls csrc/jl_blas.h (link the BLAS library)
+        self.runtime = runtime  # calls the runtime library's products (csrc/jl_blas.h)
         self.openmp = openmp  # has `#pragma omp parallel` loops (compile with -fopenmp)
 
     @property
@@ -790,7 +790,7 @@ def lower_jaxpr(jaxpr: Jaxpr, name: str = "f") -> Lowered:
     source = _assemble(name, signature, params, ctx)
     in_avals = [v.aval for v in invars]
     outs = [v.aval for v in jaxpr.outvars]
-    return Lowered(source, in_avals, outs, ctx.consts, ctx.blas, ctx.openmp)
+    return Lowered(source, in_avals, outs, ctx.consts, ctx.runtime, ctx.openmp)
 
 
 def _assemble(name: str, signature: str, params: list[str], ctx: KernelContext) -> str:
@@ -799,7 +799,7 @@ def _assemble(name: str, signature: str, params: list[str], ctx: KernelContext) 
         f"/* jaxlite.jit kernel for `{safe(name)}`: {safe(signature)} */",
         '#include "jaxlite.h"',
         '#include "jl_math.h"',
-        *(['#include "jl_blas.h"'] if ctx.blas else []),
+        *(['#include "jl_blas.h"'] if ctx.runtime else []),
         "",
         *ctx.toplevel,
         f"int {SYMBOL}({', '.join(params) or 'void'}) {{",
@@ -1345,7 +1345,7 @@ def _gemm(ctx, eqn, lhs, rhs, ldims, rdims):
     if k == 0:
         ctx.write(Scalar(c_literal(0, dt), dt, out.shape), out)
         return Leaf(out, dt)
-    ctx.blas = True
+    ctx.runtime = True
     a_ptr, a_batch, ta, lda = _matrix(ctx, lhs, lb, lfree, lc)
     b_ptr, b_batch, tb, ldb = _matrix(ctx, rhs, rb, rc, rfree)
     t = lambda flag: "true" if flag else "false"

@@ -1,0 +1,279 @@
+/* jl_gemm.c: jaxlite's runtime library: the matrix products of dot_general, C = A B, row-major.
+ *
+ * Unlike the headers, this file is not compiled into every kernel: jaxlite/backend/compile.py
+ * builds it once per machine (and per compiler, flags and csrc/ version) into the compile cache,
+ * loads it before any kernel that multiplies matrices, and those kernels call it through the
+ * declarations of jl_blas.h. The packed kernel below took gcc -O3 about 1 s to compile, which
+ * every kernel with a product paid when it was a header.
+ *
+ * Its exported names carry a tag (JL_RT_TAG, from the build's cache key; see jl_blas.h) so that
+ * two builds loaded in one process (with and without BLAS, say) never stand in for each other.
+ *
+ * With JL_HAVE_BLAS defined (compile.py defines it, with the include and library directories
+ * of the scipy-openblas32 wheel) large products call cblas_sgemm / cblas_dgemm where its
+ * kernels are as wide as ours; without it, our own kernels compute every product, and a plain
+ * C loop nest the ones beyond them (sizes past BLAS's 32-bit integers, no vector extension).
+ *
+ * A is m x k, stored transposed (as k x m) when ta; B is k x n, stored transposed when tb;
+ * lda, ldb, ldc are the row strides of the stored matrices, in elements.
+ */
+#include "jaxlite.h"
+#include "jl_blas.h"
+#ifdef JL_HAVE_BLAS
+#include <cblas.h>
+#endif
+
+#define JL_GEMM_LOOPS(T, S)                                                                    \
+  JL_INLINE void jl_gemm_loops_##S(bool ta, bool tb, int64_t m, int64_t n, int64_t k,          \
+                                   const T *a, int64_t lda, const T *b, int64_t ldb, T *c,     \
+                                   int64_t ldc) {                                              \
+    for (int64_t i = 0; i < m; i++) {                                                          \
+      T *ci = c + i * ldc;                                                                     \
+      for (int64_t j = 0; j < n; j++) ci[j] = 0;                                               \
+      for (int64_t p = 0; p < k; p++) {                                                        \
+        const T aip = ta ? a[p * lda + i] : a[i * lda + p];                                    \
+        if (tb) {                                                                              \
+          for (int64_t j = 0; j < n; j++) ci[j] += aip * b[j * ldb + p];                       \
+        } else {                                                                               \
+          const T *bp = b + p * ldb;                                                           \
+          for (int64_t j = 0; j < n; j++) ci[j] += aip * bp[j];                                \
+        }                                                                                      \
+      }                                                                                        \
+    }                                                                                          \
+  }
+JL_GEMM_LOOPS(float, f32)
+JL_GEMM_LOOPS(double, f64)
+
+/* Small products: register-blocked kernels with no library call. A tile of 4 rows x 4 vectors
+ * keeps its 16 accumulators in registers; A(i, p) = a[i * sai + p * sap], so a transposed A costs
+ * nothing; a transposed or ragged B is first packed on the stack as k x npad (zero padded).
+ * Which products they take is JL_SMALL_SIZE_OK below. tests/test_small_gemm.py checks every
+ * path. GCC's vector extension: without 512-bit vectors the compiler splits each vector. */
+#if defined(__GNUC__)
+typedef float jl_vf32 __attribute__((vector_size(64)));
+typedef double jl_vf64 __attribute__((vector_size(64)));
+/* Where the small kernel beats BLAS: everywhere up to 128^3 multiply-adds, and at any height
+ * when B is at most 128 x 128 (it stays in L2), when BLAS's kernels are narrower than ours
+ * (OpenBLAS picks its AVX2 "Haswell" kernels on AMD's AVX-512 EPYC, and this project's machines
+ * set OPENBLAS_CORETYPE=Haswell: 113-117 GFLOP/s on one core, against 160-185 for this kernel
+ * at 32x64x64 .. 128^3); only for tiny products and outputs narrower than one vector when
+ * BLAS's are as wide (SkylakeX kernels: 200-236 GFLOP/s). */
+#define JL_SMALL_WIDE_OK(m, n, k, W) \
+  ((m) * (n) * (k) <= 128 * 128 * 128 || ((k) <= 128 && (n) <= 128))
+#define JL_SMALL_NARROW_OK(m, n, k, W) ((m) * (n) * (k) <= 4096 || (n) < (W))
+#if defined(JL_HAVE_BLAS) && defined(__AVX512F__)
+static int jl_blas_narrower_ = -1; /* NB: a benign race: every thread stores the same value */
+JL_INLINE bool jl_blas_narrower(void) {
+  if (jl_blas_narrower_ < 0) {
+    const char *c = scipy_openblas_get_corename();
+    jl_blas_narrower_ = !(c && (strstr(c, "kylake") || strstr(c, "ooperlake") ||
+                                strstr(c, "apphire")));
+  }
+  return jl_blas_narrower_;
+}
+#define JL_SMALL_SIZE_OK(m, n, k, W) \
+  (jl_blas_narrower() ? JL_SMALL_WIDE_OK(m, n, k, W) : JL_SMALL_NARROW_OK(m, n, k, W))
+#elif defined(JL_HAVE_BLAS)
+#define JL_SMALL_SIZE_OK(m, n, k, W) JL_SMALL_NARROW_OK(m, n, k, W)
+#else
+#define JL_SMALL_SIZE_OK(m, n, k, W) JL_SMALL_WIDE_OK(m, n, k, W)
+#endif
+#define JL_SMALL_PACK 16384            /* elements of B packed on the stack (tb, ragged n) */
+
+#define JL_SMALL_GEMM(T, S, W)                                                                   \
+  __attribute__((always_inline)) JL_INLINE void jl_small_tile_##S(                             \
+      int mr, int nv, int64_t k, const T *a, int64_t sai, int64_t sap, const T *b, int64_t ldb,\
+      T *c, int64_t ldc, bool load, int64_t sv) {                                                \
+    /* B's vector v of row p at b + p * ldb + v * sv; C read first (accumulated into) if load */ \
+    jl_v##S acc[4][4];                                                                           \
+    for (int r = 0; r < mr; r++)                                                                 \
+      for (int v = 0; v < nv; v++) {                                                             \
+        if (load)                                                                                \
+          memcpy(&acc[r][v], c + r * ldc + W * v, sizeof(jl_v##S));                              \
+        else                                                                                     \
+          acc[r][v] = (jl_v##S){0};                                                              \
+      }                                                                                          \
+    for (int64_t p = 0; p < k; p++) {                                                            \
+      jl_v##S bv[4];                                                                             \
+      for (int v = 0; v < nv; v++) memcpy(&bv[v], b + p * ldb + sv * v, sizeof(jl_v##S));       \
+      for (int r = 0; r < mr; r++) {                                                             \
+        const T ar = a[r * sai + p * sap];                                                       \
+        for (int v = 0; v < nv; v++) acc[r][v] += ar * bv[v];                                    \
+      }                                                                                          \
+    }                                                                                            \
+    for (int r = 0; r < mr; r++)                                                                 \
+      for (int v = 0; v < nv; v++) memcpy(c + r * ldc + W * v, &acc[r][v], sizeof(jl_v##S));    \
+  }                                                                                              \
+  /* Columns [0, nv vectors) of C, every row: tiles of 4 rows, then single rows (nv constant \
+   * at each call, so each tile's accumulators stay in registers). */                          \
+  __attribute__((always_inline)) JL_INLINE void jl_small_cols_##S(                             \
+      int nv, int64_t m, int64_t k, const T *a, int64_t sai, int64_t sap, const T *b,           \
+      int64_t ldb, T *c, int64_t ldc) {                                                          \
+    const int64_t m4 = m - m % 4;                                                                \
+    int64_t i = 0;                                                                               \
+    for (; i < m4; i += 4)                                                                       \
+      jl_small_tile_##S(4, nv, k, a + i * sai, sai, sap, b, ldb, c + i * ldc, ldc, false, W);              \
+    for (; i < m; i++)                                                                           \
+      jl_small_tile_##S(1, nv, k, a + i * sai, sai, sap, b, ldb, c + i * ldc, ldc, false, W);              \
+  }                                                                                              \
+  JL_INLINE bool jl_small_ok_##S(bool tb, int64_t m, int64_t n, int64_t k) {                     \
+    const int64_t npad = (n + W - 1) / W * W;                                                    \
+    return (JL_SMALL_SIZE_OK(m, n, k, W)) &&                                                     \
+           ((!tb && n % W == 0) || k * npad <= JL_SMALL_PACK);                                   \
+  }                                                                                              \
+  JL_INLINE void jl_small_gemm_##S(bool ta, bool tb, int64_t m, int64_t n, int64_t k,           \
+                                   const T *a, int64_t lda, const T *b, int64_t ldb, T *c,       \
+                                   int64_t ldc) {                                                \
+    const int64_t sai = ta ? 1 : lda, sap = ta ? lda : 1;                                        \
+    T pack[tb || n % W ? JL_SMALL_PACK : 1];                                                     \
+    if (tb || n % W) { /* B as k x npad, zero padded: whole vectors for every column */         \
+      const int64_t npad = (n + W - 1) / W * W;                                                  \
+      for (int64_t p = 0; p < k; p++)                                                            \
+        for (int64_t j = 0; j < npad; j++)                                                       \
+          pack[p * npad + j] = j >= n ? (T)0 : tb ? b[j * ldb + p] : b[p * ldb + j];             \
+      b = pack;                                                                                  \
+      ldb = npad;                                                                                \
+    }                                                                                            \
+    const int64_t nfull = n - n % W;                                                             \
+    int64_t j = 0;                                                                               \
+    for (; j + 4 * W <= nfull; j += 4 * W)                                                       \
+      jl_small_cols_##S(4, m, k, a, sai, sap, b + j, ldb, c + j, ldc);                           \
+    for (; j < nfull; j += W) jl_small_cols_##S(1, m, k, a, sai, sap, b + j, ldb, c + j, ldc);   \
+    if (j < n) { /* the last n % W columns: a whole-vector tile into `part`, then copied */     \
+      T part[4 * W];                                                                             \
+      for (int64_t i = 0; i < m;) {                                                              \
+        const int mr = m - i >= 4 ? 4 : 1;                                                       \
+        if (mr == 4)                                                                             \
+          jl_small_tile_##S(4, 1, k, a + i * sai, sai, sap, b + j, ldb, part, W, false, W);                \
+        else                                                                                     \
+          jl_small_tile_##S(1, 1, k, a + i * sai, sai, sap, b + j, ldb, part, W, false, W);                \
+        for (int r = 0; r < mr; r++)                                                             \
+          memcpy(c + (i + r) * ldc + j, part + r * W, (size_t)(n - j) * sizeof(T));             \
+        i += mr;                                                                                 \
+      }                                                                                          \
+    }                                                                                            \
+  }
+JL_SMALL_GEMM(float, f32, 16)
+JL_SMALL_GEMM(double, f64, 8)
+
+#define JL_PK_MC 64
+#define JL_PK_KC 128
+#define JL_PK_NC 512
+#define JL_PACKED_GEMM(T, S, W)                                                                  \
+  JL_INLINE bool jl_packed_gemm_##S(bool ta, bool tb, int64_t m, int64_t n, int64_t k,          \
+                                    const T *a, int64_t lda, const T *b, int64_t ldb, T *c,      \
+                                    int64_t ldc) {                                               \
+    const int64_t sai = ta ? 1 : lda, sap = ta ? lda : 1;                                        \
+    const int64_t sbp = tb ? 1 : ldb, sbj = tb ? ldb : 1; /* B(p, j) = b[p * sbp + j * sbj] */  \
+    const int64_t nc_max = n < JL_PK_NC ? (n + W - 1) / W * W : JL_PK_NC;                        \
+    T *bp = (T *)jl_alloc((size_t)JL_PK_KC * (size_t)nc_max * sizeof(T));                         \
+    if (!bp) return false;                                                                       \
+    for (int64_t jc = 0; jc < n; jc += JL_PK_NC) {                                               \
+      const int64_t nc = n - jc < JL_PK_NC ? n - jc : JL_PK_NC, strips = (nc + W - 1) / W;       \
+      for (int64_t pc = 0; pc < k; pc += JL_PK_KC) {                                             \
+        const int64_t kc = k - pc < JL_PK_KC ? k - pc : JL_PK_KC;                                \
+        const bool load = pc > 0;                                                                \
+        for (int64_t s = 0; s < strips; s++) /* strip s: kc x W */                               \
+          for (int64_t p = 0; p < kc; p++)                                                       \
+            for (int64_t q = 0; q < W; q++) {                                                    \
+              const int64_t j = jc + s * W + q;                                                  \
+              bp[(s * kc + p) * W + q] = j < n ? b[(pc + p) * sbp + j * sbj] : (T)0;             \
+            }                                                                                    \
+        const int64_t blocks = (m + JL_PK_MC - 1) / JL_PK_MC;                                    \
+        _Pragma("omp parallel for schedule(static) if (blocks > 1 && m * n * k >= 4194304)")      \
+        for (int64_t ib = 0; ib < blocks; ib++) {                                                \
+          const int64_t ic = ib * JL_PK_MC, mc = m - ic < JL_PK_MC ? m - ic : JL_PK_MC;          \
+          T ap[JL_PK_MC * JL_PK_KC];                                                             \
+          for (int64_t g = 0; g < (mc + 3) / 4; g++) /* 4-row group g: kc x 4 */                 \
+            for (int64_t p = 0; p < kc; p++)                                                     \
+              for (int r = 0; r < 4; r++) {                                                      \
+                const int64_t i = ic + 4 * g + r;                                                \
+                ap[(g * kc + p) * 4 + r] = i < m ? a[i * sai + (pc + p) * sap] : (T)0;           \
+              }                                                                                  \
+          for (int64_t s = 0; s < strips;) {                                                     \
+            const int nv = strips - s >= 4 ? 4 : 1;                                              \
+            const int64_t j = jc + s * W, width = n - j < nv * W ? n - j : nv * W;               \
+            for (int64_t g = 0; g < (mc + 3) / 4; g++) {                                         \
+              const int64_t i = ic + 4 * g, rows = m - i < 4 ? m - i : 4;                        \
+              const T *ag = ap + g * kc * 4, *bs = bp + s * kc * W;                              \
+              if (rows == 4 && width == nv * W) {                                                \
+                if (nv == 4)                                                                     \
+                  jl_small_tile_##S(4, 4, kc, ag, 1, 4, bs, W, c + i * ldc + j, ldc, load,       \
+                                    kc * W);                                                     \
+                else                                                                             \
+                  jl_small_tile_##S(4, 1, kc, ag, 1, 4, bs, W, c + i * ldc + j, ldc, load,       \
+                                    kc * W);                                                     \
+                continue;                                                                        \
+              }                                                                                  \
+              T t[4 * 4 * W]; /* an edge tile, computed whole and copied in part */              \
+              for (int r = 0; r < 4; r++)                                                        \
+                for (int64_t q = 0; q < 4 * W; q++)                                              \
+                  t[r * 4 * W + q] =                                                             \
+                      load && r < rows && q < width ? c[(i + r) * ldc + j + q] : (T)0;           \
+              if (nv == 4)                                                                       \
+                jl_small_tile_##S(4, 4, kc, ag, 1, 4, bs, W, t, 4 * W, load, kc * W);            \
+              else                                                                               \
+                jl_small_tile_##S(4, 1, kc, ag, 1, 4, bs, W, t, 4 * W, load, kc * W);            \
+              for (int64_t r = 0; r < rows; r++)                                                 \
+                memcpy(c + (i + r) * ldc + j, t + r * 4 * W, (size_t)width * sizeof(T));        \
+            }                                                                                    \
+            s += nv;                                                                             \
+          }                                                                                      \
+        }                                                                                        \
+      }                                                                                          \
+    }                                                                                            \
+    free(bp);                                                                                    \
+    return true;                                                                                 \
+  }
+JL_PACKED_GEMM(float, f32, 16)
+JL_PACKED_GEMM(double, f64, 8)
+
+#define JL_SMALL_OK_f32 jl_small_ok_f32
+#define JL_SMALL_OK_f64 jl_small_ok_f64
+#else /* no vector extension: BLAS or the loops for every size */
+#define JL_SMALL_OK_f32(tb, m, n, k) false
+#define JL_SMALL_OK_f64(tb, m, n, k) false
+#define jl_small_gemm_f32 jl_gemm_loops_f32
+#define jl_small_gemm_f64 jl_gemm_loops_f64
+#define jl_packed_gemm_f32(...) false
+#define jl_packed_gemm_f64(...) false
+#endif
+
+/* Whether large products go to the packed kernel: without BLAS, always; with it, when BLAS's
+ * kernels are narrower than ours and there are at least two row blocks to share among threads
+ * (its only parallel loop: 64 x 64 x 32000, the weight gradient of a scan, took 35% longer
+ * on one core than in OpenBLAS on two). */
+#if defined(JL_HAVE_BLAS) && defined(__AVX512F__) && defined(__GNUC__)
+#define JL_PACKED_WANTED (m >= 2 * JL_PK_MC && jl_blas_narrower())
+#elif defined(JL_HAVE_BLAS)
+#define JL_PACKED_WANTED false
+#else
+#define JL_PACKED_WANTED true
+#endif
+
+#ifdef JL_HAVE_BLAS
+#define JL_GEMM_BLAS(T, S, CBLAS_GEMM)                                                           \
+  if (m > INT32_MAX || n > INT32_MAX || k > INT32_MAX || lda > INT32_MAX || ldb > INT32_MAX ||   \
+      ldc > INT32_MAX)                                                                           \
+    jl_gemm_loops_##S(ta, tb, m, n, k, a, lda, b, ldb, c, ldc);                                  \
+  else                                                                                           \
+    CBLAS_GEMM(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,    \
+               (blasint)m, (blasint)n, (blasint)k, 1, a, (blasint)lda, b, (blasint)ldb, 0, c,    \
+               (blasint)ldc);
+#else
+#define JL_GEMM_BLAS(T, S, CBLAS_GEMM) jl_gemm_loops_##S(ta, tb, m, n, k, a, lda, b, ldb, c, ldc);
+#endif
+
+#define JL_GEMM(T, S, CBLAS_GEMM)                                                                \
+  void JL_RT(gemm_##S)(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T *a,            \
+                       int64_t lda, const T *b, int64_t ldb, T *c, int64_t ldc) {                \
+    if (m <= 0 || n <= 0) return;                                                                \
+    if (JL_SMALL_OK_##S(tb, m, n, k)) {                                                          \
+      jl_small_gemm_##S(ta, tb, m, n, k, a, lda, b, ldb, c, ldc);                                \
+      return;                                                                                    \
+    }                                                                                            \
+    if (JL_PACKED_WANTED && jl_packed_gemm_##S(ta, tb, m, n, k, a, lda, b, ldb, c, ldc)) return; \
+    JL_GEMM_BLAS(T, S, CBLAS_GEMM)                                                               \
+  }
+JL_GEMM(float, f32, scipy_cblas_sgemm)
+JL_GEMM(double, f64, scipy_cblas_dgemm)
