@@ -75,23 +75,26 @@ def compiler_command(cc: list[str], source: str, output: str, *, blas: bool, ope
         # `#pragma omp parallel for` (loops above a size threshold)
         "-fopenmp" if openmp else "-fopenmp-simd",
         "-I", CSRC_DIR,  # jaxlite.h and the other hand-written headers
-        *_blas_flags(blas),  # cblas_sgemm/dgemm from the scipy-openblas32 wheel
+        *_blas_flags(blas)[0],  # cblas.h from the scipy-openblas32 wheel
         # JL_RT_TAG (the runtime library's build: for it and for kernels that call it) and
         # the runtime library's own flags (see `runtime_library`)
         *extra,
         *shlex.split(os.environ.get("JAXLITE_CFLAGS", "")),  # the user's extra flags, last
         "-o", output, source,
+        # NB: libraries after the source, or the linker (--as-needed) records no dependency
+        *_blas_flags(blas)[1],  # cblas_sgemm/dgemm from the scipy-openblas32 wheel
         "-lm",  # libm
     ]  # fmt: skip
 
 
-def _blas_flags(blas: bool) -> list[str]:
+def _blas_flags(blas: bool) -> tuple[list[str], list[str]]:
+    """(compiler flags, linker flags) for the scipy-openblas32 wheel."""
     paths = blas_paths() if blas else None
-    if paths is None:  # csrc/jl_blas.h falls back to C loops
-        return []
+    if paths is None:  # csrc/jl_gemm.c falls back to its own kernels and C loops
+        return [], []
     lib_dir, include_dir, lib_name = paths
-    return ["-DJL_HAVE_BLAS", "-I", include_dir, "-L", lib_dir, f"-l{lib_name}",
-            f"-Wl,-rpath,{lib_dir}"]  # fmt: skip
+    return (["-DJL_HAVE_BLAS", "-I", include_dir],
+            ["-L", lib_dir, f"-l{lib_name}", f"-Wl,-rpath,{lib_dir}"])  # fmt: skip
 
 
 _BLAS: list = []
