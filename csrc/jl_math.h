@@ -3,10 +3,10 @@
  * libm's expf and friends are scalar calls: a loop that calls them runs one element at a time.
  * These are branch-free (selects, not jumps) static inline functions, so that `#pragma omp simd`
  * loops compute 16 float32 (or 8 float64) of them per AVX-512 instruction, as XLA's are.
- * Algorithms: Cody-Waite range reduction and the minimax polynomials of Cephes (S. Moshier),
- * within a few ulp of the correctly rounded result over the whole range, with IEEE special
- * values (inf, nan, -0.0, denormal inputs and results); tests/test_jl_math.py checks them against
- * NumPy on every kind of float.
+ * Algorithms: Cody-Waite range reduction and the minimax polynomials of Cephes (S. Moshier; for
+ * float32 e^r - 1, one fitted for jaxlite, a degree shorter), within a few ulp of the correctly
+ * rounded result over the whole range, with IEEE special values (inf, nan, -0.0, denormal inputs
+ * and results); tests/test_jl_math.py checks them against NumPy on every kind of float.
  */
 #ifndef JL_MATH_H
 #define JL_MATH_H
@@ -14,6 +14,7 @@
 #include "jaxlite.h"
 
 #if defined(__FMA__) || defined(__aarch64__)
+#define JL_HAS_FMA 1
 #define JL_FMAF(a, b, c) fmaf(a, b, c)
 #define JL_FMA(a, b, c) fma(a, b, c)
 #else
@@ -42,12 +43,6 @@ JL_INLINE uint64_t jl_bits_f64(double f) {
   return b;
 }
 
-/* `mask` (all ones or zero) ? a : b, bit by bit. NB: gcc turns a ?: that feeds a division into
- * two masked divisions, one per arm; this select it leaves alone. */
-JL_INLINE float jl_pick_f32(uint32_t mask, float a, float b) {
-  return jl_f32_from_bits((jl_bits_f32(a) & mask) | (jl_bits_f32(b) & ~mask));
-}
-
 /* p 2^n for an integral float n in [-159, 144], in two halves so that a denormal result is
  * rounded once and a huge one overflows to inf. */
 JL_INLINE float jl_scale2_f32(float p, float n) {
@@ -59,20 +54,50 @@ JL_INLINE float jl_scale2_f32(float p, float n) {
 
 /* ---- exp ------------------------------------------------------------------------------ */
 
-/* e^t = 2^n (1 + q): returns q = e^r - 1 (Cephes' minimax polynomial, within 1 ulp) for
- * r = t - n ln2, with n = round(t / ln2) stored in *n; |r| <= ln2 / 2. */
-JL_INLINE float jl_expm1_reduced_f32(float t, float *n_out) {
-  const float n = rintf(t * 1.44269504088896341f);
+/* e^t = 2^n (1 + q) with n = round(t / ln2), q = e^r - 1, r = t - n ln2, |r| <= ln2 / 2.
+ *
+ * n by the magic-number trick: k = fma(t, 1/ln2, JL_EXP_MAGIC_F32(b)) lies in [2^23, 2^24),
+ * where the floats are the integers, so its one rounding gives k = n + 0x1.8p23 + 127 + b, and
+ * n = k - JL_EXP_MAGIC_F32(b) exactly; as the bits of 0x1.8p23 end in 22 zeros, the 9 lowest bits
+ * of k are n + 127 + b, which shifted left by 23 are the float 2^(n + b) when
+ * 1 <= n + 127 + b <= 254 (jl_exp2_of_magic_f32): no rounding instruction, no float -> int
+ * conversion, one shift. (Without FMA, t / ln2 is rounded first: n may then be off by one at a
+ * half-integer, |r| a hair above ln2 / 2, which the polynomial's interval allows.) */
+#define JL_EXP_MAGIC_F32(b) ((float)(12582912 + 127 + (b)))
+
+/* k for e^(c t) (c a power of two: c / ln2 is exact) */
+JL_INLINE float jl_exp_magic_f32(float t, float c, float magic) {
+  return JL_FMAF(t, 1.44269504088896341f * c, magic);
+}
+JL_INLINE float jl_exp2_of_magic_f32(float k) {
+  return jl_f32_from_bits(jl_bits_f32(k) << 23);
+}
+
+/* q = e^r - 1 = r + r^2 P(r) for |r| <= 1.0002 ln2 / 2: P of degree 4 with float32 coefficients
+ * fitted for the minimax relative error of q, 0.23 2^-24 (Cephes' degree 5 has 0.06 2^-24; both are
+ * well under the roundings of the evaluation), so q is within 1 ulp, also where it is tiny. Given
+ * u = r / c for a power of two c, it returns q / c: the coefficients scaled by powers of c are
+ * exact, every rounding the same, scaled. */
+JL_INLINE float jl_expm1_poly_f32(float u, float c) {
+  float p = 1.3870224357e-03f * (c * c * c * c * c);
+  p = JL_FMAF(p, u, 8.3662588149e-03f * (c * c * c * c));
+  p = JL_FMAF(p, u, 4.1667439044e-02f * (c * c * c));
+  p = JL_FMAF(p, u, 1.6666546464e-01f * (c * c));
+  p = JL_FMAF(p, u, 4.9999997020e-01f * c);
+  return JL_FMAF(p, u * u, u);
+}
+
+/* q for t in [-110, 100], with n in *n and 2^(n + b) in *s (magic = JL_EXP_MAGIC_F32(b); *s is
+ * valid when 1 <= n + 127 + b <= 254); r = t - n ln2 in two steps (Cody-Waite: n 0.693359375 is
+ * exact), accurate for every n. */
+JL_INLINE float jl_exp_reduce_f32(float t, float magic, float *n_out, float *s_out) {
+  const float k = jl_exp_magic_f32(t, 1.0f, magic);
+  const float n = k - magic;
   float r = JL_FMAF(n, -0.693359375f, t);
   r = JL_FMAF(n, 2.12194440e-4f, r);
-  float p = 1.9875691500e-4f;
-  p = JL_FMAF(p, r, 1.3981999507e-3f);
-  p = JL_FMAF(p, r, 8.3334519073e-3f);
-  p = JL_FMAF(p, r, 4.1665795894e-2f);
-  p = JL_FMAF(p, r, 1.6666665459e-1f);
-  p = JL_FMAF(p, r, 5.0000001201e-1f);
   *n_out = n;
-  return JL_FMAF(p, r * r, r);
+  *s_out = jl_exp2_of_magic_f32(k);
+  return jl_expm1_poly_f32(r, 1.0f);
 }
 
 /* e^x = 2^n e^r with n = round(x / ln 2), |r| <= ln2 / 2; 2^n applied in two halves so that
@@ -82,8 +107,8 @@ JL_INLINE float jl_expm1_reduced_f32(float t, float *n_out) {
 JL_INLINE float jl_exp_f32(float x) {
   float xc = x < -110.0f ? -110.0f : x; /* NaN compares false: it stays NaN */
   xc = xc > 100.0f ? 100.0f : xc;
-  float n;
-  const float p = jl_expm1_reduced_f32(xc, &n) + 1.0f;
+  float n, s; /* s: unused (n is out of its range), left to dead-code elimination */
+  const float p = jl_exp_reduce_f32(xc, JL_EXP_MAGIC_F32(0), &n, &s) + 1.0f;
   return jl_scale2_f32(p, n);
 }
 
@@ -170,25 +195,32 @@ JL_INLINE double jl_log_f64(double x) {
 
 /* ---- tanh and logistic ---------------------------------------------------------------- */
 
-/* tanh |x| from m = e^{-2|x|} - 1, computed as expm1 is: with -2|x| = n ln2 + r, m = 2^n (1 + q)
- * - 1 = fma(2^n, q, 2^n - 1), q = e^r - 1 from exp's polynomial. Below |x| = 0.55 (tanh 0.5),
- * tanh = -m / (2 + m), accurate where 1 - e^{-2|x|} would cancel, so no separate small-x
- * polynomial is needed; above, tanh = 1 - 2e / (2 + m) with e = m + 1, whose error is a small
- * fraction of the result (the first form doubles m's error as tanh nears 1). One division
- * serves both. |x| is clamped at 20 (tanh is 1 in float32 from 9.01); a NaN passes every step;
- * the sign of x (and of zero) is copied onto the result. Within 2 ulp of the correctly rounded
- * tanh (tests/test_jl_math.py). */
+/* tanh |x| = (1 - e) / (1 + e), e = e^{-2|x|} = s (1 + q) with s = 2^n, q = e^r - 1. Numerator
+ * and denominator are each one fma of exact terms, fma(-s, q, 1 - s) and fma(s, q, 1 + s) (1 -+ s
+ * is exact for n >= -23, where it matters), so each is within half an ulp of its value for the
+ * computed q, and the numerator keeps q's relative accuracy where 1 - e^{-2|x|} cancels (n = 0:
+ * it is -q): no small-x polynomial, no select. The -2 is folded in: from u = r / -2 =
+ * |x| + n ln2 / 2, jl_expm1_poly_f32 gives h = q / -2, the magic number 2s, and the numerator and
+ * denominator are fma(2s, h, 1 - s) and fma(-2s, h, 1 + s). With FMA, u is one step with ln2
+ * rounded to float32: that moves e by a relative |n| 1.9e-9, |n| <= 58, and tanh by at most a
+ * fifth of an ulp (e <= 1.5 2^n). |x| is clamped at 20 (tanh is 1 in float32 from 9.01); a NaN
+ * passes every step; the sign of x (and of zero) is copied onto the result. Within 2 ulp of the
+ * correctly rounded tanh (tests/test_jl_math.py). */
 JL_INLINE float jl_tanh_f32(float x) {
   const float a = fabsf(x);
   const float ac = a > 20.0f ? 20.0f : a; /* NaN passes */
-  const float t = -2.0f * ac;
-  float n;
-  const float q = jl_expm1_reduced_f32(t, &n);
-  const float s = jl_f32_from_bits((uint32_t)((int32_t)n + 127) << 23);
-  const float m = JL_FMAF(s, q, s - 1.0f);
-  const uint32_t big = 0u - (uint32_t)(a >= 0.55f); /* all ones or zero */
-  const float y = jl_pick_f32(big, 2.0f * JL_FMAF(s, q, s), -m) / (2.0f + m);
-  return copysignf(jl_pick_f32(big, 1.0f - y, y), x);
+  const float k = jl_exp_magic_f32(ac, -2.0f, JL_EXP_MAGIC_F32(1));
+  const float n = k - JL_EXP_MAGIC_F32(1);
+  const float s2 = jl_exp2_of_magic_f32(k); /* 2s = 2^(n + 1) */
+#ifdef JL_HAS_FMA
+  const float u = JL_FMAF(n, 0x1.62e43p-2f, ac); /* ln2 / 2 in float32 */
+#else
+  const float u = JL_FMAF(n, -1.06097220e-4f, JL_FMAF(n, 0.3466796875f, ac));
+#endif
+  const float h = jl_expm1_poly_f32(u, -2.0f);
+  const float num = JL_FMAF(s2, h, JL_FMAF(s2, -0.5f, 1.0f));
+  const float den = JL_FMAF(-s2, h, JL_FMAF(s2, 0.5f, 1.0f));
+  return copysignf(num / den, x);
 }
 
 JL_INLINE double jl_tanh_f64(double x) {
@@ -203,17 +235,21 @@ JL_INLINE double jl_tanh_f64(double x) {
   return copysign(a >= 0.625 ? big : small, x);
 }
 
-/* logistic: the eager formula (exp(-|x|) never overflows) on the vectorizable exp (clamped
- * below only: its argument is never positive), with one division: e / (1 + e) is computed as
- * e * (1 / (1 + e)) (at most 1 ulp further). */
+/* logistic: the eager formula, x >= 0 ? 1 / (1 + e) : e / (1 + e) with e = e^{-|x|} (which
+ * never overflows), as one division of a selected numerator, both terms scaled by 2^64: with
+ * e = 2^n (1 + q), E = 2^64 e = fma(S, q, S) for S = 2^(n + 64), a normal float for every n in
+ * [-159, 0] (-|x| is clamped at -110, where e^{-|x|} is 0 in float32) where 2^n is not, and
+ * the result is (x >= 0 ? 2^64 : E) / (2^64 + E): the scaling changes no rounding, and a denormal
+ * result is rounded once, by the division (below 2^-126 the denominator is 2^64). A NaN passes
+ * every step. NB: a select of two computed values that feeds a division, gcc turns into two
+ * masked divisions; with a constant arm it keeps one blend. */
 JL_INLINE float jl_logistic_f32(float x) {
-  const float t = -fabsf(x);
-  const float tc = t < -110.0f ? -110.0f : t; /* NaN passes */
-  float n;
-  const float p = jl_expm1_reduced_f32(tc, &n) + 1.0f; /* NB: sets n before it is read */
-  const float e = jl_scale2_f32(p, n);
-  const float d = 1.0f / (1.0f + e);
-  return x >= 0 ? d : e * d;
+  const float t = jl_f32_from_bits(jl_bits_f32(x) | 0x80000000u); /* -|x| */
+  const float tc = t < -110.0f ? -110.0f : t;                     /* NaN passes */
+  float n, s; /* s = 2^(n + 64) */
+  const float q = jl_exp_reduce_f32(tc, JL_EXP_MAGIC_F32(64), &n, &s);
+  const float e = JL_FMAF(s, q, s);
+  return (x >= 0 ? 0x1p64f : e) / (0x1p64f + e);
 }
 JL_INLINE double jl_logistic_f64(double x) {
   const double e = jl_exp_f64(-fabs(x));

@@ -56,6 +56,27 @@ def test_against_numpy_over_the_whole_range(name, dtype):
         assert ulp_distance(got, ref(x.astype(F64)).astype(F32)).max() <= 3
 
 
+# Bands where the float32 formulas are at their edge, every float32 in them (every 3rd for the
+# widest): denormal results (logistic's and exp's scaled steps), exp's overflow to inf, and tanh
+# where its one-step range reduction errs most (n = -1) and 1 - e^{-2|x|} nearly cancels.
+BANDS = [("logistic", -104.0, -87.0, 1), ("exp", -104.0, -87.0, 1), ("exp", 88.0, 89.0, 1),
+         ("tanh", 0.17, 0.55, 3), ("tanh", -0.55, -0.17, 3)]  # fmt: skip
+
+
+@pytest.mark.parametrize("name,lo,hi,step", BANDS, ids=[f"{b[0]}{b[1]:g}:{b[2]:g}" for b in BANDS])
+def test_every_float32_of_a_band(name, lo, hi, step):
+    fn, ref = FUNCS[name][:2]
+    ends = np.abs(np.array([lo, hi], F32)).view(np.uint32)
+    x = np.arange(ends.min(), ends.max(), step, dtype=np.uint32).view(F32)
+    x = -x if lo < 0 else x
+    got = np.asarray(jaxlite.jit(fn)(x))
+    want = ref(x.astype(F64)).astype(F32)
+    assert not np.isnan(got).any()
+    inf = np.isinf(want)
+    np.testing.assert_array_equal(got[inf], want[inf])
+    assert ulp_distance(got, want).max() <= 2
+
+
 def test_the_functions_vectorize():
     # One loop, no scalar libm call: the compiler can use vector instructions for all of it.
     c = (
