@@ -98,3 +98,29 @@ def test_nan_and_inf_propagate_as_in_numpy(dtype):
     np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
     np.testing.assert_array_equal(got[np.isinf(want)], want[np.isinf(want)])
     np.testing.assert_array_equal(got[np.isfinite(want)], want[np.isfinite(want)])
+
+
+PACKED = [(130, 200, 150), (67, 530, 129), (300, 64, 300), (64, 600, 40)]
+
+
+@pytest.mark.parametrize("dtype", [F32, F64], ids=str)
+@pytest.mark.parametrize("shape", PACKED, ids=str)
+@pytest.mark.parametrize("layout", ["nn", "tt"])
+def test_packed_kernel_without_blas(shape, layout, dtype, monkeypatch):
+    # Where OpenBLAS's kernels are as wide as ours, BLAS takes the large products; without
+    # BLAS the packed kernel takes them on every machine, so it is tested on every machine.
+    from jaxlite.backend import compile as jl_compile
+
+    monkeypatch.setattr(jl_compile, "_BLAS", [None])
+    m, n, k = shape
+    rng = np.random.default_rng(m + n + k)
+    a = rng.normal(size=(m, k)).astype(dtype)
+    b = rng.normal(size=(k, n)).astype(dtype)
+    sa = np.ascontiguousarray(a.T) if layout[0] == "t" else a
+    sb = np.ascontiguousarray(b.T) if layout[1] == "t" else b
+    fa = (lambda x: x.T) if layout[0] == "t" else (lambda x: x)
+    fb = (lambda x: x.T) if layout[1] == "t" else (lambda x: x)
+    f = jaxlite.jit(lambda x, y: jnp.matmul(fa(x), fb(y)))
+    assert "-DJL_HAVE_BLAS" not in jl_compile.compiler_command(
+        ["cc"], "rt.c", "rt.so", blas=True, openmp=True)
+    check(f(sa, sb), a, b, dtype)
