@@ -44,11 +44,16 @@ def check(got, a, b, dtype):
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
 @pytest.mark.parametrize("layout", ["nn", "tn", "nt", "tt"])
 def test_products_match_numpy(shape, layout, dtype):
+    check_product(shape, layout, dtype)
+
+
+def check_product(shape, layout: str, dtype) -> None:
+    """jit's product of random (m, k) and (k, n) matrices against NumPy's; `layout` says which
+    are stored transposed ("tn": A), which jit then reads in place."""
     m, n, k = shape
     rng = np.random.default_rng(m * 10007 + n * 101 + k)
     a = rng.normal(size=(m, k)).astype(dtype)
     b = rng.normal(size=(k, n)).astype(dtype)
-    # The stored arrays are transposed where the layout says so; jit reads them in place.
     sa = np.ascontiguousarray(a.T) if layout[0] == "t" else a
     sb = np.ascontiguousarray(b.T) if layout[1] == "t" else b
     fa = (lambda x: x.T) if layout[0] == "t" else (lambda x: x)
@@ -112,15 +117,6 @@ def test_packed_kernel_without_blas(shape, layout, dtype, monkeypatch):
     from jaxlite.backend import compile as jl_compile
 
     monkeypatch.setattr(jl_compile, "_BLAS", [None])
-    m, n, k = shape
-    rng = np.random.default_rng(m + n + k)
-    a = rng.normal(size=(m, k)).astype(dtype)
-    b = rng.normal(size=(k, n)).astype(dtype)
-    sa = np.ascontiguousarray(a.T) if layout[0] == "t" else a
-    sb = np.ascontiguousarray(b.T) if layout[1] == "t" else b
-    fa = (lambda x: x.T) if layout[0] == "t" else (lambda x: x)
-    fb = (lambda x: x.T) if layout[1] == "t" else (lambda x: x)
-    f = jaxlite.jit(lambda x, y: jnp.matmul(fa(x), fb(y)))
     assert "-DJL_HAVE_BLAS" not in jl_compile.compiler_command(
         ["cc"], "rt.c", "rt.so", blas=True, openmp=True)
-    check(f(sa, sb), a, b, dtype)
+    check_product(shape, layout, dtype)
