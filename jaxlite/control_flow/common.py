@@ -195,6 +195,8 @@ def _drop(k: tuple) -> None:
 
 def _forget(fun_id: int, dead: weakref.ref) -> None:
     """A cached function was garbage collected: its entries go, and what they kept alive."""
+    if _traces is None or _funs is None:  # NB: interpreter exit has cleared this module
+        return
     with _lock:
         entry = _funs.get(fun_id)
         if entry is None or entry[0] is not dead:

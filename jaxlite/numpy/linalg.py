@@ -12,6 +12,10 @@ from jaxlite import primitives as lax
 from jaxlite.numpy import _reductions as red
 from jaxlite.numpy._creation import diagonal, trace  # noqa: F401
 from jaxlite.numpy._dot import cross, matmul, outer, tensordot, vecdot  # noqa: F401
+from jaxlite.numpy._linalg_jacobi import (  # noqa: F401
+    EighResult, SVDResult, eigh, eigvalsh, lstsq, matrix_rank, pinv, svd, svdvals,
+)
+from jaxlite.numpy._linalg_qr import QRResult, qr  # noqa: F401
 from jaxlite.numpy._shape import matrix_transpose  # noqa: F401
 from jaxlite.numpy._ufuncs import absolute, power, sqrt
 from jaxlite.numpy._util import (
@@ -29,17 +33,25 @@ __all__ = [
     "cholesky",
     "cross",
     "det",
+    "eigh",
+    "eigvalsh",
     "diagonal",
     "inv",
+    "lstsq",
     "matmul",
     "matrix_norm",
     "matrix_power",
+    "matrix_rank",
     "matrix_transpose",
     "multi_dot",
     "norm",
     "outer",
+    "pinv",
+    "qr",
     "slogdet",
     "solve",
+    "svd",
+    "svdvals",
     "tensordot",
     "trace",
     "vecdot",
