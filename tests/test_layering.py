@@ -63,7 +63,7 @@ UPPER = [
     "jaxlite.interpreters", "jaxlite.numpy", "jaxlite.api", "jaxlite.jit", "jaxlite.backend",
     "jaxlite.control_flow", "jaxlite.custom_derivatives", "jaxlite.lax",
 ]  # fmt: skip
-BOTTOM = ["core.py", "dtypes.py", "array.py", "tree_util.py", "errors.py", "_pretty.py"]
+BOTTOM = ["util.py", "core.py", "dtypes.py", "array.py", "tree_util.py", "errors.py", "_pretty.py"]
 
 
 @pytest.mark.parametrize("fname", BOTTOM)
@@ -73,7 +73,7 @@ def test_bottom_layer_imports_nothing_above_it(fname):
 
 
 def test_tree_util_and_errors_import_no_jaxlite_module():
-    for fname in ("tree_util.py", "errors.py", "_pretty.py"):
+    for fname in ("tree_util.py", "errors.py", "_pretty.py", "util.py"):
         assert not real_imports(PKG / fname), fname
 
 
