@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench fuzz clean
+.PHONY: demo test lint wheel-test bench fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,23 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest
 
+# ruff, pinned, from the package index into the project's venv (configuration: pyproject.toml).
+RUFF_VERSION := 0.17.6
+lint: $(STAMP)
+	$(PY) -m pip install --quiet ruff==$(RUFF_VERSION)
+	$(PY) -m ruff check jaxlite tests benchmarks examples .ci
+	$(PY) -m ruff format --check jaxlite tests benchmarks examples .ci
+
+# The wheel, installed into a fresh venv and used from outside the repository (what a user gets
+# from `pip install .`): .ci/smoke_installed.py runs jit + grad + vmap there.
+wheel-test:
+	rm -rf dist build
+	$(PYTHON) -m pip wheel --quiet --no-deps --wheel-dir dist .
+	d=$$(mktemp -d) && $(PYTHON) -m venv $$d/venv && \
+	$$d/venv/bin/python -m pip install --quiet dist/jaxlite-*.whl && \
+	cp .ci/smoke_installed.py $$d/ && cd $$d && \
+	JAXLITE_CACHE_DIR=$$d/cache $$d/venv/bin/python smoke_installed.py && rm -rf $$d
+
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py
 
@@ -28,4 +45,4 @@ fuzz: $(STAMP)
 	JAXLITE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -x
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build dist *.egg-info

@@ -17,6 +17,8 @@ pycparser, which costs 32 ms in every new process, most of the 50 ms warm-start 
 from __future__ import annotations
 
 import atexit
+import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -36,7 +38,9 @@ import _cffi_backend
 
 from jaxlite.errors import CompilerNotFoundError, JaxliteCompileError
 
-CSRC_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(__file__))), "csrc")
+# The C headers and the runtime library ship inside the package (package data), so a source
+# checkout and an installed wheel find them the same way.
+CSRC_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "csrc")
 
 ffi = _cffi_backend.FFI()
 _DLOPEN_FLAGS = os.RTLD_NOW
@@ -45,12 +49,42 @@ _DLOPEN_FLAGS = os.RTLD_NOW
 # never spin (OMP_WAIT_POLICY=passive) must be woken through the kernel for every parallel loop,
 # which took ~100 us on this VM (2 threads lost to 1 below 2^20 elements of x*2+1). A short spin
 # keeps both costs small: `benchmarks/bench_jit.py --only threshold` and the MLP step measured
-# best at 10,000. Unless the user says otherwise; libgomp reads these when it loads.
-if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
-    os.environ["GOMP_SPINCOUNT"] = "10000"
-# The same for OpenBLAS's own threads (scipy-openblas32 reads this when it loads: 2^4 cycles of
-# spinning, then sleep; its default, 2^28 cycles, keeps a core busy ~0.1 s after every product).
-os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+# best at 10,000. The same for OpenBLAS's own threads (2^4 cycles of spinning, then sleep; its
+# default, 2^28 cycles, keeps a core busy ~0.1 s after every product). Neither library has a call
+# to set these: each reads its variable once, when it is loaded. So jaxlite sets a variable the
+# user has not set only while it loads the library itself (`_thread_defaults`), and puts the
+# environment back at once: the user's process and its children never see the change.
+# JAXLITE_THREAD_DEFAULTS=0 turns this off.
+THREAD_DEFAULTS = {"GOMP_SPINCOUNT": "10000", "OPENBLAS_THREAD_TIMEOUT": "4"}
+
+
+_env_lock = threading.RLock()  # one thread at a time changes and restores the environment
+
+
+@contextlib.contextmanager
+def _thread_defaults():
+    """While a library that reads them is loaded: THREAD_DEFAULTS that the user has not set."""
+    with _env_lock:
+        added = _set_thread_defaults()
+        try:
+            yield
+        finally:
+            for name in added:
+                os.environ.pop(name, None)
+
+
+def _set_thread_defaults() -> list[str]:
+    added = []
+    if os.environ.get("JAXLITE_THREAD_DEFAULTS", "1") != "0":
+        for name, value in THREAD_DEFAULTS.items():
+            if name == "GOMP_SPINCOUNT" and "OMP_WAIT_POLICY" in os.environ:
+                continue  # the user chose libgomp's waiting; the spin count would override it
+            if name not in os.environ:
+                os.environ[name] = value
+                added.append(name)
+    return added
+
+
 # key -> Library, for this process; weak: a library no executable uses any more is unloaded.
 _loaded: weakref.WeakValueDictionary[str, Library] = weakref.WeakValueDictionary()
 _locks: dict[str, threading.Lock] = {}  # key -> lock: one thread builds a kernel, others wait
@@ -104,7 +138,9 @@ def blas_paths() -> tuple[str, str, str] | None:
     """(lib dir, include dir, library name) of the scipy-openblas32 wheel, or None."""
     if not _BLAS:
         try:
-            import scipy_openblas32 as ob
+            # NB: importing the wheel loads OpenBLAS, which reads its variables then.
+            with _thread_defaults():
+                import scipy_openblas32 as ob
 
             _BLAS.append((ob.get_lib_dir(), ob.get_include_dir(), ob.get_library()))
         except (ImportError, AttributeError):
@@ -190,12 +226,15 @@ _runtimes: dict[str, Library] = {}  # key -> the loaded runtime library (kept fo
 _RUNTIME_CFLAGS = ("-fno-tree-loop-vectorize",)
 
 
+@functools.cache
+def _runtime_source() -> str:
+    with open(RUNTIME_SOURCE) as f:
+        return f.read()
+
+
 def _runtime_key(cc: list[str]) -> tuple[str, str]:
     """(source, cache key) of the runtime library for compiler `cc` (BLAS and OpenMP on)."""
-    if "runtime" not in _memo:
-        with open(RUNTIME_SOURCE) as f:
-            _memo["runtime"] = f.read()
-    source = _memo["runtime"]
+    source = _runtime_source()
     return source, cache_key(source, cc, "runtime", True, True, _RUNTIME_CFLAGS)
 
 
@@ -238,21 +277,27 @@ class _Background:
             raise self._error
 
 
-_pinned: dict[str, object] = {}
+_pinned: dict[str, object] = {}  # library name -> its handle (or None): loaded once, kept for good
+_pinned_lock = threading.Lock()
 
 
 def _pin_runtimes(blas: bool, openmp: bool) -> None:
-    """Loads libgomp / the BLAS library for good (RTLD_NODELETE), before a kernel that needs them.
+    """Loads libgomp / the BLAS library for good (RTLD_NODELETE), before a kernel that needs them,
+    with jaxlite's thread defaults in force while they read the environment (`_thread_defaults`).
     NB: kernels are unloaded when no executable uses them; if the last one to use libgomp took
     libgomp with it, its sleeping worker threads would wake up in unmapped code (a crash)."""
     names = (["libgomp.so.1"] if openmp else []) + ([_blas_library()] if blas else [])
-    for name in names:
-        if name and name not in _pinned:
-            try:
-                flags = os.RTLD_NOW | os.RTLD_GLOBAL | getattr(os, "RTLD_NODELETE", 0)
-                _pinned[name] = _cffi_backend.load_library(name, flags)
-            except OSError:
-                _pinned[name] = None  # the kernel's own dlopen reports the problem
+    names = [name for name in names if name and name not in _pinned]
+    if not names:
+        return
+    flags = os.RTLD_NOW | os.RTLD_GLOBAL | getattr(os, "RTLD_NODELETE", 0)
+    with _pinned_lock, _thread_defaults():
+        for name in names:
+            if name not in _pinned:
+                try:
+                    _pinned[name] = _cffi_backend.load_library(name, flags)
+                except OSError:
+                    _pinned[name] = None  # the kernel's own dlopen reports the problem
 
 
 def _blas_library() -> str | None:
@@ -517,30 +562,30 @@ def cache_key(source: str, cc: list[str], salt: str, blas: bool, openmp: bool,
     return h.hexdigest()
 
 
-_memo: dict = {}
-
-
+@functools.cache
 def _headers_digest() -> str:
-    if "headers" not in _memo:
-        h = hashlib.sha256()
-        for name in sorted(os.listdir(CSRC_DIR)):
+    """SHA-256 of csrc/ (its C files, by name and content), read once per process."""
+    h = hashlib.sha256()
+    for name in sorted(os.listdir(CSRC_DIR)):
+        if name.endswith((".h", ".c")):
             with open(os.path.join(CSRC_DIR, name), "rb") as f:
                 h.update(name.encode() + b"\0" + f.read())
-        _memo["headers"] = h.hexdigest()
-    return _memo["headers"]
+    return h.hexdigest()
 
 
+@functools.cache
 def _host() -> str:
-    # -march=native code runs only on this kind of CPU: the key names it (for shared homes).
-    if "host" not in _memo:
-        flags = ""
-        try:
-            with open("/proc/cpuinfo") as f:
-                flags = next((ln for ln in f if ln.startswith("flags")), "")
-        except OSError:
-            pass
-        _memo["host"] = f"{platform.machine()} {hashlib.sha256(flags.encode()).hexdigest()}"
-    return _memo["host"]
+    """This kind of CPU: -march=native code runs only on it, so the key names it (shared homes)."""
+    flags = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = next((ln for ln in f if ln.startswith("flags")), "")
+    except OSError:
+        pass
+    return f"{platform.machine()} {hashlib.sha256(flags.encode()).hexdigest()}"
+
+
+_versions: dict[str, str] = {}  # compiler ident (path, size, mtime) -> `--version`; few entries
 
 
 def compiler_version(exe: str) -> str:
@@ -548,8 +593,8 @@ def compiler_version(exe: str) -> str:
     modification time, so a process with a warm cache never runs the compiler at all."""
     st = os.stat(exe)
     ident = f"{os.path.realpath(exe)} {st.st_size} {st.st_mtime_ns}"
-    if ident in _memo:
-        return _memo[ident]
+    if ident in _versions:
+        return _versions[ident]
     path = os.path.join(cache_dir(), "compilers.json")
     try:
         with open(path) as f:
@@ -567,5 +612,5 @@ def compiler_version(exe: str) -> str:
             raise CompilerNotFoundError(f"could not run the C compiler {exe!r}: {e}") from e
         known[ident] = version
         _write_atomic(path, json.dumps(known, indent=1).encode())
-    _memo[ident] = version
+    _versions[ident] = version
     return version
