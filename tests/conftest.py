@@ -24,8 +24,3 @@ settings.register_profile(
 settings.register_profile("fuzz", deadline=None, max_examples=2000, suppress_health_check=_QUIET)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
-
-def pytest_configure(config):
-    # jaxlite silences NumPy's floating-point RuntimeWarnings (log(0), inf - inf) when it is
-    # imported; pytest resets warning filters around collection, so the tests repeat the filter.
-    config.addinivalue_line("filterwarnings", r"ignore::RuntimeWarning:jaxlite(\.|$)")

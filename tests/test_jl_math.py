@@ -45,7 +45,8 @@ def test_against_numpy_over_the_whole_range(name, dtype):
     near_one = (1 + np.linspace(-1e-3, 1e-3, 4001)).astype(dtype)
     x = np.concatenate([inputs(dtype), dense, near_one])
     got = np.asarray(jaxlite.jit(fn)(x))
-    want = ref(x)
+    with np.errstate(all="ignore"):  # NumPy's reference overflows to inf and NaN by design here
+        want, want64 = ref(x), ref(x.astype(F64)).astype(F32)
     assert np.array_equal(np.isnan(got), np.isnan(want))
     zeros = (got == 0) & (want == 0)
     assert np.array_equal(np.signbit(got[zeros]), np.signbit(want[zeros]))
@@ -53,7 +54,7 @@ def test_against_numpy_over_the_whole_range(name, dtype):
     np.testing.assert_array_equal(got[inf], want[inf])
     assert ulp_distance(got, want).max() <= 4
     if dtype == F32:  # against the float64 result rounded once
-        assert ulp_distance(got, ref(x.astype(F64)).astype(F32)).max() <= 3
+        assert ulp_distance(got, want64).max() <= 3
 
 
 # Bands where the float32 formulas are at their edge, every float32 in them (every 3rd for the
@@ -70,7 +71,8 @@ def test_every_float32_of_a_band(name, lo, hi, step):
     x = np.arange(ends.min(), ends.max(), step, dtype=np.uint32).view(F32)
     x = -x if lo < 0 else x
     got = np.asarray(jaxlite.jit(fn)(x))
-    want = ref(x.astype(F64)).astype(F32)
+    with np.errstate(over="ignore"):  # exp's band reaches past float32's largest value
+        want = ref(x.astype(F64)).astype(F32)
     assert not np.isnan(got).any()
     inf = np.isinf(want)
     np.testing.assert_array_equal(got[inf], want[inf])
