@@ -77,9 +77,23 @@ def test_tree_util_and_errors_import_no_jaxlite_module():
         assert not real_imports(PKG / fname), fname
 
 
-def test_primitives_import_only_core_layers():
-    allowed = ["jaxlite.core", "jaxlite.dtypes", "jaxlite.array", "jaxlite.errors"]
-    assert not violations(PKG / "primitives.py", allowed=allowed)
+@pytest.mark.parametrize("fname", sorted(p.name for p in (PKG / "primitives").glob("*.py")))
+def test_primitives_import_only_core_layers(fname):
+    # The package's modules may import each other (`jaxlite.primitives._base`, ...), but none
+    # may import the package itself: its __init__ imports them all, so that would be a cycle.
+    path = PKG / "primitives" / fname
+    allowed = [
+        "jaxlite.core", "jaxlite.dtypes", "jaxlite.array", "jaxlite.errors", "jaxlite.util",
+        "jaxlite.primitives",
+    ]  # fmt: skip
+    bad = violations(path, allowed=allowed)
+    assert not bad, f"jaxlite/primitives/{fname} imports {bad}; it may import only {allowed}"
+    if fname != "__init__.py":
+        assert "jaxlite.primitives" not in jaxlite_imports(path), (
+            f"jaxlite/primitives/{fname} imports the package jaxlite.primitives (an import cycle "
+            "through its __init__): import the sibling module, `from jaxlite.primitives._base "
+            "import ...`"
+        )
 
 
 def interpreter_files():

@@ -856,3 +856,25 @@ def test_float32_stays_float32():
                lambda x: lax.integer_pow(x, 3), lambda x: lax.pow(x, np.float32(2)),
                lambda x: lax.reduce_sum(x, (0,)), lambda x: lax.cumsum(x)):  # fmt: skip
         assert fn(x).dtype == F32
+
+
+# Regression: eagerly, the impls zipped the shape with too few indices and returned a slice of
+# the leading dimensions (or broadcast the update into it), where jit raised. Both must raise
+# the shape rule's error.
+SHORT_INDEX_CALLS = {
+    "slice": lambda x: lax.slice(x, (0,), (1,)),
+    "slice strides": lambda x: lax.slice(x, (0, 0), (1, 1), (1,)),
+    "dynamic_slice": lambda x: lax.dynamic_slice(x, [0], [1]),
+    "dynamic_slice sizes": lambda x: lax.dynamic_slice(x, [0, 0], [1]),
+    "dynamic_update_slice": lambda x: lax.dynamic_update_slice(x, np.ones((1, 1)), [0]),
+}
+
+
+@pytest.mark.parametrize("route", ["eager", "jit"])
+@pytest.mark.parametrize("name", sorted(SHORT_INDEX_CALLS))
+def test_too_few_indices_raise_eagerly_as_under_jit(name, route):
+    f = SHORT_INDEX_CALLS[name]
+    call = f if route == "eager" else jaxlite.jit(f)
+    prim = name.split()[0]
+    with pytest.raises(TypeError, match=rf"^{prim}: .*\(2, 3\)"):
+        call(np.arange(6.0).reshape(2, 3))
