@@ -78,8 +78,8 @@ def test_primitive_has_rule(name, table):
     if reason is not None:
         pytest.skip(f"{table} of {name}: {reason}")
     where = {
-        "impl": "jaxlite/primitives.py (def_impl)",
-        "abstract_eval": "jaxlite/primitives.py (def_abstract_eval)",
+        "impl": "jaxlite/primitives/ (def_impl)",
+        "abstract_eval": "jaxlite/primitives/ (def_abstract_eval)",
         "jvp": "jaxlite/interpreters/jvp.py (jvp_rules)",
         "vmap": "jaxlite/interpreters/vmap.py (batch_rules)",
         "lower": "jaxlite/backend/lower.py (ELEMENTWISE, LAYOUT, KERNELS or CALL_PARAMS)",
