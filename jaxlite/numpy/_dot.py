@@ -10,6 +10,9 @@ import string
 import numpy as np
 
 from jaxlite import primitives as lax
+from jaxlite.numpy._creation import diagonal
+from jaxlite.numpy._shape import moveaxis, stack
+from jaxlite.numpy._ufuncs import multiply, subtract
 from jaxlite.numpy._util import (
     asarray,
     broadcast_shapes,
@@ -35,8 +38,6 @@ def _dot_general(a, b, contract, batch, pet):
 
 
 def _mul(a, b):
-    from jaxlite.numpy._ufuncs import multiply
-
     return multiply(a, b)
 
 
@@ -200,9 +201,6 @@ def kron(a, b):
 def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     """Cross product of 2- or 3-element vectors along the given axes (2-D vectors give the
     z component only)."""
-    from jaxlite.numpy._shape import moveaxis, stack
-    from jaxlite.numpy._ufuncs import subtract
-
     if axis is not None:
         axisa = axisb = axisc = axis
     a, b = promote_dtypes("cross", asarray(a, "cross"), asarray(b, "cross"))
@@ -302,8 +300,6 @@ def _sum_labels(x, labels: str, drop):
 
 def _diagonals(x, labels: str):
     """Takes the diagonal for every label repeated within one operand."""
-    from jaxlite.numpy._creation import diagonal
-
     while True:
         dup = next((c for c in labels if labels.count(c) > 1), None)
         if dup is None:

@@ -12,6 +12,7 @@ import numpy as np
 from jaxlite import dtypes
 from jaxlite import primitives as lax
 from jaxlite.numpy._shape import _slice_axis, concatenate, moveaxis, ravel, tile
+from jaxlite.numpy._ufuncs import add, multiply, not_equal, remainder, subtract
 from jaxlite.numpy._util import (
     asarray,
     broadcast_to_shape,
@@ -69,16 +70,12 @@ def ravel_multi_index(multi_index, dims, mode="raise", order="C"):
             if v.size and (v.min() < 0 or v.max() >= d):
                 raise ValueError(f"jnp.ravel_multi_index: invalid entry in coordinates for dim {d}")
     elif mode == "wrap":
-        from jaxlite.numpy._ufuncs import remainder
-
         idxs = [remainder(i, d) for i, d in zip(idxs, dims)]
     elif mode == "clip":
         idxs = [lax.clamp(0, i, builtins.max(d - 1, 0)) for i, d in zip(idxs, dims)]
     else:
         raise ValueError(f"jnp.ravel_multi_index: mode must be raise, wrap or clip, got {mode!r}")
     order_dims = list(range(len(dims))) if order == "C" else list(reversed(range(len(dims))))
-    from jaxlite.numpy._ufuncs import add, multiply
-
     out = None
     stride = 1
     for k in reversed(order_dims):
@@ -90,8 +87,6 @@ def ravel_multi_index(multi_index, dims, mode="raise", order="C"):
 
 def diff(a, n=1, axis=-1, prepend=None, append=None):
     """The `n`-th discrete difference along `axis`."""
-    from jaxlite.numpy._ufuncs import not_equal, subtract
-
     a = asarray(a, "diff")
     s = shape_of(a)
     if not s:

@@ -16,6 +16,7 @@ from jaxlite.core import Tracer
 from jaxlite.numpy._util import (
     asarray,
     broadcast_to_shape,
+    canonical_dtype,
     canonicalize_axes,
     canonicalize_axis,
     concrete_int,
@@ -256,8 +257,6 @@ def _arrays(arrays, name: str):
 def _promote_all(xs, dtype, name: str):
     xs = list(promote_dtypes(name, *xs))
     if dtype is not None:
-        from jaxlite.numpy._util import canonical_dtype
-
         dt = canonical_dtype(dtype, name)
         xs = [convert(x, dt) for x in xs]
     return xs
