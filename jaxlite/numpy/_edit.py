@@ -26,6 +26,7 @@ from jaxlite.numpy._util import (
     promote_dtypes,
     shape_of,
 )
+from jaxlite.util import safe_zip
 
 # ------------------------------------------------------------------------------------------
 # Index arithmetic, differences, resizing
@@ -65,14 +66,14 @@ def ravel_multi_index(multi_index, dims, mode="raise", order="C"):
     idxs = [convert(asarray(i, "ravel_multi_index"), dtypes.int64) for i in multi_index]
     idxs = list(promote_dtypes("ravel_multi_index", *idxs))
     if mode == "raise":
-        for i, d in zip(idxs, dims):
+        for i, d in safe_zip(idxs, dims):
             v = concrete_value(i, "ravel_multi_index", "indices (with mode='raise')")
             if v.size and (v.min() < 0 or v.max() >= d):
                 raise ValueError(f"jnp.ravel_multi_index: invalid entry in coordinates for dim {d}")
     elif mode == "wrap":
-        idxs = [remainder(i, d) for i, d in zip(idxs, dims)]
+        idxs = [remainder(i, d) for i, d in safe_zip(idxs, dims)]
     elif mode == "clip":
-        idxs = [lax.clamp(0, i, builtins.max(d - 1, 0)) for i, d in zip(idxs, dims)]
+        idxs = [lax.clamp(0, i, builtins.max(d - 1, 0)) for i, d in safe_zip(idxs, dims)]
     else:
         raise ValueError(f"jnp.ravel_multi_index: mode must be raise, wrap or clip, got {mode!r}")
     order_dims = list(range(len(dims))) if order == "C" else list(reversed(range(len(dims))))

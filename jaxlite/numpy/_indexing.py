@@ -18,6 +18,7 @@ from jaxlite.core import Tracer, user_frame
 from jaxlite.errors import NonConcreteBooleanIndexError
 from jaxlite.numpy import _util
 from jaxlite.primitives import GatherDimensionNumbers, GatherScatterMode, ScatterDimensionNumbers
+from jaxlite.util import safe_zip
 
 _CLAMPING = (GatherScatterMode.CLIP, GatherScatterMode.PROMISE_IN_BOUNDS)
 _INT32_MAX = int(np.iinfo(np.int32).max)
@@ -299,7 +300,9 @@ def _basic_getitem(x, entries, shape):
     y = x
     if revs:
         y = lax.rev(y, revs)
-    if any(s != 0 or lim != n or st != 1 for s, lim, st, n in zip(starts, limits, strides, shape)):
+    if any(
+        s != 0 or lim != n or st != 1 for s, lim, st, n in safe_zip(starts, limits, strides, shape)
+    ):
         y = lax.slice(y, starts, limits, strides if any(st != 1 for st in strides) else None)
     if dyn:
         cur = _util.shape_of(y)
@@ -346,7 +349,7 @@ def _place(v, pos: tuple, gshape: tuple, dt: np.dtype) -> np.ndarray:
         v = np.minimum(np.maximum(v, _INT32_MIN), _INT32_MAX)
     v = v.astype(dt)
     expanded = [1] * len(gshape)
-    for p, s in zip(pos, v.shape):
+    for p, s in safe_zip(pos, v.shape):
         expanded[p] = s
     return np.broadcast_to(v.reshape(expanded), gshape)
 

@@ -21,6 +21,7 @@ from jaxlite.numpy._util import (
     dtype_weak,
     shape_of,
 )
+from jaxlite.util import safe_zip
 
 # ------------------------------------------------------------------------------------------
 # Padding
@@ -169,7 +170,7 @@ def pad(array, pad_width, mode="constant", **kwargs):
             return lax.pad(
                 x, convert(values[0][0], dt, weak, "pad"), [(b, a, 0) for b, a in widths]
             )
-        for ax, ((b, a), (vb, va)) in enumerate(zip(widths, values)):
+        for ax, ((b, a), (vb, va)) in enumerate(safe_zip(widths, values)):
             cfg = [(0, 0, 0)] * len(s)
             cfg[ax] = (b, 0, 0)
             x = lax.pad(x, convert(vb, dt, weak, "pad"), cfg)

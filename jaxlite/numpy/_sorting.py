@@ -31,6 +31,7 @@ from jaxlite.numpy._util import (
     promote_dtypes,
     shape_of,
 )
+from jaxlite.util import safe_zip
 
 
 def _flat(a):
@@ -224,9 +225,14 @@ def nonzero(a, *, size=None, fill_value=None):
     if fill_value is None:
         return tuple(coords)
     fills = fill_value if isinstance(fill_value, (tuple, list)) else (fill_value,) * len(s)
+    if len(fills) != len(s):
+        raise ValueError(
+            f"jnp.nonzero: fill_value must be a scalar or a tuple of {len(s)} values (one per "
+            f"dimension), got {fill_value!r:.60}"
+        )
     return tuple(
         lax.select(valid, c, lax.broadcast_in_dim(convert(f, dtypes.int64), (n,), ()))
-        for c, f in zip(coords, fills)
+        for c, f in safe_zip(coords, fills)
     )
 
 

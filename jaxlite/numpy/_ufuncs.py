@@ -26,6 +26,7 @@ from jaxlite.numpy._util import (
     promote_inexact,
     shape_of,
 )
+from jaxlite.util import safe_zip
 
 _FLOAT = "f"
 _INT = "iu"
@@ -745,7 +746,7 @@ def select(condlist, choicelist, default=0):
     if not condlist:
         raise ValueError("jnp.select: condlist must not be empty")
     out = default
-    for c, v in zip(reversed(list(condlist)), reversed(list(choicelist))):
+    for c, v in safe_zip(reversed(list(condlist)), reversed(list(choicelist))):
         out = _where(c, v, out)
     return out
 

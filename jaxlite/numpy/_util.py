@@ -17,6 +17,7 @@ from jaxlite import primitives as lax
 from jaxlite.array import Array, _wrap
 from jaxlite.core import Tracer, concretization_message, get_aval
 from jaxlite.errors import ConcretizationTypeError
+from jaxlite.util import safe_zip
 
 _SCALARS = dtypes.PYTHON_SCALAR_DTYPES
 _SUPPORTED = frozenset(dtypes.SUPPORTED_DTYPES)
@@ -221,7 +222,7 @@ def convert(x, dtype: np.dtype, weak: bool = False, name: str = "convert"):
 def broadcast_shapes(name: str, *shapes) -> tuple[int, ...]:
     nd = max((len(s) for s in shapes), default=0)
     out = []
-    for dims in zip(*[(1,) * (nd - len(s)) + tuple(s) for s in shapes]):
+    for dims in safe_zip(*[(1,) * (nd - len(s)) + tuple(s) for s in shapes]):
         sizes = {d for d in dims if d != 1}
         if len(sizes) > 1:
             raise ValueError(
@@ -274,7 +275,9 @@ def promote_shapes(name: str, *args):
     if len(nonscalar) <= 1:
         return args
     shape = broadcast_shapes(name, *shapes)
-    return tuple(a if s == () else broadcast_to_shape(a, shape, name) for a, s in zip(args, shapes))
+    return tuple(
+        a if s == () else broadcast_to_shape(a, shape, name) for a, s in safe_zip(args, shapes)
+    )
 
 
 def promote(name: str, *args):
