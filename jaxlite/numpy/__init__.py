@@ -96,12 +96,8 @@ from jaxlite.numpy._edit import (
     trim_zeros,
     unravel_index,
 )
-from jaxlite.numpy._indexing import (
-    _getitem,
-    _IndexUpdateHelper,
-    take,
-    take_along_axis,
-)
+from jaxlite.numpy._index_update import _IndexUpdateHelper
+from jaxlite.numpy._indexing import _getitem, take, take_along_axis
 from jaxlite.numpy._pad import pad
 from jaxlite.numpy._reductions import (
     all,
