@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-import jaxlite  # NB: only for __version__, set before jaxlite/__init__.py imports this module
 from jaxlite import core, tree_util
+from jaxlite._version import __version__
 from jaxlite.api import ShapeDtypeStruct
 from jaxlite.array import Array, _wrap
 from jaxlite.backend import compile as _compile_mod
@@ -38,7 +38,7 @@ from jaxlite.interpreters import vmap as batching
 __all__ = ["disable_jit", "jit", "pjit_p"]
 
 _log = logging.getLogger("jaxlite.jit")
-_VERSION = jaxlite.__version__  # part of every compile-cache key
+_VERSION = __version__  # part of every compile-cache key
 
 # ------------------------------------------------------------------------------------------
 # disable_jit

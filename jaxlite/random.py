@@ -14,6 +14,7 @@ from typing import Sequence
 import numpy as np
 
 from jaxlite import dtypes
+from jaxlite import numpy as jnp
 from jaxlite import primitives as lax
 from jaxlite.array import Array, _wrap
 from jaxlite.core import Tracer, get_aval
@@ -705,8 +706,6 @@ def _top_k_indices(x, k: int):
 
 
 def _take(arr, ind, axis: int):
-    from jaxlite import numpy as jnp
-
     return jnp.take(arr, ind, axis=axis)
 
 

@@ -536,6 +536,17 @@ def test_data_dependent_shapes_need_concrete_values_or_size():
     np.testing.assert_array_equal(np.asarray(counts), [3, 1, 2, 1, 0])
 
 
+def test_nonzero_fill_value_needs_one_value_per_dimension():
+    # Regression: a fill_value tuple of the wrong length used to drop (or ignore) coordinates.
+    x = jnp.array([[0, 1], [2, 0]])
+    rows, cols = jnp.nonzero(x, size=3, fill_value=(7, 8))
+    np.testing.assert_array_equal(np.asarray(rows), [0, 1, 7])
+    np.testing.assert_array_equal(np.asarray(cols), [1, 0, 8])
+    for bad in [(7,), (7, 8, 9)]:
+        with pytest.raises(ValueError, match="jnp.nonzero: fill_value .* 2 values"):
+            jnp.nonzero(x, size=3, fill_value=bad)
+
+
 def test_arange_needs_static_arguments():
     with pytest.raises(jaxlite.errors.ConcretizationTypeError, match="jnp.arange"):
         jaxlite.make_jaxpr(lambda n: jnp.arange(n))(3)

@@ -5,11 +5,13 @@ same eagerly and under transformations. Semantics: NumPy 2 / JAX with x64 enable
 """
 
 # ruff: noqa: F401, A004, E402
+import sys as _sys
+
 import numpy as _np
 
 from jaxlite import dtypes as _dtypes
 from jaxlite.array import Array as ndarray
-from jaxlite.numpy import linalg
+from jaxlite.numpy import _methods, linalg
 from jaxlite.numpy._comparison import allclose, array_equal, array_equiv, isclose
 from jaxlite.numpy._creation import (
     arange,
@@ -94,12 +96,8 @@ from jaxlite.numpy._edit import (
     trim_zeros,
     unravel_index,
 )
-from jaxlite.numpy._indexing import (
-    _getitem,
-    _IndexUpdateHelper,
-    take,
-    take_along_axis,
-)
+from jaxlite.numpy._index_update import _IndexUpdateHelper
+from jaxlite.numpy._indexing import _getitem, take, take_along_axis
 from jaxlite.numpy._pad import pad
 from jaxlite.numpy._reductions import (
     all,
@@ -203,6 +201,7 @@ from jaxlite.numpy._sorting import (
     unique_counts,
     unique_inverse,
     unique_values,
+    where,
 )
 from jaxlite.numpy._statistics import corrcoef, cov, digitize, interp, polyval, trapezoid
 from jaxlite.numpy._ufuncs import (
@@ -317,7 +316,6 @@ from jaxlite.numpy._ufuncs import (
     tanh,
     true_divide,
     trunc,
-    where,
 )
 
 bool_ = _np.bool_
@@ -336,6 +334,4 @@ nan = _np.nan
 newaxis = None
 float0 = _dtypes.float0
 
-from jaxlite.numpy import _methods
-
-_methods.install()
+_methods.install(_sys.modules[__name__])

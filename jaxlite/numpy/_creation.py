@@ -13,8 +13,12 @@ from jaxlite import dtypes
 from jaxlite import primitives as lax
 from jaxlite.array import Array, _wrap
 from jaxlite.core import Tracer
+from jaxlite.numpy import _reductions as red
+from jaxlite.numpy._indexing import take
+from jaxlite.numpy._ufuncs import log10, power, sign
 from jaxlite.numpy._util import (
-    asarray_arg,
+    broadcast_shapes,
+    broadcast_to_shape,
     canonical_dtype,
     canonicalize_axis,
     concrete_int,
@@ -27,63 +31,8 @@ from jaxlite.numpy._util import (
     promote_dtypes,
     shape_of,
     supported_dtype,
+    to_array,
 )
-
-_SCALARS = dtypes.PYTHON_SCALAR_DTYPES
-
-
-def _contains_tracer(obj) -> bool:
-    if isinstance(obj, Tracer):
-        return True
-    if isinstance(obj, (list, tuple)):
-        return any(_contains_tracer(o) for o in obj)
-    return False
-
-
-def _from_python(obj, name: str) -> Array:
-    """An Array from nested lists/tuples of numbers and arrays (no tracers)."""
-    try:
-        v = np.array(obj)
-    except (ValueError, TypeError) as e:
-        raise TypeError(f"{fname(name)}: cannot build an array from {obj!r:.60}: {e}") from None
-    if v.dtype.kind in "OUSVMm":
-        raise TypeError(
-            f"{fname(name)}: {obj!r:.60} is not a (rectangular) nested list of numbers "
-            f"(NumPy made an array of dtype {v.dtype}); strings, None and ragged lists are "
-            "not arrays"
-        )
-    return _wrap(v.astype(supported_dtype(v.dtype, name), copy=False), False)
-
-
-def _array(obj, dtype, ndmin: int, name: str):
-    t = type(obj)
-    if t is Array or isinstance(obj, Tracer):
-        out = obj
-    elif t in _SCALARS:
-        out = _wrap(np.asarray(obj, _SCALARS[t]), True)
-    elif isinstance(obj, (np.ndarray, np.generic)):
-        out = _wrap(np.array(obj, dtype=supported_dtype(np.asarray(obj).dtype, name)), False)
-    elif isinstance(obj, (list, tuple)):
-        if _contains_tracer(obj):
-            from jaxlite.numpy._shape import stack
-
-            out = (
-                stack([_array(o, None, 0, name) for o in obj])
-                if len(obj)
-                else _from_python(obj, name)
-            )
-        else:
-            out = _from_python(obj, name)
-    else:
-        out = asarray_arg(obj, name)  # raises a TypeError naming the function
-        if not isinstance(out, Array):
-            out = _array(out, None, 0, name)
-    if dtype is not None:
-        out = convert(out, canonical_dtype(dtype, name), False, name)
-    nd = len(shape_of(out))
-    if ndmin > nd:
-        out = lax.expand_dims(out, tuple(range(ndmin - nd)))
-    return out
 
 
 def array(object, dtype=None, copy=True, order=None, ndmin=0):  # noqa: A002 - NumPy's name
@@ -96,7 +45,7 @@ def array(object, dtype=None, copy=True, order=None, ndmin=0):  # noqa: A002 - N
       Array([[1., 2.],
              [3., 4.]], dtype=float32)
     """
-    return _array(object, dtype, int(ndmin), "array")
+    return to_array(object, dtype, int(ndmin), "array")
 
 
 def asarray(a, dtype=None, order=None, *, copy=None):
@@ -106,12 +55,12 @@ def asarray(a, dtype=None, order=None, *, copy=None):
             return a
         dt = canonical_dtype(dtype, "asarray")
         return a if dtype_weak(a) == (dt, False) else convert(a, dt, False, "asarray")
-    return _array(a, dtype, 0, "asarray")
+    return to_array(a, dtype, 0, "asarray")
 
 
 def copy(a, order=None):
     """A copy of `a` (a `copy` equation under tracing)."""
-    return lax.copy(_array(a, None, 0, "copy"))
+    return lax.copy(to_array(a, None, 0, "copy"))
 
 
 # ------------------------------------------------------------------------------------------
@@ -128,14 +77,12 @@ def full(shape, fill_value, dtype=None):
     """
     shape = normalize_shape(shape, "full")
     dt = canonical_dtype(dtype, "full")
-    fill = _array(fill_value, None, 0, "full")
+    fill = to_array(fill_value, None, 0, "full")
     if dt is not None:
         fill = convert(fill, dt, False, "full")
     fs = shape_of(fill)
     if fs == ():
         return lax.broadcast_in_dim(fill, shape, ())
-    from jaxlite.numpy._util import broadcast_to_shape
-
     return broadcast_to_shape(fill, shape, "full")
 
 
@@ -162,7 +109,7 @@ def empty(shape, dtype=None):
 
 def _like(a, value, dtype, shape, name: str):
     if isinstance(a, (list, tuple)) or not hasattr(a, "shape"):
-        a = _array(a, None, 0, name)
+        a = to_array(a, None, 0, name)
     s = shape_of(a) if shape is None else normalize_shape(shape, name)
     dt = canonical_dtype(dtype, name)
     if dt is None:
@@ -193,11 +140,9 @@ def empty_like(prototype, dtype=None, shape=None):
 def full_like(a, fill_value, dtype=None, shape=None):
     """An array with the shape and dtype of `a`, filled with `fill_value`."""
     dt, weak, s = _like(a, None, dtype, shape, "full_like")
-    fill = convert(_array(fill_value, None, 0, "full_like"), dt, weak, "full_like")
+    fill = convert(to_array(fill_value, None, 0, "full_like"), dt, weak, "full_like")
     if shape_of(fill) == ():
         return lax.broadcast_in_dim(fill, s, ())
-    from jaxlite.numpy._util import broadcast_to_shape
-
     return broadcast_to_shape(fill, s, "full_like")
 
 
@@ -257,13 +202,11 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
     if num < 0:
         raise ValueError(f"jnp.linspace: number of samples, {num}, must be non-negative")
     out_dt = canonical_dtype(dtype, "linspace")
-    start = _array(start, None, 0, "linspace")
-    stop = _array(stop, None, 0, "linspace")
+    start = to_array(start, None, 0, "linspace")
+    stop = to_array(stop, None, 0, "linspace")
     start, stop, _ = promote_dtypes("linspace", start, stop, float(num))
     cdt = dtype_of(start) if dtype_of(start).kind == "f" else dtypes.float64
     start, stop = convert(start, cdt), convert(stop, cdt)
-    from jaxlite.numpy._util import broadcast_shapes, broadcast_to_shape
-
     bshape = broadcast_shapes("linspace", shape_of(start), shape_of(stop))
     start = broadcast_to_shape(start, bshape, "linspace")
     stop = broadcast_to_shape(stop, bshape, "linspace")
@@ -298,18 +241,14 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
 def logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0):
     """`base ** linspace(start, stop, num)`."""
     y = linspace(start, stop, num, endpoint, axis=axis)
-    from jaxlite.numpy._ufuncs import power
-
     out = power(base, y) if not isinstance(base, (int, float)) else power(float(base), y)
     return out if dtype is None else convert(out, canonical_dtype(dtype, "logspace"))
 
 
 def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
     """Samples evenly spaced on a log scale from `start` to `stop` (the endpoints are exact)."""
-    from jaxlite.numpy._ufuncs import log10, power, sign
-
-    start = _array(start, None, 0, "geomspace")
-    stop = _array(stop, None, 0, "geomspace")
+    start = to_array(start, None, 0, "geomspace")
+    stop = to_array(stop, None, 0, "geomspace")
     start, stop = promote_dtypes("geomspace", start, stop)
     cdt = dtype_of(start) if dtype_of(start).kind == "f" else dtypes.float64
     start, stop = convert(start, cdt), convert(stop, cdt)
@@ -371,7 +310,7 @@ def tri(N, M=None, k=0, dtype=None):
 
 
 def _tri_select(m, k, op, name):
-    m = _array(m, None, 0, name)
+    m = to_array(m, None, 0, name)
     s = shape_of(m)
     if len(s) < 2:
         raise ValueError(f"{fname(name)}: the input must be at least 2-D, got shape {s}")
@@ -396,7 +335,7 @@ def diagonal(a, offset=0, axis1=0, axis2=1):
 
     Built from reshape and a strided slice: element i sits at i * (m + 1) + offset.
     """
-    a = _array(a, None, 0, "diagonal")
+    a = to_array(a, None, 0, "diagonal")
     s = shape_of(a)
     if len(s) < 2:
         raise ValueError(f"jnp.diagonal: the input must be at least 2-D, got shape {s}")
@@ -421,7 +360,7 @@ def diagonal(a, offset=0, axis1=0, axis2=1):
 
 def diag(v, k=0):
     """The `k`-th diagonal of a 2-D `v`, or a 2-D array with the 1-D `v` on its `k`-th diagonal."""
-    v = _array(v, None, 0, "diag")
+    v = to_array(v, None, 0, "diag")
     s = shape_of(v)
     k = concrete_int(k, "diag", "k")
     if len(s) == 2:
@@ -443,22 +382,20 @@ def diag(v, k=0):
 
 def diagflat(v, k=0):
     """A 2-D array with the flattened `v` on its `k`-th diagonal."""
-    v = _array(v, None, 0, "diagflat")
+    v = to_array(v, None, 0, "diagflat")
     return diag(lax.reshape(v, (math.prod(shape_of(v)),)), k)
 
 
 def trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
     """Sum along the `offset`-th diagonal (integers accumulate in int64)."""
-    from jaxlite.numpy._reductions import sum
-
-    return sum(diagonal(a, offset, axis1, axis2), axis=-1, dtype=dtype, out=out)
+    return red.sum(diagonal(a, offset, axis1, axis2), axis=-1, dtype=dtype, out=out)
 
 
 def meshgrid(*xi, copy=True, sparse=False, indexing="xy"):
     """Coordinate matrices from coordinate vectors (`indexing` 'xy' or 'ij')."""
     if indexing not in ("xy", "ij"):
         raise ValueError(f"jnp.meshgrid: indexing must be 'xy' or 'ij', got {indexing!r}")
-    xs = [_array(x, None, 0, "meshgrid") for x in xi]
+    xs = [to_array(x, None, 0, "meshgrid") for x in xi]
     xs = [lax.reshape(x, (math.prod(shape_of(x)),)) for x in xs]
     sizes = [shape_of(x)[0] for x in xs]
     if indexing == "xy" and len(xs) >= 2:
@@ -514,13 +451,13 @@ def triu_indices(n, k=0, m=None):
 
 def tril_indices_from(arr, k=0):
     """`tril_indices` for the shape of the 2-D `arr`."""
-    s = shape_of(_array(arr, None, 0, "tril_indices_from"))
+    s = shape_of(to_array(arr, None, 0, "tril_indices_from"))
     return tril_indices(s[-2], k, s[-1])
 
 
 def triu_indices_from(arr, k=0):
     """`triu_indices` for the shape of the 2-D `arr`."""
-    s = shape_of(_array(arr, None, 0, "triu_indices_from"))
+    s = shape_of(to_array(arr, None, 0, "triu_indices_from"))
     return triu_indices(s[-2], k, s[-1])
 
 
@@ -532,7 +469,7 @@ def diag_indices(n, ndim=2):
 
 def diag_indices_from(arr):
     """`diag_indices` for the square `arr`."""
-    s = shape_of(_array(arr, None, 0, "diag_indices_from"))
+    s = shape_of(to_array(arr, None, 0, "diag_indices_from"))
     if len(set(s)) != 1:
         raise ValueError(f"jnp.diag_indices_from: all dimensions must be equal, got {s}")
     return diag_indices(s[0], len(s))
@@ -548,7 +485,7 @@ def fill_diagonal(a, val, wrap=False, *, inplace=True):
             "jnp.fill_diagonal: jaxlite arrays are immutable; call it with inplace=False and "
             "use the returned array"
         )
-    a = _array(a, None, 0, "fill_diagonal")
+    a = to_array(a, None, 0, "fill_diagonal")
     s = shape_of(a)
     if len(s) < 2:
         raise ValueError(f"jnp.fill_diagonal: array must be at least 2-d, got shape {s}")
@@ -564,13 +501,11 @@ def fill_diagonal(a, val, wrap=False, *, inplace=True):
     flat = lax.reshape(a, (total,))
     idx = lax.iota(dtypes.int64, total)
     mask = lax.bitwise_and(lax.eq(lax.rem(idx, step), 0), lax.lt(idx, end))
-    v = _array(val, None, 0, "fill_diagonal")
+    v = to_array(val, None, 0, "fill_diagonal")
     v = convert(v, dtype_of(a), dtype_weak(a)[1], "fill_diagonal")
     nv = math.prod(shape_of(v))
     if nv == 1:
         vals = lax.broadcast_in_dim(lax.reshape(v, ()), (total,), ())
     else:
-        from jaxlite.numpy._indexing import take
-
         vals = take(lax.reshape(v, (nv,)), lax.rem(lax.div(idx, step), nv), mode="clip")
     return lax.reshape(lax.select(mask, vals, flat), s)

@@ -10,6 +10,9 @@ import string
 import numpy as np
 
 from jaxlite import primitives as lax
+from jaxlite.numpy._creation import diagonal
+from jaxlite.numpy._shape import moveaxis, stack
+from jaxlite.numpy._ufuncs import multiply, subtract
 from jaxlite.numpy._util import (
     asarray,
     broadcast_shapes,
@@ -21,6 +24,7 @@ from jaxlite.numpy._util import (
     promote_dtypes,
     shape_of,
 )
+from jaxlite.util import safe_zip
 
 
 def _operands(name: str, a, b, preferred_element_type=None):
@@ -35,8 +39,6 @@ def _dot_general(a, b, contract, batch, pet):
 
 
 def _mul(a, b):
-    from jaxlite.numpy._ufuncs import multiply
-
     return multiply(a, b)
 
 
@@ -180,7 +182,7 @@ def tensordot(a, b, axes=2, *, precision=None, preferred_element_type=None):
             raise ValueError(f"jnp.tensordot: axes {axes} have different lengths")
         ca = tuple(canonicalize_axis(i, len(sa), "tensordot", sa) for i in xa)
         cb = tuple(canonicalize_axis(i, len(sb), "tensordot", sb) for i in xb)
-    for i, j in zip(ca, cb):
+    for i, j in safe_zip(ca, cb):
         if sa[i] != sb[j]:
             raise ValueError(f"jnp.tensordot: shape mismatch on axes {ca} of {sa} and {cb} of {sb}")
     return _dot_general(a, b, (ca, cb), ((), ()), pet)
@@ -194,15 +196,12 @@ def kron(a, b):
     sa, sb = (1,) * (nd - len(sa)) + sa, (1,) * (nd - len(sb)) + sb
     a = lax.reshape(a, tuple(v for d in sa for v in (d, 1)))
     b = lax.reshape(b, tuple(v for d in sb for v in (1, d)))
-    return lax.reshape(_mul(a, b), tuple(x * y for x, y in zip(sa, sb)))
+    return lax.reshape(_mul(a, b), tuple(x * y for x, y in safe_zip(sa, sb)))
 
 
 def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     """Cross product of 2- or 3-element vectors along the given axes (2-D vectors give the
     z component only)."""
-    from jaxlite.numpy._shape import moveaxis, stack
-    from jaxlite.numpy._ufuncs import subtract
-
     if axis is not None:
         axisa = axisb = axisc = axis
     a, b = promote_dtypes("cross", asarray(a, "cross"), asarray(b, "cross"))
@@ -260,12 +259,12 @@ def _parse_einsum(subscripts: str, shapes):
             raise ValueError(f"jnp.einsum: invalid subscript character {c!r} in {subscripts!r}")
     spare = [c for c in string.ascii_letters if c not in used] + [chr(0x100 + i) for i in range(64)]
     n_ell = 0
-    for t, s in zip(terms, shapes):
+    for t, s in safe_zip(terms, shapes):
         if "..." in t:
             n_ell = max(n_ell, len(s) - (len(t) - 3))
     ell = "".join(spare[:n_ell])
     labels = []
-    for t, s in zip(terms, shapes):
+    for t, s in safe_zip(terms, shapes):
         if "..." in t:
             k = len(s) - (len(t) - 3)
             if k < 0:
@@ -302,8 +301,6 @@ def _sum_labels(x, labels: str, drop):
 
 def _diagonals(x, labels: str):
     """Takes the diagonal for every label repeated within one operand."""
-    from jaxlite.numpy._creation import diagonal
-
     while True:
         dup = next((c for c in labels if labels.count(c) > 1), None)
         if dup is None:
@@ -337,8 +334,8 @@ def einsum(
     pet = canonical_dtype(preferred_element_type, "einsum")
     labels, out_labels = _parse_einsum(subscripts, [shape_of(o) for o in ops])
     sizes: dict[str, int] = {}
-    for t, o in zip(labels, ops):
-        for c, d in zip(t, shape_of(o)):
+    for t, o in safe_zip(labels, ops):
+        for c, d in safe_zip(t, shape_of(o)):
             prev = sizes.get(c, 1)
             if prev != d and 1 not in (prev, d):
                 raise ValueError(
@@ -346,7 +343,7 @@ def einsum(
                 )
             sizes[c] = d if prev == 1 else prev
     terms = []
-    for i, (o, t) in enumerate(zip(ops, labels)):
+    for i, (o, t) in enumerate(safe_zip(ops, labels)):
         o = broadcast_to_shape(o, tuple(sizes[c] for c in t), "einsum")
         terms.append(_diagonals(o, t))
 

@@ -12,6 +12,7 @@ import numpy as np
 from jaxlite import dtypes
 from jaxlite import primitives as lax
 from jaxlite.numpy._shape import _slice_axis, concatenate, moveaxis, ravel, tile
+from jaxlite.numpy._ufuncs import add, multiply, not_equal, remainder, subtract
 from jaxlite.numpy._util import (
     asarray,
     broadcast_to_shape,
@@ -25,6 +26,7 @@ from jaxlite.numpy._util import (
     promote_dtypes,
     shape_of,
 )
+from jaxlite.util import safe_zip
 
 # ------------------------------------------------------------------------------------------
 # Index arithmetic, differences, resizing
@@ -64,21 +66,17 @@ def ravel_multi_index(multi_index, dims, mode="raise", order="C"):
     idxs = [convert(asarray(i, "ravel_multi_index"), dtypes.int64) for i in multi_index]
     idxs = list(promote_dtypes("ravel_multi_index", *idxs))
     if mode == "raise":
-        for i, d in zip(idxs, dims):
+        for i, d in safe_zip(idxs, dims):
             v = concrete_value(i, "ravel_multi_index", "indices (with mode='raise')")
             if v.size and (v.min() < 0 or v.max() >= d):
                 raise ValueError(f"jnp.ravel_multi_index: invalid entry in coordinates for dim {d}")
     elif mode == "wrap":
-        from jaxlite.numpy._ufuncs import remainder
-
-        idxs = [remainder(i, d) for i, d in zip(idxs, dims)]
+        idxs = [remainder(i, d) for i, d in safe_zip(idxs, dims)]
     elif mode == "clip":
-        idxs = [lax.clamp(0, i, builtins.max(d - 1, 0)) for i, d in zip(idxs, dims)]
+        idxs = [lax.clamp(0, i, builtins.max(d - 1, 0)) for i, d in safe_zip(idxs, dims)]
     else:
         raise ValueError(f"jnp.ravel_multi_index: mode must be raise, wrap or clip, got {mode!r}")
     order_dims = list(range(len(dims))) if order == "C" else list(reversed(range(len(dims))))
-    from jaxlite.numpy._ufuncs import add, multiply
-
     out = None
     stride = 1
     for k in reversed(order_dims):
@@ -90,8 +88,6 @@ def ravel_multi_index(multi_index, dims, mode="raise", order="C"):
 
 def diff(a, n=1, axis=-1, prepend=None, append=None):
     """The `n`-th discrete difference along `axis`."""
-    from jaxlite.numpy._ufuncs import not_equal, subtract
-
     a = asarray(a, "diff")
     s = shape_of(a)
     if not s:

@@ -1,4 +1,5 @@
-"""NumPy indexing of jaxlite arrays: `x[idx]`, `x.at[idx].set/add/...`, `take`, `take_along_axis`.
+"""NumPy indexing of jaxlite arrays: `x[idx]`, `take`, `take_along_axis` (`x.at[idx]` updates are
+in `_index_update`, built on the parsing and gather description here).
 
 As in JAX: static ints and slices lower to `rev`/`slice`/`squeeze` (scalar traced ints to
 `dynamic_slice`), index arrays to one `gather`, and `.at[]` updates to one `scatter*`. Out of
@@ -17,7 +18,8 @@ from jaxlite.array import Array, _wrap
 from jaxlite.core import Tracer, user_frame
 from jaxlite.errors import NonConcreteBooleanIndexError
 from jaxlite.numpy import _util
-from jaxlite.primitives import GatherDimensionNumbers, GatherScatterMode, ScatterDimensionNumbers
+from jaxlite.primitives import GatherDimensionNumbers, GatherScatterMode
+from jaxlite.util import safe_zip
 
 _CLAMPING = (GatherScatterMode.CLIP, GatherScatterMode.PROMISE_IN_BOUNDS)
 _INT32_MAX = int(np.iinfo(np.int32).max)
@@ -299,7 +301,9 @@ def _basic_getitem(x, entries, shape):
     y = x
     if revs:
         y = lax.rev(y, revs)
-    if any(s != 0 or lim != n or st != 1 for s, lim, st, n in zip(starts, limits, strides, shape)):
+    if any(
+        s != 0 or lim != n or st != 1 for s, lim, st, n in safe_zip(starts, limits, strides, shape)
+    ):
         y = lax.slice(y, starts, limits, strides if any(st != 1 for st in strides) else None)
     if dyn:
         cur = _util.shape_of(y)
@@ -346,7 +350,7 @@ def _place(v, pos: tuple, gshape: tuple, dt: np.dtype) -> np.ndarray:
         v = np.minimum(np.maximum(v, _INT32_MIN), _INT32_MAX)
     v = v.astype(dt)
     expanded = [1] * len(gshape)
-    for p, s in zip(pos, v.shape):
+    for p, s in safe_zip(pos, v.shape):
         expanded[p] = s
     return np.broadcast_to(v.reshape(expanded), gshape)
 
@@ -549,193 +553,6 @@ def _rewriting_take(
 def _getitem(x, idx):
     """`x[idx]`: NumPy indexing with JAX's rules (out-of-bounds indices are clamped)."""
     return _rewriting_take(x, idx)
-
-
-# ------------------------------------------------------------------------------------------
-# Functional updates: x.at[idx].set(y) and friends
-# ------------------------------------------------------------------------------------------
-
-
-def _scatter_update(
-    x, idx, y, scatter, indices_are_sorted=False, unique_indices=False, mode=None, name="at"
-):
-    x = _util.asarray(x, name)
-    dt, weak = _util.dtype_weak(x)
-    p = _parse(_util.shape_of(x), idx)
-    ix = _index_to_gather(p)
-    if 0 in ix.slice_shape:
-        return x
-    xe = lax.expand_dims(x, p.bool_axes) if p.bool_axes else x
-    xe, y = _util.promote_dtypes(name, xe, y)
-    y = _util.broadcast_to_shape(y, ix.slice_shape, name)
-    if ix.newaxis_dims:
-        y = lax.squeeze(y, ix.newaxis_dims)
-    dnums = ScatterDimensionNumbers(
-        update_window_dims=ix.dnums.offset_dims,
-        inserted_window_dims=ix.dnums.collapsed_slice_dims,
-        scatter_dims_to_operand_dims=ix.dnums.start_index_map,
-    )
-    out = scatter(
-        xe,
-        ix.indices,
-        y,
-        dnums,
-        indices_are_sorted=indices_are_sorted or ix.is_sorted,
-        unique_indices=unique_indices or ix.unique,
-        mode=mode,
-    )
-    if p.bool_axes:
-        out = lax.squeeze(out, p.bool_axes)
-    return _util.convert(out, dt, weak, name)
-
-
-def _negative(y):
-    y = _util.asarray(y, "at[].subtract")
-    return lax.neg(y)
-
-
-class _IndexUpdateRef:
-    """`x.at[idx]`: methods return an updated copy of `x` (JAX's functional `x[idx] op= y`).
-
-    Out-of-bounds updates are dropped (`mode="drop"`, the default) or clamped (`mode="clip"`);
-    `get` clamps by default and fills with `fill_value` under `mode="fill"`.
-    """
-
-    __slots__ = ("array", "index")
-
-    def __init__(self, array, index):
-        self.array = array
-        self.index = index
-
-    def __repr__(self) -> str:
-        return f"_IndexUpdateRef({self.array!r}, {self.index!r})"
-
-    def get(self, *, indices_are_sorted=False, unique_indices=False, mode=None, fill_value=None):
-        """`x[idx]`, with an out-of-bounds `mode` ("clip", "fill", "promise_in_bounds").
-
-        Example:
-          >>> jnp.arange(3.0).at[5].get(mode="fill", fill_value=-1.0)
-          Array(-1., dtype=float64)
-        """
-        return _rewriting_take(
-            self.array, self.index, indices_are_sorted, unique_indices, mode, fill_value
-        )
-
-    def set(self, values, *, indices_are_sorted=False, unique_indices=False, mode=None):
-        """`x[idx] = values`, functionally.
-
-        Example:
-          >>> jnp.zeros(3).at[1].set(5.0)
-          Array([0., 5., 0.], dtype=float64)
-        """
-        return _scatter_update(
-            self.array,
-            self.index,
-            values,
-            lax.scatter,
-            indices_are_sorted,
-            unique_indices,
-            mode,
-            "at[].set",
-        )
-
-    def add(self, values, *, indices_are_sorted=False, unique_indices=False, mode=None):
-        """`x[idx] += values`, functionally; repeated indices all add (like np.add.at)."""
-        return _scatter_update(
-            self.array,
-            self.index,
-            values,
-            lax.scatter_add,
-            indices_are_sorted,
-            unique_indices,
-            mode,
-            "at[].add",
-        )
-
-    def subtract(self, values, *, indices_are_sorted=False, unique_indices=False, mode=None):
-        """`x[idx] -= values`, functionally; repeated indices all subtract."""
-        return _scatter_update(
-            self.array,
-            self.index,
-            _negative(values),
-            lax.scatter_add,
-            indices_are_sorted,
-            unique_indices,
-            mode,
-            "at[].subtract",
-        )
-
-    def multiply(self, values, *, indices_are_sorted=False, unique_indices=False, mode=None):
-        """`x[idx] *= values`, functionally; repeated indices all multiply."""
-        return _scatter_update(
-            self.array,
-            self.index,
-            values,
-            lax.scatter_mul,
-            indices_are_sorted,
-            unique_indices,
-            mode,
-            "at[].multiply",
-        )
-
-    mul = multiply
-
-    def divide(self, values, *, indices_are_sorted=False, unique_indices=False, mode=None):
-        """`x[idx] /= values`, functionally (true division, as `jnp.divide`)."""
-        x = _util.asarray(self.array, "at[].divide")
-        ones = _full(_util.shape_of(x), 1, x)
-        denom = _scatter_update(
-            ones,
-            self.index,
-            values,
-            lax.scatter_mul,
-            indices_are_sorted,
-            unique_indices,
-            mode,
-            "at[].divide",
-        )
-        return lax.div(*_util.promote_inexact("at[].divide", x, denom))
-
-    def min(self, values, *, indices_are_sorted=False, unique_indices=False, mode=None):
-        """`x[idx] = minimum(x[idx], values)`, functionally."""
-        return _scatter_update(
-            self.array,
-            self.index,
-            values,
-            lax.scatter_min,
-            indices_are_sorted,
-            unique_indices,
-            mode,
-            "at[].min",
-        )
-
-    def max(self, values, *, indices_are_sorted=False, unique_indices=False, mode=None):
-        """`x[idx] = maximum(x[idx], values)`, functionally."""
-        return _scatter_update(
-            self.array,
-            self.index,
-            values,
-            lax.scatter_max,
-            indices_are_sorted,
-            unique_indices,
-            mode,
-            "at[].max",
-        )
-
-
-class _IndexUpdateHelper:
-    """The `x.at` property: `x.at[idx]` gives an `_IndexUpdateRef` (see its methods)."""
-
-    __slots__ = ("array",)
-
-    def __init__(self, array):
-        self.array = array
-
-    def __getitem__(self, index) -> _IndexUpdateRef:
-        return _IndexUpdateRef(self.array, index)
-
-    def __repr__(self) -> str:
-        return f"_IndexUpdateHelper({self.array!r})"
 
 
 # ------------------------------------------------------------------------------------------

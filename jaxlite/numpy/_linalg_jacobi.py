@@ -17,6 +17,7 @@ from jaxlite.numpy import _reductions as red
 from jaxlite.numpy._creation import diagonal
 from jaxlite.numpy._dot import matmul
 from jaxlite.numpy._shape import matrix_transpose as _mT
+from jaxlite.numpy._sorting import where
 from jaxlite.numpy._ufuncs import (
     absolute,
     add,
@@ -31,9 +32,9 @@ from jaxlite.numpy._ufuncs import (
     not_equal,
     sqrt,
     subtract,
-    where,
 )
 from jaxlite.numpy._util import (
+    LinAlgError,
     asarray,
     concrete_value,
     convert,
@@ -70,8 +71,6 @@ def _matrix_arg(name: str, a):
     """`a` as a float array of at least 2 dimensions, or `LinAlgError`."""
     a = inexact_arg(name, a)
     if len(shape_of(a)) < 2:
-        from jaxlite.numpy.linalg import LinAlgError
-
         raise LinAlgError(
             f"{fname(name)}: expected an array of at least 2 dimensions (..., m, n), got shape "
             f"{shape_of(a)}"
@@ -83,8 +82,6 @@ def _square_arg(name: str, a):
     a = _matrix_arg(name, a)
     s = shape_of(a)
     if s[-1] != s[-2]:
-        from jaxlite.numpy.linalg import LinAlgError
-
         raise LinAlgError(f"{fname(name)}: expected square matrices (..., n, n), got shape {s}")
     return a
 

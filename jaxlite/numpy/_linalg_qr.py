@@ -11,6 +11,7 @@ from jaxlite import dtypes
 from jaxlite import primitives as lax
 from jaxlite.control_flow import scan
 from jaxlite.numpy import _reductions as red
+from jaxlite.numpy._sorting import where
 from jaxlite.numpy._ufuncs import (
     absolute,
     add,
@@ -23,9 +24,8 @@ from jaxlite.numpy._ufuncs import (
     negative,
     sqrt,
     subtract,
-    where,
 )
-from jaxlite.numpy._util import dtype_of, fname, inexact_arg, shape_of
+from jaxlite.numpy._util import LinAlgError, dtype_of, fname, inexact_arg, shape_of
 
 _MODES = ("reduced", "complete", "r", "raw")
 
@@ -166,8 +166,6 @@ def qr(a, mode: str = "reduced"):
     a = inexact_arg("linalg.qr", a)
     s = shape_of(a)
     if len(s) < 2:
-        from jaxlite.numpy.linalg import LinAlgError
-
         raise LinAlgError(
             f"{fname('linalg.qr')}: expected an array of at least 2 dimensions (..., M, N), got "
             f"shape {s}"

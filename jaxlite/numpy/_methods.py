@@ -2,17 +2,17 @@
 
 Both types get the same tables, so code behaves the same eagerly and under every transformation.
 Operators return NotImplemented for operands that are not arrays or numbers (so `x == None` is
-False and `x + "a"` raises Python's TypeError). Imported last by `jaxlite.numpy`.
+False and `x + "a"` raises Python's TypeError). `jaxlite.numpy` calls `install(jnp)` once its
+names are defined.
 """
 
 from __future__ import annotations
-
-import sys
 
 import numpy as np
 
 from jaxlite.array import Array
 from jaxlite.core import Tracer
+from jaxlite.numpy import _dtype_api, _shape
 
 # operator -> jnp function name; each also gets its reflected form `__r<op>__`.
 _BINARY = {
@@ -105,8 +105,6 @@ def _lookup(jnp, name: str):
     fn = getattr(jnp, name, None)
     if fn is not None:
         return fn
-    from jaxlite.numpy import _dtype_api, _shape
-
     return getattr(_shape, name, None) or getattr(_dtype_api, name, None)
 
 
@@ -136,8 +134,8 @@ def _install(cls, jnp) -> None:
     cls.imag = property(lambda self: jnp.imag(self))
 
 
-def install() -> None:
-    jnp = sys.modules["jaxlite.numpy"]
+def install(jnp) -> None:
+    """Gives Array and Tracer the operators and methods, from the `jaxlite.numpy` module `jnp`."""
     for cls in (Array, Tracer):
         _install(cls, jnp)
     if "copy" not in Tracer.__dict__:

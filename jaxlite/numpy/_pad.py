@@ -9,7 +9,9 @@ import builtins
 import numpy as np
 
 from jaxlite import primitives as lax
+from jaxlite.numpy import _reductions as red
 from jaxlite.numpy._shape import _slice_axis
+from jaxlite.numpy._ufuncs import round as round_
 from jaxlite.numpy._util import (
     asarray,
     broadcast_to_shape,
@@ -19,6 +21,7 @@ from jaxlite.numpy._util import (
     dtype_weak,
     shape_of,
 )
+from jaxlite.util import safe_zip
 
 # ------------------------------------------------------------------------------------------
 # Padding
@@ -103,13 +106,9 @@ def _pad_wrap(x, ax, before, after):
 
 
 def _pad_stat(x, ax, before, after, mode):
-    from jaxlite.numpy import _reductions as red
-
     fn = {"maximum": red.max, "minimum": red.min, "mean": red.mean, "median": red.median}[mode]
     v = fn(x, axis=ax, keepdims=True)
     if mode in ("mean", "median") and dtype_of(x).kind != "f":
-        from jaxlite.numpy._ufuncs import round as round_
-
         v = convert(round_(v), dtype_of(x))
     elif mode in ("mean", "median"):
         v = convert(v, dtype_of(x))
@@ -171,7 +170,7 @@ def pad(array, pad_width, mode="constant", **kwargs):
             return lax.pad(
                 x, convert(values[0][0], dt, weak, "pad"), [(b, a, 0) for b, a in widths]
             )
-        for ax, ((b, a), (vb, va)) in enumerate(zip(widths, values)):
+        for ax, ((b, a), (vb, va)) in enumerate(safe_zip(widths, values)):
             cfg = [(0, 0, 0)] * len(s)
             cfg[ax] = (b, 0, 0)
             x = lax.pad(x, convert(vb, dt, weak, "pad"), cfg)

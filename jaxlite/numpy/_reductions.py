@@ -15,7 +15,7 @@ import numpy as np
 from jaxlite import dtypes
 from jaxlite import primitives as lax
 from jaxlite.array import Array, _wrap
-from jaxlite.numpy._ufuncs import _no_out, isnan, logical_not, sqrt
+from jaxlite.numpy._ufuncs import _no_out, isnan, logical_not, sqrt, subtract
 from jaxlite.numpy._util import (
     asarray,
     broadcast_to_shape,
@@ -274,8 +274,6 @@ argmin = _arg_extremum(lax.argmin_p, "argmin")
 def ptp(a, axis=None, out=None, keepdims=False):
     """Range (`max - min`) of values along `axis`."""
     _no_out("ptp", out)
-    from jaxlite.numpy._ufuncs import subtract
-
     return subtract(max(a, axis, keepdims=keepdims), min(a, axis, keepdims=keepdims))
 
 

@@ -16,6 +16,7 @@ from jaxlite.core import Tracer
 from jaxlite.numpy._util import (
     asarray,
     broadcast_to_shape,
+    canonical_dtype,
     canonicalize_axes,
     canonicalize_axis,
     concrete_int,
@@ -29,6 +30,7 @@ from jaxlite.numpy._util import (
 from jaxlite.numpy._util import (
     broadcast_shapes as _broadcast_shapes,
 )
+from jaxlite.util import safe_zip
 
 
 def shape(a):
@@ -191,7 +193,7 @@ def moveaxis(a, source, destination):
     if len(src) != len(dst):
         raise ValueError("jnp.moveaxis: `source` and `destination` need the same number of axes")
     order = [i for i in range(len(s)) if i not in src]
-    for d, sx in sorted(zip(dst, src)):
+    for d, sx in sorted(safe_zip(dst, src)):
         order.insert(d, sx)
     return transpose(a, order)
 
@@ -256,8 +258,6 @@ def _arrays(arrays, name: str):
 def _promote_all(xs, dtype, name: str):
     xs = list(promote_dtypes(name, *xs))
     if dtype is not None:
-        from jaxlite.numpy._util import canonical_dtype
-
         dt = canonical_dtype(dtype, name)
         xs = [convert(x, dt) for x in xs]
     return xs
@@ -281,7 +281,7 @@ def concatenate(arrays, axis=0, dtype=None):
     for x in xs:
         s = shape_of(x)
         if len(s) != len(s0) or builtins.any(
-            a != b for i, (a, b) in enumerate(zip(s, s0)) if i != ax
+            a != b for i, (a, b) in enumerate(safe_zip(s, s0)) if i != ax
         ):
             raise ValueError(
                 "jnp.concatenate: all input dimensions except the concatenation axis must match, "
@@ -478,9 +478,9 @@ def tile(A, reps):
     s = (1,) * (d - len(s)) + s
     reps = (1,) * (d - len(reps)) + reps
     a = lax.reshape(a, s)
-    inter = tuple(v for r, n in zip(reps, s) for v in (r, n))
+    inter = tuple(v for r, n in safe_zip(reps, s) for v in (r, n))
     b = lax.broadcast_in_dim(a, inter, tuple(range(1, 2 * d, 2)))
-    return lax.reshape(b, tuple(r * n for r, n in zip(reps, s)))
+    return lax.reshape(b, tuple(r * n for r, n in safe_zip(reps, s)))
 
 
 def repeat(a, repeats, axis=None, *, total_repeat_length=None):
@@ -605,7 +605,7 @@ def roll(a, shift, axis=None):
             axes = axes * len(shifts)
         else:
             raise ValueError("jnp.roll: `shift` and `axis` must have the same length")
-    for sh, ax in zip(shifts, axes):
+    for sh, ax in safe_zip(shifts, axes):
         a = _roll_axis(a, sh, canonicalize_axis(ax, len(s), "roll", s))
     return a
 

@@ -1,5 +1,5 @@
 """Sorting and searching: sort, argsort (sort with an iota operand, as JAX does), lexsort,
-searchsorted, partition, unique, nonzero/argwhere, bincount.
+searchsorted, partition, unique, nonzero/argwhere/where, bincount.
 
 Functions whose output shape depends on the data (`unique`, `nonzero`, ...) need concrete values,
 or a static `size=` as in JAX (then they trace: the first `size` results, padded with
@@ -14,6 +14,10 @@ import numpy as np
 
 from jaxlite import dtypes
 from jaxlite import primitives as lax
+from jaxlite.numpy._edit import unravel_index
+from jaxlite.numpy._indexing import take
+from jaxlite.numpy._shape import concatenate, stack
+from jaxlite.numpy._ufuncs import _where
 from jaxlite.numpy._util import (
     asarray,
     canonicalize_axis,
@@ -27,6 +31,7 @@ from jaxlite.numpy._util import (
     promote_dtypes,
     shape_of,
 )
+from jaxlite.util import safe_zip
 
 
 def _flat(a):
@@ -144,8 +149,6 @@ def searchsorted(a, v, side="left", sorter=None, *, method="compare_all"):
     if len(shape_of(a)) != 1:
         raise ValueError(f"jnp.searchsorted: `a` must be 1-D, got shape {shape_of(a)}")
     if sorter is not None:
-        from jaxlite.numpy._indexing import take
-
         a = take(a, sorter)
     a, v = promote_dtypes("searchsorted", a, asarray(v, "searchsorted"))
     check_kind("searchsorted", a, "iufb", "numeric arguments")
@@ -218,16 +221,33 @@ def nonzero(a, *, size=None, fill_value=None):
     n = _static_size(flat, size, "nonzero", np.count_nonzero)
     mask = flat if dtype_of(flat).kind == "b" else lax.ne(flat, 0)
     pos, count, valid = _first_true(mask, n, 0)
-    from jaxlite.numpy._edit import unravel_index
-
     coords = unravel_index(pos, s) if len(s) > 1 else (pos,)
     if fill_value is None:
         return tuple(coords)
     fills = fill_value if isinstance(fill_value, (tuple, list)) else (fill_value,) * len(s)
+    if len(fills) != len(s):
+        raise ValueError(
+            f"jnp.nonzero: fill_value must be a scalar or a tuple of {len(s)} values (one per "
+            f"dimension), got {fill_value!r:.60}"
+        )
     return tuple(
         lax.select(valid, c, lax.broadcast_in_dim(convert(f, dtypes.int64), (n,), ()))
-        for c, f in zip(coords, fills)
+        for c, f in safe_zip(coords, fills)
     )
+
+
+def where(condition, x=None, y=None, /):
+    """`x` where `condition` is true, else `y` (broadcast together); one argument: `nonzero`.
+
+    Example:
+      >>> jnp.where(jnp.array([True, False]), 1.0, jnp.array([5.0, 6.0]))
+      Array([1., 6.], dtype=float64)
+    """
+    if x is None and y is None:
+        return nonzero(condition)
+    if x is None or y is None:
+        raise ValueError("jnp.where: pass either only `condition`, or `condition`, `x` and `y`")
+    return _where(condition, x, y)
 
 
 def argwhere(a, *, size=None, fill_value=None):
@@ -237,8 +257,6 @@ def argwhere(a, *, size=None, fill_value=None):
         n = _static_size(a, size, "argwhere", np.count_nonzero)
         return lax.broadcast_in_dim(convert(0, dtypes.int64), (n, 0), ())
     idx = nonzero(a, size=size, fill_value=fill_value)
-    from jaxlite.numpy._shape import stack
-
     return stack(idx, axis=1)
 
 
@@ -270,8 +288,6 @@ def unique(
     """
     if axis is not None:
         raise NotImplementedError("jnp.unique: the `axis` argument is not supported")
-    from jaxlite.numpy._indexing import take
-
     ar = asarray(ar, "unique")
     x = _flat(ar)
     n_in = shape_of(x)[0]
@@ -414,8 +430,6 @@ def isin(element, test_elements, assume_unique=False, invert=False):
 def compress(condition, a, axis=None, *, size=None, fill_value=0):
     """The slices of `a` along `axis` where the 1-D `condition` is true (flattened `a` when
     `axis` is None). Needs a concrete `condition`, or a static `size`."""
-    from jaxlite.numpy._indexing import take
-
     c = _flat(asarray(condition, "compress"))
     a, ax = _axis_or_flat(a, axis, "compress")
     n = shape_of(a)[ax]
@@ -456,8 +470,6 @@ def extract(condition, arr, *, size=None, fill_value=0):
 
 def union1d(ar1, ar2, *, size=None, fill_value=None):
     """The sorted unique values in either array."""
-    from jaxlite.numpy._shape import concatenate
-
     both = concatenate([_flat(asarray(ar1, "union1d")), _flat(asarray(ar2, "union1d"))])
     return unique(both, size=size, fill_value=fill_value)
 

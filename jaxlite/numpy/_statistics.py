@@ -7,11 +7,13 @@ from __future__ import annotations
 from jaxlite import dtypes
 from jaxlite import primitives as lax
 from jaxlite.numpy import _reductions as red
+from jaxlite.numpy._creation import diagonal
 from jaxlite.numpy._dot import dot
 from jaxlite.numpy._edit import diff
+from jaxlite.numpy._indexing import take
 from jaxlite.numpy._shape import concatenate, squeeze, transpose
-from jaxlite.numpy._sorting import searchsorted
-from jaxlite.numpy._ufuncs import add, clip, divide, multiply, subtract, where
+from jaxlite.numpy._sorting import searchsorted, where
+from jaxlite.numpy._ufuncs import add, clip, divide, multiply, subtract
 from jaxlite.numpy._util import (
     asarray,
     canonicalize_axis,
@@ -84,8 +86,6 @@ def corrcoef(x, y=None, rowvar=True):
 
 
 def _diag(c):
-    from jaxlite.numpy._creation import diagonal
-
     return diagonal(c)
 
 
@@ -110,8 +110,6 @@ def trapezoid(y, x=None, dx=1.0, axis=-1):
 
 def interp(x, xp, fp, left=None, right=None, period=None):
     """Piecewise-linear interpolation of the points (`xp`, `fp`) at `x` (increasing `xp`)."""
-    from jaxlite.numpy._indexing import take
-
     if period is not None:
         raise NotImplementedError("jnp.interp: the `period` argument is not supported")
     x, xp, fp = promote_dtypes_inexact(

@@ -13,6 +13,8 @@ from jaxlite import primitives as lax
 from jaxlite.array import Array
 from jaxlite.numpy._util import (
     asarray,
+    broadcast_shapes,
+    broadcast_to_shape,
     check_kind,
     convert,
     dtype_of,
@@ -24,6 +26,7 @@ from jaxlite.numpy._util import (
     promote_inexact,
     shape_of,
 )
+from jaxlite.util import safe_zip
 
 _FLOAT = "f"
 _INT = "iu"
@@ -136,7 +139,7 @@ def trunc(x, /):
     if dtype_of(x).kind != "f":
         check_kind("trunc", x, "iub", "a numeric argument")
         return x
-    return where(lax.lt(x, 0.0), lax.ceil(x), lax.floor(x))
+    return _where(lax.lt(x, 0.0), lax.ceil(x), lax.floor(x))
 
 
 fix = _named(lambda x, /: trunc(x), "fix", "Rounds toward zero (same as `trunc`).")
@@ -246,7 +249,7 @@ def copysign(x1, x2, /):
     """`|x1|` with the sign of `x2`, elementwise."""
     x1, x2 = promote_inexact("copysign", x1, x2)
     mag = lax.abs(x1)
-    return where(signbit(x2), lax.neg(mag), mag)
+    return _where(signbit(x2), lax.neg(mag), mag)
 
 
 def square(x, /):
@@ -700,9 +703,9 @@ def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
     info = np.finfo(dt)
     posinf = float(info.max) if posinf is None else posinf
     neginf = float(info.min) if neginf is None else neginf
-    x = where(lax.ne(x, x), filled(x, nan), x)
-    x = where(lax.eq(x, np.inf), filled(x, posinf), x)
-    return where(lax.eq(x, -np.inf), filled(x, neginf), x)
+    x = _where(lax.ne(x, x), filled(x, nan), x)
+    x = _where(lax.eq(x, np.inf), filled(x, posinf), x)
+    return _where(lax.eq(x, -np.inf), filled(x, neginf), x)
 
 
 # ------------------------------------------------------------------------------------------
@@ -710,19 +713,9 @@ def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
 # ------------------------------------------------------------------------------------------
 
 
-def where(condition, x=None, y=None, /):
-    """`x` where `condition` is true, else `y` (broadcast together); one argument: `nonzero`.
-
-    Example:
-      >>> jnp.where(jnp.array([True, False]), 1.0, jnp.array([5.0, 6.0]))
-      Array([1., 6.], dtype=float64)
-    """
-    if x is None and y is None:
-        from jaxlite.numpy._sorting import nonzero
-
-        return nonzero(condition)
-    if x is None or y is None:
-        raise ValueError("jnp.where: pass either only `condition`, or `condition`, `x` and `y`")
+def _where(condition, x, y):
+    """`x` where `condition` is true, else `y`, broadcast together: three-argument `jnp.where`
+    (which lives in `_sorting`, beside `nonzero`, its one-argument form)."""
     if type(condition) is Array and type(x) is Array and type(y) is Array:  # eager fast path
         vc, vx, vy = condition._value, x._value, y._value
         if vc.dtype == np.bool_ and vx.dtype == vy.dtype and x.weak_type == y.weak_type:
@@ -735,8 +728,6 @@ def where(condition, x=None, y=None, /):
 
 
 def _broadcast3(name, *args):
-    from jaxlite.numpy._util import broadcast_shapes, broadcast_to_shape
-
     shapes = [shape_of(a) for a in args]
     if shapes[0] == shapes[1] == shapes[2]:
         return args
@@ -755,8 +746,8 @@ def select(condlist, choicelist, default=0):
     if not condlist:
         raise ValueError("jnp.select: condlist must not be empty")
     out = default
-    for c, v in zip(reversed(list(condlist)), reversed(list(choicelist))):
-        out = where(c, v, out)
+    for c, v in safe_zip(reversed(list(condlist)), reversed(list(choicelist))):
+        out = _where(c, v, out)
     return out
 
 

@@ -1,4 +1,5 @@
-"""Argument checking, promotion and broadcasting shared by every `jnp` function.
+"""The base of `jaxlite.numpy`: argument checking, conversion of array-likes, promotion and
+broadcasting shared by every `jnp` function. It imports no other module of `jaxlite.numpy`.
 
 `promote(name, *args)` converts arguments to one dtype under NEP 50 rules (Python scalars and
 weakly typed arrays are weak) and broadcasts them to one shape with `broadcast_in_dim`. The eager
@@ -14,7 +15,9 @@ import numpy as np
 from jaxlite import dtypes
 from jaxlite import primitives as lax
 from jaxlite.array import Array, _wrap
-from jaxlite.core import Tracer, get_aval
+from jaxlite.core import Tracer, concretization_message, get_aval
+from jaxlite.errors import ConcretizationTypeError
+from jaxlite.util import safe_zip
 
 _SCALARS = dtypes.PYTHON_SCALAR_DTYPES
 _SUPPORTED = frozenset(dtypes.SUPPORTED_DTYPES)
@@ -28,6 +31,13 @@ _NARROW = {
 }
 # Kinds a weak Python scalar may join without changing the array's dtype.
 _SCALAR_KINDS = {bool: "biuf", int: "iuf", float: "f"}
+
+
+class LinAlgError(ValueError):  # noqa: N818 - NumPy's name
+    """Raised by linalg functions for invalid matrices (as `numpy.linalg.LinAlgError`)."""
+
+    # NB: defined here, below every linalg module that raises it; users see jnp.linalg's name.
+    __module__ = "jaxlite.numpy.linalg"
 
 
 def fname(name: str) -> str:
@@ -60,9 +70,7 @@ def asarray_arg(x, name: str):
             x = x.astype(supported_dtype(x.dtype, name))
         return x
     if isinstance(x, (list, tuple)):
-        from jaxlite.numpy._creation import _array
-
-        return _array(x, None, 0, name)
+        return to_array(x, None, 0, name)
     if isinstance(x, Array):
         return x
     if isinstance(x, (bool, int, float)):  # subclasses (IntEnum, ...) become plain scalars
@@ -75,6 +83,76 @@ def asarray_arg(x, name: str):
         f"{fname(name)}: argument of type {type(x).__name__} is not a valid array: expected a "
         "jaxlite.Array, a NumPy array, a list of numbers, or a Python bool, int or float"
     )
+
+
+# ------------------------------------------------------------------------------------------
+# Array-likes -> Arrays (`jnp.array` is `to_array`)
+# ------------------------------------------------------------------------------------------
+
+
+def _contains_tracer(obj) -> bool:
+    if isinstance(obj, Tracer):
+        return True
+    if isinstance(obj, (list, tuple)):
+        return any(_contains_tracer(o) for o in obj)
+    return False
+
+
+def _from_python(obj, name: str) -> Array:
+    """An Array from nested lists/tuples of numbers and arrays (no tracers)."""
+    try:
+        v = np.array(obj)
+    except (ValueError, TypeError) as e:
+        raise TypeError(f"{fname(name)}: cannot build an array from {obj!r:.60}: {e}") from None
+    if v.dtype.kind in "OUSVMm":
+        raise TypeError(
+            f"{fname(name)}: {obj!r:.60} is not a (rectangular) nested list of numbers "
+            f"(NumPy made an array of dtype {v.dtype}); strings, None and ragged lists are "
+            "not arrays"
+        )
+    return _wrap(v.astype(supported_dtype(v.dtype, name), copy=False), False)
+
+
+def stack_arrays(xs, axis: int = 0):
+    """`jnp.stack` of arrays (or tracers) of one dtype; a ValueError if their shapes differ."""
+    s0 = shape_of(xs[0])
+    for x in xs:
+        if shape_of(x) != s0:
+            raise ValueError(
+                f"jnp.stack: all input arrays must have the same shape, got "
+                f"{[shape_of(x) for x in xs]}"
+            )
+    ax = canonicalize_axis(axis, len(s0) + 1, "stack", s0)
+    if len(xs) == 1:
+        return lax.expand_dims(xs[0], (ax,))
+    return lax.concatenate([lax.expand_dims(x, (ax,)) for x in xs], ax)
+
+
+def to_array(obj, dtype, ndmin: int, name: str):
+    """`jnp.array(obj, dtype, ndmin=ndmin)`; errors name `name`. Lists holding tracers stack."""
+    t = type(obj)
+    if t is Array or isinstance(obj, Tracer):
+        out = obj
+    elif t in _SCALARS:
+        out = _wrap(np.asarray(obj, _SCALARS[t]), True)
+    elif isinstance(obj, (np.ndarray, np.generic)):
+        out = _wrap(np.array(obj, dtype=supported_dtype(np.asarray(obj).dtype, name)), False)
+    elif isinstance(obj, (list, tuple)):
+        if _contains_tracer(obj) and len(obj):
+            rows = [to_array(o, None, 0, name) for o in obj]
+            out = stack_arrays(list(promote_dtypes("stack", *rows)))
+        else:
+            out = _from_python(obj, name)
+    else:
+        out = asarray_arg(obj, name)  # raises a TypeError naming the function
+        if not isinstance(out, Array):
+            out = to_array(out, None, 0, name)
+    if dtype is not None:
+        out = convert(out, canonical_dtype(dtype, name), False, name)
+    nd = len(shape_of(out))
+    if ndmin > nd:
+        out = lax.expand_dims(out, tuple(range(ndmin - nd)))
+    return out
 
 
 def asarray(x, name: str):
@@ -144,7 +222,7 @@ def convert(x, dtype: np.dtype, weak: bool = False, name: str = "convert"):
 def broadcast_shapes(name: str, *shapes) -> tuple[int, ...]:
     nd = max((len(s) for s in shapes), default=0)
     out = []
-    for dims in zip(*[(1,) * (nd - len(s)) + tuple(s) for s in shapes]):
+    for dims in safe_zip(*[(1,) * (nd - len(s)) + tuple(s) for s in shapes]):
         sizes = {d for d in dims if d != 1}
         if len(sizes) > 1:
             raise ValueError(
@@ -197,7 +275,9 @@ def promote_shapes(name: str, *args):
     if len(nonscalar) <= 1:
         return args
     shape = broadcast_shapes(name, *shapes)
-    return tuple(a if s == () else broadcast_to_shape(a, shape, name) for a, s in zip(args, shapes))
+    return tuple(
+        a if s == () else broadcast_to_shape(a, shape, name) for a, s in safe_zip(args, shapes)
+    )
 
 
 def promote(name: str, *args):
@@ -260,9 +340,6 @@ def concrete_int(v, name: str, what: str) -> int:
     if isinstance(v, Tracer):
         c = v.to_concrete_value()
         if c is None:
-            from jaxlite.core import concretization_message
-            from jaxlite.errors import ConcretizationTypeError
-
             raise ConcretizationTypeError(
                 f"{fname(name)}: {what} must be a static Python int. "
                 + concretization_message(v, f"{fname(name)}({what}=...)")
@@ -279,9 +356,6 @@ def concrete_value(x, name: str, what: str = "this argument") -> np.ndarray:
     if isinstance(x, Tracer):
         c = x.to_concrete_value()
         if c is None:
-            from jaxlite.core import concretization_message
-            from jaxlite.errors import ConcretizationTypeError
-
             raise ConcretizationTypeError(
                 f"{fname(name)} needs a concrete value for {what}: its output shape depends on "
                 "the values. " + concretization_message(x, f"{fname(name)}()")

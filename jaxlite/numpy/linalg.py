@@ -13,18 +13,32 @@ from jaxlite.numpy import _reductions as red
 from jaxlite.numpy._creation import diagonal, trace  # noqa: F401
 from jaxlite.numpy._dot import cross, matmul, outer, tensordot, vecdot  # noqa: F401
 from jaxlite.numpy._linalg_jacobi import (  # noqa: F401
-    EighResult, SVDResult, eigh, eigvalsh, lstsq, matrix_rank, pinv, svd, svdvals,
+    EighResult,
+    SVDResult,
+    eigh,
+    eigvalsh,
+    lstsq,
+    matrix_rank,
+    pinv,
+    svd,
+    svdvals,
 )
 from jaxlite.numpy._linalg_qr import QRResult, qr  # noqa: F401
 from jaxlite.numpy._shape import matrix_transpose  # noqa: F401
-from jaxlite.numpy._ufuncs import absolute, power, sqrt
+from jaxlite.numpy._ufuncs import absolute, log, power, sqrt
+from jaxlite.numpy._ufuncs import sign as sign_fn
 from jaxlite.numpy._util import (
+    LinAlgError,
     asarray,
+    broadcast_shapes,
+    broadcast_to_shape,
     canonicalize_axes,
+    concrete_int,
     convert,
     dtype_of,
     fname,
     inexact_arg,
+    promote_dtypes,
     shape_of,
 )
 
@@ -57,10 +71,6 @@ __all__ = [
     "vecdot",
     "vector_norm",
 ]
-
-
-class LinAlgError(ValueError):  # noqa: N818 - NumPy's name
-    """Raised by linalg functions for invalid matrices (as `numpy.linalg.LinAlgError`)."""
 
 
 # ------------------------------------------------------------------------------------------
@@ -249,9 +259,6 @@ def slogdet(a):
     """`(sign, log|det|)` of square matrices (..., n, n)."""
     a, s = _square(a, "linalg.slogdet")
     _, piv, sign = _eliminate(a, s[-1], jordan=False)
-    from jaxlite.numpy._ufuncs import log
-    from jaxlite.numpy._ufuncs import sign as sign_fn
-
     sgn = lax.mul(sign, red.prod(sign_fn(piv), -1))
     return sgn, red.sum(log(absolute(piv)), -1)
 
@@ -264,8 +271,6 @@ def solve(a, b):
     vec = len(shape_of(b)) == 1
     if vec:
         b = lax.reshape(b, (n, 1))
-    from jaxlite.numpy._util import broadcast_shapes, broadcast_to_shape, promote_dtypes
-
     a, b = promote_dtypes("linalg.solve", a, b)
     sb = shape_of(b)
     if sb[-2] != n:
@@ -296,8 +301,6 @@ def inv(a):
 
 def matrix_power(a, n):
     """`a` (square) to the integer power `n` (by repeated squaring; negative powers invert)."""
-    from jaxlite.numpy._util import concrete_int
-
     a = asarray(a, "linalg.matrix_power")
     s = shape_of(a)
     if len(s) < 2 or s[-1] != s[-2]:
