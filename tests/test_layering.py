@@ -301,7 +301,10 @@ FOLDER_FORBIDDEN = {
     "control_flow": ["jaxlite.jit", "jaxlite.lax", "jaxlite.scipy"] + EXTRA_MODULES,
 }
 # Folders with their own tests above.
-FOLDERS_CHECKED_ABOVE = {"interpreters": "test_interpreters_do_not_import_api_numpy_or_backend"}
+FOLDERS_CHECKED_ABOVE = {
+    "interpreters": "test_interpreters_do_not_import_api_numpy_or_backend",
+    "primitives": "test_primitives_import_only_core_layers",
+}
 
 # Exceptions for single files, each with its reason.
 FILE_ALLOWED = {
