@@ -145,7 +145,7 @@ def bench_mlp(repeat):
     loss, new = mlp_step(params, x, y)
     loss0, new0 = numpy_mlp_step(params, x, y)
     np.testing.assert_allclose(float(loss), loss0, rtol=1e-4)
-    for (w, b), (w0, b0) in zip(new, new0):
+    for (w, _), (w0, _) in zip(new, new0):
         np.testing.assert_allclose(np.asarray(w), w0, rtol=1e-4, atol=1e-5)
     fns = {"numpy (hand backprop)": lambda: numpy_mlp_step(params, x, y),
            "jaxlite jit": lambda: mlp_step(params, x, y)}  # fmt: skip

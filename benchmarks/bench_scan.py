@@ -170,16 +170,22 @@ def main(argv=None) -> int:
           f"{args.repeat} interleaved runs; load average {os.getloadavg()[0]:.1f}")  # fmt: skip
     print(f"  NumPy Python loop          {t['numpy'] * 1e3:8.2f} ms")
     speedup = t["numpy"] / t["jaxlite"]
-    print(f"  jaxlite jit(scan)          {t['jaxlite'] * 1e3:8.2f} ms   {speedup:5.1f}x NumPy"
-          f"   {flops / t['jaxlite'] / 1e9:5.1f} GFLOP/s   (max |err| vs NumPy {err:.1e})")
+    print(
+        f"  jaxlite jit(scan)          {t['jaxlite'] * 1e3:8.2f} ms   {speedup:5.1f}x NumPy"
+        f"   {flops / t['jaxlite'] / 1e9:5.1f} GFLOP/s   (max |err| vs NumPy {err:.1e})"
+    )
     print(f"  jaxlite jit(grad(scan))    {t['jaxlite grad'] * 1e3:8.2f} ms")
     if "jax" not in t:
         print("  JAX                        not installed")
     else:
-        print(f"  JAX jit(scan)              {t['jax'] * 1e3:8.2f} ms   "
-              f"{t['numpy'] / t['jax']:5.1f}x NumPy   jaxlite {t['jax'] / t['jaxlite']:.2f}x faster")
-        print(f"  JAX jit(grad(scan))        {t['jax grad'] * 1e3:8.2f} ms   "
-              f"jaxlite {t['jax grad'] / t['jaxlite grad']:.2f}x faster")
+        print(
+            f"  JAX jit(scan)              {t['jax'] * 1e3:8.2f} ms   "
+            f"{t['numpy'] / t['jax']:5.1f}x NumPy   jaxlite {t['jax'] / t['jaxlite']:.2f}x faster"
+        )
+        print(
+            f"  JAX jit(grad(scan))        {t['jax grad'] * 1e3:8.2f} ms   "
+            f"jaxlite {t['jax grad'] / t['jaxlite grad']:.2f}x faster"
+        )
     rate = sgemm_rate()
     print(f"  compute floor: {flops / 1e6:.0f} MFLOP at NumPy's sgemm rate "
           f"({rate / 1e9:.0f} GFLOP/s) = {flops / rate * 1e3:.2f} ms; 10x NumPy needs "

@@ -1,5 +1,8 @@
 """jaxlite: JAX-style function transformations (grad, vmap, jit to C) for NumPy arrays."""
 
+# Re-export lists stay compact:
+# fmt: off
+
 from jaxlite._version import __version__  # noqa: F401
 from jaxlite import dtypes, errors, tree_util  # noqa: F401
 from jaxlite.array import Array  # noqa: F401

@@ -7,13 +7,14 @@ indented by the enclosing nests. Port of jax/_src/pretty_printer.py without colo
 
 from __future__ import annotations
 
-from typing import NamedTuple, Sequence
+from typing import NamedTuple
+from collections.abc import Sequence
 
 
 class Doc:
     __slots__ = ()
 
-    def __add__(self, other: "Doc") -> "Doc":
+    def __add__(self, other: Doc) -> Doc:
         return Concat((self, other))
 
     def format(self, width: int = 80) -> str:

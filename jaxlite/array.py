@@ -117,11 +117,11 @@ class Array:
     def __copy__(self):
         return self
 
-    def block_until_ready(self) -> "Array":
+    def block_until_ready(self) -> Array:
         """Returns self: jaxlite computes synchronously (kept for JAX compatibility)."""
         return self
 
-    def copy(self) -> "Array":
+    def copy(self) -> Array:
         return _wrap(self._value.copy(), self.weak_type)
 
     # --- printing -------------------------------------------------------------------------

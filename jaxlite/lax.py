@@ -1,5 +1,8 @@
 """`jaxlite.lax`: the primitives' wrappers with JAX's names and signatures (re-exports only)."""
 
+# Re-export lists stay compact:
+# fmt: off
+
 from jaxlite.primitives import *  # noqa: F401,F403
 from jaxlite.primitives import (  # noqa: F401
     abs, add, add_any, argmax, argmin, bitcast_convert_type, bitwise_and, bitwise_not,
@@ -7,7 +10,7 @@ from jaxlite.primitives import (  # noqa: F401
     convert_element_type, copy, cumsum, cumprod, cummax, cummin, dot, dot_general,
     dynamic_slice, dynamic_update_slice, expand_dims, integer_pow, iota, max, min, pad, pow,
     reduce_and, reduce_max, reduce_min, reduce_or, reduce_prod, reduce_sum, reshape, rev, round,
-    select, select_n, slice, sort, square, squeeze, stop_gradient, transpose,
+    select, select_n, slice, sort, square, squeeze, transpose,
 )
 from jaxlite.primitives import (  # noqa: F401
     GatherDimensionNumbers, GatherScatterMode, ScatterDimensionNumbers, gather, scatter,
@@ -17,7 +20,8 @@ from jaxlite.control_flow import (  # noqa: F401
     cond, fori_loop, map, scan, switch, while_loop,
 )
 
-from jaxlite.api import stop_gradient  # noqa: E402,F811  (pytrees, as JAX's)
+# After the star import: api's stop_gradient (on pytrees, as JAX's) replaces the primitive's.
+from jaxlite.api import stop_gradient  # noqa: E402,F401
 
 # lax's spelling of the bitwise ops
 bitwise_not = bitwise_not

@@ -8,7 +8,8 @@ adds the updates. The update formulas are optax's, operation for operation.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, NamedTuple, Sequence
+from typing import Any, NamedTuple
+from collections.abc import Callable, Sequence
 
 import numpy as np
 

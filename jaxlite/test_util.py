@@ -6,7 +6,7 @@ central differences in random directions, VJPs against JVPs by the inner-product
 from __future__ import annotations
 
 from functools import partial
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 

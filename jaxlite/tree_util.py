@@ -7,7 +7,8 @@ Dicts flatten in sorted-key order, as in JAX. `None` is an empty pytree (it has 
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, Hashable, Iterable, NamedTuple
+from typing import Any, NamedTuple
+from collections.abc import Callable, Hashable, Iterable
 
 __all__ = [
     "PyTreeDef",
@@ -94,7 +95,7 @@ class PyTreeDef:
 
     __slots__ = ("kind", "aux", "children", "num_leaves", "num_nodes", "_hash")
 
-    def __init__(self, kind, aux, children: tuple["PyTreeDef", ...]):
+    def __init__(self, kind, aux, children: tuple[PyTreeDef, ...]):
         self.kind = kind  # None for a leaf, else the node's type
         self.aux = aux
         self.children = children

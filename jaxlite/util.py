@@ -7,7 +7,8 @@ truncate silently.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from typing import Any
+from collections.abc import Callable, Iterable
 
 __all__ = ["safe_map", "safe_zip", "split_list", "unzip2"]
 

@@ -141,12 +141,24 @@ def test_jnp_function_rejects_bad_arguments_clearly(name):
         if not is_array_arg(a):
             continue
         for bad_name, bad in BAD.items():
-            if name in ("concatenate", "concat", "hstack", "stack", "vstack", "column_stack",
-                        "dstack", "block") and bad_name == "ragged list":
+            if (
+                name
+                in (
+                    "concatenate",
+                    "concat",
+                    "hstack",
+                    "stack",
+                    "vstack",
+                    "column_stack",
+                    "dstack",
+                    "block",
+                )
+                and bad_name == "ragged list"
+            ):
                 continue  # a list of two 1-d sequences is a valid argument there
             bad_args = list(args)
             bad_args[i] = bad
-            expect_clear_error(lambda: f(*bad_args, **kw), _jnp_names(name),
+            expect_clear_error(lambda bad_args=bad_args: f(*bad_args, **kw), _jnp_names(name),
                                f"jnp.{name} with argument {i} = {bad_name}")  # fmt: skip
 
 
@@ -177,7 +189,7 @@ def expect_bad_keyword_errors(name: str, keyword: str, values) -> None:
     value."""
     f, args, kw = valid_call(name, keyword)
     for value in values:
-        expect_clear_error(lambda: f(*args, **kw, **{keyword: value}), _jnp_names(name),
+        expect_clear_error(lambda value=value: f(*args, **kw, **{keyword: value}), _jnp_names(name),
                            f"jnp.{name} with {keyword}={value!r}")  # fmt: skip
 
 
@@ -311,9 +323,9 @@ def test_lax_wrapper_rejects_bad_arguments_clearly(name, route):
             bad_args = list(args)
             bad_args[i] = bad
             if route == "eager":
-                call = lambda: f(*bad_args)  # noqa: E731
+                call = lambda bad_args=bad_args: f(*bad_args)
             elif route == "jit":
-                call = lambda: jaxlite.jit(lambda z: f(*bad_args))(1.0)  # noqa: E731
+                call = lambda bad_args=bad_args: jaxlite.jit(lambda z: f(*bad_args))(1.0)
             else:
                 others = [j for j, b in enumerate(bad_args) if isinstance(b, np.ndarray) and j != i]
                 if not others:
@@ -444,16 +456,24 @@ OOB_CASES = {
     "x.at[idx].get()": (lambda x, i: x.at[i].get(), lambda: A[clamp(OOB, 3)]),
     "x.at[idx].set": (lambda x, i: x.at[i].set(5.0), lambda: _set(keep(OOB, 3))),
     "x.at[idx].add": (lambda x, i: x.at[i].add(5.0), lambda: _add(keep(OOB, 3))),
-    "x.at[idx].mul": (lambda x, i: x.at[i].mul(2.0),
-                      lambda: A * np.bincount(keep(OOB, 3), minlength=3).choose([1, 2, 4])),
-    "x.at[idx].min": (lambda x, i: x.at[i].min(0.0),
-                      lambda: np.where(np.isin([0, 1, 2], keep(OOB, 3)), 0.0, A)),
+    "x.at[idx].mul": (
+        lambda x, i: x.at[i].mul(2.0),
+        lambda: A * np.bincount(keep(OOB, 3), minlength=3).choose([1, 2, 4]),
+    ),
+    "x.at[idx].min": (
+        lambda x, i: x.at[i].min(0.0),
+        lambda: np.where(np.isin([0, 1, 2], keep(OOB, 3)), 0.0, A),
+    ),
     "take clip": (lambda x, i: jnp.take(x, i, mode="clip"), lambda: A[np.clip(OOB, 0, 2)]),
     "take wrap": (lambda x, i: jnp.take(x, i, mode="wrap"), lambda: A[OOB % 3]),
-    "take fill": (lambda x, i: jnp.take(x, i, mode="fill", fill_value=-1.0),
-                  lambda: np.where((OOB >= -3) & (OOB < 3), A[np.clip(OOB, -3, 2)], -1.0)),
-    "take_along_axis clip": (lambda x, i: jnp.take_along_axis(x, i, 0, mode="clip"),
-                             lambda: A[clamp(OOB, 3)]),  # (negative indices wrap once first)
+    "take fill": (
+        lambda x, i: jnp.take(x, i, mode="fill", fill_value=-1.0),
+        lambda: np.where((OOB >= -3) & (OOB < 3), A[np.clip(OOB, -3, 2)], -1.0),
+    ),
+    "take_along_axis clip": (
+        lambda x, i: jnp.take_along_axis(x, i, 0, mode="clip"),
+        lambda: A[clamp(OOB, 3)],
+    ),  # (negative indices wrap once first)
     "dynamic_slice": (lambda x, i: lax.dynamic_slice(x, (i[-1],), (2,)), lambda: A[1:3]),
     "dynamic_slice negative": (lambda x, i: lax.dynamic_slice(x, (i[0],), (2,)), lambda: A[0:2]),
     "dynamic_update_slice": (
@@ -584,8 +604,10 @@ def test_nan_semantics_match_numpy_where_jax_does():
     assert int(jaxlite.jit(jnp.argmax)(x)) == 1 == int(jaxlite.jit(jnp.argmin)(x))  # NaN wins
     np.testing.assert_array_equal(jaxlite.jit(jnp.sort)(x), np.sort(x))  # NaN last
     assert np.isnan(jaxlite.jit(jnp.max)(x)) and float(jaxlite.jit(jnp.nanmax)(x)) == 3.0
-    np.testing.assert_array_equal(jaxlite.jit(lambda v: v.astype(np.int32))(np.array(
-        [np.nan, np.inf, -np.inf, 3e9, -3e9])), [0, 2**31 - 1, -(2**31), 2**31 - 1, -(2**31)])
+    np.testing.assert_array_equal(
+        jaxlite.jit(lambda v: v.astype(np.int32))(np.array([np.nan, np.inf, -np.inf, 3e9, -3e9])),
+        [0, 2**31 - 1, -(2**31), 2**31 - 1, -(2**31)],
+    )
 
 
 # ------------------------------------------------------------------------------------------

@@ -19,7 +19,8 @@ import os
 import types
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -195,7 +196,7 @@ def _np_lax_rem(x, y):
 
 def _np_scan(f, init, xs, reverse=False):
     carry, ys = init, []
-    for r in (xs[::-1] if reverse else xs):
+    for r in xs[::-1] if reverse else xs:
         carry, y = f(carry, r)
         ys.append(y)
     if not ys:
@@ -508,6 +509,8 @@ def _dus(m, x, k, starts):
     return m.dynamic_update_slice(x, m.flip(x[:k], 0) * 2, starts)
 
 
+# A table, one operation a line:
+# fmt: off
 OPS: list[Op] = [
     # elementwise, correctly rounded (bit-exact eager vs C)
     binary("add", exact=True, smooth=True),
@@ -681,6 +684,7 @@ OPS: list[Op] = [
     Op("gram", 1, lambda m, x: m.matmul(x, m.swapaxes(x, -1, -2)) if x.ndim >= 2 else m.dot(x, x),
        "iuf", lambda d, x: {} if x.ndim else (_ for _ in ()).throw(Skip()), smooth=True),
 ]
+# fmt: on
 OPS_BY_NAME = {op.name: op for op in OPS}
 assert len(OPS_BY_NAME) == len(OPS)
 
@@ -779,7 +783,7 @@ def base_shapes(draw, max_rank=3):
 def sub_shapes(draw, base):
     """A shape that broadcasts against `base`: a suffix of it with some dimensions set to 1."""
     k = len(base) if draw(st.booleans()) else draw(st.integers(0, len(base)))
-    return tuple(1 if draw(st.integers(0, 3)) == 0 else n for n in base[len(base) - k:])
+    return tuple(1 if draw(st.integers(0, 3)) == 0 else n for n in base[len(base) - k :])
 
 
 def elements(dtype: np.dtype, specials: bool):

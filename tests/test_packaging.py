@@ -31,7 +31,9 @@ def test_every_c_file_is_package_data():
     patterns = config["tool"]["setuptools"]["package-data"]["jaxlite"]
     for path in (PKG / "csrc").iterdir():
         rel = path.relative_to(PKG).as_posix()
-        assert any(fnmatch.fnmatch(rel, p) for p in patterns), f"{rel} would be missing from the wheel"
+        assert any(fnmatch.fnmatch(rel, p) for p in patterns), (
+            f"{rel} would be missing from the wheel"
+        )
 
 
 def test_every_imported_test_dependency_is_declared():

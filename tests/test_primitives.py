@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import math
 import pathlib
-from typing import Callable, NamedTuple
+from typing import NamedTuple
+from collections.abc import Callable
 
 import numpy as np
 import pytest

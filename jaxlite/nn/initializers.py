@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import operator
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 

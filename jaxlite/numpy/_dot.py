@@ -343,7 +343,7 @@ def einsum(
                 )
             sizes[c] = d if prev == 1 else prev
     terms = []
-    for i, (o, t) in enumerate(safe_zip(ops, labels)):
+    for o, t in safe_zip(ops, labels):
         o = broadcast_to_shape(o, tuple(sizes[c] for c in t), "einsum")
         terms.append(_diagonals(o, t))
 

@@ -39,7 +39,9 @@ def _pad_widths(pad_width, nd: int, name: str = "pad") -> list[tuple[int, int]]:
     try:
         pw = np.broadcast_to(pw, (nd, 2))
     except ValueError:
-        raise ValueError(f"jnp.pad: pad_width {pad_width!r:.60} does not fit {nd} dimensions")
+        raise ValueError(
+            f"jnp.pad: pad_width {pad_width!r:.60} does not fit {nd} dimensions"
+        ) from None
     if (pw < 0).any():
         raise ValueError(f"jnp.pad: pad widths must be non-negative, got {pad_width!r:.60}")
     return [(int(b), int(a)) for b, a in pw]

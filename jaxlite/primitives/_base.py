@@ -178,7 +178,7 @@ _NO_ARRAY = object()  # (None is an argument too: a bad one, reported by get_ava
 
 
 def _is_array_like(x) -> bool:
-    return not (type(x) in dtypes.PYTHON_SCALAR_DTYPES)
+    return type(x) not in dtypes.PYTHON_SCALAR_DTYPES
 
 
 def _scalar_to(x, like, name: str):

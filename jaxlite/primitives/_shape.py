@@ -273,8 +273,8 @@ slice_p.def_impl(
     lambda x, *, start_indices, limit_indices, strides: _contiguous(
         x[
             tuple(
-                builtins.slice(s, l, st)
-                for s, l, st in safe_zip(start_indices, limit_indices, strides or (1,) * x.ndim)
+                builtins.slice(s, lim, st)
+                for s, lim, st in safe_zip(start_indices, limit_indices, strides or (1,) * x.ndim)
             )
         ]
     )
@@ -287,13 +287,13 @@ def _slice_abstract(x, *, start_indices, limit_indices, strides):
     if not len(start_indices) == len(limit_indices) == len(strides) == x.ndim:
         raise TypeError(f"slice: indices must have one entry per dimension of {x.shape}")
     shape = []
-    for d, s, l, st in safe_zip(x.shape, start_indices, limit_indices, strides):
-        if not (0 <= s <= l <= d) or st < 1:
+    for d, s, lim, st in safe_zip(x.shape, start_indices, limit_indices, strides):
+        if not (0 <= s <= lim <= d) or st < 1:
             raise ValueError(
                 f"slice: start_indices {start_indices}, limit_indices {limit_indices} and strides "
                 f"{strides} are out of range for shape {x.shape}"
             )
-        shape.append((l - s + st - 1) // st)
+        shape.append((lim - s + st - 1) // st)
     return ShapedArray(tuple(shape), x.dtype, x.weak_type)
 
 
