@@ -34,6 +34,7 @@ import numpy as np
 from jaxlite import core, dtypes
 from jaxlite import primitives as P
 from jaxlite.core import ClosedJaxpr, Jaxpr, JaxprEqn, Literal, Var
+from jaxlite.jaxpr_util import call_info, live_eqns, sub_jaxprs, use_counts
 
 # ------------------------------------------------------------------------------------------
 # C types and literals
@@ -524,9 +525,8 @@ class KernelContext:
         for v, a in zip(jaxpr.invars, args):
             env[v] = a
         eqns = live_eqns(jaxpr)
-        for v in [a for e in eqns for a in e.invars] + list(jaxpr.outvars):
-            if type(v) is Var:
-                self.uses[v] = self.uses.get(v, 0) + 1
+        for v, n in use_counts(eqns, jaxpr.outvars).items():
+            self.uses[v] = self.uses.get(v, 0) + n
         for eqn in eqns:
             ins = [_literal(a) if type(a) is Literal else self.resolved(env[a]) for a in eqn.invars]
             outs = lower_eqn(self, eqn, ins)
@@ -550,17 +550,6 @@ def _literal(lit: Literal) -> Scalar:
     return Scalar(c_literal(lit.val, lit.aval.dtype), lit.aval.dtype)
 
 
-def live_eqns(jaxpr: Jaxpr) -> list[JaxprEqn]:
-    """The equations that some output depends on, in order (dead-code elimination)."""
-    live = {v for v in jaxpr.outvars if type(v) is Var}
-    out = []
-    for eqn in reversed(jaxpr.eqns):
-        if any(v in live for v in eqn.outvars):
-            out.append(eqn)
-            live.update(v for v in eqn.invars if type(v) is Var)
-    return out[::-1]
-
-
 # ------------------------------------------------------------------------------------------
 # Lowering one equation
 # ------------------------------------------------------------------------------------------
@@ -571,15 +560,6 @@ KernelRule = Callable[..., list]
 ELEMENTWISE: dict[core.Primitive, ElementwiseRule] = {}
 LAYOUT: dict[core.Primitive, LayoutRule] = {}
 KERNELS: dict[core.Primitive, KernelRule] = {}
-# Call-like primitives lowered inline: primitive name -> the param holding the closed jaxpr.
-CALL_PARAMS = {
-    "pjit": "jaxpr",
-    "closed_call": "call_jaxpr",
-    "custom_jvp_call": "call_jaxpr",
-    "custom_vjp_call": "call_jaxpr",
-    "checkpoint": "jaxpr",
-    "remat": "jaxpr",
-}
 # Costly elementwise ops (libm calls, divisions): the fusion policy avoids computing them twice.
 EXPENSIVE: set[core.Primitive] = set()
 
@@ -599,7 +579,12 @@ def register_kernel(prim, rule: KernelRule) -> None:
 
 
 def has_lowering(prim: core.Primitive) -> bool:
-    return prim in ELEMENTWISE or prim in LAYOUT or prim in KERNELS or prim.name in CALL_PARAMS
+    return prim in ELEMENTWISE or prim in LAYOUT or prim in KERNELS or _inline_body(prim) is not None
+
+
+def _inline_body(prim: core.Primitive) -> str | None:
+    info = call_info(prim)
+    return None if info is None else info.inline_body
 
 
 def lower_eqn(ctx: KernelContext, eqn: JaxprEqn, args: list[Node]) -> list[Node]:
@@ -611,8 +596,8 @@ def lower_eqn(ctx: KernelContext, eqn: JaxprEqn, args: list[Node]) -> list[Node]
         outs = [_layout(ctx, eqn, args[0])]
     elif prim in KERNELS:
         outs = KERNELS[prim](ctx, eqn, args, **eqn.params)
-    elif prim.name in CALL_PARAMS:
-        outs = ctx.lower_jaxpr(eqn.params[CALL_PARAMS[prim.name]], args)
+    elif _inline_body(prim) is not None:
+        outs = ctx.lower_jaxpr(eqn.params[_inline_body(prim)], args)
     else:
         raise NotImplementedError(
             f"jit: primitive '{prim.name}' has no C lowering (jaxlite/backend/lower.py). "
@@ -671,20 +656,9 @@ def _calls_threaded_blas(jaxpr: Jaxpr) -> bool:
             k = math.prod(e.invars[0].aval.shape[d] for d in lc)
             if math.prod(e.outvars[0].aval.shape) * k >= BLAS_THREADED_MNK:
                 return True
-        for sub in _sub_jaxprs(e.params.values()):
-            if _calls_threaded_blas(sub):
-                return True
+        if any(_calls_threaded_blas(sub) for sub in sub_jaxprs(e)):
+            return True
     return False
-
-
-def _sub_jaxprs(values):
-    for v in values:
-        if type(v) is ClosedJaxpr:
-            yield v.jaxpr
-        elif type(v) is Jaxpr:
-            yield v
-        elif type(v) in (tuple, list):
-            yield from _sub_jaxprs(v)
 
 
 # The fusion policy. An elementwise value is computed inside its readers' loops (it never touches
