@@ -113,7 +113,9 @@ def test_lowering_sees_only_core_dtypes_and_primitives(stem):
     own = [f"jaxlite.backend.{m}" for m in lowering_modules()]
     allowed = ["jaxlite.core", "jaxlite.dtypes", "jaxlite.primitives", "jaxlite.errors",
                "jaxlite.util", "jaxlite.jaxpr_util", *own]  # fmt: skip
-    bad = violations(PKG / "backend" / f"{stem}.py", allowed=allowed)
+    # `from jaxlite.backend import rules_dot` names the package too (its __init__ is empty).
+    bad = [m for m in violations(PKG / "backend" / f"{stem}.py", allowed=allowed)
+           if m != "jaxlite.backend"]  # fmt: skip
     assert not bad, f"backend/{stem}.py imports {bad}; it may import only {allowed}"
 
 

@@ -7,7 +7,7 @@ BLAS gemm instead of `length` small ones); the loop reads its stacked result as 
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from jaxlite import primitives as P
 from jaxlite.core import ClosedJaxpr, Jaxpr, JaxprEqn, Literal, ShapedArray, Var
