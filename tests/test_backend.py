@@ -126,7 +126,7 @@ def test_reshape_strides_is_numpys_nocopy_reshape(shape, strides, new, want):
 def test_workspace_buffers_share_memory_only_when_their_lifetimes_do_not_overlap():
     # Lifetimes are recorded as the C is emitted: each line notes the buffers it touches.
     ctx = lower.KernelContext(lower.Names())
-    buf = lambda name: ctx.alloc(name, np.dtype(f32), (16,))  # noqa: E731
+    buf = lambda name: ctx.alloc(name, np.dtype(f32), (16,))
     a = buf("a")
     ctx.line(f"{ctx.at(a, ['0'])} = 1;")  # 0
     b = buf("b")

@@ -17,10 +17,10 @@ The tables, one small entry per primitive:
   LAYOUT[prim]      = rule(view, **params) -> View | None      None: the operand needs a copy first
   KERNELS[prim]     = rule(ctx, eqn, args: list[Node], **params) -> list[Node]   emits loops
 A KERNELS rule writes each result into `ctx.new_output(eqn, i)` (a contiguous View) with
-`ctx.loops`, `ctx.read` and `ctx.line`, or returns nodes it built from its arguments. Register
-more with `register_elementwise`, `register_layout` and `register_kernel`. Call-like primitives
-that declare an `inline_body` (jaxpr_util.register_call_primitive: pjit, custom_jvp_call, ...)
-are lowered inline.
+`ctx.loops`, `ctx.read`, `ctx.at` and `ctx.line`, or returns nodes it built from its arguments.
+Register more with `register_elementwise`, `register_layout` and `register_kernel`. Call
+primitives that declare an `inline_body` (jaxpr_util.register_call_primitive: pjit,
+custom_jvp_call, ...) are lowered inline.
 
 This module is the entry point (`lower_jaxpr`) and the public face of the lowering; the pieces:
   c_nodes.py      C types and literals, Views, the nodes, names and comments

@@ -44,7 +44,13 @@ PARALLEL_MIN_WORK = 1 << 18
 
 
 class KernelContext:
-    """What lowering rules emit into: lines of C, buffers, loop nests and the jaxpr environment."""
+    """What lowering rules emit into: lines of C, buffers, loop nests and the jaxpr environment.
+
+    NB: the workspace planner knows which line uses which buffer only from what is recorded as
+    the line is emitted: `read`, `write`, `at` and `alloc` record their buffers; a rule that
+    names a buffer in C any other way (a pointer passed to a call) calls `touch` for that line,
+    and a C pointer into several buffers is declared with `alias`.
+    """
 
     def __init__(self, names: Names, fuse: bool = True):
         self.names = names
