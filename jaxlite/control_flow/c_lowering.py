@@ -120,6 +120,6 @@ class LoopCarry:
                 out.append(Leaf(View.contiguous(ref[2] if trips % 2 == 0 else ref[3], shape), dt))
             else:
                 dest = ctx.alloc("carry_out", dt, shape)
-                ctx.write(Leaf(View.contiguous(ref[0], shape), dt), dest)  # `cur`: the last
+                ctx.write(Leaf(View.contiguous(ref[0], shape), dt), dest)  # cur: the last value
                 out.append(Leaf(dest, dt))
         return out
