@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from typing import Callable, Sequence
 
-from jaxlite import core, tree_util
+from jaxlite import core, jaxpr_util, tree_util
 from jaxlite.core import ClosedJaxpr
 from jaxlite.interpreters import jvp as ad
 from jaxlite.interpreters import partial_eval as pe
@@ -52,9 +52,7 @@ def _remat_jvp(primals, tangents, *, jaxpr, prevent_cse, differentiated, policy)
 ad.jvp_rules[remat_p] = _remat_jvp
 
 
-def _without_consts(closed: ClosedJaxpr) -> tuple[ClosedJaxpr, list]:
-    """`closed` with its consts turned into leading arguments (checkpoint jaxprs have none)."""
-    return ClosedJaxpr(staging.convert_constvars_jaxpr(closed.jaxpr), []), list(closed.consts)
+_without_consts = jaxpr_util.hoist_consts  # `closed` with its consts as leading arguments
 
 
 def _remat_partial_eval(trace: pe.PartialEvalTrace, args, params):
@@ -125,6 +123,8 @@ def _remat_batch(axis_size, vals, dims, *, jaxpr, **params):
 
 
 batching.batch_rules[remat_p] = _remat_batch
+# The backend inlines a checkpoint equation (the recomputation is already in the jaxpr).
+jaxpr_util.register_call_primitive(remat_p, sub_jaxprs=("jaxpr",), inline_body="jaxpr")
 
 
 def checkpoint(

@@ -17,7 +17,7 @@ import inspect
 from typing import Callable, Sequence
 
 
-from jaxlite import core, dtypes, tree_util
+from jaxlite import core, dtypes, jaxpr_util, tree_util
 from jaxlite.core import ShapedArray
 from jaxlite.errors import JaxliteError
 from jaxlite.interpreters import jvp as ad
@@ -120,6 +120,10 @@ def _custom_jvp_call_jvp(primals, tangents, *, call_jaxpr, jvp_jaxpr_fun, num_co
 ad.jvp_rules[custom_jvp_call_p] = _custom_jvp_call_jvp
 batching.batch_rules[custom_jvp_call_p] = functools.partial(
     batching.custom_jvp_call_batcher, custom_jvp_call_p
+)
+# Under jit the rule is not needed: the backend inlines the primal computation.
+jaxpr_util.register_call_primitive(
+    custom_jvp_call_p, sub_jaxprs=("call_jaxpr",), inline_body="call_jaxpr"
 )
 
 
@@ -341,6 +345,9 @@ def _custom_vjp_call_jvp(
 ad.jvp_rules[custom_vjp_call_p] = _custom_vjp_call_jvp
 batching.batch_rules[custom_vjp_call_p] = functools.partial(
     batching.custom_vjp_call_batcher, custom_vjp_call_p
+)
+jaxpr_util.register_call_primitive(
+    custom_vjp_call_p, sub_jaxprs=("call_jaxpr",), inline_body="call_jaxpr"
 )
 
 

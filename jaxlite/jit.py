@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from jaxlite import core, tree_util
+from jaxlite import core, jaxpr_util, tree_util
 from jaxlite._version import __version__
 from jaxlite.api import ShapeDtypeStruct
 from jaxlite.array import Array, _wrap
@@ -190,7 +190,7 @@ def _compile(closed: ClosedJaxpr, name: str):
 def lower_closed(closed: ClosedJaxpr, name: str) -> lower.Lowered:
     jaxpr = closed.jaxpr
     if closed.consts:  # NB: jit hoists consts into inputs; other closed jaxprs get them as C data
-        jaxpr = Jaxpr([], jaxpr.constvars + jaxpr.invars, jaxpr.outvars, jaxpr.eqns)
+        jaxpr = jaxpr_util.convert_constvars_jaxpr(jaxpr)
     low = lower.lower_jaxpr(passes.simplify(jaxpr), name)
     if closed.consts:
         return _with_consts(low, closed.consts)
@@ -244,11 +244,7 @@ def _derived(kind: str, closed: ClosedJaxpr, args: tuple, make: Callable):
     return res
 
 
-def _hoist(closed: ClosedJaxpr) -> tuple[ClosedJaxpr, list]:
-    """`closed` with its consts turned into leading inputs, and the consts."""
-    if not closed.consts:
-        return closed, []
-    return ClosedJaxpr(staging.convert_constvars_jaxpr(closed.jaxpr), []), list(closed.consts)
+_hoist = jaxpr_util.hoist_consts  # `closed` with its consts turned into leading inputs, and them
 
 
 def _pjit_jvp(primals, tangents, *, jaxpr, name):
@@ -329,6 +325,8 @@ def _pjit_batch(axis_size, vals, dims, *, jaxpr, name):
 
 
 batching.batch_rules[pjit_p] = _pjit_batch
+# The backend inlines a pjit equation into the kernel that calls it.
+jaxpr_util.register_call_primitive(pjit_p, sub_jaxprs=("jaxpr",), inline_body="jaxpr")
 
 
 # ------------------------------------------------------------------------------------------

@@ -124,23 +124,38 @@ def test_reshape_strides_is_numpys_nocopy_reshape(shape, strides, new, want):
 
 
 def test_workspace_buffers_share_memory_only_when_their_lifetimes_do_not_overlap():
+    # Lifetimes are recorded as the C is emitted: each line notes the buffers it touches.
     ctx = lower.KernelContext(lower.Names())
-    for name in ("tmp_a", "tmp_b", "tmp_c", "tmp_d"):
-        ctx.buffers.append((name, np.dtype(f32), 16))
-    ctx.lines = [
-        "tmp_a[0] = 1;",  # 0
-        "tmp_b[0] = tmp_a[0];",  # 1: a dies here
-        "for (;;) {",  # 2
-        "  tmp_c[0] = tmp_b[0];",  # 3: b is read in the loop: live until its end
-        "  tmp_d[0] = tmp_c[0];",  # 4
-        "}",  # 5
-    ]
-    ctx.loop_ranges = [(2, 5)]
+    buf = lambda name: ctx.alloc(name, np.dtype(f32), (16,))
+    a = buf("a")
+    ctx.line(f"{ctx.at(a, ['0'])} = 1;")  # 0
+    b = buf("b")
+    ctx.line(f"{ctx.at(b, ['0'])} = {ctx.at(a, ['0'])};")  # 1: a dies here
+    with ctx.block("for (;;)"):  # 2
+        c = buf("c")
+        ctx.line(f"{ctx.at(c, ['0'])} = {ctx.at(b, ['0'])};")  # 3: b is read in the loop: live
+        d = buf("d")  # until its end
+        ctx.line(f"{ctx.at(d, ['0'])} = {ctx.at(c, ['0'])};")  # 4
+    assert ctx.lines[1] == "  tmp_b[0] = tmp_a[0];" and len(ctx.lines) == 6  # 5: }
     offsets, total = lower.plan_workspace(ctx)
     a, b, c, d = offsets
     assert c == a  # a is dead before c is born
     assert len({b, c, d}) == 3  # b, c, d are all live inside the loop
     assert total == 3 * 64
+
+
+def test_a_pointer_into_several_buffers_keeps_them_all_alive():
+    ctx = lower.KernelContext(lower.Names())
+    a, b = (ctx.alloc(name, np.dtype(f32), (16,)) for name in "ab")
+    ctx.alias("p", (a.buf, b.buf))
+    ctx.touch("p")
+    ctx.line(f"float *p = {a.buf};")
+    c = ctx.alloc("c", np.dtype(f32), (16,))
+    ctx.line(f"{ctx.at(c, ['0'])} = 1;")
+    ctx.touch("p")
+    ctx.line(f"p[0] = {ctx.at(c, ['0'])};")  # a and b are both live until here
+    offsets, total = lower.plan_workspace(ctx)
+    assert len(set(offsets)) == 3 and total == 3 * 64
 
 
 def test_mlp_step_workspace_is_reused():

@@ -82,7 +82,7 @@ def test_primitive_has_rule(name, table):
         "abstract_eval": "jaxlite/primitives/ (def_abstract_eval)",
         "jvp": "jaxlite/interpreters/jvp.py (jvp_rules)",
         "vmap": "jaxlite/interpreters/vmap.py (batch_rules)",
-        "lower": "jaxlite/backend/lower.py (ELEMENTWISE, LAYOUT, KERNELS or CALL_PARAMS)",
+        "lower": "jaxlite/backend/lower.py (ELEMENTWISE, LAYOUT, KERNELS or an inline call)",
     }[table]
     assert TABLES[table](PRIMS[name]), f"'{name}' has no {table} rule in {where}"
 

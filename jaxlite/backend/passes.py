@@ -1,6 +1,7 @@
 """Jaxpr -> simpler jaxpr, before lowering to C: call primitives inlined, no-op equations
-forwarded, scalar constants folded, common subexpressions shared, dead code removed, and a
-dot_general whose only reader transposes it computes the transposed product directly.
+forwarded, scalar constants folded, common subexpressions shared, loop-invariant work hoisted
+(by the rules call primitives register), dead code removed, and a dot_general whose only reader
+transposes it computes the transposed product directly.
 
 Every pass keeps the jaxpr's meaning exactly (the eager interpreter gives the same results on the
 simplified jaxpr); tests/test_backend_passes.py checks it.
@@ -12,15 +13,22 @@ import numpy as np
 
 from jaxlite import core
 from jaxlite import primitives as P
-from jaxlite.backend.lower import CALL_PARAMS, live_eqns
-from jaxlite.backend.scan_hoist import hoist_scan_products
 from jaxlite.core import ClosedJaxpr, Jaxpr, JaxprEqn, Literal, ShapedArray, Var
+from jaxlite.jaxpr_util import (
+    call_info,
+    copy_eqns,
+    dce_jaxpr,
+    map_sub_jaxprs,
+    substitute,
+    use_counts,
+)
+from jaxlite.util import safe_zip
 
 
 def simplify(jaxpr: Jaxpr) -> Jaxpr:
     """All the passes, in order. `jaxpr`'s constvars stay its leading inputs."""
     jaxpr = rewrite(jaxpr)
-    jaxpr = hoist_scan_products(jaxpr)
+    jaxpr = hoist_invariants(jaxpr)
     jaxpr = dot_transpose(jaxpr)
     return dce(jaxpr)
 
@@ -35,7 +43,7 @@ def rewrite(jaxpr: Jaxpr) -> Jaxpr:
     seen: dict[tuple, list] = {}
     eqns: list[JaxprEqn] = []
     _walk(jaxpr.eqns, env, seen, eqns)
-    outvars = [_read(env, v) for v in jaxpr.outvars]
+    outvars = substitute(jaxpr.outvars, env)
     return Jaxpr(jaxpr.constvars, jaxpr.invars, outvars, eqns)
 
 
@@ -45,9 +53,10 @@ def _read(env, a):
 
 def _walk(src_eqns, env, seen, eqns) -> None:
     for eqn in src_eqns:
-        ins = [_read(env, a) for a in eqn.invars]
+        ins = substitute(eqn.invars, env)
         prim = eqn.primitive
-        inner = eqn.params.get(CALL_PARAMS.get(prim.name, ""))
+        info = call_info(prim)
+        inner = eqn.params[info.inline_body] if info and info.inline_body else None
         if _inlinable(inner, ins):
             _inline(inner, ins, eqn.outvars, env, seen, eqns)
             continue
@@ -61,7 +70,7 @@ def _walk(src_eqns, env, seen, eqns) -> None:
             continue
         key = _cse_key(prim, ins, eqn.params)
         if key is not None and key in seen:
-            for v, w in zip(eqn.outvars, seen[key]):
+            for v, w in safe_zip(eqn.outvars, seen[key]):
                 env[v] = w
             continue
         eqns.append(JaxprEqn(prim, ins, eqn.outvars, eqn.params))
@@ -79,18 +88,11 @@ def _inline(closed: ClosedJaxpr, ins, outvars, env, seen, eqns) -> None:
     """The body of a call, with fresh variables (the same body may be inlined twice)."""
     jaxpr = closed.jaxpr
     inner: dict = {}
-    for v, c in zip(jaxpr.constvars, closed.consts):
+    for v, c in safe_zip(jaxpr.constvars, closed.consts):
         inner[v] = Literal(np.asarray(core.to_numpy(c), v.aval.dtype), v.aval)
-    inner.update(zip(jaxpr.invars, ins))
-    renamed = []
-    for e in jaxpr.eqns:
-        outs = [Var(v.aval) if type(v) is Var else v for v in e.outvars]
-        for old, new in zip(e.outvars, outs):
-            inner[old] = new
-        renamed.append(JaxprEqn(e.primitive, [inner.get(a, a) if type(a) is Var else a
-                                              for a in e.invars], outs, e.params))  # fmt: skip
-    _walk(renamed, env, seen, eqns)
-    for v, w in zip(outvars, jaxpr.outvars):
+    inner.update(safe_zip(jaxpr.invars, ins))
+    _walk(copy_eqns(jaxpr.eqns, inner), env, seen, eqns)
+    for v, w in safe_zip(outvars, jaxpr.outvars):
         env[v] = _read(env, inner.get(w, w)) if type(w) is Var else w
 
 
@@ -161,14 +163,10 @@ def dot_transpose(jaxpr: Jaxpr) -> Jaxpr:
     Reverse-mode derivatives of matrix products have this form (the weight gradients); the
     product then comes out in the layout its readers want, with no strided pass over it.
     """
-    uses: dict = {}
-    for e in jaxpr.eqns:
-        for a in e.invars:
-            if type(a) is Var:
-                uses[a] = uses.get(a, 0) + 1
-    for v in jaxpr.outvars:
+    uses = use_counts(jaxpr.eqns, jaxpr.outvars)
+    for v in jaxpr.outvars:  # an output is read outside: never rewritten
         if type(v) is Var:
-            uses[v] = uses.get(v, 0) + 2
+            uses[v] += 1
     producer = {e.outvars[0]: e for e in jaxpr.eqns if e.primitive is P.dot_general_p}
     replaced: dict = {}
     for e in jaxpr.eqns:
@@ -196,9 +194,29 @@ def dot_transpose(jaxpr: Jaxpr) -> Jaxpr:
 
 
 # ------------------------------------------------------------------------------------------
+# Loop-invariant work, moved by the hoisting rules call primitives register (scan's products)
+# ------------------------------------------------------------------------------------------
+
+
+def hoist_invariants(jaxpr: Jaxpr) -> Jaxpr:
+    """`jaxpr` with each call equation (in any sub-jaxpr too) rewritten by its primitive's
+    hoisting rule, if it has one. Returns `jaxpr` itself when nothing changes."""
+    eqns, changed = [], False
+    for eqn in jaxpr.eqns:
+        new = map_sub_jaxprs(eqn, hoist_invariants)
+        info = call_info(new.primitive)
+        new = info.hoist(new) if info and info.hoist else [new]
+        changed = changed or len(new) != 1 or new[0] is not eqn
+        eqns.extend(new)
+    if not changed:
+        return jaxpr
+    return Jaxpr(jaxpr.constvars, jaxpr.invars, jaxpr.outvars, eqns)
+
+
+# ------------------------------------------------------------------------------------------
 # Dead code
 # ------------------------------------------------------------------------------------------
 
 
 def dce(jaxpr: Jaxpr) -> Jaxpr:
-    return Jaxpr(jaxpr.constvars, jaxpr.invars, jaxpr.outvars, live_eqns(jaxpr))
+    return dce_jaxpr(jaxpr)

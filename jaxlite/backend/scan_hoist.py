@@ -1,62 +1,24 @@
 """Hoists carry-independent matrix products out of `scan` loops: a body `dot_general` of an `xs`
 slice and loop constants becomes one product over all steps, computed before the loop (one large
 BLAS gemm instead of `length` small ones); the loop reads its stacked result as one more `xs`.
+`hoist_scan` is scan's hoisting rule (registered by control_flow/scan.py, run by
+`passes.hoist_invariants`); it knows scan's params, and nothing of the code generator.
 """
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from jaxlite import primitives as P
-from jaxlite.backend.lower import live_eqns
 from jaxlite.core import ClosedJaxpr, Jaxpr, JaxprEqn, Literal, ShapedArray, Var
+from jaxlite.jaxpr_util import live_eqns, substitute, use_counts
+from jaxlite.util import safe_zip
 
 # A hoisted product is stacked over all steps: above this size, the loop keeps it. Measured on
 # this 2-core EPYC (32 MiB L3), RNN cells, fastest of 20 calls, hoisted / not: stacked products
 # of 8 MiB 0.75-0.90x, 16 MiB 0.83x, 31 MiB 0.99-1.18x, 50 MiB 1.09-1.31x (out of cache; a
 # workspace above glibc's 32 MiB mmap threshold is also faulted in afresh at every call).
 MAX_HOISTED_BYTES = 16 << 20
-
-
-def hoist_scan_products(jaxpr: Jaxpr) -> Jaxpr:
-    """`jaxpr` with the hoistable products of its scans (and of scans nested in any sub-jaxpr)
-    computed before their loops. Returns `jaxpr` itself when nothing changes.
-
-    A body equation `y = dot_general(x, w)` is hoisted when `x` is an `xs` slice (or a reshape,
-    transpose or dtype conversion of one), `w` a loop constant (or the same of one), in either
-    order, with no batch dimensions, at least one contracting dimension and a floating-point
-    result: the scan then takes `Y = dot_general(X, w)`, of shape `(length, *y.shape)`, as one
-    more `xs`, and drops the inputs its body no longer reads. A product of two constants is
-    computed once, before the loop, and passed as one more constant. Scans of fewer than 2 steps,
-    and stacked results above `MAX_HOISTED_BYTES`, are left alone.
-    """
-    eqns, changed = [], False
-    for eqn in jaxpr.eqns:
-        new = _in_sub_jaxprs(eqn)
-        new = _hoist_scan(new) if new.primitive.name == "scan" else [new]
-        changed = changed or len(new) != 1 or new[0] is not eqn
-        eqns.extend(new)
-    if not changed:
-        return jaxpr
-    return Jaxpr(jaxpr.constvars, jaxpr.invars, jaxpr.outvars, eqns)
-
-
-def _in_sub_jaxprs(eqn: JaxprEqn) -> JaxprEqn:
-    """`eqn` with the pass applied inside its closed-jaxpr params (scan, cond, while bodies)."""
-    params = {}
-    for name, value in eqn.params.items():
-        if isinstance(value, ClosedJaxpr):
-            params[name] = _closed(value)
-        elif isinstance(value, tuple) and value and all(isinstance(c, ClosedJaxpr) for c in value):
-            params[name] = tuple(map(_closed, value))
-    if all(params[k] == eqn.params[k] for k in params):  # ClosedJaxprs compare by identity
-        return eqn
-    return eqn.replace(params={**eqn.params, **params})
-
-
-def _closed(closed: ClosedJaxpr) -> ClosedJaxpr:
-    jaxpr = hoist_scan_products(closed.jaxpr)
-    return closed if jaxpr is closed.jaxpr else ClosedJaxpr(jaxpr, closed.consts)
 
 
 # ------------------------------------------------------------------------------------------
@@ -89,9 +51,9 @@ class _Invariants:
         self.outer: dict[Var, Var | Literal] = {}  # var -> its value outside, once computed
         self.recipe: dict[Var, tuple[JaxprEqn, dict]] = {}  # var -> (body eqn, outer params)
         self.eqns: list[JaxprEqn] = []  # computed outside, in order
-        for v, a in zip(body.invars[:nc], eqn.invars[:nc]):
+        for v, a in safe_zip(body.invars[:nc], eqn.invars[:nc]):
             self.add(v, False, a)
-        for v, a in zip(body.invars[nc + nk :], eqn.invars[nc + nk :]):
+        for v, a in safe_zip(body.invars[nc + nk :], eqn.invars[nc + nk :]):
             self.add(v, True, a)
 
     def add(self, v: Var, stacked: bool, outer) -> None:
@@ -132,8 +94,17 @@ class _Invariants:
 # ------------------------------------------------------------------------------------------
 
 
-def _hoist_scan(eqn: JaxprEqn) -> list[JaxprEqn]:
-    """The equations computed before the loop followed by the rewritten scan (or `[eqn]`)."""
+def hoist_scan(eqn: JaxprEqn) -> list[JaxprEqn]:
+    """The equations computed before the loop followed by the rewritten scan (or `[eqn]`).
+
+    A body equation `y = dot_general(x, w)` is hoisted when `x` is an `xs` slice (or a reshape,
+    transpose or dtype conversion of one), `w` a loop constant (or the same of one), in either
+    order, with no batch dimensions, at least one contracting dimension and a floating-point
+    result: the scan then takes `Y = dot_general(X, w)`, of shape `(length, *y.shape)`, as one
+    more `xs`, and drops the inputs its body no longer reads. A product of two constants is
+    computed once, before the loop, and passed as one more constant. Scans of fewer than 2 steps,
+    and stacked results above `MAX_HOISTED_BYTES`, are left alone.
+    """
     p = eqn.params
     nc, nk = p["num_consts"], p["num_carry"]
     closed = p["jaxpr"]
@@ -146,7 +117,7 @@ def _hoist_scan(eqn: JaxprEqn) -> list[JaxprEqn]:
     rename: dict[Var, Var] = {}
     for e in live_eqns(body):
         if rename:
-            e = e.replace(invars=[rename.get(a, a) if type(a) is Var else a for a in e.invars])
+            e = e.replace(invars=substitute(e.invars, rename))
         key = (*e.invars, *sorted(e.params.items())) if e.primitive is P.dot_general_p else None
         if key in same:
             rename[e.outvars[0]] = same[key]
@@ -162,7 +133,7 @@ def _hoist_scan(eqn: JaxprEqn) -> list[JaxprEqn]:
         body_eqns.extend(view_eqns)
     if not inv.eqns:
         return [eqn]
-    outvars = [rename.get(v, v) if type(v) is Var else v for v in body.outvars]
+    outvars = substitute(body.outvars, rename)
     consts, carry, xs = body.invars[:nc], body.invars[nc : nc + nk], body.invars[nc + nk :]
     invars = [*consts, *(v for v, _ in new_consts), *carry, *xs, *(v for v, _ in new_xs)]
     operands = [*eqn.invars[:nc], *(a for _, a in new_consts), *eqn.invars[nc:],
@@ -172,11 +143,10 @@ def _hoist_scan(eqn: JaxprEqn) -> list[JaxprEqn]:
     linear += [False] * len(new_xs)
     # Inputs the body no longer reads (the carry stays, whatever it is) are dropped.
     body_eqns = live_eqns(Jaxpr([], invars, outvars, body_eqns))
-    used = {a for e in body_eqns for a in e.invars if type(a) is Var}
-    used.update(v for v in outvars if type(v) is Var)
+    used = use_counts(body_eqns, outvars)
     n_consts = nc + len(new_consts)
     keep = [n_consts <= i < n_consts + nk or v in used for i, v in enumerate(invars)]
-    pick = lambda seq: [x for x, k in zip(seq, keep) if k]  # noqa: E731
+    pick = lambda seq: [x for x, k in safe_zip(seq, keep) if k]  # noqa: E731
     new_body = ClosedJaxpr(Jaxpr(body.constvars, pick(invars), outvars, body_eqns), closed.consts)
     params = dict(p, jaxpr=new_body, linear=tuple(pick(linear)), num_consts=sum(keep[:n_consts]))
     return inv.eqns + [eqn.replace(invars=pick(operands), params=params)]

@@ -6,7 +6,7 @@ trip count and the backend's fusion applies inside loop bodies.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from jaxlite.backend import lower
 from jaxlite.backend.lower import CTYPE, Leaf, Op, Scalar, View
@@ -14,9 +14,7 @@ from jaxlite.backend.lower import CTYPE, Leaf, Op, Scalar, View
 
 def as_atom_node(ctx, node):
     """A rank-0 node as a `Scalar` (what lowering rules expect of rank-0 values)."""
-    if node.shape == () and type(node) is not Scalar:
-        return Scalar(ctx.scalar(node), node.dtype)
-    return node
+    return lower.as_scalar(ctx, node)
 
 
 def materialize_ops(ctx, nodes: Sequence, hint: str) -> list:
@@ -40,7 +38,7 @@ def index_leading(node, t: str):
     """`node[t]`: element `t` (a C expression) along the leading axis, as a view (no copy)."""
 
     def take(v: View) -> View:
-        step = lower._scaled(t, v.strides[0]) if v.strides[0] else ""
+        step = lower.scaled(t, v.strides[0]) if v.strides[0] else ""
         dyn = " + ".join(s for s in (v.dyn, step) if s).replace("+ -", "- ")
         return View(v.buf, v.shape[1:], v.strides[1:], v.offset, dyn)
 
@@ -50,7 +48,7 @@ def index_leading(node, t: str):
 def write_value(ctx, node, dest: View) -> None:
     """`dest[...] = node` (a rank-0 node is broadcast when `dest` has a shape)."""
     if node.shape != dest.shape:
-        node = Scalar(ctx.scalar(node), node.dtype, dest.shape)
+        node = lower.broadcast_to(lower.as_scalar(ctx, node), dest.shape)
     ctx.write(node, dest)
 
 
@@ -60,9 +58,8 @@ class LoopCarry:
     Rank-0 carries are C locals; arrays live in two workspace buffers, `cur` and `nxt`, swapped
     at the end of each iteration, so a body may read the old carry while writing the new one.
 
-    NB: the backend plans workspace memory from the lines that name each buffer; every line that
-    touches the pair (the declaration, the swap at the end of the body, the reads after the
-    loop) names both buffers, never only the `cur`/`nxt` pointers.
+    NB: `cur` and `nxt` are declared to the backend as aliases of both buffers, so that the
+    workspace planner keeps both alive wherever either pointer is used.
     """
 
     def __init__(self, ctx, inits: Sequence, hint: str):
@@ -78,6 +75,9 @@ class LoopCarry:
             a, b = ctx.alloc(f"{hint}_a", dt, shape), ctx.alloc(f"{hint}_b", dt, shape)
             ctx.write(init, a)
             cur, nxt = ctx.fresh(f"{hint}_cur"), ctx.fresh(f"{hint}_nxt")
+            ctx.alias(cur, (a.buf, b.buf))
+            ctx.alias(nxt, (a.buf, b.buf))
+            ctx.touch(cur)
             ctx.line(f"{CTYPE[dt]} *{cur} = {a.buf}, *{nxt} = {b.buf};")
             self.slots.append((dt, shape, (cur, nxt, a.buf, b.buf)))
 
@@ -106,6 +106,7 @@ class LoopCarry:
         for dt, shape, ref in self.slots:
             if shape != ():
                 cur, nxt, a, b = ref
+                ctx.touch(cur)
                 ctx.line(f"{cur} = {nxt}; {nxt} = {cur} == {a} ? {b} : {a};")
 
     def final(self, trips: int | None) -> list:
@@ -118,8 +119,7 @@ class LoopCarry:
             elif trips is not None:
                 out.append(Leaf(View.contiguous(ref[2] if trips % 2 == 0 else ref[3], shape), dt))
             else:
-                cur, _, a, b = ref
                 dest = ctx.alloc("carry_out", dt, shape)
-                ctx.write(Leaf(View.contiguous(f"({cur} == {a} ? {a} : {b})", shape), dt), dest)
+                ctx.write(Leaf(View.contiguous(ref[0], shape), dt), dest)  # cur: the last value
                 out.append(Leaf(dest, dt))
         return out

@@ -19,8 +19,12 @@ from jaxlite import primitives as lax
 from jaxlite.array import Array, _wrap
 from jaxlite.core import ClosedJaxpr, Jaxpr, ShapedArray, Tracer, Var
 from jaxlite.interpreters import jvp as ad
-from jaxlite.interpreters import partial_eval as pe
 from jaxlite.interpreters import staging
+from jaxlite.jaxpr_util import (
+    dce_jaxpr,
+    fresh_copy,  # noqa: F401  (common.fresh_copy: unrolled loops)
+    hoist_consts,
+)
 
 # ------------------------------------------------------------------------------------------
 # Values
@@ -81,13 +85,6 @@ def fixed_point(step: Callable[[list[bool]], list[bool]], start: list[bool]) -> 
 # ------------------------------------------------------------------------------------------
 # Staging sub-jaxprs
 # ------------------------------------------------------------------------------------------
-
-
-def hoist_consts(closed: ClosedJaxpr) -> tuple[ClosedJaxpr, list]:
-    """`closed` as a const-free jaxpr whose leading inputs are its former constants."""
-    if not closed.jaxpr.constvars:
-        return closed, []
-    return ClosedJaxpr(staging.convert_constvars_jaxpr(closed.jaxpr), []), list(closed.consts)
 
 
 def trace_flat(fun: Callable, in_avals: Sequence[ShapedArray], description: str):
@@ -306,27 +303,7 @@ def add_unused_inputs(closed: ClosedJaxpr, avals: Sequence[ShapedArray], at: int
 
 def select_outputs(closed: ClosedJaxpr, keep: Sequence[bool]) -> ClosedJaxpr:
     """`closed` returning only the outputs marked in `keep` (dead equations are dropped)."""
-    j = pe.dce_jaxpr(closed.jaxpr, keep)
-    return ClosedJaxpr(j, closed.consts)
-
-
-def fresh_copy(closed: ClosedJaxpr) -> ClosedJaxpr:
-    """`closed` with new variables (the same equations; sub-jaxprs are shared), so that a body
-    lowered several times into one C function (an unrolled loop) gets new names each time."""
-    env: dict[Var, Var] = {}
-
-    def bind(v: Var) -> Var:
-        env[v] = w = type(v)(v.aval)  # a Var, or a DropVar
-        return w
-
-    def read(a):
-        return env.get(a, a) if type(a) is Var else a
-
-    j = closed.jaxpr
-    constvars, invars = [bind(v) for v in j.constvars], [bind(v) for v in j.invars]
-    eqns = [e.replace(invars=[read(a) for a in e.invars], outvars=[bind(v) for v in e.outvars])
-            for e in j.eqns]  # fmt: skip
-    return ClosedJaxpr(Jaxpr(constvars, invars, [read(v) for v in j.outvars], eqns), closed.consts)
+    return ClosedJaxpr(dce_jaxpr(closed.jaxpr, keep), closed.consts)
 
 
 def share_leading_inputs(closeds: Sequence[ClosedJaxpr], leading: Sequence[list]) -> list:

@@ -8,7 +8,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from jaxlite import core, dtypes, tree_util
+from jaxlite import core, dtypes, jaxpr_util, tree_util
 from jaxlite import primitives as lax
 from jaxlite.backend import lower
 from jaxlite.backend.lower import CTYPE, Leaf, Scalar
@@ -450,3 +450,4 @@ def _cond_lowering(ctx, eqn, args, *, branches):
 
 
 lower.register_kernel(cond_p, _cond_lowering)
+jaxpr_util.register_call_primitive(cond_p, sub_jaxprs=("branches",))

@@ -10,9 +10,9 @@ from typing import Callable
 
 import numpy as np
 
-from jaxlite import core, tree_util
+from jaxlite import core, jaxpr_util, tree_util
 from jaxlite.array import _wrap
-from jaxlite.backend import lower
+from jaxlite.backend import lower, scan_hoist
 from jaxlite.backend.lower import Leaf, Scalar, c_literal
 from jaxlite.control_flow import c_lowering, common
 from jaxlite.core import ClosedJaxpr, ShapedArray
@@ -594,3 +594,4 @@ def _unrolled_loops(ctx, jaxpr: ClosedJaxpr, length: int, k: int, it: str, step)
 
 
 lower.register_kernel(scan_p, _scan_lowering)
+jaxpr_util.register_call_primitive(scan_p, sub_jaxprs=("jaxpr",), hoist=scan_hoist.hoist_scan)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from jaxlite import core, tree_util
+from jaxlite import core, jaxpr_util, tree_util
 from jaxlite import primitives as lax
 from jaxlite.backend import lower
 from jaxlite.control_flow import c_lowering, common
@@ -374,3 +374,4 @@ def _while_lowering(ctx, eqn, args, *, cond_jaxpr, body_jaxpr, cond_nconsts, bod
 
 
 lower.register_kernel(while_p, _while_lowering)
+jaxpr_util.register_call_primitive(while_p, sub_jaxprs=("cond_jaxpr", "body_jaxpr"))

@@ -9,10 +9,11 @@ from typing import Any, Callable, Sequence
 
 from jaxlite import core
 from jaxlite import primitives as lax
-from jaxlite.core import ClosedJaxpr, Jaxpr, JaxprEqn, Literal, ShapedArray, Tracer, Var
+from jaxlite.core import ClosedJaxpr, JaxprEqn, Literal, ShapedArray, Tracer, Var
 from jaxlite.interpreters import jvp as ad
 from jaxlite.interpreters import staging
 from jaxlite.interpreters.staging import StagingTrace, StagingTracer
+from jaxlite.jaxpr_util import dce_jaxpr  # noqa: F401  (pe.dce_jaxpr for its users)
 
 # Rule signature: rule(trace, args, params) -> outputs, for primitives (call primitives) that
 # must split themselves into a known part bound on `trace.parent` and an unknown part staged on
@@ -178,18 +179,6 @@ def partial_eval_jaxpr(
 
     known = staging.trace_to_jaxpr(known_fun, known_avals, "partial_eval_jaxpr")
     return known, result["unknown"], result["out_uk"], result["num_res"]
-
-
-def dce_jaxpr(jaxpr: Jaxpr, used_outputs: Sequence[bool]) -> Jaxpr:
-    """The jaxpr computing only the outputs marked used (its inputs are unchanged)."""
-    outvars = [v for v, used in zip(jaxpr.outvars, used_outputs) if used]
-    live = {v for v in outvars if type(v) is Var}
-    eqns: list[JaxprEqn] = []
-    for eqn in reversed(jaxpr.eqns):
-        if any(v in live for v in eqn.outvars):
-            eqns.append(eqn)
-            live.update(v for v in eqn.invars if type(v) is not Literal)
-    return Jaxpr(jaxpr.constvars, jaxpr.invars, outvars, eqns[::-1])
 
 
 def close_over_args(fun: Callable, in_avals: Sequence[ShapedArray], description: str):

@@ -13,6 +13,7 @@ import numpy as np
 from jaxlite import core
 from jaxlite.array import Array
 from jaxlite.core import ClosedJaxpr, Jaxpr, JaxprEqn, Literal, ShapedArray, Tracer, Var
+from jaxlite.jaxpr_util import convert_constvars_jaxpr  # noqa: F401  (staging.* for its users)
 
 # Rule signature: (trace, args, params) -> outputs. For primitives whose staging is more than
 # "record one equation" (custom_jvp_call, custom_vjp_call).
@@ -103,8 +104,3 @@ def trace_to_jaxpr(
         outs = fun(*args)
         closed = trace.to_closed_jaxpr(list(outs))
     return closed
-
-
-def convert_constvars_jaxpr(jaxpr: Jaxpr) -> Jaxpr:
-    """Moves constvars to the front of the invars: `{ lambda a; b. ...}` -> `{ lambda ; a b. }`."""
-    return Jaxpr([], jaxpr.constvars + jaxpr.invars, jaxpr.outvars, jaxpr.eqns)

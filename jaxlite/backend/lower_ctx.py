@@ -1,0 +1,407 @@
+"""The kernel context lowering rules emit into (lines of C, loops, workspace buffers, and where
+each buffer is used, for the planner), the rule tables and their registration, and the lowering
+of one equation: elementwise values fused into their readers' loops, layout changes as views.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from contextlib import contextmanager
+
+import numpy as np
+
+from jaxlite import core
+from jaxlite.backend.c_nodes import (
+    CTYPE,
+    Leaf,
+    Names,
+    Node,
+    Op,
+    Scalar,
+    View,
+    c_literal,
+    coalesce,
+    comment_text,
+    leaves,
+    map_views,
+    reshape_view,
+)
+from jaxlite.backend.planner import Lifetimes
+from jaxlite.core import ClosedJaxpr, Jaxpr, JaxprEqn, Literal, Var
+from jaxlite.jaxpr_util import call_info, live_eqns, use_counts
+from jaxlite.util import safe_zip
+
+# OpenMP threads pay off above this much work (elements x cost units; a copy or an add costs 1,
+# a libm-class function 11), by measurement on this 2-core EPYC (`benchmarks/bench_jit.py --only
+# threshold`, threads spinning briefly between loops: GOMP_SPINCOUNT=10000, see compile.py):
+# 2 threads won from 2^16-2^18 elements of x*2+1 (1.0x-1.8x) and 2^14-2^16 of tanh (1.1x-1.6x).
+PARALLEL_MIN_WORK = 1 << 18
+
+# ------------------------------------------------------------------------------------------
+# The kernel context: buffers, loops and lines
+# ------------------------------------------------------------------------------------------
+
+
+class KernelContext:
+    """What lowering rules emit into: lines of C, buffers, loop nests and the jaxpr environment.
+
+    NB: the workspace planner knows which line uses which buffer only from what is recorded as
+    the line is emitted: `read`, `write`, `at` and `alloc` record their buffers; a rule that
+    names a buffer in C any other way (a pointer passed to a call) calls `touch` for that line,
+    and a C pointer into several buffers is declared with `alias`.
+    """
+
+    def __init__(self, names: Names, fuse: bool = True):
+        self.names = names
+        self.fuse = fuse  # False: every equation gets its own loop nest (for debugging)
+        self.uses: dict[Var, int] = {}  # how many equations (and outputs) read each variable
+        self._materialized: dict[int, tuple[Node, Leaf]] = {}  # id(node) -> (node, its buffer)
+        self.lines: list[str] = []
+        self.toplevel: list[str] = []  # file-scope definitions (sort comparators)
+        self.indent = 1
+        self.buffers: list[tuple[str, np.dtype, int]] = []  # workspace: (name, dtype, size)
+        self.consts: list[np.ndarray] = []  # arrays passed as extra inputs
+        self.out_dest: dict[Var, View] = {}
+        self._counter = 0
+        self._in_scope: set[str] = set()
+        self.declared: set[str] = set()  # names of the fused values' locals
+        self.runtime = False  # whether the kernel calls the runtime library (csrc/jl_blas.h)
+        self.openmp = False  # whether it has `#pragma omp parallel` loops
+        self.parallel_min_work = PARALLEL_MIN_WORK  # see `parallel`
+        self.lifetimes = Lifetimes()  # which lines touch which buffer, and the loops (planner.py)
+
+    # --- emission -----------------------------------------------------------------------------
+    def line(self, text: str) -> None:
+        self.lines.append("  " * self.indent + text)
+
+    def comment(self, text: str) -> None:
+        self.line("/* " + comment_text(text, "\n" + "  " * self.indent + "   ") + " */")
+
+    @contextmanager
+    def block(self, header: str):
+        start = len(self.lines)
+        self.line(header + " {")
+        self.indent += 1
+        try:
+            yield
+        finally:
+            self.indent -= 1
+            self.line("}")
+            if header.lstrip().startswith(("for", "while", "do")):
+                self.lifetimes.loop(start, len(self.lines) - 1)
+
+    def touch(self, *bufs: str | None) -> None:
+        """Records that the next line of C reads or writes the buffers `bufs` (names, or
+        pointers declared with `alias`). `read`, `write`, `at` and `alloc` record their own."""
+        self.lifetimes.touch(bufs, len(self.lines))
+
+    def alias(self, pointer: str, bufs: Sequence[str]) -> None:
+        """Declares the C pointer `pointer`, which may point into any of `bufs`: a View of it
+        touches all of them."""
+        self.lifetimes.alias(pointer, bufs)
+
+    def at(self, view: View, idx: Sequence[str]) -> str:
+        """The C lvalue of `view`'s element at `idx`, for the next line of C."""
+        self.touch(view.buf)
+        return f"{view.buf}[{view.index(idx)}]"
+
+    def fresh(self, prefix: str) -> str:
+        self._counter += 1
+        return f"{prefix}{self._counter}"
+
+    @contextmanager
+    def loops(self, shape, prefix: str = "i", reverse=(), parallel=False, simd=False, reduction=""):
+        """Nested `for` loops over `shape` (the dimensions in `reverse` run backwards); yields the
+        index variables. `parallel`: the outermost loop is shared among OpenMP threads; `simd`:
+        the innermost loop's iterations are independent (vectorize it); `reduction`: an OpenMP
+        reduction clause for both, e.g. "+:acc"."""
+        names = []
+        start = len(self.lines)
+        red = f" reduction({reduction})" if reduction else ""
+        for d, n in enumerate(shape):
+            k = 0
+            while f"{prefix}{k}" in self._in_scope:
+                k += 1
+            name = f"{prefix}{k}"
+            self._in_scope.add(name)
+            names.append(name)
+            inner = d == len(shape) - 1
+            if d == 0 and parallel:
+                self.openmp = True
+                self.line(f"#pragma omp parallel for{' simd' if inner and simd else ''}{red}")
+            elif inner and simd:
+                self.line(f"#pragma omp simd{red}")
+            if d in reverse:
+                self.line(f"for (int64_t {name} = {n - 1}; {name} >= 0; {name}--) {{")
+            else:
+                self.line(f"for (int64_t {name} = 0; {name} < {n}; {name}++) {{")
+            self.indent += 1
+        try:
+            yield names
+        finally:
+            for name in names:
+                self.indent -= 1
+                self.line("}")
+                self._in_scope.discard(name)
+            if names:
+                self.lifetimes.loop(start, len(self.lines) - 1)
+
+    def parallel(self, work: int) -> bool:
+        """Whether a loop nest of `work` (elements x cost) is worth sharing among threads."""
+        return work >= self.parallel_min_work
+
+    # --- buffers ------------------------------------------------------------------------------
+    def alloc(self, hint: str, dtype: np.dtype, shape) -> View:
+        """A fresh contiguous buffer in the workspace."""
+        name = f"tmp_{hint}"
+        taken = {b[0] for b in self.buffers}
+        while name in taken:
+            name = f"tmp_{hint}_{self.fresh('')}"
+        self.buffers.append((name, dtype, max(math.prod(shape), 1)))
+        self.touch(name)
+        return View.contiguous(name, shape)
+
+    def new_output(self, eqn: JaxprEqn, i: int = 0) -> View:
+        """Where result `i` of `eqn` goes: the caller's output buffer if the jaxpr returns it."""
+        v = eqn.outvars[i]
+        dest = self.out_dest.pop(v, None)
+        if dest is not None:
+            return dest
+        name = self.names.var(v) if type(v) is not core.DropVar else "drop"
+        return self.alloc(name, v.aval.dtype, v.aval.shape)
+
+    def const_input(self, value: np.ndarray) -> View:
+        """A constant array passed to the kernel as an extra input."""
+        value = np.ascontiguousarray(value)
+        self.consts.append(value)
+        return View.contiguous(f"const_{len(self.consts) - 1}", value.shape)
+
+    # --- reading and writing ------------------------------------------------------------------
+    def read(self, node: Node, idx: Sequence[str], memo: dict | None = None) -> str:
+        """A C atom for `node`'s element at `idx`; Op values become `const` locals (once each)."""
+        if type(node) is Scalar:
+            self.touch(node.buf)
+            return node.text
+        if type(node) is Leaf:
+            self.touch(node.view.buf)
+            return node.view.read(idx, node.dtype)
+        memo = {} if memo is None else memo
+        key = (id(node), tuple(idx))
+        if key not in memo:
+            args = [self.read(a, idx, memo) for a in node.args]
+            name = f"v_{node.name}"
+            if name in self.declared:
+                name = self.fresh(f"v_{node.name}_")
+            self.declared.add(name)
+            dt = node.args[0].dtype if node.args else node.dtype
+            self.line(f"const {CTYPE[node.dtype]} {name} = {node.rule(dt, *args, **node.params)};")
+            memo[key] = name
+        return memo[key]
+
+    def write(self, node: Node, dest: View) -> None:
+        """One loop nest: dest[idx] = node[idx] for every index of `dest`."""
+        self.write_many([(node, dest)])
+
+    def write_many(self, pairs: list[tuple[Node, View]]) -> None:
+        """One loop nest writing several values of the same shape (shared parts computed once)."""
+        shape = pairs[0][1].shape
+        if math.prod(shape) == 0:
+            return
+        views = [lf.view for node, _ in pairs for lf in leaves(node)] + [d for _, d in pairs]
+        cshape = coalesce(shape, [v.strides for v in views])
+        if cshape != shape:
+            pairs = [(self.reshape(n, cshape), reshape_view(d, cshape)) for n, d in pairs]
+        work = math.prod(cshape) * max(1, sum(getattr(n, "cost", 0) for n, _ in pairs))
+        with self.loops(cshape, parallel=self.parallel(work), simd=True) as idx:
+            memo: dict = {}
+            for node, dest in pairs:
+                value = self.read(node, idx, memo)
+                self.line(f"{self.at(dest, idx)} = {value};")
+
+    def reshape(self, node: Node, shape) -> Node:
+        res = map_views(node, lambda v: reshape_view(v, shape))
+        assert res is not None, "coalesced dimensions always reshape without a copy"
+        return res
+
+    def materialize(self, node: Node, hint: str = "m", contiguous: bool = False) -> Leaf:
+        """`node` as a Leaf over a buffer: itself if it already is one (and is contiguous, when
+        asked), else a copy, made once: later readers of the same node read the buffer."""
+        if (
+            type(node) is Leaf
+            and node.view.buf is not None
+            and (not contiguous or node.view.is_contiguous())
+        ):
+            return node
+        done = self._materialized.get(id(node))
+        if done is not None:
+            return done[1]
+        dest = self.alloc(hint, node.dtype, node.shape)
+        self.write(node, dest)
+        leaf = Leaf(dest, node.dtype)
+        self._materialized[id(node)] = (node, leaf)
+        return leaf
+
+    def resolved(self, node: Node) -> Node:
+        """The buffer `node` was materialized into, if it was; else `node`."""
+        done = self._materialized.get(id(node))
+        return node if done is None else done[1]
+
+    def scalar(self, node: Node) -> str:
+        """The C atom of a rank-0 node."""
+        assert node.shape == (), node.shape
+        return self.read(node, ())
+
+    # --- sub-jaxprs ---------------------------------------------------------------------------
+    def lower_jaxpr(self, closed: ClosedJaxpr | Jaxpr, args: Sequence[Node]) -> list[Node]:
+        """Lowers `closed` inline, on the nodes `args`; returns the nodes of its outputs.
+        NB: locals declared inside a C block are gone after it: a rule that lowers a sub-jaxpr
+        inside a loop must write the results it keeps into buffers before closing the loop."""
+        jaxpr = closed.jaxpr if isinstance(closed, ClosedJaxpr) else closed
+        consts = closed.consts if isinstance(closed, ClosedJaxpr) else []
+        env: dict[Var, Node] = {}
+        for v, c in safe_zip(jaxpr.constvars, consts):
+            env[v] = self.constant(c, v.aval)
+        for v, a in safe_zip(jaxpr.invars, args):
+            env[v] = a
+        eqns = live_eqns(jaxpr)
+        for v, n in use_counts(eqns, jaxpr.outvars).items():
+            self.uses[v] = self.uses.get(v, 0) + n
+        for eqn in eqns:
+            ins = [_literal(a) if type(a) is Literal else self.resolved(env[a]) for a in eqn.invars]
+            outs = lower_eqn(self, eqn, ins)
+            for v, node in safe_zip(eqn.outvars, outs):
+                env[v] = node
+        return [_literal(v) if type(v) is Literal else self.resolved(env[v]) for v in jaxpr.outvars]
+
+    def constant(self, value, aval) -> Node:
+        value = np.asarray(value, aval.dtype)
+        if value.ndim == 0:
+            return Scalar(c_literal(value, aval.dtype), aval.dtype)
+        return Leaf(self.const_input(value), aval.dtype)
+
+
+def _literal(lit: Literal) -> Scalar:
+    return Scalar(c_literal(lit.val, lit.aval.dtype), lit.aval.dtype)
+
+
+# ------------------------------------------------------------------------------------------
+# Lowering one equation
+# ------------------------------------------------------------------------------------------
+
+ElementwiseRule = Callable[..., str]
+LayoutRule = Callable[..., "View | None"]
+KernelRule = Callable[..., list]
+ELEMENTWISE: dict[core.Primitive, ElementwiseRule] = {}
+LAYOUT: dict[core.Primitive, LayoutRule] = {}
+KERNELS: dict[core.Primitive, KernelRule] = {}
+# Costly elementwise ops (libm calls, divisions): the fusion policy avoids computing them twice.
+EXPENSIVE: set[core.Primitive] = set()
+
+
+def register_elementwise(prim, rule: ElementwiseRule, expensive: bool = False) -> None:
+    ELEMENTWISE[prim] = rule
+    if expensive:
+        EXPENSIVE.add(prim)
+
+
+def register_layout(prim, rule: LayoutRule) -> None:
+    LAYOUT[prim] = rule
+
+
+def register_kernel(prim, rule: KernelRule) -> None:
+    KERNELS[prim] = rule
+
+
+def has_lowering(prim: core.Primitive) -> bool:
+    return (
+        prim in ELEMENTWISE or prim in LAYOUT or prim in KERNELS or _inline_body(prim) is not None
+    )
+
+
+def _inline_body(prim: core.Primitive) -> str | None:
+    info = call_info(prim)
+    return None if info is None else info.inline_body
+
+
+def lower_eqn(ctx: KernelContext, eqn: JaxprEqn, args: list[Node]) -> list[Node]:
+    prim = eqn.primitive
+    ctx.comment(ctx.names.eqn(eqn))
+    if prim in ELEMENTWISE:
+        outs = [_elementwise(ctx, eqn, args)]
+    elif prim in LAYOUT:
+        outs = [_layout(ctx, eqn, args[0])]
+    elif prim in KERNELS:
+        outs = KERNELS[prim](ctx, eqn, args, **eqn.params)
+    elif _inline_body(prim) is not None:
+        outs = ctx.lower_jaxpr(eqn.params[_inline_body(prim)], args)
+    else:
+        raise NotImplementedError(
+            f"jit: primitive '{prim.name}' has no C lowering (jaxlite/backend/lower.py). "
+            "Use jaxlite.disable_jit() to evaluate it with NumPy."
+        )
+    return [as_scalar(ctx, n) for n in outs]
+
+
+def as_scalar(ctx: KernelContext, node: Node) -> Node:
+    """`node`, a rank-0 value as a C atom (a Scalar: no loops, no buffers), else itself."""
+    if node.shape == () and type(node) is Leaf:
+        return Scalar(node.view.read((), node.dtype), node.dtype, buf=node.view.buf)
+    if node.shape == () and type(node) is Op:  # e.g. a reshape of a fused f32[1] to f32[]
+        return Scalar(ctx.read(node, ()), node.dtype)
+    return node
+
+
+def _elementwise(ctx: KernelContext, eqn: JaxprEqn, args: list[Node]) -> Node:
+    out = eqn.outvars[0].aval
+    args = [broadcast_to(a, out.shape) for a in args]
+    rule = ELEMENTWISE[eqn.primitive]
+    name = ctx.names.var(eqn.outvars[0])
+    if out.shape == ():
+        dt = args[0].dtype if args else out.dtype
+        text = rule(dt, *[ctx.scalar(a) for a in args], **eqn.params)
+        ctx.line(f"const {CTYPE[out.dtype]} v_{name} = {text};")
+        ctx.declared.add(f"v_{name}")
+        return Scalar(f"v_{name}", out.dtype)
+    cost = 1 + (eqn.primitive in EXPENSIVE) * 10 + sum(getattr(a, "cost", 0) for a in args)
+    node = Op(rule, eqn.params, args, out.dtype, out.shape, name, cost)
+    if _materialize_now(ctx, eqn.outvars[0], node):
+        dest = ctx.new_output(eqn)
+        ctx.write(node, dest)
+        return Leaf(dest, out.dtype)
+    return node  # fused into the loops of whoever reads it
+
+
+# The fusion policy. An elementwise value is computed inside its readers' loops (it never touches
+# memory) unless it is read by several equations and costly enough that computing it again in
+# each of their loops would cost more than a buffer (one libm call or division is).
+SHARED_COST_LIMIT = 8
+
+
+def _materialize_now(ctx: KernelContext, var: Var, node: Op) -> bool:
+    if not ctx.fuse:
+        return True
+    uses = ctx.uses.get(var, 0)
+    if var in ctx.out_dest:  # an output: written once, into the caller's buffer
+        return uses > 1
+    return uses > 1 and node.cost >= SHARED_COST_LIMIT
+
+
+def broadcast_to(node: Node, shape) -> Node:
+    """`node`, or the rank-0 Scalar `node` seen with `shape`."""
+    if node.shape == tuple(shape):
+        return node
+    assert node.shape == (), (node.shape, shape)
+    return Scalar(node.text, node.dtype, shape, node.buf)
+
+
+def _layout(ctx: KernelContext, eqn: JaxprEqn, x: Node) -> Node:
+    rule = LAYOUT[eqn.primitive]
+    out_size = math.prod(eqn.outvars[0].aval.shape)
+    if type(x) is Op and out_size > math.prod(x.shape) and x.cost > 2:
+        x = ctx.materialize(x, ctx.names.var(eqn.invars[0]))  # broadcast: compute once, read many
+    res = map_views(x, lambda v: rule(v, **eqn.params))
+    if res is None:  # e.g. a reshape of a transposed view: copy to a contiguous buffer first
+        x = ctx.materialize(x, ctx.names.var(eqn.invars[0]) + "_c", contiguous=True)
+        res = map_views(x, lambda v: rule(v, **eqn.params))
+    return res
