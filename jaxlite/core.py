@@ -110,26 +110,46 @@ def get_aval(x) -> ShapedArray:
     )
 
 
-_PKG_DIR = os.path.dirname(os.path.abspath(__file__))
-_API_PREFIX = {"numpy": "jnp.", "nn": "jaxlite.nn.", "random": "jaxlite.random.",
-               "control_flow": "lax.", "primitives": "lax.", "lax": "lax."}  # fmt: skip
+# The public name of each jaxlite function a user can call, for error messages: declared by the
+# public faces (`jaxlite`, `jnp`, `lax`, `jaxlite.random`, `jaxlite.nn`) through `name_api`, so
+# that moving code between modules never changes a message.
+_API_NAMES: dict[tuple[str, str], str] = {}  # (defining module, top-level qualname) -> name
+
+
+def name_api(prefix: str, namespace: dict) -> None:
+    """Declares `prefix + name` as the public name of each jaxlite function or class `obj` in
+    `namespace` (`{name: obj}`, usually a face's `globals()`); private names are skipped. A
+    function keeps its own name over aliases (`lax.not_` is `lax.bitwise_not`), and the first
+    face to declare a function's own name keeps it."""
+    for name, obj in list(namespace.items()):
+        module = getattr(obj, "__module__", None)
+        qualname = getattr(obj, "__qualname__", None)
+        if name.startswith("_") or not callable(obj) or not isinstance(qualname, str):
+            continue
+        if not (isinstance(module, str) and module.split(".")[0] == "jaxlite"):
+            continue
+        key = (module, qualname.split(".")[0])
+        old = _API_NAMES.get(key)
+        if old is None or (name == key[1] and old.rpartition(".")[2] != key[1]):
+            _API_NAMES[key] = prefix + name
 
 
 def api_entry() -> str:
     """For error messages: the public jaxlite function the user called (`lax.cond`,
-    `jaxlite.grad`, ...), i.e. the jaxlite frame just inside the innermost frame of user code."""
+    `jaxlite.grad`, ...), i.e. the jaxlite frame just inside the innermost frame of user code,
+    named as `name_api` declared it (`jaxlite.<name>` if no face did)."""
     f, entry = sys._getframe(1), None
     while f is not None:
-        if f.f_code.co_filename.startswith(_PKG_DIR):
-            entry = f.f_code
+        if f.f_globals.get("__name__", "").split(".")[0] == "jaxlite":
+            entry = f
         elif entry is not None:
             break
         f = f.f_back
     if entry is None:
         return "jaxlite"
-    top = getattr(entry, "co_qualname", entry.co_name).split(".")[0]  # grad.<locals>.grad_f
-    module = os.path.relpath(entry.co_filename, _PKG_DIR).split(os.sep)[0].removesuffix(".py")
-    return _API_PREFIX.get(module, "jaxlite.") + {"JitFunction": "jit"}.get(top, top)
+    code = entry.f_code
+    top = getattr(code, "co_qualname", code.co_name).split(".")[0]  # grad.<locals>.grad_f
+    return _API_NAMES.get((entry.f_globals["__name__"], top), "jaxlite." + top)
 
 
 def _short_repr(x) -> str:
@@ -444,6 +464,16 @@ _ctx = _Context()
 
 def current_trace() -> Trace:
     return _ctx.trace
+
+
+def swap_trace(trace: Trace) -> Trace:
+    """Makes `trace` current and returns the trace that was: the hot-path form of
+    `set_current_trace` (a context manager costs ~1-3 us), always used as
+    `prev = swap_trace(t)` / `try: ... finally: swap_trace(prev)`."""
+    ctx = _ctx
+    prev = ctx.trace
+    ctx.trace = trace
+    return prev
 
 
 @contextmanager

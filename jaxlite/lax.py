@@ -1,5 +1,6 @@
 """`jaxlite.lax`: the primitives' wrappers with JAX's names and signatures (re-exports only)."""
 
+from jaxlite import core as _core
 from jaxlite.primitives import *  # noqa: F401,F403
 from jaxlite.primitives import (  # noqa: F401
     abs, add, add_any, argmax, argmin, bitcast_convert_type, bitwise_and, bitwise_not,
@@ -22,3 +23,7 @@ from jaxlite.api import stop_gradient  # noqa: E402,F811  (pytrees, as JAX's)
 # lax's spelling of the bitwise ops
 bitwise_not = bitwise_not
 not_ = bitwise_not
+
+# The names error messages give the functions above (not core's `get_aval`, `Tracer`, ...).
+_NOT_LAX = ("jaxlite.core", "jaxlite.array")
+_core.name_api("lax.", {n: v for n, v in globals().items() if getattr(v, "__module__", None) not in _NOT_LAX})

@@ -7,6 +7,7 @@ same eagerly and under transformations. Semantics: NumPy 2 / JAX with x64 enable
 # ruff: noqa: F401, A004, E402
 import numpy as _np
 
+from jaxlite import core as _core
 from jaxlite import dtypes as _dtypes
 from jaxlite.array import Array as ndarray
 from jaxlite.numpy import linalg
@@ -339,3 +340,5 @@ float0 = _dtypes.float0
 from jaxlite.numpy import _methods
 
 _methods.install()
+
+_core.name_api("jnp.", globals())  # the names error messages give jnp's functions
