@@ -229,18 +229,20 @@ def _log_compiles() -> bool:
 
 # Derived jaxprs (jvp, partial eval, transpose, vmap of a jaxpr), by the source jaxpr's identity
 # and the rule's arguments: calling grad(jit(f)) again reuses them, and so their executables.
+# Bounded by _MAX_EXECUTABLES (oldest first); writes hold _lru_lock, as clear_cache does.
 _DERIVED: OrderedDict[tuple, tuple[ClosedJaxpr, Any]] = OrderedDict()
 
 
 def _derived(kind: str, closed: ClosedJaxpr, args: tuple, make: Callable):
     key = (kind, id(closed), args)
-    hit = _DERIVED.get(key)
+    hit = _DERIVED.get(key)  # NB: one dict read is atomic; only writes take the lock
     if hit is not None and hit[0] is closed:
         return hit[1]
-    res = make()
-    _DERIVED[key] = (closed, res)
-    if len(_DERIVED) > _MAX_EXECUTABLES:
-        _DERIVED.popitem(last=False)
+    res = make()  # NB: outside the lock: it traces, and may derive and compile more
+    with _lru_lock:
+        _DERIVED[key] = (closed, res)
+        while len(_DERIVED) > _MAX_EXECUTABLES:
+            _DERIVED.popitem(last=False)
     return res
 
 

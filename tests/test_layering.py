@@ -129,3 +129,26 @@ def test_the_scanner_sees_every_import_form(tmp_path):
     for m in ["jaxlite.core", "jaxlite.api", "jaxlite.dtypes", "jaxlite.numpy._util",
               "jaxlite.interpreters.staging", "jaxlite.backend.lower"]:  # fmt: skip
         assert m in found, (m, found)
+
+
+def test_only_core_switches_the_current_trace():
+    # Trace switching goes through core (`swap_trace`, `set_current_trace`, `new_trace`), so the
+    # thread-local `core._ctx` has one owner.
+    users = sorted(
+        str(p.relative_to(PKG)) for p in PKG.rglob("*.py")
+        if p != PKG / "core.py" and "_ctx" in p.read_text()
+    )  # fmt: skip
+    assert not users, f"{users} touch core._ctx: use core.swap_trace / core.set_current_trace"
+
+
+def test_transformations_sit_below_the_call_primitives():
+    # api_util (flatten_fun) is used by api, jit, control flow, custom derivatives and checkpoint,
+    # so it imports only the bottom layers; the transformation modules never import the call
+    # primitives (jit, control flow, custom derivatives, checkpoint import them, not back).
+    bottom = ["jaxlite.core", "jaxlite.tree_util", "jaxlite.util", "jaxlite.errors"]
+    assert not violations(PKG / "api_util.py", allowed=bottom)
+    calls = ["jaxlite.jit", "jaxlite.control_flow", "jaxlite.custom_derivatives",
+             "jaxlite.checkpoint", "jaxlite.backend"]  # fmt: skip
+    for fname in ("api.py", "_autodiff_api.py", "_vmap_api.py", "_tracing_api.py"):
+        bad = violations(PKG / fname, forbidden=calls)
+        assert not bad, f"jaxlite/{fname} imports {bad}"
