@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import sys
 import threading
 import traceback
 from contextlib import contextmanager
@@ -23,6 +22,7 @@ import numpy as np
 
 from jaxlite import _pretty as pp
 from jaxlite import dtypes
+from jaxlite.api_names import api_entry, name_api  # noqa: F401  (core.name_api for the faces)
 from jaxlite.array import Array, _wrap
 from jaxlite.errors import (
     ConcretizationTypeError,
@@ -108,48 +108,6 @@ def get_aval(x) -> ShapedArray:
         f"{api_entry()}: value {_short_repr(x)} of type {type(x).__name__} is not a valid jaxlite "
         "type: expected a jaxlite.Array, a NumPy array, or a Python bool, int or float"
     )
-
-
-# The public name of each jaxlite function a user can call, for error messages: declared by the
-# public faces (`jaxlite`, `jnp`, `lax`, `jaxlite.random`, `jaxlite.nn`) through `name_api`, so
-# that moving code between modules never changes a message.
-_API_NAMES: dict[tuple[str, str], str] = {}  # (defining module, top-level qualname) -> name
-
-
-def name_api(prefix: str, namespace: dict) -> None:
-    """Declares `prefix + name` as the public name of each jaxlite function or class `obj` in
-    `namespace` (`{name: obj}`, usually a face's `globals()`); private names are skipped. A
-    function keeps its own name over aliases (`lax.not_` is `lax.bitwise_not`), and the first
-    face to declare a function's own name keeps it."""
-    for name, obj in list(namespace.items()):
-        module = getattr(obj, "__module__", None)
-        qualname = getattr(obj, "__qualname__", None)
-        if name.startswith("_") or not callable(obj) or not isinstance(qualname, str):
-            continue
-        if not (isinstance(module, str) and module.split(".")[0] == "jaxlite"):
-            continue
-        key = (module, qualname.split(".")[0])
-        old = _API_NAMES.get(key)
-        if old is None or (name == key[1] and old.rpartition(".")[2] != key[1]):
-            _API_NAMES[key] = prefix + name
-
-
-def api_entry() -> str:
-    """For error messages: the public jaxlite function the user called (`lax.cond`,
-    `jaxlite.grad`, ...), i.e. the jaxlite frame just inside the innermost frame of user code,
-    named as `name_api` declared it (`jaxlite.<name>` if no face did)."""
-    f, entry = sys._getframe(1), None
-    while f is not None:
-        if f.f_globals.get("__name__", "").split(".")[0] == "jaxlite":
-            entry = f
-        elif entry is not None:
-            break
-        f = f.f_back
-    if entry is None:
-        return "jaxlite"
-    code = entry.f_code
-    top = getattr(code, "co_qualname", code.co_name).split(".")[0]  # grad.<locals>.grad_f
-    return _API_NAMES.get((entry.f_globals["__name__"], top), "jaxlite." + top)
 
 
 def _short_repr(x) -> str:

@@ -147,6 +147,7 @@ def test_transformations_sit_below_the_call_primitives():
     # primitives (jit, control flow, custom derivatives, checkpoint import them, not back).
     bottom = ["jaxlite.core", "jaxlite.tree_util", "jaxlite.util", "jaxlite.errors"]
     assert not violations(PKG / "api_util.py", allowed=bottom)
+    assert not real_imports(PKG / "api_names.py")  # error-message names: below core
     calls = ["jaxlite.jit", "jaxlite.control_flow", "jaxlite.custom_derivatives",
              "jaxlite.checkpoint", "jaxlite.backend"]  # fmt: skip
     for fname in ("api.py", "_autodiff_api.py", "_vmap_api.py", "_tracing_api.py"):
