@@ -4,7 +4,7 @@
 # fmt: off
 
 from jaxlite._version import __version__  # noqa: F401
-from jaxlite import dtypes, errors, tree_util  # noqa: F401
+from jaxlite import core, dtypes, errors, tree_util  # noqa: F401
 from jaxlite.array import Array  # noqa: F401
 from jaxlite import numpy, lax  # noqa: F401
 from jaxlite.api import ShapeDtypeStruct, eval_shape, make_jaxpr  # noqa: F401
@@ -16,3 +16,5 @@ from jaxlite.custom_derivatives import custom_jvp, custom_vjp  # noqa: F401,E402
 from jaxlite.checkpoint import checkpoint, remat  # noqa: F401,E402
 from jaxlite.jit import clear_cache, disable_jit, jit  # noqa: F401,E402
 from jaxlite import nn, optim, random  # noqa: F401,E402  (extras: built on the public API)
+
+core.name_api("jaxlite.", globals())  # the names error messages give the functions above

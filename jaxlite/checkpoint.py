@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from typing import Callable, Sequence
 
-from jaxlite import core, jaxpr_util, tree_util
+from jaxlite import api_util, core, jaxpr_util, tree_util
 from jaxlite.core import ClosedJaxpr
 from jaxlite.interpreters import jvp as ad
 from jaxlite.interpreters import partial_eval as pe
@@ -159,25 +159,16 @@ def checkpoint(
     def fun_remat(*args, **kwargs):
         if core.current_trace() is core.eval_trace:
             return fun(*args, **kwargs)  # nothing to differentiate: just run it
-        static = {i: args[i] for i in static_argnums}
-        dyn = [a for i, a in enumerate(args) if i not in static]
+        f_dyn, dyn = api_util.static_argnums_partial(fun, static_argnums, args)
         leaves, in_tree = tree_util.tree_flatten((tuple(dyn), kwargs))
-        store: dict = {}
-
-        def flat_fun(*xs):
-            d_args, kw = tree_util.tree_unflatten(in_tree, xs)
-            it = iter(d_args)
-            full = [static[i] if i in static else next(it) for i in range(len(args))]
-            out_leaves, store["out_tree"] = tree_util.tree_flatten(fun(*full, **kw))
-            return out_leaves
-
+        flat_fun, out_tree = api_util.flatten_fun(f_dyn, in_tree)
         avals = [core.get_aval(x) for x in leaves]
         jaxpr, consts = pe.close_over_args(flat_fun, avals, f"checkpoint of `{name}`")
         outs = remat_p.bind(
             *consts, *leaves, jaxpr=jaxpr, prevent_cse=prevent_cse, differentiated=False,
             policy=None,
         )  # fmt: skip
-        return tree_util.tree_unflatten(store["out_tree"], outs)
+        return tree_util.tree_unflatten(out_tree(), outs)
 
     return fun_remat
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import sys
 import threading
 import traceback
 from contextlib import contextmanager
@@ -23,6 +22,7 @@ import numpy as np
 
 from jaxlite import _pretty as pp
 from jaxlite import dtypes
+from jaxlite.api_names import api_entry, name_api  # noqa: F401  (core.name_api for the faces)
 from jaxlite.array import Array, _wrap
 from jaxlite.errors import (
     ConcretizationTypeError,
@@ -108,28 +108,6 @@ def get_aval(x) -> ShapedArray:
         f"{api_entry()}: value {_short_repr(x)} of type {type(x).__name__} is not a valid jaxlite "
         "type: expected a jaxlite.Array, a NumPy array, or a Python bool, int or float"
     )
-
-
-_PKG_DIR = os.path.dirname(os.path.abspath(__file__))
-_API_PREFIX = {"numpy": "jnp.", "nn": "jaxlite.nn.", "random": "jaxlite.random.",
-               "control_flow": "lax.", "primitives": "lax.", "lax": "lax."}  # fmt: skip
-
-
-def api_entry() -> str:
-    """For error messages: the public jaxlite function the user called (`lax.cond`,
-    `jaxlite.grad`, ...), i.e. the jaxlite frame just inside the innermost frame of user code."""
-    f, entry = sys._getframe(1), None
-    while f is not None:
-        if f.f_code.co_filename.startswith(_PKG_DIR):
-            entry = f.f_code
-        elif entry is not None:
-            break
-        f = f.f_back
-    if entry is None:
-        return "jaxlite"
-    top = getattr(entry, "co_qualname", entry.co_name).split(".")[0]  # grad.<locals>.grad_f
-    module = os.path.relpath(entry.co_filename, _PKG_DIR).split(os.sep)[0].removesuffix(".py")
-    return _API_PREFIX.get(module, "jaxlite.") + {"JitFunction": "jit"}.get(top, top)
 
 
 def _short_repr(x) -> str:
@@ -444,6 +422,16 @@ _ctx = _Context()
 
 def current_trace() -> Trace:
     return _ctx.trace
+
+
+def swap_trace(trace: Trace) -> Trace:
+    """Makes `trace` current and returns the trace that was: the hot-path form of
+    `set_current_trace` (a context manager costs ~1-3 us), always used as
+    `prev = swap_trace(t)` / `try: ... finally: swap_trace(prev)`."""
+    ctx = _ctx
+    prev = ctx.trace
+    ctx.trace = trace
+    return prev
 
 
 @contextmanager

@@ -17,7 +17,7 @@ import inspect
 from typing import Callable, Sequence
 
 
-from jaxlite import core, dtypes, jaxpr_util, tree_util
+from jaxlite import api_util, core, dtypes, jaxpr_util, tree_util
 from jaxlite.core import ShapedArray
 from jaxlite.errors import JaxliteError
 from jaxlite.interpreters import jvp as ad
@@ -72,6 +72,12 @@ def _split_nondiff(args: tuple, nondiff_argnums: tuple[int, ...]):
 def _merge(nondiff: dict, diff: Sequence, n: int) -> list:
     it = iter(diff)
     return [nondiff[i] if i in nondiff else next(it) for i in range(n)]
+
+
+def _with_nondiff(fun: Callable, nondiff: dict, n: int) -> Callable:
+    """`fun` as a function of its differentiable arguments (the others fixed to `nondiff`)."""
+    fixed = [nondiff.get(i) for i in range(n)]
+    return api_util.argnums_partial(fun, [i for i in range(n) if i not in nondiff], fixed)
 
 
 def _is_eager() -> bool:
@@ -191,15 +197,11 @@ class custom_jvp:
         leaves, in_tree = tree_util.tree_flatten(diff)
         n_args = len(args)
         fun, rule = self.fun, self.jvp
-        store: dict = {}
-
-        def flat_fun(*xs):
-            out = fun(*_merge(nondiff, tree_util.tree_unflatten(in_tree, xs), n_args))
-            out_leaves, store["out_tree"] = tree_util.tree_flatten(out)
-            return out_leaves
-
+        flat_fun, out_tree_of = api_util.flatten_fun_nokwargs(
+            _with_nondiff(fun, nondiff, n_args), in_tree
+        )
         call_jaxpr, consts = _trace_call(flat_fun, leaves, name)
-        out_tree = store["out_tree"]
+        out_tree = out_tree_of()
 
         def jvp_jaxpr_fun(*xs):
             n = len(xs) // 2
@@ -398,14 +400,11 @@ class custom_vjp:
         fun, fwd, bwd = self.fun, self.fwd, self.bwd
         in_avals = [core.get_aval(x) for x in leaves]
         store: dict = {}
-
-        def flat_fun(*xs):
-            out = fun(*_merge(nondiff, tree_util.tree_unflatten(in_tree, xs), n_args))
-            out_leaves, store["out_tree"] = tree_util.tree_flatten(out)
-            return out_leaves
-
+        flat_fun, out_tree_of = api_util.flatten_fun_nokwargs(
+            _with_nondiff(fun, nondiff, n_args), in_tree
+        )
         call_jaxpr, consts = _trace_call(flat_fun, leaves, name)
-        out_tree = store["out_tree"]
+        out_tree = out_tree_of()
 
         def fwd_jaxpr_fun(*xs):
             res_out = fwd(*_merge(nondiff, tree_util.tree_unflatten(in_tree, xs), n_args))

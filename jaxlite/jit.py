@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from jaxlite import core, jaxpr_util, tree_util
+from jaxlite import api_util, core, jaxpr_util, tree_util
+from jaxlite._tracing_api import ShapeDtypeStruct
 from jaxlite._version import __version__
-from jaxlite.api import ShapeDtypeStruct
 from jaxlite.array import Array, _wrap
 from jaxlite.backend import compile as _compile_mod
 from jaxlite.backend import lower, passes, runtime
@@ -229,18 +229,20 @@ def _log_compiles() -> bool:
 
 # Derived jaxprs (jvp, partial eval, transpose, vmap of a jaxpr), by the source jaxpr's identity
 # and the rule's arguments: calling grad(jit(f)) again reuses them, and so their executables.
+# Bounded by _MAX_EXECUTABLES (oldest first); writes hold _lru_lock, as clear_cache does.
 _DERIVED: OrderedDict[tuple, tuple[ClosedJaxpr, Any]] = OrderedDict()
 
 
 def _derived(kind: str, closed: ClosedJaxpr, args: tuple, make: Callable):
     key = (kind, id(closed), args)
-    hit = _DERIVED.get(key)
+    hit = _DERIVED.get(key)  # NB: one dict read is atomic; only writes take the lock
     if hit is not None and hit[0] is closed:
         return hit[1]
-    res = make()
-    _DERIVED[key] = (closed, res)
-    if len(_DERIVED) > _MAX_EXECUTABLES:
-        _DERIVED.popitem(last=False)
+    res = make()  # NB: outside the lock: it traces, and may derive and compile more
+    with _lru_lock:
+        _DERIVED[key] = (closed, res)
+        while len(_DERIVED) > _MAX_EXECUTABLES:
+            _DERIVED.popitem(last=False)
     return res
 
 
@@ -466,7 +468,7 @@ class JitFunction:
     def __call__(self, *args, **kwargs):
         if _state.disabled:
             return self._fun(*args, **kwargs)
-        if self._fast_ok and not kwargs and core._ctx.trace is core.eval_trace:
+        if self._fast_ok and not kwargs and core.current_trace() is core.eval_trace:
             key, arrays = _fast_key(args)
             if key is not None:
                 entry = self._fast.get(key)
@@ -476,7 +478,7 @@ class JitFunction:
 
     def _call(self, args, kwargs):
         entry, leaves = self._entry(args, kwargs)
-        if core._ctx.trace is core.eval_trace and entry.const_arrays is not None:
+        if core.current_trace() is core.eval_trace and entry.const_arrays is not None:
             arrays = [
                 _as_array(x, a) for x, a in zip(leaves, entry.jaxpr.in_avals[len(entry.consts) :])
             ]
@@ -516,26 +518,26 @@ class JitFunction:
         dyn_kwargs = {k: v for k, v in kwargs.items() if k not in self._static_argnames}
         return dyn_args, dyn_kwargs, tuple(static)
 
+    def _with_static(self, args, kwargs) -> Callable:
+        """`self._fun` as a function of the dynamic arguments `_split` returns; the static
+        arguments keep their values in `args` and `kwargs`."""
+        n = len(args)
+        dyn_argnums = [i for i in range(n) if i not in self._static_argnums
+                       and i - n not in self._static_argnums]  # fmt: skip
+        static_kwargs = {k: v for k, v in kwargs.items() if k in self._static_argnames}
+        return api_util.argnums_partial(self._fun, dyn_argnums, args, static_kwargs)
+
     def _trace(self, key, in_tree, avals, args, kwargs) -> _Entry:
         t0 = time.perf_counter()
-        n = len(args)
-        out_trees: list = []
+        flat_fun, out_tree = api_util.flatten_fun(self._with_static(args, kwargs), in_tree)
 
-        def flat_fun(*leaves):
-            dyn_args, dyn_kwargs = in_tree.unflatten(leaves)
-            it = iter(dyn_args)
-            full = [a if (i in self._static_argnums or i - n in self._static_argnums) else next(it)
-                    for i, a in enumerate(args)]  # fmt: skip
-            full_kwargs = {k: kwargs[k] if k in self._static_argnames else dyn_kwargs[k]
-                           for k in kwargs}  # fmt: skip
-            out = self._fun(*full, **full_kwargs)
-            out_leaves, out_tree = tree_util.tree_flatten(out)
+        def checked_fun(*leaves):
+            out_leaves = flat_fun(*leaves)
             for x in out_leaves:
                 _leaf_aval(x, self._name, "output")
-            out_trees.append(out_tree)
             return out_leaves
 
-        closed = staging.trace_to_jaxpr(flat_fun, avals, f"jit of `{self._name}`")
+        closed = staging.trace_to_jaxpr(checked_fun, avals, f"jit of `{self._name}`")
         jaxpr = closed.jaxpr
         hoisted = ClosedJaxpr(
             Jaxpr([], jaxpr.constvars + jaxpr.invars, jaxpr.outvars, jaxpr.eqns), []
@@ -546,7 +548,7 @@ class JitFunction:
                 "jaxlite: tracing jit of `%s` for %s (%s) took %.1f ms",
                 self._name, _signature_str(avals), self._miss_reason(key), seconds * 1e3,
             )  # fmt: skip
-        return _Entry(hoisted, list(closed.consts), out_trees[0], self._name, seconds)
+        return _Entry(hoisted, list(closed.consts), out_tree(), self._name, seconds)
 
     def _miss_reason(self, key) -> str:
         """Why the signature cache missed: which part of the signature changed."""
@@ -573,6 +575,9 @@ class JitFunction:
 
     def trace(self, *args, **kwargs) -> Lowered:
         return self.lower(*args, **kwargs)
+
+
+core.name_api("jaxlite.", {"jit": JitFunction})  # error messages name calls `jaxlite.jit`
 
 
 class Lowered:

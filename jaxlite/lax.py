@@ -3,6 +3,7 @@
 # Re-export lists stay compact:
 # fmt: off
 
+from jaxlite import core as _core
 from jaxlite.primitives import *  # noqa: F401,F403
 from jaxlite.primitives import (  # noqa: F401
     abs, add, add_any, argmax, argmin, bitcast_convert_type, bitwise_and, bitwise_not,
@@ -26,3 +27,7 @@ from jaxlite.api import stop_gradient  # noqa: E402,F401
 # lax's spelling of the bitwise ops
 bitwise_not = bitwise_not
 not_ = bitwise_not
+
+# The names error messages give the functions above (not core's `get_aval`, `Tracer`, ...).
+_NOT_LAX = ("jaxlite.core", "jaxlite.array")
+_core.name_api("lax.", {n: v for n, v in globals().items() if getattr(v, "__module__", None) not in _NOT_LAX})

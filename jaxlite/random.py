@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from jaxlite import dtypes
+from jaxlite import core, dtypes
 from jaxlite import numpy as jnp
 from jaxlite import primitives as lax
 from jaxlite.array import Array, _wrap
@@ -846,3 +846,6 @@ def categorical(key, logits, axis: int = -1, shape=None, replace: bool = True) -
     nb = len(batch_shape)
     idx = lax.transpose(idx, (nb, *range(nb)))  # (k, *batch_shape)
     return lax.reshape(idx, shape)
+
+
+core.name_api("jaxlite.random.", {name: globals()[name] for name in __all__})  # error messages

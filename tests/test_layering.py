@@ -6,6 +6,7 @@ still a dependency. Modules are read with `ast`, never imported.
 
 import ast
 import pathlib
+import re
 
 import pytest
 
@@ -394,3 +395,27 @@ def test_extras_import_only_the_public_api(rel):
         if base in EXTRAS_NAMES:
             extra = set(names) - EXTRAS_NAMES[base]
             assert not extra, f"jaxlite/{rel} takes {sorted(extra)} from {base}"
+
+
+def test_only_core_switches_the_current_trace():
+    # Trace switching goes through core (`swap_trace`, `set_current_trace`, `new_trace`), so the
+    # thread-local `core._ctx` has one owner.
+    users = sorted(
+        str(p.relative_to(PKG)) for p in PKG.rglob("*.py")
+        if p != PKG / "core.py" and re.search(r"(?<!\w)_ctx\b", p.read_text())
+    )  # fmt: skip
+    assert not users, f"{users} touch core._ctx: use core.swap_trace / core.set_current_trace"
+
+
+def test_transformations_sit_below_the_call_primitives():
+    # api_util (flatten_fun) is used by api, jit, control flow, custom derivatives and checkpoint,
+    # so it imports only the bottom layers; the transformation modules never import the call
+    # primitives (jit, control flow, custom derivatives, checkpoint import them, not back).
+    bottom = ["jaxlite.core", "jaxlite.tree_util", "jaxlite.util", "jaxlite.errors"]
+    assert not violations(PKG / "api_util.py", allowed=bottom)
+    assert not real_imports(PKG / "api_names.py")  # error-message names: below core
+    calls = ["jaxlite.jit", "jaxlite.control_flow", "jaxlite.custom_derivatives",
+             "jaxlite.checkpoint", "jaxlite.backend"]  # fmt: skip
+    for fname in ("api.py", "_autodiff_api.py", "_vmap_api.py", "_tracing_api.py"):
+        bad = violations(PKG / fname, forbidden=calls)
+        assert not bad, f"jaxlite/{fname} imports {bad}"

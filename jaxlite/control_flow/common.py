@@ -14,7 +14,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from jaxlite import core, dtypes, tree_util
+from jaxlite import api_util, core, dtypes, tree_util
 from jaxlite import primitives as lax
 from jaxlite.array import Array, _wrap
 from jaxlite.core import ClosedJaxpr, Jaxpr, ShapedArray, Tracer, Var
@@ -98,15 +98,9 @@ def trace_tree_fun(fun: Callable, in_tree, in_avals: Sequence[ShapedArray], desc
     Returns:
       `(closed, consts, out_tree)`: `closed` takes `(*consts, *flat_args)`.
     """
-    store: dict = {}
-
-    def flat(*leaves):
-        out = fun(*tree_util.tree_unflatten(in_tree, leaves))
-        out_leaves, store["out_tree"] = tree_util.tree_flatten(out)
-        return out_leaves
-
-    closed, consts = trace_flat(flat, in_avals, description)
-    return closed, consts, store["out_tree"]
+    flat_fun, out_tree = api_util.flatten_fun_nokwargs(fun, in_tree)
+    closed, consts = trace_flat(flat_fun, in_avals, description)
+    return closed, consts, out_tree()
 
 
 # ------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import numpy as np
 
 from jaxlite import core, dtypes, tree_util
 from jaxlite import primitives as lax
+from jaxlite._vmap_api import vmap
 from jaxlite.array import _wrap
 from jaxlite.control_flow import common
 from jaxlite.control_flow.scan import scan
@@ -78,8 +79,6 @@ def _map_body(f_ref):
 
 
 def _batched_map_body(f_ref):
-    from jaxlite.api import vmap
-
     return lambda _, x: ((), vmap(f_ref())(x))
 
 
@@ -145,8 +144,6 @@ def map(f: Callable, xs, *, batch_size: int | None = None):  # noqa: A001
     if batch_size is None:
         _, ys = scan(common.weak_wrapper(_map_body, f), (), xs)
         return ys
-    from jaxlite.api import vmap
-
     n = _leading_size(xs)
     batch_size = int(batch_size)
     n_batches, rem = divmod(n, batch_size)

@@ -10,7 +10,7 @@ from typing import Callable
 
 import numpy as np
 
-from jaxlite import core, jaxpr_util, tree_util
+from jaxlite import api_util, core, jaxpr_util, tree_util
 from jaxlite.array import _wrap
 from jaxlite.backend import lower, scan_hoist
 from jaxlite.backend.lower import Leaf, Scalar, c_literal
@@ -409,21 +409,18 @@ def _scan_length(xs_flat: list, length) -> int:
 
 def _trace_body(f, init_tree, xs_tree, carry_avals, x_avals):
     """Stages `f(carry, x) -> (carry, y)`; returns `(closed, consts, carry_tree, y_tree)`."""
-    n_carry = len(carry_avals)
-    store: dict = {}
 
-    def flat(*leaves):
-        carry = tree_util.tree_unflatten(init_tree, leaves[:n_carry])
-        x = tree_util.tree_unflatten(xs_tree, leaves[n_carry:])
+    def body(carry, x):
         out = f(carry, x)
         if not (isinstance(out, (tuple, list)) and len(out) == 2):
             raise TypeError(f"scan body output must be a pair, got {out!r}.")
-        c_leaves, store["carry_tree"] = tree_util.tree_flatten(out[0])
-        y_leaves, store["y_tree"] = tree_util.tree_flatten(out[1])
-        return [*c_leaves, *y_leaves]
+        return tuple(out)
 
-    closed, consts = common.trace_flat(flat, [*carry_avals, *x_avals], "scan body")
-    return closed, consts, store["carry_tree"], store["y_tree"]
+    in_tree = api_util.treedef_tuple([init_tree, xs_tree])
+    flat_fun, out_tree = api_util.flatten_fun_nokwargs(body, in_tree)
+    closed, consts = common.trace_flat(flat_fun, [*carry_avals, *x_avals], "scan body")
+    carry_tree, y_tree = out_tree().children
+    return closed, consts, carry_tree, y_tree
 
 
 def _stage_body(f, init_flat, init_tree, xs_tree, x_avals) -> tuple:

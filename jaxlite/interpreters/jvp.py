@@ -63,7 +63,7 @@ def zeros_like_aval(aval: ShapedArray):
     """A zero array of `aval`, built on the current trace (a `float0` aval gives a NumPy array)."""
     if aval.dtype == dtypes.float0:
         return np.zeros(aval.shape, dtypes.float0)
-    if core._ctx.trace is core.eval_trace:
+    if core.current_trace() is core.eval_trace:
         return _wrap(np.zeros(aval.shape, aval.dtype), aval.weak_type)
     zero = _wrap(np.zeros((), aval.dtype), aval.weak_type)
     return lax.broadcast_in_dim(zero, aval.shape, ()) if aval.shape else zero
@@ -91,12 +91,11 @@ def add_tangents(x, y):
 def bind_on(trace: core.Trace, prim: core.Primitive, args: Sequence[Any], params: dict):
     """Binds `prim` on `trace` with `trace` as the current trace (rules that bind see it)."""
     # NB: set the context by hand: a contextmanager would cost ~1 us per primitive.
-    ctx = core._ctx
-    prev, ctx.trace = ctx.trace, trace
+    prev = core.swap_trace(trace)
     try:
         return trace.process_primitive(prim, args, params)
     finally:
-        ctx.trace = prev
+        core.swap_trace(prev)
 
 
 class JVPTracer(Tracer):
@@ -164,12 +163,11 @@ class JVPTrace(core.Trace):
                 "jaxlite.custom_vjp to give it a derivative, or apply lax.stop_gradient to its "
                 "inputs if no derivative is needed."
             )
-        ctx = core._ctx
-        prev, ctx.trace = ctx.trace, self.parent
+        prev = core.swap_trace(self.parent)
         try:
             primal_out, tangent_out = rule(primals, tangents, **params)
         finally:
-            ctx.trace = prev
+            core.swap_trace(prev)
         if prim.multiple_results:
             return [self.pure(p, t) for p, t in zip(primal_out, tangent_out)]
         if type(tangent_out) is Zero:
@@ -194,15 +192,14 @@ def jvp_flat(
 
     Tangents may be `Zero`; output tangents are `Zero` where nothing flowed.
     """
-    ctx = core._ctx
-    trace = JVPTrace(ctx.trace, tag)
-    prev, ctx.trace = ctx.trace, trace  # core.new_trace, without a contextmanager's cost
+    trace = JVPTrace(core.current_trace(), tag)
+    prev = core.swap_trace(trace)  # core.new_trace, without a contextmanager's cost
     try:
         ins = [trace.pure(p, t) for p, t in zip(primals, tangents)]
         outs = fun(*ins)
         pairs = [trace.to_primal_tangent(o) for o in outs]
     finally:
-        ctx.trace = prev
+        core.swap_trace(prev)
         trace.finish()
     return [p for p, _ in pairs], [t for _, t in pairs]
 

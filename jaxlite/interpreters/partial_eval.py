@@ -40,13 +40,12 @@ class PartialEvalTrace(StagingTrace):
             if type(x) is StagingTracer and x._trace is self:
                 break
         else:  # all known: compute now, on the parent (inlined `jvp.bind_on`: a hot path)
-            ctx = core._ctx
             parent = self.parent
-            prev, ctx.trace = ctx.trace, parent
+            prev = core.swap_trace(parent)
             try:
                 return parent.process_primitive(prim, args, params)
             finally:
-                ctx.trace = prev
+                core.swap_trace(prev)
         rule = partial_eval_rules.get(prim) or staging.staging_rules.get(prim)
         if rule is not None:
             return rule(self, args, params)
@@ -122,9 +121,8 @@ def linearize_flat(
     """
     in_avals = [core.get_aval(p) for p in primals]
     in_mask = [a.dtype.kind == "f" for a in in_avals]
-    ctx = core._ctx
-    pe = PartialEvalTrace(ctx.trace, tag)
-    prev, ctx.trace = ctx.trace, pe  # core.new_trace, without a contextmanager's cost
+    pe = PartialEvalTrace(core.current_trace(), tag)
+    prev = core.swap_trace(pe)  # core.new_trace, without a contextmanager's cost
     try:
         tangents = [
             pe.new_arg(a) if m else ad.Zero(ad.tangent_aval(a)) for a, m in zip(in_avals, in_mask)
@@ -133,7 +131,7 @@ def linearize_flat(
         out_mask = [type(t) is not ad.Zero for t in tangents_out]
         linear = pe.to_closed_jaxpr([t for t in tangents_out if type(t) is not ad.Zero])
     finally:
-        ctx.trace = prev
+        core.swap_trace(prev)
         pe.finish()
     return primals_out, linear, in_mask, out_mask
 
@@ -163,7 +161,7 @@ def partial_eval_jaxpr(
     result: dict[str, Any] = {}
 
     def known_fun(*known_args):
-        pe = PartialEvalTrace(core._ctx.trace, "partial_eval_jaxpr")
+        pe = PartialEvalTrace(core.current_trace(), "partial_eval_jaxpr")
         with core.new_trace(pe):
             it = iter(known_args)
             args = [pe.new_arg(a) if uk else next(it) for a, uk in zip(in_avals, unknowns)]

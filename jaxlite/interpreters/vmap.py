@@ -78,8 +78,7 @@ class BatchTrace(core.Trace):
                 vals.append(x)
                 dims.append(None)
         # NB: set the context by hand: a contextmanager would cost ~1 us per primitive.
-        ctx = core._ctx
-        prev, ctx.trace = ctx.trace, self.parent
+        prev = core.swap_trace(self.parent)
         try:
             if not batched:
                 return prim.bind(*args, **params)
@@ -88,7 +87,7 @@ class BatchTrace(core.Trace):
                 raise NotImplementedError(_missing_rule_message(self, prim, vals, dims))
             out, out_dim = rule(self.axis_size, vals, dims, **params)
         finally:
-            ctx.trace = prev
+            core.swap_trace(prev)
         if prim.multiple_results:
             return [o if d is None else BatchTracer(self, o, d) for o, d in zip(out, out_dim)]
         return out if out_dim is None else BatchTracer(self, out, out_dim)

@@ -11,7 +11,7 @@ import operator
 
 import numpy as np
 
-from jaxlite import dtypes
+from jaxlite import core, dtypes
 from jaxlite import numpy as jnp
 from jaxlite import primitives as lax
 from jaxlite.array import Array, _wrap
@@ -394,3 +394,6 @@ def standardize(x, axis=-1, mean=None, variance=None, epsilon=1e-5, where=None):
         var = given(variance)
     eps = epsilon if isinstance(epsilon, (int, float)) else given(epsilon)
     return lax.mul(lax.sub(x, m), lax.rsqrt(lax.add(var, eps)))
+
+
+core.name_api("jaxlite.nn.", {name: globals()[name] for name in __all__})  # error messages

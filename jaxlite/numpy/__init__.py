@@ -9,6 +9,7 @@ import sys as _sys
 
 import numpy as _np
 
+from jaxlite import core as _core
 from jaxlite import dtypes as _dtypes
 from jaxlite.array import Array as ndarray
 from jaxlite.numpy import _methods, linalg
@@ -335,3 +336,5 @@ newaxis = None
 float0 = _dtypes.float0
 
 _methods.install(_sys.modules[__name__])
+
+_core.name_api("jnp.", globals())  # the names error messages give jnp's functions
