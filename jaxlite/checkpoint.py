@@ -9,7 +9,7 @@ NB for jit and the C backend: a `checkpoint` equation is evaluated (and lowered)
 from __future__ import annotations
 
 import functools
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from jaxlite import api_util, core, jaxpr_util, tree_util
 from jaxlite.core import ClosedJaxpr

@@ -16,7 +16,8 @@ import os
 import threading
 import traceback
 from contextlib import contextmanager
-from typing import Any, Callable, Sequence
+from typing import Any
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -55,14 +56,14 @@ class ShapedArray:
     def size(self) -> int:
         return int(np.prod(self.shape, dtype=np.int64))
 
-    def update(self, shape=None, dtype=None, weak_type=None) -> "ShapedArray":
+    def update(self, shape=None, dtype=None, weak_type=None) -> ShapedArray:
         return ShapedArray(
             self.shape if shape is None else shape,
             self.dtype if dtype is None else dtype,
             self.weak_type if weak_type is None else weak_type,
         )
 
-    def strip_weak_type(self) -> "ShapedArray":
+    def strip_weak_type(self) -> ShapedArray:
         return ShapedArray(self.shape, self.dtype, False) if self.weak_type else self
 
     def str_short(self) -> str:
@@ -177,13 +178,13 @@ Atom = Var | Literal
 class JaxprEqn:
     __slots__ = ("primitive", "invars", "outvars", "params")
 
-    def __init__(self, primitive: "Primitive", invars: list, outvars: list, params: dict):
+    def __init__(self, primitive: Primitive, invars: list, outvars: list, params: dict):
         self.primitive = primitive
         self.invars = invars
         self.outvars = outvars
         self.params = params
 
-    def replace(self, **kw) -> "JaxprEqn":
+    def replace(self, **kw) -> JaxprEqn:
         d = dict(primitive=self.primitive, invars=self.invars, outvars=self.outvars)
         d["params"] = self.params
         d.update(kw)
@@ -277,7 +278,7 @@ class Primitive:
             _check_bind_args(self, args)  # NB: only on failure (free otherwise): name the culprit
             raise
 
-    def bind_with_trace(self, trace: "Trace", args, params):
+    def bind_with_trace(self, trace: Trace, args, params):
         return trace.process_primitive(self, args, params)
 
     def def_impl(self, fn: ImplRule) -> ImplRule:
@@ -382,7 +383,7 @@ def _wrap_new(out, inputs, weak: bool) -> Array:
 class Trace:
     """An interpreter of primitives. Subclasses implement `process_primitive`."""
 
-    parent: "Trace | None" = None
+    parent: Trace | None = None
     # What the user sees in messages: "jit of `f`", "vmap of `loss`".
     description: str = "a transformation"
     _finished: bool = False

@@ -23,4 +23,3 @@ settings.register_profile(
 )
 settings.register_profile("fuzz", deadline=None, max_examples=2000, suppress_health_check=_QUIET)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
-

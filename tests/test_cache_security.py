@@ -206,7 +206,7 @@ HOSTILE = [
     f"a*\\\r\n/ {PAYLOAD} /*",
     f"a*\\\f\n/ {PAYLOAD} /*",
     f"\n#define jl_kernel jl_other\n*/ {PAYLOAD} /*",
-    f"\"'`\\\"\\0\x00\x1b[31m*/{PAYLOAD}/*\u2028\u00e9",
+    f'"\'`\\"\\0\x00\x1b[31m*/{PAYLOAD}/*\u2028\u00e9',
 ]
 
 

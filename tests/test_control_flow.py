@@ -9,7 +9,7 @@ check in reverse mode (None: forward mode only, as for while_loop) and the vmap 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -457,7 +457,7 @@ def test_switch_three_branches_vmap_batched_index(jit):
     np.testing.assert_allclose(out, ref, rtol=1e-12)
     # gradients per example through the batched select
     gv = jaxlite.vmap(jaxlite.grad(lambda i, x: f(i, x).sum(), 1))(idx, xs)
-    ref_g = np.stack([jaxlite.grad(lambda x: branches[min(max(i, 0), 2)](x).sum())(x)
+    ref_g = np.stack([jaxlite.grad(lambda x, i=i: branches[min(max(i, 0), 2)](x).sum())(x)
                       for i, x in zip(idx, xs)])  # fmt: skip
     np.testing.assert_allclose(gv, ref_g, rtol=1e-12)
 

@@ -414,8 +414,11 @@ GRAD_CASES = {
     "eigh_3": (eigh_sign_free, (sym((3, 3)),), 1),
     "eigh_batch": (eigh_sign_free, (sym((2, 4, 4), seed=1),), 1),
     "eigvalsh_2nd": (jnp.linalg.eigvalsh, (sym((3, 3), seed=2),), 2),
-    "eigh_upper": (lambda a: jnp.linalg.eigh(a, UPLO="U", symmetrize_input=False)[0],
-                   (rand((3, 3)),), 1),  # fmt: skip
+    "eigh_upper": (
+        lambda a: jnp.linalg.eigh(a, UPLO="U", symmetrize_input=False)[0],
+        (rand((3, 3)),),
+        1,
+    ),  # fmt: skip
     "svd_square": (svd_sign_free, (rand((3, 3)),), 1),
     "svd_tall": (svd_sign_free, (rand((5, 3)),), 1),
     "svd_wide": (svd_sign_free, (rand((2, 4)),), 1),

@@ -219,8 +219,9 @@ TRANSFORMS = {
     "hessian": lambda f, x: jaxlite.hessian(f)(x),
     "checkpoint": lambda f, x: jaxlite.grad(jaxlite.checkpoint(f))(x),
     "cond": lambda f, x: jaxlite.grad(lambda x: lax.cond(True, f, lambda x: jnp.sum(x), x))(x),
-    "scan": lambda f, x: jaxlite.grad(lambda x: lax.scan(lambda c, r: (c + f(r), 0.0), 0.0,
-                                                         x.reshape(1, -1))[0])(x),  # fmt: skip
+    "scan": lambda f, x: jaxlite.grad(
+        lambda x: lax.scan(lambda c, r: (c + f(r), 0.0), 0.0, x.reshape(1, -1))[0]
+    )(x),  # fmt: skip
     "while_loop": lambda f, x: jaxlite.jit(
         lambda x: lax.while_loop(lambda c: c[0] < 2, lambda c: (c[0] + 1, c[1] + f(x)), (0, 0.0))
     )(x),

@@ -161,8 +161,13 @@ CASES = [
     ("xs vector on the rhs", rhs_vector_xs, (rand(3, 4), rand(3), rand(6, 4)), 1, 0),
     ("vector lhs, xs rhs", vector_lhs_rhs_xs, (rand(4), rand(5), rand(6, 4, 5)), 1, 0),
     ("contract xs axis 0", contract_leading, (rand(3, 4), rand(5, 3), rand(6, 4, 5)), 1, 0),
-    ("convert, transpose", converted_transposed_xs, (W6[:4], rand(2, 6), rand(5, 4, 2, dtype=f64)),
-     1, 0),  # fmt: skip
+    (
+        "convert, transpose",
+        converted_transposed_xs,
+        (W6[:4], rand(2, 6), rand(5, 4, 2, dtype=f64)),
+        1,
+        0,
+    ),  # fmt: skip
     ("const product", const_only, (W6, rand(2, 6), rand(4, 2, 6)), 1, 1),
     ("xs read elsewhere", xs_reused, (W6, rand(2, 6), rand(4, 2, 6)), 1, 1),
     ("chained", chained, ((rand(6, 4), rand(4, 6)), rand(2, 6), rand(4, 2, 6)), 2, 0),
@@ -170,8 +175,17 @@ CASES = [
     ("length 1", rnn(), rnn_args(steps=1), 0, 2),
     ("length 0", rnn(), rnn_args(steps=0), 0, 2),
     ("float64", rnn(), rnn_args(dtype=f64), 1, 1),
-    ("int32", integer_dot, (np.ones((3, 3), np.int32), np.zeros((2, 3), np.int32),
-                            np.arange(24, dtype=np.int32).reshape(4, 2, 3)), 0, 1),  # fmt: skip
+    (
+        "int32",
+        integer_dot,
+        (
+            np.ones((3, 3), np.int32),
+            np.zeros((2, 3), np.int32),
+            np.arange(24, dtype=np.int32).reshape(4, 2, 3),
+        ),
+        0,
+        1,
+    ),  # fmt: skip
     ("two xs operands", two_xs_product, (rand(3, 3), rand(5, 3, 4)), 0, 1),
 ]
 

@@ -118,5 +118,6 @@ def test_packed_kernel_without_blas(shape, layout, dtype, monkeypatch):
 
     monkeypatch.setattr(jl_compile, "_BLAS", [None])
     assert "-DJL_HAVE_BLAS" not in jl_compile.compiler_command(
-        ["cc"], "rt.c", "rt.so", blas=True, openmp=True)
+        ["cc"], "rt.c", "rt.so", blas=True, openmp=True
+    )
     check_product(shape, layout, dtype)

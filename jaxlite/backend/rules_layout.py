@@ -82,7 +82,7 @@ register_kernel(P.iota_p, _iota)
 def _dynamic_slice(ctx, eqn, args, *, slice_sizes):
     x, starts = args[0], args[1:]
     names = []
-    for k, (s, d, z) in enumerate(zip(starts, x.shape, slice_sizes)):
+    for s, d, z in zip(starts, x.shape, slice_sizes):
         names.append(ctx.fresh("start"))
         ctx.line(f"const int64_t {names[-1]} = jl_clamp_start((int64_t){ctx.scalar(s)}, {d}, {z});")
 

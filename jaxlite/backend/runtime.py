@@ -77,6 +77,5 @@ def as_input(x: np.ndarray, dtype: np.dtype) -> np.ndarray:
 
 def load(lowered: Lowered, salt: str = "") -> Executable:
     """Compiles (or finds in the cache) and loads `lowered`."""
-    lib = _compile.load(lowered.source, salt=salt, runtime=lowered.runtime,
-                        openmp=lowered.openmp)
+    lib = _compile.load(lowered.source, salt=salt, runtime=lowered.runtime, openmp=lowered.openmp)
     return Executable(lowered, lib)

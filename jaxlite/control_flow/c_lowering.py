@@ -103,7 +103,7 @@ class LoopCarry:
                 write_value(ctx, node, View.contiguous(ref[1], shape))
         for ref, tmp in temps:
             ctx.line(f"{ref} = {tmp};")
-        for dt, shape, ref in self.slots:
+        for _dt, shape, ref in self.slots:
             if shape != ():
                 cur, nxt, a, b = ref
                 ctx.touch(cur)

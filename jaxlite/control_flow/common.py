@@ -10,7 +10,8 @@ import functools
 import inspect
 import threading
 import weakref
-from typing import Any, Callable, Sequence
+from typing import Any
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -393,8 +394,10 @@ def check_carry_type(
 
     def component(path) -> str:
         if carry_name:
-            return f"the input carry component {carry_name}{tree_util.keystr(path)}" if path else (
-                f"the input carry {carry_name}"
+            return (
+                f"the input carry component {carry_name}{tree_util.keystr(path)}"
+                if path
+                else (f"the input carry {carry_name}")
             )
         return f"the input carry at path {tree_util.keystr(path)}" if path else "the input carry"
 

@@ -4,7 +4,7 @@ the same operands, constants hoisted in front) and an int32 index. Every rule is
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 

@@ -4,7 +4,7 @@ fori_loop with static bounds is a scan (so reverse mode works), otherwise a whil
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

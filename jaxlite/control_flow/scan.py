@@ -6,7 +6,7 @@ rule is registered here; reverse mode stacks the residuals of each iteration as 
 from __future__ import annotations
 
 import operator
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -359,9 +359,7 @@ def _scan_batch(axis_size, vals, dims, *, jaxpr, length, reverse, unroll, num_co
     carry_b = common.fixed_point(lambda c: [d is not None for d in batch(c)[1][:num_carry]], init_b)
     body, out_dims = batch(carry_b)
     body, hoisted = common.hoist_consts(body)
-    init = [
-        bt.matchaxis(axis_size, d, 0, x) if b else x for x, d, b in zip(init, i_dims, carry_b)
-    ]
+    init = [bt.matchaxis(axis_size, d, 0, x) if b else x for x, d, b in zip(init, i_dims, carry_b)]
     outs = bind_scan(
         body, [*hoisted, *consts], init, xs, length=length, reverse=reverse, unroll=unroll
     )

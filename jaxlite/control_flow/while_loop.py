@@ -6,7 +6,7 @@ unknown, so residuals cannot be stacked: use `scan`). Every rule is registered h
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from jaxlite import core, jaxpr_util, tree_util
 from jaxlite import primitives as lax

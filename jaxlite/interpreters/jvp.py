@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import math
 from functools import partial
-from typing import Any, Callable, Sequence
+from typing import Any
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -49,7 +50,7 @@ class Zero:
         return a
 
     @staticmethod
-    def from_primal(x) -> "Zero":
+    def from_primal(x) -> Zero:
         """The zero tangent of the primal `x` (its aval is computed only if asked for)."""
         z = Zero(None)
         z._primal = x
@@ -107,7 +108,7 @@ class JVPTracer(Tracer):
 
     __slots__ = ("primal", "tangent", "_aval")
 
-    def __init__(self, trace: "JVPTrace", primal, tangent):
+    def __init__(self, trace: JVPTrace, primal, tangent):
         self._trace = trace
         self.primal = primal
         self.tangent = tangent

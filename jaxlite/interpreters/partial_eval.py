@@ -5,7 +5,8 @@ JVP with unknown tangents: the staged jaxpr is the linear map that `vjp` transpo
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Any
+from collections.abc import Callable, Sequence
 
 from jaxlite import core
 from jaxlite import primitives as lax

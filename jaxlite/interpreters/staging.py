@@ -6,7 +6,8 @@ everything else becomes a constvar of the closed jaxpr (tracers of enclosing tra
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Any
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -24,7 +25,7 @@ staging_rules: dict[core.Primitive, StagingRule] = {}
 class StagingTracer(Tracer):
     __slots__ = ("aval", "_var")  # NB: not `var`, which is the jnp method
 
-    def __init__(self, trace: "StagingTrace", aval: ShapedArray, var: Var):
+    def __init__(self, trace: StagingTrace, aval: ShapedArray, var: Var):
         self._trace = trace
         self.aval = aval
         self._var = var

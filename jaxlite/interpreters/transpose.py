@@ -5,7 +5,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Any
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -490,7 +491,7 @@ def _check_indices_known(name: str, indices) -> None:
         raise NotImplementedError(f"Transpose rule for '{name}': the indices cannot be linear")
 
 
-def _scatter_dnums_of(gdn) -> "lax.ScatterDimensionNumbers":
+def _scatter_dnums_of(gdn) -> lax.ScatterDimensionNumbers:
     return lax.ScatterDimensionNumbers(
         update_window_dims=gdn.offset_dims,
         inserted_window_dims=gdn.collapsed_slice_dims,
