@@ -26,6 +26,7 @@ from jaxlite.numpy._util import (
     normalize_shape,
     promote_dtypes,
     shape_of,
+    stack_arrays,
 )
 from jaxlite.numpy._util import (
     broadcast_shapes as _broadcast_shapes,
@@ -297,20 +298,7 @@ concat = concatenate
 
 def stack(arrays, axis=0, out=None, dtype=None):
     """Joins arrays of one shape along a new axis."""
-    xs = _promote_all(_arrays(arrays, "stack"), dtype, "stack")
-    s0 = shape_of(xs[0])
-    for x in xs:
-        if shape_of(x) != s0:
-            raise ValueError(
-                f"jnp.stack: all input arrays must have the same shape, got "
-                f"{[shape_of(x) for x in xs]}"
-            )
-    ax = canonicalize_axis(axis, len(s0) + 1, "stack", s0)
-    return (
-        lax.concatenate([lax.expand_dims(x, (ax,)) for x in xs], ax)
-        if len(xs) > 1
-        else lax.expand_dims(xs[0], (ax,))
-    )
+    return stack_arrays(_promote_all(_arrays(arrays, "stack"), dtype, "stack"), axis)
 
 
 def _atleast(x, n: int, name: str):
