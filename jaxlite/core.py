@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from jaxlite import _pretty as pp
+from jaxlite._config import config
 from jaxlite import dtypes
 from jaxlite.api_names import api_entry, name_api  # noqa: F401  (core.name_api for the faces)
 from jaxlite.array import Array, _wrap
@@ -412,6 +413,47 @@ class EvalTrace(Trace):
 
 
 eval_trace = EvalTrace()
+
+
+# --- jax_debug_nans / jax_debug_infs ----------------------------------------------------------
+# NB: when either is on, EvalTrace.process_primitive is swapped for a checking one, so the eager
+# hot path pays nothing while they are off.
+_process_unchecked = EvalTrace.process_primitive
+
+
+def _process_checked(self, prim, args, params):
+    out = _process_unchecked(self, prim, args, params)
+    bad = _float_trouble(out if prim.multiple_results else [out])
+    if bad:
+        # A call (jit, custom_jvp, checkpoint): re-run its body op by op to name the culprit.
+        for p in params.values():
+            if isinstance(p, ClosedJaxpr):
+                eval_jaxpr(p.jaxpr, p.consts, *args)  # raises at the first bad primitive
+        raise FloatingPointError(f"invalid value ({bad}) encountered in {prim.name}")
+    return out
+
+
+def _float_trouble(outs) -> str:
+    """'nan' or 'inf' if some floating output has one that the debug options look for."""
+    for o in outs:
+        v = o._value if type(o) is Array else np.asarray(o)
+        if v.dtype.kind != "f":
+            continue
+        if config.jax_debug_nans and np.isnan(v).any():
+            return "nan"
+        if config.jax_debug_infs and np.isinf(v).any():
+            return "inf"
+    return ""
+
+
+def _set_float_checks(_value=None) -> None:
+    on = config.jax_debug_nans or config.jax_debug_infs
+    EvalTrace.process_primitive = _process_checked if on else _process_unchecked
+
+
+config.on_change("jax_debug_nans", _set_float_checks)
+config.on_change("jax_debug_infs", _set_float_checks)
+_set_float_checks()  # JAX_DEBUG_NANS / JAX_DEBUG_INFS in the environment
 
 
 class _Context(threading.local):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
-import os
 import threading
 import time
 import weakref
@@ -22,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from jaxlite import api_util, core, jaxpr_util, tree_util
+from jaxlite._config import config
 from jaxlite._tracing_api import ShapeDtypeStruct
 from jaxlite._version import __version__
 from jaxlite.array import Array, _wrap
@@ -46,10 +46,20 @@ _VERSION = __version__  # part of every compile-cache key
 
 
 class _State(threading.local):
-    disabled: bool = os.environ.get("JAXLITE_DISABLE_JIT", "") not in ("", "0")
+    # NB: a thread's own value (set by `disable_jit()`) shadows the process-wide one, which
+    # follows `config.jax_disable_jit` (JAX_DISABLE_JIT / JAXLITE_DISABLE_JIT at import).
+    disabled: bool = config.jax_disable_jit
 
 
 _state = _State()
+
+
+def _set_disabled(value: bool) -> None:
+    _State.disabled = value
+    _state.disabled = value
+
+
+config.on_change("jax_disable_jit", _set_disabled)
 
 
 @contextmanager
@@ -107,7 +117,7 @@ _lru_lock = threading.RLock()  # NB: reentrant: _forget may run from a GC inside
 def max_executables() -> int:
     """How many executables (and traced signatures per function) stay in memory:
     JAXLITE_EXECUTABLE_CACHE_SIZE, default 4096. Least recently used ones are dropped first."""
-    return int(os.environ.get("JAXLITE_EXECUTABLE_CACHE_SIZE") or _MAX_EXECUTABLES)
+    return config.jaxlite_executable_cache_size
 
 
 def executable(closed: ClosedJaxpr, name: str, holder=None):
@@ -220,7 +230,7 @@ class _Interpreted:
 
 
 def _log_compiles() -> bool:
-    return os.environ.get("JAXLITE_LOG_COMPILES", "") not in ("", "0")
+    return config.jax_log_compiles
 
 
 # ------------------------------------------------------------------------------------------
@@ -578,6 +588,38 @@ class JitFunction:
 
 
 core.name_api("jaxlite.", {"jit": JitFunction})  # error messages name calls `jaxlite.jit`
+
+
+# --- jax_debug_nans / jax_debug_infs ----------------------------------------------------------
+# NB: while either is on, JitFunction.__call__ is swapped for one that checks the outputs (the
+# dispatch path pays nothing while they are off). A bad output re-runs the function op by op,
+# with jit disabled, so that the eager checks (core) name the primitive, as JAX does.
+_call_unchecked = JitFunction.__call__
+
+
+def _call_checked(self, *args, **kwargs):
+    out = _call_unchecked(self, *args, **kwargs)
+    if core.current_trace() is not core.eval_trace:
+        return out  # tracers: the trace's own evaluation is checked where it runs
+    bad = core._float_trouble(tree_util.tree_leaves(out))
+    if bad:
+        with disable_jit():
+            self._fun(*args, **kwargs)
+        raise FloatingPointError(
+            f"invalid value ({bad}) encountered in the output of jit of `{self._name}`; run op "
+            "by op, the function produced none (the compiled code rounds differently)"
+        )
+    return out
+
+
+def _set_float_checks(_value=None) -> None:
+    on = config.jax_debug_nans or config.jax_debug_infs
+    JitFunction.__call__ = _call_checked if on else _call_unchecked
+
+
+config.on_change("jax_debug_nans", _set_float_checks)
+config.on_change("jax_debug_infs", _set_float_checks)
+_set_float_checks()
 
 
 class Lowered:

@@ -92,7 +92,7 @@ UPPER = [
 ]  # fmt: skip
 BOTTOM = [
     "util.py", "core.py", "dtypes.py", "array.py", "tree_util.py", "errors.py", "_pretty.py",
-    "_version.py",
+    "_version.py", "_config.py",
 ]  # fmt: skip
 
 
@@ -103,7 +103,14 @@ def test_bottom_layer_imports_nothing_above_it(fname):
 
 
 def test_tree_util_and_errors_import_no_jaxlite_module():
-    for fname in ("tree_util.py", "errors.py", "_pretty.py", "util.py", "_version.py"):
+    for fname in (
+        "tree_util.py",
+        "errors.py",
+        "_pretty.py",
+        "util.py",
+        "_version.py",
+        "_config.py",
+    ):
         assert not real_imports(PKG / fname), fname
 
 
@@ -170,11 +177,12 @@ def test_jaxpr_passes_do_not_import_the_code_generator(fname):
     assert not bad, f"backend/{fname} imports {bad}"
 
 
-def test_compiler_sees_no_jaxlite_module_but_errors():
+def test_compiler_sees_no_jaxlite_module_but_errors_and_options():
     path = PKG / "backend" / "compile.py"
     assert path.exists(), "jaxlite/backend/compile.py is missing"
-    bad = violations(path, allowed=["jaxlite.errors"])
-    assert not bad, f"backend/compile.py imports {bad}; it may import only jaxlite.errors"
+    allowed = ["jaxlite.errors", "jaxlite._config"]
+    bad = violations(path, allowed=allowed)
+    assert not bad, f"backend/compile.py imports {bad}; it may import only {allowed}"
 
 
 def test_the_scanner_sees_every_import_form(tmp_path):

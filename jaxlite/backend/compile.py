@@ -2,7 +2,8 @@
 
 `load(source)` returns a `Library` whose functions are called through cffi. Entries of the cache
 directory are named by the SHA-256 of everything that determines the binary; each library has its
-content hash beside it, checked before loading. This module imports no jaxlite module but errors.
+content hash beside it, checked before loading. This module imports no jaxlite module but errors
+and the options (`_config`).
 
 NB: cffi ABI mode (our own compiler call, then dlopen) rather than API mode, by measurement on
 this 2-core EPYC, for a 4-element kernel: API mode (`ffi.set_source` + `ffi.compile`, which builds
@@ -36,6 +37,7 @@ import weakref
 
 import _cffi_backend
 
+from jaxlite._config import config
 from jaxlite.errors import CompilerNotFoundError, JaxliteCompileError
 
 # The C headers and the runtime library ship inside the package (package data), so a source
@@ -75,7 +77,7 @@ def _thread_defaults():
 
 def _set_thread_defaults() -> list[str]:
     added = []
-    if os.environ.get("JAXLITE_THREAD_DEFAULTS", "1") != "0":
+    if config.jaxlite_thread_defaults:
         for name, value in THREAD_DEFAULTS.items():
             if name == "GOMP_SPINCOUNT" and "OMP_WAIT_POLICY" in os.environ:
                 continue  # the user chose libgomp's waiting; the spin count would override it
@@ -120,7 +122,7 @@ def compiler_command(
         # JL_RT_TAG (the runtime library's build: for it and for kernels that call it) and
         # the runtime library's own flags (see `runtime_library`)
         *extra,
-        *shlex.split(os.environ.get("JAXLITE_CFLAGS", "")),  # the user's extra flags, last
+        *shlex.split(config.jaxlite_cflags),  # the user's extra flags (JAXLITE_CFLAGS), last
         "-o", output, source,
         # NB: libraries after the source, or the linker (--as-needed) records no dependency
         *_blas_flags(blas)[1],  # cblas_sgemm/dgemm from the scipy-openblas32 wheel
@@ -469,7 +471,7 @@ def warn(message: str) -> None:
 
 def find_compiler() -> list[str]:
     """The compiler command: JAXLITE_CC, else CC, else cc (a command line, e.g. `gcc -m64`)."""
-    spec = os.environ.get("JAXLITE_CC") or os.environ.get("CC") or "cc"
+    spec = config.jaxlite_cc or "cc"
     argv = shlex.split(spec)
     exe = shutil.which(argv[0]) if argv else None
     if exe is None:
@@ -487,9 +489,7 @@ def cache_dir() -> str:
     libraries that jit would load): jaxlite warns once and uses a private temporary directory,
     removed at exit, instead.
     """
-    d = os.environ.get("JAXLITE_CACHE_DIR") or os.path.join(
-        os.path.expanduser("~"), ".cache", "jaxlite"
-    )
+    d = config.jaxlite_cache_dir or os.path.join(os.path.expanduser("~"), ".cache", "jaxlite")
     if not os.path.isdir(d):
         os.makedirs(d, mode=0o700, exist_ok=True)
     why = _untrusted(os.stat(d))
@@ -512,7 +512,7 @@ _PRIVATE: dict[str, str] = {}  # untrusted cache directory -> this process's pri
 
 def cache_max_bytes() -> int:
     """The disk cache's size limit: JAXLITE_CACHE_MAX_BYTES, default 1 GiB (0: no limit)."""
-    return int(os.environ.get("JAXLITE_CACHE_MAX_BYTES") or 2**30)
+    return config.jaxlite_cache_max_bytes
 
 
 _ENTRY_SUFFIXES = (".so", ".so.sha256", ".c")
