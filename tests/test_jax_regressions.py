@@ -1,0 +1,148 @@
+"""Regression tests for the wrong results of issue 15 ("Faithful to JAX"), each against JAX's answer.
+
+Every expected value is hard-coded from JAX 0.10.2 (x64 enabled, CPU), with the JAX program that
+gives it in a comment; where JAX is installed, the `test_oracle_*` tests ask it again, so the
+hard-coded values are proven rather than remembered. jaxlite itself never imports JAX.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import jaxlite
+import jaxlite.numpy as jnp
+from jaxlite import lax, tree_util
+
+jit, grad = jaxlite.jit, jaxlite.grad
+
+
+def _jax():
+    """Real JAX with x64 on, as jaxlite's semantics today; skips when it is not installed."""
+    jax = pytest.importorskip("jax", reason="JAX is the test oracle: pip install 'jax[cpu]'")
+    jax.config.update("jax_enable_x64", True)
+    return jax
+
+
+# ------------------------------------------------------------------------------------------
+# 4. dot_general with a constant or broadcast operand under jit (the C lowering crashed)
+# ------------------------------------------------------------------------------------------
+
+_A = np.arange(12.0).reshape(3, 4)
+
+
+def test_jit_grad_of_constant_matrix_times_vector():
+    # jax.jit(jax.grad(lambda w: jnp.sum(A @ w)))(jnp.ones(4)) -> [12. 15. 18. 21.]
+    out = jit(grad(lambda w: jnp.sum(_A @ w)))(jnp.ones(4))
+    np.testing.assert_array_equal(out, [12.0, 15.0, 18.0, 21.0])
+
+
+def test_jit_ones_vector_times_matrix():
+    # jax.jit(lambda A: jnp.ones(3) @ A)(A) -> [12. 15. 18. 21.]
+    out = jit(lambda a: jnp.ones(3) @ a)(_A)
+    np.testing.assert_array_equal(out, [12.0, 15.0, 18.0, 21.0])
+
+
+# Operands of each kind: traced arguments, NumPy constants closed over, broadcast constants
+# made inside the function (a C Scalar until something reads a buffer), rank-0 arrays.
+_SHAPES = {"scalar": (), "vector": (3,), "matrix": (3, 3)}
+
+
+def _operand(kind: str, shape, value):
+    if kind == "arg":
+        return lambda x: x
+    if kind == "numpy":
+        return lambda x: value
+    return lambda x: jnp.full(shape, 2.0)  # "ones": a broadcast constant
+
+
+def _dot_cases():
+    for op in ("dot", "matmul", "dot_general"):
+        for ls in _SHAPES:
+            for rs in _SHAPES:
+                if op == "matmul" and "scalar" in (ls, rs):
+                    continue
+                if op == "dot_general" and (ls == "scalar" or rs == "scalar"):
+                    continue
+                for lk in ("arg", "numpy", "ones"):
+                    for rk in ("arg", "numpy", "ones"):
+                        if "arg" in (lk, rk):
+                            yield op, ls, rs, lk, rk
+
+
+def _apply(op, a, b):
+    if op == "dot":
+        return jnp.dot(a, b)
+    if op == "matmul":
+        return a @ b
+    return lax.dot_general(a, b, (((a.ndim - 1,), (0,)), ((), ())))
+
+
+@pytest.mark.parametrize("op,ls,rs,lk,rk", list(_dot_cases()))
+def test_dot_jit_matches_eager_with_constant_operands(op, ls, rs, lk, rk):
+    rng = np.random.default_rng(0)
+    lshape, rshape = _SHAPES[ls], _SHAPES[rs]
+    lval, rval = rng.normal(size=lshape), rng.normal(size=rshape)
+    left, right = _operand(lk, lshape, lval), _operand(rk, rshape, rval)
+
+    def f(x, y):
+        return _apply(op, jnp.asarray(left(x)), jnp.asarray(right(y)))
+
+    x, y = jnp.asarray(lval), jnp.asarray(rval)
+    np.testing.assert_allclose(jit(f)(x, y), f(x, y), rtol=1e-12)
+    loss = lambda x, y: jnp.sum(jnp.sin(f(x, y)))
+    argnums = tuple(i for i, k in enumerate((lk, rk)) if k == "arg")
+    want = grad(loss, argnums)(x, y)
+    got = jit(grad(loss, argnums))(x, y)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-15)
+
+
+def test_integer_dot_with_broadcast_constant_under_jit():
+    a = np.arange(6, dtype=np.int32).reshape(2, 3)
+    f = lambda a: jnp.ones(2, jnp.int32) @ a
+    np.testing.assert_array_equal(jit(f)(a), f(a))
+    np.testing.assert_array_equal(jit(f)(a), [3, 5, 7])
+
+
+# ------------------------------------------------------------------------------------------
+# 6. Pytree nodes whose aux data is unhashable (a dict) under jit
+# ------------------------------------------------------------------------------------------
+
+
+class _Params:
+    """As JAX's gotchas notebook: static metadata carried in a custom node's aux data."""
+
+    def __init__(self, w, meta: dict):
+        self.w, self.meta = w, meta
+
+
+tree_util.register_pytree_node(
+    _Params, lambda p: ((p.w,), p.meta), lambda meta, children: _Params(children[0], meta)
+)
+
+
+def test_jit_with_dict_aux_data():
+    # JAX: jit(lambda p: p.w * 2) traces once for equal dicts, again for a different one.
+    calls = []
+
+    @jit
+    def f(p):
+        calls.append(1)
+        return p.w * p.meta["scale"]
+
+    np.testing.assert_array_equal(f(_Params(jnp.ones(3), {"scale": 2.0})), [2.0] * 3)
+    np.testing.assert_array_equal(f(_Params(jnp.ones(3), {"scale": 2.0})), [2.0] * 3)
+    assert len(calls) == 1 and f._cache_size() == 1
+    np.testing.assert_array_equal(f(_Params(jnp.ones(3), {"scale": 3.0})), [3.0] * 3)
+    assert len(calls) == 2 and f._cache_size() == 2
+
+
+def test_treedef_with_unhashable_aux_hashes_and_compares():
+    t1 = tree_util.tree_structure(_Params(1.0, {"a": [1]}))
+    t2 = tree_util.tree_structure(_Params(2.0, {"a": [1]}))
+    t3 = tree_util.tree_structure(_Params(2.0, {"a": [2]}))
+    assert hash(t1) == hash(t2) and t1 == t2 and t1 != t3
+    assert len({t1, t2, t3}) == 2
+    out = jit(lambda p: p.w + 1)(_Params(jnp.ones(2), {"a": [1]}))
+    np.testing.assert_array_equal(out, [2.0, 2.0])
