@@ -146,3 +146,48 @@ def test_treedef_with_unhashable_aux_hashes_and_compares():
     assert len({t1, t2, t3}) == 2
     out = jit(lambda p: p.w + 1)(_Params(jnp.ones(2), {"a": [1]}))
     np.testing.assert_array_equal(out, [2.0, 2.0])
+
+
+# ------------------------------------------------------------------------------------------
+# 7. jit(f).lower(*a).compile(): jit's fast path, and its own TypeError for another signature
+# ------------------------------------------------------------------------------------------
+
+
+def test_compiled_runs_without_retracing_and_rejects_other_signatures():
+    calls = []
+
+    def f(x, y):
+        calls.append(1)
+        return x * y
+
+    compiled = jit(f).lower(jnp.ones(3), 2.0).compile()
+    assert len(calls) == 1
+    for _ in range(3):
+        np.testing.assert_array_equal(compiled(jnp.ones(3), 2.0), [2.0] * 3)
+    np.testing.assert_array_equal(compiled(np.ones(3), 3.0), [3.0] * 3)
+    # JAX: "Argument 'x' compiled with float64[3] and called with float64[4]" (a TypeError).
+    with pytest.raises(TypeError, match=r"another signature(.|\n)*'x': compiled for f64\[3\], "
+                       r"called with f64\[4\]"):  # fmt: skip
+        compiled(jnp.ones(4), 2.0)
+    with pytest.raises(TypeError, match=r"'x': compiled for f64\[3\], called with f32\[3\]"):
+        compiled(jnp.ones(3, np.float32), 2.0)
+    # JAX: "Argument 'y' compiled with float64[] and called with int64[]".
+    with pytest.raises(TypeError, match=r"'y': compiled for f64\[\], called with i64\[\]"):
+        compiled(jnp.ones(3), 2)
+    # JAX: "Function compiled with input pytree does not match the input pytree ...".
+    with pytest.raises(TypeError, match="argument structure"):
+        compiled([jnp.ones(3)], 2.0)
+    assert len(calls) == 1  # never traced again
+
+
+def test_compiled_takes_only_the_dynamic_arguments():
+    # JAX: jit(f, static_argnums=1).lower(x, 2).compile()(x) -> x * 2; passing 2 again raises.
+    compiled = jit(lambda x, n: x * n, static_argnums=1).lower(jnp.ones(3), 2).compile()
+    np.testing.assert_array_equal(compiled(jnp.ones(3)), [2.0] * 3)
+    with pytest.raises(TypeError, match="argument structure"):
+        compiled(jnp.ones(3), 2)
+
+
+def test_compiled_call_under_a_transformation():
+    compiled = jit(lambda x: jnp.sin(x)).lower(1.0).compile()
+    np.testing.assert_allclose(grad(compiled)(1.0), np.cos(1.0))
