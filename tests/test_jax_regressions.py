@@ -191,3 +191,107 @@ def test_compiled_takes_only_the_dynamic_arguments():
 def test_compiled_call_under_a_transformation():
     compiled = jit(lambda x: jnp.sin(x)).lower(1.0).compile()
     np.testing.assert_allclose(grad(compiled)(1.0), np.cos(1.0))
+
+
+# ------------------------------------------------------------------------------------------
+# 5. custom_jvp / custom_vjp functions that branch in Python on their inputs, under eager grad
+# ------------------------------------------------------------------------------------------
+
+
+def _branching_custom_jvp(lib):
+    """JAX's custom-derivatives notebook ("Python control flow"), written against `lib`."""
+    np_ = lib.numpy
+
+    @lib.custom_jvp
+    def f(x):
+        if x > 0:
+            return np_.sin(x)
+        else:
+            return np_.cos(x)
+
+    @f.defjvp
+    def f_jvp(primals, tangents):
+        (x,), (x_dot,) = primals, tangents
+        ans = f(x)
+        if x > 0:
+            return ans, 2 * x_dot
+        else:
+            return ans, 3 * x_dot
+
+    return f
+
+
+def _branching_custom_vjp(lib):
+    np_ = lib.numpy
+
+    @lib.custom_vjp
+    def f(x):
+        if x > 0:
+            return np_.sin(x)
+        else:
+            return np_.cos(x)
+
+    def f_fwd(x):
+        return f(x), x
+
+    def f_bwd(x, g):
+        if x > 0:
+            return (2 * g,)
+        else:
+            return (3 * g,)
+
+    f.defvjp(f_fwd, f_bwd)
+    return f
+
+
+def _branching_results(lib, f):
+    g = lib.grad(f)
+    return [
+        g(1.0),  # 2.0
+        g(-1.0),  # 3.0
+        lib.grad(lambda x: f(x * x))(3.0),  # 2 * 6 = 12.0
+        lib.grad(lambda x: f(x) * x)(-1.0),  # 3 * -1 + cos(-1)
+    ]
+
+
+_BRANCHING_JAX = [2.0, 3.0, 12.0, -3.0 + np.cos(-1.0)]  # from JAX 0.10.2, both functions
+
+
+@pytest.mark.parametrize("make", [_branching_custom_jvp, _branching_custom_vjp])
+def test_custom_rule_branches_on_concrete_primals_under_eager_grad(make):
+    f = make(jaxlite)
+    np.testing.assert_allclose(_branching_results(jaxlite, f), _BRANCHING_JAX, rtol=1e-14)
+    np.testing.assert_allclose(f(1.0), np.sin(1.0))
+
+
+def test_custom_jvp_branching_jvp_and_second_order():
+    f = _branching_custom_jvp(jaxlite)
+    # JAX: jax.jvp(f, (3.,), (1.,)) -> (sin(3), 2.0); grad(grad(f))(1.) -> 0.0 (2 * x_dot is
+    # constant in x); jacfwd(f)(-1.) -> 3.0.
+    out, t = jaxlite.jvp(f, (3.0,), (1.0,))
+    np.testing.assert_allclose([out, t], [np.sin(3.0), 2.0])
+    assert float(grad(grad(f))(1.0)) == 0.0
+    assert float(jaxlite.jacfwd(f)(-1.0)) == 3.0
+
+
+@pytest.mark.parametrize("make", [_branching_custom_jvp, _branching_custom_vjp])
+def test_custom_rule_branching_under_jit_or_vmap_is_an_error(make):
+    # JAX: TracerBoolConversionError under jit(grad(f)) and vmap(grad(f)), as here.
+    f = make(jaxlite)
+    with pytest.raises(jaxlite.errors.TracerBoolConversionError):
+        jit(grad(f))(1.0)
+    with pytest.raises(jaxlite.errors.TracerBoolConversionError):
+        jaxlite.vmap(grad(f))(jnp.ones(2))
+
+
+def test_custom_jvp_closure_over_a_differentiated_value_still_raises():
+    from jaxlite.custom_derivatives import CustomJVPException
+
+    def outer(y):
+        g = jaxlite.custom_jvp(lambda x: x * y)
+        g.defjvp(lambda p, t: (g(p[0]), t[0] * y))
+        return g(2.0 * y)
+
+    # JAX raises too (UnexpectedTracerError); jaxlite names the cause.
+    with pytest.raises(CustomJVPException, match="closed-over value"):
+        grad(outer)(2.0)
