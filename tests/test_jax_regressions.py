@@ -295,3 +295,139 @@ def test_custom_jvp_closure_over_a_differentiated_value_still_raises():
     # JAX raises too (UnexpectedTracerError); jaxlite names the cause.
     with pytest.raises(CustomJVPException, match="closed-over value"):
         grad(outer)(2.0)
+
+
+# ------------------------------------------------------------------------------------------
+# 1. logaddexp / logaddexp2 gradients: JAX's custom JVP rule (half each at a tie)
+# ------------------------------------------------------------------------------------------
+
+_X0 = np.array([[[-0.37, 1.29, 0.19, 0.92]], [[0.58, -0.64, 0.54, -0.32]]])
+_X1 = np.array(
+    [[[-2.4788785, -0.081014566, np.inf, -0.0]], [[2.1255984, 7.739519, -5.2318535, 1.1315489]]],
+    np.float32,
+)
+
+
+def _logaddexp_results(lib):
+    np_ = lib.numpy
+    g = lib.grad
+    return [
+        g(lambda x: np_.logaddexp(0.0, x))(0.0),  # 0.5 (a logistic loss at zero weights)
+        *g(np_.logaddexp, (0, 1))(2.0, 2.0),  # (0.5, 0.5)
+        *g(np_.logaddexp2, (0, 1))(2.0, 2.0),  # (0.5, 0.5)
+        *g(np_.logaddexp, (0, 1))(-np.inf, -np.inf),  # JAX: (nan, nan)
+        *g(np_.logaddexp, (0, 1))(np.inf, 1.0),  # JAX: (1.0, e) (inf replaced by 0)
+        *lib.jvp(np_.logaddexp2, (1.0, 3.0), (1.0, 1.0)),  # log2(10), 1.0
+    ]
+
+
+# From JAX 0.10.2 (x64): the program of _logaddexp_results with `lib = jax`.
+_LOGADDEXP_JAX = [
+    0.5, 0.5, 0.5, 0.5, 0.5, np.nan, np.nan, 1.0, np.e, np.log2(10.0), 1.0,
+]  # fmt: skip
+# jax.grad(lambda a, b: jnp.sum(jnp.logaddexp(a, b)))(_X0, _X1): at [0, 0, 2] (x1 = inf) JAX's
+# rule gives exp(0.19 - 0) = 1.2092..., not the mathematical 0.
+_LOGADDEXP_GRAD_JAX = [
+    [[8.917631316e-01, 7.975440225e-01, 1.209249598e00, 7.150421057e-01]],
+    [[1.757229010e-01, 2.294676233e-04, 9.968956863e-01, 1.897633061e-01]],
+]
+
+
+def test_logaddexp_gradients_are_jaxs():
+    got = [float(v) for v in _logaddexp_results(jaxlite)]
+    np.testing.assert_allclose(got, _LOGADDEXP_JAX, rtol=1e-14)
+
+
+@pytest.mark.parametrize("route", ["eager", "jit", "vmap"])
+def test_logaddexp_gradient_with_an_infinite_input(route):
+    g = grad(lambda a, b: jnp.sum(jnp.logaddexp(a, b)))
+    if route == "jit":
+        g = jit(g)
+    if route == "vmap":
+        g = jaxlite.vmap(g)
+    out = g(jnp.asarray(_X0), jnp.asarray(_X1))
+    np.testing.assert_allclose(out, _LOGADDEXP_GRAD_JAX, rtol=1e-9)
+
+
+def test_logaddexp_values_unchanged():
+    x = np.array([-np.inf, -1.0, 0.0, 2.0, np.inf, np.nan])
+    a, b = np.meshgrid(x, x)
+    with np.errstate(invalid="ignore"):
+        np.testing.assert_allclose(jnp.logaddexp(a, b), np.logaddexp(a, b), rtol=1e-15)
+        np.testing.assert_allclose(jnp.logaddexp2(a, b), np.logaddexp2(a, b), rtol=1e-15)
+        np.testing.assert_allclose(jit(jnp.logaddexp)(a, b), np.logaddexp(a, b), rtol=1e-14)
+    assert jnp.logaddexp(np.float32(1.0), 2.0).dtype == np.float32
+
+
+# ------------------------------------------------------------------------------------------
+# The same programs asked of real JAX: proves every hard-coded value above
+# ------------------------------------------------------------------------------------------
+
+
+def test_oracle_logaddexp():
+    jax = _jax()
+    got = [float(v) for v in _logaddexp_results(jax)]
+    np.testing.assert_allclose(got, _LOGADDEXP_JAX, rtol=1e-14)
+    g = jax.grad(lambda a, b: jax.numpy.sum(jax.numpy.logaddexp(a, b)))(_X0, _X1)
+    np.testing.assert_allclose(g, _LOGADDEXP_GRAD_JAX, rtol=1e-9)
+
+
+def test_oracle_dot_with_constant_operands():
+    jax = _jax()
+    jj = jax.numpy
+    out = jax.jit(jax.grad(lambda w: jj.sum(_A @ w)))(jj.ones(4))
+    np.testing.assert_array_equal(out, [12.0, 15.0, 18.0, 21.0])
+    np.testing.assert_array_equal(jax.jit(lambda a: jj.ones(3) @ a)(_A), [12, 15, 18, 21])
+    a = np.arange(6, dtype=np.int32).reshape(2, 3)
+    np.testing.assert_array_equal(jax.jit(lambda a: jj.ones(2, jj.int32) @ a)(a), [3, 5, 7])
+
+
+@pytest.mark.parametrize("make", [_branching_custom_jvp, _branching_custom_vjp])
+def test_oracle_custom_rule_branching(make):
+    jax = _jax()
+    f = make(jax)
+    np.testing.assert_allclose(
+        [float(v) for v in _branching_results(jax, f)], _BRANCHING_JAX, rtol=1e-14
+    )
+    with pytest.raises(jax.errors.TracerBoolConversionError):
+        jax.jit(jax.grad(f))(1.0)
+    with pytest.raises(jax.errors.TracerBoolConversionError):
+        jax.vmap(jax.grad(f))(jax.numpy.ones(2))
+    if make is _branching_custom_jvp:
+        out, t = jax.jvp(f, (3.0,), (1.0,))
+        np.testing.assert_allclose([out, t], [np.sin(3.0), 2.0])
+        assert float(jax.grad(jax.grad(f))(1.0)) == 0.0
+        assert float(jax.jacfwd(f)(-1.0)) == 3.0
+
+
+def test_oracle_dict_aux_data():
+    jax = _jax()
+
+    class P:
+        def __init__(self, w, meta):
+            self.w, self.meta = w, meta
+
+    jax.tree_util.register_pytree_node(P, lambda p: ((p.w,), p.meta), lambda m, c: P(c[0], m))
+    f = jax.jit(lambda p: p.w * p.meta["scale"])
+    np.testing.assert_array_equal(f(P(np.ones(3), {"scale": 2.0})), [2.0] * 3)
+    f(P(np.ones(3), {"scale": 2.0}))
+    assert f._cache_size() == 1
+    np.testing.assert_array_equal(f(P(np.ones(3), {"scale": 3.0})), [3.0] * 3)
+    assert f._cache_size() == 2
+
+
+def test_oracle_compiled_signature_errors():
+    jax = _jax()
+    jj = jax.numpy
+    compiled = jax.jit(lambda x, y: x * y).lower(jj.ones(3), 2.0).compile()
+    np.testing.assert_array_equal(compiled(np.ones(3), 3.0), [3.0] * 3)
+    with pytest.raises(TypeError, match=r"'x' compiled with float64\[3\] and called with "):
+        compiled(jj.ones(4), 2.0)
+    with pytest.raises(TypeError, match=r"'y' compiled with float64\[\] and called with int64"):
+        compiled(jj.ones(3), 2)
+    with pytest.raises(TypeError, match="pytree"):
+        compiled([jj.ones(3)], 2.0)
+    static = jax.jit(lambda x, n: x * n, static_argnums=1).lower(jj.ones(3), 2).compile()
+    np.testing.assert_array_equal(static(jj.ones(3)), [2.0] * 3)
+    with pytest.raises(TypeError, match="pytree"):
+        static(jj.ones(3), 2)
