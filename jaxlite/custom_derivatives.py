@@ -2,7 +2,9 @@
 
 Under a transformation they bind the call primitives `custom_jvp_call` / `custom_vjp_call`,
 whose `call_jaxpr` param (a `ClosedJaxpr` without consts: closed-over values are the first
-`num_consts` arguments) is the primal function. Eagerly, the function simply runs.
+`num_consts` arguments) is the primal function. Eagerly, the function simply runs; under a JVP
+trace (eager `grad`, `jvp`) nothing is staged either: the rule runs on the primals, which may be
+concrete, as in JAX (`_handling_trace` decides, as JAX's `process_custom_jvp_call`s).
 
 NB for jit and the C backend: a jaxpr containing these equations is evaluated (and lowered) by
 inlining `call_jaxpr` on the equation's arguments (`core.eval_jaxpr(call_jaxpr.jaxpr, [],
@@ -18,7 +20,7 @@ from collections.abc import Callable, Sequence
 
 
 from jaxlite import api_util, core, dtypes, jaxpr_util, tree_util
-from jaxlite.core import ShapedArray
+from jaxlite.core import Tracer
 from jaxlite.errors import JaxliteError
 from jaxlite.interpreters import jvp as ad
 from jaxlite.interpreters import partial_eval as pe
@@ -80,8 +82,74 @@ def _with_nondiff(fun: Callable, nondiff: dict, n: int) -> Callable:
     return api_util.argnums_partial(fun, [i for i in range(n) if i not in nondiff], fixed)
 
 
-def _is_eager() -> bool:
-    return core.current_trace() is core.eval_trace
+def _handling_trace(leaves: list) -> core.Trace:
+    """The trace that handles a custom_jvp/custom_vjp call on `leaves`, as JAX's
+    `process_custom_jvp_call`s decide: the eager trace (run the function as it is), a JVP trace
+    (run the rule on the primals), or a trace that stages the function into a jaxpr.
+
+    A vmap or linearize trace none of whose values are among the arguments passes the call to
+    its parent, so that under an eager `grad` the rule sees concrete primals (and may branch on
+    them in Python, as in JAX); a staging trace (jit, make_jaxpr, control flow) always stages.
+    """
+    t = core.current_trace()
+    while True:
+        kind = type(t)
+        if t is core.eval_trace or kind is ad.JVPTrace:
+            return t
+        if kind is _RuleTrace or (
+            kind in (batching.BatchTrace, pe.PartialEvalTrace)
+            and not any(isinstance(x, Tracer) and x._trace is t for x in leaves)
+        ):
+            t = t.parent
+            continue
+        return t
+
+
+class _RuleTrace(core.Trace):
+    """Where a custom rule runs on behalf of a JVP trace: on that trace's parent (so eager
+    primals are concrete), refusing the values of the traces it stands in for (the JVP trace and
+    any above it), which only a closure can bring in: their derivatives would be lost."""
+
+    def __init__(self, jvp_trace: ad.JVPTrace, kind: str):
+        self.parent = jvp_trace.parent
+        self.kind = kind
+        self.description = jvp_trace.description
+        below, t = set(), self.parent
+        while t is not None:
+            below.add(t)
+            t = t.parent
+        self._below = below
+
+    def check(self, x) -> None:
+        if isinstance(x, Tracer) and x._trace not in self._below:
+            core.check_not_escaped(x)
+            raise CustomJVPException(_CLOSURE_MSG.format(kind=self.kind))
+
+    def process_primitive(self, prim, args, params):
+        for x in args:
+            self.check(x)
+        return ad.bind_on(self.parent, prim, args, params)
+
+
+def _on_jvp_trace(trace: ad.JVPTrace, leaves: list, kind: str, call: Callable, rule: Callable):
+    """A custom_jvp/custom_vjp call under `trace` without staging the function (JAX's
+    `JVPTrace.process_custom_jvp_call`): with no tangent in, `call()` (the function again, one
+    trace lower); else `rule(primals, tangents) -> (primals_out, tangents_out)` (flat lists) on
+    the primals, whose outputs are returned flat as this trace's values."""
+    pairs = [trace.to_primal_tangent(x) for x in leaves]
+    guard = _RuleTrace(trace, kind)
+    prev = core.swap_trace(guard)
+    try:
+        if all(type(t) is ad.Zero for _, t in pairs):
+            out = call()
+            tree_util.tree_map(guard.check, out)
+            return out
+        primals_out, tangents_out = rule([p for p, _ in pairs], [t for _, t in pairs])
+    finally:
+        core.swap_trace(prev)
+    for x in (*primals_out, *tangents_out):
+        guard.check(x)
+    return [trace.pure(p, t) for p, t in zip(primals_out, tangents_out)]
 
 
 def _trace_call(flat_fun: Callable, leaves: list, name: str):
@@ -191,17 +259,15 @@ class custom_jvp:
         if self.jvp is None:
             raise AttributeError(f"No JVP defined for custom_jvp function {name} using defjvp.")
         args = _resolve_args(self.fun, args, kwargs)
-        if _is_eager():
-            return self.fun(*args)
         nondiff, diff = _split_nondiff(args, self.nondiff_argnums)
         leaves, in_tree = tree_util.tree_flatten(diff)
+        trace = _handling_trace(leaves)
+        if trace is core.eval_trace:
+            return self.fun(*args)
         n_args = len(args)
         fun, rule = self.fun, self.jvp
-        flat_fun, out_tree_of = api_util.flatten_fun_nokwargs(
-            _with_nondiff(fun, nondiff, n_args), in_tree
-        )
-        call_jaxpr, consts = _trace_call(flat_fun, leaves, name)
-        out_tree = out_tree_of()
+        # What the rule's outputs are checked against: the function's, once it has been traced.
+        known: dict = {"out_tree": None, "out_avals": None}
 
         def jvp_jaxpr_fun(*xs):
             n = len(xs) // 2
@@ -209,9 +275,25 @@ class custom_jvp:
             tangents = tree_util.tree_unflatten(in_tree, xs[n:])
             nd = [nondiff[i] for i in sorted(nondiff)]
             out = rule(*nd, tuple(primals), tuple(tangents))
-            return _flatten_jvp_output(out, out_tree, call_jaxpr.out_avals, name)
+            return _flatten_jvp_output(out, known, name)
 
         jvp_jaxpr_fun.__name__ = getattr(rule, "__name__", "jvp")
+        if type(trace) is ad.JVPTrace:  # as JAX: the rule runs on the primals, not staged
+
+            def run_rule(primals, tangents):
+                outs = jvp_jaxpr_fun(*primals, *[ad.instantiate_zeros(t) for t in tangents])
+                n = len(outs) // 2
+                return outs[:n], outs[n:]
+
+            outs = _on_jvp_trace(trace, leaves, "custom_jvp", lambda: self(*args), run_rule)
+            tree = known["out_tree"]
+            return outs if tree is None else tree_util.tree_unflatten(tree, outs)
+        flat_fun, out_tree_of = api_util.flatten_fun_nokwargs(
+            _with_nondiff(fun, nondiff, n_args), in_tree
+        )
+        call_jaxpr, consts = _trace_call(flat_fun, leaves, name)
+        out_tree = known["out_tree"] = out_tree_of()
+        known["out_avals"] = call_jaxpr.out_avals
         outs = custom_jvp_call_p.bind(
             *consts,
             *leaves,
@@ -235,7 +317,11 @@ def _add(x, y):
     return lax.add(x, y)
 
 
-def _flatten_jvp_output(out, out_tree, out_avals: list[ShapedArray], name: str) -> list:
+def _flatten_jvp_output(out, known: dict, name: str) -> list:
+    """The rule's `(primal_out, tangent_out)` checked and flattened to `primals + tangents`.
+    `known` holds the function's output tree and avals if it was traced (else the rule's
+    primal output sets the tree: under an eager JVP the function itself never runs)."""
+    out_tree, out_avals = known["out_tree"], known["out_avals"]
     if not (isinstance(out, (tuple, list)) and len(out) == 2):
         raise TypeError(
             f"Custom JVP rule of `{name}` must return a pair (primal_out, tangent_out), got "
@@ -244,6 +330,9 @@ def _flatten_jvp_output(out, out_tree, out_avals: list[ShapedArray], name: str) 
     primal_out, tangent_out = out
     p_leaves, p_tree = tree_util.tree_flatten(primal_out)
     t_leaves, t_tree = tree_util.tree_flatten(tangent_out)
+    if out_tree is None:
+        known["out_tree"] = out_tree = p_tree
+        out_avals = [core.get_aval(p) for p in p_leaves]
     if p_tree != out_tree:
         raise TypeError(
             f"Custom JVP rule of `{name}` must produce a primal output with the same container "
@@ -323,16 +412,21 @@ def _custom_vjp_call_jvp(
     primals, tangents, *, call_jaxpr, fwd_jaxpr_fun, bwd, num_consts, name, **_
 ):
     _check_closure_tangents(tangents, num_consts, "custom_vjp")
-    args = primals[num_consts:]
     n_out = len(call_jaxpr.out_avals)
-    outs_and_res = fwd_jaxpr_fun(*args)
+    outs_and_res = fwd_jaxpr_fun(*primals[num_consts:])
     primals_out, res = outs_and_res[:n_out], outs_and_res[n_out:]
     arg_tangents = tangents[num_consts:]
-    float_out = [a.dtype.kind == "f" for a in call_jaxpr.out_avals]
+    return _custom_vjp_tangents(primals_out, res, arg_tangents, call_jaxpr.out_avals, bwd, name)
+
+
+def _custom_vjp_tangents(primals_out, res, arg_tangents, out_avals, bwd, name):
+    """The output tangents of a custom_vjp function: `custom_lin` of the residuals (from fwd)
+    and the input tangents, transposed by calling `bwd`."""
+    float_out = [a.dtype.kind == "f" for a in out_avals]
     if all(type(t) is ad.Zero for t in arg_tangents):
         return primals_out, [ad.Zero.from_primal(p) for p in primals_out]
     tangents_in = [ad.instantiate_zeros(t) for t in arg_tangents]
-    lin_avals = tuple(ad.tangent_aval(a) for a, f in zip(call_jaxpr.out_avals, float_out) if f)
+    lin_avals = tuple(ad.tangent_aval(a) for a, f in zip(out_avals, float_out) if f)
     lin_out = iter(
         custom_lin_p.bind(
             *res, *tangents_in, num_res=len(res), bwd=bwd, out_avals=lin_avals, name=name
@@ -392,19 +486,16 @@ class custom_vjp:
         if self.fwd is None:
             raise AttributeError(f"No VJP defined for custom_vjp function {name} using defvjp.")
         args = _resolve_args(self.fun, args, kwargs)
-        if _is_eager():
-            return self.fun(*args)
         nondiff, diff = _split_nondiff(args, self.nondiff_argnums)
         leaves, in_tree = tree_util.tree_flatten(diff)
+        trace = _handling_trace(leaves)
+        if trace is core.eval_trace:
+            return self.fun(*args)
         n_args = len(args)
         fun, fwd, bwd = self.fun, self.fwd, self.bwd
         in_avals = [core.get_aval(x) for x in leaves]
-        store: dict = {}
-        flat_fun, out_tree_of = api_util.flatten_fun_nokwargs(
-            _with_nondiff(fun, nondiff, n_args), in_tree
-        )
-        call_jaxpr, consts = _trace_call(flat_fun, leaves, name)
-        out_tree = out_tree_of()
+        # The function's output tree once traced; else (eager JVP) fwd's output sets it.
+        store: dict = {"out_tree": None}
 
         def fwd_jaxpr_fun(*xs):
             res_out = fwd(*_merge(nondiff, tree_util.tree_unflatten(in_tree, xs), n_args))
@@ -415,6 +506,9 @@ class custom_vjp:
                 )
             out, res = res_out
             out_leaves, fwd_tree = tree_util.tree_flatten(out)
+            out_tree = store["out_tree"]
+            if out_tree is None:
+                store["out_tree"] = out_tree = fwd_tree
             if fwd_tree != out_tree:
                 raise TypeError(
                     f"Custom VJP fwd rule of `{name}` must produce an output with the same "
@@ -428,13 +522,30 @@ class custom_vjp:
             res_tree = store["res_tree"]
             n_res = res_tree.num_leaves
             res = tree_util.tree_unflatten(res_tree, res_and_cts[:n_res])
-            ct = tree_util.tree_unflatten(out_tree, res_and_cts[n_res:])
+            ct = tree_util.tree_unflatten(store["out_tree"], res_and_cts[n_res:])
             nd = [nondiff[i] for i in sorted(nondiff)]
             cts_in = bwd(*nd, res, ct)
             return _flatten_bwd_output(cts_in, diff, in_tree, in_avals, name)
 
         fwd_jaxpr_fun.__name__ = getattr(fwd, "__name__", "fwd")
         bwd_flat.__name__ = getattr(bwd, "__name__", "bwd")
+        if type(trace) is ad.JVPTrace:  # as JAX: fwd runs on the primals, nothing is staged
+
+            def run_fwd(primals, tangents):
+                outs_and_res = fwd_jaxpr_fun(*primals)
+                n_out = store["out_tree"].num_leaves
+                outs, res = outs_and_res[:n_out], outs_and_res[n_out:]
+                out_avals = [core.get_aval(o) for o in outs]
+                return _custom_vjp_tangents(outs, res, tangents, out_avals, bwd_flat, name)
+
+            outs = _on_jvp_trace(trace, leaves, "custom_vjp", lambda: self(*args), run_fwd)
+            tree = store["out_tree"]
+            return outs if tree is None else tree_util.tree_unflatten(tree, outs)
+        flat_fun, out_tree_of = api_util.flatten_fun_nokwargs(
+            _with_nondiff(fun, nondiff, n_args), in_tree
+        )
+        call_jaxpr, consts = _trace_call(flat_fun, leaves, name)
+        out_tree = store["out_tree"] = out_tree_of()
         outs = custom_vjp_call_p.bind(
             *consts,
             *leaves,

@@ -581,7 +581,8 @@ class JitFunction:
         """Traces for these arguments (arrays, or `jaxlite.ShapeDtypeStruct`s standing in for
         them); returns what would run (`.as_text()`, `.as_c()`, `.compile()`)."""
         entry, _ = self._entry(args, kwargs, abstract_ok=True)
-        return Lowered(entry, self)
+        dyn_args, dyn_kwargs, _ = self._split(args, kwargs)
+        return Lowered(entry, self, tree_util.tree_structure((dyn_args, dyn_kwargs)))
 
     def trace(self, *args, **kwargs) -> Lowered:
         return self.lower(*args, **kwargs)
@@ -625,9 +626,10 @@ _set_float_checks()
 class Lowered:
     """`jit(f).lower(*args)`: the jaxpr and the C source that a call with such arguments runs."""
 
-    def __init__(self, entry: _Entry, fun: JitFunction):
+    def __init__(self, entry: _Entry, fun: JitFunction, in_tree):
         self._entry = entry
         self._fun = fun
+        self._in_tree = in_tree
 
     @property
     def jaxpr(self) -> ClosedJaxpr:
@@ -645,27 +647,80 @@ class Lowered:
         self._entry.exe = self._entry.exe or executable(
             self._entry.jaxpr, self._fun._name, self._entry
         )
-        return Compiled(self._entry, self._fun)
+        return Compiled(self._entry, self._fun, self._in_tree)
 
 
 class Compiled:
-    """`jit(f).lower(*args).compile()`: a callable for arguments of that signature."""
+    """`jit(f).lower(*args).compile()`: a callable for arguments of that signature only.
 
-    def __init__(self, entry: _Entry, fun: JitFunction):
+    As JAX's, it takes the dynamic arguments (static ones were fixed by `lower`) and raises a
+    `TypeError` naming the expected and given shapes and dtypes for any other signature: it
+    never traces again. A call goes through `jit(f)`'s fast path: one signature check of the
+    positional arrays against those already accepted, then the kernel.
+    """
+
+    def __init__(self, entry: _Entry, fun: JitFunction, in_tree):
         self._entry = entry
         self._fun = fun
+        self._in_tree = in_tree
+        self._in_avals = entry.jaxpr.in_avals[len(entry.consts) :]
+        self._accepted: set = set()  # `_fast_key`s of calls that passed `_check`
 
     def as_c(self) -> str:
         return lower_closed(self._entry.jaxpr, self._fun._name).source
 
     def __call__(self, *args, **kwargs):
-        entry, _ = self._fun._entry(args, kwargs)
-        if entry is not self._entry:
+        entry = self._entry
+        eager = core.current_trace() is core.eval_trace and entry.const_arrays is not None
+        if eager and not kwargs:
+            key, arrays = _fast_key(args)
+            if key is not None and key in self._accepted:
+                return entry.run(arrays)
+        leaves = self._check(args, kwargs)
+        if eager:
+            if not kwargs and (key := _fast_key(args)[0]) is not None:
+                self._accepted.add(key)
+            return entry.run([_as_array(x, a) for x, a in zip(leaves, self._in_avals)])
+        outs = pjit_p.bind(*entry.consts, *leaves, jaxpr=entry.jaxpr, name=self._fun._name)
+        return entry.out_tree.unflatten(outs)
+
+    def _check(self, args, kwargs) -> list:
+        """The leaves of the arguments, after checking they have the compiled signature."""
+        name = self._fun._name
+        pairs, in_tree = tree_util.tree_flatten_with_path((args, kwargs))
+        if in_tree != self._in_tree:
             raise TypeError(
-                f"compiled `{self._fun._name}` was called with arguments of another signature; "
-                "call jit(f) itself to trace and compile for new shapes or dtypes"
+                f"compiled `{name}` was called with arguments of another signature: it was "
+                f"compiled for the argument structure {self._in_tree} (static arguments "
+                f"excluded), and called with {in_tree}. Call jit(f) itself to trace and "
+                "compile for other arguments."
             )
-        return self._fun._call(args, kwargs)
+        bad = []
+        for (path, x), want in zip(pairs, self._in_avals):
+            got = _leaf_aval(x, name)
+            if got.shape != want.shape or got.dtype != want.dtype:
+                bad.append(
+                    f"  argument {self._arg_name(path)}: compiled for {want.str_short()}, called "
+                    f"with {got.str_short()}"
+                )
+        if bad:
+            raise TypeError(
+                f"compiled `{name}` was called with arguments of another signature (argument "
+                "types differ from those it was compiled for):\n"
+                + "\n".join(bad)
+                + "\nCall jit(f) itself to trace and compile for new shapes or dtypes."
+            )
+        return [x for _, x in pairs]
+
+    def _arg_name(self, path: tuple) -> str:
+        """`x`, `x['w']`, `args[2]` or `kw` for the key path of a leaf of `(args, kwargs)`."""
+        if path[0] == 1:
+            return f"{path[1]}{tree_util.keystr(path[2:])}"
+        fun = self._fun
+        names = [p for i, p in enumerate(fun._params) if i not in fun._static_argnums]
+        i = path[1]
+        head = repr(names[i]) if i < len(names) else f"args[{i}]"
+        return head + tree_util.keystr(path[2:])
 
 
 # ------------------------------------------------------------------------------------------

@@ -124,7 +124,7 @@ class PyTreeDef:
 
     def __hash__(self) -> int:
         if self._hash is None:
-            self._hash = hash((self.kind, self.aux, self.children))
+            self._hash = hash((self.kind, _aux_hash(self.aux), self.children))
         return self._hash
 
     def __repr__(self) -> str:
@@ -146,6 +146,16 @@ class PyTreeDef:
             fields = ", ".join(f"{f}={c}" for f, c in zip(self.kind._fields, kids))
             return f"{self.kind.__name__}({fields})"
         return f"CustomNode({self.kind.__name__}[{self.aux!r}], [{', '.join(kids)}])"
+
+
+def _aux_hash(aux) -> int:
+    """The hash of a node's aux data, or 0 when it is unhashable (a dict, a list): as JAX, aux
+    data need only compare by `==`; an unhashable one just shares its bucket with the others of
+    its node type, and `__eq__` tells them apart (so a jit cache key still works)."""
+    try:
+        return hash(aux)
+    except TypeError:
+        return 0
 
 
 def _is_namedtuple_type(t) -> bool:

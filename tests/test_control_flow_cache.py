@@ -295,12 +295,15 @@ tree_util.register_pytree_node(
 )
 
 
-def test_unhashable_tree_aux_data_is_staged_every_time():
+def test_unhashable_tree_aux_data_is_compared_by_equality():
+    # As JAX: aux data need not be hashable; equal aux data (by ==) reuses the staged body.
     body = Counted(lambda n: _UnhashableAux(n.x + 1.0, n.meta))
     for _ in range(2):
         out = lax.cond(True, body, body, _UnhashableAux(np.ones(2), ["m"]))
         np.testing.assert_allclose(out.x, 2.0)
-    assert body.calls == 4
+    assert body.calls == 2
+    out = lax.cond(True, body, body, _UnhashableAux(np.ones(2), ["other"]))
+    assert body.calls == 4 and out.meta == ["other"]
 
 
 # ------------------------------------------------------------------------------------------

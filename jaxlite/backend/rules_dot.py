@@ -39,7 +39,9 @@ def _dot_general(ctx, eqn, args, *, dimension_numbers, preferred_element_type=No
         dt = out_dt
     if not lc and out_dt == dt:  # no contraction: an elementwise product, fused like one
         return [_outer_product(ctx, eqn, lhs, rhs, list(lb) + lfree, list(rb) + rfree, len(lb))]
-    lhs, rhs = [ctx.materialize(a, "dot") if type(a) is Op else a for a in (lhs, rhs)]
+    # NB: gemm and the loops read buffers: an Op, or a Scalar (a broadcast constant such as
+    # `jnp.ones(3)`, or the seed of a gradient), is first written to one.
+    lhs, rhs = [a if type(a) is Leaf else ctx.materialize(a, "dot") for a in (lhs, rhs)]
     if dt.kind == "f" and out_dt == dt:
         return [_gemm(ctx, eqn, lhs, rhs, (lb, lfree, lc), (rb, rc, rfree))]
     return [_dot_loops(ctx, eqn, lhs, rhs, lc, rc, lb, rb, lfree, rfree)]

@@ -146,7 +146,7 @@ def cached_trace(funs: tuple, key: tuple, build: Callable[[], tuple[Any, Sequenc
             key = (*key, weakref.ref(trace))  # NB: weak: a finished trace is not kept alive
         k = (tuple(map(id, funs)), key)
         hit = _traces.get(k)
-    except TypeError:  # unhashable pytree aux data: staged every time
+    except TypeError:  # an unhashable part of the key: staged every time
         return build()[0]
     if hit is not None:
         return hit

@@ -99,6 +99,7 @@ from jaxlite.numpy._edit import (
 )
 from jaxlite.numpy._index_update import _IndexUpdateHelper
 from jaxlite.numpy._indexing import _getitem, take, take_along_axis
+from jaxlite.numpy._logaddexp import logaddexp, logaddexp2
 from jaxlite.numpy._pad import pad
 from jaxlite.numpy._reductions import (
     all,
@@ -278,8 +279,6 @@ from jaxlite.numpy._ufuncs import (
     log1p,
     log2,
     log10,
-    logaddexp,
-    logaddexp2,
     logical_and,
     logical_not,
     logical_or,

@@ -519,24 +519,6 @@ def hypot(x1, x2, /):
     return lax.select(inf, filled(r, np.inf), r)
 
 
-def logaddexp(x1, x2, /):
-    """`log(exp(x1) + exp(x2))` without overflow."""
-    x1, x2 = promote_inexact("logaddexp", x1, x2)
-    amax = lax.max(x1, x2)
-    delta = lax.sub(x1, x2)
-    r = lax.add(amax, lax.log1p(lax.exp(lax.neg(lax.abs(delta)))))
-    return lax.select(lax.ne(delta, delta), lax.add(x1, x2), r)
-
-
-def logaddexp2(x1, x2, /):
-    """`log2(2**x1 + 2**x2)` without overflow."""
-    x1, x2 = promote_inexact("logaddexp2", x1, x2)
-    amax = lax.max(x1, x2)
-    delta = lax.sub(x1, x2)
-    r = lax.add(amax, lax.div(lax.log1p(lax.exp2(lax.neg(lax.abs(delta)))), math.log(2.0)))
-    return lax.select(lax.ne(delta, delta), lax.add(x1, x2), r)
-
-
 def sinc(x, /):
     """`sin(pi x) / (pi x)`, with `sinc(0) = 1`."""
     x = _float_of("sinc", x)
