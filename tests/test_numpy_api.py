@@ -48,7 +48,8 @@ CREATION = [
     Row("zeros", lambda m: m.zeros((2, 3))),
     Row("zeros_i32", lambda m: m.zeros(3, m.int32)),
     Row("ones", lambda m: m.ones((2,), m.float32)),
-    Row("empty", lambda m: m.empty((2, 2)) * 0),
+    # NumPy's reference: zeros, not `np.empty(...) * 0` (NaN when the memory held a NaN).
+    Row("empty", lambda m: m.empty((2, 2)) * 0, ref=lambda: np.zeros((2, 2))),
     Row("full", lambda m: m.full((2, 3), 3.5)),
     Row("full_array_fill", lambda m, x: m.full((2, 4), x), (V,)),
     Row("full_like", lambda m, a: m.full_like(a, 2), (A,)),
