@@ -63,7 +63,9 @@ def c_literal(value, dtype: np.dtype) -> str:
     elif dtype in _INT_MIN and v == np.iinfo(dtype).min:
         text = _INT_MIN[dtype]
     else:
-        text = str(int(v)) + {dtypes.uint32: "u", dtypes.int64: "LL"}.get(dtype, "")
+        text = str(int(v)) + {dtypes.uint32: "u", dtypes.uint64: "ULL", dtypes.int64: "LL"}.get(
+            dtype, ""
+        )
     if dtype == dtypes.float64 and text in ("NAN", "INFINITY", "-INFINITY"):
         text = f"(double){text}" if not text.startswith("-") else "-(double)INFINITY"
     return f"({text})" if text.startswith("-") else text
