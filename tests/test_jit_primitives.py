@@ -247,11 +247,13 @@ def _binary_group(dtype, shape, scalar_rhs: bool):
 
 
 def _cases(table):
+    # NB: the narrow and 64-bit unsigned types share every lowering rule with the others: one
+    # shape each (the pairs and rank-0 tests below cover them too) keeps the compile count down
     return [
         pytest.param(ln, dt, shape, id=f"{ln.name}-{dt.name}-{shape}")
         for ln in table
         for dt in dtypes_of(ln.kinds)
-        for shape in SHAPES
+        for shape in (SHAPES if dt not in (I8, I16, U16, U64) else SHAPES[1:2])
     ]
 
 
