@@ -10,7 +10,11 @@ import numpy as np
 
 bool_ = np.dtype(np.bool_)
 uint8 = np.dtype(np.uint8)
+uint16 = np.dtype(np.uint16)
 uint32 = np.dtype(np.uint32)
+uint64 = np.dtype(np.uint64)
+int8 = np.dtype(np.int8)
+int16 = np.dtype(np.int16)
 int32 = np.dtype(np.int32)
 int64 = np.dtype(np.int64)
 float32 = np.dtype(np.float32)
@@ -19,13 +23,19 @@ float64 = np.dtype(np.float64)
 # The tangent dtype of integer and boolean values, as in JAX: a dtype with no bytes.
 float0 = np.dtype([("float0", np.void, 0)])
 
-SUPPORTED_DTYPES = (bool_, uint8, uint32, int32, int64, float32, float64)
+SUPPORTED_DTYPES = (
+    bool_, uint8, uint16, uint32, uint64, int8, int16, int32, int64, float32, float64,
+)  # fmt: skip
 _SUPPORTED = frozenset(SUPPORTED_DTYPES)
 
 SHORT_NAMES = {
     bool_: "bool",
     uint8: "u8",
+    uint16: "u16",
     uint32: "u32",
+    uint64: "u64",
+    int8: "i8",
+    int16: "i16",
     int32: "i32",
     int64: "i64",
     float32: "f32",

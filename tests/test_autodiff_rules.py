@@ -280,6 +280,10 @@ ZERO_DERIVATIVE = [
     ("argmax", lambda x: lax.convert_element_type(lax.argmax(x, 0), F64)),
     ("gt", lambda x: lax.convert_element_type(lax.gt(x, 0.0), F64)),
     ("convert_to_int", lambda x: _to_f64(lax.convert_element_type(x, np.int32))),
+    *[
+        (f"convert_to_{np.dtype(d).name}", lambda x, d=d: _to_f64(lax.convert_element_type(x, d)))
+        for d in (np.int8, np.int16, np.uint16, np.uint64)
+    ],
     ("bitcast", lambda x: _to_f64(lax.bitcast_convert_type(x, np.int64))),
 ]
 
@@ -298,6 +302,24 @@ def test_comparison_outputs_get_float0_tangents():
     x = np.array([0.3, -1.7])
     out, t = jaxlite.jvp(lambda x: lax.lt(x, 0.0), (x,), (np.ones(2),))
     assert t.dtype == jaxlite.dtypes.float0 and t.shape == (2,)
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int16, np.uint16, np.uint64, np.int32])
+def test_integer_values_get_float0_tangents(dtype):
+    def f(x, n):
+        m = lax.shift_left(lax.mul(n, n), lax.convert_element_type(1, dtype))
+        return lax.mul(x, lax.convert_element_type(m, F64)), lax.cumsum(m, 0)
+
+    x, n = np.array([0.5, 2.0]), np.array([3, 4], dtype)
+    tn = np.zeros(2, jaxlite.dtypes.float0)
+    (y, m), (ty, tm) = jaxlite.jvp(f, (x, n), (np.ones(2), tn))
+    np.testing.assert_array_equal(np.asarray(ty), [18.0, 32.0])
+    assert tm.dtype == jaxlite.dtypes.float0 and tm.shape == (2,) and m.dtype == dtype
+    gx, gn = jaxlite.grad(
+        lambda x, n: lax.reduce_sum(f(x, n)[0], (0,)), argnums=(0, 1), allow_int=True
+    )(x, n)
+    np.testing.assert_array_equal(np.asarray(gx), [18.0, 32.0])
+    assert gn.dtype == jaxlite.dtypes.float0
 
 
 @pytest.mark.parametrize("op,expected", [(lax.max, (0.5, 0.5)), (lax.min, (0.5, 0.5))])

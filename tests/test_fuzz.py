@@ -44,10 +44,10 @@ FUZZ = settings(
 F32, F64 = np.dtype(np.float32), np.dtype(np.float64)
 I32, I64 = np.dtype(np.int32), np.dtype(np.int64)
 U8, U32, BOOL = np.dtype(np.uint8), np.dtype(np.uint32), np.dtype(np.bool_)
-DTYPES = [F32, F64, I32, I64, U8, U32, BOOL]
+I8, I16, U16, U64 = map(np.dtype, [np.int8, np.int16, np.uint16, np.uint64])
+DTYPES = [F32, F64, I32, I64, U8, U32, BOOL, I8, I16, U16, U64]
 # NumPy dtypes jaxlite does not hold, as jaxlite maps them (the reference follows jaxlite here).
-NARROW = {np.dtype(np.uint64): I64, np.dtype(np.int8): I32, np.dtype(np.int16): I32,
-          np.dtype(np.uint16): U32, np.dtype(np.float16): F32}  # fmt: skip
+NARROW = {np.dtype(np.float16): F32}
 
 
 class Skip(Exception):
@@ -458,7 +458,9 @@ def _dyn_update(draw, x):
 
 
 def _bitcast(draw, x):
-    targets = {F32: [I32, U32], U32: [F32, I32], I32: [F32, U32], F64: [I64], I64: [F64]}
+    targets = {F32: [I32, U32], U32: [F32, I32], I32: [F32, U32], F64: [I64, U64],
+               I64: [F64, U64], U64: [F64, I64], I8: [U8], U8: [I8], I16: [U16],
+               U16: [I16]}  # fmt: skip
     if x.dtype not in targets or (x.dtype.kind == "f" and np.isnan(x).any()):
         raise Skip  # (NaN payloads may differ: JAX does not promise them either)
     return dict(dtype=draw(st.sampled_from(targets[x.dtype])))

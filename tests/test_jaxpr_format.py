@@ -125,7 +125,8 @@ def test_literals_print_value_and_type(x, op, expected):
 @pytest.mark.parametrize(
     "dtype, short",
     [(bool, "bool"), (np.uint8, "u8"), (np.uint32, "u32"), (np.int32, "i32"),
-     (np.int64, "i64"), (np.float32, "f32"), (np.float64, "f64")],
+     (np.int64, "i64"), (np.float32, "f32"), (np.float64, "f64"), (np.int8, "i8"),
+     (np.int16, "i16"), (np.uint16, "u16"), (np.uint64, "u64")],
 )  # fmt: skip
 def test_short_dtype_names(dtype, short):
     assert jaxpr_str(lambda x: x, np.zeros((2, 3), dtype)) == (

@@ -27,8 +27,9 @@ from jaxlite.jit import executable
 BOOL, U8, U32, I32, I64, F32, F64 = map(
     np.dtype, [np.bool_, np.uint8, np.uint32, np.int32, np.int64, np.float32, np.float64]
 )
-ALL = (BOOL, U8, U32, I32, I64, F32, F64)
-KINDS = {"f": (F32, F64), "i": (I32, I64), "u": (U8, U32), "b": (BOOL,)}
+I8, I16, U16, U64 = map(np.dtype, [np.int8, np.int16, np.uint16, np.uint64])
+ALL = (BOOL, U8, U16, U32, U64, I8, I16, I32, I64, F32, F64)
+KINDS = {"f": (F32, F64), "i": (I8, I16, I32, I64), "u": (U8, U16, U32, U64), "b": (BOOL,)}
 SHAPES = [(), (13,), (3, 5)]
 
 
@@ -64,9 +65,11 @@ def values(dtype, shape, which: int = 0) -> np.ndarray:
     else:
         info = np.iinfo(dtype)
         special = [0, 1, 2, info.max, info.min, 7] + ([-1, -7, info.min + 1] if info.min else [])
-        rand = rng.integers(info.min, int(info.max) + 1, size=n, dtype=np.int64 if
-                            dtype != U32 else np.uint64)  # fmt: skip
+        rand = rng.integers(info.min, int(info.max), size=n, endpoint=True,
+                            dtype=np.uint64 if dtype.kind == "u" else np.int64)  # fmt: skip
     special = special[which % len(special) :] + special[: which % len(special)]
+    if dtype.kind in "iu":  # exact: uint64 and int64 together would meet in float64
+        special, rand = np.array(special, dtype), rand.astype(dtype)
     flat = np.concatenate([np.asarray(special[:n]), np.asarray(rand[len(special[:n]) :])])
     return flat.astype(dtype).reshape(shape)
 
@@ -244,11 +247,13 @@ def _binary_group(dtype, shape, scalar_rhs: bool):
 
 
 def _cases(table):
+    # NB: the narrow and 64-bit unsigned types share every lowering rule with the others: one
+    # shape each (the pairs and rank-0 tests below cover them too) keeps the compile count down
     return [
         pytest.param(ln, dt, shape, id=f"{ln.name}-{dt.name}-{shape}")
         for ln in table
         for dt in dtypes_of(ln.kinds)
-        for shape in SHAPES
+        for shape in (SHAPES if dt not in (I8, I16, U16, U64) else SHAPES[1:2])
     ]
 
 
@@ -307,7 +312,10 @@ def test_convert_element_type_every_pair(src):
     x = values(src, (4, 7))
     if src.kind == "f":  # around every integer type's limits
         extra = np.array([2.0**31, 2.0**31 - 128, -(2.0**31) - 1, 2.0**32, 2.0**63, -(2.0**63),
-                          255.5, 256.0, -0.7, 4294967295.0, 1e20, -1e20], np.float64)  # fmt: skip
+                          255.5, 256.0, -0.7, 4294967295.0, 1e20, -1e20, 2.0**64, 2.0**64 - 2048,
+                          127.5, 128.0, -128.9, -129.0, 32767.5, 32768.0, -32768.5, -32769.0,
+                          65535.5, 65536.0, 2.0**63 + 2048],
+                         np.float64)  # fmt: skip
         x.flat[: len(extra)] = extra.astype(src)
     got, want = run_both(lambda x: [lax.convert_element_type(x, d) for d in ALL], x)
     for d, g, w in zip(ALL, got, want):
@@ -315,7 +323,9 @@ def test_convert_element_type_every_pair(src):
 
 
 @pytest.mark.parametrize("src,dst", [(F32, I32), (F32, U32), (I32, F32), (U32, I32), (I32, U32),
-                                     (U32, F32), (F64, I64), (I64, F64)])  # fmt: skip
+                                     (U32, F32), (F64, I64), (I64, F64), (F64, U64), (U64, F64),
+                                     (I64, U64), (U64, I64), (I8, U8), (U8, I8), (I16, U16),
+                                     (U16, I16)])  # fmt: skip
 def test_bitcast_convert_type(src, dst):
     x = values(src, (9,))
     got, want = run_both(lambda x: lax.bitcast_convert_type(x, dst), x)

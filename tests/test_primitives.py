@@ -28,8 +28,9 @@ from jaxlite.primitives import ALL_PRIMITIVES
 BOOL, U8, U32, I32, I64, F32, F64 = map(
     np.dtype, [np.bool_, np.uint8, np.uint32, np.int32, np.int64, np.float32, np.float64]
 )
+I8, I16, U16, U64 = map(np.dtype, [np.int8, np.int16, np.uint16, np.uint64])
 FLOATS = (F32, F64)
-INTS = (U8, U32, I32, I64)
+INTS = (U8, U16, U32, U64, I8, I16, I32, I64)
 NUM = INTS + FLOATS
 ALL = (BOOL,) + NUM
 INT_BOOL = (BOOL,) + INTS
@@ -85,8 +86,8 @@ def make_arg(rng, shape, dtype, domain):
         }[domain]  # fmt: skip
         v = rng.integers(max(lo, info.min), min(hi, info.max) + 1, shape)
         if domain in ("any", "convert") and v.size:
-            extremes = rng.choice(np.array([info.min, info.max], dtype=np.int64), shape)
-            v = np.where(rng.random(shape) < 0.2, extremes, v)
+            extremes = rng.choice(np.array([info.min, info.max], dtype=dtype), shape)
+            v = np.where(rng.random(shape) < 0.2, extremes, v.astype(dtype))
         if domain == "nonzero":
             v = np.where(v == 0, 1, v)
         return v.astype(dtype)
@@ -777,7 +778,7 @@ def test_sort_puts_nan_last():
 # ---- integer semantics ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("dtype", [I32, I64], ids=str)
+@pytest.mark.parametrize("dtype", [I8, I16, I32, I64], ids=str)
 def test_integer_div_rem_round_toward_zero(dtype):
     x = np.array([7, -7, 7, -7, 0, 6, -6], dtype)
     y = np.array([2, 2, -2, -2, 3, 4, -4], dtype)
@@ -793,7 +794,7 @@ def test_integer_division_by_zero_is_zero(dtype):
     np.testing.assert_array_equal(lax.rem(x, z), z)
 
 
-@pytest.mark.parametrize("dtype", [I32, I64], ids=str)
+@pytest.mark.parametrize("dtype", [I8, I16, I32, I64], ids=str)
 def test_int_min_divided_by_minus_one_wraps(dtype):
     lo = np.iinfo(dtype).min
     x, m1 = np.array([lo, lo], dtype), np.array([-1, 1], dtype)

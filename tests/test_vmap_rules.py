@@ -20,6 +20,7 @@ from jaxlite.primitives import ALL_PRIMITIVES
 f32, f64, i32, u32, u8, b_ = (
     np.dtype(t) for t in ("float32", "float64", "int32", "uint32", "uint8", "bool")
 )
+i8, i16, u16, u64 = (np.dtype(t) for t in ("int8", "int16", "uint16", "uint64"))
 FLOATS = [f32, f64]
 
 # ------------------------------------------------------------------------------------------
@@ -129,16 +130,29 @@ def _integer_pow(name, data):
 @case("convert_element_type")
 def _convert(name, data):
     src, dst = data.draw(
-        st.sampled_from([(f32, i32), (i32, f64), (f64, b_), (b_, f32), (f64, f32)])
+        st.sampled_from(
+            [
+                (f32, i32),
+                (i32, f64),
+                (f64, b_),
+                (b_, f32),
+                (f64, f32),
+                (f32, i8),
+                (f64, u64),
+                (i16, u16),
+                (u64, f32),
+            ]
+        )  # fmt: skip
     )
-    dom = {f32: "any", f64: "any", i32: "int", b_: "bool"}[src]
+    dom = {f32: "any", f64: "any", i32: "int", b_: "bool", i16: "int", u64: "nat"}[src]
     return partial(lax.convert_element_type, new_dtype=dst), [(data.draw(shapes()), src, dom)]
 
 
 @case("bitcast_convert_type")
 def _bitcast(name, data):
-    dst = data.draw(st.sampled_from([i32, u32]))
-    return partial(lax.bitcast_convert_type, new_dtype=dst), [(data.draw(shapes()), f32, "any")]
+    src, dst = data.draw(st.sampled_from([(f32, i32), (f32, u32), (f64, u64), (i16, u16)]))
+    dom = "int" if src == i16 else "any"
+    return partial(lax.bitcast_convert_type, new_dtype=dst), [(data.draw(shapes()), src, dom)]
 
 
 BINARY = {
@@ -146,9 +160,9 @@ BINARY = {
     "add": (lax.add, [(f32, "any", "any"), (i32, "int", "int")]),
     "sub": (lax.sub, [(f64, "any", "any"), (i32, "int", "int")]),
     "mul": (lax.mul, [(f32, "any", "any"), (i32, "int", "int")]),
-    "div": (lax.div, [(f64, "any", "pos"), (i32, "int", "int")]),
-    "rem": (lax.rem, [(f32, "any", "pos"), (i32, "int", "int")]),
-    "pow": (lax.pow, [(f64, "pos", "any"), (i32, "int", "nat")]),
+    "div": (lax.div, [(f64, "any", "pos"), (i32, "int", "int"), (i8, "int", "int")]),
+    "rem": (lax.rem, [(f32, "any", "pos"), (i32, "int", "int"), (u16, "nat", "nat")]),
+    "pow": (lax.pow, [(f64, "pos", "any"), (i32, "int", "nat"), (u64, "nat", "nat")]),
     "max": (lax.max, [(f32, "any", "any"), (i32, "int", "int"), (b_, "bool", "bool")]),
     "min": (lax.min, [(f64, "any", "any"), (i32, "int", "int")]),
     "atan2": (lax.atan2, [(f32, "any", "any")]),
@@ -156,9 +170,15 @@ BINARY = {
     "and": (lax.bitwise_and, [(i32, "int", "int"), (b_, "bool", "bool")]),
     "or": (lax.bitwise_or, [(u8, "nat", "nat"), (b_, "bool", "bool")]),
     "xor": (lax.bitwise_xor, [(i32, "int", "int"), (b_, "bool", "bool")]),
-    "shift_left": (lax.shift_left, [(i32, "int", "shift")]),
-    "shift_right_arithmetic": (lax.shift_right_arithmetic, [(i32, "int", "shift")]),
-    "shift_right_logical": (lax.shift_right_logical, [(i32, "int", "shift"), (u8, "nat", "shift")]),
+    "shift_left": (lax.shift_left, [(i32, "int", "shift"), (i16, "int", "shift")]),
+    "shift_right_arithmetic": (
+        lax.shift_right_arithmetic,
+        [(i32, "int", "shift"), (i8, "int", "shift")],
+    ),
+    "shift_right_logical": (
+        lax.shift_right_logical,
+        [(i32, "int", "shift"), (u8, "nat", "shift"), (u64, "nat", "shift")],
+    ),
     "add_any": (lax.add_any, [(f32, "any", "any")]),
     "eq": (lax.eq, [(i32, "nat", "nat"), (f32, "any", "any")]),
     "ne": (lax.ne, [(i32, "nat", "nat")]),
@@ -212,9 +232,9 @@ def _axes_subset(data, rank):
 
 
 REDUCTIONS = {
-    "reduce_sum": (lax.reduce_sum, [(f32, "any"), (i32, "int")]),
+    "reduce_sum": (lax.reduce_sum, [(f32, "any"), (i32, "int"), (i16, "int"), (u64, "nat")]),
     "reduce_prod": (lax.reduce_prod, [(f64, "any"), (i32, "int")]),
-    "reduce_max": (lax.reduce_max, [(f32, "any"), (i32, "int"), (b_, "bool")]),
+    "reduce_max": (lax.reduce_max, [(f32, "any"), (i32, "int"), (b_, "bool"), (i8, "int")]),
     "reduce_min": (lax.reduce_min, [(f64, "any"), (i32, "int")]),
     "reduce_and": (lax.reduce_and, [(b_, "bool"), (i32, "int")]),
     "reduce_or": (lax.reduce_or, [(b_, "bool"), (u8, "nat")]),
@@ -233,7 +253,7 @@ def _reduce(name, data):
 def _arg(name, data):
     shape = data.draw(shapes(min_rank=1))
     axis = data.draw(st.integers(0, len(shape) - 1))
-    dt, dom = data.draw(st.sampled_from([(f32, "any"), (i32, "nat")]))
+    dt, dom = data.draw(st.sampled_from([(f32, "any"), (i32, "nat"), (u16, "nat"), (i8, "int")]))
     return partial(getattr(lax, name), axis=axis, index_dtype=i32), [(shape, dt, dom)]
 
 
@@ -241,7 +261,7 @@ def _arg(name, data):
 def _cumulative(name, data):
     shape = data.draw(shapes(min_rank=1))
     axis, reverse = data.draw(st.integers(0, len(shape) - 1)), data.draw(st.booleans())
-    dt, dom = data.draw(st.sampled_from([(f64, "any"), (i32, "int")]))
+    dt, dom = data.draw(st.sampled_from([(f64, "any"), (i32, "int"), (u16, "nat"), (i8, "int")]))
     return partial(getattr(lax, name), axis=axis, reverse=reverse), [(shape, dt, dom)]
 
 

@@ -20,7 +20,11 @@ from jaxlite.core import ClosedJaxpr, Jaxpr, JaxprEqn, Literal, Var
 CTYPE = {
     dtypes.bool_: "bool",
     dtypes.uint8: "uint8_t",
+    dtypes.uint16: "uint16_t",
     dtypes.uint32: "uint32_t",
+    dtypes.uint64: "uint64_t",
+    dtypes.int8: "int8_t",
+    dtypes.int16: "int16_t",
     dtypes.int32: "int32_t",
     dtypes.int64: "int64_t",
     dtypes.float32: "float",
@@ -29,7 +33,11 @@ CTYPE = {
 SUFFIX = {
     dtypes.bool_: "b",
     dtypes.uint8: "u8",
+    dtypes.uint16: "u16",
     dtypes.uint32: "u32",
+    dtypes.uint64: "u64",
+    dtypes.int8: "i8",
+    dtypes.int16: "i16",
     dtypes.int32: "i32",
     dtypes.int64: "i64",
     dtypes.float32: "f32",
@@ -55,7 +63,9 @@ def c_literal(value, dtype: np.dtype) -> str:
     elif dtype in _INT_MIN and v == np.iinfo(dtype).min:
         text = _INT_MIN[dtype]
     else:
-        text = str(int(v)) + {dtypes.uint32: "u", dtypes.int64: "LL"}.get(dtype, "")
+        text = str(int(v)) + {dtypes.uint32: "u", dtypes.uint64: "ULL", dtypes.int64: "LL"}.get(
+            dtype, ""
+        )
     if dtype == dtypes.float64 and text in ("NAN", "INFINITY", "-INFINITY"):
         text = f"(double){text}" if not text.startswith("-") else "-(double)INFINITY"
     return f"({text})" if text.startswith("-") else text

@@ -6,8 +6,10 @@
  * libm lacks. The eager NumPy implementations in jaxlite/primitives.py are the specification;
  * tests/test_jit_primitives.py checks every helper against them.
  *
- * Type suffixes follow jaxlite's short dtype names: b (bool), u8, u32, i32, i64, f32, f64.
- * Kernels are compiled with -fwrapv (signed overflow wraps, as in NumPy) and -ffp-contract=off
+ * Type suffixes follow jaxlite's short dtype names: b (bool), u8, u16, u32, u64, i8, i16, i32,
+ * i64, f32, f64.
+ * Kernels are compiled with -fwrapv (signed overflow wraps, as in NumPy: int8/int16/uint16
+ * arithmetic is done in C's int and wraps when stored back) and -ffp-contract=off
  * (no fused multiply-add: the same rounding as NumPy); see jaxlite/backend/compile.py.
  */
 #ifndef JAXLITE_H
@@ -30,24 +32,34 @@
 #define JL_DIVREM_UNSIGNED(T, S)                                         \
   JL_INLINE T jl_div_##S(T x, T y) { return y == 0 ? (T)0 : (T)(x / y); } \
   JL_INLINE T jl_rem_##S(T x, T y) { return y == 0 ? (T)0 : (T)(x % y); }
+JL_DIVREM_SIGNED(int8_t, i8)
+JL_DIVREM_SIGNED(int16_t, i16)
 JL_DIVREM_SIGNED(int32_t, i32)
 JL_DIVREM_SIGNED(int64_t, i64)
 JL_DIVREM_UNSIGNED(uint8_t, u8)
+JL_DIVREM_UNSIGNED(uint16_t, u16)
 JL_DIVREM_UNSIGNED(uint32_t, u32)
+JL_DIVREM_UNSIGNED(uint64_t, u64)
 
 /* ---- shifts: an amount outside [0, bits) shifts everything out ------------------------- */
 
-#define JL_SHIFTS(T, U, S, BITS)                                      \
+/* U is the unsigned type of T's width; W the unsigned type shifted left (at least 32 bits, so a
+ * narrow value promoted to int never shifts into its sign bit). */
+#define JL_SHIFTS(T, U, W, S, BITS)                                   \
   JL_INLINE T jl_shl_##S(T x, T y) {                                 \
-    return (y < 0 || y >= BITS) ? (T)0 : (T)((U)x << y);             \
+    return (y < 0 || y >= BITS) ? (T)0 : (T)((W)(U)x << y);          \
   }                                                                  \
   JL_INLINE T jl_shrl_##S(T x, T y) {                                \
     return (y < 0 || y >= BITS) ? (T)0 : (T)((U)x >> y);             \
   }
-JL_SHIFTS(int32_t, uint32_t, i32, 32)
-JL_SHIFTS(int64_t, uint64_t, i64, 64)
-JL_SHIFTS(uint8_t, uint8_t, u8, 8)
-JL_SHIFTS(uint32_t, uint32_t, u32, 32)
+JL_SHIFTS(int8_t, uint8_t, uint32_t, i8, 8)
+JL_SHIFTS(int16_t, uint16_t, uint32_t, i16, 16)
+JL_SHIFTS(int32_t, uint32_t, uint32_t, i32, 32)
+JL_SHIFTS(int64_t, uint64_t, uint64_t, i64, 64)
+JL_SHIFTS(uint8_t, uint8_t, uint32_t, u8, 8)
+JL_SHIFTS(uint16_t, uint16_t, uint32_t, u16, 16)
+JL_SHIFTS(uint32_t, uint32_t, uint32_t, u32, 32)
+JL_SHIFTS(uint64_t, uint64_t, uint64_t, u64, 64)
 /* Arithmetic shifts fill with the sign bit; unsigned values are shifted as the signed values of
  * the same bits (as XLA does), and so is the shift amount. */
 #define JL_SHRA(T, ST, S, BITS)                                               \
@@ -55,10 +67,14 @@ JL_SHIFTS(uint32_t, uint32_t, u32, 32)
     const ST sx = (ST)x, sy = (ST)y;                                         \
     return (T)(ST)(sx >> ((sy < 0 || sy >= BITS) ? BITS - 1 : sy));          \
   }
+JL_SHRA(int8_t, int8_t, i8, 8)
+JL_SHRA(int16_t, int16_t, i16, 16)
 JL_SHRA(int32_t, int32_t, i32, 32)
 JL_SHRA(int64_t, int64_t, i64, 64)
 JL_SHRA(uint8_t, int8_t, u8, 8)
+JL_SHRA(uint16_t, int16_t, u16, 16)
 JL_SHRA(uint32_t, int32_t, u32, 32)
+JL_SHRA(uint64_t, int64_t, u64, 64)
 
 /* ---- max and min: NumPy's maximum/minimum (NaN wins; on ties the second operand) -------- */
 
@@ -71,7 +87,11 @@ JL_SHRA(uint32_t, int32_t, u32, 32)
 JL_MINMAX_FLOAT(float, f32)
 JL_MINMAX_FLOAT(double, f64)
 JL_MINMAX_INT(uint8_t, u8)
+JL_MINMAX_INT(uint16_t, u16)
 JL_MINMAX_INT(uint32_t, u32)
+JL_MINMAX_INT(uint64_t, u64)
+JL_MINMAX_INT(int8_t, i8)
+JL_MINMAX_INT(int16_t, i16)
 JL_MINMAX_INT(int32_t, i32)
 JL_MINMAX_INT(int64_t, i64)
 JL_INLINE bool jl_max_b(bool a, bool b) { return a || b; }
@@ -82,13 +102,18 @@ JL_INLINE bool jl_min_b(bool a, bool b) { return a && b; }
 /* sign keeps zeros (sign(-0.0) = -0.0, as XLA) and NaN */
 JL_INLINE float jl_sign_f32(float x) { return x > 0 ? 1.0f : x < 0 ? -1.0f : x; }
 JL_INLINE double jl_sign_f64(double x) { return x > 0 ? 1.0 : x < 0 ? -1.0 : x; }
-JL_INLINE int32_t jl_sign_i32(int32_t x) { return (x > 0) - (x < 0); }
-JL_INLINE int64_t jl_sign_i64(int64_t x) { return (x > 0) - (x < 0); }
-JL_INLINE uint8_t jl_sign_u8(uint8_t x) { return x > 0; }
-JL_INLINE uint32_t jl_sign_u32(uint32_t x) { return x > 0; }
+#define JL_SIGN_ABS_INT(T, S)                                              \
+  JL_INLINE T jl_sign_##S(T x) { return (T)((x > 0) - (x < 0)); }        \
+  JL_INLINE T jl_abs_##S(T x) { return x < 0 ? (T)-x : x; }
 /* |INT_MIN| wraps to INT_MIN, as in NumPy */
-JL_INLINE int32_t jl_abs_i32(int32_t x) { return x < 0 ? (int32_t)-x : x; }
-JL_INLINE int64_t jl_abs_i64(int64_t x) { return x < 0 ? (int64_t)-x : x; }
+JL_SIGN_ABS_INT(int8_t, i8)
+JL_SIGN_ABS_INT(int16_t, i16)
+JL_SIGN_ABS_INT(int32_t, i32)
+JL_SIGN_ABS_INT(int64_t, i64)
+JL_INLINE uint8_t jl_sign_u8(uint8_t x) { return x > 0; }
+JL_INLINE uint16_t jl_sign_u16(uint16_t x) { return x > 0; }
+JL_INLINE uint32_t jl_sign_u32(uint32_t x) { return x > 0; }
+JL_INLINE uint64_t jl_sign_u64(uint64_t x) { return x > 0; }
 
 /* ---- powers ----------------------------------------------------------------------------- */
 
@@ -103,10 +128,14 @@ JL_INLINE int64_t jl_abs_i64(int64_t x) { return x < 0 ? (int64_t)-x : x; }
     }                                                            \
     return (T)acc;                                               \
   }
+JL_POW_INT(int8_t, uint32_t, i8)
+JL_POW_INT(int16_t, uint32_t, i16)
 JL_POW_INT(int32_t, uint32_t, i32)
 JL_POW_INT(int64_t, uint64_t, i64)
 JL_POW_INT(uint8_t, uint32_t, u8)
+JL_POW_INT(uint16_t, uint32_t, u16)
 JL_POW_INT(uint32_t, uint32_t, u32)
+JL_POW_INT(uint64_t, uint64_t, u64)
 
 /* integer_pow: the same sequence of multiplications as the eager implementation (and XLA). */
 #define JL_IPOW(T, S)                                   \
@@ -133,10 +162,14 @@ JL_IPOW(double, f64)
     }                                                  \
     return (T)acc;                                     \
   }
+JL_IPOW_INT(int8_t, uint32_t, i8)
+JL_IPOW_INT(int16_t, uint32_t, i16)
 JL_IPOW_INT(int32_t, uint32_t, i32)
 JL_IPOW_INT(int64_t, uint64_t, i64)
 JL_IPOW_INT(uint8_t, uint32_t, u8)
+JL_IPOW_INT(uint16_t, uint32_t, u16)
 JL_IPOW_INT(uint32_t, uint32_t, u32)
+JL_IPOW_INT(uint64_t, uint64_t, u64)
 
 /* ---- special functions ------------------------------------------------------------------ */
 
@@ -183,6 +216,12 @@ JL_INLINE float jl_erf_f32(float x) { return (float)erf((double)x); }
 /* ---- conversions ------------------------------------------------------------------------ */
 
 /* float -> int saturates, and NaN -> 0 (XLA's semantics; a plain C cast would be undefined). */
+JL_INLINE int8_t jl_f2i_i8(double x) {
+  return isnan(x) ? 0 : x <= -128.0 ? INT8_MIN : x >= 127.0 ? INT8_MAX : (int8_t)x;
+}
+JL_INLINE int16_t jl_f2i_i16(double x) {
+  return isnan(x) ? 0 : x <= -32768.0 ? INT16_MIN : x >= 32767.0 ? INT16_MAX : (int16_t)x;
+}
 JL_INLINE int32_t jl_f2i_i32(double x) {
   return isnan(x) ? 0 : x <= -2147483648.0 ? INT32_MIN : x >= 2147483647.0 ? INT32_MAX : (int32_t)x;
 }
@@ -195,8 +234,14 @@ JL_INLINE int64_t jl_f2i_i64(double x) {
 JL_INLINE uint8_t jl_f2i_u8(double x) {
   return isnan(x) ? 0 : x <= 0.0 ? 0 : x >= 255.0 ? 255 : (uint8_t)x;
 }
+JL_INLINE uint16_t jl_f2i_u16(double x) {
+  return isnan(x) ? 0 : x <= 0.0 ? 0 : x >= 65535.0 ? UINT16_MAX : (uint16_t)x;
+}
 JL_INLINE uint32_t jl_f2i_u32(double x) {
   return isnan(x) ? 0 : x <= 0.0 ? 0 : x >= 4294967295.0 ? UINT32_MAX : (uint32_t)x;
+}
+JL_INLINE uint64_t jl_f2i_u64(double x) {
+  return isnan(x) ? 0 : x <= 0.0 ? 0 : x >= 18446744073709551616.0 ? UINT64_MAX : (uint64_t)x;
 }
 
 /* bitcast_convert_type: the same bits seen as another type of the same size */
@@ -214,6 +259,14 @@ JL_BITCAST(int32_t, uint32_t, i32, u32)
 JL_BITCAST(uint32_t, int32_t, u32, i32)
 JL_BITCAST(double, int64_t, f64, i64)
 JL_BITCAST(int64_t, double, i64, f64)
+JL_BITCAST(double, uint64_t, f64, u64)
+JL_BITCAST(uint64_t, double, u64, f64)
+JL_BITCAST(int64_t, uint64_t, i64, u64)
+JL_BITCAST(uint64_t, int64_t, u64, i64)
+JL_BITCAST(int8_t, uint8_t, i8, u8)
+JL_BITCAST(uint8_t, int8_t, u8, i8)
+JL_BITCAST(int16_t, uint16_t, i16, u16)
+JL_BITCAST(uint16_t, int16_t, u16, i16)
 
 /* ---- index helpers ---------------------------------------------------------------------- */
 

@@ -321,7 +321,11 @@ from jaxlite.numpy._ufuncs import (
 bool_ = _np.bool_
 bool = _np.bool_  # noqa: A001 - NumPy 2's name
 uint8 = _np.uint8
+uint16 = _np.uint16
 uint32 = _np.uint32
+uint64 = _np.uint64
+int8 = _np.int8
+int16 = _np.int16
 int32 = _np.int32
 int64 = _np.int64
 float32 = _np.float32

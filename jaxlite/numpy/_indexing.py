@@ -338,7 +338,8 @@ class _Indexer(NamedTuple):
 def _index_dtype(shape, pieces) -> np.dtype:
     big = any(d > _INT32_MAX for d in shape)
     wide = any(
-        isinstance(v, Tracer) and v.aval.dtype in (dtypes.int64, dtypes.uint32) for v, _ in pieces
+        isinstance(v, Tracer) and v.aval.dtype in (dtypes.int64, dtypes.uint32, dtypes.uint64)
+        for v, _ in pieces
     )
     return dtypes.int64 if big or wide else dtypes.int32
 

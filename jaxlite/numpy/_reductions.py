@@ -1,8 +1,8 @@
 """Reductions with NumPy's `axis`, `keepdims`, `dtype`, `initial` and `where` arguments, the
 cumulative ones, the NaN-ignoring ones, and the order statistics (median, quantile) via sort.
 
-Accumulator dtypes follow NumPy 2 / JAX x64: sums and products of bools and integers are int64
-(jaxlite has no uint64: unsigned sums are int64 too); means of integers are float64.
+Accumulator dtypes follow NumPy 2 / JAX x64: sums and products of bools and signed integers are
+int64, of unsigned integers uint64; means of integers are float64.
 """
 
 from __future__ import annotations
@@ -36,7 +36,9 @@ _ALL_AXES = [tuple(range(n)) for n in range(65)]  # axes=None for each rank, pre
 
 
 def _sum_dtype(dt: np.dtype) -> np.dtype:
-    return dt if dt.kind == "f" or dt == dtypes.int64 else dtypes.int64
+    if dt.kind == "f":
+        return dt
+    return dtypes.uint64 if dt.kind == "u" else dtypes.int64
 
 
 def _prep(a, axis, name: str):
