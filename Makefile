@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test,examples]'
+	$(PY) -m pip install --quiet -e '.[test,examples,oracle]'
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -39,10 +39,12 @@ bench: $(STAMP)
 	$(PY) benchmarks/run_all.py
 
 # The property tests with many more examples (see tests/conftest.py), and the differential
-# fuzzer with FUZZ_EXAMPLES random programs per route (tests/test_fuzz.py).
+# fuzzer with FUZZ_EXAMPLES random programs per route (tests/test_fuzz.py), and the JAX oracle on
+# every dtype and route with ORACLE_EXAMPLES more random inputs per item (tests/oracle/).
+ORACLE_EXAMPLES ?= 5
 FUZZ_EXAMPLES ?= 2000
 fuzz: $(STAMP)
-	JAXLITE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -x
+	JAXLITE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) JAXLITE_ORACLE_EXAMPLES=$(ORACLE_EXAMPLES) HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -x
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

@@ -1,0 +1,118 @@
+"""The oracle's known discrepancies: `SKIPS = {"entry": "what differs"}`.
+
+An entry is `name` (every route and dtype of it), `name[route]` or `name[route/dtype]`, where
+`route` or `dtype` may be `*`. An item it matches that fails is skipped with the reason; an entry
+whose every matched item passes is stale and fails the run (conftest.py). Names not compared at
+all (no spec) are entries too: the coverage test accepts them.
+"""
+
+SKIPS: dict[str, str] = {}
+
+# Names not compared: not functions of arrays, or public in jaxlite but absent from JAX.
+SKIPS |= {
+    "lax.ALL_PRIMITIVES": "not in jax.lax: jaxlite's registry of primitives, public by accident",
+    "lax.Primitive": "not in jax.lax (jax.extend.core.Primitive): public by accident",
+    "lax.ShapedArray": "not in jax.lax (jax.core.ShapedArray): public by accident",
+    "lax.Tracer": "not in jax.lax (jax.core.Tracer): public by accident",
+    "lax.add_any": "not in jax.lax: jaxlite's internal cotangent sum, public by accident",
+    "lax.add_any_p": "not in jax.lax (JAX's add_jaxvals_p lives in jax._src): public by accident",
+    "lax.api_entry": "not in jax.lax: jaxlite's error-message helper, public by accident",
+    "lax.copy": "not in jax.lax (only lax.copy_p): public by accident",
+    "lax.expand_dims_p": "not in jax.lax: JAX's expand_dims is a reshape/broadcast_in_dim",
+    "lax.get_aval": "not in jax.lax (jax.core.get_aval): public by accident",
+    "lax.not_": "not in jax.lax (JAX has bitwise_not only)",
+    "lax.operator_index": "not in jax.lax: public by accident",
+    "numpy.fix": "not in jax.numpy 0.10 (removed; NumPy's np.fix is deprecated)",
+    "numpy.float0": "not in jax.numpy (jax.dtypes.float0): public by accident",
+    "numpy.linalg.LinAlgError": "not in jax.numpy.linalg (JAX raises no LinAlgError)",
+    "lax.GatherDimensionNumbers": "a structure, exercised by the lax.gather spec",
+    "lax.ScatterDimensionNumbers": "a structure, exercised by the lax.scatter* specs",
+    "lax.GatherScatterMode": "an enum, exercised by the gather/scatter specs (mode='clip')",
+    "tree_util.PyTreeDef": "a class, exercised through tree_structure/tree_unflatten",
+    "tree_util.register_pytree_node": "registers a class: tested in tests/test_tree_util.py",
+    "tree_util.register_pytree_node_class": "registers a class: tested in tests/test_tree_util.py",
+}
+
+# Promotion tables (test_promotion.py).
+SKIPS |= {
+    "numpy.promote_types[table]": "{u,}int32/int64 with float32: jaxlite float64, JAX float32 "
+    "(JAX's lattice, not NumPy's)",
+    "numpy.result_type[table]": "{u,}int32/int64 with float32: jaxlite float64, JAX float32 "
+    "(JAX's lattice, not NumPy's)",
+}
+
+# Found by the oracle (jaxlite follows NumPy where JAX 0.10 differs). Families first.
+_INEXACT_OF_INT = """numpy.arccos numpy.arccosh numpy.arcsin numpy.arcsinh numpy.arctanh numpy.asin numpy.asinh
+numpy.atan numpy.atanh numpy.cbrt numpy.cos numpy.deg2rad numpy.degrees numpy.exp numpy.expm1
+numpy.fabs numpy.log numpy.log10 numpy.log2 numpy.rad2deg numpy.radians numpy.reciprocal
+numpy.sin numpy.sinc numpy.sqrt numpy.tanh numpy.arctan2 numpy.atan2 numpy.copysign
+numpy.divide numpy.true_divide numpy.float_power numpy.heaviside numpy.hypot numpy.ldexp
+numpy.logaddexp2 numpy.frexp numpy.mean numpy.std numpy.nanvar numpy.median numpy.nanmedian
+numpy.quantile numpy.nanquantile numpy.percentile numpy.cov numpy.corrcoef nn.logsumexp
+numpy.linalg.eigh numpy.linalg.inv numpy.linalg.matrix_norm numpy.linalg.svd
+numpy.linalg.svdvals numpy.linalg.lstsq""".split()
+SKIPS |= {
+    n: "dtype: jaxlite float64, JAX float32 (bool/int/uint inputs to an inexact op; issue 15 #2)"
+    for n in _INEXACT_OF_INT
+}
+_INT_ACCUMULATE = (
+    "numpy.sum   numpy.nanprod   numpy.nancumsum numpy.nancumprod  numpy.cumulative_prod".split()
+)
+SKIPS |= {
+    n: "dtype: jaxlite int64 for small/unsigned ints, JAX keeps the kind (uint32 sum -> uint64, "
+    "uint8 cumsum -> uint8, ...)"
+    for n in _INT_ACCUMULATE
+}
+_INDEX_INT32 = "numpy.searchsorted numpy.digitize numpy.argpartition numpy.unravel_index numpy.ravel_multi_index".split()
+SKIPS |= {
+    n: "dtype: jaxlite int64 indices, JAX int32 (or the input's int dtype for "
+    "unravel/ravel_multi_index)"
+    for n in _INDEX_INT32
+}
+_SCALAR_TYPE_TRACED = "numpy.bool numpy.bool_ numpy.int32 numpy.int64 numpy.uint8 numpy.uint32 numpy.float32 numpy.float64".split()
+SKIPS |= {
+    f"{n}[{r}]": "raises: jnp.float32(x) etc. on a tracer raise TracerArrayConversionError under "
+    "jit/vmap (they are NumPy scalar types); JAX converts"
+    for n in _SCALAR_TYPE_TRACED
+    for r in ("jit", "vmap")
+}
+_LAX_STRICT = """lax.eq lax.ne lt lax.gt lax.min lax.div lax.rem lax.shift_left""".split()
+SKIPS |= {
+    n: "raises: lax binary ops accept mixed dtypes (x float32 with Python int 2 -> int64 operand); "
+    "JAX raises 'requires arguments to have the same dtypes'"
+    for n in _LAX_STRICT
+}
+_LAX_DTYPE_CHECKS = "lax.abs lax.is_finite lax.bitcast_convert_type lax.scatter_add     nn.sigmoid nn.silu nn.swish nn.softmax nn.log_softmax  nn.log_sigmoid numpy.partition  numpy.around ".split()
+SKIPS |= {
+    n: "raises: JAX rejects the dtype (lax.abs of unsigned, is_finite of int, logistic/sub of "
+    "bool or int, neg of bool in partition, round of bool), jaxlite computes"
+    for n in _LAX_DTYPE_CHECKS
+}
+SKIPS |= {
+    "lax.cond": "weak_type: jaxlite False, JAX True (weak type through cond's branches: x*2 of "
+    "a bool operand)",
+    "nn.leaky_relu": "weak_type/dtype: JAX promotes bool/int inputs to weak float, jaxlite keeps "
+    "the input dtype",
+    "nn.softplus": "weak_type: jaxlite False, JAX True for bool inputs",
+    "nn.relu6": "dtype: jaxlite keeps uint32, JAX float64 (relu6 of ints promotes)",
+    "lax.div": "value: signed integer division rounds toward zero in JAX (C), jaxlite floors; "
+    "x/0 differs (JAX: -1 / all ones for unsigned)",
+    "lax.rem": "value: integer remainder by zero and sign of the result differ (JAX: C fmod)",
+    "numpy.floor_divide": "value: integer x // 0 jaxlite 0, JAX -1 (255 for uint8)",
+    "numpy.pow": "value: integer overflow / negative exponent results differ",
+    "numpy.fmod": "weak_type: jnp.fmod(x, 2) jaxlite False, JAX True (mixed with Python scalar)",
+    "numpy.full": "weak_type: jnp.full((2,), True) jaxlite True, JAX False",
+    "numpy.tri": "dtype: jnp.tri(3, 4, 1) jaxlite float64, JAX float32",
+    "numpy.median": "raises: median of an empty array: JAX raises, jaxlite returns NaN",
+    "numpy.bitwise_left_shift": "raises: jaxlite rejects bool, JAX accepts (bool << bool)",
+    "": "raises: jaxlite rejects bool, JAX accepts",
+    "numpy.mod": "raises: jaxlite rejects bool, JAX accepts",
+    "numpy.floor_divide[*/bool]": "raises: jaxlite rejects bool, JAX accepts",
+    "numpy.intersect1d": "raises: jaxlite has no size=/fill_value= (JAX's jit-able form)",
+    "numpy.setdiff1d": "raises: jaxlite has no size=/fill_value= (JAX's jit-able form)",
+    "numpy.linalg.diagonal": "shape: jaxlite takes NumPy's default axes (0, 1), JAX's "
+    "linalg.diagonal takes the last two (-2, -1)",
+    "numpy.linalg.trace": "shape: jaxlite traces axes (0, 1), JAX's linalg.trace the last two",
+    "numpy.promote_types": "dtype: int32 with float32 jaxlite float64, JAX float32",
+    "random.bits": "dtype: random.bits default jaxlite uint32, JAX uint64 (x64)",
+}

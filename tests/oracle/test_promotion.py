@@ -1,0 +1,52 @@
+"""`jnp.promote_types` and `jnp.result_type` against JAX's for every pair of supported dtypes
+and weak Python scalars (int, float, bool): one table test, every difference listed."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+pytest.importorskip("jax", reason="JAX is the oracle: pip install -e '.[oracle]'")
+
+from . import stats  # noqa: E402
+from .harness import DTYPES, JL, JX  # noqa: E402
+from .skips import SKIPS  # noqa: E402
+
+_WEAK = {"int": 1, "float": 1.0, "bool": True}
+
+
+def _table(L, fn, operands):
+    out = {}
+    for a, b in itertools.product(operands, repeat=2):
+        try:
+            out[a, b] = str(np.dtype(fn(L, a, b)))
+        except Exception as e:
+            out[a, b] = f"raises {type(e).__name__}"
+    return out
+
+
+def _check(name, jl, jx):
+    stats.COUNTS["compared"] += len(jx)
+    bad = [f"{a} + {b}: jaxlite {jl[a, b]}, JAX {jx[a, b]}" for a, b in jx if jl[a, b] != jx[a, b]]
+    entry = f"numpy.{name}[table]"
+    if entry in SKIPS:
+        use = stats.SKIP_USE.setdefault(entry, [0, 0])
+        use[0] += 1
+        if bad:
+            use[1] += 1
+            stats.COUNTS["skipped"] += 1
+            pytest.skip(f"{entry}: {SKIPS[entry]}")
+    assert not bad, f"{len(bad)} of {len(jx)} pairs differ:\n  " + "\n  ".join(bad)
+
+
+def test_promote_types_table():
+    fn = lambda L, a, b: L.numpy.promote_types(a, b)  # noqa: E731
+    _check("promote_types", _table(JL, fn, DTYPES), _table(JX, fn, DTYPES))
+
+
+def test_result_type_table():
+    def fn(L, a, b):
+        return L.numpy.result_type(_WEAK.get(a, a), _WEAK.get(b, b))
+
+    ops = DTYPES + tuple(_WEAK)
+    _check("result_type", _table(JL, fn, ops), _table(JX, fn, ops))
