@@ -28,9 +28,12 @@ from jaxlite import errors  # noqa: E402
 EXAMPLES = int(os.environ.get("JAXLITE_ORACLE_EXAMPLES", "0"))
 FULL = EXAMPLES > 0
 
-DTYPES = ("bool", "uint8", "uint32", "int32", "int64", "float32", "float64")
+DTYPES = (
+    "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float32",
+    "float64",
+)  # fmt: skip
 FLOATS = ("float32", "float64")
-INTS = ("uint8", "uint32", "int32", "int64")
+INTS = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
 ROUTES = ("eager", "jit", "vmap", "jvp", "grad")
 
 # Exceptions that say "this input is wrong"; anything else from jaxlite where JAX raises is a crash.

@@ -55,9 +55,7 @@ SKIPS |= {
     n: "dtype: jaxlite float64, JAX float32 (bool/int/uint inputs to an inexact op; issue 15 #2)"
     for n in _INEXACT_OF_INT
 }
-_INT_ACCUMULATE = (
-    "numpy.sum   numpy.nanprod   numpy.nancumsum numpy.nancumprod  numpy.cumulative_prod".split()
-)
+_INT_ACCUMULATE = "numpy.nancumsum numpy.nancumprod  numpy.cumulative_prod".split()
 SKIPS |= {
     n: "dtype: jaxlite int64 for small/unsigned ints, JAX keeps the kind (uint32 sum -> uint64, "
     "uint8 cumsum -> uint8, ...)"
@@ -69,7 +67,10 @@ SKIPS |= {
     "unravel/ravel_multi_index)"
     for n in _INDEX_INT32
 }
-_SCALAR_TYPE_TRACED = "numpy.bool numpy.bool_ numpy.int32 numpy.int64 numpy.uint8 numpy.uint32 numpy.float32 numpy.float64".split()
+_SCALAR_TYPE_TRACED = [
+    f"numpy.{t}"
+    for t in "bool bool_ int8 int16 int32 int64 uint8 uint16 uint32 uint64 float32 float64".split()
+]
 SKIPS |= {
     f"{n}[{r}]": "raises: jnp.float32(x) etc. on a tracer raise TracerArrayConversionError under "
     "jit/vmap (they are NumPy scalar types); JAX converts"

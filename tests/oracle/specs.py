@@ -14,7 +14,7 @@ from .enumerate_api import all_names
 from .harness import DTYPES, FLOATS, Call, Spec
 
 NUM = tuple(d for d in DTYPES if d != "bool")
-INTB = ("bool", "uint8", "uint32", "int32", "int64")
+INTB = ("bool", *(d for d in DTYPES if d[0] in "iu"))
 
 U = [((3, 4),), ("special",), ((),), ((0,),)]  # unary shapes: 2-d, specials, 0-d, empty
 B = [((3, 1), (4,)), ("special", "special"), ((), ()), ((5,), (5,)), ((0,), (1,)), ((2, 3), ())]
@@ -102,7 +102,8 @@ _NP_REDUCE_NONDIFF = (
     """all any argmax argmin nanargmax nanargmin count_nonzero median nanmedian""".split()
 )
 _NP_CUMULATIVE = "cumsum cumprod nancumsum nancumprod cumulative_sum cumulative_prod".split()
-_NP_SCALAR_TYPES = "bool bool_ float32 float64 int32 int64 uint32 uint8".split()
+_NP_SCALAR_TYPES = """bool bool_ float32 float64 int8 int16 int32 int64 uint8 uint16 uint32
+    uint64""".split()
 _NP_ABSTRACT = """complexfloating floating generic inexact integer number signedinteger
 unsignedinteger""".split()
 _NP_CONSTS = "e euler_gamma inf nan pi newaxis".split()
