@@ -53,6 +53,12 @@ for _row in JAX_TABLE:
         TABLE[_a, _b] = (SHORT[_cell.rstrip("*")], _cell.endswith("*"))
 
 SUPPORTED = ["b", "u8", "u32", "i32", "i64", "f32", "f64"]
+_NAMES = {v: k for k, v in SHORT.items()}
+
+
+def jax_promote(a, b) -> np.dtype:
+    """JAX's promotion of two (strong) dtypes, from the table: for other tests' expectations."""
+    return np.dtype(TABLE[_NAMES[np.dtype(a).name], _NAMES[np.dtype(b).name]][0])
 WEAK = ["i*", "f*"]
 PAIRS = [(a, b) for a in SUPPORTED + WEAK for b in SUPPORTED + WEAK]
 
