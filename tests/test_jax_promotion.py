@@ -59,6 +59,8 @@ _NAMES = {v: k for k, v in SHORT.items()}
 def jax_promote(a, b) -> np.dtype:
     """JAX's promotion of two (strong) dtypes, from the table: for other tests' expectations."""
     return np.dtype(TABLE[_NAMES[np.dtype(a).name], _NAMES[np.dtype(b).name]][0])
+
+
 WEAK = ["i*", "f*"]
 PAIRS = [(a, b) for a in SUPPORTED + WEAK for b in SUPPORTED + WEAK]
 
@@ -166,6 +168,12 @@ def test_full_table_agrees_with_live_jax():
 # bool and ints of up to 32 bits give float32 even with x64; 64-bit ints give float64.
 INEXACT = {"b": "float32", "u8": "float32", "u32": "float32", "i32": "float32",
            "i64": "float64", "f32": "float32", "f64": "float64"}  # fmt: skip
+
+
+def jax_inexact(dtype) -> np.dtype:
+    """JAX's `to_inexact_dtype` of a supported dtype, from the table: for other tests."""
+    return np.dtype(INEXACT[_NAMES[np.dtype(dtype).name]])
+
 
 UNARY = ["sin", "cos", "tan", "arcsin", "arctan", "sinh", "cosh", "tanh", "arcsinh", "exp",
          "exp2", "expm1", "log", "log1p", "log2", "log10", "sqrt", "cbrt", "reciprocal", "fabs",

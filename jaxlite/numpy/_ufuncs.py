@@ -50,7 +50,9 @@ def _unary_float(prim, name: str):
                 return prim.bind(x)
         return prim.bind(inexact_arg(name, x))
 
-    return _named(fn, name, f"Elementwise `{name}`; integer and bool inputs become floats (`dtypes.to_inexact`).")
+    return _named(
+        fn, name, f"Elementwise `{name}`; ints and bools become floats (`dtypes.to_inexact`)."
+    )
 
 
 def _binary(prim, name: str, kinds: str = _NUM, what: str = "a numeric argument"):
@@ -66,14 +68,16 @@ def _binary(prim, name: str, kinds: str = _NUM, what: str = "a numeric argument"
         check_kind(name, x, kinds, what)
         return prim.bind(x, y)
 
-    return _named(fn, name, f"Elementwise `{name}` with NumPy broadcasting and JAX's type promotion.")
+    return _named(fn, name, f"Elementwise `{name}` with broadcasting and JAX's type promotion.")
 
 
 def _binary_float(prim, name: str):
     def fn(x, y, /):
         return prim.bind(*promote_inexact(name, x, y))
 
-    return _named(fn, name, f"Elementwise `{name}`; integer and bool inputs become floats (`dtypes.to_inexact`).")
+    return _named(
+        fn, name, f"Elementwise `{name}`; ints and bools become floats (`dtypes.to_inexact`)."
+    )
 
 
 def _float_of(name: str, x):
