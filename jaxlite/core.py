@@ -264,13 +264,16 @@ AbstractEvalRule = Callable[..., Any]
 class Primitive:
     """A named operation. Its wrapper is one line: `def sin(x): return sin_p.bind(x)`."""
 
-    __slots__ = ("name", "multiple_results", "impl", "abstract_eval", "__weakref__")
+    __slots__ = ("name", "multiple_results", "impl", "abstract_eval", "weak_from", "__weakref__")
 
     def __init__(self, name: str, multiple_results: bool = False):
         self.name = name
         self.multiple_results = multiple_results
         self.impl: ImplRule | None = None
         self.abstract_eval: AbstractEvalRule | None = None
+        # The operands whose weak types decide the result's (select_n: the cases, not `which`);
+        # the eager path asks the abstract rule when only operands before this one are strong.
+        self.weak_from = 0
 
     def bind(self, *args, **params):
         try:
@@ -348,6 +351,8 @@ def _make_eager_impl(prim: Primitive, fn: ImplRule) -> ImplRule:
             # the message naming the primitive, shapes and dtypes (free when nothing fails).
             _raise_rule_error(prim, args, params)
             raise
+        if not weak and prim.weak_from:
+            weak = all(get_aval(a).weak_type for a in args[prim.weak_from :])
         if (weak and args) or "weak_type" in params:
             avals = prim.abstract_eval(*map(get_aval, args), **params)
             if multiple:

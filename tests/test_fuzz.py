@@ -28,6 +28,8 @@ from hypothesis import HealthCheck, assume, given, note, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from tests.test_jax_promotion import jax_inexact, jax_promote
+
 import jaxlite
 import jaxlite.numpy as jnp
 from jaxlite import lax, nn
@@ -95,8 +97,9 @@ def _np_softplus(x):
 
 def _jnp_like(f, inexact: bool):
     """`f` with jnp's rules where NumPy's differ: a Python int out of the integer array's range
-    raises OverflowError (NumPy compares it), and (`inexact`) a float function of integers or
-    bools computes in float64 (NumPy: float16 for uint8, ...)."""
+    raises OverflowError (NumPy compares it), arrays of different dtypes promote on JAX's lattice
+    (int32 with float32 is float32), and (`inexact`) a float function of integers or bools
+    computes in JAX's `to_inexact` dtype (float32 up to 32 bits; NumPy: float16 for uint8)."""
 
     def g(*xs):
         xs = [np.asarray(x) if isinstance(x, np.generic) else x for x in xs]
@@ -105,14 +108,20 @@ def _jnp_like(f, inexact: bool):
             if inexact and all(type(x) in (bool, int) for x in xs):
                 xs = [float(x) for x in xs]  # (NumPy: np.cos(True) is a float16)
             return f(*xs)
-        dtype = np.result_type(*arrays)
+        dtype = arrays[0].dtype
+        for a in arrays[1:]:
+            dtype = jax_promote(dtype, a.dtype)
         if dtype.kind in "iu":
             for x in xs:
                 if type(x) is int:
                     np.asarray(x, dtype)  # OverflowError, as jnp
+        if any(type(x) is float for x in xs) and dtype.kind != "f":
+            dtype = np.dtype(F64)  # a Python float takes JAX's default float
+        elif any(type(x) is int for x in xs) and dtype.kind == "b":
+            dtype = np.dtype(np.int64)
         if inexact and dtype.kind in "biu":
-            xs = [x.astype(F64) if isinstance(x, np.ndarray) else x for x in xs]
-        return f(*xs)
+            dtype = jax_inexact(dtype)
+        return f(*[x.astype(dtype) if isinstance(x, np.ndarray) else x for x in xs])
 
     return g
 

@@ -126,8 +126,12 @@ def test_eigh_uplo_reads_one_triangle(uplo):
     )
 
 
-def test_eigh_integer_input_gives_float64():
+def test_eigh_integer_input_gives_jax_inexact_dtype():
+    """As JAX: int32 matrices give float32 (even with x64), int64 ones float64."""
     w = jnp.linalg.eigvalsh(np.array([[2, 1], [1, 2]], np.int32))
+    assert w.dtype == np.float32
+    np.testing.assert_allclose(f64(w), [1.0, 3.0], atol=1e-6)
+    w = jnp.linalg.eigvalsh(np.array([[2, 1], [1, 2]], np.int64))
     assert w.dtype == np.float64
     np.testing.assert_allclose(f64(w), [1.0, 3.0], atol=1e-14)
 

@@ -45,11 +45,12 @@ def _arr(name: str, x):
 
 
 def _float(name: str, x):
-    """`x` as an array of a float dtype (integers and bools become float64, as jnp does)."""
+    """`x` as an array of a float dtype (ints and bools: `dtypes.to_inexact`, as jnp and JAX)."""
     x = _arr(name, x)
     aval = get_aval(x)
     if aval.dtype.kind != "f":
-        x = lax.convert_element_type_p.bind(x, new_dtype=dtypes.float64, weak_type=aval.weak_type)
+        dt = dtypes.to_inexact(aval.dtype)
+        x = lax.convert_element_type_p.bind(x, new_dtype=dt, weak_type=aval.weak_type)
     return x
 
 

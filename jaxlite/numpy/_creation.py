@@ -28,7 +28,6 @@ from jaxlite.numpy._util import (
     dtype_weak,
     fname,
     normalize_shape,
-    promote_dtypes,
     shape_of,
     supported_dtype,
     to_array,
@@ -88,7 +87,7 @@ def full(shape, fill_value, dtype=None):
 
 def _filled(shape, value, dtype, name: str):
     shape = normalize_shape(shape, name)
-    dt = canonical_dtype(dtype, name) or dtypes.float64
+    dt = canonical_dtype(dtype, name) or dtypes.default_float_dtype()
     return lax.broadcast_in_dim(_wrap(np.asarray(value, dt), False), shape, ())
 
 
@@ -204,8 +203,7 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
     out_dt = canonical_dtype(dtype, "linspace")
     start = to_array(start, None, 0, "linspace")
     stop = to_array(stop, None, 0, "linspace")
-    start, stop, _ = promote_dtypes("linspace", start, stop, float(num))
-    cdt = dtype_of(start) if dtype_of(start).kind == "f" else dtypes.float64
+    cdt = _inexact_result_type(start, stop)
     start, stop = convert(start, cdt), convert(stop, cdt)
     bshape = broadcast_shapes("linspace", shape_of(start), shape_of(stop))
     start = broadcast_to_shape(start, bshape, "linspace")
@@ -238,6 +236,12 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
     return y
 
 
+def _inexact_result_type(start, stop) -> np.dtype:
+    """The float dtype linspace, logspace and geomspace compute in: JAX's `to_inexact_dtype` of
+    `result_type(start, stop)` (Python scalars: the default dtype of their kind)."""
+    return dtypes.to_inexact(dtypes.public_result_type(dtype_weak(start), dtype_weak(stop)))
+
+
 def logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0):
     """`base ** linspace(start, stop, num)`."""
     y = linspace(start, stop, num, endpoint, axis=axis)
@@ -249,8 +253,7 @@ def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
     """Samples evenly spaced on a log scale from `start` to `stop` (the endpoints are exact)."""
     start = to_array(start, None, 0, "geomspace")
     stop = to_array(stop, None, 0, "geomspace")
-    start, stop = promote_dtypes("geomspace", start, stop)
-    cdt = dtype_of(start) if dtype_of(start).kind == "f" else dtypes.float64
+    cdt = _inexact_result_type(start, stop)
     start, stop = convert(start, cdt), convert(stop, cdt)
     s = sign(start)
     a, b = lax.div(start, s), lax.div(stop, s)
@@ -290,7 +293,7 @@ def eye(N, M=None, k=0, dtype=None):
     n = concrete_int(N, "eye", "N")
     m = n if M is None else concrete_int(M, "eye", "M")
     k = concrete_int(k, "eye", "k")
-    dt = canonical_dtype(dtype, "eye") or dtypes.float64
+    dt = canonical_dtype(dtype, "eye") or dtypes.default_float_dtype()
     normalize_shape((n, m), "eye")
     return lax.convert_element_type(_diag_mask(n, m, k, lax.eq), dt)
 
@@ -304,7 +307,7 @@ def tri(N, M=None, k=0, dtype=None):
     """Ones at and below the `k`-th diagonal, zeros above."""
     n = concrete_int(N, "tri", "N")
     m = n if M is None else concrete_int(M, "tri", "M")
-    dt = canonical_dtype(dtype, "tri") or dtypes.float64
+    dt = canonical_dtype(dtype, "tri") or dtypes.float32  # NB: JAX's default here, even with x64
     normalize_shape((n, m), "tri")
     return lax.convert_element_type(_diag_mask(n, m, concrete_int(k, "tri", "k"), lax.le), dt)
 
@@ -416,7 +419,7 @@ def meshgrid(*xi, copy=True, sparse=False, indexing="xy"):
 def indices(dimensions, dtype=None, sparse=False):
     """An array of grid indices: `out[k][i0, i1, ...] = ik` (a tuple of arrays if `sparse`)."""
     dims = normalize_shape(dimensions, "indices")
-    dt = canonical_dtype(dtype, "indices") or dtypes.int64
+    dt = canonical_dtype(dtype, "indices") or dtypes.default_int_dtype()
     if sparse:
         return tuple(
             lax.broadcasted_iota(dt, tuple(d if j == i else 1 for j, d in enumerate(dims)), i)

@@ -21,7 +21,7 @@ inexact = np.inexact
 floating = np.floating
 complexfloating = np.complexfloating
 
-_PY_TYPES = {bool: dtypes.bool_, int: dtypes.int64, float: dtypes.float64}
+_PY_TYPES = dtypes.PYTHON_SCALAR_DTYPES
 
 
 def dtype(obj, align=False, copy=False):
@@ -31,29 +31,36 @@ def dtype(obj, align=False, copy=False):
     return dtypes.canonicalize(obj, "jnp.dtype")
 
 
-def _dtype_and_weak(x):
+def _dtype_and_weak(x, name: str = "jnp.result_type"):
     if isinstance(x, type) and x in _PY_TYPES:
-        return _PY_TYPES[x], True
+        return _PY_TYPES[x], x is not bool
     if isinstance(x, (np.dtype, str)) or (isinstance(x, type) and issubclass(x, np.generic)):
-        return dtypes.canonicalize(x, "jnp.result_type"), False
+        return dtypes.canonicalize(x, name), False
+    if x is None:  # JAX: None stands for the default float dtype
+        return dtypes.default_float_dtype(), False
     return dtype_weak(asarray(x, "result_type"))
 
 
 def result_type(*args):
-    """The dtype NumPy 2 / JAX (x64) promotion gives for `args` (arrays, scalars or dtypes).
+    """The dtype JAX's promotion (x64) gives for `args` (arrays, scalars or dtypes).
 
-    Python scalars and types are weak: `result_type(jnp.float32, 1.0)` is float32.
+    Python scalars and types are weak: `result_type(jnp.float32, 1.0)` is float32, and a weak
+    result is the default dtype of its kind. JAX's lattice, not NumPy's: `result_type(jnp.int32,
+    jnp.float32)` is float32 and `result_type(jnp.uint32, jnp.int32)` int64.
     """
     if not args:
         raise ValueError("jnp.result_type: at least one argument is required")
-    return dtypes.result_type(*[_dtype_and_weak(a) for a in args])[0]
+    return dtypes.public_result_type(*[_dtype_and_weak(a) for a in args])
 
 
 def promote_types(type1, type2):
-    """The smallest dtype both (strong) dtypes can be cast to safely."""
-    a = dtypes.canonicalize(type1, "jnp.promote_types")
-    b = dtypes.canonicalize(type2, "jnp.promote_types")
-    return dtypes.canonicalize(np.promote_types(a, b), "jnp.promote_types")
+    """The dtype a binary operation casts two dtypes to, on JAX's lattice (not NumPy's).
+
+    Python types are weak: `promote_types(jnp.uint8, int)` is uint8.
+    """
+    a = _dtype_and_weak(type1, "jnp.promote_types")
+    b = _dtype_and_weak(type2, "jnp.promote_types")
+    return dtypes.result_type(a, b)[0]
 
 
 def _as_dtype(x, name: str) -> np.dtype:

@@ -260,7 +260,7 @@ def eigh(a, UPLO=None, symmetrize_input=True):
     follow the standard formula (they assume distinct eigenvalues).
 
     Args:
-      a: symmetric matrices (..., n, n); integer inputs become float64.
+      a: symmetric matrices (..., n, n); integer inputs become float32 (int64: float64).
       UPLO: 'L' (default) or 'U': the triangle read when `symmetrize_input` is False.
       symmetrize_input: use `(a + a.T) / 2` (default; better derivatives).
 
@@ -468,7 +468,7 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
     singular values.
 
     Args:
-      a: matrices (..., m, n); integer inputs become float64.
+      a: matrices (..., m, n); integer inputs become float32 (int64: float64).
       full_matrices: U (..., m, m) and Vh (..., n, n) instead of (..., m, k) and (..., k, n),
         k = min(m, n).
       compute_uv: False returns only S.

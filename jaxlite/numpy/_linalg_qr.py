@@ -143,7 +143,7 @@ def qr(a, mode: str = "reduced"):
     column is nonzero below the diagonal (e.g. `a` of full column rank and generic).
 
     Args:
-      a: array of shape (..., M, N); integers become float64.
+      a: array of shape (..., M, N); integers become float32 (int64: float64).
       mode: with K = min(M, N),
         "reduced": Q (..., M, K) and R (..., K, N) (default);
         "complete": Q (..., M, M) and R (..., M, N);

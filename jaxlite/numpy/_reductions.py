@@ -2,7 +2,8 @@
 cumulative ones, the NaN-ignoring ones, and the order statistics (median, quantile) via sort.
 
 Accumulator dtypes follow NumPy 2 / JAX x64: sums and products of bools and signed integers are
-int64, of unsigned integers uint64; means of integers are float64.
+int64, of unsigned integers uint64; means, variances, ... of bools and integers are float32 up to
+32 bits and float64 for 64 (JAX's `to_inexact_dtype`).
 """
 
 from __future__ import annotations
@@ -157,7 +158,7 @@ any = _boolean(lax.reduce_or_p, "any")  # noqa: A001
 
 
 def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
-    """Arithmetic mean over `axis`; integers give float64, float32 stays float32.
+    """Arithmetic mean over `axis`; bools and integers give float32 (int64: float64), as JAX.
 
     Example:
       >>> jnp.mean(jnp.array([1, 2, 3, 4]))
@@ -183,7 +184,7 @@ _mean = mean
 
 
 def _inexact(dt: np.dtype) -> np.dtype:
-    return dt if dt.kind == "f" else dtypes.float64
+    return dtypes.to_inexact(dt)
 
 
 def var(
@@ -494,13 +495,12 @@ def average(a, axis=None, weights=None, returned=False, *, keepdims=False):
     return (avg, scl) if returned else avg
 
 
-def _sorted_last(a, axis, name: str, as_float: bool = True):
-    """`a` (as floats if `as_float`), its reduced axes merged into one last axis, sorted; also
+def _sorted_last(a, axis, name: str):
+    """`a` as floats (`dtypes.to_inexact`), its reduced axes merged into one last axis, sorted; also
     the original shape and the reduced axes."""
     a = asarray(a, name)
     check_kind(name, a, "iufb", "a numeric argument")
-    if as_float:
-        a = _as_dtype(a, _inexact(dtype_of(a)))
+    a = _as_dtype(a, _inexact(dtype_of(a)))
     shape = shape_of(a)
     axes = canonicalize_axes(axis, len(shape), name, shape)
     kept = [i for i in range(len(shape)) if i not in axes]
@@ -601,10 +601,9 @@ def _quantile(a, q, axis, out, method, keepdims, name):
     if method not in _METHODS:
         raise ValueError(f"{fname(name)}: method must be one of {_METHODS}, got {method!r}")
     q = asarray(q, name)
-    xs, shape, axes = _sorted_last(a, axis, name, as_float=False)
-    dt = dtype_of(xs)  # NumPy: lower/higher/nearest keep it; linear/midpoint promote with q
-    if method in ("linear", "midpoint"):
-        dt = _inexact(dtypes.result_type((_inexact(dt), dtype_weak(xs)[1]), dtype_weak(q))[0])
+    # JAX: every method works on `a` made inexact; q does not take part in the dtype.
+    xs, shape, axes = _sorted_last(a, axis, name)
+    dt = dtype_of(xs)
     q = _as_dtype(q, dtypes.float64)
     n = shape_of(xs)[-1]
     if n == 0:
@@ -633,12 +632,6 @@ def _quantile(a, q, axis, out, method, keepdims, name):
         )
     else:
         r = v_hi if method == "higher" else v_lo
-    if dtype_of(xs).kind != "f":
-        return (
-            lax.reshape(r, qs + tuple(1 if i in axes else d for i, d in enumerate(shape)))
-            if keepdims
-            else r
-        )
     has_nan = isnan(_slice_last(xs, n - 1))
     has_nan = lax.broadcast_in_dim(has_nan, shape_of(r), tuple(range(len(qs), len(shape_of(r)))))
     r = lax.select(has_nan, filled(r, np.nan), r)
@@ -668,7 +661,7 @@ def _nanquantile(a, q, axis, keepdims, name):
     """Linear-interpolated quantiles of the non-NaN values; `q=None` is the median."""
     q = asarray(0.5 if q is None else q, name)
     xs, shape, axes = _sorted_last(a, axis, name)
-    dt = _inexact(dtypes.result_type(dtype_weak(xs), dtype_weak(q))[0])
+    dt = dtype_of(xs)  # JAX: the inexact dtype of `a`; q does not take part
     q = _as_dtype(q, dtypes.float64)
     qs = shape_of(q)
     count = sum(logical_not(isnan(xs)), (len(shape_of(xs)) - 1,), dtype=dtypes.int64)

@@ -18,6 +18,7 @@ from jaxlite.numpy._util import (
     asarray,
     canonicalize_axis,
     convert,
+    dtype_of,
     filled,
     promote_dtypes,
     promote_dtypes_inexact,
@@ -34,24 +35,27 @@ def _rows(x, rowvar: bool, name: str):
         x = lax.reshape(x, (1,) + (s if s else (1,)))
     elif not rowvar and s[0] != 1:
         x = transpose(x)
-    return convert(x, dtypes.float64)
+    return x
 
 
 def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=None):
     """Covariance matrix of the variables in the rows of `m` (columns if not `rowvar`).
 
-    Computed in float64, as NumPy does; `fweights` and `aweights` weight the observations.
+    Computed in floats (ints and bools promote as JAX's `promote_args_inexact`: float32 up to 32
+    bits); `fweights` and `aweights` weight the observations.
     """
-    x = _rows(m, rowvar, "cov")
-    if y is not None:
-        x = concatenate([x, _rows(y, rowvar, "cov")], 0)
+    if y is None:
+        x = _rows(promote_dtypes_inexact("cov", asarray(m, "cov"))[0], rowvar, "cov")
+    else:
+        m, y = promote_dtypes_inexact("cov", asarray(m, "cov"), asarray(y, "cov"))
+        x = concatenate([_rows(m, rowvar, "cov"), _rows(y, rowvar, "cov")], 0)
     if ddof is None:
         ddof = 0 if bias else 1
     w = None
     if fweights is not None:
-        w = convert(asarray(fweights, "cov"), dtypes.float64)
+        w = convert(asarray(fweights, "cov"), dtype_of(x))
     if aweights is not None:
-        aw = convert(asarray(aweights, "cov"), dtypes.float64)
+        aw = convert(asarray(aweights, "cov"), dtype_of(x))
         w = aw if w is None else multiply(w, aw)
     n = shape_of(x)[1]
     if w is None:
@@ -91,7 +95,10 @@ def _diag(c):
 
 def trapezoid(y, x=None, dx=1.0, axis=-1):
     """Integral of `y` along `axis` by the trapezoidal rule (sample points `x` or spacing `dx`)."""
-    y = asarray(y, "trapezoid")
+    if x is None:
+        (y,) = promote_dtypes_inexact("trapezoid", asarray(y, "trapezoid"))
+    else:
+        y, x = promote_dtypes_inexact("trapezoid", asarray(y, "trapezoid"), asarray(x, "trapezoid"))
     s = shape_of(y)
     ax = canonicalize_axis(axis, len(s), "trapezoid", s)
     n = s[ax]

@@ -41,7 +41,8 @@ def _named(fn, name: str, doc: str):
 
 
 def _unary_float(prim, name: str):
-    """`name(x)` = `prim(x)`; integer and bool inputs are promoted to float64 first."""
+    """`name(x)` = `prim(x)`; integer and bool inputs become floats first (`dtypes.to_inexact`:
+    float32 up to 32 bits, float64 for 64, as JAX)."""
 
     def fn(x, /):
         if type(x) is Array:  # fast path: an eager float array
@@ -49,11 +50,13 @@ def _unary_float(prim, name: str):
                 return prim.bind(x)
         return prim.bind(inexact_arg(name, x))
 
-    return _named(fn, name, f"Elementwise `{name}`; integer and bool inputs become float64.")
+    return _named(
+        fn, name, f"Elementwise `{name}`; ints and bools become floats (`dtypes.to_inexact`)."
+    )
 
 
 def _binary(prim, name: str, kinds: str = _NUM, what: str = "a numeric argument"):
-    """`name(x, y)` = `prim(x, y)` after NEP 50 promotion and broadcasting."""
+    """`name(x, y)` = `prim(x, y)` after promotion (JAX's lattice) and broadcasting."""
 
     def fn(x, y, /):
         if type(x) is Array and type(y) is Array:  # fast path: same dtype and shape
@@ -65,18 +68,28 @@ def _binary(prim, name: str, kinds: str = _NUM, what: str = "a numeric argument"
         check_kind(name, x, kinds, what)
         return prim.bind(x, y)
 
-    return _named(fn, name, f"Elementwise `{name}` with NumPy broadcasting and NEP 50 promotion.")
+    return _named(fn, name, f"Elementwise `{name}` with broadcasting and JAX's type promotion.")
 
 
 def _binary_float(prim, name: str):
     def fn(x, y, /):
         return prim.bind(*promote_inexact(name, x, y))
 
-    return _named(fn, name, f"Elementwise `{name}`; integer and bool inputs become float64.")
+    return _named(
+        fn, name, f"Elementwise `{name}`; ints and bools become floats (`dtypes.to_inexact`)."
+    )
 
 
 def _float_of(name: str, x):
     return inexact_arg(name, x)
+
+
+def _default_float_of(name: str, x):
+    """`x` as a float; ints and bools become the default float dtype (strong), as JAX's `rint`
+    and `angle` do (unlike `sin`'s `dtypes.to_inexact`)."""
+    x = asarray(x, name)
+    dt = dtype_of(x)
+    return x if dt.kind == "f" else convert(x, dtypes.default_float_dtype(), False, name)
 
 
 # ------------------------------------------------------------------------------------------
@@ -146,8 +159,8 @@ fix = _named(lambda x, /: trunc(x), "fix", "Rounds toward zero (same as `trunc`)
 
 
 def rint(x, /):
-    """Rounds to the nearest integer, halves to even; integers become float64."""
-    x = _float_of("rint", x)
+    """Rounds to the nearest integer, halves to even; ints and bools become the default float."""
+    x = _default_float_of("rint", x)
     return lax.round(x, rounding_method=1)
 
 
@@ -222,7 +235,7 @@ abs = absolute  # noqa: A001 - NumPy's name
 
 
 def fabs(x, /):
-    """Absolute value as a float (integers become float64)."""
+    """Absolute value as a float (ints and bools become floats, `dtypes.to_inexact`)."""
     return lax.abs(_float_of("fabs", x))
 
 
@@ -260,7 +273,7 @@ def square(x, /):
 
 
 def reciprocal(x, /):
-    """Elementwise `1 / x` (integer inputs become float64, as in JAX)."""
+    """Elementwise `1 / x` (integer inputs become floats, as in JAX)."""
     return lax.integer_pow(_float_of("reciprocal", x), -1)
 
 
@@ -285,7 +298,9 @@ def imag(val, /):
 
 def angle(z, deg=False):
     """Argument of `z`: 0 for non-negative reals, pi for negative ones."""
-    z = _float_of("angle", z)
+    z = _default_float_of("angle", z)
+    if shape_of(z) == ():  # NB: JAX gives 0-d floats the default float dtype too
+        z = convert(z, dtypes.default_float_dtype(), False, "angle")
     r = lax.atan2(filled(z, 0), z)
     return lax.mul(r, 180.0 / math.pi) if deg else r
 
@@ -331,7 +346,7 @@ def multiply(x, y, /):
 
 
 def true_divide(x1, x2, /):
-    """Elementwise `x1 / x2` as floats (integers become float64)."""
+    """Elementwise `x1 / x2` as floats (ints and bools: float32 up to 32 bits, float64 for 64)."""
     if type(x1) is Array and type(x2) is Array:
         vx, vy = x1._value, x2._value
         if vx.dtype == vy.dtype and vx.shape == vy.shape and vx.dtype.kind == "f":
@@ -455,9 +470,8 @@ pow = power  # noqa: A001 - NumPy 2's name
 
 
 def float_power(x1, x2, /):
-    """`x1 ** x2` computed in float64."""
-    x1, x2 = promote("float_power", x1, x2)
-    return lax.pow(convert(x1, dtypes.float64), convert(x2, dtypes.float64))
+    """`x1 ** x2` in floats: JAX promotes to inexact (float32 stays float32, unlike NumPy)."""
+    return lax.pow(*promote_inexact("float_power", x1, x2))
 
 
 def ldexp(x1, x2, /):

@@ -1,8 +1,8 @@
 """The base of `jaxlite.numpy`: argument checking, conversion of array-likes, promotion and
 broadcasting shared by every `jnp` function. It imports no other module of `jaxlite.numpy`.
 
-`promote(name, *args)` converts arguments to one dtype under NEP 50 rules (Python scalars and
-weakly typed arrays are weak) and broadcasts them to one shape with `broadcast_in_dim`. The eager
+`promote(name, *args)` converts arguments to one dtype on JAX's promotion lattice (Python scalars
+and weakly typed arrays are weak; `dtypes.result_type`) and broadcasts them to one shape with `broadcast_in_dim`. The eager
 fast paths (an Array of the right dtype, an Array and a Python scalar) cost a few type checks.
 """
 
@@ -256,7 +256,7 @@ def _check_args(name: str, args):
 
 
 def promote_dtypes(name: str, *args):
-    """Converts `args` to their common NEP 50 dtype (no broadcasting)."""
+    """Converts `args` to their common dtype on JAX's lattice (no broadcasting)."""
     args = _check_args(name, args)
     infos = [dtype_weak(a) for a in args]
     d0 = infos[0]
@@ -298,25 +298,26 @@ def promote(name: str, *args):
 
 
 def promote_inexact(name: str, *args):
-    """Like `promote`, then integers and bools become the default float (float64)."""
-    args = promote(name, *args)
-    dt, weak = dtype_weak(args[0])
-    if dt.kind != "f":
-        args = tuple(convert(a, dtypes.float64, weak, name) for a in args)
-    return args
+    """Like `promote`, then integers and bools become floats (`dtypes.to_inexact`: float32 up to
+    32 bits, float64 for 64), as JAX's `promote_args_inexact`."""
+    return _to_inexact(promote(name, *args), name)
 
 
 def promote_dtypes_inexact(name: str, *args):
-    """`promote_dtypes`, then integers and bools become float64 (no broadcasting)."""
-    args = promote_dtypes(name, *args)
+    """`promote_dtypes`, then integers and bools become floats (no broadcasting)."""
+    return _to_inexact(promote_dtypes(name, *args), name)
+
+
+def _to_inexact(args, name: str):
     dt, weak = dtype_weak(args[0])
     if dt.kind != "f":
-        args = tuple(convert(a, dtypes.float64, weak, name) for a in args)
+        dt = dtypes.to_inexact(dt)
+        args = tuple(convert(a, dt, weak, name) for a in args)
     return args
 
 
 def inexact_arg(name: str, x):
-    """One argument as a floating-point array or tracer (ints and bools become float64)."""
+    """One argument as a floating-point array or tracer (`dtypes.to_inexact` for ints and bools)."""
     if type(x) is Array:
         if x._value.dtype.kind == "f":
             return x
@@ -326,7 +327,7 @@ def inexact_arg(name: str, x):
     else:
         x = asarray(x, name)
     dt, weak = dtype_weak(x)
-    return x if dt.kind == "f" else convert(x, dtypes.float64, weak, name)
+    return x if dt.kind == "f" else convert(x, dtypes.to_inexact(dt), weak, name)
 
 
 def check_kind(name: str, x, kinds: str, what: str):

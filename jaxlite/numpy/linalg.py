@@ -122,7 +122,7 @@ def norm(x, ord=None, axis=None, keepdims=False):
     """Vector or matrix norm (NumPy's `ord` conventions).
 
     Vectors: None/2, 1, inf, -inf, 0 and any p. Matrices (2-D, or `axis` a pair): None/'fro',
-    1, -1, inf, -inf. Integer inputs give float64.
+    1, -1, inf, -inf. Integer inputs give float32 (int64: float64), as JAX.
 
     Example:
       >>> jnp.linalg.norm(jnp.array([3.0, 4.0]))

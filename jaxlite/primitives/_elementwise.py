@@ -405,6 +405,7 @@ def ge(x, y): return ge_p.bind(*_promote_scalars("ge", x, y))
 # ------------------------------------------------------------------------------------------
 
 select_n_p = _prim("select_n")
+select_n_p.weak_from = 1  # as JAX: weak when every case is, whatever `which` is
 
 
 @select_n_p.def_impl
