@@ -22,13 +22,7 @@ from jaxlite.util import safe_zip
 _SCALARS = dtypes.PYTHON_SCALAR_DTYPES
 _SUPPORTED = frozenset(dtypes.SUPPORTED_DTYPES)
 # NumPy dtypes jaxlite does not hold, mapped as `jnp.array` maps them (x64 defaults).
-_NARROW = {
-    np.dtype(np.int8): dtypes.int32,
-    np.dtype(np.int16): dtypes.int32,
-    np.dtype(np.uint16): dtypes.uint32,
-    np.dtype(np.uint64): dtypes.int64,
-    np.dtype(np.float16): dtypes.float32,
-}
+_NARROW = {np.dtype(np.float16): dtypes.float32}
 # Kinds a weak Python scalar may join without changing the array's dtype.
 _SCALAR_KINDS = {bool: "biuf", int: "iuf", float: "f"}
 
@@ -46,7 +40,7 @@ def fname(name: str) -> str:
 
 
 def supported_dtype(dt: np.dtype, name: str) -> np.dtype:
-    """`dt` if jaxlite holds it, its wider stand-in (int8 -> int32, ...), or a TypeError."""
+    """`dt` if jaxlite holds it, its wider stand-in (float16 -> float32), or a TypeError."""
     if dt in _SUPPORTED:
         return dt
     if dt in _NARROW:

@@ -117,3 +117,24 @@ SKIPS |= {
     "numpy.promote_types": "dtype: int32 with float32 jaxlite float64, JAX float32",
     "random.bits": "dtype: random.bits default jaxlite uint32, JAX uint64 (x64)",
 }
+
+# Found by the sampled run once the new integer dtypes and JAX's promotion lattice had landed
+# (2026-12-07), keyed by the exact case so each goes stale the moment it is fixed.
+_LAX_SAME_DTYPES = (
+    "raises: JAX's lax ops require operands of one dtype (here a Python int); jaxlite promotes"
+)
+SKIPS |= {
+    "lax.ge[eager/uint32]": _LAX_SAME_DTYPES,
+    "lax.mul[eager/float32]": _LAX_SAME_DTYPES,
+    "lax.sub[eager/uint16]": _LAX_SAME_DTYPES,
+    "lax.shift_right_arithmetic[eager/uint16]": _LAX_SAME_DTYPES,
+    "lax.pow[jit/uint8]": "raises: JAX's lax.pow takes floating bases only; jaxlite takes integers",
+    "nn.elu[eager/int16]": "dtype: jaxlite float32, JAX float64 (nn.elu of int16)",
+    "nn.standardize[eager/int32]": "value: nn.standardize of int32 differs from JAX",
+    "numpy.cumprod[eager/int16]": "dtype: jaxlite int64, JAX keeps int16 (cumulative ops of small ints)",
+    "numpy.cumsum[eager/int16]": "dtype: jaxlite int64, JAX keeps int16 (cumulative ops of small ints)",
+    "numpy.divmod[eager/int32]": "value: divmod of int32 by zero (jaxlite 0, JAX -2 for the quotient)",
+    "numpy.power[eager/int16]": "value: int16 power on overflow differs from JAX",
+    "numpy.round[eager/bool]": "raises: JAX rejects bool (not inexact); jaxlite rounds it",
+    "numpy.uint32[eager/float64]": "value: float64 -> uint32 of negative and out-of-range values differs",
+}
