@@ -142,6 +142,15 @@ NP.argsort = lambda x, axis=-1: np.argsort(x, axis=axis, kind="stable")
 NP.lax_sub = np.subtract
 
 
+def _np_median(x, axis=None):
+    """np.median in JAX's dtype: integers and bools give their `to_inexact` float."""
+    x = np.asarray(x)
+    return np.median(x.astype(jax_inexact(x.dtype)) if x.dtype.kind in "biu" else x, axis=axis)
+
+
+NP.median = _np_median
+
+
 def _np_gather(x, idx):
     """`x[idx]` with JAX's rule for out-of-bounds indices: negative ones wrap once, then clamp."""
     n = x.shape[0]

@@ -166,8 +166,9 @@ def test_full_table_agrees_with_live_jax():
 # ------------------------------------------------------------------------------------------
 
 # bool and ints of up to 32 bits give float32 even with x64; 64-bit ints give float64.
-INEXACT = {"b": "float32", "u8": "float32", "u32": "float32", "i32": "float32",
-           "i64": "float64", "f32": "float32", "f64": "float64"}  # fmt: skip
+INEXACT = {"b": "float32", "u8": "float32", "u16": "float32", "u32": "float32", "u64": "float64",
+           "i8": "float32", "i16": "float32", "i32": "float32", "i64": "float64",
+           "f32": "float32", "f64": "float64"}  # fmt: skip
 
 
 def jax_inexact(dtype) -> np.dtype:
