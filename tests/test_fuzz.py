@@ -104,6 +104,9 @@ def _jnp_like(f, inexact: bool):
     def g(*xs):
         xs = [np.asarray(x) if isinstance(x, np.generic) else x for x in xs]
         arrays = [x for x in xs if isinstance(x, np.ndarray)]
+        for x in xs:
+            if type(x) is int and not -(2**63) <= x < 2**63:
+                raise OverflowError(f"Python int {x} is out of bounds for int64")  # as jnp
         if not arrays:
             if inexact and all(type(x) in (bool, int) for x in xs):
                 xs = [float(x) for x in xs]  # (NumPy: np.cos(True) is a float16)
@@ -142,13 +145,17 @@ NP.argsort = lambda x, axis=-1: np.argsort(x, axis=axis, kind="stable")
 NP.lax_sub = np.subtract
 
 
-def _np_median(x, axis=None):
-    """np.median in JAX's dtype: integers and bools give their `to_inexact` float."""
-    x = np.asarray(x)
-    return np.median(x.astype(jax_inexact(x.dtype)) if x.dtype.kind in "biu" else x, axis=axis)
+def _in_inexact(f):
+    """NumPy's reduction `f` in JAX's dtype: integers and bools give their `to_inexact` float."""
+
+    def g(x, *args, **kwargs):
+        x = np.asarray(x)
+        return f(x.astype(jax_inexact(x.dtype)) if x.dtype.kind in "biu" else x, *args, **kwargs)
+
+    return g
 
 
-NP.median = _np_median
+NP.median, NP.mean, NP.var = _in_inexact(np.median), _in_inexact(np.mean), _in_inexact(np.var)
 
 
 def _np_gather(x, idx):
