@@ -556,3 +556,16 @@ SPECS |= {
 SPECS[_x + "select"] = one(
     lambda f, L, c, x, y: f(c > 1, x, y), [((3, 4), (3, 4), (3, 4))], diff=True
 )
+
+# Specs of other modules live beside this file, one file per area (`specs_scipy.py`, ...), each
+# with its own `SPECS` dict: areas are added without editing (or merging into) this table.
+import importlib as _importlib  # noqa: E402
+import os as _os  # noqa: E402
+import pkgutil as _pkgutil  # noqa: E402
+
+for _info in _pkgutil.iter_modules([_os.path.dirname(__file__)]):
+    if _info.name.startswith("specs_"):
+        _more = _importlib.import_module(f"{__package__}.{_info.name}").SPECS
+        _clash = sorted(set(_more) & set(SPECS))
+        assert not _clash, f"{_info.name} specs names already specified: {_clash}"
+        SPECS |= _more
