@@ -4,7 +4,7 @@
 # fmt: off
 
 from jaxlite._version import __version__  # noqa: F401
-from jaxlite._config import config  # noqa: F401  (jaxlite.config.update, as jax.config)
+from jaxlite._config import config, enable_x64  # noqa: F401  (jaxlite.config.update, as jax.config)
 from jaxlite import core, dtypes, errors, tree_util  # noqa: F401
 from jaxlite.array import Array  # noqa: F401
 from jaxlite import numpy, lax  # noqa: F401

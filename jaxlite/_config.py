@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Config", "config"]
+__all__ = ["Config", "config", "enable_x64"]
 
 _UNSET = object()
 
@@ -47,16 +48,6 @@ class Option:
     value: Any = _UNSET
     hooks: list[Callable[[Any], None]] = field(default_factory=list)
     check: Callable[[Any], Any] | None = None  # update's value -> value, or raises
-
-
-def _x64(value: bool) -> bool:
-    if not value:
-        raise NotImplementedError(
-            "jaxlite.config.update('jax_enable_x64', False): jaxlite runs with 64-bit mode on "
-            "(JAX's jax_enable_x64=True semantics); 64-bit mode off, JAX's default, is not "
-            "implemented yet"
-        )
-    return True
 
 
 class Config:
@@ -122,7 +113,9 @@ config = Config()
 _define = config.define
 
 # JAX's names.
-_define("jax_enable_x64", True, _bool, (), "64-bit mode; only True for now", check=_x64)
+_define("jax_enable_x64", False, _bool, ("JAX_ENABLE_X64", "JAXLITE_ENABLE_X64"),
+        "64-bit mode: int64/float64 defaults and values (off: int32/float32, as JAX); the "
+        "environment is read at import")  # fmt: skip
 _define("jax_disable_jit", False, _bool, ("JAX_DISABLE_JIT", "JAXLITE_DISABLE_JIT"),
         "jit runs the Python function eagerly (as jaxlite.disable_jit(), process-wide)")  # fmt: skip
 _define("jax_log_compiles", False, _bool, ("JAX_LOG_COMPILES", "JAXLITE_LOG_COMPILES"),
@@ -142,3 +135,15 @@ _define("jaxlite_executable_cache_size", 4096, _int, ("JAXLITE_EXECUTABLE_CACHE_
         "compiled executables and traced signatures kept in memory")  # fmt: skip
 _define("jaxlite_thread_defaults", True, _bool, ("JAXLITE_THREAD_DEFAULTS",),
         "apply GOMP_SPINCOUNT/OPENBLAS_THREAD_TIMEOUT while loading libgomp/OpenBLAS")  # fmt: skip
+
+
+@contextmanager
+def enable_x64(new_val: bool = True):
+    """`with jaxlite.enable_x64(True):` 64-bit mode within the block, as JAX 0.10's
+    `jax.enable_x64`. NB: process-wide while the block runs (JAX's is per thread)."""
+    prev = config.read("jax_enable_x64")
+    config.update("jax_enable_x64", new_val)
+    try:
+        yield
+    finally:
+        config.update("jax_enable_x64", prev)

@@ -25,6 +25,7 @@ class Array:
                 f"jaxlite.Array: cannot build an array from {value!r:.60}: {e}"
             ) from None
         dtypes.canonicalize(value.dtype, "jaxlite.Array")
+        value = dtypes.narrow_value(value)  # a new array when it narrows: not writeable by others
         if value.flags.writeable:
             # NB: a copy, not a read-only view: the caller could still write through its array.
             value = value.copy()
@@ -150,11 +151,16 @@ class Array:
 _new = object.__new__
 
 
+_NARROW = dtypes.NARROW  # NB: the same dict, updated in place when the mode changes
+
+
 def _wrap(value, weak_type: bool = False) -> Array:
     """Wraps a fresh NumPy result as an Array with no checks (the eager fast path)."""
     a = _new(Array)
     if type(value) is not np.ndarray:
         value = np.asarray(value)
+    if _NARROW and value.dtype in _NARROW:  # NB: x64 off; NumPy gave a 64-bit result
+        value = value.astype(_NARROW[value.dtype])
     value.setflags(write=False)  # NB: half the cost of `value.flags.writeable = False`
     a._value = value
     a.weak_type = weak_type

@@ -34,6 +34,9 @@ from jaxlite.errors import (
     UnexpectedTracerError,
 )
 
+_NARROW = dtypes.NARROW  # NB: the same dict, updated in place when the mode changes
+_NARROW_VALUE = dtypes.narrow_value
+
 # ------------------------------------------------------------------------------------------
 # Abstract values
 # ------------------------------------------------------------------------------------------
@@ -46,7 +49,8 @@ class ShapedArray:
 
     def __init__(self, shape: tuple[int, ...], dtype: np.dtype, weak_type: bool = False):
         self.shape = tuple(shape)
-        self.dtype = dtype
+        # NB: while x64 is off no 64-bit value exists: a rule asking for one gets its stand-in.
+        self.dtype = _NARROW.get(dtype, dtype)
         self.weak_type = weak_type
 
     @property
@@ -99,7 +103,7 @@ def get_aval(x) -> ShapedArray:
     if t is np.ndarray:
         if x.dtype not in dtypes._SUPPORTED:
             dtypes.canonicalize(x.dtype, api_entry())  # a TypeError naming the function called
-        return ShapedArray(x.shape, x.dtype, False)
+        return ShapedArray(x.shape, x.dtype, False)  # NB: ShapedArray narrows 64-bit dtypes
     if t in dtypes.PYTHON_SCALAR_DTYPES:
         return ShapedArray((), dtypes.PYTHON_SCALAR_DTYPES[t], True)
     if isinstance(x, np.generic):
@@ -123,13 +127,24 @@ def to_numpy(x) -> np.ndarray:
     if t is Array:
         return x._value
     if t is np.ndarray:
-        return x
+        return dtypes.narrow_value(x)
     if isinstance(x, Tracer):
         raise TracerArrayConversionError(concretization_message(x, "np.asarray()"))
     if t in dtypes.PYTHON_SCALAR_DTYPES:
-        return np.asarray(x, dtypes.PYTHON_SCALAR_DTYPES[t])
+        return python_scalar_value(x)
     get_aval(x)  # a clear TypeError for strings, None, lists, complex numbers, unsupported dtypes
-    return np.asarray(x)
+    return dtypes.narrow_value(np.asarray(x))
+
+
+def python_scalar_value(x) -> np.ndarray:
+    """A Python bool, int or float as a 0-d array of its weak dtype; an int out of that dtype's
+    range raises OverflowError as JAX does (NumPy would wrap it or raise its own message)."""
+    dt = dtypes.PYTHON_SCALAR_DTYPES[type(x)]
+    if dt.kind == "i":
+        info = np.iinfo(dt)
+        if not info.min <= x <= info.max:
+            raise OverflowError(f"Python int {x} too large to convert to {dt.name}")
+    return np.asarray(x, dt)
 
 
 # ------------------------------------------------------------------------------------------
@@ -337,7 +352,7 @@ def _make_eager_impl(prim: Primitive, fn: ImplRule) -> ImplRule:
             elif t is np.ndarray:
                 if a.dtype not in dtypes._SUPPORTED:
                     dtypes.canonicalize(a.dtype, prim.name)  # raises a TypeError naming prim
-                vals.append(a)
+                vals.append(_NARROW_VALUE(a))
                 weak = False
             elif isinstance(a, Tracer):
                 raise escaped_tracer_error(a, prim)

@@ -11,8 +11,12 @@ mode will change `default_int_dtype`/`default_float_dtype` and one lattice edge.
 from __future__ import annotations
 
 import functools
+import warnings
+from collections.abc import Callable
 
 import numpy as np
+
+from jaxlite._config import config
 
 bool_ = np.dtype(np.bool_)
 uint8 = np.dtype(np.uint8)
@@ -48,10 +52,14 @@ SHORT_NAMES = {
     float64: "f64",
 }
 
-# Python scalar types map to the x64 defaults, weakly typed.
-# TODO(x64-off): this dict is read on hot paths; it must follow `default_int_dtype()` and
-# `default_float_dtype()` (rebuild it when the mode changes, and key every cache on the mode).
+# Python scalar types map to the mode's defaults, weakly typed. NB: read on hot paths, and held
+# by reference elsewhere: `_set_x64` updates it in place.
 PYTHON_SCALAR_DTYPES = {bool: bool_, int: int64, float: float64}
+
+# While x64 is off, each 64-bit dtype and the 32-bit one that stands for it; empty while x64 is
+# on, so `NARROW.get(dt, dt)` canonicalizes at the cost of one lookup. Updated in place.
+_X64_TO_X32 = {int64: int32, uint64: uint32, float64: float32}
+NARROW: dict[np.dtype, np.dtype] = {}
 
 
 def short_name(dtype) -> str:
@@ -61,7 +69,8 @@ def short_name(dtype) -> str:
 
 
 def canonicalize(dtype, where: str = "jaxlite") -> np.dtype:
-    """Returns `dtype` as a supported `np.dtype`, or raises a `TypeError` naming `where`."""
+    """Returns `dtype` as a supported `np.dtype` of the current mode (a 64-bit dtype is its
+    32-bit stand-in while x64 is off), or raises a `TypeError` naming `where`."""
     if dtype is None:
         raise TypeError(f"{where}: dtype must not be None")
     if dtype in PYTHON_SCALAR_DTYPES:
@@ -73,7 +82,30 @@ def canonicalize(dtype, where: str = "jaxlite") -> np.dtype:
     if dt not in _SUPPORTED:
         names = ", ".join(str(d) for d in SUPPORTED_DTYPES)
         raise TypeError(f"{where}: dtype {dt} is not supported by jaxlite (supported: {names})")
+    return NARROW.get(dt, dt)
+
+
+def user_dtype(dtype, where: str) -> np.dtype:
+    """`canonicalize` for a dtype the user asked for: while x64 is off, asking for a 64-bit
+    dtype gives JAX's UserWarning (a Python type such as `float` asks for the default)."""
+    dt = canonicalize(dtype, where)
+    if NARROW and dtype not in PYTHON_SCALAR_DTYPES:
+        asked = np.dtype(dtype)
+        if asked in NARROW:
+            warnings.warn(
+                f"Explicitly requested dtype {asked} requested in {where} is not available, and "
+                f"will be truncated to dtype {dt}. To enable more dtypes, set the "
+                "jax_enable_x64 configuration option (jaxlite.config.update('jax_enable_x64', "
+                "True)) or the JAX_ENABLE_X64 shell environment variable.",
+                stacklevel=3,
+            )
     return dt
+
+
+def narrow_value(x: np.ndarray) -> np.ndarray:
+    """`x` with a dtype of the current mode: a 64-bit array converted while x64 is off."""
+    dt = NARROW.get(x.dtype)
+    return x if dt is None else x.astype(dt)
 
 
 def is_float(dtype) -> bool:
@@ -134,36 +166,63 @@ def _upper_bounds(lattice: dict) -> dict[str, frozenset]:
     return {n: frozenset(b) for n, b in ub.items()}
 
 
+# NB: one lattice for both modes: while x64 is off, a 64-bit bound is canonicalized to its 32-bit
+# stand-in (u32 x i32 -> i64 -> i32), which is what JAX's x64-off lattice edge gives.
 _UPPER_BOUNDS = _upper_bounds(_lattice(x64=True))
+_UPPER_BOUNDS_X32 = _upper_bounds(_lattice(x64=False))  # for `promote_types`, which keeps 64 bits
+
+_x64 = False
+_on_x64_change: list[Callable[[], None]] = []
 
 
 def x64_enabled() -> bool:
-    """Whether 64-bit defaults are on. Always, for now (JAX with `jax_enable_x64`)."""
-    return True
+    """Whether 64-bit mode is on (`jaxlite.config.jax_enable_x64`; off by default, as in JAX)."""
+    return _x64
+
+
+def on_x64_change(hook: Callable[[], None]) -> None:
+    """Calls `hook()` after each change of mode (caches that depend on it clear themselves)."""
+    _on_x64_change.append(hook)
+
+
+def _set_x64(on: bool) -> None:
+    global _x64
+    on = bool(on)
+    changed = on != _x64
+    _x64 = on
+    NARROW.clear()
+    if not on:
+        NARROW.update(_X64_TO_X32)
+    PYTHON_SCALAR_DTYPES[int] = int64 if on else int32
+    PYTHON_SCALAR_DTYPES[float] = float64 if on else float32
+    _lattice_result_type.cache_clear()
+    if changed:
+        for hook in _on_x64_change:
+            hook()
 
 
 def default_int_dtype() -> np.dtype:
-    """The dtype of Python ints and of `jnp.arange(3)`: int64 with x64 (int32 without)."""
-    return int64
+    """The dtype of Python ints and of `jnp.arange(3)`: int64 with x64, int32 without."""
+    return int64 if _x64 else int32
 
 
 def default_float_dtype() -> np.dtype:
-    """The dtype of Python floats and of `jnp.zeros(3)`: float64 with x64 (float32 without)."""
-    return float64
+    """The dtype of Python floats and of `jnp.zeros(3)`: float64 with x64, float32 without."""
+    return float64 if _x64 else float32
 
 
 def _default_for_node(node: str) -> np.dtype:
     return default_int_dtype() if node == "i*" else default_float_dtype()
 
 
-def _lub(nodes: frozenset) -> str:
+def _lub(nodes: frozenset, ub: dict = _UPPER_BOUNDS) -> str:
     """The least upper bound of lattice nodes (JAX's `_least_upper_bound`)."""
     try:
-        common = frozenset.intersection(*(_UPPER_BOUNDS[n] for n in nodes))
+        common = frozenset.intersection(*(ub[n] for n in nodes))
     except KeyError:
-        bad = next(n for n in nodes if n not in _UPPER_BOUNDS)
+        bad = next(n for n in nodes if n not in ub)
         raise TypeError(f"dtype {bad} cannot take part in type promotion") from None
-    least = (common & nodes) or {c for c in common if common <= _UPPER_BOUNDS[c]}
+    least = (common & nodes) or {c for c in common if common <= ub[c]}
     if len(least) != 1:
         names = ", ".join(sorted(nodes))
         raise TypeError(f"no implicit type promotion path for dtypes {names}")
@@ -216,8 +275,14 @@ def public_result_type(*dtypes_and_weak) -> np.dtype:
 
 
 def promote_types(a: np.dtype, b: np.dtype, weak_a: bool = False, weak_b: bool = False):
-    """The dtype two dtypes promote to (`jnp.promote_types`); a weak one acts as a Python type."""
-    return result_type((a, weak_a), (b, weak_b))[0]
+    """The dtype two dtypes promote to (`jnp.promote_types`); a weak one acts as a Python type.
+
+    As JAX's, this is promotion of dtypes, not of values: it is not canonicalized, so 64-bit
+    dtypes stay (and weak results are int64/float64) with x64 off too; only the lattice's
+    x64-off edge (u32 x i32 -> i32) follows the mode."""
+    ub = _UPPER_BOUNDS if _x64 else _UPPER_BOUNDS_X32
+    out = _lub(frozenset((_node(a, weak_a), _node(b, weak_b))), ub)
+    return {"i*": int64, "f*": float64}.get(out) or np.dtype(out)
 
 
 # JAX's `_dtype_to_inexact`: bool and integers of up to 32 bits become float32 (even with x64),
@@ -240,7 +305,8 @@ _TO_INEXACT = {
 
 def to_inexact(dtype: np.dtype) -> np.dtype:
     """The float dtype that functions needing floats compute `dtype` in (JAX's rule)."""
-    return _TO_INEXACT.get(dtype, dtype)
+    dt = _TO_INEXACT.get(dtype, dtype)
+    return NARROW.get(dt, dt)
 
 
 def dtype_of_scalar(x) -> np.dtype:
@@ -251,9 +317,9 @@ def dtype_of_scalar(x) -> np.dtype:
     if isinstance(x, bool):
         return bool_
     if isinstance(x, int):
-        return int64
+        return PYTHON_SCALAR_DTYPES[int]
     if isinstance(x, float):
-        return float64
+        return PYTHON_SCALAR_DTYPES[float]
     raise TypeError(f"{type(x).__name__} is not a valid jaxlite scalar")
 
 
@@ -263,3 +329,7 @@ def finfo(dtype):
 
 def iinfo(dtype):
     return np.iinfo(canonicalize(dtype))
+
+
+config.on_change("jax_enable_x64", _set_x64)
+config.update("jax_enable_x64", config.jax_enable_x64)  # NB: the environment is read once, here

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from jaxlite import api_util, core, jaxpr_util, tree_util
+from jaxlite import api_util, core, dtypes, jaxpr_util, tree_util
 from jaxlite._config import config
 from jaxlite._tracing_api import ShapeDtypeStruct
 from jaxlite._version import __version__
@@ -38,6 +38,7 @@ from jaxlite.interpreters import vmap as batching
 __all__ = ["disable_jit", "jit", "pjit_p"]
 
 _log = logging.getLogger("jaxlite.jit")
+_NARROW_VALUE = dtypes.narrow_value
 _VERSION = __version__  # part of every compile-cache key
 
 # ------------------------------------------------------------------------------------------
@@ -445,7 +446,8 @@ class JitFunction:
         self._static_argnums = frozenset(nums)
         self._static_argnames = frozenset(names)
         self._cache: dict[Any, _Entry] = {}
-        self._fast: dict[tuple, _Entry] = {}  # positional leaves only, no static arguments
+        # Positional leaves only, no static arguments; one table per x64 mode (`_fast[x64]`).
+        self._fast: tuple[dict[tuple, _Entry], dict[tuple, _Entry]] = ({}, {})
         self._fast_ok = not self._static_argnums and not self._static_argnames
         _JIT_FUNCTIONS.add(self)
         weakref.finalize(self, _forget, self._cache)
@@ -465,14 +467,16 @@ class JitFunction:
 
     def clear_cache(self) -> None:
         self._cache.clear()
-        self._fast.clear()
+        for fast in self._fast:
+            fast.clear()
 
     def _drop_oldest(self) -> None:
         """Forgets the oldest traced signature (the per-function cache is bounded too)."""
         # NB: list() copies a dict atomically; other threads may be adding signatures.
         old = self._cache.pop(list(self._cache)[0], None)
-        for k in [k for k, e in list(self._fast.items()) if e is old]:
-            self._fast.pop(k, None)
+        for fast in self._fast:
+            for k in [k for k, e in list(fast.items()) if e is old]:
+                fast.pop(k, None)
 
     # --- calling --------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
@@ -481,7 +485,7 @@ class JitFunction:
         if self._fast_ok and not kwargs and core.current_trace() is core.eval_trace:
             key, arrays = _fast_key(args)
             if key is not None:
-                entry = self._fast.get(key)
+                entry = self._fast[dtypes._x64].get(key)
                 if entry is not None:
                     return entry.run(arrays)
         return self._call(args, kwargs)
@@ -500,7 +504,9 @@ class JitFunction:
         dyn_args, dyn_kwargs, static = self._split(args, kwargs)
         leaves, in_tree = tree_util.tree_flatten((dyn_args, dyn_kwargs))
         avals = [_leaf_aval(x, self._name, abstract_ok=abstract_ok) for x in leaves]
-        key = (in_tree, tuple((a.shape, a.dtype, a.weak_type) for a in avals), static)
+        # NB: the mode is part of the key: constants the function closes over follow it.
+        key = (in_tree, tuple((a.shape, a.dtype, a.weak_type) for a in avals), static,
+               dtypes._x64)  # fmt: skip
         entry = self._cache.get(key)
         if entry is None:
             entry = self._trace(key, in_tree, avals, args, kwargs)
@@ -508,7 +514,7 @@ class JitFunction:
                 self._cache[key] = entry
                 fast_key = _fast_key(args)[0] if self._fast_ok and not kwargs else None
                 if fast_key is not None:
-                    self._fast[fast_key] = entry
+                    self._fast[dtypes._x64][fast_key] = entry
                 if len(self._cache) > max_executables():
                     self._drop_oldest()
         return entry, leaves
@@ -564,7 +570,9 @@ class JitFunction:
         """Why the signature cache missed: which part of the signature changed."""
         if not self._cache:
             return "first call"
-        in_tree, sig, static = key
+        in_tree, sig, static, x64 = key
+        if any(k[3] != x64 for k in self._cache):
+            return f"64-bit mode {'on' if x64 else 'off'} (the trace depends on it)"
         same = [k for k in self._cache if k[0] == in_tree and k[2] == static]
         if same:
             old = same[-1][1]
@@ -743,7 +751,7 @@ def _fast_key(args) -> tuple[tuple | None, list | None]:
             if not a.flags.c_contiguous:
                 return None, None
             key.append((a.shape, a.dtype, False))
-            arrays.append(a)
+            arrays.append(_NARROW_VALUE(a))
         elif t is float or t is int or t is bool:
             key.append(t)
             arrays.append(core.to_numpy(a))

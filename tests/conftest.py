@@ -1,7 +1,12 @@
 """Shared test set-up: a private compile cache for the session and hypothesis profiles.
 
 The cache directory is set at import, before any test imports jaxlite's backend, so no test ever
-writes into ~/.cache/jaxlite or the source tree. `HYPOTHESIS_PROFILE=fuzz` (see `make fuzz`) runs
+writes into ~/.cache/jaxlite or the source tree.
+
+64-bit mode: the suite runs with x64 ON (`JAXLITE_TEST_X64=0` runs it with jaxlite's default, off),
+because most of its NumPy references and finite-difference checks are written in float64. The
+x64-off default is tested by tests/test_x64_off.py and by the JAX oracle (tests/oracle/), which
+runs every case in the mode it names and restores this one. `HYPOTHESIS_PROFILE=fuzz` (see `make fuzz`) runs
 every property test with many more examples.
 """
 
@@ -15,6 +20,10 @@ os.environ["JAXLITE_CACHE_DIR"] = _CACHE_DIR
 atexit.register(shutil.rmtree, _CACHE_DIR, ignore_errors=True)
 
 from hypothesis import HealthCheck, settings  # noqa: E402
+
+import jaxlite  # noqa: E402
+
+jaxlite.config.update("jax_enable_x64", os.environ.get("JAXLITE_TEST_X64", "1") != "0")
 
 _QUIET = [HealthCheck.too_slow]
 # database=None: the default profile keeps no example database in the source tree.

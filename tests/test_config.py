@@ -32,7 +32,7 @@ def restore():
 
 def test_every_option_is_readable_and_listed():
     values = config.values()
-    assert values["jax_enable_x64"] is True
+    assert values["jax_enable_x64"] is True  # the suite's mode (tests/conftest.py)
     assert values["jax_debug_nans"] is False and values["jax_disable_jit"] is False
     assert "jaxlite_cache_dir" in dir(config)
     assert jaxlite.config is _config.config
@@ -50,12 +50,11 @@ def test_bool_options_take_bools(restore):
         config.update("jax_debug_nans", "yes")
 
 
-def test_x64_is_on_and_off_is_not_implemented_yet(restore):
+def test_x64_switches_both_ways(restore):
+    config.update("jax_enable_x64", False)
+    assert config.jax_enable_x64 is False and jnp.zeros(2).dtype == np.float32
     config.update("jax_enable_x64", True)
-    assert config.jax_enable_x64 is True
-    with pytest.raises(NotImplementedError, match="64-bit mode off"):
-        config.update("jax_enable_x64", False)
-    assert config.jax_enable_x64 is True
+    assert config.jax_enable_x64 is True and jnp.zeros(2).dtype == np.float64
 
 
 def test_environment_variables_count_until_update(monkeypatch, restore):

@@ -144,7 +144,7 @@ def cached_trace(funs: tuple, key: tuple, build: Callable[[], tuple[Any, Sequenc
     try:
         if per_trace and trace is not core.eval_trace:
             key = (*key, weakref.ref(trace))  # NB: weak: a finished trace is not kept alive
-        k = (tuple(map(id, funs)), key)
+        k = (tuple(map(id, funs)), key, dtypes.x64_enabled())  # NB: consts follow the mode
         hit = _traces.get(k)
     except TypeError:  # an unhashable part of the key: staged every time
         return build()[0]

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 from collections.abc import Callable, Sequence
 
-from jaxlite import core
+from jaxlite import core, dtypes
 from jaxlite import primitives as lax
 from jaxlite.core import ClosedJaxpr, JaxprEqn, Literal, ShapedArray, Tracer, Var
 from jaxlite.interpreters import jvp as ad
@@ -92,6 +92,7 @@ class PartialEvalTrace(StagingTrace):
 # primitive's params hold jaxprs, which the cache would keep alive).
 _abstract_cache: dict = {}
 _CACHEABLE = frozenset(lax.ALL_PRIMITIVES)
+dtypes.on_x64_change(_abstract_cache.clear)  # a rule's dtype follows the mode
 
 
 def _abstract_eval(prim: core.Primitive, avals: list[ShapedArray], params: dict):

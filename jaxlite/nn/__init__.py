@@ -350,7 +350,7 @@ def one_hot(x, num_classes: int, *, dtype=None, axis: int = -1):
     if not isinstance(num_classes, int) and not hasattr(num_classes, "__index__"):
         raise TypeError(f"jaxlite.nn.one_hot: num_classes must be an int, got {num_classes!r}")
     num_classes = operator.index(num_classes)
-    dt = dtypes.float64 if dtype is None else dtypes.canonicalize(dtype, "jaxlite.nn.one_hot")
+    dt = dtypes.default_float_dtype() if dtype is None else dtypes.user_dtype(dtype, "one_hot")
     aval = get_aval(x)
     out_axis = _axes("one_hot", axis, aval.ndim + 1)[0]
     shape = aval.shape[:out_axis] + (num_classes,) + aval.shape[out_axis:]

@@ -25,7 +25,7 @@ Initializer = Callable[..., object]
 
 
 def _dtype(dtype, where: str) -> np.dtype:
-    return dtypes.float64 if dtype is None else dtypes.canonicalize(dtype, where)
+    return dtypes.default_float_dtype() if dtype is None else dtypes.user_dtype(dtype, where)
 
 
 def _shape(shape) -> tuple[int, ...]:

@@ -318,18 +318,20 @@ from jaxlite.numpy._ufuncs import (
     trunc,
 )
 
-bool_ = _np.bool_
-bool = _np.bool_  # noqa: A001 - NumPy 2's name
-uint8 = _np.uint8
-uint16 = _np.uint16
-uint32 = _np.uint32
-uint64 = _np.uint64
-int8 = _np.int8
-int16 = _np.int16
-int32 = _np.int32
-int64 = _np.int64
-float32 = _np.float32
-float64 = _np.float64
+from jaxlite.numpy._scalar_types import scalar_type as _scalar_type  # noqa: E402
+
+bool_ = _scalar_type(_np.bool_, "bool")
+bool = bool_  # noqa: A001 - NumPy 2's name
+uint8 = _scalar_type(_np.uint8, "uint8")
+uint16 = _scalar_type(_np.uint16, "uint16")
+uint32 = _scalar_type(_np.uint32, "uint32")
+uint64 = _scalar_type(_np.uint64, "uint64")
+int8 = _scalar_type(_np.int8, "int8")
+int16 = _scalar_type(_np.int16, "int16")
+int32 = _scalar_type(_np.int32, "int32")
+int64 = _scalar_type(_np.int64, "int64")
+float32 = _scalar_type(_np.float32, "float32")
+float64 = _scalar_type(_np.float64, "float64")
 pi = _np.pi
 e = _np.e
 euler_gamma = _np.euler_gamma

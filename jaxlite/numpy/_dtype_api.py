@@ -31,18 +31,25 @@ def dtype(obj, align=False, copy=False):
     return dtypes.canonicalize(obj, "jnp.dtype")
 
 
+def _is_scalar_type(x) -> bool:
+    """A NumPy scalar type or a jnp one (`jnp.float32`: a type with a `dtype`)."""
+    return isinstance(x, type) and (
+        issubclass(x, np.generic) or isinstance(getattr(x, "dtype", None), np.dtype)
+    )
+
+
 def _dtype_and_weak(x, name: str = "jnp.result_type"):
     if isinstance(x, type) and x in _PY_TYPES:
         return _PY_TYPES[x], x is not bool
-    if isinstance(x, (np.dtype, str)) or (isinstance(x, type) and issubclass(x, np.generic)):
-        return dtypes.canonicalize(x, name), False
+    if isinstance(x, (np.dtype, str)) or _is_scalar_type(x):
+        return dtypes.user_dtype(x, name), False  # NB: JAX warns for float64 with x64 off
     if x is None:  # JAX: None stands for the default float dtype
         return dtypes.default_float_dtype(), False
     return dtype_weak(asarray(x, "result_type"))
 
 
 def result_type(*args):
-    """The dtype JAX's promotion (x64) gives for `args` (arrays, scalars or dtypes).
+    """The dtype JAX's promotion gives for `args` (arrays, scalars or dtypes).
 
     Python scalars and types are weak: `result_type(jnp.float32, 1.0)` is float32, and a weak
     result is the default dtype of its kind. JAX's lattice, not NumPy's: `result_type(jnp.int32,
@@ -58,9 +65,17 @@ def promote_types(type1, type2):
 
     Python types are weak: `promote_types(jnp.uint8, int)` is uint8.
     """
-    a = _dtype_and_weak(type1, "jnp.promote_types")
-    b = _dtype_and_weak(type2, "jnp.promote_types")
-    return dtypes.result_type(a, b)[0]
+    a, b = _promotable(type1), _promotable(type2)
+    return dtypes.promote_types(a[0], b[0], a[1], b[1])
+
+
+def _promotable(x) -> tuple[np.dtype, bool]:
+    """A dtype as `promote_types` takes it: not canonicalized (64 bits stay with x64 off)."""
+    if isinstance(x, type) and x in _PY_TYPES:
+        return {bool: dtypes.bool_, int: dtypes.int64, float: dtypes.float64}[x], x is not bool
+    dt = np.dtype(x)
+    dtypes.canonicalize(dt, "jnp.promote_types")  # a TypeError for unsupported dtypes
+    return dt, False
 
 
 def _as_dtype(x, name: str) -> np.dtype:
@@ -78,7 +93,9 @@ def can_cast(from_, to, casting="safe"):
 
 def _dtype_or_type(x):
     if isinstance(x, type) and issubclass(x, np.generic):
-        return x
+        return x  # NB: also the abstract ones (np.floating), which have no dtype
+    if _is_scalar_type(x):
+        return x.dtype.type
     return _as_dtype(x, "issubdtype")
 
 

@@ -168,7 +168,7 @@ def dtype_weak(x) -> tuple[np.dtype, bool]:
     if t is Array:
         return x._value.dtype, x.weak_type
     if t is np.ndarray:
-        return x.dtype, False
+        return dtypes.NARROW.get(x.dtype, x.dtype), False
     if isinstance(x, Tracer):
         return x.aval.dtype, x.aval.weak_type
     if t in _SCALARS:
@@ -400,7 +400,7 @@ def canonical_dtype(dtype, name: str) -> np.dtype | None:
     """`None` stays `None`; anything else becomes a supported dtype (int8 -> TypeError)."""
     if dtype is None:
         return None
-    return dtypes.canonicalize(dtype, fname(name))
+    return dtypes.user_dtype(dtype, fname(name))
 
 
 def filled(x, value, dtype=None):

@@ -1,7 +1,8 @@
 """The oracle's machinery: the two libraries side by side, inputs, routes, and the comparison.
 
-Imported only by test modules that have already skipped when JAX is missing. JAX runs with x64
-enabled (jaxlite's current semantics), set here before any JAX array exists.
+Imported only by test modules that have already skipped when JAX is missing. Every case runs in
+one of the two 64-bit modes, the same in both libraries: "x32" (JAX's and jaxlite's default, x64
+off) or "x64" (`jax_enable_x64`), set around the case by `in_mode`.
 """
 
 from __future__ import annotations
@@ -11,12 +12,11 @@ import os
 import types
 import warnings
 import zlib
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import jax
 import numpy as np
-
-jax.config.update("jax_enable_x64", True)
 
 import jax.numpy  # noqa: E402
 
@@ -35,6 +35,16 @@ DTYPES = (
 FLOATS = ("float32", "float64")
 INTS = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
 ROUTES = ("eager", "jit", "vmap", "jvp", "grad")
+MODES = ("x32", "x64")  # x64 off (the default of both libraries), x64 on
+
+
+@contextmanager
+def in_mode(mode: str):
+    """Both libraries in `mode` within the block."""
+    on = mode == "x64"
+    with jax.enable_x64(on), jaxlite.enable_x64(on):
+        yield
+
 
 # Exceptions that say "this input is wrong"; anything else from jaxlite where JAX raises is a crash.
 SENSIBLE = (TypeError, ValueError, IndexError, KeyError, NotImplementedError, ZeroDivisionError,
@@ -166,23 +176,24 @@ def cases(spec: Spec, dtype: str, rng: np.random.Generator, route: str):
 
 
 def items(name: str, spec: Spec):
-    """(route, dtype) pairs of a name. FULL: every route on every dtype (float dtypes for jvp
-    and grad). Default (sized for `make test`): eager on one dtype and, for half the names, one
-    transformation on one dtype, chosen by the name, so that across a family every dtype and
-    route is seen."""
+    """(mode, route, dtype) triples of a name. FULL: every route on every dtype (float dtypes for
+    jvp and grad) in both modes. Default (sized for `make test`): eager on one dtype and, for half
+    the names, one transformation on one dtype, each in one mode, chosen by the name, so that
+    across a family every dtype, route and mode is seen."""
     out = []
     for route in spec.route_list():
         dts = spec.dtypes if route in ("eager", "jit", "vmap") else FLOATS
         dts = tuple(d for d in spec.dtypes if d in dts) or dts
         out += [(route, d) for d in dts]
     if FULL:
-        return out
+        return [(m, r, d) for m in MODES for r, d in out]
     h = zlib.crc32(name.encode())
     eager = [rd for rd in out if rd[0] == "eager"]
     other = [rd for rd in out if rd[0] != "eager"]
     # A transformation for every other name (`make test`'s budget: JAX compiles every case).
     trans = other[(h // 7) % len(other) :][:1] if other and (h // 3) % 2 == 0 else []
-    return eager[h % len(eager) :][:1] + trans
+    picked = eager[h % len(eager) :][:1] + trans
+    return [(MODES[(h // 11 + i) % 2], r, d) for i, (r, d) in enumerate(picked)]
 
 
 def _sum_out(L, out):
@@ -319,18 +330,30 @@ def _short(v):
     return s if np.size(v) <= 8 else s[:-1] + ",...]"
 
 
-def check_case(f_jl, f_jx, route: str, call: Call, arrays: list, spec: Spec) -> str | None:
-    """Runs one case on both libraries; None if they agree (raising together counts)."""
+_TRUNCATED = "Explicitly requested dtype"  # JAX's warning: a 64-bit dtype asked for with x64 off
+
+
+def _run_recording(L: Lib, f, route, call, arrays, mode):
+    """`run` in `mode`, and whether it warned that a 64-bit dtype was truncated. Other warnings
+    are not compared (JAX's deprecations, NumPy's casts)."""
+    with warnings.catch_warnings(record=True) as caught, in_mode(mode):
+        warnings.simplefilter("always")
+        out = run(L, f, route, call, arrays)
+    return out, any(_TRUNCATED in str(w.message) for w in caught)
+
+
+def check_case(f_jl, f_jx, route: str, call: Call, arrays: list, spec: Spec,
+               mode: str = "x64") -> str | None:  # fmt: skip
+    """Runs one case on both libraries in `mode`; None if they agree (raising together counts,
+    and so does warning that a 64-bit dtype was truncated)."""
     try:
-        with warnings.catch_warnings():  # JAX's own warnings (deprecations, casts) are not errors
-            warnings.simplefilter("ignore")
-            want = run(JX, f_jx, route, call, arrays)
+        want, want_warned = _run_recording(JX, f_jx, route, call, arrays, mode)
     except Exception as e:  # JAX rejects the input: jaxlite must as well, sensibly
         want_exc = e
     else:
         want_exc = None
     try:
-        got = run(JL, f_jl, route, call, arrays)
+        got, got_warned = _run_recording(JL, f_jl, route, call, arrays, mode)
     except Exception as e:
         if want_exc is not None:
             if isinstance(e, SENSIBLE) or isinstance(e, errors.JaxliteError):
@@ -339,6 +362,9 @@ def check_case(f_jl, f_jx, route: str, call: Call, arrays: list, spec: Spec) -> 
         return f"raises: jaxlite {type(e).__name__}: {_msg(e)} (JAX does not)"
     if want_exc is not None:
         return f"raises: JAX {type(want_exc).__name__}: {_msg(want_exc)} (jaxlite does not)"
+    if got_warned != want_warned:
+        who = "jaxlite" if got_warned else "JAX"
+        return f"warning: only {who} warns that a 64-bit dtype is truncated (x64 off)"
     return compare(got, want, spec.tol, spec.values)
 
 

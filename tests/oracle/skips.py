@@ -31,14 +31,10 @@ SKIPS |= {
     "tree_util.PyTreeDef": "a class, exercised through tree_structure/tree_unflatten",
     "tree_util.register_pytree_node": "registers a class: tested in tests/test_tree_util.py",
     "tree_util.register_pytree_node_class": "registers a class: tested in tests/test_tree_util.py",
-}
-
-# Promotion tables (test_promotion.py).
-SKIPS |= {
-    "numpy.promote_types[table]": "{u,}int32/int64 with float32: jaxlite float64, JAX float32 "
-    "(JAX's lattice, not NumPy's)",
-    "numpy.result_type[table]": "{u,}int32/int64 with float32: jaxlite float64, JAX float32 "
-    "(JAX's lattice, not NumPy's)",
+    "experimental.enable_x64": "not in jax.experimental 0.10, which has jax.enable_x64(bool) "
+    "(jaxlite has both; tested in tests/test_x64_off.py)",
+    "experimental.disable_x64": "not in jax.experimental 0.10, which has jax.enable_x64(False) "
+    "(jaxlite has both; tested in tests/test_x64_off.py)",
 }
 
 # Found by the oracle (jaxlite follows NumPy where JAX 0.10 differs). Families first.
@@ -136,5 +132,4 @@ SKIPS |= {
     "numpy.divmod[eager/int32]": "value: divmod of int32 by zero (jaxlite 0, JAX -2 for the quotient)",
     "numpy.power[eager/int16]": "value: int16 power on overflow differs from JAX",
     "numpy.round[eager/bool]": "raises: JAX rejects bool (not inexact); jaxlite rounds it",
-    "numpy.uint32[eager/float64]": "value: float64 -> uint32 of negative and out-of-range values differs",
 }
