@@ -195,10 +195,11 @@ def shape_of(x) -> tuple[int, ...]:
 def _scalar_const(x, dtype: np.dtype, weak: bool, name: str):
     if isinstance(x, float) and dtype.kind in "iub":
         raise TypeError(f"{fname(name)}: cannot convert the float {x} to {dtype.name} implicitly")
-    if dtype.kind in "iu" and not isinstance(x, bool):
-        info = np.iinfo(dtype)
+    if type(x) is int:
+        # NB: as JAX, a Python int is first a weak int of the mode (int32 with x64 off).
+        info = np.iinfo(dtype if dtype.kind in "iu" else dtypes.default_int_dtype())
         if not info.min <= x <= info.max:
-            raise OverflowError(f"{fname(name)}: Python int {x} is out of bounds for {dtype.name}")
+            raise OverflowError(f"{fname(name)}: Python int {x} is out of bounds for {info.dtype}")
     return _wrap(np.asarray(x, dtype), weak)
 
 

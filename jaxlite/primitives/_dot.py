@@ -78,11 +78,7 @@ def dot_general(x, y, dimension_numbers, preferred_element_type=None):
         (tuple(int(i) for i in xc), tuple(int(i) for i in yc)),
         (tuple(int(i) for i in xb), tuple(int(i) for i in yb)),
     )
-    pet = (
-        None
-        if preferred_element_type is None
-        else dtypes.user_dtype(preferred_element_type, "dot_general")
-    )
+    pet = None if preferred_element_type is None else dtypes.canonicalize(preferred_element_type)
     return dot_general_p.bind(x, y, dimension_numbers=dn, preferred_element_type=pet)
 
 

@@ -484,7 +484,7 @@ def _convert_abstract(x, *, new_dtype, weak_type=False):
 
 
 def convert_element_type(x, new_dtype):
-    dt = dtypes.user_dtype(new_dtype, "convert_element_type")
+    dt = dtypes.canonicalize(new_dtype, "convert_element_type")
     return convert_element_type_p.bind(x, new_dtype=dt, weak_type=False)
 
 
@@ -503,5 +503,5 @@ def _bitcast_abstract(x, *, new_dtype):
 
 def bitcast_convert_type(x, new_dtype):
     return bitcast_convert_type_p.bind(
-        x, new_dtype=dtypes.user_dtype(new_dtype, "bitcast_convert_type")
+        x, new_dtype=dtypes.canonicalize(new_dtype, "bitcast_convert_type")
     )

@@ -126,11 +126,11 @@ argmin_p.def_abstract_eval(partial(_arg_abstract, "argmin"))
 
 
 def argmax(x, axis, index_dtype=np.int32):
-    return argmax_p.bind(x, axes=(int(axis),), index_dtype=dtypes.user_dtype(index_dtype, "argmax"))
+    return argmax_p.bind(x, axes=(int(axis),), index_dtype=dtypes.canonicalize(index_dtype))
 
 
 def argmin(x, axis, index_dtype=np.int32):
-    return argmin_p.bind(x, axes=(int(axis),), index_dtype=dtypes.user_dtype(index_dtype, "argmin"))
+    return argmin_p.bind(x, axes=(int(axis),), index_dtype=dtypes.canonicalize(index_dtype))
 
 
 def _cum_abstract(name, kinds, x, *, axis, reverse):

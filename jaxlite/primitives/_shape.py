@@ -400,12 +400,12 @@ def _iota_abstract(*, dtype, shape, dimension):
 
 
 def iota(dtype, size):
-    return iota_p.bind(dtype=dtypes.user_dtype(dtype, "iota"), shape=(int(size),), dimension=0)
+    return iota_p.bind(dtype=dtypes.canonicalize(dtype), shape=(int(size),), dimension=0)
 
 
 def broadcasted_iota(dtype, shape, dimension):
     return iota_p.bind(
-        dtype=dtypes.user_dtype(dtype, "broadcasted_iota"),
+        dtype=dtypes.canonicalize(dtype),
         shape=_check_shape("iota", shape),
         dimension=int(dimension),
     )

@@ -36,6 +36,8 @@ FLOATS = ("float32", "float64")
 INTS = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
 ROUTES = ("eager", "jit", "vmap", "jvp", "grad")
 MODES = ("x32", "x64")  # x64 off (the default of both libraries), x64 on
+# `JAXLITE_ORACLE_MODES=x32` (comma-separated) runs the items of those modes only.
+_ONLY = [m for m in os.environ.get("JAXLITE_ORACLE_MODES", "").split(",") if m]
 
 
 @contextmanager
@@ -186,14 +188,15 @@ def items(name: str, spec: Spec):
         dts = tuple(d for d in spec.dtypes if d in dts) or dts
         out += [(route, d) for d in dts]
     if FULL:
-        return [(m, r, d) for m in MODES for r, d in out]
+        return [(m, r, d) for m in MODES for r, d in out if not _ONLY or m in _ONLY]
     h = zlib.crc32(name.encode())
     eager = [rd for rd in out if rd[0] == "eager"]
     other = [rd for rd in out if rd[0] != "eager"]
     # A transformation for every other name (`make test`'s budget: JAX compiles every case).
     trans = other[(h // 7) % len(other) :][:1] if other and (h // 3) % 2 == 0 else []
     picked = eager[h % len(eager) :][:1] + trans
-    return [(MODES[(h // 11 + i) % 2], r, d) for i, (r, d) in enumerate(picked)]
+    picked = [(MODES[(h // 11 + i) % 2], r, d) for i, (r, d) in enumerate(picked)]
+    return [p for p in picked if not _ONLY or p[0] in _ONLY]
 
 
 def _sum_out(L, out):
