@@ -499,7 +499,7 @@ def jacfwd(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = 
     Example:
       >>> jaxlite.jacfwd(lambda x: x * x)(jnp.array([1.0, 2.0]))
       Array([[2., 0.],
-             [0., 4.]], dtype=float64)
+             [0., 4.]], dtype=float32)
     """
     api_util.check_callable(fun, "jaxlite.jacfwd")
 
@@ -534,7 +534,7 @@ def jacrev(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = 
     Example:
       >>> jaxlite.jacrev(lambda x: x * x)(jnp.array([1.0, 2.0]))
       Array([[2., 0.],
-             [0., 4.]], dtype=float64)
+             [0., 4.]], dtype=float32)
     """
     api_util.check_callable(fun, "jaxlite.jacrev")
 
@@ -565,7 +565,7 @@ def hessian(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool =
     Example:
       >>> jaxlite.hessian(lambda x: jnp.sum(x ** 3))(jnp.array([1.0, 2.0]))
       Array([[ 6.,  0.],
-             [ 0., 12.]], dtype=float64)
+             [ 0., 12.]], dtype=float32)
     """
     api_util.check_callable(fun, "jaxlite.hessian")
     return jacfwd(jacrev(fun, argnums, has_aux=has_aux), argnums, has_aux=has_aux)

@@ -217,7 +217,9 @@ def test_a_float32_training_step_from_float64_numpy_data():
 
 def test_float32_gradients_by_finite_differences():
     x = np.array([0.3, -0.7, 1.1], np.float32)
-    check_grads(lambda v: jnp.sum(jnp.tanh(v) * jnp.exp(v / 2)), (x,), order=2, atol=2e-2, rtol=2e-2)
+    check_grads(
+        lambda v: jnp.sum(jnp.tanh(v) * jnp.exp(v / 2)), (x,), order=2, atol=2e-2, rtol=2e-2
+    )
 
 
 def test_no_64_bit_variable_in_transformed_programs():

@@ -128,7 +128,7 @@ def relu(x):
 
     Example:
       >>> jaxlite.nn.relu(jnp.array([-1.0, 0.0, 2.0]))
-      Array([0., 0., 2.], dtype=float64)
+      Array([0., 0., 2.], dtype=float32)
     """
     return _relu(_arr("relu", x))
 
@@ -267,7 +267,7 @@ def softmax(x, axis=-1, where=None):
 
     Example:
       >>> jaxlite.nn.softmax(jnp.array([1000.0, 1000.0]))
-      Array([0.5, 0.5], dtype=float64)
+      Array([0.5, 0.5], dtype=float32)
     """
     x = _float("softmax", x)
     shape = get_aval(x).shape
@@ -338,7 +338,7 @@ def one_hot(x, num_classes: int, *, dtype=None, axis: int = -1):
     Args:
       x: an integer array of indices.
       num_classes: the length of the one-hot axis (a Python int).
-      dtype: the output dtype. Default float64 (jaxlite's default float).
+      dtype: the output dtype. Default the default float (float32; float64 with x64).
       axis: where the new axis goes. Default -1.
 
     Example:

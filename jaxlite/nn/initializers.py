@@ -1,7 +1,7 @@
 """`jaxlite.nn.initializers`: parameter initializers with JAX's API, `init(key, shape, dtype)`.
 
 `zeros` and `ones` are initializers themselves; the others are builders returning one
-(`glorot_uniform()(key, (784, 512), jnp.float32)`). The default dtype is float64 (x64 semantics).
+(`glorot_uniform()(key, (784, 512), jnp.float32)`). The default dtype is the default float (float32; float64 with x64).
 """
 
 from __future__ import annotations

@@ -37,7 +37,8 @@ from jaxlite.numpy._util import (
 def array(object, dtype=None, copy=True, order=None, ndmin=0):  # noqa: A002 - NumPy's name
     """Creates an Array from array-like data: lists, tuples, NumPy arrays, scalars, Arrays.
 
-    Python scalars give weakly typed arrays; lists of Python floats give float64 (x64 defaults).
+    Python scalars give weakly typed arrays; lists of Python floats give the default float
+    (float32; float64 with x64).
 
     Example:
       >>> jnp.array([[1, 2], [3, 4]], dtype=jnp.float32)
@@ -166,7 +167,7 @@ def arange(start, stop=None, step=None, dtype=None):
 
     Example:
       >>> jnp.arange(5)
-      Array([0, 1, 2, 3, 4], dtype=int64)
+      Array([0, 1, 2, 3, 4], dtype=int32)
     """
     dt = canonical_dtype(dtype, "arange")
     if start is None:
@@ -195,7 +196,7 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
 
     Example:
       >>> jnp.linspace(0.0, 1.0, 5)
-      Array([0.  , 0.25, 0.5 , 0.75, 1.  ], dtype=float64)
+      Array([0.  , 0.25, 0.5 , 0.75, 1.  ], dtype=float32)
     """
     num = concrete_int(num, "linspace", "num")
     if num < 0:
@@ -432,7 +433,7 @@ def indices(dimensions, dtype=None, sparse=False):
 
 
 def fromfunction(function, shape, *, dtype=float, **kwargs):
-    """`function(*indices(shape))` with float64 (by default) index arrays."""
+    """`function(*indices(shape))` with index arrays of the default float dtype (by default)."""
     shape = normalize_shape(shape, "fromfunction")
     dt = canonical_dtype(dtype, "fromfunction")
     return function(*indices(shape, dt, sparse=False), **kwargs) if shape else function(**kwargs)

@@ -48,7 +48,7 @@ def dot(a, b, *, precision=None, preferred_element_type=None):
 
     Example:
       >>> jnp.dot(jnp.array([[1, 2], [3, 4]]), jnp.array([1, 1]))
-      Array([3, 7], dtype=int64)
+      Array([3, 7], dtype=int32)
     """
     a, b, pet = _operands("dot", a, b, preferred_element_type)
     sa, sb = shape_of(a), shape_of(b)
@@ -321,7 +321,7 @@ def einsum(
 
     Example:
       >>> jnp.einsum("ij,j->i", jnp.ones((2, 3)), jnp.arange(3.0))
-      Array([3., 3.], dtype=float64)
+      Array([3., 3.], dtype=float32)
     """
     if out is not None:
         raise TypeError("jnp.einsum: the `out` argument is not supported")

@@ -70,7 +70,7 @@ class _IndexUpdateRef:
 
         Example:
           >>> jnp.arange(3.0).at[5].get(mode="fill", fill_value=-1.0)
-          Array(-1., dtype=float64)
+          Array(-1., dtype=float32)
         """
         return _rewriting_take(
             self.array, self.index, indices_are_sorted, unique_indices, mode, fill_value
@@ -81,7 +81,7 @@ class _IndexUpdateRef:
 
         Example:
           >>> jnp.zeros(3).at[1].set(5.0)
-          Array([0., 5., 0.], dtype=float64)
+          Array([0., 5., 0.], dtype=float32)
         """
         return _scatter_update(
             self.array,

@@ -631,7 +631,7 @@ def take(
     Example:
       >>> jnp.take(jnp.array([[1., 2.], [3., 4.]]), jnp.array([1, 0]), axis=1)
       Array([[2., 1.],
-             [4., 3.]], dtype=float64)
+             [4., 3.]], dtype=float32)
     """
     if out is not None:
         raise NotImplementedError("jnp.take: the 'out' argument is not supported (as in JAX)")
@@ -688,7 +688,7 @@ def take_along_axis(arr, indices, axis=-1, mode=None, fill_value=None):
       >>> x = jnp.array([[5, 3, 4], [2, 7, 6]])
       >>> jnp.take_along_axis(x, jnp.argsort(x, axis=1), axis=1)
       Array([[3, 4, 5],
-             [2, 6, 7]], dtype=int64)
+             [2, 6, 7]], dtype=int32)
     """
     a = _util.asarray(arr, "take_along_axis")
     indices = _int_indices(indices, "take_along_axis")

@@ -270,7 +270,7 @@ def eigh(a, UPLO=None, symmetrize_input=True):
 
     Example:
       >>> jnp.linalg.eigh(jnp.array([[2.0, 1.0], [1.0, 2.0]])).eigenvalues
-      Array([1., 3.], dtype=float64)
+      Array([1., 3.], dtype=float32)
     """
     a = _square_arg("linalg.eigh", a)
     a = _symmetric(a, "L" if UPLO is None else UPLO, symmetrize_input, "linalg.eigh")
@@ -282,7 +282,7 @@ def eigvalsh(a, UPLO="L", *, symmetrize_input=True):
 
     Example:
       >>> jnp.linalg.eigvalsh(jnp.array([[2.0, 1.0], [1.0, 2.0]]))
-      Array([1., 3.], dtype=float64)
+      Array([1., 3.], dtype=float32)
     """
     a = _square_arg("linalg.eigvalsh", a)
     return _eigh_sym(_symmetric(a, UPLO, symmetrize_input, "linalg.eigvalsh"))[0]
@@ -479,7 +479,7 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
 
     Example:
       >>> jnp.linalg.svd(jnp.array([[3.0, 0.0], [0.0, -4.0]]), compute_uv=False)
-      Array([4., 3.], dtype=float64)
+      Array([4., 3.], dtype=float32)
     """
     a = _matrix_arg("linalg.svd", a)
     m, n = shape_of(a)[-2:]
@@ -501,7 +501,7 @@ def svdvals(x, /):
 
     Example:
       >>> jnp.linalg.svdvals(jnp.array([[3.0, 0.0], [0.0, -4.0]]))
-      Array([4., 3.], dtype=float64)
+      Array([4., 3.], dtype=float32)
     """
     return svd(x, compute_uv=False)
 
@@ -566,7 +566,7 @@ def pinv(a, rtol=None, hermitian=False):
     Example:
       >>> jnp.linalg.pinv(jnp.array([[2.0, 0.0], [0.0, 0.0]]))
       Array([[0.5, 0. ],
-             [0. , 0. ]], dtype=float64)
+             [0. , 0. ]], dtype=float32)
     """
     a = _matrix_arg("linalg.pinv", a)
     return _pinv(a, rtol, bool(hermitian))
@@ -586,7 +586,7 @@ def matrix_rank(M, rtol=None, *, hermitian=False, tol=None):
 
     Example:
       >>> jnp.linalg.matrix_rank(jnp.array([[1.0, 2.0], [2.0, 4.0]]))
-      Array(1, dtype=int64)
+      Array(1, dtype=int32)
     """
     if rtol is not None and tol is not None:
         raise ValueError("jnp.linalg.matrix_rank: pass only one of rtol and tol")
@@ -622,7 +622,7 @@ def lstsq(a, b, rcond=None, *, numpy_resid=False):
       >>> x, resid, rank, s = jnp.linalg.lstsq(jnp.array([[1.0, 0.0], [1.0, 1.0], [1.0, 2.0]]),
       ...                                      jnp.array([1.0, 2.0, 4.0]))
       >>> x
-      Array([0.83333333, 1.5       ], dtype=float64)
+      Array([0.83333333, 1.5       ], dtype=float32)
     """
     a, b = promote_dtypes_inexact("linalg.lstsq", a, b)
     sa, sb = shape_of(a), shape_of(b)

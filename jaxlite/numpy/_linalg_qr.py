@@ -157,7 +157,7 @@ def qr(a, mode: str = "reduced"):
       >>> Q, R = jnp.linalg.qr(jnp.array([[3.0, 1.0], [4.0, 2.0]]))
       >>> R
       Array([[-5. , -2.2],
-             [ 0. ,  0.4]], dtype=float64)
+             [ 0. ,  0.4]], dtype=float32)
     """
     if mode not in _MODES:
         raise ValueError(

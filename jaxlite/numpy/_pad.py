@@ -146,7 +146,7 @@ def pad(array, pad_width, mode="constant", **kwargs):
 
     Example:
       >>> jnp.pad(jnp.array([1, 2, 3]), (1, 2), mode="edge")
-      Array([1, 1, 2, 3, 3, 3], dtype=int64)
+      Array([1, 1, 2, 3, 3, 3], dtype=int32)
     """
     x = asarray(array, "pad")
     s = shape_of(x)

@@ -37,9 +37,15 @@ _ALL_AXES = [tuple(range(n)) for n in range(65)]  # axes=None for each rank, pre
 
 
 def _sum_dtype(dt: np.dtype) -> np.dtype:
+    """JAX's: integers and bools sum in the mode's widest int of their kind (int32 x64 off)."""
     if dt.kind == "f":
         return dt
-    return dtypes.uint64 if dt.kind == "u" else dtypes.int64
+    return dtypes.canonicalize(dtypes.uint64 if dt.kind == "u" else dtypes.int64)
+
+
+def _cumulative_dtype(dt: np.dtype) -> np.dtype:
+    """JAX's: cumulative sums and products keep the dtype; bools count in the default int."""
+    return dtypes.default_int_dtype() if dt.kind == "b" else dt
 
 
 def _prep(a, axis, name: str):
@@ -98,13 +104,14 @@ sum.__doc__ = """Sum of array elements over `axis` (all axes by default).
 
 Args:
   a: array-like. axis: int, tuple of ints or None. dtype: accumulator and result dtype
-    (default: int64 for bools and integers, the input dtype for floats).
+    (default: the default int of their kind for bools and integers, int32 or int64 with x64;
+    the input dtype for floats).
   keepdims: keep reduced axes as size 1. initial: a scalar added to the result.
   where: bool mask of elements to include.
 
 Example:
   >>> jnp.sum(jnp.array([[1, 2], [3, 4]]), axis=0)
-  Array([4, 6], dtype=int64)
+  Array([4, 6], dtype=int32)
 """
 prod = _sum_like(lax.reduce_prod_p, 1, "prod")
 prod.__doc__ = "Product of array elements over `axis` (same arguments as `sum`)."
@@ -162,7 +169,7 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
 
     Example:
       >>> jnp.mean(jnp.array([1, 2, 3, 4]))
-      Array(2.5, dtype=float64)
+      Array(2.5, dtype=float32)
     """
     if type(a) is Array and axis is None and dtype is None and not keepdims and where is None:
         v = a._value
@@ -203,7 +210,7 @@ def var(
 
     Example:
       >>> jnp.var(jnp.array([1.0, 2.0, 3.0, 4.0]), ddof=1)
-      Array(1.66666667, dtype=float64)
+      Array(1.66666667, dtype=float32)
     """
     _no_out("var", out)
     if correction is not None:
@@ -301,7 +308,7 @@ def _cumulative(fn_lax, name: str):
             axis = 0
         shape = shape_of(a)
         ax = canonicalize_axis(axis, len(shape), name, shape)
-        dt = canonical_dtype(dtype, name) or _sum_dtype(dtype_of(a))
+        dt = canonical_dtype(dtype, name) or _cumulative_dtype(dtype_of(a))
         return fn_lax(_as_dtype(a, dt), ax)
 
     fn.__name__ = fn.__qualname__ = name

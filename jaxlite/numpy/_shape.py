@@ -86,7 +86,7 @@ def reshape(a, shape=None, order="C", *, newshape=None, copy=None):
     Example:
       >>> jnp.reshape(jnp.arange(6), (2, -1))
       Array([[0, 1, 2],
-             [3, 4, 5]], dtype=int64)
+             [3, 4, 5]], dtype=int32)
     """
     if shape is None:
         shape = newshape
@@ -269,7 +269,7 @@ def concatenate(arrays, axis=0, dtype=None):
 
     Example:
       >>> jnp.concatenate([jnp.zeros(2), jnp.ones(1)])
-      Array([0., 0., 1.], dtype=float64)
+      Array([0., 0., 1.], dtype=float32)
     """
     xs = _promote_all(_arrays(arrays, "concatenate"), dtype, "concatenate")
     if axis is None:
@@ -457,7 +457,7 @@ def tile(A, reps):
 
     Example:
       >>> jnp.tile(jnp.array([1, 2]), 2)
-      Array([1, 2, 1, 2], dtype=int64)
+      Array([1, 2, 1, 2], dtype=int32)
     """
     a = asarray(A, "tile")
     reps = normalize_shape(reps, "tile")

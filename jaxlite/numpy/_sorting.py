@@ -54,7 +54,7 @@ def sort(a, axis=-1, *, kind=None, order=None, stable=True, descending=False):
 
     Example:
       >>> jnp.sort(jnp.array([3, 1, 2]))
-      Array([1, 2, 3], dtype=int64)
+      Array([1, 2, 3], dtype=int32)
     """
     if order is not None:
         raise TypeError("jnp.sort: the `order` argument (structured arrays) is not supported")
@@ -135,13 +135,13 @@ def _less(x, y):
 
 
 def searchsorted(a, v, side="left", sorter=None, *, method="compare_all"):
-    """Indices (int64) where `v` would be inserted into the sorted 1-D `a` to keep it sorted.
+    """Indices (int32, as JAX) where `v` would be inserted into the sorted 1-D `a` to keep it sorted.
 
     Counts the elements of `a` before each `v` (`method='compare_all'`, as in JAX).
 
     Example:
       >>> jnp.searchsorted(jnp.array([1, 2, 3]), jnp.array([2, 5]))
-      Array([1, 3], dtype=int64)
+      Array([1, 3], dtype=int32)
     """
     if side not in ("left", "right"):
         raise ValueError(f"jnp.searchsorted: side must be 'left' or 'right', got {side!r}")
@@ -158,7 +158,7 @@ def searchsorted(a, v, side="left", sorter=None, *, method="compare_all"):
     ab = lax.broadcast_in_dim(a, full, (len(vs),))
     vb = lax.broadcast_in_dim(v, full, tuple(range(len(vs))))
     before = _less(ab, vb) if side == "left" else lax.bitwise_not(_less(vb, ab))
-    return lax.reduce_sum(lax.convert_element_type(before, dtypes.int64), (len(vs),))
+    return lax.reduce_sum(lax.convert_element_type(before, dtypes.int32), (len(vs),))
 
 
 # ------------------------------------------------------------------------------------------
@@ -211,7 +211,7 @@ def nonzero(a, *, size=None, fill_value=None):
 
     Example:
       >>> jnp.nonzero(jnp.array([0, 3, 0, 4]))
-      (Array([1, 3], dtype=int64),)
+      (Array([1, 3], dtype=int32),)
     """
     a = asarray(a, "nonzero")
     s = shape_of(a)
@@ -241,7 +241,7 @@ def where(condition, x=None, y=None, /):
 
     Example:
       >>> jnp.where(jnp.array([True, False]), 1.0, jnp.array([5.0, 6.0]))
-      Array([1., 6.], dtype=float64)
+      Array([1., 6.], dtype=float32)
     """
     if x is None and y is None:
         return nonzero(condition)
@@ -284,7 +284,7 @@ def unique(
 
     Example:
       >>> jnp.unique(jnp.array([3, 1, 3, 2]))
-      Array([1, 2, 3], dtype=int64)
+      Array([1, 2, 3], dtype=int32)
     """
     if axis is not None:
         raise NotImplementedError("jnp.unique: the `axis` argument is not supported")

@@ -169,7 +169,7 @@ def round(a, decimals=0, out=None):  # noqa: A001 - NumPy's name
 
     Example:
       >>> jnp.round(jnp.array([0.5, 1.5, 2.675]), 2)
-      Array([0.5 , 1.5 , 2.68], dtype=float64)
+      Array([0.5 , 1.5 , 2.68], dtype=float32)
     """
     _no_out("round", out)
     a = asarray(a, "round")
@@ -752,7 +752,7 @@ def clip(arr, a_min=None, a_max=None, *, min=None, max=None):  # noqa: A002
 
     Example:
       >>> jnp.clip(jnp.arange(5), 1, 3)
-      Array([1, 1, 2, 3, 3], dtype=int64)
+      Array([1, 1, 2, 3, 3], dtype=int32)
     """
     lo = min if a_min is None else a_min
     hi = max if a_max is None else a_max

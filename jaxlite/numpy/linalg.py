@@ -10,7 +10,7 @@ import numpy as np
 from jaxlite import dtypes
 from jaxlite import primitives as lax
 from jaxlite.numpy import _reductions as red
-from jaxlite.numpy._creation import diagonal, trace  # noqa: F401
+from jaxlite.numpy import _creation
 from jaxlite.numpy._dot import cross, matmul, outer, tensordot, vecdot  # noqa: F401
 from jaxlite.numpy._linalg_jacobi import (  # noqa: F401
     EighResult,
@@ -126,7 +126,7 @@ def norm(x, ord=None, axis=None, keepdims=False):
 
     Example:
       >>> jnp.linalg.norm(jnp.array([3.0, 4.0]))
-      Array(5., dtype=float64)
+      Array(5., dtype=float32)
     """
     x = inexact_arg("linalg.norm", x)
     s = shape_of(x)
@@ -248,7 +248,7 @@ def det(a):
 
     Example:
       >>> jnp.linalg.det(jnp.array([[1.0, 2.0], [3.0, 4.0]]))
-      Array(-2., dtype=float64)
+      Array(-2., dtype=float32)
     """
     a, s = _square(a, "linalg.det")
     _, piv, sign = _eliminate(a, s[-1], jordan=False)
@@ -359,3 +359,15 @@ def cholesky(a, *, upper=False):
         cols.append(col)
     L = lax.concatenate(cols, len(s) - 1) if n else a
     return matrix_transpose(L) if upper else L
+
+
+def diagonal(x, /, *, offset=0):
+    """The diagonals of the last two axes (the array API's, as JAX's `jnp.linalg.diagonal`;
+    `jnp.diagonal` takes NumPy's axes 0 and 1)."""
+    return _creation.diagonal(x, offset=offset, axis1=-2, axis2=-1)
+
+
+def trace(x, /, *, offset=0, dtype=None):
+    """The sums of the diagonals of the last two axes (the array API's, as JAX's
+    `jnp.linalg.trace`; `jnp.trace` takes NumPy's axes 0 and 1)."""
+    return _creation.trace(x, offset=offset, axis1=-2, axis2=-1, dtype=dtype)
