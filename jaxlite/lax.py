@@ -9,10 +9,10 @@ from jaxlite import dtypes as _dtypes
 from jaxlite import primitives as _p
 from jaxlite.primitives import *  # noqa: F401,F403
 from jaxlite.primitives import (  # noqa: F401
-    abs, add, add_any, argmax, argmin, bitcast_convert_type, bitwise_and, bitwise_not,
-    bitwise_or, bitwise_xor, broadcast, broadcast_in_dim, broadcasted_iota, clamp, concatenate,
-    convert_element_type, copy, cumsum, cumprod, cummax, cummin, dot, dot_general,
-    dynamic_slice, dynamic_update_slice, expand_dims, integer_pow, iota, max, min, pad, pow,
+    abs, add, add_any, bitwise_and, bitwise_not,
+    bitwise_or, bitwise_xor, broadcast, broadcast_in_dim, clamp, concatenate,
+    copy, cumsum, cumprod, cummax, cummin, dot,
+    dynamic_slice, dynamic_update_slice, expand_dims, integer_pow, max, min, pad, pow,
     reduce_and, reduce_max, reduce_min, reduce_or, reduce_prod, reduce_sum, reshape, rev, round,
     select, select_n, slice, sort, square, squeeze, transpose,
 )
