@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import jaxlite
+import jaxlite.numpy as jnp
 from jaxlite import core, lax
 from jaxlite.core import ClosedJaxpr, DropVar, Jaxpr, JaxprEqn, Literal, ShapedArray, Var
 from jaxlite.interpreters import staging
@@ -103,23 +104,26 @@ def test_variable_names_continue_past_z():
 
 
 @pytest.mark.parametrize(
-    "x, op, expected",
+    "x, op, expected, x64",
     [
-        (np.ones(2, f32), lambda x: lax.mul(x, 2.0), "mul a 2.0:f32[]"),
-        (np.ones(2, np.float64), lambda x: lax.add(x, 1.5), "add a 1.5:f64[]"),
-        (np.ones(2, np.int32), lambda x: lax.add(x, 2), "add a 2:i32[]"),
-        (np.ones(2, np.int64), lambda x: lax.sub(x, -7), "sub a -7:i64[]"),
-        (np.ones(2, np.uint8), lambda x: lax.mul(x, 3), "mul a 3:u8[]"),
-        (np.ones(2, np.uint32), lambda x: lax.max(x, 3), "max a 3:u32[]"),
-        (np.ones(2, bool), lambda x: lax.bitwise_and(x, True), "and a True:bool[]"),
+        # x64 off (JAX's default, where a Python float is a weak f32 and lax takes it with f32)
+        (np.ones(2, f32), lambda x: lax.mul(x, 2.0), "mul a 2.0:f32[]", False),
+        (np.ones(2, np.int32), lambda x: lax.add(x, 2), "add a 2:i32[]", False),
+        (np.ones(2, np.uint8), lambda x: jnp.multiply(x, 3), "mul a 3:u8[]", False),
+        (np.ones(2, np.uint32), lambda x: jnp.maximum(x, 3), "max a 3:u32[]", False),
+        (np.ones(2, bool), lambda x: lax.bitwise_and(x, True), "and a True:bool[]", False),
         # The Python float of the f32 value, as JAX prints it.
-        (np.ones(2, f32), lambda x: lax.mul(x, 0.1), "mul a 0.10000000149011612:f32[]"),
-        (np.ones(2, f32), lambda x: lax.mul(x, float("inf")), "mul a inf:f32[]"),
-        (np.ones(2, f32), lambda x: lax.mul(x, -0.0), "mul a -0.0:f32[]"),
+        (np.ones(2, f32), lambda x: lax.mul(x, 0.1), "mul a 0.10000000149011612:f32[]", False),
+        (np.ones(2, f32), lambda x: lax.mul(x, float("inf")), "mul a inf:f32[]", False),
+        (np.ones(2, f32), lambda x: lax.mul(x, -0.0), "mul a -0.0:f32[]", False),
+        # x64 on
+        (np.ones(2, np.float64), lambda x: lax.add(x, 1.5), "add a 1.5:f64[]", True),
+        (np.ones(2, np.int64), lambda x: lax.sub(x, -7), "sub a -7:i64[]", True),
     ],
 )
-def test_literals_print_value_and_type(x, op, expected):
-    assert f"= {expected} " in jaxpr_str(op, x) + " "
+def test_literals_print_value_and_type(x, op, expected, x64):
+    with jaxlite.enable_x64(x64):
+        assert f"= {expected} " in jaxpr_str(op, x) + " "
 
 
 @pytest.mark.parametrize(

@@ -348,7 +348,7 @@ def test_jit_closes_over_an_outer_tracer():
 
 def test_integer_and_bool_functions_under_jit_and_vmap():
     def f(x, k):
-        return jnp.where(x > k, x // k, x % k), lax.shift_left(x, 2)
+        return jnp.where(x > k, x // k, x % k), lax.shift_left(x, jnp.int32(2))
 
     x = jnp.arange(-6, 6, dtype=np.int32)
     want = f(x, 4)

@@ -683,7 +683,17 @@ def test_eager_lax_ops_apply_the_shape_and_dtype_rules():
 
 
 def test_python_scalars_take_the_array_dtype_and_stay_weak():
+    # jaxlite's internal wrappers (jaxlite.primitives) promote a Python scalar to the array's
+    # dtype; the public `lax` requires one dtype as JAX does (a Python scalar counts as the
+    # mode's default int/float), so mixing raises there.
+    from jaxlite import lax as public_lax
+    from jaxlite import primitives as lax
+
     x = np.arange(3, dtype=np.float32)
+    with pytest.raises(TypeError, match="lax.add requires arguments to have the same dtypes"):
+        public_lax.add(x, 1)
+    with jaxlite.enable_x64(False):
+        assert public_lax.mul(2.5, x).dtype == F32  # a weak f32 with x64 off, as JAX
     for out in (lax.add(x, 1), lax.mul(2.5, x), lax.max(x, 1.0)):
         assert out.dtype == F32 and not out.weak_type
     w = lax.add(1.0, 2.0)

@@ -59,12 +59,6 @@ SKIPS |= {
     "unravel/ravel_multi_index)"
     for n in _INDEX_INT32
 }
-_LAX_STRICT = """lax.eq lax.ne lt lax.gt lax.min lax.div lax.rem lax.shift_left""".split()
-SKIPS |= {
-    n: "raises: lax binary ops accept mixed dtypes (x float32 with Python int 2 -> int64 operand); "
-    "JAX raises 'requires arguments to have the same dtypes'"
-    for n in _LAX_STRICT
-}
 _LAX_DTYPE_CHECKS = "lax.abs lax.is_finite lax.bitcast_convert_type lax.scatter_add     nn.sigmoid nn.silu nn.swish nn.softmax nn.log_softmax  nn.log_sigmoid numpy.partition  numpy.around ".split()
 SKIPS |= {
     n: "raises: JAX rejects the dtype (lax.abs of unsigned, is_finite of int, logistic/sub of "
@@ -93,20 +87,12 @@ SKIPS |= {
     "numpy.floor_divide[*/bool]": "raises: jaxlite rejects bool, JAX accepts",
     "numpy.intersect1d": "raises: jaxlite has no size=/fill_value= (JAX's jit-able form)",
     "numpy.setdiff1d": "raises: jaxlite has no size=/fill_value= (JAX's jit-able form)",
-    "numpy.promote_types": "dtype: int32 with float32 jaxlite float64, JAX float32",
     "random.bits": "dtype: random.bits default jaxlite uint32, JAX uint64 (x64)",
 }
 
 # Found by the sampled run once the new integer dtypes and JAX's promotion lattice had landed
 # (2026-12-07), keyed by the exact case so each goes stale the moment it is fixed.
-_LAX_SAME_DTYPES = (
-    "raises: JAX's lax ops require operands of one dtype (here a Python int); jaxlite promotes"
-)
 SKIPS |= {
-    "lax.ge[eager/uint32]": _LAX_SAME_DTYPES,
-    "lax.mul[eager/float32]": _LAX_SAME_DTYPES,
-    "lax.sub[eager/uint16]": _LAX_SAME_DTYPES,
-    "lax.shift_right_arithmetic[eager/uint16]": _LAX_SAME_DTYPES,
     "lax.pow[jit/uint8]": "raises: JAX's lax.pow takes floating bases only; jaxlite takes integers",
     "nn.elu[eager/int16]": "dtype: jaxlite float32, JAX float64 (nn.elu of int16)",
     "nn.standardize[eager/int32]": "value: nn.standardize of int32 differs from JAX",
