@@ -288,9 +288,9 @@ def ptp(a, axis=None, out=None, keepdims=False):
 
 
 def count_nonzero(a, axis=None, *, keepdims=False):
-    """Number of nonzero values along `axis`, as int64."""
+    """Number of nonzero values along `axis`, in the default int dtype (int32; int64 with x64)."""
     a, shape, axes = _prep(a, axis, "count_nonzero")
-    return sum(_bool(a, "count_nonzero"), axes, dtype=dtypes.int64, keepdims=keepdims)
+    return sum(_bool(a, "count_nonzero"), axes, dtype=dtypes.default_int_dtype(), keepdims=keepdims)
 
 
 # ------------------------------------------------------------------------------------------
@@ -671,7 +671,7 @@ def _nanquantile(a, q, axis, keepdims, name):
     dt = dtype_of(xs)  # JAX: the inexact dtype of `a`; q does not take part
     q = _as_dtype(q, dtypes.float64)
     qs = shape_of(q)
-    count = sum(logical_not(isnan(xs)), (len(shape_of(xs)) - 1,), dtype=dtypes.int64)
+    count = sum(logical_not(isnan(xs)), (len(shape_of(xs)) - 1,), dtype=dtypes.default_int_dtype())
     rest = shape_of(count)
     full = qs + rest
     cnt = convert(
