@@ -21,6 +21,9 @@ import jaxlite
 import jaxlite.numpy as jnp
 from jaxlite import nn
 
+# 64-bit mode, as a JAX user turns it on for double precision: the checks below are to 1e-12.
+jaxlite.config.update("jax_enable_x64", True)
+
 
 def naive_log1pexp(x):
     return jnp.log(1.0 + jnp.exp(x))

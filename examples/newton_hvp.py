@@ -18,6 +18,9 @@ import jaxlite
 import jaxlite.numpy as jnp
 from jaxlite import nn
 
+# 64-bit mode, as a JAX user turns it on for double precision: Newton steps converge to 1e-10.
+jaxlite.config.update("jax_enable_x64", True)
+
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(
