@@ -111,7 +111,6 @@ SKIPS |= {
     "linalg.diagonal takes the last two (-2, -1)",
     "numpy.linalg.trace": "shape: jaxlite traces axes (0, 1), JAX's linalg.trace the last two",
     "numpy.promote_types": "dtype: int32 with float32 jaxlite float64, JAX float32",
-    "random.bits": "dtype: random.bits default jaxlite uint32, JAX uint64 (x64)",
 }
 
 # Found by the sampled run once the new integer dtypes and JAX's promotion lattice had landed
