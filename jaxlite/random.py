@@ -380,7 +380,49 @@ def _uniform(words, shape, dtype, minval, maxval):
     _check_param_shape("uniform", shape, _shape_of(minval), _shape_of(maxval))
     lo = _broadcast(_param(minval, dtype), shape)
     hi = _broadcast(_param(maxval, dtype), shape)
-    return lax.max(lo, lax.add(lax.mul(floats, lax.sub(hi, lo)), lo))
+    return lax.max(lo, _fma(floats, lax.sub(hi, lo), lo))
+
+
+def _two_sum(a, b):
+    """`s, e` with `s = fl(a + b)` and `s + e == a + b` exactly (Knuth)."""
+    s = lax.add(a, b)
+    bb = lax.sub(s, a)
+    return s, lax.add(lax.sub(a, lax.sub(s, bb)), lax.sub(b, bb))
+
+
+def _two_prod(a, b, dtype: np.dtype):
+    """`p, e` with `p = fl(a * b)` and `p + e == a * b` exactly (Dekker, no FMA needed)."""
+    split = _wrap(np.asarray(2.0 ** ((np.finfo(dtype).nmant + 2) // 2) + 1, dtype))
+
+    def halves(x):
+        t = lax.mul(split, x)
+        hi = lax.sub(t, lax.sub(t, x))
+        return hi, lax.sub(x, hi)
+
+    (ah, al), (bh, bl) = halves(a), halves(b)
+    p = lax.mul(a, b)
+    e = lax.add(lax.add(lax.sub(lax.mul(ah, bh), p), lax.mul(ah, bl)), lax.mul(al, bh))
+    return p, lax.add(e, lax.mul(al, bl))
+
+
+def _fma(a, b, c):
+    """`a * b + c` rounded once, as XLA's CPU backend computes JAX's `x * scale + shift` (it
+    contracts the two ops into a fused multiply-add; jaxlite's C is built without contraction).
+
+    Boldo & Melquiond's emulation: with `a * b = p + e` and `c + p = s + t` exact, the result
+    is `fl(s + ro(t + e))`, `ro` rounding to odd. Exact barring overflow and underflow.
+    """
+    dtype = get_aval(a).dtype
+    p, e = _two_prod(a, b, dtype)
+    s, t = _two_sum(c, p)
+    v, err = _two_sum(t, e)
+    # round to odd: an inexact sum whose last mantissa bit is 0 moves one ulp toward the error
+    udt = _UINT[np.finfo(dtype).bits]
+    even = lax.eq(lax.bitwise_and(lax.bitcast_convert_type(v, udt), _const(1, udt)), 0)
+    inf = _full(np.inf, err)
+    toward = lax.select(lax.gt(err, 0), inf, lax.neg(inf))
+    v = lax.select(lax.bitwise_and(even, lax.ne(err, 0)), lax.nextafter(v, toward), v)
+    return lax.add(s, v)
 
 
 def uniform(key, shape=(), dtype=None, minval=0.0, maxval=1.0) -> Array:
@@ -605,7 +647,7 @@ def _randint(words, shape, lo, hi, dtype):
     return lax.convert_element_type(lax.add(ulo, off), dtype)
 
 
-def _full(v: int, like):
+def _full(v, like):
     aval = get_aval(like)
     return lax.broadcast_in_dim(_const(v, aval.dtype), aval.shape, ())
 
