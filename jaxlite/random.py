@@ -380,7 +380,19 @@ def _uniform(words, shape, dtype, minval, maxval):
     _check_param_shape("uniform", shape, _shape_of(minval), _shape_of(maxval))
     lo = _broadcast(_param(minval, dtype), shape)
     hi = _broadcast(_param(maxval, dtype), shape)
-    return lax.max(lo, _fma(floats, lax.sub(hi, lo), lo))
+    span = lax.sub(hi, lo)
+    if _power_of_two_span(minval, maxval, dtype):  # floats * span is exact: no fma needed
+        return lax.max(lo, lax.add(lax.mul(floats, span), lo))
+    return lax.max(lo, _fma(floats, span, lo))
+
+
+def _power_of_two_span(minval, maxval, dtype) -> bool:
+    """Whether the bounds are Python scalars `maxval - minval` of which is a power of two in
+    `dtype` (normal's and gumbel's): then the product is exact and no fma needs emulating."""
+    if type(minval) not in (int, float) or type(maxval) not in (int, float):
+        return False
+    span = np.asarray(maxval, dtype) - np.asarray(minval, dtype)
+    return bool(np.isfinite(span) and np.frexp(span)[0] == 0.5)
 
 
 def _two_sum(a, b):

@@ -281,3 +281,16 @@ def _round_exact(exact, dt):
     cands = [np.nextafter(near, dt(-np.inf)), near, np.nextafter(near, dt(np.inf))]
     bits = np.dtype(f"uint{np.dtype(dt).itemsize * 8}")
     return min(cands, key=lambda v: (abs(Fraction(float(v)) - exact), int(v.view(bits)) & 1))
+
+
+def test_nothing_64_bit_is_traced_with_x64_off():
+    """With x64 off every sampler computes in 32 bits (as JAX): no 64-bit dtype in the jaxprs."""
+    import re
+
+    with mode("x32"):
+        for name, fn in (EXACT | CLOSE).items():
+            jaxpr = str(jaxlite.make_jaxpr(lambda k, fn=fn: fn(*libs("jaxlite"), k))(K0))
+            assert not re.findall(r"\b[fiu]64\b|float64|int64", jaxpr), name
+
+
+K0 = np.zeros(2, np.uint32)
