@@ -3,6 +3,10 @@
 A key is a plain `uint32[2]` array. Everything is written with `lax` ops on uint32 words, so the
 same code runs eagerly, under `jit` (it lowers to C) and under `vmap` (a batch of keys is a
 `uint32[n, 2]` array), and gives JAX's bits for its default ("partitionable") threefry mode.
+
+Both of JAX's modes are followed: with x64 off (the default) the defaults are float32, int32 and
+uint32 and nothing 64-bit is ever made (seeds, bounds and all arithmetic are 32-bit, as in JAX);
+with x64 on they are float64, int64 and uint64, and 64-bit draws use uint64 arithmetic.
 """
 
 from __future__ import annotations
@@ -117,8 +121,9 @@ def _make_key(w1, w2):
 def PRNGKey(seed) -> Array:  # noqa: N802 - JAX's name
     """Creates a PRNG key from an integer seed, as `jax.random.PRNGKey`.
 
-    The key is the seed's 64 bits split into two uint32 words `[high, low]`; seeds of a 32-bit
-    dtype have a zero high word. Python ints are 64-bit (JAX with x64 enabled).
+    The key is the seed's bits split into two uint32 words `[high, low]`: a 64-bit seed (x64
+    on) gives both words, a seed of 32 bits or fewer a zero high word. A Python int must fit in
+    int64; with x64 off it is taken modulo 2**32, as JAX does.
 
     Args:
       seed: a Python int or an integer scalar array (may be traced).
@@ -133,11 +138,12 @@ def PRNGKey(seed) -> Array:  # noqa: N802 - JAX's name
     if isinstance(seed, bool) or isinstance(seed, (float, complex)):
         raise TypeError(f"PRNGKey: the seed must be an integer, got {seed!r}")
     if isinstance(seed, int):
-        if not -(2**63) <= seed < 2**64:
-            raise OverflowError(f"PRNGKey: seed {seed} does not fit in 64 bits")
-        return _wrap(np.array([(seed >> 32) & _MASK32, seed & _MASK32], _U32))
-    if isinstance(seed, np.generic):
-        seed = np.asarray(seed)
+        if not -(2**63) <= seed < 2**63:
+            raise OverflowError(f"PRNGKey: seed {seed} does not fit in int64")
+        high = (seed >> 32) & _MASK32 if dtypes.x64_enabled() else 0
+        return _wrap(np.array([high, seed & _MASK32], _U32))
+    if isinstance(seed, (np.ndarray, np.generic)):
+        seed = _wrap(dtypes.narrow_value(np.asarray(seed)))
     if not _is_array(seed):
         raise TypeError(f"PRNGKey: the seed must be an integer, got {type(seed).__name__}")
     aval = get_aval(seed)
@@ -150,7 +156,8 @@ def PRNGKey(seed) -> Array:  # noqa: N802 - JAX's name
         raise TypeError(f"PRNGKey: the seed must be an integer, got dtype {aval.dtype.name}")
     low = lax.convert_element_type(seed, _U32)  # wraps modulo 2**32
     if aval.dtype.itemsize == 8:
-        high = lax.convert_element_type(lax.shift_right_logical(seed, 32), _U32)
+        high = lax.shift_right_logical(seed, _wrap(np.asarray(32, aval.dtype)))
+        high = lax.convert_element_type(high, _U32)
     else:
         high = _CONST[0]
     return _make_key(high, low)
@@ -222,7 +229,8 @@ def fold_in(key, data) -> Array:
 
     Args:
       key: a PRNG key.
-      data: a 32-bit integer scalar (Python ints are taken modulo 2**32).
+      data: an integer scalar: a Python int in `[0, 2**32)`, or an integer array or NumPy
+        scalar (taken modulo 2**32).
 
     Returns:
       A new key that is a deterministic function of `key` and `data`.
@@ -230,6 +238,8 @@ def fold_in(key, data) -> Array:
     k1, k2 = _key_words("fold_in", key)
     if isinstance(data, bool) or not isinstance(data, (int, np.integer)) and not _is_array(data):
         raise TypeError(f"fold_in: data must be an integer, got {type(data).__name__}")
+    if isinstance(data, int) and not 0 <= data < 2**32:
+        raise OverflowError(f"fold_in: Python int {data} is out of bounds for uint32")
     if isinstance(data, (int, np.integer)):
         d = _u32(int(data) & _MASK32)
     else:
@@ -249,11 +259,16 @@ def fold_in(key, data) -> Array:
 # ------------------------------------------------------------------------------------------
 
 
+_UINT = {8: dtypes.uint8, 16: dtypes.uint16, 32: _U32, 64: dtypes.uint64}
+
+
 def _random_bits(words, bit_width: int, shape):
-    """Random bits of `shape`: a uint32/uint8 array, or a `(high, low)` pair of uint32 words."""
+    """Random bits of `shape` as `uint{bit_width}` (64 only while x64 is on), as JAX builds them."""
     w1, w2 = _hash(words, shape)
     if bit_width == 64:
-        return w1, w2
+        u64 = dtypes.uint64
+        hi = lax.shift_left(lax.convert_element_type(w1, u64), _wrap(np.asarray(32, u64)))
+        return lax.bitwise_or(hi, lax.convert_element_type(w2, u64))
     b = lax.bitwise_xor(w1, w2)
     return b if bit_width == 32 else lax.convert_element_type(b, np.dtype(f"uint{bit_width}"))
 
@@ -264,14 +279,16 @@ def bits(key, shape=(), dtype=None) -> Array:
     Args:
       key: a PRNG key.
       shape: the result shape.
-      dtype: `uint32` (the default) or `uint8`. NB: JAX's x64 default is uint64, which jaxlite
-        does not have.
+      dtype: an unsigned integer dtype. Default uint64 with x64 on, uint32 with it off.
 
     Returns:
       An array of `shape` and `dtype`.
     """
     words = _key_words("bits", key)
-    dt = _U32 if dtype is None else dtypes.canonicalize(dtype, "jaxlite.random.bits")
+    if dtype is None:
+        dt = dtypes.uint64 if dtypes.x64_enabled() else _U32
+    else:
+        dt = dtypes.user_dtype(dtype, "jaxlite.random.bits")
     if dt.kind != "u":
         raise ValueError(f"bits: dtype must be an unsigned integer dtype, got {dt.name}")
     return _random_bits(words, dt.itemsize * 8, _canonical_shape("bits", shape))
@@ -283,7 +300,9 @@ def bits(key, shape=(), dtype=None) -> Array:
 
 
 def _float_dtype(name: str, dtype) -> np.dtype:
-    dt = dtypes.float64 if dtype is None else dtypes.canonicalize(dtype, f"jaxlite.random.{name}")
+    if dtype is None:
+        return dtypes.default_float_dtype()
+    dt = dtypes.user_dtype(dtype, f"jaxlite.random.{name}")
     if dt.kind != "f":
         raise ValueError(f"jaxlite.random.{name}: dtype must be a float dtype, got {dt.name}")
     return dt
@@ -344,18 +363,14 @@ def _is_const(x, v: float) -> bool:
 
 
 def _unit_floats(words, shape, dtype: np.dtype):
-    """Floats uniform in [0, 1) from the top mantissa bits, exactly as JAX builds them."""
-    if dtype == dtypes.float32:
-        # 23 random mantissa bits under the exponent of 1.0 give [1, 2); subtract 1.
-        b = _random_bits(words, 32, shape)
-        one = lax.bitwise_or(lax.shift_right_logical(b, 9), 0x3F800000)
-        return lax.sub(lax.bitcast_convert_type(one, dtype), 1.0)
-    # float64: the 52-bit mantissa is (high << 20) | (low >> 12); without uint64 we assemble
-    # its value m * 2**-52 exactly in floating point (both terms and their sum are exact).
-    hi, lo = _random_bits(words, 64, shape)
-    hi_f = lax.mul(lax.convert_element_type(hi, dtype), 2.0**-32)
-    lo_f = lax.mul(lax.convert_element_type(lax.shift_right_logical(lo, 12), dtype), 2.0**-52)
-    return lax.add(hi_f, lo_f)
+    """Floats uniform in [0, 1) from the top mantissa bits, exactly as JAX builds them: random
+    mantissa bits under the exponent of 1.0 give [1, 2); subtract 1."""
+    info = np.finfo(dtype)
+    udt = _UINT[info.bits]
+    b = _random_bits(words, info.bits, shape)
+    b = lax.shift_right_logical(b, _wrap(np.asarray(info.bits - info.nmant, udt)))
+    one = lax.bitwise_or(b, _wrap(np.array(1.0, dtype).view(udt)))
+    return lax.sub(lax.bitcast_convert_type(one, dtype), _wrap(np.asarray(1.0, dtype)))
 
 
 def _uniform(words, shape, dtype, minval, maxval):
@@ -365,7 +380,61 @@ def _uniform(words, shape, dtype, minval, maxval):
     _check_param_shape("uniform", shape, _shape_of(minval), _shape_of(maxval))
     lo = _broadcast(_param(minval, dtype), shape)
     hi = _broadcast(_param(maxval, dtype), shape)
-    return lax.max(lo, lax.add(lax.mul(floats, lax.sub(hi, lo)), lo))
+    span = lax.sub(hi, lo)
+    if _power_of_two_span(minval, maxval, dtype):  # floats * span is exact: no fma needed
+        return lax.max(lo, lax.add(lax.mul(floats, span), lo))
+    return lax.max(lo, _fma(floats, span, lo))
+
+
+def _power_of_two_span(minval, maxval, dtype) -> bool:
+    """Whether the bounds are Python scalars `maxval - minval` of which is a power of two in
+    `dtype` (normal's and gumbel's): then the product is exact and no fma needs emulating."""
+    if type(minval) not in (int, float) or type(maxval) not in (int, float):
+        return False
+    span = np.asarray(maxval, dtype) - np.asarray(minval, dtype)
+    return bool(np.isfinite(span) and np.frexp(span)[0] == 0.5)
+
+
+def _two_sum(a, b):
+    """`s, e` with `s = fl(a + b)` and `s + e == a + b` exactly (Knuth)."""
+    s = lax.add(a, b)
+    bb = lax.sub(s, a)
+    return s, lax.add(lax.sub(a, lax.sub(s, bb)), lax.sub(b, bb))
+
+
+def _two_prod(a, b, dtype: np.dtype):
+    """`p, e` with `p = fl(a * b)` and `p + e == a * b` exactly (Dekker, no FMA needed)."""
+    split = _wrap(np.asarray(2.0 ** ((np.finfo(dtype).nmant + 2) // 2) + 1, dtype))
+
+    def halves(x):
+        t = lax.mul(split, x)
+        hi = lax.sub(t, lax.sub(t, x))
+        return hi, lax.sub(x, hi)
+
+    (ah, al), (bh, bl) = halves(a), halves(b)
+    p = lax.mul(a, b)
+    e = lax.add(lax.add(lax.sub(lax.mul(ah, bh), p), lax.mul(ah, bl)), lax.mul(al, bh))
+    return p, lax.add(e, lax.mul(al, bl))
+
+
+def _fma(a, b, c):
+    """`a * b + c` rounded once, as XLA's CPU backend computes JAX's `x * scale + shift` (it
+    contracts the two ops into a fused multiply-add; jaxlite's C is built without contraction).
+
+    Boldo & Melquiond's emulation: with `a * b = p + e` and `c + p = s + t` exact, the result
+    is `fl(s + ro(t + e))`, `ro` rounding to odd. Exact barring overflow and underflow.
+    """
+    dtype = get_aval(a).dtype
+    p, e = _two_prod(a, b, dtype)
+    s, t = _two_sum(c, p)
+    v, err = _two_sum(t, e)
+    # round to odd: an inexact sum whose last mantissa bit is 0 moves one ulp toward the error
+    udt = _UINT[np.finfo(dtype).bits]
+    even = lax.eq(lax.bitwise_and(lax.bitcast_convert_type(v, udt), _const(1, udt)), 0)
+    inf = _full(np.inf, err)
+    toward = lax.select(lax.gt(err, 0), inf, lax.neg(inf))
+    v = lax.select(lax.bitwise_and(even, lax.ne(err, 0)), lax.nextafter(v, toward), v)
+    return lax.add(s, v)
 
 
 def uniform(key, shape=(), dtype=None, minval=0.0, maxval=1.0) -> Array:
@@ -374,8 +443,7 @@ def uniform(key, shape=(), dtype=None, minval=0.0, maxval=1.0) -> Array:
     Args:
       key: a PRNG key.
       shape: the result shape. Default `()`.
-      dtype: a float dtype. Default float64 (jaxlite follows JAX with x64 enabled; pass
-        `jnp.float32` for the bits of JAX's default mode).
+      dtype: a float dtype. Default float32 with x64 off, float64 with it on.
       minval, maxval: bounds, broadcast-compatible with `shape`.
 
     Returns:
@@ -404,7 +472,7 @@ def normal(key, shape=(), dtype=None) -> Array:
     Args:
       key: a PRNG key.
       shape: the result shape. Default `()`.
-      dtype: a float dtype. Default float64.
+      dtype: a float dtype. Default float32 with x64 off, float64 with it on.
 
     Returns:
       An array of `shape` and `dtype`.
@@ -420,7 +488,7 @@ def truncated_normal(key, lower, upper, shape=None, dtype=None) -> Array:
       key: a PRNG key.
       lower, upper: bounds (scalars or arrays broadcast-compatible with `shape`).
       shape: the result shape; default: the broadcast shape of `lower` and `upper`.
-      dtype: a float dtype. Default float64.
+      dtype: a float dtype. Default float32 with x64 off, float64 with it on.
 
     Returns:
       An array of `shape` and `dtype` with values strictly between the bounds.
@@ -444,15 +512,16 @@ def truncated_normal(key, lower, upper, shape=None, dtype=None) -> Array:
     return lax.min(lax.max(out, lo), hi)
 
 
-def gumbel(key, shape=(), dtype=None, mode: str = "low") -> Array:
+def gumbel(key, shape=(), dtype=None, mode: str | None = None) -> Array:
     """Standard Gumbel random floats, `-log(-log(u))` (`jax.random.gumbel`).
 
     Args:
       key: a PRNG key.
       shape: the result shape. Default `()`.
-      dtype: a float dtype. Default float64.
-      mode: `"low"` (one uniform per value) or `"high"` (two uniforms per value, for a larger
-        dynamic range, as in JAX). JAX's `"highest"` mode is not supported.
+      dtype: a float dtype. Default float32 with x64 off, float64 with it on.
+      mode: `"low"` (one uniform per value; the default, also for None) or `"high"` (two
+        uniforms per value, for a larger dynamic range, as in JAX). JAX's `"highest"` mode is
+        not supported.
 
     Returns:
       An array of `shape` and `dtype`.
@@ -463,7 +532,7 @@ def gumbel(key, shape=(), dtype=None, mode: str = "low") -> Array:
 
 def _gumbel(words, shape, dtype, mode):
     info = np.finfo(dtype)
-    if mode == "low":
+    if mode is None or mode == "low":
         u = _uniform(words, shape, dtype, float(info.tiny), 1.0)
         return lax.neg(lax.log(lax.neg(lax.log(u))))
     if mode != "high":
@@ -471,9 +540,9 @@ def _gumbel(words, shape, dtype, mode):
     u = _uniform(words, (2, *shape), dtype, 0.0, 1.0)
     high = lax.reshape(lax.slice(u, (0,) * (len(shape) + 1), (1, *shape)), shape)
     low = lax.reshape(lax.slice(u, (1,) + (0,) * len(shape), (2, *shape)), shape)
-    fine = max(2.0 ** -(2 * info.nmant + 1), float(info.tiny))
+    low = lax.mul(low, _wrap(np.asarray(2.0**-info.nmant, dtype)))
     x = lax.select(
-        lax.ge(high, 0.5), high, lax.add(lax.add(high, lax.mul(low, 2.0**-info.nmant)), fine)
+        lax.ge(high, 0.5), high, lax.add(lax.add(high, low), _wrap(np.asarray(info.tiny, dtype)))
     )
     return lax.neg(lax.log(lax.neg(lax.log1p(lax.neg(x)))))
 
@@ -488,7 +557,8 @@ def bernoulli(key, p=0.5, shape=None, mode: str = "low") -> Array:
 
     Args:
       key: a PRNG key.
-      p: the probability of True: a float or a float array. Python floats are float64.
+      p: the probability of True: a float or a float array (a Python float is weakly typed:
+        float32 with x64 off, float64 with it on).
       shape: the result shape; default: the shape of `p`.
       mode: `"low"` (one uniform per value) or `"high"` (two, exact for tiny `p`).
 
@@ -498,8 +568,8 @@ def bernoulli(key, p=0.5, shape=None, mode: str = "low") -> Array:
     words = _key_words("bernoulli", key)
     if isinstance(p, np.generic):
         p = np.asarray(p)
-    dtype = get_aval(p).dtype if _is_array(p) else dtypes.float64
-    if not isinstance(p, float) and dtype.kind != "f":
+    dtype = get_aval(p).dtype if _is_array(p) else dtypes.dtype_of_scalar(p)
+    if dtype.kind != "f":
         raise TypeError(f"bernoulli: the probability p must be a float, got dtype {dtype.name}")
     shape = _shape_of(p) if shape is None else _canonical_shape("bernoulli", shape)
     _check_param_shape("bernoulli", shape, _shape_of(p))
@@ -515,87 +585,83 @@ def bernoulli(key, p=0.5, shape=None, mode: str = "low") -> Array:
     return lax.lt(u2, lax.sub(p, u1))
 
 
-def _int_param(x):
-    """An integer bound as an int64 array (floats truncate, Python ints saturate)."""
-    if _is_array(x):
-        dt = get_aval(x).dtype
-        if dt.kind == "b":
-            raise TypeError("randint: bounds must be integers, got a bool array")
-        return x if dt == dtypes.int64 else lax.convert_element_type(x, dtypes.int64)
-    if isinstance(x, (int, np.integer)):
-        info = np.iinfo(np.int64)
-        return _wrap(np.asarray(min(max(int(x), info.min), info.max), np.int64))
-    if isinstance(x, (float, np.floating)):
-        return lax.convert_element_type(_wrap(np.asarray(x, np.float64)), dtypes.int64)
-    raise TypeError(f"randint: bounds must be integers, got {type(x).__name__}")
+def _const(v, dtype: np.dtype) -> Array:
+    return _wrap(np.asarray(v, dtype))
 
 
-def _clip_to(x64, dtype: np.dtype):
-    """int64 bounds clipped into `dtype`'s range, then converted (no wrap-around)."""
-    info = np.iinfo(dtype)
-    lo, hi = max(int(info.min), -(2**63)), min(int(info.max), 2**63 - 1)
-    if dtype == dtypes.int64:
-        return x64
-    return lax.convert_element_type(lax.clamp(lo, x64, hi), dtype)
+def _int_bound(what: str, x):
+    """A randint bound as JAX takes it: `jnp.asarray(x)`, then non-integers `astype(int)`.
+
+    Python ints are of the default int dtype (and raise if they do not fit, as in JAX); arrays
+    keep their integer dtype (NumPy ones are narrowed while x64 is off).
+    """
+    if isinstance(x, (np.ndarray, np.generic)):
+        x = _wrap(dtypes.narrow_value(np.asarray(x)))
+    if not _is_array(x):
+        if not isinstance(x, (bool, int, float)):
+            raise TypeError(
+                f"jaxlite.random.randint: {what} must be an integer, got {type(x).__name__}"
+            )
+        dt = dtypes.dtype_of_scalar(x)
+        if dt.kind in "iu":
+            info = np.iinfo(dt)
+            if not info.min <= x <= info.max:
+                raise OverflowError(
+                    f"jaxlite.random.randint: {what}={x} does not fit in {dt.name}, the default "
+                    "int dtype (turn on x64 for int64 bounds, or pass a bound in range)"
+                )
+        x = _const(x, dt)
+    if get_aval(x).dtype.kind not in "iu":
+        x = lax.convert_element_type(x, dtypes.default_int_dtype())
+    return x
 
 
-_I64_MIN = -(2**63)
+def _convert_and_clip(x, dtype: np.dtype):
+    """Integer `x` converted to integer `dtype`, clipped into its range instead of wrapping."""
+    src = get_aval(x).dtype
+    if src == dtype:
+        return x
+    si, di = np.iinfo(src), np.iinfo(dtype)
+    lo, hi = max(int(si.min), int(di.min)), min(int(si.max), int(di.max))
+    if (lo, hi) != (int(si.min), int(si.max)):
+        x = lax.clamp(_const(lo, src), x, _const(hi, src))
+    return lax.convert_element_type(x, dtype)
 
 
-def _ult(a, b):
-    """Unsigned `a < b` on int64 bit patterns."""
-    return lax.lt(lax.bitwise_xor(a, _I64_MIN), lax.bitwise_xor(b, _I64_MIN))
+def _randint(words, shape, lo, hi, dtype):
+    """JAX's randint: 2 * nbits random bits reduced modulo the span (slightly biased).
 
-
-def _urem64(x, s):
-    """Unsigned `x % s` on int64 bit patterns, s != 0 (Hacker's Delight 9-3, signed ops only)."""
-    # s >= 2**63 (negative as int64): the quotient is 0 or 1.
-    r_big = lax.select(_ult(x, s), x, lax.sub(x, s))
-    # otherwise halve x so the signed division is exact, then fix up the remainder once.
-    q = lax.shift_left(lax.div(lax.shift_right_logical(x, 1), s), 1)
-    r = lax.sub(x, lax.mul(q, s))
-    r = lax.select(_ult(r, s), r, lax.sub(r, s))
-    return lax.select(lax.lt(s, 0), r_big, r)
-
-
-def _bits_int64(words, shape):
-    """64 random bits per value as an int64 bit pattern (JAX's uint64 `high << 32 | low`)."""
-    hi, lo = _random_bits(words, 64, shape)
-    hi = lax.shift_left(lax.convert_element_type(hi, dtypes.int64), 32)
-    return lax.bitwise_or(hi, lax.convert_element_type(lo, dtypes.int64))
-
-
-def _randint(words, shape, lo64, hi64, dtype):
-    """JAX's randint: 2 * nbits random bits reduced modulo the span (slightly biased)."""
-    kh, kl = _split_words(words)
-    if dtype == dtypes.int64:  # uint64 arithmetic, emulated on int64 bit patterns
-        lo, hi = _broadcast(lo64, shape), _broadcast(hi64, shape)
-        span = lax.select(lax.le(hi, lo), _full(1, lo), lax.sub(hi, lo))
-        mult = _urem64(_full(2**32, span), span)
-        mult = _urem64(lax.mul(mult, mult), span)
-        hb, lb = _bits_int64(kh, shape), _bits_int64(kl, shape)
-        off = lax.add(lax.mul(_urem64(hb, span), mult), _urem64(lb, span))
-        return lax.add(lo, _urem64(off, span))
-    # 32-bit dtypes: when maxval is past the dtype's maximum the span is one larger (it may wrap
-    # to 0, which means "every value": XLA's `x % 0 == x` gives the low bits unreduced).
-    out_of_range = _broadcast(lax.gt(hi64, int(np.iinfo(dtype).max)), shape)
-    lo, hi = _broadcast(_clip_to(lo64, dtype), shape), _broadcast(_clip_to(hi64, dtype), shape)
-    span = lax.convert_element_type(lax.sub(hi, lo), _U32)
-    span = lax.select(lax.le(hi, lo), _full(1, span), span)
-    span = lax.select(lax.bitwise_and(out_of_range, lax.gt(hi, lo)), lax.add(span, 1), span)
+    `lo`, `hi` are integer arrays of any integer dtypes; `dtype` has 32 or 64 bits. All the
+    arithmetic is in `uint{nbits}` (which wraps, as XLA's does).
+    """
+    nbits = np.iinfo(dtype).bits
+    udt = _UINT[nbits]
+    # maxval past the dtype's maximum allows the maximum: the span is one larger
+    hi_dt = get_aval(hi).dtype
+    top = min(int(np.iinfo(dtype).max), int(np.iinfo(hi_dt).max))
+    out_of_range = _broadcast(lax.gt(hi, _const(top, hi_dt)), shape)
+    lo = _broadcast(_convert_and_clip(lo, dtype), shape)
+    hi = _broadcast(_convert_and_clip(hi, dtype), shape)
+    ulo = lax.convert_element_type(lo, udt)
+    span = lax.sub(lax.convert_element_type(hi, udt), ulo)
+    empty = lax.le(hi, lo)
+    span = lax.select(empty, _full(1, span), span)
+    span = lax.select(lax.bitwise_and(out_of_range, lax.bitwise_not(empty)), lax.add(span, 1), span)
+    # a span of 0 (wrapped around) means every value: XLA's `x % 0 == x` leaves the bits as is
     wraps = lax.eq(span, 0)
     safe = lax.select(wraps, _full(1, span), span)
-    mult = lax.rem(_full(2**16, safe), safe)
+    mult = lax.rem(_full(2 ** (nbits // 2), safe), safe)
     mult = lax.rem(lax.mul(mult, mult), safe)
-    hb, lb = _random_bits(kh, 32, shape), _random_bits(kl, 32, shape)
+    kh, kl = _split_words(words)
+    hb, lb = _random_bits(kh, nbits, shape), _random_bits(kl, nbits, shape)
     off = lax.add(lax.mul(lax.rem(hb, safe), mult), lax.rem(lb, safe))
     off = lax.select(wraps, lb, lax.rem(off, safe))
-    return lax.add(lo, lax.convert_element_type(off, dtype))
+    return lax.convert_element_type(lax.add(ulo, off), dtype)
 
 
-def _full(v: int, like):
+def _full(v, like):
     aval = get_aval(like)
-    return lax.broadcast_in_dim(_wrap(np.asarray(v, aval.dtype)), aval.shape, ())
+    return lax.broadcast_in_dim(_const(v, aval.dtype), aval.shape, ())
 
 
 def randint(key, shape, minval, maxval, dtype=None) -> Array:
@@ -608,27 +674,32 @@ def randint(key, shape, minval, maxval, dtype=None) -> Array:
       key: a PRNG key.
       shape: the result shape.
       minval, maxval: integer bounds, broadcast-compatible with `shape`; they are clipped to
-        the dtype's range (`maxval` one past the maximum allows the maximum).
-      dtype: an integer dtype. Default int64 (JAX with x64); int32 gives JAX's default bits.
+        the dtype's range (`maxval` one past the maximum allows the maximum). Python ints are
+        of the default int dtype (int32 with x64 off: larger ones raise `OverflowError`).
+      dtype: an integer dtype. Default int32 with x64 off, int64 with it on.
 
     Returns:
       An integer array of `shape` and `dtype`.
     """
     words = _key_words("randint", key)
     shape = _canonical_shape("randint", shape)
-    dt = dtypes.int64 if dtype is None else dtypes.canonicalize(dtype, "jaxlite.random.randint")
+    if dtype is None:
+        dt = dtypes.default_int_dtype()
+    else:
+        dt = dtypes.user_dtype(dtype, "jaxlite.random.randint")
     if dt.kind not in "iu":
         raise TypeError(f"randint: dtype must be an integer dtype, got {dt.name}")
     _check_param_shape("randint", shape, _shape_of(minval), _shape_of(maxval))
-    lo64, hi64 = _int_param(minval), _int_param(maxval)
+    lo, hi = _int_bound("minval", minval), _int_bound("maxval", maxval)
     if dt.itemsize >= 4:
-        return _randint(words, shape, lo64, hi64, dt)
-    # Narrow dtypes are sampled in 32 bits, as JAX does, to keep the modulo bias small.
-    info = np.iinfo(dt)
-    lo64 = lax.clamp(int(info.min), lo64, int(info.max))
-    hi64 = lax.clamp(int(info.min), hi64, int(info.max) + 1)
-    out = _randint(words, shape, lo64, hi64, dtypes.int32)
-    return lax.convert_element_type(out, dt)
+        return _randint(words, shape, lo, hi, dt)
+    # Narrow dtypes are sampled in 32 bits, as JAX does, to keep the modulo bias small; as in
+    # JAX the bounds are converted to int32 (wrapping) before they are clipped.
+    info, i32 = np.iinfo(dt), dtypes.int32
+    lo = lax.clamp(_const(info.min, i32), lax.convert_element_type(lo, i32), _const(info.max, i32))
+    hi = lax.convert_element_type(hi, i32)
+    hi = lax.clamp(_const(info.min, i32), hi, _const(int(info.max) + 1, i32))
+    return lax.convert_element_type(_randint(words, shape, lo, hi, i32), dt)
 
 
 # ------------------------------------------------------------------------------------------
@@ -676,7 +747,7 @@ def permutation(key, x, axis: int = 0, independent: bool = False) -> Array:
 
     Args:
       key: a PRNG key.
-      x: an int `n` (permute `arange(n)`, int64) or an array of rank >= 1.
+      x: an int `n` (permute `arange(n)`, of the default int dtype) or an array of rank >= 1.
       axis: the axis to permute along. Default 0.
       independent: if True, permute each slice along `axis` independently.
 
@@ -690,7 +761,8 @@ def permutation(key, x, axis: int = 0, independent: bool = False) -> Array:
     if not _is_array(x) or get_aval(x).ndim == 0:
         if isinstance(x, (bool, float)) or _is_array(x) and get_aval(x).dtype.kind not in "iu":
             raise TypeError("permutation: x must be an integer or an array of rank >= 1")
-        return _shuffle(words, lax.iota(dtypes.int64, _int_arg("permutation", "x", x)), 0, True)
+        n = _int_arg("permutation", "x", x)
+        return _shuffle(words, lax.iota(dtypes.default_int_dtype(), n), 0, True)
     aval = get_aval(x)
     axis = _check_axis("permutation", axis, aval.ndim)
     return _shuffle(words, x, axis, independent or aval.ndim == 1)
@@ -715,7 +787,7 @@ def _searchsorted_left(sorted_1d, v):
     vs = get_aval(v).shape
     full = (*vs, n)
     below = lax.lt(lax.broadcast_in_dim(sorted_1d, full, (len(vs),)), _broadcast_trailing(v, full))
-    return lax.reduce_sum(lax.convert_element_type(below, dtypes.int64), (len(vs),))
+    return lax.reduce_sum(lax.convert_element_type(below, dtypes.default_int_dtype()), (len(vs),))
 
 
 def _broadcast_trailing(v, full):
@@ -735,8 +807,9 @@ def choice(key, a, shape: Sequence[int] = (), replace: bool = True, p=None, axis
       axis: the axis of `a` to sample along.
 
     Returns:
-      `shape` samples: an int64 array if `a` is an int, else slices of `a` whose `axis` is
-      replaced by `shape`.
+      `shape` samples: an array of the default int dtype if `a` is an int, else slices of `a`
+      whose `axis` is replaced by `shape`. NB: as in JAX, no samples (a `shape` of size 0)
+      give `zeros(shape)` of `a`'s dtype, without `a`'s other axes.
     """
     words = _key_words("choice", key)
     if not isinstance(shape, Sequence):
@@ -751,9 +824,8 @@ def choice(key, a, shape: Sequence[int] = (), replace: bool = True, p=None, axis
         n = arr_shape[axis]
     n_draws = math.prod(shape)
     if n_draws == 0:
-        dt = dtypes.int64 if arr is None else get_aval(arr).dtype
-        out_shape = shape if arr is None else arr_shape[:axis] + shape + arr_shape[axis + 1 :]
-        return _wrap(np.zeros(out_shape, dt))
+        dt = dtypes.default_int_dtype() if arr is None else get_aval(arr).dtype
+        return _wrap(np.zeros(shape, dt))
     if n <= 0:
         raise ValueError("choice: a must be greater than 0 unless no samples are taken")
     if not replace and n_draws > n:
@@ -762,7 +834,7 @@ def choice(key, a, shape: Sequence[int] = (), replace: bool = True, p=None, axis
             f"(size {n}) when replace=False"
         )
     if p is None and not replace:
-        pool = lax.iota(dtypes.int64, n) if arr is None else arr
+        pool = lax.iota(dtypes.default_int_dtype(), n) if arr is None else arr
         ax = 0 if arr is None else axis
         perm = _shuffle(words, pool, ax, get_aval(pool).ndim == 1)
         pshape = get_aval(perm).shape
@@ -770,7 +842,8 @@ def choice(key, a, shape: Sequence[int] = (), replace: bool = True, p=None, axis
         result = lax.slice(perm, (0,) * len(pshape), stop)
     else:
         if p is None:
-            ind = _randint(words, shape, _int_param(0), _int_param(n), dtypes.int64)
+            dt = dtypes.default_int_dtype()
+            ind = _randint(words, shape, _const(0, dt), _int_bound("a", n), dt)
         else:
             ind = _choice_index_p(words, p, n, shape, n_draws, replace)
         result = ind if arr is None else _take(arr, ind, axis)
@@ -782,7 +855,7 @@ def _choice_index_p(words, p, n: int, shape, n_draws: int, replace: bool):
     p = _as_array("choice", p)
     pa = get_aval(p)
     if pa.dtype.kind != "f":
-        p = lax.convert_element_type(p, dtypes.float64)
+        p = lax.convert_element_type(p, dtypes.to_inexact(pa.dtype))
     dtype = get_aval(p).dtype
     if pa.shape != (n,):
         raise ValueError(
@@ -797,7 +870,7 @@ def _choice_index_p(words, p, n: int, shape, n_draws: int, replace: bool):
         return _searchsorted_left(p_cuml, r)
     # Gumbel top-k trick
     g = lax.add(_gumbel(words, (n,), dtype, "low"), lax.log(p))
-    return lax.convert_element_type(_top_k_indices(g, n_draws), dtypes.int64)
+    return lax.convert_element_type(_top_k_indices(g, n_draws), dtypes.default_int_dtype())
 
 
 def categorical(key, logits, axis: int = -1, shape=None, replace: bool = True) -> Array:
@@ -812,14 +885,18 @@ def categorical(key, logits, axis: int = -1, shape=None, replace: bool = True) -
       replace: sample with replacement (default); without uses the Gumbel top-k trick.
 
     Returns:
-      An integer array of category indices (int64; int32 when `replace=False`, as JAX).
+      An integer array of category indices (of the default int dtype; int32 when
+      `replace=False`, as JAX).
     """
     words = _key_words("categorical", key)
     logits = _as_array("categorical", logits)
     aval = get_aval(logits)
     if aval.dtype.kind != "f":
-        logits = lax.convert_element_type(logits, dtypes.float64)
-    dtype = get_aval(logits).dtype
+        raise ValueError(
+            f"categorical: logits must be a float array (the Gumbel noise added to them is of "
+            f"their dtype, as in JAX), got dtype {aval.dtype.name}; convert them with astype"
+        )
+    dtype = aval.dtype
     ax = _check_axis("categorical", axis, aval.ndim)
     batch_shape = aval.shape[:ax] + aval.shape[ax + 1 :]
     if shape is None:
@@ -833,7 +910,7 @@ def categorical(key, logits, axis: int = -1, shape=None, replace: bool = True) -
         logits_shape.insert(ax, aval.shape[ax])
         full = (*prefix, *logits_shape)
         noisy = lax.add(_gumbel(words, full, dtype, "low"), _broadcast(logits, full))
-        return lax.argmax(noisy, len(prefix) + ax, index_dtype=dtypes.int64)
+        return lax.argmax(noisy, len(prefix) + ax, index_dtype=dtypes.default_int_dtype())
     k = math.prod(prefix)
     if k > aval.shape[ax]:
         raise ValueError(

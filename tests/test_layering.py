@@ -322,6 +322,8 @@ FOLDER_ALLOWED = {
     # custom derivatives, and the public transformations (scipy.optimize takes gradients).
     "scipy": CORE_LAYERS + SCIPY_ABOVE_CORE,
     "nn": EXTRAS,
+    # jax.experimental's faces: the scoped x64 switches (config).
+    "experimental": CORE_LAYERS + ["jaxlite._config", "jaxlite.experimental"],
 }
 FOLDER_FORBIDDEN = {
     # The backend sees jaxprs only: call primitives answer its questions through hooks.

@@ -5,8 +5,6 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 import jaxlite
 import jaxlite.random as jr
@@ -124,8 +122,11 @@ def test_known_values_from_jax():
     )
     np.testing.assert_array_equal(a(jr.fold_in(key, 7)), [2716826189, 292468403])
     np.testing.assert_array_equal(
-        a(jr.bits(key, (4,))), [4070199207, 4202968722, 1427181096, 2012915765]
+        a(jr.bits(key, (4,), np.uint32)), [4070199207, 4202968722, 1427181096, 2012915765]
     )
+    bits64 = a(jr.bits(key, (4,)))  # the suite runs with x64 on: JAX's default is then uint64
+    assert bits64.dtype == np.uint64
+    np.testing.assert_array_equal(bits64, ref_bits64(a(key), (4,)))
     np.testing.assert_array_equal(a(jr.randint(K1, (4,), 0, 10, np.int32)), [1, 1, 7, 7])
 
 
@@ -150,7 +151,8 @@ SHAPES = [(), (1,), (5,), (2, 3), (0,), (3, 0, 2)]
 @pytest.mark.parametrize("shape", SHAPES)
 def test_bits_and_split_match_reference(seed, shape):
     key = a(jr.PRNGKey(seed))
-    np.testing.assert_array_equal(a(jr.bits(key, shape)), ref_bits32(key, shape))
+    np.testing.assert_array_equal(a(jr.bits(key, shape, np.uint32)), ref_bits32(key, shape))
+    np.testing.assert_array_equal(a(jr.bits(key, shape)), ref_bits64(key, shape))  # x64 on
     np.testing.assert_array_equal(
         a(jr.bits(key, shape, np.uint8)), ref_bits32(key, shape).astype(np.uint8)
     )
@@ -186,7 +188,10 @@ def test_uniform_default_dtype_is_float64_and_range_is_scaled():
     assert a(jr.uniform(key, (3,))).dtype == f64
     u = a(jr.uniform(key, (1000,), f32, -2.0, 3.0))
     ref = ref_uniform(a(key), (1000,), f32)
-    np.testing.assert_array_equal(u, np.maximum(f32(-2), ref * f32(5) + f32(-2)))
+    # JAX's `floats * 5 + -2` is one fused multiply-add on XLA's CPU backend; in float64 it is
+    # exact here (at most 51 significant bits), so one rounding to float32 is the fma
+    fma = (ref.astype(f64) * 5 - 2).astype(f32)
+    np.testing.assert_array_equal(u, np.maximum(f32(-2), fma))
     lo = np.array([0.0, 10.0, 100.0])
     u = a(jr.uniform(key, (4, 3), f64, lo, lo + 1))
     assert np.all((u >= lo) & (u < lo + 1))
@@ -221,16 +226,6 @@ def test_randint_default_dtype_and_array_bounds():
     out = a(jr.randint(key, (2, 3), np.array([0, 10, 100]), np.array([5, 20, 200])))
     assert out.dtype == np.int64
     assert np.all((out >= [0, 10, 100]) & (out < [5, 20, 200]))
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    st.integers(-(2**63), 2**63 - 1),
-    st.one_of(st.integers(1, 2**20), st.integers(-(2**63), 2**63 - 1).filter(lambda s: s != 0)),
-)
-def test_unsigned_64_bit_remainder(x, s):
-    out = jr._urem64(np.array([x], np.int64), np.array([s], np.int64))
-    assert int(a(out)[0]) % 2**64 == (x % 2**64) % (s % 2**64)
 
 
 # ------------------------------------------------------------------------------------------
@@ -353,7 +348,7 @@ def test_choice():
     assert rows.shape == (2, 4) and all(r.tolist() in x.tolist() for r in rows)
     freq = np.bincount(a(jr.choice(key, 3, (30000,), p=np.array([0.2, 0.3, 0.5]))), minlength=3)
     np.testing.assert_allclose(freq / 30000, [0.2, 0.3, 0.5], atol=0.015)
-    assert a(jr.choice(key, x, (0,))).shape == (0, 4)
+    assert a(jr.choice(key, x, (0,))).shape == (0,)  # sic: JAX returns zeros(shape, a.dtype)
 
 
 def test_choice_with_replacement_from_an_array():

@@ -182,7 +182,7 @@ def arange(start, stop=None, step=None, dtype=None):
     if step == 0:
         raise ValueError("jnp.arange: step must not be zero")
     v = np.arange(start, stop, step)
-    out_dt = dt or supported_dtype(v.dtype, "arange")
+    out_dt = dt or dtypes.canonicalize(supported_dtype(v.dtype, "arange"))  # NumPy's int64
     if dt is not None:
         v = np.arange(start, stop, step, dtype=dt)
     if isinstance(start, (int, np.integer)) and start == 0 and step == 1:

@@ -127,6 +127,8 @@ def to_array(obj, dtype, ndmin: int, name: str):
     t = type(obj)
     if t is Array or isinstance(obj, Tracer):
         out = obj
+    elif t is int and dtype is not None:  # straight into the dtype: jnp.uint32(2**32 - 1)
+        out, dtype = _wrap(np.asarray(obj, canonical_dtype(dtype, name)), False), None
     elif t in _SCALARS:
         out = _wrap(np.asarray(obj, _SCALARS[t]), True)
     elif isinstance(obj, (np.ndarray, np.generic)):

@@ -87,7 +87,6 @@ SKIPS |= {
     "numpy.floor_divide[*/bool]": "raises: jaxlite rejects bool, JAX accepts",
     "numpy.intersect1d": "raises: jaxlite has no size=/fill_value= (JAX's jit-able form)",
     "numpy.setdiff1d": "raises: jaxlite has no size=/fill_value= (JAX's jit-able form)",
-    "random.bits": "dtype: random.bits default jaxlite uint32, JAX uint64 (x64)",
 }
 
 # Found by the sampled run once the new integer dtypes and JAX's promotion lattice had landed
