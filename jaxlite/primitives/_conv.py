@@ -18,7 +18,7 @@ import numpy as np
 from jaxlite import dtypes
 from jaxlite.core import ShapedArray, get_aval
 from jaxlite.primitives._base import _NUM, _all_weak, _check_kinds, _prim, _same_dtypes
-from jaxlite.primitives._shape import rev, transpose
+from jaxlite.primitives._shape import reshape, rev, transpose
 from jaxlite.util import safe_zip
 
 NAME = "conv_general_dilated"
@@ -473,3 +473,49 @@ def conv_general_dilated_patches(
         lhs, np.ascontiguousarray(w), window_strides, padding, lhs_dilation, rhs_dilation, dn,
         feature_group_count=c, preferred_element_type=preferred_element_type,
     )  # fmt: skip
+
+
+# ------------------------------------------------------------------------------------------
+# Helpers of the transformation rules (lax's): moving a dimension into or out of another, and
+# the paddings of the convolutions that compute a convolution's cotangents
+# ------------------------------------------------------------------------------------------
+
+
+def reshape_axis_out_of(src: int, size1: int, x):
+    """`x` with dimension `src` split into (size1, rest), size1 major."""
+    shape = list(get_aval(x).shape)
+    shape[src : src + 1] = [size1, shape[src] // size1]
+    return reshape(x, shape)
+
+
+def reshape_axis_into(src: int, dst: int, x):
+    """`x` with dimension `src` merged into dimension `dst` (numbered without `src`), as its
+    major part."""
+    shape = get_aval(x).shape
+    perm = [i for i in range(len(shape)) if i != src]
+    perm.insert(dst, src)
+    new_shape = [shape[i] for i in range(len(shape)) if i != src]
+    new_shape[dst] *= shape[src]
+    return reshape(transpose(x, perm), new_shape)
+
+
+def conv_vjp_lhs_padding(in_shape, window_dimensions, window_strides, out_shape, padding,
+                         lhs_dilation, rhs_dilation):  # fmt: skip
+    """The padding of the convolution that computes the lhs cotangent (lax's rule)."""
+    lhs_d = _dilate_shape(in_shape, lhs_dilation)
+    rhs_d = _dilate_shape(window_dimensions, rhs_dilation)
+    out_d = _dilate_shape(out_shape, window_strides)
+    before = [r - lo - 1 for r, (lo, _) in safe_zip(rhs_d, padding)]
+    after = [a + r - 1 - o - b for a, r, o, b in safe_zip(lhs_d, rhs_d, out_d, before)]
+    return tuple(safe_zip(before, after))
+
+
+def conv_vjp_rhs_padding(in_shape, window_dimensions, window_strides, out_shape, padding,
+                         lhs_dilation, rhs_dilation):  # fmt: skip
+    """The padding of the convolution that computes the rhs cotangent (lax's rule)."""
+    lhs_d = _dilate_shape(in_shape, lhs_dilation)
+    rhs_d = _dilate_shape(window_dimensions, rhs_dilation)
+    out_d = _dilate_shape(out_shape, window_strides)
+    lo = [p for p, _ in padding]
+    hi = [o - a + r - p - 1 for o, a, r, p in safe_zip(out_d, lhs_d, rhs_d, lo)]
+    return tuple(safe_zip(lo, hi))

@@ -175,3 +175,39 @@ def _is_identity(init: np.ndarray, ident) -> bool:
         return bool(init == ident)
     except (TypeError, ValueError):
         return False
+
+
+def select_and_gather(t, x, prim, *, window_dimensions, window_strides, padding, base_dilation,
+                      window_dilation):  # fmt: skip
+    """For each window of `x`, the element of `t` where `x` is largest (`prim` is
+    reduce_window_max_p) or smallest (reduce_window_min_p); the first one on ties. The tangent
+    of a max/min pool, written with pad, strided slices and selects, so that it is linear in `t`
+    and its transpose (the gradient of a pool, XLA's select_and_scatter_add) comes from theirs.
+    """
+    import itertools
+
+    from jaxlite.primitives import _elementwise as E
+    from jaxlite.primitives import _shape as S
+
+    xa = get_aval(x)
+    out_shape = reduce_window_shape_tuple(xa.shape, window_dimensions, window_strides, padding,
+                                          base_dilation, window_dilation)  # fmt: skip
+    cfg = [(lo, hi, b - 1) for (lo, hi), b in safe_zip(padding, base_dilation)]
+    xp = S.pad(x, identity(prim, xa.dtype).item(), cfg)
+    tp = S.pad(t, 0.0 if get_aval(t).dtype.kind == "f" else 0, cfg)
+    if 0 in out_shape or 0 in window_dimensions:
+        return S.broadcast_in_dim(np.zeros((), get_aval(t).dtype), out_shape, ())
+    better = E.gt if prim is reduce_window_max_p else E.lt
+    best = tbest = None
+    for k in itertools.product(*map(range, window_dimensions)):
+        start = [i * d for i, d in safe_zip(k, window_dilation)]
+        limit = [s + (n - 1) * st + 1 for s, n, st in safe_zip(start, out_shape, window_strides)]
+        xk = S.slice(xp, start, limit, window_strides)
+        tk = S.slice(tp, start, limit, window_strides)
+        if best is None:
+            best, tbest = xk, tk
+            continue
+        take = better(xk, best)
+        best = E.select_n(take, best, xk)
+        tbest = E.select_n(take, tbest, tk)
+    return tbest
