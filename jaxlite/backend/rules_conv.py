@@ -1,0 +1,230 @@
+"""C lowering of convolutions and windowed reductions.
+
+conv_general_dilated, floats: im2col into a workspace buffer (per group: rows = output pixels,
+columns = window positions x input features, zeros where the window reads padding or the holes
+of lhs dilation), then one product per group with the runtime library's gemm (csrc/jl_blas.h),
+written straight into the output when its features are its fastest dimension (NHWC), else through
+a buffer. Integers, bools, a preferred_element_type, depthwise and tiny convolutions: a direct
+loop nest (no buffer). reduce_window_sum/max/min: a direct loop nest over each window.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import partial
+
+from jaxlite import primitives as P
+from jaxlite.backend.c_nodes import CTYPE, Leaf, View, c_literal, scaled, sfx
+from jaxlite.backend.lower_ctx import ELEMENTWISE, KernelContext, register_kernel
+from jaxlite.backend.rules_dot import _matrix
+from jaxlite.backend.rules_elementwise import convert
+from jaxlite.backend.rules_layout import transpose_view
+from jaxlite.primitives._windowed import identity
+
+# Below this many multiply-adds per output element (window x input features per group), or with
+# one output feature per group (depthwise), the direct loop beats packing for a product.
+DIRECT_MAX_DEPTH = 8
+
+
+def _buffer(ctx: KernelContext, x, hint: str) -> Leaf:
+    if type(x) is Leaf and x.view.buf is not None:
+        return x
+    return ctx.materialize(x, hint)
+
+
+def _split(v: View, dim: int, outer: int) -> View:
+    """`v` with dimension `dim` split into (outer, rest), outer major (always a view)."""
+    n, s = v.shape[dim], v.strides[dim]
+    shape = [*v.shape[:dim], outer, n // outer, *v.shape[dim + 1 :]]
+    strides = [*v.strides[:dim], s * (n // outer), s, *v.strides[dim + 1 :]]
+    return View(v.buf, shape, strides, v.offset, v.dyn)
+
+
+def _positions(ctx, out_idx, k_idx, window_strides, padding, lhs_dilation, rhs_dilation, sizes):
+    """Declares the input positions a window element reads; returns their names and the C
+    condition that the element falls outside the input (in padding, or in a dilation hole)."""
+    names, conds = [], []
+    for o, k, s, (lo, _), ld, rd, n in zip(out_idx, k_idx, window_strides, padding,
+                                           lhs_dilation, rhs_dilation, sizes):  # fmt: skip
+        r = ctx.fresh("at")
+        ctx.line(f"const int64_t {r} = {scaled(o, s)} + {scaled(k, rd)} - {lo};")
+        if ld > 1:
+            p = ctx.fresh("pos")
+            ctx.line(f"const int64_t {p} = {r} / {ld};")
+            conds.append(f"{r} < 0 || {r} % {ld} != 0 || {p} >= {n}")
+        else:
+            p = r
+            conds.append(f"{r} < 0 || {r} >= {n}")
+        names.append(p)
+    return names, " || ".join(f"({c})" for c in conds) if conds else "false"
+
+
+def _conv(ctx, eqn, args, *, window_strides, padding, lhs_dilation, rhs_dilation,
+          dimension_numbers, feature_group_count, batch_group_count, preferred_element_type):  # fmt: skip
+    lspec, rspec, ospec = dimension_numbers
+    lhs, rhs = (_buffer(ctx, a, "conv") for a in args)
+    out = ctx.new_output(eqn)
+    dt, out_dt = lhs.dtype, eqn.outvars[0].aval.dtype
+    if math.prod(out.shape) == 0:
+        return [Leaf(out, out_dt)]
+    lv = transpose_view(lhs.view, lspec)  # (N, C, S...)
+    rv = transpose_view(rhs.view, rspec)  # (O, I, K...)
+    ov = transpose_view(out, ospec)  # (N', O, S'...)
+    groups = max(feature_group_count, batch_group_count)
+    geom = (window_strides, padding, lhs_dilation, rhs_dilation)
+    cg, og = rv.shape[1], rv.shape[0] // groups
+    depth = cg * math.prod(rv.shape[2:])
+    if dt.kind == "f" and out_dt == dt and depth > DIRECT_MAX_DEPTH and og > 1:
+        _im2col_gemm(ctx, lv, rv, ov, dt, groups, batch_group_count > 1, geom)
+    else:
+        _direct(ctx, lv, rv, ov, dt, out_dt, groups, batch_group_count > 1, geom)
+    return [Leaf(out, out_dt)]
+
+
+def _lhs_index(g, n, c, batch_groups: bool, nout: int, cg: int):
+    """The lhs batch and feature indices group `g` reads for its batch `n` and feature `c`."""
+    if batch_groups:
+        return f"({g} * {nout} + {n})" if g != "0" else n, c
+    return n, f"({g} * {cg} + {c})" if g != "0" else c
+
+
+def _direct(ctx, lv, rv, ov, dt, out_dt, groups, batch_groups, geom):
+    window_strides, padding, lhs_dilation, rhs_dilation = geom
+    og, cg = rv.shape[0] // groups, rv.shape[1]
+    ksizes = rv.shape[2:]
+    work = math.prod(ov.shape) * cg * max(1, math.prod(ksizes))
+    acc_dt = out_dt
+    with ctx.loops(ov.shape, parallel=ctx.parallel(work)) as oi:
+        n, o, sp = oi[0], oi[1], oi[2:]
+        g = ctx.fresh("grp")
+        ctx.line(f"const int64_t {g} = {o} / {og};" if groups > 1 else f"const int64_t {g} = 0;")
+        acc = ctx.fresh("acc")
+        ctx.line(f"{CTYPE[acc_dt]} {acc} = {c_literal(0, acc_dt)};")
+        with ctx.loops(ksizes, prefix="k") as ki:
+            pos, outside = _positions(ctx, sp, ki, *geom, lv.shape[2:])
+            ctx.line(f"if ({outside}) continue;")
+            with ctx.loops([cg], prefix="c") as (c,):
+                nb, ch = _lhs_index(g, n, c, batch_groups, ov.shape[0], cg)
+                a = ctx.read(Leaf(lv, dt), [nb, ch, *pos])
+                b = ctx.read(Leaf(rv, dt), [o, c, *ki])
+                if acc_dt.kind == "b":
+                    ctx.line(f"{acc} = {acc} || ({a} && {b});")
+                else:
+                    ctx.line(f"{acc} += {convert(dt, acc_dt, a)} * {convert(dt, acc_dt, b)};")
+        ctx.line(f"{ctx.at(ov, oi)} = {acc};")
+
+
+def _im2col_gemm(ctx, lv, rv, ov, dt, groups, batch_groups, geom):
+    nout, sout = ov.shape[0], ov.shape[2:]
+    o_all, cg, ksizes = rv.shape[0], rv.shape[1], rv.shape[2:]
+    og = o_all // groups
+    m, kc = nout * math.prod(sout), math.prod(ksizes) * cg
+    # The patches: (groups, N', S'..., K..., Cg), zeros outside the input.
+    patches = ctx.alloc("patches", dt, [groups, nout, *sout, *ksizes, cg])
+    work = groups * m * kc
+    gshape = [groups] if groups > 1 else []
+    with ctx.loops([*gshape, nout, *sout], parallel=ctx.parallel(work)) as ri:
+        g = ri[0] if groups > 1 else "0"
+        n, sp = ri[len(gshape)], ri[len(gshape) + 1 :]
+        with ctx.loops(ksizes, prefix="k") as ki:
+            pos, outside = _positions(ctx, sp, ki, *geom, lv.shape[2:])
+            with ctx.block(f"if ({outside})"):
+                with ctx.loops([cg], prefix="c", simd=True) as (c,):
+                    ctx.line(f"{ctx.at(patches, [g, n, *sp, *ki, c])} = {c_literal(0, dt)};")
+            with ctx.block("else"):
+                with ctx.loops([cg], prefix="c", simd=True) as (c,):
+                    nb, ch = _lhs_index(g, n, c, batch_groups, nout, cg)
+                    value = ctx.read(Leaf(lv, dt), [nb, ch, *pos])
+                    ctx.line(f"{ctx.at(patches, [g, n, *sp, *ki, c])} = {value};")
+    # The kernel: (groups, K..., Cg, Og) matrices; copied by _matrix only if BLAS cannot read it.
+    nk = len(ksizes)
+    w = transpose_view(_split(rv, 0, groups), [0, *range(3, 3 + nk), 2, 1])
+    w_buf, w_ptr, w_batch, tb, ldb = _matrix(ctx, Leaf(w, dt), [0], list(range(1, nk + 2)),
+                                             [nk + 2])  # fmt: skip
+    # The output: (groups, M, Og) with unit column stride, or a buffer copied into it.
+    o5 = _split(ov, 1, groups)  # (N', groups, Og, S'...)
+    cview = _gemm_output(o5, m, og)
+    direct = cview is not None
+    if not direct:
+        tmp = ctx.alloc("conv_out", dt, [groups, nout, *sout, og])
+        cview = View(tmp.buf, [groups, m, og], [m * og, og, 1])
+    ctx.runtime = True
+    with ctx.loops([groups], prefix="g") as (g,):
+        ctx.touch(patches.buf, w_buf, cview.buf)
+        a_at = f"{patches.buf} + {scaled(g, m * kc)}"
+        b_at = w_ptr + (f" + {scaled(g, w_batch)}" if w_batch else "")
+        c_at = f"{cview.buf} + {cview.offset}" + (f" + {scaled(g, cview.strides[0])}" if cview.strides[0] else "")
+        ctx.line(f"jl_gemm_{sfx(dt)}(false, {'true' if tb else 'false'}, {m}, {og}, {kc}, {a_at}, "
+                 f"{kc}, {b_at}, {ldb}, {c_at}, {cview.strides[1]});")  # fmt: skip
+    if not direct:
+        ns = len(sout)
+        t = View(tmp.buf, [groups, nout, *sout, og], contiguous(groups, nout, sout, og))
+        t5 = transpose_view(t, [1, 0, ns + 2, *range(2, 2 + ns)])  # (N', groups, Og, S'...)
+        ctx.write(Leaf(t5, dt), o5)
+
+
+def contiguous(groups, nout, sout, og):
+    shape = [groups, nout, *sout, og]
+    strides, acc = [], 1
+    for d in reversed(shape):
+        strides.append(acc)
+        acc *= d
+    return list(reversed(strides))
+
+
+def _gemm_output(o5: View, m: int, og: int) -> View | None:
+    """`o5` (N', groups, Og, S'...) as (groups, M, Og) matrices gemm can write: unit column
+    stride and one row stride over (N', S'...); None if it has no such layout."""
+    if o5.dyn or (og > 1 and o5.strides[2] != 1):
+        return None
+    rows = [0, *range(3, len(o5.shape))]
+    dims = [(o5.shape[d], o5.strides[d]) for d in rows if o5.shape[d] != 1]
+    if not dims:
+        row_stride = og
+    else:
+        row_stride = dims[-1][1]
+        for (n0, s0), (n1, s1) in zip(dims, dims[1:]):
+            if s0 != n1 * s1:
+                return None
+    if row_stride < og:
+        return None
+    return View(o5.buf, [o5.shape[1], m, og], [o5.strides[1], row_stride, 1], o5.offset)
+
+
+register_kernel(P.conv_general_dilated_p, _conv)
+
+
+# --- windowed reductions -------------------------------------------------------------------
+
+
+def _reduce_window(prim, ctx, eqn, args, *, window_dimensions, window_strides, padding,
+                   base_dilation, window_dilation):  # fmt: skip
+    (x,) = args
+    if type(x) is not Leaf or x.view.buf is None:
+        x = ctx.materialize(x, "rw")
+    out = ctx.new_output(eqn)
+    dt = x.dtype
+    if math.prod(out.shape) == 0:
+        return [Leaf(out, dt)]
+    init = c_literal(identity(prim, dt), dt)
+    combine = {P.reduce_window_sum_p: lambda a, v: f"{a} + {v}",
+               P.reduce_window_max_p: lambda a, v: ELEMENTWISE[P.max_p](dt, a, v),
+               P.reduce_window_min_p: lambda a, v: ELEMENTWISE[P.min_p](dt, a, v)}[prim]  # fmt: skip
+    if dt.kind == "b" and prim is P.reduce_window_sum_p:
+        combine = lambda a, v: f"{a} || {v}"  # noqa: E731
+    work = math.prod(out.shape) * max(1, math.prod(window_dimensions))
+    with ctx.loops(out.shape, parallel=ctx.parallel(work)) as oi:
+        acc = ctx.fresh("acc")
+        ctx.line(f"{CTYPE[dt]} {acc} = {init};")
+        with ctx.loops(window_dimensions, prefix="k") as ki:
+            pos, outside = _positions(ctx, oi, ki, window_strides, padding, base_dilation,
+                                      window_dilation, x.shape)  # fmt: skip
+            ctx.line(f"if ({outside}) continue;")
+            v = ctx.read(x, pos)
+            ctx.line(f"{acc} = {combine(acc, v)};")
+        ctx.line(f"{ctx.at(out, oi)} = {acc};")
+    return [Leaf(out, dt)]
+
+
+for _p in (P.reduce_window_sum_p, P.reduce_window_max_p, P.reduce_window_min_p):
+    register_kernel(_p, partial(_reduce_window, _p))
