@@ -153,7 +153,9 @@ def _im2col_gemm(ctx, lv, rv, ov, dt, groups, batch_groups, geom):
         ctx.touch(patches.buf, w_buf, cview.buf)
         a_at = f"{patches.buf} + {scaled(g, m * kc)}"
         b_at = w_ptr + (f" + {scaled(g, w_batch)}" if w_batch else "")
-        c_at = f"{cview.buf} + {cview.offset}" + (f" + {scaled(g, cview.strides[0])}" if cview.strides[0] else "")
+        c_at = f"{cview.buf} + {cview.offset}" + (
+            f" + {scaled(g, cview.strides[0])}" if cview.strides[0] else ""
+        )
         ctx.line(f"jl_gemm_{sfx(dt)}(false, {'true' if tb else 'false'}, {m}, {og}, {kc}, {a_at}, "
                  f"{kc}, {b_at}, {ldb}, {c_at}, {cview.strides[1]});")  # fmt: skip
     if not direct:
@@ -183,7 +185,7 @@ def _gemm_output(o5: View, m: int, og: int) -> View | None:
         row_stride = og
     else:
         row_stride = dims[-1][1]
-        for (n0, s0), (n1, s1) in zip(dims, dims[1:]):
+        for (_, s0), (n1, s1) in zip(dims, dims[1:]):
             if s0 != n1 * s1:
                 return None
     if row_stride < og:

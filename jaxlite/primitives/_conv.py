@@ -154,7 +154,7 @@ def _pairs(name: str, padding, n: int) -> tuple[tuple[int, int], ...]:
     except (TypeError, ValueError):
         ok = False
     if not ok or len(pads) != n:
-        raise TypeError(
+        raise ValueError(
             f"{name}: padding must be 'SAME', 'VALID', 'SAME_LOWER' or a sequence of {n} "
             f"(low, high) integer pairs, got {padding!r}."
         )
@@ -174,8 +174,7 @@ def conv_shape_tuple(lhs_shape, rhs_shape, strides, pads, batch_group_count=1):
             f"padding={pads} for lhs_shape[2:]={tuple(lhs_shape[2:])}"
         )
     space = [
-        builtins.max(0, (p - k) // s + 1)
-        for p, k, s in safe_zip(padded, rhs_shape[2:], strides)
+        builtins.max(0, (p - k) // s + 1) for p, k, s in safe_zip(padded, rhs_shape[2:], strides)
     ]
     return (lhs_shape[0] // batch_group_count, rhs_shape[0], *space)
 
@@ -195,7 +194,9 @@ def conv_transpose_shape_tuple(lhs_shape, rhs_shape, window_strides, padding, di
     lhs_t = [lhs_shape[i] for i in lperm]
     rhs_t = [rhs_shape[i] for i in rperm]
     if isinstance(padding, str):
-        padding = [_conv_transpose_padding(k, s, padding) for k, s in safe_zip(rhs_t[2:], window_strides)]
+        padding = [
+            _conv_transpose_padding(k, s, padding) for k, s in safe_zip(rhs_t[2:], window_strides)
+        ]
     space = [
         (i - 1) * s - k + 2 + lo + hi
         for i, k, s, (lo, hi) in safe_zip(lhs_t[2:], rhs_t[2:], window_strides, padding)
@@ -310,7 +311,10 @@ def windows(x: np.ndarray, out_shape, window, strides, dilation) -> np.ndarray:
     windowed; a window of 1 with stride 1 keeps a dimension as it is)."""
     st = x.strides
     shape = (*out_shape, *window)
-    strides = (*(s * k for s, k in safe_zip(st, strides)), *(s * k for s, k in safe_zip(st, dilation)))
+    strides = (
+        *(s * k for s, k in safe_zip(st, strides)),
+        *(s * k for s, k in safe_zip(st, dilation)),
+    )
     return np.lib.stride_tricks.as_strided(x, shape, strides, writeable=False)
 
 
@@ -364,10 +368,11 @@ def _canonical_padding(name, padding, lhs_t, rhs_t, window_strides, lhs_dilation
                 f"{name}: padding must be 'SAME', 'VALID', 'SAME_LOWER' or explicit pairs, got "
                 f"{padding!r}."
             )
-        if padding.upper() != "VALID" and builtins.max(lhs_dilation) > 1:
+        if builtins.max(lhs_dilation, default=1) > 1:
             raise ValueError(
-                f"{name}: string padding {padding!r} is not implemented for transposed "
-                "convolutions (lhs_dilation > 1): give explicit padding."
+                f"{name}: string padding {padding!r} is not implemented for a transposed "
+                f"convolution (lhs_dilation={lhs_dilation}): give explicit (low, high) pairs, "
+                "or use conv_transpose."
             )
         k_d = _dilate_shape(rhs_t[2:], rhs_dilation)
         return tuple(padtype_to_pads(lhs_t[2:], k_d, window_strides, padding))

@@ -12,7 +12,14 @@ import numpy as np
 
 from jaxlite.core import ShapedArray, get_aval
 from jaxlite.primitives._base import _NUM, _NUM_BOOL, _check_kinds, _prim
-from jaxlite.primitives._conv import _dilate_shape, _ints, _pairs, dilate_and_pad, padtype_to_pads, windows
+from jaxlite.primitives._conv import (
+    _dilate_shape,
+    _ints,
+    _pairs,
+    dilate_and_pad,
+    padtype_to_pads,
+    windows,
+)
 from jaxlite.util import safe_zip
 
 reduce_window_sum_p = _prim("reduce_window_sum")
@@ -105,11 +112,19 @@ def _window_params(name, shape, window_dimensions, window_strides, padding, base
             f"of the operand of shape {tuple(shape)}), got {window_dimensions!r}."
         )
     window = tuple(int(d) for d in window)
-    strides = _ints(name, "window_strides", (1,) * n if window_strides is None else window_strides, n)
+    strides = _ints(
+        name, "window_strides", (1,) * n if window_strides is None else window_strides, n
+    )
     bdil = _ints(name, "base_dilation", (1,) * n if base_dilation is None else base_dilation, n)
-    wdil = _ints(name, "window_dilation", (1,) * n if window_dilation is None else window_dilation, n)
+    wdil = _ints(
+        name, "window_dilation", (1,) * n if window_dilation is None else window_dilation, n
+    )
     if isinstance(padding, str):
-        pads = tuple(padtype_to_pads(_dilate_shape(shape, bdil), _dilate_shape(window, wdil), strides, padding))
+        pads = tuple(
+            padtype_to_pads(
+                _dilate_shape(shape, bdil), _dilate_shape(window, wdil), strides, padding
+            )
+        )
     else:
         pads = _pairs(name, padding, n)
     return dict(window_dimensions=window, window_strides=strides, padding=pads,
@@ -150,7 +165,7 @@ def reduce_window(operand, init_value, computation, window_dimensions, window_st
     init = np.asarray(init_value)
     if init.shape != () or not _is_identity(init, identity(prim, dt)):
         raise NotImplementedError(
-            f"reduce_window: with {prim.name[len('reduce_window_'):]} the init_value must be "
+            f"reduce_window: with {prim.name[len('reduce_window_') :]} the init_value must be "
             f"its identity {identity(prim, dt)!r} for dtype {dt.name} (got {init_value!r}); "
             "combine the result with another init_value afterwards."
         )
@@ -163,7 +178,9 @@ def _monoid_of(computation, E):
     names = {"add": reduce_window_sum_p, "max": reduce_window_max_p, "min": reduce_window_min_p,
              "maximum": reduce_window_max_p, "minimum": reduce_window_min_p}  # fmt: skip
     if computation in (E.add, E.max, E.min):
-        return {E.add: reduce_window_sum_p, E.max: reduce_window_max_p, E.min: reduce_window_min_p}[computation]
+        return {E.add: reduce_window_sum_p, E.max: reduce_window_max_p, E.min: reduce_window_min_p}[
+            computation
+        ]
     mod = getattr(computation, "__module__", "") or ""
     if mod.startswith("jaxlite.numpy"):
         return names.get(getattr(computation, "__name__", ""))
