@@ -7,6 +7,7 @@ and window dilation; `lax.reduce_window`, which recognizes those monoids; and th
 from __future__ import annotations
 
 import builtins
+import itertools
 
 import numpy as np
 
@@ -20,6 +21,11 @@ from jaxlite.primitives._conv import (
     padtype_to_pads,
     windows,
 )
+from jaxlite.primitives._elementwise import add, gt, lt, select_n
+from jaxlite.primitives._elementwise import max as lax_max
+from jaxlite.primitives._elementwise import min as lax_min
+from jaxlite.primitives._shape import broadcast_in_dim, pad
+from jaxlite.primitives._shape import slice as lax_slice
 from jaxlite.util import safe_zip
 
 reduce_window_sum_p = _prim("reduce_window_sum")
@@ -153,9 +159,7 @@ def reduce_window(operand, init_value, computation, window_dimensions, window_st
     lax.max or lax.min (or jnp's add/maximum/minimum) with its identity as `init_value` (0,
     -inf or the dtype's lowest value, inf or its highest value), the monoids lax turns into the
     reduce_window_sum/max/min primitives; other computations are not supported."""
-    from jaxlite.primitives import _elementwise as E  # a sibling module (the lax ops)
-
-    prim = _monoid_of(computation, E)
+    prim = _monoid_of(computation)
     dt = get_aval(operand).dtype
     if prim is None:
         raise NotImplementedError(
@@ -174,13 +178,12 @@ def reduce_window(operand, init_value, computation, window_dimensions, window_st
     return prim.bind(operand, **params)
 
 
-def _monoid_of(computation, E):
+def _monoid_of(computation):
     names = {"add": reduce_window_sum_p, "max": reduce_window_max_p, "min": reduce_window_min_p,
              "maximum": reduce_window_max_p, "minimum": reduce_window_min_p}  # fmt: skip
-    if computation in (E.add, E.max, E.min):
-        return {E.add: reduce_window_sum_p, E.max: reduce_window_max_p, E.min: reduce_window_min_p}[
-            computation
-        ]
+    lax_ops = {add: reduce_window_sum_p, lax_max: reduce_window_max_p, lax_min: reduce_window_min_p}
+    if computation in lax_ops:
+        return lax_ops[computation]
     mod = getattr(computation, "__module__", "") or ""
     if mod.startswith("jaxlite.numpy"):
         return names.get(getattr(computation, "__name__", ""))
@@ -201,30 +204,25 @@ def select_and_gather(t, x, prim, *, window_dimensions, window_strides, padding,
     of a max/min pool, written with pad, strided slices and selects, so that it is linear in `t`
     and its transpose (the gradient of a pool, XLA's select_and_scatter_add) comes from theirs.
     """
-    import itertools
-
-    from jaxlite.primitives import _elementwise as E
-    from jaxlite.primitives import _shape as S
-
     xa = get_aval(x)
     out_shape = reduce_window_shape_tuple(xa.shape, window_dimensions, window_strides, padding,
                                           base_dilation, window_dilation)  # fmt: skip
     cfg = [(lo, hi, b - 1) for (lo, hi), b in safe_zip(padding, base_dilation)]
-    xp = S.pad(x, identity(prim, xa.dtype).item(), cfg)
-    tp = S.pad(t, 0.0 if get_aval(t).dtype.kind == "f" else 0, cfg)
+    xp = pad(x, identity(prim, xa.dtype).item(), cfg)
+    tp = pad(t, 0.0 if get_aval(t).dtype.kind == "f" else 0, cfg)
     if 0 in out_shape or 0 in window_dimensions:
-        return S.broadcast_in_dim(np.zeros((), get_aval(t).dtype), out_shape, ())
-    better = E.gt if prim is reduce_window_max_p else E.lt
+        return broadcast_in_dim(np.zeros((), get_aval(t).dtype), out_shape, ())
+    better = gt if prim is reduce_window_max_p else lt
     best = tbest = None
     for k in itertools.product(*map(range, window_dimensions)):
         start = [i * d for i, d in safe_zip(k, window_dilation)]
         limit = [s + (n - 1) * st + 1 for s, n, st in safe_zip(start, out_shape, window_strides)]
-        xk = S.slice(xp, start, limit, window_strides)
-        tk = S.slice(tp, start, limit, window_strides)
+        xk = lax_slice(xp, start, limit, window_strides)
+        tk = lax_slice(tp, start, limit, window_strides)
         if best is None:
             best, tbest = xk, tk
             continue
         take = better(xk, best)
-        best = E.select_n(take, best, xk)
-        tbest = E.select_n(take, tbest, tk)
+        best = select_n(take, best, xk)
+        tbest = select_n(take, tbest, tk)
     return tbest
