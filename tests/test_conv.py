@@ -335,3 +335,17 @@ def test_window_larger_than_padded_input_gives_an_empty_result_as_jax():
     x, w = np.ones((1, 1, 3, 3)), np.ones((1, 1, 5, 5))
     assert lax.conv(x, w, (1, 1), "VALID").shape == jlax.conv(x, w, (1, 1), "VALID").shape
     assert jaxlite.jit(lambda x, w: lax.conv(x, w, (1, 1), "VALID"))(x, w).shape == (1, 1, 0, 0)
+
+
+def test_conv_im2col_in_chunks_matches_eager(monkeypatch):
+    # Large convolutions run im2col and the product chunk by chunk of images: force one image
+    # per chunk on small shapes (a direct output, a buffered NCHW output, batch groups).
+    from jaxlite.backend import rules_conv
+
+    monkeypatch.setattr(rules_conv, "PATCH_CHUNK_BYTES", 1)
+    monkeypatch.setattr(rules_conv, "MIN_CHUNK_ROWS", 1)
+    for name in ("nhwc_feature_groups", "gemm_nchw_groups", "nhwc_batch_groups"):
+        x, w, kw = _args(name)
+        f = jaxlite.jit(lambda x, w, kw=kw: lax.conv_general_dilated(x, w, **kw))
+        assert "blk0 < " in f.lower(x, w).as_c()
+        _close(f(x, w), lax.conv_general_dilated(x, w, **kw))

@@ -155,6 +155,9 @@ def _calls_threaded_blas(jaxpr: Jaxpr) -> bool:
             k = math.prod(e.invars[0].aval.shape[d] for d in lc)
             if math.prod(e.outvars[0].aval.shape) * k >= BLAS_THREADED_MNK:
                 return True
+        if e.primitive is P.conv_general_dilated_p:
+            if rules_conv.chunk_product_size(e) >= BLAS_THREADED_MNK:
+                return True
         if any(_calls_threaded_blas(sub) for sub in sub_jaxprs(e)):
             return True
     return False

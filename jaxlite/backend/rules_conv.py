@@ -74,7 +74,7 @@ def _conv(ctx, eqn, args, *, window_strides, padding, lhs_dilation, rhs_dilation
     geom = (window_strides, padding, lhs_dilation, rhs_dilation)
     cg, og = rv.shape[1], rv.shape[0] // groups
     depth = cg * math.prod(rv.shape[2:])
-    if dt.kind == "f" and out_dt == dt and depth > DIRECT_MAX_DEPTH and og > 1:
+    if dt.kind == "f" and out_dt == dt and depth > DIRECT_MAX_DEPTH and og > 1:  # (as above)
         _im2col_gemm(ctx, lv, rv, ov, dt, groups, batch_group_count > 1, geom)
     else:
         _direct(ctx, lv, rv, ov, dt, out_dt, groups, batch_group_count > 1, geom)
@@ -114,28 +114,50 @@ def _direct(ctx, lv, rv, ov, dt, out_dt, groups, batch_groups, geom):
         ctx.line(f"{ctx.at(ov, oi)} = {acc};")
 
 
+def _chunk(nout: int, rows: int, kc: int, itemsize: int) -> int:
+    """How many images (batch entries) one im2col chunk holds: a divisor of `nout` whose patches
+    stay near PATCH_CHUNK_BYTES (in cache for the product that reads them), with at least
+    MIN_CHUNK_ROWS rows for the product."""
+    best = nout
+    for nb in range(1, nout + 1):
+        if nout % nb == 0 and nb * rows >= MIN_CHUNK_ROWS:
+            best = nb
+            break
+    for nb in range(best, nout + 1):
+        if nout % nb == 0:
+            if nb * rows * kc * itemsize > PATCH_CHUNK_BYTES:
+                break
+            best = nb
+    return best
+
+
+# One chunk of patches: about the L2 cache of a core; a product wants some hundreds of rows.
+PATCH_CHUNK_BYTES = 1 << 20
+MIN_CHUNK_ROWS = 256
+
+
+def chunk_product_size(eqn) -> int:
+    """Multiply-adds of one chunk's product of a float conv_general_dilated `eqn` (0 if it runs
+    the direct loop): lower.py asks whether a kernel has products big enough for BLAS threads."""
+    lspec, rspec, ospec = eqn.params["dimension_numbers"]
+    lhs, rhs, out = eqn.invars[0].aval, eqn.invars[1].aval, eqn.outvars[0].aval
+    groups = max(eqn.params["feature_group_count"], eqn.params["batch_group_count"])
+    cg, og = rhs.shape[rspec[1]], rhs.shape[rspec[0]] // groups
+    kc = cg * math.prod(rhs.shape[d] for d in rspec[2:])
+    if lhs.dtype.kind != "f" or out.dtype != lhs.dtype or kc <= DIRECT_MAX_DEPTH or og == 1:
+        return 0
+    rows = math.prod(out.shape[d] for d in ospec[2:])
+    nb = _chunk(out.shape[ospec[0]], rows, kc, lhs.dtype.itemsize)
+    return nb * rows * og * kc
+
+
 def _im2col_gemm(ctx, lv, rv, ov, dt, groups, batch_groups, geom):
     nout, sout = ov.shape[0], ov.shape[2:]
     o_all, cg, ksizes = rv.shape[0], rv.shape[1], rv.shape[2:]
     og = o_all // groups
-    m, kc = nout * math.prod(sout), math.prod(ksizes) * cg
-    # The patches: (groups, N', S'..., K..., Cg), zeros outside the input.
-    patches = ctx.alloc("patches", dt, [groups, nout, *sout, *ksizes, cg])
-    work = groups * m * kc
-    gshape = [groups] if groups > 1 else []
-    with ctx.loops([*gshape, nout, *sout], parallel=ctx.parallel(work)) as ri:
-        g = ri[0] if groups > 1 else "0"
-        n, sp = ri[len(gshape)], ri[len(gshape) + 1 :]
-        with ctx.loops(ksizes, prefix="k") as ki:
-            pos, outside = _positions(ctx, sp, ki, *geom, lv.shape[2:])
-            with ctx.block(f"if ({outside})"):
-                with ctx.loops([cg], prefix="c", simd=True) as (c,):
-                    ctx.line(f"{ctx.at(patches, [g, n, *sp, *ki, c])} = {c_literal(0, dt)};")
-            with ctx.block("else"):
-                with ctx.loops([cg], prefix="c", simd=True) as (c,):
-                    nb, ch = _lhs_index(g, n, c, batch_groups, nout, cg)
-                    value = ctx.read(Leaf(lv, dt), [nb, ch, *pos])
-                    ctx.line(f"{ctx.at(patches, [g, n, *sp, *ki, c])} = {value};")
+    rows, kc = math.prod(sout), math.prod(ksizes) * cg
+    nb = _chunk(nout, rows, kc, dt.itemsize)
+    mc = nb * rows  # rows of one chunk's product
     # The kernel: (groups, K..., Cg, Og) matrices; copied by _matrix only if BLAS cannot read it.
     nk = len(ksizes)
     w = transpose_view(_split(rv, 0, groups), [0, *range(3, 3 + nk), 2, 1])
@@ -143,21 +165,41 @@ def _im2col_gemm(ctx, lv, rv, ov, dt, groups, batch_groups, geom):
                                              [nk + 2])  # fmt: skip
     # The output: (groups, M, Og) with unit column stride, or a buffer copied into it.
     o5 = _split(ov, 1, groups)  # (N', groups, Og, S'...)
-    cview = _gemm_output(o5, m, og)
+    cview = _gemm_output(o5, nout * rows, og)
     direct = cview is not None
     if not direct:
         tmp = ctx.alloc("conv_out", dt, [groups, nout, *sout, og])
-        cview = View(tmp.buf, [groups, m, og], [m * og, og, 1])
+        cview = View(tmp.buf, [groups, nout * rows, og], [nout * rows * og, og, 1])
+    # One chunk of patches: (groups, nb, S'..., K..., Cg), zeros outside the input.
+    patches = ctx.alloc("patches", dt, [groups, nb, *sout, *ksizes, cg])
     ctx.runtime = True
-    with ctx.loops([groups], prefix="g") as (g,):
-        ctx.touch(patches.buf, w_buf, cview.buf)
-        a_at = f"{patches.buf} + {scaled(g, m * kc)}"
-        b_at = w_ptr + (f" + {scaled(g, w_batch)}" if w_batch else "")
-        c_at = f"{cview.buf} + {cview.offset}" + (
-            f" + {scaled(g, cview.strides[0])}" if cview.strides[0] else ""
-        )
-        ctx.line(f"jl_gemm_{sfx(dt)}(false, {'true' if tb else 'false'}, {m}, {og}, {kc}, {a_at}, "
-                 f"{kc}, {b_at}, {ldb}, {c_at}, {cview.strides[1]});")  # fmt: skip
+    gshape = [groups] if groups > 1 else []
+    with ctx.loops([nout // nb], prefix="blk") as (blk,):
+        work = groups * mc * kc
+        nshape = [nb] if nb > 1 or not sout else []  # (the loops start with a long one)
+        with ctx.loops([*gshape, *nshape, *sout], parallel=ctx.parallel(work)) as ri:
+            g = ri[0] if groups > 1 else "0"
+            n = ri[len(gshape)] if nshape else "0"
+            sp = ri[len(gshape) + len(nshape) :]
+            n_in = n if nb == nout else blk if nb == 1 else f"({blk} * {nb} + {n})"
+            with ctx.loops(ksizes, prefix="k") as ki:
+                pos, outside = _positions(ctx, sp, ki, *geom, lv.shape[2:])
+                with ctx.block(f"if ({outside})"):
+                    with ctx.loops([cg], prefix="c", simd=True) as (c,):
+                        ctx.line(f"{ctx.at(patches, [g, n, *sp, *ki, c])} = {c_literal(0, dt)};")
+                with ctx.block("else"):
+                    with ctx.loops([cg], prefix="c", simd=True) as (c,):
+                        nb_in, ch = _lhs_index(g, n_in, c, batch_groups, nout, cg)
+                        value = ctx.read(Leaf(lv, dt), [nb_in, ch, *pos])
+                        ctx.line(f"{ctx.at(patches, [g, n, *sp, *ki, c])} = {value};")
+        with ctx.loops([groups], prefix="g") as (g,):
+            ctx.touch(patches.buf, w_buf, cview.buf)
+            a_at = f"{patches.buf} + {scaled(g, mc * kc)}"
+            b_at = w_ptr + (f" + {scaled(g, w_batch)}" if w_batch else "")
+            c_at = (f"{cview.buf} + {cview.offset} + {scaled(g, cview.strides[0])} + "
+                    f"{scaled(blk, mc * cview.strides[1])}")  # fmt: skip
+            ctx.line(f"jl_gemm_{sfx(dt)}(false, {'true' if tb else 'false'}, {mc}, {og}, {kc}, "
+                     f"{a_at}, {kc}, {b_at}, {ldb}, {c_at}, {cview.strides[1]});")  # fmt: skip
     if not direct:
         ns = len(sout)
         t = View(tmp.buf, [groups, nout, *sout, og], contiguous(groups, nout, sout, og))
