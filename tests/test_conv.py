@@ -349,3 +349,31 @@ def test_conv_im2col_in_chunks_matches_eager(monkeypatch):
         f = jaxlite.jit(lambda x, w, kw=kw: lax.conv_general_dilated(x, w, **kw))
         assert "blk0 < " in f.lower(x, w).as_c()
         _close(f(x, w), lax.conv_general_dilated(x, w, **kw))
+
+
+@pytest.mark.parametrize("chunk_bytes", [1, 1 << 20])
+def test_kernel_gradient_im2col_along_the_batch(monkeypatch, chunk_bytes):
+    # NHWC kernel gradients (batch and features swapped, the batch contiguous) build patches
+    # along the batch; small chunks split the contraction and add the parts.
+    from jaxlite.backend import rules_conv
+
+    monkeypatch.setattr(rules_conv, "PATCH_CHUNK_BYTES", chunk_bytes)
+    rng = np.random.default_rng(14)
+    for groups, kw in ((1, dict(window_strides=(2, 1), padding="SAME", rhs_dilation=(1, 2))),
+                       (2, dict(window_strides=(1, 1), padding=((1, 0), (2, 1))))):  # fmt: skip
+        x = rng.standard_normal((3, 7, 6, 8))
+        w = rng.standard_normal((3, 2, 8 // groups, 4))
+
+        def f(x, w, kw=kw, groups=groups):
+            y = lax.conv_general_dilated(x, w, **kw, dimension_numbers=NHWC,
+                                         feature_group_count=groups)  # fmt: skip
+            return (y * y).sum()
+
+        g = jaxlite.jit(jaxlite.grad(f, 1))
+        assert "patches_t" in g.lower(x, w).as_c()
+        _close(g(x, w), jax.grad(_jf, 1)(x, w, kw, groups))
+
+
+def _jf(x, w, kw, groups):
+    y = jlax.conv_general_dilated(x, w, **kw, dimension_numbers=NHWC, feature_group_count=groups)
+    return (y * y).sum()

@@ -75,7 +75,10 @@ def _conv(ctx, eqn, args, *, window_strides, padding, lhs_dilation, rhs_dilation
     cg, og = rv.shape[1], rv.shape[0] // groups
     depth = cg * math.prod(rv.shape[2:])
     if dt.kind == "f" and out_dt == dt and depth > DIRECT_MAX_DEPTH and og > 1:  # (as above)
-        _im2col_gemm(ctx, lv, rv, ov, dt, groups, batch_group_count > 1, geom)
+        if _batch_inner(lv, ov, groups):
+            _im2col_gemm_batch_inner(ctx, lv, rv, ov, dt, groups, batch_group_count > 1, geom)
+        else:
+            _im2col_gemm(ctx, lv, rv, ov, dt, groups, batch_group_count > 1, geom)
     else:
         _direct(ctx, lv, rv, ov, dt, out_dt, groups, batch_group_count > 1, geom)
     return [Leaf(out, out_dt)]
@@ -114,13 +117,13 @@ def _direct(ctx, lv, rv, ov, dt, out_dt, groups, batch_groups, geom):
         ctx.line(f"{ctx.at(ov, oi)} = {acc};")
 
 
-def _chunk(nout: int, rows: int, kc: int, itemsize: int) -> int:
+def _chunk(nout: int, rows: int, kc: int, itemsize: int, min_rows: int | None = None) -> int:
     """How many images (batch entries) one im2col chunk holds: a divisor of `nout` whose patches
     stay near PATCH_CHUNK_BYTES (in cache for the product that reads them), with at least
     MIN_CHUNK_ROWS rows for the product."""
     best = nout
     for nb in range(1, nout + 1):
-        if nout % nb == 0 and nb * rows >= MIN_CHUNK_ROWS:
+        if nout % nb == 0 and nb * rows >= (MIN_CHUNK_ROWS if min_rows is None else min_rows):
             best = nb
             break
     for nb in range(best, nout + 1):
@@ -207,6 +210,81 @@ def _im2col_gemm(ctx, lv, rv, ov, dt, groups, batch_groups, geom):
         ctx.write(Leaf(t5, dt), o5)
 
 
+def _batch_inner(lv: View, ov: View, groups: int) -> bool:
+    """Whether the lhs batch dimension is its fastest one (the convolution that computes a
+    kernel's gradient in NHWC: batch and features swapped) and the output can take rows ordered
+    (S'..., N'): then im2col reads and writes along the batch."""
+    if lv.shape[0] < 8 or lv.strides[0] != 1 or not ov.shape[2:]:
+        return False
+    o5 = _split(ov, 1, groups)
+    m = math.prod(ov.shape) // ov.shape[1]
+    return _gemm_output(o5, m, ov.shape[1] // groups, [*range(3, len(o5.shape)), 0]) is not None
+
+
+def _im2col_gemm_batch_inner(ctx, lv, rv, ov, dt, groups, batch_groups, geom):
+    """im2col with the rows ordered (S'..., N') and the patches stored column-major (one row of
+    patches per window position and feature, along the batch): the product reads them
+    transposed. This convolution's contraction (the whole image) is long and its output small:
+    chunks split the contraction along the first window dimension, each chunk's product added
+    to the output."""
+    nout, sout = ov.shape[0], ov.shape[2:]
+    o_all, cg, ksizes = rv.shape[0], rv.shape[1], rv.shape[2:]
+    og = o_all // groups
+    m = math.prod(sout) * nout
+    per_k0 = math.prod(ksizes[1:]) * cg  # contraction length per index of the first window dim
+    kb = _chunk(ksizes[0], per_k0, m, dt.itemsize, min_rows=1)
+    kc = kb * per_k0
+    nk = len(ksizes)
+    w = transpose_view(_split(rv, 0, groups), [0, *range(3, 3 + nk), 2, 1])
+    w_buf, w_ptr, w_batch, tb, ldb = _matrix(ctx, Leaf(w, dt), [0], list(range(1, nk + 2)),
+                                             [nk + 2])  # fmt: skip
+    o5 = _split(ov, 1, groups)
+    cview = _gemm_output(o5, m, og, [*range(3, len(o5.shape)), 0])
+    # One chunk of patches: (groups, kb, K[1:]..., Cg, S'..., N')
+    patches = ctx.alloc("patches_t", dt, [groups, kb, *ksizes[1:], cg, *sout, nout])
+    nblk = ksizes[0] // kb
+    part = ctx.alloc("conv_part", dt, [groups, m, og]) if nblk > 1 else None
+    ctx.runtime = True
+    gshape = [groups] if groups > 1 else []
+    with ctx.loops([nblk], prefix="blk") as (blk,):
+        work = groups * m * kc
+        with ctx.loops([*gshape, kb, *ksizes[1:], cg], parallel=ctx.parallel(work)) as ci:
+            g = ci[0] if groups > 1 else "0"
+            kl, c = ci[len(gshape) : len(gshape) + nk], ci[-1]
+            ki = [kl[0] if nblk == 1 else f"({blk} * {kb} + {kl[0]})", *kl[1:]]
+            with ctx.loops(sout, prefix="s") as si:
+                pos, outside = _positions(ctx, si, ki, *geom, lv.shape[2:])
+                with ctx.block(f"if ({outside})"):
+                    with ctx.loops([nout], prefix="n", simd=True) as (n,):
+                        ctx.line(f"{ctx.at(patches, [g, *kl, c, *si, n])} = {c_literal(0, dt)};")
+                with ctx.block("else"):
+                    with ctx.loops([nout], prefix="n", simd=True) as (n,):
+                        nb_in, ch = _lhs_index(g, n, c, batch_groups, nout, cg)
+                        value = ctx.read(Leaf(lv, dt), [nb_in, ch, *pos])
+                        ctx.line(f"{ctx.at(patches, [g, *kl, c, *si, n])} = {value};")
+        with ctx.loops([groups], prefix="g") as (g,):
+            ctx.touch(patches.buf, w_buf, cview.buf, part.buf if part else None)
+            a_at = f"{patches.buf} + {scaled(g, m * kc)}"
+            b_at = w_ptr + (f" + {scaled(g, w_batch)}" if w_batch else "")
+            b_at += f" + {scaled(blk, kc if tb else kc * ldb)}" if nblk > 1 else ""
+            c_at = f"{cview.buf} + {cview.offset} + {scaled(g, cview.strides[0])}"
+            ldc = str(cview.strides[1])
+            if part is not None:  # the first chunk writes the output, the others a part
+                c_at = f"({blk} == 0 ? {c_at} : {part.buf} + {scaled(g, m * og)})"
+                ldc = f"({blk} == 0 ? {cview.strides[1]} : {og})"
+            ctx.line(f"jl_gemm_{sfx(dt)}(true, {'true' if tb else 'false'}, {m}, {og}, {kc}, "
+                     f"{a_at}, {m}, {b_at}, {ldb}, {c_at}, {ldc});")  # fmt: skip
+        if part is not None:
+            with ctx.block(f"if ({blk} > 0)"):
+                with ctx.loops([groups, m, og], parallel=ctx.parallel(groups * m * og)) as (
+                    g,
+                    r,
+                    o,
+                ):
+                    dest = ctx.at(cview, [g, r, o])
+                    ctx.line(f"{dest} += {ctx.at(part, [g, r, o])};")
+
+
 def contiguous(groups, nout, sout, og):
     shape = [groups, nout, *sout, og]
     strides, acc = [], 1
@@ -216,12 +294,13 @@ def contiguous(groups, nout, sout, og):
     return list(reversed(strides))
 
 
-def _gemm_output(o5: View, m: int, og: int) -> View | None:
+def _gemm_output(o5: View, m: int, og: int, rows=None) -> View | None:
     """`o5` (N', groups, Og, S'...) as (groups, M, Og) matrices gemm can write: unit column
-    stride and one row stride over (N', S'...); None if it has no such layout."""
+    stride and one row stride over (N', S'...) (or the dimensions `rows`, in that order); None if
+    it has no such layout."""
     if o5.dyn or (og > 1 and o5.strides[2] != 1):
         return None
-    rows = [0, *range(3, len(o5.shape))]
+    rows = [0, *range(3, len(o5.shape))] if rows is None else rows
     dims = [(o5.shape[d], o5.strides[d]) for d in rows if o5.shape[d] != 1]
     if not dims:
         row_stride = og
