@@ -377,3 +377,17 @@ def test_kernel_gradient_im2col_along_the_batch(monkeypatch, chunk_bytes):
 def _jf(x, w, kw, groups):
     y = jlax.conv_general_dilated(x, w, **kw, dimension_numbers=NHWC, feature_group_count=groups)
     return (y * y).sum()
+
+
+def test_max_pool_gradient_with_ties_matches_jax():
+    # Tiled windows (strides = window) take the one-hot path; ties go to the first element.
+    x = np.round(np.random.default_rng(15).standard_normal((3, 7, 5, 2)))
+    for op, init in ((lax.max, -np.inf), (lax.min, np.inf)):
+        jop = getattr(jlax, op.__name__)
+
+        def f(x, L=lax, op=op, init=init):
+            return (L.reduce_window(x, init, op, (1, 2, 2, 1), (1, 2, 2, 1), "VALID") ** 2).sum()
+
+        want = jax.grad(lambda x, jop=jop: f(x, jlax, jop))(x)
+        _close(jaxlite.grad(f)(x), want)
+        _close(jaxlite.jit(jaxlite.grad(f))(x), want)

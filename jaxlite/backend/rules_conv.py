@@ -336,6 +336,29 @@ def _reduce_window(prim, ctx, eqn, args, *, window_dimensions, window_strides, p
     if dt.kind == "b" and prim is P.reduce_window_sum_p:
         combine = lambda a, v: f"{a} || {v}"  # noqa: E731
     work = math.prod(out.shape) * max(1, math.prod(window_dimensions))
+    geom = (window_strides, padding, base_dilation, window_dilation)
+    if not out.shape:  # rank 0: the element itself (a window of no dimensions)
+        ctx.line(f"{ctx.at(out, [])} = {combine(init, ctx.read(x, []))};")
+        return [Leaf(out, dt)]
+    if (
+        len(out.shape) > 1
+        and [g[-1] for g in geom] == [1, (0, 0), 1, 1]
+        and window_dimensions[-1] == 1
+    ):
+        # The last dimension is not windowed (NHWC pooling): the loops over it are innermost,
+        # vectorized, accumulating in the output.
+        lead, c = out.shape[:-1], out.shape[-1]
+        with ctx.loops(lead, parallel=ctx.parallel(work)) as oi:
+            with ctx.loops([c], prefix="c", simd=True) as (j,):
+                ctx.line(f"{ctx.at(out, [*oi, j])} = {init};")
+            with ctx.loops(window_dimensions[:-1], prefix="k") as ki:
+                pos, outside = _positions(ctx, oi, ki, *(g[:-1] for g in geom), x.shape[:-1])
+                ctx.line(f"if ({outside}) continue;")
+                with ctx.loops([c], prefix="c", simd=True) as (j,):
+                    v = ctx.read(x, [*pos, j])
+                    dest = ctx.at(out, [*oi, j])
+                    ctx.line(f"{dest} = {combine(dest, v)};")
+        return [Leaf(out, dt)]
     with ctx.loops(out.shape, parallel=ctx.parallel(work)) as oi:
         acc = ctx.fresh("acc")
         ctx.line(f"{CTYPE[dt]} {acc} = {init};")
