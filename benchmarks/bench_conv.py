@@ -10,7 +10,11 @@ works) when they are importable (they are not dependencies): medians of interlea
            measured sgemm rate (a 1024^3 product through jaxlite's jit)
 
 All float32, NHWC (PyTorch: NCHW, its native layout). Run:
-  python benchmarks/bench_conv.py [--repeat N] [--only lenet,resnet,convs]
+  python benchmarks/bench_conv.py [--repeat N] [--only lenet,resnet,convs] [--cpu]
+`--cpu` reports CPU time (all threads) instead of wall time: on a shared, loaded machine, run it
+with one thread per library (OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
+XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1") for a measure of
+each library's work that other processes' load barely moves.
 """
 
 from __future__ import annotations
@@ -18,7 +22,9 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import statistics
 import sys
+import time
 
 import numpy as np
 
@@ -49,8 +55,24 @@ def try_torch():
         return None
 
 
+CPU_TIME = False  # --cpu
+
+
 def ms(fns: dict, repeat: int, number: int) -> dict:
-    return {k: t * 1e3 for k, t in settled_medians(fns, repeat, number).items()}
+    """Median milliseconds per call: wall time (timing.settled_medians), or CPU time."""
+    if not CPU_TIME:
+        return {k: t * 1e3 for k, t in settled_medians(fns, repeat, number).items()}
+    out = {}
+    for k, fn in fns.items():
+        fn()
+        times = []
+        for _ in range(repeat):
+            t0 = time.process_time()
+            for _ in range(number):
+                fn()
+            times.append((time.process_time() - t0) / number)
+        out[k] = statistics.median(times) * 1e3
+    return out
 
 
 def block(fn):
@@ -87,8 +109,12 @@ def lenet_loss(L, relu, log_softmax):
 
     def loss(params, x, y):
         w1, b1, w2, b2, w3, b3, w4, b4 = params
-        h = pool(relu(L.lax.conv_general_dilated(x, w1, (1, 1), "SAME", dimension_numbers=NHWC) + b1))
-        h = pool(relu(L.lax.conv_general_dilated(h, w2, (1, 1), "SAME", dimension_numbers=NHWC) + b2))
+        h = pool(
+            relu(L.lax.conv_general_dilated(x, w1, (1, 1), "SAME", dimension_numbers=NHWC) + b1)
+        )
+        h = pool(
+            relu(L.lax.conv_general_dilated(h, w2, (1, 1), "SAME", dimension_numbers=NHWC) + b2)
+        )
         h = relu(h.reshape(h.shape[0], -1) @ w3 + b3)
         logits = h @ w4 + b4
         return -(log_softmax(logits) * y).sum() / x.shape[0]
@@ -216,20 +242,32 @@ CONVS = {  # name: (lhs NHWC, rhs HWIO)
 def bench_convs(repeat, jax, torch):
     rng = np.random.default_rng(2)
     rows = {}
-    f = jaxlite.jit(lambda x, w: lax.conv_general_dilated(x, w, (1, 1), "SAME", dimension_numbers=NHWC))
+    f = jaxlite.jit(
+        lambda x, w: lax.conv_general_dilated(x, w, (1, 1), "SAME", dimension_numbers=NHWC)
+    )
     for name, (ls, rs) in CONVS.items():
-        x, w = rng.standard_normal(ls).astype(np.float32), rng.standard_normal(rs).astype(np.float32)
+        x, w = (
+            rng.standard_normal(ls).astype(np.float32),
+            rng.standard_normal(rs).astype(np.float32),
+        )
         flops = 2 * np.prod(ls[:3]) * np.prod(rs)
-        fns = {"jaxlite jit": lambda x=jnp.asarray(x), w=jnp.asarray(w): f(x, w)}
+        xl, wl = jnp.asarray(x), jnp.asarray(w)
+        fns = {"jaxlite jit": lambda xl=xl, wl=wl: f(xl, wl)}
         if jax is not None:
-            fj = jax.jit(lambda x, w: jax.lax.conv_general_dilated(x, w, (1, 1), "SAME", dimension_numbers=NHWC))
+            fj = jax.jit(
+                lambda x, w: jax.lax.conv_general_dilated(
+                    x, w, (1, 1), "SAME", dimension_numbers=NHWC
+                )
+            )
             xa, wa = jax.numpy.asarray(x), jax.numpy.asarray(w)
             fns["JAX jit"] = block(lambda fj=fj, xa=xa, wa=wa: fj(xa, wa))
         if torch is not None:
             tx = torch.tensor(x).permute(0, 3, 1, 2).contiguous()
             tw = torch.tensor(w).permute(3, 2, 0, 1).contiguous()
             pad = rs[0] // 2
-            fns["PyTorch eager"] = lambda tx=tx, tw=tw, pad=pad: torch.nn.functional.conv2d(tx, tw, padding=pad)
+            fns["PyTorch eager"] = lambda tx=tx, tw=tw, pad=pad: torch.nn.functional.conv2d(
+                tx, tw, padding=pad
+            )
         t = ms(fns, repeat, 3)
         rows[name] = {k: (v, flops / v / 1e6) for k, v in t.items()}
     a = rng.standard_normal((1024, 1024)).astype(np.float32)
@@ -251,14 +289,20 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=15)
     ap.add_argument("--only", default="lenet,resnet,convs")
+    ap.add_argument("--cpu", action="store_true", help="CPU time instead of wall time")
     args = ap.parse_args()
+    global CPU_TIME
+    CPU_TIME = args.cpu
     only = args.only.split(",")
     jax, torch = try_jax(), try_torch()
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python "
           f"{sys.version.split()[0]}; JAX {getattr(jax, '__version__', 'absent')}, PyTorch "
-          f"{getattr(torch, '__version__', 'absent')}")  # fmt: skip
+          f"{getattr(torch, '__version__', 'absent')}; {'CPU' if args.cpu else 'wall'} time")  # fmt: skip
     if "lenet" in only:
-        table("LeNet training step, batch 128 (jit(value_and_grad) + SGD)", bench_lenet(args.repeat, jax, torch))
+        table(
+            "LeNet training step, batch 128 (jit(value_and_grad) + SGD)",
+            bench_lenet(args.repeat, jax, torch),
+        )
     if "resnet" in only:
         table("ResNet basic block fwd+bwd, 32x32x32x64, 3x3", resnet_fns(args.repeat, jax, torch))
     if "convs" in only:
