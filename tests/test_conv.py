@@ -391,3 +391,39 @@ def test_max_pool_gradient_with_ties_matches_jax():
         want = jax.grad(lambda x, jop=jop: f(x, jlax, jop))(x)
         _close(jaxlite.grad(f)(x), want)
         _close(jaxlite.jit(jaxlite.grad(f))(x), want)
+
+
+DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+          "float32", "float64")  # fmt: skip
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_every_dtype_matches_jax(dtype):
+    # Eager on every dtype (integers wrap as XLA's); under jit on a few of them.
+    rng = np.random.default_rng(16)
+    x = rng.integers(0 if dtype[0] in "bu" else -3, 4, (2, 5, 4, 3)).astype(dtype)
+    w = rng.integers(0 if dtype[0] in "bu" else -3, 4, (2, 2, 3, 4)).astype(dtype)
+    kw = dict(window_strides=(2, 1), padding="SAME", dimension_numbers=NHWC)
+    lo = np.array(
+        -np.inf if dtype[0] == "f" else 0 if dtype == "bool" else np.iinfo(dtype).min, dtype
+    )
+
+    def f(L, x, w):
+        y = L.lax.conv_general_dilated(x, w, **kw)
+        p = L.lax.reduce_window(x, lo, L.lax.max, (1, 2, 2, 1), (1, 1, 2, 1), "VALID")
+        s = (
+            ()
+            if dtype == "bool"
+            else (
+                L.lax.reduce_window(
+                    x, np.array(0, dtype), L.lax.add, (1, 3, 1, 2), (1, 1, 1, 1), "SAME"
+                ),
+            )
+        )
+        return (y, p, *s)
+
+    want = f(jax, x, w)
+    for got in [f(jaxlite, x, w)] + ([jaxlite.jit(lambda x, w: f(jaxlite, x, w))(x, w)]
+                                     if dtype in ("bool", "int8", "uint64", "float32") else []):  # fmt: skip
+        for a, b in zip(got, want):
+            _close(a, b, rtol=1e-6, atol=1e-6)
