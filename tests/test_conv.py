@@ -427,3 +427,15 @@ def test_every_dtype_matches_jax(dtype):
                                      if dtype in ("bool", "int8", "uint64", "float32") else []):  # fmt: skip
         for a, b in zip(got, want):
             _close(a, b, rtol=1e-6, atol=1e-6)
+
+
+def test_reduce_window_binds_the_monoid_primitives():
+    x = np.ones((4, 4), np.float32)
+    for op, init, prim in ((lax.add, 0.0, "reduce_window_sum"), (lax.max, -np.inf, "reduce_window_max"),
+                           (lax.min, np.inf, "reduce_window_min"), (jnp.maximum, -np.inf, "reduce_window_max")):  # fmt: skip
+        jaxpr = jaxlite.make_jaxpr(
+            lambda x, init=init, op=op: lax.reduce_window(x, init, op, (2, 2), (1, 1), "VALID")
+        )(x)
+        assert [e.primitive.name for e in jaxpr.jaxpr.eqns] == [prim]
+    jaxpr = jaxlite.make_jaxpr(lambda x: lax.conv(x[None, None], x[None, None], (1, 1), "SAME"))(x)
+    assert "conv_general_dilated" in [e.primitive.name for e in jaxpr.jaxpr.eqns]
