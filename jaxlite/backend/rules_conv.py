@@ -163,7 +163,11 @@ def _im2col_gemm(ctx, lv, rv, ov, dt, groups, batch_groups, geom):
     mc = nb * rows  # rows of one chunk's product
     # The kernel: (groups, K..., Cg, Og) matrices; copied by _matrix only if BLAS cannot read it.
     nk = len(ksizes)
-    w = transpose_view(_split(rv, 0, groups), [0, *range(3, 3 + nk), 2, 1])
+    # Columns (K..., Cg) read the lhs along its features (NHWC); (Cg, K...) along its last
+    # spatial dimension, when that is the contiguous one and the features are not.
+    c_first = nk > 0 and cg > 1 and lv.strides[1] != 1 and lv.strides[-1] == 1
+    korder = [2, *range(3, 3 + nk)] if c_first else [*range(3, 3 + nk), 2]
+    w = transpose_view(_split(rv, 0, groups), [0, *korder, 1])
     w_buf, w_ptr, w_batch, tb, ldb = _matrix(ctx, Leaf(w, dt), [0], list(range(1, nk + 2)),
                                              [nk + 2])  # fmt: skip
     # The output: (groups, M, Og) with unit column stride, or a buffer copied into it.
@@ -174,7 +178,8 @@ def _im2col_gemm(ctx, lv, rv, ov, dt, groups, batch_groups, geom):
         tmp = ctx.alloc("conv_out", dt, [groups, nout, *sout, og])
         cview = View(tmp.buf, [groups, nout * rows, og], [nout * rows * og, og, 1])
     # One chunk of patches: (groups, nb, S'..., K..., Cg), zeros outside the input.
-    patches = ctx.alloc("patches", dt, [groups, nb, *sout, *ksizes, cg])
+    cols = [cg, *ksizes] if c_first else [*ksizes, cg]
+    patches = ctx.alloc("patches", dt, [groups, nb, *sout, *cols])
     ctx.runtime = True
     gshape = [groups] if groups > 1 else []
     with ctx.loops([nout // nb], prefix="blk") as (blk,):
@@ -185,16 +190,12 @@ def _im2col_gemm(ctx, lv, rv, ov, dt, groups, batch_groups, geom):
             n = ri[len(gshape)] if nshape else "0"
             sp = ri[len(gshape) + len(nshape) :]
             n_in = n if nb == nout else blk if nb == 1 else f"({blk} * {nb} + {n})"
-            with ctx.loops(ksizes, prefix="k") as ki:
-                pos, outside = _positions(ctx, sp, ki, *geom, lv.shape[2:])
-                with ctx.block(f"if ({outside})"):
-                    with ctx.loops([cg], prefix="c", simd=True) as (c,):
-                        ctx.line(f"{ctx.at(patches, [g, n, *sp, *ki, c])} = {c_literal(0, dt)};")
-                with ctx.block("else"):
-                    with ctx.loops([cg], prefix="c", simd=True) as (c,):
-                        nb_in, ch = _lhs_index(g, n_in, c, batch_groups, nout, cg)
-                        value = ctx.read(Leaf(lv, dt), [nb_in, ch, *pos])
-                        ctx.line(f"{ctx.at(patches, [g, n, *sp, *ki, c])} = {value};")
+            if c_first:
+                _patch_row_c_first(ctx, lv, patches, dt, geom, (g, n, n_in, sp), cg, ksizes,
+                                   nout, batch_groups)  # fmt: skip
+            else:
+                _patch_row(ctx, lv, patches, dt, geom, (g, n, n_in, sp), cg, ksizes, nout,
+                           batch_groups)  # fmt: skip
         with ctx.loops([groups], prefix="g") as (g,):
             ctx.touch(patches.buf, w_buf, cview.buf)
             a_at = f"{patches.buf} + {scaled(g, mc * kc)}"
@@ -208,6 +209,36 @@ def _im2col_gemm(ctx, lv, rv, ov, dt, groups, batch_groups, geom):
         t = View(tmp.buf, [groups, nout, *sout, og], contiguous(groups, nout, sout, og))
         t5 = transpose_view(t, [1, 0, ns + 2, *range(2, 2 + ns)])  # (N', groups, Og, S'...)
         ctx.write(Leaf(t5, dt), o5)
+
+
+def _patch_row(ctx, lv, patches, dt, geom, where, cg, ksizes, nout, batch_groups):
+    """One row of patches in (K..., Cg) order: the features innermost, zeros outside."""
+    g, n, n_in, sp = where
+    with ctx.loops(ksizes, prefix="k") as ki:
+        pos, outside = _positions(ctx, sp, ki, *geom, lv.shape[2:])
+        with ctx.block(f"if ({outside})"):
+            with ctx.loops([cg], prefix="c", simd=True) as (c,):
+                ctx.line(f"{ctx.at(patches, [g, n, *sp, *ki, c])} = {c_literal(0, dt)};")
+        with ctx.block("else"):
+            with ctx.loops([cg], prefix="c", simd=True) as (c,):
+                nb_in, ch = _lhs_index(g, n_in, c, batch_groups, nout, cg)
+                value = ctx.read(Leaf(lv, dt), [nb_in, ch, *pos])
+                ctx.line(f"{ctx.at(patches, [g, n, *sp, *ki, c])} = {value};")
+
+
+def _patch_row_c_first(ctx, lv, patches, dt, geom, where, cg, ksizes, nout, batch_groups):
+    """One row of patches in (Cg, K...) order."""
+    g, n, n_in, sp = where
+    with ctx.loops([cg, *ksizes], prefix="k") as ci:
+        c, ki = ci[0], ci[1:]
+        pos, outside = _positions(ctx, sp, ki, *geom, lv.shape[2:])
+        with ctx.block(f"if ({outside})"):
+            ctx.line(f"{ctx.at(patches, [g, n, *sp, c, *ki])} = {c_literal(0, dt)};")
+        with ctx.block("else"):
+            nb_in, ch = _lhs_index(g, n_in, c, batch_groups, nout, cg)
+            ctx.line(
+                f"{ctx.at(patches, [g, n, *sp, c, *ki])} = {ctx.read(Leaf(lv, dt), [nb_in, ch, *pos])};"
+            )
 
 
 def _batch_inner(lv: View, ov: View, groups: int) -> bool:
