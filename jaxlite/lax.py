@@ -21,6 +21,12 @@ from jaxlite.primitives import (  # noqa: F401
     GatherDimensionNumbers, GatherScatterMode, ScatterDimensionNumbers, gather, scatter,
     scatter_add, scatter_max, scatter_min, scatter_mul,
 )
+from jaxlite.primitives import (  # noqa: F401
+    ConvDimensionNumbers, conv, conv_dimension_numbers, conv_general_dilated,
+    conv_general_dilated_patches, conv_general_permutations, conv_general_shape_tuple,
+    conv_shape_tuple, conv_transpose, conv_transpose_shape_tuple, conv_with_general_padding,
+    padtype_to_pads, reduce_window, reduce_window_shape_tuple,
+)
 from jaxlite.control_flow import (  # noqa: F401
     cond, fori_loop, map, scan, switch, while_loop,
 )

@@ -15,6 +15,7 @@ EXAMPLES = {
     "custom_vjp.py": ["--quick"],
     "inspect_jit.py": ["--quick"],
     "rnn_scan.py": ["--quick"],  # written with the control-flow work; smoke-tested here too
+    "cnn.py": ["--epochs", "1", "--quick"],
 }
 
 

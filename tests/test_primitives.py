@@ -44,6 +44,10 @@ TESTED_ELSEWHERE = {
     "scatter-mul": "tests/test_indexing.py",
     "scatter-min": "tests/test_indexing.py",
     "scatter-max": "tests/test_indexing.py",
+    "conv_general_dilated": "tests/test_conv.py",
+    "reduce_window_sum": "tests/test_conv.py",
+    "reduce_window_max": "tests/test_conv.py",
+    "reduce_window_min": "tests/test_conv.py",
 }
 
 

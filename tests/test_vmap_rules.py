@@ -476,8 +476,9 @@ def test_batch_rule_matches_loop(name, data):
 
 
 def _tested_elsewhere(name: str) -> bool:
-    # The gather/scatter family's batching rules are tested with it, in tests/test_indexing.py.
-    return name.startswith(("gather", "scatter"))
+    # The gather/scatter family's batching rules are tested with it, in tests/test_indexing.py;
+    # convolutions' and windowed reductions' against JAX's, in tests/test_conv.py.
+    return name.startswith(("gather", "scatter", "conv_general_dilated", "reduce_window"))
 
 
 def test_every_primitive_has_a_batch_rule_and_a_case():

@@ -26,7 +26,8 @@ This module is the entry point (`lower_jaxpr`) and the public face of the loweri
   c_nodes.py      C types and literals, Views, the nodes, names and comments
   lower_ctx.py    KernelContext (what rules emit into), the tables, lowering one equation
   planner.py      the workspace planner (buffer lifetimes recorded as the C is emitted)
-  rules_*.py      the rules: elementwise, layout, reductions and sort, dot_general, gather/scatter
+  rules_*.py      the rules: elementwise, layout, reductions and sort, dot_general, gather/scatter,
+                  convolutions and windowed reductions
 """
 
 from __future__ import annotations
@@ -34,7 +35,14 @@ from __future__ import annotations
 import math
 
 from jaxlite import primitives as P
-from jaxlite.backend import rules_dot, rules_elementwise, rules_gather, rules_layout, rules_reduce
+from jaxlite.backend import (
+    rules_conv,
+    rules_dot,
+    rules_elementwise,
+    rules_gather,
+    rules_layout,
+    rules_reduce,
+)
 from jaxlite.backend.c_nodes import (
     CTYPE,
     SUFFIX,
@@ -121,6 +129,7 @@ __all__ = [
     "register_layout",
     "reshape_strides",
     "reshape_view",
+    "rules_conv",
     "rules_dot",
     "rules_elementwise",
     "rules_gather",
@@ -145,6 +154,9 @@ def _calls_threaded_blas(jaxpr: Jaxpr) -> bool:
             (lc, _), _ = e.params["dimension_numbers"]
             k = math.prod(e.invars[0].aval.shape[d] for d in lc)
             if math.prod(e.outvars[0].aval.shape) * k >= BLAS_THREADED_MNK:
+                return True
+        if e.primitive is P.conv_general_dilated_p:
+            if rules_conv.chunk_product_size(e) >= BLAS_THREADED_MNK:
                 return True
         if any(_calls_threaded_blas(sub) for sub in sub_jaxprs(e)):
             return True

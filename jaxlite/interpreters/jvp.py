@@ -17,6 +17,7 @@ from jaxlite import primitives as lax
 from jaxlite.array import _wrap
 from jaxlite.core import ClosedJaxpr, ShapedArray, Tracer
 from jaxlite.interpreters import staging
+from jaxlite.primitives import _windowed
 
 # ------------------------------------------------------------------------------------------
 # Tangent values
@@ -902,3 +903,25 @@ def _scatter_extremal_jvp(prim, primals, tangents, **params):
 
 jvp_rules[lax.scatter_min_p] = partial(_scatter_extremal_jvp, lax.scatter_min_p)
 jvp_rules[lax.scatter_max_p] = partial(_scatter_extremal_jvp, lax.scatter_max_p)
+
+
+# ------------------------------------------------------------------------------------------
+# Convolutions and windowed reductions
+# ------------------------------------------------------------------------------------------
+
+defjvp(
+    lax.conv_general_dilated_p,
+    lambda g, lhs, rhs, **params: lax.conv_general_dilated_p.bind(g, rhs, **params),
+    lambda g, lhs, rhs, **params: lax.conv_general_dilated_p.bind(lhs, g, **params),
+)
+deflinear(lax.reduce_window_sum_p, unary=True)
+
+
+def _reduce_window_chooser_jvp(prim, primals, tangents, **params):
+    # The tangent of the chosen element of each window (XLA's select_and_gather_add).
+    (x,), (t,) = primals, tangents
+    return prim.bind(x, **params), _windowed.select_and_gather(t, x, prim, **params)
+
+
+jvp_rules[lax.reduce_window_max_p] = partial(_reduce_window_chooser_jvp, lax.reduce_window_max_p)
+jvp_rules[lax.reduce_window_min_p] = partial(_reduce_window_chooser_jvp, lax.reduce_window_min_p)

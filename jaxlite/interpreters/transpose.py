@@ -15,6 +15,7 @@ from jaxlite import primitives as lax
 from jaxlite.array import _wrap
 from jaxlite.core import ClosedJaxpr, Jaxpr, Literal, ShapedArray
 from jaxlite.interpreters import staging
+from jaxlite.primitives import _conv
 from jaxlite.interpreters.jvp import Zero, add_tangents, tangent_aval, zeros_like_aval
 
 
@@ -635,3 +636,94 @@ def _scatter_mul_transpose(
 
 
 transpose_rules[lax.scatter_mul_p] = _scatter_mul_transpose
+
+
+# --- convolutions and windowed sums ---------------------------------------------------------
+# lax's derivation: each cotangent of a convolution is a convolution of the cotangent with the
+# other operand, its roles of batch and features exchanged, strides and dilations swapped.
+
+
+def _as_dtype(x, dt):
+    return x if core.get_aval(x).dtype == dt else lax.convert_element_type(x, dt)
+
+
+def _conv_lhs_cotangent(g, lhs_aval, rhs, *, window_strides, padding, lhs_dilation,
+                        rhs_dilation, dimension_numbers, feature_group_count,
+                        batch_group_count, preferred_element_type):  # fmt: skip
+    lspec, rspec, ospec = dimension_numbers
+    groups = max(feature_group_count, batch_group_count)
+    if groups > 1:  # the groups move from the rhs out-features into its in-features
+        rhs = _conv.reshape_axis_out_of(rspec[0], groups, rhs)
+        rhs = _conv.reshape_axis_into(rspec[0], rspec[1], rhs)
+    rshape, gshape = core.get_aval(rhs).shape, core.get_aval(g).shape
+    pads = _conv.conv_vjp_lhs_padding(
+        [lhs_aval.shape[i] for i in lspec[2:]], [rshape[i] for i in rspec[2:]], window_strides,
+        [gshape[i] for i in ospec[2:]], padding, lhs_dilation, rhs_dilation,
+    )  # fmt: skip
+    out = lax.conv_general_dilated_p.bind(
+        _as_dtype(g, core.get_aval(rhs).dtype), lax.rev(rhs, rspec[2:]),
+        window_strides=lhs_dilation, padding=pads, lhs_dilation=window_strides,
+        rhs_dilation=rhs_dilation,
+        dimension_numbers=lax.ConvDimensionNumbers(ospec, (rspec[1], rspec[0], *rspec[2:]), lspec),
+        feature_group_count=groups, batch_group_count=1, preferred_element_type=None,
+    )  # fmt: skip
+    if batch_group_count > 1:  # the batch groups go back from the features into the batch
+        out = _conv.reshape_axis_out_of(lspec[1], batch_group_count, out)
+        out = _conv.reshape_axis_into(lspec[1], lspec[0], out)
+    return _as_dtype(out, lhs_aval.dtype)
+
+
+def _conv_rhs_cotangent(g, lhs, rhs_aval, *, window_strides, padding, lhs_dilation,
+                        rhs_dilation, dimension_numbers, feature_group_count,
+                        batch_group_count, preferred_element_type):  # fmt: skip
+    lspec, rspec, ospec = dimension_numbers
+    swap = lambda s: (s[1], s[0], *s[2:])  # noqa: E731
+    lshape, gshape = core.get_aval(lhs).shape, core.get_aval(g).shape
+    pads = _conv.conv_vjp_rhs_padding(
+        [lshape[i] for i in lspec[2:]], [rhs_aval.shape[i] for i in rspec[2:]], window_strides,
+        [gshape[i] for i in ospec[2:]], padding, lhs_dilation, rhs_dilation,
+    )  # fmt: skip
+    out = lax.conv_general_dilated_p.bind(
+        lhs, _as_dtype(g, core.get_aval(lhs).dtype), window_strides=rhs_dilation, padding=pads,
+        lhs_dilation=lhs_dilation, rhs_dilation=window_strides,
+        dimension_numbers=lax.ConvDimensionNumbers(swap(lspec), swap(ospec), swap(rspec)),
+        feature_group_count=batch_group_count, batch_group_count=feature_group_count,
+        preferred_element_type=None,
+    )  # fmt: skip
+    return _as_dtype(out, rhs_aval.dtype)
+
+
+def _conv_general_dilated_transpose(ct, lhs, rhs, **params):
+    _check_one_linear("conv_general_dilated", lhs, rhs)
+    if 0 in core.get_aval(ct).shape:  # no output: no contribution (and no empty windows)
+        x = lhs if type(lhs) is UndefinedPrimal else rhs
+        cts = [zeros_like_aval(x.aval)]
+    elif type(lhs) is UndefinedPrimal:
+        cts = [_conv_lhs_cotangent(ct, lhs.aval, rhs, **params)]
+    else:
+        cts = [_conv_rhs_cotangent(ct, lhs, rhs.aval, **params)]
+    return cts + [None] if type(lhs) is UndefinedPrimal else [None] + cts
+
+
+transpose_rules[lax.conv_general_dilated_p] = _conv_general_dilated_transpose
+
+
+def _reduce_window_sum_transpose(ct, x, *, window_dimensions, window_strides, padding,
+                                 base_dilation, window_dilation):  # fmt: skip
+    # Spread each output's cotangent back over its window: pad the cotangent (strides become
+    # interior padding), then a windowed sum with the input's dilation as its strides.
+    shape = x.aval.shape
+    pads = _conv.conv_vjp_lhs_padding(shape, window_dimensions, window_strides,
+                                      core.get_aval(ct).shape, padding, base_dilation,
+                                      window_dilation)  # fmt: skip
+    cfg = [(lo, hi, s - 1) for (lo, hi), s in zip(pads, window_strides)]
+    padded = lax.pad(ct, 0, cfg)
+    out = lax.reduce_window_sum_p.bind(
+        padded, window_dimensions=window_dimensions, window_strides=base_dilation,
+        padding=((0, 0),) * len(shape), base_dilation=(1,) * len(shape),
+        window_dilation=window_dilation,
+    )  # fmt: skip
+    return [out]
+
+
+transpose_rules[lax.reduce_window_sum_p] = _reduce_window_sum_transpose

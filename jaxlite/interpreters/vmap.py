@@ -17,6 +17,7 @@ from jaxlite.array import Array, _wrap
 from jaxlite.core import ClosedJaxpr, ShapedArray, Tracer
 from jaxlite.interpreters import staging
 from jaxlite.interpreters.jvp import Zero
+from jaxlite.primitives import _conv
 
 # A batch dimension: the axis of the value that is mapped, or None (`not_mapped`): the value is
 # the same for every example.
@@ -839,3 +840,65 @@ def custom_lin_batcher(prim, axis_size, vals, dims, *, num_res, bwd, out_avals, 
     batched_avals = tuple(batch_aval(a, 0, axis_size) for a in out_avals)
     outs = prim.bind(*vals, num_res=num_res, bwd=batched_bwd, out_avals=batched_avals, name=name)
     return outs, [0] * len(outs)
+
+
+# ------------------------------------------------------------------------------------------
+# Convolutions and windowed reductions
+# ------------------------------------------------------------------------------------------
+
+
+def _conv_general_dilated_rule(axis_size, vals, dims, **params):
+    # lax's rule: the mapped axis folds into the batch (lhs), the out-features (rhs), or, when
+    # both are mapped, into feature (or batch) groups. One convolution, never a loop.
+    (lhs, rhs), (ld, rd) = vals, dims
+    lspec, rspec, ospec = params["dimension_numbers"]
+    G, B = params["feature_group_count"], params["batch_group_count"]
+    into, out_of = _conv.reshape_axis_into, _conv.reshape_axis_out_of
+    conv = partial(lax.conv_general_dilated_p.bind, **{**params})
+    if ld is not None and rd is not None:
+        if B > 1:
+            lhs, params["batch_group_count"] = into(ld, lspec[0], lhs), B * axis_size
+        else:
+            lhs, params["feature_group_count"] = into(ld, lspec[1], lhs), G * axis_size
+        out = lax.conv_general_dilated_p.bind(lhs, into(rd, rspec[0], rhs), **params)
+        return out_of(ospec[1], axis_size, out), ospec[1]
+    if ld is not None:
+        if B == 1:
+            out = conv(into(ld, lspec[0], lhs), rhs)
+            return out_of(ospec[0], axis_size, out), ospec[0]
+        lhs = out_of(lspec[0] + int(ld <= lspec[0]), B, lhs)
+        lhs = into(ld + int(lspec[0] < ld), lspec[0] + 1, lhs)
+        lhs = into(lspec[0], lspec[0], lhs)
+        out = conv(lhs, rhs)
+        return out_of(ospec[0], axis_size, out), ospec[0]
+    if G == 1 and B == 1:
+        out = conv(lhs, into(rd, rspec[0], rhs))
+        return out_of(ospec[1], axis_size, out), ospec[1]
+    # The groups stay outermost in the rhs out-features: factor them out, fold the mapped axis
+    # into what remains, put them back; the same on the output.
+    groups = max(G, B)
+    rhs = out_of(rspec[0] + int(rd <= rspec[0]), groups, rhs)
+    rhs = into(rd + int(rspec[0] < rd), rspec[0] + 1, rhs)
+    rhs = into(rspec[0], rspec[0], rhs)
+    out = conv(lhs, rhs)
+    out = out_of(ospec[1], groups, out)
+    out = out_of(ospec[1] + 1, axis_size, out)
+    return into(ospec[1], ospec[1] + 1, out), ospec[1]
+
+
+batch_rules[lax.conv_general_dilated_p] = _conv_general_dilated_rule
+
+
+def _reduce_window_batcher(prim, axis_size, vals, dims, **params):
+    # The mapped axis is one more dimension with a window of one.
+    d = dims[0]
+    fill = {"window_dimensions": 1, "window_strides": 1, "padding": (0, 0), "base_dilation": 1,
+            "window_dilation": 1}  # fmt: skip
+    new = {k: (*v[:d], fill[k], *v[d:]) for k, v in params.items()}
+    return prim.bind(vals[0], **new), d
+
+
+_register(
+    [lax.reduce_window_sum_p, lax.reduce_window_max_p, lax.reduce_window_min_p],
+    _reduce_window_batcher,
+)

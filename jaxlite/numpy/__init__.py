@@ -50,6 +50,7 @@ from jaxlite.numpy._creation import (
     zeros,
     zeros_like,
 )
+from jaxlite.numpy._convolve import convolve, correlate
 from jaxlite.numpy._dot import (
     cross,
     dot,

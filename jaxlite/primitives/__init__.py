@@ -16,6 +16,8 @@ This package only re-exports; one module per family:
     _indexing     gather/scatter dimension numbers and modes, their shared window arithmetic
     _gather       gather
     _scatter      scatter, scatter_add, scatter_mul, scatter_min, scatter_max
+    _conv         conv_general_dilated, its dimension numbers and wrappers (conv, conv_transpose, ...)
+    _windowed     reduce_window_sum/max/min, reduce_window
 
 Sub-modules import `_base` and each other, never this package (tests/test_layering.py).
 """
@@ -237,6 +239,28 @@ from jaxlite.primitives._scatter import (
     scatter_mul,
     scatter_mul_p,
     scatter_p,
+)
+from jaxlite.primitives._conv import (
+    ConvDimensionNumbers,
+    conv,
+    conv_dimension_numbers,
+    conv_general_dilated,
+    conv_general_dilated_p,
+    conv_general_dilated_patches,
+    conv_general_permutations,
+    conv_general_shape_tuple,
+    conv_shape_tuple,
+    conv_transpose,
+    conv_transpose_shape_tuple,
+    conv_with_general_padding,
+    padtype_to_pads,
+)
+from jaxlite.primitives._windowed import (
+    reduce_window,
+    reduce_window_max_p,
+    reduce_window_min_p,
+    reduce_window_shape_tuple,
+    reduce_window_sum_p,
 )
 # isort: on
 

@@ -1,0 +1,317 @@
+"""Convolutional networks under jit, beside JAX jit and PyTorch (eager, and torch.compile when it
+works) when they are importable (they are not dependencies): medians of interleaved repetitions.
+
+  lenet    LeNet-style training step, batch 128, 28x28x1: conv 5x5x32 (SAME), 2x2 max pool, conv
+           5x5x64, 2x2 max pool, dense 1024, dense 10, softmax cross-entropy, SGD;
+           jit(value_and_grad) + update
+  resnet   a ResNet basic block forward + backward, batch 32, 32x32x64, two 3x3 convs, relu,
+           identity shortcut (no batch norm), gradient of a sum w.r.t. the input and both kernels
+  convs    each convolution of those two alone (forward), in GFLOP/s, beside this machine's
+           measured sgemm rate (a 1024^3 product through jaxlite's jit)
+
+All float32, NHWC (PyTorch: NCHW, its native layout). Run:
+  python benchmarks/bench_conv.py [--repeat N] [--only lenet,resnet,convs] [--cpu]
+`--cpu` reports CPU time (all threads) instead of wall time: on a shared, loaded machine, run it
+with one thread per library (OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
+XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1") for a measure of
+each library's work that other processes' load barely moves.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+
+import numpy as np
+
+import jaxlite
+import jaxlite.numpy as jnp
+from jaxlite import lax
+from timing import settled_medians  # benchmarks/timing.py (this script's directory)
+
+NHWC = ("NHWC", "HWIO", "NHWC")
+
+
+def try_jax():
+    try:
+        import jax
+
+        jax.config.update("jax_enable_x64", False)
+        return jax
+    except ImportError:
+        return None
+
+
+def try_torch():
+    try:
+        import torch
+
+        return torch
+    except ImportError:
+        return None
+
+
+CPU_TIME = False  # --cpu
+
+
+def ms(fns: dict, repeat: int, number: int) -> dict:
+    """Median milliseconds per call: wall time (timing.settled_medians), or CPU time."""
+    if not CPU_TIME:
+        return {k: t * 1e3 for k, t in settled_medians(fns, repeat, number).items()}
+    out = {}
+    for k, fn in fns.items():
+        fn()
+        times = []
+        for _ in range(repeat):
+            t0 = time.process_time()
+            for _ in range(number):
+                fn()
+            times.append((time.process_time() - t0) / number)
+        out[k] = statistics.median(times) * 1e3
+    return out
+
+
+def block(fn):
+    """`fn` with its outputs waited for (JAX dispatches asynchronously)."""
+
+    def run():
+        out = fn()
+        for leaf in out if isinstance(out, (tuple, list)) else [out]:
+            if hasattr(leaf, "block_until_ready"):
+                leaf.block_until_ready()
+        return out
+
+    return run
+
+
+# --- LeNet ------------------------------------------------------------------------------------
+
+
+def lenet_params(rng):
+    def init(*shape, fan_in):
+        return (rng.standard_normal(shape) / np.sqrt(fan_in)).astype(np.float32)
+
+    return [init(5, 5, 1, 32, fan_in=25), np.zeros(32, np.float32),
+            init(5, 5, 32, 64, fan_in=800), np.zeros(64, np.float32),
+            init(7 * 7 * 64, 1024, fan_in=3136), np.zeros(1024, np.float32),
+            init(1024, 10, fan_in=1024), np.zeros(10, np.float32)]  # fmt: skip
+
+
+def lenet_loss(L, relu, log_softmax):
+    """The loss in library `L` (jaxlite or jax: the same source)."""
+
+    def pool(h):
+        return L.lax.reduce_window(h, -np.inf, L.lax.max, (1, 2, 2, 1), (1, 2, 2, 1), "VALID")
+
+    def loss(params, x, y):
+        w1, b1, w2, b2, w3, b3, w4, b4 = params
+        h = pool(
+            relu(L.lax.conv_general_dilated(x, w1, (1, 1), "SAME", dimension_numbers=NHWC) + b1)
+        )
+        h = pool(
+            relu(L.lax.conv_general_dilated(h, w2, (1, 1), "SAME", dimension_numbers=NHWC) + b2)
+        )
+        h = relu(h.reshape(h.shape[0], -1) @ w3 + b3)
+        logits = h @ w4 + b4
+        return -(log_softmax(logits) * y).sum() / x.shape[0]
+
+    return loss
+
+
+def sgd_step(L, loss):
+    vg = L.value_and_grad(loss)
+
+    def step(params, x, y):
+        v, g = vg(params, x, y)
+        return v, [p - 0.01 * d for p, d in zip(params, g)]
+
+    return L.jit(step)
+
+
+def bench_lenet(repeat, jax, torch):
+    rng = np.random.default_rng(0)
+    params = lenet_params(rng)
+    x = rng.standard_normal((128, 28, 28, 1)).astype(np.float32)
+    y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, 128)]
+    fns = {}
+    step = sgd_step(jaxlite, lenet_loss(jaxlite, jaxlite.nn.relu, jaxlite.nn.log_softmax))
+    p_jl = [jnp.asarray(p) for p in params]
+    xj, yj = jnp.asarray(x), jnp.asarray(y)
+    fns["jaxlite jit"] = lambda: step(p_jl, xj, yj)
+    ref = step(p_jl, xj, yj)[0]
+    if jax is not None:
+        jstep = sgd_step(jax, lenet_loss(jax, jax.nn.relu, jax.nn.log_softmax))
+        p_jx = [jax.numpy.asarray(p) for p in params]
+        xx, yx = jax.numpy.asarray(x), jax.numpy.asarray(y)
+        fns["JAX jit"] = block(lambda: jstep(p_jx, xx, yx))
+        print(f"  loss: jaxlite {float(ref):.6f}, JAX {float(jstep(p_jx, xx, yx)[0]):.6f}")
+    if torch is not None:
+        fns.update(torch_lenet(torch, params, x, y))
+    return ms(fns, repeat, 3)
+
+
+def torch_lenet(torch, params, x, y):
+    F = torch.nn.functional
+    tp = [torch.tensor(p) for p in params]
+    tp[0] = tp[0].permute(3, 2, 0, 1).contiguous().requires_grad_()  # HWIO -> OIHW
+    tp[2] = tp[2].permute(3, 2, 0, 1).contiguous().requires_grad_()
+    # the dense layer reads NHWC-flattened features: permute its rows to NCHW order
+    w3 = params[4].reshape(7, 7, 64, 1024).transpose(2, 0, 1, 3).reshape(-1, 1024)
+    tp[4] = torch.tensor(w3)
+    for p in tp:
+        p.requires_grad_()
+    tx = torch.tensor(x).permute(0, 3, 1, 2).contiguous()
+    ty = torch.tensor(y)
+
+    def loss_fn(tp, tx):
+        w1, b1, w2, b2, w3, b3, w4, b4 = tp
+        h = F.max_pool2d(F.relu(F.conv2d(tx, w1, b1, padding=2)), 2)
+        h = F.max_pool2d(F.relu(F.conv2d(h, w2, b2, padding=2)), 2)
+        h = F.relu(h.reshape(h.shape[0], -1) @ w3 + b3)
+        return -(F.log_softmax(h @ w4 + b4, dim=1) * ty).sum() / tx.shape[0]
+
+    def step():
+        for p in tp:
+            p.grad = None
+        loss = loss_fn(tp, tx)
+        loss.backward()
+        with torch.no_grad():
+            for p in tp:
+                p -= 0.01 * p.grad  # NB: in place; the repeated steps only move the weights
+        return loss
+
+    fns = {"PyTorch eager": step}
+    print(f"  loss: PyTorch {float(loss_fn(tp, tx)):.6f}")
+    return fns
+
+
+# --- ResNet basic block -------------------------------------------------------------------------
+
+
+def resnet_fns(repeat, jax, torch):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((32, 32, 32, 64)).astype(np.float32)
+    w1, w2 = (rng.standard_normal((3, 3, 64, 64)).astype(np.float32) / 24 for _ in range(2))
+
+    def block_loss(L, relu):
+        def f(x, w1, w2):
+            h = relu(L.lax.conv_general_dilated(x, w1, (1, 1), "SAME", dimension_numbers=NHWC))
+            h = L.lax.conv_general_dilated(h, w2, (1, 1), "SAME", dimension_numbers=NHWC)
+            return relu(h + x).sum()
+
+        return L.jit(L.value_and_grad(f, (0, 1, 2)))
+
+    fns = {}
+    g = block_loss(jaxlite, jaxlite.nn.relu)
+    a = [jnp.asarray(v) for v in (x, w1, w2)]
+    fns["jaxlite jit"] = lambda: g(*a)
+    if jax is not None:
+        gj = block_loss(jax, jax.nn.relu)
+        aj = [jax.numpy.asarray(v) for v in (x, w1, w2)]
+        fns["JAX jit"] = block(lambda: gj(*aj))
+    if torch is not None:
+        F = torch.nn.functional
+        tx = torch.tensor(x).permute(0, 3, 1, 2).contiguous().requires_grad_()
+        tw = [torch.tensor(w).permute(3, 2, 0, 1).contiguous().requires_grad_() for w in (w1, w2)]
+
+        def tstep():
+            for t in (tx, *tw):
+                t.grad = None
+            h = F.relu(F.conv2d(tx, tw[0], padding=1))
+            out = F.relu(F.conv2d(h, tw[1], padding=1) + tx).sum()
+            out.backward()
+            return out
+
+        fns["PyTorch eager"] = tstep
+    return ms(fns, repeat, 2)
+
+
+# --- single convolutions and the sgemm floor ----------------------------------------------------
+
+CONVS = {  # name: (lhs NHWC, rhs HWIO)
+    "lenet conv1 128x28x28x1 * 5x5x1x32": ((128, 28, 28, 1), (5, 5, 1, 32)),
+    "lenet conv2 128x14x14x32 * 5x5x32x64": ((128, 14, 14, 32), (5, 5, 32, 64)),
+    "resnet 32x32x32x64 * 3x3x64x64": ((32, 32, 32, 64), (3, 3, 64, 64)),
+}
+
+
+def bench_convs(repeat, jax, torch):
+    rng = np.random.default_rng(2)
+    rows = {}
+    f = jaxlite.jit(
+        lambda x, w: lax.conv_general_dilated(x, w, (1, 1), "SAME", dimension_numbers=NHWC)
+    )
+    for name, (ls, rs) in CONVS.items():
+        x, w = (
+            rng.standard_normal(ls).astype(np.float32),
+            rng.standard_normal(rs).astype(np.float32),
+        )
+        flops = 2 * np.prod(ls[:3]) * np.prod(rs)
+        xl, wl = jnp.asarray(x), jnp.asarray(w)
+        fns = {"jaxlite jit": lambda xl=xl, wl=wl: f(xl, wl)}
+        if jax is not None:
+            fj = jax.jit(
+                lambda x, w: jax.lax.conv_general_dilated(
+                    x, w, (1, 1), "SAME", dimension_numbers=NHWC
+                )
+            )
+            xa, wa = jax.numpy.asarray(x), jax.numpy.asarray(w)
+            fns["JAX jit"] = block(lambda fj=fj, xa=xa, wa=wa: fj(xa, wa))
+        if torch is not None:
+            tx = torch.tensor(x).permute(0, 3, 1, 2).contiguous()
+            tw = torch.tensor(w).permute(3, 2, 0, 1).contiguous()
+            pad = rs[0] // 2
+            fns["PyTorch eager"] = lambda tx=tx, tw=tw, pad=pad: torch.nn.functional.conv2d(
+                tx, tw, padding=pad
+            )
+        t = ms(fns, repeat, 3)
+        rows[name] = {k: (v, flops / v / 1e6) for k, v in t.items()}
+    a = rng.standard_normal((1024, 1024)).astype(np.float32)
+    mm = jaxlite.jit(lambda a, b: a @ b)
+    aj = jnp.asarray(a)
+    t = ms({"sgemm": lambda: mm(aj, aj)}, repeat, 3)["sgemm"]
+    return rows, 2 * 1024**3 / t / 1e6
+
+
+def table(title, times):
+    base = times.get("jaxlite jit")
+    print(f"\n{title}")
+    for k, v in times.items():
+        ratio = f"  ({v / base:.2f}x jaxlite's time)" if base and k != "jaxlite jit" else ""
+        print(f"  {k:16s} {v:9.2f} ms{ratio}")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeat", type=int, default=15)
+    ap.add_argument("--only", default="lenet,resnet,convs")
+    ap.add_argument("--cpu", action="store_true", help="CPU time instead of wall time")
+    args = ap.parse_args()
+    global CPU_TIME
+    CPU_TIME = args.cpu
+    only = args.only.split(",")
+    jax, torch = try_jax(), try_torch()
+    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python "
+          f"{sys.version.split()[0]}; JAX {getattr(jax, '__version__', 'absent')}, PyTorch "
+          f"{getattr(torch, '__version__', 'absent')}; {'CPU' if args.cpu else 'wall'} time")  # fmt: skip
+    if "lenet" in only:
+        table(
+            "LeNet training step, batch 128 (jit(value_and_grad) + SGD)",
+            bench_lenet(args.repeat, jax, torch),
+        )
+    if "resnet" in only:
+        table("ResNet basic block fwd+bwd, 32x32x32x64, 3x3", resnet_fns(args.repeat, jax, torch))
+    if "convs" in only:
+        rows, sgemm = bench_convs(args.repeat, jax, torch)
+        print(f"\nsingle convolutions, forward (sgemm 1024^3 through jaxlite: {sgemm:.0f} GFLOP/s)")
+        for name, r in rows.items():
+            cells = ", ".join(f"{k} {t:.2f} ms = {g:.0f} GFLOP/s" for k, (t, g) in r.items())
+            print(f"  {name}: {cells}")
+
+
+if __name__ == "__main__":
+    main()
