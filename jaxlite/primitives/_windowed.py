@@ -186,7 +186,7 @@ def _monoid_of(computation):
     if computation in lax_ops:
         return lax_ops[computation]
     mod = getattr(computation, "__module__", "") or ""
-    if mod.startswith("jaxlite.numpy"):
+    if mod == "jaxlite.lax" or mod.startswith("jaxlite.numpy"):  # the public faces' wrappers
         return names.get(getattr(computation, "__name__", ""))
     return None
 
