@@ -34,7 +34,14 @@ from __future__ import annotations
 import math
 
 from jaxlite import primitives as P
-from jaxlite.backend import rules_dot, rules_elementwise, rules_gather, rules_layout, rules_reduce
+from jaxlite.backend import (
+    rules_dot,
+    rules_elementwise,
+    rules_gather,
+    rules_layout,
+    rules_linalg,
+    rules_reduce,
+)
 from jaxlite.backend.c_nodes import (
     CTYPE,
     SUFFIX,
@@ -125,6 +132,7 @@ __all__ = [
     "rules_elementwise",
     "rules_gather",
     "rules_layout",
+    "rules_linalg",
     "rules_reduce",
     "scaled",
     "sfx",

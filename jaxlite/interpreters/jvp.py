@@ -902,3 +902,49 @@ def _scatter_extremal_jvp(prim, primals, tangents, **params):
 
 jvp_rules[lax.scatter_min_p] = partial(_scatter_extremal_jvp, lax.scatter_min_p)
 jvp_rules[lax.scatter_max_p] = partial(_scatter_extremal_jvp, lax.scatter_max_p)
+
+
+# ------------------------------------------------------------------------------------------
+# triangular_solve (JAX's rules: linear in b; in a, -op(a)^-1 op(da) x in the cheaper order)
+# ------------------------------------------------------------------------------------------
+
+
+def _matmul(x, y):
+    nb = core.get_aval(x).ndim - 2
+    batch = tuple(range(nb))
+    dn = (((nb + 1,), (nb,)), (batch, batch))
+    return lax.dot_general_p.bind(x, y, dimension_numbers=dn, preferred_element_type=None)
+
+
+def _triangle(x, lower: bool, strict: bool):
+    """`x`'s lower (upper) triangle, the diagonal dropped if `strict`; zeros elsewhere."""
+    shape = tuple(core.get_aval(x).shape)
+    nd = len(shape)
+    r = lax.broadcasted_iota(dtypes.int64, shape, nd - 2)
+    c = lax.broadcasted_iota(dtypes.int64, shape, nd - 1)
+    keep = (lax.gt if strict else lax.ge)(r, c) if lower else (lax.lt if strict else lax.le)(r, c)
+    return lax.select_n(keep, zeros_like_aval(core.get_aval(x).strip_weak_type()), x)
+
+
+def _triangular_solve_jvp_a(g, ans, a, b, *, left_side, lower, transpose_a, unit_diagonal, **kw):
+    m, n = core.get_aval(b).shape[-2:]
+    g = lax.neg(_triangle(g, lower, unit_diagonal))
+    if transpose_a:
+        nd = core.get_aval(g).ndim
+        g = lax.transpose(g, tuple(range(nd - 2)) + (nd - 1, nd - 2))
+    params = dict(left_side=left_side, lower=lower, transpose_a=transpose_a,
+                  unit_diagonal=unit_diagonal, **kw)  # fmt: skip
+
+    def solve(rhs):
+        return lax.triangular_solve_p.bind(a, rhs, **params)
+
+    if left_side:
+        return solve(_matmul(g, ans)) if m > n else _matmul(solve(g), ans)
+    return solve(_matmul(ans, g)) if m < n else _matmul(ans, solve(g))
+
+
+defjvp2(
+    lax.triangular_solve_p,
+    _triangular_solve_jvp_a,
+    lambda g, ans, a, b, **params: lax.triangular_solve_p.bind(a, g, **params),
+)

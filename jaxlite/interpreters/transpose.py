@@ -635,3 +635,16 @@ def _scatter_mul_transpose(
 
 
 transpose_rules[lax.scatter_mul_p] = _scatter_mul_transpose
+
+
+# --- triangular_solve ---------------------------------------------------------------------
+
+
+def _triangular_solve_transpose(ct, a, b, *, transpose_a, **params):
+    # Linear in b only (like div, swapped): the cotangent is solved with op(a) transposed.
+    if type(a) is UndefinedPrimal:
+        raise NotImplementedError("Transpose rule for 'triangular_solve': a cannot be linear")
+    return [None, lax.triangular_solve_p.bind(a, ct, transpose_a=not transpose_a, **params)]
+
+
+transpose_rules[lax.triangular_solve_p] = _triangular_solve_transpose

@@ -839,3 +839,16 @@ def custom_lin_batcher(prim, axis_size, vals, dims, *, num_res, bwd, out_avals, 
     batched_avals = tuple(batch_aval(a, 0, axis_size) for a in out_avals)
     outs = prim.bind(*vals, num_res=num_res, bwd=batched_bwd, out_avals=batched_avals, name=name)
     return outs, [0] * len(outs)
+
+
+# ------------------------------------------------------------------------------------------
+# triangular_solve: both operands batched at the front (the primitive has batch dimensions)
+# ------------------------------------------------------------------------------------------
+
+
+def _triangular_solve_rule(axis_size, vals, dims, **params):
+    a, b = (bdim_at_front(v, d, axis_size) for v, d in zip(vals, dims))
+    return lax.triangular_solve_p.bind(a, b, **params), 0
+
+
+batch_rules[lax.triangular_solve_p] = _triangular_solve_rule

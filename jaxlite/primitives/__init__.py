@@ -16,6 +16,7 @@ This package only re-exports; one module per family:
     _indexing     gather/scatter dimension numbers and modes, their shared window arithmetic
     _gather       gather
     _scatter      scatter, scatter_add, scatter_mul, scatter_min, scatter_max
+    _linalg       triangular_solve
 
 Sub-modules import `_base` and each other, never this package (tests/test_layering.py).
 """
@@ -237,6 +238,10 @@ from jaxlite.primitives._scatter import (
     scatter_mul,
     scatter_mul_p,
     scatter_p,
+)
+from jaxlite.primitives._linalg import (
+    triangular_solve,
+    triangular_solve_p,
 )
 # isort: on
 
