@@ -1,7 +1,7 @@
 """Jaxpr -> C source: one C function per jaxpr, one small entry per primitive in three tables.
 
 A jaxpr becomes `int jl_kernel(const T *in_a, ..., T *out_0, ...)` (0 on success, 1 when out of
-memory). The caller allocates the outputs; intermediates live in one workspace allocation.
+memory, 2 when a host callback raised: runtime.py raises its exception). The caller allocates the outputs; intermediates live in one workspace allocation.
 
 How values flow. Each jaxpr variable maps to a *node*:
   Scalar  a rank-0 value as a C expression (a literal, a local, `in_a[0]`), the same at every index
@@ -35,6 +35,7 @@ import math
 
 from jaxlite import primitives as P
 from jaxlite.backend import (
+    rules_callback,
     rules_dot,
     rules_elementwise,
     rules_gather,
@@ -128,6 +129,7 @@ __all__ = [
     "register_layout",
     "reshape_strides",
     "reshape_view",
+    "rules_callback",
     "rules_dot",
     "rules_elementwise",
     "rules_gather",
@@ -242,15 +244,19 @@ def _assemble(name: str, signature: str, params: list[str], ctx: KernelContext) 
         *ctx.toplevel,
         f"int {SYMBOL}({', '.join(params) or 'void'}) {{",
     ]
-    body = []
+    # A kernel that calls Python returns 2 when the callback raised (`goto jl_exit`, after
+    # which the workspace is freed).
+    body = ["  int jl_status = 0;"] if ctx.host_callbacks else []
     if ctx.buffers:
         offsets, total = plan_workspace(ctx)
         body.append(f"  char *ws = jl_alloc({total});")
         body.append("  if (!ws) return 1;")
         for (bname, dt, _), off in safe_zip(ctx.buffers, offsets):
             body.append(f"  {CTYPE[dt]} *{bname} = ({CTYPE[dt]} *)(ws + {off});")
-    tail = ["  free(ws);"] if ctx.buffers else []
-    return "\n".join(head + body + ctx.lines + tail + ["  return 0;", "}", ""])
+    tail = ["jl_exit:;"] if ctx.host_callbacks else []
+    tail += ["  free(ws);"] if ctx.buffers else []
+    ret = "  return jl_status;" if ctx.host_callbacks else "  return 0;"
+    return "\n".join(head + body + ctx.lines + tail + [ret, "}", ""])
 
 
 def plan_workspace(ctx: KernelContext) -> tuple[list[int], int]:

@@ -68,6 +68,7 @@ class KernelContext:
         self.declared: set[str] = set()  # names of the fused values' locals
         self.runtime = False  # whether the kernel calls the runtime library (csrc/jl_blas.h)
         self.openmp = False  # whether it has `#pragma omp parallel` loops
+        self.host_callbacks = False  # whether it calls Python (it may then exit early: status 2)
         self.parallel_min_work = PARALLEL_MIN_WORK  # see `parallel`
         self.lifetimes = Lifetimes()  # which lines touch which buffer, and the loops (planner.py)
 

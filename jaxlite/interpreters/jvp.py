@@ -17,6 +17,7 @@ from jaxlite import primitives as lax
 from jaxlite.array import _wrap
 from jaxlite.core import ClosedJaxpr, ShapedArray, Tracer
 from jaxlite.interpreters import staging
+from jaxlite.primitives import _callback as cb
 
 # ------------------------------------------------------------------------------------------
 # Tangent values
@@ -947,4 +948,32 @@ defjvp2(
     lax.triangular_solve_p,
     _triangular_solve_jvp_a,
     lambda g, ans, a, b, **params: lax.triangular_solve_p.bind(a, g, **params),
+)
+
+
+# ------------------------------------------------------------------------------------------
+# Host callbacks (JAX's rules): debug callbacks see the primals only; pure and io callbacks
+# have no derivative (custom_jvp or custom_vjp give them one)
+# ------------------------------------------------------------------------------------------
+
+
+def _debug_callback_jvp(primals, tangents, **params):
+    return cb.debug_callback_p.bind(*primals, **params), []
+
+
+def _no_callback_jvp(prim, message, primals, tangents, **params):
+    outs = prim.bind(*primals, **params)
+    if any(type(t) is not Zero for t in tangents):
+        raise ValueError(message)
+    return outs, [Zero.from_primal(o) for o in outs]
+
+
+jvp_rules[cb.debug_callback_p] = _debug_callback_jvp
+jvp_rules[cb.pure_callback_p] = partial(
+    _no_callback_jvp, cb.pure_callback_p,
+    "Pure callbacks do not support JVP. Please use `jaxlite.custom_jvp` to use callbacks while "
+    "taking gradients.",
+)  # fmt: skip
+jvp_rules[cb.io_callback_p] = partial(
+    _no_callback_jvp, cb.io_callback_p, "IO callbacks do not support JVP."
 )

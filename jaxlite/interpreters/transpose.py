@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 from collections.abc import Callable, Sequence
 
@@ -16,6 +17,7 @@ from jaxlite.array import _wrap
 from jaxlite.core import ClosedJaxpr, Jaxpr, Literal, ShapedArray
 from jaxlite.interpreters import staging
 from jaxlite.interpreters.jvp import Zero, add_tangents, tangent_aval, zeros_like_aval
+from jaxlite.primitives import _callback as cb
 
 
 class UndefinedPrimal:
@@ -648,3 +650,22 @@ def _triangular_solve_transpose(ct, a, b, *, transpose_a, **params):
 
 
 transpose_rules[lax.triangular_solve_p] = _triangular_solve_transpose
+
+
+# --- host callbacks (JAX's rules) -----------------------------------------------------------
+
+
+def _debug_callback_transpose(ct, *args, **params):
+    return [None] * len(args)
+
+
+def _no_callback_transpose(what, ct, *args, **params):
+    raise ValueError(
+        f"{what} callbacks do not support transpose. Please use `jaxlite.custom_vjp` to use "
+        "callbacks while taking gradients."
+    )
+
+
+transpose_rules[cb.debug_callback_p] = _debug_callback_transpose
+transpose_rules[cb.pure_callback_p] = partial(_no_callback_transpose, "Pure")
+transpose_rules[cb.io_callback_p] = partial(_no_callback_transpose, "IO")

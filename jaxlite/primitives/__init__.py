@@ -17,6 +17,7 @@ This package only re-exports; one module per family:
     _gather       gather
     _scatter      scatter, scatter_add, scatter_mul, scatter_min, scatter_max
     _linalg       triangular_solve
+    _callback     pure_callback, io_callback, debug_callback (imported, not re-exported)
 
 Sub-modules import `_base` and each other, never this package (tests/test_layering.py).
 """
@@ -243,6 +244,7 @@ from jaxlite.primitives._linalg import (
     triangular_solve,
     triangular_solve_p,
 )
+from jaxlite.primitives import _callback  # pure/io/debug callbacks (not lax names)
 # isort: on
 
 # The old single module imported these names from the core, and `jaxlite.lax` (`import *`) has
