@@ -56,10 +56,7 @@ def _flat_callback(name, callback, in_tree, static=None) -> HostCallback:
 
 
 def _is_dynamic(x) -> bool:
-    return (
-        isinstance(x, (Array, Tracer, np.ndarray, np.generic))
-        or type(x) in PYTHON_SCALAR_DTYPES
-    )
+    return isinstance(x, (Array, Tracer, np.ndarray, np.generic)) or type(x) in PYTHON_SCALAR_DTYPES
 
 
 def pure_callback(callback, result_shape_dtypes, *args, sharding=None, vmap_method=None,

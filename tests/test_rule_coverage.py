@@ -40,7 +40,7 @@ LINEAR = {
     # elementwise
     "neg", "add", "sub", "mul", "div", "add_any", "convert_element_type", "copy", "select_n",
     # reductions, scans, contractions
-    "reduce_sum", "cumsum", "dot_general",
+    "reduce_sum", "cumsum", "dot_general", "triangular_solve",
     # shapes and data movement
     "broadcast_in_dim", "reshape", "transpose", "squeeze", "expand_dims", "rev", "concatenate",
     "pad", "slice", "dynamic_slice", "dynamic_update_slice", "sort", "gather", "scatter",

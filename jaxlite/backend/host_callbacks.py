@@ -2,7 +2,8 @@
 process, and a table of the Python functions kernels may call, by key.
 
 A kernel with a host callback receives the trampoline's address and the function's key in a
-constant array (so the C text, and the compile cache entry, do not depend on them). The
+constant array (so the C text, and the compile cache entry, do not depend on them), filled by
+`fill_slots` when runtime loads the kernel. The
 trampoline copies the operands into NumPy arrays, calls the function, and copies its results
 into the kernel's buffers. An exception is kept (per thread) and the trampoline returns 1: the
 kernel then frees its workspace and returns 2, and `runtime` raises the exception.
@@ -29,8 +30,7 @@ _keys = itertools.count(1)
 _lock = threading.Lock()
 _errors = threading.local()
 
-SIGNATURE = "int(*)(int64_t, void **, void **)"
-C_TYPE = "int (*)(int64_t, void **, void **)"  # the same, as a C cast
+SIGNATURE = "int(*)(int64_t, void **, void **)"  # as kernels cast it (rules_callback.py)
 
 
 def register(fn: Callable, in_specs: list, out_specs: list) -> int:
@@ -39,6 +39,16 @@ def register(fn: Callable, in_specs: list, out_specs: list) -> int:
         key = next(_keys)
         _table[key] = (fn, in_specs, out_specs)
     return key
+
+
+def fill_slots(consts: list, host_calls) -> list:
+    """`consts` with each callback's slot (an array in `host_calls`: (slot, fn, in_specs,
+    out_specs)) replaced by [trampoline address, the key of `fn`]."""
+    filled = {
+        id(slot): np.array([ADDRESS, register(fn, ins, outs)], np.uint64)
+        for slot, fn, ins, outs in host_calls
+    }
+    return [filled.get(id(c), c) for c in consts]
 
 
 def _array(ptr, shape, dtype) -> np.ndarray:
@@ -53,7 +63,7 @@ def _trampoline(key, ins, outs) -> int:
         fn, in_specs, out_specs = _table[key]
         args = [_array(ins[i], s, d) for i, (s, d) in enumerate(in_specs)]
         results = fn(*args)
-        for j, (r, (shape, dtype)) in enumerate(zip(results, out_specs)):
+        for j, (r, (_, dtype)) in enumerate(zip(results, out_specs)):
             r = np.ascontiguousarray(r, dtype)
             if r.nbytes:
                 ffi.memmove(outs[j], r, r.nbytes)

@@ -172,13 +172,18 @@ class Lowered:
     The kernel is `int jl_kernel(inputs..., consts..., outputs...)`, all contiguous buffers.
     """
 
-    def __init__(self, source, in_avals, out_avals, consts, runtime=False, openmp=False):
+    def __init__(
+        self, source, in_avals, out_avals, consts, runtime=False, openmp=False, host_calls=()
+    ):
         self.source = source
         self.in_avals = in_avals
         self.out_avals = out_avals
         self.consts = consts
         self.runtime = runtime  # calls the runtime library's products (csrc/jl_blas.h)
         self.openmp = openmp  # has `#pragma omp parallel` loops (compile with -fopenmp)
+        # Python functions it calls: (their slot in `consts`, fn, in specs, out specs); runtime
+        # fills the slots as it loads the kernel (host_callbacks.fill_slots).
+        self.host_calls = tuple(host_calls)
 
     @property
     def ctype(self) -> str:
@@ -230,7 +235,7 @@ def lower_jaxpr(jaxpr: Jaxpr, name: str = "f") -> Lowered:
     source = _assemble(name, signature, params, ctx)
     in_avals = [v.aval for v in invars]
     outs = [v.aval for v in jaxpr.outvars]
-    return Lowered(source, in_avals, outs, ctx.consts, ctx.runtime, ctx.openmp)
+    return Lowered(source, in_avals, outs, ctx.consts, ctx.runtime, ctx.openmp, ctx.host_calls)
 
 
 def _assemble(name: str, signature: str, params: list[str], ctx: KernelContext) -> str:
@@ -246,16 +251,16 @@ def _assemble(name: str, signature: str, params: list[str], ctx: KernelContext) 
     ]
     # A kernel that calls Python returns 2 when the callback raised (`goto jl_exit`, after
     # which the workspace is freed).
-    body = ["  int jl_status = 0;"] if ctx.host_callbacks else []
+    body = ["  int jl_status = 0;"] if ctx.host_calls else []
     if ctx.buffers:
         offsets, total = plan_workspace(ctx)
         body.append(f"  char *ws = jl_alloc({total});")
         body.append("  if (!ws) return 1;")
         for (bname, dt, _), off in safe_zip(ctx.buffers, offsets):
             body.append(f"  {CTYPE[dt]} *{bname} = ({CTYPE[dt]} *)(ws + {off});")
-    tail = ["jl_exit:;"] if ctx.host_callbacks else []
+    tail = ["jl_exit:;"] if ctx.host_calls else []
     tail += ["  free(ws);"] if ctx.buffers else []
-    ret = "  return jl_status;" if ctx.host_callbacks else "  return 0;"
+    ret = "  return jl_status;" if ctx.host_calls else "  return 0;"
     return "\n".join(head + body + ctx.lines + tail + [ret, "}", ""])
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from jaxlite import primitives as P
 from jaxlite.backend.c_nodes import CTYPE, Leaf
 from jaxlite.backend.lower_ctx import register_kernel
+from jaxlite.primitives._linalg import triangular_solve_p
 
 
 def _triangular_solve(
@@ -45,4 +45,4 @@ def _triangular_solve(
     return [Leaf(out, dt)]
 
 
-register_kernel(P.triangular_solve_p, _triangular_solve)
+register_kernel(triangular_solve_p, _triangular_solve)

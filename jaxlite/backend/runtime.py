@@ -24,7 +24,8 @@ class Executable:
         self.lowered = lowered
         self.library = library
         self.fn = library.function(SYMBOL, lowered.ctype)
-        self._consts = [_from_buffer(c) for c in lowered.consts]  # keeps the arrays alive
+        consts = host_callbacks.fill_slots(lowered.consts, lowered.host_calls)
+        self._consts = [_from_buffer(c) for c in consts]  # keeps the arrays alive
         outs = [(a.shape, a.dtype) for a in lowered.out_avals]
         self.call = _calling(self.fn, self._consts, outs, len(lowered.in_avals))
 

@@ -18,6 +18,7 @@ from jaxlite.array import _wrap
 from jaxlite.core import ClosedJaxpr, ShapedArray, Tracer
 from jaxlite.interpreters import staging
 from jaxlite.primitives import _callback as cb
+from jaxlite.primitives._linalg import triangular_solve_p
 
 # ------------------------------------------------------------------------------------------
 # Tangent values
@@ -937,7 +938,7 @@ def _triangular_solve_jvp_a(g, ans, a, b, *, left_side, lower, transpose_a, unit
                   unit_diagonal=unit_diagonal, **kw)  # fmt: skip
 
     def solve(rhs):
-        return lax.triangular_solve_p.bind(a, rhs, **params)
+        return triangular_solve_p.bind(a, rhs, **params)
 
     if left_side:
         return solve(_matmul(g, ans)) if m > n else _matmul(solve(g), ans)
@@ -945,9 +946,9 @@ def _triangular_solve_jvp_a(g, ans, a, b, *, left_side, lower, transpose_a, unit
 
 
 defjvp2(
-    lax.triangular_solve_p,
+    triangular_solve_p,
     _triangular_solve_jvp_a,
-    lambda g, ans, a, b, **params: lax.triangular_solve_p.bind(a, g, **params),
+    lambda g, ans, a, b, **params: triangular_solve_p.bind(a, g, **params),
 )
 
 

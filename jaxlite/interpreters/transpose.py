@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 from collections.abc import Callable, Sequence
 
@@ -17,7 +16,7 @@ from jaxlite.array import _wrap
 from jaxlite.core import ClosedJaxpr, Jaxpr, Literal, ShapedArray
 from jaxlite.interpreters import staging
 from jaxlite.interpreters.jvp import Zero, add_tangents, tangent_aval, zeros_like_aval
-from jaxlite.primitives import _callback as cb
+from jaxlite.primitives._linalg import triangular_solve_p
 
 
 class UndefinedPrimal:
@@ -646,26 +645,7 @@ def _triangular_solve_transpose(ct, a, b, *, transpose_a, **params):
     # Linear in b only (like div, swapped): the cotangent is solved with op(a) transposed.
     if type(a) is UndefinedPrimal:
         raise NotImplementedError("Transpose rule for 'triangular_solve': a cannot be linear")
-    return [None, lax.triangular_solve_p.bind(a, ct, transpose_a=not transpose_a, **params)]
+    return [None, triangular_solve_p.bind(a, ct, transpose_a=not transpose_a, **params)]
 
 
-transpose_rules[lax.triangular_solve_p] = _triangular_solve_transpose
-
-
-# --- host callbacks (JAX's rules) -----------------------------------------------------------
-
-
-def _debug_callback_transpose(ct, *args, **params):
-    return [None] * len(args)
-
-
-def _no_callback_transpose(what, ct, *args, **params):
-    raise ValueError(
-        f"{what} callbacks do not support transpose. Please use `jaxlite.custom_vjp` to use "
-        "callbacks while taking gradients."
-    )
-
-
-transpose_rules[cb.debug_callback_p] = _debug_callback_transpose
-transpose_rules[cb.pure_callback_p] = partial(_no_callback_transpose, "Pure")
-transpose_rules[cb.io_callback_p] = partial(_no_callback_transpose, "IO")
+transpose_rules[triangular_solve_p] = _triangular_solve_transpose

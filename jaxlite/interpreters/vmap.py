@@ -18,6 +18,7 @@ from jaxlite.core import ClosedJaxpr, ShapedArray, Tracer
 from jaxlite.interpreters import staging
 from jaxlite.interpreters.jvp import Zero
 from jaxlite.primitives import _callback as cb
+from jaxlite.primitives._linalg import triangular_solve_p
 
 # A batch dimension: the axis of the value that is mapped, or None (`not_mapped`): the value is
 # the same for every example.
@@ -849,10 +850,10 @@ def custom_lin_batcher(prim, axis_size, vals, dims, *, num_res, bwd, out_avals, 
 
 def _triangular_solve_rule(axis_size, vals, dims, **params):
     a, b = (bdim_at_front(v, d, axis_size) for v, d in zip(vals, dims))
-    return lax.triangular_solve_p.bind(a, b, **params), 0
+    return triangular_solve_p.bind(a, b, **params), 0
 
 
-batch_rules[lax.triangular_solve_p] = _triangular_solve_rule
+batch_rules[triangular_solve_p] = _triangular_solve_rule
 
 
 # ------------------------------------------------------------------------------------------

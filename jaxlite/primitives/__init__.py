@@ -16,7 +16,7 @@ This package only re-exports; one module per family:
     _indexing     gather/scatter dimension numbers and modes, their shared window arithmetic
     _gather       gather
     _scatter      scatter, scatter_add, scatter_mul, scatter_min, scatter_max
-    _linalg       triangular_solve
+    _linalg       triangular_solve (imported, not re-exported: lax.linalg's)
     _callback     pure_callback, io_callback, debug_callback (imported, not re-exported)
 
 Sub-modules import `_base` and each other, never this package (tests/test_layering.py).
@@ -240,11 +240,9 @@ from jaxlite.primitives._scatter import (
     scatter_mul_p,
     scatter_p,
 )
-from jaxlite.primitives._linalg import (
-    triangular_solve,
-    triangular_solve_p,
-)
-from jaxlite.primitives import _callback  # pure/io/debug callbacks (not lax names)
+
+# Not lax names (JAX has them in lax.linalg and jax._src.callback): imported, not re-exported.
+from jaxlite.primitives import _linalg, _callback
 # isort: on
 
 # The old single module imported these names from the core, and `jaxlite.lax` (`import *`) has

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from jaxlite.core import ShapedArray
+from jaxlite.core import ShapedArray, get_aval
 from jaxlite.primitives._base import _prim
 
 triangular_solve_p = _prim("triangular_solve")
@@ -24,6 +24,10 @@ def _tri_matrix(a, lower, unit_diagonal):
 
 @triangular_solve_p.def_impl
 def _triangular_solve_impl(a, b, *, left_side, lower, transpose_a, conjugate_a, unit_diagonal):
+    # NB: the eager path runs no shape rule: this one is cheap next to the solve.
+    _triangular_solve_abstract(get_aval(a), get_aval(b), left_side=left_side, lower=lower,
+                               transpose_a=transpose_a, conjugate_a=conjugate_a,
+                               unit_diagonal=unit_diagonal)  # fmt: skip
     t = _tri_matrix(a, lower, unit_diagonal)
     if transpose_a:
         t = np.swapaxes(t, -1, -2)

@@ -13,9 +13,9 @@ import numpy as np
 
 from jaxlite import dtypes
 from jaxlite import numpy as jnp
-from jaxlite import primitives as P
 from jaxlite.numpy import linalg as jla
 from jaxlite.numpy._util import promote_dtypes_inexact
+from jaxlite.primitives._linalg import triangular_solve
 
 __all__ = [
     "block_diag",
@@ -73,7 +73,7 @@ def _tri_solve(name, a, b, *, lower, transpose_a=False, unit_diagonal=False):
     batch = jnp.broadcast_shapes(a.shape[:-2], b.shape[:-2])
     a = jnp.broadcast_to(a, batch + a.shape[-2:])
     b = jnp.broadcast_to(b, batch + b.shape[-2:])
-    x = P.triangular_solve(
+    x = triangular_solve(
         a, b, left_side=True, lower=lower, transpose_a=transpose_a, unit_diagonal=unit_diagonal
     )
     return x[..., 0] if vec else x
@@ -168,11 +168,7 @@ def _lu_steps(a):
         l_col = jnp.where(below, a[..., :, j : j + 1] / pivot, 0)  # (..., m, 1)
         a = jnp.where(below & (cols == j), l_col, a)
         a = a - jnp.where(below & (cols > j), l_col * a[..., j : j + 1, :], 0)
-    piv = (
-        jnp.stack(pivots, axis=-1).astype(np.int32)
-        if k
-        else jnp.zeros((*batch, 0), np.int32)
-    )
+    piv = jnp.stack(pivots, axis=-1).astype(np.int32) if k else jnp.zeros((*batch, 0), np.int32)
     return a, piv, perm
 
 
@@ -429,6 +425,8 @@ def expm(A, *, upper_triangular=False, max_squarings=16):
     """
     del upper_triangular
     a = _square("expm", A)
+    if a.shape[-1] == 0:
+        return a
     orders, bounds, maxnorm = _ORDERS["float32" if a.dtype == np.float32 else "float64"]
     norm = jnp.max(jnp.sum(jnp.abs(a), axis=-2), axis=-1)[..., None, None]  # the 1-norm
     s = jnp.maximum(0, jnp.floor(jnp.log2(norm / maxnorm)))

@@ -73,7 +73,7 @@ def _zoom(phi, armijo_fails, curvature_holds, lo, hi, g0, skip):
         done=jnp.asarray(False), failed=jnp.asarray(False), j=jnp.asarray(0),
         a_lo=lo["a"], f_lo=lo["f"], d_lo=lo["d"], a_hi=hi["a"], f_hi=hi["f"], d_hi=hi["d"],
         a_rec=(lo["a"] + hi["a"]) / 2.0, f_rec=(lo["f"] + hi["f"]) / 2.0,
-        a_star=jnp.ones_like(lo["f"]), f_star=lo["f"], d_star=lo["d"], g_star=g0,
+        a_star=jnp.ones_like(lo["a"]), f_star=lo["f"], d_star=lo["d"], g_star=g0,
         nfev=jnp.asarray(0), ngev=jnp.asarray(0),
     )  # fmt: skip
 
@@ -88,6 +88,7 @@ def _zoom(phi, armijo_fails, curvature_holds, lo, hi, g0, skip):
         a_quad = _quad_min(st["a_lo"], st["f_lo"], st["d_lo"], st["a_hi"], st["f_hi"])
         use_quad = ~use_cub & (a_quad > left + 0.1 * width) & (a_quad < right - 0.1 * width)
         a_j = jnp.where(use_cub, a_cub, jnp.where(use_quad, a_quad, (st["a_lo"] + st["a_hi"]) / 2))
+        a_j = a_j.astype(st["a_lo"].dtype)
         f_j, d_j, g_j = phi(a_j)
         st = {**st, "failed": failed, "nfev": st["nfev"] + 1, "ngev": st["ngev"] + 1}
         to_hi = armijo_fails(a_j, f_j) | (f_j >= st["f_lo"])
@@ -112,13 +113,14 @@ def _line_search(fun, xk, pk, f0, g0, f_prev, maxiter, c1=1e-4, c2=0.9):
     """Algorithm 3.5 from the step 1 (or the step that the last decrease predicts, if smaller),
     doubling until a bracket is found, then zooming."""
 
+    # Steps and slopes in x's dtype, values in f's: each loop carries one dtype per field.
     def phi(t):
-        f, g = value_and_grad(fun)(xk + t * pk)
-        return f, jnp.dot(g, pk), g
+        f, g = value_and_grad(fun)(xk + jnp.asarray(t, pk.dtype) * pk)
+        return f.astype(f0.dtype), jnp.dot(g, pk).astype(pk.dtype), g.astype(g0.dtype)
 
-    d0 = jnp.dot(g0, pk)
+    d0 = jnp.dot(g0, pk).astype(pk.dtype)
     guess = 1.01 * 2 * (f0 - f_prev) / d0
-    start = jnp.where(guess > 1, 1.0, guess)
+    start = jnp.where(guess > 1, 1.0, guess).astype(pk.dtype)
 
     def armijo_fails(a, f):
         return f > f0 + c1 * a * d0
@@ -126,7 +128,7 @@ def _line_search(fun, xk, pk, f0, g0, f_prev, maxiter, c1=1e-4, c2=0.9):
     def curvature_holds(d):
         return jnp.abs(d) <= -c2 * d0
 
-    zero = jnp.zeros_like(f0)
+    zero = jnp.zeros((), pk.dtype)
     st = dict(
         done=jnp.asarray(False), failed=jnp.asarray(False), i=jnp.asarray(1), a_prev=zero,
         f_prev=f0, d_prev=d0, nfev=jnp.asarray(0), ngev=jnp.asarray(0),
@@ -206,9 +208,7 @@ def _bfgs(fun, x0, maxiter=None, norm=np.inf, gtol=1e-5, line_search_maxiter=10)
             H=jnp.where(jnp.isfinite(rho), H, st["H"]), f_prev=st["f"], ls_status=ls_status,
         )  # fmt: skip
 
-    st = while_loop(
-        lambda st: ~st["converged"] & ~st["failed"] & (st["k"] < maxiter), body, st
-    )
+    st = while_loop(lambda st: ~st["converged"] & ~st["failed"] & (st["k"] < maxiter), body, st)
     status = jnp.where(
         st["converged"],
         0,

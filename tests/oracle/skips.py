@@ -138,3 +138,14 @@ SKIPS |= {
     "numpy.round[eager/bool]": "raises: JAX rejects bool (not inexact); jaxlite rounds it",
     "numpy.uint32[eager/float64]": "value: float64 -> uint32 of negative and out-of-range values differs",
 }
+
+# scipy.linalg / optimize / integrate (the linalg helper, issue 16)
+SKIPS |= {
+    "scipy.optimize.OptimizeResults": "a NamedTuple class: exercised through minimize",
+    "scipy.integrate.trapezoid": "an empty integration axis: JAX raises IndexError, jaxlite "
+    "returns 0 as SciPy and jnp.trapezoid do",
+    "scipy.linalg.cho_factor[jit]": "the Python bool `lower` returned through jit: jaxlite "
+    "gives a weakly typed bool array, JAX a strong one (jit's output conversion)",
+    "scipy.linalg.cho_factor[vmap]": "the Python bool `lower` returned through vmap: jaxlite "
+    "gives a weakly typed bool array, JAX a strong one (vmap's output conversion)",
+}
