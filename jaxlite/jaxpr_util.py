@@ -20,13 +20,15 @@ Atom = Var | Literal
 # ------------------------------------------------------------------------------------------
 
 
-def live_eqns(jaxpr: Jaxpr, outvars: Sequence[Atom] | None = None) -> list[JaxprEqn]:
+def live_eqns(
+    jaxpr: Jaxpr, outvars: Sequence[Atom] | None = None, effects: bool = True
+) -> list[JaxprEqn]:
     """The equations that some output (of `outvars`, default the jaxpr's) depends on, and those
-    with effects (callbacks: `has_effects`), in order."""
+    with effects (callbacks: `has_effects`) unless `effects` is False, in order."""
     live = {v for v in (jaxpr.outvars if outvars is None else outvars) if type(v) is Var}
     out = []
     for eqn in reversed(jaxpr.eqns):
-        if any(v in live for v in eqn.outvars) or has_effects(eqn):
+        if any(v in live for v in eqn.outvars) or (effects and has_effects(eqn)):
             out.append(eqn)
             live.update(v for v in eqn.invars if type(v) is Var)
     return out[::-1]

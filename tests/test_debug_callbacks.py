@@ -55,6 +55,9 @@ def _programs(L, jnp_, lax_):
         "scan": lambda: L.jit(lambda xs: lax_.scan(body, 0.0, xs))(jnp_.arange(3.0)),
         "while": lambda: L.jit(loop)(3),
         "array": lambda: L.jit(lambda x: L.debug.print("{}", x * 2))(jnp_.arange(4.0)),
+        "grad-scan": lambda: L.grad(lambda c: lax_.scan(body, c, jnp_.arange(1.0, 3.0))[0])(1.0),
+        "grad-cond": lambda: L.jit(L.grad(lambda x: lax_.cond(x > 0, f, jnp_.cos, x)))(3.0),
+        "remat": lambda: L.grad(L.checkpoint(f))(1.0),  # prints in both passes, as JAX
     }
 
 
