@@ -16,6 +16,8 @@ from jaxlite.api import (  # noqa: F401,E402
 from jaxlite.custom_derivatives import custom_jvp, custom_vjp  # noqa: F401,E402
 from jaxlite.checkpoint import checkpoint, remat  # noqa: F401,E402
 from jaxlite.jit import clear_cache, disable_jit, jit  # noqa: F401,E402
+from jaxlite._callback_api import pure_callback  # noqa: F401,E402
+from jaxlite import debug, experimental  # noqa: F401,E402
 from jaxlite import nn, optim, random  # noqa: F401,E402  (extras: built on the public API)
 
 core.name_api("jaxlite.", globals())  # the names error messages give the functions above

@@ -279,7 +279,10 @@ AbstractEvalRule = Callable[..., Any]
 class Primitive:
     """A named operation. Its wrapper is one line: `def sin(x): return sin_p.bind(x)`."""
 
-    __slots__ = ("name", "multiple_results", "impl", "abstract_eval", "weak_from", "__weakref__")
+    __slots__ = (
+        "name", "multiple_results", "impl", "abstract_eval", "weak_from", "effectful",
+        "__weakref__",
+    )  # fmt: skip
 
     def __init__(self, name: str, multiple_results: bool = False):
         self.name = name
@@ -289,6 +292,9 @@ class Primitive:
         # The operands whose weak types decide the result's (select_n: the cases, not `which`);
         # the eager path asks the abstract rule when only operands before this one are strong.
         self.weak_from = 0
+        # Whether its equations have effects beyond their outputs (callbacks): never removed as
+        # dead code nor shared as common subexpressions (jaxpr_util.has_effects).
+        self.effectful = False
 
     def bind(self, *args, **params):
         try:

@@ -20,15 +20,26 @@ Atom = Var | Literal
 # ------------------------------------------------------------------------------------------
 
 
-def live_eqns(jaxpr: Jaxpr, outvars: Sequence[Atom] | None = None) -> list[JaxprEqn]:
-    """The equations that some output (of `outvars`, default the jaxpr's) depends on, in order."""
+def live_eqns(
+    jaxpr: Jaxpr, outvars: Sequence[Atom] | None = None, effects: bool = True
+) -> list[JaxprEqn]:
+    """The equations that some output (of `outvars`, default the jaxpr's) depends on, and those
+    with effects (callbacks: `has_effects`) unless `effects` is False, in order."""
     live = {v for v in (jaxpr.outvars if outvars is None else outvars) if type(v) is Var}
     out = []
     for eqn in reversed(jaxpr.eqns):
-        if any(v in live for v in eqn.outvars):
+        if any(v in live for v in eqn.outvars) or (effects and has_effects(eqn)):
             out.append(eqn)
             live.update(v for v in eqn.invars if type(v) is Var)
     return out[::-1]
+
+
+def has_effects(eqn: JaxprEqn) -> bool:
+    """Whether `eqn` has effects besides its outputs: an effectful primitive (a debug or io
+    callback), or a call whose sub-jaxprs hold one."""
+    if eqn.primitive.effectful:
+        return True
+    return any(has_effects(e) for sub in sub_jaxprs(eqn) for e in sub.eqns)
 
 
 def dce_jaxpr(jaxpr: Jaxpr, used_outputs: Sequence[bool] | None = None) -> Jaxpr:

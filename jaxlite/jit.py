@@ -212,7 +212,7 @@ def _with_consts(low: lower.Lowered, consts) -> lower.Lowered:
     n = len(consts)
     arrays = [np.ascontiguousarray(core.to_numpy(c), a.dtype) for c, a in zip(consts, low.in_avals)]
     return lower.Lowered(low.source, low.in_avals[n:], low.out_avals, arrays + low.consts,
-                         low.runtime, low.openmp)  # fmt: skip
+                         low.runtime, low.openmp, low.host_calls)  # fmt: skip
 
 
 class _Interpreted:

@@ -148,8 +148,9 @@ def test_interpreters_do_not_import_api_numpy_or_backend(fname):
     assert not bad, f"jaxlite/interpreters/{fname} imports {bad}"
 
 
-# backend/ modules that are not the code generator: the jaxpr passes, the compiler, the runtime.
-NOT_LOWERING = {"__init__", "compile", "runtime", "passes", "scan_hoist"}
+# backend/ modules that are not the code generator: the jaxpr passes, the compiler, the runtime
+# (host_callbacks: the trampoline compiled kernels call Python through).
+NOT_LOWERING = {"__init__", "compile", "runtime", "host_callbacks", "passes", "scan_hoist"}
 
 
 def lowering_modules() -> list[str]:
@@ -322,8 +323,9 @@ FOLDER_ALLOWED = {
     # custom derivatives, and the public transformations (scipy.optimize takes gradients).
     "scipy": CORE_LAYERS + SCIPY_ABOVE_CORE,
     "nn": EXTRAS,
-    # jax.experimental's faces: the scoped x64 switches (config).
-    "experimental": CORE_LAYERS + ["jaxlite._config", "jaxlite.experimental"],
+    # jax.experimental's faces: the scoped x64 switches (config) and io_callback.
+    "experimental": CORE_LAYERS
+    + ["jaxlite._config", "jaxlite._callback_api", "jaxlite.experimental"],
 }
 FOLDER_FORBIDDEN = {
     # The backend sees jaxprs only: call primitives answer its questions through hooks.

@@ -41,6 +41,7 @@ LINEAR = {
     "neg", "add", "sub", "mul", "div", "add_any", "convert_element_type", "copy", "select_n",
     # reductions, scans, contractions
     "reduce_sum", "cumsum", "dot_general", "conv_general_dilated", "reduce_window_sum",
+    "triangular_solve",
     # shapes and data movement
     "broadcast_in_dim", "reshape", "transpose", "squeeze", "expand_dims", "rev", "concatenate",
     "pad", "slice", "dynamic_slice", "dynamic_update_slice", "sort", "gather", "scatter",

@@ -1,7 +1,7 @@
 """Jaxpr -> C source: one C function per jaxpr, one small entry per primitive in three tables.
 
 A jaxpr becomes `int jl_kernel(const T *in_a, ..., T *out_0, ...)` (0 on success, 1 when out of
-memory). The caller allocates the outputs; intermediates live in one workspace allocation.
+memory, 2 when a host callback raised: runtime.py raises its exception). The caller allocates the outputs; intermediates live in one workspace allocation.
 
 How values flow. Each jaxpr variable maps to a *node*:
   Scalar  a rank-0 value as a C expression (a literal, a local, `in_a[0]`), the same at every index
@@ -37,10 +37,12 @@ import math
 from jaxlite import primitives as P
 from jaxlite.backend import (
     rules_conv,
+    rules_callback,
     rules_dot,
     rules_elementwise,
     rules_gather,
     rules_layout,
+    rules_linalg,
     rules_reduce,
 )
 from jaxlite.backend.c_nodes import (
@@ -130,10 +132,12 @@ __all__ = [
     "reshape_strides",
     "reshape_view",
     "rules_conv",
+    "rules_callback",
     "rules_dot",
     "rules_elementwise",
     "rules_gather",
     "rules_layout",
+    "rules_linalg",
     "rules_reduce",
     "scaled",
     "sfx",
@@ -174,13 +178,18 @@ class Lowered:
     The kernel is `int jl_kernel(inputs..., consts..., outputs...)`, all contiguous buffers.
     """
 
-    def __init__(self, source, in_avals, out_avals, consts, runtime=False, openmp=False):
+    def __init__(
+        self, source, in_avals, out_avals, consts, runtime=False, openmp=False, host_calls=()
+    ):
         self.source = source
         self.in_avals = in_avals
         self.out_avals = out_avals
         self.consts = consts
         self.runtime = runtime  # calls the runtime library's products (csrc/jl_blas.h)
         self.openmp = openmp  # has `#pragma omp parallel` loops (compile with -fopenmp)
+        # Python functions it calls: (their slot in `consts`, fn, in specs, out specs); runtime
+        # fills the slots as it loads the kernel (host_callbacks.fill_slots).
+        self.host_calls = tuple(host_calls)
 
     @property
     def ctype(self) -> str:
@@ -232,7 +241,7 @@ def lower_jaxpr(jaxpr: Jaxpr, name: str = "f") -> Lowered:
     source = _assemble(name, signature, params, ctx)
     in_avals = [v.aval for v in invars]
     outs = [v.aval for v in jaxpr.outvars]
-    return Lowered(source, in_avals, outs, ctx.consts, ctx.runtime, ctx.openmp)
+    return Lowered(source, in_avals, outs, ctx.consts, ctx.runtime, ctx.openmp, ctx.host_calls)
 
 
 def _assemble(name: str, signature: str, params: list[str], ctx: KernelContext) -> str:
@@ -246,15 +255,19 @@ def _assemble(name: str, signature: str, params: list[str], ctx: KernelContext) 
         *ctx.toplevel,
         f"int {SYMBOL}({', '.join(params) or 'void'}) {{",
     ]
-    body = []
+    # A kernel that calls Python returns 2 when the callback raised (`goto jl_exit`, after
+    # which the workspace is freed).
+    body = ["  int jl_status = 0;"] if ctx.host_calls else []
     if ctx.buffers:
         offsets, total = plan_workspace(ctx)
         body.append(f"  char *ws = jl_alloc({total});")
         body.append("  if (!ws) return 1;")
         for (bname, dt, _), off in safe_zip(ctx.buffers, offsets):
             body.append(f"  {CTYPE[dt]} *{bname} = ({CTYPE[dt]} *)(ws + {off});")
-    tail = ["  free(ws);"] if ctx.buffers else []
-    return "\n".join(head + body + ctx.lines + tail + ["  return 0;", "}", ""])
+    tail = ["jl_exit:;"] if ctx.host_calls else []
+    tail += ["  free(ws);"] if ctx.buffers else []
+    ret = "  return jl_status;" if ctx.host_calls else "  return 0;"
+    return "\n".join(head + body + ctx.lines + tail + [ret, "}", ""])
 
 
 def plan_workspace(ctx: KernelContext) -> tuple[list[int], int]:

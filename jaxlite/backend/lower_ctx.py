@@ -68,6 +68,9 @@ class KernelContext:
         self.declared: set[str] = set()  # names of the fused values' locals
         self.runtime = False  # whether the kernel calls the runtime library (csrc/jl_blas.h)
         self.openmp = False  # whether it has `#pragma omp parallel` loops
+        # Python functions the kernel calls: (const slot, fn, in specs, out specs); such a
+        # kernel may exit early (status 2: a callback raised). See rules_callback.py.
+        self.host_calls: list[tuple] = []
         self.parallel_min_work = PARALLEL_MIN_WORK  # see `parallel`
         self.lifetimes = Lifetimes()  # which lines touch which buffer, and the loops (planner.py)
 

@@ -18,6 +18,7 @@ from jaxlite.jaxpr_util import (
     call_info,
     copy_eqns,
     dce_jaxpr,
+    has_effects,
     map_sub_jaxprs,
     substitute,
     use_counts,
@@ -68,7 +69,7 @@ def _walk(src_eqns, env, seen, eqns) -> None:
         if folded is not None:
             env[eqn.outvars[0]] = folded
             continue
-        key = _cse_key(prim, ins, eqn.params)
+        key = None if has_effects(eqn) else _cse_key(prim, ins, eqn.params)
         if key is not None and key in seen:
             for v, w in safe_zip(eqn.outvars, seen[key]):
                 env[v] = w

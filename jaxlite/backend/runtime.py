@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from jaxlite.backend import compile as _compile
+from jaxlite.backend import host_callbacks
 from jaxlite.backend.lower import SYMBOL, Lowered
 
 _from_buffer = _compile.ffi.from_buffer
@@ -23,7 +24,8 @@ class Executable:
         self.lowered = lowered
         self.library = library
         self.fn = library.function(SYMBOL, lowered.ctype)
-        self._consts = [_from_buffer(c) for c in lowered.consts]  # keeps the arrays alive
+        consts = host_callbacks.fill_slots(lowered.consts, lowered.host_calls)
+        self._consts = [_from_buffer(c) for c in consts]  # keeps the arrays alive
         outs = [(a.shape, a.dtype) for a in lowered.out_avals]
         self.call = _calling(self.fn, self._consts, outs, len(lowered.in_avals))
 
@@ -31,7 +33,11 @@ class Executable:
         return self.call(*args)
 
 
-def _fail():
+def _fail(status: int):
+    if status == 2:  # a host callback raised: its exception, as raised in Python
+        error = host_callbacks.take_error()
+        if error is not None:
+            raise error
     raise MemoryError("jit: the kernel could not allocate its workspace")
 
 
@@ -45,24 +51,27 @@ def _calling(fn, consts, outs, n_in: int):
 
             def call(a):
                 out = np.empty(shape, dtype)
-                if fn(fb(a), fb(out)):
-                    _fail()
+                status = fn(fb(a), fb(out))
+                if status:
+                    _fail(status)
                 return [out]
 
             return call
 
         def call(*args):
             out = np.empty(shape, dtype)
-            if fn(*[fb(a) for a in args], fb(out)):
-                _fail()
+            status = fn(*[fb(a) for a in args], fb(out))
+            if status:
+                _fail(status)
             return [out]
 
         return call
 
     def call(*args):
         res = [np.empty(shape, dtype) for shape, dtype in outs]
-        if fn(*[fb(a) for a in args], *consts, *[fb(o) for o in res]):
-            _fail()
+        status = fn(*[fb(a) for a in args], *consts, *[fb(o) for o in res])
+        if status:
+            _fail(status)
         return res
 
     return call

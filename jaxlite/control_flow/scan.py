@@ -276,9 +276,12 @@ def _invariant_outputs(jaxpr: core.Jaxpr, n_consts: int) -> list[bool]:
 
 
 def _restrict_to_consts(closed: ClosedJaxpr, n_consts: int, outputs: list[bool]) -> ClosedJaxpr:
-    """The jaxpr computing the chosen (loop-invariant) outputs from the constants alone."""
-    j = common.select_outputs(closed, outputs).jaxpr
-    j = core.Jaxpr(j.constvars, j.invars[:n_consts], j.outvars, j.eqns)
+    """The jaxpr computing the chosen (loop-invariant) outputs from the constants alone (no
+    effects: the body's callbacks run in the loop, once per iteration)."""
+    j = closed.jaxpr
+    outvars = [v for v, keep in zip(j.outvars, outputs) if keep]
+    eqns = jaxpr_util.live_eqns(j, outvars, effects=False)
+    j = core.Jaxpr(j.constvars, j.invars[:n_consts], outvars, eqns)
     return ClosedJaxpr(j, closed.consts)
 
 

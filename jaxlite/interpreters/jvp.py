@@ -18,6 +18,8 @@ from jaxlite.array import _wrap
 from jaxlite.core import ClosedJaxpr, ShapedArray, Tracer
 from jaxlite.interpreters import staging
 from jaxlite.primitives import _windowed
+from jaxlite.primitives import _callback as cb
+from jaxlite.primitives._linalg import triangular_solve_p
 
 # ------------------------------------------------------------------------------------------
 # Tangent values
@@ -925,3 +927,74 @@ def _reduce_window_chooser_jvp(prim, primals, tangents, **params):
 
 jvp_rules[lax.reduce_window_max_p] = partial(_reduce_window_chooser_jvp, lax.reduce_window_max_p)
 jvp_rules[lax.reduce_window_min_p] = partial(_reduce_window_chooser_jvp, lax.reduce_window_min_p)
+# triangular_solve (JAX's rules: linear in b; in a, -op(a)^-1 op(da) x in the cheaper order)
+# ------------------------------------------------------------------------------------------
+
+
+def _matmul(x, y):
+    nb = core.get_aval(x).ndim - 2
+    batch = tuple(range(nb))
+    dn = (((nb + 1,), (nb,)), (batch, batch))
+    return lax.dot_general_p.bind(x, y, dimension_numbers=dn, preferred_element_type=None)
+
+
+def _triangle(x, lower: bool, strict: bool):
+    """`x`'s lower (upper) triangle, the diagonal dropped if `strict`; zeros elsewhere."""
+    shape = tuple(core.get_aval(x).shape)
+    nd = len(shape)
+    r = lax.broadcasted_iota(dtypes.int64, shape, nd - 2)
+    c = lax.broadcasted_iota(dtypes.int64, shape, nd - 1)
+    keep = (lax.gt if strict else lax.ge)(r, c) if lower else (lax.lt if strict else lax.le)(r, c)
+    return lax.select_n(keep, zeros_like_aval(core.get_aval(x).strip_weak_type()), x)
+
+
+def _triangular_solve_jvp_a(g, ans, a, b, *, left_side, lower, transpose_a, unit_diagonal, **kw):
+    m, n = core.get_aval(b).shape[-2:]
+    g = lax.neg(_triangle(g, lower, unit_diagonal))
+    if transpose_a:
+        nd = core.get_aval(g).ndim
+        g = lax.transpose(g, tuple(range(nd - 2)) + (nd - 1, nd - 2))
+    params = dict(left_side=left_side, lower=lower, transpose_a=transpose_a,
+                  unit_diagonal=unit_diagonal, **kw)  # fmt: skip
+
+    def solve(rhs):
+        return triangular_solve_p.bind(a, rhs, **params)
+
+    if left_side:
+        return solve(_matmul(g, ans)) if m > n else _matmul(solve(g), ans)
+    return solve(_matmul(ans, g)) if m < n else _matmul(ans, solve(g))
+
+
+defjvp2(
+    triangular_solve_p,
+    _triangular_solve_jvp_a,
+    lambda g, ans, a, b, **params: triangular_solve_p.bind(a, g, **params),
+)
+
+
+# ------------------------------------------------------------------------------------------
+# Host callbacks (JAX's rules): debug callbacks see the primals only; pure and io callbacks
+# have no derivative (custom_jvp or custom_vjp give them one)
+# ------------------------------------------------------------------------------------------
+
+
+def _debug_callback_jvp(primals, tangents, **params):
+    return cb.debug_callback_p.bind(*primals, **params), []
+
+
+def _no_callback_jvp(prim, message, primals, tangents, **params):
+    outs = prim.bind(*primals, **params)
+    if any(type(t) is not Zero for t in tangents):
+        raise ValueError(message)
+    return outs, [Zero.from_primal(o) for o in outs]
+
+
+jvp_rules[cb.debug_callback_p] = _debug_callback_jvp
+jvp_rules[cb.pure_callback_p] = partial(
+    _no_callback_jvp, cb.pure_callback_p,
+    "Pure callbacks do not support JVP. Please use `jaxlite.custom_jvp` to use callbacks while "
+    "taking gradients.",
+)  # fmt: skip
+jvp_rules[cb.io_callback_p] = partial(
+    _no_callback_jvp, cb.io_callback_p, "IO callbacks do not support JVP."
+)

@@ -17,6 +17,7 @@ from jaxlite.core import ClosedJaxpr, Jaxpr, Literal, ShapedArray
 from jaxlite.interpreters import staging
 from jaxlite.primitives import _conv
 from jaxlite.interpreters.jvp import Zero, add_tangents, tangent_aval, zeros_like_aval
+from jaxlite.primitives._linalg import triangular_solve_p
 
 
 class UndefinedPrimal:
@@ -727,3 +728,14 @@ def _reduce_window_sum_transpose(ct, x, *, window_dimensions, window_strides, pa
 
 
 transpose_rules[lax.reduce_window_sum_p] = _reduce_window_sum_transpose
+# --- triangular_solve ---------------------------------------------------------------------
+
+
+def _triangular_solve_transpose(ct, a, b, *, transpose_a, **params):
+    # Linear in b only (like div, swapped): the cotangent is solved with op(a) transposed.
+    if type(a) is UndefinedPrimal:
+        raise NotImplementedError("Transpose rule for 'triangular_solve': a cannot be linear")
+    return [None, triangular_solve_p.bind(a, ct, transpose_a=not transpose_a, **params)]
+
+
+transpose_rules[triangular_solve_p] = _triangular_solve_transpose

@@ -18,6 +18,8 @@ from jaxlite.core import ClosedJaxpr, ShapedArray, Tracer
 from jaxlite.interpreters import staging
 from jaxlite.interpreters.jvp import Zero
 from jaxlite.primitives import _conv
+from jaxlite.primitives import _callback as cb
+from jaxlite.primitives._linalg import triangular_solve_p
 
 # A batch dimension: the axis of the value that is mapped, or None (`not_mapped`): the value is
 # the same for every example.
@@ -902,3 +904,74 @@ _register(
     [lax.reduce_window_sum_p, lax.reduce_window_max_p, lax.reduce_window_min_p],
     _reduce_window_batcher,
 )
+# triangular_solve: both operands batched at the front (the primitive has batch dimensions)
+# ------------------------------------------------------------------------------------------
+
+
+def _triangular_solve_rule(axis_size, vals, dims, **params):
+    a, b = (bdim_at_front(v, d, axis_size) for v, d in zip(vals, dims))
+    return triangular_solve_p.bind(a, b, **params), 0
+
+
+batch_rules[triangular_solve_p] = _triangular_solve_rule
+
+
+# ------------------------------------------------------------------------------------------
+# Host callbacks (JAX's rules): debug callbacks run once per batch element, in order; pure
+# callbacks as their `vmap_method` says; unordered io callbacks once per element
+# ------------------------------------------------------------------------------------------
+
+
+def _element(x, i: int, d: BatchDim):
+    """`x`'s batch element `i` along `d` (`x` itself if not batched)."""
+    if d is None:
+        return x
+    s = shape_of(x)
+    start = tuple(i if k == d else 0 for k in range(len(s)))
+    limit = tuple(i + 1 if k == d else n for k, n in enumerate(s))
+    return lax.squeeze(lax.slice(x, start, limit), (d,))
+
+
+def _stack(xs):
+    return lax.concatenate([lax.expand_dims(x, (0,)) for x in xs], 0)
+
+
+def _callback_sequential(prim, axis_size, vals, dims, **params):
+    outs = [prim.bind(*[_element(v, i, d) for v, d in zip(vals, dims)], **params)
+            for i in range(axis_size)]  # fmt: skip
+    stacked = [_stack(list(col)) for col in zip(*outs)] if outs and outs[0] else []
+    return stacked, [0] * len(stacked)
+
+
+def _batched_avals(axis_size, result_avals):
+    return tuple(ShapedArray((axis_size,) + a.shape, a.dtype, False) for a in result_avals)
+
+
+def _pure_callback_rule(axis_size, vals, dims, *, vmap_method, result_avals, callback):
+    params = dict(vmap_method=vmap_method, result_avals=result_avals, callback=callback)
+    if vmap_method in ("sequential", "sequential_unrolled"):
+        return _callback_sequential(cb.pure_callback_p, axis_size, vals, dims, **params)
+    moved = [v if d is None else moveaxis(v, d, 0) for v, d in zip(vals, dims)]
+    if vmap_method in ("expand_dims", "broadcast_all"):
+        size = axis_size if vmap_method == "broadcast_all" else 1
+        moved = [broadcast_batch(v, size, 0) if d is None else v for v, d in zip(moved, dims)]
+    elif vmap_method != "legacy_vectorized":
+        raise NotImplementedError(
+            "vmap is only supported for the pure_callback primitive when vmap_method is one of "
+            "'sequential', 'sequential_unrolled', 'expand_dims', 'broadcast_all', or "
+            f"'legacy_vectorized'. Got vmap_method={vmap_method!r}."
+        )
+    params["result_avals"] = _batched_avals(axis_size, result_avals)
+    outs = cb.pure_callback_p.bind(*moved, **params)
+    return outs, [0] * len(outs)
+
+
+def _io_callback_rule(axis_size, vals, dims, *, ordered, **params):
+    if ordered:
+        raise ValueError("Cannot `vmap` ordered IO callback.")
+    return _callback_sequential(cb.io_callback_p, axis_size, vals, dims, ordered=False, **params)
+
+
+batch_rules[cb.debug_callback_p] = partial(_callback_sequential, cb.debug_callback_p)
+batch_rules[cb.pure_callback_p] = _pure_callback_rule
+batch_rules[cb.io_callback_p] = _io_callback_rule

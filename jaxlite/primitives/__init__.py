@@ -18,6 +18,8 @@ This package only re-exports; one module per family:
     _scatter      scatter, scatter_add, scatter_mul, scatter_min, scatter_max
     _conv         conv_general_dilated, its dimension numbers and wrappers (conv, conv_transpose, ...)
     _windowed     reduce_window_sum/max/min, reduce_window
+    _linalg       triangular_solve (imported, not re-exported: lax.linalg's)
+    _callback     pure_callback, io_callback, debug_callback (imported, not re-exported)
 
 Sub-modules import `_base` and each other, never this package (tests/test_layering.py).
 """
@@ -262,6 +264,9 @@ from jaxlite.primitives._windowed import (
     reduce_window_shape_tuple,
     reduce_window_sum_p,
 )
+
+# Not lax names (JAX has them in lax.linalg and jax._src.callback): imported, not re-exported.
+from jaxlite.primitives import _linalg, _callback
 # isort: on
 
 # The old single module imported these names from the core, and `jaxlite.lax` (`import *`) has

@@ -1,0 +1,1 @@
+"""`jaxlite.scipy`: JAX's `jax.scipy` faces (import the submodules: `jaxlite.scipy.linalg`)."""
