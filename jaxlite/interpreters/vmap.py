@@ -839,3 +839,10 @@ def custom_lin_batcher(prim, axis_size, vals, dims, *, num_res, bwd, out_avals, 
     batched_avals = tuple(batch_aval(a, 0, axis_size) for a in out_avals)
     outs = prim.bind(*vals, num_res=num_res, bwd=batched_bwd, out_avals=batched_avals, name=name)
     return outs, [0] * len(outs)
+
+
+# special functions (primitives/_special.py)
+for _p in (lax.lgamma_p, lax.digamma_p, lax.erfc_p, lax.bessel_i0e_p, lax.bessel_i1e_p):
+    defvectorized(_p)
+for _p in (lax.igamma_p, lax.igammac_p, lax.zeta_p, lax.regularized_incomplete_beta_p):
+    defbroadcasting(_p)

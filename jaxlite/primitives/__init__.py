@@ -238,6 +238,26 @@ from jaxlite.primitives._scatter import (
     scatter_mul_p,
     scatter_p,
 )
+from jaxlite.primitives._special import (
+    bessel_i0e,
+    bessel_i0e_p,
+    bessel_i1e,
+    bessel_i1e_p,
+    betainc,
+    digamma,
+    digamma_p,
+    erfc,
+    erfc_p,
+    igamma,
+    igamma_p,
+    igammac,
+    igammac_p,
+    lgamma,
+    lgamma_p,
+    regularized_incomplete_beta_p,
+    zeta,
+    zeta_p,
+)
 # isort: on
 
 # The old single module imported these names from the core, and `jaxlite.lax` (`import *`) has
