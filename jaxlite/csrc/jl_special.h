@@ -209,15 +209,16 @@ static const double jl_zeta_bernoulli[12] = {
     -2.1748686985580619e-16, 5.5090028283602295e-18,  -1.3954464685812523e-19};
 
 JL_INLINE double jl_zeta_f64(double s, double q) {
-  double total = 0.0;
-  for (int k = 0; k < 12; k++) total += pow(q + k, -s);
-  const double a = q + 12, w = pow(a, -s);
+  double total = 0.0; /* every term scaled by q^s, as in the eager implementation */
+  for (int k = 0; k < 12; k++) total += pow((q + k) / q, -s);
+  const double a = q + 12, w = pow(a / q, -s);
   total += a * w / (s - 1) + 0.5 * w;
   double term = s * w / a;
   for (int j = 0; j < 12; j++) {
     if (j) term = term * (s + 2 * j - 1) * (s + 2 * j) / (a * a);
     total += jl_zeta_bernoulli[j] * term;
   }
+  total *= pow(q, -s);
   const bool q_int = q == floor(q);
   double out = s == 1 ? INFINITY : total;
   out = (q <= 0 && q_int) ? INFINITY : out;

@@ -7,7 +7,8 @@ The NumPy implementations are the spec; csrc/jl_special.h runs the same algorith
 - igamma, igammac: Cephes' power series and continued fraction (S. Moshier), computed in float64;
 - regularized_incomplete_beta: the continued fraction of DLMF 8.17.22 by the modified Lentz
   method, computed in float64;
-- zeta (Hurwitz): 12 terms of the sum, then the Euler-Maclaurin tail with 12 Bernoulli terms;
+- zeta (Hurwitz): 12 terms of the sum, then the Euler-Maclaurin tail with 12 Bernoulli terms,
+  every term scaled by q^s (no underflow before the sum's own);
 - bessel_i0e, bessel_i1e: Cephes' Chebyshev expansions on [0, 8] and in 32/x beyond.
 """
 
@@ -255,17 +256,19 @@ ZETA_BERNOULLI = _bernoulli_over_factorial(12)
 def _zeta_np(s, q):
     dt = s.dtype
     s, q = (v.astype(np.float64) for v in np.broadcast_arrays(s, q))
+    # Every term is scaled by q^s (the first is 1), so that none underflows before the sum does.
     total = np.zeros_like(s)
     for k in range(ZETA_N):
-        total = total + np.power(q + k, -s)
+        total = total + np.power((q + k) / q, -s)
     a = q + ZETA_N
-    w = np.power(a, -s)
+    w = np.power(a / q, -s)
     total = total + a * w / (s - 1) + 0.5 * w
     term = s * w / a
     for j, bj in enumerate(ZETA_BERNOULLI):
         if j:
             term = term * (s + 2 * j - 1) * (s + 2 * j) / (a * a)
         total = total + bj * term
+    total = total * np.power(q, -s)
     q_int = q == np.floor(q)
     out = np.where(s == 1, np.inf, total)
     out = np.where((q <= 0) & q_int, np.inf, out)
