@@ -65,7 +65,12 @@ def test_unary_ulps_against_scipy(unary_results, name):
         far = far & (x < 6)  # as x^2 (500 ulp at x = 23, where glibc's, jaxlite's, is exact)
     for side, mask in (("+", x > 0), ("-", x < 0)):
         sel = ok & far & mask
-        assert u[sel].max() <= bounds[side][col], (name, side, u[sel].max(), x[sel][u[sel].argmax()])
+        assert u[sel].max() <= bounds[side][col], (
+            name,
+            side,
+            u[sel].max(),
+            x[sel][u[sel].argmax()],
+        )
     if near_zero:
         err = np.abs(got[ok].astype(F64) - want[ok]) / np.maximum(np.abs(want[ok]), 1)
         assert err.max() <= near_zero[col], (name, err.max())

@@ -73,7 +73,9 @@ for _n in ("softmax", "log_softmax"):
 for _n in ("lgamma", "digamma", "erfc", "bessel_i0e", "bessel_i1e"):
     SPECS["lax." + _n] = unary(dtypes=FLOATS)
 for _n in ("igamma", "igammac", "zeta"):
-    SPECS["lax." + _n] = calls(lambda f, L, a, x: f(a + 1.0, x), [((3, 4), (3, 4))], "pos", tol=10.0)
+    SPECS["lax." + _n] = calls(
+        lambda f, L, a, x: f(a + 1.0, x), [((3, 4), (3, 4))], "pos", tol=10.0
+    )
 SPECS["lax.betainc"] = SPECS[_S + "betainc"]
 
 # --- stats
@@ -91,8 +93,12 @@ def _loc_scale(n_shape=0, kind="any", diff=True, x=lambda L, x: x, tol=10.0, dty
     )  # fmt: skip
 
 
-_METHODS = {"t": ("logpdf", "pdf"), "uniform": ("logpdf", "pdf", "cdf"),
-            "laplace": ("logpdf", "pdf", "cdf"), "logistic": ("logpdf", "pdf", "cdf", "sf")}
+_METHODS = {
+    "t": ("logpdf", "pdf"),
+    "uniform": ("logpdf", "pdf", "cdf"),
+    "laplace": ("logpdf", "pdf", "cdf"),
+    "logistic": ("logpdf", "pdf", "cdf", "sf"),
+}
 _CONT = {"norm": 0, "t": 1, "gamma": 1, "chi2": 1, "beta": 2, "uniform": 0, "laplace": 0,
          "logistic": 0, "cauchy": 0, "expon": 0, "pareto": 1, "truncnorm": 2}  # fmt: skip
 for _d, _k in _CONT.items():
@@ -142,7 +148,9 @@ for _m in ("logpmf", "pmf"):
                                    pos(L, a)), [((2,), (3,))], "pos")],
         dtypes=FLOATS, diff=True, tol=10.0,
     )  # fmt: skip
-SPECS[_T + "bernoulli.cdf"] = calls(lambda f, L, k, p: f(k, prob(L, p)), [((3, 4), (3, 4))], diff=False)
+SPECS[_T + "bernoulli.cdf"] = calls(
+    lambda f, L, k, p: f(k, prob(L, p)), [((3, 4), (3, 4))], diff=False
+)
 SPECS[_T + "bernoulli.ppf"] = calls(
     lambda f, L, q, p: f(prob(L, q), prob(L, p)), [((3, 4), (3, 4))], diff=False
 )

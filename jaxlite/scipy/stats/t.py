@@ -15,7 +15,11 @@ def logpdf(x, df, loc=0, scale=1):
     x, df, loc, scale = promote("t.logpdf", x, df, loc, scale)
     z = (x - loc) / scale
     half_df = df / 2
-    norm = lax.lgamma(half_df) - lax.lgamma(half_df + 0.5) + 0.5 * jnp.log(scale * scale * df * math.pi)
+    norm = (
+        lax.lgamma(half_df)
+        - lax.lgamma(half_df + 0.5)
+        + 0.5 * jnp.log(scale * scale * df * math.pi)
+    )
     return -(norm + (half_df + 0.5) * jnp.log1p(z * z / df))
 
 
