@@ -275,6 +275,7 @@ static const double jl_i1e_b[25] = {
 /* Clenshaw's recurrence in Cephes' convention (half the sum, t in [-2, 2]) */
 JL_INLINE double jl_chbevl(double t, const double *c, int n) {
   double b0 = c[0], b1 = 0.0, b2 = 0.0;
+#pragma GCC unroll 32 /* n is a constant where inlined: a straight line, which vectorizes */
   for (int i = 1; i < n; i++) {
     b2 = b1;
     b1 = b0;

@@ -14,7 +14,7 @@ __all__ = ["cdf", "isf", "logcdf", "logpdf", "logsf", "pdf", "ppf", "sf"]
 def logpdf(x, loc=0, scale=1):
     x, loc, scale = promote("norm.logpdf", x, loc, scale)
     z = (x - loc) / scale
-    return -0.5 * (z * z) - (jnp.log(scale) + 0.5 * math.log(2 * math.pi))
+    return -0.5 * jnp.square(z) - (jnp.log(scale) + 0.5 * math.log(2 * math.pi))
 
 
 def pdf(x, loc=0, scale=1):
