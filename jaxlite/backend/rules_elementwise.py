@@ -158,6 +158,7 @@ _SPECIAL_RULES = {
     P.bessel_i1e_p: helper("bessel_i1e"),
     P.igamma_p: helper("igamma"),
     P.igammac_p: helper("igammac"),
+    P.igamma_grad_a_p: helper("igamma_grad_a"),
     P.zeta_p: helper("zeta"),
     P.regularized_incomplete_beta_p: helper("betainc"),
 }

@@ -937,10 +937,6 @@ def _betainc_dx(g, a, b, x):
     return mul(g, lax.exp(sub(log_d, _lbeta(a, b))))
 
 
-_IGAMMA_A = (
-    "the derivative of igamma/igammac (gammainc, gammaincc) with respect to a (JAX's "
-    "igamma_grad_a) is not implemented in jaxlite: differentiate with respect to x only"
-)
 defjvp(lax.lgamma_p, lambda g, x: mul(g, lax.digamma(x)))
 defjvp(lax.digamma_p, lambda g, x: mul(g, lax.zeta(_const(x, 2), x)))  # polygamma(1, x)
 defjvp(
@@ -949,8 +945,16 @@ defjvp(
 )
 defjvp2(lax.bessel_i0e_p, lambda g, ans, x: mul(g, sub(lax.bessel_i1e(x), mul(lax.sign(x), ans))))
 defjvp2(lax.bessel_i1e_p, _i1e_jvp)
-defjvp(lax.igamma_p, _no_jvp(_IGAMMA_A), _igamma_dx)
-defjvp(lax.igammac_p, _no_jvp(_IGAMMA_A), lambda g, a, x: neg(_igamma_dx(g, a, x)))
+defjvp(lax.igamma_p, lambda g, a, x: mul(g, lax.igamma_grad_a(a, x)), _igamma_dx)
+defjvp(
+    lax.igammac_p,
+    lambda g, a, x: mul(g, neg(lax.igamma_grad_a(a, x))),
+    lambda g, a, x: neg(_igamma_dx(g, a, x)),
+)
+_NO_IGAMMA_GRAD_A_JVP = _no_jvp(
+    "Differentiation rule for 'igamma_grad_a' not implemented (as in JAX)"
+)
+defjvp(lax.igamma_grad_a_p, _NO_IGAMMA_GRAD_A_JVP, _NO_IGAMMA_GRAD_A_JVP)
 defjvp(
     lax.zeta_p,
     _no_jvp("the derivative of lax.zeta with respect to x is not implemented (as in JAX; "

@@ -844,5 +844,6 @@ def custom_lin_batcher(prim, axis_size, vals, dims, *, num_res, bwd, out_avals, 
 # special functions (primitives/_special.py)
 for _p in (lax.lgamma_p, lax.digamma_p, lax.erfc_p, lax.bessel_i0e_p, lax.bessel_i1e_p):
     defvectorized(_p)
-for _p in (lax.igamma_p, lax.igammac_p, lax.zeta_p, lax.regularized_incomplete_beta_p):
+for _p in (lax.igamma_p, lax.igammac_p, lax.igamma_grad_a_p, lax.zeta_p,
+           lax.regularized_incomplete_beta_p):  # fmt: skip
     defbroadcasting(_p)

@@ -252,6 +252,8 @@ from jaxlite.primitives._special import (
     igamma_p,
     igammac,
     igammac_p,
+    igamma_grad_a,
+    igamma_grad_a_p,
     lgamma,
     lgamma_p,
     regularized_incomplete_beta_p,

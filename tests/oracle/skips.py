@@ -143,14 +143,6 @@ SKIPS |= {
 SKIPS |= {
     "scipy.special.betaln": "JAX uses TOMS 708's algdiv for b >= 8, off by up to 1e-5 relative "
     "against scipy; jaxlite computes gammaln(a) + gammaln(b) - gammaln(a + b) (1e-11)",
-    "scipy.stats.chi2.cdf[jvp]": "the derivative of gammainc in a (JAX's igamma_grad_a) is not "
-    "implemented: jaxlite raises NotImplementedError",
-    "scipy.stats.gamma.cdf[grad]": "the derivative of gammainc in a (JAX's igamma_grad_a) is not "
-    "implemented: jaxlite raises NotImplementedError",
-    "scipy.stats.gamma.logcdf[jvp]": "the derivative of gammainc in a (JAX's igamma_grad_a) is "
-    "not implemented: jaxlite raises NotImplementedError",
-    "scipy.stats.gamma.logsf[jvp]": "the derivative of gammaincc in a (JAX's igamma_grad_a) is "
-    "not implemented: jaxlite raises NotImplementedError",
     "scipy.stats.truncnorm.logsf[grad]": "outside [a, b] JAX's gradient is NaN (0 * inf from the "
     "branch its select drops), jaxlite's 0",
 }

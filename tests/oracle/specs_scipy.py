@@ -72,7 +72,7 @@ for _n in ("softmax", "log_softmax"):
 # --- lax's special-function primitives
 for _n in ("lgamma", "digamma", "erfc", "bessel_i0e", "bessel_i1e"):
     SPECS["lax." + _n] = unary(dtypes=FLOATS)
-for _n in ("igamma", "igammac", "zeta"):
+for _n in ("igamma", "igammac", "igamma_grad_a", "zeta"):
     SPECS["lax." + _n] = calls(
         lambda f, L, a, x: f(a + 1.0, x), [((3, 4), (3, 4))], "pos", tol=10.0
     )
