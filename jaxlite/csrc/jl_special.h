@@ -345,7 +345,7 @@ JL_INLINE double jl_bessel_i0e_f64(double x) {
   const double z = fabs(x), safe = z > 8 ? z : 8.0;
   const double small = jl_chbevl(0.5 * (z < 8 ? z : 8.0) - 2, jl_i0e_a, 30);
   const double large = jl_chbevl(32.0 / safe - 2, jl_i0e_b, 25) / sqrt(safe);
-  return z <= 8 ? small : large;
+  return isnan(x) ? x : z <= 8 ? small : large;
 }
 JL_INLINE double jl_bessel_i1e_f64(double x) {
   const double z = fabs(x), safe = z > 8 ? z : 8.0;

@@ -422,7 +422,7 @@ def _bessel_ie_np(x, lo, hi, odd):
     out = np.where(z <= 8, small * z if odd else small, large)
     if odd:
         out = np.sign(x) * out
-    return out.astype(x.dtype)
+    return np.where(np.isnan(x), x, out).astype(x.dtype)
 
 
 def _bessel_i0e_np(x):
