@@ -141,6 +141,9 @@ def log_ndtr(x, series_order: int = 3):
     series_order = concrete_int(series_order, "scipy.special.log_ndtr", "series_order")
     if not 0 <= series_order <= 30:
         raise ValueError(f"log_ndtr: series_order must be in [0, 30], got {series_order}")
+    dt = dtype_of(jnp.asarray(x))
+    if dt.kind != "f":  # as JAX: no integer arguments
+        raise TypeError(f"log_ndtr: x.dtype={dt} is not supported; pass a float array")
     return _log_ndtr(_x("log_ndtr", x), series_order)
 
 
@@ -368,9 +371,9 @@ def _xlogx_jvp(primals, tangents):
 
 
 def entr(x):
-    """The elementwise entropy `-x log x` (0 at 0, -inf below 0)."""
+    """The elementwise entropy `-x log x` (-0 at 0, -inf below 0, NaN for NaN)."""
     x = _x("entr", x)
-    return jnp.where(x > 0, -_xlogx(jnp.where(x > 0, x, 1.0)), jnp.where(x == 0, 0.0, -jnp.inf))
+    return jnp.where(x < 0, -jnp.inf, -_xlogx(jnp.where(x < 0, 1.0, x)))
 
 
 def _entropy_masks(p, q):
