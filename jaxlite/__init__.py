@@ -19,5 +19,6 @@ from jaxlite.jit import clear_cache, disable_jit, jit  # noqa: F401,E402
 from jaxlite._callback_api import pure_callback  # noqa: F401,E402
 from jaxlite import debug, experimental  # noqa: F401,E402
 from jaxlite import nn, optim, random  # noqa: F401,E402  (extras: built on the public API)
+from jaxlite import scipy  # noqa: F401,E402  (its submodules load on first use)
 
 core.name_api("jaxlite.", globals())  # the names error messages give the functions above

@@ -250,6 +250,7 @@ def _assemble(name: str, signature: str, params: list[str], ctx: KernelContext) 
         f"/* jaxlite.jit kernel for `{safe(name)}`: {safe(signature)} */",
         '#include "jaxlite.h"',
         '#include "jl_math.h"',
+        '#include "jl_special.h"',
         *(['#include "jl_blas.h"'] if ctx.runtime else []),
         "",
         *ctx.toplevel,

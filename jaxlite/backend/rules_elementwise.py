@@ -147,3 +147,20 @@ register_elementwise(
         x if dt == new_dtype else f"jl_bitcast_{sfx(dt)}_{sfx(new_dtype)}({x})"
     ),
 )
+
+
+# The special functions of csrc/jl_special.h (primitives/_special.py)
+_SPECIAL_RULES = {
+    P.lgamma_p: helper("lgamma"),
+    P.digamma_p: helper("digamma"),
+    P.erfc_p: helper("erfc"),
+    P.bessel_i0e_p: helper("bessel_i0e"),
+    P.bessel_i1e_p: helper("bessel_i1e"),
+    P.igamma_p: helper("igamma"),
+    P.igammac_p: helper("igammac"),
+    P.igamma_grad_a_p: helper("igamma_grad_a"),
+    P.zeta_p: helper("zeta"),
+    P.regularized_incomplete_beta_p: helper("betainc"),
+}
+for _p, _rule in _SPECIAL_RULES.items():
+    register_elementwise(_p, _rule, expensive=True)

@@ -998,3 +998,62 @@ jvp_rules[cb.pure_callback_p] = partial(
 jvp_rules[cb.io_callback_p] = partial(
     _no_callback_jvp, cb.io_callback_p, "IO callbacks do not support JVP."
 )
+# --- special functions (primitives/_special.py): JAX's rules ---------------------------------
+
+
+def _lbeta(a, b):
+    return sub(add(lax.lgamma(a), lax.lgamma(b)), lax.lgamma(add(a, b)))
+
+
+def _no_jvp(what: str, exc=NotImplementedError):
+    def rule(g, *primals, **params):
+        raise exc(what)
+
+    return rule
+
+
+def _igamma_dx(g, a, x):
+    # d/dx P(a, x) = x^(a - 1) e^-x / Gamma(a)
+    log_d = sub(sub(mul(sub(a, _const(a, 1)), lax.log(x)), x), lax.lgamma(a))
+    return mul(g, lax.exp(log_d))
+
+
+def _i1e_jvp(g, ans, x):
+    eps = float(np.finfo(x.dtype).eps)
+    not_tiny = lax.gt(lax.abs(x), _const(x, eps))
+    safe = lax.select(not_tiny, x, _full_like(x, eps))
+    d = sub(lax.bessel_i0e(safe), mul(ans, add(lax.sign(safe), div(_const(x, 1), safe))))
+    return mul(g, lax.select(not_tiny, d, _full_like(x, 0.5)))
+
+
+def _betainc_dx(g, a, b, x):
+    log_d = add(mul(sub(a, _const(a, 1)), lax.log(x)), mul(sub(b, _const(b, 1)), lax.log1p(neg(x))))
+    return mul(g, lax.exp(sub(log_d, _lbeta(a, b))))
+
+
+defjvp(lax.lgamma_p, lambda g, x: mul(g, lax.digamma(x)))
+defjvp(lax.digamma_p, lambda g, x: mul(g, lax.zeta(_const(x, 2), x)))  # polygamma(1, x)
+defjvp(
+    lax.erfc_p,
+    lambda g, x: mul(g, mul(_const(x, -_TWO_OVER_SQRT_PI), lax.exp(neg(mul(x, x))))),
+)
+defjvp2(lax.bessel_i0e_p, lambda g, ans, x: mul(g, sub(lax.bessel_i1e(x), mul(lax.sign(x), ans))))
+defjvp2(lax.bessel_i1e_p, _i1e_jvp)
+defjvp(lax.igamma_p, lambda g, a, x: mul(g, lax.igamma_grad_a(a, x)), _igamma_dx)
+defjvp(
+    lax.igammac_p,
+    lambda g, a, x: mul(g, neg(lax.igamma_grad_a(a, x))),
+    lambda g, a, x: neg(_igamma_dx(g, a, x)),
+)
+_NO_IGAMMA_GRAD_A_JVP = _no_jvp(
+    "Differentiation rule for 'igamma_grad_a' not implemented (as in JAX)"
+)
+defjvp(lax.igamma_grad_a_p, _NO_IGAMMA_GRAD_A_JVP, _NO_IGAMMA_GRAD_A_JVP)
+defjvp(
+    lax.zeta_p,
+    _no_jvp("the derivative of lax.zeta with respect to x is not implemented (as in JAX; "
+            "jaxlite.scipy.special.zeta differentiates its series expansion)"),
+    lambda g, s, q: mul(g, neg(mul(s, lax.zeta(add(s, _const(s, 1)), q)))),
+)  # fmt: skip
+_BETAINC_AB = _no_jvp("Betainc gradient with respect to a and b not supported.", ValueError)
+defjvp(lax.regularized_incomplete_beta_p, _BETAINC_AB, _BETAINC_AB, _betainc_dx)

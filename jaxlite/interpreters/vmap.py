@@ -975,3 +975,9 @@ def _io_callback_rule(axis_size, vals, dims, *, ordered, **params):
 batch_rules[cb.debug_callback_p] = partial(_callback_sequential, cb.debug_callback_p)
 batch_rules[cb.pure_callback_p] = _pure_callback_rule
 batch_rules[cb.io_callback_p] = _io_callback_rule
+# special functions (primitives/_special.py)
+for _p in (lax.lgamma_p, lax.digamma_p, lax.erfc_p, lax.bessel_i0e_p, lax.bessel_i1e_p):
+    defvectorized(_p)
+for _p in (lax.igamma_p, lax.igammac_p, lax.igamma_grad_a_p, lax.zeta_p,
+           lax.regularized_incomplete_beta_p):  # fmt: skip
+    defbroadcasting(_p)

@@ -267,6 +267,28 @@ from jaxlite.primitives._windowed import (
 
 # Not lax names (JAX has them in lax.linalg and jax._src.callback): imported, not re-exported.
 from jaxlite.primitives import _linalg, _callback
+from jaxlite.primitives._special import (
+    bessel_i0e,
+    bessel_i0e_p,
+    bessel_i1e,
+    bessel_i1e_p,
+    betainc,
+    digamma,
+    digamma_p,
+    erfc,
+    erfc_p,
+    igamma,
+    igamma_p,
+    igammac,
+    igammac_p,
+    igamma_grad_a,
+    igamma_grad_a_p,
+    lgamma,
+    lgamma_p,
+    regularized_incomplete_beta_p,
+    zeta,
+    zeta_p,
+)
 # isort: on
 
 # The old single module imported these names from the core, and `jaxlite.lax` (`import *`) has
