@@ -1,0 +1,175 @@
+"""lax's slicing conveniences along one axis (`slice_in_dim`, `index_in_dim`,
+`dynamic_slice_in_dim`, `dynamic_index_in_dim`, `dynamic_update_slice_in_dim`) and
+`associative_scan` (JAX's parallel prefix algorithm): composites of slice, pad, concatenate,
+rev and the dynamic slices, so they need no rules of their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from jaxlite import tree_util
+from jaxlite.core import get_aval
+from jaxlite.primitives._base import _canonicalize_axis, operator_index
+from jaxlite.primitives._elementwise import add, bitwise_or, lt, select
+from jaxlite.primitives._shape import (
+    concatenate,
+    dynamic_slice,
+    dynamic_update_slice,
+    pad,
+    rev,
+    slice,  # noqa: A004 - lax's name
+    squeeze,
+)
+
+
+def _axis(name: str, axis, ndim: int) -> int:
+    return _canonicalize_axis(operator_index(axis), ndim, name)
+
+
+def slice_in_dim(operand, start_index, limit_index, stride=1, axis=0):
+    """lax.slice_in_dim: `operand[start:limit:stride]` along `axis` (negative indices count from
+    the end; None is the start or the end)."""
+    shape = get_aval(operand).shape
+    axis = _axis("slice_in_dim", axis, len(shape))
+    n = shape[axis]
+    start = 0 if start_index is None else int(operator_index(start_index))
+    limit = n if limit_index is None else int(operator_index(limit_index))
+    start = start + n if start < 0 else start
+    limit = limit + n if limit < 0 else limit
+    starts, limits, strides = [0] * len(shape), list(shape), [1] * len(shape)
+    starts[axis], limits[axis], strides[axis] = start, limit, int(operator_index(stride))
+    return slice(operand, starts, limits, strides)
+
+
+def index_in_dim(operand, index, axis=0, keepdims=True):
+    """lax.index_in_dim: the static `index` along `axis` (kept as a size-1 axis if keepdims)."""
+    shape = get_aval(operand).shape
+    axis = _axis("index_in_dim", axis, len(shape))
+    index = int(operator_index(index))
+    n = shape[axis]
+    wrapped = index + n if index < 0 else index
+    if not 0 <= wrapped < n:
+        raise IndexError(f"index {index} is out of bounds for axis {axis} with size {n}")
+    out = slice_in_dim(operand, wrapped, wrapped + 1, 1, axis)
+    return out if keepdims else squeeze(out, (axis,))
+
+
+def _start(index, size: int, allow_negative_indices: bool):
+    """A start index, counted from the end when negative (as JAX's dynamic slices)."""
+    if isinstance(index, (int, np.integer)) and not isinstance(index, (bool, np.bool_)):
+        index = int(index)
+        return index + size if allow_negative_indices and index < 0 else index
+    aval = get_aval(index)
+    if aval.shape != () or aval.dtype.kind not in "iu":
+        raise TypeError(f"index arguments must be integer scalars, got {aval.str_short()}")
+    if not allow_negative_indices or aval.dtype.kind == "u":
+        return index
+    return select(lt(index, 0), add(index, size), index)
+
+
+def _zero_like(index):
+    return 0 if isinstance(index, int) else np.zeros((), get_aval(index).dtype)
+
+
+def dynamic_slice_in_dim(operand, start_index, slice_size, axis=0, *, allow_negative_indices=True):
+    """lax.dynamic_slice_in_dim: `slice_size` elements from the (traced) `start_index` along
+    `axis`; the start is clamped so that the slice fits, as lax.dynamic_slice."""
+    shape = get_aval(operand).shape
+    axis = _axis("dynamic_slice_in_dim", axis, len(shape))
+    start = _start(start_index, shape[axis], allow_negative_indices)
+    starts = [_zero_like(start)] * len(shape)
+    sizes = list(shape)
+    starts[axis], sizes[axis] = start, int(operator_index(slice_size))
+    return dynamic_slice(operand, starts, sizes)
+
+
+def dynamic_index_in_dim(operand, index, axis=0, keepdims=True, *, allow_negative_indices=True):
+    """lax.dynamic_index_in_dim: the element at the (traced) `index` along `axis`."""
+    shape = get_aval(operand).shape
+    axis = _axis("dynamic_index_in_dim", axis, len(shape))
+    out = dynamic_slice_in_dim(
+        operand, index, 1, axis, allow_negative_indices=allow_negative_indices
+    )
+    return out if keepdims else squeeze(out, (axis,))
+
+
+def dynamic_update_slice_in_dim(operand, update, start_index, axis, *, allow_negative_indices=True):
+    """lax.dynamic_update_slice_in_dim: `operand` with `update` written from the (traced)
+    `start_index` along `axis` (update has operand's other dimensions)."""
+    shape = get_aval(operand).shape
+    axis = _axis("dynamic_update_slice_in_dim", axis, len(shape))
+    start = _start(start_index, shape[axis], allow_negative_indices)
+    starts = [_zero_like(start)] * len(shape)
+    starts[axis] = start
+    return dynamic_update_slice(operand, update, starts)
+
+
+# ------------------------------------------------------------------------------------------
+# associative_scan
+# ------------------------------------------------------------------------------------------
+
+
+def _interleave(a, b, axis: int):
+    """a0 b0 a1 b1 ... along `axis` (len(a) is len(b) or len(b) + 1): each padded with zeros
+    into the other's places, then added (or'ed for bools), as JAX does."""
+    aval = get_aval(a)
+    na, nb = aval.shape[axis], get_aval(b).shape[axis]
+    a_cfg = [(0, 0, 0)] * aval.ndim
+    b_cfg = [(0, 0, 0)] * aval.ndim
+    a_cfg[axis] = (0, 1 if na == nb else 0, 1)
+    b_cfg[axis] = (1, 0 if na == nb else 1, 1)
+    zero = np.zeros((), aval.dtype)
+    op = bitwise_or if aval.dtype.kind == "b" else add
+    return op(pad(a, zero, a_cfg), pad(b, zero, b_cfg))
+
+
+def associative_scan(fn: Callable, elems, reverse: bool = False, axis: int = 0):
+    """lax.associative_scan: the inclusive scan of the pytree `elems` along `axis` with the
+    associative `fn(a, b)` (elementwise over arrays of leading size k), in O(log n) depth by the
+    odd/even recursion of JAX (so results equal JAX's up to rounding, and derivatives flow
+    through the slices)."""
+    leaves, tree = tree_util.tree_flatten(elems)
+    if not leaves:
+        raise ValueError("associative_scan: elems has no arrays")
+    ndim = get_aval(leaves[0]).ndim
+    axis = _axis("associative_scan", axis, ndim)
+    n = get_aval(leaves[0]).shape[axis]
+    sizes = [get_aval(x).shape[axis] if get_aval(x).ndim > axis else None for x in leaves]
+    if any(s != n for s in sizes):
+        raise ValueError(
+            "associative_scan: array inputs must have the same size along axis "
+            f"{axis}, got shapes {[get_aval(x).shape for x in leaves]}"
+        )
+    if reverse:
+        leaves = [rev(x, (axis,)) for x in leaves]
+
+    def combine(a, b):
+        out = fn(tree_util.tree_unflatten(tree, a), tree_util.tree_unflatten(tree, b))
+        out_leaves, out_tree = tree_util.tree_flatten(out)
+        if out_tree != tree:
+            raise TypeError(
+                f"associative_scan: fn must return the structure of elems ({tree}), "
+                f"got {out_tree}"
+            )
+        return out_leaves
+
+    def sl(xs, start, limit, stride=1):
+        return [slice_in_dim(x, start, limit, stride, axis) for x in xs]
+
+    def scan(xs):
+        k = get_aval(xs[0]).shape[axis]
+        if k < 2:
+            return xs
+        odd = scan(combine(sl(xs, 0, -1, 2), sl(xs, 1, None, 2)))
+        rest = sl(xs, 2, None, 2)
+        even = combine(sl(odd, 0, -1) if k % 2 == 0 else odd, rest)
+        even = [concatenate([f, e], axis) for f, e in zip(sl(xs, 0, 1), even)]
+        return [_interleave(e, o, axis) for e, o in zip(even, odd)]
+
+    out = scan(leaves)
+    if reverse:
+        out = [rev(x, (axis,)) for x in out]
+    return tree_util.tree_unflatten(tree, out)
