@@ -205,6 +205,7 @@ from jaxlite.numpy._sorting import (
     unique_values,
     where,
 )
+from jaxlite.numpy._vectorize import piecewise, vectorize
 from jaxlite.numpy._statistics import corrcoef, cov, digitize, interp, polyval, trapezoid
 from jaxlite.numpy._ufuncs import (
     abs,
