@@ -206,6 +206,9 @@ from jaxlite.numpy._sorting import (
     where,
 )
 from jaxlite.numpy._vectorize import piecewise, vectorize
+from jaxlite.numpy._histogram import (
+    histogram, histogram2d, histogram_bin_edges, histogramdd,
+)
 from jaxlite.numpy._statistics import corrcoef, cov, digitize, interp, polyval, trapezoid
 from jaxlite.numpy._ufuncs import (
     abs,
