@@ -206,6 +206,7 @@ from jaxlite.numpy._sorting import (
     where,
 )
 from jaxlite.numpy._vectorize import piecewise, vectorize
+from jaxlite.numpy._polyfit import polyfit
 from jaxlite.numpy._histogram import (
     histogram, histogram2d, histogram_bin_edges, histogramdd,
 )
