@@ -54,6 +54,7 @@ from jaxlite.numpy._dot import (
     cross,
     dot,
     einsum,
+    einsum_path,
     inner,
     kron,
     matmul,
