@@ -9,7 +9,7 @@ import operator
 
 import numpy as np
 
-from jaxlite.core import ShapedArray
+from jaxlite.core import ShapedArray, get_aval
 from jaxlite.primitives._base import _FLOAT, _check_kinds, _prim
 
 reduce_precision_p = _prim("reduce_precision")
@@ -64,8 +64,11 @@ def _reduce_precision_abstract(x, *, exponent_bits, mantissa_bits):
 def reduce_precision(operand, exponent_bits, mantissa_bits):
     """lax.reduce_precision: `operand` rounded to a float format with `exponent_bits` exponent
     and `mantissa_bits` mantissa bits (float16: 5, 10; bfloat16: 8, 7), in its own dtype."""
+    exponent_bits, mantissa_bits = operator.index(exponent_bits), operator.index(mantissa_bits)
+    # NB: the eager path runs no abstract eval: check here what it checks
+    _reduce_precision_abstract(
+        get_aval(operand), exponent_bits=exponent_bits, mantissa_bits=mantissa_bits
+    )
     return reduce_precision_p.bind(
-        operand,
-        exponent_bits=operator.index(exponent_bits),
-        mantissa_bits=operator.index(mantissa_bits),
+        operand, exponent_bits=exponent_bits, mantissa_bits=mantissa_bits
     )
