@@ -31,7 +31,9 @@ def test_slicing_helpers_match_numpy():
     np.testing.assert_array_equal(lax.dynamic_slice_in_dim(x, 2, 3, axis=1), x[:, 2:5])
     # negative starts count from the end, then clamp so that the slice fits (JAX)
     np.testing.assert_array_equal(lax.dynamic_slice_in_dim(x, -2, 3), x[1:4])
-    np.testing.assert_array_equal(lax.dynamic_slice_in_dim(x, -2, 2, allow_negative_indices=False), x[0:2])
+    np.testing.assert_array_equal(
+        lax.dynamic_slice_in_dim(x, -2, 2, allow_negative_indices=False), x[0:2]
+    )
     np.testing.assert_array_equal(lax.dynamic_index_in_dim(x, -1, 1, False), x[:, -1])
     u = -np.ones((4, 2))
     want = x.copy()
@@ -119,7 +121,9 @@ def test_associative_scan_vs_jax_and_errors():
 SPECIAL = np.array([1.0, np.nan, 3.0, -np.nan, np.inf, 3.0, -0.0, 0.0, -np.inf])
 
 
-@pytest.mark.parametrize("dtype", ["float32", "float64", "int8", "int64", "uint8", "uint64", "bool"])
+@pytest.mark.parametrize(
+    "dtype", ["float32", "float64", "int8", "int64", "uint8", "uint64", "bool"]
+)
 def test_top_k_order_and_ties_vs_jax(dtype):
     jax = jax_or_skip()
     a = RNG.integers(0, 4, (3, 9)).astype(dtype)
@@ -164,7 +168,7 @@ def test_reduce_monoids_are_the_specialized_reductions():
     x = RNG.standard_normal((3, 4, 2))
     for op, init, red in [(lax.add, 0.0, lax.reduce_sum_p), (lax.max, -np.inf, lax.reduce_max_p),
                           (lax.mul, 1.0, lax.reduce_prod_p), (lax.min, np.inf, lax.reduce_min_p)]:  # fmt: skip
-        jaxpr = jaxlite.make_jaxpr(lambda x: lax.reduce(x, init, op, (0, 2)))(x)
+        jaxpr = jaxlite.make_jaxpr(lambda x, i=init, o=op: lax.reduce(x, i, o, (0, 2)))(x)
         assert [e.primitive for e in jaxpr.jaxpr.eqns] == [red]
     b = RNG.integers(0, 2, (3, 4)).astype(bool)
     np.testing.assert_array_equal(lax.reduce(b, False, lax.bitwise_or, (1,)), b.any(1))
@@ -209,11 +213,12 @@ def test_reduce_generic_grads_and_vs_jax():
 
     for dims in [(0,), (1, 0)]:
         np.testing.assert_allclose(
-            _logaddexp_reduce(x, dims), jax.lax.reduce(x, -np.inf, jjnp.logaddexp, dims),
+            _logaddexp_reduce(x, dims),
+            jax.lax.reduce(x, -np.inf, jjnp.logaddexp, dims),
             rtol=1e-13,
         )
         # (JAX's own generic-reduce gradient takes ~8 s to trace: compared with softmax)
-        g = jaxlite.grad(lambda x: _logaddexp_reduce(x, dims).sum())(x)
+        g = jaxlite.grad(lambda x, d=dims: _logaddexp_reduce(x, d).sum())(x)
         e = np.exp(x - x.max(dims, keepdims=True))
         np.testing.assert_allclose(g, e / e.sum(dims, keepdims=True), rtol=1e-13)
     # an init that is no identity counts once; a one-element reduction is the element (XLA)

@@ -27,7 +27,12 @@ def assert_same(got, want, rtol=1e-12, atol=1e-14):
             assert_same(g, w, rtol, atol)
         return
     got, want = np.asarray(got), np.asarray(want)
-    assert got.dtype == want.dtype and got.shape == want.shape, (got.dtype, want.dtype, got.shape, want.shape)
+    assert got.dtype == want.dtype and got.shape == want.shape, (
+        got.dtype,
+        want.dtype,
+        got.shape,
+        want.shape,
+    )
     np.testing.assert_allclose(got, want, rtol=rtol, atol=atol)
 
 
@@ -35,7 +40,9 @@ def assert_same(got, want, rtol=1e-12, atol=1e-14):
 
 
 def _cross(a, b):
-    return jnp.stack([a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]])
+    return jnp.stack(
+        [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]
+    )
 
 
 def test_vectorize_signature_broadcasts_like_a_gufunc():
@@ -103,7 +110,9 @@ def test_piecewise_matches_numpy():
     assert_same(jnp.piecewise(x, [x < 0, x < -1], f2), np.piecewise(x, [x < 0, x < -1], f2))
     xi = np.arange(5)
     assert_same(jnp.piecewise(xi, [xi < 2], [lambda v: v / 2, 3]), np.array([0, 0, 3, 3, 3]))
-    assert_same(jnp.piecewise(x, [x > 0], [lambda v, k: v * k, 1.0], 4.0), np.where(x > 0, 4 * x, 1.0))
+    assert_same(
+        jnp.piecewise(x, [x > 0], [lambda v, k: v * k, 1.0], 4.0), np.where(x > 0, 4 * x, 1.0)
+    )
     with pytest.raises(ValueError, match="functions are expected"):
         jnp.piecewise(x, [x > 0], [1.0, 2.0, 3.0])
 
@@ -211,7 +220,9 @@ def test_polyfit_matches_numpy(kw, two_d):
 
 def test_polyfit_full_vs_jax_and_float32():
     jax = jax_or_skip()
-    assert_same(jnp.polyfit(PX, PY, 3, full=True), jax.numpy.polyfit(PX, PY, 3, full=True), 1e-9, 1e-12)
+    assert_same(
+        jnp.polyfit(PX, PY, 3, full=True), jax.numpy.polyfit(PX, PY, 3, full=True), 1e-9, 1e-12
+    )
     x32, y32 = PX.astype(np.float32), PY.astype(np.float32)
     got = jnp.polyfit(x32, y32, 2)
     assert got.dtype == np.float32
@@ -264,7 +275,9 @@ def test_interp_edge_cases():
     )
     i32 = np.arange(3, dtype=np.int32)
     assert jnp.interp(i32, i32, i32).dtype == np.float32  # (JAX: int32 -> float32)
-    np.testing.assert_array_equal(jnp.interp(X, XP[:1], FP[:1]), np.ones(len(X)))  # (NaN too, as JAX)
+    np.testing.assert_array_equal(
+        jnp.interp(X, XP[:1], FP[:1]), np.ones(len(X))
+    )  # (NaN too, as JAX)
     with pytest.raises(ValueError, match="extrapolate"):
         jnp.interp(X, XP, FP, left="linear")
     with pytest.raises(ValueError, match="period must be a scalar"):
@@ -288,8 +301,9 @@ def test_einsum_path_vs_jax():
     jax = jax_or_skip()
     x, y, z = np.ones((2, 3)), np.ones((3, 100)), np.ones((100, 5))
     for opt in ["auto", "greedy", "optimal", True, False, [(1, 2), (0, 1)]]:
-        got, want = jnp.einsum_path("ij,jk,kl", x, y, z, optimize=opt), jax.numpy.einsum_path(
-            "ij,jk,kl", x, y, z, optimize=opt
+        got, want = (
+            jnp.einsum_path("ij,jk,kl", x, y, z, optimize=opt),
+            jax.numpy.einsum_path("ij,jk,kl", x, y, z, optimize=opt),
         )
         assert got[0] == want[0]
         assert str(got[1]) == str(want[1])

@@ -17,7 +17,7 @@ from jaxlite import primitives as lax
 from jaxlite.array import _wrap
 from jaxlite.core import ClosedJaxpr, ShapedArray, Tracer
 from jaxlite.interpreters import staging
-from jaxlite.primitives._slicing import associative_scan
+from jaxlite.primitives._slicing import prefix_scan
 
 # ------------------------------------------------------------------------------------------
 # Tangent values
@@ -640,8 +640,8 @@ defjvp(lax.reduce_prod_p, _reduce_prod_jvp)
 
 def _cumulative_jvp(combine: Callable, primals, tangents, *, axis, reverse):
     # As JAX: differentiate the parallel prefix scan (so cummax ties split like max's).
-    scan = partial(associative_scan, combine, axis=axis, reverse=reverse)
-    outs, t_outs = jvp_flat(lambda x: [scan(x)], primals, tangents)
+    scan = partial(prefix_scan, lambda a, b: [combine(a[0], b[0])], axis=axis, reverse=reverse)
+    outs, t_outs = jvp_flat(lambda x: scan([x]), primals, tangents)
     return outs[0], t_outs[0]
 
 

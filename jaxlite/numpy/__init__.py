@@ -209,7 +209,10 @@ from jaxlite.numpy._sorting import (
 from jaxlite.numpy._vectorize import piecewise, vectorize
 from jaxlite.numpy._polyfit import polyfit
 from jaxlite.numpy._histogram import (
-    histogram, histogram2d, histogram_bin_edges, histogramdd,
+    histogram,
+    histogram2d,
+    histogram_bin_edges,
+    histogramdd,
 )
 from jaxlite.numpy._statistics import corrcoef, cov, digitize, interp, polyval, trapezoid
 from jaxlite.numpy._ufuncs import (

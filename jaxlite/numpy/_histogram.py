@@ -100,9 +100,7 @@ def histogramdd(sample, bins=10, range=None, weights=None, density=None):  # noq
     if len(shape_of(sample)) != 2:
         raise ValueError(f"jnp.histogramdd: sample must be 2-D (N, D), got {shape_of(sample)}")
     n, d = shape_of(sample)
-    if range is not None and (
-        len(range) != d or any(r is not None and len(r) != 2 for r in range)
-    ):
+    if range is not None and (len(range) != d or any(r is not None and len(r) != 2 for r in range)):
         raise ValueError(
             f"For sample.shape={(n, d)}, range must be a sequence of {d} pairs or Nones; "
             f"got {range=}"

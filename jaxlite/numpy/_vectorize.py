@@ -46,8 +46,7 @@ def _update_sizes(sizes: dict, shape, core: tuple, context: str, is_input: bool)
     for name, size in zip(core, shape[len(shape) - n :]):
         if sizes.setdefault(name, size) != size:
             raise ValueError(
-                f"inconsistent size for core dimension {name!r}: {size} vs {sizes[name]} "
-                f"{context}"
+                f"inconsistent size for core dimension {name!r}: {size} vs {sizes[name]} {context}"
             )
 
 
@@ -57,7 +56,9 @@ def _apply_excluded(func, excluded, args, kwargs):
         return func, list(args), kwargs
     dynamic = [a for i, a in enumerate(args) if i not in excluded]
     dynamic_kw = {k: v for k, v in kwargs.items() if k not in excluded}
-    static = [(i, args[i]) for i in sorted(e for e in excluded if isinstance(e, int)) if i < len(args)]
+    static = [
+        (i, args[i]) for i in sorted(e for e in excluded if isinstance(e, int)) if i < len(args)
+    ]
     static_kw = {k: v for k, v in kwargs.items() if k in excluded}
 
     def bound(*a, **kw):
@@ -76,8 +77,7 @@ def vectorize(pyfunc: Callable, *, excluded=frozenset(), signature=None) -> Call
     arguments passed through unchanged. As JAX's, other keyword arguments are not passed on."""
     if any(not isinstance(e, (str, int)) for e in excluded):
         raise TypeError(
-            "jnp.vectorize can only exclude integer or string arguments, but "
-            f"excluded={excluded!r}"
+            f"jnp.vectorize can only exclude integer or string arguments, but excluded={excluded!r}"
         )
     if any(isinstance(e, int) and e < 0 for e in excluded):
         raise ValueError(f"excluded={excluded!r} contains negative numbers")

@@ -16,7 +16,7 @@ This package only re-exports; one module per family:
     _indexing     gather/scatter dimension numbers and modes, their shared window arithmetic
     _gather       gather
     _scatter      scatter, scatter_add, scatter_mul, scatter_min, scatter_max
-    _slicing      slice_in_dim, index_in_dim, dynamic_*_in_dim, associative_scan (composites)
+    _slicing      slice_in_dim, index_in_dim, dynamic_*_in_dim, prefix_scan (composites)
     _precision    reduce_precision
 
 Sub-modules import `_base` and each other, never this package (tests/test_layering.py).
@@ -242,7 +242,6 @@ from jaxlite.primitives._scatter import (
     scatter_p,
 )
 from jaxlite.primitives._slicing import (
-    associative_scan,
     dynamic_index_in_dim,
     dynamic_slice_in_dim,
     dynamic_update_slice_in_dim,

@@ -34,7 +34,9 @@ def _reduce_bits(bits: np.ndarray, nbits: int, src_exp: int, src_mant: int, exp:
         exp_mask = np.array(((1 << src_exp) - 1) << src_mant, bits.dtype)
         src_bias, bias = (1 << (src_exp - 1)) - 1, (1 << (exp - 1)) - 1
         e = bits & exp_mask
-        bits = np.where(e > np.array((src_bias + bias) << src_mant, bits.dtype), sign | exp_mask, bits)
+        bits = np.where(
+            e > np.array((src_bias + bias) << src_mant, bits.dtype), sign | exp_mask, bits
+        )
         bits = np.where(e <= np.array((src_bias - bias) << src_mant, bits.dtype), sign, bits)
     return bits
 
@@ -44,7 +46,9 @@ def _reduce_precision_impl(x, *, exponent_bits, mantissa_bits):
     src_exp, src_mant = float_bits(x.dtype)
     nbits = 8 * x.dtype.itemsize
     udt = np.dtype(f"u{x.dtype.itemsize}")
-    bits = _reduce_bits(np.asarray(x).view(udt), nbits, src_exp, src_mant, exponent_bits, mantissa_bits)
+    bits = _reduce_bits(
+        np.asarray(x).view(udt), nbits, src_exp, src_mant, exponent_bits, mantissa_bits
+    )
     out = np.asarray(bits, udt).view(x.dtype)
     return np.array(np.where(np.isnan(x), x, out), dtype=x.dtype)
 

@@ -1,7 +1,7 @@
 """lax's slicing conveniences along one axis (`slice_in_dim`, `index_in_dim`,
-`dynamic_slice_in_dim`, `dynamic_index_in_dim`, `dynamic_update_slice_in_dim`) and
-`associative_scan` (JAX's parallel prefix algorithm): composites of slice, pad, concatenate,
-rev and the dynamic slices, so they need no rules of their own.
+`dynamic_slice_in_dim`, `dynamic_index_in_dim`, `dynamic_update_slice_in_dim`) and the parallel
+prefix scan of `associative_scan` (JAX's algorithm, on a flat list of arrays): composites of
+slice, pad, concatenate, rev and the dynamic slices, so they need no rules of their own.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from collections.abc import Callable
 
 import numpy as np
 
-from jaxlite import tree_util
 from jaxlite.core import get_aval
 from jaxlite.primitives._base import _canonicalize_axis, operator_index
 from jaxlite.primitives._elementwise import add, bitwise_or, lt, select
@@ -126,35 +125,13 @@ def _interleave(a, b, axis: int):
     return op(pad(a, zero, a_cfg), pad(b, zero, b_cfg))
 
 
-def associative_scan(fn: Callable, elems, reverse: bool = False, axis: int = 0):
-    """lax.associative_scan: the inclusive scan of the pytree `elems` along `axis` with the
-    associative `fn(a, b)` (elementwise over arrays of leading size k), in O(log n) depth by the
-    odd/even recursion of JAX (so results equal JAX's up to rounding, and derivatives flow
-    through the slices)."""
-    leaves, tree = tree_util.tree_flatten(elems)
-    if not leaves:
-        raise ValueError("associative_scan: elems has no arrays")
-    ndim = get_aval(leaves[0]).ndim
-    axis = _axis("associative_scan", axis, ndim)
-    n = get_aval(leaves[0]).shape[axis]
-    sizes = [get_aval(x).shape[axis] if get_aval(x).ndim > axis else None for x in leaves]
-    if any(s != n for s in sizes):
-        raise ValueError(
-            "associative_scan: array inputs must have the same size along axis "
-            f"{axis}, got shapes {[get_aval(x).shape for x in leaves]}"
-        )
+def prefix_scan(combine: Callable, leaves: list, axis: int, reverse: bool = False) -> list:
+    """The inclusive scan of the arrays `leaves` (one size along `axis`) with the associative
+    `combine(list, list) -> list`, by JAX's odd/even recursion (O(log n) depth; derivatives
+    flow through the slices). lax.associative_scan (pytrees) and the cumulative jvp rules
+    call it."""
     if reverse:
         leaves = [rev(x, (axis,)) for x in leaves]
-
-    def combine(a, b):
-        out = fn(tree_util.tree_unflatten(tree, a), tree_util.tree_unflatten(tree, b))
-        out_leaves, out_tree = tree_util.tree_flatten(out)
-        if out_tree != tree:
-            raise TypeError(
-                f"associative_scan: fn must return the structure of elems ({tree}), "
-                f"got {out_tree}"
-            )
-        return out_leaves
 
     def sl(xs, start, limit, stride=1):
         return [slice_in_dim(x, start, limit, stride, axis) for x in xs]
@@ -169,7 +146,5 @@ def associative_scan(fn: Callable, elems, reverse: bool = False, axis: int = 0):
         even = [concatenate([f, e], axis) for f, e in zip(sl(xs, 0, 1), even)]
         return [_interleave(e, o, axis) for e, o in zip(even, odd)]
 
-    out = scan(leaves)
-    if reverse:
-        out = [rev(x, (axis,)) for x in out]
-    return tree_util.tree_unflatten(tree, out)
+    out = scan(list(leaves))
+    return [rev(x, (axis,)) for x in out] if reverse else out

@@ -97,9 +97,7 @@ SPECS = {
     _n + "vectorize": Spec(
         [
             Call(
-                lambda f, L, x, y: f(lambda a, b: L.numpy.dot(a, b), signature="(n),(n)->()")(
-                    x, y
-                ),
+                lambda f, L, x, y: f(lambda a, b: L.numpy.dot(a, b), signature="(n),(n)->()")(x, y),
                 [((3, 4), (4,))],
             ),
             Call(lambda f, L, x: f(lambda a, p: a * p + 1, excluded={1})(x, 2), X2),

@@ -1,4 +1,7 @@
-"""lax.reduce: a reduction with any associative `computation` over pytrees of operands.
+"""lax's composites over pytrees: `associative_scan` (the parallel prefix scan of
+primitives/_slicing.py on the leaves) and `reduce`.
+
+lax.reduce: a reduction with any associative `computation` over pytrees of operands.
 
 As JAX, a single operand reduced by lax.add/mul/max/min (bitwise_and/or on bools) from that
 operation's identity is the specialized reduction (reduce_sum, ...). Any other computation is a
@@ -22,6 +25,7 @@ from jaxlite import tree_util
 from jaxlite._vmap_api import vmap
 from jaxlite.core import Tracer, get_aval
 from jaxlite.primitives._base import _canonicalize_axis, _check_axes, operator_index
+from jaxlite.primitives._slicing import prefix_scan
 
 
 def _max_identity(dt: np.dtype):
@@ -154,3 +158,32 @@ def _tree_reduce(computation, tree, ops, inits, dims, shape):
         xs, n = ys, half + n % 2
     starts = [P.broadcast_in_dim(i, (rows, 1), ()) for i in inits]
     return [P.reshape(x, out_shape) for x in combine(starts, xs)]
+
+
+def associative_scan(fn: Callable, elems, reverse: bool = False, axis: int = 0):
+    """lax.associative_scan: the inclusive scan of the pytree `elems` along `axis` with the
+    associative `fn(a, b)` (elementwise over arrays of leading size k), in O(log n) depth by the
+    odd/even recursion of JAX (so results equal JAX's up to rounding, and derivatives flow
+    through the slices)."""
+    leaves, tree = tree_util.tree_flatten(elems)
+    if not leaves:
+        raise ValueError("associative_scan: elems has no arrays")
+    avals = [get_aval(x) for x in leaves]
+    axis = _canonicalize_axis(operator_index(axis), avals[0].ndim, "associative_scan")
+    n = avals[0].shape[axis]
+    if any(a.ndim <= axis or a.shape[axis] != n for a in avals):
+        raise ValueError(
+            "associative_scan: array inputs must have the same size along axis "
+            f"{axis}, got shapes {[a.shape for a in avals]}"
+        )
+
+    def combine(a, b):
+        out = fn(tree_util.tree_unflatten(tree, a), tree_util.tree_unflatten(tree, b))
+        out_leaves, out_tree = tree_util.tree_flatten(out)
+        if out_tree != tree:
+            raise TypeError(
+                f"associative_scan: fn must return the structure of elems ({tree}), got {out_tree}"
+            )
+        return out_leaves
+
+    return tree_util.tree_unflatten(tree, prefix_scan(combine, leaves, axis, reverse))
