@@ -127,6 +127,13 @@ def _integer_pow(name, data):
     return partial(lax.integer_pow, y=y), [(data.draw(shapes()), dt, "int" if dt == i32 else "pos")]
 
 
+@case("reduce_precision")
+def _reduce_precision(name, data):
+    e, m = data.draw(st.sampled_from([(5, 10), (8, 7), (2, 1)]))
+    x = (data.draw(shapes()), data.draw(st.sampled_from(FLOATS)), "any")
+    return partial(lax.reduce_precision, exponent_bits=e, mantissa_bits=m), [x]
+
+
 @case("convert_element_type")
 def _convert(name, data):
     src, dst = data.draw(
