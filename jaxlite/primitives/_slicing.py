@@ -38,8 +38,16 @@ def slice_in_dim(operand, start_index, limit_index, stride=1, axis=0):
     limit = n if limit_index is None else int(operator_index(limit_index))
     start = start + n if start < 0 else start
     limit = limit + n if limit < 0 else limit
+    stride = int(operator_index(stride))
+    # (checked here: the eager path of lax.slice runs no shape rule)
+    if not 0 <= start <= limit <= n or stride < 1:
+        raise TypeError(
+            f"slice_in_dim: start {start_index}, limit {limit_index}, stride {stride} do not "
+            f"fit dimension {axis} of size {n} (after counting negative indices from the end, "
+            "0 <= start <= limit <= size and stride >= 1 are needed)"
+        )
     starts, limits, strides = [0] * len(shape), list(shape), [1] * len(shape)
-    starts[axis], limits[axis], strides[axis] = start, limit, int(operator_index(stride))
+    starts[axis], limits[axis], strides[axis] = start, limit, stride
     return slice(operand, starts, limits, strides)
 
 
@@ -82,6 +90,11 @@ def dynamic_slice_in_dim(operand, start_index, slice_size, axis=0, *, allow_nega
     starts = [_zero_like(start)] * len(shape)
     sizes = list(shape)
     starts[axis], sizes[axis] = start, int(operator_index(slice_size))
+    if not 0 <= sizes[axis] <= shape[axis]:  # (checked here too: vmap's gather would not)
+        raise TypeError(
+            f"dynamic_slice_in_dim: slice_size {sizes[axis]} does not fit in dimension {axis} "
+            f"of the operand, shape {shape}"
+        )
     return dynamic_slice(operand, starts, sizes)
 
 
@@ -103,6 +116,12 @@ def dynamic_update_slice_in_dim(operand, update, start_index, axis, *, allow_neg
     start = _start(start_index, shape[axis], allow_negative_indices)
     starts = [_zero_like(start)] * len(shape)
     starts[axis] = start
+    ushape = get_aval(update).shape
+    if len(ushape) != len(shape) or any(u > d for u, d in zip(ushape, shape)):
+        raise TypeError(
+            f"dynamic_update_slice_in_dim: update of shape {ushape} does not fit in the "
+            f"operand, shape {shape}"
+        )
     return dynamic_update_slice(operand, update, starts)
 
 
