@@ -48,6 +48,14 @@ def test_slicing_helpers_bad_input():
         lax.slice_in_dim(X, 0, 1, axis=2)
     with pytest.raises(TypeError, match="integer"):
         lax.dynamic_slice_in_dim(X, 1.5, 2)
+    with pytest.raises(TypeError, match="do not fit"):
+        lax.slice_in_dim(X, 2, 1)
+    with pytest.raises(TypeError, match="do not fit"):
+        lax.slice_in_dim(X, 0, 9, axis=1)
+    with pytest.raises(TypeError, match="does not fit"):
+        jaxlite.vmap(lambda r: lax.dynamic_slice_in_dim(r, 0, 6))(X)
+    with pytest.raises(TypeError, match="does not fit"):
+        lax.dynamic_update_slice_in_dim(X, np.ones((3, 6)), 0, 1)
 
 
 def test_dynamic_helpers_traced_index_jit_vmap_grad():
