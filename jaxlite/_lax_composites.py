@@ -169,6 +169,11 @@ def associative_scan(fn: Callable, elems, reverse: bool = False, axis: int = 0):
     if not leaves:
         raise ValueError("associative_scan: elems has no arrays")
     avals = [get_aval(x) for x in leaves]
+    if any(a.ndim == 0 for a in avals):
+        raise ValueError(
+            "associative_scan: every leaf of elems needs at least one dimension, got shapes "
+            f"{[a.shape for a in avals]}"
+        )
     axis = _canonicalize_axis(operator_index(axis), avals[0].ndim, "associative_scan")
     n = avals[0].shape[axis]
     if any(a.ndim <= axis or a.shape[axis] != n for a in avals):

@@ -391,7 +391,7 @@ def einsum_path(subscripts, /, *operands, optimize="auto"):
     its report string. jnp.einsum itself contracts left to right whatever the path."""
     if not isinstance(subscripts, str):
         raise TypeError("jnp.einsum_path: only the string form of the subscripts is supported")
-    shapes = [tuple(o.shape) if hasattr(o, "shape") else np.shape(o) for o in operands]
+    shapes = [shape_of(asarray(o, "einsum_path")) for o in operands]
     n = len(shapes)
     if optimize is False:
         optimize = [(0, 1)] * (n - 1) if n > 1 else [(0,)]

@@ -44,7 +44,7 @@ def histogram_bin_edges(a, bins=10, range=None, weights=None):  # noqa: A002 - N
     """The edges `histogram` uses: `bins` itself when it is 1-D, else `bins + 1` equal steps over
     `range` (default: the data's min and max; a zero-width range is widened by 0.5 each way)."""
     if isinstance(bins, str):
-        raise NotImplementedError("string values for `bins` not implemented.")
+        raise NotImplementedError("jnp.histogram: string values for `bins` not implemented.")
     arr = asarray(a, "histogram_bin_edges")
     dt = dtypes.to_inexact(dtype_of(arr))
     if len(shape_of(asarray(bins, "histogram_bin_edges"))) == 1:
@@ -55,7 +55,9 @@ def histogram_bin_edges(a, bins=10, range=None, weights=None):  # noqa: A002 - N
     else:
         r = asarray(range if not isinstance(range, (list, tuple)) else stack(range), "histogram")
         if shape_of(r) != (2,):
-            raise ValueError(f"`range` must be either None or a sequence of scalars, got {range}")
+            raise ValueError(
+                f"jnp.histogram: `range` must be either None or a sequence of scalars, got {range}"
+            )
         lo, hi = _at(r, 0), _at(r, 1)
     lo, hi = convert(lo, dt), convert(hi, dt)
     same = equal(lo, hi)
@@ -73,7 +75,7 @@ def histogram(a, bins=10, range=None, weights=None, density=None):  # noqa: A002
     else:
         w = asarray(weights, "histogram")
         if shape_of(a) != shape_of(w):
-            raise ValueError("weights should have the same shape as a.")
+            raise ValueError("jnp.histogram: weights should have the same shape as a.")
         a, w = promote_dtypes_inexact("histogram", a, w)
     edges = histogram_bin_edges(a, bins, range, w)
     m = shape_of(edges)[0]
@@ -95,14 +97,14 @@ def histogramdd(sample, bins=10, range=None, weights=None, density=None):  # noq
     else:
         weights = asarray(weights, "histogramdd")
         if shape_of(weights) != shape_of(sample)[:1]:
-            raise ValueError("should have one weight for each sample.")
+            raise ValueError("jnp.histogramdd: should have one weight for each sample.")
         sample, weights = promote_dtypes_inexact("histogramdd", sample, weights)
     if len(shape_of(sample)) != 2:
         raise ValueError(f"jnp.histogramdd: sample must be 2-D (N, D), got {shape_of(sample)}")
     n, d = shape_of(sample)
     if range is not None and (len(range) != d or any(r is not None and len(r) != 2 for r in range)):
         raise ValueError(
-            f"For sample.shape={(n, d)}, range must be a sequence of {d} pairs or Nones; "
+            f"jnp.histogramdd: for sample.shape={(n, d)}, range must be a sequence of {d} pairs or Nones; "
             f"got {range=}"
         )
     try:
@@ -111,7 +113,7 @@ def histogramdd(sample, bins=10, range=None, weights=None, density=None):  # noq
         per_dim = [bins] * d
     else:
         if len(per_dim) != d:
-            raise ValueError("should be a bin for each dimension.")
+            raise ValueError("jnp.histogramdd: should be a bin for each dimension.")
     idxs, all_edges = [], []
     for i in builtins.range(d):
         col = lax.reshape(lax.slice(sample, (0, i), (n, i + 1)), (n,))

@@ -36,16 +36,16 @@ def polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
     deg = int(deg)
     order = deg + 1
     if deg < 0:
-        raise ValueError("expected deg >= 0")
+        raise ValueError("jnp.polyfit: expected deg >= 0")
     x, y = asarray(x, "polyfit"), asarray(y, "polyfit")
     if len(shape_of(x)) != 1:
-        raise TypeError("expected 1D vector for x")
+        raise TypeError("jnp.polyfit: expected 1D vector for x")
     if shape_of(x)[0] == 0:
-        raise TypeError("expected non-empty vector for x")
+        raise TypeError("jnp.polyfit: expected non-empty vector for x")
     if not 1 <= len(shape_of(y)) <= 2:
-        raise TypeError("expected 1D or 2D array for y")
+        raise TypeError("jnp.polyfit: expected 1D or 2D array for y")
     if shape_of(x)[0] != shape_of(y)[0]:
-        raise TypeError("expected x and y to have same length")
+        raise TypeError("jnp.polyfit: expected x and y to have same length")
     x, y = promote_dtypes_inexact("polyfit", x, y)
     n = shape_of(x)[0]
     if rcond is None:
@@ -57,9 +57,9 @@ def polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
     if w is not None:
         (w,) = promote_dtypes_inexact("polyfit", asarray(w, "polyfit"))
         if len(shape_of(w)) != 1:
-            raise TypeError("expected a 1-d array for weights")
+            raise TypeError("jnp.polyfit: expected a 1-d array for weights")
         if shape_of(w)[0] != shape_of(y)[0]:
-            raise TypeError("expected w and y to have the same length")
+            raise TypeError("jnp.polyfit: expected w and y to have the same length")
         lhs = multiply(lhs, expand_dims(w, -1))
         rhs = multiply(rhs, expand_dims(w, -1) if len(shape_of(rhs)) == 2 else w)
     scale = sqrt(red.sum(multiply(lhs, lhs), axis=0))
@@ -75,7 +75,7 @@ def polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
         else:
             if n <= order:
                 raise ValueError(
-                    "the number of data points must exceed order to scale the covariance matrix"
+                    "jnp.polyfit: the number of data points must exceed order to scale the covariance matrix"
                 )
             fac = divide(resids, n - order)
         if len(shape_of(y)) == 1:

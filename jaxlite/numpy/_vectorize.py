@@ -160,6 +160,10 @@ def piecewise(x, condlist, funclist, *args, **kw):
     condition wins), `funclist[-1]` (or 0) where none does; constants may stand for functions.
     Results take x's dtype. A vectorized lax.switch, as JAX's (under vmap every branch runs)."""
     x = asarray(x, "piecewise")
+    if isinstance(condlist, (str, dict)) or not hasattr(condlist, "__len__"):
+        raise TypeError(
+            f"jnp.piecewise: condlist must be a sequence of conditions, got {condlist!r}"
+        )
     nc, nf = len(condlist), len(funclist)
     if nf == nc + 1:
         funclist = list(funclist[-1:]) + list(funclist[:-1])
@@ -167,7 +171,8 @@ def piecewise(x, condlist, funclist, *args, **kw):
         funclist = [0] + list(funclist)
     else:
         raise ValueError(
-            f"with {nc} condition(s), either {nc} or {nc + 1} functions are expected; got {nf}"
+            f"jnp.piecewise: with {nc} condition(s), either {nc} or {nc + 1} functions are "
+            f"expected; got {nf}"
         )
     conds = convert(asarray(array(condlist), "piecewise"), np.dtype(bool))
     first = lax.slice(conds, (0,) * len(shape_of(conds)), (min(1, nc),) + shape_of(conds)[1:])
