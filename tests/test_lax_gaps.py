@@ -311,3 +311,16 @@ def test_reduce_precision_rules():
         lax.reduce_precision(x, 0, 10)
     with pytest.raises(ValueError, match="mantissa_bits"):
         lax.reduce_precision(x, 5, -1)
+
+
+def test_reduce_generic_batched_and_differentiated_init():
+    # (JAX raises NotImplementedError for both; the composite handles them)
+    x = RNG.standard_normal((4, 5))
+
+    def f(x, i):
+        return lax.reduce(x, i, lambda a, b: lax.max(a, b), (1,))
+
+    inits = np.array([0.0, 10.0, -10.0, 0.5])
+    out = jaxlite.vmap(f, in_axes=(None, 0))(x, inits)
+    np.testing.assert_allclose(out, np.maximum(x.max(1)[None, :], inits[:, None]))
+    assert jaxlite.grad(lambda i: f(x, i).sum())(10.0) == 4.0

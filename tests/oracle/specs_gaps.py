@@ -4,6 +4,8 @@ histograms, polyfit, einsum_path."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from .harness import DTYPES, FLOATS, Call, Spec
 
 NUM = tuple(d for d in DTYPES if d != "bool")
@@ -26,8 +28,17 @@ def _argmax_pair(L):
 
 
 def _reduce_argmax(f, L, x):
-    idx = L.lax.broadcasted_iota("int32", x.shape, 1)
-    return f((x, idx), (x[0, 0], L.numpy.int32(0)), _argmax_pair(L), (1,))
+    # Indices in x's dtype and depending on x (+ 0 * x): JAX's jvp of a variadic reduce fails
+    # on an operand whose tangent is symbolically zero. Init values are constants: JAX raises
+    # NotImplementedError for batched init values under vmap and for init tangents (jaxlite's
+    # composite handles both).
+    idx = L.lax.convert_element_type(L.lax.broadcasted_iota("int32", x.shape, 1), x.dtype) + x * 0
+    return f((x, idx), (_lowest(x.dtype), x.dtype.type(0)), _argmax_pair(L), (1,))
+
+
+def _lowest(dt):
+    # (an identity: JAX's jvp of a generic reduce drops a non-identity init from the primal)
+    return dt.type(-np.inf) if dt.kind == "f" else dt.type(np.iinfo(dt).min)
 
 
 _x = "lax."
@@ -76,7 +87,7 @@ SPECS = {
                 lambda f, L, x: (
                     f(x, 0, L.lax.add, (1,)),
                     f(x, x.dtype.type(1), L.lax.mul, (0, 1)),
-                    f(x, x[0, 0], L.lax.max, (0,)),  # not the identity: the generic path
+                    f(x, _lowest(x.dtype), lambda a, b: L.lax.max(a, b), (0,)),  # generic
                 ),
                 X2,
             ),
@@ -126,7 +137,12 @@ SPECS = {
         dtypes=FLOATS,
     ),
     _n + "histogramdd": one(
-        lambda f, L, x: (f(x, bins=3), f(x, bins=[2, 3], range=[(0, 3), None])),
+        # Edges exact in both libraries: JAX's float32 linspace puts an edge one ulp off an
+        # integer (e.g. 1.0000002) where jaxlite's and NumPy's give the integer.
+        lambda f, L, x: (
+            f(x, bins=[L.numpy.array([-6.0, -1.0, 2.0, 7.0]), L.numpy.array([-6.0, 0.0, 7.0])]),
+            f(x, bins=[2, 2], range=[(0, 3), (-6, 6)]),
+        ),
         [((8, 2),)],
         dtypes=NUM,
     ),
