@@ -31,6 +31,8 @@ from jaxlite.control_flow import (  # noqa: F401
     cond, fori_loop, map, scan, switch, while_loop,
 )
 
+from jaxlite._lax_composites import associative_scan, reduce  # noqa: F401
+
 # After the star import: api's stop_gradient (on pytrees, as JAX's) replaces the primitive's.
 from jaxlite.api import stop_gradient  # noqa: E402,F401
 

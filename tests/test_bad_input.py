@@ -87,6 +87,12 @@ GOOD_CALLS = {
     "take_along_axis": (X, np.zeros((2, 3), np.int32), 1),
     "vecmat": (np.ones(2), X),
     "einsum": ("ij->ji", X),
+    "einsum_path": ("ij,jk", X, X.T),
+    "histogram2d": (V, V),
+    "piecewise": (V, [V > 1], [1.0, 2.0]),
+    "polyfit": (V, V, 1),
+    # (takes a function, not arrays: like JAX's, it accepts any callable and fails at the call)
+    "vectorize": (jnp.sin,),
 }
 CANDIDATES = [(X,), (X, X), (X, 1), (X, 0), (X, 2, 1), (X, X, X), (X, (3, 2)), ((2, 3),), (3,),
               (X, [0, 1]), (X, np.array([0, 1])), (X, 1, X), (2, 3), ([X, X],)]  # fmt: skip
@@ -270,6 +276,10 @@ LAX_CALLS = {
     "shift_left": (I, I), "shift_right_arithmetic": (I, I), "shift_right_logical": (I, I),
     "bitwise_and": (I, I), "bitwise_or": (I, I), "bitwise_xor": (I, I), "bitwise_not": (I,),
     "not_": (I,), "rem": (I, I), "div": (I, I),
+    "associative_scan": (lax.add, X), "slice_in_dim": (X, 0, 1), "index_in_dim": (X, 1),
+    "dynamic_slice_in_dim": (X, 0, 1), "dynamic_index_in_dim": (X, 1),
+    "dynamic_update_slice_in_dim": (X, X[:1], 1, 0), "top_k": (X, 2),
+    "reduce": (X, 0.0, lax.add, (0,)), "reduce_precision": (X, 5, 10),
 }  # fmt: skip
 # The primitive a wrapper binds, where its name differs from the wrapper's.
 LAX_PRIMITIVE = {"square": "integer_pow", "not_": "not", "bitwise_not": "not",

@@ -166,6 +166,8 @@ UNARY = [
     Line("round_away", lambda x: lax.round(x, 0), "f"),
     Line("round_even", lambda x: lax.round(x, 1), "f"),
     Line("is_finite", lax.is_finite, "f"),
+    Line("reduce_precision_f16", lambda x: lax.reduce_precision(x, 5, 10), "f"),
+    Line("reduce_precision_bf16", lambda x: lax.reduce_precision(x, 8, 7), "f"),
     Line("not", lax.bitwise_not, "iub"),
     Line("copy", lax.copy, "fiub"),
     Line("stop_gradient", lax.stop_gradient, "fiub"),

@@ -39,6 +39,7 @@ CALL_PRIMITIVES = sorted(set(PRIMS) - {p.name for p in ALL_PRIMITIVES})
 LINEAR = {
     # elementwise
     "neg", "add", "sub", "mul", "div", "add_any", "convert_element_type", "copy", "select_n",
+    "reduce_precision",  # as JAX: deflinear (its tangent rounds like its primal)
     # reductions, scans, contractions
     "reduce_sum", "cumsum", "dot_general", "conv_general_dilated", "reduce_window_sum",
     "triangular_solve",

@@ -151,6 +151,7 @@ def test_derivatives_jax_does_not_have_raise():
 
 
 def _all_special(x, a):
+    # Every special-function primitive (regularized_incomplete_beta is lax.betainc's).
     return (lax.lgamma(x), lax.digamma(x), lax.erfc(x), lax.bessel_i0e(x), lax.bessel_i1e(x),
             lax.igamma(a, x), lax.igammac(a, x), lax.zeta(a + 1.0, x), S.logsumexp(x),
             lax.betainc(a, x, x / (x + 1.0)), lax.igamma_grad_a(a, x))  # fmt: skip

@@ -127,6 +127,13 @@ def _integer_pow(name, data):
     return partial(lax.integer_pow, y=y), [(data.draw(shapes()), dt, "int" if dt == i32 else "pos")]
 
 
+@case("reduce_precision")
+def _reduce_precision(name, data):
+    e, m = data.draw(st.sampled_from([(5, 10), (8, 7), (2, 1)]))
+    x = (data.draw(shapes()), data.draw(st.sampled_from(FLOATS)), "any")
+    return partial(lax.reduce_precision, exponent_bits=e, mantissa_bits=m), [x]
+
+
 @case("convert_element_type")
 def _convert(name, data):
     src, dst = data.draw(
@@ -478,7 +485,18 @@ def test_batch_rule_matches_loop(name, data):
 def _tested_elsewhere(name: str) -> bool:
     # The gather/scatter family's batching rules are tested with it, in tests/test_indexing.py;
     # convolutions' and windowed reductions' against JAX's, in tests/test_conv.py.
-    return name.startswith(("gather", "scatter", "conv_general_dilated", "reduce_window"))
+    # The special functions', triangular_solve's and the callbacks' with their modules' tests
+    # (tests/test_scipy_special.py, test_scipy_linalg.py, test_debug_callbacks.py).
+    return name.startswith(("gather", "scatter", "conv_general_dilated", "reduce_window")) or (
+        name in _TESTED_WITH_THEIR_MODULES
+    )
+
+
+_TESTED_WITH_THEIR_MODULES = {
+    "lgamma", "digamma", "erfc", "bessel_i0e", "bessel_i1e", "igamma", "igammac",
+    "igamma_grad_a", "regularized_incomplete_beta", "zeta", "triangular_solve",
+    "pure_callback", "io_callback", "debug_callback",
+}  # fmt: skip
 
 
 def test_every_primitive_has_a_batch_rule_and_a_case():

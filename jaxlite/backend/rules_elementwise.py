@@ -78,6 +78,9 @@ _ELEMENTWISE_RULES = {
     P.copy_p: identity,
     P.stop_gradient_p: identity,
     P.integer_pow_p: lambda dt, x, y: f"jl_ipow_{sfx(dt)}({x}, {y})",
+    P.reduce_precision_p: lambda dt, x, exponent_bits, mantissa_bits: (
+        f"jl_reduce_precision_{sfx(dt)}({x}, {exponent_bits}, {mantissa_bits})"
+    ),
     P.add_p: infix("+"),
     P.add_any_p: infix("+"),
     P.sub_p: infix("-"),

@@ -268,6 +268,31 @@ JL_BITCAST(uint8_t, int8_t, u8, i8)
 JL_BITCAST(int16_t, uint16_t, i16, u16)
 JL_BITCAST(uint16_t, int16_t, u16, i16)
 
+/* reduce_precision: round to a float format with `e` exponent and `m` mantissa bits and back, as
+   XLA: mantissa to nearest even, exponent overflow to +-inf, below the narrow format's smallest
+   normal to +-0, NaN kept. The bit counts are literals, so the compiler folds the masks. */
+#define JL_REDUCE_PRECISION(T, U, S, NBITS, SE, SM)                                   \
+  JL_INLINE T jl_reduce_precision_##S(T x, int e, int m) {                            \
+    U b;                                                                              \
+    memcpy(&b, &x, sizeof b);                                                         \
+    if (m < SM) {                                                                     \
+      const U last = (U)1 << (SM - m);                                                \
+      b = (b + ((last >> 1) - 1 + ((b & last) >> (SM - m)))) & ~(last - 1);           \
+    }                                                                                 \
+    if (e < SE) {                                                                     \
+      const U sign = b & ((U)1 << (NBITS - 1));                                       \
+      const U emask = (((U)1 << SE) - 1) << SM;                                       \
+      const U bias = ((U)1 << (SE - 1)) - 1, rbias = ((U)1 << (e - 1)) - 1;           \
+      const U ex = b & emask;                                                         \
+      b = ex > ((bias + rbias) << SM) ? (sign | emask) : ex <= ((bias - rbias) << SM) ? sign : b; \
+    }                                                                                 \
+    T y;                                                                              \
+    memcpy(&y, &b, sizeof y);                                                         \
+    return isnan(x) ? x : y;                                                          \
+  }
+JL_REDUCE_PRECISION(float, uint32_t, f32, 32, 8, 23)
+JL_REDUCE_PRECISION(double, uint64_t, f64, 64, 11, 52)
+
 /* ---- index helpers ---------------------------------------------------------------------- */
 
 /* A start index clamped so that a window of `size` fits in `dim` (dynamic_slice's rule). */

@@ -20,6 +20,7 @@ from jaxlite.interpreters import staging
 from jaxlite.primitives import _windowed
 from jaxlite.primitives import _callback as cb
 from jaxlite.primitives._linalg import triangular_solve_p
+from jaxlite.primitives._slicing import prefix_scan
 
 # ------------------------------------------------------------------------------------------
 # Tangent values
@@ -408,6 +409,8 @@ def _one_minus_square(x):
 
 
 deflinear(lax.neg_p, unary=True)
+# As JAX: treated as linear (its tangent is rounded like its primal)
+deflinear(lax.reduce_precision_p, unary=True)
 deflinear(lax.copy_p, unary=True)
 # abs'(0) = 1, as in JAX
 defjvp2(lax.abs_p, lambda g, ans, x: lax.select_n_p.bind(lax.ge(x, _const(x, 0)), neg(g), g))
@@ -638,53 +641,10 @@ def _reduce_prod_jvp(g, x, *, axes):
 defjvp(lax.reduce_prod_p, _reduce_prod_jvp)
 
 
-def _slice_in_dim(x, start: int, limit: int | None, stride: int, axis: int):
-    shape = x.shape
-    n = shape[axis]
-    start = start + n if start < 0 else start
-    limit = n if limit is None else (limit + n if limit < 0 else limit)
-    starts, limits, strides = [0] * len(shape), list(shape), [1] * len(shape)
-    starts[axis], limits[axis], strides[axis] = start, max(limit, start), stride
-    return lax.slice(x, starts, limits, strides)
-
-
-def _interleave(a, b, axis: int):
-    """Interleaves `a` and `b` along `axis`: a0 b0 a1 b1 ... (as JAX's associative_scan)."""
-    na, nb = a.shape[axis], b.shape[axis]
-    a_cfg = [(0, 0, 0)] * len(a.shape)
-    b_cfg = [(0, 0, 0)] * len(b.shape)
-    a_cfg[axis] = (0, 1 if na == nb else 0, 1)
-    b_cfg[axis] = (1, 0 if na == nb else 1, 1)
-    return add(lax.pad(a, _const(a, 0), a_cfg), lax.pad(b, _const(b, 0), b_cfg))
-
-
-def associative_scan(fn: Callable, x, axis: int = 0, reverse: bool = False):
-    """Inclusive scan of `x` along `axis` with the associative `fn`, by JAX's parallel prefix
-    algorithm (odd/even recursion with strided slices), written with differentiable lax ops."""
-    if reverse:
-        x = lax.rev(x, (axis,))
-
-    def scan(elems):
-        n = elems.shape[axis]
-        if n < 2:
-            return elems
-        reduced = fn(_slice_in_dim(elems, 0, -1, 2, axis), _slice_in_dim(elems, 1, None, 2, axis))
-        odd = scan(reduced)
-        if n % 2 == 0:
-            even = fn(_slice_in_dim(odd, 0, -1, 1, axis), _slice_in_dim(elems, 2, None, 2, axis))
-        else:
-            even = fn(odd, _slice_in_dim(elems, 2, None, 2, axis))
-        even = lax.concatenate([_slice_in_dim(elems, 0, 1, 1, axis), even], axis)
-        return _interleave(even, odd, axis)
-
-    out = scan(x)
-    return lax.rev(out, (axis,)) if reverse else out
-
-
 def _cumulative_jvp(combine: Callable, primals, tangents, *, axis, reverse):
     # As JAX: differentiate the parallel prefix scan (so cummax ties split like max's).
-    scan = partial(associative_scan, combine, axis=axis, reverse=reverse)
-    outs, t_outs = jvp_flat(lambda x: [scan(x)], primals, tangents)
+    scan = partial(prefix_scan, lambda a, b: [combine(a[0], b[0])], axis=axis, reverse=reverse)
+    outs, t_outs = jvp_flat(lambda x: scan([x]), primals, tangents)
     return outs[0], t_outs[0]
 
 

@@ -207,6 +207,9 @@ def _neg_t(ct, aval):
 
 transpose_rules[lax.neg_p] = _linear_unary(_neg_t)
 transpose_rules[lax.copy_p] = _linear_unary(lambda ct, aval: ct)
+transpose_rules[lax.reduce_precision_p] = _linear_unary(
+    lambda ct, aval, **params: lax.reduce_precision_p.bind(ct, **params)
+)
 
 
 def _add_transpose(ct, x, y):

@@ -355,6 +355,7 @@ _UNARY = [
     lax.sqrt_p, lax.rsqrt_p, lax.cbrt_p, lax.erf_p, lax.erf_inv_p, lax.floor_p, lax.ceil_p,
     lax.round_p, lax.not_p, lax.copy_p, lax.stop_gradient_p, lax.is_finite_p,
     lax.integer_pow_p, lax.convert_element_type_p, lax.bitcast_convert_type_p,
+    lax.reduce_precision_p,
 ]  # fmt: skip
 _NARY = [
     lax.add_p, lax.sub_p, lax.mul_p, lax.div_p, lax.rem_p, lax.pow_p, lax.max_p, lax.min_p,

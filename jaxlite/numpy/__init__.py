@@ -55,6 +55,7 @@ from jaxlite.numpy._dot import (
     cross,
     dot,
     einsum,
+    einsum_path,
     inner,
     kron,
     matmul,
@@ -205,6 +206,14 @@ from jaxlite.numpy._sorting import (
     unique_inverse,
     unique_values,
     where,
+)
+from jaxlite.numpy._vectorize import piecewise, vectorize
+from jaxlite.numpy._polyfit import polyfit
+from jaxlite.numpy._histogram import (
+    histogram,
+    histogram2d,
+    histogram_bin_edges,
+    histogramdd,
 )
 from jaxlite.numpy._statistics import corrcoef, cov, digitize, interp, polyval, trapezoid
 from jaxlite.numpy._ufuncs import (

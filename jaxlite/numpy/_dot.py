@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import importlib
 import math
 import string
 
@@ -379,3 +380,34 @@ def einsum(
     if pet is not None and dtype_of(x) != pet:
         x = lax.convert_element_type(x, pet)
     return x
+
+
+def einsum_path(subscripts, /, *operands, optimize="auto"):
+    """jnp.einsum_path: `(path, info)`, the pairwise contraction order opt_einsum chooses for
+    these operand shapes (`optimize`: 'auto', 'greedy', 'optimal', ... or True = 'optimal',
+    False = left to right, or an explicit path), as JAX, which delegates to opt_einsum. `info`
+    is opt_einsum's PathInfo (printable). Without opt_einsum installed, NumPy's einsum_path
+    computes the path ('greedy', or 'optimal' for 'auto' with at most 4 operands) and `info` is
+    its report string. jnp.einsum itself contracts left to right whatever the path."""
+    if not isinstance(subscripts, str):
+        raise TypeError("jnp.einsum_path: only the string form of the subscripts is supported")
+    shapes = [shape_of(asarray(o, "einsum_path")) for o in operands]
+    n = len(shapes)
+    if optimize is False:
+        optimize = [(0, 1)] * (n - 1) if n > 1 else [(0,)]
+    elif optimize is True:
+        optimize = "optimal"
+    try:  # an optional dependency (JAX's own): a name, not an import statement of jaxlite's
+        opt_einsum = importlib.import_module("opt_einsum")
+    except ImportError:
+        opt_einsum = None
+    if opt_einsum is not None:
+        return opt_einsum.contract_path(subscripts, *shapes, shapes=True, optimize=optimize)
+    if isinstance(optimize, str):
+        kind = "optimal" if optimize == "optimal" or (optimize == "auto" and n <= 4) else "greedy"
+        optimize = (kind, 2**62)  # opt_einsum: no memory limit by default
+    else:
+        optimize = ["einsum_path", *[tuple(p) for p in optimize]]
+    dummies = [np.lib.stride_tricks.as_strided(np.zeros(1), s, (0,) * len(s)) for s in shapes]
+    path, info = np.einsum_path(subscripts, *dummies, optimize=optimize)
+    return [tuple(p) for p in path[1:]], info

@@ -4,6 +4,8 @@ reductions, products, searchsorted and take.
 
 from __future__ import annotations
 
+import numpy as np
+
 from jaxlite import dtypes
 from jaxlite import primitives as lax
 from jaxlite.numpy import _reductions as red
@@ -13,7 +15,18 @@ from jaxlite.numpy._edit import diff
 from jaxlite.numpy._indexing import take
 from jaxlite.numpy._shape import concatenate, squeeze, transpose
 from jaxlite.numpy._sorting import searchsorted, where
-from jaxlite.numpy._ufuncs import add, clip, divide, multiply, subtract
+from jaxlite.numpy._ufuncs import (
+    absolute,
+    add,
+    clip,
+    divide,
+    greater,
+    less,
+    less_equal,
+    multiply,
+    remainder,
+    subtract,
+)
 from jaxlite.numpy._util import (
     asarray,
     canonicalize_axis,
@@ -116,29 +129,53 @@ def trapezoid(y, x=None, dx=1.0, axis=-1):
 
 
 def interp(x, xp, fp, left=None, right=None, period=None):
-    """Piecewise-linear interpolation of the points (`xp`, `fp`) at `x` (increasing `xp`)."""
-    if period is not None:
-        raise NotImplementedError("jnp.interp: the `period` argument is not supported")
-    x, xp, fp = promote_dtypes_inexact(
-        "interp", asarray(x, "interp"), asarray(xp, "interp"), asarray(fp, "interp")
-    )
+    """Piecewise-linear interpolation of the points (`xp`, `fp`) at `x` (`xp` increasing).
+
+    As JAX's: `left`/`right` (default fp[0], fp[-1]) are the values below xp[0] and above
+    xp[-1], or 'extrapolate' to extend the end segments; with `period`, x and xp are taken
+    modulo the period (xp need not be sorted then) and left/right are ignored. Repeated xp
+    points give the left one's fp (no division by zero, so no NaN gradients).
+    """
+    x, xp = promote_dtypes_inexact("interp", asarray(x, "interp"), asarray(xp, "interp"))
+    (fp,) = promote_dtypes_inexact("interp", asarray(fp, "interp"))
     if len(shape_of(xp)) != 1 or shape_of(xp) != shape_of(fp):
         raise ValueError(
             f"jnp.interp: xp and fp must be 1-D of one length, got {shape_of(xp)} "
             f"and {shape_of(fp)}"
         )
+    if shape_of(xp)[0] == 0:
+        raise ValueError("jnp.interp: xp and fp must not be empty")
+    extrapolate = []
+    for name, v in (("left", left), ("right", right)):
+        if isinstance(v, str) and v != "extrapolate":
+            raise ValueError(
+                f"the only valid string value of `{name}` is 'extrapolate', but got: {v!r}"
+            )
+        extrapolate.append(isinstance(v, str))
+    if period is not None:
+        period = asarray(period, "interp")
+        if len(shape_of(period)) != 0:
+            raise ValueError(f"period must be a scalar; got {period}")
+        period = absolute(period)
+        x, xp = remainder(x, period), remainder(xp, period)
+        xp, fp = lax.sort((xp, fp), num_keys=1)
+        n = shape_of(xp)[0]
+        xp = concatenate([subtract(xp[n - 1 :], period), xp, add(xp[:1], period)])
+        fp = concatenate([fp[n - 1 :], fp, fp[:1]])
     n = shape_of(xp)[0]
-    i = clip(searchsorted(xp, x, side="right"), 1, max(n - 1, 1))
+    i = clip(searchsorted(xp, x, side="right"), 1, n - 1)
     xp0, xp1 = take(xp, subtract(i, 1), mode="clip"), take(xp, i, mode="clip")
     fp0, fp1 = take(fp, subtract(i, 1), mode="clip"), take(fp, i, mode="clip")
-    dxp = subtract(xp1, xp0)
-    zero = lax.eq(dxp, 0.0)
-    slope = divide(subtract(fp1, fp0), where(zero, 1.0, dxp))
-    f = where(zero, fp0, add(fp0, multiply(slope, subtract(x, xp0))))
-    f = where(lax.eq(x, xp1), fp1, f)
-    first, last = _at(fp, 0), _at(fp, n - 1)
-    f = where(lax.lt(x, _at(xp, 0)), first if left is None else left, f)
-    return where(lax.gt(x, _at(xp, n - 1)), last if right is None else right, f)
+    df, dx, delta = subtract(fp1, fp0), subtract(xp1, xp0), subtract(x, xp0)
+    eps = float(np.spacing(np.finfo(dtype_of(xp)).eps))
+    dx0 = less_equal(absolute(dx), eps)
+    f = where(dx0, fp0, add(fp0, multiply(divide(delta, where(dx0, 1.0, dx)), df)))
+    if period is None:
+        if not extrapolate[0]:
+            f = where(less(x, _at(xp, 0)), _at(fp, 0) if left is None else left, f)
+        if not extrapolate[1]:
+            f = where(greater(x, _at(xp, n - 1)), _at(fp, n - 1) if right is None else right, f)
+    return f
 
 
 def _at(v, i: int):

@@ -12,7 +12,7 @@ This package only re-exports; one module per family:
     _shape        broadcast_in_dim, reshape, transpose, squeeze, expand_dims, rev, concatenate,
                   pad, slice, dynamic_slice, dynamic_update_slice, iota
     _dot          dot_general, dot
-    _sort         sort
+    _sort         sort, top_k (a composite of sort)
     _indexing     gather/scatter dimension numbers and modes, their shared window arithmetic
     _gather       gather
     _scatter      scatter, scatter_add, scatter_mul, scatter_min, scatter_max
@@ -20,6 +20,8 @@ This package only re-exports; one module per family:
     _windowed     reduce_window_sum/max/min, reduce_window
     _linalg       triangular_solve (imported, not re-exported: lax.linalg's)
     _callback     pure_callback, io_callback, debug_callback (imported, not re-exported)
+    _slicing      slice_in_dim, index_in_dim, dynamic_*_in_dim, prefix_scan (composites)
+    _precision    reduce_precision
 
 Sub-modules import `_base` and each other, never this package (tests/test_layering.py).
 """
@@ -220,6 +222,7 @@ from jaxlite.primitives._dot import (
 from jaxlite.primitives._sort import (
     sort,
     sort_p,
+    top_k,
 )
 from jaxlite.primitives._indexing import (
     GatherDimensionNumbers,
@@ -288,6 +291,17 @@ from jaxlite.primitives._special import (
     regularized_incomplete_beta_p,
     zeta,
     zeta_p,
+)
+from jaxlite.primitives._slicing import (
+    dynamic_index_in_dim,
+    dynamic_slice_in_dim,
+    dynamic_update_slice_in_dim,
+    index_in_dim,
+    slice_in_dim,
+)
+from jaxlite.primitives._precision import (
+    reduce_precision,
+    reduce_precision_p,
 )
 # isort: on
 
