@@ -126,7 +126,7 @@ def dot_product_attention(query, key, value, bias=None, mask=None, *, scale=None
     G = N // K
     scale = 1.0 / np.sqrt(H) if scale is None else scale
 
-    logits_dt = dtypes.promote_types(q.dtype, np.float32)
+    logits_dt = dtypes.promote_types(q.dtype, np.dtype(np.float32))
     qg = jnp.reshape(q, (B, T, K, G, H))
     logits = jnp.einsum("btkgh,bskh->bkgts", qg, k, preferred_element_type=logits_dt)
     logits = logits * jnp.array(scale, dtype=logits.dtype)

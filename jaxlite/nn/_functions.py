@@ -64,8 +64,10 @@ def _need_float(name: str, x):
 
 
 def _square(x):
-    """`jnp.square`, which JAX also takes for bool (`x * x`, a logical and)."""
-    return x * x if dtypes.is_bool(get_aval(x).dtype) else jnp.square(x)
+    """`jnp.square` as JAX's, which also takes bool (squaring it as int32)."""
+    if dtypes.is_bool(get_aval(x).dtype):
+        x = x.astype(np.int32)
+    return jnp.square(x)
 
 
 # ------------------------------------------------------------------------------------------
@@ -386,6 +388,11 @@ def one_hot(x, num_classes: int, *, dtype=None, axis: int = -1):
         ) from None
     x = jnp.asarray(x)
     aval = get_aval(x)
+    if dtypes.is_bool(aval.dtype):
+        raise TypeError(
+            "jaxlite.nn.one_hot: indices of dtype bool are not accepted (JAX's iota takes "
+            "integer and floating dtypes); cast them with .astype(jnp.int32)"
+        )
     if not (dtypes.is_int(aval.dtype) or dtypes.is_unsigned(aval.dtype)):
         warnings.warn(
             f"jaxlite.nn.one_hot input should be integer-typed; got dtype={aval.dtype}",

@@ -21,7 +21,6 @@ NOT_API = {
     "jaxlite.test_util": "test helpers", "jaxlite.util": "internal",
     "jaxlite.backend": "the C backend", "jaxlite.control_flow": "lax's control flow, via lax",
     "jaxlite.interpreters": "internal", "jaxlite.primitives": "internal (lax is the face)",
-    "jaxlite.nn.initializers": "initializers: random, covered through jaxlite.random",
 }  # fmt: skip
 
 
