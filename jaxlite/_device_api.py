@@ -89,7 +89,9 @@ def _put(x):
     try:
         return jnp.asarray(x)
     except (TypeError, ValueError) as e:
-        raise TypeError(f"jaxlite.device_put: cannot put {type(x).__name__} on a device: {e}")
+        raise TypeError(
+            f"jaxlite.device_put: cannot put {type(x).__name__} on a device: {e}"
+        ) from None
 
 
 def device_put(x, device=None, *, src=None, donate: bool = False, may_alias=None):

@@ -117,7 +117,9 @@ SPECS |= {
         )
     ),  # fmt: skip
     "tree.reduce": _tree(lambda f, L, a, b: f(lambda x, y: x + y.sum(), [a, b], 0.0)),
-    "tree.reduce_associative": _tree(lambda f, L, a, b: f(lambda x, y: x + y, [a, a * 2, a, a - 1, a * a])),
+    "tree.reduce_associative": _tree(
+        lambda f, L, a, b: f(lambda x, y: x + y, [a, a * 2, a, a - 1, a * a])
+    ),
     "tree.structure": _tree(lambda f, L, a, b: f([a, {"x": b}]).num_leaves),
     "tree.transpose": _tree(
         lambda f, L, a, b: f(L.tree_util.tree_structure([0, 0]), None, [(a, b), (b, a)])
@@ -144,13 +146,14 @@ SPECS |= {
     _U + "flatten_one_level_with_keys": _tree(
         lambda f, L, a, b: [(str(k), x) for k, x in f({"a": a, "b": (b,)})[0]]
     ),
-    _U + "is_tree_node": _tree(
-        lambda f, L, a, b: (f(a), f([a]), f(None), f({"k": b}))
-    ),
+    _U + "is_tree_node": _tree(lambda f, L, a, b: (f(a), f([a]), f(None), f({"k": b}))),
     _U + "tree_broadcast": _tree(lambda f, L, a, b: f([a, b], [(1, 2), {"k": 3}])),
     _U + "tree_leaves_with_path": _tree(lambda f, L, a, b: _paths(L, f({"a": [a, b]}))),
     _U + "tree_reduce_associative": _tree(
-        lambda f, L, a, b: (f(lambda x, y: x + y, [a, a * 2, a, a - 1, a * a]), f(max, [], identity=0))
+        lambda f, L, a, b: (
+            f(lambda x, y: x + y, [a, a * 2, a, a - 1, a * a]),
+            f(max, [], identity=0),
+        )
     ),
     _U + "treedef_children": _tree(
         lambda f, L, a, b: [c.num_leaves for c in f(L.tree_util.tree_structure([a, (a, b)]))]
