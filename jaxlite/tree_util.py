@@ -630,15 +630,34 @@ def treedef_tuple(treedefs: Iterable[PyTreeDef]) -> PyTreeDef:
 # --- Partial --------------------------------------------------------------------------------
 
 
+class _CallableBox:
+    """Wraps a `functools.partial` given to `Partial`, so that `functools.partial.__new__` does
+    not merge its arguments into the new one's: only the new arguments are leaves (as JAX)."""
+
+    def __init__(self, fun):
+        self.fun = fun
+
+    def __call__(self, *args, **kw):
+        return self.fun(*args, **kw)
+
+    def __eq__(self, other):
+        return self.fun == (other.fun if isinstance(other, _CallableBox) else other)
+
+    def __hash__(self):
+        return hash(self.fun)
+
+    def __repr__(self):
+        return repr(self.fun)
+
+
 class Partial(functools.partial):
-    """A `functools.partial` that is a pytree: its bound arguments are leaves."""
+    """A `functools.partial` that is a pytree: its bound arguments are leaves, the function is
+    static (aux data). A `functools.partial` given as the function stays whole: its own bound
+    arguments are part of the function, not leaves."""
 
     def __new__(klass, func, *args, **kw):
         if isinstance(func, functools.partial):
-            original = func
-            func = func.func
-            args = original.args + args
-            kw = {**original.keywords, **kw}
+            func = _CallableBox(func)
         return super().__new__(klass, func, *args, **kw)
 
 

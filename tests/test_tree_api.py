@@ -174,3 +174,14 @@ def test_ravel_pytree_matches_jax():
     np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
     for x, y in zip(tu.tree_leaves(ua(a)), jax.tree.leaves(ub(b))):
         assert x.dtype == y.dtype and x.shape == y.shape
+
+
+def test_partial_of_a_partial_keeps_the_inner_arguments_static():
+    import functools
+
+    inner = functools.partial(lambda a, b, c: a * 100 + b * 10 + c, 1)
+    p = tu.Partial(inner, 2)
+    assert tu.tree_leaves(p) == [2] and p(3) == 123
+    q = tu.tree_unflatten(tu.tree_structure(p), [5])
+    assert q(3) == 153
+    assert tu.tree_structure(p) == tu.tree_structure(tu.Partial(inner, 7))
