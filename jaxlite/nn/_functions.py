@@ -18,7 +18,7 @@ from jaxlite import primitives as lax
 from jaxlite.array import Array
 from jaxlite.core import Tracer, get_aval
 from jaxlite.custom_derivatives import custom_jvp
-from jaxlite.nn._logsumexp import logsumexp
+from jaxlite.nn._logsumexp import _axes, _const, _keep, logsumexp
 
 # ------------------------------------------------------------------------------------------
 # Helpers
@@ -82,7 +82,10 @@ def identity(x):
 
 @custom_jvp
 def _relu(x):
-    return jnp.maximum(x, 0)
+    aval = get_aval(x)
+    if dtypes.is_bool(aval.dtype) or aval.weak_type:
+        return jnp.maximum(x, 0)  # bool with a weak int is an int, as JAX
+    return lax.max(x, _const(0, x))  # the eager fast path: x's dtype
 
 
 # The derivative at the kink is 0, as in JAX (see https://dl.acm.org/doi/10.5555/3540261.3540297)
@@ -280,6 +283,15 @@ def _initial(x, where):
     return False if dtypes.is_bool(dt) else dtypes.iinfo(dt).min
 
 
+def _shifted(name: str, x, axis):
+    """`x - max(x, axis)` (the max without gradient) by lax ops: the eager fast path of the
+    float softmaxes without a mask, equal to the general jnp path."""
+    shape = get_aval(x).shape
+    axes = _axes(name, axis, len(shape))
+    x_max = _keep(lax.reduce_max(x, axes), shape, axes)
+    return lax.sub(x, lax.stop_gradient(x_max)), axes, shape
+
+
 def log_softmax(x, axis=-1, where=None):
     """`x - logsumexp(x, axis)`, stable for large logits.
 
@@ -289,6 +301,10 @@ def log_softmax(x, axis=-1, where=None):
       where: optional boolean mask of the elements to include; masked-out outputs are -inf.
     """
     x = _arr("log_softmax", x)
+    if where is None and dtypes.is_inexact(get_aval(x).dtype):
+        shifted, axes, shape = _shifted("log_softmax", x, axis)
+        total = lax.reduce_sum(lax.exp(shifted), axes)
+        return lax.sub(shifted, _keep(lax.log(total), shape, axes))
     x_max = jnp.max(x, axis, where=where, initial=_initial(x, where), keepdims=True)
     x_safe = x if where is None else jnp.where(where, x, -np.inf)
     shifted = x_safe - lax.stop_gradient(x_max)
@@ -309,6 +325,10 @@ def softmax(x, axis=-1, where=None):
       Array([0.5, 0.5], dtype=float32)
     """
     x = _arr("softmax", x)
+    if where is None and dtypes.is_inexact(get_aval(x).dtype):
+        shifted, axes, shape = _shifted("softmax", x, axis)
+        unnormalized = lax.exp(shifted)
+        return lax.div(unnormalized, _keep(lax.reduce_sum(unnormalized, axes), shape, axes))
     x_max = jnp.max(x, axis, where=where, initial=_initial(x, where), keepdims=True)
     x_safe = x if where is None else jnp.where(where, x, -np.inf)
     unnormalized = jnp.exp(x_safe - lax.stop_gradient(x_max))
@@ -404,7 +424,8 @@ def one_hot(x, num_classes: int, *, dtype=None, axis: int = -1):
     if not -ndim <= axis < ndim:
         raise ValueError(f"jaxlite.nn.one_hot: axis {axis} is out of range for rank {ndim}")
     axis %= ndim
-    classes_shape = [1] * aval.ndim
-    classes_shape.insert(axis, num_classes)
-    classes = lax.broadcasted_iota(aval.dtype, tuple(classes_shape), axis)
-    return (jnp.expand_dims(x, axis) == classes).astype(dt)
+    shape = aval.shape[:axis] + (num_classes,) + aval.shape[axis:]
+    kept = tuple(i for i in range(ndim) if i != axis)
+    classes = lax.broadcasted_iota(aval.dtype, shape, axis)
+    hot = lax.eq(lax.broadcast_in_dim(x, shape, kept), classes)
+    return lax.convert_element_type(hot, dt)
