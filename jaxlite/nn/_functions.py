@@ -273,13 +273,11 @@ def log1mexp(x):
 
 
 def _initial(x, where):
-    """The max's `initial`: -inf for floats; for integers (whose -inf JAX casts) the smallest
-    value where a mask needs one, else none."""
+    """The max's `initial`: -inf for floats; for integers (JAX casts -inf), the smallest value,
+    so an empty or fully masked reduction is defined."""
     dt = get_aval(x).dtype
     if dtypes.is_inexact(dt):
         return -np.inf
-    if where is None:
-        return None
     return False if dtypes.is_bool(dt) else dtypes.iinfo(dt).min
 
 
