@@ -8,7 +8,6 @@ int raises); kinks have JAX's gradients (`relu'(0) == 0`) and the log-space func
 from __future__ import annotations
 
 import operator
-import warnings
 
 import numpy as np
 
@@ -410,12 +409,6 @@ def one_hot(x, num_classes: int, *, dtype=None, axis: int = -1):
         raise TypeError(
             "jaxlite.nn.one_hot: indices of dtype bool are not accepted (JAX's iota takes "
             "integer and floating dtypes); cast them with .astype(jnp.int32)"
-        )
-    if not (dtypes.is_int(aval.dtype) or dtypes.is_unsigned(aval.dtype)):
-        warnings.warn(
-            f"jaxlite.nn.one_hot input should be integer-typed; got dtype={aval.dtype}",
-            DeprecationWarning,
-            stacklevel=2,
         )
     dt = dtypes.default_float_dtype() if dtype is None else dtypes.canonicalize(dtype)
     ndim = aval.ndim + 1
