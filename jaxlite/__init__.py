@@ -20,5 +20,13 @@ from jaxlite._callback_api import pure_callback  # noqa: F401,E402
 from jaxlite import debug, experimental  # noqa: F401,E402
 from jaxlite import nn, optim, random  # noqa: F401,E402  (extras: built on the public API)
 from jaxlite import scipy  # noqa: F401,E402  (its submodules load on first use)
+from jaxlite import flatten_util, tree  # noqa: F401,E402
+from jaxlite._checkpoint_policies import checkpoint_policies  # noqa: F401,E402
+from jaxlite._device_api import (  # noqa: F401,E402
+    block_until_ready, default_backend, device_count, device_get, device_put, devices,
+    ensure_compile_time_eval, local_device_count, local_devices, named_call, named_scope,
+    process_count, process_index,
+)
+from jaxlite.api import jacrev as jacobian  # noqa: F401,E402  (jax.jacobian is jacrev)
 
 core.name_api("jaxlite.", globals())  # the names error messages give the functions above

@@ -147,7 +147,7 @@ def _leaf_paths(fun, args, kwargs) -> list[str]:
     pairs, _ = tree_util.tree_flatten_with_path((args, kwargs))
     out = []
     for path, _ in pairs:
-        head = _arg_name(fun, path[1]) if path[0] == 0 else f"kwargs[{path[1]!r}]"
+        head = _arg_name(fun, path[1].idx) if path[0].idx == 0 else f"kwargs[{path[1].key!r}]"
         out.append(head + tree_util.keystr(path[2:]))
     return out
 

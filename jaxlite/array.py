@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from jaxlite import dtypes
+from jaxlite import _devices, dtypes
 
 
 class Array:
@@ -121,6 +121,32 @@ class Array:
     def block_until_ready(self) -> Array:
         """Returns self: jaxlite computes synchronously (kept for JAX compatibility)."""
         return self
+
+    # --- devices: every array lives on this process's CPU device --------------------------
+    def devices(self) -> set:
+        """The set of devices the array is on: `{CpuDevice(id=0)}`."""
+        return {_devices.local_device()}
+
+    @property
+    def device(self):
+        """The device the array is on (JAX: a Device for a single-device array)."""
+        return _devices.local_device()
+
+    @property
+    def sharding(self):
+        """A `SingleDeviceSharding` on this process's device."""
+        return _devices.local_sharding()
+
+    @property
+    def is_fully_replicated(self) -> bool:
+        return True
+
+    @property
+    def is_fully_addressable(self) -> bool:
+        return True
+
+    def copy_to_host_async(self) -> None:
+        """Nothing to do: the array is in host memory."""
 
     def copy(self) -> Array:
         return _wrap(self._value.copy(), self.weak_type)

@@ -12,6 +12,7 @@ import functools
 from collections.abc import Callable, Sequence
 
 from jaxlite import api_util, core, jaxpr_util, tree_util
+from jaxlite._checkpoint_policies import everything_saveable, nothing_saveable
 from jaxlite.core import ClosedJaxpr
 from jaxlite.interpreters import jvp as ad
 from jaxlite.interpreters import partial_eval as pe
@@ -137,7 +138,8 @@ def checkpoint(
     Args:
       fun: the function (pytrees of arrays in and out).
       prevent_cse: kept for JAX compatibility (recorded on the equation).
-      policy: only `None` (save nothing but the inputs) is supported.
+      policy: `None` or `checkpoint_policies.nothing_saveable` (save nothing but the inputs),
+        or `checkpoint_policies.everything_saveable` (save everything: no recomputation).
       static_argnums: arguments that are Python values rather than arrays.
 
     Returns:
@@ -148,8 +150,16 @@ def checkpoint(
       >>> jaxlite.grad(f)(1.0)  # sin(x) is recomputed in the backward pass
       Array(0.36003949, dtype=float64, weak_type=True)
     """
-    if policy is not None:
-        raise NotImplementedError("checkpoint: only policy=None (save nothing) is supported")
+    if policy is everything_saveable:  # save every residual: plain differentiation
+        return fun
+    if policy not in (None, nothing_saveable):
+        name = getattr(policy, "__name__", repr(policy))
+        raise NotImplementedError(
+            f"checkpoint: policy {name} is not supported: jaxlite's checkpoint saves nothing "
+            "but the inputs (policy=None or checkpoint_policies.nothing_saveable), or everything "
+            "(checkpoint_policies.everything_saveable, the same as no checkpoint); policies "
+            "saving some residuals (dots, names) are not implemented"
+        )
     if isinstance(static_argnums, int):
         static_argnums = (static_argnums,)
     static_argnums = tuple(static_argnums)

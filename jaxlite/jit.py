@@ -722,11 +722,11 @@ class Compiled:
 
     def _arg_name(self, path: tuple) -> str:
         """`x`, `x['w']`, `args[2]` or `kw` for the key path of a leaf of `(args, kwargs)`."""
-        if path[0] == 1:
-            return f"{path[1]}{tree_util.keystr(path[2:])}"
+        if path[0].idx == 1:  # a keyword argument: path[1] is its DictKey
+            return f"{path[1].key}{tree_util.keystr(path[2:])}"
         fun = self._fun
         names = [p for i, p in enumerate(fun._params) if i not in fun._static_argnums]
-        i = path[1]
+        i = path[1].idx
         head = repr(names[i]) if i < len(names) else f"args[{i}]"
         return head + tree_util.keystr(path[2:])
 

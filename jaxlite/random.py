@@ -26,7 +26,7 @@ from jaxlite.core import Tracer, get_aval
 __all__ = [
     "PRNGKey", "key", "key_data", "wrap_key_data", "split", "fold_in", "bits", "uniform",
     "normal", "randint", "bernoulli", "categorical", "choice", "permutation",
-    "truncated_normal", "gumbel",
+    "truncated_normal", "gumbel", "orthogonal",
 ]  # fmt: skip
 
 _U32 = dtypes.uint32
@@ -923,6 +923,30 @@ def categorical(key, logits, axis: int = -1, shape=None, replace: bool = True) -
     nb = len(batch_shape)
     idx = lax.transpose(idx, (nb, *range(nb)))  # (k, *batch_shape)
     return lax.reshape(idx, shape)
+
+
+def orthogonal(key, n: int, shape=(), dtype=None, m: int | None = None) -> Array:
+    """Uniformly distributed orthogonal matrices (`jax.random.orthogonal`), by the QR of a normal
+    matrix with the signs of R's diagonal moved into Q (Mezzadri 2007).
+
+    Args:
+      key: a PRNG key.
+      n: the number of rows.
+      shape: the batch dimensions of the result. Default `()`.
+      dtype: a float dtype. Default: the default float dtype.
+      m: the number of columns; default `n`. For `n != m` the result is semi-orthogonal:
+        orthonormal rows if `n < m`, orthonormal columns if `n > m`.
+
+    Returns:
+      An array of shape `(*shape, n, m)`.
+    """
+    m = n if m is None else m
+    n, m = operator.index(n), operator.index(m)
+    z = normal(key, (*_canonical_shape("orthogonal", shape), max(n, m), min(n, m)), dtype)
+    q, r = jnp.linalg.qr(z)
+    d = jnp.diagonal(r, axis1=-2, axis2=-1)
+    x = q * jnp.expand_dims(jnp.sign(d), -2)
+    return jnp.swapaxes(x, -1, -2) if n < m else x
 
 
 core.name_api("jaxlite.random.", {name: globals()[name] for name in __all__})  # error messages

@@ -170,8 +170,8 @@ def test_flatten_with_path_and_keystr():
     pairs, _ = tu.tree_flatten_with_path({"params": [10, Point(20, 30)]})
     assert [(tu.keystr(p), x) for p, x in pairs] == [
         ("['params'][0]", 10),
-        ("['params'][1]['x']", 20),
-        ("['params'][1]['y']", 30),
+        ("['params'][1].x", 20),  # a namedtuple's field is an attribute key, as JAX
+        ("['params'][1].y", 30),
     ]
 
 

@@ -1,27 +1,37 @@
 """`jaxlite.nn.initializers`: parameter initializers with JAX's API, `init(key, shape, dtype)`.
 
 `zeros` and `ones` are initializers themselves; the others are builders returning one
-(`glorot_uniform()(key, (784, 512), jnp.float32)`). The default dtype is the default float (float32; float64 with x64).
+(`glorot_uniform()(key, (784, 512), jnp.float32)`). The default dtype is the default float dtype
+(float32, or float64 with x64 on), as JAX's; with the same key the values are JAX's.
 """
 
 from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 from jaxlite import dtypes, random
+from jaxlite import numpy as jnp
 from jaxlite.array import _wrap
 
 __all__ = [
     "zeros", "ones", "constant", "uniform", "normal", "truncated_normal", "variance_scaling",
     "glorot_uniform", "glorot_normal", "xavier_uniform", "xavier_normal", "he_uniform",
     "he_normal", "kaiming_uniform", "kaiming_normal", "lecun_uniform", "lecun_normal",
+    "orthogonal", "delta_orthogonal", "Initializer",
 ]  # fmt: skip
 
-Initializer = Callable[..., object]
+
+@runtime_checkable
+class Initializer(Protocol):
+    """What every initializer is: `init(key, shape, dtype=None) -> Array` (JAX's Protocol)."""
+
+    def __call__(self, key, shape, dtype=None):
+        raise NotImplementedError
 
 
 def _dtype(dtype, where: str) -> np.dtype:
@@ -32,10 +42,6 @@ def _shape(shape) -> tuple[int, ...]:
     if isinstance(shape, (int, np.integer)):
         shape = (shape,)
     return tuple(operator.index(d) for d in shape)
-
-
-def _scalar(v, dt):
-    return _wrap(np.asarray(v, dt))
 
 
 def zeros(key, shape, dtype=None):
@@ -52,7 +58,7 @@ def constant(value, dtype=None) -> Initializer:
     """Builds an initializer that returns arrays full of `value`."""
 
     def init(key, shape, dtype=dtype):
-        return _wrap(np.full(_shape(shape), value, _dtype(dtype, "initializers.constant")))
+        return jnp.full(_shape(shape), value, dtype=_dtype(dtype, "initializers.constant"))
 
     return init
 
@@ -62,7 +68,7 @@ def uniform(scale=1e-2, dtype=None) -> Initializer:
 
     def init(key, shape, dtype=dtype):
         dt = _dtype(dtype, "initializers.uniform")
-        return random.uniform(key, _shape(shape), dt) * _scalar(scale, dt)
+        return random.uniform(key, _shape(shape), dt) * jnp.array(scale, dt)
 
     return init
 
@@ -72,7 +78,7 @@ def normal(stddev=1e-2, dtype=None) -> Initializer:
 
     def init(key, shape, dtype=dtype):
         dt = _dtype(dtype, "initializers.normal")
-        return random.normal(key, _shape(shape), dt) * _scalar(stddev, dt)
+        return random.normal(key, _shape(shape), dt) * jnp.array(stddev, dt)
 
     return init
 
@@ -82,7 +88,8 @@ def truncated_normal(stddev=1e-2, dtype=None, lower=-2.0, upper=2.0) -> Initiali
 
     def init(key, shape, dtype=dtype):
         dt = _dtype(dtype, "initializers.truncated_normal")
-        return random.truncated_normal(key, lower, upper, _shape(shape), dt) * _scalar(stddev, dt)
+        sample = random.truncated_normal(key, lower, upper, _shape(shape), dt)
+        return sample * jnp.array(stddev, dt)
 
     return init
 
@@ -173,3 +180,45 @@ lecun_uniform = _preset(1.0, "fan_in", "uniform", "lecun_uniform")
 lecun_normal = _preset(1.0, "fan_in", "truncated_normal", "lecun_normal")
 he_uniform = kaiming_uniform = _preset(2.0, "fan_in", "uniform", "he_uniform")
 he_normal = kaiming_normal = _preset(2.0, "fan_in", "truncated_normal", "he_normal")
+
+
+def orthogonal(scale=1.0, column_axis: int = -1, dtype=None) -> Initializer:
+    """Builds an initializer of uniformly distributed (semi-)orthogonal matrices, times `scale`.
+
+    The shape is seen as a matrix whose columns are along `column_axis` and whose rows are all the
+    other axes: its columns are orthonormal if there are fewer of them than rows, else its rows.
+    """
+
+    def init(key, shape, dtype=dtype):
+        shape = _shape(shape)
+        dt = _dtype(dtype, "initializers.orthogonal")
+        if len(shape) < 2:
+            raise ValueError("orthogonal initializer requires at least a 2D shape")
+        if 0 in shape:
+            return jnp.zeros(shape, dtype=dt)
+        n_cols = shape[column_axis]
+        n_rows = math.prod(shape) // n_cols
+        q = random.orthogonal(key, n_rows, (), dt, n_cols)
+        q = jnp.reshape(q, tuple(np.delete(shape, column_axis)) + (n_cols,))
+        return jnp.array(scale, dt) * jnp.moveaxis(q, -1, column_axis)
+
+    return init
+
+
+def delta_orthogonal(scale=1.0, column_axis: int = -1, dtype=None) -> Initializer:
+    """Builds an initializer of delta-orthogonal convolution kernels
+    (https://arxiv.org/abs/1806.05393): zeros but an orthogonal matrix over the last two axes
+    (in, out) at the kernel's spatial center. The shape must be 3-, 4- or 5-D with in <= out."""
+
+    def init(key, shape, dtype=dtype):
+        shape = _shape(shape)
+        dt = _dtype(dtype, "initializers.delta_orthogonal")
+        if len(shape) not in (3, 4, 5):
+            raise ValueError("Delta orthogonal initializer requires a 3D, 4D or 5D shape.")
+        if shape[-1] < shape[-2]:
+            raise ValueError("`fan_in` must be less or equal than `fan_out`. ")
+        matrix = orthogonal(scale, column_axis, dt)(key, shape[-2:])
+        center = tuple((k - 1) // 2 for k in shape[:-2])
+        return jnp.zeros(shape, dtype=dt).at[center].set(matrix)
+
+    return init
