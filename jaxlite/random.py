@@ -568,6 +568,11 @@ def bernoulli(key, p=0.5, shape=None, mode: str = "low") -> Array:
     words = _key_words("bernoulli", key)
     if isinstance(p, np.generic):
         p = np.asarray(p)
+    if not _is_array(p) and not isinstance(p, (bool, int, float)):
+        raise TypeError(
+            f"jaxlite.random.bernoulli: value {p!r} of type {type(p).__name__} is not a valid p: "
+            "expected a float or an array of floats"
+        )
     dtype = get_aval(p).dtype if _is_array(p) else dtypes.dtype_of_scalar(p)
     if dtype.kind != "f":
         raise TypeError(f"bernoulli: the probability p must be a float, got dtype {dtype.name}")

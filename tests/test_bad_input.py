@@ -91,6 +91,8 @@ GOOD_CALLS = {
     "histogram2d": (V, V),
     "piecewise": (V, [V > 1], [1.0, 2.0]),
     "polyfit": (V, V, 1),
+    "convolve": (V, V),
+    "correlate": (V, V),
     # (takes a function, not arrays: like JAX's, it accepts any callable and fails at the call)
     "vectorize": (jnp.sin,),
 }
@@ -258,6 +260,8 @@ IDX = np.array([[0], [2]], np.int32)
 GDN = lax.GatherDimensionNumbers(offset_dims=(), collapsed_slice_dims=(0,), start_index_map=(0,))
 SDN = lax.ScatterDimensionNumbers(update_window_dims=(), inserted_window_dims=(0,),
                                   scatter_dims_to_operand_dims=(0,))  # fmt: skip
+L3, R3 = np.ones((1, 1, 5)), np.ones((1, 1, 3))  # a 1-d convolution's input and kernel
+DN3 = ("NCH", "OIH", "NCH")
 LAX_CALLS = {
     "argmax": (X, 1), "argmin": (X, 0), "bitcast_convert_type": (X, np.int64),
     "broadcast": (X, (2,)), "broadcast_in_dim": (V, (2, 3), (1,)),
@@ -280,13 +284,30 @@ LAX_CALLS = {
     "dynamic_slice_in_dim": (X, 0, 1), "dynamic_index_in_dim": (X, 1),
     "dynamic_update_slice_in_dim": (X, X[:1], 1, 0), "top_k": (X, 2),
     "reduce": (X, 0.0, lax.add, (0,)), "reduce_precision": (X, 5, 10),
+    "betainc": (X, X, X / 10),
+    "conv": (L3, R3, (1,), "SAME"), "conv_general_dilated": (L3, R3, (1,), "VALID"),
+    "conv_with_general_padding": (L3, R3, (1,), [(1, 1)], (1,), (1,)),
+    "conv_transpose": (L3, R3, (1,), "SAME", None, DN3),
+    "conv_general_dilated_patches": (L3, (3,), (1,), "VALID"),
+    "conv_dimension_numbers": ((1, 1, 5), (1, 1, 3), DN3), "conv_general_permutations": (DN3,),
+    "conv_general_shape_tuple": ((1, 1, 5), (1, 1, 3), (1,), [(0, 0)], DN3),
+    "conv_shape_tuple": ((1, 1, 5), (1, 1, 3), (1,), [(0, 0)]),
+    "conv_transpose_shape_tuple": ((1, 1, 5), (1, 1, 3), (1,), [(0, 0)], DN3),
+    "padtype_to_pads": ((5,), (3,), (1,), "SAME"),
+    "reduce_window": (X, 0.0, lax.add, (1, 2), (1, 1), "VALID"),
+    "reduce_window_shape_tuple": ((2, 3), (1, 2), (1, 1), [(0, 0), (0, 0)]),
 }  # fmt: skip
 # The primitive a wrapper binds, where its name differs from the wrapper's.
 LAX_PRIMITIVE = {"square": "integer_pow", "not_": "not", "bitwise_not": "not",
                  "bitwise_and": "and", "bitwise_or": "or", "bitwise_xor": "xor",
                  "broadcast": "broadcast_in_dim", "select": "select_n", "dot": "dot_general",
                  "scatter_add": "scatter-add", "scatter_mul": "scatter-mul",
-                 "scatter_min": "scatter-min", "scatter_max": "scatter-max"}  # fmt: skip
+                 "scatter_min": "scatter-min", "scatter_max": "scatter-max",
+                 "betainc": "regularized_incomplete_beta", "conv": "conv_general_dilated",
+                 "conv_with_general_padding": "conv_general_dilated",
+                 "conv_transpose": "conv_general_dilated",
+                 "conv_general_dilated_patches": "conv_general_dilated",
+                 "reduce_window": "reduce_window_sum"}  # fmt: skip
 NOT_LAX_WRAPPERS = {"get_aval", "operator_index", "iota", "broadcasted_iota", "stop_gradient",
                     "cond", "switch", "scan", "map", "while_loop", "fori_loop"}  # fmt: skip
 

@@ -336,6 +336,7 @@ SORTING = [
             f"searchsorted_{side}",
             lambda m, a, v, side=side: m.searchsorted(a, v, side),
             (np.array([1, 2, 2, 3, 5.0]), np.array([[0, 2, 2.5], [5, 6, np.nan]])),
+            dtype=np.int32,
         )
         for side in ("left", "right")
     ],
@@ -343,11 +344,13 @@ SORTING = [
         "searchsorted_nan",
         lambda m, a, v: m.searchsorted(a, v),
         (np.array([1.0, 2, np.nan]), np.array([np.nan, 3.0])),
+        dtype=np.int32,
     ),
     Row(
         "searchsorted_sorter",
         lambda m, a: m.searchsorted(a, 2, sorter=np.array([1, 2, 0])),
         (np.array([3, 1, 2]),),
+        dtype=np.int32,
     ),
     Row("nonzero", lambda m, a: m.nonzero(a), (I32,), False),
     Row("nonzero_1d", lambda m, a: m.nonzero(a), (I32[0],), False),
@@ -448,7 +451,7 @@ STATISTICS = [
         (XS, XP, FP),
     ),
     *[
-        Row(f"digitize_{r}_{d}", lambda m, x, b, r=r: m.digitize(x, b, r), (XS, b))
+        Row(f"digitize_{r}_{d}", lambda m, x, b, r=r: m.digitize(x, b, r), (XS, b), dtype=np.int32)
         for r in (False, True)
         for d, b in [("inc", XP), ("dec", XP[::-1].copy())]
     ],

@@ -250,7 +250,8 @@ def _assemble(name: str, signature: str, params: list[str], ctx: KernelContext) 
         f"/* jaxlite.jit kernel for `{safe(name)}`: {safe(signature)} */",
         '#include "jaxlite.h"',
         '#include "jl_math.h"',
-        '#include "jl_special.h"',
+        # NB: only where used: 366 lines every kernel would otherwise parse (compile time).
+        *(['#include "jl_special.h"'] if _uses_special(ctx) else []),
         *(['#include "jl_blas.h"'] if ctx.runtime else []),
         "",
         *ctx.toplevel,
@@ -269,6 +270,15 @@ def _assemble(name: str, signature: str, params: list[str], ctx: KernelContext) 
     tail += ["  free(ws);"] if ctx.buffers else []
     ret = "  return jl_status;" if ctx.host_calls else "  return 0;"
     return "\n".join(head + body + ctx.lines + tail + [ret, "}", ""])
+
+
+# The functions of csrc/jl_special.h that rules_elementwise's special-function rules call.
+_SPECIAL_CALLS = ("jl_lgamma_", "jl_digamma_", "jl_erfc_", "jl_bessel_i0e_", "jl_bessel_i1e_",
+                  "jl_igamma", "jl_zeta_", "jl_betainc_")  # fmt: skip
+
+
+def _uses_special(ctx: KernelContext) -> bool:
+    return any(c in line for line in (*ctx.toplevel, *ctx.lines) for c in _SPECIAL_CALLS)
 
 
 def plan_workspace(ctx: KernelContext) -> tuple[list[int], int]:

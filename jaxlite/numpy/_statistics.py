@@ -184,7 +184,7 @@ def _at(v, i: int):
 
 
 def digitize(x, bins, right=False):
-    """Indices (int64) of the bins each `x` falls in (bins increasing or decreasing)."""
+    """Indices (int32, as JAX) of the bins each `x` falls in (bins increasing or decreasing)."""
     x = asarray(x, "digitize")
     bins = asarray(bins, "digitize")
     if len(shape_of(bins)) != 1:
@@ -192,7 +192,7 @@ def digitize(x, bins, right=False):
     n = shape_of(bins)[0]
     side = "left" if right else "right"
     if n == 0:
-        return filled(x, 0, dtypes.int64)
+        return filled(x, 0, dtypes.int32)
     inc = searchsorted(bins, x, side=side)
     dec = subtract(n, searchsorted(lax.rev(bins, (0,)), x, side=side))
     increasing = lax.ge(_at(bins, n - 1), _at(bins, 0))

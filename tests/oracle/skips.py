@@ -47,9 +47,7 @@ SKIPS |= {
     n: "dtype: jaxlite float64, JAX float32 (bool/int/uint inputs to an inexact op; issue 15 #2)"
     for n in _INEXACT_OF_INT
 }
-_INDEX_INT32 = (
-    "numpy.digitize numpy.argpartition numpy.unravel_index numpy.ravel_multi_index".split()
-)
+_INDEX_INT32 = "numpy.argpartition numpy.unravel_index numpy.ravel_multi_index".split()
 SKIPS |= {
     n: "dtype: jaxlite int64 indices, JAX int32 (or the input's int dtype for "
     "unravel/ravel_multi_index)"
