@@ -15,8 +15,16 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(PY) examples/mlp.py
 
+# Two processes (pytest-xdist) for everything but the JAX oracle, whose closing summary and
+# stale-skip check need one process; then the oracle. TEST_WORKERS=0 runs everything in one.
+TEST_WORKERS ?= 2
 test: $(STAMP)
+ifeq ($(TEST_WORKERS),0)
 	$(PY) -m pytest
+else
+	$(PY) -m pytest -n $(TEST_WORKERS) --ignore=tests/oracle
+	$(PY) -m pytest tests/oracle
+endif
 
 # ruff, pinned, from the package index into the project's venv (configuration: pyproject.toml).
 RUFF_VERSION := 0.17.6

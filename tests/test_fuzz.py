@@ -33,6 +33,7 @@ from tests.test_jax_promotion import jax_inexact, jax_promote
 import jaxlite
 import jaxlite.numpy as jnp
 from jaxlite import lax, nn
+from jaxlite import primitives as lax_p
 
 _EXAMPLES = int(os.environ.get("JAXLITE_FUZZ_EXAMPLES", "0") or 0)
 FUZZ = settings(
@@ -260,7 +261,9 @@ NP.one_hot = _np_one_hot
 JNP = types.SimpleNamespace(**{k: getattr(jnp, k) for k in dir(jnp) if not k.startswith("_")})
 JNP.sigmoid, JNP.softplus, JNP.relu = nn.sigmoid, nn.softplus, nn.relu
 JNP.softmax, JNP.logsumexp = nn.softmax, nn.logsumexp
-JNP.lax_sub = lax.sub
+# The primitives' wrappers, which promote a Python scalar to the array's dtype (the public lax
+# requires one dtype, as JAX: a Python int is int64 with x64 on).
+JNP.lax_sub = lax_p.sub
 
 
 def _jnp_scatter(x, idx, v, how):
@@ -270,7 +273,7 @@ def _jnp_scatter(x, idx, v, how):
 
 JNP.gather, JNP.scatter = (lambda x, idx: jnp.asarray(x)[idx]), _jnp_scatter
 JNP.dynamic_slice, JNP.dynamic_update_slice = lax.dynamic_slice, lax.dynamic_update_slice
-JNP.lax_div, JNP.lax_rem = lax.div, lax.rem
+JNP.lax_div, JNP.lax_rem = lax_p.div, lax_p.rem
 JNP.cummax = lambda x, axis: lax.cummax(x, axis=axis % x.ndim)
 JNP.cummin = lambda x, axis: lax.cummin(x, axis=axis % x.ndim)
 JNP.cond, JNP.switch = lax.cond, lax.switch
