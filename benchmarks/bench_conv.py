@@ -31,28 +31,13 @@ import numpy as np
 import jaxlite
 import jaxlite.numpy as jnp
 from jaxlite import lax
-from timing import settled_medians  # benchmarks/timing.py (this script's directory)
+from timing import (
+    settled_medians,
+    try_jax,
+    try_torch,
+)  # benchmarks/timing.py (this script's directory)
 
 NHWC = ("NHWC", "HWIO", "NHWC")
-
-
-def try_jax():
-    try:
-        import jax
-
-        jax.config.update("jax_enable_x64", False)
-        return jax
-    except ImportError:
-        return None
-
-
-def try_torch():
-    try:
-        import torch
-
-        return torch
-    except ImportError:
-        return None
 
 
 CPU_TIME = False  # --cpu

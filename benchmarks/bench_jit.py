@@ -28,31 +28,16 @@ import numpy as np
 import jaxlite
 import jaxlite.numpy as jnp
 from jaxlite import lax
-from timing import settled_medians  # benchmarks/timing.py (this script's directory)
+from timing import (
+    settled_medians,
+    try_jax,
+    try_torch,
+)  # benchmarks/timing.py (this script's directory)
 
 
 def median_us(fns: dict, repeat: int, number: int) -> dict:
     """Median time per call of each function (us): `timing.settled_medians`."""
     return {k: t * 1e6 for k, t in settled_medians(fns, repeat, number).items()}
-
-
-def try_jax():
-    try:
-        import jax
-
-        jax.config.update("jax_enable_x64", False)
-        return jax
-    except ImportError:
-        return None
-
-
-def try_torch():
-    try:
-        import torch
-
-        return torch
-    except ImportError:
-        return None
 
 
 # ------------------------------------------------------------------------------------------

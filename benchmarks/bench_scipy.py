@@ -24,19 +24,7 @@ import scipy.stats
 import jaxlite
 import jaxlite.scipy.special as jls
 import jaxlite.scipy.stats as jlst
-from timing import settled_medians  # benchmarks/timing.py (this script's directory)
-
-
-def try_jax():
-    try:
-        import jax
-        import jax.scipy.special
-        import jax.scipy.stats
-
-        jax.config.update("jax_enable_x64", False)
-        return jax
-    except ImportError:
-        return None
+from timing import settled_medians, try_jax  # benchmarks/timing.py (this script's directory)
 
 
 N = 1 << 20
@@ -71,7 +59,7 @@ def bench(name: str, repeat: int):
     scale = np.maximum(np.abs(want[finite]), 1)
     assert np.max(np.abs(got[finite] - want[finite]) / scale) < 1e-4, name
     fns = {"scipy": lambda: sp_fn(x), "jaxlite jit": lambda: f(x)}
-    jax = try_jax()
+    jax = try_jax("jax.scipy.special", "jax.scipy.stats")
     if jax:
         jf = jax.jit(jax_fn(jax))
         xj = jax.device_put(x)

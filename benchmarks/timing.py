@@ -33,3 +33,29 @@ def settled_medians(fns: dict, repeat: int, number: int = 1) -> dict:
                 fn()
             times[k].append((time.perf_counter() - t0) / number)
     return {k: statistics.median(v) for k, v in times.items()}
+
+
+def try_jax(*submodules: str):
+    """JAX (CPU, 64-bit mode off: its default and jaxlite's) with `submodules` imported, or None
+    when it is not installed (the anchors live in a separate venv; never a dependency)."""
+    try:
+        import importlib
+
+        import jax
+
+        for m in submodules:
+            importlib.import_module(m)
+        jax.config.update("jax_enable_x64", False)
+        return jax
+    except ImportError:
+        return None
+
+
+def try_torch():
+    """PyTorch, or None when it is not installed."""
+    try:
+        import torch
+
+        return torch
+    except ImportError:
+        return None
