@@ -9,11 +9,11 @@ import numpy as _np
 from jaxlite import core as _core
 from jaxlite import dtypes as _dtypes
 from jaxlite import primitives as _p
+from jaxlite.primitives._slicing import _start
 from jaxlite.primitives import *  # noqa: F401,F403
 from jaxlite.primitives import (  # noqa: F401
     abs, add_any, bitwise_not, broadcast, broadcast_in_dim, concatenate,
-    copy, cumsum, cumprod, cummax, cummin, dot,
-    dynamic_slice, dynamic_update_slice, expand_dims, integer_pow, pad, pow,
+    copy, cumsum, cumprod, cummax, cummin, dot, expand_dims, integer_pow, pad, pow,
     reduce_and, reduce_max, reduce_min, reduce_or, reduce_prod, reduce_sum, reshape, rev, round,
     select, select_n, slice, sort, square, squeeze, transpose,
 )
@@ -71,6 +71,28 @@ def dot_general(lhs, rhs, dimension_numbers, precision=None, preferred_element_t
     if pet is not None:
         pet = _dtypes.user_dtype(pet, "dot_general")
     return _p.dot_general(lhs, rhs, dimension_numbers, pet)
+
+
+# Dynamic slices: a negative start counts from the end, as JAX's (`allow_negative_indices`), then
+# the start is clamped so the slice fits. (jaxlite's own modules pass normalized starts.)
+def _starts(operand, start_indices, allow_negative_indices: bool):
+    shape = _core.get_aval(operand).shape
+    if not isinstance(start_indices, (tuple, list)) and _np.ndim(start_indices) != 1:
+        return start_indices  # the primitive's wrapper names what is wrong
+    starts = list(start_indices)
+    if len(starts) != len(shape):
+        return start_indices
+    return [_start(i, d, allow_negative_indices) for i, d in zip(starts, shape)]
+
+
+def dynamic_slice(operand, start_indices, slice_sizes, *, allow_negative_indices=True):
+    starts = _starts(operand, start_indices, allow_negative_indices)
+    return _p.dynamic_slice(operand, starts, slice_sizes)
+
+
+def dynamic_update_slice(operand, update, start_indices, *, allow_negative_indices=True):
+    starts = _starts(operand, start_indices, allow_negative_indices)
+    return _p.dynamic_update_slice(operand, update, starts)
 
 
 # n-ary elementwise ops: JAX requires one dtype of their operands (a Python scalar counts as the

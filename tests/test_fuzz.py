@@ -179,7 +179,8 @@ def _np_scatter(x, idx, v, how):
 
 
 def _clamped_starts(x, starts, sizes):
-    return [int(np.clip(s, 0, n - k)) for s, n, k in zip(starts, x.shape, sizes)]
+    # lax's (JAX's): a negative start counts from the end, then it is clamped so the slice fits
+    return [int(np.clip(s + n * (s < 0), 0, n - k)) for s, n, k in zip(starts, x.shape, sizes)]
 
 
 def _np_dynamic_slice(x, starts, sizes):

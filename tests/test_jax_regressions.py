@@ -431,3 +431,21 @@ def test_oracle_compiled_signature_errors():
     np.testing.assert_array_equal(static(jj.ones(3)), [2.0] * 3)
     with pytest.raises(TypeError, match="pytree"):
         static(jj.ones(3), 2)
+
+
+def test_dynamic_slice_counts_negative_starts_from_the_end():
+    # JAX: a negative start is counted from the end, then clamped so the slice fits (jaxlite
+    # clamped it to 0, a different answer without an error).
+    x = np.arange(5.0)
+    np.testing.assert_array_equal(lax.dynamic_slice(x, (-1,), (2,)), [3.0, 4.0])
+    np.testing.assert_array_equal(lax.dynamic_slice(x, (-7,), (2,)), [0.0, 1.0])
+    np.testing.assert_array_equal(
+        lax.dynamic_update_slice(x, np.ones(2), (-2,)), [0.0, 1.0, 2.0, 1.0, 1.0]
+    )
+    f = jaxlite.jit(lambda i: lax.dynamic_slice(x, (i,), (2,)))
+    np.testing.assert_array_equal(f(-2), [3.0, 4.0])
+    got = jaxlite.vmap(lambda i: lax.dynamic_slice(x, (i,), (2,)))(np.array([-1, 0, -3]))
+    np.testing.assert_array_equal(got, [[3.0, 4.0], [0.0, 1.0], [2.0, 3.0]])
+    np.testing.assert_array_equal(
+        lax.dynamic_slice(x, (-1,), (2,), allow_negative_indices=False), [0.0, 1.0]
+    )

@@ -287,14 +287,19 @@ def pad_ref(config):
 
 def dynamic_slice_ref(sizes):
     def ref(x, *starts):
-        st = [min(max(int(s), 0), d - z) for s, d, z in zip(starts, x.shape, sizes)]
+        # lax's: a negative start counts from the end (as JAX), then clamped to fit
+        st = [
+            min(max(int(s) + d * (int(s) < 0), 0), d - z) for s, d, z in zip(starts, x.shape, sizes)
+        ]
         return x[tuple(slice(s, s + z) for s, z in zip(st, sizes))].copy()
 
     return ref
 
 
 def dynamic_update_slice_ref(x, u, *starts):
-    st = [min(max(int(s), 0), d - z) for s, d, z in zip(starts, x.shape, u.shape)]
+    st = [
+        min(max(int(s) + d * (int(s) < 0), 0), d - z) for s, d, z in zip(starts, x.shape, u.shape)
+    ]
     out = x.copy()
     out[tuple(slice(s, s + z) for s, z in zip(st, u.shape))] = u
     return out
