@@ -251,6 +251,20 @@ def _np_one_hot(x, k):
 NP.gather, NP.scatter = _np_gather, _np_scatter
 NP.dynamic_slice, NP.dynamic_update_slice = _np_dynamic_slice, _np_dynamic_update_slice
 NP.lax_div, NP.lax_rem = _np_lax_div, _np_lax_rem
+
+
+def _np_cumulative(fn):
+    """JAX's dtype rule: integers keep their dtype (wrapping), bools count in int64 (x64 on)."""
+
+    def f(x, axis=None):
+        x = np.asarray(x)
+        dt = np.dtype(np.int64) if x.dtype == np.bool_ else x.dtype
+        return fn(x, axis=axis, dtype=dt)
+
+    return f
+
+
+NP.cumsum, NP.cumprod = _np_cumulative(np.cumsum), _np_cumulative(np.cumprod)
 NP.cummax = lambda x, axis: np.maximum.accumulate(x, axis=axis)
 NP.cummin = lambda x, axis: np.minimum.accumulate(x, axis=axis)
 NP.cond = lambda p, t, f, x: t(x) if p else f(x)
