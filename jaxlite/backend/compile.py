@@ -284,6 +284,7 @@ GEMM_SHAPES = (
     ((128, 256, 512),),  # 4 large
 )
 GEMM_REPS = 3  # the median of 3 timed calls (after an untimed one) per path and shape
+GEMM_MARGIN = 1.05  # another path replaces the fixed rules' only when 5% faster
 
 
 def _cpu_id() -> str:
@@ -305,7 +306,8 @@ def _cpu_id() -> str:
 
 def gemm_choice_path(runtime_key: str) -> str:
     """The file caching the measured kernel choice of runtime library `runtime_key` on this CPU."""
-    text = "|".join((runtime_key, _cpu_id(), _blas_library() or "-"))
+    how = f"{GEMM_SHAPES}{GEMM_REPS}{GEMM_MARGIN}"  # the measurement's own version
+    text = "|".join((runtime_key, _cpu_id(), _blas_library() or "-", how))
     digest = hashlib.sha256(text.encode()).hexdigest()[:24]
     return os.path.join(cache_dir(), f"gemm-choice-{digest}.json")
 
@@ -328,9 +330,13 @@ def gemm_choice(lib: Library, tag: str, runtime_key: str) -> dict:
         time_fn = lib.function(
             f"jl_rt_gemm_time_{tag}", "double(*)(int, int, int64_t, int64_t, int64_t, int, double)"
         )
-        table = {"cpu": _cpu_id(), "seconds": {}}
+        path_of = lib.function(
+            f"jl_rt_gemm_path_{tag}", "int(*)(int, _Bool, int64_t, int64_t, int64_t)"
+        )
+        table = {"cpu": _cpu_id(), "seconds": {}, "fixed": {}}
+        set_gemm_choice(lib, tag, {"float32": [0] * nclass, "float64": [0] * nclass})
         for d, dname in enumerate(("float32", "float64")):
-            choice, secs = [], {}
+            choice, secs, fixed = [], {}, []
             for cls, shapes in enumerate(GEMM_SHAPES[:nclass]):
                 # each path's time relative to the fastest, summed over the class's shapes
                 # NB: the small kernel is not cache-blocked: never a choice for large products
@@ -346,7 +352,15 @@ def gemm_choice(lib: Library, tag: str, runtime_key: str) -> dict:
                     for p, v in t.items():
                         score[p] = score[p] + v / best if v > 0 and best > 0 else float("inf")
                 ok = [p for p in score if score[p] != float("inf")]
-                choice.append(min(ok, key=lambda p: (score[p], -p)) if ok else 0)
+                won = min(ok, key=lambda p: (score[p], -p)) if ok else 0
+                # the fixed rules' path stays unless another is clearly faster (no flapping
+                # between near-equal kernels from one machine's measurement to the next)
+                rule = path_of(d, False, *shapes[0])
+                fixed.append(rule)
+                if rule in ok and score[rule] <= GEMM_MARGIN * score[won]:
+                    won = 0
+                choice.append(won)
+            table["fixed"][dname] = fixed
             table[dname] = choice
             table["seconds"][dname] = secs
         with contextlib.suppress(OSError):

@@ -49,10 +49,19 @@ JL_GEMM_LOOPS(double, f64)
  * keeps its 16 accumulators in registers; A(i, p) = a[i * sai + p * sap], so a transposed A costs
  * nothing; a transposed or ragged B is first packed on the stack as k x npad (zero padded).
  * Which products they take is JL_SMALL_SIZE_OK below. tests/test_small_gemm.py checks every
- * path. GCC's vector extension: without 512-bit vectors the compiler splits each vector. */
+ * path. GCC's vector extension, as wide as the target's vectors (JL_VBYTES). */
 #if defined(__GNUC__)
-typedef float jl_vf32 __attribute__((vector_size(64)));
-typedef double jl_vf64 __attribute__((vector_size(64)));
+/* NB: the vector width of the target (gcc splits wider vectors: on AVX2, 64-byte vectors made
+ * the 4 x 4 tile 32 ymm accumulators, twice the registers) */
+#if defined(__AVX512F__) || !defined(__AVX__)
+#define JL_VBYTES 64
+#else
+#define JL_VBYTES 32
+#endif
+#define JL_VEC_W_f32 (JL_VBYTES / 4)
+#define JL_VEC_W_f64 (JL_VBYTES / 8)
+typedef float jl_vf32 __attribute__((vector_size(JL_VBYTES)));
+typedef double jl_vf64 __attribute__((vector_size(JL_VBYTES)));
 /* Where the small kernel beats BLAS: everywhere up to 128^3 multiply-adds, and at any height
  * when B is at most 128 x 128 (it stays in L2), when BLAS's kernels are narrower than ours
  * (OpenBLAS picks its AVX2 "Haswell" kernels on AMD's AVX-512 EPYC, and this project's machines
@@ -154,8 +163,8 @@ JL_INLINE bool jl_blas_narrower(void) {
       }                                                                                          \
     }                                                                                            \
   }
-JL_SMALL_GEMM(float, f32, 16)
-JL_SMALL_GEMM(double, f64, 8)
+JL_SMALL_GEMM(float, f32, JL_VEC_W_f32)
+JL_SMALL_GEMM(double, f64, JL_VEC_W_f64)
 
 /* Large products, packed and blocked as in BLIS: B in KC-row blocks of W-column strips (zero
  * padded), A in MC x KC blocks of 4-row groups, the 4 x 4-vector tile above on L1-resident data;
@@ -268,8 +277,8 @@ JL_SMALL_GEMM(double, f64, 8)
     }                                                                                            \
     return !failed;                                                                              \
   }
-JL_PACKED_GEMM(float, f32, 16)
-JL_PACKED_GEMM(double, f64, 8)
+JL_PACKED_GEMM(float, f32, JL_VEC_W_f32)
+JL_PACKED_GEMM(double, f64, JL_VEC_W_f64)
 
 #define JL_SMALL_OK_f32 jl_small_ok_f32
 #define JL_SMALL_OK_f64 jl_small_ok_f64
@@ -323,8 +332,6 @@ JL_INLINE int jl_gemm_class(int64_t m, int64_t n, int64_t k, int64_t w) {
 /* NB: written once, before any product runs (the loader calls jl_rt_gemm_set_choice first) */
 static signed char jl_choice_f32_[JL_NCLASS], jl_choice_f64_[JL_NCLASS];
 #if defined(__GNUC__)
-#define JL_VEC_W_f32 16
-#define JL_VEC_W_f64 8
 #define JL_SMALL_FITS(S, tb, m, n, k) \
   ((!(tb) && (n) % JL_VEC_W_##S == 0) || (k) * (((n) + JL_VEC_W_##S - 1) / JL_VEC_W_##S * JL_VEC_W_##S) <= JL_SMALL_PACK)
 #define JL_HAVE_OWN 1
