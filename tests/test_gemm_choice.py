@@ -37,6 +37,7 @@ def _fn(lib, tag, name, ctype):
 def test_table_is_measured_cached_and_reused(rt, tmp_path, monkeypatch):
     lib, tag, key = rt
     monkeypatch.setenv("JAXLITE_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(cb, "gemm_max_load", lambda: float("inf"))
     nclass = _fn(lib, tag, "gemm_nclass", "int(*)(void)")()
     table = cb.gemm_choice(lib, tag, key)
     path = cb.gemm_choice_path(key)
@@ -64,6 +65,15 @@ def test_table_is_measured_cached_and_reused(rt, tmp_path, monkeypatch):
     assert len(cb.gemm_choice(lib, tag, key)["float32"]) == nclass
     with open(path) as f:
         assert len(json.load(f)["float64"]) == nclass
+
+
+def test_busy_machine_measures_nothing(rt, tmp_path, monkeypatch):
+    lib, tag, key = rt
+    monkeypatch.setenv("JAXLITE_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(cb, "gemm_max_load", lambda: -1.0)
+    table = cb.gemm_choice(lib, tag, key)
+    assert not table["measured"] and set(table["float32"]) == {0}  # the fixed rules
+    assert not os.path.exists(cb.gemm_choice_path(key))
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

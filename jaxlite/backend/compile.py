@@ -287,6 +287,14 @@ GEMM_REPS = 3  # the median of 3 timed calls (after an untimed one) per path and
 GEMM_MARGIN = 1.05  # another path replaces the fixed rules' only when 5% faster
 
 
+def gemm_max_load() -> float:
+    """The 1-minute load average above which nothing is measured: the fixed rules serve this
+    process and the next one measures. NB: on a busy machine threaded BLAS waits for its woken
+    threads (measured on the 2-core EPYC under other processes: 128x256x512 in 15 ms, 0.2 ms
+    quiet), and a table measured then would stay wrong for good."""
+    return 0.75 * (os.cpu_count() or 1) + 1  # + 1: this process
+
+
 def _cpu_id() -> str:
     """The CPU as the kernels see it: model name and flags (Linux), else the platform's names."""
     model = flags = ""
@@ -307,7 +315,8 @@ def _cpu_id() -> str:
 def gemm_choice_path(runtime_key: str) -> str:
     """The file caching the measured kernel choice of runtime library `runtime_key` on this CPU."""
     how = f"{GEMM_SHAPES}{GEMM_REPS}{GEMM_MARGIN}"  # the measurement's own version
-    text = "|".join((runtime_key, _cpu_id(), _blas_library() or "-", how))
+    threads = [os.environ.get(v, "") for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")]
+    text = "|".join((runtime_key, _cpu_id(), _blas_library() or "-", how, *threads))
     digest = hashlib.sha256(text.encode()).hexdigest()[:24]
     return os.path.join(cache_dir(), f"gemm-choice-{digest}.json")
 
@@ -315,7 +324,8 @@ def gemm_choice_path(runtime_key: str) -> str:
 def gemm_choice(lib: Library, tag: str, runtime_key: str) -> dict:
     """Gives the runtime library its kernel per shape class and dtype: read from the cache, else
     measured here (its own small and packed kernels against BLAS, `GEMM_SHAPES`; about 50 ms,
-    once per machine, CPU, compiler and BLAS build) and cached. Returns the table."""
+    once per machine, CPU, compiler and BLAS build) and cached; on a busy machine
+    (`gemm_max_load`), neither: the fixed rules. Returns the table."""
     path = gemm_choice_path(runtime_key)
     nclass = lib.function(f"jl_rt_gemm_nclass_{tag}", "int(*)(void)")()
     table = None
@@ -326,6 +336,10 @@ def gemm_choice(lib: Library, tag: str, runtime_key: str) -> dict:
             table = None
     except (OSError, ValueError, AttributeError):
         table = None
+    if table is None and _load_average() > gemm_max_load():
+        table = {"float32": [0] * nclass, "float64": [0] * nclass, "measured": False}
+        set_gemm_choice(lib, tag, table)
+        return table
     if table is None:
         time_fn = lib.function(
             f"jl_rt_gemm_time_{tag}", "double(*)(int, int, int64_t, int64_t, int64_t, int, double)"
@@ -333,7 +347,7 @@ def gemm_choice(lib: Library, tag: str, runtime_key: str) -> dict:
         path_of = lib.function(
             f"jl_rt_gemm_path_{tag}", "int(*)(int, _Bool, int64_t, int64_t, int64_t)"
         )
-        table = {"cpu": _cpu_id(), "seconds": {}, "fixed": {}}
+        table = {"cpu": _cpu_id(), "seconds": {}, "fixed": {}, "measured": True}
         set_gemm_choice(lib, tag, {"float32": [0] * nclass, "float64": [0] * nclass})
         for d, dname in enumerate(("float32", "float64")):
             choice, secs, fixed = [], {}, []
@@ -367,6 +381,13 @@ def gemm_choice(lib: Library, tag: str, runtime_key: str) -> dict:
             _write_atomic(path, json.dumps(table, indent=1).encode())
     set_gemm_choice(lib, tag, table)
     return table
+
+
+def _load_average() -> float:
+    try:
+        return os.getloadavg()[0]
+    except (OSError, AttributeError):
+        return 0.0
 
 
 def set_gemm_choice(lib: Library, tag: str, table: dict) -> None:
