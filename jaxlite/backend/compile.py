@@ -261,10 +261,140 @@ def runtime_library(cc: list[str] | None = None) -> Library:
     lib = _runtimes.get(key)
     if lib is None:
         extra = (f"-DJL_RT_TAG={runtime_tag(cc)}", *_RUNTIME_CFLAGS)
-        lib = _runtimes[key] = _load_once(key, lambda: _load_or_build(
-            key, source, cc, blas=True, openmp=True, extra=extra, flags=_RUNTIME_FLAGS,
-            what="jaxlite's runtime library (csrc/jl_gemm.c)"))  # fmt: skip
+
+        def load_and_choose():
+            lib = _load_or_build(
+                key, source, cc, blas=True, openmp=True, extra=extra, flags=_RUNTIME_FLAGS,
+                what="jaxlite's runtime library (csrc/jl_gemm.c)")  # fmt: skip
+            gemm_choice(lib, runtime_tag(cc), key)
+            return lib
+
+        lib = _runtimes[key] = _load_once(key, load_and_choose)
     return lib
+
+
+# The product kernel of each shape class, chosen by measurement (csrc/jl_gemm.c's
+# jl_gemm_class): (m, n, k) of the products timed for each class, row-major, no transposes.
+GEMM_PATHS = {1: "small", 2: "packed", 3: "blas"}  # 0: the library's fixed rules
+GEMM_SHAPES = (
+    ((16, 16, 16),),  # 0 tiny
+    ((128, 10, 784),),  # 1 narrower than a vector: a classifier's last layer
+    ((32, 64, 64), (128, 128, 128)),  # 2 small
+    ((512, 64, 128),),  # 3 B within L2, tall A
+    ((128, 256, 512),),  # 4 large
+)
+GEMM_REPS = 3  # the median of 3 timed calls (after an untimed one) per path and shape
+GEMM_MARGIN = 1.05  # another path replaces the fixed rules' only when 5% faster
+
+
+def gemm_max_load() -> float:
+    """The 1-minute load average above which nothing is measured: the fixed rules serve this
+    process and the next one measures. NB: on a busy machine threaded BLAS waits for its woken
+    threads (measured on the 2-core EPYC under other processes: 128x256x512 in 15 ms, 0.2 ms
+    quiet), and a table measured then would stay wrong for good."""
+    return 0.75 * (os.cpu_count() or 1) + 1  # + 1: this process
+
+
+def _cpu_id() -> str:
+    """The CPU as the kernels see it: model name and flags (Linux), else the platform's names."""
+    model = flags = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                name, _, value = line.partition(":")
+                name = name.strip()
+                if name in ("model name", "Hardware", "CPU part") and not model:
+                    model = value.strip()
+                elif name in ("flags", "Features") and not flags:
+                    flags = " ".join(sorted(value.split()))
+    except OSError:
+        pass
+    return f"{platform.machine()}|{model or platform.processor()}|{flags}|{os.cpu_count()}"
+
+
+def gemm_choice_path(runtime_key: str) -> str:
+    """The file caching the measured kernel choice of runtime library `runtime_key` on this CPU."""
+    how = f"{GEMM_SHAPES}{GEMM_REPS}{GEMM_MARGIN}"  # the measurement's own version
+    threads = [os.environ.get(v, "") for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")]
+    text = "|".join((runtime_key, _cpu_id(), _blas_library() or "-", how, *threads))
+    digest = hashlib.sha256(text.encode()).hexdigest()[:24]
+    return os.path.join(cache_dir(), f"gemm-choice-{digest}.json")
+
+
+def gemm_choice(lib: Library, tag: str, runtime_key: str) -> dict:
+    """Gives the runtime library its kernel per shape class and dtype: read from the cache, else
+    measured here (its own small and packed kernels against BLAS, `GEMM_SHAPES`; about 50 ms,
+    once per machine, CPU, compiler and BLAS build) and cached; on a busy machine
+    (`gemm_max_load`), neither: the fixed rules. Returns the table."""
+    path = gemm_choice_path(runtime_key)
+    nclass = lib.function(f"jl_rt_gemm_nclass_{tag}", "int(*)(void)")()
+    table = None
+    try:
+        with open(path) as f:
+            table = json.load(f)
+        if any(len(table.get(d, ())) != nclass for d in ("float32", "float64")):
+            table = None
+    except (OSError, ValueError, AttributeError):
+        table = None
+    if table is None and _load_average() > gemm_max_load():
+        table = {"float32": [0] * nclass, "float64": [0] * nclass, "measured": False}
+        set_gemm_choice(lib, tag, table)
+        return table
+    if table is None:
+        time_fn = lib.function(
+            f"jl_rt_gemm_time_{tag}", "double(*)(int, int, int64_t, int64_t, int64_t, int, double)"
+        )
+        path_of = lib.function(
+            f"jl_rt_gemm_path_{tag}", "int(*)(int, _Bool, int64_t, int64_t, int64_t)"
+        )
+        table = {"cpu": _cpu_id(), "seconds": {}, "fixed": {}, "measured": True}
+        set_gemm_choice(lib, tag, {"float32": [0] * nclass, "float64": [0] * nclass})
+        for d, dname in enumerate(("float32", "float64")):
+            choice, secs, fixed = [], {}, []
+            for cls, shapes in enumerate(GEMM_SHAPES[:nclass]):
+                # each path's time relative to the fastest, summed over the class's shapes
+                # NB: the small kernel is not cache-blocked: never a choice for large products
+                paths = (2, 3) if cls == 4 else tuple(GEMM_PATHS)
+                score = dict.fromkeys(paths, 0.0)
+                for m, n, k in shapes:
+                    t, best = {}, float("inf")
+                    for p in paths:  # a path 3x slower than the best so far: one call
+                        t[p] = time_fn(d, p, m, n, k, GEMM_REPS, 3 * best)
+                        best = min(best, t[p]) if t[p] > 0 else best
+                    secs[f"{m}x{n}x{k}"] = {GEMM_PATHS[p]: t[p] for p in t}
+                    best = min((v for v in t.values() if v > 0), default=0.0)
+                    for p, v in t.items():
+                        score[p] = score[p] + v / best if v > 0 and best > 0 else float("inf")
+                ok = [p for p in score if score[p] != float("inf")]
+                won = min(ok, key=lambda p: (score[p], -p)) if ok else 0
+                # the fixed rules' path stays unless another is clearly faster (no flapping
+                # between near-equal kernels from one machine's measurement to the next)
+                rule = path_of(d, False, *shapes[0])
+                fixed.append(rule)
+                if rule in ok and score[rule] <= GEMM_MARGIN * score[won]:
+                    won = 0
+                choice.append(won)
+            table["fixed"][dname] = fixed
+            table[dname] = choice
+            table["seconds"][dname] = secs
+        with contextlib.suppress(OSError):
+            _write_atomic(path, json.dumps(table, indent=1).encode())
+    set_gemm_choice(lib, tag, table)
+    return table
+
+
+def _load_average() -> float:
+    try:
+        return os.getloadavg()[0]
+    except (OSError, AttributeError):
+        return 0.0
+
+
+def set_gemm_choice(lib: Library, tag: str, table: dict) -> None:
+    """Hands `table` ({"float32": [path per class], "float64": [...]}) to the runtime library."""
+    set_fn = lib.function(f"jl_rt_gemm_set_choice_{tag}", "void(*)(int, signed char *)")
+    for d, dname in enumerate(("float32", "float64")):
+        set_fn(d, ffi.new("signed char[]", [int(p) for p in table[dname]]))
 
 
 class _Background:

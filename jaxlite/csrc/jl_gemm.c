@@ -19,6 +19,7 @@
  */
 #include "jaxlite.h"
 #include "jl_blas.h"
+#include <time.h> /* clock_gettime, for jl_rt_gemm_time */
 #ifdef JL_HAVE_BLAS
 #include <cblas.h>
 #endif
@@ -48,10 +49,19 @@ JL_GEMM_LOOPS(double, f64)
  * keeps its 16 accumulators in registers; A(i, p) = a[i * sai + p * sap], so a transposed A costs
  * nothing; a transposed or ragged B is first packed on the stack as k x npad (zero padded).
  * Which products they take is JL_SMALL_SIZE_OK below. tests/test_small_gemm.py checks every
- * path. GCC's vector extension: without 512-bit vectors the compiler splits each vector. */
+ * path. GCC's vector extension, as wide as the target's vectors (JL_VBYTES). */
 #if defined(__GNUC__)
-typedef float jl_vf32 __attribute__((vector_size(64)));
-typedef double jl_vf64 __attribute__((vector_size(64)));
+/* NB: the vector width of the target (gcc splits wider vectors: on AVX2, 64-byte vectors made
+ * the 4 x 4 tile 32 ymm accumulators, twice the registers) */
+#if defined(__AVX512F__) || !defined(__AVX__)
+#define JL_VBYTES 64
+#else
+#define JL_VBYTES 32
+#endif
+#define JL_VEC_W_f32 (JL_VBYTES / 4)
+#define JL_VEC_W_f64 (JL_VBYTES / 8)
+typedef float jl_vf32 __attribute__((vector_size(JL_VBYTES)));
+typedef double jl_vf64 __attribute__((vector_size(JL_VBYTES)));
 /* Where the small kernel beats BLAS: everywhere up to 128^3 multiply-adds, and at any height
  * when B is at most 128 x 128 (it stays in L2), when BLAS's kernels are narrower than ours
  * (OpenBLAS picks its AVX2 "Haswell" kernels on AMD's AVX-512 EPYC, and this project's machines
@@ -153,8 +163,8 @@ JL_INLINE bool jl_blas_narrower(void) {
       }                                                                                          \
     }                                                                                            \
   }
-JL_SMALL_GEMM(float, f32, 16)
-JL_SMALL_GEMM(double, f64, 8)
+JL_SMALL_GEMM(float, f32, JL_VEC_W_f32)
+JL_SMALL_GEMM(double, f64, JL_VEC_W_f64)
 
 /* Large products, packed and blocked as in BLIS: B in KC-row blocks of W-column strips (zero
  * padded), A in MC x KC blocks of 4-row groups, the 4 x 4-vector tile above on L1-resident data;
@@ -267,8 +277,8 @@ JL_SMALL_GEMM(double, f64, 8)
     }                                                                                            \
     return !failed;                                                                              \
   }
-JL_PACKED_GEMM(float, f32, 16)
-JL_PACKED_GEMM(double, f64, 8)
+JL_PACKED_GEMM(float, f32, JL_VEC_W_f32)
+JL_PACKED_GEMM(double, f64, JL_VEC_W_f64)
 
 #define JL_SMALL_OK_f32 jl_small_ok_f32
 #define JL_SMALL_OK_f64 jl_small_ok_f64
@@ -306,16 +316,114 @@ JL_PACKED_GEMM(double, f64, 8)
 #define JL_GEMM_BLAS(T, S, CBLAS_GEMM) jl_gemm_loops_##S(ta, tb, m, n, k, a, lda, b, ldb, c, ldc);
 #endif
 
+/* The kernel choice, measured: jaxlite/backend/gemm_choice.py times the paths below on one
+ * representative product of each shape class when the library is first loaded on a machine
+ * (jl_rt_gemm_time), caches the winners on disk keyed by the CPU, and hands them to every
+ * process (jl_rt_gemm_set_choice). A class with no choice (JL_PATH_DEFAULT: the library before
+ * it is told, or a path that cannot take this product) keeps the fixed rules above. */
+enum { JL_PATH_DEFAULT = 0, JL_PATH_SMALL = 1, JL_PATH_PACKED = 2, JL_PATH_BLAS = 3 };
+#define JL_NCLASS 5
+/* 0 tiny (<= 16^3 multiply-adds), 1 outputs narrower than one vector, 2 small (<= 128^3),
+ * 3 B at most 128 x 128 (any height), 4 large */
+JL_INLINE int jl_gemm_class(int64_t m, int64_t n, int64_t k, int64_t w) {
+  const int64_t mnk = m * n * k;
+  return mnk <= 4096 ? 0 : n < w ? 1 : mnk <= 128 * 128 * 128 ? 2 : k <= 128 && n <= 128 ? 3 : 4;
+}
+/* NB: written once, before any product runs (the loader calls jl_rt_gemm_set_choice first) */
+static signed char jl_choice_f32_[JL_NCLASS], jl_choice_f64_[JL_NCLASS];
+#if defined(__GNUC__)
+#define JL_SMALL_FITS(S, tb, m, n, k) \
+  ((!(tb) && (n) % JL_VEC_W_##S == 0) || (k) * (((n) + JL_VEC_W_##S - 1) / JL_VEC_W_##S * JL_VEC_W_##S) <= JL_SMALL_PACK)
+#define JL_HAVE_OWN 1
+#else
+#define JL_VEC_W_f32 1
+#define JL_VEC_W_f64 1
+#define JL_SMALL_FITS(S, tb, m, n, k) false
+#define JL_HAVE_OWN 0
+#endif
+
 #define JL_GEMM(T, S, CBLAS_GEMM)                                                                \
-  void JL_RT(gemm_##S)(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T *a,            \
-                       int64_t lda, const T *b, int64_t ldb, T *c, int64_t ldc) {                \
-    if (m <= 0 || n <= 0) return;                                                                \
-    if (JL_SMALL_OK_##S(tb, m, n, k)) {                                                          \
+  /* The path a product takes: the measured choice of its class where that path can take it, \
+   * else the fixed rules (which need no BLAS, no buffer). */                                  \
+  JL_INLINE int jl_gemm_path_##S(bool tb, int64_t m, int64_t n, int64_t k) {                     \
+    const int choice = jl_choice_##S##_[jl_gemm_class(m, n, k, JL_VEC_W_##S)];                   \
+    if (choice == JL_PATH_SMALL && JL_SMALL_FITS(S, tb, m, n, k)) return JL_PATH_SMALL;          \
+    if (choice == JL_PATH_PACKED && JL_HAVE_OWN) return JL_PATH_PACKED;                          \
+    if (choice == JL_PATH_BLAS) return JL_PATH_BLAS;                                             \
+    if (JL_SMALL_OK_##S(tb, m, n, k)) return JL_PATH_SMALL;                                      \
+    if (JL_PACKED_WANTED) return JL_PATH_PACKED;                                                 \
+    return JL_PATH_BLAS;                                                                         \
+  }                                                                                              \
+  JL_INLINE void jl_gemm_on_##S(int path, bool ta, bool tb, int64_t m, int64_t n, int64_t k,     \
+                                const T *a, int64_t lda, const T *b, int64_t ldb, T *c,          \
+                                int64_t ldc) {                                                   \
+    if (path == JL_PATH_SMALL) {                                                                 \
       jl_small_gemm_##S(ta, tb, m, n, k, a, lda, b, ldb, c, ldc);                                \
       return;                                                                                    \
     }                                                                                            \
-    if (JL_PACKED_WANTED && jl_packed_gemm_##S(ta, tb, m, n, k, a, lda, b, ldb, c, ldc)) return; \
+    if (path == JL_PATH_PACKED && jl_packed_gemm_##S(ta, tb, m, n, k, a, lda, b, ldb, c, ldc))   \
+      return;                                                                                    \
     JL_GEMM_BLAS(T, S, CBLAS_GEMM)                                                               \
+  }                                                                                              \
+  void JL_RT(gemm_##S)(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T *a,            \
+                       int64_t lda, const T *b, int64_t ldb, T *c, int64_t ldc) {                \
+    if (m <= 0 || n <= 0) return;                                                                \
+    jl_gemm_on_##S(jl_gemm_path_##S(tb, m, n, k), ta, tb, m, n, k, a, lda, b, ldb, c, ldc);      \
+  }                                                                                              \
+  /* Median seconds of `reps` products m x k @ k x n (row-major, no transposes) on `path`,    \
+   * after one untimed call (its time alone when it exceeds `limit`: a path out of the race); \
+   * -1 when the path cannot take it (or no buffer). */                                        \
+  static double jl_gemm_time_##S(int path, int64_t m, int64_t n, int64_t k, int reps,            \
+                                 double limit) {                                                 \
+    if (path == JL_PATH_SMALL && !JL_SMALL_FITS(S, false, m, n, k)) return -1;                   \
+    if ((path == JL_PATH_SMALL || path == JL_PATH_PACKED) && !JL_HAVE_OWN) return -1;            \
+    if (reps < 1 || reps > 64) reps = 5;                                                         \
+    T *a = (T *)malloc((size_t)(m * k + k * n + m * n) * sizeof(T));                             \
+    if (!a) return -1;                                                                           \
+    T *b = a + m * k, *c = b + k * n;                                                            \
+    for (int64_t i = 0; i < m * k + k * n; i++) a[i] = (T)((i * 7919) % 17) * (T)0.125;          \
+    double t[64];                                                                                \
+    for (int r = -1; r < reps; r++) {                                                            \
+      struct timespec t0, t1;                                                                    \
+      clock_gettime(CLOCK_MONOTONIC, &t0);                                                       \
+      jl_gemm_on_##S(path, false, false, m, n, k, a, k, b, n, c, n);                             \
+      clock_gettime(CLOCK_MONOTONIC, &t1);                                                       \
+      const double dt = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec); \
+      if (r < 0 && dt > limit) {                                                                 \
+        free(a);                                                                                 \
+        return dt;                                                                               \
+      }                                                                                          \
+      if (r >= 0) t[r] = dt;                                                                     \
+    }                                                                                            \
+    free(a);                                                                                     \
+    for (int i = 1; i < reps; i++) /* insertion sort: at most 64 */                             \
+      for (int j = i; j > 0 && t[j] < t[j - 1]; j--) {                                           \
+        const double x = t[j];                                                                   \
+        t[j] = t[j - 1];                                                                         \
+        t[j - 1] = x;                                                                            \
+      }                                                                                          \
+    return t[reps / 2];                                                                          \
   }
 JL_GEMM(float, f32, scipy_cblas_sgemm)
 JL_GEMM(double, f64, scipy_cblas_dgemm)
+
+/* For jaxlite/backend/gemm_choice.py (cffi), not for kernels. dtype: 0 float32, 1 float64. */
+int JL_RT(gemm_nclass)(void) { return JL_NCLASS; }
+int JL_RT(gemm_vec_width)(int dtype) { return dtype ? JL_VEC_W_f64 : JL_VEC_W_f32; }
+int JL_RT(gemm_class)(int dtype, int64_t m, int64_t n, int64_t k) {
+  return jl_gemm_class(m, n, k, dtype ? JL_VEC_W_f64 : JL_VEC_W_f32);
+}
+double JL_RT(gemm_time)(int dtype, int path, int64_t m, int64_t n, int64_t k, int reps,
+                        double limit) {
+#ifndef JL_HAVE_BLAS
+  if (path == JL_PATH_BLAS) return -1; /* the C loops: never a choice */
+#endif
+  return dtype ? jl_gemm_time_f64(path, m, n, k, reps, limit)
+               : jl_gemm_time_f32(path, m, n, k, reps, limit);
+}
+void JL_RT(gemm_set_choice)(int dtype, const signed char *choice) {
+  for (int i = 0; i < JL_NCLASS; i++) (dtype ? jl_choice_f64_ : jl_choice_f32_)[i] = choice[i];
+}
+int JL_RT(gemm_path)(int dtype, bool tb, int64_t m, int64_t n, int64_t k) {
+  return dtype ? jl_gemm_path_f64(tb, m, n, k) : jl_gemm_path_f32(tb, m, n, k);
+}
