@@ -326,6 +326,13 @@ FOLDER_ALLOWED = {
     # jax.experimental's faces: the scoped x64 switches (config) and io_callback.
     "experimental": CORE_LAYERS
     + ["jaxlite._config", "jaxlite._callback_api", "jaxlite.experimental"],
+    # C export packages what jit lowers: it traces through jit (jit(f).lower), lowers through
+    # the backend (passes, lower; compile for the csrc/ files and the product-kernel choice),
+    # and names ports from pytree paths.
+    "export": CORE_LAYERS + [
+        "jaxlite.export", "jaxlite.jit", "jaxlite.backend", "jaxlite.jaxpr_util",
+        "jaxlite._tracing_api", "jaxlite._version",
+    ],
 }
 FOLDER_FORBIDDEN = {
     # The backend sees jaxprs only: call primitives answer its questions through hooks.

@@ -14,8 +14,9 @@ PER_LINE = 8  # values per line of an embedded array
 
 
 def c(text: str) -> str:
-    """User text (paths, function names) made safe inside a `/* */` comment."""
-    return comment_text(str(text))
+    """User text (paths, function names) made safe inside a `/* */` comment: it can neither
+    end it nor open another (gcc's -Wcomment)."""
+    return comment_text(str(text)).replace("/*", "/ *")
 
 
 def aval_text(aval) -> str:
@@ -104,8 +105,7 @@ def embedded_array(cname: str, value: np.ndarray) -> list[str]:
     digits = 2 * value.dtype.itemsize
     words = [f"0x{int(v):0{digits}x}" for v in flat] or ["0"]
     body = [
-        "    " + ", ".join(words[i : i + PER_LINE]) + ","
-        for i in range(0, len(words), PER_LINE)
+        "    " + ", ".join(words[i : i + PER_LINE]) + "," for i in range(0, len(words), PER_LINE)
     ]
     return [
         f"static const union {{ {bits_t} bits[{n}]; {ctype} v[{n}]; }} {cname} = {{{{",
@@ -175,14 +175,15 @@ def source(exp) -> str:
     body = [f"int {n}({params}) {{"]
     if pointers:
         body.append(f"  if ({' || '.join(f'!{q}' for q in pointers)}) return {N}_ERR_NULL_POINTER;")
-    body.append("  char *ws = (char *)workspace;")
+    # NB: locals and file-scope names end with `_`; ports never do (no shadowing)
+    body.append("  char *ws_ = (char *)workspace;")
     if k.workspace_size:
         body += [
             f"#if defined({N}_STATIC_WORKSPACE)",
-            f"  if (!ws) ws = {n}_static_workspace_;",
+            f"  if (!ws_) ws_ = {n}_static_workspace_;",
             "#endif",
-            f"  if (!ws) return {N}_ERR_NO_WORKSPACE;",
-            "  ws += (64 - (uintptr_t)ws % 64) % 64; /* the kernel's buffers are 64-byte aligned */",
+            f"  if (!ws_) return {N}_ERR_NO_WORKSPACE;",
+            "  ws_ += (64 - (uintptr_t)ws_ % 64) % 64; /* the kernel's buffers are 64-byte aligned */",
         ]
     # The kernel's inputs in order: embedded arrays where they are, the caller's otherwise.
     by_slot = {p.slot: p for p in exp.embedded if p.slot is not None}
@@ -191,6 +192,8 @@ def source(exp) -> str:
            for s in range(len(k.in_avals))]  # fmt: skip
     consts = [f"{p.cname}.v" for p in exp.embedded if p.slot is None]
     outs = [p.ident for p in exp.outputs]
-    body.append(f"  return {k.call(kernel_name, ins, consts, outs, 'ws')}; /* 0: it has no failure path */")
+    body.append(
+        f"  return {k.call(kernel_name, ins, consts, outs, 'ws_')}; /* 0: it has no failure path */"
+    )
     body.append("}")
     return "\n".join(lines + body + [""])

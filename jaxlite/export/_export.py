@@ -277,10 +277,14 @@ def _embedded_positions(jf, args, kwargs, embed) -> set:
                 f"jaxlite.export.to_c: embed entries are argument positions or names, got {e!r}."
             )
     for i in out:
-        if i in jf._static_argnums or i in jf._static_argnames or (
-            isinstance(i, int) and i < len(params) and params[i] in jf._static_argnames
+        if (
+            i in jf._static_argnums
+            or i in jf._static_argnames
+            or (isinstance(i, int) and i < len(params) and params[i] in jf._static_argnames)
         ):
-            raise ExportError(f"jaxlite.export.to_c: argument {i!r} is static: it cannot be embedded.")
+            raise ExportError(
+                f"jaxlite.export.to_c: argument {i!r} is static: it cannot be embedded."
+            )
     return out
 
 
@@ -323,14 +327,14 @@ def _check_leaves(jf, args, kwargs, embedded) -> None:
 
 
 def _package(jf, name, args, kwargs, embedded_args, entry, kernel, directory) -> ExportedC:
-    namer = _names.Namer({name, "workspace", "ws"})
+    namer = _names.Namer({name})
     n_const = len(entry.consts)
     in_avals = entry.jaxpr.in_avals
     embedded, inputs = [], []
     for k, (value, aval) in enumerate(zip(entry.const_arrays, in_avals[:n_const])):
         ident = namer(f"const_{k}")
         embedded.append(Port(ident, f"a constant of `{jf._name}`", aval, k,
-                             np.ascontiguousarray(value, aval.dtype), f"{name}_{ident}"))  # fmt: skip
+                             np.ascontiguousarray(value, aval.dtype), f"{name}_{ident}_"))  # fmt: skip
     leaves = _arg_heads(jf, args, kwargs)
     assert len(leaves) == len(in_avals) - n_const, (len(leaves), len(in_avals), n_const)
     for slot, ((head, pos, path, leaf), aval) in enumerate(zip(leaves, in_avals[n_const:])):
@@ -339,14 +343,14 @@ def _package(jf, name, args, kwargs, embedded_args, entry, kernel, directory) ->
         text = _names.path_text(head, path)
         if pos in embedded_args:
             value = runtime.as_input(core.to_numpy(leaf), aval.dtype)
-            embedded.append(Port(ident, text, aval, slot, value, f"{name}_{ident}"))
+            embedded.append(Port(ident, text, aval, slot, value, f"{name}_{ident}_"))
         else:
             inputs.append(Port(ident, text, aval, slot))
     for k, value in enumerate(kernel.consts):
         ident = namer(f"lowering_const_{k}")
         aval = core.ShapedArray(value.shape, value.dtype)
         embedded.append(Port(ident, "a constant of the lowering", aval, None, value,
-                             f"{name}_{ident}"))  # fmt: skip
+                             f"{name}_{ident}_"))  # fmt: skip
     outputs = []
     out_paths, _ = tree_util.tree_flatten_with_path(
         entry.out_tree.unflatten(list(range(entry.out_tree.num_leaves)))

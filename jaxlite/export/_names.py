@@ -13,13 +13,15 @@ import re
 
 from jaxlite import tree_util
 
-# C99's keywords, and names the generated file itself uses.
+# C99's keywords, the macros of the headers the C includes, and `main`.
 C_KEYWORDS = frozenset("""
     auto break case char const continue default do double else enum extern float for goto if
     inline int long register restrict return short signed sizeof static struct switch typedef
-    union unsigned void volatile while _Bool _Complex _Imaginary bool true false NULL
-    workspace ws main
+    union unsigned void volatile while _Bool _Complex _Imaginary bool true false NULL main
 """.split())  # fmt: skip
+# Names of the exported function's scope that no port may take (its parameter `workspace`;
+# the header's `NAME_WORKSPACE_SIZE` macro; `name_kernel_`, `name_static_workspace_`).
+RESERVED = frozenset({"workspace", "WORKSPACE", "kernel", "static_workspace"})
 MAX_LEN = 48  # characters of user text kept in one identifier
 _VALID = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
@@ -67,7 +69,7 @@ class Namer:
     """Hands out unique identifiers (a suffix `_2`, `_3`, ... on a clash)."""
 
     def __init__(self, taken=()):
-        self.taken = set(taken)
+        self.taken = set(taken) | {t.upper() for t in taken} | RESERVED
 
     def __call__(self, ident: str) -> str:
         out, k = ident, 1
