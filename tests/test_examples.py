@@ -16,6 +16,7 @@ EXAMPLES = {
     "inspect_jit.py": ["--quick"],
     "rnn_scan.py": ["--quick"],  # written with the control-flow work; smoke-tested here too
     "cnn.py": ["--epochs", "1", "--quick"],
+    "export_c.py": ["--epochs", "1"],  # exports, compiles and runs C; checks bits against jit
 }
 
 
