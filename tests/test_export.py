@@ -64,20 +64,38 @@ def driver_c(exp) -> str:
     return "\n".join(lines)
 
 
-def build(exp, tmp_path, flags=()) -> tuple[str, str]:
-    """(program, object of name.c): compiled with jit's flags and -Wall -Wextra -Werror."""
+def start_build(exp, tmp_path, flags=()):
+    """Starts compiling the export and a driver (jit's flags, -Wall -Wextra -Werror) in the
+    background (tests compute jit's reference meanwhile); `finish_build` links them."""
     d = str(tmp_path / exp.name)
     exp.write(d)
     with open(os.path.join(d, "driver.c"), "w") as f:
         f.write(driver_c(exp))
     cflags = [*jexport.cflags(openmp=exp.kernel.openmp), *WARNINGS, *flags]
-    obj = os.path.join(d, exp.name + ".o")
-    prog = os.path.join(d, "prog")
-    for cmd in ([CC, *cflags, "-c", os.path.join(d, exp.name + ".c"), "-o", obj],
-                [CC, *cflags, "-I", d, os.path.join(d, "driver.c"), obj, "-o", prog, "-lm"]):  # fmt: skip
-        res = subprocess.run(cmd, capture_output=True, text=True)
-        assert res.returncode == 0, res.stderr[-3000:]
+    jobs = []
+    for src in (exp.name + ".c", "driver.c"):
+        cmd = [CC, *cflags, "-I", d, "-c", os.path.join(d, src), "-o", os.path.join(d, src + ".o")]
+        jobs.append(
+            subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        )
+    return d, cflags, jobs
+
+
+def finish_build(exp, started) -> tuple[str, str]:
+    """(program, object of name.c)."""
+    d, cflags, jobs = started
+    for job in jobs:
+        _, err = job.communicate()
+        assert job.returncode == 0, err[-3000:]
+    obj, prog = os.path.join(d, exp.name + ".c.o"), os.path.join(d, "prog")
+    cmd = [CC, *cflags, os.path.join(d, "driver.c.o"), obj, "-o", prog, "-lm"]
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr[-3000:]
     return prog, obj
+
+
+def build(exp, tmp_path, flags=()) -> tuple[str, str]:
+    return finish_build(exp, start_build(exp, tmp_path, flags))
 
 
 def run(exp, prog, inputs) -> list[np.ndarray]:
@@ -112,9 +130,10 @@ def assert_bits_equal(got, want, names):
 def check_against_jit(fn, args, tmp_path, embed=(), runtime_args=None, **kw):
     """Exports fn, runs it, compares with jit(fn)(*args) bit for bit; returns the export."""
     exp = jexport.to_c(fn, *args, embed=embed, **kw)
-    prog, obj = build(exp, tmp_path)
+    started = start_build(exp, tmp_path)
     with jexport.own_products():
         want = jaxlite.tree_util.tree_leaves(jaxlite.jit(fn)(*args))
+    prog, obj = finish_build(exp, started)
     inputs = runtime_args if runtime_args is not None else [
         leaf for i, a in enumerate(args) if i not in embed for leaf in jaxlite.tree_util.tree_leaves(a)
     ]  # fmt: skip
@@ -419,8 +438,9 @@ def test_bad_arguments_are_refused():
         jexport.to_c(lambda w, x: w * x, x, x, embed=("v",))
 
 
-def test_workspace_and_null_pointers(tmp_path):
-    """The caller's workspace at any alignment, the static one, and NULL arguments."""
+def test_workspace_threads_and_null_pointers(tmp_path):
+    """The caller's workspace at any alignment, the static one, NULL arguments, and four
+    threads calling at once, each with its own workspace."""
 
     def f(x):  # sort's index buffers live in the workspace (no product: a quick compile)
         h = jnp.tanh(x)
@@ -431,12 +451,25 @@ def test_workspace_and_null_pointers(tmp_path):
     d = tmp_path / "ws"
     exp.write(str(d))
     main = """
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "ws.h"
+static float x[256], r1[16], r2[256];
+static void *worker(void *arg) {  /* its own workspace: the same results as the main thread */
+  float o1[16], o2[256];
+  char *w = malloc(WS_WORKSPACE_SIZE);
+  long bad = 0;
+  for (int k = 0; k < 200 && w; k++) {
+    ws(x, o1, o2, w + (long)arg);
+    bad += memcmp(o1, r1, sizeof o1) != 0 || memcmp(o2, r2, sizeof o2) != 0;
+  }
+  free(w);
+  return (void *)bad;
+}
 int main(void) {
-  float x[256], o1[16], o2[256], r1[16], r2[256];
+  float o1[16], o2[256];
   for (int i = 0; i < 256; i++) x[i] = (float)(i % 7) * 0.25f - 0.5f;
   char *buf = malloc(WS_WORKSPACE_SIZE + 3);
   if (ws_workspace_size() != WS_WORKSPACE_SIZE) return 10;
@@ -446,12 +479,19 @@ int main(void) {
   if (ws(x, o1, o2, NULL) != WS_OK) return 14;  /* the static workspace (-DWS_STATIC_WORKSPACE) */
   if (memcmp(o1, r1, sizeof o1)) return 15;
   if (ws(NULL, o1, o2, buf) != WS_ERR_NULL_POINTER) return 16;
+  pthread_t t[4];
+  for (long k = 0; k < 4; k++) pthread_create(&t[k], NULL, worker, (void *)k);
+  for (int k = 0; k < 4; k++) {
+    void *bad;
+    pthread_join(t[k], &bad);
+    if (bad) return 17;
+  }
   printf("ok\\n");
   return 0;
 }
 """
     (d / "main.c").write_text(main)
-    cmd = [CC, *jexport.cflags(), *WARNINGS, "-DWS_STATIC_WORKSPACE", "-I", str(d),
+    cmd = [CC, *jexport.cflags(), *WARNINGS, "-pthread", "-DWS_STATIC_WORKSPACE", "-I", str(d),
            str(d / "main.c"), str(d / "ws.c"), "-o", str(d / "prog"), "-lm"]  # fmt: skip
     res = subprocess.run(cmd, capture_output=True, text=True)
     assert res.returncode == 0, res.stderr[-2000:]
@@ -474,6 +514,19 @@ def test_exported_function_signature_and_header():
         "int lin(const float *x, const int32_t *n, float *out_0, int32_t *out_1, "
         "void *workspace);" in exp.header
     )
-    assert "params['w']" not in exp.header  # hmm: the parameter is `p`
-    assert "p['w']" in exp.header and "float32[3,2]" in exp.header
+    assert "p['w']" in exp.header and "float32[3,2]" in exp.header  # the parameter's name
     assert exp.in_avals == (core.ShapedArray((4, 3), np.float32), core.ShapedArray((), np.int32))
+
+
+def test_jitted_functions_static_arguments_and_x64_off():
+    def f(x, n, scale=1.0):
+        return x * scale + n
+
+    exp = jexport.to_c(jaxlite.jit(f, static_argnums=1), np.ones(3, np.float32), 2, scale=2.0)
+    assert [p.ident for p in exp.inputs] == ["x", "scale"]  # n is static: fixed in the C
+    with pytest.raises(ExportError, match="static"):
+        jexport.to_c(f, np.ones(3, np.float32), 2, static_argnums=1, embed=(1,))
+    with jaxlite.enable_x64(False):
+        exp = jexport.to_c(lambda x, s: x * s, np.ones(3), 2.0)
+    assert [p.aval.dtype for p in exp.inputs] == [np.float32, np.float32]
+    assert "int model(const float *x, const float *s, float *out, void *workspace);" in exp.header
