@@ -27,6 +27,11 @@ def _run(script, args, timeout=300):
         text=True,
         timeout=timeout,
         cwd=ROOT,
+        # NB: this checkout's jaxlite, not whichever one the interpreter has installed
+        env={
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(filter(None, [ROOT, os.environ.get("PYTHONPATH")])),
+        },
     )
 
 
