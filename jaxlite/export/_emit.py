@@ -3,6 +3,8 @@ source that wraps the lowered kernel (embedded arrays, workspace, argument check
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 
 from jaxlite.backend.c_nodes import CTYPE, comment_text
@@ -17,6 +19,10 @@ def c(text: str) -> str:
     """User text (paths, function names) made safe inside a `/* */` comment: it can neither
     end it nor open another (gcc's -Wcomment)."""
     return comment_text(str(text)).replace("/*", "/ *")
+
+
+def _wrap(text: str) -> list[str]:
+    return [" * " + line for line in textwrap.wrap(text, 88)]
 
 
 def aval_text(aval) -> str:
@@ -54,13 +60,20 @@ def header(exp) -> str:
         f" * Embedded in {n}.c as static const arrays (bit-exact copies of the values given):",
         *rows(exp.embedded),
         " *",
-        f" * Workspace: {N}_WORKSPACE_SIZE bytes (any alignment: the call aligns it), owned by",
-        " * the caller and reused across calls; NULL when that size is 0. Compiled with",
-        f" * -D{N}_STATIC_WORKSPACE, NULL means the library's own static workspace (then the",
-        " * function is not reentrant). No other global mutable state (but the product kernels'",
-        f" * path table, jl_rt_gemm_set_choice_{n}, which nothing needs to call); no malloc in",
-        " * the call but in large products (README.txt). Thread-safe when each thread passes",
-        " * its own workspace.",
+        *_wrap(
+            f"Workspace: {N}_WORKSPACE_SIZE bytes (any alignment: the call aligns it), owned by "
+            "the caller and reused across calls; NULL when that size is 0. Compiled with "
+            f"-D{N}_STATIC_WORKSPACE, NULL means the library's own static workspace (then the "
+            "function is not reentrant). No other global mutable state"
+            + (
+                " (but the product kernels' path table, which only "
+                f"jl_rt_gemm_set_choice_{n} changes: nothing needs to call it); no malloc in the "
+                "call but in large products (README.txt)."
+                if exp.kernel.runtime
+                else "; no malloc in the call."
+            )
+            + " Thread-safe when each thread passes its own workspace."
+        ),  # fmt: skip
         " *",
         f" * Returns {N}_OK (0), or {N}_ERR_NULL_POINTER (an argument is NULL), or",
         f" * {N}_ERR_NO_WORKSPACE (workspace NULL but needed). Never aborts.",
