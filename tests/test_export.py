@@ -438,7 +438,10 @@ def test_bad_arguments_are_refused():
         jexport.to_c(lambda w, x: w * x, x, x, embed=("v",))
 
 
-def test_workspace_threads_and_null_pointers(tmp_path):
+# Builds beside jit's flags: OpenMP threads (libgomp), and -ffast-math (documented as
+# unsupported for results, but it compiles).
+@pytest.mark.parametrize("extra", [[], ["-fopenmp"], ["-ffast-math"]], ids=["", "omp", "fastmath"])
+def test_workspace_threads_and_null_pointers(tmp_path, extra):
     """The caller's workspace at any alignment, the static one, NULL arguments, and four
     threads calling at once, each with its own workspace."""
 
@@ -491,8 +494,8 @@ int main(void) {
 }
 """
     (d / "main.c").write_text(main)
-    cmd = [CC, *jexport.cflags(), *WARNINGS, "-pthread", "-DWS_STATIC_WORKSPACE", "-I", str(d),
-           str(d / "main.c"), str(d / "ws.c"), "-o", str(d / "prog"), "-lm"]  # fmt: skip
+    cmd = [CC, *jexport.cflags(), *WARNINGS, *extra, "-pthread", "-DWS_STATIC_WORKSPACE",
+           "-I", str(d), str(d / "main.c"), str(d / "ws.c"), "-o", str(d / "prog"), "-lm"]  # fmt: skip
     res = subprocess.run(cmd, capture_output=True, text=True)
     assert res.returncode == 0, res.stderr[-2000:]
     res = subprocess.run([str(d / "prog")], capture_output=True, text=True)
