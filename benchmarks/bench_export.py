@@ -167,7 +167,7 @@ def main(argv=None) -> int:
             ).stdout.split())  # fmt: skip
 
             def us(w, c):
-                return f"{w * 1e6:.1f} ({c * 1e6:.1f}) us"
+                return "-" if w != w else f"{w * 1e6:.1f} ({c * 1e6:.1f}) us"
 
             print(f"{batch:>5} {us(c_wall, c_cpu):>20} {us(wall['f'], cpu['f']):>20} "
                   f"{us(wall['g'], cpu['g']):>20} {us(wall['own'], cpu['own']):>20} "
