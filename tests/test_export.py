@@ -525,7 +525,7 @@ def test_jitted_functions_static_arguments_and_x64_off():
     def f(x, n, scale=1.0):
         return x * scale + n
 
-    exp = jexport.to_c(jaxlite.jit(f, static_argnums=1), np.ones(3, np.float32), 2, scale=2.0)
+    exp = jexport.export(jaxlite.jit(f, static_argnums=1))(np.ones(3, np.float32), 2, scale=2.0)
     assert [p.ident for p in exp.inputs] == ["x", "scale"]  # n is static: fixed in the C
     with pytest.raises(ExportError, match="static"):
         jexport.to_c(f, np.ones(3, np.float32), 2, static_argnums=1, embed=(1,))

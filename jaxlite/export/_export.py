@@ -225,6 +225,15 @@ def to_c(
     return _package(jf, name, args, kwargs, embedded_args, entry, kernel, directory)
 
 
+def export(fun: Callable, **options) -> Callable[..., ExportedC]:
+    """`to_c` in the shape of `jax.export.export`: `export(fun, name=..., embed=...)(*args)`.
+
+    Example:
+      >>> exp = jaxlite.export.export(jaxlite.jit(predict), embed=(0,))(params, x)
+    """
+    return lambda *args, **kwargs: to_c(fun, *args, **options, **kwargs)
+
+
 def check_exportable(jaxpr, fun_name: str) -> None:
     """Raises ExportError if `jaxpr` (or a sub-jaxpr) calls back into Python."""
     for eqn in jaxpr.eqns:
