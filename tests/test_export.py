@@ -533,3 +533,38 @@ def test_jitted_functions_static_arguments_and_x64_off():
         exp = jexport.to_c(lambda x, s: x * s, np.ones(3), 2.0)
     assert [p.aval.dtype for p in exp.inputs] == [np.float32, np.float32]
     assert "int model(const float *x, const float *s, float *out, void *workspace);" in exp.header
+
+
+def test_two_exports_link_into_one_program(tmp_path):
+    """Every name the exported C defines carries its function's name (products included)."""
+    w = np.arange(6, dtype=np.float32).reshape(3, 2)
+    a = jexport.to_c(lambda w, x: x @ w, w, np.ones((1, 3), np.float32), name="first", embed=(0,))
+    b = jexport.to_c(lambda w, x: x @ w.T, w, np.ones((1, 2), np.float32), name="second",
+                     embed=(0,))  # fmt: skip
+    a.write(str(tmp_path))
+    b.write(str(tmp_path))  # NB: the same csrc/ files, written twice
+    (tmp_path / "main.c").write_text("""
+#include <stdio.h>
+#include "first.h"
+#include "second.h"
+int main(void) {
+  float x[3] = {1, 2, 3}, y[2], z[3];
+  static char ws1[FIRST_WORKSPACE_SIZE + 1], ws2[SECOND_WORKSPACE_SIZE + 1];
+  if (first(x, y, ws1) || second(y, z, ws2)) return 1;
+  printf("%g %g %g %g %g\\n", y[0], y[1], z[0], z[1], z[2]);
+  return 0;
+}
+""")
+    objs = []
+    for src in ("first.c", "second.c", "main.c"):  # -O0: linking is what is tested here
+        objs.append(str(tmp_path / (src + ".o")))
+        cmd = [CC, "-O0", "-std=c99", "-fwrapv", "-ffp-contract=off", *WARNINGS, "-I",
+               str(tmp_path), "-c", str(tmp_path / src), "-o", objs[-1]]  # fmt: skip
+        res = subprocess.run(cmd, capture_output=True, text=True)
+        assert res.returncode == 0, res.stderr[-2000:]
+    res = subprocess.run([CC, *objs, "-o", str(tmp_path / "prog"), "-lm"], capture_output=True,
+                         text=True)  # fmt: skip
+    assert res.returncode == 0, res.stderr[-2000:]
+    out = subprocess.run([str(tmp_path / "prog")], capture_output=True, text=True, check=True)
+    y = np.array([1, 2, 3], np.float32) @ w
+    assert out.stdout.split() == [f"{v:g}" for v in [*y, *(y @ w.T)]]
