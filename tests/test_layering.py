@@ -329,10 +329,8 @@ FOLDER_ALLOWED = {
     # C export packages what jit lowers: it traces through jit (jit(f).lower), lowers through
     # the backend (passes, lower; compile for the csrc/ files and the product-kernel choice),
     # and names ports from pytree paths.
-    "export": CORE_LAYERS + [
-        "jaxlite.export", "jaxlite.jit", "jaxlite.backend", "jaxlite.jaxpr_util",
-        "jaxlite._tracing_api", "jaxlite._version",
-    ],
+    "export": CORE_LAYERS + ["jaxlite.export", "jaxlite.jit", "jaxlite.backend",
+                             "jaxlite.jaxpr_util", "jaxlite._tracing_api", "jaxlite._version"],  # fmt: skip
 }
 FOLDER_FORBIDDEN = {
     # The backend sees jaxprs only: call primitives answer its questions through hooks.
