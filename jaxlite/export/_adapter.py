@@ -29,9 +29,10 @@ class Kernel:
     openmp: bool  # has `#pragma omp parallel` loops
 
     def call(self, symbol: str, inputs: list[str], consts: list[str], outputs: list[str],
-             ws: str) -> str:  # fmt: skip
-        """The C expression calling the kernel (renamed `symbol`) on these arguments."""
-        return f"{symbol}({', '.join([*inputs, *consts, *outputs, ws])})"
+             ws: str) -> list[str]:  # fmt: skip
+        """C statements that call the kernel (renamed `symbol`) on these argument expressions
+        and return its status (0: it has no failure path without host callbacks)."""
+        return [f"  return {symbol}({', '.join([*inputs, *consts, *outputs, ws])});"]
 
 
 def lower_kernel(jaxpr: Jaxpr, name: str) -> Kernel:

@@ -206,8 +206,6 @@ def source(exp) -> str:
            for s in range(len(k.in_avals))]  # fmt: skip
     consts = [f"{p.cname}.v" for p in exp.embedded if p.slot is None]
     outs = [p.ident for p in exp.outputs]
-    body.append(
-        f"  return {k.call(kernel_name, ins, consts, outs, 'ws_')}; /* 0: it has no failure path */"
-    )
+    body += k.call(kernel_name, ins, consts, outs, "ws_")
     body.append("}")
     return "\n".join(lines + body + [""])
