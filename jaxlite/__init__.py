@@ -21,6 +21,7 @@ from jaxlite import debug, experimental  # noqa: F401,E402
 from jaxlite import nn, optim, random  # noqa: F401,E402  (extras: built on the public API)
 from jaxlite import scipy  # noqa: F401,E402  (its submodules load on first use)
 from jaxlite import flatten_util, tree  # noqa: F401,E402
+from jaxlite import export  # noqa: F401,E402  (jaxlite.export.to_c: standalone C)
 from jaxlite._checkpoint_policies import checkpoint_policies  # noqa: F401,E402
 from jaxlite._device_api import (  # noqa: F401,E402
     block_until_ready, default_backend, device_count, device_get, device_put, devices,

@@ -60,3 +60,9 @@ class JaxliteCompileError(JaxliteError):
 
 class CompilerNotFoundError(JaxliteError):
     """No C compiler was found. Set `JAXLITE_CC` (or `CC`) to a C compiler such as `gcc`."""
+
+
+class ExportError(JaxliteError, ValueError):
+    """`jaxlite.export.to_c` cannot turn this function into standalone C: it calls back into
+    Python, has a shape known only at run time, or gets arguments it cannot embed. Raised
+    before any file is written; the message names the cause and what to change."""

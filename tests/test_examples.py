@@ -16,6 +16,7 @@ EXAMPLES = {
     "inspect_jit.py": ["--quick"],
     "rnn_scan.py": ["--quick"],  # written with the control-flow work; smoke-tested here too
     "cnn.py": ["--epochs", "1", "--quick"],
+    "export_c.py": ["--epochs", "1"],  # exports, compiles and runs C; checks bits against jit
 }
 
 
@@ -26,6 +27,11 @@ def _run(script, args, timeout=300):
         text=True,
         timeout=timeout,
         cwd=ROOT,
+        # NB: this checkout's jaxlite, not whichever one the interpreter has installed
+        env={
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(filter(None, [ROOT, os.environ.get("PYTHONPATH")])),
+        },
     )
 
 

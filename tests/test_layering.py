@@ -314,6 +314,14 @@ SCIPY_ABOVE_CORE = [
     "jaxlite.custom_derivatives", "jaxlite.api",
 ]  # fmt: skip
 
+# C export packages what jit lowers: it traces through jit (jit(f).lower), lowers through the
+# backend (passes, lower; compile for the csrc/ files and the product-kernel choice), and names
+# ports from pytree paths.
+EXPORT_ALLOWED = CORE_LAYERS + [
+    "jaxlite.export", "jaxlite.jit", "jaxlite.backend", "jaxlite.jaxpr_util",
+    "jaxlite._tracing_api", "jaxlite._version",
+]  # fmt: skip
+
 # Every folder of jaxlite/ has a rule here (`test_every_folder_has_a_layer_rule`), so a new one
 # cannot go unchecked; each applies as soon as its folder exists.
 FOLDER_ALLOWED = {
@@ -326,6 +334,7 @@ FOLDER_ALLOWED = {
     # jax.experimental's faces: the scoped x64 switches (config) and io_callback.
     "experimental": CORE_LAYERS
     + ["jaxlite._config", "jaxlite._callback_api", "jaxlite.experimental"],
+    "export": EXPORT_ALLOWED,
 }
 FOLDER_FORBIDDEN = {
     # The backend sees jaxprs only: call primitives answer its questions through hooks.

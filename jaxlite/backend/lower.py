@@ -179,7 +179,15 @@ class Lowered:
     """
 
     def __init__(
-        self, source, in_avals, out_avals, consts, runtime=False, openmp=False, host_calls=()
+        self,
+        source,
+        in_avals,
+        out_avals,
+        consts,
+        runtime=False,
+        openmp=False,
+        host_calls=(),
+        workspace_size=None,
     ):
         self.source = source
         self.in_avals = in_avals
@@ -190,6 +198,9 @@ class Lowered:
         # Python functions it calls: (their slot in `consts`, fn, in specs, out specs); runtime
         # fills the slots as it loads the kernel (host_callbacks.fill_slots).
         self.host_calls = tuple(host_calls)
+        # Bytes of workspace the kernel needs (set when it takes it as its last argument:
+        # `lower_jaxpr(..., workspace_arg=True)`, what jaxlite.export uses).
+        self.workspace_size = workspace_size
 
     @property
     def ctype(self) -> str:
@@ -200,8 +211,12 @@ class Lowered:
 SYMBOL = "jl_kernel"
 
 
-def lower_jaxpr(jaxpr: Jaxpr, name: str = "f") -> Lowered:
-    """The C source of `jaxpr` (its constvars are leading inputs)."""
+def lower_jaxpr(jaxpr: Jaxpr, name: str = "f", *, workspace_arg: bool = False) -> Lowered:
+    """The C source of `jaxpr` (its constvars are leading inputs).
+
+    `workspace_arg`: the kernel takes its workspace from the caller, as a last argument
+    `char *jl_ws` of `Lowered.workspace_size` bytes (64-byte aligned), instead of allocating
+    and freeing it in every call (for jaxlite.export: no malloc in the hot path)."""
     names = Names()
     ctx = KernelContext(names)
     threaded_blas = _calls_threaded_blas(jaxpr)
@@ -238,13 +253,19 @@ def lower_jaxpr(jaxpr: Jaxpr, name: str = "f") -> Lowered:
         f"({', '.join(f'{names.var(v)}:{v.aval.str_short()}' for v in invars)}) -> "
         f"({', '.join(names.var(v) if type(v) is Var else repr(v) for v in jaxpr.outvars)})"
     )
-    source = _assemble(name, signature, params, ctx)
+    if workspace_arg:
+        params.append("char *restrict jl_ws")
+    source = _assemble(name, signature, params, ctx, workspace_arg)
     in_avals = [v.aval for v in invars]
     outs = [v.aval for v in jaxpr.outvars]
-    return Lowered(source, in_avals, outs, ctx.consts, ctx.runtime, ctx.openmp, ctx.host_calls)
+    ws_size = plan_workspace(ctx)[1] if workspace_arg else None
+    return Lowered(source, in_avals, outs, ctx.consts, ctx.runtime, ctx.openmp, ctx.host_calls,
+                   ws_size)  # fmt: skip
 
 
-def _assemble(name: str, signature: str, params: list[str], ctx: KernelContext) -> str:
+def _assemble(
+    name: str, signature: str, params: list[str], ctx: KernelContext, workspace_arg: bool = False
+) -> str:
     safe = comment_text  # no user text may close the comment
     head = [
         f"/* jaxlite.jit kernel for `{safe(name)}`: {safe(signature)} */",
@@ -262,12 +283,15 @@ def _assemble(name: str, signature: str, params: list[str], ctx: KernelContext) 
     body = ["  int jl_status = 0;"] if ctx.host_calls else []
     if ctx.buffers:
         offsets, total = plan_workspace(ctx)
-        body.append(f"  char *ws = jl_alloc({total});")
-        body.append("  if (!ws) return 1;")
+        if workspace_arg:  # the caller's, of `total` bytes
+            body.append("  char *ws = jl_ws;")
+        else:
+            body.append(f"  char *ws = jl_alloc({total});")
+            body.append("  if (!ws) return 1;")
         for (bname, dt, _), off in safe_zip(ctx.buffers, offsets):
             body.append(f"  {CTYPE[dt]} *{bname} = ({CTYPE[dt]} *)(ws + {off});")
     tail = ["jl_exit:;"] if ctx.host_calls else []
-    tail += ["  free(ws);"] if ctx.buffers else []
+    tail += ["  free(ws);"] if ctx.buffers and not workspace_arg else []
     ret = "  return jl_status;" if ctx.host_calls else "  return 0;"
     return "\n".join(head + body + ctx.lines + tail + [ret, "}", ""])
 

@@ -21,6 +21,8 @@ NOT_API = {
     "jaxlite.test_util": "test helpers", "jaxlite.util": "internal",
     "jaxlite.backend": "the C backend", "jaxlite.control_flow": "lax's control flow, via lax",
     "jaxlite.interpreters": "internal", "jaxlite.primitives": "internal (lax is the face)",
+    "jaxlite.export": "C export, jaxlite's own (jax.export emits StableHLO): tests/test_export.py "
+    "runs the exported C against jit bit for bit",
     "jaxlite.debug": "print/callback print or call Python: tests/test_debug_callbacks.py checks "
     "their output against JAX's", "jaxlite.experimental": "io_callback calls Python (tested "
     "against JAX in tests/test_debug_callbacks.py); enable_x64/disable_x64: tests/test_x64_off.py",
