@@ -431,3 +431,40 @@ def test_reduce_window_binds_the_monoid_primitives():
         assert [e.primitive.name for e in jaxpr.jaxpr.eqns] == [prim]
     jaxpr = jaxlite.make_jaxpr(lambda x: lax.conv(x[None, None], x[None, None], (1, 1), "SAME"))(x)
     assert "conv_general_dilated" in [e.primitive.name for e in jaxpr.jaxpr.eqns]
+
+
+def test_scipy_signal_matches_scipy_and_grads():
+    scipy_signal = pytest.importorskip("scipy.signal")
+    import jaxlite.scipy.signal as sig
+
+    rng = np.random.default_rng(11)
+    for name in ("convolve", "correlate", "convolve2d", "correlate2d"):
+        for sa, sb in (((6, 5), (3, 2)), ((3, 2), (6, 5)), ((4, 4), (4, 4))):
+            a, b = rng.standard_normal(sa), rng.standard_normal(sb)
+            for mode in ("full", "same", "valid"):
+                want = getattr(scipy_signal, name)(a, b, mode)
+                _close(getattr(sig, name)(a, b, mode), want)
+    a, b = rng.standard_normal((5, 4, 3)), rng.standard_normal((2, 3, 2))
+    check_grads(lambda a, b: sig.correlate(a, b, "same"), (a, b), order=2)
+    out = jaxlite.jit(lambda a, b: sig.convolve(a, b, method="direct"))(a, b)
+    _close(out, scipy_signal.convolve(a, b))
+
+
+def test_scipy_signal_bad_input():
+    import jaxlite.scipy.signal as sig
+
+    x = np.ones((4, 4))
+    with pytest.raises(ValueError, match="smaller than the other in every dimension"):
+        sig.convolve(x, np.ones((5, 2)))
+    with pytest.raises(ValueError, match="same number of dimensions"):
+        sig.correlate(x, np.ones(3))
+    with pytest.raises(ValueError, match="mode must be one of"):
+        sig.convolve(x, x, "circular")
+    with pytest.raises(NotImplementedError, match="FFT"):
+        sig.convolve(x, x, method="fft")
+    with pytest.raises(NotImplementedError, match="boundary='fill'"):
+        sig.convolve2d(x, x, boundary="wrap")
+    with pytest.raises(ValueError, match="2-dimensional"):
+        sig.correlate2d(np.ones(3), np.ones(3))
+    with pytest.raises(ValueError, match="zero-size"):
+        sig.convolve(np.ones((0,)), np.ones(2))
