@@ -244,6 +244,11 @@ def lower_jaxpr(jaxpr: Jaxpr, name: str = "f") -> Lowered:
     return Lowered(source, in_avals, outs, ctx.consts, ctx.runtime, ctx.openmp, ctx.host_calls)
 
 
+# A workspace this large is kept by its kernel between calls (csrc/jaxlite.h, jl_ws_take):
+# malloc would map and unmap it at every call, a page fault per page touched.
+WS_KEEP_BYTES = 1 << 20
+
+
 def _assemble(name: str, signature: str, params: list[str], ctx: KernelContext) -> str:
     safe = comment_text  # no user text may close the comment
     head = [
@@ -260,14 +265,16 @@ def _assemble(name: str, signature: str, params: list[str], ctx: KernelContext) 
     # A kernel that calls Python returns 2 when the callback raised (`goto jl_exit`, after
     # which the workspace is freed).
     body = ["  int jl_status = 0;"] if ctx.host_calls else []
+    keep = False
     if ctx.buffers:
         offsets, total = plan_workspace(ctx)
-        body.append(f"  char *ws = jl_alloc({total});")
+        keep = total >= WS_KEEP_BYTES
+        body.append(f"  char *ws = {'jl_ws_take' if keep else 'jl_alloc'}({total});")
         body.append("  if (!ws) return 1;")
         for (bname, dt, _), off in safe_zip(ctx.buffers, offsets):
             body.append(f"  {CTYPE[dt]} *{bname} = ({CTYPE[dt]} *)(ws + {off});")
     tail = ["jl_exit:;"] if ctx.host_calls else []
-    tail += ["  free(ws);"] if ctx.buffers else []
+    tail += [f"  {'jl_ws_give' if keep else 'free'}(ws);"] if ctx.buffers else []
     ret = "  return jl_status;" if ctx.host_calls else "  return 0;"
     return "\n".join(head + body + ctx.lines + tail + [ret, "}", ""])
 
