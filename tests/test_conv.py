@@ -329,6 +329,25 @@ def test_window_larger_than_padded_input_gives_an_empty_result_as_jax():
     assert jaxlite.jit(lambda x, w: lax.conv(x, w, (1, 1), "VALID"))(x, w).shape == (1, 1, 0, 0)
 
 
+def test_shallow_nhwc_conv_runs_the_direct_loop_along_features():
+    # LeNet's first layer's shape class (a 5x5 window, one input feature, NHWC/HWIO), with
+    # feature groups, batch groups and strides: the vectorized direct loop, no product.
+    cases = [((2, 9, 8, 1), (5, 5, 1, 16), dict(window_strides=(1, 1), padding="SAME")),
+             ((2, 7, 6, 4), (3, 2, 2, 6), dict(window_strides=(2, 1), padding="VALID",
+                                               feature_group_count=2)),
+             ((4, 6, 5, 2), (3, 3, 2, 4), dict(window_strides=(1, 2), padding="SAME",
+                                               batch_group_count=2, rhs_dilation=(2, 1)))]  # fmt: skip
+    for ls, rs, kw in cases:
+        rng = np.random.default_rng(12)
+        x, w = rng.standard_normal(ls), rng.standard_normal(rs)
+        f = jaxlite.jit(
+            lambda x, w, kw=kw: lax.conv_general_dilated(x, w, dimension_numbers=NHWC, **kw)
+        )
+        c = f.lower(x, w).as_c()
+        assert "jl_gemm" not in c and "acc1[" in c
+        _close(f(x, w), jlax.conv_general_dilated(x, w, dimension_numbers=NHWC, **kw))
+
+
 def test_conv_im2col_in_chunks_matches_eager(monkeypatch):
     # Large convolutions run im2col and the product chunk by chunk of images: force one image
     # per chunk on small shapes (a direct output, a buffered NCHW output, batch groups).
@@ -336,6 +355,7 @@ def test_conv_im2col_in_chunks_matches_eager(monkeypatch):
 
     monkeypatch.setattr(rules_conv, "PATCH_CHUNK_BYTES", 1)
     monkeypatch.setattr(rules_conv, "MIN_CHUNK_ROWS", 1)
+    monkeypatch.setattr(rules_conv, "FEATURES_INNER_MAX_DEPTH", 0)
     for name in ("nhwc_feature_groups", "gemm_nchw_groups", "nhwc_batch_groups"):
         x, w, kw = _args(name)
         f = jaxlite.jit(lambda x, w, kw=kw: lax.conv_general_dilated(x, w, **kw))
