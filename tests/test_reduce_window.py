@@ -146,3 +146,13 @@ def test_bad_input():
         lax.reduce_window(x, 1.0, lax.mul, (2,))
     with pytest.raises(TypeError, match="positive"):
         lax.reduce_window(x, 1.0, lax.mul, (0, 2))
+
+
+def test_vmap_over_the_init_value_matches_a_loop():
+    # (JAX's batching rule raises NotImplementedError for a batched init value; ours batches.)
+    x = np.random.default_rng(4).standard_normal((4, 5))
+    inits = np.array([0.5, -1.0, 2.0])
+    f = lambda i: lax.reduce_window(x, i, _horner(lax), (2, 3), (1, 1), "SAME")  # noqa: E731
+    got = jaxlite.vmap(f)(inits)
+    for k, i in enumerate(inits):
+        _close(got[k], f(i))
