@@ -8,9 +8,13 @@ works) when they are importable (they are not dependencies): medians of interlea
            identity shortcut (no batch norm), gradient of a sum w.r.t. the input and both kernels
   convs    each convolution of those two alone (forward), in GFLOP/s, beside this machine's
            measured sgemm rate (a 1024^3 product through jaxlite's jit)
+  cold     the LeNet step's cold compile (target <= 1 s, as the MLP's): in fresh processes whose
+           cache holds only the runtime library (benchmarks/bench_compile.py's "cold"), from the
+           first call to the first result (trace, lower, cc, run), wall and CPU time (with the
+           compiler's: wall time on a loaded machine waits for other processes), and the C size
 
 All float32, NHWC (PyTorch: NCHW, its native layout). Run:
-  python benchmarks/bench_conv.py [--repeat N] [--only lenet,resnet,convs] [--cpu]
+  python benchmarks/bench_conv.py [--repeat N] [--only lenet,resnet,convs,cold] [--cpu]
 `--cpu` reports CPU time (all threads) instead of wall time: on a shared, loaded machine, run it
 with one thread per library (OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1") for a measure of
@@ -20,10 +24,14 @@ each library's work that other processes' load barely moves.
 from __future__ import annotations
 
 import argparse
+import glob
+import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -262,6 +270,53 @@ def bench_convs(repeat, jax, torch):
     return rows, 2 * 1024**3 / t / 1e6
 
 
+# --- cold compile -------------------------------------------------------------------------------
+
+
+def cold_worker(what: str) -> None:
+    """In a fresh process: build the runtime library only, or time the LeNet step's first call."""
+    if what == "runtime":
+        from jaxlite.backend import compile as jl_compile
+
+        jl_compile.runtime_library()
+        return
+    rng = np.random.default_rng(0)
+    params = [jnp.asarray(p) for p in lenet_params(rng)]
+    x = jnp.asarray(rng.standard_normal((128, 28, 28, 1)).astype(np.float32))
+    y = jnp.asarray(np.eye(10, dtype=np.float32)[rng.integers(0, 10, 128)])
+    step = sgd_step(jaxlite, lenet_loss(jaxlite, jaxlite.nn.relu, jaxlite.nn.log_softmax))
+    w0, c0, k0 = time.perf_counter(), time.process_time(), _children_cpu()
+    step(params, x, y)
+    cpu = time.process_time() - c0 + _children_cpu() - k0  # (the C compiler is a child)
+    print(json.dumps({"wall": time.perf_counter() - w0, "cpu": cpu}))
+
+
+def _children_cpu() -> float:
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def bench_cold(repeat: int):
+    walls, cpus, sizes = [], [], []
+    for _ in range(repeat):
+        with tempfile.TemporaryDirectory() as d:
+            env = dict(os.environ, JAXLITE_CACHE_DIR=d)
+            run = [sys.executable, __file__, "--cold-worker"]
+            subprocess.run([*run, "runtime"], env=env, check=True)
+            before = set(glob.glob(os.path.join(d, "*.c")))
+            out = subprocess.run([*run, "lenet"], env=env, check=True, capture_output=True,
+                                 text=True).stdout  # fmt: skip
+            r = json.loads(out.strip().splitlines()[-1])
+            walls.append(r["wall"] * 1e3)
+            cpus.append(r["cpu"] * 1e3)
+            sizes.append(
+                sum(os.path.getsize(f) for f in set(glob.glob(os.path.join(d, "*.c"))) - before)
+            )
+    return statistics.median(walls), statistics.median(cpus), max(sizes)
+
+
 def table(title, times):
     base = times.get("jaxlite jit")
     print(f"\n{title}")
@@ -273,9 +328,12 @@ def table(title, times):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=15)
-    ap.add_argument("--only", default="lenet,resnet,convs")
+    ap.add_argument("--only", default="lenet,resnet,convs,cold")
     ap.add_argument("--cpu", action="store_true", help="CPU time instead of wall time")
+    ap.add_argument("--cold-worker", choices=["runtime", "lenet"], help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.cold_worker:
+        return cold_worker(args.cold_worker)
     global CPU_TIME
     CPU_TIME = args.cpu
     only = args.only.split(",")
@@ -296,6 +354,13 @@ def main():
         for name, r in rows.items():
             cells = ", ".join(f"{k} {t:.2f} ms = {g:.0f} GFLOP/s" for k, (t, g) in r.items())
             print(f"  {name}: {cells}")
+    if "cold" in only:
+        wall, cpu, size = bench_cold(max(3, args.repeat // 5))
+        print(
+            f"\nLeNet step, cold compile to first result (target <= 1000 ms): {wall:.0f} ms wall, "
+            f"{cpu:.0f} ms CPU (with the C compiler's), "
+            f"C source {size} bytes"
+        )
 
 
 if __name__ == "__main__":

@@ -25,13 +25,14 @@ from jaxlite.primitives import (  # noqa: F401
     ConvDimensionNumbers, conv, conv_dimension_numbers, conv_general_dilated,
     conv_general_dilated_patches, conv_general_permutations, conv_general_shape_tuple,
     conv_shape_tuple, conv_transpose, conv_transpose_shape_tuple, conv_with_general_padding,
-    padtype_to_pads, reduce_window, reduce_window_shape_tuple,
+    padtype_to_pads, reduce_window_shape_tuple,
 )
 from jaxlite.control_flow import (  # noqa: F401
     cond, fori_loop, map, scan, switch, while_loop,
 )
 
 from jaxlite._lax_composites import associative_scan, reduce  # noqa: F401
+from jaxlite._reduce_window import reduce_window  # noqa: F401
 
 # After the star import: api's stop_gradient (on pytrees, as JAX's) replaces the primitive's.
 from jaxlite.api import stop_gradient  # noqa: E402,F401

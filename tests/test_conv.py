@@ -191,14 +191,6 @@ def test_reduce_window_integers_and_float32_under_jit():
     _close(out, jlax.reduce_window(xf, np.float32(0), jlax.add, **kw))
 
 
-def test_reduce_window_needs_a_monoid():
-    x = np.ones((4, 4))
-    with pytest.raises(NotImplementedError, match="lax.add, lax.max and lax.min"):
-        lax.reduce_window(x, 1.0, lax.mul, (2, 2), (1, 1), "VALID")
-    with pytest.raises(NotImplementedError, match="identity"):
-        lax.reduce_window(x, 1.0, lax.add, (2, 2), (1, 1), "VALID")
-
-
 # --- wrappers and shape helpers -------------------------------------------------------------
 
 
@@ -337,6 +329,25 @@ def test_window_larger_than_padded_input_gives_an_empty_result_as_jax():
     assert jaxlite.jit(lambda x, w: lax.conv(x, w, (1, 1), "VALID"))(x, w).shape == (1, 1, 0, 0)
 
 
+def test_shallow_nhwc_conv_runs_the_direct_loop_along_features():
+    # LeNet's first layer's shape class (a 5x5 window, one input feature, NHWC/HWIO), with
+    # feature groups, batch groups and strides: the vectorized direct loop, no product.
+    cases = [((2, 9, 8, 1), (5, 5, 1, 16), dict(window_strides=(1, 1), padding="SAME")),
+             ((2, 7, 6, 4), (3, 2, 2, 6), dict(window_strides=(2, 1), padding="VALID",
+                                               feature_group_count=2)),
+             ((4, 6, 5, 2), (3, 3, 2, 4), dict(window_strides=(1, 2), padding="SAME",
+                                               batch_group_count=2, rhs_dilation=(2, 1)))]  # fmt: skip
+    for ls, rs, kw in cases:
+        rng = np.random.default_rng(12)
+        x, w = rng.standard_normal(ls), rng.standard_normal(rs)
+        f = jaxlite.jit(
+            lambda x, w, kw=kw: lax.conv_general_dilated(x, w, dimension_numbers=NHWC, **kw)
+        )
+        c = f.lower(x, w).as_c()
+        assert "jl_gemm" not in c and "acc1[" in c
+        _close(f(x, w), jlax.conv_general_dilated(x, w, dimension_numbers=NHWC, **kw))
+
+
 def test_conv_im2col_in_chunks_matches_eager(monkeypatch):
     # Large convolutions run im2col and the product chunk by chunk of images: force one image
     # per chunk on small shapes (a direct output, a buffered NCHW output, batch groups).
@@ -344,6 +355,7 @@ def test_conv_im2col_in_chunks_matches_eager(monkeypatch):
 
     monkeypatch.setattr(rules_conv, "PATCH_CHUNK_BYTES", 1)
     monkeypatch.setattr(rules_conv, "MIN_CHUNK_ROWS", 1)
+    monkeypatch.setattr(rules_conv, "FEATURES_INNER_MAX_DEPTH", 0)
     for name in ("nhwc_feature_groups", "gemm_nchw_groups", "nhwc_batch_groups"):
         x, w, kw = _args(name)
         f = jaxlite.jit(lambda x, w, kw=kw: lax.conv_general_dilated(x, w, **kw))
@@ -439,3 +451,40 @@ def test_reduce_window_binds_the_monoid_primitives():
         assert [e.primitive.name for e in jaxpr.jaxpr.eqns] == [prim]
     jaxpr = jaxlite.make_jaxpr(lambda x: lax.conv(x[None, None], x[None, None], (1, 1), "SAME"))(x)
     assert "conv_general_dilated" in [e.primitive.name for e in jaxpr.jaxpr.eqns]
+
+
+def test_scipy_signal_matches_scipy_and_grads():
+    scipy_signal = pytest.importorskip("scipy.signal")
+    import jaxlite.scipy.signal as sig
+
+    rng = np.random.default_rng(11)
+    for name in ("convolve", "correlate", "convolve2d", "correlate2d"):
+        for sa, sb in (((6, 5), (3, 2)), ((3, 2), (6, 5)), ((4, 4), (4, 4))):
+            a, b = rng.standard_normal(sa), rng.standard_normal(sb)
+            for mode in ("full", "same", "valid"):
+                want = getattr(scipy_signal, name)(a, b, mode)
+                _close(getattr(sig, name)(a, b, mode), want)
+    a, b = rng.standard_normal((5, 4, 3)), rng.standard_normal((2, 3, 2))
+    check_grads(lambda a, b: sig.correlate(a, b, "same"), (a, b), order=2)
+    out = jaxlite.jit(lambda a, b: sig.convolve(a, b, method="direct"))(a, b)
+    _close(out, scipy_signal.convolve(a, b))
+
+
+def test_scipy_signal_bad_input():
+    import jaxlite.scipy.signal as sig
+
+    x = np.ones((4, 4))
+    with pytest.raises(ValueError, match="smaller than the other in every dimension"):
+        sig.convolve(x, np.ones((5, 2)))
+    with pytest.raises(ValueError, match="same number of dimensions"):
+        sig.correlate(x, np.ones(3))
+    with pytest.raises(ValueError, match="mode must be one of"):
+        sig.convolve(x, x, "circular")
+    with pytest.raises(NotImplementedError, match="FFT"):
+        sig.convolve(x, x, method="fft")
+    with pytest.raises(NotImplementedError, match="boundary='fill'"):
+        sig.convolve2d(x, x, boundary="wrap")
+    with pytest.raises(ValueError, match="2-dimensional"):
+        sig.correlate2d(np.ones(3), np.ones(3))
+    with pytest.raises(ValueError, match="zero-size"):
+        sig.convolve(np.ones((0,)), np.ones(2))

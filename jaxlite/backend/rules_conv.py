@@ -75,7 +75,9 @@ def _conv(ctx, eqn, args, *, window_strides, padding, lhs_dilation, rhs_dilation
     cg, og = rv.shape[1], rv.shape[0] // groups
     depth = cg * math.prod(rv.shape[2:])
     if dt.kind == "f" and out_dt == dt and depth > DIRECT_MAX_DEPTH and og > 1:  # (as above)
-        if _batch_inner(lv, ov, groups):
+        if _features_inner(rv, ov, og, depth):
+            _direct_features_inner(ctx, lv, rv, ov, dt, groups, batch_group_count > 1, geom)
+        elif _batch_inner(lv, ov, groups):
             _im2col_gemm_batch_inner(ctx, lv, rv, ov, dt, groups, batch_group_count > 1, geom)
         else:
             _im2col_gemm(ctx, lv, rv, ov, dt, groups, batch_group_count > 1, geom)
@@ -115,6 +117,46 @@ def _direct(ctx, lv, rv, ov, dt, out_dt, groups, batch_groups, geom):
                 else:
                     ctx.line(f"{acc} += {convert(dt, acc_dt, a)} * {convert(dt, acc_dt, b)};")
         ctx.line(f"{ctx.at(ov, oi)} = {acc};")
+
+
+# A shallow convolution (window x input features per group at most this), whose output and
+# kernel have the output features as their fastest dimension (NHWC, HWIO), runs the direct loop
+# vectorized along the output features: LeNet's first layer (5x5x1 -> 32) 3.8 -> 2.6 ms, where a
+# product of depth 25 through BLAS runs at half its rate.
+FEATURES_INNER_MAX_DEPTH = 64
+FEATURES_INNER_MAX_OUT = 256
+
+
+def _features_inner(rv: View, ov: View, og: int, depth: int) -> bool:
+    return (depth <= FEATURES_INNER_MAX_DEPTH and og <= FEATURES_INNER_MAX_OUT
+            and rv.strides[0] == 1 and ov.strides[1] == 1 and not ov.dyn)  # fmt: skip
+
+
+def _direct_features_inner(ctx, lv, rv, ov, dt, groups, batch_groups, geom):
+    """The direct loop with a vector of the output features per output pixel: each input
+    element read once, multiplied by a row of the kernel, added into the vector."""
+    og, cg, ksizes = rv.shape[0] // groups, rv.shape[1], rv.shape[2:]
+    nout, sout = ov.shape[0], ov.shape[2:]
+    work = math.prod(ov.shape) * cg * math.prod(ksizes)
+    lhs, rhs = Leaf(lv, dt), Leaf(rv, dt)
+    with ctx.loops([nout, *sout, groups], parallel=ctx.parallel(work)) as ri:
+        n, sp, g = ri[0], ri[1:-1], ri[-1]
+        acc = ctx.fresh("acc")
+        ctx.line(f"{CTYPE[dt]} {acc}[{og}];")
+        with ctx.loops([og], prefix="o", simd=True) as (o,):
+            ctx.line(f"{acc}[{o}] = {c_literal(0, dt)};")
+        with ctx.loops(ksizes, prefix="k") as ki:
+            pos, outside = _positions(ctx, sp, ki, *geom, lv.shape[2:])
+            ctx.line(f"if ({outside}) continue;")
+            with ctx.loops([cg], prefix="c") as (c,):
+                nb, ch = _lhs_index(g, n, c, batch_groups, nout, cg)
+                x = ctx.fresh("x")
+                ctx.line(f"const {CTYPE[dt]} {x} = {ctx.read(lhs, [nb, ch, *pos])};")
+                with ctx.loops([og], prefix="o", simd=True) as (o,):
+                    w = ctx.read(rhs, [f"({g} * {og} + {o})", c, *ki])
+                    ctx.line(f"{acc}[{o}] += {x} * {w};")
+        with ctx.loops([og], prefix="o", simd=True) as (o,):
+            ctx.line(f"{ctx.at(ov, [n, f'({g} * {og} + {o})', *sp])} = {acc}[{o}];")
 
 
 def _chunk(nout: int, rows: int, kc: int, itemsize: int, min_rows: int | None = None) -> int:

@@ -306,6 +306,22 @@ JL_INLINE char *jl_alloc(size_t nbytes) {
   return posix_memalign(&p, 64, nbytes ? nbytes : 64) == 0 ? (char *)p : NULL;
 }
 
+/* A large workspace (lower.py: from WS_KEEP_BYTES) is kept by its kernel for the next call:
+   malloc maps and unmaps a block that large at every call, and the kernel then pays a page
+   fault per 4 KiB touched (16% of a LeNet training step's time). One block per kernel (its
+   size never changes), taken and given back atomically: concurrent calls allocate their own. */
+static void *jl_ws_kept;
+
+JL_INLINE char *jl_ws_take(size_t nbytes) {
+  void *p = __atomic_exchange_n(&jl_ws_kept, (void *)NULL, __ATOMIC_ACQ_REL);
+  return p ? (char *)p : jl_alloc(nbytes);
+}
+
+JL_INLINE void jl_ws_give(char *ws) {
+  void *old = __atomic_exchange_n(&jl_ws_kept, (void *)ws, __ATOMIC_ACQ_REL);
+  free(old);
+}
+
 /* ---- sorting ---------------------------------------------------------------------------- */
 
 /* `less(ctx, a, b)`: whether element a sorts strictly before element b (NaN sorts last). */

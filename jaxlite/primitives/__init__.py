@@ -17,7 +17,7 @@ This package only re-exports; one module per family:
     _gather       gather
     _scatter      scatter, scatter_add, scatter_mul, scatter_min, scatter_max
     _conv         conv_general_dilated, its dimension numbers and wrappers (conv, conv_transpose, ...)
-    _windowed     reduce_window_sum/max/min, reduce_window
+    _windowed     reduce_window_sum/max/min (lax.reduce_window: jaxlite/_reduce_window.py)
     _linalg       triangular_solve (imported, not re-exported: lax.linalg's)
     _callback     pure_callback, io_callback, debug_callback (imported, not re-exported)
     _slicing      slice_in_dim, index_in_dim, dynamic_*_in_dim, prefix_scan (composites)
@@ -261,7 +261,6 @@ from jaxlite.primitives._conv import (
     padtype_to_pads,
 )
 from jaxlite.primitives._windowed import (
-    reduce_window,
     reduce_window_max_p,
     reduce_window_min_p,
     reduce_window_shape_tuple,

@@ -1,7 +1,7 @@
 """Windowed reductions: reduce_window_sum, reduce_window_max, reduce_window_min (XLA's
 ReduceWindow with a monoid, as lax has them), with window strides, padding, base (input) dilation
-and window dilation; `lax.reduce_window`, which recognizes those monoids; and the shape helper
-`reduce_window_shape_tuple`.
+and window dilation; the shape helper `reduce_window_shape_tuple`; what lax.reduce_window
+(jaxlite/_reduce_window.py) needs to recognize those monoids.
 """
 
 from __future__ import annotations
@@ -112,10 +112,10 @@ def _window_params(name, shape, window_dimensions, window_strides, padding, base
     n = len(shape)
     window = tuple(window_dimensions)
     if len(window) != n or any(
-        isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 0 for d in window
+        isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 1 for d in window
     ):
         raise TypeError(
-            f"{name}: window_dimensions must be {n} non-negative integers (one per dimension "
+            f"{name}: window_dimensions must be {n} positive integers (one per dimension "
             f"of the operand of shape {tuple(shape)}), got {window_dimensions!r}."
         )
     window = tuple(int(d) for d in window)
@@ -127,11 +127,8 @@ def _window_params(name, shape, window_dimensions, window_strides, padding, base
         name, "window_dilation", (1,) * n if window_dilation is None else window_dilation, n
     )
     if isinstance(padding, str):
-        pads = tuple(
-            padtype_to_pads(
-                _dilate_shape(shape, bdil), _dilate_shape(window, wdil), strides, padding
-            )
-        )
+        # NB: of the operand's shape, not its base-dilated one (as JAX's lax.reduce_window)
+        pads = tuple(padtype_to_pads(shape, _dilate_shape(window, wdil), strides, padding))
     else:
         pads = _pairs(name, padding, n)
     return dict(window_dimensions=window, window_strides=strides, padding=pads,
@@ -152,31 +149,6 @@ def _monoid_wrapper(prim):
 _reduce_window_sum = _monoid_wrapper(reduce_window_sum_p)
 _reduce_window_max = _monoid_wrapper(reduce_window_max_p)
 _reduce_window_min = _monoid_wrapper(reduce_window_min_p)
-
-
-def reduce_window(operand, init_value, computation, window_dimensions, window_strides=None,
-                  padding="VALID", base_dilation=None, window_dilation=None):  # fmt: skip
-    """lax.reduce_window: a reduction over sliding windows. `computation` must be lax.add,
-    lax.max or lax.min (or jnp's add/maximum/minimum) with its identity as `init_value` (0,
-    -inf or the dtype's lowest value, inf or its highest value), the monoids lax turns into the
-    reduce_window_sum/max/min primitives; other computations are not supported."""
-    prim = _monoid_of(computation)
-    dt = get_aval(operand).dtype
-    if prim is None:
-        raise NotImplementedError(
-            f"reduce_window: the computation {computation!r} is not supported; jaxlite "
-            "supports the monoids lax.add, lax.max and lax.min (reduce_window_sum/max/min)."
-        )
-    init = np.asarray(init_value)
-    if init.shape != () or not _is_identity(init, identity(prim, dt)):
-        raise NotImplementedError(
-            f"reduce_window: with {prim.name[len('reduce_window_') :]} the init_value must be "
-            f"its identity {identity(prim, dt)!r} for dtype {dt.name} (got {init_value!r}); "
-            "combine the result with another init_value afterwards."
-        )
-    params = _window_params("reduce_window", get_aval(operand).shape, window_dimensions,
-                            window_strides, padding, base_dilation, window_dilation)  # fmt: skip
-    return prim.bind(operand, **params)
 
 
 def _monoid_of(computation):

@@ -115,3 +115,18 @@ SPECS: dict[str, Spec] = {
         )
     ),
 }
+
+# jaxlite.scipy.signal: every mode, both orders of sizes (the larger input slides), 1-D to 3-D
+_SIG_SHAPES = [((6,), (3,)), ((5, 4), (2, 3)), ((2, 3), (5, 4)), ((3, 4, 2), (2, 2, 2))]
+_SIG_2D = [((5, 4), (2, 3)), ((2, 3), (5, 4)), ((3, 3), (3, 3))]
+for _name, _shapes in (("convolve", _SIG_SHAPES), ("correlate", _SIG_SHAPES),
+                       ("convolve2d", _SIG_2D), ("correlate2d", _SIG_2D)):  # fmt: skip
+    SPECS["scipy.signal." + _name] = Spec(
+        [
+            Call(lambda f, L, a, b, mode=mode: f(a, b, mode), _shapes)
+            for mode in ("full", "same", "valid")
+        ],
+        dtypes=("int32", "float32", "float64"),
+        diff=True,
+        tol=10.0,
+    )
