@@ -262,12 +262,12 @@ def _assemble(name: str, signature: str, params: list[str], ctx: KernelContext) 
     body = ["  int jl_status = 0;"] if ctx.host_calls else []
     if ctx.buffers:
         offsets, total = plan_workspace(ctx)
-        body.append(f"  char *ws = jl_alloc({total});")
+        body.append(f"  char *ws = jl_ws_take({total});")
         body.append("  if (!ws) return 1;")
         for (bname, dt, _), off in safe_zip(ctx.buffers, offsets):
             body.append(f"  {CTYPE[dt]} *{bname} = ({CTYPE[dt]} *)(ws + {off});")
     tail = ["jl_exit:;"] if ctx.host_calls else []
-    tail += ["  free(ws);"] if ctx.buffers else []
+    tail += [f"  jl_ws_give(ws, {total});"] if ctx.buffers else []
     ret = "  return jl_status;" if ctx.host_calls else "  return 0;"
     return "\n".join(head + body + ctx.lines + tail + [ret, "}", ""])
 
