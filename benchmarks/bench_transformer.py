@@ -50,8 +50,9 @@ def init_params(seed: int = 0) -> dict:
             "w1": w(D, F), "b1": z(F), "w2": w(F, D), "b2": z(D)}  # fmt: skip
 
 
-def make_block(np_like, nn_gelu, where):
-    """The loss of the block, written once for jaxlite and JAX (`np_like`: their numpy)."""
+def make_block(np_like, nn, where):
+    """The loss of the block, written once for jaxlite and JAX (`np_like`, `nn`: their numpy
+    and nn modules)."""
 
     def layer_norm(x, g, b):
         mu = np_like.mean(x, axis=-1, keepdims=True)
@@ -67,13 +68,11 @@ def make_block(np_like, nn_gelu, where):
         q, k, v = qkv[0], qkv[1], qkv[2]
         s = (q @ k.transpose(0, 1, 3, 2)) * (1.0 / math.sqrt(D // H))  # (B, H, T, T)
         s = where(mask, s, -1e9)
-        s = s - np_like.max(s, axis=-1, keepdims=True)
-        e = np_like.exp(s)
-        a = e / np_like.sum(e, axis=-1, keepdims=True)
+        a = nn.softmax(s, axis=-1)
         o = (a @ v).transpose(0, 2, 1, 3).reshape(B, T, D)
         x = x + o @ p["wo"] + p["bo"]
         h = layer_norm(x, p["ln2_g"], p["ln2_b"])
-        h = nn_gelu(h @ p["w1"] + p["b1"])
+        h = nn.gelu(h @ p["w1"] + p["b1"], approximate=True)
         return x + h @ p["w2"] + p["b2"]
 
     def loss(p, x):
@@ -84,7 +83,7 @@ def make_block(np_like, nn_gelu, where):
 
 
 def jaxlite_step():
-    loss = make_block(jnp, lambda x: jaxlite.nn.gelu(x, approximate=True), jnp.where)
+    loss = make_block(jnp, jaxlite.nn, jnp.where)
 
     @jaxlite.jit
     def step(p, x):
@@ -95,7 +94,7 @@ def jaxlite_step():
 
 
 def jax_step(jax):
-    loss = make_block(jax.numpy, lambda x: jax.nn.gelu(x, approximate=True), jax.numpy.where)
+    loss = make_block(jax.numpy, jax.nn, jax.numpy.where)
 
     @jax.jit
     def step(p, x):
@@ -189,8 +188,10 @@ def main(argv=None) -> int:
           f"{os.cpu_count()} cores, load average {load:.1f}, "
           f"{'CPU' if args.cpu else 'wall'} time; threads: OMP_NUM_THREADS="
           f"{os.environ.get('OMP_NUM_THREADS', 'unset')}")  # fmt: skip
-    print(f"pre-LN transformer block SGD step, batch {B}, seq {T}, d_model {D}, {H} heads, "
-          f"MLP {F} GELU, causal softmax attention, float32: medians of {args.repeat}")
+    print(
+        f"pre-LN transformer block SGD step, batch {B}, seq {T}, d_model {D}, {H} heads, "
+        f"MLP {F} GELU, causal softmax attention, float32: medians of {args.repeat}"
+    )
     for k, v in t.items():
         print(f"  {k:<16}{v * 1e3:9.2f} ms")
     anchors = [t[k] for k in ("jax jit", "torch eager") if k in t]
