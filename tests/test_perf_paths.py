@@ -157,3 +157,27 @@ def test_masked_softmax_with_a_bool_buffer(n):
     raw = np.where(mask, np.uint8(7), np.uint8(0)).view(bool)
     got = jaxlite.jit(lambda s, m: jnp.where(m, s, 0.0))(s, raw)
     np.testing.assert_array_equal(np.asarray(got), np.where(mask, s, 0.0))
+
+
+# --- scan products left in the loop on one thread ---------------------------------------------
+
+
+@pytest.mark.parametrize("threads, hoisted", [("1", 0), ("2", 1)])
+def test_scan_hoists_its_input_product_only_with_threads(monkeypatch, threads, hoisted):
+    from jaxlite.backend import passes
+
+    monkeypatch.setenv("OMP_NUM_THREADS", threads)
+    rng = np.random.default_rng(3)
+    wh, wx = rng.normal(size=(2, 8, 8)).astype(f32) / 3
+    h0, xs = rng.normal(size=(5, 8)).astype(f32), rng.normal(size=(9, 5, 8)).astype(f32)
+
+    def f(wh, wx, h0, xs):
+        return lax.scan(lambda h, x: (jnp.tanh(h @ wh + x @ wx),) * 2, h0, xs)
+
+    simple = passes.simplify(jaxlite.make_jaxpr(f)(wh, wx, h0, xs).jaxpr)
+    assert [e.primitive.name for e in simple.eqns].count("dot_general") == hoisted
+    got = jaxlite.jit(f)(wh, wx, h0, xs)
+    with jaxlite.disable_jit():
+        want = f(wh, wx, h0, xs)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(np.asarray(g), np.asarray(w), rtol=2e-5, atol=2e-6)
