@@ -150,7 +150,7 @@ def cpu_medians(fns: dict, repeat: int, number: int) -> dict:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repeat", type=int, default=9)
+    ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--cpu", action="store_true", help="process CPU time instead of wall time")
     ap.add_argument("--only", default="", help="substring of the labels to run")
     args = ap.parse_args(argv)
