@@ -179,7 +179,7 @@ def main(argv=None) -> int:
               f"{flops / t['kernel'] / 1e9:>10.1f}{flops / t['numpy'] / 1e9:>8.1f}"
               f"{ratio:>10.2f}{flag}")  # fmt: skip
     print(
-        f"target: every product <= {TARGET}x NumPy's time: "
+        f"target: every runtime product <= {TARGET}x the faster BLAS call: "
         + ("met" if not missed else f"MISSED ({', '.join(missed)})")
     )
     return 1 if missed else 0
