@@ -20,14 +20,24 @@ f32 = np.float32
 
 
 @contextlib.contextmanager
-def _bound():
-    """jnp's functions bind their primitives (the fast paths are off while a debug check is on;
-    these inputs have no infinities)."""
-    jaxlite.config.update("jax_debug_infs", True)
+def _option(name: str, value):
+    """Option `name` set to `value`, then put back as it was (unset: read from the environment
+    again), its hooks run."""
+    opt = jaxlite.config._options[name]
+    saved = opt.value
+    jaxlite.config.update(name, value)
     try:
         yield
     finally:
-        jaxlite.config.update("jax_debug_infs", False)
+        opt.value = saved
+        for hook in opt.hooks:
+            hook(jaxlite.config.read(name))
+
+
+def _bound():
+    """jnp's functions bind their primitives (the fast paths are off while a debug check is on;
+    these inputs have no infinities)."""
+    return _option("jax_debug_infs", True)
 
 
 @pytest.mark.parametrize("name", ["sin", "exp", "tanh", "sqrt", "log1p"])
@@ -78,14 +88,11 @@ def test_binary_fast_path_matches_bind(op, dtype):
 
 def test_fast_paths_yield_to_debug_nans_and_transformations():
     x = jnp.asarray(np.array([-1.0, 4.0], f32))
-    jaxlite.config.update("jax_debug_nans", True)
-    try:
+    with _option("jax_debug_nans", True):
         with pytest.raises(FloatingPointError):
             jnp.sqrt(x)
         with pytest.raises(FloatingPointError):
             jnp.divide(jnp.zeros(2), jnp.zeros(2))
-    finally:
-        jaxlite.config.update("jax_debug_nans", False)
     assert np.isnan(np.asarray(jnp.sqrt(x))[0])  # off again: the fast path, NaN as NumPy
     g = jaxlite.grad(lambda v: jnp.sum(jnp.sin(v) * jnp.add(v, v)))(jnp.asarray(np.ones(3, f32)))
     want = np.cos(1.0) * 2 + np.sin(1.0) * 2
