@@ -130,8 +130,17 @@ def _kernels():
             "void(*)(int, int, int, int, int, int, float, "
             "float *, int, float *, int, float, float *, int)",
         )
-        _KERNELS.extend([gemm, cblas, blas])
+        path = lib.function(
+            f"jl_rt_gemm_path_{tag}", "int(*)(int, _Bool, int64_t, int64_t, int64_t)"
+        )
+        _KERNELS.extend([gemm, cblas, blas, path])
     return _KERNELS[0], _KERNELS[1]
+
+
+def path_name(m, n, k, tb) -> str:
+    """The path the runtime library takes for this product (its measured choice or fixed
+    rules): where it is BLAS, `kernel` and `blas` run the same code and differ by noise only."""
+    return {1: "small", 2: "packed", 3: "blas"}.get(_KERNELS[3](0, tb, m, n, k), "?")
 
 
 def cpu_medians(fns: dict, repeat: int, number: int) -> dict:
@@ -159,7 +168,7 @@ def main(argv=None) -> int:
           f"{os.cpu_count()} cores, load average {load:.1f}, "
           f"{'CPU' if args.cpu else 'wall'} time, float32")  # fmt: skip
     print(f"{'product (us per call)':<30}{'jit':>8}{'numpy':>8}{'kernel':>8}{'blas':>8}"
-          f"{'kern GF/s':>10}{'np GF/s':>8}{'kern/BLAS':>10}")  # fmt: skip
+          f"{'kern GF/s':>10}{'np GF/s':>8}{'kern/BLAS':>10}  path")  # fmt: skip
     missed = []
     for label, batch, m, k, n, ta, tb in SHAPES:
         if args.only and args.only not in label:
@@ -177,7 +186,7 @@ def main(argv=None) -> int:
         us = lambda key, t=t: f"{t[key] * 1e6:>8.1f}"
         print(f"{label:<30}{us('jit')}{us('numpy')}{us('kernel')}{us('blas')}"
               f"{flops / t['kernel'] / 1e9:>10.1f}{flops / t['numpy'] / 1e9:>8.1f}"
-              f"{ratio:>10.2f}{flag}")  # fmt: skip
+              f"{ratio:>10.2f}  {path_name(m, n, k, tb)}{flag}")  # fmt: skip
     print(
         f"target: every runtime product <= {TARGET}x the faster BLAS call: "
         + ("met" if not missed else f"MISSED ({', '.join(missed)})")
