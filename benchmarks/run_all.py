@@ -2,7 +2,9 @@
 
 Each benchmark runs in its own Python process (some pin BLAS threads or use fresh compile caches
 before importing NumPy), with its output streamed as it comes. The summary lists each benchmark's
-wall time and exit status; a benchmark exits non-zero when it crashes or misses its target.
+wall time and exit status, then every line of its output that states a target (the ratios and
+whether they were met); a benchmark exits non-zero when it crashes or misses its target, and so
+does this script.
 
 Run: .venv/bin/python benchmarks/run_all.py [--only eager,jit] [--list] [--timeout S]
 """
@@ -26,15 +28,33 @@ def short(path: pathlib.Path) -> str:
     return path.stem.removeprefix("bench_")
 
 
-def run(path: pathlib.Path, timeout: float | None) -> tuple[str, float]:
+def is_target_line(line: str) -> bool:
+    """Whether a benchmark's output line states a target (its ratio and verdict)."""
+    low = line.lower()
+    return "target" in low or "missed" in low
+
+
+def run(path: pathlib.Path, timeout: float | None) -> tuple[str, float, list[str]]:
+    """(status, seconds, the output lines that state targets), the output streamed meanwhile."""
     print(f"\n=== {path.name} " + "=" * max(0, 70 - len(path.name)), flush=True)
     start = time.perf_counter()
+    targets: list[str] = []
+    proc = subprocess.Popen([sys.executable, str(path)], cwd=HERE.parent, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
     try:
-        proc = subprocess.run([sys.executable, str(path)], cwd=HERE.parent, timeout=timeout)
-        status = "ok" if proc.returncode == 0 else f"exit {proc.returncode}"
+        for line in proc.stdout:
+            print(line, end="", flush=True)
+            if is_target_line(line):
+                targets.append(line.strip())
+            if timeout is not None and time.perf_counter() - start > timeout:
+                raise subprocess.TimeoutExpired(proc.args, timeout)
+        code = proc.wait(timeout=None if timeout is None else max(1.0, timeout))
+        status = "ok" if code == 0 else f"exit {code}"
     except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
         status = f"timeout after {timeout:.0f} s"
-    return status, time.perf_counter() - start
+    return status, time.perf_counter() - start, targets
 
 
 def main(argv=None) -> int:
@@ -59,9 +79,13 @@ def main(argv=None) -> int:
 
     print("\n=== summary " + "=" * 62)
     print(f"{'benchmark':<24} {'wall time':>10}  status")
-    for b, status, seconds in results:
+    for b, status, seconds, _ in results:
         print(f"{b.name:<24} {seconds:>9.1f}s  {status}")
-    failed = [b.name for b, status, _ in results if status != "ok"]
+    print("\ntargets (as each benchmark printed them):")
+    for b, _, _, targets in results:
+        for line in targets:
+            print(f"  {short(b):<12} {line}")
+    failed = [b.name for b, status, _, _ in results if status != "ok"]
     if failed:
         print(f"\nnot ok: {', '.join(failed)} (a crash, or a target missed: see its table above)")
     return 1 if failed else 0

@@ -493,6 +493,13 @@ def current_trace() -> Trace:
     return _ctx.trace
 
 
+def plain_eager() -> bool:
+    """Whether primitives bound now run their NumPy implementations unchecked: the current trace
+    is the eager one and jax_debug_nans / jax_debug_infs are off (jnp's eager fast paths may then
+    call those implementations directly: numpy/_ufuncs.py)."""
+    return _ctx.trace is eval_trace and EvalTrace.process_primitive is _process_unchecked
+
+
 def swap_trace(trace: Trace) -> Trace:
     """Makes `trace` current and returns the trace that was: the hot-path form of
     `set_current_trace` (a context manager costs ~1-3 us), always used as

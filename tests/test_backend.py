@@ -169,7 +169,7 @@ def test_mlp_step_workspace_is_reused():
 
     args = (np.ones((64, 64), f32), np.ones((64, 64), f32), np.ones((32, 64), f32))
     c = c_of(step, *args)
-    sizes = [int(m) for m in re.findall(r"jl_alloc\((\d+)\)", c)]
+    sizes = [int(m) for m in re.findall(r"jl_ws_take\((\d+)\)", c)]
     buffers = re.findall(r"float \*(tmp_\w+) = \(float \*\)\(ws \+ (\d+)\)", c)
     assert len({off for _, off in buffers}) < len(buffers)  # some buffers share memory
     assert sizes[0] < 4 * sum(64 * 64 for _ in buffers)
@@ -185,7 +185,7 @@ GOLDEN = """\
 #include "jl_math.h"
 
 int jl_kernel(const float *restrict in_a, const float *restrict in_b, float *restrict out_0) {
-  char *ws = jl_alloc(64);
+  char *ws = jl_ws_take(64);
   if (!ws) return 1;
   float *tmp_f = (float *)(ws + 0);
   /* c:f32[2,3] = exp a */
@@ -209,7 +209,7 @@ int jl_kernel(const float *restrict in_a, const float *restrict in_b, float *res
     const float v_g = jl_max_f32(tmp_f[i0], 0.0f);
     out_0[i0] = v_g;
   }
-  free(ws);
+  jl_ws_give(ws, 64);
   return 0;
 }
 """

@@ -22,6 +22,7 @@ def logistic_np(x):
 
 FUNCS = {"exp": (lax.exp, np.exp, (-110, 90), (-750, 712)),
          "log": (lax.log, np.log, (0, 4), (0, 4)),
+         "log1p": (lax.log1p, np.log1p, (-1, 4), (-1, 4)),
          "tanh": (lax.tanh, np.tanh, (-12, 12), (-25, 25)),
          "logistic": (lax.logistic, logistic_np, (-110, 90), (-750, 712))}  # fmt: skip
 

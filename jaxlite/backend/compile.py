@@ -146,15 +146,40 @@ _BLAS: list = []
 def blas_paths() -> tuple[str, str, str] | None:
     """(lib dir, include dir, library name) of the scipy-openblas32 wheel, or None."""
     if not _BLAS:
-        try:
-            # NB: importing the wheel loads OpenBLAS, which reads its variables then.
-            with _thread_defaults():
-                import scipy_openblas32 as ob
-
-            _BLAS.append((ob.get_lib_dir(), ob.get_include_dir(), ob.get_library()))
-        except (ImportError, AttributeError):
-            _BLAS.append(None)
+        _BLAS.append(_blas_wheel_files() or _blas_wheel_import())
     return _BLAS[0]
+
+
+def _blas_wheel_files() -> tuple[str, str, str] | None:
+    """`blas_paths` read off the wheel's files, without importing it. NB: its import took 25 ms
+    of a warm process's first jit call (importlib.metadata, for its version string); the library
+    itself is loaded later, with the thread defaults, by `_pin_runtimes`."""
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec("scipy_openblas32")
+        pkg = spec.submodule_search_locations[0] if spec is not None else None
+        if pkg is None:
+            return None
+        pkg = os.path.realpath(pkg)  # as the wheel's own functions give it
+        lib_dir, include_dir = os.path.join(pkg, "lib"), os.path.join(pkg, "include")
+        libs = sorted(f for f in os.listdir(lib_dir) if f.startswith("libscipy_openblas"))
+    except (ImportError, ValueError, TypeError, IndexError, OSError):
+        return None
+    if not libs or not os.path.exists(os.path.join(include_dir, "cblas.h")):
+        return None
+    return lib_dir, include_dir, libs[0].split(".")[0][3:]  # the wheel's get_library()
+
+
+def _blas_wheel_import() -> tuple[str, str, str] | None:
+    try:
+        # NB: importing the wheel loads OpenBLAS, which reads its variables then.
+        with _thread_defaults():
+            import scipy_openblas32 as ob
+
+        return ob.get_lib_dir(), ob.get_include_dir(), ob.get_library()
+    except (ImportError, AttributeError):
+        return None
 
 
 # ------------------------------------------------------------------------------------------

@@ -263,11 +263,6 @@ def lower_jaxpr(jaxpr: Jaxpr, name: str = "f", *, workspace_arg: bool = False) -
                    ws_size)  # fmt: skip
 
 
-# A workspace this large is kept by its kernel between calls (csrc/jaxlite.h, jl_ws_take):
-# malloc would map and unmap it at every call, a page fault per page touched.
-WS_KEEP_BYTES = 1 << 20
-
-
 def _assemble(
     name: str, signature: str, params: list[str], ctx: KernelContext, workspace_arg: bool = False
 ) -> str:
@@ -286,21 +281,17 @@ def _assemble(
     # A kernel that calls Python returns 2 when the callback raised (`goto jl_exit`, after
     # which the workspace is freed).
     body = ["  int jl_status = 0;"] if ctx.host_calls else []
-    keep = False
     if ctx.buffers:
         offsets, total = plan_workspace(ctx)
         if workspace_arg:  # the caller's, of `total` bytes
             body.append("  char *ws = jl_ws;")
-        else:
-            keep = total >= WS_KEEP_BYTES
-            body.append(f"  char *ws = {'jl_ws_take' if keep else 'jl_alloc'}({total});")
+        else:  # kept by the kernel's library for the next call (csrc/jaxlite.h, jl_ws_take)
+            body.append(f"  char *ws = jl_ws_take({total});")
             body.append("  if (!ws) return 1;")
         for (bname, dt, _), off in safe_zip(ctx.buffers, offsets):
             body.append(f"  {CTYPE[dt]} *{bname} = ({CTYPE[dt]} *)(ws + {off});")
     tail = ["jl_exit:;"] if ctx.host_calls else []
-    tail += (
-        [f"  {'jl_ws_give' if keep else 'free'}(ws);"] if ctx.buffers and not workspace_arg else []
-    )
+    tail += [f"  jl_ws_give(ws, {total});"] if ctx.buffers and not workspace_arg else []
     ret = "  return jl_status;" if ctx.host_calls else "  return 0;"
     return "\n".join(head + body + ctx.lines + tail + [ret, "}", ""])
 

@@ -47,10 +47,10 @@ _ELEMENTWISE_RULES = {
     P.neg_p: prefix("-"),
     P.sign_p: helper("sign"),
     P.abs_p: by_kind(f=libm("fabs"), i=helper("abs"), u=identity),
-    P.exp_p: helper("exp"),  # csrc/jl_math.h: these four vectorize
+    P.exp_p: helper("exp"),  # csrc/jl_math.h: these five vectorize
     P.exp2_p: libm("exp2"),
     P.log_p: helper("log"),
-    P.log1p_p: libm("log1p"),
+    P.log1p_p: helper("log1p"),
     P.expm1_p: libm("expm1"),
     P.tanh_p: helper("tanh"),
     P.logistic_p: helper("logistic"),

@@ -7,6 +7,7 @@ BLAS gemm instead of `length` small ones); the loop reads its stacked result as 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 from jaxlite import primitives as P
@@ -19,6 +20,19 @@ from jaxlite.util import safe_zip
 # of 8 MiB 0.75-0.90x, 16 MiB 0.83x, 31 MiB 0.99-1.18x, 50 MiB 1.09-1.31x (out of cache; a
 # workspace above glibc's 32 MiB mmap threshold is also faulted in afresh at every call).
 MAX_HOISTED_BYTES = 16 << 20
+
+
+def _product_threads() -> int:
+    """The threads a large product runs on (OMP_NUM_THREADS / OPENBLAS_NUM_THREADS, else the
+    cores). NB: one stacked product pays where its threads share it; on one thread, the steps'
+    small products (in cache, no stacked buffer to write and read back) won: RNN of
+    benchmarks/bench_scan.py on the AVX-512 EPYC, 1 thread, CPU time: 8.4 ms hoisted, 6.7 not
+    (BLAS: 32000x64x64 at 75 GFLOP/s, 32x64x64 at 114)."""
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        value = os.environ.get(name, "").split(",")[0].strip()
+        if value.isdigit() and int(value) > 0:
+            return int(value)
+    return os.cpu_count() or 1
 
 
 # ------------------------------------------------------------------------------------------
@@ -103,7 +117,8 @@ def hoist_scan(eqn: JaxprEqn) -> list[JaxprEqn]:
     result: the scan then takes `Y = dot_general(X, w)`, of shape `(length, *y.shape)`, as one
     more `xs`, and drops the inputs its body no longer reads. A product of two constants is
     computed once, before the loop, and passed as one more constant. Scans of fewer than 2 steps,
-    and stacked results above `MAX_HOISTED_BYTES`, are left alone.
+    stacked results above `MAX_HOISTED_BYTES`, and any stacked product when products run on one
+    thread (`_product_threads`), are left alone.
     """
     p = eqn.params
     nc, nk = p["num_consts"], p["num_carry"]
@@ -164,7 +179,9 @@ def _hoist_product(e: JaxprEqn, inv: _Invariants):
     lhs, rhs = map(inv.kind, e.invars)
     if lhs is None or rhs is None or (lhs and rhs):
         return None  # reads the carry, or two xs (a batched product: no gain)
-    if (lhs or rhs) and inv.length * out.size * out.dtype.itemsize > MAX_HOISTED_BYTES:
+    if (lhs or rhs) and (
+        inv.length * out.size * out.dtype.itemsize > MAX_HOISTED_BYTES or _product_threads() < 2
+    ):
         return None
     a, b = map(inv.value, e.invars)
     if not rhs:  # Y = X . w (or a constant w . v): the layout of the body's result, stacked

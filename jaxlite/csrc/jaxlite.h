@@ -306,21 +306,30 @@ JL_INLINE char *jl_alloc(size_t nbytes) {
   return posix_memalign(&p, 64, nbytes ? nbytes : 64) == 0 ? (char *)p : NULL;
 }
 
-/* A large workspace (lower.py: from WS_KEEP_BYTES) is kept by its kernel for the next call:
-   malloc maps and unmaps a block that large at every call, and the kernel then pays a page
-   fault per 4 KiB touched (16% of a LeNet training step's time). One block per kernel (its
-   size never changes), taken and given back atomically: concurrent calls allocate their own. */
-static void *jl_ws_kept;
-
-JL_INLINE char *jl_ws_take(size_t nbytes) {
-  void *p = __atomic_exchange_n(&jl_ws_kept, (void *)NULL, __ATOMIC_ACQ_REL);
-  return p ? (char *)p : jl_alloc(nbytes);
+/* The workspace, kept between calls of the kernel: a kernel's library holds one block (its size
+ * is the kernel's, fixed), taken with an atomic exchange, so that a concurrent or re-entrant call
+ * allocates its own; kept up to JL_WS_KEEP bytes, freed when the library is unloaded. NB: glibc
+ * maps a block above 32 MB afresh at every malloc, and the kernel then faults in and zeroes every
+ * page: the transformer step of benchmarks/bench_transformer.py (a 35 MB workspace) took 90 ms
+ * per call that way on the EPYC, 73 ms with the block kept. */
+#define JL_WS_KEEP ((size_t)1 << 28)
+#if defined(__GNUC__)
+static char *jl_ws_kept_;
+__attribute__((unused)) JL_INLINE char *jl_ws_take(size_t nbytes) {
+  char *p = __atomic_exchange_n(&jl_ws_kept_, (char *)NULL, __ATOMIC_ACQUIRE);
+  return p ? p : jl_alloc(nbytes);
 }
-
-JL_INLINE void jl_ws_give(char *ws) {
-  void *old = __atomic_exchange_n(&jl_ws_kept, (void *)ws, __ATOMIC_ACQ_REL);
-  free(old);
+__attribute__((unused)) JL_INLINE void jl_ws_give(char *p, size_t nbytes) {
+  char *none = NULL;
+  if (nbytes > JL_WS_KEEP || !__atomic_compare_exchange_n(&jl_ws_kept_, &none, p, false,
+                                                          __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+    free(p);
 }
+__attribute__((destructor, unused)) static void jl_ws_drop_(void) { free(jl_ws_kept_); }
+#else
+#define jl_ws_take(nbytes) jl_alloc(nbytes)
+#define jl_ws_give(p, nbytes) free(p)
+#endif
 
 /* ---- sorting ---------------------------------------------------------------------------- */
 

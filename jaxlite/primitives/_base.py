@@ -128,10 +128,17 @@ def _checked_binop(name, impl, rule):
     return checked
 
 
+# primitive -> (NumPy function, dtype kinds) of the elementwise primitives `_unop`/`_binop` make
+# (results weak iff the operands are), for jnp's eager fast paths (numpy/_ufuncs.py), which
+# check kinds, dtypes and shapes themselves and call the function directly.
+ELEMENTWISE_NUMPY: dict = {}
+
+
 def _unop(name, impl, kinds):
     p = _prim(name)
     p.def_impl(_checked_unop(name, impl, kinds))
     p.def_abstract_eval(partial(_unop_abstract, name, kinds))
+    ELEMENTWISE_NUMPY[p] = (impl, kinds)
     return p
 
 
@@ -140,6 +147,7 @@ def _binop(name, impl, kinds):
     rule = partial(_binop_abstract, name, kinds)
     p.def_impl(_checked_binop(name, _checked_kinds_binop(name, impl, kinds), rule))
     p.def_abstract_eval(rule)
+    ELEMENTWISE_NUMPY[p] = (impl, kinds)
     return p
 
 
