@@ -20,13 +20,13 @@ def _host_callback(ctx, eqn, args, **params):
     return emit_host_call(ctx, eqn, args, lambda *a: impl(*a, **params))
 
 
-def emit_host_call(ctx, eqn, args, fn):
-    """Emits a call of the Python function `fn` (NumPy operands of `eqn` -> a list of its
+def emit_host_call(ctx, eqn, args, host_fn):
+    """Emits a call of the Python function `host_fn` (NumPy operands of `eqn` -> a list of its
     results) from the kernel; returns the results' leaves."""
     in_specs = [(v.aval.shape, v.aval.dtype) for v in eqn.invars]
     out_specs = [(v.aval.shape, v.aval.dtype) for v in eqn.outvars]
     fn = ctx.const_input(np.zeros(2, np.uint64))  # [trampoline, key], filled by runtime
-    ctx.host_calls.append((ctx.consts[-1], fn, in_specs, out_specs))
+    ctx.host_calls.append((ctx.consts[-1], host_fn, in_specs, out_specs))
     ptrs, bufs = [], [fn.buf]
     for node in args:
         if type(node) is Scalar:

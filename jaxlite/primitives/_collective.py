@@ -462,24 +462,24 @@ for _p in REDUCTIONS:
 
 @all_gather_p.def_impl
 def _all_gather_impl(x, *, axis_name, axis, tiled, axis_size):
-    stacked = _comm(axis_name, "all_gather").allgather(np.ascontiguousarray(x))  # (n, *shape)
+    stacked = _comm(axis_name, "all_gather").allgather(_contig(x))  # (n, *shape)
     out = np.moveaxis(stacked, 0, axis)
     if tiled:
         out = out.reshape(_gather_shape(x.shape, axis, True, axis_size))
-    return np.ascontiguousarray(out)
+    return _contig(out)
 
 
 @reduce_scatter_p.def_impl
 def _reduce_scatter_impl(x, *, axis_name, scatter_dimension, tiled, axis_size):
     comm = _comm(axis_name, "psum_scatter")
-    total = comm.allreduce(np.ascontiguousarray(x), "sum")
+    total = comm.allreduce(_contig(x), "sum")
     d = scatter_dimension
     if tiled:
         k = x.shape[d] // axis_size
         block = np.take(total, np.arange(comm.rank * k, (comm.rank + 1) * k), axis=d)
     else:
         block = np.take(total, comm.rank, axis=d)
-    return np.ascontiguousarray(block, dtype=x.dtype)
+    return _contig(block, dtype=x.dtype)
 
 
 @all_to_all_p.def_impl
@@ -491,22 +491,27 @@ def _all_to_all_impl(x, *, axis_name, split_axis, concat_axis, tiled, axis_size)
         parts = x.reshape(
             shape[:split_axis] + (n, shape[split_axis] // n) + shape[split_axis + 1 :]
         )
-        chunks = np.ascontiguousarray(np.moveaxis(parts, split_axis, 0))
+        chunks = _contig(np.moveaxis(parts, split_axis, 0))
         got = comm.alltoall(chunks)  # (n sources, *block)
         got = np.moveaxis(got, 0, concat_axis)  # sources just before the concat axis
         out_shape = _all_to_all_shape(shape, split_axis, concat_axis, True, n)
-        return np.ascontiguousarray(got.reshape(out_shape), dtype=x.dtype)
-    chunks = np.ascontiguousarray(np.moveaxis(x, split_axis, 0))
+        return _contig(got.reshape(out_shape), dtype=x.dtype)
+    chunks = _contig(np.moveaxis(x, split_axis, 0))
     got = comm.alltoall(chunks)  # got[j] = block `rank` of source j
-    return np.ascontiguousarray(np.moveaxis(got, 0, concat_axis), dtype=x.dtype)
+    return _contig(np.moveaxis(got, 0, concat_axis), dtype=x.dtype)
 
 
 @ppermute_p.def_impl
 def _ppermute_impl(x, *, axis_name, perm):
-    out = _comm(axis_name, "ppermute").ppermute(np.ascontiguousarray(x), perm)
+    out = _comm(axis_name, "ppermute").ppermute(_contig(x), perm)
     return np.array(out, dtype=x.dtype, copy=True)
 
 
 @axis_index_p.def_impl
 def _axis_index_impl(*, axis_name):
     return np.array(_comm(axis_name, "axis_index").rank, np.int32)
+
+
+def _contig(x, dtype=None) -> np.ndarray:
+    """`x` as a C-contiguous array of its own shape (np.ascontiguousarray makes a 0-d array 1-d)."""
+    return np.asarray(x, dtype=dtype, order="C")

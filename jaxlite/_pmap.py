@@ -1,0 +1,180 @@
+"""`jaxlite.pmap`: JAX's pmap over jaxlite's devices (one CPU device per process).
+
+Each process runs its own shard: the mapped axis of the arguments is the process's local
+devices (one), so each process passes arrays whose mapped axis has size 1, and the collectives
+over `axis_name` span every process (`process_count()`, which is 1 without
+`jaxlite.distributed.initialize()`). As in JAX, a mapped size larger than the local device count
+is an error: `vmap(..., axis_name=...)` is the way to map several examples within a process.
+
+The per-shard function is compiled once by `jit` (one kernel) with the axis bound; the
+collectives run inside that kernel through a host call to the communicator (MPI's Allreduce,
+...; see backend/rules_collective.py).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+import numpy as np
+
+from jaxlite import _devices, api_util, core, distributed, tree_util
+from jaxlite import _vmap_api as vm
+from jaxlite.jit import jit
+from jaxlite.primitives import _collective
+from jaxlite.util import safe_zip
+
+
+class LocalComm:
+    """The communicator of one process: the collectives of an axis of size 1."""
+
+    rank, size = 0, 1
+
+    def allreduce(self, x, op):
+        return np.array(x, copy=True)
+
+    def allgather(self, x):
+        return np.array(x, copy=True)[None]
+
+    def alltoall(self, chunks):
+        return np.array(chunks, copy=True)
+
+    def ppermute(self, x, perm):
+        return np.array(x, copy=True) if (0, 0) in perm else np.zeros_like(x)
+
+
+def _global_comm():
+    comm = distributed.world()
+    return LocalComm() if comm is None else comm
+
+
+def pmap(
+    fun: Callable,
+    axis_name=None,
+    *,
+    in_axes=0,
+    out_axes=0,
+    static_broadcasted_argnums=(),
+    devices=None,
+    backend=None,
+    axis_size=None,
+    donate_argnums=(),
+) -> Callable:
+    """Maps `fun` over the devices, one shard per device, with collectives over `axis_name`
+    (JAX's `pmap`).
+
+    jaxlite has one CPU device per process: each process's arguments have a mapped axis of size
+    `local_device_count()` (1), and the collectives (`lax.psum(x, axis_name)`, ...) run across
+    all `process_count()` processes, over MPI after `jaxlite.distributed.initialize()`.
+
+    Args:
+      fun: the function of one shard.
+      axis_name: the name collectives use for the mapped axis.
+      in_axes, out_axes: as vmap's (out_axes None: the output is the same on every device, and
+        is returned without a mapped axis).
+      static_broadcasted_argnums: positional arguments passed as Python values (hashable), the
+        same to every shard; a new value compiles again.
+      devices: None (all devices) or the list of all devices (`jaxlite.devices()`).
+      backend: None or "cpu".
+      axis_size: the global mapped size, if given, must be `device_count()`.
+      donate_argnums: accepted (nothing to donate on the host).
+
+    Returns:
+      The mapped function; its outputs have the mapped axis (size 1) at `out_axes`.
+
+    Example:
+      >>> f = jaxlite.pmap(lambda x: x / lax.psum(x, "i"), axis_name="i")
+      >>> f(jnp.ones((1, 3)))  # on one process: the sum over one device
+      Array([[1., 1., 1.]], dtype=float32)
+    """
+    api_util.check_callable(fun, "jaxlite.pmap")
+    if axis_name is not None:
+        _collective._check_name(axis_name, "pmap")
+    if backend not in (None, "cpu"):
+        raise ValueError(f"jaxlite.pmap: unknown backend {backend!r}; jaxlite has 'cpu' only")
+    if isinstance(static_broadcasted_argnums, int):
+        static_broadcasted_argnums = (static_broadcasted_argnums,)
+    static = tuple(static_broadcasted_argnums)
+    if isinstance(in_axes, list):
+        in_axes = tuple(in_axes)
+    vm._check_axes_spec(in_axes, "in_axes")
+    vm._check_axes_spec(out_axes, "out_axes")
+    if devices is not None:
+        devices = list(devices)
+        if sorted(d.id for d in devices) != [d.id for d in _devices._layout["devices"]]:
+            raise NotImplementedError(
+                f"jaxlite.pmap: devices={devices} is a subset of the devices "
+                f"{list(_devices._layout['devices'])}; jaxlite maps over all of them (one per "
+                "process) or pass devices=None"
+            )
+    compiled = jit(fun, static_argnums=static)
+
+    @functools.wraps(fun)
+    def mapped(*args, **kwargs):
+        if kwargs:
+            raise TypeError(
+                "jaxlite.pmap: keyword arguments are not supported (as JAX's pmap); pass them "
+                "positionally"
+            )
+        n = len(args)
+        dyn = [i for i in range(n) if i not in static and i - n not in static]
+        dyn_args = tuple(args[i] for i in dyn)
+        axes = in_axes
+        if isinstance(in_axes, tuple):
+            if len(in_axes) != n:
+                raise ValueError(
+                    "pmap in_axes must be an int, None, or a tuple of entries corresponding to "
+                    f"the positional arguments passed to the function, but got "
+                    f"len(in_axes)={len(in_axes)}, len(args)={n}"
+                )
+            axes = tuple(in_axes[i] for i in dyn)
+        leaves, in_tree = tree_util.tree_flatten((dyn_args, {}))
+        for x in leaves:
+            if isinstance(x, core.Tracer):
+                raise NotImplementedError(
+                    "jaxlite.pmap under a transformation (jit, grad, vmap of a pmapped function) "
+                    "is not supported: put the transformation inside pmap, e.g. "
+                    "pmap(grad(loss), axis_name=...)"
+                )
+        dims = vm._vmap_in_dims(fun, axes, dyn_args, in_tree)
+        dims, size = vm._vmap_check_axes(fun, leaves, dims, dyn_args, {}, None)
+        n_local = len(_devices._layout["local"])
+        if size > n_local:
+            raise ValueError(
+                f"compiling computation that requires {size} logical devices, but only "
+                f"{n_local} XLA devices are available (num_replicas={size}) (jaxlite: one CPU "
+                "device per process; map several examples in one process with "
+                "vmap(..., axis_name=...), or run one process per shard under MPI)"
+            )
+        if size != n_local:
+            raise ValueError(
+                f"jaxlite.pmap: the mapped axis has size {size}, but this process has "
+                f"{n_local} device(s): pass one shard per local device"
+            )
+        comm = _global_comm()
+        if axis_size is not None and axis_size != comm.size * n_local:
+            raise ValueError(
+                f"jaxlite.pmap: axis_size={axis_size}, but the devices number {comm.size * n_local}"
+            )
+        shard = [x if d is None else np.take(np.asarray(x), 0, axis=d) for x, d in
+                 safe_zip(leaves, dims)]  # fmt: skip
+        shard_args = list(args)
+        for i, v in zip(dyn, tree_util.tree_unflatten(in_tree, shard)[0]):
+            shard_args[i] = v
+        frame = None
+        if axis_name is not None:
+            frame = _collective.push_axis(axis_name, comm.size * n_local, comm)
+        try:
+            out = compiled(*shard_args)
+        finally:
+            if frame is not None:
+                _collective.pop_axis(frame)
+        out_leaves, out_tree = tree_util.tree_flatten(out)
+        out_dims = vm._vmap_out_dims(out_axes, out_tree, [(v, None) for v in out_leaves])
+        results = [
+            v if want is None else vm._vmap_place_output(v, None, want, 1, out_tree, i)
+            for i, (v, want) in enumerate(safe_zip(out_leaves, out_dims))
+        ]
+        return tree_util.tree_unflatten(out_tree, results)
+
+    return mapped
