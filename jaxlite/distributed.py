@@ -29,6 +29,8 @@ import numpy as np
 
 from jaxlite import _devices
 
+__all__ = ["initialize", "is_initialized", "shutdown"]
+
 INSTALL_HINT = (
     "pip install 'jaxlite[distributed]' (mpi4py and the mpich wheel, which provides mpiexec in "
     "the environment's bin/), then launch with `mpiexec -n N python script.py`"
