@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+import re
 import shutil
 import subprocess
 import sys
@@ -32,13 +33,14 @@ def _mpiexec() -> str | None:
     return str(local) if local.exists() else shutil.which("mpiexec")
 
 
-def _launch(n: int, script: str, timeout: float = 240):
+def _launch(n: int, script: str, timeout: float = 240, args=()):
     exe = _mpiexec()
     if exe is None:
         pytest.skip(INSTALL)
     env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
+    path = script if "/" in script else str(MPI_DIR / script)
     return subprocess.run(
-        [exe, "-n", str(n), sys.executable, str(MPI_DIR / script)],
+        [exe, "-n", str(n), sys.executable, path, *args],
         capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT,
     )  # fmt: skip
 
@@ -57,6 +59,16 @@ def test_a_raising_rank_aborts_every_rank():
     assert r.returncode != 0
     assert "[jaxlite rank 1/3] uncaught exception" in r.stderr, r.stderr
     assert "rank one fails on purpose" in r.stderr
+
+
+def test_data_parallel_example_follows_the_single_process_run():
+    pytest.importorskip("sklearn")
+    r = _launch(2, str(ROOT / "examples" / "mlp_data_parallel.py"),
+                args=["--epochs", "1", "--compare"])  # fmt: skip
+    assert r.returncode == 0, r.stdout + r.stderr
+    diff = float(re.search(r"max \|parameter difference\| (\S+)", r.stdout).group(1))
+    assert diff < 1e-5, r.stdout
+    assert "differ across ranks by at most 0.0e+00" in r.stdout, r.stdout
 
 
 # ------------------------------------------------------------------------------------------
