@@ -20,6 +20,7 @@ import numpy as np
 
 from jaxlite import _devices, api_util, core, distributed, tree_util
 from jaxlite import _vmap_api as vm
+from jaxlite.array import Array, _wrap
 from jaxlite.jit import jit
 from jaxlite.primitives import _collective
 from jaxlite.util import safe_zip
@@ -30,11 +31,20 @@ class LocalComm:
 
     rank, size = 0, 1
 
-    def allreduce(self, x, op):
-        return np.array(x, copy=True)
+    def check_same_signature(self, sig, what, of):
+        pass
 
-    def allgather(self, x):
-        return np.array(x, copy=True)[None]
+    def allreduce(self, x, op, out=None, check=True):
+        if out is None:
+            return np.array(x, copy=True)
+        out[...] = x
+        return out
+
+    def allgather(self, x, out=None, check=True):
+        if out is None:
+            return np.array(x, copy=True)[None]
+        out[0] = x
+        return out
 
     def alltoall(self, chunks):
         return np.array(chunks, copy=True)
@@ -156,11 +166,18 @@ def pmap(
             raise ValueError(
                 f"jaxlite.pmap: axis_size={axis_size}, but the devices number {comm.size * n_local}"
             )
-        shard = [x if d is None else np.take(np.asarray(x), 0, axis=d) for x, d in
-                 safe_zip(leaves, dims)]  # fmt: skip
+        # NB: views (the mapped axis has size 1): no copy of the operands
+        shard = [x if d is None else _squeeze(x, d) for x, d in safe_zip(leaves, dims)]
         shard_args = list(args)
         for i, v in zip(dyn, tree_util.tree_unflatten(in_tree, shard)[0]):
             shard_args[i] = v
+        if comm.size > 1:
+            sig = ", ".join(core.get_aval(x).str_short() for x in shard)
+            statics = tuple(repr(args[i]) for i in range(n) if i not in dyn)
+            comm.check_same_signature(
+                f"{sig}" + (f" static {statics}" if statics else ""),
+                f"pmap of `{getattr(fun, '__name__', 'fun')}`", "shards",
+            )  # fmt: skip
         frame = None
         if axis_name is not None:
             frame = _collective.push_axis(axis_name, comm.size * n_local, comm)
@@ -172,9 +189,27 @@ def pmap(
         out_leaves, out_tree = tree_util.tree_flatten(out)
         out_dims = vm._vmap_out_dims(out_axes, out_tree, [(v, None) for v in out_leaves])
         results = [
-            v if want is None else vm._vmap_place_output(v, None, want, 1, out_tree, i)
+            v if want is None else _expand(v, want, out_tree, i)
             for i, (v, want) in enumerate(safe_zip(out_leaves, out_dims))
         ]
         return tree_util.tree_unflatten(out_tree, results)
 
     return mapped
+
+
+def _squeeze(x, d: int):
+    """`x` without its axis `d` (of size 1): a view of an Array's (immutable) buffer, a copy of
+    anything else (a NumPy array the caller may change later)."""
+    if isinstance(x, Array):
+        return _wrap(np.squeeze(core.to_numpy(x), axis=d), x.weak_type)
+    return np.squeeze(np.asarray(x), axis=d).copy()
+
+
+def _expand(v, want: int, out_tree, i: int):
+    """The output `v` with the mapped axis (size 1) inserted at `want`, as a view."""
+    if isinstance(v, Array):
+        a = core.to_numpy(v)
+        rank = a.ndim + 1
+        if -rank <= want < rank:
+            return _wrap(np.expand_dims(a, want % rank), v.weak_type)
+    return vm._vmap_place_output(v, None, want, 1, out_tree, i)  # NB: its checks and errors

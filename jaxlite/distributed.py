@@ -151,21 +151,27 @@ class MPIComm:
 
     def check_same(self, x: np.ndarray, what: str) -> None:
         """Raises on every rank if the ranks' operands differ in shape or dtype."""
+        self.check_same_signature(f"{x.dtype.str}{tuple(x.shape)}", what, "operands")
+
+    def check_same_signature(self, sig: str, what: str, of: str) -> None:
+        """Raises on every rank (listing each rank's `sig`) if the ranks' `sig` differ."""
         if not _checks_on() or self.size == 1:
             return
-        sig = f"{x.dtype.str}{tuple(x.shape)}"
         sigs = self.comm.allgather(sig)
         if len(set(sigs)) > 1:
             lines = "\n".join(f"  rank {r}: {s}" for r, s in enumerate(sigs))
             raise ValueError(
-                f"{what}: the ranks' operands differ in shape or dtype, so the collective cannot "
-                f"run (each rank must call the same collective on the same shape):\n{lines}"
+                f"{what}: the ranks' {of} differ in shape or dtype, so their collectives cannot "
+                f"run together (every rank must run the same collectives on the same shapes):"
+                f"\n{lines}"
             )
 
-    def allreduce(self, x: np.ndarray, op: str) -> np.ndarray:
+    def allreduce(self, x: np.ndarray, op: str, out: np.ndarray | None = None,
+                  check: bool = True) -> np.ndarray:  # fmt: skip
         x = _contig(x)
-        self.check_same(x, f"all-reduce ({op})")
-        out = np.empty_like(x)
+        if check:
+            self.check_same(x, f"all-reduce ({op})")
+        out = np.empty_like(x) if out is None else out
         if x.dtype == np.bool_:  # NB: MPI's logical ops on bytes
             op = {"sum": "LOR", "max": "LOR", "min": "LAND"}[op]
             self.comm.Allreduce(x.view(np.uint8), out.view(np.uint8), op=getattr(self._MPI, op))
@@ -173,10 +179,12 @@ class MPIComm:
         self.comm.Allreduce(x, out, op=getattr(self._MPI, _OPS[op]))
         return out
 
-    def allgather(self, x: np.ndarray) -> np.ndarray:
+    def allgather(self, x: np.ndarray, out: np.ndarray | None = None,
+                  check: bool = True) -> np.ndarray:  # fmt: skip
         x = _contig(x)
-        self.check_same(x, "all_gather")
-        out = np.empty((self.size,) + x.shape, x.dtype)
+        if check:
+            self.check_same(x, "all_gather")
+        out = np.empty((self.size,) + x.shape, x.dtype) if out is None else out
         self.comm.Allgather(_raw(x), _raw(out))
         return out
 

@@ -6,18 +6,26 @@ collective's implementation through a host call (rules_callback.py): one cffi ca
 copies the operand out of the kernel's workspace, runs the communicator's operation (MPI's
 `Allreduce`, `Allgather`, `Alltoall`, `Sendrecv` on NumPy buffers) and copies the result back.
 The kernel stays one kernel: the collective runs inside it, between the C code before and after.
+The host call passes views of the kernel's buffers, so MPI reads the operand where the kernel
+wrote it and writes the result into the kernel's output (psum/pmax/pmin, all_gather along
+axis 0); the other collectives copy their result once.
 """
 
 from __future__ import annotations
 
 from jaxlite.backend.lower_ctx import register_kernel
 from jaxlite.backend.rules_callback import emit_host_call
-from jaxlite.primitives._collective import COLLECTIVE_PRIMITIVES
+from jaxlite.primitives._collective import COLLECTIVE_PRIMITIVES, impl_into
 
 
 def _collective(ctx, eqn, args, **params):
-    impl = eqn.primitive.impl.numpy_impl
-    return emit_host_call(ctx, eqn, args, lambda *a: [impl(*a, **params)])
+    prim = eqn.primitive
+
+    def host_fn(ins, outs):
+        impl_into(prim, ins, outs[0], params)
+
+    host_fn.writes_outputs = True  # NB: MPI reads and writes the kernel's buffers (no copies)
+    return emit_host_call(ctx, eqn, args, host_fn)
 
 
 for _p in COLLECTIVE_PRIMITIVES:

@@ -452,12 +452,28 @@ def _comm(name, what):
 def _reduce_impl(prim, x, *, axes):
     out = np.asarray(x)
     for name in axes:
-        out = _comm(name, prim.name).allreduce(out, REDUCTIONS[prim])
-    return np.array(out, dtype=x.dtype, copy=True)
+        out = _comm(name, prim.name).allreduce(out, REDUCTIONS[prim])  # NB: a new array
+    return out if out is not x else np.array(x, copy=True)
 
 
 for _p in REDUCTIONS:
     _p.def_impl(lambda x, _p=_p, **params: _reduce_impl(_p, x, **params))
+
+
+def impl_into(prim, ins, out: np.ndarray, params) -> None:
+    """Runs the collective `prim` on the NumPy operands `ins`, writing its result into `out`
+    (the compiled kernels' host call: the reductions and the axis-0 all_gather hand `out` to the
+    communicator, with no copy, and no shape check: pmap checked the shards' shapes across ranks
+    before running the kernel)."""
+    if prim in REDUCTIONS and len(params["axes"]) == 1:
+        comm = _comm(params["axes"][0], prim.name)
+        comm.allreduce(ins[0], REDUCTIONS[prim], out=out, check=False)
+        return
+    if prim is all_gather_p and params["axis"] == 0:
+        comm = _comm(params["axis_name"], "all_gather")
+        comm.allgather(ins[0], out=out.reshape((comm.size,) + ins[0].shape), check=False)
+        return
+    out[...] = prim.impl.numpy_impl(*ins, **params)
 
 
 @all_gather_p.def_impl

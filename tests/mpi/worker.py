@@ -88,6 +88,14 @@ multihost_utils.sync_global_devices("checks")
 try:
     jaxlite.pmap(lambda x: lax.psum(x, "i"), axis_name="i")(np.ones((1, rank + 1), np.float32))
 except ValueError as e:
+    assert "rank 0: f32[1]" in str(e) and f"rank {n - 1}: f32[{n}]" in str(e), str(e)
+else:
+    raise AssertionError("mismatched shapes were not detected")
+
+# An eager collective checks its operand (here through multihost_utils, which has no pmap check).
+try:
+    multihost_utils.process_allgather(np.ones(rank + 1, np.float32))
+except ValueError as e:
     assert "rank 0: <f4(1,)" in str(e) and f"rank {n - 1}: <f4({n},)" in str(e), str(e)
 else:
     raise AssertionError("mismatched shapes were not detected")
