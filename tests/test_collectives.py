@@ -9,6 +9,8 @@ import pytest
 import jaxlite
 import jaxlite.numpy as jnp
 from jaxlite import lax
+from jaxlite._pmap import LocalComm
+from jaxlite.primitives import _collective
 from jaxlite.test_util import check_grads
 
 jax = pytest.importorskip("jax")
@@ -181,6 +183,10 @@ def test_bad_input_messages():
         vm(lambda v: lax.all_gather(v, "i", axis=3), jnp.ones((3, 2)))
     with pytest.raises(TypeError, match="axis_name must be a hashable name"):
         vm(lambda v: lax.psum(v, 0), jnp.ones((3, 2)))
+    with pytest.raises(TypeError, match="axis_name must be a hashable name"):
+        vm(lambda v: lax.all_gather(v, v), jnp.ones((3, 2)))
+    with pytest.raises(TypeError, match="axis_name must be a hashable name"):
+        jaxlite.vmap(lambda v: v, axis_name=["i"])
     with pytest.raises(NotImplementedError, match="axis_index_groups"):
         vm(lambda v: lax.psum(v, "i", axis_index_groups=[[0, 1, 2]]), jnp.ones(3))
 
@@ -199,3 +205,32 @@ def test_x64_off_dtypes():
         out = jaxlite.vmap(lambda v: (lax.psum(v, "i"), lax.pmean(v, "i")), axis_name="i")(x)
         assert out[0].dtype == np.int32 and out[1].dtype == np.float32
         assert jaxlite.vmap(lambda v: lax.axis_index("i"), axis_name="i")(x).dtype == np.int32
+
+
+def test_compiled_collectives_on_a_pmap_axis_match_eager():
+    # Over a pmap axis (one process: size 1) the collectives stay primitives in the jaxpr (psum,
+    # pmax, pmin, all_gather, reduce_scatter, all_to_all, ppermute, axis_index) and run in the
+    # kernel through a host call; the same function op by op runs their eager implementations.
+    def f(x):
+        return (
+            lax.psum(x, "i"), lax.pmax(x, "i"), lax.pmin(x, "i"), lax.all_gather(x, "i"),
+            lax.all_gather(x, "i", axis=1, tiled=True), lax.psum_scatter(x[None], "i"),
+            lax.all_to_all(x[None], "i", 0, 1), lax.ppermute(x, "i", [(0, 0)]),
+            lax.axis_index("i"), jnp.sin(lax.psum(x * 2, "i")),
+        )  # fmt: skip
+
+    x = _x(1, 2, 3)
+    pf = jaxlite.pmap(f, axis_name="i")
+    got = pf(x)
+    with jaxlite.disable_jit():
+        want = pf(x)
+    _close(got, want)
+    np.testing.assert_allclose(got[0], x)
+    frame = _collective.push_axis("i", 1, LocalComm())
+    try:
+        text = str(jaxlite.make_jaxpr(f)(x[0]))
+    finally:
+        _collective.pop_axis(frame)
+    for name in ("psum", "pmax", "pmin", "all_gather", "reduce_scatter", "all_to_all",
+                 "ppermute", "axis_index"):  # fmt: skip
+        assert f" = {name}[" in text, (name, text)

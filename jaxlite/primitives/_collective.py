@@ -100,7 +100,9 @@ def axis_frame(name, what: str) -> AxisFrame:
 
 
 def _check_name(name, what: str):
-    if isinstance(name, (int, np.integer)) or not isinstance(name, Hashable):
+    if isinstance(name, (int, np.integer, Tracer, Array, np.ndarray)) or not isinstance(
+        name, Hashable
+    ):
         raise TypeError(
             f"{what}: axis_name must be a hashable name of a mapped axis (a string), got "
             f"{name!r}; positional axes are not supported by jaxlite's collectives"
