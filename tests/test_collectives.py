@@ -151,11 +151,21 @@ def test_check_grads_second_order():
 
 def test_vmap_of_function_with_outer_name():
     # the inner vmap maps over another axis: the collective over "i" sees the whole batch
-    x = _x(3, 2, 4)
+    x = _x(3, 3, 2, 6)
+
+    def per(L, w):  # w: (3, 6), inside an unnamed vmap inside vmap "i"
+        return (
+            L.all_gather(w, "i", axis=1), L.psum(w, "i"), L.pmin(w, "i"),
+            L.psum_scatter(w, "i", scatter_dimension=1, tiled=True),
+            L.all_to_all(w, "i", 0, 1), L.ppermute(w, "i", [(0, 2), (2, 1), (1, 0)]),
+            L.axis_index("i") + w,
+        )  # fmt: skip
+
     f = lambda L, lib: lib.vmap(  # noqa: E731
-        lambda v: lib.vmap(lambda w: L.all_gather(w, "i", axis=0) * 2)(v), axis_name="i"
+        lambda v: lib.vmap(lambda w: per(L, w), in_axes=1)(v), axis_name="i"
     )
     _close(f(lax, jaxlite)(x), f(jlax, jax)(x))
+    _close(jaxlite.jit(f(lax, jaxlite))(x), f(jlax, jax)(x))
 
 
 def test_unbound_name_raises_name_error():
