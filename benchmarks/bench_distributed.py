@@ -99,6 +99,14 @@ def worker(repeat: int, number: int) -> None:
     t = _bursts(comm, fns, repeat * number, 1)
     t_nocheck = t["nocheck"]
 
+    # Latency: one 4-byte all-reduce (raw) against a pmapped psum of a scalar: what jaxlite
+    # adds per call (pmap's dispatch, the shard check, the kernel's host call).
+    one, one_out = np.ones(1, np.float32), np.empty(1, np.float32)
+    tiny = jaxlite.pmap(lambda v: lax.psum(v, "i"), axis_name="i")
+    tiny_in = jnp.ones((1, 1), jnp.float32)
+    lat = _bursts(comm, {"raw": lambda: comm.Allreduce(one, one_out, op=MPI.SUM),
+                         "jaxlite": lambda: tiny(tiny_in)}, repeat * number, 1)  # fmt: skip
+
     # A whole data-parallel training step (SGD): each rank's slice of the global batch.
     params = _params(rng)
     local = GLOBAL_BATCH // n
@@ -131,7 +139,8 @@ def worker(repeat: int, number: int) -> None:
         print(
             f"RESULT ranks={n} bytes={nbytes} raw_ms={t['raw'] * 1e3:.3f} "
             f"jaxlite_ms={t['jaxlite'] * 1e3:.3f} jaxlite_nocheck_ms={t_nocheck * 1e3:.3f} "
-            f"step_ms={t_step * 1e3:.3f}",
+            f"step_ms={t_step * 1e3:.3f} lat_raw_us={lat['raw'] * 1e6:.1f} "
+            f"lat_jaxlite_us={lat['jaxlite'] * 1e6:.1f}",
             flush=True,
         )
 
@@ -154,7 +163,7 @@ def main() -> None:
     print(f"{cores} cores; load average {os.getloadavg()[0]:.2f}; MLP {SIZES}, gradient "
           f"all-reduce of every parameter (6 buffers); step: global batch {GLOBAL_BATCH}")  # fmt: skip
     print(f"{'ranks':>5} {'MB':>6} {'raw mpi4py':>11} {'jaxlite':>9} {'overhead':>9} "
-          f"{'no checks':>10} {'overhead':>9} {'step':>9}")  # fmt: skip
+          f"{'no checks':>10} {'overhead':>9} {'step':>9}   4-byte psum: raw / jaxlite")  # fmt: skip
     root = pathlib.Path(__file__).resolve().parent.parent
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(root))
     for n in [int(r) for r in args.ranks.split(",")]:
@@ -171,7 +180,8 @@ def main() -> None:
         print(
             f"{n:>5} {int(f['bytes']) / 1e6:>6.2f} {raw:>8.3f} ms {jl:>6.3f} ms "
             f"{(jl / raw - 1) * 100:>+8.1f}% {nc:>7.3f} ms {(nc / raw - 1) * 100:>+8.1f}% "
-            f"{float(f['step_ms']):>6.2f} ms{note}"
+            f"{float(f['step_ms']):>6.2f} ms   {float(f['lat_raw_us']):>6.1f} / "
+            f"{float(f['lat_jaxlite_us']):.1f} us{note}"
         )
 
 
