@@ -113,12 +113,13 @@ def test_grad_inside_vmap_matches_jax():
         lambda L, v: (L.ppermute(v, "i", [(0, 1), (1, 2), (2, 0)]) * v).sum(),
         lambda L, v: (L.all_to_all(v[:3], "i", 0, 0) ** 2 * v[3:]).sum(),
     ]
-    for fn in fns:
+    for k, fn in enumerate(fns):
         want = jax.vmap(jax.grad(lambda v, fn=fn: fn(jlax, v)), axis_name="i")(x)
         got = jaxlite.vmap(jaxlite.grad(lambda v, fn=fn: fn(lax, v)), axis_name="i")(x)
         _close(got, want)
-        got = jaxlite.jit(jaxlite.vmap(jaxlite.grad(lambda v, fn=fn: fn(lax, v)), axis_name="i"))(x)
-        _close(got, want)
+        if k in (0, 2):  # NB: compiled too (a few: each is a compilation)
+            f = jaxlite.vmap(jaxlite.grad(lambda v, fn=fn: fn(lax, v)), axis_name="i")
+            _close(jaxlite.jit(f)(x), want)
 
 
 def jnp_arange(L, n):
