@@ -118,6 +118,7 @@ def pmap(
                 "process) or pass devices=None"
             )
     compiled = jit(fun, static_argnums=static)
+    traced_for = {}  # the communicator size the traces in `compiled` were made for
 
     @functools.wraps(fun)
     def mapped(*args, **kwargs):
@@ -178,6 +179,11 @@ def pmap(
                 f"{sig}" + (f" static {statics}" if statics else ""),
                 f"pmap of `{getattr(fun, '__name__', 'fun')}`", "shards",
             )  # fmt: skip
+        if traced_for.setdefault("size", comm.size) != comm.size:
+            # NB: jaxlite.distributed.initialize() since the last call: traces may hold the old
+            # axis size (lax.axis_size, psum of a constant)
+            compiled.clear_cache()
+            traced_for["size"] = comm.size
         frame = None
         if axis_name is not None:
             frame = _collective.push_axis(axis_name, comm.size * n_local, comm)
