@@ -245,3 +245,28 @@ def test_compiled_collectives_on_a_pmap_axis_match_eager():
     for name in ("psum", "pmax", "pmin", "all_gather", "reduce_scatter", "all_to_all",
                  "ppermute", "axis_index"):  # fmt: skip
         assert f" = {name}[" in text, (name, text)
+
+
+def _control_flow_cases(L, lib):
+    cp = lib.checkpoint
+    return [
+        lambda v: L.fori_loop(0, 3, lambda i, c: c + L.psum(1.0, "i"), 0.0),  # unbatched carry
+        lambda v: L.scan(lambda c, _: (c + L.psum(v, "i"), None), 0.0, None, length=2)[0],
+        lambda v: L.cond(v > 0, lambda: L.psum(v, "i"), lambda: -L.psum(v, "i")),
+        lambda v: L.while_loop(lambda c: c < 10.0, lambda c: c + L.psum(1.0, "i"), 0.0),
+        lambda v: L.fori_loop(
+            0, 2, lambda i, c: c + L.all_gather(v, "i").sum() * L.axis_index("i"), 0.0
+        ),
+        lambda v: cp(lambda w: L.psum(w * w, "i"))(v),
+        lambda v: lib.grad(
+            lambda w: L.scan(lambda c, _: (c * L.psum(w, "i"), None), 1.0, None, length=2)[0]
+        )(v),
+    ]
+
+
+def test_collectives_inside_control_flow():
+    x = np.arange(3, dtype=np.float32)
+    for a, b in zip(_control_flow_cases(lax, jaxlite), _control_flow_cases(jlax, jax)):
+        want = jax.vmap(b, axis_name="i")(x)
+        _close(jaxlite.vmap(a, axis_name="i")(x), want)
+        _close(jaxlite.jit(jaxlite.vmap(a, axis_name="i"))(x), want)
