@@ -267,7 +267,9 @@ def _control_flow_cases(L, lib):
 def test_collectives_inside_control_flow():
     x = np.arange(3, dtype=np.float32)
     with jaxlite.enable_x64(False):  # NB: as the oracle's JAX (its Python-float carries)
-        for a, b in zip(_control_flow_cases(lax, jaxlite), _control_flow_cases(jlax, jax)):
+        cases = zip(_control_flow_cases(lax, jaxlite), _control_flow_cases(jlax, jax))
+        for k, (a, b) in enumerate(cases):
             want = jax.vmap(b, axis_name="i")(x)
             _close(jaxlite.vmap(a, axis_name="i")(x), want)
-            _close(jaxlite.jit(jaxlite.vmap(a, axis_name="i"))(x), want)
+            if k in (0, 4, 6):  # NB: compiled too (a few: each is a compilation)
+                _close(jaxlite.jit(jaxlite.vmap(a, axis_name="i"))(x), want)
