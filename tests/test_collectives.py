@@ -247,19 +247,24 @@ def test_compiled_collectives_on_a_pmap_axis_match_eager():
         assert f" = {name}[" in text, (name, text)
 
 
+# NB: float32 constants, not weak Python floats: the same dtypes whatever the x64 mode of
+# either library (another test may have switched JAX's on).
+ONE, ZERO = np.float32(1), np.float32(0)
+
+
 def _control_flow_cases(L, lib):
     cp = lib.checkpoint
     return [
-        lambda v: L.fori_loop(0, 3, lambda i, c: c + L.psum(1.0, "i"), 0.0),  # unbatched carry
-        lambda v: L.scan(lambda c, _: (c + L.psum(v, "i"), None), 0.0, None, length=2)[0],
+        lambda v: L.fori_loop(0, 3, lambda i, c: c + L.psum(ONE, "i"), ZERO),  # unbatched carry
+        lambda v: L.scan(lambda c, _: (c + L.psum(v, "i"), None), ZERO, None, length=2)[0],
         lambda v: L.cond(v > 0, lambda: L.psum(v, "i"), lambda: -L.psum(v, "i")),
-        lambda v: L.while_loop(lambda c: c < 10.0, lambda c: c + L.psum(1.0, "i"), 0.0),
+        lambda v: L.while_loop(lambda c: c < 10.0, lambda c: c + L.psum(ONE, "i"), ZERO),
         lambda v: L.fori_loop(
-            0, 2, lambda i, c: c + L.all_gather(v, "i").sum() * L.axis_index("i"), 0.0
+            0, 2, lambda i, c: c + L.all_gather(v, "i").sum() * L.axis_index("i"), ZERO
         ),
         lambda v: cp(lambda w: L.psum(w * w, "i"))(v),
         lambda v: lib.grad(
-            lambda w: L.scan(lambda c, _: (c * L.psum(w, "i"), None), 1.0, None, length=2)[0]
+            lambda w: L.scan(lambda c, _: (c * L.psum(w, "i"), None), ONE, None, length=2)[0]
         )(v),
     ]
 
