@@ -81,7 +81,7 @@ def pmap(
       fun: the function of one shard.
       axis_name: the name collectives use for the mapped axis.
       in_axes, out_axes: as vmap's (out_axes None: the output is the same on every device, and
-        is returned without a mapped axis).
+        is returned without a mapped axis). Keyword arguments are mapped over their axis 0.
       static_broadcasted_argnums: positional arguments passed as Python values (hashable), the
         same to every shard; a new value compiles again.
       devices: None (all devices) or the list of all devices (`jaxlite.devices()`).
@@ -122,11 +122,6 @@ def pmap(
 
     @functools.wraps(fun)
     def mapped(*args, **kwargs):
-        if kwargs:
-            raise TypeError(
-                "jaxlite.pmap: keyword arguments are not supported (as JAX's pmap); pass them "
-                "positionally"
-            )
         n = len(args)
         dyn = [i for i in range(n) if i not in static and i - n not in static]
         dyn_args = tuple(args[i] for i in dyn)
@@ -139,7 +134,7 @@ def pmap(
                     f"len(in_axes)={len(in_axes)}, len(args)={n}"
                 )
             axes = tuple(in_axes[i] for i in dyn)
-        leaves, in_tree = tree_util.tree_flatten((dyn_args, {}))
+        leaves, in_tree = tree_util.tree_flatten((dyn_args, kwargs))  # kwargs: mapped at 0
         for x in leaves:
             if isinstance(x, core.Tracer):
                 raise NotImplementedError(
@@ -148,7 +143,9 @@ def pmap(
                     "pmap(grad(loss), axis_name=...)"
                 )
         dims = vm._vmap_in_dims(fun, axes, dyn_args, in_tree)
-        dims, size = vm._vmap_check_axes(fun, leaves, dims, dyn_args, {}, None)
+        if not any(d is not None for d in dims):
+            raise ValueError("pmap requires at least one argument with a mapped axis.")
+        dims, size = vm._vmap_check_axes(fun, leaves, dims, dyn_args, kwargs, None)
         n_local = len(_devices._layout["local"])
         if size > n_local:
             raise ValueError(
@@ -170,7 +167,8 @@ def pmap(
         # NB: views (the mapped axis has size 1): no copy of the operands
         shard = [x if d is None else _squeeze(x, d) for x, d in safe_zip(leaves, dims)]
         shard_args = list(args)
-        for i, v in zip(dyn, tree_util.tree_unflatten(in_tree, shard)[0]):
+        shard_dyn, shard_kwargs = tree_util.tree_unflatten(in_tree, shard)
+        for i, v in zip(dyn, shard_dyn):
             shard_args[i] = v
         if comm.size > 1:
             sig = ", ".join(core.get_aval(x).str_short() for x in shard)
@@ -188,7 +186,7 @@ def pmap(
         if axis_name is not None:
             frame = _collective.push_axis(axis_name, comm.size * n_local, comm)
         try:
-            out = compiled(*shard_args)
+            out = compiled(*shard_args, **shard_kwargs)
         finally:
             if frame is not None:
                 _collective.pop_axis(frame)

@@ -91,6 +91,8 @@ def test_pmap_one_process():
     np.testing.assert_allclose(g, x[0] * 3)
     h = jaxlite.pmap(lambda v: {"a": v + 1}, out_axes={"a": 1})(x)
     assert h["a"].shape == (2, 1, 3)
+    k = jaxlite.pmap(lambda v, w: v - w)(x, w=x + 1)  # keyword arguments: mapped over axis 0
+    np.testing.assert_allclose(k, -np.ones_like(x))
 
 
 def test_pmap_errors_follow_jax():
@@ -101,6 +103,8 @@ def test_pmap_errors_follow_jax():
         jaxlite.pmap(lambda v: lax.psum(v, "j"), axis_name="i")(jnp.ones((1, 3)))
     with pytest.raises(NotImplementedError, match="under a transformation"):
         jaxlite.grad(lambda v: f(v).sum())(jnp.ones((1, 3)))
+    with pytest.raises(ValueError, match="at least one argument with a mapped axis"):
+        jaxlite.pmap(lambda v: v, in_axes=None)(jnp.ones(3))
     with pytest.raises(ValueError, match="unknown backend"):
         jaxlite.pmap(lambda v: v, backend="gpu")
     with pytest.raises(NotImplementedError, match="subset"):
