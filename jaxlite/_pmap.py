@@ -117,8 +117,38 @@ def pmap(
                 f"{list(_devices._layout['devices'])}; jaxlite maps over all of them (one per "
                 "process) or pass devices=None"
             )
-    compiled = jit(fun, static_argnums=static)
-    traced_for = {}  # the communicator size the traces in `compiled` were made for
+    # (argument structure, static arguments) -> (jit of the flat per-shard function, its output
+    # structure once traced): the call below passes leaves, so jit's fast path applies.
+    flat_fns: dict = {}
+    traced_for = {}  # the communicator size the traces in `flat_fns` were made for
+
+    def flat_fn(args, dyn, in_tree):
+        statics = tuple((i, args[i]) for i in range(len(args)) if i not in dyn)
+        try:
+            key = (in_tree, len(args), statics)
+            hit = flat_fns.get(key)
+        except TypeError:
+            raise ValueError(
+                f"pmap of `{getattr(fun, '__name__', 'fun')}`: static_broadcasted_argnums "
+                f"values must be hashable, got {statics!r}"
+            ) from None
+        if hit is not None:
+            return hit
+        template, store = list(args), {}
+
+        def flat(*leaves):
+            dyn_vals, kw = tree_util.tree_unflatten(in_tree, leaves)
+            full = list(template)
+            for i, v in zip(dyn, dyn_vals):
+                full[i] = v
+            out_leaves, store["tree"] = tree_util.tree_flatten(fun(*full, **kw))
+            return out_leaves
+
+        flat.__name__ = getattr(fun, "__name__", "fun")
+        if len(flat_fns) >= 64:  # NB: bounded: a new structure or static value traces anew
+            flat_fns.clear()
+        hit = flat_fns[key] = (jit(flat), store)
+        return hit
 
     @functools.wraps(fun)
     def mapped(*args, **kwargs):
@@ -166,11 +196,7 @@ def pmap(
             )
         # NB: views (the mapped axis has size 1): no copy of the operands
         shard = [x if d is None else _squeeze(x, d) for x, d in safe_zip(leaves, dims)]
-        shard_args = list(args)
-        shard_dyn, shard_kwargs = tree_util.tree_unflatten(in_tree, shard)
-        for i, v in zip(dyn, shard_dyn):
-            shard_args[i] = v
-        if comm.size > 1:
+        if comm.size > 1 and distributed._checks_on():
             sig = ", ".join(core.get_aval(x).str_short() for x in shard)
             statics = tuple(repr(args[i]) for i in range(n) if i not in dyn)
             comm.check_same_signature(
@@ -180,17 +206,18 @@ def pmap(
         if traced_for.setdefault("size", comm.size) != comm.size:
             # NB: jaxlite.distributed.initialize() since the last call: traces may hold the old
             # axis size (lax.axis_size, psum of a constant)
-            compiled.clear_cache()
+            flat_fns.clear()
             traced_for["size"] = comm.size
+        compiled, store = flat_fn(args, dyn, in_tree)
         frame = None
         if axis_name is not None:
             frame = _collective.push_axis(axis_name, comm.size * n_local, comm)
         try:
-            out = compiled(*shard_args, **shard_kwargs)
+            out_leaves = compiled(*shard)
         finally:
             if frame is not None:
                 _collective.pop_axis(frame)
-        out_leaves, out_tree = tree_util.tree_flatten(out)
+        out_tree = store["tree"]
         out_dims = vm._vmap_out_dims(out_axes, out_tree, [(v, None) for v in out_leaves])
         results = [
             v if want is None else _expand(v, want, out_tree, i)
@@ -204,9 +231,9 @@ def pmap(
 def _squeeze(x, d: int):
     """`x` without its axis `d` (of size 1): a view of an Array's (immutable) buffer, a copy of
     anything else (a NumPy array the caller may change later)."""
-    if isinstance(x, Array):
-        return _wrap(np.squeeze(core.to_numpy(x), axis=d), x.weak_type)
-    return np.squeeze(np.asarray(x), axis=d).copy()
+    a = core.to_numpy(x) if isinstance(x, Array) else np.asarray(x)
+    view = a.reshape(a.shape[:d] + a.shape[d + 1 :])  # NB: cheaper than np.squeeze
+    return _wrap(view, x.weak_type) if isinstance(x, Array) else view.copy()
 
 
 def _expand(v, want: int, out_tree, i: int):
@@ -215,5 +242,6 @@ def _expand(v, want: int, out_tree, i: int):
         a = core.to_numpy(v)
         rank = a.ndim + 1
         if -rank <= want < rank:
-            return _wrap(np.expand_dims(a, want % rank), v.weak_type)
+            w = want % rank
+            return _wrap(a.reshape(a.shape[:w] + (1,) + a.shape[w:]), v.weak_type)
     return vm._vmap_place_output(v, None, want, 1, out_tree, i)  # NB: its checks and errors
