@@ -9,9 +9,13 @@ rank's shard in its own process, its collectives across ranks with MPI (`Allredu
 
 Faults. After `initialize()`, an exception that escapes a rank's script is printed with the rank
 and aborts every rank (`MPI.COMM_WORLD.Abort`), so no rank waits forever in a collective for a
-rank that died. Before each collective the ranks exchange the operand's shape and dtype (one small
-`Allgather`): a mismatch raises on every rank a ValueError listing each rank's shape.
-`JAXLITE_MPI_CHECK_SHAPES=0` drops that exchange (the raw MPI cost, for benchmarks).
+rank that died (a rank that hangs without raising is not detected: bound the job with the
+launcher, e.g. MPICH's `mpiexec -timeout SECONDS` or `MPIEXEC_TIMEOUT`). Before running, a
+pmapped function's ranks compare the shapes and dtypes of their shards (one 16-byte Allreduce of
+a hash per call; the compiled collectives inside then need no check: the same kernel on the same
+shapes runs the same collectives); an eager collective (multihost_utils, or pmap under
+`disable_jit`) compares its operand's. A mismatch raises on every rank a ValueError listing each
+rank's shapes. `JAXLITE_MPI_CHECK_SHAPES=0` drops the comparison.
 
 mpi4py and an MPI library are the optional extra `jaxlite[distributed]`
 (`pip install 'jaxlite[distributed]'`; the `mpich` wheel puts `mpiexec` into the environment's
