@@ -10,7 +10,7 @@ rank's shard in its own process, its collectives across ranks with MPI (`Allredu
 Faults. After `initialize()`, an exception that escapes a rank's script is printed with the rank
 and aborts every rank (`MPI.COMM_WORLD.Abort`), so no rank waits forever in a collective for a
 rank that died (a rank that hangs without raising is not detected: bound the job with the
-launcher, e.g. MPICH's `mpiexec -timeout SECONDS` or `MPIEXEC_TIMEOUT`). Before running, a
+launcher: MPICH's `MPIEXEC_TIMEOUT=SECONDS mpiexec ...`). Before running, a
 pmapped function's ranks compare the shapes and dtypes of their shards (one 16-byte Allreduce of
 a hash per call; the compiled collectives inside then need no check: the same kernel on the same
 shapes runs the same collectives); an eager collective (multihost_utils, or pmap under
