@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test,examples,oracle]'
+	$(PY) -m pip install --quiet -e '.[test,examples,oracle,distributed]'
 	touch $(STAMP)
 
 demo: $(STAMP)

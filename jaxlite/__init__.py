@@ -29,5 +29,7 @@ from jaxlite._device_api import (  # noqa: F401,E402
     process_count, process_index,
 )
 from jaxlite.api import jacrev as jacobian  # noqa: F401,E402  (jax.jacobian is jacrev)
+from jaxlite._pmap import pmap  # noqa: F401,E402
+from jaxlite import distributed  # noqa: F401,E402  (mpi4py is imported by initialize() only)
 
 core.name_api("jaxlite.", globals())  # the names error messages give the functions above

@@ -8,11 +8,20 @@ import inspect
 from collections.abc import Callable
 
 from jaxlite import api_util, core, tree_util
+from jaxlite.interpreters import collective_rules  # noqa: F401  (registers their rules)
 from jaxlite.interpreters import vmap as batching
+from jaxlite.primitives import _collective
 from jaxlite.util import safe_zip
 
 
-def vmap(fun: Callable, in_axes=0, out_axes=0, axis_size: int | None = None) -> Callable:
+def vmap(
+    fun: Callable,
+    in_axes=0,
+    out_axes=0,
+    axis_name=None,
+    axis_size: int | None = None,
+    spmd_axis_name=None,
+) -> Callable:
     """Vectorizes `fun` over an axis of its arguments, with no Python loop (JAX's `vmap`).
 
     Args:
@@ -24,7 +33,12 @@ def vmap(fun: Callable, in_axes=0, out_axes=0, axis_size: int | None = None) -> 
         arguments are always mapped over their axis 0.
       out_axes: the same kind of pytree prefix of the output: where each output's mapped axis
         goes (None: the output must not depend on the mapped inputs).
+      axis_name: a name (a string) for the mapped axis, so that the collectives of
+        `jaxlite.lax` (`psum`, `all_gather`, `axis_index`, ...) can refer to it inside `fun`.
+        Nested vmaps bind several names.
       axis_size: the size of the mapped axis; needed only when no input is mapped.
+      spmd_axis_name: JAX's sharding hint; jaxlite has one device per process, so only None is
+        accepted.
 
     Returns:
       A function with the signature of `fun` whose outputs have an extra axis at `out_axes`.
@@ -47,6 +61,13 @@ def vmap(fun: Callable, in_axes=0, out_axes=0, axis_size: int | None = None) -> 
     _check_axes_spec(out_axes, "out_axes")
     if axis_size is not None and (not isinstance(axis_size, int) or axis_size < 0):
         raise TypeError(f"vmap: axis_size must be a non-negative int, got {axis_size!r}")
+    if axis_name is not None:
+        _collective._check_name(axis_name, "vmap")
+    if spmd_axis_name is not None:
+        raise NotImplementedError(
+            "jaxlite.vmap: spmd_axis_name (a sharding annotation) is not supported: jaxlite "
+            "does not shard within a process; pass axis_name to name the axis for collectives"
+        )
     description = f"vmap of `{getattr(fun, '__name__', 'fun')}`"
 
     @functools.wraps(fun)
@@ -55,7 +76,8 @@ def vmap(fun: Callable, in_axes=0, out_axes=0, axis_size: int | None = None) -> 
         dims = _vmap_in_dims(fun, in_axes, args, in_tree)
         dims, size = _vmap_check_axes(fun, leaves, dims, args, kwargs, axis_size)
         flat_fun, out_tree_of = api_util.flatten_fun(fun, in_tree)
-        trace = batching.BatchTrace(core.current_trace(), size, description)
+        trace = batching.BatchTrace(core.current_trace(), size, description, axis_name)
+        frame = None if axis_name is None else _collective.push_axis(axis_name, size)
         # NB: core.new_trace by hand (a contextmanager costs ~3 us per call).
         prev = core.swap_trace(trace)
         try:
@@ -67,6 +89,8 @@ def vmap(fun: Callable, in_axes=0, out_axes=0, axis_size: int | None = None) -> 
         finally:
             core.swap_trace(prev)
             trace.finish()
+            if frame is not None:
+                _collective.pop_axis(frame)
         out_tree = out_tree_of()
         out_dims = _vmap_out_dims(out_axes, out_tree, out_pairs)
         results = [

@@ -34,6 +34,7 @@ from jaxlite.interpreters import partial_eval as pe
 from jaxlite.interpreters import staging
 from jaxlite.interpreters import transpose as tp
 from jaxlite.interpreters import vmap as batching
+from jaxlite.primitives import _collective
 
 __all__ = ["disable_jit", "jit", "pjit_p"]
 
@@ -333,7 +334,8 @@ def _pjit_batch(axis_size, vals, dims, *, jaxpr, name):
         batched, out_dims = batching.batch_jaxpr(jaxpr, axis_size, dims, False)
         return _hoist(batched), out_dims
 
-    (closed, consts), out_dims = _derived("vmap", jaxpr, (axis_size, dims), make)
+    key = (axis_size, dims, batching.active_axis_name())  # NB: the name decides collectives
+    (closed, consts), out_dims = _derived("vmap", jaxpr, key, make)
     return pjit_p.bind(*consts, *vals, jaxpr=closed, name=name), list(out_dims)
 
 
@@ -505,8 +507,10 @@ class JitFunction:
         leaves, in_tree = tree_util.tree_flatten((dyn_args, dyn_kwargs))
         avals = [_leaf_aval(x, self._name, abstract_ok=abstract_ok) for x in leaves]
         # NB: the mode is part of the key: constants the function closes over follow it.
-        key = (in_tree, tuple((a.shape, a.dtype, a.weak_type) for a in avals), static,
-               dtypes._x64)  # fmt: skip
+        # NB: so are the bound axis names (vmap/pmap axis_name): a trace may use their sizes.
+        env = _collective.env_key()
+        key = (in_tree, tuple((a.shape, a.dtype, a.weak_type) for a in avals),
+               static + env if env else static, dtypes._x64)  # fmt: skip
         entry = self._cache.get(key)
         if entry is None:
             entry = self._trace(key, in_tree, avals, args, kwargs)

@@ -33,6 +33,10 @@ from jaxlite.control_flow import (  # noqa: F401
 
 from jaxlite._lax_composites import associative_scan, reduce  # noqa: F401
 from jaxlite._reduce_window import reduce_window  # noqa: F401
+from jaxlite._lax_parallel import (  # noqa: F401
+    all_gather, all_to_all, axis_index, axis_size, pmax, pmean, pmin, ppermute, pshuffle, psum,
+    psum_scatter,
+)
 
 # After the star import: api's stop_gradient (on pytrees, as JAX's) replaces the primitive's.
 from jaxlite.api import stop_gradient  # noqa: E402,F401

@@ -310,6 +310,10 @@ LAX_PRIMITIVE = {"square": "integer_pow", "not_": "not", "bitwise_not": "not",
                  "reduce_window": "reduce_window_sum"}  # fmt: skip
 NOT_LAX_WRAPPERS = {"get_aval", "operator_index", "iota", "broadcasted_iota", "stop_gradient",
                     "cond", "switch", "scan", "map", "while_loop", "fori_loop"}  # fmt: skip
+# The named-axis collectives need a bound axis name (vmap/pmap axis_name): their bad input is
+# checked in tests/test_collectives.py (test_bad_input_messages).
+NOT_LAX_WRAPPERS |= {"psum", "pmean", "pmax", "pmin", "all_gather", "psum_scatter",
+                     "all_to_all", "ppermute", "pshuffle", "axis_index", "axis_size"}  # fmt: skip
 
 
 def lax_wrappers() -> dict:

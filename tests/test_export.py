@@ -20,6 +20,7 @@ import pytest
 import jaxlite
 import jaxlite.numpy as jnp
 from jaxlite import core, jaxpr_util, lax
+from jaxlite.primitives._collective import COLLECTIVE_PRIMITIVES
 from jaxlite import export as jexport
 from jaxlite.backend import compile as _compile
 from jaxlite.errors import ExportError
@@ -246,12 +247,24 @@ SAMPLES = {
     "calls": lambda x, y, a, b, p, i: [
         _softplus(x), _clip_grad(x), jaxlite.checkpoint(jnp.sin)(x), jaxlite.jit(jnp.cos)(x),
         *_loops(x, i)],
+    # named-axis collectives are bound only under vmap(axis_name=...) or pmap: under vmap they
+    # batch into ordinary array code before lowering, which is what exports
+    "collectives": lambda x, y, a, b, p, i: jaxlite.vmap(lambda r: [
+        lax.psum(r, "i"), lax.pmax(r, "i"), lax.pmin(r, "i"), lax.pmean(r, "i"),
+        lax.all_gather(r, "i"), lax.psum_scatter(r[:2], "i", tiled=True),
+        lax.all_to_all(r[:2], "i", 0, 0, tiled=True), lax.ppermute(r, "i", [(0, 1), (1, 0)]),
+        lax.axis_index("i") + r], axis_name="i")(x),
 }
 # fmt: on
 # Primitives with no sample, and why.
 NOT_EXPORTABLE = {
     p.name: "calls back into Python (test_callbacks_are_refused)" for p in CALLBACK_PRIMITIVES
 }  # fmt: skip
+NOT_EXPORTABLE.update({
+    p.name: "a named-axis collective: no jaxpr holds it outside vmap/pmap; under vmap it batches "
+    "into ordinary code (the 'collectives' sample), under pmap it is an MPI host call"
+    for p in COLLECTIVE_PRIMITIVES
+})  # fmt: skip
 
 
 def all_samples(x, y, a, b, p, i):

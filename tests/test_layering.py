@@ -360,6 +360,7 @@ FILE_ALLOWED = {
     # jnp.vectorize is vmap (as JAX's); piecewise is a vectorized lax.switch. Neither vmap nor
     # control_flow imports numpy.
     "numpy/_vectorize.py": ["jaxlite._vmap_api", "jaxlite.control_flow"],
+    "experimental/multihost_utils.py": ["jaxlite.distributed"],
 }
 
 

@@ -47,6 +47,8 @@ LINEAR = {
     "broadcast_in_dim", "reshape", "transpose", "squeeze", "expand_dims", "rev", "concatenate",
     "pad", "slice", "dynamic_slice", "dynamic_update_slice", "sort", "gather", "scatter",
     "scatter-add", "scatter-mul",
+    # named-axis collectives
+    "psum", "all_gather", "reduce_scatter", "all_to_all", "ppermute",
     # call primitives
     "pjit", "cond", "scan", "while", "checkpoint", "custom_lin",
 }  # fmt: skip

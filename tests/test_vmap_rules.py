@@ -496,6 +496,10 @@ _TESTED_WITH_THEIR_MODULES = {
     "lgamma", "digamma", "erfc", "bessel_i0e", "bessel_i1e", "igamma", "igammac",
     "igamma_grad_a", "regularized_incomplete_beta", "zeta", "triangular_solve",
     "pure_callback", "io_callback", "debug_callback",
+    # named-axis collectives: both batching rules (over their own axis, over another) against
+    # JAX in tests/test_collectives.py
+    "psum", "pmax", "pmin", "all_gather", "reduce_scatter", "all_to_all", "ppermute",
+    "axis_index",
 }  # fmt: skip
 
 

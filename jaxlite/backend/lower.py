@@ -45,6 +45,7 @@ from jaxlite.backend import (
     rules_linalg,
     rules_reduce,
 )
+from jaxlite.backend import rules_collective  # noqa: F401  (registers the collectives' host calls)
 from jaxlite.backend.c_nodes import (
     CTYPE,
     SUFFIX,

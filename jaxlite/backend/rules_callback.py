@@ -17,10 +17,16 @@ from jaxlite.primitives._callback import CALLBACK_PRIMITIVES
 
 def _host_callback(ctx, eqn, args, **params):
     impl = eqn.primitive.impl.numpy_impl
+    return emit_host_call(ctx, eqn, args, lambda *a: impl(*a, **params))
+
+
+def emit_host_call(ctx, eqn, args, host_fn):
+    """Emits a call of the Python function `host_fn` (NumPy operands of `eqn` -> a list of its
+    results) from the kernel; returns the results' leaves."""
     in_specs = [(v.aval.shape, v.aval.dtype) for v in eqn.invars]
     out_specs = [(v.aval.shape, v.aval.dtype) for v in eqn.outvars]
     fn = ctx.const_input(np.zeros(2, np.uint64))  # [trampoline, key], filled by runtime
-    ctx.host_calls.append((ctx.consts[-1], lambda *a: impl(*a, **params), in_specs, out_specs))
+    ctx.host_calls.append((ctx.consts[-1], host_fn, in_specs, out_specs))
     ptrs, bufs = [], [fn.buf]
     for node in args:
         if type(node) is Scalar:

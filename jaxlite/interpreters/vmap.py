@@ -11,7 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from jaxlite import core, dtypes
+import threading
+
+from jaxlite import core, dtypes, jaxpr_util
 from jaxlite import primitives as lax
 from jaxlite.array import Array, _wrap
 from jaxlite.core import ClosedJaxpr, ShapedArray, Tracer
@@ -19,6 +21,7 @@ from jaxlite.interpreters import staging
 from jaxlite.interpreters.jvp import Zero
 from jaxlite.primitives import _conv
 from jaxlite.primitives import _callback as cb
+from jaxlite.primitives._collective import COLLECTIVE_PRIMITIVES, axis_names_of
 from jaxlite.primitives._linalg import triangular_solve_p
 
 # A batch dimension: the axis of the value that is mapped, or None (`not_mapped`): the value is
@@ -63,10 +66,14 @@ class BatchTracer(Tracer):
 class BatchTrace(core.Trace):
     """Runs each primitive's batching rule on the parent trace."""
 
-    def __init__(self, parent: core.Trace, axis_size: int, description: str = "vmap"):
+    def __init__(self, parent: core.Trace, axis_size: int, description: str = "vmap",
+                 axis_name=None):  # fmt: skip
         self.parent = parent
         self.axis_size = axis_size
         self.description = description
+        # NB: the name of the mapped axis (vmap's axis_name), or None. A call primitive's rule
+        # batching a sub-jaxpr under this trace names its inner trace the same (`batch_call`).
+        self.axis_name = axis_name
 
     def process_primitive(self, prim, args, params):
         # NB: other values (outer tracers included) go to the parent as they are; a tracer of a
@@ -81,15 +88,27 @@ class BatchTrace(core.Trace):
                 vals.append(x)
                 dims.append(None)
         # NB: set the context by hand: a contextmanager would cost ~1 us per primitive.
-        prev = core.swap_trace(self.parent)
-        try:
-            if not batched:
+        name = self.axis_name
+        if not batched and (name is None or not _uses_axis(prim, params, name)):
+            prev = core.swap_trace(self.parent)
+            try:
                 return prim.bind(*args, **params)
-            rule = batch_rules.get(prim)
-            if rule is None:
-                raise NotImplementedError(_missing_rule_message(self, prim, vals, dims))
-            out, out_dim = rule(self.axis_size, vals, dims, **params)
+            finally:
+                core.swap_trace(prev)
+        prev = core.swap_trace(self.parent)
+        prev_name, _active.name = _active.name, name
+        try:
+            if name is not None and prim in _NAMED and name in axis_names_of(prim, params):
+                out, out_dim = collective_batch_rules[prim](
+                    self.axis_size, name, vals, dims, **params
+                )
+            else:
+                rule = batch_rules.get(prim)
+                if rule is None:
+                    raise NotImplementedError(_missing_rule_message(self, prim, vals, dims))
+                out, out_dim = rule(self.axis_size, vals, dims, **params)
         finally:
+            _active.name = prev_name
             core.swap_trace(prev)
         if prim.multiple_results:
             return [o if d is None else BatchTracer(self, o, d) for o, d in zip(out, out_dim)]
@@ -100,6 +119,60 @@ class BatchTrace(core.Trace):
         if type(x) is BatchTracer and x._trace is self:
             return x.val, x.bdim
         return x, None
+
+
+# ------------------------------------------------------------------------------------------
+# Named axes: collectives over the mapped axis
+# ------------------------------------------------------------------------------------------
+
+# A collective naming this trace's axis: rule(axis_size, axis_name, vals, dims, **params) ->
+# (out, out_dim), applied even when no operand is batched (interpreters/collective_rules.py).
+# A collective naming another axis goes through `batch_rules` as any primitive.
+collective_batch_rules: dict[core.Primitive, Callable] = {}
+_NAMED = frozenset(COLLECTIVE_PRIMITIVES)
+
+
+class _Active(threading.local):
+    name = None  # the axis name of the BatchTrace whose rule is running
+
+
+_active = _Active()
+
+
+def active_axis_name():
+    """The axis name of the batching rule running now (for call primitives' inner traces)."""
+    return _active.name
+
+
+def _uses_axis(prim, params, name) -> bool:
+    """Whether `prim` (with `params`) runs a collective over the axis `name`, itself or inside
+    its sub-jaxprs: then its batching rule runs even on unbatched operands."""
+    if prim in _NAMED:
+        return name in axis_names_of(prim, params)
+    info = jaxpr_util.call_info(prim)
+    if info is None:
+        return False
+    return any(_jaxpr_uses_axis(j, name) for j in _param_jaxprs(params, info.sub_jaxprs))
+
+
+def _param_jaxprs(params, names):
+    for n in names:
+        value = params.get(n)
+        for c in value if isinstance(value, (tuple, list)) else (value,):
+            if isinstance(c, ClosedJaxpr):
+                yield c.jaxpr
+            elif isinstance(c, core.Jaxpr):
+                yield c
+
+
+def _jaxpr_uses_axis(jaxpr, name) -> bool:
+    for eqn in jaxpr.eqns:
+        if eqn.primitive in _NAMED:
+            if name in axis_names_of(eqn.primitive, eqn.params):
+                return True
+        elif any(_jaxpr_uses_axis(j, name) for j in jaxpr_util.sub_jaxprs(eqn)):
+            return True
+    return False
 
 
 def _missing_rule_message(trace, prim, vals, dims) -> str:
@@ -133,7 +206,7 @@ def batch_call(fun: Callable, axis_size: int, vals: Sequence, dims: Sequence, wh
     `vals` live on the current trace, batched at `dims`. Returns the current-trace output values
     and their batch dimensions.
     """
-    trace = BatchTrace(core.current_trace(), axis_size, f"vmap of {what}")
+    trace = BatchTrace(core.current_trace(), axis_size, f"vmap of {what}", _active.name)
     with core.new_trace(trace):
         args = [v if d is None else BatchTracer(trace, v, d) for v, d in zip(vals, dims)]
         pairs = [trace.to_val_dim(o) for o in fun(*args)]

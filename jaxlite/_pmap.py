@@ -1,0 +1,247 @@
+"""`jaxlite.pmap`: JAX's pmap over jaxlite's devices (one CPU device per process).
+
+Each process runs its own shard: the mapped axis of the arguments is the process's local
+devices (one), so each process passes arrays whose mapped axis has size 1, and the collectives
+over `axis_name` span every process (`process_count()`, which is 1 without
+`jaxlite.distributed.initialize()`). As in JAX, a mapped size larger than the local device count
+is an error: `vmap(..., axis_name=...)` is the way to map several examples within a process.
+
+The per-shard function is compiled once by `jit` (one kernel) with the axis bound; the
+collectives run inside that kernel through a host call to the communicator (MPI's Allreduce,
+...; see backend/rules_collective.py).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+import numpy as np
+
+from jaxlite import _devices, api_util, core, distributed, tree_util
+from jaxlite import _vmap_api as vm
+from jaxlite.array import Array, _wrap
+from jaxlite.jit import jit
+from jaxlite.primitives import _collective
+from jaxlite.util import safe_zip
+
+
+class LocalComm:
+    """The communicator of one process: the collectives of an axis of size 1."""
+
+    rank, size = 0, 1
+
+    def check_same_signature(self, sig, what, of):
+        pass
+
+    def allreduce(self, x, op, out=None, check=True):
+        if out is None:
+            return np.array(x, copy=True)
+        out[...] = x
+        return out
+
+    def allgather(self, x, out=None, check=True):
+        if out is None:
+            return np.array(x, copy=True)[None]
+        out[0] = x
+        return out
+
+    def alltoall(self, chunks):
+        return np.array(chunks, copy=True)
+
+    def ppermute(self, x, perm):
+        return np.array(x, copy=True) if (0, 0) in perm else np.zeros_like(x)
+
+
+def _global_comm():
+    comm = distributed.world()
+    return LocalComm() if comm is None else comm
+
+
+def pmap(
+    fun: Callable,
+    axis_name=None,
+    *,
+    in_axes=0,
+    out_axes=0,
+    static_broadcasted_argnums=(),
+    devices=None,
+    backend=None,
+    axis_size=None,
+    donate_argnums=(),
+) -> Callable:
+    """Maps `fun` over the devices, one shard per device, with collectives over `axis_name`
+    (JAX's `pmap`).
+
+    jaxlite has one CPU device per process: each process's arguments have a mapped axis of size
+    `local_device_count()` (1), and the collectives (`lax.psum(x, axis_name)`, ...) run across
+    all `process_count()` processes, over MPI after `jaxlite.distributed.initialize()`.
+
+    Args:
+      fun: the function of one shard.
+      axis_name: the name collectives use for the mapped axis.
+      in_axes, out_axes: as vmap's (out_axes None: the output is the same on every device, and
+        is returned without a mapped axis). Keyword arguments are mapped over their axis 0.
+      static_broadcasted_argnums: positional arguments passed as Python values (hashable), the
+        same to every shard; a new value compiles again.
+      devices: None (all devices) or the list of all devices (`jaxlite.devices()`).
+      backend: None or "cpu".
+      axis_size: the global mapped size, if given, must be `device_count()`.
+      donate_argnums: accepted (nothing to donate on the host).
+
+    Returns:
+      The mapped function; its outputs have the mapped axis (size 1) at `out_axes`.
+
+    Example:
+      >>> f = jaxlite.pmap(lambda x: x / lax.psum(x, "i"), axis_name="i")
+      >>> f(jnp.ones((1, 3)))  # on one process: the sum over one device
+      Array([[1., 1., 1.]], dtype=float32)
+    """
+    api_util.check_callable(fun, "jaxlite.pmap")
+    if axis_name is not None:
+        _collective._check_name(axis_name, "pmap")
+    if backend not in (None, "cpu"):
+        raise ValueError(f"jaxlite.pmap: unknown backend {backend!r}; jaxlite has 'cpu' only")
+    if isinstance(static_broadcasted_argnums, int):
+        static_broadcasted_argnums = (static_broadcasted_argnums,)
+    static = tuple(static_broadcasted_argnums)
+    if isinstance(in_axes, list):
+        in_axes = tuple(in_axes)
+    vm._check_axes_spec(in_axes, "in_axes")
+    vm._check_axes_spec(out_axes, "out_axes")
+    if devices is not None:
+        devices = list(devices)
+        if sorted(d.id for d in devices) != [d.id for d in _devices._layout["devices"]]:
+            raise NotImplementedError(
+                f"jaxlite.pmap: devices={devices} is a subset of the devices "
+                f"{list(_devices._layout['devices'])}; jaxlite maps over all of them (one per "
+                "process) or pass devices=None"
+            )
+    # (argument structure, static arguments) -> (jit of the flat per-shard function, its output
+    # structure once traced): the call below passes leaves, so jit's fast path applies.
+    flat_fns: dict = {}
+    traced_for = {}  # the communicator size the traces in `flat_fns` were made for
+
+    def flat_fn(args, dyn, in_tree):
+        statics = tuple((i, args[i]) for i in range(len(args)) if i not in dyn)
+        try:
+            key = (in_tree, len(args), statics)
+            hit = flat_fns.get(key)
+        except TypeError:
+            raise ValueError(
+                f"pmap of `{getattr(fun, '__name__', 'fun')}`: static_broadcasted_argnums "
+                f"values must be hashable, got {statics!r}"
+            ) from None
+        if hit is not None:
+            return hit
+        template, store = list(args), {}
+
+        def flat(*leaves):
+            dyn_vals, kw = tree_util.tree_unflatten(in_tree, leaves)
+            full = list(template)
+            for i, v in zip(dyn, dyn_vals):
+                full[i] = v
+            out_leaves, store["tree"] = tree_util.tree_flatten(fun(*full, **kw))
+            return out_leaves
+
+        flat.__name__ = getattr(fun, "__name__", "fun")
+        if len(flat_fns) >= 64:  # NB: bounded: a new structure or static value traces anew
+            flat_fns.clear()
+        hit = flat_fns[key] = (jit(flat), store)
+        return hit
+
+    @functools.wraps(fun)
+    def mapped(*args, **kwargs):
+        n = len(args)
+        dyn = [i for i in range(n) if i not in static and i - n not in static]
+        dyn_args = tuple(args[i] for i in dyn)
+        axes = in_axes
+        if isinstance(in_axes, tuple):
+            if len(in_axes) != n:
+                raise ValueError(
+                    "pmap in_axes must be an int, None, or a tuple of entries corresponding to "
+                    f"the positional arguments passed to the function, but got "
+                    f"len(in_axes)={len(in_axes)}, len(args)={n}"
+                )
+            axes = tuple(in_axes[i] for i in dyn)
+        leaves, in_tree = tree_util.tree_flatten((dyn_args, kwargs))  # kwargs: mapped at 0
+        for x in leaves:
+            if isinstance(x, core.Tracer):
+                raise NotImplementedError(
+                    "jaxlite.pmap under a transformation (jit, grad, vmap of a pmapped function) "
+                    "is not supported: put the transformation inside pmap, e.g. "
+                    "pmap(grad(loss), axis_name=...)"
+                )
+        dims = vm._vmap_in_dims(fun, axes, dyn_args, in_tree)
+        if not any(d is not None for d in dims):
+            raise ValueError("pmap requires at least one argument with a mapped axis.")
+        dims, size = vm._vmap_check_axes(fun, leaves, dims, dyn_args, kwargs, None)
+        n_local = len(_devices._layout["local"])
+        if size > n_local:
+            raise ValueError(
+                f"compiling computation that requires {size} logical devices, but only "
+                f"{n_local} XLA devices are available (num_replicas={size}) (jaxlite: one CPU "
+                "device per process; map several examples in one process with "
+                "vmap(..., axis_name=...), or run one process per shard under MPI)"
+            )
+        if size != n_local:
+            raise ValueError(
+                f"jaxlite.pmap: the mapped axis has size {size}, but this process has "
+                f"{n_local} device(s): pass one shard per local device"
+            )
+        comm = _global_comm()
+        if axis_size is not None and axis_size != comm.size * n_local:
+            raise ValueError(
+                f"jaxlite.pmap: axis_size={axis_size}, but the devices number {comm.size * n_local}"
+            )
+        # NB: views (the mapped axis has size 1): no copy of the operands
+        shard = [x if d is None else _squeeze(x, d) for x, d in safe_zip(leaves, dims)]
+        if comm.size > 1 and distributed._checks_on():
+            sig = ", ".join(core.get_aval(x).str_short() for x in shard)
+            statics = tuple(repr(args[i]) for i in range(n) if i not in dyn)
+            comm.check_same_signature(
+                f"{sig}" + (f" static {statics}" if statics else ""),
+                f"pmap of `{getattr(fun, '__name__', 'fun')}`", "shards",
+            )  # fmt: skip
+        if traced_for.setdefault("size", comm.size) != comm.size:
+            # NB: jaxlite.distributed.initialize() since the last call: traces may hold the old
+            # axis size (lax.axis_size, psum of a constant)
+            flat_fns.clear()
+            traced_for["size"] = comm.size
+        compiled, store = flat_fn(args, dyn, in_tree)
+        frame = None
+        if axis_name is not None:
+            frame = _collective.push_axis(axis_name, comm.size * n_local, comm)
+        try:
+            out_leaves = compiled(*shard)
+        finally:
+            if frame is not None:
+                _collective.pop_axis(frame)
+        out_tree = store["tree"]
+        out_dims = vm._vmap_out_dims(out_axes, out_tree, [(v, None) for v in out_leaves])
+        results = [
+            v if want is None else _expand(v, want, out_tree, i)
+            for i, (v, want) in enumerate(safe_zip(out_leaves, out_dims))
+        ]
+        return tree_util.tree_unflatten(out_tree, results)
+
+    return mapped
+
+
+def _squeeze(x, d: int):
+    """`x` without its axis `d` (of size 1): a view of an Array's (immutable) buffer, a copy of
+    anything else (a NumPy array the caller may change later)."""
+    a = core.to_numpy(x) if isinstance(x, Array) else np.asarray(x)
+    view = a.reshape(a.shape[:d] + a.shape[d + 1 :])  # NB: cheaper than np.squeeze
+    return _wrap(view, x.weak_type) if isinstance(x, Array) else view.copy()
+
+
+def _expand(v, want: int, out_tree, i: int):
+    """The output `v` with the mapped axis (size 1) inserted at `want`, as a view."""
+    if isinstance(v, Array):
+        a = core.to_numpy(v)
+        rank = a.ndim + 1
+        if -rank <= want < rank:
+            w = want % rank
+            return _wrap(a.reshape(a.shape[:w] + (1,) + a.shape[w:]), v.weak_type)
+    return vm._vmap_place_output(v, None, want, 1, out_tree, i)  # NB: its checks and errors

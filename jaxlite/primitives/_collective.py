@@ -1,0 +1,535 @@
+"""Named-axis collectives (JAX's `lax.psum`, `all_gather`, ...), and the axis environment that
+binds their names.
+
+A collective names a mapped axis (`vmap(..., axis_name="i")` or `pmap(..., axis_name="i")`). The
+axis environment is a per-thread stack of frames `(name, size, comm)`, pushed while a mapped
+function is traced or run:
+
+- a `vmap` frame (`comm` None): the collective is resolved by the batching trace of that name
+  (interpreters/collective_rules.py), where it becomes an ordinary reduction, gather or
+  transpose over the batch axis; it never reaches an implementation.
+- a `pmap` frame: `comm` is an object with `rank`, `size` and the NumPy collectives
+  `allreduce(x, op)`, `allgather(x)`, `alltoall(chunks)`, `ppermute(x, perm)` (one process: the
+  trivial communicator of `_pmap`; over MPI: `distributed`). The eager implementations below,
+  and the compiled kernels through a host call (backend/rules_collective.py), run them.
+
+A collective on a name no frame binds raises JAX's `NameError`.
+
+    psum / pmax / pmin  x, axes=(names...)              same shape
+    all_gather          x, axis_name, axis, tiled, axis_size
+    reduce_scatter      x, axis_name, scatter_dimension, tiled, axis_size   (lax.psum_scatter)
+    all_to_all          x, axis_name, split_axis, concat_axis, tiled, axis_size
+    ppermute            x, axis_name, perm=((src, dst), ...)
+    axis_index          axis_name                        int32 scalar
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Hashable
+
+import numpy as np
+
+from jaxlite import dtypes
+from jaxlite.array import Array, _wrap
+from jaxlite.core import ShapedArray, Tracer, get_aval
+from jaxlite.primitives._base import _prim
+from jaxlite.primitives._elementwise import add, convert_element_type, div, mul
+
+# ------------------------------------------------------------------------------------------
+# The axis environment
+# ------------------------------------------------------------------------------------------
+
+
+class AxisFrame:
+    """One bound axis name: its size, and its communicator (None for a vmap axis)."""
+
+    __slots__ = ("comm", "name", "size")
+
+    def __init__(self, name, size: int, comm=None):
+        self.name = name
+        self.size = size
+        self.comm = comm
+
+
+class _Env(threading.local):
+    def __init__(self):
+        self.frames: list[AxisFrame] = []
+
+
+_env = _Env()
+
+
+def push_axis(name, size: int, comm=None) -> AxisFrame:
+    """Binds `name` (innermost) until `pop_axis(frame)`."""
+    frame = AxisFrame(name, size, comm)
+    _env.frames.append(frame)
+    return frame
+
+
+def pop_axis(frame: AxisFrame) -> None:
+    frames = _env.frames
+    if not frames or frames[-1] is not frame:
+        raise AssertionError("axis environment pushed and popped out of order")
+    frames.pop()
+
+
+def env_key() -> tuple:
+    """The bound names and sizes, for caches of traces that may depend on them."""
+    frames = _env.frames
+    if not frames:
+        return ()
+    return tuple((f.name, f.size, f.comm is None) for f in frames)
+
+
+def bound_names() -> list:
+    return [f.name for f in _env.frames]
+
+
+def axis_frame(name, what: str) -> AxisFrame:
+    """The innermost frame binding `name`; JAX's NameError if none does."""
+    for frame in reversed(_env.frames):
+        if frame.name == name:
+            return frame
+    raise NameError(
+        f"Found an unbound axis name: {name}. To fix this, please call {what} under "
+        f"`jaxlite.vmap(..., axis_name={name!r})` or `jaxlite.pmap(..., axis_name={name!r})` "
+        f"(axis names bound here: {bound_names()})"
+    )
+
+
+def _check_name(name, what: str):
+    if isinstance(name, (int, np.integer, Tracer, Array, np.ndarray)) or not isinstance(
+        name, Hashable
+    ):
+        raise TypeError(
+            f"{what}: axis_name must be a hashable name of a mapped axis (a string), got "
+            f"{name!r}; positional axes are not supported by jaxlite's collectives"
+        )
+    return name
+
+
+def _names(axis_name, what: str) -> tuple:
+    names = tuple(axis_name) if isinstance(axis_name, (tuple, list)) else (axis_name,)
+    for n in names:
+        _check_name(n, what)
+    return names
+
+
+def _single(axis_name, what: str):
+    names = _names(axis_name, what)
+    if len(names) != 1:
+        raise NotImplementedError(
+            f"{what}: jaxlite supports one axis name here, got {axis_name!r} (nest the calls, "
+            "one name each)"
+        )
+    return names[0]
+
+
+def _no_groups(axis_index_groups, what: str) -> None:
+    if axis_index_groups is not None:
+        raise NotImplementedError(f"{what}: axis_index_groups is not supported by jaxlite")
+
+
+def axis_size(axis_name) -> int:
+    """The size of the mapped axis `axis_name` (a tuple: the product of their sizes)."""
+    return math.prod(axis_frame(n, "axis_size").size for n in _names(axis_name, "axis_size"))
+
+
+# ------------------------------------------------------------------------------------------
+# Primitives
+# ------------------------------------------------------------------------------------------
+
+psum_p = _prim("psum")
+pmax_p = _prim("pmax")
+pmin_p = _prim("pmin")
+all_gather_p = _prim("all_gather")
+reduce_scatter_p = _prim("reduce_scatter")
+all_to_all_p = _prim("all_to_all")
+ppermute_p = _prim("ppermute")
+axis_index_p = _prim("axis_index")
+
+REDUCTIONS = {psum_p: "sum", pmax_p: "max", pmin_p: "min"}
+COLLECTIVE_PRIMITIVES = (
+    psum_p, pmax_p, pmin_p, all_gather_p, reduce_scatter_p, all_to_all_p, ppermute_p,
+    axis_index_p,
+)  # fmt: skip
+
+
+def axis_names_of(prim, params) -> tuple:
+    """The axis names a collective equation refers to."""
+    if prim in REDUCTIONS:
+        return params["axes"]
+    return (params["axis_name"],)
+
+
+def _as_operand(x):
+    if isinstance(x, (Tracer, Array)):
+        return x
+    aval = get_aval(x)  # NB: a clear TypeError for a string, ...
+    weak = type(x) in dtypes.PYTHON_SCALAR_DTYPES
+    return _wrap(np.asarray(x, aval.dtype), weak)
+
+
+def _reduce(prim, x, axis_name, axis_index_groups, what):
+    _no_groups(axis_index_groups, what)
+    names = _names(axis_name, what)
+    if not names:
+        return x
+    for n in names:
+        axis_frame(n, what)
+
+    def one(leaf):
+        leaf = _as_operand(leaf)
+        if get_aval(leaf).dtype == dtypes.bool_ and prim is psum_p:
+            leaf = convert_element_type(leaf, np.dtype(np.int32))
+        return prim.bind(leaf, axes=names)
+
+    return one(x)
+
+
+def psum(x, axis_name, *, axis_index_groups=None):
+    """The sum of `x` over the mapped axis `axis_name` (a name or a tuple of names): every
+    example gets the total. Booleans are summed as int32."""
+    return _reduce(psum_p, x, axis_name, axis_index_groups, "psum")
+
+
+def pmax(x, axis_name, *, axis_index_groups=None):
+    """The maximum of `x` over the mapped axis `axis_name`."""
+    return _reduce(pmax_p, x, axis_name, axis_index_groups, "pmax")
+
+
+def pmin(x, axis_name, *, axis_index_groups=None):
+    """The minimum of `x` over the mapped axis `axis_name`."""
+    return _reduce(pmin_p, x, axis_name, axis_index_groups, "pmin")
+
+
+def pmean(x, axis_name, *, axis_index_groups=None):
+    """The mean of `x` over the mapped axis `axis_name` (integers give floats, as JAX)."""
+    _no_groups(axis_index_groups, "pmean")
+    n = axis_size(_names(axis_name, "pmean")) if _names(axis_name, "pmean") else 1
+    total = psum(x, axis_name)
+
+    def mean(t):
+        dt = get_aval(t).dtype
+        if dt.kind != "f":
+            t = convert_element_type(t, dtypes.to_inexact(dt))
+        return div(t, float(n))
+
+    return mean(total)
+
+
+def all_gather(x, axis_name, *, axis_index_groups=None, axis: int = 0, tiled: bool = False):
+    """Every example's `x`, stacked along a new axis `axis` (tiled: concatenated along `axis`)."""
+    _no_groups(axis_index_groups, "all_gather")
+    name = _single(axis_name, "all_gather")
+    n = axis_frame(name, "all_gather").size
+
+    def one(leaf):
+        leaf = _as_operand(leaf)
+        ndim = len(get_aval(leaf).shape)
+        rank = ndim if tiled else ndim + 1
+        if not -rank <= axis < max(rank, 1) or (tiled and ndim == 0):
+            raise ValueError(
+                f"all_gather: axis {axis} is out of bounds for an operand of shape "
+                f"{get_aval(leaf).shape} (tiled={tiled})"
+            )
+        return all_gather_p.bind(
+            leaf, axis_name=name, axis=axis % rank, tiled=bool(tiled), axis_size=n
+        )
+
+    return one(x)
+
+
+def psum_scatter(x, axis_name, *, scatter_dimension: int = 0, axis_index_groups=None,
+                 tiled: bool = False):  # fmt: skip
+    """The sum over the mapped axis, scattered: example `i` gets block `i` of the total along
+    `scatter_dimension` (tiled: blocks of size/n, else the dimension must equal the axis size and
+    is removed)."""
+    _no_groups(axis_index_groups, "psum_scatter")
+    name = _single(axis_name, "psum_scatter")
+    n = axis_frame(name, "psum_scatter").size
+
+    def one(leaf):
+        leaf = _as_operand(leaf)
+        shape = get_aval(leaf).shape
+        if not -len(shape) <= scatter_dimension < len(shape):
+            raise ValueError(
+                f"psum_scatter: scatter_dimension {scatter_dimension} is out of bounds for an "
+                f"operand of shape {shape}"
+            )
+        return reduce_scatter_p.bind(
+            leaf, axis_name=name, scatter_dimension=scatter_dimension % len(shape),
+            tiled=bool(tiled), axis_size=n,
+        )  # fmt: skip
+
+    return one(x)
+
+
+def all_to_all(x, axis_name, split_axis: int, concat_axis: int, *, axis_index_groups=None,
+               tiled: bool = False):  # fmt: skip
+    """Splits `x` along `split_axis` into one block per example, sends block `i` to example `i`,
+    and concatenates the blocks received along `concat_axis` (not tiled: `x.shape[split_axis]`
+    must equal the axis size; that axis moves to `concat_axis`)."""
+    _no_groups(axis_index_groups, "all_to_all")
+    name = _single(axis_name, "all_to_all")
+    n = axis_frame(name, "all_to_all").size
+
+    def one(leaf):
+        leaf = _as_operand(leaf)
+        shape = get_aval(leaf).shape
+        for what, ax in (("split_axis", split_axis), ("concat_axis", concat_axis)):
+            if not -len(shape) <= ax < len(shape):
+                raise ValueError(
+                    f"all_to_all: {what} {ax} is out of bounds for an operand of shape {shape}"
+                )
+        return all_to_all_p.bind(
+            leaf, axis_name=name, split_axis=split_axis % len(shape),
+            concat_axis=concat_axis % len(shape), tiled=bool(tiled), axis_size=n,
+        )  # fmt: skip
+
+    return one(x)
+
+
+def ppermute(x, axis_name, perm):
+    """Sends each example's `x` along the pairs `(source, destination)` of `perm`; an example no
+    pair sends to gets zeros."""
+    name = _single(axis_name, "ppermute")
+    n = axis_frame(name, "ppermute").size
+    try:
+        pairs = tuple((int(s), int(d)) for s, d in perm)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"ppermute: perm must be a sequence of (source, destination) pairs, got {perm!r}"
+        ) from None
+    srcs, dsts = [p[0] for p in pairs], [p[1] for p in pairs]
+    if len(set(srcs)) != len(srcs) or len(set(dsts)) != len(dsts):
+        raise ValueError(
+            f"ppermute sources and destinations must be unique, got {list(perm)} (a source sends "
+            "once, a destination receives once)"
+        )
+    bad = [i for i in srcs + dsts if not 0 <= i < n]
+    if bad:
+        raise ValueError(
+            f"ppermute: perm {list(perm)} names indices {bad} outside the axis {name!r} of size {n}"
+        )
+    return ppermute_p.bind(_as_operand(x), axis_name=name, perm=pairs)
+
+
+def pshuffle(x, axis_name, perm):
+    """Example `i` gets the `x` of example `perm[i]` (`perm` a permutation of the axis)."""
+    name = _single(axis_name, "pshuffle")
+    n = axis_frame(name, "pshuffle").size
+    if sorted(int(p) for p in perm) != list(range(n)):
+        raise ValueError(f"pshuffle: perm must be a permutation of range({n}), got {list(perm)}")
+    return ppermute(x, name, [(int(src), dst) for dst, src in enumerate(perm)])
+
+
+def axis_index(axis_name):
+    """This example's index along the mapped axis `axis_name` (int32; a tuple of names: the
+    row-major index over them)."""
+    names = _names(axis_name, "axis_index")
+    out = None
+    for name in names:
+        axis_frame(name, "axis_index")
+        idx = axis_index_p.bind(axis_name=name)
+        if out is None:
+            out = idx
+        else:
+            out = add(mul(out, np.int32(axis_frame(name, "axis_index").size)), idx)
+    if out is None:
+        raise ValueError("axis_index needs at least one axis name")
+    return out
+
+
+# ------------------------------------------------------------------------------------------
+# Shapes
+# ------------------------------------------------------------------------------------------
+
+
+def _bound(name, what):
+    axis_frame(name, what)
+
+
+def _reduce_abstract(name, x, *, axes):
+    for a in axes:
+        _bound(a, name)
+    return ShapedArray(x.shape, x.dtype, x.weak_type)
+
+
+for _p in REDUCTIONS:
+    _p.def_abstract_eval(lambda x, _n=_p.name, **params: _reduce_abstract(_n, x, **params))
+
+
+def _gather_shape(shape, axis, tiled, n):
+    if tiled:
+        return shape[:axis] + (shape[axis] * n,) + shape[axis + 1 :]
+    return shape[:axis] + (n,) + shape[axis:]
+
+
+@all_gather_p.def_abstract_eval
+def _all_gather_abstract(x, *, axis_name, axis, tiled, axis_size):
+    _bound(axis_name, "all_gather")
+    return ShapedArray(_gather_shape(x.shape, axis, tiled, axis_size), x.dtype, x.weak_type)
+
+
+def _scatter_shape(shape, dim, tiled, n):
+    if tiled:
+        if shape[dim] % n:
+            raise ValueError(
+                f"psum_scatter: dimension {dim} of shape {shape} has size {shape[dim]}, which "
+                f"the axis size {n} does not divide (tiled=True)"
+            )
+        return shape[:dim] + (shape[dim] // n,) + shape[dim + 1 :]
+    if shape[dim] != n:
+        raise ValueError(
+            f"psum_scatter: dimension {dim} of shape {shape} has size {shape[dim]}, but it must "
+            f"equal the axis size {n} (or pass tiled=True)"
+        )
+    return shape[:dim] + shape[dim + 1 :]
+
+
+@reduce_scatter_p.def_abstract_eval
+def _reduce_scatter_abstract(x, *, axis_name, scatter_dimension, tiled, axis_size):
+    _bound(axis_name, "psum_scatter")
+    out = _scatter_shape(x.shape, scatter_dimension, tiled, axis_size)
+    return ShapedArray(out, x.dtype, x.weak_type)
+
+
+def _all_to_all_shape(shape, split_axis, concat_axis, tiled, n):
+    if tiled:
+        if shape[split_axis] % n:
+            raise ValueError(
+                f"all_to_all: the axis size {n} does not divide x.shape[split_axis] = "
+                f"{shape[split_axis]} (shape {shape}, split_axis {split_axis}, tiled=True)"
+            )
+        out = list(shape)
+        out[split_axis] //= n
+        out[concat_axis] *= n
+        return tuple(out)
+    if shape[split_axis] != n:
+        raise ValueError(
+            "all_to_all requires the size of the mapped axis axis_name to equal "
+            f"x.shape[split_axis], but they are {n} and {shape[split_axis]} respectively."
+        )
+    rest = shape[:split_axis] + shape[split_axis + 1 :]
+    return rest[:concat_axis] + (n,) + rest[concat_axis:]
+
+
+@all_to_all_p.def_abstract_eval
+def _all_to_all_abstract(x, *, axis_name, split_axis, concat_axis, tiled, axis_size):
+    _bound(axis_name, "all_to_all")
+    out = _all_to_all_shape(x.shape, split_axis, concat_axis, tiled, axis_size)
+    return ShapedArray(out, x.dtype, x.weak_type)
+
+
+@ppermute_p.def_abstract_eval
+def _ppermute_abstract(x, *, axis_name, perm):
+    _bound(axis_name, "ppermute")
+    return ShapedArray(x.shape, x.dtype, x.weak_type)
+
+
+@axis_index_p.def_abstract_eval
+def _axis_index_abstract(*, axis_name):
+    _bound(axis_name, "axis_index")
+    return ShapedArray((), np.dtype(np.int32), False)
+
+
+# ------------------------------------------------------------------------------------------
+# Implementations: on a pmap axis's communicator
+# ------------------------------------------------------------------------------------------
+
+
+def _comm(name, what):
+    frame = axis_frame(name, what)
+    if frame.comm is None:
+        raise AssertionError(
+            f"{what} over the vmap axis {name!r} reached an implementation: the batching trace "
+            "of that name should have resolved it"
+        )
+    return frame.comm
+
+
+def _reduce_impl(prim, x, *, axes):
+    out = np.asarray(x)
+    for name in axes:
+        out = _comm(name, prim.name).allreduce(out, REDUCTIONS[prim])  # NB: a new array
+    return out if out is not x else np.array(x, copy=True)
+
+
+for _p in REDUCTIONS:
+    _p.def_impl(lambda x, _p=_p, **params: _reduce_impl(_p, x, **params))
+
+
+def impl_into(prim, ins, out: np.ndarray, params) -> None:
+    """Runs the collective `prim` on the NumPy operands `ins`, writing its result into `out`
+    (the compiled kernels' host call: the reductions and the axis-0 all_gather hand `out` to the
+    communicator, with no copy, and no shape check: pmap checked the shards' shapes across ranks
+    before running the kernel)."""
+    if prim in REDUCTIONS and len(params["axes"]) == 1:
+        comm = _comm(params["axes"][0], prim.name)
+        comm.allreduce(ins[0], REDUCTIONS[prim], out=out, check=False)
+        return
+    if prim is all_gather_p and params["axis"] == 0:
+        comm = _comm(params["axis_name"], "all_gather")
+        comm.allgather(ins[0], out=out.reshape((comm.size,) + ins[0].shape), check=False)
+        return
+    out[...] = prim.impl.numpy_impl(*ins, **params)
+
+
+@all_gather_p.def_impl
+def _all_gather_impl(x, *, axis_name, axis, tiled, axis_size):
+    stacked = _comm(axis_name, "all_gather").allgather(_contig(x))  # (n, *shape)
+    out = np.moveaxis(stacked, 0, axis)
+    if tiled:
+        out = out.reshape(_gather_shape(x.shape, axis, True, axis_size))
+    return _contig(out)
+
+
+@reduce_scatter_p.def_impl
+def _reduce_scatter_impl(x, *, axis_name, scatter_dimension, tiled, axis_size):
+    comm = _comm(axis_name, "psum_scatter")
+    total = comm.allreduce(_contig(x), "sum")
+    d = scatter_dimension
+    if tiled:
+        k = x.shape[d] // axis_size
+        block = np.take(total, np.arange(comm.rank * k, (comm.rank + 1) * k), axis=d)
+    else:
+        block = np.take(total, comm.rank, axis=d)
+    return _contig(block, dtype=x.dtype)
+
+
+@all_to_all_p.def_impl
+def _all_to_all_impl(x, *, axis_name, split_axis, concat_axis, tiled, axis_size):
+    comm = _comm(axis_name, "all_to_all")
+    n = axis_size
+    if tiled:
+        shape = x.shape
+        parts = x.reshape(
+            shape[:split_axis] + (n, shape[split_axis] // n) + shape[split_axis + 1 :]
+        )
+        chunks = _contig(np.moveaxis(parts, split_axis, 0))
+        got = comm.alltoall(chunks)  # (n sources, *block)
+        got = np.moveaxis(got, 0, concat_axis)  # sources just before the concat axis
+        out_shape = _all_to_all_shape(shape, split_axis, concat_axis, True, n)
+        return _contig(got.reshape(out_shape), dtype=x.dtype)
+    chunks = _contig(np.moveaxis(x, split_axis, 0))
+    got = comm.alltoall(chunks)  # got[j] = block `rank` of source j
+    return _contig(np.moveaxis(got, 0, concat_axis), dtype=x.dtype)
+
+
+@ppermute_p.def_impl
+def _ppermute_impl(x, *, axis_name, perm):
+    out = _comm(axis_name, "ppermute").ppermute(_contig(x), perm)
+    return np.array(out, dtype=x.dtype, copy=True)
+
+
+@axis_index_p.def_impl
+def _axis_index_impl(*, axis_name):
+    return np.array(_comm(axis_name, "axis_index").rank, np.int32)
+
+
+def _contig(x, dtype=None) -> np.ndarray:
+    """`x` as a C-contiguous array of its own shape (np.ascontiguousarray makes a 0-d array 1-d)."""
+    return np.asarray(x, dtype=dtype, order="C")
