@@ -199,6 +199,7 @@ def _compile(closed: ClosedJaxpr, name: str):
 
 
 def lower_closed(closed: ClosedJaxpr, name: str) -> lower.Lowered:
+    closed = passes.dedup_consts(closed)
     jaxpr = closed.jaxpr
     if closed.consts:  # NB: jit hoists consts into inputs; other closed jaxprs get them as C data
         jaxpr = jaxpr_util.convert_constvars_jaxpr(jaxpr)
@@ -554,6 +555,7 @@ class JitFunction:
             return out_leaves
 
         closed = staging.trace_to_jaxpr(checked_fun, avals, f"jit of `{self._name}`")
+        closed = passes.dedup_consts(closed)
         jaxpr = closed.jaxpr
         hoisted = ClosedJaxpr(
             Jaxpr([], jaxpr.constvars + jaxpr.invars, jaxpr.outvars, jaxpr.eqns), []

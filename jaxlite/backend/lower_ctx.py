@@ -62,6 +62,7 @@ class KernelContext:
         self.indent = 1
         self.buffers: list[tuple[str, np.dtype, int]] = []  # workspace: (name, dtype, size)
         self.consts: list[np.ndarray] = []  # arrays passed as extra inputs
+        self._const_nodes: dict[int, tuple] = {}  # id(constant) -> (constant, its Leaf)
         self.out_dest: dict[Var, View] = {}
         self._counter = 0
         self._in_scope: set[str] = set()
@@ -278,10 +279,17 @@ class KernelContext:
         return [_literal(v) if type(v) is Literal else self.resolved(env[v]) for v in jaxpr.outvars]
 
     def constant(self, value, aval) -> Node:
-        value = np.asarray(value, aval.dtype)
-        if value.ndim == 0:
-            return Scalar(c_literal(value, aval.dtype), aval.dtype)
-        return Leaf(self.const_input(value), aval.dtype)
+        """A constant of a sub-jaxpr: a literal, or an extra kernel input, one per object (the
+        same array closed over by several bodies is passed once)."""
+        hit = self._const_nodes.get(id(value))
+        if hit is not None and hit[0] is value and hit[1].dtype == aval.dtype:
+            return hit[1]
+        array = np.asarray(value, aval.dtype)
+        if array.ndim == 0:
+            return Scalar(c_literal(array, aval.dtype), aval.dtype)
+        node = Leaf(self.const_input(array), aval.dtype)
+        self._const_nodes[id(value)] = (value, node)  # NB: keeps `value` alive (its id)
+        return node
 
 
 def _literal(lit: Literal) -> Scalar:

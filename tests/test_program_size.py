@@ -1,0 +1,110 @@
+"""Programs of any size (issue 22): constants captured once per object, kernels with any number
+of inputs, outputs and constants, and compile time that follows distinct structure."""
+
+import numpy as np
+import pytest
+
+import jaxlite
+import jaxlite.numpy as jnp
+from jaxlite import lax
+from jaxlite.backend import passes
+from jaxlite.core import ClosedJaxpr, Jaxpr, JaxprEqn, Var
+from jaxlite import primitives as P
+
+RNG = np.random.default_rng(0)
+WEIGHTS = [RNG.standard_normal((4, 4)).astype(np.float32) * 0.3 for _ in range(4)]
+
+
+def deep(n, weights):
+    """The issue's network: a Python loop over `n` layers, `weights` used in turn."""
+
+    def f(x):
+        for i in range(n):
+            x = jnp.tanh(x @ weights[i % len(weights)] + 0.1 * i)
+        return jnp.sum(x)
+
+    return f
+
+
+def deep_numpy(n, weights, x):
+    for i in range(n):
+        x = np.tanh(x @ weights[i % len(weights)] + np.float32(0.1 * i))
+    return x
+
+
+X = np.linspace(-1, 1, 8, dtype=np.float32).reshape(2, 4)
+
+
+# --- constants captured once per object -----------------------------------------------------
+
+
+def test_make_jaxpr_captures_each_array_once():
+    closed = jaxlite.make_jaxpr(deep(40, WEIGHTS))(X)
+    assert len(closed.jaxpr.constvars) == 4
+    assert all(c is not w for c in closed.consts for w in WEIGHTS)  # copies (arrays immutable)
+    np.testing.assert_array_equal(np.asarray(closed.consts[1]), WEIGHTS[1])
+
+
+def test_grad_and_jit_capture_each_array_once():
+    f = deep(40, WEIGHTS)
+    assert len(jaxlite.make_jaxpr(jaxlite.grad(f))(X).jaxpr.constvars) == 4
+    lowered = jaxlite.jit(jaxlite.grad(f)).lower(X)
+    assert len(lowered.jaxpr.jaxpr.invars) == 5  # the 4 weights, then x
+
+
+def test_control_flow_bodies_share_the_captured_array():
+    w = WEIGHTS[0]
+
+    def f(x):
+        y = lax.fori_loop(0, 3, lambda i, c: jnp.tanh(c @ w), x)
+        z = lax.fori_loop(0, 3, lambda i, c: jnp.sin(c @ w), x)
+        return (y + z + x @ w).sum()
+
+    assert len(jaxlite.make_jaxpr(f)(X).jaxpr.constvars) == 1
+    assert len(jaxlite.make_jaxpr(jaxlite.grad(f))(X).jaxpr.constvars) == 1
+    g = jaxlite.jit(jaxlite.grad(f))
+    np.testing.assert_allclose(g(X), jaxlite.grad(f)(X), rtol=1e-5, atol=1e-6)
+
+
+def test_captured_copy_is_taken_at_trace_time():
+    w = WEIGHTS[0].copy()
+    closed = jaxlite.make_jaxpr(lambda x: x @ w + (x @ w))(X)
+    w[:] = 0  # the traced function captured the value it saw
+    assert len(closed.consts) == 1
+    np.testing.assert_array_equal(np.asarray(closed.consts[0]), WEIGHTS[0])
+    # eagerly, every use copies: nothing is remembered between calls
+    np.testing.assert_array_equal(np.asarray(jnp.asarray(X) @ w), np.zeros((2, 4), np.float32))
+
+
+def test_dedup_consts_merges_constvars_of_one_object():
+    w = WEIGHTS[0]
+    a, b, x = (
+        Var(jaxlite.core.get_aval(w)),
+        Var(jaxlite.core.get_aval(w)),
+        Var(jaxlite.core.get_aval(X)),
+    )
+    dn = (((1,), (0,)), ((), ()))
+    y, z, s = (Var(jaxlite.core.get_aval(X)) for _ in range(3))
+    eqns = [
+        JaxprEqn(P.dot_general_p, [x, a], [y], {"dimension_numbers": dn,
+                                                "preferred_element_type": None}),
+        JaxprEqn(P.dot_general_p, [y, b], [z], {"dimension_numbers": dn,
+                                                "preferred_element_type": None}),
+        JaxprEqn(P.add_p, [y, z], [s], {}),
+    ]  # fmt: skip
+    closed = ClosedJaxpr(Jaxpr([a, b], [x], [s], eqns), [w, w])
+    merged = passes.dedup_consts(closed)
+    assert len(merged.jaxpr.constvars) == 1 and merged.consts[0] is w
+    want = jaxlite.core.eval_jaxpr(closed.jaxpr, closed.consts, X)
+    got = jaxlite.core.eval_jaxpr(merged.jaxpr, merged.consts, X)
+    np.testing.assert_array_equal(np.asarray(got[0]), np.asarray(want[0]))
+    distinct = ClosedJaxpr(Jaxpr([a, b], [x], [s], eqns), [w, w.copy()])
+    assert passes.dedup_consts(distinct) is distinct
+
+
+@pytest.mark.parametrize("n", [1000])
+def test_deep_loop_shared_weights_jit_grad(n):
+    f = deep(n, WEIGHTS)
+    g = jaxlite.jit(jaxlite.grad(f))(X)
+    want = jaxlite.grad(f)(X)
+    np.testing.assert_allclose(np.asarray(g), np.asarray(want), rtol=1e-4, atol=1e-6)
