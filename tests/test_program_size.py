@@ -108,3 +108,29 @@ def test_deep_loop_shared_weights_jit_grad(n):
     g = jaxlite.jit(jaxlite.grad(f))(X)
     want = jaxlite.grad(f)(X)
     np.testing.assert_allclose(np.asarray(g), np.asarray(want), rtol=1e-4, atol=1e-6)
+
+
+# --- no fixed limits on a kernel's inputs, outputs and constants ----------------------------
+
+
+def test_kernel_signature_is_the_same_for_any_number_of_buffers():
+    # cffi could not declare a function of ~500 pointers ("internal type complexity limit")
+    xs = [np.float32(i) for i in range(400)]
+    f = jaxlite.jit(lambda *xs: (sum(xs), *[x * 2 for x in xs[:200]]))
+    c = f.lower(*xs).as_c()
+    assert "int jl_kernel(void **jl_args) {" in c
+    assert "float *restrict out_200 = (float *)jl_args[600];" in c
+    out = f(*xs)
+    assert len(out) == 201 and float(out[0]) == sum(range(400))
+    np.testing.assert_array_equal(np.asarray(out[1:]), 2 * np.arange(200, dtype=np.float32))
+
+
+def test_long_fused_chain_does_not_overflow_the_stack():
+    # 1,500 chained adds were one fused expression the lowering walked recursively
+    def f(x):
+        for _ in range(1500):
+            x = x * 1.0 + 1.0
+        return x
+
+    np.testing.assert_array_equal(np.asarray(jaxlite.jit(f)(np.zeros(3, np.float32))),
+                                  np.full(3, 1500, np.float32))  # fmt: skip

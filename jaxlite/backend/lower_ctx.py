@@ -387,10 +387,14 @@ def _elementwise(ctx: KernelContext, eqn: JaxprEqn, args: list[Node]) -> Node:
 # memory) unless it is read by several equations and costly enough that computing it again in
 # each of their loops would cost more than a buffer (one libm call or division is).
 SHARED_COST_LIMIT = 8
+# A fused expression is written to memory once it costs this much (a chain of ~256 adds, ~23
+# libm calls): one more pass over memory is nothing beside it, and the expressions the lowering
+# walks (recursively) and gcc compiles stay bounded in a long chain (a sum of 1,500 arrays).
+FUSED_COST_LIMIT = 256
 
 
 def _materialize_now(ctx: KernelContext, var: Var, node: Op) -> bool:
-    if not ctx.fuse:
+    if not ctx.fuse or node.cost >= FUSED_COST_LIMIT:
         return True
     uses = ctx.uses.get(var, 0)
     if var in ctx.out_dest:  # an output: written once, into the caller's buffer
