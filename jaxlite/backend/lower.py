@@ -86,9 +86,11 @@ from jaxlite.backend.lower_ctx import (
     has_lowering,
     lower_eqn,
     register_elementwise,
+    write_outputs,
     register_kernel,
     register_layout,
 )  # fmt: skip
+from jaxlite.backend.outline import find_blocks
 from jaxlite.backend.planner import plan
 from jaxlite.core import Jaxpr, Var
 from jaxlite.jaxpr_util import sub_jaxprs
@@ -212,8 +214,9 @@ ARGS = "jl_args"  # the kernel's one parameter: the array of the buffers' addres
 CTYPE_KERNEL = "int(*)(void **)"  # every kernel's type, as cffi calls it
 
 
-def lower_jaxpr(jaxpr: Jaxpr, name: str = "f") -> Lowered:
-    """The C source of `jaxpr` (its constvars are leading inputs)."""
+def lower_jaxpr(jaxpr: Jaxpr, name: str = "f", outline: bool = True) -> Lowered:
+    """The C source of `jaxpr` (its constvars are leading inputs). `outline`: repeated groups
+    of equations become C functions called once per copy (outline.py)."""
     names = Names()
     ctx = KernelContext(names)
     threaded_blas = _calls_threaded_blas(jaxpr)
@@ -230,18 +233,11 @@ def lower_jaxpr(jaxpr: Jaxpr, name: str = "f") -> Lowered:
     for k, v in enumerate(jaxpr.outvars):
         if type(v) is Var and v in produced and v not in ctx.out_dest:
             ctx.out_dest[v] = View.contiguous(f"out_{k}", v.aval.shape)
-    outs = ctx.lower_jaxpr(Jaxpr([], invars, jaxpr.outvars, jaxpr.eqns), [env[v] for v in invars])
-    ctx.comment("outputs")
-    groups: dict[tuple, list] = {}  # outputs of one shape are written by one loop nest
-    for k, (v, node) in enumerate(safe_zip(jaxpr.outvars, outs)):
-        dest = View.contiguous(f"out_{k}", v.aval.shape)
-        written = (type(node) is Leaf and node.view.buf == dest.buf and node.view.is_contiguous()
-                   or type(node) is Scalar and node.text == f"{dest.buf}[0]")  # fmt: skip
-        if not written:
-            node = broadcast_to(node, dest.shape) if node.shape == () else node
-            groups.setdefault(dest.shape, []).append((node, dest))
-    for pairs in groups.values():
-        ctx.write_many(pairs)
+    whole = Jaxpr([], invars, jaxpr.outvars, jaxpr.eqns)
+    if outline:
+        ctx.blocks, ctx.blocks_jaxpr = find_blocks(whole), whole
+    outs = ctx.lower_jaxpr(whole, [env[v] for v in invars])
+    write_outputs(ctx, jaxpr.outvars, outs)
     for k, c in enumerate(ctx.consts):
         params.append((f"const {CTYPE[c.dtype]}", f"const_{k}"))
     for k, v in enumerate(jaxpr.outvars):

@@ -61,6 +61,7 @@ class KernelContext:
         self.toplevel: list[str] = []  # file-scope definitions (sort comparators)
         self.indent = 1
         self.buffers: list[tuple[str, np.dtype, int]] = []  # workspace: (name, dtype, size)
+        self._buffer_names: set[str] = set()
         self.consts: list[np.ndarray] = []  # arrays passed as extra inputs
         self._const_nodes: dict[int, tuple] = {}  # id(constant) -> (constant, its Leaf)
         self.out_dest: dict[Var, View] = {}
@@ -74,6 +75,10 @@ class KernelContext:
         self.host_calls: list[tuple] = []
         self.parallel_min_work = PARALLEL_MIN_WORK  # see `parallel`
         self.lifetimes = Lifetimes()  # which lines touch which buffer, and the loops (planner.py)
+        # Blocks of `blocks_jaxpr`'s equations lowered as calls of a C function, by the position
+        # of their first equation (outline.py)
+        self.blocks: dict = {}
+        self.blocks_jaxpr: Jaxpr | None = None
 
     # --- emission -----------------------------------------------------------------------------
     def line(self, text: str) -> None:
@@ -159,9 +164,9 @@ class KernelContext:
     def alloc(self, hint: str, dtype: np.dtype, shape) -> View:
         """A fresh contiguous buffer in the workspace."""
         name = f"tmp_{hint}"
-        taken = {b[0] for b in self.buffers}
-        while name in taken:
+        while name in self._buffer_names:
             name = f"tmp_{hint}_{self.fresh('')}"
+        self._buffer_names.add(name)
         self.buffers.append((name, dtype, max(math.prod(shape), 1)))
         self.touch(name)
         return View.contiguous(name, shape)
@@ -271,7 +276,16 @@ class KernelContext:
         eqns = live_eqns(jaxpr)
         for v, n in use_counts(eqns, jaxpr.outvars).items():
             self.uses[v] = self.uses.get(v, 0) + n
-        for eqn in eqns:
+        blocks = self.blocks if jaxpr is self.blocks_jaxpr and len(eqns) == len(jaxpr.eqns) else {}
+        skip = 0
+        for i, eqn in enumerate(eqns):
+            if skip:
+                skip -= 1
+                continue
+            block = blocks.get(i)
+            if block is not None and block.emit(self, env):  # a call of its C function
+                skip = block.size - 1
+                continue
             ins = [_literal(a) if type(a) is Literal else self.resolved(env[a]) for a in eqn.invars]
             outs = lower_eqn(self, eqn, ins)
             for v, node in safe_zip(eqn.outvars, outs):
@@ -290,6 +304,22 @@ class KernelContext:
         node = Leaf(self.const_input(array), aval.dtype)
         self._const_nodes[id(value)] = (value, node)  # NB: keeps `value` alive (its id)
         return node
+
+
+def write_outputs(ctx: KernelContext, outvars, outs: list[Node]) -> None:
+    """Writes the values `outs` of `outvars` into the buffers `out_0`, `out_1`, ... (those
+    not already written there by the equation that computed them)."""
+    ctx.comment("outputs")
+    groups: dict[tuple, list] = {}  # outputs of one shape are written by one loop nest
+    for k, (v, node) in enumerate(safe_zip(outvars, outs)):
+        dest = View.contiguous(f"out_{k}", v.aval.shape)
+        written = (type(node) is Leaf and node.view.buf == dest.buf and node.view.is_contiguous()
+                   or type(node) is Scalar and node.text == f"{dest.buf}[0]")  # fmt: skip
+        if not written:
+            node = broadcast_to(node, dest.shape) if node.shape == () else node
+            groups.setdefault(dest.shape, []).append((node, dest))
+    for pairs in groups.values():
+        ctx.write_many(pairs)
 
 
 def _literal(lit: Literal) -> Scalar:
