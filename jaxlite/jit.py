@@ -175,9 +175,28 @@ def clear_cache(disk: bool = True) -> None:
 _warned_no_compiler: list[bool] = []
 
 
+# A kernel whose C is larger than this is not compiled: the jaxpr is evaluated eagerly, with a
+# warning. gcc -O3 takes ~25 s of CPU per MB of C on this 2-core EPYC (a 1,000-layer loop
+# inlined: 1.2 MB); outlining (backend/outline.py) keeps a deep loop's kernel far smaller.
+MAX_KERNEL_SOURCE = 4 << 20
+
+
 def _compile(closed: ClosedJaxpr, name: str):
     t0 = time.perf_counter()
-    lowered = lower_closed(closed, name)
+    try:
+        lowered = lower_closed(closed, name)
+    except RecursionError:
+        lowered = None
+    if lowered is None or len(lowered.source) > MAX_KERNEL_SOURCE:
+        size = "too deep to lower" if lowered is None else f"{len(lowered.source) >> 10} KiB of C"
+        _compile_mod.warn(
+            f"jaxlite.jit: `{name}` ({len(closed.jaxpr.eqns)} equations, {size}) is too large to "
+            f"compile in reasonable time (the limit, MAX_KERNEL_SOURCE in jaxlite/jit.py, is "
+            f"{MAX_KERNEL_SOURCE >> 10} KiB of C); it is evaluated with NumPy instead (the same "
+            "results, without the speed). Loops over layers compile fast when the layers have "
+            "the same shapes; lax.scan or lax.fori_loop keep the program small."
+        )
+        return _Interpreted(closed)
     t1 = time.perf_counter()
     try:
         exe = runtime.load(lowered, salt=_VERSION)

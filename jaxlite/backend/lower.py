@@ -226,6 +226,7 @@ def lower_jaxpr(jaxpr: Jaxpr, name: str = "f", outline: bool = True) -> Lowered:
     params = []
     for v in invars:
         cname = f"in_{names.var(v)}"
+        ctx.arg_index[cname] = len(params)
         params.append((f"const {CTYPE[v.aval.dtype]}", cname))
         leaf = Leaf(View.contiguous(cname, v.aval.shape), v.aval.dtype)
         env[v] = as_scalar(ctx, leaf)

@@ -78,6 +78,7 @@ class KernelContext:
         # Blocks of `blocks_jaxpr`'s equations lowered as calls of a C function, by the position
         # of their first equation (outline.py)
         self.blocks: dict = {}
+        self.arg_index: dict[str, int] = {}  # the kernel's input pointers: name -> jl_args index
         self.blocks_jaxpr: Jaxpr | None = None
 
     # --- emission -----------------------------------------------------------------------------
@@ -161,9 +162,10 @@ class KernelContext:
         return work >= self.parallel_min_work
 
     # --- buffers ------------------------------------------------------------------------------
-    def alloc(self, hint: str, dtype: np.dtype, shape) -> View:
-        """A fresh contiguous buffer in the workspace."""
-        name = f"tmp_{hint}"
+    def alloc(self, hint: str, dtype: np.dtype, shape, name: str = "") -> View:
+        """A fresh contiguous buffer in the workspace (`name`: a name from `fresh`, else one
+        made from `hint`)."""
+        name = name or f"tmp_{hint}"
         while name in self._buffer_names:
             name = f"tmp_{hint}_{self.fresh('')}"
         self._buffer_names.add(name)
@@ -283,8 +285,9 @@ class KernelContext:
                 skip -= 1
                 continue
             block = blocks.get(i)
-            if block is not None and block.emit(self, env):  # a call of its C function
-                skip = block.size - 1
+            done = block.emit_run(self, env) if block is not None else 0
+            if done:  # calls of its C function
+                skip = done - 1
                 continue
             ins = [_literal(a) if type(a) is Literal else self.resolved(env[a]) for a in eqn.invars]
             outs = lower_eqn(self, eqn, ins)

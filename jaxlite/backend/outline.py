@@ -43,15 +43,19 @@ MAX_PERIOD = 512  # the longest block looked for, in equations
 MIN_COVER = 16  # equations a group of blocks must cover to get a function
 CANDIDATES = 6  # the periods tried at each position: distances to the next occurrences
 MAX_PARAMS = 120  # a block with more buffers is inlined (C's limits on a call's arguments)
+PEEL = 2  # calls of a run emitted one by one, at most, before its loop
+RUN_MIN = 4  # blocks of one group in a row from which their calls are one C loop
+MAX_CYCLE = 16  # an argument cycling through at most this many buffers is read from a table
 
 _MOD = (1 << 61) - 1
 _BASE = 1_000_003
 
 
 class Block:
-    """`eqns[start:start + size]`, one copy of a group; `group` holds its function."""
+    """`eqns[start:start + size]`, one copy of a group; `group` holds its function. `run`: the
+    blocks of the same group that follow it without a gap (itself first), if it begins a run."""
 
-    __slots__ = ("group", "inputs", "lits", "outputs", "size", "start")
+    __slots__ = ("group", "inputs", "lits", "outputs", "run", "size", "start")
 
     def __init__(self, group, start, size, inputs, outputs, lits):
         self.group = group
@@ -60,6 +64,25 @@ class Block:
         self.inputs = inputs  # the block's external operands (Vars), in order of first use
         self.outputs = outputs  # its values read after it (Vars)
         self.lits = lits  # its literal operands, in order
+        self.run: list[Block] = [self]
+
+    def emit_run(self, ctx, env: dict) -> int:
+        """Emits this block and the rest of its run; returns how many equations that covers
+        (0: nothing emitted, lower the block inline)."""
+        if not self.emit(ctx, env):
+            return 0
+        rest, done = self.run[1:], self.size
+        for _ in range(PEEL + 1):  # NB: the first calls of a run may read other buffers
+            if len(rest) >= RUN_MIN and _emit_loop(ctx, env, rest):
+                return done + self.size * len(rest)
+            if not rest or not rest[0].emit(ctx, env):
+                return done
+            rest, done = rest[1:], done + self.size
+        for b in rest:
+            if not b.emit(ctx, env):
+                break
+            done += b.size
+        return done
 
     def emit(self, ctx, env: dict) -> bool:
         """Emits the call into `ctx` and binds the outputs in `env`; False (nothing emitted):
@@ -73,8 +96,9 @@ class Block:
             if v.aval.shape == ():
                 args.append(ctx.scalar(node))
             else:
-                leaf = ctx.materialize(node, ctx.names.var(v) + "_c", contiguous=True)
-                args.append(_address(ctx, leaf.view))
+                if not (type(node) is Leaf and _dense(node.view)):
+                    node = ctx.materialize(node, ctx.names.var(v) + "_c", contiguous=True)
+                args.append(_address(ctx, node.view))
         args += [c_literal(self.lits[k].val, self.lits[k].aval.dtype) for k in self.group.varying]
         outs = []
         for v in self.outputs:
@@ -93,6 +117,151 @@ class Block:
         return True
 
 
+def _emit_loop(ctx, env, run: list[Block]) -> bool:
+    """Blocks of one group, one after the other, as one C loop calling the function: each
+    argument is the same in every call, or moves by a fixed step through one buffer (a chain of
+    layers, their residuals), or cycles through a few buffers (the weights of `W[i % 4]`);
+    outputs go to one buffer per output, a slice per call; varying literals come from a table.
+    False (nothing emitted) when some argument follows no such pattern."""
+    g = run[0].group
+    fn = g._fn
+    n = len(run)
+    t = ctx.fresh("t")
+    args: list[list[str]] = [[] for _ in run]
+    pre: list[str] = []  # the tables, before the loop
+    bufs: list[str] = []
+    # NB: the outputs first: a block's inputs are often the outputs of the block before it.
+    outs, bound = [], {}
+    for j, v in enumerate(g.outputs):
+        size = max(1, int(np.prod(v.aval.shape, dtype=np.int64)))
+        buf = ctx.fresh(f"tmp_{ctx.names.var(run[0].outputs[j])}_run")  # allocated on success
+        outs.append((buf, size))
+        strides = _dense_strides(v.aval.shape)
+        for k, b in enumerate(run):
+            bound[b.outputs[j]] = as_scalar(ctx, Leaf(View(buf, v.aval.shape, strides, k * size),
+                                                      v.aval.dtype))  # fmt: skip
+    env = _Overlay(env, bound)
+    for j, v in enumerate(g.inputs):
+        if v.aval.shape == ():
+            texts = {ctx.scalar(_read(ctx, env, b.inputs[j])) for b in run}
+            if len(texts) != 1:
+                return False
+            (text,) = texts
+            for a in args:
+                a.append(text)
+            continue
+        where = []
+        for b in run:
+            node = _read(ctx, env, b.inputs[j])
+            if not (type(node) is Leaf and _dense(node.view)):
+                node = ctx.materialize(node, ctx.names.var(b.inputs[j]) + "_c", contiguous=True)
+            where.append((node.view.buf, node.view.offset))
+        text = _pattern(where, t, CTYPE[v.aval.dtype], pre, ctx)
+        if text is None:
+            return False
+        bufs += sorted({w[0] for w in where})
+        for a in args:
+            a.append(text)
+    for k in g.varying:
+        dt = run[0].lits[k].aval.dtype
+        name = ctx.fresh("jl_lit")
+        values = ", ".join(c_literal(b.lits[k].val, dt) for b in run)
+        pre.append(f"static const {CTYPE[dt]} {name}[{n}] = {{{values}}};")
+        for a in args:
+            a.append(f"{name}[{t}]")
+    for (buf, size), v in safe_zip(outs, g.outputs):
+        ctx.alloc("", v.aval.dtype, (n * size,), name=buf)
+        bufs.append(buf)
+        for a in args:
+            a.append(f"{buf} + {t} * {size}")
+    if fn.scratch is not None:
+        bufs.append(fn.scratch)
+        for a in args:
+            a.append(fn.scratch)
+    ctx.comment(f"equations {run[0].start}..{run[-1].start + run[-1].size - 1}: {fn.name} x {n}")
+    for line in pre:
+        ctx.line(line)
+    with ctx.block(f"for (int64_t {t} = 0; {t} < {n}; {t}++)"):
+        ctx.touch(*bufs)
+        ctx.line(f"{fn.name}({', '.join(args[0])});")
+    env.commit()
+    return True
+
+
+class _Overlay:
+    """`env` seen with the values `bound` added; `commit` writes them into `env`."""
+
+    def __init__(self, env: dict, bound: dict):
+        self.env, self.bound = env, bound
+
+    def __getitem__(self, v):
+        hit = self.bound.get(v)
+        return self.env[v] if hit is None else hit
+
+    def commit(self) -> None:
+        self.env.update(self.bound)
+
+
+def _dense(view: View) -> bool:
+    return (
+        not view.dyn
+        and view.buf is not None
+        and (tuple(view.strides) == _dense_strides(view.shape) or not view.shape)
+    )
+
+
+def _dense_strides(shape) -> tuple[int, ...]:
+    out, acc = [], 1
+    for d in reversed(shape):
+        out.append(acc if d != 1 else 0)
+        acc *= d
+    return tuple(reversed(out))
+
+
+def _pattern(where, t: str, ctype: str, pre: list, ctx) -> str | None:
+    """A C expression of the loop index `t` for the addresses `where` ((buffer, offset) per
+    call), or None."""
+    if len(set(where)) == 1:
+        buf, off = where[0]
+        return f"{buf} + {off}" if off else buf
+    # affine but for the first call (a chain reads the run's input) and/or the last one (the
+    # backward pass of a chain reads the first layer's residuals, made before the run)
+    n = len(where)
+    for lo, hi in ((0, n), (1, n), (0, n - 1), (1, n - 1)):
+        mid = _affine(where[lo:hi], f"({t} - {lo})" if lo else t)
+        if mid is None:
+            continue
+        if hi < n:
+            buf, off = where[-1]
+            mid = f"({t} == {n - 1} ? {buf} + {off} : {mid})"
+        if lo:
+            buf, off = where[0]
+            mid = f"({t} ? {mid} : {buf} + {off})"
+        return mid
+    args = [ctx.arg_index.get(b) for b, o in where]
+    if all(k is not None for k in args) and not any(o for _, o in where):
+        step = args[1] - args[0]  # the kernel's own inputs, one after the other (distinct weights)
+        if all(k == args[0] + i * step for i, k in enumerate(args)):
+            return f"(const {ctype} *)jl_args[{args[0]} + {t} * ({step})]"
+    for q in range(2, MAX_CYCLE + 1):
+        if all(where[k] == where[k % q] for k in range(len(where))):
+            name = ctx.fresh("jl_tab")
+            items = ", ".join(f"{b} + {o}" if o else b for b, o in where[:q])
+            pre.append(f"const {ctype} *const {name}[{q}] = {{{items}}};")
+            return f"{name}[{t} % {q}]"
+    return None
+
+
+def _affine(where, t: str) -> str | None:
+    """`buf + off + t * step` if the addresses `where` are that, else None."""
+    if len(where) < 2 or len({w[0] for w in where}) != 1:
+        return None
+    step = where[1][1] - where[0][1]
+    if all(w[1] == where[0][1] + k * step for k, w in enumerate(where)):
+        return f"{where[0][0]} + ({where[0][1]} + {t} * ({step}))"
+    return None
+
+
 def _read(ctx, env, v):
     if type(v) is Literal:
         return Scalar(c_literal(v.val, v.aval.dtype), v.aval.dtype)
@@ -100,9 +269,9 @@ def _read(ctx, env, v):
 
 
 def _address(ctx, view: View) -> str:
-    assert view.is_contiguous(), view
+    assert _dense(view), view
     ctx.touch(view.buf)
-    return view.buf
+    return f"{view.buf} + {view.offset}" if view.offset else view.buf
 
 
 class _Function:
@@ -309,6 +478,13 @@ def _group_blocks(jaxpr: Jaxpr, runs, sig: list[int]) -> dict[int, Block]:
             continue
         for b in g.blocks:
             blocks[b.start] = b
+    head = None
+    for start in sorted(blocks):
+        b = blocks[start]
+        if head is not None and b.group is head.group and head.run[-1].start + b.size == start:
+            head.run.append(b)
+        else:
+            head = b
     return blocks
 
 
