@@ -516,7 +516,3 @@ def _structure(eqns: Sequence[JaxprEqn], start: int, end: int, sig: list[int], l
     key.append(tuple((v.aval.dtype, v.aval.shape) for v in inputs))
     return tuple(key), list(inputs), outputs, lits
 
-
-def plan_cost(blocks: dict[int, Block]) -> int:
-    """The number of equations outlined (for logs and tests)."""
-    return sum(b.size for b in blocks.values())
