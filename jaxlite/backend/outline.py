@@ -515,4 +515,3 @@ def _structure(eqns: Sequence[JaxprEqn], start: int, end: int, sig: list[int], l
     key.append(tuple(local[v] for v in outputs))
     key.append(tuple((v.aval.dtype, v.aval.shape) for v in inputs))
     return tuple(key), list(inputs), outputs, lits
-
