@@ -10,7 +10,15 @@ the jitted function to its first result (the import of jaxlite is reported separ
   cold         a cache directory holding only the runtime library: the kernel compiles;
   warm         the directory the cold run filled: nothing compiles.
 
-Run: .venv/bin/python benchmarks/bench_compile.py [--repeat N]
+Deep loops (issue 22, `--deep 10,100,1000,10000`): the network of a Python loop over `n` layers,
+`x = tanh(x @ W[i % 4] + 0.1 * i)` on f32[8, 16] with four f32[16, 16] weights, under
+`jit(grad)`: first call (trace + lower + compile + run, a cache holding only the runtime
+library) and run time (median of 20 calls), beside the same code inlined (no outlining, n <= 100)
+and JAX in the same run where JAX finishes within 120 s (run with /work/benchvenv/bin/python).
+Targets: first call <= 0.25x JAX's at n = 100 and 1,000; n = 10,000 under 30 s; run time
+within 1.1x of the inlined code.
+
+Run: .venv/bin/python benchmarks/bench_compile.py [--repeat N] [--deep 10,100,1000,10000]
 """
 
 from __future__ import annotations
@@ -101,6 +109,101 @@ def worker(which: str) -> None:
     }))  # fmt: skip
 
 
+def deep_worker(spec: str) -> None:
+    """`spec`: "jaxlite:n", "inline:n" (outlining off) or "jax:n"."""
+    kind, n = spec.split(":")
+    n = int(n)
+    t0 = time.perf_counter()
+    if kind == "jax":
+        import jax
+        import jax.numpy as jnp
+    else:
+        import jaxlite as jax
+        import jaxlite.numpy as jnp
+
+        if kind == "inline":
+            from jaxlite.backend import outline
+
+            outline.MIN_EQNS = 1 << 62
+    t_import = time.perf_counter() - t0
+    weights = [np.random.default_rng(i).standard_normal((16, 16)).astype(np.float32) * 0.1
+               for i in range(4)]  # fmt: skip
+
+    def f(x):
+        for i in range(n):
+            x = jnp.tanh(x @ weights[i % 4] + 0.1 * i)
+        return jnp.sum(x)
+
+    x = np.ones((8, 16), np.float32)
+    g = jax.jit(jax.grad(f))
+    t1 = time.perf_counter()
+    np.asarray(g(x))
+    first = time.perf_counter() - t1
+    runs = []
+    for _ in range(20):
+        t = time.perf_counter()
+        np.asarray(g(x))
+        runs.append(time.perf_counter() - t)
+    print(json.dumps({"import": t_import, "first": first, "run": statistics.median(runs)}))
+
+
+def run_deep(spec: str, cache_dir: str, timeout: float = 120.0) -> dict | None:
+    env = dict(os.environ, JAXLITE_CACHE_DIR=cache_dir)
+    try:
+        out = subprocess.run([sys.executable, __file__, "--deep-worker", spec], env=env,
+                             capture_output=True, text=True, check=True, timeout=timeout)  # fmt: skip
+    except subprocess.TimeoutExpired:
+        return None
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def deep_rows(sizes: list[int]) -> list[str]:
+    """The deep-loop rows; returns the targets missed."""
+    try:
+        import jax  # noqa: F401
+
+        has_jax = True
+    except ImportError:
+        has_jax = False
+    print(f"\n# deep loop under jit(grad): first call (s) and run time (us); load average "
+          f"{os.getloadavg()[0]:.1f}")  # fmt: skip
+    print(f"{'layers':>7}{'jaxlite first':>15}{'run':>10}{'inlined first':>15}{'run':>10}"
+          f"{'JAX first':>11}{'run':>10}{'ratio':>7}  target")  # fmt: skip
+    missed = []
+    for n in sizes:
+        with tempfile.TemporaryDirectory() as d:
+            run_worker("runtime", d)
+            ours = run_deep(f"jaxlite:{n}", d, timeout=600)
+        inl = None
+        if n <= 100:
+            with tempfile.TemporaryDirectory() as d:  # NB: its own cache (n = 10: the same C)
+                run_worker("runtime", d)
+                inl = run_deep(f"inline:{n}", d)
+        theirs = run_deep(f"jax:{n}", tempfile.gettempdir()) if has_jax else None
+        ratio = ours["first"] / theirs["first"] if theirs else float("nan")
+        target = "-"
+        if n in (100, 1000):
+            target = "ratio <= 0.25"
+            if theirs and ratio > 0.25:
+                missed.append(f"deep {n}")
+        if n == 10000:
+            target = "first <= 30 s"
+            if ours["first"] > 30:
+                missed.append(f"deep {n}")
+        if inl is not None and ours["run"] > 1.1 * inl["run"]:
+            missed.append(f"deep {n} run")
+
+        def cell(r, key, scale, fmt):
+            return "> 120 s" if r is None else format(r[key] * scale, fmt)
+
+        print(f"{n:>7}{ours['first']:>15.2f}{ours['run'] * 1e6:>10.0f}"
+              f"{cell(inl, 'first', 1, '.2f') if n <= 100 else '-':>15}"
+              f"{cell(inl, 'run', 1e6, '.0f') if n <= 100 else '-':>10}"
+              f"{cell(theirs, 'first', 1, '.2f') if has_jax else '-':>11}"
+              f"{cell(theirs, 'run', 1e6, '.0f') if has_jax else '-':>10}{ratio:>7.2f}  {target}")  # fmt: skip
+    return missed
+
+
 def run_worker(which: str, cache_dir: str) -> dict:
     env = dict(os.environ, JAXLITE_CACHE_DIR=cache_dir)
     out = subprocess.run([sys.executable, __file__, "--worker", which], env=env,
@@ -112,9 +215,20 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--worker", choices=["chain", "mlp", "runtime"])
+    ap.add_argument("--deep", default="10,100,1000,10000", help="layer counts ('' for none)")
+    ap.add_argument("--only-deep", action="store_true", help="the deep-loop rows only")
+    ap.add_argument("--deep-worker")
     opts = ap.parse_args()
     if opts.worker:
         return worker(opts.worker)
+    if opts.deep_worker:
+        return deep_worker(opts.deep_worker)
+    sizes = [int(v) for v in opts.deep.split(",") if v]
+    if opts.only_deep:
+        missed = deep_rows(sizes)
+        if missed:
+            print(f"targets missed: {', '.join(missed)}")
+        return 1 if missed else 0
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"# load average {load:.1f}; times in ms, medians of {opts.repeat} fresh processes")
     print(f"{'workload':<10}{'eqns':>6}{'new machine':>13}{'cold first':>12}{'warm first':>12}"
@@ -139,6 +253,7 @@ def main() -> None:
               f"{statistics.median(runs):>14.1f}{statistics.median(imports):>9.0f}  {target}")  # fmt: skip
         if cold_max is not None and (cm > cold_max or wm > warm_max):
             missed.append(which)
+    missed += deep_rows(sizes)
     if missed:
         print(f"targets missed: {', '.join(missed)}")
     return 1 if missed else 0

@@ -414,6 +414,8 @@ class Trace:
     # What the user sees in messages: "jit of `f`", "vmap of `loss`".
     description: str = "a transformation"
     _finished: bool = False
+    # id(NumPy array) -> (array, its captured copy), on staging traces (`captured_copy`)
+    const_copies: dict | None = None
 
     def process_primitive(self, prim: Primitive, args: Sequence[Any], params: dict):
         raise NotImplementedError
@@ -508,6 +510,32 @@ def swap_trace(trace: Trace) -> Trace:
     prev = ctx.trace
     ctx.trace = trace
     return prev
+
+
+def captured_copy(x: np.ndarray, copy: Callable[[np.ndarray], Any]):
+    """`copy(x)`, the value a function captures when it uses the NumPy array `x` as a constant.
+
+    Under a staging trace (make_jaxpr, jit, grad's linearization, control-flow bodies) the copy
+    is made once per object, as JAX captures a constant once per object: the outermost staging
+    trace remembers it by the identity of `x` (and keeps `x` alive, so that identity is not
+    reused), so that every use of `x` inside the traced function (the weights of a loop over
+    layers) reads one constant, not one per use. Eagerly, every use copies (arrays are
+    immutable; the user's NumPy array is not)."""
+    memo = None
+    t = _ctx.trace
+    while t is not None:  # NB: the outermost memo: inner and outer traces share one copy
+        m = t.const_copies
+        if m is not None:
+            memo = m
+        t = t.parent
+    if memo is None:
+        return copy(x)
+    hit = memo.get(id(x))
+    if hit is not None and hit[0] is x:
+        return hit[1]
+    c = copy(x)
+    memo[id(x)] = (x, c)
+    return c
 
 
 @contextmanager

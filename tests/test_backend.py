@@ -31,7 +31,9 @@ def test_one_comment_per_equation_and_named_temporaries():
     assert "/* b:f32[4,5] = exp a */" in c
     assert "/* c:f32[4,5] = mul b 2.0:f32[] */" in c
     assert "/* d:f32[4,5] = add c a */" in c
-    assert "int jl_kernel(const float *restrict in_a, float *restrict out_0)" in c
+    assert "int jl_kernel(void **jl_args) {" in c  # one signature for every kernel
+    assert "const float *restrict in_a = (const float *)jl_args[0];" in c
+    assert "float *restrict out_0 = (float *)jl_args[1];" in c
     assert "for (int64_t i0 = 0; i0 < 20; i0++)" in c  # dimensions coalesced, 64-bit index
     assert "jl_exp_f32(in_a[i0])" in c
 
@@ -184,7 +186,10 @@ GOLDEN = """\
 #include "jaxlite.h"
 #include "jl_math.h"
 
-int jl_kernel(const float *restrict in_a, const float *restrict in_b, float *restrict out_0) {
+int jl_kernel(void **jl_args) {
+  const float *restrict in_a = (const float *)jl_args[0];
+  const float *restrict in_b = (const float *)jl_args[1];
+  float *restrict out_0 = (float *)jl_args[2];
   char *ws = jl_ws_take(64);
   if (!ws) return 1;
   float *tmp_f = (float *)(ws + 0);

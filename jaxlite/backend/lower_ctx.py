@@ -61,7 +61,9 @@ class KernelContext:
         self.toplevel: list[str] = []  # file-scope definitions (sort comparators)
         self.indent = 1
         self.buffers: list[tuple[str, np.dtype, int]] = []  # workspace: (name, dtype, size)
+        self._buffer_names: set[str] = set()
         self.consts: list[np.ndarray] = []  # arrays passed as extra inputs
+        self._const_nodes: dict[int, tuple] = {}  # id(constant) -> (constant, its Leaf)
         self.out_dest: dict[Var, View] = {}
         self._counter = 0
         self._in_scope: set[str] = set()
@@ -73,6 +75,11 @@ class KernelContext:
         self.host_calls: list[tuple] = []
         self.parallel_min_work = PARALLEL_MIN_WORK  # see `parallel`
         self.lifetimes = Lifetimes()  # which lines touch which buffer, and the loops (planner.py)
+        # Blocks of `blocks_jaxpr`'s equations lowered as calls of a C function, by the position
+        # of their first equation (outline.py)
+        self.blocks: dict = {}
+        self.arg_index: dict[str, int] = {}  # the kernel's input pointers: name -> jl_args index
+        self.blocks_jaxpr: Jaxpr | None = None
 
     # --- emission -----------------------------------------------------------------------------
     def line(self, text: str) -> None:
@@ -155,12 +162,13 @@ class KernelContext:
         return work >= self.parallel_min_work
 
     # --- buffers ------------------------------------------------------------------------------
-    def alloc(self, hint: str, dtype: np.dtype, shape) -> View:
-        """A fresh contiguous buffer in the workspace."""
-        name = f"tmp_{hint}"
-        taken = {b[0] for b in self.buffers}
-        while name in taken:
+    def alloc(self, hint: str, dtype: np.dtype, shape, name: str = "") -> View:
+        """A fresh contiguous buffer in the workspace (`name`: a name from `fresh`, else one
+        made from `hint`)."""
+        name = name or f"tmp_{hint}"
+        while name in self._buffer_names:
             name = f"tmp_{hint}_{self.fresh('')}"
+        self._buffer_names.add(name)
         self.buffers.append((name, dtype, max(math.prod(shape), 1)))
         self.touch(name)
         return View.contiguous(name, shape)
@@ -270,7 +278,17 @@ class KernelContext:
         eqns = live_eqns(jaxpr)
         for v, n in use_counts(eqns, jaxpr.outvars).items():
             self.uses[v] = self.uses.get(v, 0) + n
-        for eqn in eqns:
+        blocks = self.blocks if jaxpr is self.blocks_jaxpr and len(eqns) == len(jaxpr.eqns) else {}
+        skip = 0
+        for i, eqn in enumerate(eqns):
+            if skip:
+                skip -= 1
+                continue
+            block = blocks.get(i)
+            done = block.emit_run(self, env) if block is not None else 0
+            if done:  # calls of its C function
+                skip = done - 1
+                continue
             ins = [_literal(a) if type(a) is Literal else self.resolved(env[a]) for a in eqn.invars]
             outs = lower_eqn(self, eqn, ins)
             for v, node in safe_zip(eqn.outvars, outs):
@@ -278,10 +296,33 @@ class KernelContext:
         return [_literal(v) if type(v) is Literal else self.resolved(env[v]) for v in jaxpr.outvars]
 
     def constant(self, value, aval) -> Node:
-        value = np.asarray(value, aval.dtype)
-        if value.ndim == 0:
-            return Scalar(c_literal(value, aval.dtype), aval.dtype)
-        return Leaf(self.const_input(value), aval.dtype)
+        """A constant of a sub-jaxpr: a literal, or an extra kernel input, one per object (the
+        same array closed over by several bodies is passed once)."""
+        hit = self._const_nodes.get(id(value))
+        if hit is not None and hit[0] is value and hit[1].dtype == aval.dtype:
+            return hit[1]
+        array = np.asarray(value, aval.dtype)
+        if array.ndim == 0:
+            return Scalar(c_literal(array, aval.dtype), aval.dtype)
+        node = Leaf(self.const_input(array), aval.dtype)
+        self._const_nodes[id(value)] = (value, node)  # NB: keeps `value` alive (its id)
+        return node
+
+
+def write_outputs(ctx: KernelContext, outvars, outs: list[Node]) -> None:
+    """Writes the values `outs` of `outvars` into the buffers `out_0`, `out_1`, ... (those
+    not already written there by the equation that computed them)."""
+    ctx.comment("outputs")
+    groups: dict[tuple, list] = {}  # outputs of one shape are written by one loop nest
+    for k, (v, node) in enumerate(safe_zip(outvars, outs)):
+        dest = View.contiguous(f"out_{k}", v.aval.shape)
+        written = (type(node) is Leaf and node.view.buf == dest.buf and node.view.is_contiguous()
+                   or type(node) is Scalar and node.text == f"{dest.buf}[0]")  # fmt: skip
+        if not written:
+            node = broadcast_to(node, dest.shape) if node.shape == () else node
+            groups.setdefault(dest.shape, []).append((node, dest))
+    for pairs in groups.values():
+        ctx.write_many(pairs)
 
 
 def _literal(lit: Literal) -> Scalar:
@@ -379,10 +420,14 @@ def _elementwise(ctx: KernelContext, eqn: JaxprEqn, args: list[Node]) -> Node:
 # memory) unless it is read by several equations and costly enough that computing it again in
 # each of their loops would cost more than a buffer (one libm call or division is).
 SHARED_COST_LIMIT = 8
+# A fused expression is written to memory once it costs this much (a chain of ~256 adds, ~23
+# libm calls): one more pass over memory is nothing beside it, and the expressions the lowering
+# walks (recursively) and gcc compiles stay bounded in a long chain (a sum of 1,500 arrays).
+FUSED_COST_LIMIT = 256
 
 
 def _materialize_now(ctx: KernelContext, var: Var, node: Op) -> bool:
-    if not ctx.fuse:
+    if not ctx.fuse or node.cost >= FUSED_COST_LIMIT:
         return True
     uses = ctx.uses.get(var, 0)
     if var in ctx.out_dest:  # an output: written once, into the caller's buffer

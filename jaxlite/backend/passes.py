@@ -35,6 +35,37 @@ def simplify(jaxpr: Jaxpr) -> Jaxpr:
 
 
 # ------------------------------------------------------------------------------------------
+# Constants: one constvar per object
+# ------------------------------------------------------------------------------------------
+
+
+def dedup_consts(closed: ClosedJaxpr) -> ClosedJaxpr:
+    """`closed` with one constvar per constant object (by identity, as tracing captures them).
+
+    Tracing captures each object once, but transformations that assemble a jaxpr from others
+    (partial evaluation, transposition, hoisting) may bind the same array to several constvars;
+    each would be a separate kernel input. Returns `closed` itself when there is nothing to merge.
+    """
+    first: dict[int, Var] = {}
+    env: dict[Var, Var] = {}
+    constvars, consts = [], []
+    for v, c in safe_zip(closed.jaxpr.constvars, closed.consts):
+        w = first.get(id(c))
+        if w is not None and w.aval.dtype == v.aval.dtype and w.aval.shape == v.aval.shape:
+            env[v] = w
+            continue
+        first.setdefault(id(c), v)
+        constvars.append(v)
+        consts.append(c)
+    if not env:
+        return closed
+    j = closed.jaxpr
+    eqns = [JaxprEqn(e.primitive, substitute(e.invars, env), e.outvars, e.params) for e in j.eqns]
+    jaxpr = Jaxpr(constvars, j.invars, substitute(j.outvars, env), eqns)
+    return ClosedJaxpr(jaxpr, consts)
+
+
+# ------------------------------------------------------------------------------------------
 # One walk: inline, forward no-ops, fold constants, share common subexpressions
 # ------------------------------------------------------------------------------------------
 

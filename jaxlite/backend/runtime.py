@@ -41,17 +41,36 @@ def _fail(status: int):
     raise MemoryError("jit: the kernel could not allocate its workspace")
 
 
+_ARGS = _compile.ffi.typeof("void *[]")  # the kernel's argument array (lower.py)
+_new = _compile.ffi.new
+
+
 def _calling(fn, consts, outs, n_in: int):
     """The function that calls `fn` on arrays: the jit dispatch fast path, so the common case
-    (one input, one output, no constants) skips the generic argument lists."""
-    fb = _from_buffer
+    (one input, one output, no constants) skips the generic argument lists.
+
+    NB: every kernel takes one array of addresses (inputs, constants, outputs). Building it
+    with `ffi.new` costs ~0.2 us per call more than passing two pointers as arguments did
+    (CPU time, this 2-core EPYC); the fast path reuses arrays from a free list instead (+0.07
+    us): a thread takes one (or makes one when others hold them all: the GIL is released
+    during the call) and gives it back after the call."""
+    fb, new, args_t = _from_buffer, _new, _ARGS
     if not consts and len(outs) == 1:
         ((shape, dtype),) = outs
         if n_in == 1:
+            free = [new("void *[2]")]
 
             def call(a):
                 out = np.empty(shape, dtype)
-                status = fn(fb(a), fb(out))
+                try:
+                    p = free.pop()
+                except IndexError:
+                    p = new("void *[2]")
+                ca, co = fb(a), fb(out)  # NB: alive until the call returns
+                p[0] = ca
+                p[1] = co
+                status = fn(p)
+                free.append(p)
                 if status:
                     _fail(status)
                 return [out]
@@ -60,7 +79,7 @@ def _calling(fn, consts, outs, n_in: int):
 
         def call(*args):
             out = np.empty(shape, dtype)
-            status = fn(*[fb(a) for a in args], fb(out))
+            status = fn(new(args_t, [*[fb(a) for a in args], fb(out)]))
             if status:
                 _fail(status)
             return [out]
@@ -69,7 +88,7 @@ def _calling(fn, consts, outs, n_in: int):
 
     def call(*args):
         res = [np.empty(shape, dtype) for shape, dtype in outs]
-        status = fn(*[fb(a) for a in args], *consts, *[fb(o) for o in res])
+        status = fn(new(args_t, [*[fb(a) for a in args], *consts, *[fb(o) for o in res]]))
         if status:
             _fail(status)
         return res

@@ -1,10 +1,10 @@
 """The one place that knows the kernel the backend lowers: how it is produced and called.
 
 jaxlite.export reuses jit's lowering unchanged: `passes.simplify` then `lower.lower_jaxpr` with
-`workspace_arg=True` (the kernel takes the caller's workspace instead of allocating one). The
-kernel is `int jl_kernel(inputs..., lowering consts..., outputs..., char *jl_ws)`, every argument
-a contiguous buffer. Should that convention change (a kernel taking arrays of pointers, consts
-captured differently), only `lower_kernel` and `Kernel.call` change.
+`workspace_arg=True` (the kernel takes the caller's workspace instead of keeping one). Every
+kernel is `int jl_kernel(void **jl_args)`: the addresses of its inputs, the lowering's consts and
+its outputs, in that order, each a contiguous buffer, then (with `workspace_arg`) the workspace.
+Should that convention change, only `lower_kernel` and `Kernel.call` change.
 """
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ class Kernel:
              ws: str) -> list[str]:  # fmt: skip
         """C statements that call the kernel (renamed `symbol`) on these argument expressions
         and return its status (0: it has no failure path without host callbacks)."""
-        return [f"  return {symbol}({', '.join([*inputs, *consts, *outputs, ws])});"]
+        addresses = ", ".join(f"(void *)({a})" for a in [*inputs, *consts, *outputs, ws])
+        return [f"  void *jl_args[] = {{{addresses}}};", f"  return {symbol}(jl_args);"]
 
 
 def lower_kernel(jaxpr: Jaxpr, name: str) -> Kernel:

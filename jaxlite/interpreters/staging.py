@@ -40,6 +40,11 @@ class StagingTrace(core.Trace):
         self.const_vars: dict[int, Var] = {}  # id(value) -> constvar
         self.const_vals: list[Any] = []
         self.constvars: list[Var] = []
+        self.const_copies = {}  # NumPy arrays used as constants, copied once (core.captured_copy)
+
+    def finish(self) -> None:
+        super().finish()
+        self.const_copies = None  # the copies live on in the jaxpr's consts
 
     def new_arg(self, aval: ShapedArray) -> StagingTracer:
         v = Var(aval)

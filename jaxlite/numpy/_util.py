@@ -15,7 +15,7 @@ import numpy as np
 from jaxlite import dtypes
 from jaxlite import primitives as lax
 from jaxlite.array import Array, _wrap
-from jaxlite.core import Tracer, concretization_message, get_aval
+from jaxlite.core import Tracer, captured_copy, concretization_message, get_aval
 from jaxlite.errors import ConcretizationTypeError
 from jaxlite.util import safe_zip
 
@@ -159,10 +159,14 @@ def asarray(x, name: str):
     x = asarray_arg(x, name)
     t = type(x)
     if t is np.ndarray:
-        return _wrap(np.array(x, copy=True), False)
+        return captured_copy(x, _copy_array)
     if t in _SCALARS:
         return _wrap(np.asarray(x, _SCALARS[t]), True)
     return x
+
+
+def _copy_array(x: np.ndarray) -> Array:
+    return _wrap(np.array(x, copy=True), False)
 
 
 def dtype_weak(x) -> tuple[np.dtype, bool]:
