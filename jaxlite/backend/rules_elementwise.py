@@ -15,6 +15,24 @@ from jaxlite.backend.lower_ctx import ElementwiseRule, register_elementwise
 # ------------------------------------------------------------------------------------------
 
 
+def _integer_pow(dt, x: str, y: int) -> str:
+    """x**y for a constant y: small float powers as the products jl_ipow computes (the same
+    rounding), written out so that the loop stays vectorizable (jl_ipow's bit loop is not)."""
+    n = abs(y)
+    if dt.kind != "f" or not 1 <= n <= 8:
+        return f"jl_ipow_{sfx(dt)}({x}, {y})"
+    acc, b = None, x
+    while n:
+        if n & 1:
+            acc = b if acc is None else f"({acc} * {b})"
+        n >>= 1
+        if n:
+            b = f"({b} * {b})"
+    if y < 0:
+        acc = f"(({CTYPE[dt]})(1 / {acc}))"
+    return acc
+
+
 def infix(op: str) -> ElementwiseRule:
     return lambda dt, x, y: f"{x} {op} {y}"
 
@@ -77,7 +95,7 @@ _ELEMENTWISE_RULES = {
     P.not_p: by_kind(i=prefix("~"), b=prefix("!")),
     P.copy_p: identity,
     P.stop_gradient_p: identity,
-    P.integer_pow_p: lambda dt, x, y: f"jl_ipow_{sfx(dt)}({x}, {y})",
+    P.integer_pow_p: lambda dt, x, y: _integer_pow(dt, x, y),
     P.reduce_precision_p: lambda dt, x, exponent_bits, mantissa_bits: (
         f"jl_reduce_precision_{sfx(dt)}({x}, {exponent_bits}, {mantissa_bits})"
     ),
