@@ -303,7 +303,7 @@ def _float_dtype(name: str, dtype) -> np.dtype:
     if dtype is None:
         return dtypes.default_float_dtype()
     dt = dtypes.user_dtype(dtype, f"jaxlite.random.{name}")
-    if dt.kind != "f":
+    if not dtypes.is_float(dt):
         raise ValueError(f"jaxlite.random.{name}: dtype must be a float dtype, got {dt.name}")
     return dt
 
@@ -574,7 +574,7 @@ def bernoulli(key, p=0.5, shape=None, mode: str = "low") -> Array:
             "expected a float or an array of floats"
         )
     dtype = get_aval(p).dtype if _is_array(p) else dtypes.dtype_of_scalar(p)
-    if dtype.kind != "f":
+    if not dtypes.is_float(dtype):
         raise TypeError(f"bernoulli: the probability p must be a float, got dtype {dtype.name}")
     shape = _shape_of(p) if shape is None else _canonical_shape("bernoulli", shape)
     _check_param_shape("bernoulli", shape, _shape_of(p))
@@ -859,7 +859,7 @@ def choice(key, a, shape: Sequence[int] = (), replace: bool = True, p=None, axis
 def _choice_index_p(words, p, n: int, shape, n_draws: int, replace: bool):
     p = _as_array("choice", p)
     pa = get_aval(p)
-    if pa.dtype.kind != "f":
+    if not dtypes.is_float(pa.dtype):
         p = lax.convert_element_type(p, dtypes.to_inexact(pa.dtype))
     dtype = get_aval(p).dtype
     if pa.shape != (n,):
@@ -896,7 +896,7 @@ def categorical(key, logits, axis: int = -1, shape=None, replace: bool = True) -
     words = _key_words("categorical", key)
     logits = _as_array("categorical", logits)
     aval = get_aval(logits)
-    if aval.dtype.kind != "f":
+    if not dtypes.is_float(aval.dtype):
         raise ValueError(
             f"categorical: logits must be a float array (the Gumbel noise added to them is of "
             f"their dtype, as in JAX), got dtype {aval.dtype.name}; convert them with astype"

@@ -19,7 +19,7 @@ def _integer_pow(dt, x: str, y: int) -> str:
     """x**y for a constant y: small float powers as the products jl_ipow computes (the same
     rounding), written out so that the loop stays vectorizable (jl_ipow's bit loop is not)."""
     n = abs(y)
-    if dt.kind != "f" or not 1 <= n <= 8:
+    if not dtypes.is_float(dt) or not 1 <= n <= 8:
         return f"jl_ipow_{sfx(dt)}({x}, {y})"
     acc, b = None, x
     while n:
@@ -54,7 +54,7 @@ def helper(fn: str) -> ElementwiseRule:
 def by_kind(f=None, i=None, u=None, b=None) -> ElementwiseRule:
     """Dispatch on the operand's kind: f(loat), i(nt), u(nsigned), b(ool); u defaults to i."""
     table = {"f": f, "i": i, "u": u or i, "b": b}
-    return lambda dt, *xs, **params: table[dt.kind](dt, *xs, **params)
+    return lambda dt, *xs, **params: table[dtypes.kind(dt)](dt, *xs, **params)
 
 
 def identity(dt, x):
@@ -150,9 +150,17 @@ def convert(src: np.dtype, dst: np.dtype, x: str) -> str:
     """C for convert_element_type: saturating float -> int, `!= 0` to bool, else a C cast."""
     if src == dst:
         return x
+    if src in dtypes.HALF_DTYPES:  # 16-bit floats: exact to float32, then as from float32
+        return convert(dtypes.float32, dst, f"jl_{sfx(src)}_to_f32({x})")
+    if dst in dtypes.HALF_DTYPES:  # one rounding to nearest even (float64: see jl_math.h)
+        if src == dtypes.float64 or src.kind in "iu":  # NB: 64-bit ints: exact up to 2^53
+            return f"jl_f64_to_{sfx(dst)}((double){x})"
+        if src.kind == "b":
+            return f"({x} ? {c_literal(1, dst)} : {c_literal(0, dst)})"
+        return f"jl_f32_to_{sfx(dst)}({convert(src, dtypes.float32, x)})"
     if dst.kind == "b":
         return f"{x} != 0"
-    if src.kind == "f" and dst.kind in "iu":
+    if dtypes.is_float(src) and dst.kind in "iu":
         return f"jl_f2i_{sfx(dst)}({x})"
     if src.kind == "b":  # NB: gcc 12 does not vectorize a (float) cast of a bool; a select it does
         return f"({x} ? {c_literal(1, dst)} : {c_literal(0, dst)})"

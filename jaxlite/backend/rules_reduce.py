@@ -57,7 +57,7 @@ def _identity(prim, dt) -> str:
     if prim is P.reduce_or_p:
         return c_literal(0, dt)
     big = prim is P.reduce_min_p
-    if dt.kind == "f":
+    if dtypes.is_float(dt):
         return c_literal(np.inf if big else -np.inf, dt)
     if dt.kind == "b":
         return "true" if big else "false"
@@ -97,7 +97,7 @@ def _reduce(ctx, eqn, args, *, axes):
     work = math.prod(shape) * (1 + getattr(x, "cost", 0))
     # Threads share the outer loops when each writes its own outputs, else the reduction itself.
     outer_parallel = t > 0 and not outer_reduced and ctx.parallel(work)
-    op = _OMP_REDUCTION.get((prim, dt.kind))
+    op = _OMP_REDUCTION.get((prim, dtypes.kind(dt)))
     with ctx.loops(shape[:t], parallel=outer_parallel, simd=t == len(shape)) as oidx:
         at = oidx + ["0"] * (len(shape) - t)
         if t == len(shape):
@@ -106,7 +106,7 @@ def _reduce(ctx, eqn, args, *, axes):
         else:
             acc = ctx.fresh("acc")
             ctx.line(f"{acc_t} {acc} = {_identity(prim, _acc_dtype(prim, dt))};")
-            if (prim, dt.kind) in _FLOAT_EXTREMA:
+            if (prim, dtypes.kind(dt)) in _FLOAT_EXTREMA:
                 _float_extremum(ctx, prim, x, oidx, shape[t:], acc, t == 0 and ctx.parallel(work))
             else:
                 inner_parallel = t == 0 and op is not None and ctx.parallel(work)
@@ -179,7 +179,7 @@ def _argminmax(ctx, eqn, args, *, axes, index_dtype):
             v = ctx.fresh("v")
             ctx.line(f"const {t} {v} = {ctx.read(x, at(r))};")
             better = f"{v} {op} {best}"
-            if x.dtype.kind == "f":  # the first NaN wins, as in NumPy
+            if dtypes.is_float(x.dtype):  # the first NaN wins, as in NumPy
                 better = f"{better} || (isnan({v}) && !isnan({best}))"
             with ctx.block(f"if ({better})"):
                 ctx.line(f"{best} = {v};")
@@ -232,7 +232,7 @@ def _sort(ctx, eqn, args, *, dimension, is_stable, num_keys):
     for j, k in enumerate(ops[:num_keys]):
         t = CTYPE[k.dtype]
         body.append(f"  {{ const {t} x = c->k{j}[a * c->s{j}], y = c->k{j}[b * c->s{j}];")
-        if k.dtype.kind == "f":
+        if dtypes.is_float(k.dtype):
             body.append("    if (x < y || (isnan(y) && !isnan(x))) return true;")
             body.append("    if (y < x || (isnan(x) && !isnan(y))) return false; }")
         else:

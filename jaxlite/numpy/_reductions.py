@@ -38,7 +38,7 @@ _ALL_AXES = [tuple(range(n)) for n in range(65)]  # axes=None for each rank, pre
 
 def _sum_dtype(dt: np.dtype) -> np.dtype:
     """JAX's: integers and bools sum in the mode's widest int of their kind (int32 x64 off)."""
-    if dt.kind == "f":
+    if dtypes.is_float(dt):
         return dt
     return dtypes.canonicalize(dtypes.uint64 if dt.kind == "u" else dtypes.int64)
 
@@ -83,7 +83,7 @@ def _sum_like(prim, identity, name: str):
     def fn(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
         t = type(a)
         if t is Array and axis is None and dtype is None and not keepdims and initial is None:
-            if where is None and out is None and a._value.dtype.kind == "f":  # eager fast path
+            if where is None and out is None and dtypes.is_float(a._value.dtype):  # eager fast path
                 return prim.bind(a, axes=_ALL_AXES[a._value.ndim])
         _no_out(name, out)
         a, shape, axes = _prep(a, axis, name)
@@ -173,7 +173,7 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
     """
     if type(a) is Array and axis is None and dtype is None and not keepdims and where is None:
         v = a._value
-        if v.dtype.kind == "f" and out is None and v.size:  # eager fast path
+        if dtypes.is_float(v.dtype) and out is None and v.size:  # eager fast path
             s = lax.reduce_sum_p.bind(a, axes=_ALL_AXES[v.ndim])
             return lax.div_p.bind(s, _wrap(np.asarray(v.size, v.dtype), True))
     _no_out("mean", out)
@@ -323,7 +323,7 @@ cumprod.__doc__ = "Cumulative product along `axis` (of the flattened array when 
 
 def _nan_as(a, value, name: str):
     a = asarray(a, name)
-    if dtype_of(a).kind != "f":
+    if not dtypes.is_float(dtype_of(a)):
         return a
     return lax.select(isnan(a), filled(a, value), a)
 
@@ -383,7 +383,7 @@ def nanprod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, wh
 def _nan_extremum(fn, fill, name: str):
     def api(a, axis=None, out=None, keepdims=False, initial=None, where=None):
         a = asarray(a, name)
-        if dtype_of(a).kind != "f":
+        if not dtypes.is_float(dtype_of(a)):
             return fn(a, axis, out, keepdims, initial, where)
         nan = isnan(a)
         r = fn(lax.select(nan, filled(a, fill), a), axis, out, keepdims, initial, where)
@@ -402,7 +402,7 @@ nanmin = _nan_extremum(min, np.inf, "nanmin")
 def nanmean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
     """`mean` of the non-NaN values (NaN where a slice is all NaN)."""
     a = asarray(a, "nanmean")
-    if dtype_of(a).kind != "f":
+    if not dtypes.is_float(dtype_of(a)):
         return mean(a, axis, dtype, out, keepdims, where=where)
     keep = logical_not(isnan(a))
     if where is not None:
@@ -424,7 +424,7 @@ def nanvar(
 ):
     """`var` of the non-NaN values."""
     a = asarray(a, "nanvar")
-    if dtype_of(a).kind != "f":
+    if not dtypes.is_float(dtype_of(a)):
         return var(
             a, axis, dtype, out, ddof, keepdims, where=where, mean=mean, correction=correction
         )
@@ -455,7 +455,7 @@ def nanstd(
 def _nan_arg(fn, fill, name: str):
     def api(a, axis=None, out=None, keepdims=False):
         a = asarray(a, name)
-        if dtype_of(a).kind != "f":
+        if not dtypes.is_float(dtype_of(a)):
             return fn(a, axis, out, keepdims)
         nan = isnan(a)
         r = fn(lax.select(nan, filled(a, fill), a), axis, out, keepdims)

@@ -51,7 +51,7 @@ _INT_BOOL = "iub"
 
 
 def _check_kinds(name: str, aval: ShapedArray, kinds: str) -> None:
-    if aval.dtype.kind not in kinds:
+    if dtypes.kind(aval.dtype) not in kinds:
         allowed = {
             _FLOAT: "floating-point",
             _INT: "integer",
@@ -112,7 +112,7 @@ def _compare_abstract(name, x, y):
 
 def _checked_unop(name, impl, kinds):
     def checked(x, **params):
-        if x.dtype.kind not in kinds:
+        if dtypes.kind(x.dtype) not in kinds:
             _check_kinds(name, get_aval(x), kinds)
         return impl(x, **params)
 
@@ -145,7 +145,7 @@ def _binop(name, impl, kinds):
 
 def _checked_kinds_binop(name, impl, kinds):
     def checked(x, y):
-        if x.dtype.kind not in kinds:
+        if dtypes.kind(x.dtype) not in kinds:
             _check_kinds(name, get_aval(x), kinds)
         return impl(x, y)
 
@@ -184,7 +184,7 @@ def _is_array_like(x) -> bool:
 def _scalar_to(x, like, name: str):
     """Converts a Python scalar `x` to the dtype of `like` (a weakly typed 0-d array)."""
     dt = get_aval(like).dtype
-    if isinstance(x, float) and dt.kind != "f":
+    if isinstance(x, float) and not dtypes.is_float(dt):
         raise TypeError(f"{name}: cannot combine the float {x} with an array of dtype {dt.name}")
     if isinstance(x, int) and not isinstance(x, bool) and dt.kind == "b":
         raise TypeError(f"{name}: cannot combine the int {x} with an array of dtype bool")

@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from jaxlite import dtypes
 from jaxlite import numpy as jnp
 from jaxlite import primitives as lax
 from jaxlite.api import jvp
@@ -142,7 +143,7 @@ def log_ndtr(x, series_order: int = 3):
     if not 0 <= series_order <= 30:
         raise ValueError(f"log_ndtr: series_order must be in [0, 30], got {series_order}")
     dt = dtype_of(jnp.asarray(x))
-    if dt.kind != "f":  # as JAX: no integer arguments
+    if not dtypes.is_float(dt):  # as JAX: no integer arguments
         raise TypeError(f"log_ndtr: x.dtype={dt} is not supported; pass a float array")
     return _log_ndtr(_x("log_ndtr", x), series_order)
 
