@@ -261,22 +261,10 @@ JL_INLINE double jl_logistic_f64(double x) {
  * float16 and bfloat16 are stored as their bits (uint16_t) and computed in float32
  * (backend/half.py). Conversions: 16 -> 32 bits is exact; 32 -> 16 bits rounds to nearest even,
  * bit for bit as NumPy's float16 and ml_dtypes' bfloat16 casts (NaN stays NaN with its sign and
- * top payload bits, made quiet: tests/test_half.py checks every float16 and bfloat16 value and
+ * top payload bits: tests/test_half.py checks every float16 and bfloat16 value and
  * millions of float32 bit patterns). float64 -> 16 bits rounds once: to float32 rounding to odd
- * (24 bits, more than 16 + 2, so the second rounding is the correct one), then to nearest even. */
-#if defined(__FLT16_MAX__) /* gcc >= 12, clang on x86-64 (F16C: one vector instruction) */
-JL_INLINE float jl_f16_to_f32(uint16_t h) {
-  _Float16 f;
-  memcpy(&f, &h, 2);
-  return (float)f;
-}
-JL_INLINE uint16_t jl_f32_to_f16(float x) {
-  const _Float16 f = (_Float16)x;
-  uint16_t h;
-  memcpy(&h, &f, 2);
-  return h;
-}
-#else
+ * (24 bits, more than 16 + 2, so the second rounding is the correct one), then to nearest even.
+ * NB: bit operations, not F16C's conversions, which quiet a signaling NaN (NumPy does not). */
 JL_INLINE float jl_f16_to_f32(uint16_t h) {
   const uint32_t sign = (uint32_t)(h & 0x8000u) << 16, e = (h >> 10) & 0x1fu, m = h & 0x3ffu;
   if (e == 0x1f) return jl_f32_from_bits(sign | 0x7f800000u | (m << 13));
@@ -286,7 +274,10 @@ JL_INLINE float jl_f16_to_f32(uint16_t h) {
 }
 JL_INLINE uint16_t jl_f32_to_f16(float x) {
   const uint32_t u = jl_bits_f32(x), sign = (u >> 16) & 0x8000u, a = u & 0x7fffffffu;
-  if (a > 0x7f800000u) return (uint16_t)(sign | 0x7e00u | ((a >> 13) & 0x3ffu));
+  if (a > 0x7f800000u) { /* NaN: NumPy keeps the top payload bits (a signaling NaN stays so) */
+    const uint32_t m = (a >> 13) & 0x3ffu;
+    return (uint16_t)(sign | 0x7c00u | (m ? m : 1u));
+  }
   if (a >= 0x477ff000u) return (uint16_t)(sign | 0x7c00u); /* rounds past 65504: inf */
   if (a < 0x38800000u) { /* below 2^-14: a subnormal, rounded by the float addition */
     const float v = jl_f32_from_bits(a) + 0.5f;         /* 2^-1 + m * 2^-24 */
@@ -295,7 +286,6 @@ JL_INLINE uint16_t jl_f32_to_f16(float x) {
   const uint32_t r = a + 0xfffu + ((a >> 13) & 1u); /* round to nearest even at bit 13 */
   return (uint16_t)(sign | ((r - 0x38000000u) >> 13));
 }
-#endif
 JL_INLINE float jl_bf16_to_f32(uint16_t h) { return jl_f32_from_bits((uint32_t)h << 16); }
 JL_INLINE uint16_t jl_f32_to_bf16(float x) {
   const uint32_t u = jl_bits_f32(x);
