@@ -40,6 +40,16 @@ float0 = np.dtype([("float0", np.void, 0)])
 float16 = np.dtype(np.float16)
 bfloat16 = np.dtype(ml_dtypes.bfloat16)
 HALF_DTYPES = (float16, bfloat16)
+_NAMED = {"bfloat16": bfloat16, "bf16": bfloat16}  # names np.dtype does not parse
+
+
+def np_dtype(dtype) -> np.dtype:
+    """`np.dtype(dtype)`, also for the name "bfloat16" (as JAX's dtypes accept it)."""
+    if isinstance(dtype, str) and dtype in _NAMED:
+        return _NAMED[dtype]
+    return np.dtype(dtype)
+
+
 # --- end of 16-bit floats --------------------------------------------------------------------
 
 SUPPORTED_DTYPES = (
@@ -89,7 +99,7 @@ def canonicalize(dtype, where: str = "jaxlite") -> np.dtype:
     if dtype in PYTHON_SCALAR_DTYPES:
         return PYTHON_SCALAR_DTYPES[dtype]
     try:
-        dt = np.dtype(dtype)
+        dt = np_dtype(dtype)
     except TypeError:
         raise TypeError(f"{where}: {dtype!r} is not a valid dtype") from None
     if dt not in _SUPPORTED:
@@ -103,7 +113,7 @@ def user_dtype(dtype, where: str) -> np.dtype:
     dtype gives JAX's UserWarning (a Python type such as `float` asks for the default)."""
     dt = canonicalize(dtype, where)
     if NARROW and dtype not in PYTHON_SCALAR_DTYPES:
-        asked = np.dtype(dtype)
+        asked = np_dtype(dtype)
         if asked in NARROW:
             warnings.warn(
                 f"Explicitly requested dtype {asked} requested in {where} is not available, and "

@@ -73,7 +73,7 @@ def _promotable(x) -> tuple[np.dtype, bool]:
     """A dtype as `promote_types` takes it: not canonicalized (64 bits stay with x64 off)."""
     if isinstance(x, type) and x in _PY_TYPES:
         return {bool: dtypes.bool_, int: dtypes.int64, float: dtypes.float64}[x], x is not bool
-    dt = np.dtype(x)
+    dt = dtypes.np_dtype(x)
     dtypes.canonicalize(dt, "jnp.promote_types")  # a TypeError for unsupported dtypes
     return dt, False
 
@@ -83,7 +83,7 @@ def _as_dtype(x, name: str) -> np.dtype:
         return x.dtype
     if isinstance(x, type) and x in _PY_TYPES:
         return _PY_TYPES[x]
-    return np.dtype(x)
+    return dtypes.np_dtype(x)
 
 
 def can_cast(from_, to, casting="safe"):
