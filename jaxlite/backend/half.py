@@ -73,6 +73,11 @@ def widen(jaxpr: Jaxpr) -> Jaxpr:
         if not any(v.aval.dtype in HALF for v in (*e.invars, *e.outvars)):
             eqns.append(e)
             continue
+        if e.primitive is P.nextafter_p:
+            raise NotImplementedError(
+                "jit: nextafter of 16-bit floats is not lowered to C (it steps in the operand's "
+                f"own dtype, {e.invars[0].aval.dtype}); convert to float32 or call it eagerly"
+            )
         ins = [to_f32(a) for a in e.invars]
         outs = [Var(_f32(v.aval)) if v.aval.dtype in HALF else v for v in e.outvars]
         params = {k: dtypes.float32 if _is_half_dtype(p) else p for k, p in e.params.items()}
