@@ -365,10 +365,14 @@ def _is_const(x, v: float) -> bool:
 def _unit_floats(words, shape, dtype: np.dtype):
     """Floats uniform in [0, 1) from the top mantissa bits, exactly as JAX builds them: random
     mantissa bits under the exponent of 1.0 give [1, 2); subtract 1."""
-    info = np.finfo(dtype)
+    info = dtypes.finfo(dtype)
     udt = _UINT[info.bits]
-    b = _random_bits(words, info.bits, shape)
-    b = lax.shift_right_logical(b, _wrap(np.asarray(info.bits - info.nmant, udt)))
+    # JAX draws 8 bits for a float with fewer than 8 mantissa bits (bfloat16)
+    rng_bits = 8 if info.nmant < 8 else info.bits
+    b = _random_bits(words, rng_bits, shape)
+    if rng_bits != info.bits:
+        b = lax.convert_element_type(b, udt)
+    b = lax.shift_right_logical(b, _wrap(np.asarray(rng_bits - info.nmant, udt)))
     one = lax.bitwise_or(b, _wrap(np.array(1.0, dtype).view(udt)))
     return lax.sub(lax.bitcast_convert_type(one, dtype), _wrap(np.asarray(1.0, dtype)))
 
@@ -381,7 +385,9 @@ def _uniform(words, shape, dtype, minval, maxval):
     lo = _broadcast(_param(minval, dtype), shape)
     hi = _broadcast(_param(maxval, dtype), shape)
     span = lax.sub(hi, lo)
-    if _power_of_two_span(minval, maxval, dtype):  # floats * span is exact: no fma needed
+    # floats * span exact: no fma needed; 16-bit floats: XLA's CPU rounds the product (in
+    # float32, stored as 16 bits) before the sum, as two operations
+    if _power_of_two_span(minval, maxval, dtype) or dtype in dtypes.HALF_DTYPES:
         return lax.max(lo, lax.add(lax.mul(floats, span), lo))
     return lax.max(lo, _fma(floats, span, lo))
 

@@ -194,3 +194,30 @@ def test_grad_and_vmap_through_16_bits(dt):
     xs = w.reshape(5, 1).astype(dt) * np.ones((5, 3), dt)
     v = jaxlite.vmap(lambda r: jnp.max(r) + r)(xs)
     np.testing.assert_array_equal(np.asarray(v), np.stack([np.max(r) + r for r in xs]))
+
+
+# JAX 0.10.2's bits (x64 off) of random draws with key PRNGKey(1), shape (8,): for 16-bit floats
+# JAX draws 16 random bits (8 for bfloat16, whose mantissa has 7) and rounds each operation.
+JAX_RANDOM = {
+    ("float16", "uniform"): "2cbb60bf283efc3e0c3b3ebe4441603e",
+    ("float16", "normal"): "27ba6fbf633861392a3268bdd13da338",
+    ("float16", "truncated_normal"): "f4b83dbd76385c39643333bc5e3db138",
+    ("bfloat16", "uniform"): "c83f4abfc03e2c409a3fd63f883ecebf",
+    ("bfloat16", "normal"): "103f31bf5dbdc63fbb3e223fe6bdb4bf",
+    ("bfloat16", "truncated_normal"): "113f10bf0000b23fc33e203f5dbd8cbf",
+}
+_DRAWS = {
+    "uniform": lambda k, dt: jaxlite.random.uniform(k, (8,), dt, -2, 3),
+    "normal": lambda k, dt: jaxlite.random.normal(k, (8,), dt),
+    "truncated_normal": lambda k, dt: jaxlite.random.truncated_normal(k, -1.5, 2.0, (8,), dt),
+}
+
+
+@pytest.mark.parametrize("dt,name", list(JAX_RANDOM), ids=[f"{d}-{n}" for d, n in JAX_RANDOM])
+def test_random_bit_exact_with_jax(dt, name):
+    key = jaxlite.random.PRNGKey(1)
+    with jaxlite.enable_x64(False):
+        for fn in (_DRAWS[name], jaxlite.jit(_DRAWS[name], static_argnums=1)):
+            got = np.asarray(fn(key, jnp.dtype(dt)))
+            assert got.dtype == jnp.dtype(dt)
+            assert got.view(np.uint16).tobytes().hex() == JAX_RANDOM[dt, name]

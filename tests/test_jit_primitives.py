@@ -44,8 +44,7 @@ def dtypes_of(kinds: str, name: str = ""):
     return [d for k in kinds for d in KINDS[k] if not (d in (F16, BF16) and name in NOT_HALF)]
 
 
-# nextafter steps in the operand's own dtype: not lowered for 16-bit floats (computed in float32)
-NOT_HALF = {"nextafter"}
+NOT_HALF: set = set()  # lines that do not apply to 16-bit floats
 
 
 class Line(NamedTuple):

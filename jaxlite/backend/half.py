@@ -25,11 +25,13 @@ from jaxlite.jaxpr_util import call_info, map_sub_jaxprs, sub_jaxprs
 
 HALF = frozenset(dtypes.HALF_DTYPES)
 
-# Primitives that only move or select elements: they run on the 16-bit storage as it is.
+# Primitives that only move or select elements (and nextafter): they run on the 16-bit storage.
 _MOVES = {
     P.reshape_p, P.broadcast_in_dim_p, P.transpose_p, P.squeeze_p, P.expand_dims_p, P.rev_p,
     P.concatenate_p, P.pad_p, P.slice_p, P.dynamic_slice_p, P.dynamic_update_slice_p,
     P.gather_p, P.select_n_p, P.copy_p, P.stop_gradient_p, P.convert_element_type_p,
+    P.bitcast_convert_type_p,  # (to or from a 16-bit int: the bits as they are)
+    P.nextafter_p,  # steps in the 16-bit dtype: C on the bits (jl_math.h jl_nextafter_f16)
 }  # fmt: skip
 
 
@@ -73,11 +75,6 @@ def widen(jaxpr: Jaxpr) -> Jaxpr:
         if not any(v.aval.dtype in HALF for v in (*e.invars, *e.outvars)):
             eqns.append(e)
             continue
-        if e.primitive is P.nextafter_p:
-            raise NotImplementedError(
-                "jit: nextafter of 16-bit floats is not lowered to C (it steps in the operand's "
-                f"own dtype, {e.invars[0].aval.dtype}); convert to float32 or call it eagerly"
-            )
         ins = [to_f32(a) for a in e.invars]
         outs = [Var(_f32(v.aval)) if v.aval.dtype in HALF else v for v in e.outvars]
         params = {k: dtypes.float32 if _is_half_dtype(p) else p for k, p in e.params.items()}

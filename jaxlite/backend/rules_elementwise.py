@@ -109,7 +109,11 @@ _ELEMENTWISE_RULES = {
     P.max_p: helper("max"),
     P.min_p: helper("min"),
     P.atan2_p: libm("atan2"),
-    P.nextafter_p: libm("nextafter"),
+    P.nextafter_p: lambda dt, x, y: (
+        f"jl_nextafter_{sfx(dt)}({x}, {y})"
+        if dt in dtypes.HALF_DTYPES
+        else libm("nextafter")(dt, x, y)
+    ),
     P.and_p: infix("&"),
     P.or_p: infix("|"),
     P.xor_p: infix("^"),
@@ -173,7 +177,11 @@ register_elementwise(
 register_elementwise(
     P.bitcast_convert_type_p,
     lambda dt, x, new_dtype: (
-        x if dt == new_dtype else f"jl_bitcast_{sfx(dt)}_{sfx(new_dtype)}({x})"
+        x
+        if dt == new_dtype
+        else f"(({CTYPE[new_dtype]}){x})"  # 16-bit floats are their bits: a 16-bit int cast
+        if dt in dtypes.HALF_DTYPES or new_dtype in dtypes.HALF_DTYPES
+        else f"jl_bitcast_{sfx(dt)}_{sfx(new_dtype)}({x})"
     ),
 )
 

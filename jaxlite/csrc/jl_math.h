@@ -305,4 +305,16 @@ JL_INLINE float jl_f64_to_f32_odd(double x) {
 JL_INLINE uint16_t jl_f64_to_f16(double x) { return jl_f32_to_f16(jl_f64_to_f32_odd(x)); }
 JL_INLINE uint16_t jl_f64_to_bf16(double x) { return jl_f32_to_bf16(jl_f64_to_f32_odd(x)); }
 
+/* nextafter in a 16-bit float's own steps (backend/half.py leaves it on the 16-bit operands). */
+#define JL_NEXTAFTER_HALF(S)                                                          \
+  JL_INLINE uint16_t jl_nextafter_##S(uint16_t x, uint16_t y) {                       \
+    const float a = jl_##S##_to_f32(x), b = jl_##S##_to_f32(y);                      \
+    if (a != a || b != b) return jl_f32_to_##S(a + b); /* a NaN */                    \
+    if (a == b) return y;                                                             \
+    if (a == 0) return (uint16_t)((b < 0 ? 0x8000u : 0u) | 1u); /* smallest subnormal */ \
+    return (uint16_t)(((a < b) == (a > 0)) ? x + 1u : x - 1u); /* away from or to 0 */ \
+  }
+JL_NEXTAFTER_HALF(f16)
+JL_NEXTAFTER_HALF(bf16)
+
 #endif /* JL_MATH_H */
