@@ -221,3 +221,18 @@ def test_random_bit_exact_with_jax(dt, name):
             got = np.asarray(fn(key, jnp.dtype(dt)))
             assert got.dtype == jnp.dtype(dt)
             assert got.view(np.uint16).tobytes().hex() == JAX_RANDOM[dt, name]
+
+
+def test_reductions_compute_in_float32_as_jax():
+    # JAX's jnp.sum/prod/mean/var of 16-bit floats: convert to float32, reduce, round once
+    x = np.full(4096, 0.1, BF16)
+    s = jnp.sum(x)
+    assert s.dtype == BF16 and float(s) == float(
+        np.float32(x.astype(np.float32).sum()).astype(BF16)
+    )
+    assert float(jaxlite.jit(jnp.sum)(x)) == float(s)  # a bfloat16 running sum would stall at 32
+    text = str(jaxlite.make_jaxpr(lambda x: jnp.mean(x))(x))
+    assert "f32[4096] = convert_element_type" in text and "bf16[] = convert_element_type" in text
+    v = np.linspace(-3, 3, 12).astype(F16).reshape(3, 4)
+    want = v.astype(np.float32).var(axis=1).astype(F16)
+    np.testing.assert_array_equal(np.asarray(jnp.var(v, axis=1)), want)
