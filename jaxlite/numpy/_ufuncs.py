@@ -186,6 +186,8 @@ def round(a, decimals=0, out=None):  # noqa: A001 - NumPy's name
         return convert(r, dt, dtype_weak(a)[1])
     if decimals == 0:
         return lax.round(a, rounding_method=1)
+    if dt == dtypes.float16:  # JAX rescales float16 in float32 (float16 would misround)
+        return convert(round(convert(a, dtypes.float32), decimals), dt, dtype_weak(a)[1])
     if decimals > 0:
         f = 10.0**decimals
         return lax.div(lax.round(lax.mul(a, f), rounding_method=1), f)
@@ -251,7 +253,7 @@ def signbit(x, /):
     x = asarray(x, "signbit")
     dt = dtype_of(x)
     if dtypes.is_float(dt):
-        ibits = dtypes.int32 if dt.itemsize == 4 else dtypes.int64
+        ibits = {2: dtypes.int16, 4: dtypes.int32, 8: dtypes.int64}[dt.itemsize]
         return lax.lt(lax.bitcast_convert_type(x, ibits), 0)
     if dt.kind == "i":
         return lax.lt(x, 0)
@@ -493,6 +495,9 @@ def frexp(x, /):
     """Mantissa in [0.5, 1) and integer exponent with `x = m * 2**e` (int32 exponents)."""
     x = _float_of("frexp", x)
     dt = dtype_of(x)
+    if dt in dtypes.HALF_DTYPES:  # exact in float32, and the mantissa fits back in 16 bits
+        m, e = frexp(convert(x, dtypes.float32))
+        return convert(m, dt), e
     if dt == dtypes.float32:
         ibits, mbits, bias, scale = dtypes.int32, 23, 126, 25
     else:

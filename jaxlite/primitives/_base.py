@@ -112,11 +112,24 @@ def _compare_abstract(name, x, y):
 
 def _checked_unop(name, impl, kinds):
     def checked(x, **params):
-        if dtypes.kind(x.dtype) not in kinds:
+        if x.dtype.kind not in kinds and dtypes.kind(x.dtype) not in kinds:
             _check_kinds(name, get_aval(x), kinds)
+        if x.itemsize == 2 and x.dtype in _HALF:
+            return _widened(impl, x, params)
         return impl(x, **params)
 
     return checked
+
+
+_HALF = frozenset(dtypes.HALF_DTYPES)
+
+
+def _widened(impl, x, params):
+    """A 16-bit float operand computed in float32 and rounded once, as XLA's CPU does (and as
+    jit does: backend/half.py): NumPy's float16 and ml_dtypes' bfloat16 loops of special
+    functions compute in their own precision, or in float64 and round twice."""
+    r = impl(x.astype(np.float32), **params)
+    return r.astype(x.dtype) if r.dtype == np.float32 else r
 
 
 def _checked_binop(name, impl, rule):
@@ -145,7 +158,7 @@ def _binop(name, impl, kinds):
 
 def _checked_kinds_binop(name, impl, kinds):
     def checked(x, y):
-        if dtypes.kind(x.dtype) not in kinds:
+        if x.dtype.kind not in kinds and dtypes.kind(x.dtype) not in kinds:
             _check_kinds(name, get_aval(x), kinds)
         return impl(x, y)
 
