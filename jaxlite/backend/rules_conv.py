@@ -150,7 +150,12 @@ def chunk_product_size(eqn) -> int:
     groups = max(eqn.params["feature_group_count"], eqn.params["batch_group_count"])
     cg, og = rhs.shape[rspec[1]], rhs.shape[rspec[0]] // groups
     kc = cg * math.prod(rhs.shape[d] for d in rspec[2:])
-    if not dtypes.is_float(lhs.dtype) or out.dtype != lhs.dtype or kc <= DIRECT_MAX_DEPTH or og == 1:
+    if (
+        not dtypes.is_float(lhs.dtype)
+        or out.dtype != lhs.dtype
+        or kc <= DIRECT_MAX_DEPTH
+        or og == 1
+    ):
         return 0
     rows = math.prod(out.shape[d] for d in ospec[2:])
     nb = _chunk(out.shape[ospec[0]], rows, kc, lhs.dtype.itemsize)

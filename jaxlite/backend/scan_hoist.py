@@ -160,7 +160,12 @@ def _hoist_product(e: JaxprEqn, inv: _Invariants):
         return None
     (lc, rc), (lb, rb) = e.params["dimension_numbers"]
     out = e.outvars[0].aval
-    if lb or not lc or not dtypes.is_float(out.dtype) or not dtypes.is_float(e.invars[0].aval.dtype):
+    if (
+        lb
+        or not lc
+        or not dtypes.is_float(out.dtype)
+        or not dtypes.is_float(e.invars[0].aval.dtype)
+    ):
         return None  # batched, an outer product (fused as elementwise), or C loops
     lhs, rhs = map(inv.kind, e.invars)
     if lhs is None or rhs is None or (lhs and rhs):

@@ -41,7 +41,9 @@ def identity(prim, dtype) -> object:
     if prim is reduce_window_sum_p:
         return dtype.type(0)
     big = True if dtype.kind == "b" else np.inf if dtypes.is_float(dtype) else np.iinfo(dtype).max
-    small = False if dtype.kind == "b" else -np.inf if dtypes.is_float(dtype) else np.iinfo(dtype).min
+    small = (
+        False if dtype.kind == "b" else -np.inf if dtypes.is_float(dtype) else np.iinfo(dtype).min
+    )
     return dtype.type(small if prim is reduce_window_max_p else big)
 
 
