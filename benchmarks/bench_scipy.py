@@ -7,7 +7,11 @@ importable: it is not a dependency), in one process run: medians of interleaved 
 
 Target: jaxlite's jit faster than both SciPy and JAX's jit.
 
-Run: .venv/bin/python benchmarks/bench_scipy.py [--repeat N]
+Run: .venv/bin/python benchmarks/bench_scipy.py [--repeat N] [--cpu]
+
+`--cpu` reports CPU time (all threads) instead of wall time: on a shared, loaded machine, run it
+with one thread per library for a measure of the work each does:
+  OMP_NUM_THREADS=1 XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import statistics
 import time
 
 import numpy as np
@@ -51,7 +56,21 @@ CASES = {
 }
 
 
-def bench(name: str, repeat: int):
+def cpu_medians(fns: dict, repeat: int, number: int) -> dict:
+    """`settled_medians` in CPU seconds (`time.process_time`) per call."""
+    times: dict = {k: [] for k in fns}
+    for _ in range(repeat):
+        for k, fn in fns.items():
+            for _ in range(number):
+                fn()
+            t0 = time.process_time()
+            for _ in range(number * 10):
+                fn()
+            times[k].append((time.process_time() - t0) / (number * 10))
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+def bench(name: str, repeat: int, cpu: bool = False):
     x, jl_fn, sp_fn, jax_fn = CASES[name]
     f = jaxlite.jit(jl_fn)
     got, want = np.asarray(f(x)), sp_fn(x)
@@ -65,7 +84,8 @@ def bench(name: str, repeat: int):
         xj = jax.device_put(x)
         jf(xj).block_until_ready()
         fns["jax jit"] = lambda: jf(xj).block_until_ready()
-    t = {k: v * 1e3 for k, v in settled_medians(fns, repeat, 3).items()}
+    medians = cpu_medians if cpu else settled_medians
+    t = {k: v * 1e3 for k, v in medians(fns, repeat, 3).items()}
     ratios = [("scipy / jaxlite", t["scipy"] / t["jaxlite jit"])]
     if jax:
         ratios.append(("jax / jaxlite", t["jax jit"] / t["jaxlite jit"]))
@@ -75,14 +95,16 @@ def bench(name: str, repeat: int):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=15)
+    ap.add_argument("--cpu", action="store_true", help="CPU time instead of wall time")
     opts = ap.parse_args()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"# {time.strftime('%Y-%m-%d')}, {platform.processor() or platform.machine()}, "
           f"{os.cpu_count()} cores, load average {load:.1f}, numpy {np.__version__}, "
-          f"scipy {scipy.__version__}")  # fmt: skip
+          f"scipy {scipy.__version__}; {'CPU' if opts.cpu else 'wall'} time, "
+          f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}")  # fmt: skip
     missed = []
     for name in CASES:
-        times, ratios = bench(name, opts.repeat)
+        times, ratios = bench(name, opts.repeat, opts.cpu)
         print(f"\n{name}")
         for k, v in times.items():
             print(f"  {k:<16}{v:>10.3f} ms")

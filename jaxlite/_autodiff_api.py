@@ -96,7 +96,7 @@ def _check_tangent(p, t, where: Callable[[], str]):
             f"{p_aval.str_short()} and its tangent has shape {tuple(t_shape)}. A tangent must "
             "have the shape of its primal."
         )
-    weak_float = t_aval is not None and t_aval.weak_type and expected.kind == "f"
+    weak_float = t_aval is not None and t_aval.weak_type and _dtypes.is_float(expected)
     if t_dtype != expected and not weak_float:
         raise TypeError(
             f"{where()}: primal and tangent dtypes do not match; dtypes must be equal, or in case "
@@ -319,7 +319,7 @@ def _check_input_dtypes(dyn: tuple, what: str, allow_int: bool = False) -> None:
 
 def _check_input_dtype_grad(allow_int: bool, what: str, where: str, x) -> None:
     dt = core.get_aval(x).dtype
-    if dt.kind != "f" and not allow_int:
+    if not _dtypes.is_float(dt) and not allow_int:
         raise TypeError(
             f"{what} requires real-valued (floating-point) inputs, but {where} has dtype "
             f"{dt.name}. Pass float inputs (for example x.astype(jnp.float32)), or set "
@@ -350,7 +350,7 @@ def _check_scalar_output(out, what: str) -> None:
         raise TypeError(
             f"Gradient only defined for scalar-output functions. Output had shape: {aval.shape}."
         )
-    if aval.dtype.kind != "f":
+    if not _dtypes.is_float(aval.dtype):
         raise TypeError(
             f"{what} requires real-valued outputs (output dtype that is a sub-dtype of "
             f"np.floating), but got {aval.dtype.name}. Return a floating-point scalar, or use "
@@ -396,7 +396,7 @@ def _value_and_grad(fun, argnums, has_aux, holomorphic, allow_int, api_name: str
         else:
             leaves, in_tree = tree_util.tree_flatten(dyn)
             leaves = [_as_input(x) for x in leaves]
-        if not allow_int and not all(x.dtype.kind == "f" for x in leaves):
+        if not allow_int and not all(_dtypes.is_float(x.dtype) for x in leaves):
             _check_input_dtypes(tuple(dyn), what)
         f_partial = api_util.argnums_partial(fun, nums_, args, kwargs)
         flat, out_tree_of, aux = _flatten_fun_aux(f_partial, in_tree, has_aux, name)
@@ -583,7 +583,7 @@ def stop_gradient(x):
     """
 
     def stop(leaf):
-        if core.get_aval(leaf).dtype.kind == "f":
+        if _dtypes.is_float(core.get_aval(leaf).dtype):
             return lax_primitives.stop_gradient(leaf)
         return leaf
 
@@ -615,8 +615,8 @@ def linear_transpose(fun: Callable, *primals, reduce_axes=()) -> Callable:
     closed = staging.trace_to_jaxpr(flat_fun, in_avals, f"linear_transpose of `{_fun_name(fun)}`")
     out_tree = out_tree_of()
     out_avals = closed.out_avals
-    in_float = [a.dtype.kind == "f" for a in in_avals]
-    out_float = [a.dtype.kind == "f" for a in out_avals]
+    in_float = [_dtypes.is_float(a.dtype) for a in in_avals]
+    out_float = [_dtypes.is_float(a.dtype) for a in out_avals]
     if not (all(in_float) and all(out_float)):
         ins = ", ".join(a.dtype.name for a in in_avals)
         outs = ", ".join(a.dtype.name for a in out_avals)

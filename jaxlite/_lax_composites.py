@@ -20,6 +20,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from jaxlite import dtypes
 from jaxlite import primitives as P
 from jaxlite import tree_util
 from jaxlite._vmap_api import vmap
@@ -29,11 +30,11 @@ from jaxlite.primitives._slicing import prefix_scan
 
 
 def _max_identity(dt: np.dtype):
-    return -np.inf if dt.kind == "f" else False if dt.kind == "b" else np.iinfo(dt).min
+    return -np.inf if dtypes.is_float(dt) else False if dt.kind == "b" else np.iinfo(dt).min
 
 
 def _min_identity(dt: np.dtype):
-    return np.inf if dt.kind == "f" else True if dt.kind == "b" else np.iinfo(dt).max
+    return np.inf if dtypes.is_float(dt) else True if dt.kind == "b" else np.iinfo(dt).max
 
 
 def _monoid_reducer(computation, ops, inits):

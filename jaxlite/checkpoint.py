@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 
+from jaxlite import dtypes
 from jaxlite import api_util, core, jaxpr_util, tree_util
 from jaxlite._checkpoint_policies import everything_saveable, nothing_saveable
 from jaxlite.core import ClosedJaxpr
@@ -104,7 +105,9 @@ def _remat_transpose(cts, *args, jaxpr, prevent_cse, differentiated, policy):
     linear = [tp.is_undefined_primal(x) for x in args]
     transposed, consts = _without_consts(tp.transpose_jaxpr(jaxpr, linear))
     nonlin = [x for x in args if not tp.is_undefined_primal(x)]
-    float_cts = [tp.instantiate(ct) for ct, a in zip(cts, jaxpr.out_avals) if a.dtype.kind == "f"]
+    float_cts = [
+        tp.instantiate(ct) for ct, a in zip(cts, jaxpr.out_avals) if dtypes.is_float(a.dtype)
+    ]
     cts_lin = iter(
         remat_p.bind(
             *consts, *nonlin, *float_cts, jaxpr=transposed, prevent_cse=prevent_cse,

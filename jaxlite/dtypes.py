@@ -14,6 +14,7 @@ import functools
 import warnings
 from collections.abc import Callable
 
+import ml_dtypes
 import numpy as np
 
 from jaxlite._config import config
@@ -33,8 +34,28 @@ float64 = np.dtype(np.float64)
 # The tangent dtype of integer and boolean values, as in JAX: a dtype with no bytes.
 float0 = np.dtype([("float0", np.void, 0)])
 
+# --- 16-bit floats --------------------------------------------------------------------------
+# float16 is NumPy's; bfloat16 is ml_dtypes' (the NumPy dtype JAX uses). NB: bfloat16's
+# `dtype.kind` is "V", not "f": ask `is_float`/`kind` below, never `dtype.kind == "f"` alone.
+float16 = np.dtype(np.float16)
+bfloat16 = np.dtype(ml_dtypes.bfloat16)
+HALF_DTYPES = (float16, bfloat16)
+_NAMED = {"bfloat16": bfloat16, "bf16": bfloat16}  # names np.dtype does not parse
+
+
+def np_dtype(dtype) -> np.dtype:
+    """`np.dtype(dtype)`, also for the name "bfloat16" (as JAX's dtypes accept it)."""
+    if isinstance(dtype, str) and dtype in _NAMED:
+        return _NAMED[dtype]
+    return np.dtype(dtype)
+
+
+# --- end of 16-bit floats --------------------------------------------------------------------
+
 SUPPORTED_DTYPES = (
-    bool_, uint8, uint16, uint32, uint64, int8, int16, int32, int64, float32, float64,
+    bool_, uint8, uint16, uint32, uint64, int8, int16, int32, int64,
+    float16, bfloat16,  # 16-bit floats
+    float32, float64,
 )  # fmt: skip
 _SUPPORTED = frozenset(SUPPORTED_DTYPES)
 
@@ -48,6 +69,8 @@ SHORT_NAMES = {
     int16: "i16",
     int32: "i32",
     int64: "i64",
+    float16: "f16",
+    bfloat16: "bf16",
     float32: "f32",
     float64: "f64",
 }
@@ -76,7 +99,7 @@ def canonicalize(dtype, where: str = "jaxlite") -> np.dtype:
     if dtype in PYTHON_SCALAR_DTYPES:
         return PYTHON_SCALAR_DTYPES[dtype]
     try:
-        dt = np.dtype(dtype)
+        dt = np_dtype(dtype)
     except TypeError:
         raise TypeError(f"{where}: {dtype!r} is not a valid dtype") from None
     if dt not in _SUPPORTED:
@@ -90,7 +113,7 @@ def user_dtype(dtype, where: str) -> np.dtype:
     dtype gives JAX's UserWarning (a Python type such as `float` asks for the default)."""
     dt = canonicalize(dtype, where)
     if NARROW and dtype not in PYTHON_SCALAR_DTYPES:
-        asked = np.dtype(dtype)
+        asked = np_dtype(dtype)
         if asked in NARROW:
             warnings.warn(
                 f"Explicitly requested dtype {asked} requested in {where} is not available, and "
@@ -108,8 +131,13 @@ def narrow_value(x: np.ndarray) -> np.ndarray:
     return x if dt is None else x.astype(dt)
 
 
+def kind(dtype) -> str:
+    """`dtype.kind`, except "f" for bfloat16 (whose NumPy kind is "V")."""
+    return "f" if dtype == bfloat16 else dtype.kind
+
+
 def is_float(dtype) -> bool:
-    return dtype.kind == "f"
+    return dtype.kind == "f" or dtype == bfloat16
 
 
 def is_int(dtype) -> bool:
@@ -125,14 +153,15 @@ def is_bool(dtype) -> bool:
 
 
 def is_inexact(dtype) -> bool:
-    return dtype.kind == "f"
+    return dtype.kind == "f" or dtype == bfloat16
 
 
 # JAX's type-promotion lattice (jax/_src/dtypes.py `_type_promotion_lattice`, standard mode):
 # each node maps to the nodes immediately above it. "i*" and "f*" are weakly typed ints and floats
 # (Python scalars); a weak bool is just bool. Dtypes jaxlite does not hold yet are in it, so that
-# adding them changes no rule. (JAX also has 4-bit ints, float16/bfloat16 between "f*" and float32,
-# and complex above the floats.)
+# adding them changes no rule. (JAX also has 4-bit ints, 8-bit floats and complex above the floats.)
+# float16 and bfloat16 are both directly above "f*" and below float32: neither is above the
+# other, so f16 x bf16 -> f32, and a weak float takes either.
 def _lattice(x64: bool) -> dict[str, tuple[str, ...]]:
     return {
         "bool": ("i*",),
@@ -146,10 +175,16 @@ def _lattice(x64: bool) -> dict[str, tuple[str, ...]]:
         "int16": ("int32",),
         "int32": ("int64",),
         "int64": ("f*",),
-        "f*": ("float32",),
+        "f*": ("float16", "bfloat16"),
+        "float16": ("float32",),  # 16-bit floats
+        "bfloat16": ("float32",),  # 16-bit floats
         "float32": ("float64",),
         "float64": (),
     }
+
+
+# NB: np.dtype("bfloat16") does not parse: the lattice's names map to dtypes here.
+_NODE_DTYPES = {d.name: d for d in SUPPORTED_DTYPES}
 
 
 def _upper_bounds(lattice: dict) -> dict[str, frozenset]:
@@ -232,7 +267,7 @@ def _lub(nodes: frozenset, ub: dict = _UPPER_BOUNDS) -> str:
 def _node(dtype: np.dtype, weak: bool) -> str:
     if weak and dtype.kind in "iu":
         return "i*"
-    if weak and dtype.kind == "f":
+    if weak and is_float(dtype):
         return "f*"
     return dtype.name
 
@@ -246,7 +281,7 @@ def _lattice_result_type(dtypes_and_weak: tuple) -> tuple[np.dtype, bool]:
     else:
         out = _lub(frozenset(_node(d, w) for d, w in dtypes_and_weak))
         weak = out in ("i*", "f*")
-    dt = _default_for_node(out) if out in ("i*", "f*") else np.dtype(out)
+    dt = _default_for_node(out) if out in ("i*", "f*") else _NODE_DTYPES[out]
     return canonicalize(dt), weak and dt != bool_
 
 
@@ -282,7 +317,7 @@ def promote_types(a: np.dtype, b: np.dtype, weak_a: bool = False, weak_b: bool =
     x64-off edge (u32 x i32 -> i32) follows the mode."""
     ub = _UPPER_BOUNDS if _x64 else _UPPER_BOUNDS_X32
     out = _lub(frozenset((_node(a, weak_a), _node(b, weak_b))), ub)
-    return {"i*": int64, "f*": float64}.get(out) or np.dtype(out)
+    return {"i*": int64, "f*": float64}.get(out) or _NODE_DTYPES[out]
 
 
 # JAX's `_dtype_to_inexact`: bool and integers of up to 32 bits become float32 (even with x64),
@@ -324,7 +359,9 @@ def dtype_of_scalar(x) -> np.dtype:
 
 
 def finfo(dtype):
-    return np.finfo(canonicalize(dtype))
+    """Machine limits of a float dtype (ml_dtypes' finfo knows bfloat16 as well)."""
+    dt = canonicalize(dtype)
+    return ml_dtypes.finfo(dt) if dt == bfloat16 else np.finfo(dt)
 
 
 def iinfo(dtype):

@@ -27,7 +27,7 @@ from jaxlite._tracing_api import ShapeDtypeStruct
 from jaxlite._version import __version__
 from jaxlite.array import Array, _wrap
 from jaxlite.backend import compile as _compile_mod
-from jaxlite.backend import lower, passes, runtime
+from jaxlite.backend import half, lower, passes, runtime
 from jaxlite.core import ClosedJaxpr, Jaxpr, ShapedArray, Tracer
 from jaxlite.errors import CompilerNotFoundError
 from jaxlite.interpreters import jvp as ad
@@ -234,12 +234,18 @@ def _compile(closed: ClosedJaxpr, name: str):
     return exe
 
 
+def for_lowering(jaxpr: Jaxpr) -> Jaxpr:
+    """What `lower.lower_jaxpr` is given, by jit and by jaxlite.export alike: the passes, then
+    16-bit floats computed in float32 (backend/half.py)."""
+    return half.widen(passes.simplify(jaxpr))
+
+
 def lower_closed(closed: ClosedJaxpr, name: str) -> lower.Lowered:
     closed = passes.dedup_consts(closed)
     jaxpr = closed.jaxpr
     if closed.consts:  # NB: jit hoists consts into inputs; other closed jaxprs get them as C data
         jaxpr = jaxpr_util.convert_constvars_jaxpr(jaxpr)
-    low = lower.lower_jaxpr(passes.simplify(jaxpr), name)
+    low = lower.lower_jaxpr(for_lowering(jaxpr), name)
     if closed.consts:
         return _with_consts(low, closed.consts)
     return low
@@ -353,7 +359,9 @@ def _pjit_transpose(cts, *args, jaxpr, name):
     closed, consts = _derived("transpose", jaxpr, linear,
                               lambda: _hoist(tp.transpose_jaxpr(jaxpr, linear)))  # fmt: skip
     nonlinear = [x for x in args if not tp.is_undefined_primal(x)]
-    float_cts = [tp.instantiate(ct) for ct, a in zip(cts, jaxpr.out_avals) if a.dtype.kind == "f"]
+    float_cts = [
+        tp.instantiate(ct) for ct, a in zip(cts, jaxpr.out_avals) if dtypes.is_float(a.dtype)
+    ]
     outs = iter(
         pjit_p.bind(*consts, *nonlinear, *float_cts, jaxpr=closed, name=f"transpose({name})")
     )

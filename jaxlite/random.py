@@ -303,7 +303,7 @@ def _float_dtype(name: str, dtype) -> np.dtype:
     if dtype is None:
         return dtypes.default_float_dtype()
     dt = dtypes.user_dtype(dtype, f"jaxlite.random.{name}")
-    if dt.kind != "f":
+    if not dtypes.is_float(dt):
         raise ValueError(f"jaxlite.random.{name}: dtype must be a float dtype, got {dt.name}")
     return dt
 
@@ -365,10 +365,14 @@ def _is_const(x, v: float) -> bool:
 def _unit_floats(words, shape, dtype: np.dtype):
     """Floats uniform in [0, 1) from the top mantissa bits, exactly as JAX builds them: random
     mantissa bits under the exponent of 1.0 give [1, 2); subtract 1."""
-    info = np.finfo(dtype)
+    info = dtypes.finfo(dtype)
     udt = _UINT[info.bits]
-    b = _random_bits(words, info.bits, shape)
-    b = lax.shift_right_logical(b, _wrap(np.asarray(info.bits - info.nmant, udt)))
+    # JAX draws 8 bits for a float with fewer than 8 mantissa bits (bfloat16)
+    rng_bits = 8 if info.nmant < 8 else info.bits
+    b = _random_bits(words, rng_bits, shape)
+    if rng_bits != info.bits:
+        b = lax.convert_element_type(b, udt)
+    b = lax.shift_right_logical(b, _wrap(np.asarray(rng_bits - info.nmant, udt)))
     one = lax.bitwise_or(b, _wrap(np.array(1.0, dtype).view(udt)))
     return lax.sub(lax.bitcast_convert_type(one, dtype), _wrap(np.asarray(1.0, dtype)))
 
@@ -381,7 +385,9 @@ def _uniform(words, shape, dtype, minval, maxval):
     lo = _broadcast(_param(minval, dtype), shape)
     hi = _broadcast(_param(maxval, dtype), shape)
     span = lax.sub(hi, lo)
-    if _power_of_two_span(minval, maxval, dtype):  # floats * span is exact: no fma needed
+    # floats * span exact: no fma needed; 16-bit floats: XLA's CPU rounds the product (in
+    # float32, stored as 16 bits) before the sum, as two operations
+    if _power_of_two_span(minval, maxval, dtype) or dtype in dtypes.HALF_DTYPES:
         return lax.max(lo, lax.add(lax.mul(floats, span), lo))
     return lax.max(lo, _fma(floats, span, lo))
 
@@ -574,7 +580,7 @@ def bernoulli(key, p=0.5, shape=None, mode: str = "low") -> Array:
             "expected a float or an array of floats"
         )
     dtype = get_aval(p).dtype if _is_array(p) else dtypes.dtype_of_scalar(p)
-    if dtype.kind != "f":
+    if not dtypes.is_float(dtype):
         raise TypeError(f"bernoulli: the probability p must be a float, got dtype {dtype.name}")
     shape = _shape_of(p) if shape is None else _canonical_shape("bernoulli", shape)
     _check_param_shape("bernoulli", shape, _shape_of(p))
@@ -859,7 +865,7 @@ def choice(key, a, shape: Sequence[int] = (), replace: bool = True, p=None, axis
 def _choice_index_p(words, p, n: int, shape, n_draws: int, replace: bool):
     p = _as_array("choice", p)
     pa = get_aval(p)
-    if pa.dtype.kind != "f":
+    if not dtypes.is_float(pa.dtype):
         p = lax.convert_element_type(p, dtypes.to_inexact(pa.dtype))
     dtype = get_aval(p).dtype
     if pa.shape != (n,):
@@ -896,7 +902,7 @@ def categorical(key, logits, axis: int = -1, shape=None, replace: bool = True) -
     words = _key_words("categorical", key)
     logits = _as_array("categorical", logits)
     aval = get_aval(logits)
-    if aval.dtype.kind != "f":
+    if not dtypes.is_float(aval.dtype):
         raise ValueError(
             f"categorical: logits must be a float array (the Gumbel noise added to them is of "
             f"their dtype, as in JAX), got dtype {aval.dtype.name}; convert them with astype"

@@ -31,7 +31,7 @@ def _dtype(x) -> np.dtype:
 
 
 def _is_float(x) -> bool:
-    return _dtype(x).kind == "f"
+    return dtypes.is_float(_dtype(x))
 
 
 def _tolerance(tree, tol) -> float:

@@ -12,6 +12,7 @@ import warnings
 from collections.abc import Callable
 from typing import NamedTuple
 
+import ml_dtypes
 import numpy as np
 import pytest
 
@@ -620,7 +621,11 @@ def test_linspace_and_roll_trace_in_their_array_arguments():
         (lambda: jnp.broadcast_to(jnp.ones(3), (4,)), ValueError, "jnp.broadcast_to: cannot"),
         (lambda: jnp.zeros((2, -1)), ValueError, "jnp.zeros: negative dimensions"),
         (lambda: jnp.zeros("a"), TypeError, "jnp.zeros: shape must be"),
-        (lambda: jnp.zeros(3, dtype="float16"), TypeError, "jnp.zeros: dtype float16 is not"),
+        (
+            lambda: jnp.zeros(3, dtype=ml_dtypes.float8_e4m3fn),
+            TypeError,
+            "jnp.zeros: dtype float8_e4m3fn is not",
+        ),
         (lambda: jnp.array([[1, 2], [3]]), TypeError, "jnp.array: cannot build an array"),
         (lambda: jnp.array(["a"]), TypeError, "jnp.array: .* is not a"),
         (lambda: jnp.array([1, None]), TypeError, "jnp.array"),
@@ -636,8 +641,8 @@ def test_errors(call, exc, msg):
         call()
 
 
-def test_numpy_float16_inputs_are_widened_and_every_integer_dtype_kept():
-    assert jnp.asarray(np.float16([1])).dtype == np.float32
+def test_numpy_float16_inputs_and_every_integer_dtype_are_kept():
+    assert jnp.asarray(np.float16([1])).dtype == np.float16
     for dt in (np.int8, np.int16, np.uint16, np.uint64):
         assert jnp.asarray(dt([1])).dtype == dt
         assert jnp.add(dt([1]), 1).dtype == dt

@@ -27,6 +27,8 @@ CTYPE = {
     dtypes.int16: "int16_t",
     dtypes.int32: "int32_t",
     dtypes.int64: "int64_t",
+    dtypes.float16: "uint16_t",  # 16-bit floats: their bits (computed in float32: half.py)
+    dtypes.bfloat16: "uint16_t",
     dtypes.float32: "float",
     dtypes.float64: "double",
 }
@@ -40,6 +42,8 @@ SUFFIX = {
     dtypes.int16: "i16",
     dtypes.int32: "i32",
     dtypes.int64: "i64",
+    dtypes.float16: "f16",
+    dtypes.bfloat16: "bf16",
     dtypes.float32: "f32",
     dtypes.float64: "f64",
 }
@@ -49,9 +53,11 @@ _INT_MIN = {dtypes.int32: "INT32_MIN", dtypes.int64: "INT64_MIN"}
 def c_literal(value, dtype: np.dtype) -> str:
     """An exact C literal of `dtype`, parenthesized when negative (an atom in any expression)."""
     v = np.asarray(value, dtype)[()]
+    if dtype in dtypes.HALF_DTYPES:  # a 16-bit float: its bits
+        return f"((uint16_t)0x{int(np.asarray(v).view(np.uint16)):04x}u)"
     if dtype.kind == "b":
         return "true" if v else "false"
-    if dtype.kind == "f":
+    if dtypes.is_float(dtype):
         if np.isnan(v):
             text = "NAN"
         elif np.isinf(v):

@@ -40,6 +40,7 @@ from __future__ import annotations
 import math
 import re
 
+from jaxlite import dtypes
 from jaxlite import primitives as P
 from jaxlite.backend import (
     rules_conv,
@@ -163,7 +164,7 @@ BLAS_THREADED_MNK = 1 << 22  # multiply-adds from which a BLAS product counts as
 def _calls_threaded_blas(jaxpr: Jaxpr) -> bool:
     """Whether `jaxpr` (or a sub-jaxpr) has a float product big enough for BLAS's threads."""
     for e in jaxpr.eqns:
-        if e.primitive is P.dot_general_p and e.outvars[0].aval.dtype.kind == "f":
+        if e.primitive is P.dot_general_p and dtypes.is_float(e.outvars[0].aval.dtype):
             (lc, _), _ = e.params["dimension_numbers"]
             k = math.prod(e.invars[0].aval.shape[d] for d in lc)
             if math.prod(e.outvars[0].aval.shape) * k >= BLAS_THREADED_MNK:

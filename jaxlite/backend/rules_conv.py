@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from functools import partial
 
+from jaxlite import dtypes
 from jaxlite import primitives as P
 from jaxlite.backend.c_nodes import CTYPE, Leaf, View, c_literal, scaled, sfx
 from jaxlite.backend.lower_ctx import ELEMENTWISE, KernelContext, register_kernel
@@ -74,7 +75,7 @@ def _conv(ctx, eqn, args, *, window_strides, padding, lhs_dilation, rhs_dilation
     geom = (window_strides, padding, lhs_dilation, rhs_dilation)
     cg, og = rv.shape[1], rv.shape[0] // groups
     depth = cg * math.prod(rv.shape[2:])
-    if dt.kind == "f" and out_dt == dt and depth > DIRECT_MAX_DEPTH and og > 1:  # (as above)
+    if dtypes.is_float(dt) and out_dt == dt and depth > DIRECT_MAX_DEPTH and og > 1:  # (as above)
         if _features_inner(rv, ov, og, depth):
             _direct_features_inner(ctx, lv, rv, ov, dt, groups, batch_group_count > 1, geom)
         elif _batch_inner(lv, ov, groups):
@@ -191,7 +192,12 @@ def chunk_product_size(eqn) -> int:
     groups = max(eqn.params["feature_group_count"], eqn.params["batch_group_count"])
     cg, og = rhs.shape[rspec[1]], rhs.shape[rspec[0]] // groups
     kc = cg * math.prod(rhs.shape[d] for d in rspec[2:])
-    if lhs.dtype.kind != "f" or out.dtype != lhs.dtype or kc <= DIRECT_MAX_DEPTH or og == 1:
+    if (
+        not dtypes.is_float(lhs.dtype)
+        or out.dtype != lhs.dtype
+        or kc <= DIRECT_MAX_DEPTH
+        or og == 1
+    ):
         return 0
     rows = math.prod(out.shape[d] for d in ospec[2:])
     nb = _chunk(out.shape[ospec[0]], rows, kc, lhs.dtype.itemsize)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 
+from jaxlite import dtypes
 from jaxlite import primitives as P
 from jaxlite.backend.c_nodes import (
     CTYPE,
@@ -42,7 +43,7 @@ def _dot_general(ctx, eqn, args, *, dimension_numbers, preferred_element_type=No
     # NB: gemm and the loops read buffers: an Op, or a Scalar (a broadcast constant such as
     # `jnp.ones(3)`, or the seed of a gradient), is first written to one.
     lhs, rhs = [a if type(a) is Leaf else ctx.materialize(a, "dot") for a in (lhs, rhs)]
-    if dt.kind == "f" and out_dt == dt:
+    if dtypes.is_float(dt) and out_dt == dt:
         return [_gemm(ctx, eqn, lhs, rhs, (lb, lfree, lc), (rb, rc, rfree))]
     return [_dot_loops(ctx, eqn, lhs, rhs, lc, rc, lb, rb, lfree, rfree)]
 

@@ -15,6 +15,24 @@ from jaxlite.backend.lower_ctx import ElementwiseRule, register_elementwise
 # ------------------------------------------------------------------------------------------
 
 
+def _integer_pow(dt, x: str, y: int) -> str:
+    """x**y for a constant y: small float powers as the products jl_ipow computes (the same
+    rounding), written out so that the loop stays vectorizable (jl_ipow's bit loop is not)."""
+    n = abs(y)
+    if not dtypes.is_float(dt) or not 1 <= n <= 8:
+        return f"jl_ipow_{sfx(dt)}({x}, {y})"
+    acc, b = None, x
+    while n:
+        if n & 1:
+            acc = b if acc is None else f"({acc} * {b})"
+        n >>= 1
+        if n:
+            b = f"({b} * {b})"
+    if y < 0:
+        acc = f"(({CTYPE[dt]})(1 / {acc}))"
+    return acc
+
+
 def infix(op: str) -> ElementwiseRule:
     return lambda dt, x, y: f"{x} {op} {y}"
 
@@ -36,7 +54,7 @@ def helper(fn: str) -> ElementwiseRule:
 def by_kind(f=None, i=None, u=None, b=None) -> ElementwiseRule:
     """Dispatch on the operand's kind: f(loat), i(nt), u(nsigned), b(ool); u defaults to i."""
     table = {"f": f, "i": i, "u": u or i, "b": b}
-    return lambda dt, *xs, **params: table[dt.kind](dt, *xs, **params)
+    return lambda dt, *xs, **params: table[dtypes.kind(dt)](dt, *xs, **params)
 
 
 def identity(dt, x):
@@ -77,7 +95,7 @@ _ELEMENTWISE_RULES = {
     P.not_p: by_kind(i=prefix("~"), b=prefix("!")),
     P.copy_p: identity,
     P.stop_gradient_p: identity,
-    P.integer_pow_p: lambda dt, x, y: f"jl_ipow_{sfx(dt)}({x}, {y})",
+    P.integer_pow_p: lambda dt, x, y: _integer_pow(dt, x, y),
     P.reduce_precision_p: lambda dt, x, exponent_bits, mantissa_bits: (
         f"jl_reduce_precision_{sfx(dt)}({x}, {exponent_bits}, {mantissa_bits})"
     ),
@@ -91,7 +109,11 @@ _ELEMENTWISE_RULES = {
     P.max_p: helper("max"),
     P.min_p: helper("min"),
     P.atan2_p: libm("atan2"),
-    P.nextafter_p: libm("nextafter"),
+    P.nextafter_p: lambda dt, x, y: (
+        f"jl_nextafter_{sfx(dt)}({x}, {y})"
+        if dt in dtypes.HALF_DTYPES
+        else libm("nextafter")(dt, x, y)
+    ),
     P.and_p: infix("&"),
     P.or_p: infix("|"),
     P.xor_p: infix("^"),
@@ -132,9 +154,17 @@ def convert(src: np.dtype, dst: np.dtype, x: str) -> str:
     """C for convert_element_type: saturating float -> int, `!= 0` to bool, else a C cast."""
     if src == dst:
         return x
+    if src in dtypes.HALF_DTYPES:  # 16-bit floats: exact to float32, then as from float32
+        return convert(dtypes.float32, dst, f"jl_{sfx(src)}_to_f32({x})")
+    if dst in dtypes.HALF_DTYPES:  # one rounding to nearest even (float64: see jl_math.h)
+        if src == dtypes.float64 or src.kind in "iu":  # NB: 64-bit ints: exact up to 2^53
+            return f"jl_f64_to_{sfx(dst)}((double){x})"
+        if src.kind == "b":
+            return f"({x} ? {c_literal(1, dst)} : {c_literal(0, dst)})"
+        return f"jl_f32_to_{sfx(dst)}({convert(src, dtypes.float32, x)})"
     if dst.kind == "b":
         return f"{x} != 0"
-    if src.kind == "f" and dst.kind in "iu":
+    if dtypes.is_float(src) and dst.kind in "iu":
         return f"jl_f2i_{sfx(dst)}({x})"
     if src.kind == "b":  # NB: gcc 12 does not vectorize a (float) cast of a bool; a select it does
         return f"({x} ? {c_literal(1, dst)} : {c_literal(0, dst)})"
@@ -147,7 +177,11 @@ register_elementwise(
 register_elementwise(
     P.bitcast_convert_type_p,
     lambda dt, x, new_dtype: (
-        x if dt == new_dtype else f"jl_bitcast_{sfx(dt)}_{sfx(new_dtype)}({x})"
+        x
+        if dt == new_dtype
+        else f"(({CTYPE[new_dtype]}){x})"  # 16-bit floats are their bits: a 16-bit int cast
+        if dt in dtypes.HALF_DTYPES or new_dtype in dtypes.HALF_DTYPES
+        else f"jl_bitcast_{sfx(dt)}_{sfx(new_dtype)}({x})"
     ),
 )
 

@@ -57,7 +57,7 @@ def _identity(prim, dt) -> str:
     if prim is P.reduce_or_p:
         return c_literal(0, dt)
     big = prim is P.reduce_min_p
-    if dt.kind == "f":
+    if dtypes.is_float(dt):
         return c_literal(np.inf if big else -np.inf, dt)
     if dt.kind == "b":
         return "true" if big else "false"
@@ -97,7 +97,7 @@ def _reduce(ctx, eqn, args, *, axes):
     work = math.prod(shape) * (1 + getattr(x, "cost", 0))
     # Threads share the outer loops when each writes its own outputs, else the reduction itself.
     outer_parallel = t > 0 and not outer_reduced and ctx.parallel(work)
-    op = _OMP_REDUCTION.get((prim, dt.kind))
+    op = _OMP_REDUCTION.get((prim, dtypes.kind(dt)))
     with ctx.loops(shape[:t], parallel=outer_parallel, simd=t == len(shape)) as oidx:
         at = oidx + ["0"] * (len(shape) - t)
         if t == len(shape):
@@ -106,20 +106,53 @@ def _reduce(ctx, eqn, args, *, axes):
         else:
             acc = ctx.fresh("acc")
             ctx.line(f"{acc_t} {acc} = {_identity(prim, _acc_dtype(prim, dt))};")
-            inner_parallel = t == 0 and op is not None and ctx.parallel(work)
-            with ctx.loops(shape[t:], prefix="r", parallel=inner_parallel, simd=op is not None,
-                           reduction=f"{op}:{acc}" if op else "") as ridx:  # fmt: skip
-                ctx.line(f"{acc} = {combine(acc, ctx.read(x, oidx + ridx))};")
+            if (prim, dtypes.kind(dt)) in _FLOAT_EXTREMA:
+                _float_extremum(ctx, prim, x, oidx, shape[t:], acc, t == 0 and ctx.parallel(work))
+            else:
+                inner_parallel = t == 0 and op is not None and ctx.parallel(work)
+                with ctx.loops(shape[t:], prefix="r", parallel=inner_parallel, simd=op is not None,
+                               reduction=f"{op}:{acc}" if op else "") as ridx:  # fmt: skip
+                    ctx.line(f"{acc} = {combine(acc, ctx.read(x, oidx + ridx))};")
             o = ctx.at(target, at)
             ctx.line(f"{o} = {combine(o, acc) if outer_reduced else acc};")
     return [Leaf(out, dt)]
 
 
+def _float_extremum(ctx, prim, x, oidx, rshape, acc, parallel):
+    """The float max/min of `x` along the innermost `rshape` into `acc`, vectorized.
+
+    NaN propagates (the first NaN, as NumPy and JAX give one): an OpenMP max/min reduction
+    leaves NaN's order unspecified, so the vector loop ignores NaNs (`v > acc` is false for them)
+    and ORs an `x != x` flag beside; only a row that holds a NaN is scanned again, in order."""
+    dt, big = x.dtype, prim is P.reduce_min_p
+    nan = ctx.fresh("nan")
+    ctx.line(f"int {nan} = 0;")
+    cmp, name = ("<", "min") if big else (">", "max")
+    # NB: two clauses through the one `reduction` string `loops` takes.
+    with ctx.loops(rshape, prefix="r", parallel=parallel, simd=True,
+                   reduction=f"{name}:{acc}) reduction(|:{nan}") as ridx:  # fmt: skip
+        v = ctx.fresh("v")
+        ctx.line(f"const {CTYPE[dt]} {v} = {ctx.read(x, oidx + ridx)};")
+        ctx.line(f"{acc} = {v} {cmp} {acc} ? {v} : {acc};")
+        ctx.line(f"{nan} |= {v} != {v};")
+    with ctx.block(f"if ({nan})"):
+        combine = _combine(prim, dt)
+        ctx.line(f"{acc} = {_identity(prim, dt)};")
+        with ctx.loops(rshape, prefix="r") as ridx:
+            ctx.line(f"{acc} = {combine(acc, ctx.read(x, oidx + ridx))};")
+
+
+_FLOAT_EXTREMA = {(P.reduce_max_p, "f"), (P.reduce_min_p, "f")}
+
 # The reductions OpenMP may reorder (and so vectorize): sums and products (floats too: the
-# result changes in the last bits, as NumPy's pairwise sums do) and the bitwise ones.
+# result changes in the last bits, as NumPy's pairwise sums do), integer and bool extrema and
+# the bitwise ones. (Float extrema: `_float_extremum`.)
 _OMP_REDUCTION = {
     **{(P.reduce_sum_p, k): "+" for k in "fiu"},
     **{(P.reduce_prod_p, k): "*" for k in "fiu"},
+    **{(P.reduce_max_p, k): "max" for k in "iu"},
+    **{(P.reduce_min_p, k): "min" for k in "iu"},
+    (P.reduce_max_p, "b"): "||", (P.reduce_min_p, "b"): "&&",
     (P.reduce_and_p, "i"): "&", (P.reduce_and_p, "u"): "&", (P.reduce_and_p, "b"): "&&",
     (P.reduce_or_p, "i"): "|", (P.reduce_or_p, "u"): "|", (P.reduce_or_p, "b"): "||",
 }  # fmt: skip
@@ -146,7 +179,7 @@ def _argminmax(ctx, eqn, args, *, axes, index_dtype):
             v = ctx.fresh("v")
             ctx.line(f"const {t} {v} = {ctx.read(x, at(r))};")
             better = f"{v} {op} {best}"
-            if x.dtype.kind == "f":  # the first NaN wins, as in NumPy
+            if dtypes.is_float(x.dtype):  # the first NaN wins, as in NumPy
                 better = f"{better} || (isnan({v}) && !isnan({best}))"
             with ctx.block(f"if ({better})"):
                 ctx.line(f"{best} = {v};")
@@ -199,7 +232,7 @@ def _sort(ctx, eqn, args, *, dimension, is_stable, num_keys):
     for j, k in enumerate(ops[:num_keys]):
         t = CTYPE[k.dtype]
         body.append(f"  {{ const {t} x = c->k{j}[a * c->s{j}], y = c->k{j}[b * c->s{j}];")
-        if k.dtype.kind == "f":
+        if dtypes.is_float(k.dtype):
             body.append("    if (x < y || (isnan(y) && !isnan(x))) return true;")
             body.append("    if (y < x || (isnan(x) && !isnan(y))) return false; }")
         else:

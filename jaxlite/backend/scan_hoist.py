@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
+from jaxlite import dtypes
 from jaxlite import primitives as P
 from jaxlite.core import ClosedJaxpr, Jaxpr, JaxprEqn, Literal, ShapedArray, Var
 from jaxlite.jaxpr_util import live_eqns, substitute, use_counts
@@ -174,7 +175,12 @@ def _hoist_product(e: JaxprEqn, inv: _Invariants):
         return None
     (lc, rc), (lb, rb) = e.params["dimension_numbers"]
     out = e.outvars[0].aval
-    if lb or not lc or out.dtype.kind != "f" or e.invars[0].aval.dtype.kind != "f":
+    if (
+        lb
+        or not lc
+        or not dtypes.is_float(out.dtype)
+        or not dtypes.is_float(e.invars[0].aval.dtype)
+    ):
         return None  # batched, an outer product (fused as elementwise), or C loops
     lhs, rhs = map(inv.kind, e.invars)
     if lhs is None or rhs is None or (lhs and rhs):

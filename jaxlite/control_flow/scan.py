@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from jaxlite import dtypes
 from jaxlite import api_util, core, jaxpr_util, tree_util
 from jaxlite.array import _wrap
 from jaxlite.backend import lower, scan_hoist
@@ -299,11 +300,11 @@ def _scan_transpose(cts, *args, jaxpr, length, reverse, unroll, num_consts, num_
     const_lin = [tp.is_undefined_primal(x) for x in consts]
     xs_lin = [tp.is_undefined_primal(x) for x in xs]
     carry_avals, y_avals = common.split(jaxpr.out_avals, num_carry)
-    if any(a.dtype.kind != "f" for a in carry_avals):
+    if any(not dtypes.is_float(a.dtype) for a in carry_avals):
         raise TypeError("scan transpose: every carry of a linear scan must be floating-point")
     ct_carry, ct_ys = common.split(cts, num_carry)
     ct_carry = [tp.instantiate(c) for c in ct_carry]
-    y_float = [a.dtype.kind == "f" for a in y_avals]
+    y_float = [dtypes.is_float(a.dtype) for a in y_avals]
     ct_ys = [tp.instantiate(c) for c, f in zip(ct_ys, y_float) if f]
     res_consts = [x for x, lin in zip(consts, const_lin) if not lin]
     res_xs = [x for x, lin in zip(xs, xs_lin) if not lin]

@@ -271,4 +271,64 @@ JL_INLINE double jl_logistic_f64(double x) {
   return x >= 0 ? d : e * d;
 }
 
+/* ---- 16-bit floats ------------------------------------------------------------------------
+ * float16 and bfloat16 are stored as their bits (uint16_t) and computed in float32
+ * (backend/half.py). Conversions: 16 -> 32 bits is exact; 32 -> 16 bits rounds to nearest even,
+ * bit for bit as NumPy's float16 and ml_dtypes' bfloat16 casts (NaN stays NaN with its sign and
+ * top payload bits: tests/test_half.py checks every float16 and bfloat16 value and
+ * millions of float32 bit patterns). float64 -> 16 bits rounds once: to float32 rounding to odd
+ * (24 bits, more than 16 + 2, so the second rounding is the correct one), then to nearest even.
+ * NB: bit operations, not F16C's conversions, which quiet a signaling NaN (NumPy does not). */
+JL_INLINE float jl_f16_to_f32(uint16_t h) {
+  const uint32_t sign = (uint32_t)(h & 0x8000u) << 16, e = (h >> 10) & 0x1fu, m = h & 0x3ffu;
+  if (e == 0x1f) return jl_f32_from_bits(sign | 0x7f800000u | (m << 13));
+  if (e) return jl_f32_from_bits(sign | ((e + 112) << 23) | (m << 13));
+  const float v = (float)m * 0x1p-24f; /* a subnormal: exact */
+  return sign ? -v : v;
+}
+JL_INLINE uint16_t jl_f32_to_f16(float x) {
+  const uint32_t u = jl_bits_f32(x), sign = (u >> 16) & 0x8000u, a = u & 0x7fffffffu;
+  if (a > 0x7f800000u) { /* NaN: NumPy keeps the top payload bits (a signaling NaN stays so) */
+    const uint32_t m = (a >> 13) & 0x3ffu;
+    return (uint16_t)(sign | 0x7c00u | (m ? m : 1u));
+  }
+  if (a >= 0x477ff000u) return (uint16_t)(sign | 0x7c00u); /* rounds past 65504: inf */
+  if (a < 0x38800000u) { /* below 2^-14: a subnormal, rounded by the float addition */
+    const float v = jl_f32_from_bits(a) + 0.5f;         /* 2^-1 + m * 2^-24 */
+    return (uint16_t)(sign | (jl_bits_f32(v) - 0x3f000000u));
+  }
+  const uint32_t r = a + 0xfffu + ((a >> 13) & 1u); /* round to nearest even at bit 13 */
+  return (uint16_t)(sign | ((r - 0x38000000u) >> 13));
+}
+JL_INLINE float jl_bf16_to_f32(uint16_t h) { return jl_f32_from_bits((uint32_t)h << 16); }
+JL_INLINE uint16_t jl_f32_to_bf16(float x) {
+  const uint32_t u = jl_bits_f32(x);
+  if (x != x) return (uint16_t)((u >> 16) | 0x40u); /* NaN: quiet, sign and top bits kept */
+  return (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+}
+/* float64 -> float32 rounded to odd: truncate, then set the last bit if anything was lost. */
+JL_INLINE float jl_f64_to_f32_odd(double x) {
+  float f = (float)x;
+  if ((double)f != x && x == x) {
+    uint32_t b = jl_bits_f32(f);
+    if (fabs((double)f) > fabs(x)) b -= 1; /* rounded away from zero: step back */
+    f = jl_f32_from_bits(b | 1u);
+  }
+  return f;
+}
+JL_INLINE uint16_t jl_f64_to_f16(double x) { return jl_f32_to_f16(jl_f64_to_f32_odd(x)); }
+JL_INLINE uint16_t jl_f64_to_bf16(double x) { return jl_f32_to_bf16(jl_f64_to_f32_odd(x)); }
+
+/* nextafter in a 16-bit float's own steps (backend/half.py leaves it on the 16-bit operands). */
+#define JL_NEXTAFTER_HALF(S)                                                          \
+  JL_INLINE uint16_t jl_nextafter_##S(uint16_t x, uint16_t y) {                       \
+    const float a = jl_##S##_to_f32(x), b = jl_##S##_to_f32(y);                      \
+    if (a != a || b != b) return jl_f32_to_##S(a + b); /* a NaN */                    \
+    if (a == b) return y;                                                             \
+    if (a == 0) return (uint16_t)((b < 0 ? 0x8000u : 0u) | 1u); /* smallest subnormal */ \
+    return (uint16_t)(((a < b) == (a > 0)) ? x + 1u : x - 1u); /* away from or to 0 */ \
+  }
+JL_NEXTAFTER_HALF(f16)
+JL_NEXTAFTER_HALF(bf16)
+
 #endif /* JL_MATH_H */

@@ -1,7 +1,7 @@
 """The one place that knows the kernel the backend lowers: how it is produced and called.
 
-jaxlite.export reuses jit's lowering unchanged: `passes.simplify` then `lower.lower_jaxpr` with
-`workspace_arg=True` (the kernel takes the caller's workspace instead of keeping one). Every
+jaxlite.export reuses jit's lowering unchanged: `jit.for_lowering` (the passes, 16-bit floats
+computed in float32), then `lower.lower_jaxpr` with `workspace_arg=True` (the kernel takes the caller's workspace instead of keeping one). Every
 kernel is `int jl_kernel(void **jl_args)`: the addresses of its inputs, the lowering's consts and
 its outputs, in that order, each a contiguous buffer, then (with `workspace_arg`) the workspace.
 Should that convention change, only `lower_kernel` and `Kernel.call` change.
@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from jaxlite.backend import lower, passes
+from jaxlite.backend import lower
 from jaxlite.core import Jaxpr, ShapedArray
+from jaxlite.jit import for_lowering
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ class Kernel:
 
 def lower_kernel(jaxpr: Jaxpr, name: str) -> Kernel:
     """`jaxpr` (no constvars) lowered to C as jit lowers it, with a caller-provided workspace."""
-    low = lower.lower_jaxpr(passes.simplify(jaxpr), name, workspace_arg=True)
+    low = lower.lower_jaxpr(for_lowering(jaxpr), name, workspace_arg=True)
     assert not low.host_calls, "callbacks are refused before lowering (_export.check_exportable)"
     return Kernel(
         source=low.source,

@@ -29,11 +29,11 @@ from jaxlite.primitives._slicing import prefix_scan
 
 def tangent_dtype(dtype: np.dtype) -> np.dtype:
     """The dtype of a tangent of a `dtype` value: itself for floats, `float0` otherwise (JAX)."""
-    return dtype if dtype.kind == "f" else dtypes.float0
+    return dtype if dtypes.is_float(dtype) else dtypes.float0
 
 
 def tangent_aval(aval: ShapedArray) -> ShapedArray:
-    if aval.dtype.kind == "f":
+    if dtypes.is_float(aval.dtype):
         return aval
     return ShapedArray(aval.shape, dtypes.float0, False)
 
@@ -241,7 +241,7 @@ def jvp_jaxpr(
         p_out, t_out = jvp_flat(f, primals, tangents)
         t_keep = []
         for t, inst, aval in zip(t_out, instantiate, closed.out_avals):
-            if type(t) is Zero and inst and aval.dtype.kind == "f":
+            if type(t) is Zero and inst and dtypes.is_float(aval.dtype):
                 t = zeros_like_aval(t.aval)
             out_nonzeros.append(type(t) is not Zero)
             if type(t) is not Zero:
@@ -294,7 +294,7 @@ def _broadcast_to(x, shape: tuple[int, ...]):
 
 def _sum_tangents(ans, contributions: list):
     """The tangent of `ans` from per-input contributions (rank-0 ones are broadcast)."""
-    if not contributions or ans.dtype.kind != "f":
+    if not contributions or not dtypes.is_float(ans.dtype):
         return Zero.from_primal(ans)
     shape = ans.shape
     out = None
@@ -572,7 +572,7 @@ defjvp(lax.clamp_p, _clamp_jvp_lo, _clamp_jvp_x, _clamp_jvp_hi)
 
 def _convert_jvp(primals, tangents, **params):
     ans = lax.convert_element_type_p.bind(*primals, **params)
-    if ans.dtype.kind != "f":  # float -> int or bool: piecewise constant
+    if not dtypes.is_float(ans.dtype):  # float -> int or bool: piecewise constant
         return ans, Zero.from_primal(ans)
     return ans, lax.convert_element_type_p.bind(tangents[0], **params)
 

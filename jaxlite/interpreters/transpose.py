@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from jaxlite import dtypes
 from jaxlite import core
 from jaxlite import primitives as lax
 from jaxlite.array import _wrap
@@ -151,7 +152,7 @@ def transpose_jaxpr(closed: ClosedJaxpr, linear: Sequence[bool]) -> ClosedJaxpr:
     """
     in_avals = closed.in_avals
     nonlin_avals = [a for a, lin in zip(in_avals, linear) if not lin]
-    float_outs = [a.dtype.kind == "f" for a in closed.out_avals]
+    float_outs = [dtypes.is_float(a.dtype) for a in closed.out_avals]
     ct_avals = [a for a, f in zip(closed.out_avals, float_outs) if f]
 
     def fun(*args):

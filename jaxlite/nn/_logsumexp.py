@@ -32,7 +32,7 @@ def _float(name: str, x):
     """`x` as an array of a float dtype (ints and bools: `dtypes.to_inexact`, as jnp and JAX)."""
     x = _arr(name, x)
     aval = get_aval(x)
-    if aval.dtype.kind != "f":
+    if not dtypes.is_float(aval.dtype):
         dt = dtypes.to_inexact(aval.dtype)
         x = lax.convert_element_type_p.bind(x, new_dtype=dt, weak_type=aval.weak_type)
     return x

@@ -47,7 +47,7 @@ def array_equal(a1, a2, equal_nan=False):
     if shape_of(a1) != shape_of(a2):
         return convert(False, dtypes.bool_)
     eq = equal(a1, a2)
-    if equal_nan and "f" in (dtype_of(a1).kind, dtype_of(a2).kind):
+    if equal_nan and (dtypes.is_float(dtype_of(a1)) or dtypes.is_float(dtype_of(a2))):
         eq = lax.bitwise_or(eq, lax.bitwise_and(isnan(a1), isnan(a2)))
     return all_(eq)
 

@@ -73,7 +73,7 @@ def _promotable(x) -> tuple[np.dtype, bool]:
     """A dtype as `promote_types` takes it: not canonicalized (64 bits stay with x64 off)."""
     if isinstance(x, type) and x in _PY_TYPES:
         return {bool: dtypes.bool_, int: dtypes.int64, float: dtypes.float64}[x], x is not bool
-    dt = np.dtype(x)
+    dt = dtypes.np_dtype(x)
     dtypes.canonicalize(dt, "jnp.promote_types")  # a TypeError for unsupported dtypes
     return dt, False
 
@@ -83,7 +83,7 @@ def _as_dtype(x, name: str) -> np.dtype:
         return x.dtype
     if isinstance(x, type) and x in _PY_TYPES:
         return _PY_TYPES[x]
-    return np.dtype(x)
+    return dtypes.np_dtype(x)
 
 
 def can_cast(from_, to, casting="safe"):
@@ -99,19 +99,35 @@ def _dtype_or_type(x):
     return _as_dtype(x, "issubdtype")
 
 
+# bfloat16 (ml_dtypes) is not a subclass of np.floating; JAX places it below it.
+_BF16_SUPERTYPES = (np.floating, np.inexact, np.number, np.generic)
+
+
 def issubdtype(arg1, arg2):
-    """Whether `arg1` is lower than or equal to `arg2` in NumPy's type hierarchy."""
-    return bool(np.issubdtype(_dtype_or_type(arg1), _dtype_or_type(arg2)))
+    """Whether `arg1` is lower than or equal to `arg2` in NumPy's type hierarchy (bfloat16 is a
+    floating type, as in JAX)."""
+    a, b = _dtype_or_type(arg1), _dtype_or_type(arg2)
+    if _is_bf16(a) and b in _BF16_SUPERTYPES:
+        return True
+    return bool(np.issubdtype(a, b))
+
+
+def _is_bf16(x) -> bool:
+    return x is dtypes.bfloat16.type or (isinstance(x, np.dtype) and x == dtypes.bfloat16)
 
 
 def isdtype(dtype, kind):
     """Array API dtype-kind test: 'bool', 'signed integer', 'integral', 'real floating', ..."""
-    return bool(np.isdtype(_as_dtype(dtype, "isdtype"), kind))
+    dt = _as_dtype(dtype, "isdtype")
+    if dt == dtypes.bfloat16:
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        return any(k in ("real floating", "numeric") or k == dt for k in kinds)
+    return bool(np.isdtype(dt, kind))
 
 
 def finfo(dtype):
-    """Machine limits of a floating-point dtype (`np.finfo`)."""
-    return np.finfo(_as_dtype(dtype, "finfo"))
+    """Machine limits of a floating-point dtype (`np.finfo`; ml_dtypes' for bfloat16)."""
+    return dtypes.finfo(_as_dtype(dtype, "finfo"))
 
 
 def iinfo(int_type):

@@ -104,7 +104,7 @@ def _sequence_index(seq):
         raise IndexError(
             f"indexing: ragged nested sequence {seq!r:.60} is not a valid index"
         ) from None
-    if v.dtype.kind not in "biuf":
+    if dtypes.kind(v.dtype) not in "biuf":
         raise TypeError(f"indexing: {seq!r:.60} is not a valid index (expected ints or bools)")
     return v
 

@@ -8,6 +8,7 @@ import builtins
 
 import numpy as np
 
+from jaxlite import dtypes
 from jaxlite import primitives as lax
 from jaxlite.numpy import _reductions as red
 from jaxlite.numpy._shape import _slice_axis
@@ -110,7 +111,7 @@ def _pad_wrap(x, ax, before, after):
 def _pad_stat(x, ax, before, after, mode):
     fn = {"maximum": red.max, "minimum": red.min, "mean": red.mean, "median": red.median}[mode]
     v = fn(x, axis=ax, keepdims=True)
-    if mode in ("mean", "median") and dtype_of(x).kind != "f":
+    if mode in ("mean", "median") and not dtypes.is_float(dtype_of(x)):
         v = convert(round_(v), dtype_of(x))
     elif mode in ("mean", "median"):
         v = convert(v, dtype_of(x))

@@ -38,9 +38,15 @@ _ALL_AXES = [tuple(range(n)) for n in range(65)]  # axes=None for each rank, pre
 
 def _sum_dtype(dt: np.dtype) -> np.dtype:
     """JAX's: integers and bools sum in the mode's widest int of their kind (int32 x64 off)."""
-    if dt.kind == "f":
+    if dtypes.is_float(dt):
         return dt
     return dtypes.canonicalize(dtypes.uint64 if dt.kind == "u" else dtypes.int64)
+
+
+def _upcast(dt: np.dtype) -> np.dtype:
+    """JAX's `_upcast_f16`: sums, products, means and variances of 16-bit floats compute in
+    float32 and round once at the end."""
+    return dtypes.float32 if dt in dtypes.HALF_DTYPES else dt
 
 
 def _cumulative_dtype(dt: np.dtype) -> np.dtype:
@@ -83,17 +89,19 @@ def _sum_like(prim, identity, name: str):
     def fn(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
         t = type(a)
         if t is Array and axis is None and dtype is None and not keepdims and initial is None:
-            if where is None and out is None and a._value.dtype.kind == "f":  # eager fast path
-                return prim.bind(a, axes=_ALL_AXES[a._value.ndim])
+            v = a._value
+            if where is None and out is None and v.dtype.kind == "f" and v.itemsize > 2:
+                return prim.bind(a, axes=_ALL_AXES[v.ndim])  # the eager fast path
         _no_out(name, out)
         a, shape, axes = _prep(a, axis, name)
         check_kind(name, a, "iufb", "a numeric or bool argument")
         dt = canonical_dtype(dtype, name) or _sum_dtype(dtype_of(a))
-        a = _masked(_as_dtype(a, dt), where, identity, name)
+        cdt = _upcast(dt)
+        a = _masked(_as_dtype(a, cdt), where, identity, name)
         r = prim.bind(a, axes=axes)
         if initial is not None:
-            r = (lax.add if identity == 0 else lax.mul)(r, convert(initial, dt, False, name))
-        return _keep(r, axes, keepdims)
+            r = (lax.add if identity == 0 else lax.mul)(r, convert(initial, cdt, False, name))
+        return _keep(_as_dtype(r, dt), axes, keepdims)
 
     fn.__name__ = fn.__qualname__ = name
     return fn
@@ -173,18 +181,19 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
     """
     if type(a) is Array and axis is None and dtype is None and not keepdims and where is None:
         v = a._value
-        if v.dtype.kind == "f" and out is None and v.size:  # eager fast path
+        if v.dtype.kind == "f" and v.itemsize > 2 and out is None and v.size:  # eager fast path
             s = lax.reduce_sum_p.bind(a, axes=_ALL_AXES[v.ndim])
             return lax.div_p.bind(s, _wrap(np.asarray(v.size, v.dtype), True))
     _no_out("mean", out)
     a, shape, axes = _prep(a, axis, "mean")
     check_kind("mean", a, "iufb", "a numeric or bool argument")
     dt = canonical_dtype(dtype, "mean") or _inexact(dtype_of(a))
-    s = sum(a, axes, dtype=dt, keepdims=keepdims, where=where)
+    cdt = _upcast(dt)
+    s = sum(a, axes, dtype=cdt, keepdims=keepdims, where=where)
     if where is None:
-        return lax.div(s, float(_size(shape, axes)))
-    n = sum(broadcast_to_shape(_bool(where, "mean"), shape), axes, dtype=dt, keepdims=keepdims)
-    return lax.div(s, n)
+        return _as_dtype(lax.div(s, float(_size(shape, axes))), dt)
+    n = sum(broadcast_to_shape(_bool(where, "mean"), shape), axes, dtype=cdt, keepdims=keepdims)
+    return _as_dtype(lax.div(s, n), dt)
 
 
 _mean = mean
@@ -220,9 +229,12 @@ def var(
     a, shape, axes = _prep(a, axis, "var")
     check_kind("var", a, "iufb", "a numeric or bool argument")
     dt = canonical_dtype(dtype, "var") or _inexact(dtype_of(a))
+    out_dt, dt = dt, _upcast(dt)
     a = _as_dtype(a, dt)
     if mean is None:
         mean = _mean(a, axes, keepdims=True, where=where)
+    else:
+        mean = _as_dtype(asarray(mean, "var"), dt) if out_dt != dt else mean
     centered = lax.sub(a, broadcast_to_shape(asarray(mean, "var"), shape))
     sq = _masked(lax.mul(centered, centered), where, 0, "var")
     if where is None:
@@ -230,10 +242,11 @@ def var(
     else:
         n = sum(broadcast_to_shape(_bool(where, "var"), shape), axes, dtype=dt, keepdims=keepdims)
     r = sum(sq, axes, keepdims=keepdims)
-    return lax.div(
+    r = lax.div(
         r,
         lax.max(lax.sub(n, float(ddof)), 0.0) if where is not None else builtins.max(n - ddof, 0.0),
     )
+    return _as_dtype(r, out_dt)
 
 
 def std(
@@ -323,7 +336,7 @@ cumprod.__doc__ = "Cumulative product along `axis` (of the flattened array when 
 
 def _nan_as(a, value, name: str):
     a = asarray(a, name)
-    if dtype_of(a).kind != "f":
+    if not dtypes.is_float(dtype_of(a)):
         return a
     return lax.select(isnan(a), filled(a, value), a)
 
@@ -383,7 +396,7 @@ def nanprod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, wh
 def _nan_extremum(fn, fill, name: str):
     def api(a, axis=None, out=None, keepdims=False, initial=None, where=None):
         a = asarray(a, name)
-        if dtype_of(a).kind != "f":
+        if not dtypes.is_float(dtype_of(a)):
             return fn(a, axis, out, keepdims, initial, where)
         nan = isnan(a)
         r = fn(lax.select(nan, filled(a, fill), a), axis, out, keepdims, initial, where)
@@ -402,7 +415,7 @@ nanmin = _nan_extremum(min, np.inf, "nanmin")
 def nanmean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
     """`mean` of the non-NaN values (NaN where a slice is all NaN)."""
     a = asarray(a, "nanmean")
-    if dtype_of(a).kind != "f":
+    if not dtypes.is_float(dtype_of(a)):
         return mean(a, axis, dtype, out, keepdims, where=where)
     keep = logical_not(isnan(a))
     if where is not None:
@@ -424,7 +437,7 @@ def nanvar(
 ):
     """`var` of the non-NaN values."""
     a = asarray(a, "nanvar")
-    if dtype_of(a).kind != "f":
+    if not dtypes.is_float(dtype_of(a)):
         return var(
             a, axis, dtype, out, ddof, keepdims, where=where, mean=mean, correction=correction
         )
@@ -455,7 +468,7 @@ def nanstd(
 def _nan_arg(fn, fill, name: str):
     def api(a, axis=None, out=None, keepdims=False):
         a = asarray(a, name)
-        if dtype_of(a).kind != "f":
+        if not dtypes.is_float(dtype_of(a)):
             return fn(a, axis, out, keepdims)
         nan = isnan(a)
         r = fn(lax.select(nan, filled(a, fill), a), axis, out, keepdims)

@@ -129,7 +129,7 @@ def _check_kth(kth, n: int, name: str):
 def _less(x, y):
     """`x < y` in sort order: NaN is larger than everything."""
     lt = lax.lt(x, y)
-    if dtype_of(x).kind != "f":
+    if not dtypes.is_float(dtype_of(x)):
         return lt
     return lax.bitwise_or(lt, lax.bitwise_and(lax.ne(y, y), lax.eq(x, x)))
 
@@ -296,7 +296,7 @@ def unique(
         prev = lax.slice(sx, (0,), (n_in - 1,))
         cur = lax.slice(sx, (1,), (n_in,))
         new = lax.ne(cur, prev)
-        if equal_nan and dtype_of(x).kind == "f":
+        if equal_nan and dtypes.is_float(dtype_of(x)):
             new = lax.bitwise_and(
                 new, lax.bitwise_not(lax.bitwise_and(lax.ne(cur, cur), lax.ne(prev, prev)))
             )
@@ -311,7 +311,7 @@ def unique(
         if v.size == 0:
             return 0
         m = np.concatenate([[True], v[1:] != v[:-1]])
-        if equal_nan and v.dtype.kind == "f":
+        if equal_nan and dtypes.is_float(v.dtype):
             m[1:] &= ~(np.isnan(v[1:]) & np.isnan(v[:-1]))
         return int(m.sum())
 
@@ -396,7 +396,7 @@ def bincount(x, weights=None, minlength=0, *, length=None):
         if shape_of(w) != (n,):
             raise ValueError(f"jnp.bincount: weights of shape {shape_of(w)} for x of shape {(n,)}")
         dt = dtype_of(w)
-        w = convert(w, dtypes.float64 if dt.kind != "f" else dt)
+        w = convert(w, dtypes.float64 if not dtypes.is_float(dt) else dt)
     zeros = lax.broadcast_in_dim(convert(0, dtype_of(w)), (length,), ())
     idx = lax.reshape(convert(x, dtypes.int64), (n, 1))
     dn = lax.ScatterDimensionNumbers(

@@ -92,8 +92,9 @@ def _unary_float(prim, name: str):
     def fn(x, /):
         if type(x) is Array:  # fast path: an eager float array
             v = x._value
-            if v.dtype.kind == "f":
-                if impl is not None and _plain():
+            if dtypes.is_float(v.dtype):
+                # NB: 16-bit floats take bind: their impls compute in float32 and round once
+                if impl is not None and v.dtype.itemsize > 2 and _plain():
                     return _wrap_fresh(impl(v), v, x.weak_type)
                 return prim.bind(x)
         return prim.bind(inexact_arg(name, x))
@@ -113,7 +114,8 @@ def _binary(prim, name: str, kinds: str = _NUM, what: str = "a numeric argument"
             vx, vy = x._value, y._value
             if vx.dtype == vy.dtype and vx.shape == vy.shape and x.weak_type == y.weak_type:
                 if vx.dtype.kind in kinds:
-                    if vx.dtype.kind in prim_kinds and _plain():
+                    # NB: 16-bit floats take bind (their impls compute in float32, round once)
+                    if vx.dtype.kind in prim_kinds and vx.dtype.itemsize > 2 and _plain():
                         return _wrap_fresh(impl(vx, vy), vx, x.weak_type, vy)
                     return prim.bind(x, y)
         x, y = promote(name, x, y)
@@ -141,7 +143,7 @@ def _default_float_of(name: str, x):
     and `angle` do (unlike `sin`'s `dtypes.to_inexact`)."""
     x = asarray(x, name)
     dt = dtype_of(x)
-    return x if dt.kind == "f" else convert(x, dtypes.default_float_dtype(), False, name)
+    return x if dtypes.is_float(dt) else convert(x, dtypes.default_float_dtype(), False, name)
 
 
 # ------------------------------------------------------------------------------------------
@@ -186,7 +188,7 @@ def log10(x, /):
 def _rounding(prim, name: str):
     def fn(x, /):
         x = asarray(x, name)
-        if dtype_of(x).kind != "f":
+        if not dtypes.is_float(dtype_of(x)):
             check_kind(name, x, "iub", "a numeric argument")
             return x  # NumPy 2 keeps integers and bools as they are
         return prim.bind(x)
@@ -201,7 +203,7 @@ ceil = _rounding(lax.ceil_p, "ceil")
 def trunc(x, /):
     """Rounds toward zero, elementwise (integers are returned unchanged)."""
     x = asarray(x, "trunc")
-    if dtype_of(x).kind != "f":
+    if not dtypes.is_float(dtype_of(x)):
         check_kind("trunc", x, "iub", "a numeric argument")
         return x
     return _where(lax.lt(x, 0.0), lax.ceil(x), lax.floor(x))
@@ -229,7 +231,7 @@ def round(a, decimals=0, out=None):  # noqa: A001 - NumPy's name
     dt = dtype_of(a)
     if dt.kind == "b":  # NumPy rounds bools as floats
         a, dt = convert(a, dtypes.float64, dtype_weak(a)[1]), dtypes.float64
-    if dt.kind != "f":
+    if not dtypes.is_float(dt):
         check_kind("round", a, "iu", "a numeric argument")
         if decimals >= 0:
             return a
@@ -238,6 +240,8 @@ def round(a, decimals=0, out=None):  # noqa: A001 - NumPy's name
         return convert(r, dt, dtype_weak(a)[1])
     if decimals == 0:
         return lax.round(a, rounding_method=1)
+    if dt == dtypes.float16:  # JAX rescales float16 in float32 (float16 would misround)
+        return convert(round(convert(a, dtypes.float32), decimals), dt, dtype_weak(a)[1])
     if decimals > 0:
         f = 10.0**decimals
         return lax.div(lax.round(lax.mul(a, f), rounding_method=1), f)
@@ -302,8 +306,8 @@ def signbit(x, /):
     """True where the sign bit is set (including -0.0 and negative NaNs)."""
     x = asarray(x, "signbit")
     dt = dtype_of(x)
-    if dt.kind == "f":
-        ibits = dtypes.int32 if dt.itemsize == 4 else dtypes.int64
+    if dtypes.is_float(dt):
+        ibits = {2: dtypes.int16, 4: dtypes.int32, 8: dtypes.int64}[dt.itemsize]
         return lax.lt(lax.bitcast_convert_type(x, ibits), 0)
     if dt.kind == "i":
         return lax.lt(x, 0)
@@ -410,7 +414,7 @@ def true_divide(x1, x2, /):
     """Elementwise `x1 / x2` as floats (ints and bools: float32 up to 32 bits, float64 for 64)."""
     if type(x1) is Array and type(x2) is Array:
         vx, vy = x1._value, x2._value
-        if vx.dtype == vy.dtype and vx.shape == vy.shape and vx.dtype.kind == "f":
+        if vx.dtype == vy.dtype and vx.shape == vy.shape and dtypes.is_float(vx.dtype):
             if x1.weak_type == x2.weak_type:
                 if _div_p_impl is not None and _plain():
                     return _wrap_fresh(_div_p_impl(vx, vy), vx, x1.weak_type, vy)
@@ -483,7 +487,7 @@ def _any_args(name: str, x1, x2):
 def floor_divide(x1, x2, /):
     """Elementwise `x1 // x2`, rounding toward minus infinity (Python's convention)."""
     x1, x2 = _int_args("floor_divide", x1, x2)
-    if dtype_of(x1).kind == "f":
+    if dtypes.is_float(dtype_of(x1)):
         return _float_floor_divide(x1, x2)
     return _int_floor_divide(x1, x2)
 
@@ -491,7 +495,7 @@ def floor_divide(x1, x2, /):
 def remainder(x1, x2, /):
     """Elementwise `x1 % x2` with the sign of `x2` (Python's convention)."""
     x1, x2 = _int_args("remainder", x1, x2)
-    if dtype_of(x1).kind == "f":
+    if dtypes.is_float(dtype_of(x1)):
         return _float_remainder(x1, x2)
     return _int_remainder(x1, x2)
 
@@ -502,7 +506,7 @@ mod = remainder
 def divmod(x1, x2, /):  # noqa: A001 - NumPy's name
     """`(floor_divide(x1, x2), remainder(x1, x2))`."""
     x1, x2 = _int_args("divmod", x1, x2)
-    if dtype_of(x1).kind == "f":
+    if dtypes.is_float(dtype_of(x1)):
         return _float_floor_divide(x1, x2), _float_remainder(x1, x2)
     return _int_floor_divide(x1, x2), _int_remainder(x1, x2)
 
@@ -520,7 +524,7 @@ def power(x1, x2, /):
         if dtype_of(x1).kind == "b":
             x1 = convert(x1, dtypes.int64)
         check_kind("power", x1, _NUM, "a numeric argument")
-        if x2 < 0 and dtype_of(x1).kind != "f":
+        if x2 < 0 and not dtypes.is_float(dtype_of(x1)):
             raise ValueError("jnp.power: integers to negative integer powers are not allowed")
         return lax.integer_pow(x1, x2)
     x1, x2 = promote("power", x1, x2)
@@ -556,6 +560,9 @@ def frexp(x, /):
     """Mantissa in [0.5, 1) and integer exponent with `x = m * 2**e` (int32 exponents)."""
     x = _float_of("frexp", x)
     dt = dtype_of(x)
+    if dt in dtypes.HALF_DTYPES:  # exact in float32, and the mantissa fits back in 16 bits
+        m, e = frexp(convert(x, dtypes.float32))
+        return convert(m, dt), e
     if dt == dtypes.float32:
         ibits, mbits, bias, scale = dtypes.int32, 23, 126, 25
     else:
@@ -629,7 +636,7 @@ def heaviside(x1, x2, /):
 def fmax(x1, x2, /):
     """Elementwise maximum that ignores NaNs (NaN only where both are NaN)."""
     x1, x2 = _any_args("fmax", x1, x2)
-    if dtype_of(x1).kind != "f":
+    if not dtypes.is_float(dtype_of(x1)):
         return lax.max(x1, x2)
     m = lax.max(x1, x2)
     m, x1, x2 = _broadcast3("fmax", m, x1, x2)  # NB: select needs equal shapes (x2 may be 0-d)
@@ -639,7 +646,7 @@ def fmax(x1, x2, /):
 def fmin(x1, x2, /):
     """Elementwise minimum that ignores NaNs (NaN only where both are NaN)."""
     x1, x2 = _any_args("fmin", x1, x2)
-    if dtype_of(x1).kind != "f":
+    if not dtypes.is_float(dtype_of(x1)):
         return lax.min(x1, x2)
     m = lax.min(x1, x2)
     m, x1, x2 = _broadcast3("fmin", m, x1, x2)  # NB: select needs equal shapes (x2 may be 0-d)
@@ -725,7 +732,7 @@ logical_xor = _logical(lax.xor_p, "logical_xor")
 def _classify(name, on_float, on_other: bool):
     def fn(x, /):
         x = asarray(x, name)
-        if dtype_of(x).kind == "f":
+        if dtypes.is_float(dtype_of(x)):
             return on_float(x)
         check_kind(name, x, "iub", "a numeric argument")
         return filled(x, on_other, dtypes.bool_)
@@ -757,7 +764,7 @@ def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
     `neginf` (default: the most negative finite value)."""
     x = asarray(x, "nan_to_num")
     dt = dtype_of(x)
-    if dt.kind != "f":
+    if not dtypes.is_float(dt):
         return x
     info = np.finfo(dt)
     posinf = float(info.max) if posinf is None else posinf

@@ -22,7 +22,7 @@ from jaxlite.util import safe_zip
 _SCALARS = dtypes.PYTHON_SCALAR_DTYPES
 _SUPPORTED = frozenset(dtypes.SUPPORTED_DTYPES)
 # NumPy dtypes jaxlite does not hold, mapped as `jnp.array` maps them (x64 defaults).
-_NARROW = {np.dtype(np.float16): dtypes.float32}
+_NARROW: dict = {}  # dtypes jaxlite holds in a wider one (none since float16 is supported)
 # Kinds a weak Python scalar may join without changing the array's dtype.
 _SCALAR_KINDS = {bool: "biuf", int: "iuf", float: "f"}
 
@@ -40,7 +40,7 @@ def fname(name: str) -> str:
 
 
 def supported_dtype(dt: np.dtype, name: str) -> np.dtype:
-    """`dt` if jaxlite holds it, its wider stand-in (float16 -> float32), or a TypeError."""
+    """`dt` if jaxlite holds it, its wider stand-in, or a TypeError."""
     if dt in _SUPPORTED:
         return dt
     if dt in _NARROW:
@@ -98,7 +98,7 @@ def _from_python(obj, name: str) -> Array:
         v = np.array(obj)
     except (ValueError, TypeError) as e:
         raise TypeError(f"{fname(name)}: cannot build an array from {obj!r:.60}: {e}") from None
-    if v.dtype.kind in "OUSVMm":
+    if v.dtype.kind in "OUSVMm" and not dtypes.is_float(v.dtype):  # NB: bfloat16 is "V"
         raise TypeError(
             f"{fname(name)}: {obj!r:.60} is not a (rectangular) nested list of numbers "
             f"(NumPy made an array of dtype {v.dtype}); strings, None and ragged lists are "
@@ -289,11 +289,11 @@ def promote(name: str, *args):
         # Fast path: an Array (or tracer) and a Python scalar of a kind its dtype already holds.
         if ty in _SCALARS and (tx is Array or isinstance(x, Tracer)):
             dt = x.dtype
-            if dt.kind in _SCALAR_KINDS[ty]:
+            if dtypes.kind(dt) in _SCALAR_KINDS[ty]:
                 return x, _scalar_const(y, dt, x.weak_type, name)
         elif tx in _SCALARS and (ty is Array or isinstance(y, Tracer)):
             dt = y.dtype
-            if dt.kind in _SCALAR_KINDS[tx]:
+            if dtypes.kind(dt) in _SCALAR_KINDS[tx]:
                 return _scalar_const(x, dt, y.weak_type, name), y
     return promote_shapes(name, *promote_dtypes(name, *args))
 
@@ -311,7 +311,7 @@ def promote_dtypes_inexact(name: str, *args):
 
 def _to_inexact(args, name: str):
     dt, weak = dtype_weak(args[0])
-    if dt.kind != "f":
+    if not dtypes.is_float(dt):
         dt = dtypes.to_inexact(dt)
         args = tuple(convert(a, dt, weak, name) for a in args)
     return args
@@ -320,20 +320,20 @@ def _to_inexact(args, name: str):
 def inexact_arg(name: str, x):
     """One argument as a floating-point array or tracer (`dtypes.to_inexact` for ints and bools)."""
     if type(x) is Array:
-        if x._value.dtype.kind == "f":
+        if dtypes.is_float(x._value.dtype):
             return x
     elif isinstance(x, Tracer):
-        if x.aval.dtype.kind == "f":
+        if dtypes.is_float(x.aval.dtype):
             return x
     else:
         x = asarray(x, name)
     dt, weak = dtype_weak(x)
-    return x if dt.kind == "f" else convert(x, dtypes.to_inexact(dt), weak, name)
+    return x if dtypes.is_float(dt) else convert(x, dtypes.to_inexact(dt), weak, name)
 
 
 def check_kind(name: str, x, kinds: str, what: str):
     dt = dtype_of(x)
-    if dt.kind not in kinds:
+    if dtypes.kind(dt) not in kinds:
         raise TypeError(f"{fname(name)} does not accept dtype {dt.name}: it needs {what}")
 
 

@@ -51,7 +51,7 @@ _INT_BOOL = "iub"
 
 
 def _check_kinds(name: str, aval: ShapedArray, kinds: str) -> None:
-    if aval.dtype.kind not in kinds:
+    if dtypes.kind(aval.dtype) not in kinds:
         allowed = {
             _FLOAT: "floating-point",
             _INT: "integer",
@@ -112,11 +112,24 @@ def _compare_abstract(name, x, y):
 
 def _checked_unop(name, impl, kinds):
     def checked(x, **params):
-        if x.dtype.kind not in kinds:
+        if x.dtype.kind not in kinds and dtypes.kind(x.dtype) not in kinds:
             _check_kinds(name, get_aval(x), kinds)
+        if x.itemsize == 2 and x.dtype in _HALF:
+            return _widened(impl, x, params)
         return impl(x, **params)
 
     return checked
+
+
+_HALF = frozenset(dtypes.HALF_DTYPES)
+
+
+def _widened(impl, x, params):
+    """A 16-bit float operand computed in float32 and rounded once, as XLA's CPU does (and as
+    jit does: backend/half.py): NumPy's float16 and ml_dtypes' bfloat16 loops of special
+    functions compute in their own precision, or in float64 and round twice."""
+    r = impl(x.astype(np.float32), **params)
+    return r.astype(x.dtype) if r.dtype == np.float32 else r
 
 
 def _checked_binop(name, impl, rule):
@@ -153,7 +166,7 @@ def _binop(name, impl, kinds):
 
 def _checked_kinds_binop(name, impl, kinds):
     def checked(x, y):
-        if x.dtype.kind not in kinds:
+        if x.dtype.kind not in kinds and dtypes.kind(x.dtype) not in kinds:
             _check_kinds(name, get_aval(x), kinds)
         return impl(x, y)
 
@@ -192,7 +205,7 @@ def _is_array_like(x) -> bool:
 def _scalar_to(x, like, name: str):
     """Converts a Python scalar `x` to the dtype of `like` (a weakly typed 0-d array)."""
     dt = get_aval(like).dtype
-    if isinstance(x, float) and dt.kind != "f":
+    if isinstance(x, float) and not dtypes.is_float(dt):
         raise TypeError(f"{name}: cannot combine the float {x} with an array of dtype {dt.name}")
     if isinstance(x, int) and not isinstance(x, bool) and dt.kind == "b":
         raise TypeError(f"{name}: cannot combine the int {x} with an array of dtype bool")

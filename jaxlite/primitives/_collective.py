@@ -213,7 +213,7 @@ def pmean(x, axis_name, *, axis_index_groups=None):
 
     def mean(t):
         dt = get_aval(t).dtype
-        if dt.kind != "f":
+        if not dtypes.is_float(dt):
             t = convert_element_type(t, dtypes.to_inexact(dt))
         return div(t, float(n))
 

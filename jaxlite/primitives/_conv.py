@@ -353,6 +353,8 @@ def _conv_impl(
     wg = w.reshape(groups, o // groups, i, *w.shape[2:])
     sp = "".join(chr(ord("p") + k) for k in range(ns))
     kk = "".join(chr(ord("d") + k) for k in range(ns))
+    if p.dtype in dtypes.HALF_DTYPES:  # 16-bit floats accumulate in float32, as XLA's CPU
+        p, wg = p.astype(np.float32), wg.astype(np.float32)
     out = np.einsum(f"gnc{sp}{kk},goc{kk}->gno{sp}", p, wg, optimize=True)
     out = out.swapaxes(0, 1).reshape(nout[0], nout[1], *out_space)  # (N, O, S...)
     if lhs.dtype == np.bool_:

@@ -35,6 +35,8 @@ def _dot_general_impl(x, y, *, dimension_numbers, preferred_element_type=None):
     out_dt = preferred_element_type or x.dtype
     if out_dt != x.dtype and x.dtype != np.bool_:  # accumulate in the preferred type, as XLA
         x2, y2 = x2.astype(out_dt), y2.astype(out_dt)
+    if x2.dtype in dtypes.HALF_DTYPES:  # 16-bit floats accumulate in float32, as XLA's CPU
+        x2, y2 = x2.astype(np.float32), y2.astype(np.float32)
     if x.dtype == np.bool_:
         out = np.matmul(x2.astype(np.int32), y2.astype(np.int32)) > 0
     elif k == 1:  # an outer product (per-example gradients): einsum is 4-8x faster than matmul

@@ -138,7 +138,7 @@ def _round_np(x, rounding_method=0):
 def _sign_np(x):
     if x.dtype.kind == "u":
         return (x > 0).astype(x.dtype)
-    if x.dtype.kind == "f":
+    if dtypes.is_float(x.dtype):
         return np.where(x == 0, x, np.sign(x))  # sign(-0.0) = -0.0, as in XLA
     return np.sign(x)
 
@@ -199,7 +199,7 @@ def _integer_pow_impl(x, *, y):
         return np.ones_like(x)
     if y == 1:
         return x.copy()  # never return the input object
-    if y < 0 and x.dtype.kind != "f":
+    if y < 0 and not dtypes.is_float(x.dtype):
         raise TypeError("integer_pow: negative powers of integer arrays are not supported")
     acc = None
     base = x
@@ -218,7 +218,7 @@ def _integer_pow_abstract(x, *, y):
     _check_kinds("integer_pow", x, _NUM)
     if not isinstance(y, (int, np.integer)):
         raise TypeError(f"integer_pow: the exponent y must be a Python int, got {y!r}")
-    if y < 0 and x.dtype.kind != "f":
+    if y < 0 and not dtypes.is_float(x.dtype):
         raise TypeError("integer_pow: negative powers need a floating-point base")
     return ShapedArray(x.shape, x.dtype, x.weak_type)
 
@@ -269,7 +269,7 @@ def square(x): return integer_pow_p.bind(x, y=2)
 
 def _int_div_np(x, y):
     """C semantics (round toward zero); x / 0 = 0 and INT_MIN / -1 = INT_MIN, never a trap."""
-    if x.dtype.kind == "f":
+    if dtypes.is_float(x.dtype):
         return np.true_divide(x, y).astype(x.dtype)
     if x.dtype.kind == "b":
         raise TypeError("div does not accept dtype bool")
@@ -283,14 +283,14 @@ def _int_div_np(x, y):
 
 def _rem_np(x, y):
     """C fmod semantics (sign of the dividend); integer x % 0 = 0."""
-    if x.dtype.kind == "f":
+    if dtypes.is_float(x.dtype):
         return np.fmod(x, y).astype(x.dtype)
     safe_y = np.where(y == 0, 1, y).astype(x.dtype)
     return np.where(y == 0, np.zeros((), x.dtype), np.fmod(x, safe_y)).astype(x.dtype)
 
 
 def _pow_np(x, y):
-    if x.dtype.kind == "f":
+    if dtypes.is_float(x.dtype):
         return np.power(x, y).astype(x.dtype)
     y_pos = np.maximum(y, 0)
     r = np.power(x, y_pos)
@@ -464,7 +464,7 @@ convert_element_type_p = _prim("convert_element_type")
 
 @convert_element_type_p.def_impl
 def _convert_impl(x, *, new_dtype, weak_type=False):
-    if x.dtype.kind == "f" and new_dtype.kind in "iu":
+    if dtypes.is_float(x.dtype) and new_dtype.kind in "iu":
         # Saturating, NaN -> 0 (XLA's semantics; C's cast would be undefined behaviour).
         # NB: compared in x's float type, info.max may round up (int32 max -> 2**31 in float32),
         # so `>=` catches exactly the values that do not fit.

@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 
+from jaxlite import dtypes
 from jaxlite.core import ShapedArray, Tracer, get_aval
 from jaxlite.primitives._base import _prim
 from jaxlite.primitives._elementwise import _convert_impl
@@ -145,7 +146,7 @@ _NAN = float("nan")  # one object, so params holding it compare equal to themsel
 
 
 def _default_fill_value(dtype: np.dtype):
-    if dtype.kind == "f":
+    if dtypes.is_float(dtype):
         return _NAN
     if dtype.kind in "iu":
         info = np.iinfo(dtype)
@@ -160,7 +161,7 @@ def _static_fill_value(fill_value, dtype: np.dtype):
             f"traced value {fill_value.aval.str_short()}"
         )
     v = np.asarray(fill_value)
-    if v.ndim != 0 or v.dtype.kind not in "biuf":
+    if v.ndim != 0 or dtypes.kind(v.dtype) not in "biuf":
         raise ValueError(f"gather: fill_value must be a scalar number, got {fill_value!r}")
     v = v.item()
     return _NAN if isinstance(v, float) and math.isnan(v) else v

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from jaxlite import dtypes
 from jaxlite.core import ShapedArray, get_aval
 from jaxlite.primitives._base import _prim
 
@@ -48,7 +49,7 @@ def _triangular_solve_impl(a, b, *, left_side, lower, transpose_a, conjugate_a, 
 
 @triangular_solve_p.def_abstract_eval
 def _triangular_solve_abstract(a, b, *, left_side, lower, transpose_a, conjugate_a, unit_diagonal):
-    if a.dtype != b.dtype or a.dtype.kind != "f":
+    if a.dtype != b.dtype or not dtypes.is_float(a.dtype):
         raise TypeError(
             "triangular_solve: a and b must have the same floating-point dtype, got "
             f"{a.dtype.name} and {b.dtype.name}"

@@ -57,7 +57,7 @@ def _reduce_min_np(x, *, axes):
 def _reduce_empty(x, axes, which):
     # The identity of max is the dtype's lowest value (-inf for floats), as in XLA.
     shape = tuple(d for i, d in enumerate(x.shape) if i not in axes)
-    if x.dtype.kind == "f":
+    if dtypes.is_float(x.dtype):
         v = -np.inf if which == "max" else np.inf
     elif x.dtype.kind == "b":
         v = which == "min"

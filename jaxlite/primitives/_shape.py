@@ -392,7 +392,7 @@ def _iota_impl(*, dtype, shape, dimension):
 
 @iota_p.def_abstract_eval
 def _iota_abstract(*, dtype, shape, dimension):
-    if dtype.kind not in _NUM:
+    if dtypes.kind(dtype) not in _NUM:
         raise TypeError(f"iota does not accept dtype {dtype.name}: it needs a numeric dtype")
     if not 0 <= dimension < len(shape):
         raise ValueError(f"[iota] dimension {dimension} out of range for shape {shape}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from jaxlite import dtypes
 from jaxlite.core import ShapedArray, get_aval
 from jaxlite.primitives._base import _canonicalize_axis, _check_axes, _prim, operator_index
 from jaxlite.primitives._elementwise import (
@@ -73,7 +74,7 @@ def _descending_key(x):
     dt = get_aval(x).dtype
     if dt.kind == "b":
         x = convert_element_type(x, np.dtype(np.int8))
-    elif dt.kind == "f":
+    elif dtypes.is_float(dt):
         bits = bitcast_convert_type(x, np.dtype(f"i{dt.itemsize}"))
         # negative floats: flip all but the sign, so the signed integers order like the floats
         x = select(lt(bits, 0), bitwise_xor(bits, np.iinfo(bits.dtype).max), bits)

@@ -20,6 +20,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from jaxlite import dtypes
 from jaxlite.core import ShapedArray, get_aval
 from jaxlite.primitives._base import (
     _FLOAT,
@@ -465,7 +466,7 @@ def _betainc_abstract(a, b, x):
 
 @regularized_incomplete_beta_p.def_impl
 def _betainc_impl(a, b, x):
-    if len({a.dtype, b.dtype, x.dtype}) > 1 or a.dtype.kind != "f":
+    if len({a.dtype, b.dtype, x.dtype}) > 1 or not dtypes.is_float(a.dtype):
         _betainc_abstract(get_aval(a), get_aval(b), get_aval(x))
     return _betainc_np(a, b, x)
 

@@ -11,6 +11,7 @@ import itertools
 
 import numpy as np
 
+from jaxlite import dtypes
 from jaxlite.core import ShapedArray, get_aval
 from jaxlite.primitives._base import _NUM, _NUM_BOOL, _check_kinds, _prim
 from jaxlite.primitives._conv import (
@@ -39,8 +40,10 @@ def identity(prim, dtype) -> object:
     dtype = np.dtype(dtype)
     if prim is reduce_window_sum_p:
         return dtype.type(0)
-    big = True if dtype.kind == "b" else np.inf if dtype.kind == "f" else np.iinfo(dtype).max
-    small = False if dtype.kind == "b" else -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
+    big = True if dtype.kind == "b" else np.inf if dtypes.is_float(dtype) else np.iinfo(dtype).max
+    small = (
+        False if dtype.kind == "b" else -np.inf if dtypes.is_float(dtype) else np.iinfo(dtype).min
+    )
     return dtype.type(small if prim is reduce_window_max_p else big)
 
 
@@ -182,7 +185,7 @@ def select_and_gather(t, x, prim, *, window_dimensions, window_strides, padding,
                                           base_dilation, window_dilation)  # fmt: skip
     cfg = [(lo, hi, b - 1) for (lo, hi), b in safe_zip(padding, base_dilation)]
     xp = pad(x, identity(prim, xa.dtype).item(), cfg)
-    tp = pad(t, 0.0 if get_aval(t).dtype.kind == "f" else 0, cfg)
+    tp = pad(t, 0.0 if dtypes.is_float(get_aval(t).dtype) else 0, cfg)
     if 0 in out_shape or 0 in window_dimensions:
         return broadcast_in_dim(np.zeros((), get_aval(t).dtype), out_shape, ())
     tiled = (all(p == (0, 0) for p in padding) and set(base_dilation) == {1}

@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from jaxlite import dtypes
 from jaxlite import numpy as jnp
 from jaxlite import primitives as lax
 from jaxlite.api import jvp
@@ -60,9 +61,17 @@ def erfinv(x):
     return lax.erf_inv(_x("erfinv", x))
 
 
+def _no_half(name: str, x):
+    """JAX's ndtr, ndtri and log_ndtr take float32 and float64 only (a TypeError, as JAX)."""
+    dt = dtype_of(x)
+    if dt in dtypes.HALF_DTYPES:
+        raise TypeError(f"{name}: x.dtype={dt} is not supported; pass float32 or float64")
+    return x
+
+
 def ndtr(x):
     """The standard normal CDF, through erf near 0 and erfc in the tails (no cancellation)."""
-    x = _x("ndtr", x)
+    x = _no_half("ndtr", _x("ndtr", x))
     w = x * math.sqrt(0.5)
     z = jnp.abs(w)
     tail = jnp.where(w > 0, 2.0 - lax.erfc(z), lax.erfc(z))
@@ -104,7 +113,7 @@ def _ndtri_jvp(primals, tangents):
 
 def ndtri(p):
     """The inverse of `ndtr`: the standard normal quantile function."""
-    return _ndtri(_x("ndtri", p))
+    return _ndtri(_no_half("ndtri", _x("ndtri", p)))
 
 
 def _log_ndtr_asymptotic(x, series_order):
@@ -142,9 +151,9 @@ def log_ndtr(x, series_order: int = 3):
     if not 0 <= series_order <= 30:
         raise ValueError(f"log_ndtr: series_order must be in [0, 30], got {series_order}")
     dt = dtype_of(jnp.asarray(x))
-    if dt.kind != "f":  # as JAX: no integer arguments
+    if not dtypes.is_float(dt):  # as JAX: no integer arguments
         raise TypeError(f"log_ndtr: x.dtype={dt} is not supported; pass a float array")
-    return _log_ndtr(_x("log_ndtr", x), series_order)
+    return _log_ndtr(_no_half("log_ndtr", _x("log_ndtr", x)), series_order)
 
 
 # ------------------------------------------------------------------------------------------

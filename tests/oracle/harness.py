@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import jax
+import ml_dtypes
 import numpy as np
 
 import jax.numpy  # noqa: E402
@@ -81,8 +82,14 @@ JL, JX = Lib("jaxlite"), Lib("jax")
 
 # ---------------------------------------------------------------------------------------- inputs
 
-_TINY = {"float32": 2e-38, "float64": 3e-308}
-_HUGE = {"float32": 3e38, "float64": 1e308}
+_TINY = {"float32": 2e-38, "float64": 3e-308, "float16": 1e-4, "bfloat16": 2e-38}
+_HUGE = {"float32": 3e38, "float64": 1e308, "float16": 6e4, "bfloat16": 3e38}
+HALF = ("float16", "bfloat16")  # tried by tests/oracle/test_half_functions.py
+
+
+def np_dtype(dtype: str):
+    """NumPy's dtype of a name (np.dtype does not parse "bfloat16")."""
+    return ml_dtypes.bfloat16 if dtype == "bfloat16" else dtype
 
 
 def specials(dtype: str) -> np.ndarray:
@@ -94,7 +101,9 @@ def specials(dtype: str) -> np.ndarray:
         vals = [0, 1, 2, 3, info.max, info.max - 1] + ([-1, -2, info.min] if info.min else [])
         return np.array(vals, dtype)
     inf, t, h = np.inf, _TINY[dtype], _HUGE[dtype]
-    return np.array([0.0, -0.0, inf, -inf, np.nan, 0.5, -1.5, 2.5, h, -h, t, -t, 1.0], dtype)
+    return np.array(
+        [0.0, -0.0, inf, -inf, np.nan, 0.5, -1.5, 2.5, h, -h, t, -t, 1.0], np_dtype(dtype)
+    )
 
 
 def random_array(dtype: str, shape, rng: np.random.Generator, kind: str = "any") -> np.ndarray:
@@ -113,7 +122,7 @@ def random_array(dtype: str, shape, rng: np.random.Generator, kind: str = "any")
         x = x / 4.5
     if kind == "pos":
         x = np.abs(x) + 0.25
-    return np.asarray(x, dtype)
+    return np.asarray(x, np_dtype(dtype))
 
 
 # ----------------------------------------------------------------------------------------- specs
@@ -261,6 +270,9 @@ def _tol(dtype: str, scale: float):
         return 2e-5 * scale, 2e-6 * scale
     if dtype == "float64":
         return 1e-11 * scale, 1e-13 * scale
+    if dtype in HALF:  # a few 16-bit ulps: both round each operation's float32 result
+        eps = 2.0**-10 if dtype == "float16" else 2.0**-7
+        return 4 * eps * scale, eps / 2 * scale
     return 0.0, 0.0
 
 
@@ -313,7 +325,7 @@ def _same_py(a, b):
 def _close(a, b, dtype, tol):
     if a.shape != b.shape:
         return False
-    if a.dtype.kind not in "fc":
+    if a.dtype.kind not in "fc" and str(a.dtype) != "bfloat16":
         return np.array_equal(a, b)
     with np.errstate(all="ignore"):
         nan_a, nan_b = np.isnan(a), np.isnan(b)

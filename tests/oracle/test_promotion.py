@@ -14,6 +14,7 @@ from .harness import DTYPES, JL, JX, MODES, in_mode  # noqa: E402
 from .skips import SKIPS  # noqa: E402
 
 _WEAK = {"int": 1, "float": 1.0, "bool": True}
+DTYPES = (*DTYPES, "float16", "bfloat16")  # 16-bit floats: in the promotion tables too
 
 
 def _table(L, fn, operands, mode):
