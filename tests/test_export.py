@@ -581,3 +581,104 @@ int main(void) {
     out = subprocess.run([str(tmp_path / "prog")], capture_output=True, text=True, check=True)
     y = np.array([1, 2, 3], np.float32) @ w
     assert out.stdout.split() == [f"{v:g}" for v in [*y, *(y @ w.T)]]
+
+
+def test_no_malloc_in_a_call(tmp_path):
+    """Products (packed and register-blocked, transposed and ragged B, float32 and float64, a
+    convolution's) pack into the workspace: linked with counting wrappers of every allocator
+    (-Wl,--wrap) and -fopenmp on two threads, calls allocate nothing, give jit's results bit
+    for bit, and the products take the paths named (the packed kernel for the large ones). The
+    runtime's plain entry point, which allocates, shows that the wrappers count."""
+
+    def f(x, w, v, u, img, ker):
+        return (x @ w, x @ v.T, u @ u.T,
+                lax.conv_general_dilated(img, ker, (1, 1), "SAME"))  # fmt: skip
+
+    rng = np.random.default_rng(1)
+    shapes = [((192, 320), np.float32), ((320, 200), np.float32), ((136, 320), np.float32),
+              ((40, 24), np.float64), ((1, 3, 12, 12), np.float32),
+              ((5, 3, 3, 3), np.float32)]  # fmt: skip
+    args = [rng.standard_normal(s).astype(dt) for s, dt in shapes]
+    from jaxlite.backend.c_nodes import CTYPE as CT
+
+    exp = jexport.to_c(f, *args, name="nm")
+    assert "jl_gemm_f32(" not in exp.kernel.source and "jl_gemm_f64(" not in exp.kernel.source
+    d = tmp_path / "nm"
+    exp.write(str(d))
+    decls = ["#include <stdio.h>", "#include <stdlib.h>", '#include "nm.h"',
+             "static int counting; static long allocs;"]  # fmt: skip
+    wraps = {  # name: (return type, parameters, arguments)
+        "malloc": ("void *", "size_t n", "n"),
+        "calloc": ("void *", "size_t n, size_t s", "n, s"),
+        "realloc": ("void *", "void *p, size_t n", "p, n"),
+        "aligned_alloc": ("void *", "size_t a, size_t n", "a, n"),
+        "posix_memalign": ("int ", "void **p, size_t a, size_t n", "p, a, n"),
+    }
+    for name, (ret, params, call) in wraps.items():
+        decls += [f"{ret}__real_{name}({params});",
+                  f"{ret}__wrap_{name}({params}) {{ allocs += counting; "
+                  f"return __real_{name}({call}); }}"]  # fmt: skip
+    ins = "".join(
+        f"  static {CT[p.aval.dtype]} i{k}[{p.size}];\n" for k, p in enumerate(exp.inputs)
+    )
+    outs = "".join(
+        f"  static {CT[p.aval.dtype]} o{k}[{p.size}];\n" for k, p in enumerate(exp.outputs)
+    )
+    reads = "".join(f"  if (fread(i{k}, sizeof i{k}[0], {p.size}, in) != {p.size}) return 2;\n"
+                    for k, p in enumerate(exp.inputs))  # fmt: skip
+    writes = "".join(f"  fwrite(o{k}, sizeof o{k}[0], {p.size}, out);\n"
+                     for k, p in enumerate(exp.outputs))  # fmt: skip
+    argl = ", ".join([f"i{k}" for k in range(len(exp.inputs))]
+                     + [f"o{k}" for k in range(len(exp.outputs))] + ["ws"])  # fmt: skip
+    main = "\n".join([*decls,
+        "void jl_rt_gemm_f32_nm(bool, bool, int64_t, int64_t, int64_t, const float *, int64_t,",
+        "                       const float *, int64_t, float *, int64_t);",
+        "int jl_rt_gemm_path_nm(int, bool, int64_t, int64_t, int64_t);",
+        "int main(int argc, char **argv) {",
+        "  (void)argc;",
+        '  FILE *in = fopen(argv[1], "rb"), *out = fopen(argv[2], "wb");',
+        "  if (!in || !out) return 1;",
+        ins + outs + reads,
+        "  void *ws = malloc(NM_WORKSPACE_SIZE);",
+        "  counting = 1;",
+        "  for (int r = 0; r < 3; r++)",
+        f"    if (nm({argl})) return 3;",
+        "  counting = 0;",
+        "  long in_calls = allocs;",
+        writes,
+        "  counting = 1;  /* the control: the entry point without scratch allocates */",
+        "  jl_rt_gemm_f32_nm(false, false, 192, 200, 320, i0, 320, i1, 200, o0, 200);",
+        "  counting = 0;",
+        '  printf("%ld %ld %d %d %d\\n", in_calls, allocs - in_calls,',
+        "         jl_rt_gemm_path_nm(0, false, 192, 200, 320),",
+        "         jl_rt_gemm_path_nm(0, true, 192, 136, 320), jl_rt_gemm_path_nm(1, true, 40, 40, 24));",
+        "  free(ws);",
+        "  fclose(out);",
+        "  return 0;",
+        "}", ""])  # fmt: skip
+    (d / "main.c").write_text(main)
+    wrap = "-Wl," + ",".join(f"--wrap={n}" for n in wraps)
+    cmd = [CC, *jexport.cflags(openmp=True), *WARNINGS, "-I", str(d), str(d / "main.c"),
+           str(d / "nm.c"), wrap, "-o", str(d / "prog"), "-lm"]  # fmt: skip
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr[-3000:]
+    with open(d / "in.bin", "wb") as fh:
+        for a in args:
+            fh.write(a.tobytes())
+    env = dict(os.environ, OMP_NUM_THREADS="2")  # the threaded path would be open
+    res = subprocess.run([str(d / "prog"), str(d / "in.bin"), str(d / "out.bin")],
+                         capture_output=True, text=True, env=env)  # fmt: skip
+    assert res.returncode == 0, (res.returncode, res.stderr[-2000:])
+    in_calls, control, *paths = map(int, res.stdout.split())
+    assert in_calls == 0, f"{in_calls} allocations in 3 calls"
+    assert control > 0, "the counting wrappers saw no allocation in the control"
+    assert paths == [2, 2, 1], paths  # packed, packed (B transposed), register-blocked
+    raw = (d / "out.bin").read_bytes()
+    got, off = [], 0
+    for p in exp.outputs:
+        nbytes = p.size * p.aval.dtype.itemsize
+        got.append(np.frombuffer(raw[off : off + nbytes], p.aval.dtype).reshape(p.aval.shape))
+        off += nbytes
+    with jexport.own_products():
+        want = jaxlite.jit(f)(*args)
+    assert_bits_equal(got, want, [p.path for p in exp.outputs])

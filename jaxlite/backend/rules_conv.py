@@ -17,7 +17,7 @@ from jaxlite import dtypes
 from jaxlite import primitives as P
 from jaxlite.backend.c_nodes import CTYPE, Leaf, View, c_literal, scaled, sfx
 from jaxlite.backend.lower_ctx import ELEMENTWISE, KernelContext, register_kernel
-from jaxlite.backend.rules_dot import _matrix
+from jaxlite.backend.rules_dot import _matrix, gemm_scratch
 from jaxlite.backend.rules_elementwise import convert
 from jaxlite.backend.rules_layout import transpose_view
 from jaxlite.primitives._windowed import identity
@@ -230,6 +230,7 @@ def _im2col_gemm(ctx, lv, rv, ov, dt, groups, batch_groups, geom):
     # One chunk of patches: (groups, nb, S'..., K..., Cg), zeros outside the input.
     cols = [cg, *ksizes] if c_first else [*ksizes, cg]
     patches = ctx.alloc("patches", dt, [groups, nb, *sout, *cols])
+    scratch, nscratch = gemm_scratch(ctx, dt, mc, og, kc)  # the product's packing: no malloc
     ctx.runtime = True
     gshape = [groups] if groups > 1 else []
     with ctx.loops([nout // nb], prefix="blk") as (blk,):
@@ -247,13 +248,14 @@ def _im2col_gemm(ctx, lv, rv, ov, dt, groups, batch_groups, geom):
                 _patch_row(ctx, lv, patches, dt, geom, (g, n, n_in, sp), cg, ksizes, nout,
                            batch_groups)  # fmt: skip
         with ctx.loops([groups], prefix="g") as (g,):
-            ctx.touch(patches.buf, w_buf, cview.buf)
+            ctx.touch(patches.buf, w_buf, cview.buf, scratch)
             a_at = f"{patches.buf} + {scaled(g, mc * kc)}"
             b_at = w_ptr + (f" + {scaled(g, w_batch)}" if w_batch else "")
             c_at = (f"{cview.buf} + {cview.offset} + {scaled(g, cview.strides[0])} + "
                     f"{scaled(blk, mc * cview.strides[1])}")  # fmt: skip
-            ctx.line(f"jl_gemm_{sfx(dt)}(false, {'true' if tb else 'false'}, {mc}, {og}, {kc}, "
-                     f"{a_at}, {kc}, {b_at}, {ldb}, {c_at}, {cview.strides[1]});")  # fmt: skip
+            ctx.line(f"jl_gemm_ws_{sfx(dt)}(false, {'true' if tb else 'false'}, {mc}, {og}, {kc}, "
+                     f"{a_at}, {kc}, {b_at}, {ldb}, {c_at}, {cview.strides[1]}, {scratch}, "
+                     f"{nscratch});")  # fmt: skip
     if not direct:
         ns = len(sout)
         t = View(tmp.buf, [groups, nout, *sout, og], contiguous(groups, nout, sout, og))
@@ -325,6 +327,7 @@ def _im2col_gemm_batch_inner(ctx, lv, rv, ov, dt, groups, batch_groups, geom):
     patches = ctx.alloc("patches_t", dt, [groups, kb, *ksizes[1:], cg, *sout, nout])
     nblk = ksizes[0] // kb
     part = ctx.alloc("conv_part", dt, [groups, m, og]) if nblk > 1 else None
+    scratch, nscratch = gemm_scratch(ctx, dt, m, og, kc)  # the product's packing: no malloc
     ctx.runtime = True
     gshape = [groups] if groups > 1 else []
     with ctx.loops([nblk], prefix="blk") as (blk,):
@@ -344,7 +347,7 @@ def _im2col_gemm_batch_inner(ctx, lv, rv, ov, dt, groups, batch_groups, geom):
                         value = ctx.read(Leaf(lv, dt), [nb_in, ch, *pos])
                         ctx.line(f"{ctx.at(patches, [g, *kl, c, *si, n])} = {value};")
         with ctx.loops([groups], prefix="g") as (g,):
-            ctx.touch(patches.buf, w_buf, cview.buf, part.buf if part else None)
+            ctx.touch(patches.buf, w_buf, cview.buf, scratch, part.buf if part else None)
             a_at = f"{patches.buf} + {scaled(g, m * kc)}"
             b_at = w_ptr + (f" + {scaled(g, w_batch)}" if w_batch else "")
             b_at += f" + {scaled(blk, kc if tb else kc * ldb)}" if nblk > 1 else ""
@@ -353,8 +356,8 @@ def _im2col_gemm_batch_inner(ctx, lv, rv, ov, dt, groups, batch_groups, geom):
             if part is not None:  # the first chunk writes the output, the others a part
                 c_at = f"({blk} == 0 ? {c_at} : {part.buf} + {scaled(g, m * og)})"
                 ldc = f"({blk} == 0 ? {cview.strides[1]} : {og})"
-            ctx.line(f"jl_gemm_{sfx(dt)}(true, {'true' if tb else 'false'}, {m}, {og}, {kc}, "
-                     f"{a_at}, {m}, {b_at}, {ldb}, {c_at}, {ldc});")  # fmt: skip
+            ctx.line(f"jl_gemm_ws_{sfx(dt)}(true, {'true' if tb else 'false'}, {m}, {og}, {kc}, "
+                     f"{a_at}, {m}, {b_at}, {ldb}, {c_at}, {ldc}, {scratch}, {nscratch});")  # fmt: skip
         if part is not None:
             with ctx.block(f"if ({blk} > 0)"):
                 with ctx.loops([groups, m, og], parallel=ctx.parallel(groups * m * og)) as (

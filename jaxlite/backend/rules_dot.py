@@ -83,14 +83,15 @@ def _gemm(ctx, eqn, lhs, rhs, ldims, rdims):
     a_buf, a_ptr, a_batch, ta, lda = _matrix(ctx, lhs, lb, lfree, lc)
     b_buf, b_ptr, b_batch, tb, ldb = _matrix(ctx, rhs, rb, rc, rfree)
     t = lambda flag: "true" if flag else "false"
+    scratch, nscratch = gemm_scratch(ctx, dt, m, n, k)
 
     def call(b: str) -> str:
-        ctx.touch(a_buf, b_buf, out.buf)
+        ctx.touch(a_buf, b_buf, out.buf, scratch)
         a_at = a_ptr + (f" + {scaled(b, a_batch)}" if a_batch and b != "0" else "")
         b_at = b_ptr + (f" + {scaled(b, b_batch)}" if b_batch and b != "0" else "")
         c_at = out.buf + (f" + {scaled(b, m * n)}" if b != "0" else "")
-        return (f"jl_gemm_{sfx(dt)}({t(ta)}, {t(tb)}, {m}, {n}, {k}, {a_at}, {lda}, {b_at}, "
-                f"{ldb}, {c_at}, {n});")  # fmt: skip
+        return (f"jl_gemm_ws_{sfx(dt)}({t(ta)}, {t(tb)}, {m}, {n}, {k}, {a_at}, {lda}, {b_at}, "
+                f"{ldb}, {c_at}, {n}, {scratch}, {nscratch});")  # fmt: skip
 
     if nbatch == 1:
         ctx.line(call("0"))
@@ -98,6 +99,31 @@ def _gemm(ctx, eqn, lhs, rhs, ldims, rdims):
         with ctx.loops([nbatch], prefix="b") as (b,):
             ctx.line(call(b))
     return Leaf(out, dt)
+
+
+# csrc/jl_gemm.c's blocking (JL_PK_MC, JL_PK_KC, JL_PK_NC, JL_SMALL_PACK) and its widest vector
+VEC_BYTES, PK_MC, PK_KC, PK_NC, SMALL_PACK = 64, 64, 128, 512, 16384
+
+
+def scratch_elems(dt, m: int, n: int, k: int) -> int:
+    """Elements of the scratch an m x k @ k x n product of `dt` packs into (csrc/jl_gemm.c:
+    JL_PK_ELEMS for its packed kernel, k x n rounded up to whole vectors, at most JL_SMALL_PACK,
+    for its register-blocked one), for vectors of any width up to AVX-512's (an export may be
+    compiled for another CPU); the C checks the size it is given."""
+    w = VEC_BYTES // dt.itemsize
+    npad = -(-n // w) * w
+    packed = min(k, PK_KC) * (
+        (npad if n < PK_NC else PK_NC) + (-(-m // 4) * 4 if m < PK_MC else PK_MC)
+    )
+    return max(packed, min(k * npad, SMALL_PACK))
+
+
+def gemm_scratch(ctx, dt, m: int, n: int, k: int) -> tuple[str, int]:
+    """A workspace buffer for the packing of one product (`jl_gemm_ws_*`'s scratch: no malloc,
+    no large stack array in the call), live only where the call touches it: (its name, its
+    elements)."""
+    elems = scratch_elems(dt, m, n, k)
+    return ctx.alloc("pack", dt, [elems]).buf, elems
 
 
 def _matrix(ctx, x: Leaf, batch, rows, cols):

@@ -25,7 +25,19 @@ void JL_RT(gemm_f32)(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const fl
                      int64_t lda, const float *b, int64_t ldb, float *c, int64_t ldc);
 void JL_RT(gemm_f64)(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const double *a,
                      int64_t lda, const double *b, int64_t ldb, double *c, int64_t ldc);
+/* The same with the caller's scratch: `nscratch` elements of C's type, 64-byte aligned, where
+ * the kernels pack B (and A) instead of allocating or using the stack; the lowering reserves
+ * it in the kernel's workspace (backend/rules_dot.py: `scratch_elems`). With JL_GEMM_NO_ALLOC
+ * (jaxlite.export) such a product never allocates: it then runs on the calling thread. */
+void JL_RT(gemm_ws_f32)(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float *a,
+                        int64_t lda, const float *b, int64_t ldb, float *c, int64_t ldc,
+                        float *scratch, int64_t nscratch);
+void JL_RT(gemm_ws_f64)(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const double *a,
+                        int64_t lda, const double *b, int64_t ldb, double *c, int64_t ldc,
+                        double *scratch, int64_t nscratch);
 #define jl_gemm_f32 JL_RT(gemm_f32)
 #define jl_gemm_f64 JL_RT(gemm_f64)
+#define jl_gemm_ws_f32 JL_RT(gemm_ws_f32)
+#define jl_gemm_ws_f64 JL_RT(gemm_ws_f64)
 
 #endif /* JL_BLAS_H */

@@ -88,7 +88,7 @@ JL_INLINE bool jl_blas_narrower(void) {
 #else
 #define JL_SMALL_SIZE_OK(m, n, k, W) JL_SMALL_WIDE_OK(m, n, k, W)
 #endif
-#define JL_SMALL_PACK 16384            /* elements of B packed on the stack (tb, ragged n) */
+#define JL_SMALL_PACK 16384 /* elements of B packed (tb, ragged n): the caller's scratch or the stack */
 
 #define JL_SMALL_GEMM(T, S, W)                                                                   \
   __attribute__((always_inline)) JL_INLINE void jl_small_tile_##S(                             \
@@ -131,11 +131,14 @@ JL_INLINE bool jl_blas_narrower(void) {
     return (JL_SMALL_SIZE_OK(m, n, k, W)) &&                                                     \
            ((!tb && n % W == 0) || k * npad <= JL_SMALL_PACK);                                   \
   }                                                                                              \
+  /* pack: k x n rounded up to whole vectors (at most JL_SMALL_PACK) elements where B is     \
+   * transposed or ragged, or NULL (then on the stack) */                                       \
   JL_INLINE void jl_small_gemm_##S(bool ta, bool tb, int64_t m, int64_t n, int64_t k,           \
                                    const T *a, int64_t lda, const T *b, int64_t ldb, T *c,       \
-                                   int64_t ldc) {                                                \
+                                   int64_t ldc, T *pack) {                                       \
     const int64_t sai = ta ? 1 : lda, sap = ta ? lda : 1;                                        \
-    T pack[tb || n % W ? JL_SMALL_PACK : 1];                                                     \
+    T stack[(tb || n % W) && !pack ? JL_SMALL_PACK : 1];                                         \
+    if (!pack) pack = stack;                                                                     \
     if (tb || n % W) { /* B as k x npad, zero padded: whole vectors for every column */         \
       const int64_t npad = (n + W - 1) / W * W;                                                  \
       for (int64_t p = 0; p < k; p++)                                                            \
@@ -183,18 +186,34 @@ JL_SMALL_GEMM(double, f64, JL_VEC_W_f64)
 #define JL_OMP_THREAD_NUM() 0
 #define JL_OMP_THREADS_FREE() false
 #endif
+/* JL_GEMM_NO_ALLOC (jaxlite.export's C defines it): products given scratch never allocate. */
+#ifndef JL_GEMM_NO_ALLOC
+#define JL_GEMM_NO_ALLOC 0
+#endif
 #define JL_PK_MC 64
 #define JL_PK_KC 128
 #define JL_PK_NC 512
+/* The packing buffers of one serial packed product, in elements: B's KC x NC block (at most \
+ * KC x n rounded up to whole vectors) then A's MC x KC block. */                              \
+#define JL_PK_ELEMS(W, m, n, k)                                                                  \
+  (((k) < JL_PK_KC ? (k) : JL_PK_KC) *                                                           \
+   (((n) < JL_PK_NC ? ((n) + (W) - 1) / (W) * (W) : JL_PK_NC) +                                  \
+    ((m) < JL_PK_MC ? ((m) + 3) / 4 * 4 : JL_PK_MC)))
 #define JL_PACKED_GEMM(T, S, W)                                                                  \
+  /* bp: JL_PK_ELEMS(W, m, n, k) elements, 64-byte aligned (or NULL: allocated here) */         \
   JL_INLINE bool jl_packed_serial_##S(bool ta, bool tb, int64_t m, int64_t n, int64_t k,        \
                                     const T *a, int64_t lda, const T *b, int64_t ldb, T *c,      \
-                                    int64_t ldc) {                                               \
+                                    int64_t ldc, T *bp) {                                        \
     const int64_t sai = ta ? 1 : lda, sap = ta ? lda : 1;                                        \
     const int64_t sbp = tb ? 1 : ldb, sbj = tb ? ldb : 1; /* B(p, j) = b[p * sbp + j * sbj] */  \
+    const int64_t kc_max = k < JL_PK_KC ? k : JL_PK_KC;                                          \
     const int64_t nc_max = n < JL_PK_NC ? (n + W - 1) / W * W : JL_PK_NC;                        \
-    T *bp = (T *)jl_alloc((size_t)JL_PK_KC * (size_t)nc_max * sizeof(T));                         \
-    if (!bp) return false;                                                                       \
+    T *own = NULL;                                                                               \
+    if (!bp) {                                                                                   \
+      bp = own = (T *)jl_alloc((size_t)JL_PK_ELEMS(W, m, n, k) * sizeof(T));                     \
+      if (!bp) return false;                                                                     \
+    }                                                                                            \
+    T *const ap = bp + kc_max * nc_max; /* A's block: (mc + 3) / 4 groups of kc x 4 */           \
     for (int64_t jc = 0; jc < n; jc += JL_PK_NC) {                                               \
       const int64_t nc = n - jc < JL_PK_NC ? n - jc : JL_PK_NC, strips = (nc + W - 1) / W;       \
       for (int64_t pc = 0; pc < k; pc += JL_PK_KC) {                                             \
@@ -209,7 +228,6 @@ JL_SMALL_GEMM(double, f64, JL_VEC_W_f64)
         const int64_t blocks = (m + JL_PK_MC - 1) / JL_PK_MC;                                    \
         for (int64_t ib = 0; ib < blocks; ib++) {                                                \
           const int64_t ic = ib * JL_PK_MC, mc = m - ic < JL_PK_MC ? m - ic : JL_PK_MC;          \
-          T ap[JL_PK_MC * JL_PK_KC];                                                             \
           for (int64_t g = 0; g < (mc + 3) / 4; g++) /* 4-row group g: kc x 4 */                 \
             for (int64_t p = 0; p < kc; p++)                                                     \
               for (int r = 0; r < 4; r++) {                                                      \
@@ -248,17 +266,19 @@ JL_SMALL_GEMM(double, f64, JL_VEC_W_f64)
         }                                                                                        \
       }                                                                                          \
     }                                                                                            \
-    free(bp);                                                                                    \
+    free(own);                                                                                   \
     return true;                                                                                 \
   }                                                                                              \
   /* From 2^22 multiply-adds, one parallel region: each thread computes its own slab of C with \
    * the serial kernel (its own packed copies: no barrier, no shared buffer): a range of whole  \
-   * 4-vector column blocks when C is wider than tall, else of 4-row groups. */                 \
+   * 4-vector column blocks when C is wider than tall, else of 4-row groups. Thread 0 packs    \
+   * into `bp` (its slab needs no more than the whole product), the others allocate; with      \
+   * JL_GEMM_NO_ALLOC a product given `bp` runs on the calling thread instead (no allocation). */ \
   JL_INLINE bool jl_packed_gemm_##S(bool ta, bool tb, int64_t m, int64_t n, int64_t k,          \
                                     const T *a, int64_t lda, const T *b, int64_t ldb, T *c,      \
-                                    int64_t ldc) {                                               \
-    if (m * n * k < 4194304 || !JL_OMP_THREADS_FREE())                                          \
-      return jl_packed_serial_##S(ta, tb, m, n, k, a, lda, b, ldb, c, ldc);                      \
+                                    int64_t ldc, T *bp) {                                        \
+    if (m * n * k < 4194304 || !JL_OMP_THREADS_FREE() || (JL_GEMM_NO_ALLOC && bp))              \
+      return jl_packed_serial_##S(ta, tb, m, n, k, a, lda, b, ldb, c, ldc, bp);                  \
     const bool by_cols = n >= m;                                                                 \
     const int64_t unit = by_cols ? 4 * W : 4, units = ((by_cols ? n : m) + unit - 1) / unit;    \
     int failed = 0;                                                                              \
@@ -269,10 +289,11 @@ JL_SMALL_GEMM(double, f64, JL_VEC_W_f64)
       if (lo < hi) {                                                                             \
         if (by_cols) /* columns [lo, hi) */                                                      \
           failed |= !jl_packed_serial_##S(ta, tb, m, hi - lo, k, a, lda,                         \
-                                          b + (tb ? lo * ldb : lo), ldb, c + lo, ldc);           \
+                                          b + (tb ? lo * ldb : lo), ldb, c + lo, ldc,            \
+                                          t ? NULL : bp);                                        \
         else /* rows [lo, hi) */                                                                 \
           failed |= !jl_packed_serial_##S(ta, tb, hi - lo, n, k, a + (ta ? lo : lo * lda), lda,  \
-                                          b, ldb, c + lo * ldc, ldc);                            \
+                                          b, ldb, c + lo * ldc, ldc, t ? NULL : bp);             \
       }                                                                                          \
     }                                                                                            \
     return !failed;                                                                              \
@@ -285,8 +306,10 @@ JL_PACKED_GEMM(double, f64, JL_VEC_W_f64)
 #else /* no vector extension: BLAS or the loops for every size */
 #define JL_SMALL_OK_f32(tb, m, n, k) false
 #define JL_SMALL_OK_f64(tb, m, n, k) false
-#define jl_small_gemm_f32 jl_gemm_loops_f32
-#define jl_small_gemm_f64 jl_gemm_loops_f64
+#define jl_small_gemm_f32(ta, tb, m, n, k, a, lda, b, ldb, c, ldc, pack) \
+  jl_gemm_loops_f32(ta, tb, m, n, k, a, lda, b, ldb, c, ldc)
+#define jl_small_gemm_f64(ta, tb, m, n, k, a, lda, b, ldb, c, ldc, pack) \
+  jl_gemm_loops_f64(ta, tb, m, n, k, a, lda, b, ldb, c, ldc)
 #define jl_packed_gemm_f32(...) false
 #define jl_packed_gemm_f64(...) false
 #endif
@@ -354,21 +377,34 @@ static signed char jl_choice_f32_[JL_NCLASS], jl_choice_f64_[JL_NCLASS];
     if (JL_PACKED_WANTED) return JL_PATH_PACKED;                                                 \
     return JL_PATH_BLAS;                                                                         \
   }                                                                                              \
+  /* scratch: `nscratch` elements, 64-byte aligned, used where they suffice (else NULL) */    \
   JL_INLINE void jl_gemm_on_##S(int path, bool ta, bool tb, int64_t m, int64_t n, int64_t k,     \
                                 const T *a, int64_t lda, const T *b, int64_t ldb, T *c,          \
-                                int64_t ldc) {                                                   \
+                                int64_t ldc, T *scratch, int64_t nscratch) {                     \
     if (path == JL_PATH_SMALL) {                                                                 \
-      jl_small_gemm_##S(ta, tb, m, n, k, a, lda, b, ldb, c, ldc);                                \
+      const int64_t w = JL_VEC_W_##S, need = k * ((n + w - 1) / w * w);                          \
+      jl_small_gemm_##S(ta, tb, m, n, k, a, lda, b, ldb, c, ldc,                                 \
+                        nscratch >= need ? scratch : NULL);                                      \
       return;                                                                                    \
     }                                                                                            \
-    if (path == JL_PATH_PACKED && jl_packed_gemm_##S(ta, tb, m, n, k, a, lda, b, ldb, c, ldc))   \
+    if (path == JL_PATH_PACKED &&                                                                \
+        jl_packed_gemm_##S(ta, tb, m, n, k, a, lda, b, ldb, c, ldc,                              \
+                           nscratch >= JL_PK_ELEMS(JL_VEC_W_##S, m, n, k) ? scratch : NULL))     \
       return;                                                                                    \
     JL_GEMM_BLAS(T, S, CBLAS_GEMM)                                                               \
   }                                                                                              \
   void JL_RT(gemm_##S)(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T *a,            \
                        int64_t lda, const T *b, int64_t ldb, T *c, int64_t ldc) {                \
     if (m <= 0 || n <= 0) return;                                                                \
-    jl_gemm_on_##S(jl_gemm_path_##S(tb, m, n, k), ta, tb, m, n, k, a, lda, b, ldb, c, ldc);      \
+    jl_gemm_on_##S(jl_gemm_path_##S(tb, m, n, k), ta, tb, m, n, k, a, lda, b, ldb, c, ldc, NULL, \
+                   0);                                                                           \
+  }                                                                                              \
+  void JL_RT(gemm_ws_##S)(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T *a,         \
+                          int64_t lda, const T *b, int64_t ldb, T *c, int64_t ldc, T *scratch,   \
+                          int64_t nscratch) {                                                    \
+    if (m <= 0 || n <= 0) return;                                                                \
+    jl_gemm_on_##S(jl_gemm_path_##S(tb, m, n, k), ta, tb, m, n, k, a, lda, b, ldb, c, ldc,       \
+                   scratch, nscratch);                                                           \
   }                                                                                              \
   /* Median seconds of `reps` products m x k @ k x n (row-major, no transposes) on `path`,    \
    * after one untimed call (its time alone when it exceeds `limit`: a path out of the race); \
@@ -386,7 +422,7 @@ static signed char jl_choice_f32_[JL_NCLASS], jl_choice_f64_[JL_NCLASS];
     for (int r = -1; r < reps; r++) {                                                            \
       struct timespec t0, t1;                                                                    \
       clock_gettime(CLOCK_MONOTONIC, &t0);                                                       \
-      jl_gemm_on_##S(path, false, false, m, n, k, a, k, b, n, c, n);                             \
+      jl_gemm_on_##S(path, false, false, m, n, k, a, k, b, n, c, n, NULL, 0);                    \
       clock_gettime(CLOCK_MONOTONIC, &t1);                                                       \
       const double dt = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec); \
       if (r < 0 && dt > limit) {                                                                 \

@@ -68,7 +68,7 @@ def header(exp) -> str:
             + (
                 " (but the product kernels' path table, which only "
                 f"jl_rt_gemm_set_choice_{n} changes: nothing needs to call it); no malloc in the "
-                "call but in large products (README.txt)."
+                "call (products pack their operands in the workspace)."
                 if exp.kernel.runtime
                 else "; no malloc in the call."
             )
@@ -149,6 +149,8 @@ def source(exp) -> str:
             "/* The products of dot_general: jaxlite's own kernels (no BLAS), their names tagged",
             f" * with `{n}` so that several exported functions link into one program. */",
             f"#define JL_RT_TAG {n}",
+            "/* Products pack into the workspace: never malloc (on the calling thread). */",
+            "#define JL_GEMM_NO_ALLOC 1",
             '#include "jl_gemm.c"',
         ]
     lines += [

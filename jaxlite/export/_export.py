@@ -142,10 +142,10 @@ def readme(exp: ExportedC) -> str:
         "code needs no other macro. -ffast-math compiles but is not supported: isnan,",
         "infinities and signed zeros stop behaving as in NumPy and results differ from jit.",
         "",
-        "Note: products that jl_gemm.c's register-blocked kernel does not take (more than 128^3",
-        "multiply-adds with k or n above 128, or a transposed or ragged B of more than 16384",
-        "elements) use its packed kernel, which allocates its packing buffer (up to 256 KiB",
-        "float32, 512 KiB float64) in each such call. Stack: up to 128 KiB in a product.",
+        "No malloc in a call: products pack their operands into the workspace (up to 288 KiB",
+        "float32, 576 KiB float64 per product, shared with the other buffers), and run on the",
+        "calling thread even with -fopenmp (loops outside products still use threads).",
+        "Stack: a few KiB in a product.",
         "",
     ])  # fmt: skip
 
