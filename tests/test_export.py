@@ -19,7 +19,7 @@ import pytest
 
 import jaxlite
 import jaxlite.numpy as jnp
-from jaxlite import core, jaxpr_util, lax
+from jaxlite import core, dtypes, jaxpr_util, lax
 from jaxlite.primitives._collective import COLLECTIVE_PRIMITIVES
 from jaxlite import export as jexport
 from jaxlite.backend import compile as _compile
@@ -345,8 +345,7 @@ def test_training_step_bit_for_bit(tmp_path):
     assert [p.path for p in exp.outputs[:2]] == ["result[0]['b1']", "result[0]['b2']"]
 
 
-DTYPES = [np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32,
-          np.uint64, np.float32, np.float64]  # fmt: skip
+DTYPES = list(dtypes.SUPPORTED_DTYPES)  # every one, float16 and bfloat16 included
 
 
 def test_every_dtype_and_embedded_bits(tmp_path):
@@ -354,7 +353,7 @@ def test_every_dtype_and_embedded_bits(tmp_path):
 
     def arr(dt):
         dt = np.dtype(dt)
-        if dt.kind == "f":
+        if dtypes.is_float(dt):
             v = r.normal(size=7).astype(dt)
             v[:3] = [np.nan, -0.0, np.inf]
             if dt == np.float32:  # a NaN with a payload and its sign: embedded bit for bit
