@@ -183,3 +183,19 @@ def test_too_large_program_falls_back_to_eager_with_one_warning(monkeypatch):
     want = deep_numpy(30, WEIGHTS, X).sum()
     np.testing.assert_allclose(np.asarray(got), want, rtol=1e-5)
     np.testing.assert_allclose(np.asarray(again), want, rtol=1e-5)
+
+
+def test_outlined_blocks_write_outputs_with_unit_dimensions():
+    # Regression (examples/cnn.py's Adam step after the merge): an outlined block's output bound
+    # for a kernel output of shape (3, 3, 1, 4) was refused as not dense, because a dimension of
+    # size 1 has a nonzero stride in a contiguous view.
+    rng = np.random.default_rng(0)
+    ps = [rng.standard_normal((3, 3, 1, 4)).astype(np.float32) for _ in range(80)]
+
+    def step(ps, g):
+        return [p - 0.1 * jnp.tanh(p * g) + 0.01 * p * p for p in ps]
+
+    g = np.float32(0.5)
+    got = jaxlite.jit(step)(ps, g)
+    for a, b in zip(got, step(ps, g)):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-6)

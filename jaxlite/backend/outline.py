@@ -29,7 +29,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from jaxlite import core
-from jaxlite.backend.c_nodes import CTYPE, Leaf, Names, Scalar, View, c_literal
+from jaxlite.backend.c_nodes import CTYPE, Leaf, Names, Scalar, View, c_literal, contiguous_strides
 from jaxlite.backend.lower_ctx import KernelContext, as_scalar, write_outputs
 from jaxlite.backend.planner import plan
 from jaxlite.core import Jaxpr, JaxprEqn, Literal, Var
@@ -87,6 +87,10 @@ class Block:
     def emit(self, ctx, env: dict) -> bool:
         """Emits the call into `ctx` and binds the outputs in `env`; False (nothing emitted):
         the block must be lowered inline."""
+        # an output bound for a strided destination (a slice of a later concatenation, ...)
+        # cannot be written through a plain address: inline then
+        if any(not _dense(d) for v in self.outputs if (d := ctx.out_dest.get(v)) is not None):
+            return False
         fn = self.group.function(ctx, self)
         if fn is None:
             return False
@@ -203,11 +207,12 @@ class _Overlay:
 
 
 def _dense(view: View) -> bool:
-    return (
-        not view.dyn
-        and view.buf is not None
-        and (tuple(view.strides) == _dense_strides(view.shape) or not view.shape)
-    )
+    # NB: a dimension of size 1 may have any stride (View.contiguous gives it the next one's
+    # product, a broadcast gives it 0): only the others must be row-major
+    if view.dyn or view.buf is None:
+        return False
+    dense = [(n, s) for n, s in zip(view.shape, view.strides) if n != 1]
+    return all(s == w for (_, s), w in zip(dense, contiguous_strides([n for n, _ in dense])))
 
 
 def _dense_strides(shape) -> tuple[int, ...]:
