@@ -46,10 +46,10 @@ class LocalComm:
         out[0] = x
         return out
 
-    def alltoall(self, chunks):
+    def alltoall(self, chunks, check=True):
         return np.array(chunks, copy=True)
 
-    def ppermute(self, x, perm):
+    def ppermute(self, x, perm, check=True):
         return np.array(x, copy=True) if (0, 0) in perm else np.zeros_like(x)
 
 

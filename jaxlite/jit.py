@@ -199,9 +199,11 @@ def _gc_paused():
 
 def _compile(closed: ClosedJaxpr, name: str):
     t0 = time.perf_counter()
+    program = None
     try:
         with _gc_paused():
-            lowered = lower_closed(closed, name)
+            program = kernel_program(closed)
+            lowered = _lower_program(program, name)
     except RecursionError:
         lowered = None
     if lowered is None or len(lowered.source) > MAX_KERNEL_SOURCE:
@@ -213,7 +215,7 @@ def _compile(closed: ClosedJaxpr, name: str):
             "results, without the speed). Loops over layers compile fast when the layers have "
             "the same shapes; lax.scan or lax.fori_loop keep the program small."
         )
-        return _Interpreted(closed)
+        return _Interpreted(closed, program)
     t1 = time.perf_counter()
     try:
         exe = runtime.load(lowered, salt=_VERSION)
@@ -224,7 +226,7 @@ def _compile(closed: ClosedJaxpr, name: str):
                 f"jaxlite.jit: {e} Jitted functions are evaluated with NumPy instead (the same "
                 "results, without the speed)."
             )
-        return _Interpreted(closed)
+        return _Interpreted(closed, program)
     if _log_compiles():
         how = "compiled" if exe.library.compiled else "loaded from the compile cache"
         _log.warning(
@@ -240,14 +242,27 @@ def for_lowering(jaxpr: Jaxpr) -> Jaxpr:
     return half.widen(passes.simplify(jaxpr))
 
 
-def lower_closed(closed: ClosedJaxpr, name: str) -> lower.Lowered:
+def kernel_program(closed: ClosedJaxpr) -> tuple[Jaxpr, list]:
+    """The program a kernel of `closed` runs: the simplified jaxpr (constants as its leading
+    inputs) and those constants. The NumPy fallback (`_Interpreted`) evaluates this same jaxpr,
+    so that its collectives are the kernel's, in the kernel's order (a rank that could not
+    compile must issue the same MPI calls as the ranks that did)."""
     closed = passes.dedup_consts(closed)
     jaxpr = closed.jaxpr
     if closed.consts:  # NB: jit hoists consts into inputs; other closed jaxprs get them as C data
         jaxpr = jaxpr_util.convert_constvars_jaxpr(jaxpr)
-    low = lower.lower_jaxpr(for_lowering(jaxpr), name)
-    if closed.consts:
-        return _with_consts(low, closed.consts)
+    return passes.simplify(jaxpr), list(closed.consts)
+
+
+def lower_closed(closed: ClosedJaxpr, name: str) -> lower.Lowered:
+    return _lower_program(kernel_program(closed), name)
+
+
+def _lower_program(program: tuple[Jaxpr, list], name: str) -> lower.Lowered:
+    jaxpr, consts = program
+    low = lower.lower_jaxpr(half.widen(jaxpr), name)  # (for_lowering, already simplified)
+    if consts:
+        return _with_consts(low, consts)
     return low
 
 
@@ -259,15 +274,21 @@ def _with_consts(low: lower.Lowered, consts) -> lower.Lowered:
 
 
 class _Interpreted:
-    """Evaluates a jaxpr with the eager NumPy interpreter (no C compiler on this machine)."""
+    """Evaluates a kernel's program (`kernel_program`) with the eager NumPy interpreter, where it
+    is not compiled (no C compiler on this machine, or too large a kernel). As in a kernel, its
+    collectives run without per-collective shape checks (`_collective.in_kernel`)."""
 
-    def __init__(self, closed: ClosedJaxpr):
+    def __init__(self, closed: ClosedJaxpr, program: tuple[Jaxpr, list] | None = None):
         self.closed = closed
+        if program is None:  # NB: too deep to simplify: every rank evaluates it as traced
+            program = (jaxpr_util.convert_constvars_jaxpr(closed.jaxpr), list(closed.consts))
+        self.program = program
         self.call = self.__call__
 
     def __call__(self, *arrays):
-        with core.set_current_trace(core.eval_trace):
-            outs = core.eval_jaxpr(self.closed.jaxpr, self.closed.consts, *arrays)
+        jaxpr, consts = self.program
+        with core.set_current_trace(core.eval_trace), _collective.in_kernel():
+            outs = core.eval_jaxpr(jaxpr, [], *consts, *arrays)
         return [
             np.asarray(core.to_numpy(o), av.dtype) for o, av in zip(outs, self.closed.out_avals)
         ]

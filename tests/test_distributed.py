@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -33,15 +34,21 @@ def _mpiexec() -> str | None:
     return str(local) if local.exists() else shutil.which("mpiexec")
 
 
-def _launch(n: int, script: str, timeout: float = 240, args=()):
+def _launch(n: int, script: str, timeout: float = 240, args=(), rank_env=None):
+    """Runs `script` on `n` ranks; `rank_env` ({rank: {name: value}}) sets variables on some."""
     exe = _mpiexec()
     if exe is None:
         pytest.skip(INSTALL)
     env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
     path = script if "/" in script else str(MPI_DIR / script)
+    cmd = [exe, "-n", str(n), sys.executable, path, *args]
+    if rank_env:  # NB: MPMD: one program spec per rank, with its own -env
+        cmd = [exe]
+        for rank in range(n):
+            extra = [a for k, v in rank_env.get(rank, {}).items() for a in ("-env", k, v)]
+            cmd += [*([":"] if rank else []), "-n", "1", *extra, sys.executable, path, *args]
     return subprocess.run(
-        [exe, "-n", str(n), sys.executable, path, *args],
-        capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT,
+        cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT
     )  # fmt: skip
 
 
@@ -52,6 +59,17 @@ def test_pmap_over_mpi_matches_single_process(n):
     # NB: the ranks' lines may interleave on the shared stdout
     ranks = sorted(re.findall(r"OK rank (\d+) of (\d+)", r.stdout))
     assert ranks == [(str(i), str(n)) for i in range(n)], r.stdout + r.stderr
+
+
+def test_a_rank_that_cannot_compile_runs_with_ranks_that_do():
+    # Rank 0 has no C compiler: jit evaluates its kernels with NumPy, the other rank compiles
+    # them. Both must issue the same MPI calls in the same order (once, a rank whose compiler
+    # could not be started checked shapes in an Allreduce the compiled rank never ran: MPICH's
+    # "Message truncated; 8 bytes received but buffer size is 12").
+    r = _launch(2, "worker.py", rank_env={0: {"JAXLITE_CC": "/nonexistent/cc"}})
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert sorted(re.findall(r"OK rank (\d+) of 2", r.stdout)) == ["0", "1"], r.stdout + r.stderr
+    assert "no C compiler found" in r.stderr  # NB: rank 0 did take the NumPy path
 
 
 def test_a_raising_rank_aborts_every_rank():
@@ -124,3 +142,78 @@ def test_initialize_without_mpi4py_says_how_to_install(monkeypatch):
     with pytest.raises(RuntimeError, match=r"pip install 'jaxlite\[distributed\]'"):
         jaxlite.distributed.initialize()
     assert not jaxlite.distributed.is_initialized()
+
+
+class _Recorder:
+    """Rank 0 of 2 whose partner holds the same shard: records every call to the communicator
+    (shape checks included), as the MPI calls a rank would issue."""
+
+    rank, size = 0, 2
+
+    def __init__(self):
+        self.calls = []
+
+    def check_same_signature(self, sig, what, of):
+        self.calls.append(("check", sig))
+
+    def _run(self, kind, x, check, out, result):
+        x = np.asarray(x)
+        if check:
+            self.calls.append(("check", x.dtype.str, x.shape))
+        self.calls.append((kind, x.dtype.str, x.shape))
+        if out is None:
+            return result
+        out[...] = result
+        return out
+
+    def allreduce(self, x, op, out=None, check=True):
+        return self._run("allreduce-" + op, x, check, out, x + x if op == "sum" else np.copy(x))
+
+    def allgather(self, x, out=None, check=True):
+        return self._run("allgather", x, check, out, np.stack([x, x]))
+
+    def alltoall(self, chunks, check=True):
+        return self._run("alltoall", chunks, check, None, np.copy(chunks))
+
+    def ppermute(self, x, perm, check=True):
+        return self._run("ppermute", x, check, None, np.copy(x))
+
+
+def test_compiled_and_numpy_kernels_issue_the_same_collectives(monkeypatch):
+    # A rank whose kernel is not compiled (its compiler could not be started) evaluates it with
+    # NumPy: its collectives, shape checks included, must be those of the compiled kernel that
+    # the other ranks run, in the same order (tests/mpi: the same over MPI).
+    from jaxlite import distributed
+    from jaxlite.backend import runtime
+    from jaxlite.errors import CompilerNotFoundError
+
+    def body(x, w):
+        g = jaxlite.grad(lambda w: jnp.sum(jnp.tanh(x @ w) ** 2))(w)
+        return (
+            lax.psum(x, "i"), lax.pmean(x, "i"), lax.pmax(x, "i"), lax.all_gather(x, "i"),
+            lax.all_gather(x, "i", axis=1, tiled=True), lax.psum_scatter(x, "i", tiled=True),
+            lax.all_to_all(x, "i", 0, 1, tiled=True), lax.ppermute(x, "i", [(0, 1), (1, 0)]),
+            lax.psum(x > 0, "i"), lax.psum(1, "i"), lax.psum(g, "i"),
+        )  # fmt: skip
+
+    x = np.arange(12, dtype=np.float32).reshape(1, 4, 3) / 7
+    w = np.ones((3, 2), np.float32)
+    runs = {}
+    for how in ("compiled", "numpy"):
+        if how == "numpy":
+
+            def no_compiler(*args, **kwargs):
+                raise CompilerNotFoundError("could not run the C compiler 'cc': injected")
+
+            monkeypatch.setattr(runtime, "load", no_compiler)
+        rec = _Recorder()
+        monkeypatch.setitem(distributed._state, "comm", rec)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # NB: "evaluated with NumPy instead"
+            out = jaxlite.pmap(body, axis_name="i", in_axes=(0, None))(x, w)
+        runs[how] = (rec.calls, out)
+    (calls, out), (np_calls, np_out) = runs["compiled"], runs["numpy"]
+    assert calls[0][0] == "check" and len(calls) >= 11  # pmap's check, then 10 (or 11) collectives
+    assert np_calls == calls
+    for a, b in zip(jaxlite.tree.leaves(np_out), jaxlite.tree.leaves(out)):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-6)

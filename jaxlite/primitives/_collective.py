@@ -15,6 +15,13 @@ function is traced or run:
 
 A collective on a name no frame binds raises JAX's `NameError`.
 
+Every rank must issue the same MPI calls in the same order, whichever way it runs a traced
+program: compiled (the kernel's host calls), or evaluated with NumPy (`jit`'s fallback when a
+kernel cannot be compiled, which may happen on one rank only, e.g. the compiler could not be
+started). So the implementations decide whether to compare the operands' shapes across ranks by
+one rule, not by the path: within a traced program (`in_kernel()`) they do not (pmap compared its
+shards' shapes before running it); op by op (`disable_jit`, multihost_utils) they do.
+
     psum / pmax / pmin  x, axes=(names...)              same shape
     all_gather          x, axis_name, axis, tiled, axis_size
     reduce_scatter      x, axis_name, scatter_dimension, tiled, axis_size   (lax.psum_scatter)
@@ -59,6 +66,31 @@ class _Env(threading.local):
 
 
 _env = _Env()
+
+
+class _Kernel(threading.local):
+    depth = 0
+
+
+_kernel = _Kernel()
+
+
+class in_kernel:
+    """Within this context (in this thread), the collectives run as parts of a traced program
+    (a kernel, compiled or evaluated with NumPy): no per-collective shape check across ranks."""
+
+    __slots__ = ()
+
+    def __enter__(self):
+        _kernel.depth += 1
+
+    def __exit__(self, *exc):
+        _kernel.depth -= 1
+
+
+def _check() -> bool:
+    """Whether a collective compares its operand's shape across ranks (outside kernels only)."""
+    return _kernel.depth == 0
 
 
 def push_axis(name, size: int, comm=None) -> AxisFrame:
@@ -454,7 +486,7 @@ def _comm(name, what):
 def _reduce_impl(prim, x, *, axes):
     out = np.asarray(x)
     for name in axes:
-        out = _comm(name, prim.name).allreduce(out, REDUCTIONS[prim])  # NB: a new array
+        out = _comm(name, prim.name).allreduce(out, REDUCTIONS[prim], check=_check())
     return out if out is not x else np.array(x, copy=True)
 
 
@@ -465,22 +497,24 @@ for _p in REDUCTIONS:
 def impl_into(prim, ins, out: np.ndarray, params) -> None:
     """Runs the collective `prim` on the NumPy operands `ins`, writing its result into `out`
     (the compiled kernels' host call: the reductions and the axis-0 all_gather hand `out` to the
-    communicator, with no copy, and no shape check: pmap checked the shards' shapes across ranks
-    before running the kernel)."""
-    if prim in REDUCTIONS and len(params["axes"]) == 1:
-        comm = _comm(params["axes"][0], prim.name)
-        comm.allreduce(ins[0], REDUCTIONS[prim], out=out, check=False)
-        return
-    if prim is all_gather_p and params["axis"] == 0:
-        comm = _comm(params["axis_name"], "all_gather")
-        comm.allgather(ins[0], out=out.reshape((comm.size,) + ins[0].shape), check=False)
-        return
-    out[...] = prim.impl.numpy_impl(*ins, **params)
+    communicator, with no copy). As every collective in a kernel, with no shape check: pmap
+    checked the shards' shapes across ranks before running the kernel. The MPI calls are those
+    of the implementations `eval_jaxpr` runs (`jit`'s NumPy fallback) in `in_kernel()`."""
+    with in_kernel():
+        if prim in REDUCTIONS and len(params["axes"]) == 1:
+            comm = _comm(params["axes"][0], prim.name)
+            comm.allreduce(ins[0], REDUCTIONS[prim], out=out, check=False)
+            return
+        if prim is all_gather_p and params["axis"] == 0:
+            comm = _comm(params["axis_name"], "all_gather")
+            comm.allgather(ins[0], out=out.reshape((comm.size,) + ins[0].shape), check=False)
+            return
+        out[...] = prim.impl.numpy_impl(*ins, **params)
 
 
 @all_gather_p.def_impl
 def _all_gather_impl(x, *, axis_name, axis, tiled, axis_size):
-    stacked = _comm(axis_name, "all_gather").allgather(_contig(x))  # (n, *shape)
+    stacked = _comm(axis_name, "all_gather").allgather(_contig(x), check=_check())  # (n, ...)
     out = np.moveaxis(stacked, 0, axis)
     if tiled:
         out = out.reshape(_gather_shape(x.shape, axis, True, axis_size))
@@ -490,7 +524,7 @@ def _all_gather_impl(x, *, axis_name, axis, tiled, axis_size):
 @reduce_scatter_p.def_impl
 def _reduce_scatter_impl(x, *, axis_name, scatter_dimension, tiled, axis_size):
     comm = _comm(axis_name, "psum_scatter")
-    total = comm.allreduce(_contig(x), "sum")
+    total = comm.allreduce(_contig(x), "sum", check=_check())
     d = scatter_dimension
     if tiled:
         k = x.shape[d] // axis_size
@@ -510,18 +544,18 @@ def _all_to_all_impl(x, *, axis_name, split_axis, concat_axis, tiled, axis_size)
             shape[:split_axis] + (n, shape[split_axis] // n) + shape[split_axis + 1 :]
         )
         chunks = _contig(np.moveaxis(parts, split_axis, 0))
-        got = comm.alltoall(chunks)  # (n sources, *block)
+        got = comm.alltoall(chunks, check=_check())  # (n sources, *block)
         got = np.moveaxis(got, 0, concat_axis)  # sources just before the concat axis
         out_shape = _all_to_all_shape(shape, split_axis, concat_axis, True, n)
         return _contig(got.reshape(out_shape), dtype=x.dtype)
     chunks = _contig(np.moveaxis(x, split_axis, 0))
-    got = comm.alltoall(chunks)  # got[j] = block `rank` of source j
+    got = comm.alltoall(chunks, check=_check())  # got[j] = block `rank` of source j
     return _contig(np.moveaxis(got, 0, concat_axis), dtype=x.dtype)
 
 
 @ppermute_p.def_impl
 def _ppermute_impl(x, *, axis_name, perm):
-    out = _comm(axis_name, "ppermute").ppermute(_contig(x), perm)
+    out = _comm(axis_name, "ppermute").ppermute(_contig(x), perm, check=_check())
     return np.array(out, dtype=x.dtype, copy=True)
 
 
