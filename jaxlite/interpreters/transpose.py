@@ -151,7 +151,7 @@ def transpose_jaxpr(closed: ClosedJaxpr, linear: Sequence[bool]) -> ClosedJaxpr:
     """
     in_avals = closed.in_avals
     nonlin_avals = [a for a, lin in zip(in_avals, linear) if not lin]
-    float_outs = [a.dtype.kind == "f" for a in closed.out_avals]
+    float_outs = [a.dtype.kind in "fc" for a in closed.out_avals]
     ct_avals = [a for a, f in zip(closed.out_avals, float_outs) if f]
 
     def fun(*args):
@@ -286,6 +286,32 @@ def _convert_transpose(ct, x, *, new_dtype, weak_type=False):
 
 
 transpose_rules[lax.convert_element_type_p] = _convert_transpose
+
+
+# --- complex (issue 21): JAX's transposes, linear over the reals -----------------------------
+
+
+def _zeros_of(x):
+    return lax.broadcast_in_dim_p.bind(
+        _wrap(np.zeros((), x.dtype), False), shape=x.shape, broadcast_dimensions=()
+    )
+
+
+transpose_rules[lax.real_p] = _linear_unary(lambda ct, aval: lax.complex(ct, _zeros_of(ct)))
+transpose_rules[lax.imag_p] = _linear_unary(lambda ct, aval: lax.complex(_zeros_of(ct), neg(ct)))
+transpose_rules[lax.conj_p] = _linear_unary(
+    lambda ct, aval, input_dtype: lax.conj(ct) if input_dtype.kind == "c" else lax.real(ct)
+)
+
+
+def _complex_transpose(ct, x, y):
+    return [
+        _unbroadcast(x.aval, lax.real(ct)) if type(x) is UndefinedPrimal else None,
+        _unbroadcast(y.aval, lax.imag(neg(ct))) if type(y) is UndefinedPrimal else None,
+    ]
+
+
+transpose_rules[lax.complex_p] = _complex_transpose
 
 
 # --- reductions and scans -------------------------------------------------------------------
