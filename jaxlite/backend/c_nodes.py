@@ -29,6 +29,8 @@ CTYPE = {
     dtypes.int64: "int64_t",
     dtypes.float32: "float",
     dtypes.float64: "double",
+    dtypes.complex64: "float _Complex",  # complex (issue 21): csrc/jl_complex.h
+    dtypes.complex128: "double _Complex",
 }
 SUFFIX = {
     dtypes.bool_: "b",
@@ -42,6 +44,8 @@ SUFFIX = {
     dtypes.int64: "i64",
     dtypes.float32: "f32",
     dtypes.float64: "f64",
+    dtypes.complex64: "c64",
+    dtypes.complex128: "c128",
 }
 _INT_MIN = {dtypes.int32: "INT32_MIN", dtypes.int64: "INT64_MIN"}
 
@@ -49,6 +53,9 @@ _INT_MIN = {dtypes.int32: "INT32_MIN", dtypes.int64: "INT64_MIN"}
 def c_literal(value, dtype: np.dtype) -> str:
     """An exact C literal of `dtype`, parenthesized when negative (an atom in any expression)."""
     v = np.asarray(value, dtype)[()]
+    if dtype.kind == "c":  # a constant expression of gcc's (C has no complex literals)
+        part = dtypes.to_real(dtype)
+        return f"__builtin_complex({c_literal(v.real, part)}, {c_literal(v.imag, part)})"
     if dtype.kind == "b":
         return "true" if v else "false"
     if dtype.kind == "f":

@@ -252,6 +252,8 @@ def _assemble(name: str, signature: str, params: list[str], ctx: KernelContext) 
         '#include "jl_math.h"',
         # NB: only where used: 366 lines every kernel would otherwise parse (compile time).
         *(['#include "jl_special.h"'] if _uses_special(ctx) else []),
+        # complex (issue 21): only kernels with complex values parse <complex.h>
+        *(['#include "jl_complex.h"'] if _uses_complex(params, ctx) else []),
         *(['#include "jl_blas.h"'] if ctx.runtime else []),
         "",
         *ctx.toplevel,
@@ -275,6 +277,10 @@ def _assemble(name: str, signature: str, params: list[str], ctx: KernelContext) 
 # The functions of csrc/jl_special.h that rules_elementwise's special-function rules call.
 _SPECIAL_CALLS = ("jl_lgamma_", "jl_digamma_", "jl_erfc_", "jl_bessel_i0e_", "jl_bessel_i1e_",
                   "jl_igamma", "jl_zeta_", "jl_betainc_")  # fmt: skip
+
+
+def _uses_complex(params: list[str], ctx: KernelContext) -> bool:
+    return any("_Complex" in line for line in (*params, *ctx.toplevel, *ctx.lines))
 
 
 def _uses_special(ctx: KernelContext) -> bool:
