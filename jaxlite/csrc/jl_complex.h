@@ -53,7 +53,8 @@
   JL_INLINE T jl_pow_##S(T x, T y) { return cpow##F(x, y); }                                \
   JL_INLINE R jl_abs_##S(T x) { return cabs##F(x); }                                        \
   JL_INLINE T jl_rsqrt_##S(T x) { return jl_cdiv_##S((T)1, csqrt##F(x)); }                  \
-  JL_INLINE T jl_exp2_##S(T x) { return cexp##F(jl_cmul_##S(x, (T)(R)0.693147180559945309417232121458)); } \
+  /* x * ln 2 as complex times real: each part scaled (no inf * 0 in a complex product) */    \
+  JL_INLINE T jl_exp2_##S(T x) { return cexp##F(x * (R)0.693147180559945309417232121458); } \
   /* exp(x) - 1 = expm1(re) cos(im) - 2 sin^2(im / 2) + i exp(re) sin(im), accurate near 0 */ \
   JL_INLINE T jl_expm1_##S(T x) {                                                            \
     const R re = creal##F(x), im = cimag##F(x), s = sin##F(im / 2);                          \

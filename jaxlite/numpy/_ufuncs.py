@@ -317,9 +317,9 @@ def angle(z, deg=False):
 # Arithmetic
 # ------------------------------------------------------------------------------------------
 
-_add = _binary(lax.add_p, "add")
-_multiply = _binary(lax.mul_p, "multiply")
-subtract = _binary(lax.sub_p, "subtract", _NUM, "numeric arguments (bool - bool is undefined)")
+_add = _binary(lax.add_p, "add", _NUMC)
+_multiply = _binary(lax.mul_p, "multiply", _NUMC)
+subtract = _binary(lax.sub_p, "subtract", _NUMC, "numeric arguments (bool - bool is undefined)")
 _maximum = _binary(lax.max_p, "maximum", "iufb")
 _minimum = _binary(lax.min_p, "minimum", "iufb")
 

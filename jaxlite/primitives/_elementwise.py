@@ -145,8 +145,9 @@ def _sign_np(x):
         return (x > 0).astype(x.dtype)
     if x.dtype.kind == "f":
         return np.where(x == 0, x, np.sign(x))  # sign(-0.0) = -0.0, as in XLA
-    if x.dtype.kind == "c":  # x / |x|, 0 at 0 (XLA's; NumPy's too)
-        return np.sign(x)
+    if x.dtype.kind == "c":  # x / |x|, 0 at 0, as XLA (NaN at infinities, where NumPy says 1)
+        a = np.abs(x)
+        return np.where(a == 0, 0, x / np.where(a == 0, 1, a)).astype(x.dtype)
     return np.sign(x)
 
 
