@@ -144,7 +144,10 @@ register_elementwise(P.real_p, _part("creal"))
 register_elementwise(P.imag_p, _part("cimag"))
 register_elementwise(
     P.conj_p,
-    lambda dt, x, input_dtype: _part("conj")(dt, x) if dt.kind == "c" else f"({CTYPE[dtypes.to_complex(dt)]}){x}",
+    # conj of a real x: x - 0i (the imaginary part is -0.0, as conj(complex(x, 0)))
+    lambda dt, x, input_dtype: (
+        _part("conj")(dt, x) if dt.kind == "c" else f"__builtin_complex({x}, -{c_literal(0, dt)})"
+    ),
 )
 register_elementwise(P.complex_p, lambda dt, x, y: f"__builtin_complex({x}, {y})")
 

@@ -145,9 +145,12 @@ def _sign_np(x):
         return (x > 0).astype(x.dtype)
     if x.dtype.kind == "f":
         return np.where(x == 0, x, np.sign(x))  # sign(-0.0) = -0.0, as in XLA
-    if x.dtype.kind == "c":  # x / |x|, 0 at 0, as XLA (NaN at infinities, where NumPy says 1)
+    if x.dtype.kind == "c":  # x / |x| part by part, 0 at 0, as XLA (NumPy says 1 at infinities)
         a = np.abs(x)
-        return np.where(a == 0, 0, x / np.where(a == 0, 1, a)).astype(x.dtype)
+        a = np.where(a == 0, 1, a)
+        out = np.empty_like(x)
+        out.real, out.imag = x.real / a, x.imag / a
+        return out
     return np.sign(x)
 
 
@@ -193,8 +196,8 @@ floor_p = _unop("floor", np.floor, _FLOAT)
 ceil_p = _unop("ceil", np.ceil, _FLOAT)
 round_p = _unop("round", _round_np, _FLOAT)
 not_p = _unop("not", np.invert, _INT_BOOL)
-copy_p = _unop("copy", np.copy, _NUM_BOOL)
-stop_gradient_p = _unop("stop_gradient", np.copy, _NUM_BOOL)
+copy_p = _unop("copy", np.copy, _NUM_BOOL + "c")
+stop_gradient_p = _unop("stop_gradient", np.copy, _NUM_BOOL + "c")
 
 is_finite_p = _prim("is_finite")
 is_finite_p.def_impl(np.isfinite)
