@@ -40,6 +40,7 @@ from jaxlite.backend import (
     rules_callback,
     rules_dot,
     rules_elementwise,
+    rules_fft,
     rules_gather,
     rules_layout,
     rules_linalg,
@@ -135,6 +136,7 @@ __all__ = [
     "rules_callback",
     "rules_dot",
     "rules_elementwise",
+    "rules_fft",
     "rules_gather",
     "rules_layout",
     "rules_linalg",
@@ -254,6 +256,7 @@ def _assemble(name: str, signature: str, params: list[str], ctx: KernelContext) 
         *(['#include "jl_special.h"'] if _uses_special(ctx) else []),
         # complex (issue 21): only kernels with complex values parse <complex.h>
         *(['#include "jl_complex.h"'] if _uses_complex(params, ctx) else []),
+        *(['#include "jl_fft.h"'] if _uses_fft(ctx) else []),
         *(['#include "jl_blas.h"'] if ctx.runtime else []),
         "",
         *ctx.toplevel,
@@ -280,7 +283,13 @@ _SPECIAL_CALLS = ("jl_lgamma_", "jl_digamma_", "jl_erfc_", "jl_bessel_i0e_", "jl
 
 
 def _uses_complex(params: list[str], ctx: KernelContext) -> bool:
+    if any(dt.kind == "c" for _, dt, _ in ctx.buffers):
+        return True
     return any("_Complex" in line for line in (*params, *ctx.toplevel, *ctx.lines))
+
+
+def _uses_fft(ctx: KernelContext) -> bool:
+    return any("jl_fft_" in line or "fft_rows_" in line for line in ctx.lines)
 
 
 def _uses_special(ctx: KernelContext) -> bool:

@@ -597,6 +597,7 @@ deflinear(lax.real_p, unary=True)
 deflinear(lax.imag_p, unary=True)
 deflinear(lax.conj_p, unary=True)
 deflinear(lax.complex_p)
+deflinear(lax.fft_p, unary=True)
 deflinear(lax.cumsum_p, unary=True)
 for _p in (lax.reduce_and_p, lax.reduce_or_p, lax.argmax_p, lax.argmin_p, lax.iota_p):
     defzero(_p)

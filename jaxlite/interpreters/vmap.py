@@ -419,6 +419,14 @@ def _cumulative_batcher(prim, axis_size, vals, dims, *, axis, reverse):
 _register([lax.cumsum_p, lax.cumprod_p, lax.cummax_p, lax.cummin_p], _cumulative_batcher)
 
 
+def _fft_batcher(axis_size, vals, dims, **params):
+    # The transformed axes are the trailing ones: the batch axis goes in front.
+    return lax.fft_p.bind(moveaxis(vals[0], dims[0], 0), **params), 0
+
+
+batch_rules[lax.fft_p] = _fft_batcher
+
+
 # ------------------------------------------------------------------------------------------
 # Shapes
 # ------------------------------------------------------------------------------------------

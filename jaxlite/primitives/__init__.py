@@ -23,6 +23,7 @@ This package only re-exports; one module per family:
     _slicing      slice_in_dim, index_in_dim, dynamic_*_in_dim, prefix_scan (composites)
     _precision    reduce_precision
     _complex      complex, real, imag, conj
+    _fft          fft (FftType)
 
 Sub-modules import `_base` and each other, never this package (tests/test_layering.py).
 """
@@ -313,6 +314,11 @@ from jaxlite.primitives._complex import (
     imag_p,
     real,
     real_p,
+)
+from jaxlite.primitives._fft import (
+    FftType,
+    fft,
+    fft_p,
 )
 # isort: on
 
