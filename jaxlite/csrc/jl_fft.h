@@ -17,6 +17,9 @@
 #define JL_FFT_H
 
 #define JL_FFT_MAX_RADIX 13
+/* The transforms proper are compiled once per kernel, not inlined at every call: -O3 inlining
+ * them into each axis loop multiplied the compile time. */
+#define JL_FFT_FN static __attribute__((noinline))
 
 /* The Bluestein length of n (0 when n's prime factors are all <= JL_FFT_MAX_RADIX). */
 JL_INLINE int64_t jl_fft_bluestein_len(int64_t n) {
@@ -37,7 +40,7 @@ JL_INLINE int64_t jl_fft_scratch_size(int64_t n) {
 
 #define JL_FFT_FNS(T, R, S, F)                                                                \
   /* w[k] = exp(-2 pi i k / n) for k < n: fine steps by sin/cos, coarse ones multiplied */    \
-  JL_INLINE void jl_fft_twiddles_##S(T *w, int64_t n) {                                      \
+  JL_FFT_FN void jl_fft_twiddles_##S(T *w, int64_t n) {                                      \
     int64_t b = 1;                                                                           \
     while (b * b < n) b++;                                                                   \
     const double step = -6.283185307179586476925286766559 / (double)n;                       \
@@ -103,7 +106,7 @@ JL_INLINE int64_t jl_fft_scratch_size(int64_t n) {
   }                                                                                          \
   /* Unnormalized transform of x (length n, no prime factor above the max radix), in place; \
    * w: the twiddles of n, tmp: n elements. */                                               \
-  JL_INLINE void jl_fft_stockham_##S(T *x, T *tmp, const T *w, int64_t n, int inv) {         \
+  JL_FFT_FN void jl_fft_stockham_##S(T *x, T *tmp, const T *w, int64_t n, int inv) {         \
     T *src = x, *dst = tmp;                                                                  \
     int64_t m = n, s = 1;                                                                    \
     while (m > 1) {                                                                          \
@@ -121,7 +124,7 @@ JL_INLINE int64_t jl_fft_scratch_size(int64_t n) {
   }                                                                                          \
   /* Fills the plan of length n at the start of scratch (twiddles; Bluestein's chirp, the     \
    * twiddles of M and the transformed chirp filter of both directions). */                 \
-  JL_INLINE void jl_fft_prepare_##S(T *scratch, int64_t n) {                                 \
+  JL_FFT_FN void jl_fft_prepare_##S(T *scratch, int64_t n) {                                 \
     const int64_t M = jl_fft_bluestein_len(n);                                               \
     jl_fft_twiddles_##S(scratch, n);                                                         \
     if (!M) return;                                                                          \
@@ -145,7 +148,7 @@ JL_INLINE int64_t jl_fft_scratch_size(int64_t n) {
   }                                                                                          \
   /* The transform of the contiguous x (length n), in place; inverse ones scaled by 1/n.      \
    * scratch: prepared by jl_fft_prepare for n. */                                           \
-  JL_INLINE void jl_fft_run_##S(T *x, int64_t n, int inv, T *scratch) {                      \
+  JL_FFT_FN void jl_fft_run_##S(T *x, int64_t n, int inv, T *scratch) {                      \
     const int64_t M = jl_fft_bluestein_len(n);                                               \
     if (!M) {                                                                                \
       jl_fft_stockham_##S(x, scratch + n, scratch, n, inv);                                  \
@@ -169,7 +172,7 @@ JL_INLINE int64_t jl_fft_scratch_size(int64_t n) {
     }                                                                                        \
   }                                                                                          \
   /* The transforms along the middle axis of data[outer][n][inner], in place. */             \
-  JL_INLINE void jl_fft_axis_##S(T *data, int64_t outer, int64_t n, int64_t inner, int inv,   \
+  JL_FFT_FN void jl_fft_axis_##S(T *data, int64_t outer, int64_t n, int64_t inner, int inv,   \
                                  T *scratch) {                                               \
     if (n <= 1 && !inv) return;                                                              \
     jl_fft_prepare_##S(scratch, n);                                                          \
@@ -187,18 +190,8 @@ JL_INLINE int64_t jl_fft_scratch_size(int64_t n) {
       }                                                                                      \
     }                                                                                        \
   }                                                                                          \
-  /* lax.fft of rank `rank` over the trailing axes `len` of data[batch][len...], in place. */ \
-  JL_INLINE void jl_fftn_##S(T *data, int64_t batch, int rank, const int64_t *len, int inv,   \
-                             T *scratch) {                                                   \
-    for (int d = rank - 1; d >= 0; d--) {                                                    \
-      int64_t outer = batch, inner = 1;                                                      \
-      for (int e = 0; e < d; e++) outer *= len[e];                                           \
-      for (int e = d + 1; e < rank; e++) inner *= len[e];                                    \
-      jl_fft_axis_##S(data, outer, len[d], inner, inv, scratch);                             \
-    }                                                                                        \
-  }                                                                                          \
   /* RFFT: x[rows][n] real -> y[rows][n / 2 + 1]; `full`: n elements of scratch. */          \
-  JL_INLINE void jl_rfft_rows_##S(const R *x, T *y, int64_t rows, int64_t n, T *full,         \
+  JL_FFT_FN void jl_rfft_rows_##S(const R *x, T *y, int64_t rows, int64_t n, T *full,         \
                                   T *scratch) {                                              \
     const int64_t h = n / 2 + 1;                                                             \
     jl_fft_prepare_##S(scratch, n);                                                          \
@@ -210,7 +203,7 @@ JL_INLINE int64_t jl_fft_scratch_size(int64_t n) {
   }                                                                                          \
   /* IRFFT: x[rows][n / 2 + 1] -> y[rows][n] real (the Hermitian row rebuilt; as XLA, the    \
    * imaginary parts of the zero and Nyquist terms are ignored). */                          \
-  JL_INLINE void jl_irfft_rows_##S(const T *x, R *y, int64_t rows, int64_t n, T *full,        \
+  JL_FFT_FN void jl_irfft_rows_##S(const T *x, R *y, int64_t rows, int64_t n, T *full,        \
                                    T *scratch) {                                             \
     const int64_t h = n / 2 + 1;                                                             \
     jl_fft_prepare_##S(scratch, n);                                                          \

@@ -12,7 +12,7 @@ import numpy as _np
 from jaxlite import core as _core
 from jaxlite import dtypes as _dtypes
 from jaxlite.array import Array as ndarray
-from jaxlite.numpy import _methods, linalg
+from jaxlite.numpy import _methods, fft, linalg
 from jaxlite.numpy._comparison import allclose, array_equal, array_equiv, isclose
 from jaxlite.numpy._creation import (
     arange,

@@ -34,3 +34,37 @@ negative positive sign square reciprocal isnan isinf isfinite iscomplex isreal s
 cumsum cumprod dot vdot matmul""".split()
 EXTRA_DTYPES = {f"lax.{n}": COMPLEX for n in _LAX} | {f"numpy.{n}": COMPLEX for n in _NUMPY}
 EXTRA_DTYPES |= {"numpy.iscomplexobj": COMPLEX, "numpy.isrealobj": COMPLEX}
+
+# --- jnp.fft and lax.fft ----------------------------------------------------------------------
+_FFT_IN = COMPLEX + FLOATS
+
+
+def _fft_spec(fn, shapes=((4, 6),), dtypes=_FFT_IN, diff=True):
+    return Spec([Call(fn, [s if isinstance(s[0], tuple) else (s,) for s in shapes])],
+                dtypes=dtypes, diff=diff)  # fmt: skip
+
+
+SPECS |= {
+    "lax.fft": _fft_spec(lambda f, L, x: f(x, "FFT", (6,)), dtypes=COMPLEX),
+    "lax.FftType": Spec([Call(lambda f, L: (int(f.FFT), int(f.IFFT), int(f.RFFT), int(f.IRFFT)),
+                              [()])], routes=("eager",)),  # fmt: skip
+    "numpy.fft.fft": _fft_spec(lambda f, L, x: (f(x), f(x, n=8, axis=0, norm="ortho"))),
+    "numpy.fft.ifft": _fft_spec(lambda f, L, x: (f(x), f(x, n=3, norm="forward"))),
+    "numpy.fft.rfft": _fft_spec(lambda f, L, x: (f(x), f(x, n=7, axis=0)), dtypes=FLOATS),
+    "numpy.fft.irfft": _fft_spec(lambda f, L, x: (f(x), f(x, n=9, norm="ortho")), dtypes=COMPLEX),
+    "numpy.fft.hfft": _fft_spec(lambda f, L, x: (f(x), f(x, n=6, norm="forward"))),
+    "numpy.fft.ihfft": _fft_spec(lambda f, L, x: (f(x), f(x, norm="ortho")), dtypes=FLOATS),
+    "numpy.fft.fft2": _fft_spec(lambda f, L, x: (f(x), f(x, s=(3, 7))), [(2, 4, 6)]),
+    "numpy.fft.ifft2": _fft_spec(lambda f, L, x: f(x, axes=(0, 2), norm="ortho"), [(2, 4, 6)]),
+    "numpy.fft.rfft2": _fft_spec(lambda f, L, x: f(x), [(2, 4, 6)], dtypes=FLOATS),
+    "numpy.fft.irfft2": _fft_spec(lambda f, L, x: (f(x), f(x, s=(4, 7))), [(2, 4, 6)], COMPLEX),
+    "numpy.fft.fftn": _fft_spec(lambda f, L, x: (f(x), f(x, axes=(0,))), [(2, 4, 6)]),
+    "numpy.fft.ifftn": _fft_spec(lambda f, L, x: f(x, s=(3, 4, 5)), [(2, 4, 6)]),
+    "numpy.fft.rfftn": _fft_spec(lambda f, L, x: f(x), [(2, 4, 6)], dtypes=FLOATS),
+    "numpy.fft.irfftn": _fft_spec(lambda f, L, x: f(x, s=(2, 4, 9)), [(2, 4, 6)], COMPLEX),
+    "numpy.fft.fftshift": _fft_spec(lambda f, L, x: (f(x), f(x, axes=1)), [(3, 4)], diff=False),
+    "numpy.fft.ifftshift": _fft_spec(lambda f, L, x: (f(x), f(x, axes=0)), [(3, 5)], diff=False),
+    "numpy.fft.fftfreq": Spec([Call(lambda f, L: (f(8), f(7, 0.3), f(5, dtype="float32")), [()])],
+                              routes=("eager", "jit")),  # fmt: skip
+    "numpy.fft.rfftfreq": Spec([Call(lambda f, L: (f(8), f(7, 0.3)), [()])], routes=("eager", "jit")),
+}
