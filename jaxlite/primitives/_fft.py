@@ -7,6 +7,7 @@ pocketfft; in C csrc/jl_fft.h.
 from __future__ import annotations
 
 import enum
+import operator
 
 import numpy as np
 
@@ -29,8 +30,10 @@ def _fft_type(t) -> FftType:
         try:
             return FftType[t.upper()]
         except KeyError:
-            raise ValueError(f"lax.fft: unknown fft_type {t!r} (FFT, IFFT, RFFT or IRFFT)") from None
-    return FftType(int(t))
+            pass
+    elif isinstance(t, (int, np.integer)) and 0 <= t <= 3:
+        return FftType(int(t))
+    raise ValueError(f"lax.fft: unknown fft_type {t!r} (FftType, or FFT, IFFT, RFFT or IRFFT)")
 
 
 fft_p = _prim("fft")
@@ -85,5 +88,8 @@ def _fft_impl(x, *, fft_type, fft_lengths):
 def fft(x, fft_type, fft_lengths):
     """`lax.fft`: the transform `fft_type` (FftType or its name) over the trailing axes."""
     t = _fft_type(fft_type)
-    lengths = tuple(int(n) for n in np.atleast_1d(fft_lengths))
+    try:
+        lengths = tuple(operator.index(n) for n in np.atleast_1d(np.asarray(fft_lengths, object)))
+    except TypeError:
+        raise TypeError(f"lax.fft: fft_lengths must be a tuple of ints, got {fft_lengths!r}") from None
     return fft_p.bind(x, fft_type=t, fft_lengths=lengths)
