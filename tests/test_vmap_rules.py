@@ -496,6 +496,7 @@ _TESTED_WITH_THEIR_MODULES = {
     "lgamma", "digamma", "erfc", "bessel_i0e", "bessel_i1e", "igamma", "igammac",
     "igamma_grad_a", "regularized_incomplete_beta", "zeta", "triangular_solve",
     "pure_callback", "io_callback", "debug_callback",
+    "complex", "real", "imag", "conj", "fft",  # tests/test_complex.py, tests/test_fft.py
 }  # fmt: skip
 
 

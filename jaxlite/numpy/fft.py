@@ -57,6 +57,8 @@ def _fft_core(name: str, fft_type, a, s, axes, norm):
     nd = len(shape_of(a))
     if s is not None:
         s = tuple(operator.index(n) for n in np.atleast_1d(s))
+        if any(n < 1 for n in s):
+            raise ValueError(f"{fname(name)}: invalid number of data points {s}")
         if axes is None:
             axes = tuple(range(nd - len(s), nd))
     axes = canonicalize_axes(axes, nd, name, shape_of(a))
@@ -66,11 +68,9 @@ def _fft_core(name: str, fft_type, a, s, axes, norm):
         shape = shape_of(a)
         s = tuple(shape[ax] for ax in axes)
         if fft_type == _T.IRFFT:
-            s = s[:-1] + (2 * (s[-1] - 1),)
+            s = s[:-1] + (max(2 * (s[-1] - 1), 0),)
     if len(s) != len(axes):
         raise ValueError(f"{fname(name)}: shape s={s} and axes={axes} have different lengths")
-    if any(n < 1 for n in s):
-        raise ValueError(f"{fname(name)}: invalid number of data points {s}")
     in_s = s[:-1] + (s[-1] // 2 + 1,) if fft_type == _T.IRFFT else s
     for ax, n in zip(axes, in_s):
         a = _resize(a, ax, n)
@@ -155,7 +155,8 @@ def hfft(a, n=None, axis=-1, norm=None):
     a = asarray(a, "fft.hfft")
     conj_a = lax.conj(_as_input("fft.hfft", a, _T.IRFFT))
     nn = (shape_of(a)[axis] - 1) * 2 if n is None else n
-    out = _fft_core("fft.hfft", _T.IRFFT, conj_a, (nn,), _axis_1d("fft.hfft", axis), norm)
+    out = _fft_core("fft.hfft", _T.IRFFT, conj_a, None if n is None else (n,),
+                    _axis_1d("fft.hfft", axis), norm)  # fmt: skip
     return lax.mul(out, float(nn))
 
 
@@ -163,7 +164,8 @@ def ihfft(a, n=None, axis=-1, norm=None):
     """The inverse of `hfft`: the first half of the inverse transform of a real signal."""
     a = asarray(a, "fft.ihfft")
     nn = shape_of(a)[axis] if n is None else n
-    out = _fft_core("fft.ihfft", _T.RFFT, a, (nn,), _axis_1d("fft.ihfft", axis), norm)
+    out = _fft_core("fft.ihfft", _T.RFFT, a, None if n is None else (n,),
+                    _axis_1d("fft.ihfft", axis), norm)  # fmt: skip
     return lax.mul(lax.conj(out), 1 / nn)
 
 
