@@ -17,13 +17,14 @@ import statistics
 import sys
 import time
 
-os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
+os.environ.setdefault(
+    "XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+)
 
 import numpy as np  # noqa: E402
 
 import jaxlite  # noqa: E402
 import jaxlite.numpy as jnp  # noqa: E402
-from jaxlite import lax  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(__file__))
 from timing import SETTLE_S, try_jax  # noqa: E402
@@ -68,12 +69,12 @@ def bench_1d(repeat, max_log2, jax, sfft):
         n = 1 << k
         x = (rng.normal(size=n) + 1j * rng.normal(size=n)).astype(np.complex64)
         xl = jnp.asarray(x)
-        fns = {"jaxlite": lambda: f_jl(xl), "numpy": lambda: np.fft.fft(x)}
+        fns = {"jaxlite": lambda xl=xl: f_jl(xl), "numpy": lambda x=x: np.fft.fft(x)}
         if sfft:
-            fns["scipy"] = lambda: sfft.fft(x)
+            fns["scipy"] = lambda x=x: sfft.fft(x)
         if jax:
             xj = jax.numpy.asarray(x)
-            fns["jax"] = lambda: f_jx(xj).block_until_ready()
+            fns["jax"] = lambda xj=xj: f_jx(xj).block_until_ready()
         for f in fns.values():
             f()
         want = np.fft.fft(x.astype(np.complex128))

@@ -172,7 +172,9 @@ _COMPLEX_EDGES = {"f*": "c*", "float32": "complex64", "float64": "complex128"}
 
 
 def _with_complex(lattice: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
-    return {n: up + ((_COMPLEX_EDGES[n],) if n in _COMPLEX_EDGES else ()) for n, up in lattice.items()}
+    return {
+        n: up + ((_COMPLEX_EDGES[n],) if n in _COMPLEX_EDGES else ()) for n, up in lattice.items()
+    }
 
 
 _WEAK_NODES = ("i*", "f*", "c*")
@@ -196,7 +198,9 @@ def _upper_bounds(lattice: dict) -> dict[str, frozenset]:
 # NB: one lattice for both modes: while x64 is off, a 64-bit bound is canonicalized to its 32-bit
 # stand-in (u32 x i32 -> i64 -> i32), which is what JAX's x64-off lattice edge gives.
 _UPPER_BOUNDS = _upper_bounds(_with_complex(_lattice(x64=True)))
-_UPPER_BOUNDS_X32 = _upper_bounds(_with_complex(_lattice(x64=False)))  # for `promote_types`, which keeps 64 bits
+_UPPER_BOUNDS_X32 = _upper_bounds(
+    _with_complex(_lattice(x64=False))
+)  # for `promote_types`, which keeps 64 bits
 
 _x64 = False
 _on_x64_change: list[Callable[[], None]] = []
@@ -349,7 +353,12 @@ def to_inexact(dtype: np.dtype) -> np.dtype:
 
 
 # complex (issue 21)
-_TO_COMPLEX = {float32: complex64, float64: complex128, complex64: complex64, complex128: complex128}
+_TO_COMPLEX = {
+    float32: complex64,
+    float64: complex128,
+    complex64: complex64,
+    complex128: complex128,
+}
 
 
 def to_complex(dtype: np.dtype) -> np.dtype:

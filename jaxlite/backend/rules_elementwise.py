@@ -172,7 +172,9 @@ def convert(src: np.dtype, dst: np.dtype, x: str) -> str:
     if dst.kind == "b":
         return f"{x} != 0"
     if src.kind == "c" and dst.kind != "c":  # complex -> real drops the imaginary part, as XLA
-        return convert(dtypes.to_real(src), dst, f"creal{'f' if src == dtypes.complex64 else ''}({x})")
+        return convert(
+            dtypes.to_real(src), dst, f"creal{'f' if src == dtypes.complex64 else ''}({x})"
+        )
     if src.kind == "f" and dst.kind in "iu":
         return f"jl_f2i_{sfx(dst)}({x})"
     if src.kind == "b":  # NB: gcc 12 does not vectorize a (float) cast of a bool; a select it does

@@ -32,7 +32,9 @@ def _axis_calls(ctx, s, buf, shape, axes, inverse, scratch):
     for d in sorted(axes, reverse=True):
         outer, inner = math.prod(shape[:d]), math.prod(shape[d + 1 :])
         ctx.touch(buf, scratch)
-        ctx.line(f"jl_fft_axis_{s}({buf}, {outer}, {shape[d]}, {inner}, {int(inverse)}, {scratch});")
+        ctx.line(
+            f"jl_fft_axis_{s}({buf}, {outer}, {shape[d]}, {inner}, {int(inverse)}, {scratch});"
+        )
 
 
 def _fft(ctx, eqn, args, *, fft_type, fft_lengths):

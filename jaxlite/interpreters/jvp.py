@@ -412,6 +412,8 @@ deflinear(lax.neg_p, unary=True)
 # As JAX: treated as linear (its tangent is rounded like its primal)
 deflinear(lax.reduce_precision_p, unary=True)
 deflinear(lax.copy_p, unary=True)
+
+
 def _abs_jvp(g, ans, x):
     if x.dtype.kind == "c":  # as JAX: real(g * conj(x) / |x|), with |x| = 0 replaced by 1
         ans_c = _replace_zero(lax.convert_element_type(ans, x.dtype))

@@ -72,7 +72,12 @@ def promote_types(type1, type2):
 def _promotable(x) -> tuple[np.dtype, bool]:
     """A dtype as `promote_types` takes it: not canonicalized (64 bits stay with x64 off)."""
     if isinstance(x, type) and x in _PY_TYPES:
-        py = {bool: dtypes.bool_, int: dtypes.int64, float: dtypes.float64, complex: dtypes.complex128}
+        py = {
+            bool: dtypes.bool_,
+            int: dtypes.int64,
+            float: dtypes.float64,
+            complex: dtypes.complex128,
+        }
         return py[x], x is not bool
     dt = np.dtype(x)
     dtypes.canonicalize(dt, "jnp.promote_types")  # a TypeError for unsupported dtypes

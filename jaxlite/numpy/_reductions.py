@@ -308,7 +308,12 @@ def _cumulative(fn_lax, name: str):
     def fn(a, axis=None, dtype=None, out=None):
         _no_out(name, out)
         a = asarray(a, name)
-        check_kind(name, a, "iufbc" if name in ("cumsum", "cumprod") else "iufb", "a numeric or bool argument")
+        check_kind(
+            name,
+            a,
+            "iufbc" if name in ("cumsum", "cumprod") else "iufb",
+            "a numeric or bool argument",
+        )
         if axis is None:
             a = lax.reshape(a, (math.prod(shape_of(a)),))
             axis = 0

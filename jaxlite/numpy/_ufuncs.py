@@ -725,10 +725,16 @@ def _either(f):
 
 isnan = _classify("isnan", lambda x: lax.ne(x, x), False, _either(lambda x: lax.ne(x, x)))
 isinf = _classify(
-    "isinf", lambda x: lax.eq(lax.abs(x), np.inf), False, _either(lambda x: lax.eq(lax.abs(x), np.inf))
+    "isinf",
+    lambda x: lax.eq(lax.abs(x), np.inf),
+    False,
+    _either(lambda x: lax.eq(lax.abs(x), np.inf)),
 )
 isfinite = _classify(
-    "isfinite", lax.is_finite, True, lambda re, im: lax.bitwise_and(lax.is_finite(re), lax.is_finite(im))
+    "isfinite",
+    lax.is_finite,
+    True,
+    lambda re, im: lax.bitwise_and(lax.is_finite(re), lax.is_finite(im)),
 )
 isposinf = _classify("isposinf", lambda x: lax.eq(x, np.inf), False)
 isneginf = _classify("isneginf", lambda x: lax.eq(x, -np.inf), False)

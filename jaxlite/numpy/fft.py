@@ -52,7 +52,9 @@ def _resize(a, axis: int, n: int):
 
 def _fft_core(name: str, fft_type, a, s, axes, norm):
     if norm not in _NORMS:
-        raise ValueError(f'{fname(name)}: invalid norm {norm!r} (None, "backward", "ortho", "forward")')
+        raise ValueError(
+            f'{fname(name)}: invalid norm {norm!r} (None, "backward", "ortho", "forward")'
+        )
     a = _as_input(name, a, fft_type)
     nd = len(shape_of(a))
     if s is not None:
@@ -132,22 +134,30 @@ def _axes_2d(name, axes):
 
 def fft(a, n=None, axis=-1, norm=None):
     """One-dimensional discrete Fourier transform along `axis` (length `n`: crop or zero-pad)."""
-    return _fft_core("fft.fft", _T.FFT, a, None if n is None else (n,), _axis_1d("fft.fft", axis), norm)
+    return _fft_core(
+        "fft.fft", _T.FFT, a, None if n is None else (n,), _axis_1d("fft.fft", axis), norm
+    )
 
 
 def ifft(a, n=None, axis=-1, norm=None):
     """One-dimensional inverse discrete Fourier transform along `axis`."""
-    return _fft_core("fft.ifft", _T.IFFT, a, None if n is None else (n,), _axis_1d("fft.ifft", axis), norm)
+    return _fft_core(
+        "fft.ifft", _T.IFFT, a, None if n is None else (n,), _axis_1d("fft.ifft", axis), norm
+    )
 
 
 def rfft(a, n=None, axis=-1, norm=None):
     """The non-negative frequencies (n // 2 + 1) of the transform of real `a` along `axis`."""
-    return _fft_core("fft.rfft", _T.RFFT, a, None if n is None else (n,), _axis_1d("fft.rfft", axis), norm)
+    return _fft_core(
+        "fft.rfft", _T.RFFT, a, None if n is None else (n,), _axis_1d("fft.rfft", axis), norm
+    )
 
 
 def irfft(a, n=None, axis=-1, norm=None):
     """The real signal of length `n` (default 2 (m - 1)) whose rfft is `a` along `axis`."""
-    return _fft_core("fft.irfft", _T.IRFFT, a, None if n is None else (n,), _axis_1d("fft.irfft", axis), norm)
+    return _fft_core(
+        "fft.irfft", _T.IRFFT, a, None if n is None else (n,), _axis_1d("fft.irfft", axis), norm
+    )
 
 
 def hfft(a, n=None, axis=-1, norm=None):
@@ -235,7 +245,9 @@ def rfftfreq(n, d=1.0, *, dtype=None, device=None):
     n = _check_n("fft.rfftfreq", n)
     dt = _freq_dtype("fft.rfftfreq", dtype)
     k = np.arange(0, n // 2 + 1)
-    return lax.div(asarray(k.astype(dt), "fft.rfftfreq"), convert(asarray(d, "fft.rfftfreq") * n, dt))
+    return lax.div(
+        asarray(k.astype(dt), "fft.rfftfreq"), convert(asarray(d, "fft.rfftfreq") * n, dt)
+    )
 
 
 def _shift(name, x, axes, sign):

@@ -108,7 +108,9 @@ def _binop_abstract(name, kinds, x, y, **_):
 def _compare_abstract(name, ordered, x, y):
     _same_dtypes(name, x, y)
     if ordered and x.dtype.kind == "c":  # complex (issue 21): as JAX, no order on complex
-        raise TypeError(f"{name} does not accept dtype {x.dtype.name}: complex numbers are not ordered")
+        raise TypeError(
+            f"{name} does not accept dtype {x.dtype.name}: complex numbers are not ordered"
+        )
     return ShapedArray(_binop_shape(name, x, y), dtypes.bool_, False)
 
 

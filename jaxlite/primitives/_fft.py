@@ -93,5 +93,7 @@ def fft(x, fft_type, fft_lengths):
     try:
         lengths = tuple(operator.index(n) for n in np.atleast_1d(np.asarray(fft_lengths, object)))
     except TypeError:
-        raise TypeError(f"lax.fft: fft_lengths must be a tuple of ints, got {fft_lengths!r}") from None
+        raise TypeError(
+            f"lax.fft: fft_lengths must be a tuple of ints, got {fft_lengths!r}"
+        ) from None
     return fft_p.bind(x, fft_type=t, fft_lengths=lengths)

@@ -100,8 +100,18 @@ def specials(dtype: str) -> np.ndarray:
     return np.array([0.0, -0.0, inf, -inf, np.nan, 0.5, -1.5, 2.5, h, -h, t, -t, 1.0], dtype)
 
 
-_COMPLEX_SPECIALS = [0, 1 + 1j, -1.5 + 0.5j, 2.5 - 3j, 0.5j, -2.0, complex(np.inf, 0),
-                     complex(np.nan, 0), complex(0, np.inf), complex(1e30, -1e30)]
+_COMPLEX_SPECIALS = [
+    0,
+    1 + 1j,
+    -1.5 + 0.5j,
+    2.5 - 3j,
+    0.5j,
+    -2.0,
+    complex(np.inf, 0),
+    complex(np.nan, 0),
+    complex(0, np.inf),
+    complex(1e30, -1e30),
+]
 
 
 def _complex_specials(dtype: str) -> np.ndarray:

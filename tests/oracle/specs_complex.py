@@ -46,8 +46,10 @@ def _fft_spec(fn, shapes=((4, 6),), dtypes=_FFT_IN, diff=True):
 
 SPECS |= {
     "lax.fft": _fft_spec(lambda f, L, x: f(x, "FFT", (6,)), dtypes=COMPLEX),
-    "lax.FftType": Spec([Call(lambda f, L: (int(f.FFT), int(f.IFFT), int(f.RFFT), int(f.IRFFT)),
-                              [()])], routes=("eager",)),  # fmt: skip
+    "lax.FftType": Spec(
+        [Call(lambda f, L: (int(f.FFT), int(f.IFFT), int(f.RFFT), int(f.IRFFT)), [()])],
+        routes=("eager",),
+    ),  # fmt: skip
     "numpy.fft.fft": _fft_spec(lambda f, L, x: (f(x), f(x, n=8, axis=0, norm="ortho"))),
     "numpy.fft.ifft": _fft_spec(lambda f, L, x: (f(x), f(x, n=3, norm="forward"))),
     "numpy.fft.rfft": _fft_spec(lambda f, L, x: (f(x), f(x, n=7, axis=0)), dtypes=FLOATS),
@@ -64,7 +66,10 @@ SPECS |= {
     "numpy.fft.irfftn": _fft_spec(lambda f, L, x: f(x, s=(2, 4, 9)), [(2, 4, 6)], COMPLEX),
     "numpy.fft.fftshift": _fft_spec(lambda f, L, x: (f(x), f(x, axes=1)), [(3, 4)], diff=False),
     "numpy.fft.ifftshift": _fft_spec(lambda f, L, x: (f(x), f(x, axes=0)), [(3, 5)], diff=False),
-    "numpy.fft.fftfreq": Spec([Call(lambda f, L: (f(8), f(7, 0.3), f(5, dtype="float32")), [()])],
-                              routes=("eager", "jit")),  # fmt: skip
-    "numpy.fft.rfftfreq": Spec([Call(lambda f, L: (f(8), f(7, 0.3)), [()])], routes=("eager", "jit")),
+    "numpy.fft.fftfreq": Spec(
+        [Call(lambda f, L: (f(8), f(7, 0.3), f(5, dtype="float32")), [()])], routes=("eager", "jit")
+    ),  # fmt: skip
+    "numpy.fft.rfftfreq": Spec(
+        [Call(lambda f, L: (f(8), f(7, 0.3)), [()])], routes=("eager", "jit")
+    ),
 }
