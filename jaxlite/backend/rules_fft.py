@@ -11,6 +11,7 @@ from jaxlite.backend.lower_ctx import register_kernel
 from jaxlite.primitives._fft import FftType, fft_p
 
 _MAX_RADIX = 13  # JL_FFT_MAX_RADIX
+_VB = 8  # JL_FFT_VB
 
 
 def _bluestein_len(n: int) -> int:
@@ -24,7 +25,7 @@ def _bluestein_len(n: int) -> int:
 def scratch_size(n: int) -> int:
     """jl_fft_scratch_size(n): complex elements a transform of length n works in."""
     big = _bluestein_len(n)
-    return 3 * n + (n + 5 * big if big else 0)
+    return 3 * n + (n + 5 * big if big else 2 * _VB * n)
 
 
 def _axis_calls(ctx, s, buf, shape, axes, inverse, scratch):

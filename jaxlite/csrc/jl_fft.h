@@ -32,10 +32,13 @@ JL_INLINE int64_t jl_fft_bluestein_len(int64_t n) {
   return M;
 }
 
+/* Columns transformed together along a strided axis (a block of rows of JL_FFT_VB elements). */
+#define JL_FFT_VB 8
+
 /* Complex elements of scratch that a transform of length n needs. */
 JL_INLINE int64_t jl_fft_scratch_size(int64_t n) {
   const int64_t M = jl_fft_bluestein_len(n);
-  return 3 * n + (M ? n + 5 * M : 0);
+  return 3 * n + (M ? n + 5 * M : 2 * JL_FFT_VB * n);
 }
 
 #define JL_FFT_FNS(T, R, S, F)                                                                \
@@ -122,6 +125,72 @@ JL_INLINE int64_t jl_fft_scratch_size(int64_t n) {
     }                                                                                        \
     if (src != x) memcpy(x, src, (size_t)n * sizeof(T));                                     \
   }                                                                                          \
+  /* The pass on JL_FFT_VB interleaved transforms: element k of transform e at k * VB + e. */  \
+  JL_INLINE void jl_fft_vpass_##S(const T *restrict x, T *restrict y, const T *w, int64_t n,  \
+                                  int64_t p, int64_t m, int64_t s, int inv) {                \
+    enum { V = JL_FFT_VB };                                                                  \
+    const int64_t np_ = n / p;                                                               \
+    for (int64_t j = 0; j < m; j++) {                                                        \
+      for (int64_t q = 0; q < s; q++) {                                                      \
+        if (p == 2) {                                                                        \
+          const T t1 = jl_fft_tw_##S(w, j * s, inv);                                         \
+          const T *a = x + (q + s * j) * V, *b = x + (q + s * (j + m)) * V;                  \
+          T *y0 = y + (q + s * (2 * j)) * V, *y1 = y + (q + s * (2 * j + 1)) * V;            \
+          for (int e = 0; e < V; e++) {                                                      \
+            y0[e] = a[e] + b[e];                                                             \
+            y1[e] = jl_cmul_##S(a[e] - b[e], t1);                                            \
+          }                                                                                  \
+          continue;                                                                          \
+        }                                                                                    \
+        if (p == 4) {                                                                        \
+          const R sg = inv ? (R)1 : (R)-1;                                                   \
+          const T t1 = jl_fft_tw_##S(w, j * s, inv), t2 = jl_fft_tw_##S(w, 2 * j * s, inv);  \
+          const T t3 = jl_fft_tw_##S(w, 3 * j * s, inv);                                     \
+          const T *a0 = x + (q + s * j) * V, *a1 = x + (q + s * (j + m)) * V;                \
+          const T *a2 = x + (q + s * (j + 2 * m)) * V, *a3 = x + (q + s * (j + 3 * m)) * V;  \
+          T *y0 = y + (q + s * (4 * j)) * V;                                                 \
+          for (int e = 0; e < V; e++) {                                                      \
+            const T s02 = a0[e] + a2[e], d02 = a0[e] - a2[e];                                \
+            const T s13 = a1[e] + a3[e], d13 = a1[e] - a3[e];                                \
+            const T r13 = __builtin_complex(-sg * cimag##F(d13), sg * creal##F(d13));        \
+            y0[e] = s02 + s13;                                                               \
+            y0[s * V + e] = jl_cmul_##S(d02 + r13, t1);                                      \
+            y0[2 * s * V + e] = jl_cmul_##S(s02 - s13, t2);                                  \
+            y0[3 * s * V + e] = jl_cmul_##S(d02 - r13, t3);                                  \
+          }                                                                                  \
+          continue;                                                                          \
+        }                                                                                    \
+        for (int64_t u = 0; u < p; u++) {                                                    \
+          T *yu = y + (q + s * (p * j + u)) * V;                                             \
+          const T tu = jl_fft_tw_##S(w, (j * u * s) % n, inv);                               \
+          for (int e = 0; e < V; e++) {                                                      \
+            T acc = x[(q + s * j) * V + e];                                                  \
+            for (int64_t r = 1; r < p; r++)                                                  \
+              acc += jl_cmul_##S(x[(q + s * (j + r * m)) * V + e],                           \
+                                 jl_fft_tw_##S(w, ((r * u) % p) * np_, inv));                \
+            yu[e] = jl_cmul_##S(acc, tu);                                                    \
+          }                                                                                  \
+        }                                                                                    \
+      }                                                                                      \
+    }                                                                                        \
+  }                                                                                          \
+  /* jl_fft_stockham on JL_FFT_VB interleaved transforms (x, tmp: n * VB elements). */        \
+  JL_FFT_FN void jl_fft_vstockham_##S(T *x, T *tmp, const T *w, int64_t n, int inv) {        \
+    T *src = x, *dst = tmp;                                                                  \
+    int64_t m = n, s = 1;                                                                    \
+    while (m > 1) {                                                                          \
+      int64_t p = m % 4 == 0 ? 4 : m % 2 == 0 ? 2 : 0;                                       \
+      for (int64_t f = 3; !p; f += 2)                                                        \
+        if (m % f == 0) p = f;                                                               \
+      m /= p;                                                                                \
+      jl_fft_vpass_##S(src, dst, w, n, p, m, s, inv);                                        \
+      s *= p;                                                                                \
+      T *t = src;                                                                            \
+      src = dst;                                                                             \
+      dst = t;                                                                               \
+    }                                                                                        \
+    if (src != x) memcpy(x, src, (size_t)(n * JL_FFT_VB) * sizeof(T));                       \
+  }                                                                                          \
   /* Fills the plan of length n at the start of scratch (twiddles; Bluestein's chirp, the     \
    * twiddles of M and the transformed chirp filter of both directions). */                 \
   JL_FFT_FN void jl_fft_prepare_##S(T *scratch, int64_t n) {                                 \
@@ -183,7 +252,20 @@ JL_INLINE int64_t jl_fft_scratch_size(int64_t n) {
         jl_fft_run_##S(base, n, inv, scratch);                                               \
         continue;                                                                            \
       }                                                                                      \
-      for (int64_t i = 0; i < inner; i++) {                                                  \
+      int64_t i = 0;                                                                         \
+      if (!jl_fft_bluestein_len(n)) { /* blocks of JL_FFT_VB columns, transformed together */ \
+        T *blk = scratch + 3 * n, *btmp = blk + JL_FFT_VB * n;                               \
+        const R scale = inv ? (R)1 / (R)n : (R)1;                                            \
+        for (; i + JL_FFT_VB <= inner; i += JL_FFT_VB) {                                     \
+          for (int64_t k = 0; k < n; k++)                                                    \
+            for (int e = 0; e < JL_FFT_VB; e++) blk[k * JL_FFT_VB + e] = base[k * inner + i + e]; \
+          jl_fft_vstockham_##S(blk, btmp, scratch, n, inv);                                  \
+          for (int64_t k = 0; k < n; k++)                                                    \
+            for (int e = 0; e < JL_FFT_VB; e++)                                              \
+              base[k * inner + i + e] = blk[k * JL_FFT_VB + e] * scale;                      \
+        }                                                                                    \
+      }                                                                                      \
+      for (; i < inner; i++) {                                                               \
         for (int64_t k = 0; k < n; k++) row[k] = base[k * inner + i];                        \
         jl_fft_run_##S(row, n, inv, scratch);                                                \
         for (int64_t k = 0; k < n; k++) base[k * inner + i] = row[k];                        \
