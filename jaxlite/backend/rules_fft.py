@@ -53,7 +53,7 @@ def _fft(ctx, eqn, args, *, fft_type, fft_lengths):
         _axis_calls(ctx, s, out.buf, out_aval.shape, axes, fft_type == FftType.IFFT, scratch)
         return [Leaf(out, out_aval.dtype)]
     n = fft_lengths[-1]
-    full = ctx.alloc("fft_row", cdt, (n,)).buf
+    full = ctx.alloc("fft_row", cdt, (2 * n + 2,)).buf
     if fft_type == FftType.RFFT:
         x = ctx.materialize(args[0], "fft_in", contiguous=True)
         rows = math.prod(x_aval.shape[:-1])

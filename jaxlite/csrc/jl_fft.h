@@ -272,31 +272,83 @@ JL_INLINE int64_t jl_fft_scratch_size(int64_t n) {
       }                                                                                      \
     }                                                                                        \
   }                                                                                          \
-  /* RFFT: x[rows][n] real -> y[rows][n / 2 + 1]; `full`: n elements of scratch. */          \
+  /* w[k] = exp(-2 pi i k / n) for k <= n / 2 (the real transforms' post-processing) */       \
+  JL_INLINE void jl_fft_half_twiddles_##S(T *w, int64_t n) {                                 \
+    const double step = -6.283185307179586476925286766559 / (double)n;                       \
+    for (int64_t k = 0; k <= n / 2; k++)                                                     \
+      w[k] = __builtin_complex((R)cos(step * k), (R)sin(step * k));                          \
+  }                                                                                          \
+  /* RFFT: x[rows][n] real -> y[rows][n / 2 + 1]; `full`: 2 n + 2 elements of scratch. An even n \
+   * packs the row into n / 2 complex values (even samples real, odd imaginary), transforms  \
+   * that and untangles the halves; an odd n transforms the row as complex. */               \
   JL_FFT_FN void jl_rfft_rows_##S(const R *x, T *y, int64_t rows, int64_t n, T *full,         \
                                   T *scratch) {                                              \
     const int64_t h = n / 2 + 1;                                                             \
-    jl_fft_prepare_##S(scratch, n);                                                          \
+    if (n % 2 || n < 4) {                                                                    \
+      jl_fft_prepare_##S(scratch, n);                                                        \
+      for (int64_t r = 0; r < rows; r++) {                                                   \
+        for (int64_t k = 0; k < n; k++) full[k] = x[r * n + k];                              \
+        jl_fft_run_##S(full, n, 0, scratch);                                                 \
+        memcpy(y + r * h, full, (size_t)h * sizeof(T));                                      \
+      }                                                                                      \
+      return;                                                                                \
+    }                                                                                        \
+    const int64_t m = n / 2;                                                                 \
+    T *wn = full + n;                                                                        \
+    jl_fft_prepare_##S(scratch, m);                                                          \
+    jl_fft_half_twiddles_##S(wn, n);                                                         \
     for (int64_t r = 0; r < rows; r++) {                                                     \
-      for (int64_t k = 0; k < n; k++) full[k] = x[r * n + k];                                \
-      jl_fft_run_##S(full, n, 0, scratch);                                                   \
-      memcpy(y + r * h, full, (size_t)h * sizeof(T));                                        \
+      const R *xr = x + r * n;                                                               \
+      T *yr = y + r * h;                                                                     \
+      for (int64_t j = 0; j < m; j++) full[j] = __builtin_complex(xr[2 * j], xr[2 * j + 1]); \
+      jl_fft_run_##S(full, m, 0, scratch);                                                   \
+      for (int64_t k = 0; k <= m; k++) {                                                     \
+        const T zk = full[k == m ? 0 : k], zc = conj##F(full[k == 0 ? 0 : m - k]);           \
+        const T e = (zk + zc) * (R)0.5, o = (zk - zc) * (R)0.5; /* o = i * odd part */       \
+        const T odd = __builtin_complex(cimag##F(o), -creal##F(o));                          \
+        yr[k] = e + jl_cmul_##S(wn[k], odd);                                                 \
+      }                                                                                      \
     }                                                                                        \
   }                                                                                          \
-  /* IRFFT: x[rows][n / 2 + 1] -> y[rows][n] real (the Hermitian row rebuilt; as XLA, the    \
-   * imaginary parts of the zero and Nyquist terms are ignored). */                          \
+  /* IRFFT: x[rows][n / 2 + 1] -> y[rows][n] real (as NumPy, the imaginary parts of the zero \
+   * and Nyquist terms are ignored); even n through a transform of length n / 2. */          \
   JL_FFT_FN void jl_irfft_rows_##S(const T *x, R *y, int64_t rows, int64_t n, T *full,        \
                                    T *scratch) {                                             \
     const int64_t h = n / 2 + 1;                                                             \
-    jl_fft_prepare_##S(scratch, n);                                                          \
+    if (n % 2 || n < 4) {                                                                    \
+      jl_fft_prepare_##S(scratch, n);                                                        \
+      for (int64_t r = 0; r < rows; r++) {                                                   \
+        const T *xr = x + r * h;                                                             \
+        for (int64_t k = 0; k < h && k < n; k++) full[k] = xr[k];                            \
+        for (int64_t k = h; k < n; k++) full[k] = conj##F(xr[n - k]);                        \
+        full[0] = creal##F(full[0]);                                                         \
+        if (n % 2 == 0) full[n / 2] = creal##F(full[n / 2]);                                 \
+        jl_fft_run_##S(full, n, 1, scratch);                                                 \
+        for (int64_t k = 0; k < n; k++) y[r * n + k] = creal##F(full[k]);                    \
+      }                                                                                      \
+      return;                                                                                \
+    }                                                                                        \
+    const int64_t m = n / 2;                                                                 \
+    T *wn = full + n, *xs = wn + m + 1; /* full: 2 n + 2 elements */                         \
+    jl_fft_prepare_##S(scratch, m);                                                          \
+    jl_fft_half_twiddles_##S(wn, n);                                                         \
     for (int64_t r = 0; r < rows; r++) {                                                     \
       const T *xr = x + r * h;                                                               \
-      for (int64_t k = 0; k < h && k < n; k++) full[k] = xr[k];                              \
-      for (int64_t k = h; k < n; k++) full[k] = conj##F(xr[n - k]);                          \
-      full[0] = creal##F(full[0]);                                                           \
-      if (n % 2 == 0) full[n / 2] = creal##F(full[n / 2]);                                   \
-      jl_fft_run_##S(full, n, 1, scratch);                                                   \
-      for (int64_t k = 0; k < n; k++) y[r * n + k] = creal##F(full[k]);                      \
+      for (int64_t k = 0; k <= m; k++) xs[k] = xr[k];                                        \
+      xs[0] = creal##F(xs[0]);                                                               \
+      xs[m] = creal##F(xs[m]);                                                               \
+      for (int64_t k = 0; k < m; k++) {                                                      \
+        const T a = xs[k], b = conj##F(xs[m - k]);                                           \
+        const T e = (a + b) * (R)0.5, d = (a - b) * (R)0.5;                                  \
+        const T o = jl_cmul_##S(d, conj##F(wn[k]));                                          \
+        full[k] = e + __builtin_complex(-cimag##F(o), creal##F(o)); /* e + i o */            \
+      }                                                                                      \
+      jl_fft_run_##S(full, m, 1, scratch);                                                   \
+      R *yr = y + r * n;                                                                     \
+      for (int64_t j = 0; j < m; j++) {                                                      \
+        yr[2 * j] = creal##F(full[j]);                                                       \
+        yr[2 * j + 1] = cimag##F(full[j]);                                                   \
+      }                                                                                      \
     }                                                                                        \
   }
 
