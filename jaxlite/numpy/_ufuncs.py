@@ -335,6 +335,8 @@ def _lexicographic(real_op, gt, name: str):
             return real_op(x1, x2)
         r1, r2 = lax.real(x1), lax.real(x2)
         take1 = lax.select(lax.eq(r1, r2), gt(lax.imag(x1), lax.imag(x2)), gt(r1, r2))
+        shape = shape_of(take1)  # select needs both cases at full shape (one may be 0-d)
+        x1, x2 = broadcast_to_shape(x1, shape, name), broadcast_to_shape(x2, shape, name)
         return lax.select(take1, x1, x2)
 
     return _named(fn, name, real_op.__doc__ + " Complex numbers compare lexicographically.")
