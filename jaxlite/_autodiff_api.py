@@ -311,20 +311,57 @@ def _dyn_args(nums: tuple[int, ...], argnums, args, what: str):
     return nums, [args[i] for i in nums]
 
 
-def _check_input_dtypes(dyn: tuple, what: str, allow_int: bool = False) -> None:
+def _check_input_dtypes(
+    dyn: tuple, what: str, allow_int: bool = False, holomorphic: bool = False,
+    complex_ok: bool = True,
+) -> None:  # fmt: skip
     leaves = tree_util.tree_leaves(dyn)
     for x, n in safe_zip(leaves, _leaf_names(dyn, "argument") if leaves else []):
-        _check_input_dtype_grad(allow_int, what, n, x)
+        _check_input_dtype_grad(allow_int, what, n, x, holomorphic, complex_ok)
 
 
-def _check_input_dtype_grad(allow_int: bool, what: str, where: str, x) -> None:
+def _check_input_dtype_grad(
+    allow_int: bool, what: str, where: str, x, holomorphic: bool = False, complex_ok: bool = True
+) -> None:
     dt = core.get_aval(x).dtype
-    if not _dtypes.is_float(dt) and not allow_int:
+    if holomorphic:  # as JAX: holomorphic differentiation is of complex inputs only
+        if dt.kind != "c":
+            raise TypeError(
+                f"{what} with holomorphic=True requires inputs with complex dtype, but {where} "
+                f"has dtype {dt.name}. Convert it (x.astype(jnp.complex64)), or drop holomorphic."
+            )
+        return
+    if dt.kind == "c" and not complex_ok:
         raise TypeError(
-            f"{what} requires real-valued (floating-point) inputs, but {where} has dtype "
-            f"{dt.name}. Pass float inputs (for example x.astype(jnp.float32)), or set "
-            "allow_int=True to get float0 zero gradients for integer and bool inputs."
+            f"{what} requires real-valued inputs (input dtype that is a sub-dtype of "
+            f"np.floating), but {where} has dtype {dt.name}. For holomorphic "
+            "differentiation, pass holomorphic=True."
         )
+    if not _dtypes.is_inexact(dt) and not allow_int:
+        raise TypeError(
+            f"{what} requires real- or complex-valued inputs (input dtype that is a sub-dtype of "
+            f"np.inexact), but {where} has dtype {dt.name}. Pass float inputs (for example "
+            "x.astype(jnp.float32)), or set allow_int=True to get float0 zero gradients for "
+            "integer and bool inputs."
+        )
+
+
+def _check_output_dtype(out, what: str, holomorphic: bool) -> None:
+    """JAX's output checks of grad/jacrev (and jacfwd with holomorphic=True)."""
+    for leaf in tree_util.tree_leaves(out):
+        dt = core.get_aval(leaf).dtype
+        if holomorphic and dt.kind != "c":
+            raise TypeError(
+                f"{what} with holomorphic=True requires outputs with complex dtype, but got "
+                f"{dt.name}."
+            )
+        if not holomorphic and dt.kind == "c":
+            raise TypeError(
+                f"{what} requires real-valued outputs (output dtype that is a sub-dtype of "
+                f"np.floating), but got {dt.name}. For holomorphic differentiation, pass "
+                "holomorphic=True. For differentiation of non-holomorphic functions involving "
+                "complex outputs, use jaxlite.vjp directly."
+            )
 
 
 _LEAF_TYPES = {_Array, _np.ndarray, float, int}
@@ -350,6 +387,8 @@ def _check_scalar_output(out, what: str) -> None:
         raise TypeError(
             f"Gradient only defined for scalar-output functions. Output had shape: {aval.shape}."
         )
+    if aval.dtype.kind == "c":
+        _check_output_dtype(out, what, False)
     if not _dtypes.is_float(aval.dtype):
         raise TypeError(
             f"{what} requires real-valued outputs (output dtype that is a sub-dtype of "
@@ -376,10 +415,6 @@ def value_and_grad(
 
 def _value_and_grad(fun, argnums, has_aux, holomorphic, allow_int, api_name: str) -> Callable:
     api_util.check_callable(fun, f"jaxlite.{api_name}")
-    if holomorphic:
-        raise NotImplementedError(
-            "value_and_grad: holomorphic=True needs complex dtypes, which jaxlite does not support"
-        )
     _normalize_argnums(argnums)
     name = _fun_name(fun)
     what = "grad"
@@ -396,8 +431,8 @@ def _value_and_grad(fun, argnums, has_aux, holomorphic, allow_int, api_name: str
         else:
             leaves, in_tree = tree_util.tree_flatten(dyn)
             leaves = [_as_input(x) for x in leaves]
-        if not allow_int and not all(_dtypes.is_float(x.dtype) for x in leaves):
-            _check_input_dtypes(tuple(dyn), what)
+        if holomorphic or not allow_int and not all(_dtypes.is_inexact(x.dtype) for x in leaves):
+            _check_input_dtypes(tuple(dyn), what, allow_int, holomorphic)
         f_partial = api_util.argnums_partial(fun, nums_, args, kwargs)
         flat, out_tree_of, aux = _flatten_fun_aux(f_partial, in_tree, has_aux, name)
         out, pullback = _vjp_flat(flat, leaves, tag)
@@ -405,7 +440,12 @@ def _value_and_grad(fun, argnums, has_aux, holomorphic, allow_int, api_name: str
         if out_tree.num_leaves != 1 or not tree_util.treedef_is_leaf(out_tree):
             _check_scalar_output(tree_util.tree_unflatten(out_tree, out), what)
         ans = out[0]
-        _check_scalar_output(ans, what)
+        if holomorphic:
+            _check_output_dtype(ans, what, True)
+            if core.get_aval(ans).shape != ():
+                _check_scalar_output(ans, what)
+        else:
+            _check_scalar_output(ans, what)
         g = pullback([_one_like(ans)])
         g = tree_util.tree_unflatten(in_tree, g)
         g = g[0] if single else tuple(g)
@@ -430,7 +470,8 @@ def grad(
         floating-point scalar.
       argnums: an int or a tuple of ints: the positional arguments to differentiate (pytrees).
       has_aux: whether `fun` returns `(output, aux)`; `aux` is returned beside the gradient.
-      holomorphic: not supported (jaxlite has no complex dtypes).
+      holomorphic: `fun` is holomorphic (complex inputs and complex output); the gradient is
+        then the complex derivative, as JAX's.
       allow_int: allow integer and bool inputs (their gradients are `float0` zeros).
       reduce_axes: accepted for compatibility; unused.
 
@@ -506,7 +547,7 @@ def jacfwd(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = 
     @functools.wraps(fun)
     def jacfun(*args, **kwargs):
         nums, dyn = _dyn_args(_normalize_argnums(argnums), argnums, args, "jacfwd")
-        _check_input_dtypes(tuple(dyn), "jacfwd")
+        _check_input_dtypes(tuple(dyn), "jacfwd", holomorphic=holomorphic, complex_ok=False)
         f_partial = api_util.argnums_partial(fun, nums, args, kwargs)
         dyn = tuple(dyn)
 
@@ -517,6 +558,8 @@ def jacfwd(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = 
             y, jac, aux = vmap(pushfwd, out_axes=(None, -1, None))(_std_basis(dyn))
         else:
             y, jac = vmap(pushfwd, out_axes=(None, -1))(_std_basis(dyn))
+        if holomorphic:
+            _check_output_dtype(y, "jacfwd", True)
         example = dyn[0] if isinstance(argnums, int) else dyn
         jac_tree = tree_util.tree_map(lambda y_leaf, j: _unravel_into(example, -1, j), y, jac)
         return (jac_tree, aux) if has_aux else jac_tree
@@ -541,12 +584,13 @@ def jacrev(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = 
     @functools.wraps(fun)
     def jacfun(*args, **kwargs):
         nums, dyn = _dyn_args(_normalize_argnums(argnums), argnums, args, "jacrev")
-        _check_input_dtypes(tuple(dyn), "jacrev", allow_int)
+        _check_input_dtypes(tuple(dyn), "jacrev", allow_int, holomorphic)
         f_partial = api_util.argnums_partial(fun, nums, args, kwargs)
         if has_aux:
             y, pullback, aux = vjp(f_partial, *dyn, has_aux=True)
         else:
             y, pullback = vjp(f_partial, *dyn)
+        _check_output_dtype(y, "jacrev", holomorphic)
         jac = vmap(pullback)(_std_basis(y))
         jac = jac[0] if isinstance(argnums, int) else jac
         example = dyn[0] if isinstance(argnums, int) else tuple(dyn)
@@ -568,7 +612,8 @@ def hessian(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool =
              [ 0., 12.]], dtype=float32)
     """
     api_util.check_callable(fun, "jaxlite.hessian")
-    return jacfwd(jacrev(fun, argnums, has_aux=has_aux), argnums, has_aux=has_aux)
+    inner = jacrev(fun, argnums, has_aux=has_aux, holomorphic=holomorphic)
+    return jacfwd(inner, argnums, has_aux=has_aux, holomorphic=holomorphic)
 
 
 def stop_gradient(x):
@@ -583,7 +628,7 @@ def stop_gradient(x):
     """
 
     def stop(leaf):
-        if _dtypes.is_float(core.get_aval(leaf).dtype):
+        if _dtypes.is_inexact(core.get_aval(leaf).dtype):
             return lax_primitives.stop_gradient(leaf)
         return leaf
 

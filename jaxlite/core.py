@@ -112,7 +112,7 @@ def get_aval(x) -> ShapedArray:
         return ShapedArray(x.shape, x.dtype, x.weak_type)
     raise TypeError(
         f"{api_entry()}: value {_short_repr(x)} of type {type(x).__name__} is not a valid jaxlite "
-        "type: expected a jaxlite.Array, a NumPy array, or a Python bool, int or float"
+        "type: expected a jaxlite.Array, a NumPy array, or a Python bool, int, float or complex"
     )
 
 
@@ -340,7 +340,7 @@ def _check_bind_args(prim: Primitive, args) -> None:
             ) from None
         raise TypeError(
             f"{prim.name}: argument {i} is {_short_repr(a)} of type {t.__name__}, not an array: "
-            "expected a jaxlite.Array, a NumPy array, or a Python bool, int or float"
+            "expected a jaxlite.Array, a NumPy array, or a Python bool, int, float or complex"
         ) from None
 
 

@@ -30,6 +30,10 @@ int32 = np.dtype(np.int32)
 int64 = np.dtype(np.int64)
 float32 = np.dtype(np.float32)
 float64 = np.dtype(np.float64)
+# --- complex (issue 21) ---
+complex64 = np.dtype(np.complex64)
+complex128 = np.dtype(np.complex128)
+# --- end complex ---
 
 # The tangent dtype of integer and boolean values, as in JAX: a dtype with no bytes.
 float0 = np.dtype([("float0", np.void, 0)])
@@ -56,6 +60,7 @@ SUPPORTED_DTYPES = (
     bool_, uint8, uint16, uint32, uint64, int8, int16, int32, int64,
     float16, bfloat16,  # 16-bit floats
     float32, float64,
+    complex64, complex128,  # complex (issue 21)
 )  # fmt: skip
 _SUPPORTED = frozenset(SUPPORTED_DTYPES)
 
@@ -73,15 +78,17 @@ SHORT_NAMES = {
     bfloat16: "bf16",
     float32: "f32",
     float64: "f64",
+    complex64: "c64",  # complex (issue 21)
+    complex128: "c128",
 }
 
 # Python scalar types map to the mode's defaults, weakly typed. NB: read on hot paths, and held
 # by reference elsewhere: `_set_x64` updates it in place.
-PYTHON_SCALAR_DTYPES = {bool: bool_, int: int64, float: float64}
+PYTHON_SCALAR_DTYPES = {bool: bool_, int: int64, float: float64, complex: complex128}
 
 # While x64 is off, each 64-bit dtype and the 32-bit one that stands for it; empty while x64 is
 # on, so `NARROW.get(dt, dt)` canonicalizes at the cost of one lookup. Updated in place.
-_X64_TO_X32 = {int64: int32, uint64: uint32, float64: float32}
+_X64_TO_X32 = {int64: int32, uint64: uint32, float64: float32, complex128: complex64}
 NARROW: dict[np.dtype, np.dtype] = {}
 
 
@@ -153,7 +160,11 @@ def is_bool(dtype) -> bool:
 
 
 def is_inexact(dtype) -> bool:
-    return dtype.kind == "f" or dtype == bfloat16
+    return dtype.kind in "fc" or dtype == bfloat16
+
+
+def is_complex(dtype) -> bool:
+    return dtype.kind == "c"
 
 
 # JAX's type-promotion lattice (jax/_src/dtypes.py `_type_promotion_lattice`, standard mode):
@@ -180,11 +191,27 @@ def _lattice(x64: bool) -> dict[str, tuple[str, ...]]:
         "bfloat16": ("float32",),  # 16-bit floats
         "float32": ("float64",),
         "float64": (),
+        **_COMPLEX_LATTICE,
     }
 
 
 # NB: np.dtype("bfloat16") does not parse: the lattice's names map to dtypes here.
 _NODE_DTYPES = {d.name: d for d in SUPPORTED_DTYPES}
+# --- complex (issue 21): weak complex "c*" (Python complex) above "f*"; each float below the
+# complex of its width (f32 -> c64, f64 -> c128), as JAX. Merged into the lattice by `**`: the
+# float edges "f*" -> "c*" and "float32" -> "complex64" are added by `_with_complex`.
+_COMPLEX_LATTICE = {"c*": ("complex64",), "complex64": ("complex128",), "complex128": ()}
+_COMPLEX_EDGES = {"f*": "c*", "float32": "complex64", "float64": "complex128"}
+
+
+def _with_complex(lattice: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    return {
+        n: up + ((_COMPLEX_EDGES[n],) if n in _COMPLEX_EDGES else ()) for n, up in lattice.items()
+    }
+
+
+_WEAK_NODES = ("i*", "f*", "c*")
+# --- end complex ---
 
 
 def _upper_bounds(lattice: dict) -> dict[str, frozenset]:
@@ -203,8 +230,10 @@ def _upper_bounds(lattice: dict) -> dict[str, frozenset]:
 
 # NB: one lattice for both modes: while x64 is off, a 64-bit bound is canonicalized to its 32-bit
 # stand-in (u32 x i32 -> i64 -> i32), which is what JAX's x64-off lattice edge gives.
-_UPPER_BOUNDS = _upper_bounds(_lattice(x64=True))
-_UPPER_BOUNDS_X32 = _upper_bounds(_lattice(x64=False))  # for `promote_types`, which keeps 64 bits
+_UPPER_BOUNDS = _upper_bounds(_with_complex(_lattice(x64=True)))
+_UPPER_BOUNDS_X32 = _upper_bounds(
+    _with_complex(_lattice(x64=False))
+)  # for `promote_types`, which keeps 64 bits
 
 _x64 = False
 _on_x64_change: list[Callable[[], None]] = []
@@ -230,6 +259,7 @@ def _set_x64(on: bool) -> None:
         NARROW.update(_X64_TO_X32)
     PYTHON_SCALAR_DTYPES[int] = int64 if on else int32
     PYTHON_SCALAR_DTYPES[float] = float64 if on else float32
+    PYTHON_SCALAR_DTYPES[complex] = complex128 if on else complex64
     _lattice_result_type.cache_clear()
     if changed:
         for hook in _on_x64_change:
@@ -246,7 +276,14 @@ def default_float_dtype() -> np.dtype:
     return float64 if _x64 else float32
 
 
+def default_complex_dtype() -> np.dtype:
+    """The dtype of Python complex numbers: complex128 with x64, complex64 without."""
+    return complex128 if _x64 else complex64
+
+
 def _default_for_node(node: str) -> np.dtype:
+    if node == "c*":
+        return default_complex_dtype()
     return default_int_dtype() if node == "i*" else default_float_dtype()
 
 
@@ -269,6 +306,8 @@ def _node(dtype: np.dtype, weak: bool) -> str:
         return "i*"
     if weak and is_float(dtype):
         return "f*"
+    if weak and dtype.kind == "c":
+        return "c*"
     return dtype.name
 
 
@@ -280,8 +319,8 @@ def _lattice_result_type(dtypes_and_weak: tuple) -> tuple[np.dtype, bool]:
         weak = True
     else:
         out = _lub(frozenset(_node(d, w) for d, w in dtypes_and_weak))
-        weak = out in ("i*", "f*")
-    dt = _default_for_node(out) if out in ("i*", "f*") else _NODE_DTYPES[out]
+        weak = out in _WEAK_NODES
+    dt = _default_for_node(out) if out in _WEAK_NODES else _NODE_DTYPES[out]
     return canonicalize(dt), weak and dt != bool_
 
 
@@ -306,6 +345,8 @@ def public_result_type(*dtypes_and_weak) -> np.dtype:
     dt, weak = result_type(*dtypes_and_weak)
     if not weak:
         return dt
+    if dt.kind == "c":
+        return default_complex_dtype()
     return default_int_dtype() if dt.kind in "iu" else default_float_dtype()
 
 
@@ -317,7 +358,7 @@ def promote_types(a: np.dtype, b: np.dtype, weak_a: bool = False, weak_b: bool =
     x64-off edge (u32 x i32 -> i32) follows the mode."""
     ub = _UPPER_BOUNDS if _x64 else _UPPER_BOUNDS_X32
     out = _lub(frozenset((_node(a, weak_a), _node(b, weak_b))), ub)
-    return {"i*": int64, "f*": float64}.get(out) or _NODE_DTYPES[out]
+    return {"i*": int64, "f*": float64, "c*": complex128}.get(out) or _NODE_DTYPES[out]
 
 
 # JAX's `_dtype_to_inexact`: bool and integers of up to 32 bits become float32 (even with x64),
@@ -344,6 +385,25 @@ def to_inexact(dtype: np.dtype) -> np.dtype:
     return NARROW.get(dt, dt)
 
 
+# complex (issue 21)
+_TO_COMPLEX = {
+    float32: complex64,
+    float64: complex128,
+    complex64: complex64,
+    complex128: complex128,
+}
+
+
+def to_complex(dtype: np.dtype) -> np.dtype:
+    """The complex dtype of `dtype`'s width (float32 -> complex64; ints through `to_inexact`)."""
+    return _TO_COMPLEX[to_inexact(dtype)]
+
+
+def to_real(dtype: np.dtype) -> np.dtype:
+    """The real dtype of a complex one (complex64 -> float32); other dtypes unchanged."""
+    return {complex64: float32, complex128: float64}.get(dtype, dtype)
+
+
 def dtype_of_scalar(x) -> np.dtype:
     """The weak dtype of a Python scalar, or raises `TypeError` for anything else."""
     t = type(x)
@@ -355,6 +415,8 @@ def dtype_of_scalar(x) -> np.dtype:
         return PYTHON_SCALAR_DTYPES[int]
     if isinstance(x, float):
         return PYTHON_SCALAR_DTYPES[float]
+    if isinstance(x, complex):
+        return PYTHON_SCALAR_DTYPES[complex]
     raise TypeError(f"{type(x).__name__} is not a valid jaxlite scalar")
 
 

@@ -478,13 +478,25 @@ def normal(key, shape=(), dtype=None) -> Array:
     Args:
       key: a PRNG key.
       shape: the result shape. Default `()`.
-      dtype: a float dtype. Default float32 with x64 off, float64 with it on.
+      dtype: a float or complex dtype (complex: parts of variance 1/2, as JAX). Default float32
+        with x64 off, float64 with it on.
 
     Returns:
       An array of `shape` and `dtype`.
     """
     words = _key_words("normal", key)
-    return _normal(words, _canonical_shape("normal", shape), _float_dtype("normal", dtype))
+    shape = _canonical_shape("normal", shape)
+    if dtype is not None and dtypes.user_dtype(dtype, "jaxlite.random.normal").kind == "c":
+        return _complex_normal(words, shape, dtypes.user_dtype(dtype, "jaxlite.random.normal"))
+    return _normal(words, shape, _float_dtype("normal", dtype))
+
+
+def _complex_normal(words, shape, dtype):
+    """JAX's: real and imaginary parts from two split keys, each of variance 1/2."""
+    w_re, w_im = _split_words(words, 2)
+    real = dtypes.to_real(dtype)
+    z = lax.complex(_normal(w_re, shape, real), _normal(w_im, shape, real))
+    return lax.div(z, _wrap(np.asarray(np.sqrt(2), dtype)))
 
 
 def truncated_normal(key, lower, upper, shape=None, dtype=None) -> Array:

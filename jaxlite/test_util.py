@@ -13,7 +13,12 @@ import numpy as np
 from jaxlite import dtypes, tree_util
 from jaxlite.api import jvp, vjp
 
-EPS = {np.dtype(np.float32): 1e-3, np.dtype(np.float64): 1e-4}
+EPS = {
+    np.dtype(np.float32): 1e-3,
+    np.dtype(np.float64): 1e-4,
+    np.dtype(np.complex64): 1e-3,
+    np.dtype(np.complex128): 1e-4,
+}
 """Default finite-difference step per dtype (JAX uses 1e-4 for every dtype; float32 central
 differences need a larger step to keep rounding error below the tolerance)."""
 
@@ -21,6 +26,8 @@ DEFAULT_TOLERANCE = {
     dtypes.float0: 0.0,
     np.dtype(np.float32): 2e-3,
     np.dtype(np.float64): 1e-5,
+    np.dtype(np.complex64): 2e-3,
+    np.dtype(np.complex128): 1e-5,
 }
 """Default `atol` and `rtol` per dtype, as JAX's `default_gradient_tolerance`."""
 
@@ -31,7 +38,12 @@ def _dtype(x) -> np.dtype:
 
 
 def _is_float(x) -> bool:
-    return dtypes.is_float(_dtype(x))
+    """Whether `x` is differentiable: a float or complex array (complex: issue 21)."""
+    return dtypes.is_inexact(_dtype(x))
+
+
+def _wide(x) -> np.ndarray:
+    return np.asarray(x, np.complex128 if _dtype(x).kind == "c" else np.float64)
 
 
 def _tolerance(tree, tol) -> float:
@@ -46,6 +58,8 @@ def _rand_like(rng: np.random.RandomState, x):
     shape = np.shape(x)
     if not _is_float(x):
         return np.zeros(shape, dtypes.float0)
+    if _dtype(x).kind == "c":
+        return np.asarray(rng.randn(*shape) + 1j * rng.randn(*shape), _dtype(x))
     return np.asarray(rng.randn(*shape), _dtype(x))
 
 
@@ -62,10 +76,12 @@ def _sub(xs, ys):
 
 
 def _inner_prod(xs, ys) -> float:
+    """sum(x * y), the real part for complex leaves: the pairing under which JAX's VJPs (linear
+    transposes, no conjugation) are adjoint to its JVPs."""
     total = 0.0
     for x, y in zip(tree_util.tree_leaves(xs), tree_util.tree_leaves(ys)):
         if _is_float(x) and _is_float(y):
-            total += float(np.sum(np.asarray(x, np.float64) * np.asarray(y, np.float64)))
+            total += float(np.real(np.sum(_wide(x) * _wide(y))))
     return total
 
 
@@ -79,9 +95,7 @@ def check_close(xs, ys, atol=None, rtol=None, err_msg: str = "") -> None:
             continue
         a = _tolerance((x, y), atol)
         r = _tolerance((x, y), rtol)
-        np.testing.assert_allclose(
-            np.asarray(x, np.float64), np.asarray(y, np.float64), atol=a, rtol=r, err_msg=err_msg
-        )
+        np.testing.assert_allclose(_wide(x), _wide(y), atol=a, rtol=r, err_msg=err_msg)
 
 
 def numerical_jvp(f: Callable, primals: Sequence, tangents: Sequence, eps: float):

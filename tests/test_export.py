@@ -247,6 +247,10 @@ SAMPLES = {
     "calls": lambda x, y, a, b, p, i: [
         _softplus(x), _clip_grad(x), jaxlite.checkpoint(jnp.sin)(x), jaxlite.jit(jnp.cos)(x),
         *_loops(x, i)],
+    "complex": lambda x, y, a, b, p, i: (lambda z: [
+        lax.real(z), lax.imag(z), lax.conj(z), z * z / (z + 1), jnp.abs(z), jnp.exp(z),
+        jnp.fft.fft(z), jnp.fft.ifft(z, axis=1), jnp.fft.rfft(x), jnp.fft.irfft(z, n=6),
+        jnp.fft.fft2(z[0]), jnp.sum(z, axis=0)])(lax.complex(x, y)),
     # named-axis collectives are bound only under vmap(axis_name=...) or pmap: under vmap they
     # batch into ordinary array code before lowering, which is what exports
     "collectives": lambda x, y, a, b, p, i: jaxlite.vmap(lambda r: [
@@ -353,6 +357,11 @@ def test_every_dtype_and_embedded_bits(tmp_path):
 
     def arr(dt):
         dt = np.dtype(dt)
+        if dt.kind == "c":  # the float specials in both parts
+            part = arr(np.float32 if dt == np.complex64 else np.float64)
+            v = np.empty(part.shape, dt)
+            v.real, v.imag = part, part[::-1]
+            return v
         if dtypes.is_float(dt):
             v = r.normal(size=7).astype(dt)
             v[:3] = [np.nan, -0.0, np.inf]
@@ -373,7 +382,9 @@ def test_every_dtype_and_embedded_bits(tmp_path):
         for k in xs:
             e, x = es[k], xs[k]
             both = (x | e) if x.dtype == bool else x + e * 3
-            out[k] = (e, both, lax.max(x, e), lax.convert_element_type(x, np.float64))
+            # NB: complex has no order (lax.max raises, as in JAX): a product instead
+            pair = x * e if x.dtype.kind == "c" else lax.max(x, e)
+            out[k] = (e, both, pair, lax.convert_element_type(x, np.float64))
         return out
 
     exp, _, _ = check_against_jit(f, (es, xs), tmp_path, embed=("es",), name="dtypes",

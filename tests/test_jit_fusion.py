@@ -61,7 +61,7 @@ def test_matmul_epilogue_is_fused_into_one_loop():
 
     args = (np.ones((5, 7), f32), np.ones((7, 3), f32), np.ones(3, f32))
     c = c_of(layer, *args)
-    assert c.count("jl_gemm_f32(") == 1 and for_loops(c) == 2  # the gemm, then one epilogue nest
+    assert c.count("jl_gemm_ws_f32(") == 1 and for_loops(c) == 2  # the gemm, then one epilogue nest
     rng = np.random.default_rng(1)
     args = [rng.normal(size=a.shape).astype(f32) for a in args]
     got, want = run_both(layer, *args)
@@ -110,7 +110,7 @@ def test_dot_general_variants(name, ls, rs, dn, dtype):
     assert_same(got[0], want[0], rtol=1e-5 if dtype == f32 else 1e-12)
     c = c_of(fn, x, y)
     if dn[0][0] and 0 not in ls + rs:
-        assert f"jl_gemm_{'f32' if dtype == f32 else 'f64'}(" in c
+        assert f"jl_gemm_ws_{'f32' if dtype == f32 else 'f64'}(" in c
         copies = re.findall(r"\btmp_\w*_mat\b", c)
         assert bool(copies) == (name == "two_contractions"), copies  # BLAS reads in place
 

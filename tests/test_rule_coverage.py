@@ -43,6 +43,8 @@ LINEAR = {
     # reductions, scans, contractions
     "reduce_sum", "cumsum", "dot_general", "conv_general_dilated", "reduce_window_sum",
     "triangular_solve",
+    # complex (issue 21)
+    "real", "imag", "conj", "complex", "fft",
     # shapes and data movement
     "broadcast_in_dim", "reshape", "transpose", "squeeze", "expand_dims", "rev", "concatenate",
     "pad", "slice", "dynamic_slice", "dynamic_update_slice", "sort", "gather", "scatter",

@@ -500,6 +500,7 @@ _TESTED_WITH_THEIR_MODULES = {
     # JAX in tests/test_collectives.py
     "psum", "pmax", "pmin", "all_gather", "reduce_scatter", "all_to_all", "ppermute",
     "axis_index",
+    "complex", "real", "imag", "conj", "fft",  # tests/test_complex.py, tests/test_fft.py
 }  # fmt: skip
 
 

@@ -31,6 +31,8 @@ CTYPE = {
     dtypes.bfloat16: "uint16_t",
     dtypes.float32: "float",
     dtypes.float64: "double",
+    dtypes.complex64: "float _Complex",  # complex (issue 21): csrc/jl_complex.h
+    dtypes.complex128: "double _Complex",
 }
 SUFFIX = {
     dtypes.bool_: "b",
@@ -46,6 +48,8 @@ SUFFIX = {
     dtypes.bfloat16: "bf16",
     dtypes.float32: "f32",
     dtypes.float64: "f64",
+    dtypes.complex64: "c64",
+    dtypes.complex128: "c128",
 }
 _INT_MIN = {dtypes.int32: "INT32_MIN", dtypes.int64: "INT64_MIN"}
 
@@ -55,6 +59,9 @@ def c_literal(value, dtype: np.dtype) -> str:
     v = np.asarray(value, dtype)[()]
     if dtype in dtypes.HALF_DTYPES:  # a 16-bit float: its bits
         return f"((uint16_t)0x{int(np.asarray(v).view(np.uint16)):04x}u)"
+    if dtype.kind == "c":  # a constant expression of gcc's (C has no complex literals)
+        part = dtypes.to_real(dtype)
+        return f"__builtin_complex({c_literal(v.real, part)}, {c_literal(v.imag, part)})"
     if dtype.kind == "b":
         return "true" if v else "false"
     if dtypes.is_float(dtype):

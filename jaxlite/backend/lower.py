@@ -47,6 +47,7 @@ from jaxlite.backend import (
     rules_callback,
     rules_dot,
     rules_elementwise,
+    rules_fft,
     rules_gather,
     rules_layout,
     rules_linalg,
@@ -145,6 +146,7 @@ __all__ = [
     "rules_callback",
     "rules_dot",
     "rules_elementwise",
+    "rules_fft",
     "rules_gather",
     "rules_layout",
     "rules_linalg",
@@ -291,6 +293,9 @@ def _assemble(
         '#include "jl_math.h"',
         # NB: only where used: 366 lines every kernel would otherwise parse (compile time).
         *(['#include "jl_special.h"'] if _uses_special(ctx) else []),
+        # complex (issue 21): only kernels with complex values parse <complex.h>
+        *(['#include "jl_complex.h"'] if _uses_complex(params, ctx) else []),
+        *(['#include "jl_fft.h"'] if _uses_fft(ctx) else []),
         *(['#include "jl_blas.h"'] if ctx.runtime else []),
         "",
         *ctx.toplevel,
@@ -331,6 +336,17 @@ _IDENT = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
 # The functions of csrc/jl_special.h that rules_elementwise's special-function rules call.
 _SPECIAL_CALLS = ("jl_lgamma_", "jl_digamma_", "jl_erfc_", "jl_bessel_i0e_", "jl_bessel_i1e_",
                   "jl_igamma", "jl_zeta_", "jl_betainc_")  # fmt: skip
+
+
+def _uses_complex(params: list[tuple[str, str]], ctx: KernelContext) -> bool:
+    if any(dt.kind == "c" for _, dt, _ in ctx.buffers):
+        return True
+    types = [t for t, _ in params]  # (C type, name) pairs since kernels take one address array
+    return any("_Complex" in line for line in (*types, *ctx.toplevel, *ctx.lines))
+
+
+def _uses_fft(ctx: KernelContext) -> bool:
+    return any("jl_fft_" in line or "fft_rows_" in line for line in ctx.lines)
 
 
 def _uses_special(ctx: KernelContext) -> bool:

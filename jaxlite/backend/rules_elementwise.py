@@ -133,8 +133,45 @@ _EXPENSIVE = {
     P.tan_p, P.asin_p, P.acos_p, P.atan_p, P.sinh_p, P.cosh_p, P.asinh_p, P.acosh_p, P.atanh_p,
     P.cbrt_p, P.erf_p, P.erf_inv_p, P.pow_p, P.atan2_p, P.div_p, P.rem_p, P.rsqrt_p,
 }  # fmt: skip
+
+# --- complex (issue 21): csrc/jl_complex.h's functions, named by dtype (`jl_exp_c64`) ----------
+_COMPLEX_HELPERS = (
+    P.exp_p, P.exp2_p, P.log_p, P.log1p_p, P.expm1_p, P.tanh_p, P.logistic_p, P.sin_p, P.cos_p,
+    P.tan_p, P.asin_p, P.acos_p, P.atan_p, P.sinh_p, P.cosh_p, P.asinh_p, P.acosh_p, P.atanh_p,
+    P.sqrt_p, P.rsqrt_p, P.sign_p, P.abs_p, P.pow_p,
+)  # fmt: skip
+_COMPLEX_RULES = {p: helper(p.name) for p in _COMPLEX_HELPERS}
+_COMPLEX_RULES[P.mul_p] = lambda dt, x, y: f"jl_cmul_{sfx(dt)}({x}, {y})"  # not C's `*`: see
+_COMPLEX_RULES[P.div_p] = lambda dt, x, y: f"jl_cdiv_{sfx(dt)}({x}, {y})"  # jl_complex.h
+
+
+def _or_complex(real_rule: ElementwiseRule, complex_rule: ElementwiseRule) -> ElementwiseRule:
+    return lambda dt, *xs, **params: (complex_rule if dt.kind == "c" else real_rule)(
+        dt, *xs, **params
+    )
+
+
 for _p, _rule in _ELEMENTWISE_RULES.items():
-    register_elementwise(_p, _rule, expensive=_p in _EXPENSIVE)
+    if _p in _COMPLEX_RULES:
+        _rule = _or_complex(_rule, _COMPLEX_RULES[_p])
+    register_elementwise(_p, _rule, expensive=_p in _EXPENSIVE or _p in _COMPLEX_RULES)
+
+
+def _part(fn: str) -> ElementwiseRule:
+    """crealf/cimagf/conjf for complex64, creal/cimag/conj for complex128."""
+    return lambda dt, x, **_: f"{fn}{'f' if dt == dtypes.complex64 else ''}({x})"
+
+
+register_elementwise(P.real_p, _part("creal"))
+register_elementwise(P.imag_p, _part("cimag"))
+register_elementwise(
+    P.conj_p,
+    # conj of a real x: x - 0i (the imaginary part is -0.0, as conj(complex(x, 0)))
+    lambda dt, x, input_dtype: (
+        _part("conj")(dt, x) if dt.kind == "c" else f"__builtin_complex({x}, -{c_literal(0, dt)})"
+    ),
+)
+register_elementwise(P.complex_p, lambda dt, x, y: f"__builtin_complex({x}, {y})")
 
 
 def _select_n(dt, which, *cases):
@@ -164,6 +201,10 @@ def convert(src: np.dtype, dst: np.dtype, x: str) -> str:
         return f"jl_f32_to_{sfx(dst)}({convert(src, dtypes.float32, x)})"
     if dst.kind == "b":
         return f"{x} != 0"
+    if src.kind == "c" and dst.kind != "c":  # complex -> real drops the imaginary part, as XLA
+        return convert(
+            dtypes.to_real(src), dst, f"creal{'f' if src == dtypes.complex64 else ''}({x})"
+        )
     if dtypes.is_float(src) and dst.kind in "iu":
         return f"jl_f2i_{sfx(dst)}({x})"
     if src.kind == "b":  # NB: gcc 12 does not vectorize a (float) cast of a bool; a select it does

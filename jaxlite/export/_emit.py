@@ -113,16 +113,18 @@ def header(exp) -> str:
 def embedded_array(cname: str, value: np.ndarray) -> list[str]:
     """`static const union {bits; values}` holding `value` bit for bit (NaN payloads too)."""
     ctype = CTYPE[value.dtype]
-    bits_t, bits_np = _BITS[value.dtype.itemsize]
+    words_per = 2 if value.dtype.kind == "c" else 1  # complex: its two parts' bits
+    unit = value.dtype.itemsize // words_per
+    bits_t, bits_np = _BITS[unit]
     flat = np.ascontiguousarray(value).reshape(-1).view(bits_np)
-    n = max(flat.size, 1)  # NB: C has no zero-length arrays
-    digits = 2 * value.dtype.itemsize
+    n = max(value.size, 1)  # NB: C has no zero-length arrays
+    digits = 2 * unit
     words = [f"0x{int(v):0{digits}x}" for v in flat] or ["0"]
     body = [
         "    " + ", ".join(words[i : i + PER_LINE]) + "," for i in range(0, len(words), PER_LINE)
     ]
     return [
-        f"static const union {{ {bits_t} bits[{n}]; {ctype} v[{n}]; }} {cname} = {{{{",
+        f"static const union {{ {bits_t} bits[{n * words_per}]; {ctype} v[{n}]; }} {cname} = {{{{",
         *body,
         "}};",
     ]

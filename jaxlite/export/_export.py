@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -20,8 +21,6 @@ from jaxlite.export import _adapter, _emit, _names
 from jaxlite.jit import JitFunction, jit
 from jaxlite.primitives._callback import CALLBACK_PRIMITIVES
 
-# The headers and library the generated C may include, from csrc/ (copied beside it).
-_HEADERS = ("jaxlite.h", "jl_math.h", "jl_special.h", "jl_blas.h")
 RUNTIME_FILE = "jl_gemm.c"
 
 
@@ -75,8 +74,10 @@ class ExportedC:
 
     def csrc_files(self) -> list[str]:
         """The files of jaxlite's csrc/ that `name.c` includes."""
+        # NB: every csrc header the kernel includes, in its order (a new header needs no entry)
         text = self.kernel.source
-        names = [h for h in _HEADERS if f'#include "{h}"' in text]
+        names = [h for h in re.findall(r'^#include "([^"/]+)"', text, re.M)
+                 if os.path.exists(os.path.join(_compile.CSRC_DIR, h))]  # fmt: skip
         if self.kernel.runtime:
             names += [h for h in ("jaxlite.h", "jl_blas.h") if h not in names] + [RUNTIME_FILE]
         return names

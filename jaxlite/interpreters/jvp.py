@@ -29,11 +29,11 @@ from jaxlite.primitives._slicing import prefix_scan
 
 def tangent_dtype(dtype: np.dtype) -> np.dtype:
     """The dtype of a tangent of a `dtype` value: itself for floats, `float0` otherwise (JAX)."""
-    return dtype if dtypes.is_float(dtype) else dtypes.float0
+    return dtype if dtypes.is_inexact(dtype) else dtypes.float0
 
 
 def tangent_aval(aval: ShapedArray) -> ShapedArray:
-    if dtypes.is_float(aval.dtype):
+    if dtypes.is_inexact(aval.dtype):
         return aval
     return ShapedArray(aval.shape, dtypes.float0, False)
 
@@ -241,7 +241,7 @@ def jvp_jaxpr(
         p_out, t_out = jvp_flat(f, primals, tangents)
         t_keep = []
         for t, inst, aval in zip(t_out, instantiate, closed.out_avals):
-            if type(t) is Zero and inst and dtypes.is_float(aval.dtype):
+            if type(t) is Zero and inst and dtypes.is_inexact(aval.dtype):
                 t = zeros_like_aval(t.aval)
             out_nonzeros.append(type(t) is not Zero)
             if type(t) is not Zero:
@@ -294,7 +294,7 @@ def _broadcast_to(x, shape: tuple[int, ...]):
 
 def _sum_tangents(ans, contributions: list):
     """The tangent of `ans` from per-input contributions (rank-0 ones are broadcast)."""
-    if not contributions or not dtypes.is_float(ans.dtype):
+    if not contributions or not dtypes.is_inexact(ans.dtype):
         return Zero.from_primal(ans)
     shape = ans.shape
     out = None
@@ -412,8 +412,16 @@ deflinear(lax.neg_p, unary=True)
 # As JAX: treated as linear (its tangent is rounded like its primal)
 deflinear(lax.reduce_precision_p, unary=True)
 deflinear(lax.copy_p, unary=True)
-# abs'(0) = 1, as in JAX
-defjvp2(lax.abs_p, lambda g, ans, x: lax.select_n_p.bind(lax.ge(x, _const(x, 0)), neg(g), g))
+
+
+def _abs_jvp(g, ans, x):
+    if x.dtype.kind == "c":  # as JAX: real(g * conj(x) / |x|), with |x| = 0 replaced by 1
+        ans_c = _replace_zero(lax.convert_element_type(ans, x.dtype))
+        return lax.real(mul(g, div(lax.conj(x), ans_c)))
+    return lax.select_n_p.bind(lax.ge(x, _const(x, 0)), neg(g), g)  # abs'(0) = 1, as in JAX
+
+
+defjvp2(lax.abs_p, _abs_jvp)
 defjvp2(lax.exp_p, lambda g, ans, x: mul(g, ans))
 defjvp2(lax.exp2_p, lambda g, ans, x: mul(g, mul(ans, _const(ans, _LOG_2))))
 defjvp(lax.log_p, lambda g, x: div(g, x))
@@ -572,7 +580,7 @@ defjvp(lax.clamp_p, _clamp_jvp_lo, _clamp_jvp_x, _clamp_jvp_hi)
 
 def _convert_jvp(primals, tangents, **params):
     ans = lax.convert_element_type_p.bind(*primals, **params)
-    if not dtypes.is_float(ans.dtype):  # float -> int or bool: piecewise constant
+    if not dtypes.is_inexact(ans.dtype):  # float -> int or bool: piecewise constant
         return ans, Zero.from_primal(ans)
     return ans, lax.convert_element_type_p.bind(tangents[0], **params)
 
@@ -586,6 +594,12 @@ defzero(lax.bitcast_convert_type_p)
 # ------------------------------------------------------------------------------------------
 
 deflinear(lax.reduce_sum_p, unary=True)
+# complex (issue 21): real, imag and conj are linear (over the reals), complex jointly linear
+deflinear(lax.real_p, unary=True)
+deflinear(lax.imag_p, unary=True)
+deflinear(lax.conj_p, unary=True)
+deflinear(lax.complex_p)
+deflinear(lax.fft_p, unary=True)
 deflinear(lax.cumsum_p, unary=True)
 for _p in (lax.reduce_and_p, lax.reduce_or_p, lax.argmax_p, lax.argmin_p, lax.iota_p):
     defzero(_p)

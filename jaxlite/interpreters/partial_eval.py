@@ -122,7 +122,7 @@ def linearize_flat(
       `out_mask` is True (the others are symbolic zeros).
     """
     in_avals = [core.get_aval(p) for p in primals]
-    in_mask = [dtypes.is_float(a.dtype) for a in in_avals]
+    in_mask = [dtypes.is_inexact(a.dtype) for a in in_avals]
     pe = PartialEvalTrace(core.current_trace(), tag)
     prev = core.swap_trace(pe)  # core.new_trace, without a contextmanager's cost
     try:

@@ -8,10 +8,11 @@ from __future__ import annotations
 from typing import Any
 from collections.abc import Callable, Sequence
 
+import math
+
 import numpy as np
 
-from jaxlite import dtypes
-from jaxlite import core
+from jaxlite import core, dtypes
 from jaxlite import primitives as lax
 from jaxlite.array import _wrap
 from jaxlite.core import ClosedJaxpr, Jaxpr, Literal, ShapedArray
@@ -152,7 +153,7 @@ def transpose_jaxpr(closed: ClosedJaxpr, linear: Sequence[bool]) -> ClosedJaxpr:
     """
     in_avals = closed.in_avals
     nonlin_avals = [a for a, lin in zip(in_avals, linear) if not lin]
-    float_outs = [dtypes.is_float(a.dtype) for a in closed.out_avals]
+    float_outs = [dtypes.is_inexact(a.dtype) for a in closed.out_avals]
     ct_avals = [a for a, f in zip(closed.out_avals, float_outs) if f]
 
     def fun(*args):
@@ -287,6 +288,56 @@ def _convert_transpose(ct, x, *, new_dtype, weak_type=False):
 
 
 transpose_rules[lax.convert_element_type_p] = _convert_transpose
+
+
+# --- complex (issue 21): JAX's transposes, linear over the reals -----------------------------
+
+
+def _zeros_of(x):
+    return lax.broadcast_in_dim_p.bind(
+        _wrap(np.zeros((), x.dtype), False), shape=x.shape, broadcast_dimensions=()
+    )
+
+
+transpose_rules[lax.real_p] = _linear_unary(lambda ct, aval: lax.complex(ct, _zeros_of(ct)))
+transpose_rules[lax.imag_p] = _linear_unary(lambda ct, aval: lax.complex(_zeros_of(ct), neg(ct)))
+transpose_rules[lax.conj_p] = _linear_unary(
+    lambda ct, aval, input_dtype: lax.conj(ct) if input_dtype.kind == "c" else lax.real(ct)
+)
+
+
+def _complex_transpose(ct, x, y):
+    return [
+        _unbroadcast(x.aval, lax.real(ct)) if type(x) is UndefinedPrimal else None,
+        _unbroadcast(y.aval, lax.imag(neg(ct))) if type(y) is UndefinedPrimal else None,
+    ]
+
+
+transpose_rules[lax.complex_p] = _complex_transpose
+
+
+def _fft_transpose(ct, x, *, fft_type, fft_lengths):
+    """JAX's: FFT and IFFT are symmetric; RFFT is the transpose of "FFT of the real input, half
+    kept" (pad, FFT, real part); IRFFT's is the RFFT of the cotangent, the doubled terms doubled,
+    scaled, conjugated (JAX's convention for complex cotangents)."""
+    T = lax.FftType
+    if fft_type in (T.FFT, T.IFFT):
+        return [lax.fft_p.bind(ct, fft_type=fft_type, fft_lengths=fft_lengths)]
+    n = fft_lengths[-1]
+    if fft_type == T.RFFT:
+        cfg = [(0, 0, 0)] * (ct.ndim - 1) + [(0, n - ct.shape[-1], 0)]
+        padded = lax.pad_p.bind(ct, _wrap(np.zeros((), ct.dtype), False), padding_config=tuple(cfg))
+        return [lax.real(lax.fft_p.bind(padded, fft_type=T.FFT, fft_lengths=fft_lengths))]
+    y = lax.fft_p.bind(ct, fft_type=T.RFFT, fft_lengths=fft_lengths)
+    h, odd = y.shape[-1], n % 2
+    mask = np.concatenate([[1.0], np.full(h - 2 + odd, 2.0), np.ones(1 - odd)])
+    mask = mask / math.prod(fft_lengths)
+    scale = _wrap(mask.astype(dtypes.to_real(y.dtype)), False)
+    scale = lax.broadcast_in_dim_p.bind(scale, shape=y.shape, broadcast_dimensions=(y.ndim - 1,))
+    return [lax.conj(lax.mul_p.bind(y, lax.convert_element_type(scale, y.dtype)))]
+
+
+transpose_rules[lax.fft_p] = _fft_transpose
 
 
 # --- reductions and scans -------------------------------------------------------------------

@@ -428,13 +428,13 @@ _UNARY = [
     lax.sqrt_p, lax.rsqrt_p, lax.cbrt_p, lax.erf_p, lax.erf_inv_p, lax.floor_p, lax.ceil_p,
     lax.round_p, lax.not_p, lax.copy_p, lax.stop_gradient_p, lax.is_finite_p,
     lax.integer_pow_p, lax.convert_element_type_p, lax.bitcast_convert_type_p,
-    lax.reduce_precision_p,
+    lax.reduce_precision_p, lax.real_p, lax.imag_p, lax.conj_p,
 ]  # fmt: skip
 _NARY = [
     lax.add_p, lax.sub_p, lax.mul_p, lax.div_p, lax.rem_p, lax.pow_p, lax.max_p, lax.min_p,
     lax.atan2_p, lax.nextafter_p, lax.and_p, lax.or_p, lax.xor_p, lax.shift_left_p,
     lax.shift_right_arithmetic_p, lax.shift_right_logical_p, lax.add_any_p, lax.eq_p, lax.ne_p,
-    lax.lt_p, lax.le_p, lax.gt_p, lax.ge_p, lax.select_n_p, lax.clamp_p,
+    lax.lt_p, lax.le_p, lax.gt_p, lax.ge_p, lax.select_n_p, lax.clamp_p, lax.complex_p,
 ]  # fmt: skip
 for _p in _UNARY:
     defvectorized(_p)
@@ -490,6 +490,14 @@ def _cumulative_batcher(prim, axis_size, vals, dims, *, axis, reverse):
 
 
 _register([lax.cumsum_p, lax.cumprod_p, lax.cummax_p, lax.cummin_p], _cumulative_batcher)
+
+
+def _fft_batcher(axis_size, vals, dims, **params):
+    # The transformed axes are the trailing ones: the batch axis goes in front.
+    return lax.fft_p.bind(moveaxis(vals[0], dims[0], 0), **params), 0
+
+
+batch_rules[lax.fft_p] = _fft_batcher
 
 
 # ------------------------------------------------------------------------------------------

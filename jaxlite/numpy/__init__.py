@@ -12,7 +12,7 @@ import numpy as _np
 from jaxlite import core as _core
 from jaxlite import dtypes as _dtypes
 from jaxlite.array import Array as ndarray
-from jaxlite.numpy import _methods, linalg
+from jaxlite.numpy import _methods, fft, linalg
 from jaxlite.numpy._comparison import allclose, array_equal, array_equiv, isclose
 from jaxlite.numpy._creation import (
     arange,
@@ -344,6 +344,9 @@ float16 = _scalar_type(_np.float16, "float16")
 bfloat16 = _scalar_type(_dtypes.bfloat16, "bfloat16")
 float32 = _scalar_type(_np.float32, "float32")
 float64 = _scalar_type(_np.float64, "float64")
+complex64 = _scalar_type(_np.complex64, "complex64")  # complex (issue 21)
+complex128 = _scalar_type(_np.complex128, "complex128")
+complex_ = complex128
 pi = _np.pi
 e = _np.e
 euler_gamma = _np.euler_gamma

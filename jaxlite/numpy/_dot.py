@@ -30,7 +30,7 @@ from jaxlite.util import safe_zip
 
 def _operands(name: str, a, b, preferred_element_type=None):
     a, b = promote_dtypes(name, asarray(a, name), asarray(b, name))
-    check_kind(name, a, "iufb", "numeric arguments")
+    check_kind(name, a, "iufbc", "numeric arguments")
     pet = canonical_dtype(preferred_element_type, name)
     return a, b, pet
 
@@ -122,6 +122,8 @@ def vecmat(x1, x2, /):
 def vdot(a, b, *, precision=None, preferred_element_type=None):
     """Dot product of the flattened arrays."""
     a, b, pet = _operands("vdot", a, b, preferred_element_type)
+    if dtype_of(a).kind == "c":  # the first argument is conjugated, as NumPy's and JAX's
+        a = lax.conj(a)
     a = lax.reshape(a, (math.prod(shape_of(a)),))
     b = lax.reshape(b, (math.prod(shape_of(b)),))
     if shape_of(a) != shape_of(b):

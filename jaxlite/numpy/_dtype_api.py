@@ -72,7 +72,13 @@ def promote_types(type1, type2):
 def _promotable(x) -> tuple[np.dtype, bool]:
     """A dtype as `promote_types` takes it: not canonicalized (64 bits stay with x64 off)."""
     if isinstance(x, type) and x in _PY_TYPES:
-        return {bool: dtypes.bool_, int: dtypes.int64, float: dtypes.float64}[x], x is not bool
+        py = {
+            bool: dtypes.bool_,
+            int: dtypes.int64,
+            float: dtypes.float64,
+            complex: dtypes.complex128,
+        }
+        return py[x], x is not bool
     dt = dtypes.np_dtype(x)
     dtypes.canonicalize(dt, "jnp.promote_types")  # a TypeError for unsupported dtypes
     return dt, False
@@ -147,13 +153,18 @@ def _astype_method(x, dtype, order=None, casting=None, subok=None, copy=False):
 
 
 def iscomplexobj(x):
-    """False: jaxlite has no complex dtypes."""
-    return False
+    """Whether `x` (an array, a scalar or anything with a `dtype`) has a complex dtype."""
+    if x is None:
+        return False
+    dt = getattr(x, "dtype", None)
+    if dt is None:
+        dt = np.asarray(x).dtype
+    return np.dtype(dt).kind == "c"
 
 
 def isrealobj(x):
-    """True: jaxlite has no complex dtypes."""
-    return True
+    """`not iscomplexobj(x)`."""
+    return not iscomplexobj(x)
 
 
 def isscalar(element):

@@ -80,7 +80,7 @@ _METHODS = {
     "var": "var",
 }
 
-_ACCEPTED = (Array, Tracer, np.ndarray, np.generic, bool, int, float)
+_ACCEPTED = (Array, Tracer, np.ndarray, np.generic, bool, int, float, complex)
 
 
 def _binary(fn, reflected: bool):

@@ -38,7 +38,7 @@ _ALL_AXES = [tuple(range(n)) for n in range(65)]  # axes=None for each rank, pre
 
 def _sum_dtype(dt: np.dtype) -> np.dtype:
     """JAX's: integers and bools sum in the mode's widest int of their kind (int32 x64 off)."""
-    if dtypes.is_float(dt):
+    if dtypes.is_inexact(dt):
         return dt
     return dtypes.canonicalize(dtypes.uint64 if dt.kind == "u" else dtypes.int64)
 
@@ -94,7 +94,7 @@ def _sum_like(prim, identity, name: str):
                 return prim.bind(a, axes=_ALL_AXES[v.ndim])  # the eager fast path
         _no_out(name, out)
         a, shape, axes = _prep(a, axis, name)
-        check_kind(name, a, "iufb", "a numeric or bool argument")
+        check_kind(name, a, "iufbc", "a numeric or bool argument")
         dt = canonical_dtype(dtype, name) or _sum_dtype(dtype_of(a))
         cdt = _upcast(dt)
         a = _masked(_as_dtype(a, cdt), where, identity, name)
@@ -186,7 +186,7 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
             return lax.div_p.bind(s, _wrap(np.asarray(v.size, v.dtype), True))
     _no_out("mean", out)
     a, shape, axes = _prep(a, axis, "mean")
-    check_kind("mean", a, "iufb", "a numeric or bool argument")
+    check_kind("mean", a, "iufbc", "a numeric or bool argument")
     dt = canonical_dtype(dtype, "mean") or _inexact(dtype_of(a))
     cdt = _upcast(dt)
     s = sum(a, axes, dtype=cdt, keepdims=keepdims, where=where)
@@ -227,7 +227,7 @@ def var(
             raise ValueError("jnp.var: pass `ddof` or `correction`, not both")
         ddof = correction
     a, shape, axes = _prep(a, axis, "var")
-    check_kind("var", a, "iufb", "a numeric or bool argument")
+    check_kind("var", a, "iufbc", "a numeric or bool argument")
     dt = canonical_dtype(dtype, "var") or _inexact(dtype_of(a))
     out_dt, dt = dt, _upcast(dt)
     a = _as_dtype(a, dt)
@@ -236,7 +236,13 @@ def var(
     else:
         mean = _as_dtype(asarray(mean, "var"), dt) if out_dt != dt else mean
     centered = lax.sub(a, broadcast_to_shape(asarray(mean, "var"), shape))
-    sq = _masked(lax.mul(centered, centered), where, 0, "var")
+    if dtype_of(centered).kind == "c":  # |a - mean|^2: the variance of complex data is real
+        re, im = lax.real(centered), lax.imag(centered)
+        sq = lax.add(lax.mul(re, re), lax.mul(im, im))
+        dt = dtypes.to_real(dt)
+    else:
+        sq = lax.mul(centered, centered)
+    sq = _masked(sq, where, 0, "var")
     if where is None:
         n = float(_size(shape, axes))
     else:
@@ -315,7 +321,12 @@ def _cumulative(fn_lax, name: str):
     def fn(a, axis=None, dtype=None, out=None):
         _no_out(name, out)
         a = asarray(a, name)
-        check_kind(name, a, "iufb", "a numeric or bool argument")
+        check_kind(
+            name,
+            a,
+            "iufbc" if name in ("cumsum", "cumprod") else "iufb",
+            "a numeric or bool argument",
+        )
         if axis is None:
             a = lax.reshape(a, (math.prod(shape_of(a)),))
             axis = 0

@@ -33,6 +33,7 @@ _FLOAT = "f"
 _INT = "iu"
 _INT_BOOL = "iub"
 _NUM = "iuf"
+_NUMC = "iufc"  # complex (issue 21)
 
 
 def _named(fn, name: str, doc: str):
@@ -90,11 +91,11 @@ def _unary_float(prim, name: str):
     impl = _numpy_impl(prim, "f")
 
     def fn(x, /):
-        if type(x) is Array:  # fast path: an eager float array
+        if type(x) is Array:  # fast path: an eager float (or complex) array
             v = x._value
-            if dtypes.is_float(v.dtype):
-                # NB: 16-bit floats take bind: their impls compute in float32 and round once
-                if impl is not None and v.dtype.itemsize > 2 and _plain():
+            if dtypes.is_inexact(v.dtype):
+                # NB: 16-bit floats and complex take bind (16-bit impls compute in float32)
+                if impl is not None and v.dtype.kind == "f" and v.dtype.itemsize > 2 and _plain():
                     return _wrap_fresh(impl(v), v, x.weak_type)
                 return prim.bind(x)
         return prim.bind(inexact_arg(name, x))
@@ -268,14 +269,14 @@ def negative(x, /):
     """Elementwise `-x`."""
     if type(x) is not Array or x._value.dtype.kind == "b":
         x = asarray(x, "negative")
-        check_kind("negative", x, _NUM, "a numeric argument (use ~ or logical_not for bool)")
+        check_kind("negative", x, _NUMC, "a numeric argument (use ~ or logical_not for bool)")
     return lax.neg(x)
 
 
 def positive(x, /):
     """Elementwise `+x` (returns `x`)."""
     x = asarray(x, "positive")
-    check_kind("positive", x, _NUM, "a numeric argument")
+    check_kind("positive", x, _NUMC, "a numeric argument")
     return x
 
 
@@ -298,7 +299,7 @@ def fabs(x, /):
 def sign(x, /):
     """-1, 0 or +1 by the sign of `x` (NaN for NaN)."""
     x = asarray(x, "sign")
-    check_kind("sign", x, _NUM, "a numeric argument")
+    check_kind("sign", x, _NUMC, "a numeric argument")
     return lax.sign(x)
 
 
@@ -324,7 +325,7 @@ def copysign(x1, x2, /):
 def square(x, /):
     """Elementwise `x * x`."""
     x = asarray(x, "square")
-    check_kind("square", x, _NUM, "a numeric argument")
+    check_kind("square", x, _NUMC, "a numeric argument")
     return lax.integer_pow(x, 2)
 
 
@@ -334,30 +335,37 @@ def reciprocal(x, /):
 
 
 def conjugate(x, /):
-    """Complex conjugate: the identity on jaxlite's real dtypes."""
-    return asarray(x, "conjugate")
+    """Complex conjugate; the identity on real dtypes (as JAX)."""
+    x = asarray(x, "conjugate")
+    return lax.conj(x) if dtype_of(x).kind == "c" else x
 
 
 conj = conjugate
 
 
 def real(val, /):
-    """Real part: the identity on jaxlite's real dtypes."""
-    return asarray(val, "real")
+    """Real part; the identity on real dtypes."""
+    x = asarray(val, "real")
+    return lax.real(x) if dtype_of(x).kind == "c" else x
 
 
 def imag(val, /):
-    """Imaginary part: zeros on jaxlite's real dtypes."""
+    """Imaginary part; zeros on real dtypes."""
     x = asarray(val, "imag")
-    return filled(x, 0)
+    return lax.imag(x) if dtype_of(x).kind == "c" else filled(x, 0)
 
 
 def angle(z, deg=False):
-    """Argument of `z`: 0 for non-negative reals, pi for negative ones."""
-    z = _default_float_of("angle", z)
-    if shape_of(z) == ():  # NB: JAX gives 0-d floats the default float dtype too
-        z = convert(z, dtypes.default_float_dtype(), False, "angle")
-    r = lax.atan2(filled(z, 0), z)
+    """Argument of `z` (`atan2(imag, real)`): 0 for non-negative reals, pi for negative ones."""
+    z = asarray(z, "angle")
+    if dtype_of(z).kind == "c":
+        re, im = lax.real(z), lax.imag(z)
+    else:
+        re = _default_float_of("angle", z)
+        if shape_of(re) == ():  # NB: JAX gives 0-d floats the default float dtype too
+            re = convert(re, dtypes.default_float_dtype(), False, "angle")
+        im = filled(re, 0)
+    r = lax.atan2(im, re)
     return lax.mul(r, 180.0 / math.pi) if deg else r
 
 
@@ -365,11 +373,33 @@ def angle(z, deg=False):
 # Arithmetic
 # ------------------------------------------------------------------------------------------
 
-_add = _binary(lax.add_p, "add")
-_multiply = _binary(lax.mul_p, "multiply")
-subtract = _binary(lax.sub_p, "subtract", _NUM, "numeric arguments (bool - bool is undefined)")
-maximum = _binary(lax.max_p, "maximum", "iufb")
-minimum = _binary(lax.min_p, "minimum", "iufb")
+_add = _binary(lax.add_p, "add", _NUMC)
+_multiply = _binary(lax.mul_p, "multiply", _NUMC)
+subtract = _binary(lax.sub_p, "subtract", _NUMC, "numeric arguments (bool - bool is undefined)")
+_maximum = _binary(lax.max_p, "maximum", "iufb")
+_minimum = _binary(lax.min_p, "minimum", "iufb")
+
+
+def _lexicographic(real_op, gt, name: str):
+    """maximum/minimum; complex operands ordered lexicographically, as in JAX."""
+
+    def fn(x1, x2, /):
+        if type(x1) is Array and type(x2) is Array and "c" not in (x1.dtype.kind, x2.dtype.kind):
+            return real_op(x1, x2)
+        x1, x2 = promote(name, x1, x2)
+        if dtype_of(x1).kind != "c":
+            return real_op(x1, x2)
+        r1, r2 = lax.real(x1), lax.real(x2)
+        take1 = lax.select(lax.eq(r1, r2), gt(lax.imag(x1), lax.imag(x2)), gt(r1, r2))
+        shape = shape_of(take1)  # select needs both cases at full shape (one may be 0-d)
+        x1, x2 = broadcast_to_shape(x1, shape, name), broadcast_to_shape(x2, shape, name)
+        return lax.select(take1, x1, x2)
+
+    return _named(fn, name, real_op.__doc__ + " Complex numbers compare lexicographically.")
+
+
+maximum = _lexicographic(_maximum, lax.gt, "maximum")
+minimum = _lexicographic(_minimum, lax.lt, "minimum")
 nextafter = _binary_float(lax.nextafter_p, "nextafter")
 arctan2 = _binary_float(lax.atan2_p, "arctan2")
 atan2 = arctan2
@@ -523,8 +553,8 @@ def power(x1, x2, /):
         x1 = asarray(x1, "power")
         if dtype_of(x1).kind == "b":
             x1 = convert(x1, dtypes.int64)
-        check_kind("power", x1, _NUM, "a numeric argument")
-        if x2 < 0 and not dtypes.is_float(dtype_of(x1)):
+        check_kind("power", x1, _NUMC, "a numeric argument")
+        if x2 < 0 and not dtypes.is_inexact(dtype_of(x1)):
             raise ValueError("jnp.power: integers to negative integer powers are not allowed")
         return lax.integer_pow(x1, x2)
     x1, x2 = promote("power", x1, x2)
@@ -657,12 +687,31 @@ def fmin(x1, x2, /):
 # Comparisons, logic, bits
 # ------------------------------------------------------------------------------------------
 
-equal = _binary(lax.eq_p, "equal", "iufb")
-not_equal = _binary(lax.ne_p, "not_equal", "iufb")
-less = _binary(lax.lt_p, "less", "iufb")
-less_equal = _binary(lax.le_p, "less_equal", "iufb")
-greater = _binary(lax.gt_p, "greater", "iufb")
-greater_equal = _binary(lax.ge_p, "greater_equal", "iufb")
+equal = _binary(lax.eq_p, "equal", "iufbc")
+not_equal = _binary(lax.ne_p, "not_equal", "iufbc")
+
+
+def _ordered(prim, name: str):
+    """A comparison; complex operands compare lexicographically (real part, then imaginary), as
+    JAX's `jnp.less` and friends (lax's comparisons reject complex)."""
+    real_op = _binary(prim, name, "iufb")
+
+    def fn(x1, x2, /):
+        if type(x1) is Array and type(x2) is Array and "c" not in (x1.dtype.kind, x2.dtype.kind):
+            return real_op(x1, x2)
+        x1, x2 = promote(name, x1, x2)
+        if dtype_of(x1).kind != "c":
+            return real_op(x1, x2)
+        r1, r2 = lax.real(x1), lax.real(x2)
+        return lax.select(lax.eq(r1, r2), prim.bind(lax.imag(x1), lax.imag(x2)), prim.bind(r1, r2))
+
+    return _named(fn, name, real_op.__doc__ + " Complex numbers compare lexicographically.")
+
+
+less = _ordered(lax.lt_p, "less")
+less_equal = _ordered(lax.le_p, "less_equal")
+greater = _ordered(lax.gt_p, "greater")
+greater_equal = _ordered(lax.ge_p, "greater_equal")
 
 _BITS = "integer or bool arguments"
 bitwise_and = _binary(lax.and_p, "bitwise_and", _INT_BOOL, _BITS)
@@ -729,33 +778,53 @@ logical_xor = _logical(lax.xor_p, "logical_xor")
 # ------------------------------------------------------------------------------------------
 
 
-def _classify(name, on_float, on_other: bool):
+def _classify(name, on_float, on_other: bool, on_complex=None):
     def fn(x, /):
         x = asarray(x, name)
         if dtypes.is_float(dtype_of(x)):
             return on_float(x)
+        if dtype_of(x).kind == "c" and on_complex is not None:
+            return on_complex(lax.real(x), lax.imag(x))
         check_kind(name, x, "iub", "a numeric argument")
         return filled(x, on_other, dtypes.bool_)
 
     return _named(fn, name, f"Elementwise `{name}` (integers and bools: {on_other}).")
 
 
-isnan = _classify("isnan", lambda x: lax.ne(x, x), False)
-isinf = _classify("isinf", lambda x: lax.eq(lax.abs(x), np.inf), False)
-isfinite = _classify("isfinite", lax.is_finite, True)
+def _either(f):
+    return lambda re, im: lax.bitwise_or(f(re), f(im))
+
+
+isnan = _classify("isnan", lambda x: lax.ne(x, x), False, _either(lambda x: lax.ne(x, x)))
+isinf = _classify(
+    "isinf",
+    lambda x: lax.eq(lax.abs(x), np.inf),
+    False,
+    _either(lambda x: lax.eq(lax.abs(x), np.inf)),
+)
+isfinite = _classify(
+    "isfinite",
+    lax.is_finite,
+    True,
+    lambda re, im: lax.bitwise_and(lax.is_finite(re), lax.is_finite(im)),
+)
 isposinf = _classify("isposinf", lambda x: lax.eq(x, np.inf), False)
 isneginf = _classify("isneginf", lambda x: lax.eq(x, -np.inf), False)
 
 
 def iscomplex(x, /):
-    """False everywhere: jaxlite has no complex dtypes."""
+    """True where the imaginary part is nonzero (False everywhere for real dtypes)."""
     x = asarray(x, "iscomplex")
+    if dtype_of(x).kind == "c":
+        return lax.ne(lax.imag(x), 0)
     return filled(x, False, dtypes.bool_)
 
 
 def isreal(x, /):
-    """True everywhere: jaxlite has no complex dtypes."""
+    """True where the imaginary part is zero (True everywhere for real dtypes)."""
     x = asarray(x, "isreal")
+    if dtype_of(x).kind == "c":
+        return lax.eq(lax.imag(x), 0)
     return filled(x, True, dtypes.bool_)
 
 

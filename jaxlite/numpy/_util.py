@@ -24,7 +24,7 @@ _SUPPORTED = frozenset(dtypes.SUPPORTED_DTYPES)
 # NumPy dtypes jaxlite does not hold, mapped as `jnp.array` maps them (x64 defaults).
 _NARROW: dict = {}  # dtypes jaxlite holds in a wider one (none since float16 is supported)
 # Kinds a weak Python scalar may join without changing the array's dtype.
-_SCALAR_KINDS = {bool: "biuf", int: "iuf", float: "f"}
+_SCALAR_KINDS = {bool: "biufc", int: "iufc", float: "fc", complex: "c"}
 
 
 class LinAlgError(ValueError):  # noqa: N818 - NumPy's name
@@ -45,8 +45,6 @@ def supported_dtype(dt: np.dtype, name: str) -> np.dtype:
         return dt
     if dt in _NARROW:
         return _NARROW[dt]
-    if dt.kind == "c":
-        raise TypeError(f"{fname(name)}: complex numbers are not supported by jaxlite (got {dt})")
     raise TypeError(f"{fname(name)}: arrays of dtype {dt} are not supported by jaxlite")
 
 
@@ -67,15 +65,14 @@ def asarray_arg(x, name: str):
         return to_array(x, None, 0, name)
     if isinstance(x, Array):
         return x
-    if isinstance(x, (bool, int, float)):  # subclasses (IntEnum, ...) become plain scalars
-        return _SCALARS[bool if isinstance(x, bool) else int if isinstance(x, int) else float](x)
+    if isinstance(x, (bool, int, float, complex)):  # subclasses (IntEnum, ...) become plain
+        t = next(t for t in (bool, int, float, complex) if isinstance(x, t))
+        return t(x)
     if x is None:
         raise TypeError(f"{fname(name)}: got None where an array was expected")
-    if isinstance(x, complex):
-        raise TypeError(f"{fname(name)}: complex numbers are not supported by jaxlite")
     raise TypeError(
         f"{fname(name)}: argument of type {type(x).__name__} is not a valid array: expected a "
-        "jaxlite.Array, a NumPy array, a list of numbers, or a Python bool, int or float"
+        "jaxlite.Array, a NumPy array, a list of numbers, or a Python bool, int, float or complex"
     )
 
 
@@ -201,6 +198,8 @@ def shape_of(x) -> tuple[int, ...]:
 def _scalar_const(x, dtype: np.dtype, weak: bool, name: str):
     if isinstance(x, float) and dtype.kind in "iub":
         raise TypeError(f"{fname(name)}: cannot convert the float {x} to {dtype.name} implicitly")
+    if isinstance(x, complex) and dtype.kind != "c":
+        raise TypeError(f"{fname(name)}: cannot convert the complex {x} to {dtype.name} implicitly")
     if type(x) is int:
         # NB: as JAX, a Python int is first a weak int of the mode (int32 with x64 off).
         info = np.iinfo(dtype if dtype.kind in "iu" else dtypes.default_int_dtype())
@@ -311,7 +310,7 @@ def promote_dtypes_inexact(name: str, *args):
 
 def _to_inexact(args, name: str):
     dt, weak = dtype_weak(args[0])
-    if not dtypes.is_float(dt):
+    if not dtypes.is_inexact(dt):
         dt = dtypes.to_inexact(dt)
         args = tuple(convert(a, dt, weak, name) for a in args)
     return args
@@ -320,15 +319,15 @@ def _to_inexact(args, name: str):
 def inexact_arg(name: str, x):
     """One argument as a floating-point array or tracer (`dtypes.to_inexact` for ints and bools)."""
     if type(x) is Array:
-        if dtypes.is_float(x._value.dtype):
+        if dtypes.is_inexact(x._value.dtype):
             return x
     elif isinstance(x, Tracer):
-        if dtypes.is_float(x.aval.dtype):
+        if dtypes.is_inexact(x.aval.dtype):
             return x
     else:
         x = asarray(x, name)
     dt, weak = dtype_weak(x)
-    return x if dtypes.is_float(dt) else convert(x, dtypes.to_inexact(dt), weak, name)
+    return x if dtypes.is_inexact(dt) else convert(x, dtypes.to_inexact(dt), weak, name)
 
 
 def check_kind(name: str, x, kinds: str, what: str):

@@ -118,6 +118,16 @@ def _matrix_norm(x, ord, axes, keepdims, name):
     return lax.squeeze(out, tuple(sorted((r, c))))
 
 
+def _modulus(x, matrix_ord=None):
+    """|x| for complex `x`: every norm is a norm of the moduli, except the spectral matrix norms
+    (ord 2, -2, 'nuc'), which need a complex SVD (not supported yet)."""
+    if dtype_of(x).kind != "c":
+        return x
+    if matrix_ord in (2, -2, "nuc"):
+        raise NotImplementedError(f"jnp.linalg.norm: ord={matrix_ord!r} of a complex matrix")
+    return lax.abs(x)
+
+
 def norm(x, ord=None, axis=None, keepdims=False):
     """Vector or matrix norm (NumPy's `ord` conventions).
 
@@ -130,6 +140,8 @@ def norm(x, ord=None, axis=None, keepdims=False):
     """
     x = inexact_arg("linalg.norm", x)
     s = shape_of(x)
+    matrix = len(s) == 2 if axis is None else isinstance(axis, (tuple, list)) and len(axis) == 2
+    x = _modulus(x, ord if matrix else None)
     if axis is None:
         if ord is None:
             axes = tuple(range(len(s)))
@@ -148,7 +160,7 @@ def norm(x, ord=None, axis=None, keepdims=False):
 
 def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
     """Vector norm over `axis` (all elements by default; array API)."""
-    x = inexact_arg("linalg.vector_norm", x)
+    x = _modulus(inexact_arg("linalg.vector_norm", x))
     s = shape_of(x)
     axes = canonicalize_axes(axis, len(s), "linalg.vector_norm", s)
     return _vector_norm(x, ord, axes, keepdims)
@@ -156,7 +168,7 @@ def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
 
 def matrix_norm(x, /, *, keepdims=False, ord="fro"):
     """Matrix norm over the last two axes (array API)."""
-    x = inexact_arg("linalg.matrix_norm", x)
+    x = _modulus(inexact_arg("linalg.matrix_norm", x), ord)
     n = len(shape_of(x))
     if n < 2:
         raise ValueError(f"jnp.linalg.matrix_norm: needs at least 2 dimensions, got {shape_of(x)}")

@@ -22,6 +22,8 @@ This package only re-exports; one module per family:
     _callback     pure_callback, io_callback, debug_callback (imported, not re-exported)
     _slicing      slice_in_dim, index_in_dim, dynamic_*_in_dim, prefix_scan (composites)
     _precision    reduce_precision
+    _complex      complex, real, imag, conj
+    _fft          fft (FftType)
 
 Sub-modules import `_base` and each other, never this package (tests/test_layering.py).
 """
@@ -301,6 +303,21 @@ from jaxlite.primitives._slicing import (
 from jaxlite.primitives._precision import (
     reduce_precision,
     reduce_precision_p,
+)
+from jaxlite.primitives._complex import (
+    complex,
+    complex_p,
+    conj,
+    conj_p,
+    imag,
+    imag_p,
+    real,
+    real_p,
+)
+from jaxlite.primitives._fft import (
+    FftType,
+    fft,
+    fft_p,
 )
 # isort: on
 

@@ -48,6 +48,9 @@ _INT = "iu"
 _NUM = "iuf"
 _NUM_BOOL = "iufb"
 _INT_BOOL = "iub"
+# complex (issue 21): the kinds of primitives that JAX defines on complex too
+_INEXACT = "fc"
+_NUMC = "iufc"
 
 
 def _check_kinds(name: str, aval: ShapedArray, kinds: str) -> None:
@@ -58,6 +61,8 @@ def _check_kinds(name: str, aval: ShapedArray, kinds: str) -> None:
             _NUM: "numeric (integer or floating-point)",
             _NUM_BOOL: "numeric or boolean",
             _INT_BOOL: "integer or boolean",
+            _INEXACT: "floating-point or complex",
+            _NUMC: "numeric (integer, floating-point or complex)",
         }.get(kinds, kinds)
         raise TypeError(
             f"{name} does not accept dtype {aval.dtype.name}: it needs a {allowed} argument"
@@ -100,8 +105,12 @@ def _binop_abstract(name, kinds, x, y, **_):
     return ShapedArray(_binop_shape(name, x, y), dt, _all_weak(x, y))
 
 
-def _compare_abstract(name, x, y):
+def _compare_abstract(name, ordered, x, y):
     _same_dtypes(name, x, y)
+    if ordered and x.dtype.kind == "c":  # complex (issue 21): as JAX, no order on complex
+        raise TypeError(
+            f"{name} does not accept dtype {x.dtype.name}: complex numbers are not ordered"
+        )
     return ShapedArray(_binop_shape(name, x, y), dtypes.bool_, False)
 
 
@@ -205,7 +214,9 @@ def _is_array_like(x) -> bool:
 def _scalar_to(x, like, name: str):
     """Converts a Python scalar `x` to the dtype of `like` (a weakly typed 0-d array)."""
     dt = get_aval(like).dtype
-    if isinstance(x, float) and not dtypes.is_float(dt):
+    if isinstance(x, complex) and dt.kind != "c":
+        raise TypeError(f"{name}: cannot combine the complex {x} with an array of dtype {dt.name}")
+    if isinstance(x, float) and not dtypes.is_inexact(dt):
         raise TypeError(f"{name}: cannot combine the float {x} with an array of dtype {dt.name}")
     if isinstance(x, int) and not isinstance(x, bool) and dt.kind == "b":
         raise TypeError(f"{name}: cannot combine the int {x} with an array of dtype bool")

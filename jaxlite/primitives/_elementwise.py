@@ -16,13 +16,16 @@ from jaxlite.core import ShapedArray
 from jaxlite.primitives._base import (
     _FLOAT,
     _INT,
+    _INEXACT,
     _INT_BOOL,
     _NUM,
+    _NUMC,
     _NUM_BOOL,
     _all_weak,
     _binop,
     _check_kinds,
     _checked_binop,
+    _checked_kinds_binop,
     _compare_abstract,
     _contiguous,
     _prim,
@@ -123,6 +126,8 @@ def _erf_inv_np(x):
 
 
 def _logistic_np(x):
+    if x.dtype.kind == "c":
+        return (1 / (1 + np.exp(-x))).astype(x.dtype)
     # exp(-|x|) never overflows; both branches are exact where they are used.
     e = np.exp(-np.abs(x))
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype)
@@ -140,6 +145,12 @@ def _sign_np(x):
         return (x > 0).astype(x.dtype)
     if dtypes.is_float(x.dtype):
         return np.where(x == 0, x, np.sign(x))  # sign(-0.0) = -0.0, as in XLA
+    if x.dtype.kind == "c":  # x / |x| part by part, 0 at 0, as XLA (NumPy says 1 at infinities)
+        a = np.abs(x)
+        a = np.where(a == 0, 1, a)
+        out = np.empty_like(x)
+        out.real, out.imag = x.real / a, x.imag / a
+        return out
     return np.sign(x)
 
 
@@ -147,29 +158,37 @@ def _abs_np(x):
     return np.abs(x)
 
 
-neg_p = _unop("neg", np.negative, _NUM)
-sign_p = _unop("sign", _sign_np, _NUM)
-abs_p = _unop("abs", _abs_np, _NUM)
-exp_p = _unop("exp", np.exp, _FLOAT)
-exp2_p = _unop("exp2", np.exp2, _FLOAT)
-log_p = _unop("log", np.log, _FLOAT)
-log1p_p = _unop("log1p", np.log1p, _FLOAT)
-expm1_p = _unop("expm1", np.expm1, _FLOAT)
-tanh_p = _unop("tanh", np.tanh, _FLOAT)
-logistic_p = _unop("logistic", _logistic_np, _FLOAT)
-sin_p = _unop("sin", np.sin, _FLOAT)
-cos_p = _unop("cos", np.cos, _FLOAT)
-tan_p = _unop("tan", np.tan, _FLOAT)
-asin_p = _unop("asin", np.arcsin, _FLOAT)
-acos_p = _unop("acos", np.arccos, _FLOAT)
-atan_p = _unop("atan", np.arctan, _FLOAT)
-sinh_p = _unop("sinh", np.sinh, _FLOAT)
-cosh_p = _unop("cosh", np.cosh, _FLOAT)
-asinh_p = _unop("asinh", np.arcsinh, _FLOAT)
-acosh_p = _unop("acosh", np.arccosh, _FLOAT)
-atanh_p = _unop("atanh", np.arctanh, _FLOAT)
-sqrt_p = _unop("sqrt", np.sqrt, _FLOAT)
-rsqrt_p = _unop("rsqrt", lambda x: (1 / np.sqrt(x)).astype(x.dtype), _FLOAT)
+neg_p = _unop("neg", np.negative, _NUMC)
+sign_p = _unop("sign", _sign_np, _NUMC)
+abs_p = _unop("abs", _abs_np, _NUMC)
+
+
+@abs_p.def_abstract_eval
+def _abs_abstract(x):  # NB: |complex| is real, as in JAX
+    _check_kinds("abs", x, _NUMC)
+    return ShapedArray(x.shape, dtypes.to_real(x.dtype), x.weak_type)
+
+
+exp_p = _unop("exp", np.exp, _INEXACT)
+exp2_p = _unop("exp2", np.exp2, _INEXACT)
+log_p = _unop("log", np.log, _INEXACT)
+log1p_p = _unop("log1p", np.log1p, _INEXACT)
+expm1_p = _unop("expm1", np.expm1, _INEXACT)
+tanh_p = _unop("tanh", np.tanh, _INEXACT)
+logistic_p = _unop("logistic", _logistic_np, _INEXACT)
+sin_p = _unop("sin", np.sin, _INEXACT)
+cos_p = _unop("cos", np.cos, _INEXACT)
+tan_p = _unop("tan", np.tan, _INEXACT)
+asin_p = _unop("asin", np.arcsin, _INEXACT)
+acos_p = _unop("acos", np.arccos, _INEXACT)
+atan_p = _unop("atan", np.arctan, _INEXACT)
+sinh_p = _unop("sinh", np.sinh, _INEXACT)
+cosh_p = _unop("cosh", np.cosh, _INEXACT)
+asinh_p = _unop("asinh", np.arcsinh, _INEXACT)
+acosh_p = _unop("acosh", np.arccosh, _INEXACT)
+atanh_p = _unop("atanh", np.arctanh, _INEXACT)
+sqrt_p = _unop("sqrt", np.sqrt, _INEXACT)
+rsqrt_p = _unop("rsqrt", lambda x: (1 / np.sqrt(x)).astype(x.dtype), _INEXACT)
 cbrt_p = _unop("cbrt", np.cbrt, _FLOAT)
 erf_p = _unop("erf", _erf_np, _FLOAT)
 erf_inv_p = _unop("erf_inv", _erf_inv_np, _FLOAT)
@@ -177,8 +196,8 @@ floor_p = _unop("floor", np.floor, _FLOAT)
 ceil_p = _unop("ceil", np.ceil, _FLOAT)
 round_p = _unop("round", _round_np, _FLOAT)
 not_p = _unop("not", np.invert, _INT_BOOL)
-copy_p = _unop("copy", np.copy, _NUM_BOOL)
-stop_gradient_p = _unop("stop_gradient", np.copy, _NUM_BOOL)
+copy_p = _unop("copy", np.copy, _NUM_BOOL + "c")
+stop_gradient_p = _unop("stop_gradient", np.copy, _NUM_BOOL + "c")
 
 is_finite_p = _prim("is_finite")
 is_finite_p.def_impl(np.isfinite)
@@ -199,7 +218,7 @@ def _integer_pow_impl(x, *, y):
         return np.ones_like(x)
     if y == 1:
         return x.copy()  # never return the input object
-    if y < 0 and not dtypes.is_float(x.dtype):
+    if y < 0 and not dtypes.is_inexact(x.dtype):
         raise TypeError("integer_pow: negative powers of integer arrays are not supported")
     acc = None
     base = x
@@ -215,10 +234,10 @@ def _integer_pow_impl(x, *, y):
 
 @integer_pow_p.def_abstract_eval
 def _integer_pow_abstract(x, *, y):
-    _check_kinds("integer_pow", x, _NUM)
+    _check_kinds("integer_pow", x, _NUMC)
     if not isinstance(y, (int, np.integer)):
         raise TypeError(f"integer_pow: the exponent y must be a Python int, got {y!r}")
-    if y < 0 and not dtypes.is_float(x.dtype):
+    if y < 0 and not dtypes.is_inexact(x.dtype):
         raise TypeError("integer_pow: negative powers need a floating-point base")
     return ShapedArray(x.shape, x.dtype, x.weak_type)
 
@@ -269,7 +288,7 @@ def square(x): return integer_pow_p.bind(x, y=2)
 
 def _int_div_np(x, y):
     """C semantics (round toward zero); x / 0 = 0 and INT_MIN / -1 = INT_MIN, never a trap."""
-    if dtypes.is_float(x.dtype):
+    if dtypes.is_inexact(x.dtype):
         return np.true_divide(x, y).astype(x.dtype)
     if x.dtype.kind == "b":
         raise TypeError("div does not accept dtype bool")
@@ -290,7 +309,7 @@ def _rem_np(x, y):
 
 
 def _pow_np(x, y):
-    if dtypes.is_float(x.dtype):
+    if dtypes.is_inexact(x.dtype):
         return np.power(x, y).astype(x.dtype)
     y_pos = np.maximum(y, 0)
     r = np.power(x, y_pos)
@@ -337,12 +356,12 @@ def _min_np(x, y):
     return np.minimum(x, y)
 
 
-add_p = _binop("add", np.add, _NUM)
-sub_p = _binop("sub", np.subtract, _NUM)
-mul_p = _binop("mul", np.multiply, _NUM)
-div_p = _binop("div", _int_div_np, _NUM)
+add_p = _binop("add", np.add, _NUMC)
+sub_p = _binop("sub", np.subtract, _NUMC)
+mul_p = _binop("mul", np.multiply, _NUMC)
+div_p = _binop("div", _int_div_np, _NUMC)
 rem_p = _binop("rem", _rem_np, _NUM)
-pow_p = _binop("pow", _pow_np, _NUM)
+pow_p = _binop("pow", _pow_np, _NUMC)
 max_p = _binop("max", _max_np, _NUM_BOOL)
 min_p = _binop("min", _min_np, _NUM_BOOL)
 atan2_p = _binop("atan2", np.arctan2, _FLOAT)
@@ -354,12 +373,14 @@ shift_left_p = _binop("shift_left", _shl_np, _INT)
 shift_right_arithmetic_p = _binop("shift_right_arithmetic", _shr_arith_np, _INT)
 shift_right_logical_p = _binop("shift_right_logical", _shr_logical_np, _INT)
 # add_any accumulates cotangents in reverse mode: add without broadcasting of any kind.
-add_any_p = _binop("add_any", np.add, _NUM)
+add_any_p = _binop("add_any", np.add, _NUMC)
 
 
-def _cmp(name, impl):
+def _cmp(name, impl, ordered=False):
     p = _prim(name)
-    rule = partial(_compare_abstract, name)
+    rule = partial(_compare_abstract, name, ordered)
+    if ordered:  # complex (issue 21): eager lt/le/gt/ge reject complex as traced ones do
+        impl = _checked_kinds_binop(name, impl, "iufb")
     p.def_impl(_checked_binop(name, impl, rule))
     p.def_abstract_eval(rule)
     return p
@@ -367,10 +388,10 @@ def _cmp(name, impl):
 
 eq_p = _cmp("eq", np.equal)
 ne_p = _cmp("ne", np.not_equal)
-lt_p = _cmp("lt", np.less)
-le_p = _cmp("le", np.less_equal)
-gt_p = _cmp("gt", np.greater)
-ge_p = _cmp("ge", np.greater_equal)
+lt_p = _cmp("lt", ordered=True, impl=np.less)
+le_p = _cmp("le", ordered=True, impl=np.less_equal)
+gt_p = _cmp("gt", ordered=True, impl=np.greater)
+ge_p = _cmp("ge", ordered=True, impl=np.greater_equal)
 
 
 # fmt: off
@@ -464,6 +485,10 @@ convert_element_type_p = _prim("convert_element_type")
 
 @convert_element_type_p.def_impl
 def _convert_impl(x, *, new_dtype, weak_type=False):
+    if x.dtype.kind == "c" and new_dtype.kind != "c":
+        if new_dtype == np.bool_:
+            return x != 0
+        x = x.real  # complex -> real drops the imaginary part, as XLA
     if dtypes.is_float(x.dtype) and new_dtype.kind in "iu":
         # Saturating, NaN -> 0 (XLA's semantics; C's cast would be undefined behaviour).
         # NB: compared in x's float type, info.max may round up (int32 max -> 2**31 in float32),

@@ -14,6 +14,7 @@ from jaxlite.primitives._base import (
     _INT_BOOL,
     _NUM,
     _NUM_BOOL,
+    _NUMC,
     _check_axes,
     _check_kinds,
     _prim,
@@ -68,10 +69,10 @@ def _reduce_empty(x, axes, which):
 
 
 reduce_sum_p = _reduce(
-    "reduce_sum", lambda x, *, axes: np.add.reduce(x, axis=tuple(axes), dtype=x.dtype), _NUM
+    "reduce_sum", lambda x, *, axes: np.add.reduce(x, axis=tuple(axes), dtype=x.dtype), _NUMC
 )
 reduce_prod_p = _reduce(
-    "reduce_prod", lambda x, *, axes: np.multiply.reduce(x, axis=tuple(axes), dtype=x.dtype), _NUM
+    "reduce_prod", lambda x, *, axes: np.multiply.reduce(x, axis=tuple(axes), dtype=x.dtype), _NUMC
 )
 reduce_max_p = _reduce("reduce_max", _reduce_max_np, _NUM_BOOL)
 reduce_min_p = _reduce("reduce_min", _reduce_min_np, _NUM_BOOL)
@@ -156,8 +157,8 @@ def _cum(name, ufunc, kinds):
     return p
 
 
-cumsum_p = _cum("cumsum", np.add, _NUM)
-cumprod_p = _cum("cumprod", np.multiply, _NUM)
+cumsum_p = _cum("cumsum", np.add, _NUMC)
+cumprod_p = _cum("cumprod", np.multiply, _NUMC)
 cummax_p = _cum("cummax", np.maximum, _NUM)
 cummin_p = _cum("cummin", np.minimum, _NUM)
 

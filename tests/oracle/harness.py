@@ -34,6 +34,7 @@ DTYPES = (
     "float64",
 )  # fmt: skip
 FLOATS = ("float32", "float64")
+COMPLEX = ("complex64", "complex128")  # tried for the names specs_complex.py lists (issue 21)
 INTS = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
 ROUTES = ("eager", "jit", "vmap", "jvp", "grad")
 MODES = ("x32", "x64")  # x64 off (the default of both libraries), x64 on
@@ -96,6 +97,8 @@ def specials(dtype: str) -> np.ndarray:
     """0, -0.0, ±inf, NaN, ties (x.5), huge and tiny (normal: XLA's CPU flushes subnormals)."""
     if dtype == "bool":
         return np.array([False, True])
+    if dtype in COMPLEX:
+        return _complex_specials(dtype)
     if dtype in INTS:
         info = np.iinfo(dtype)
         vals = [0, 1, 2, 3, info.max, info.max - 1] + ([-1, -2, info.min] if info.min else [])
@@ -106,11 +109,33 @@ def specials(dtype: str) -> np.ndarray:
     )
 
 
+_COMPLEX_SPECIALS = [
+    0,
+    1 + 1j,
+    -1.5 + 0.5j,
+    2.5 - 3j,
+    0.5j,
+    -2.0,
+    complex(np.inf, 0),
+    complex(np.nan, 0),
+    complex(0, np.inf),
+    complex(1e30, -1e30),
+]
+
+
+def _complex_specials(dtype: str) -> np.ndarray:
+    return np.array(_COMPLEX_SPECIALS, dtype)
+
+
 def random_array(dtype: str, shape, rng: np.random.Generator, kind: str = "any") -> np.ndarray:
     """Small values (some exact ties: quarters) of `dtype`; `kind` narrows the range:
     "pos" (> 0), "index" (valid indices 0..2), "unit" (in (-1, 1))."""
     if dtype == "bool":
         return rng.random(shape) < 0.5
+    if dtype in COMPLEX:  # real and imaginary parts drawn as the floats of that width
+        part = FLOATS[COMPLEX.index(dtype)]
+        re, im = random_array(part, shape, rng, kind), random_array(part, shape, rng, kind)
+        return (re + 1j * im.astype(np.float64)).astype(dtype)
     lo, hi = {"pos": (1, 9), "index": (0, 3), "unit": (-3, 4)}.get(kind, (-6, 7))
     if dtype.startswith("uint"):
         lo = max(lo, 0)
@@ -193,7 +218,7 @@ def items(name: str, spec: Spec):
     across a family every dtype, route and mode is seen."""
     out = []
     for route in spec.route_list():
-        dts = spec.dtypes if route in ("eager", "jit", "vmap") else FLOATS
+        dts = spec.dtypes if route in ("eager", "jit", "vmap") else FLOATS + COMPLEX
         dts = tuple(d for d in spec.dtypes if d in dts) or dts
         out += [(route, d) for d in dts]
     if FULL:
@@ -266,6 +291,7 @@ _PY = object()  # marks a leaf that is not an array (a Python value: compared by
 
 
 def _tol(dtype: str, scale: float):
+    dtype = {"complex64": "float32", "complex128": "float64"}.get(dtype, dtype)
     if dtype == "float32":
         return 2e-5 * scale, 2e-6 * scale
     if dtype == "float64":
@@ -335,7 +361,8 @@ def _close(a, b, dtype, tol):
         inf_a, inf_b = np.isinf(a), np.isinf(b)
         if not np.array_equal(a[inf_a | inf_b], b[inf_a | inf_b]):
             return False
-        a, b = a[~(inf_a | inf_b)].astype(np.float64), b[~(inf_a | inf_b)].astype(np.float64)
+        wide = np.complex128 if a.dtype.kind == "c" else np.float64
+        a, b = a[~(inf_a | inf_b)].astype(wide), b[~(inf_a | inf_b)].astype(wide)
         rtol, atol = _tol(dtype, tol)
         return bool(np.all(np.abs(a - b) <= atol + rtol * np.abs(b)))
 

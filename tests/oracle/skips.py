@@ -146,3 +146,54 @@ SKIPS |= {
     "distributed.is_initialized": "MPI state: tests/test_distributed.py",
     "distributed.shutdown": "MPI state: tests/test_distributed.py",
 }
+
+# --- complex (issue 21) --------------------------------------------------------------------------
+_COMPLEX_SPECIALS_REASON = (
+    "value: at complex infinities and NaNs (the special values of harness._COMPLEX_SPECIALS) "
+    "XLA's complex {} gives other NaN/inf parts than NumPy's (the eager spec) and C99's: e.g. "
+    "expm1(inf+0j) = inf+0j in XLA, inf+nanj in jaxlite; square(inf-1e30j) and pow: XLA "
+    "multiplies out another way; finite inputs agree (tests/test_complex.py)"
+)
+SKIPS |= {
+    f"{name}[*/{dt}]": _COMPLEX_SPECIALS_REASON.format(name.rpartition(".")[2])
+    for name in ("lax.exp2", "lax.expm1", "lax.pow", "lax.rsqrt", "lax.square", "numpy.exp2",
+                 "numpy.power", "numpy.square")
+    for dt in ("complex64", "complex128")
+}  # fmt: skip
+SKIPS["lax.pow[eager/int8]"] = (
+    "raises: JAX's lax.pow takes floating and complex bases only; jaxlite takes integers (the "
+    "default sample reaches int8 since complex dtypes joined this name's list)"
+)
+SKIPS["lax.mul[eager/float64]"] = (
+    "raises: JAX 0.10's lax.mul(float64 array, 2) rejects the Python int (same dtypes required); "
+    "jaxlite's lax wrappers take a Python scalar as the other operand's dtype (the default "
+    "sample reaches this case since complex dtypes joined this name's list)"
+)
+# complex (issue 21), judged by the full run: the complex JVPs at complex infinities and NaNs
+# (the derivative formulas are JAX's; XLA's complex functions there differ, see above), and the
+# edges below
+SKIPS |= {
+    f"{name}[*/{dt}]": _COMPLEX_SPECIALS_REASON.format(name.rpartition(".")[2] + "'s JVP")
+    for name in ("lax.acos", "lax.acosh", "lax.asin", "lax.asinh", "lax.atan", "lax.atanh",
+                 "lax.sqrt", "numpy.arctan")
+    for dt in ("complex64", "complex128")
+}  # fmt: skip
+SKIPS |= {
+    f"numpy.{name}[jvp/{dt}]": (
+        "value: at NaN elements JAX's lexicographic select passes the tangent of the other "
+        "operand (0 here), jaxlite's that of the first"
+    )
+    for name in ("maximum", "minimum")
+    for dt in ("complex64", "complex128")
+}
+SKIPS |= {
+    f"numpy.var[jvp/{dt}]": "value: the tangent of the variance of an empty array: NaN in "
+    "jaxlite (0/0), 0 in JAX"
+    for dt in ("complex64", "complex128")
+}
+SKIPS |= {
+    f"lax.{name}[*/{dt}]": "raises: lax binary ops on size-1 axes against other sizes (FULL "
+    "mode's random broadcastable shapes): JAX 0.10 accepts them, jaxlite's lax does not (as for "
+    "the real dtypes)"
+    for name, dt in (("mul", "complex64"), ("eq", "complex128"))
+}

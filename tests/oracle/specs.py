@@ -559,13 +559,18 @@ SPECS[_x + "select"] = one(
 
 # Specs of other modules live beside this file, one file per area (`specs_scipy.py`, ...), each
 # with its own `SPECS` dict: areas are added without editing (or merging into) this table.
+import dataclasses as _dc  # noqa: E402
 import importlib as _importlib  # noqa: E402
 import os as _os  # noqa: E402
 import pkgutil as _pkgutil  # noqa: E402
 
 for _info in _pkgutil.iter_modules([_os.path.dirname(__file__)]):
     if _info.name.startswith("specs_"):
-        _more = _importlib.import_module(f"{__package__}.{_info.name}").SPECS
+        _mod = _importlib.import_module(f"{__package__}.{_info.name}")
+        _more = _mod.SPECS
         _clash = sorted(set(_more) & set(SPECS))
         assert not _clash, f"{_info.name} specs names already specified: {_clash}"
         SPECS |= _more
+        # An area may add dtypes to the specs of this file's names (complex: specs_complex.py).
+        for _name, _dts in getattr(_mod, "EXTRA_DTYPES", {}).items():
+            SPECS[_name] = _dc.replace(SPECS[_name], dtypes=SPECS[_name].dtypes + tuple(_dts))

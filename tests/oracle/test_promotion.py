@@ -1,5 +1,5 @@
 """`jnp.promote_types` and `jnp.result_type` against JAX's for every pair of supported dtypes
-and weak Python scalars (int, float, bool): one table test, every difference listed."""
+(complex included) and weak Python scalars (int, float, complex, bool): one table test, every difference listed."""
 
 import itertools
 import warnings
@@ -10,11 +10,12 @@ import pytest
 pytest.importorskip("jax", reason="JAX is the oracle: pip install -e '.[oracle]'")
 
 from . import stats  # noqa: E402
-from .harness import DTYPES, JL, JX, MODES, in_mode  # noqa: E402
+from .harness import COMPLEX, DTYPES, JL, JX, MODES, in_mode  # noqa: E402
 from .skips import SKIPS  # noqa: E402
 
-_WEAK = {"int": 1, "float": 1.0, "bool": True}
+_WEAK = {"int": 1, "float": 1.0, "bool": True, "complex": 1j}
 DTYPES = (*DTYPES, "float16", "bfloat16")  # 16-bit floats: in the promotion tables too
+_ALL = (*DTYPES, *COMPLEX)
 
 
 def _table(L, fn, operands, mode):
@@ -50,7 +51,7 @@ def _check(name, mode, jl, jx):
 @pytest.mark.parametrize("mode", MODES)
 def test_promote_types_table(mode):
     fn = lambda L, a, b: L.numpy.promote_types(a, b)  # noqa: E731
-    _check("promote_types", mode, _table(JL, fn, DTYPES, mode), _table(JX, fn, DTYPES, mode))
+    _check("promote_types", mode, _table(JL, fn, _ALL, mode), _table(JX, fn, _ALL, mode))
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -58,5 +59,5 @@ def test_result_type_table(mode):
     def fn(L, a, b):
         return L.numpy.result_type(_WEAK.get(a, a), _WEAK.get(b, b))
 
-    ops = DTYPES + tuple(_WEAK)
+    ops = _ALL + tuple(_WEAK)
     _check("result_type", mode, _table(JL, fn, ops, mode), _table(JX, fn, ops, mode))

@@ -1,0 +1,358 @@
+/* jl_fft.h: the fast Fourier transforms of lax.fft (issue 21), included only by kernels that
+ * call them (backend/rules_fft.py).
+ *
+ * One transform of length n: a Stockham autosort, decimation in frequency (no bit reversal: each
+ * pass reads one buffer and writes the other in natural order), radix 4 and 2 specialized, other
+ * small radices (3, 5, 7, ..., 13) by their DFT; a length with a prime factor above 13 goes
+ * through Bluestein's chirp-z algorithm (three power-of-two transforms of length >= 2n - 1).
+ * Twiddles w^k = exp(-2 pi i k / n) come from 2 sqrt(n) sin/cos pairs, combined in double.
+ * Multi-dimensional transforms are one-dimensional ones along each axis (a strided axis is
+ * gathered into a contiguous row and scattered back). RFFT is the complex transform of the real
+ * row, half kept; IRFFT rebuilds the Hermitian row and keeps the real part.
+ *
+ * Memory: every buffer comes from the kernel's workspace (`jl_fft_scratch_size` elements), so
+ * nothing here allocates. Needs jl_complex.h (jl_cmul_*).
+ */
+#ifndef JL_FFT_H
+#define JL_FFT_H
+
+#define JL_FFT_MAX_RADIX 13
+/* The transforms proper are compiled once per kernel, not inlined at every call: -O3 inlining
+ * them into each axis loop multiplied the compile time. */
+#define JL_FFT_FN static __attribute__((noinline, unused))
+
+/* The Bluestein length of n (0 when n's prime factors are all <= JL_FFT_MAX_RADIX). */
+JL_INLINE int64_t jl_fft_bluestein_len(int64_t n) {
+  int64_t m = n;
+  for (int64_t p = 2; p <= JL_FFT_MAX_RADIX; p++)
+    while (m % p == 0) m /= p;
+  if (m == 1) return 0;
+  int64_t M = 1;
+  while (M < 2 * n - 1) M *= 2;
+  return M;
+}
+
+/* Columns transformed together along a strided axis (a block of rows of JL_FFT_VB elements). */
+#define JL_FFT_VB 8
+
+/* Complex elements of scratch that a transform of length n needs. */
+JL_INLINE int64_t jl_fft_scratch_size(int64_t n) {
+  const int64_t M = jl_fft_bluestein_len(n);
+  return 3 * n + (M ? n + 5 * M : 2 * JL_FFT_VB * n);
+}
+
+#define JL_FFT_FNS(T, R, S, F)                                                                \
+  /* w[k] = exp(-2 pi i k / n) for k < n: fine steps by sin/cos, coarse ones multiplied */    \
+  JL_FFT_FN void jl_fft_twiddles_##S(T *w, int64_t n) {                                      \
+    int64_t b = 1;                                                                           \
+    while (b * b < n) b++;                                                                   \
+    const double step = -6.283185307179586476925286766559 / (double)n;                       \
+    for (int64_t f = 0; f < b && f < n; f++)                                                 \
+      w[f] = __builtin_complex((R)cos(step * f), (R)sin(step * f));                          \
+    for (int64_t a = 1; a * b < n; a++) {                                                    \
+      const double c = cos(step * (a * b)), s = sin(step * (a * b));                         \
+      for (int64_t f = 0; f < b && a * b + f < n; f++) {                                     \
+        const double fr = cos(step * f), fi = sin(step * f);                                 \
+        w[a * b + f] = __builtin_complex((R)(c * fr - s * fi), (R)(c * fi + s * fr));        \
+      }                                                                                      \
+    }                                                                                        \
+  }                                                                                          \
+  JL_INLINE T jl_fft_tw_##S(const T *w, int64_t k, int inv) {                               \
+    return inv ? conj##F(w[k]) : w[k];                                                       \
+  }                                                                                          \
+  /* One pass: sub-length L = p m, stride s = n / L; x -> y. */                              \
+  JL_INLINE void jl_fft_pass_##S(const T *restrict x, T *restrict y, const T *w, int64_t n,  \
+                                 int64_t p, int64_t m, int64_t s, int inv) {                 \
+    if (p == 2) {                                                                            \
+      for (int64_t j = 0; j < m; j++) {                                                      \
+        const T t1 = jl_fft_tw_##S(w, j * s, inv);                                           \
+        for (int64_t q = 0; q < s; q++) {                                                    \
+          const T a = x[q + s * j], b = x[q + s * (j + m)];                                  \
+          y[q + s * (2 * j)] = a + b;                                                        \
+          y[q + s * (2 * j + 1)] = jl_cmul_##S(a - b, t1);                                   \
+        }                                                                                    \
+      }                                                                                      \
+      return;                                                                                \
+    }                                                                                        \
+    if (p == 4) {                                                                            \
+      const R sg = inv ? (R)1 : (R)-1; /* the fourth root of unity used: sg * i */           \
+      for (int64_t j = 0; j < m; j++) {                                                      \
+        const T t1 = jl_fft_tw_##S(w, j * s, inv), t2 = jl_fft_tw_##S(w, 2 * j * s, inv);    \
+        const T t3 = jl_fft_tw_##S(w, 3 * j * s, inv);                                       \
+        for (int64_t q = 0; q < s; q++) {                                                    \
+          const T a0 = x[q + s * j], a1 = x[q + s * (j + m)];                                \
+          const T a2 = x[q + s * (j + 2 * m)], a3 = x[q + s * (j + 3 * m)];                  \
+          const T s02 = a0 + a2, d02 = a0 - a2, s13 = a1 + a3, d13 = a1 - a3;                \
+          /* d13 times sg * i: (-sg im, sg re) */                                            \
+          const T r13 = __builtin_complex(-sg * cimag##F(d13), sg * creal##F(d13));          \
+          y[q + s * (4 * j)] = s02 + s13;                                                    \
+          y[q + s * (4 * j + 1)] = jl_cmul_##S(d02 + r13, t1);                               \
+          y[q + s * (4 * j + 2)] = jl_cmul_##S(s02 - s13, t2);                               \
+          y[q + s * (4 * j + 3)] = jl_cmul_##S(d02 - r13, t3);                               \
+        }                                                                                    \
+      }                                                                                      \
+      return;                                                                                \
+    }                                                                                        \
+    const int64_t np_ = n / p; /* omega_p^k = w[k * n / p] */                                \
+    for (int64_t j = 0; j < m; j++) {                                                        \
+      for (int64_t q = 0; q < s; q++) {                                                      \
+        T a[JL_FFT_MAX_RADIX];                                                               \
+        for (int64_t r = 0; r < p; r++) a[r] = x[q + s * (j + r * m)];                       \
+        for (int64_t u = 0; u < p; u++) {                                                    \
+          T acc = a[0];                                                                      \
+          for (int64_t r = 1; r < p; r++)                                                    \
+            acc += jl_cmul_##S(a[r], jl_fft_tw_##S(w, ((r * u) % p) * np_, inv));            \
+          y[q + s * (p * j + u)] = jl_cmul_##S(acc, jl_fft_tw_##S(w, (j * u * s) % n, inv)); \
+        }                                                                                    \
+      }                                                                                      \
+    }                                                                                        \
+  }                                                                                          \
+  /* Unnormalized transform of x (length n, no prime factor above the max radix), in place; \
+   * w: the twiddles of n, tmp: n elements. */                                               \
+  JL_FFT_FN void jl_fft_stockham_##S(T *x, T *tmp, const T *w, int64_t n, int inv) {         \
+    T *src = x, *dst = tmp;                                                                  \
+    int64_t m = n, s = 1;                                                                    \
+    while (m > 1) {                                                                          \
+      int64_t p = m % 4 == 0 ? 4 : m % 2 == 0 ? 2 : 0;                                       \
+      for (int64_t f = 3; !p; f += 2)                                                        \
+        if (m % f == 0) p = f;                                                               \
+      m /= p;                                                                                \
+      jl_fft_pass_##S(src, dst, w, n, p, m, s, inv);                                         \
+      s *= p;                                                                                \
+      T *t = src;                                                                            \
+      src = dst;                                                                             \
+      dst = t;                                                                               \
+    }                                                                                        \
+    if (src != x) memcpy(x, src, (size_t)n * sizeof(T));                                     \
+  }                                                                                          \
+  /* The pass on JL_FFT_VB interleaved transforms: element k of transform e at k * VB + e. */  \
+  JL_INLINE void jl_fft_vpass_##S(const T *restrict x, T *restrict y, const T *w, int64_t n,  \
+                                  int64_t p, int64_t m, int64_t s, int inv) {                \
+    enum { V = JL_FFT_VB };                                                                  \
+    const int64_t np_ = n / p;                                                               \
+    for (int64_t j = 0; j < m; j++) {                                                        \
+      for (int64_t q = 0; q < s; q++) {                                                      \
+        if (p == 2) {                                                                        \
+          const T t1 = jl_fft_tw_##S(w, j * s, inv);                                         \
+          const T *a = x + (q + s * j) * V, *b = x + (q + s * (j + m)) * V;                  \
+          T *y0 = y + (q + s * (2 * j)) * V, *y1 = y + (q + s * (2 * j + 1)) * V;            \
+          for (int e = 0; e < V; e++) {                                                      \
+            y0[e] = a[e] + b[e];                                                             \
+            y1[e] = jl_cmul_##S(a[e] - b[e], t1);                                            \
+          }                                                                                  \
+          continue;                                                                          \
+        }                                                                                    \
+        if (p == 4) {                                                                        \
+          const R sg = inv ? (R)1 : (R)-1;                                                   \
+          const T t1 = jl_fft_tw_##S(w, j * s, inv), t2 = jl_fft_tw_##S(w, 2 * j * s, inv);  \
+          const T t3 = jl_fft_tw_##S(w, 3 * j * s, inv);                                     \
+          const T *a0 = x + (q + s * j) * V, *a1 = x + (q + s * (j + m)) * V;                \
+          const T *a2 = x + (q + s * (j + 2 * m)) * V, *a3 = x + (q + s * (j + 3 * m)) * V;  \
+          T *y0 = y + (q + s * (4 * j)) * V;                                                 \
+          for (int e = 0; e < V; e++) {                                                      \
+            const T s02 = a0[e] + a2[e], d02 = a0[e] - a2[e];                                \
+            const T s13 = a1[e] + a3[e], d13 = a1[e] - a3[e];                                \
+            const T r13 = __builtin_complex(-sg * cimag##F(d13), sg * creal##F(d13));        \
+            y0[e] = s02 + s13;                                                               \
+            y0[s * V + e] = jl_cmul_##S(d02 + r13, t1);                                      \
+            y0[2 * s * V + e] = jl_cmul_##S(s02 - s13, t2);                                  \
+            y0[3 * s * V + e] = jl_cmul_##S(d02 - r13, t3);                                  \
+          }                                                                                  \
+          continue;                                                                          \
+        }                                                                                    \
+        for (int64_t u = 0; u < p; u++) {                                                    \
+          T *yu = y + (q + s * (p * j + u)) * V;                                             \
+          const T tu = jl_fft_tw_##S(w, (j * u * s) % n, inv);                               \
+          for (int e = 0; e < V; e++) {                                                      \
+            T acc = x[(q + s * j) * V + e];                                                  \
+            for (int64_t r = 1; r < p; r++)                                                  \
+              acc += jl_cmul_##S(x[(q + s * (j + r * m)) * V + e],                           \
+                                 jl_fft_tw_##S(w, ((r * u) % p) * np_, inv));                \
+            yu[e] = jl_cmul_##S(acc, tu);                                                    \
+          }                                                                                  \
+        }                                                                                    \
+      }                                                                                      \
+    }                                                                                        \
+  }                                                                                          \
+  /* jl_fft_stockham on JL_FFT_VB interleaved transforms (x, tmp: n * VB elements). */        \
+  JL_FFT_FN void jl_fft_vstockham_##S(T *x, T *tmp, const T *w, int64_t n, int inv) {        \
+    T *src = x, *dst = tmp;                                                                  \
+    int64_t m = n, s = 1;                                                                    \
+    while (m > 1) {                                                                          \
+      int64_t p = m % 4 == 0 ? 4 : m % 2 == 0 ? 2 : 0;                                       \
+      for (int64_t f = 3; !p; f += 2)                                                        \
+        if (m % f == 0) p = f;                                                               \
+      m /= p;                                                                                \
+      jl_fft_vpass_##S(src, dst, w, n, p, m, s, inv);                                        \
+      s *= p;                                                                                \
+      T *t = src;                                                                            \
+      src = dst;                                                                             \
+      dst = t;                                                                               \
+    }                                                                                        \
+    if (src != x) memcpy(x, src, (size_t)(n * JL_FFT_VB) * sizeof(T));                       \
+  }                                                                                          \
+  /* Fills the plan of length n at the start of scratch (twiddles; Bluestein's chirp, the     \
+   * twiddles of M and the transformed chirp filter of both directions). */                 \
+  JL_FFT_FN void jl_fft_prepare_##S(T *scratch, int64_t n) {                                 \
+    const int64_t M = jl_fft_bluestein_len(n);                                               \
+    jl_fft_twiddles_##S(scratch, n);                                                         \
+    if (!M) return;                                                                          \
+    T *chirp = scratch + 3 * n, *wM = chirp + n, *bf = wM + M, *bi = bf + M, *tmp = bi + M;  \
+    for (int64_t k = 0; k < n; k++) { /* exp(-pi i k^2 / n), k^2 reduced mod 2n exactly */  \
+      const int64_t k2 = (int64_t)(((unsigned __int128)k * (unsigned __int128)k) % (2 * n)); \
+      const double t = -3.14159265358979323846264338327950 * (double)k2 / (double)n;         \
+      chirp[k] = __builtin_complex((R)cos(t), (R)sin(t));                                    \
+    }                                                                                        \
+    jl_fft_twiddles_##S(wM, M);                                                              \
+    for (int dir = 0; dir < 2; dir++) {                                                      \
+      T *b = dir ? bi : bf;                                                                  \
+      for (int64_t k = 0; k < M; k++) b[k] = 0;                                              \
+      for (int64_t k = 0; k < n; k++) {                                                      \
+        const T c = dir ? chirp[k] : conj##F(chirp[k]); /* conj of the direction's chirp */  \
+        b[k] = c;                                                                            \
+        if (k) b[M - k] = c;                                                                 \
+      }                                                                                      \
+      jl_fft_stockham_##S(b, tmp, wM, M, 0);                                                 \
+    }                                                                                        \
+  }                                                                                          \
+  /* The transform of the contiguous x (length n), in place; inverse ones scaled by 1/n.      \
+   * scratch: prepared by jl_fft_prepare for n. */                                           \
+  JL_FFT_FN void jl_fft_run_##S(T *x, int64_t n, int inv, T *scratch) {                      \
+    const int64_t M = jl_fft_bluestein_len(n);                                               \
+    if (!M) {                                                                                \
+      jl_fft_stockham_##S(x, scratch + n, scratch, n, inv);                                  \
+    } else {                                                                                 \
+      T *chirp = scratch + 3 * n, *wM = chirp + n, *bf = wM + M, *bi = bf + M, *tmp = bi + M; \
+      T *a = tmp + M;                                                                        \
+      for (int64_t k = 0; k < n; k++)                                                        \
+        a[k] = jl_cmul_##S(x[k], inv ? conj##F(chirp[k]) : chirp[k]);                        \
+      for (int64_t k = n; k < M; k++) a[k] = 0;                                              \
+      jl_fft_stockham_##S(a, tmp, wM, M, 0);                                                 \
+      const T *b = inv ? bi : bf;                                                            \
+      for (int64_t k = 0; k < M; k++) a[k] = jl_cmul_##S(a[k], b[k]);                        \
+      jl_fft_stockham_##S(a, tmp, wM, M, 1);                                                 \
+      const R scale = (R)1 / (R)M;                                                           \
+      for (int64_t k = 0; k < n; k++)                                                        \
+        x[k] = jl_cmul_##S(a[k] * scale, inv ? conj##F(chirp[k]) : chirp[k]);                \
+    }                                                                                        \
+    if (inv) {                                                                               \
+      const R scale = (R)1 / (R)n;                                                           \
+      for (int64_t k = 0; k < n; k++) x[k] = x[k] * scale;                                   \
+    }                                                                                        \
+  }                                                                                          \
+  /* The transforms along the middle axis of data[outer][n][inner], in place. */             \
+  JL_FFT_FN void jl_fft_axis_##S(T *data, int64_t outer, int64_t n, int64_t inner, int inv,   \
+                                 T *scratch) {                                               \
+    if (n <= 1 && !inv) return;                                                              \
+    jl_fft_prepare_##S(scratch, n);                                                          \
+    T *row = scratch + 2 * n;                                                                \
+    for (int64_t o = 0; o < outer; o++) {                                                    \
+      T *base = data + o * n * inner;                                                        \
+      if (inner == 1) {                                                                      \
+        jl_fft_run_##S(base, n, inv, scratch);                                               \
+        continue;                                                                            \
+      }                                                                                      \
+      int64_t i = 0;                                                                         \
+      if (!jl_fft_bluestein_len(n)) { /* blocks of JL_FFT_VB columns, transformed together */ \
+        T *blk = scratch + 3 * n, *btmp = blk + JL_FFT_VB * n;                               \
+        const R scale = inv ? (R)1 / (R)n : (R)1;                                            \
+        for (; i + JL_FFT_VB <= inner; i += JL_FFT_VB) {                                     \
+          for (int64_t k = 0; k < n; k++)                                                    \
+            for (int e = 0; e < JL_FFT_VB; e++) blk[k * JL_FFT_VB + e] = base[k * inner + i + e]; \
+          jl_fft_vstockham_##S(blk, btmp, scratch, n, inv);                                  \
+          for (int64_t k = 0; k < n; k++)                                                    \
+            for (int e = 0; e < JL_FFT_VB; e++)                                              \
+              base[k * inner + i + e] = blk[k * JL_FFT_VB + e] * scale;                      \
+        }                                                                                    \
+      }                                                                                      \
+      for (; i < inner; i++) {                                                               \
+        for (int64_t k = 0; k < n; k++) row[k] = base[k * inner + i];                        \
+        jl_fft_run_##S(row, n, inv, scratch);                                                \
+        for (int64_t k = 0; k < n; k++) base[k * inner + i] = row[k];                        \
+      }                                                                                      \
+    }                                                                                        \
+  }                                                                                          \
+  /* w[k] = exp(-2 pi i k / n) for k <= n / 2 (the real transforms' post-processing) */       \
+  JL_INLINE void jl_fft_half_twiddles_##S(T *w, int64_t n) {                                 \
+    const double step = -6.283185307179586476925286766559 / (double)n;                       \
+    for (int64_t k = 0; k <= n / 2; k++)                                                     \
+      w[k] = __builtin_complex((R)cos(step * k), (R)sin(step * k));                          \
+  }                                                                                          \
+  /* RFFT: x[rows][n] real -> y[rows][n / 2 + 1]; `full`: 2 n + 2 elements of scratch. An even n \
+   * packs the row into n / 2 complex values (even samples real, odd imaginary), transforms  \
+   * that and untangles the halves; an odd n transforms the row as complex. */               \
+  JL_FFT_FN void jl_rfft_rows_##S(const R *x, T *y, int64_t rows, int64_t n, T *full,         \
+                                  T *scratch) {                                              \
+    const int64_t h = n / 2 + 1;                                                             \
+    if (n % 2 || n < 4) {                                                                    \
+      jl_fft_prepare_##S(scratch, n);                                                        \
+      for (int64_t r = 0; r < rows; r++) {                                                   \
+        for (int64_t k = 0; k < n; k++) full[k] = x[r * n + k];                              \
+        jl_fft_run_##S(full, n, 0, scratch);                                                 \
+        memcpy(y + r * h, full, (size_t)h * sizeof(T));                                      \
+      }                                                                                      \
+      return;                                                                                \
+    }                                                                                        \
+    const int64_t m = n / 2;                                                                 \
+    T *wn = full + n;                                                                        \
+    jl_fft_prepare_##S(scratch, m);                                                          \
+    jl_fft_half_twiddles_##S(wn, n);                                                         \
+    for (int64_t r = 0; r < rows; r++) {                                                     \
+      const R *xr = x + r * n;                                                               \
+      T *yr = y + r * h;                                                                     \
+      for (int64_t j = 0; j < m; j++) full[j] = __builtin_complex(xr[2 * j], xr[2 * j + 1]); \
+      jl_fft_run_##S(full, m, 0, scratch);                                                   \
+      for (int64_t k = 0; k <= m; k++) {                                                     \
+        const T zk = full[k == m ? 0 : k], zc = conj##F(full[k == 0 ? 0 : m - k]);           \
+        const T e = (zk + zc) * (R)0.5, o = (zk - zc) * (R)0.5; /* o = i * odd part */       \
+        const T odd = __builtin_complex(cimag##F(o), -creal##F(o));                          \
+        yr[k] = e + jl_cmul_##S(wn[k], odd);                                                 \
+      }                                                                                      \
+    }                                                                                        \
+  }                                                                                          \
+  /* IRFFT: x[rows][n / 2 + 1] -> y[rows][n] real (as NumPy, the imaginary parts of the zero \
+   * and Nyquist terms are ignored); even n through a transform of length n / 2. */          \
+  JL_FFT_FN void jl_irfft_rows_##S(const T *x, R *y, int64_t rows, int64_t n, T *full,        \
+                                   T *scratch) {                                             \
+    const int64_t h = n / 2 + 1;                                                             \
+    if (n % 2 || n < 4) {                                                                    \
+      jl_fft_prepare_##S(scratch, n);                                                        \
+      for (int64_t r = 0; r < rows; r++) {                                                   \
+        const T *xr = x + r * h;                                                             \
+        for (int64_t k = 0; k < h && k < n; k++) full[k] = xr[k];                            \
+        for (int64_t k = h; k < n; k++) full[k] = conj##F(xr[n - k]);                        \
+        full[0] = creal##F(full[0]);                                                         \
+        if (n % 2 == 0) full[n / 2] = creal##F(full[n / 2]);                                 \
+        jl_fft_run_##S(full, n, 1, scratch);                                                 \
+        for (int64_t k = 0; k < n; k++) y[r * n + k] = creal##F(full[k]);                    \
+      }                                                                                      \
+      return;                                                                                \
+    }                                                                                        \
+    const int64_t m = n / 2;                                                                 \
+    T *wn = full + n, *xs = wn + m + 1; /* full: 2 n + 2 elements */                         \
+    jl_fft_prepare_##S(scratch, m);                                                          \
+    jl_fft_half_twiddles_##S(wn, n);                                                         \
+    for (int64_t r = 0; r < rows; r++) {                                                     \
+      const T *xr = x + r * h;                                                               \
+      for (int64_t k = 0; k <= m; k++) xs[k] = xr[k];                                        \
+      xs[0] = creal##F(xs[0]);                                                               \
+      xs[m] = creal##F(xs[m]);                                                               \
+      for (int64_t k = 0; k < m; k++) {                                                      \
+        const T a = xs[k], b = conj##F(xs[m - k]);                                           \
+        const T e = (a + b) * (R)0.5, d = (a - b) * (R)0.5;                                  \
+        const T o = jl_cmul_##S(d, conj##F(wn[k]));                                          \
+        full[k] = e + __builtin_complex(-cimag##F(o), creal##F(o)); /* e + i o */            \
+      }                                                                                      \
+      jl_fft_run_##S(full, m, 1, scratch);                                                   \
+      R *yr = y + r * n;                                                                     \
+      for (int64_t j = 0; j < m; j++) {                                                      \
+        yr[2 * j] = creal##F(full[j]);                                                       \
+        yr[2 * j + 1] = cimag##F(full[j]);                                                   \
+      }                                                                                      \
+    }                                                                                        \
+  }
+
+JL_FFT_FNS(float _Complex, float, c64, f)
+JL_FFT_FNS(double _Complex, double, c128, )
+
+#endif /* JL_FFT_H */
