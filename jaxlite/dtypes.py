@@ -387,6 +387,8 @@ def to_inexact(dtype: np.dtype) -> np.dtype:
 
 # complex (issue 21)
 _TO_COMPLEX = {
+    float16: complex64,  # as JAX's to_complex_dtype: 16-bit floats widen to complex64
+    bfloat16: complex64,
     float32: complex64,
     float64: complex128,
     complex64: complex64,

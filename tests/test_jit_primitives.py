@@ -46,7 +46,7 @@ def dtypes_of(kinds: str, name: str = ""):
     return [d for k in kinds for d in KINDS[k] if not (d in (F16, BF16) and name in NOT_HALF)]
 
 
-NOT_HALF: set = set()  # lines that do not apply to 16-bit floats
+NOT_HALF: set = {"complex"}  # lines that do not apply to 16-bit floats (JAX rejects them)
 
 
 class Line(NamedTuple):

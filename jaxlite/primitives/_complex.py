@@ -33,7 +33,7 @@ complex_p = _prim("complex")
 @complex_p.def_impl
 def _complex_impl(x, y):
     _check("complex", x, _FLOAT)
-    if x.dtype != y.dtype:
+    if x.dtype != y.dtype or x.dtype in dtypes.HALF_DTYPES:
         _complex_abstract(get_aval(x), get_aval(y))
     out = np.empty(np.broadcast_shapes(x.shape, y.shape), dtypes.to_complex(x.dtype))
     out.real, out.imag = x, y
@@ -44,6 +44,11 @@ def _complex_impl(x, y):
 def _complex_abstract(x, y):
     dt = _same_dtypes("complex", x, y)
     _check_kinds("complex", x, _FLOAT)
+    if dt in dtypes.HALF_DTYPES:  # as JAX: no complex type of 16-bit parts
+        raise TypeError(
+            f"complex does not accept dtype {dt.name} at position 0. Accepted dtypes at position "
+            "0 are subtypes of float32, float64."
+        )
     return ShapedArray(_binop_shape("complex", x, y), dtypes.to_complex(dt), _all_weak(x, y))
 
 
