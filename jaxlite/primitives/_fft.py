@@ -49,6 +49,8 @@ def _fft_abstract(x, *, fft_type, fft_lengths):
                          f"got shape {x.shape}")  # fmt: skip
     lead, tail = x.shape[: x.ndim - k], x.shape[x.ndim - k :]
     if fft_type == FftType.RFFT:
+        if x.dtype in dtypes.HALF_DTYPES:  # as JAX
+            raise ValueError(f"RFFT input must be float32 or float64, got {x.dtype}")
         if x.dtype.kind != "f":
             raise TypeError(f"lax.fft: RFFT needs a real floating-point operand, got {x.dtype}")
         if tail != tuple(fft_lengths):
