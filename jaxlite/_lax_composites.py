@@ -111,6 +111,33 @@ def reduce(operands, init_values, computation: Callable, dimensions):
     return tree_util.tree_unflatten(tree, outs)
 
 
+def pairwise(name: str, computation, tree, dtypes_):
+    """`computation` on flat lists of scalars (the accumulators, then the new elements), checking
+    that it returns scalars of the operands' structure and dtypes (lax.reduce, reduce_window)."""
+    m = len(dtypes_)
+
+    def pair(*vals):
+        out = computation(
+            tree_util.tree_unflatten(tree, vals[:m]), tree_util.tree_unflatten(tree, vals[m:])
+        )
+        leaves, out_tree = tree_util.tree_flatten(out)
+        if out_tree != tree:
+            raise TypeError(
+                f"{name}: computation must return the structure of the operands ({tree}), "
+                f"got {out_tree}"
+            )
+        for leaf, dt in zip(leaves, dtypes_):
+            av = get_aval(leaf)
+            if av.shape != () or av.dtype != dt:
+                raise TypeError(
+                    f"{name}: computation must return scalars of the operands' dtypes "
+                    f"{[d.name for d in dtypes_]}, got {av.str_short()}"
+                )
+        return leaves
+
+    return pair
+
+
 def _tree_reduce(computation, tree, ops, inits, dims, shape):
     kept = [d for d in range(len(shape)) if d not in dims]
     out_shape = tuple(shape[d] for d in kept)
@@ -120,26 +147,7 @@ def _tree_reduce(computation, tree, ops, inits, dims, shape):
         return [P.broadcast_in_dim(i, out_shape, ()) for i in inits]
     if n == 1:  # XLA reshapes a reduction of one element: the computation is not applied
         return [P.reshape(x, out_shape) for x in ops]
-    m = len(ops)
-
-    def pair(*vals):
-        out = computation(
-            tree_util.tree_unflatten(tree, vals[:m]), tree_util.tree_unflatten(tree, vals[m:])
-        )
-        leaves, out_tree = tree_util.tree_flatten(out)
-        if out_tree != tree:
-            raise TypeError(
-                f"reduce: computation must return the structure of the operands ({tree}), "
-                f"got {out_tree}"
-            )
-        for leaf, dt in zip(leaves, dtypes_):
-            av = get_aval(leaf)
-            if av.shape != () or av.dtype != dt:
-                raise TypeError(
-                    f"reduce: computation must return scalars of the operands' dtypes "
-                    f"{[d.name for d in dtypes_]}, got {av.str_short()}"
-                )
-        return leaves
+    pair = pairwise("reduce", computation, tree, dtypes_)
 
     vpair = vmap(pair)
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from jaxlite import primitives as P
 from jaxlite import tree_util
-from jaxlite._lax_composites import _init_like
+from jaxlite._lax_composites import _init_like, pairwise
 from jaxlite._vmap_api import vmap
 from jaxlite.core import Tracer, get_aval
 from jaxlite.primitives._windowed import (
@@ -84,7 +84,7 @@ def _fold_windows(computation, tree, ops, inits, *, window_dimensions, window_st
         return [P.reshape(a, out_shape) for a in acc]
     cfg = [(lo, hi, b - 1) for (lo, hi), b in safe_zip(padding, base_dilation)]
     padded = [P.pad(x, i, cfg) for x, i in safe_zip(ops, inits)]
-    step = vmap(_pairwise(computation, tree, [get_aval(x).dtype for x in ops]))
+    step = vmap(pairwise(NAME, computation, tree, [get_aval(x).dtype for x in ops]))
     geom = (shape, out_shape, window_strides, padding, base_dilation, window_dilation)
     for k in itertools.product(*map(range, window_dimensions)):
         read = _reads(k, *geom).reshape(-1)
@@ -108,30 +108,3 @@ def _reads(k, shape, out_shape, strides, padding, base_dilation, window_dilation
         at = np.arange(o) * s + kd * w - lo  # in the dilated operand
         mask = mask[..., None] & (at >= 0) & (at <= (n - 1) * b) & (at % b == 0)
     return mask
-
-
-def _pairwise(computation, tree, dtypes_):
-    """`computation` on flat lists of scalars (the accumulators, then the window's elements),
-    checking that it returns scalars of the operands' structure and dtypes."""
-    m = len(dtypes_)
-
-    def pair(*vals):
-        out = computation(
-            tree_util.tree_unflatten(tree, vals[:m]), tree_util.tree_unflatten(tree, vals[m:])
-        )
-        leaves, out_tree = tree_util.tree_flatten(out)
-        if out_tree != tree:
-            raise TypeError(
-                f"{NAME}: computation must return the structure of the operands ({tree}), "
-                f"got {out_tree}"
-            )
-        for leaf, dt in safe_zip(leaves, dtypes_):
-            av = get_aval(leaf)
-            if av.shape != () or av.dtype != dt:
-                raise TypeError(
-                    f"{NAME}: computation must return scalars of the operands' dtypes "
-                    f"{[d.name for d in dtypes_]}, got {av.str_short()}"
-                )
-        return leaves
-
-    return pair
