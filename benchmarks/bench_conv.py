@@ -40,6 +40,7 @@ import jaxlite
 import jaxlite.numpy as jnp
 from jaxlite import lax
 from timing import (
+    cpu_medians,
     settled_medians,
     try_jax,
     try_torch,
@@ -55,17 +56,7 @@ def ms(fns: dict, repeat: int, number: int) -> dict:
     """Median milliseconds per call: wall time (timing.settled_medians), or CPU time."""
     if not CPU_TIME:
         return {k: t * 1e3 for k, t in settled_medians(fns, repeat, number).items()}
-    out = {}
-    for k, fn in fns.items():
-        fn()
-        times = []
-        for _ in range(repeat):
-            t0 = time.process_time()
-            for _ in range(number):
-                fn()
-            times.append((time.process_time() - t0) / number)
-        out[k] = statistics.median(times) * 1e3
-    return out
+    return {k: t * 1e3 for k, t in cpu_medians(fns, repeat, number).items()}
 
 
 def block(fn):

@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
-import time
 
 os.environ.setdefault(
     "XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
@@ -27,22 +25,7 @@ import jaxlite  # noqa: E402
 import jaxlite.numpy as jnp  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(__file__))
-from timing import SETTLE_S, try_jax  # noqa: E402
-
-
-def cpu_medians(fns: dict, repeat: int, number: int) -> dict:
-    """Median CPU seconds per call of each function, interleaved rounds, each after a settle."""
-    times: dict = {k: [] for k in fns}
-    for _ in range(repeat):
-        for k, fn in fns.items():
-            t_end = time.perf_counter() + SETTLE_S
-            while time.perf_counter() < t_end:
-                fn()
-            t0 = time.process_time()
-            for _ in range(number):
-                fn()
-            times[k].append((time.process_time() - t0) / number)
-    return {k: statistics.median(v) for k, v in times.items()}
+from timing import cpu_medians, try_jax  # noqa: E402
 
 
 def _libs():

@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import statistics
 import sys
 import time
 
@@ -37,7 +36,7 @@ import numpy as np
 import jaxlite
 from jaxlite import lax
 from jaxlite.backend import compile as _compile
-from timing import settled_medians  # benchmarks/timing.py (this script's directory)
+from timing import cpu_medians, settled_medians  # benchmarks/timing.py (this script's directory)
 
 TARGET = 1.1
 # (label, batch, m, k, n, A stored transposed, B stored transposed)
@@ -141,20 +140,6 @@ def path_name(m, n, k, tb) -> str:
     """The path the runtime library takes for this product (its measured choice or fixed
     rules): where it is BLAS, `kernel` and `blas` run the same code and differ by noise only."""
     return {1: "small", 2: "packed", 3: "blas"}.get(_KERNELS[3](0, tb, m, n, k), "?")
-
-
-def cpu_medians(fns: dict, repeat: int, number: int) -> dict:
-    out = {}
-    for k, fn in fns.items():
-        fn()
-        times = []
-        for _ in range(repeat):
-            t0 = time.process_time()
-            for _ in range(number):
-                fn()
-            times.append((time.process_time() - t0) / number)
-        out[k] = statistics.median(times)
-    return out
 
 
 def main(argv=None) -> int:

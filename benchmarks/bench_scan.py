@@ -24,7 +24,7 @@ import tempfile
 import time
 
 import numpy as np
-from timing import settled_medians  # benchmarks/timing.py (this script's directory)
+from timing import cpu_medians, settled_medians  # benchmarks/timing.py (this script's directory)
 
 HIDDEN, BATCH, STEPS = 64, 32, 1000
 
@@ -121,20 +121,6 @@ def floor_seconds(medians) -> tuple[float, float]:
     w = rng.normal(size=(HIDDEN, HIDDEN)).astype(np.float32)
     t = medians({"mm": lambda: a @ w, "step": lambda: h @ w}, 7, 200)
     return t["mm"], t["step"] * STEPS
-
-
-def cpu_medians(fns: dict, repeat: int, number: int = 1) -> dict:
-    """Median process CPU seconds per call, interleaved."""
-    times: dict = {k: [] for k in fns}
-    for fn in fns.values():
-        fn()
-    for _ in range(repeat):
-        for k, fn in fns.items():
-            t0 = time.process_time()
-            for _ in range(number):
-                fn()
-            times[k].append((time.process_time() - t0) / number)
-    return {k: sorted(v)[len(v) // 2] for k, v in times.items()}
 
 
 def compile_once(n: int) -> tuple[float, int]:

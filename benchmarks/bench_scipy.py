@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import statistics
 import time
 
 import numpy as np
@@ -29,7 +28,11 @@ import scipy.stats
 import jaxlite
 import jaxlite.scipy.special as jls
 import jaxlite.scipy.stats as jlst
-from timing import settled_medians, try_jax  # benchmarks/timing.py (this script's directory)
+from timing import (
+    cpu_medians,
+    settled_medians,
+    try_jax,
+)  # benchmarks/timing.py (this script's directory)
 
 
 N = 1 << 20
@@ -54,20 +57,6 @@ CASES = {
         lambda jax: jax.scipy.special.gammaln,
     ),
 }
-
-
-def cpu_medians(fns: dict, repeat: int, number: int) -> dict:
-    """`settled_medians` in CPU seconds (`time.process_time`) per call."""
-    times: dict = {k: [] for k in fns}
-    for _ in range(repeat):
-        for k, fn in fns.items():
-            for _ in range(number):
-                fn()
-            t0 = time.process_time()
-            for _ in range(number * 10):
-                fn()
-            times[k].append((time.process_time() - t0) / (number * 10))
-    return {k: statistics.median(v) for k, v in times.items()}
 
 
 def bench(name: str, repeat: int, cpu: bool = False):

@@ -22,7 +22,6 @@ import argparse
 import math
 import os
 import platform
-import statistics
 import sys
 import time
 
@@ -30,7 +29,7 @@ import numpy as np
 
 import jaxlite
 import jaxlite.numpy as jnp
-from timing import settled_medians, try_jax, try_torch  # benchmarks/timing.py
+from timing import cpu_medians, settled_medians, try_jax, try_torch  # benchmarks/timing.py
 
 B, T, D, H, F = 8, 128, 256, 4, 1024
 LR = 0.01
@@ -134,19 +133,6 @@ def torch_step(torch, params):
         return loss
 
     return step, p
-
-
-def cpu_medians(fns: dict, repeat: int, number: int) -> dict:
-    out = {k: [] for k in fns}
-    for fn in fns.values():
-        fn()
-    for _ in range(repeat):
-        for k, fn in fns.items():
-            t0 = time.process_time()
-            for _ in range(number):
-                fn()
-            out[k].append((time.process_time() - t0) / number)
-    return {k: statistics.median(v) for k, v in out.items()}
 
 
 def main(argv=None) -> int:

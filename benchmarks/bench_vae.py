@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import statistics
 import sys
 import time
 
@@ -28,7 +27,7 @@ import numpy as np
 
 import jaxlite
 import jaxlite.numpy as jnp
-from timing import settled_medians, try_jax  # benchmarks/timing.py
+from timing import cpu_medians, settled_medians, try_jax  # benchmarks/timing.py
 
 BATCH, LATENT, LR = 32, 10, 1e-3
 TARGET = 0.7
@@ -77,19 +76,6 @@ def sgd_step(lib, loss):
         return v, tree_map(lambda a, b: a - LR * b, p, g)
 
     return step
-
-
-def cpu_medians(fns: dict, repeat: int, number: int) -> dict:
-    out = {k: [] for k in fns}
-    for fn in fns.values():
-        fn()
-    for _ in range(repeat):
-        for k, fn in fns.items():
-            t0 = time.process_time()
-            for _ in range(number):
-                fn()
-            out[k].append((time.process_time() - t0) / number)
-    return {k: statistics.median(v) for k, v in out.items()}
 
 
 def main(argv=None) -> int:

@@ -10,6 +10,27 @@ import time
 SETTLE_S = 0.25
 
 
+def _medians(fns: dict, repeat: int, number: int, clock) -> dict:
+    times: dict = {k: [] for k in fns}
+    for _ in range(repeat):
+        for k, fn in fns.items():
+            t_end = time.perf_counter() + SETTLE_S
+            while time.perf_counter() < t_end:
+                fn()
+            t0 = clock()
+            for _ in range(number):
+                fn()
+            times[k].append((clock() - t0) / number)
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+def cpu_medians(fns: dict, repeat: int, number: int = 1) -> dict:
+    """`settled_medians` in process CPU seconds (`time.process_time`) per call: what a loaded
+    machine moves least. NB: the settle still matters, since BLAS threads spinning after another
+    library's product count in this process's CPU time."""
+    return _medians(fns, repeat, number, time.process_time)
+
+
 def settled_medians(fns: dict, repeat: int, number: int = 1) -> dict:
     """Median seconds per call of each function: `repeat` rounds, each timing a burst of
     `number` calls of every function in turn (so that a burst of load on this shared machine
@@ -22,17 +43,7 @@ def settled_medians(fns: dict, repeat: int, number: int = 1) -> dict:
     2.6 -> 15 ms, jaxlite's 5 -> 18 ms; with 0.1 s, per-example grads still 0.09 -> 0.44 ms).
     Settling measures each library in its own steady state, side by side.
     """
-    times: dict = {k: [] for k in fns}
-    for _ in range(repeat):
-        for k, fn in fns.items():
-            t_end = time.perf_counter() + SETTLE_S
-            while time.perf_counter() < t_end:
-                fn()
-            t0 = time.perf_counter()
-            for _ in range(number):
-                fn()
-            times[k].append((time.perf_counter() - t0) / number)
-    return {k: statistics.median(v) for k, v in times.items()}
+    return _medians(fns, repeat, number, time.perf_counter)
 
 
 def try_jax(*submodules: str):
