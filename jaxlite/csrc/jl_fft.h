@@ -5,7 +5,7 @@
  * pass reads one buffer and writes the other in natural order), radix 4 and 2 specialized, other
  * small radices (3, 5, 7, ..., 13) by their DFT; a length with a prime factor above 13 goes
  * through Bluestein's chirp-z algorithm (three power-of-two transforms of length >= 2n - 1).
- * Twiddles w^k = exp(-2 pi i k / n) come from 2 sqrt(n) sin/cos pairs, combined in double.
+ * Twiddles w^k = exp(-2 pi i k / n) come from about 2 sqrt(n) sin/cos pairs, combined in double.
  * Multi-dimensional transforms are one-dimensional ones along each axis (a strided axis is
  * gathered into a contiguous row and scattered back). RFFT is the complex transform of the real
  * row, half kept; IRFFT rebuilds the Hermitian row and keeps the real part.
@@ -17,6 +17,8 @@
 #define JL_FFT_H
 
 #define JL_FFT_MAX_RADIX 13
+/* The most fine twiddle factors jl_fft_twiddles keeps on the stack (16 KiB of doubles). */
+#define JL_FFT_TW_FINE 1024
 /* The transforms proper are compiled once per kernel, not inlined at every call: -O3 inlining
  * them into each axis loop multiplied the compile time. */
 #define JL_FFT_FN static __attribute__((noinline, unused))
@@ -42,19 +44,25 @@ JL_INLINE int64_t jl_fft_scratch_size(int64_t n) {
 }
 
 #define JL_FFT_FNS(T, R, S, F)                                                                \
-  /* w[k] = exp(-2 pi i k / n) for k < n: fine steps by sin/cos, coarse ones multiplied */    \
+  /* w[k] = exp(-2 pi i k / n) for k < n, k = a b + f: the fine factors exp(step f), f < b, by \
+   * sin/cos once into a stack table (b <= JL_FFT_TW_FINE), the coarse ones exp(step a b) by    \
+   * sin/cos once per a, their products in double: b + n / b sin/cos pairs, not n. */          \
   JL_FFT_FN void jl_fft_twiddles_##S(T *w, int64_t n) {                                      \
     int64_t b = 1;                                                                           \
-    while (b * b < n) b++;                                                                   \
+    while (b * b < n && b < JL_FFT_TW_FINE) b++;                                             \
     const double step = -6.283185307179586476925286766559 / (double)n;                       \
-    for (int64_t f = 0; f < b && f < n; f++)                                                 \
-      w[f] = __builtin_complex((R)cos(step * f), (R)sin(step * f));                          \
+    double fr[JL_FFT_TW_FINE], fi[JL_FFT_TW_FINE];                                           \
+    for (int64_t f = 0; f < b; f++) {                                                        \
+      fr[f] = cos(step * f);                                                                 \
+      fi[f] = sin(step * f);                                                                 \
+    }                                                                                        \
+    for (int64_t f = 0; f < b && f < n; f++) w[f] = __builtin_complex((R)fr[f], (R)fi[f]);  \
     for (int64_t a = 1; a * b < n; a++) {                                                    \
       const double c = cos(step * (a * b)), s = sin(step * (a * b));                         \
-      for (int64_t f = 0; f < b && a * b + f < n; f++) {                                     \
-        const double fr = cos(step * f), fi = sin(step * f);                                 \
-        w[a * b + f] = __builtin_complex((R)(c * fr - s * fi), (R)(c * fi + s * fr));        \
-      }                                                                                      \
+      const int64_t nf = n - a * b < b ? n - a * b : b;                                      \
+      T *wa = w + a * b;                                                                     \
+      for (int64_t f = 0; f < nf; f++)                                                       \
+        wa[f] = __builtin_complex((R)(c * fr[f] - s * fi[f]), (R)(c * fi[f] + s * fr[f]));   \
     }                                                                                        \
   }                                                                                          \
   JL_INLINE T jl_fft_tw_##S(const T *w, int64_t k, int inv) {                               \
