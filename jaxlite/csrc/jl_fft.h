@@ -249,30 +249,40 @@ JL_INLINE int64_t jl_fft_scratch_size(int64_t n) {
     }                                                                                        \
   }                                                                                          \
   /* The transforms along the middle axis of data[outer][n][inner], in place. */             \
-  JL_FFT_FN void jl_fft_axis_##S(T *data, int64_t outer, int64_t n, int64_t inner, int inv,   \
+  JL_FFT_FN void jl_fft_axis_##S(T *data, int64_t outer, int64_t n, int64_t inner, int inv,  \
                                  T *scratch) {                                               \
     if (n <= 1 && !inv) return;                                                              \
     jl_fft_prepare_##S(scratch, n);                                                          \
     T *row = scratch + 2 * n;                                                                \
-    for (int64_t o = 0; o < outer; o++) {                                                    \
+    const int vec = !jl_fft_bluestein_len(n);                                                \
+    T *blk = scratch + 3 * n, *btmp = blk + JL_FFT_VB * n;                                   \
+    const R scale = inv ? (R)1 / (R)n : (R)1;                                                \
+    int64_t o = 0;                                                                           \
+    if (inner == 1 && vec) /* blocks of JL_FFT_VB contiguous rows, transformed together */   \
+      for (; o + JL_FFT_VB <= outer; o += JL_FFT_VB) {                                       \
+        T *base = data + o * n;                                                              \
+        for (int e = 0; e < JL_FFT_VB; e++)                                                  \
+          for (int64_t k = 0; k < n; k++) blk[k * JL_FFT_VB + e] = base[e * n + k];          \
+        jl_fft_vstockham_##S(blk, btmp, scratch, n, inv);                                    \
+        for (int e = 0; e < JL_FFT_VB; e++)                                                  \
+          for (int64_t k = 0; k < n; k++) base[e * n + k] = blk[k * JL_FFT_VB + e] * scale;  \
+      }                                                                                      \
+    for (; o < outer; o++) {                                                                 \
       T *base = data + o * n * inner;                                                        \
       if (inner == 1) {                                                                      \
         jl_fft_run_##S(base, n, inv, scratch);                                               \
         continue;                                                                            \
       }                                                                                      \
       int64_t i = 0;                                                                         \
-      if (!jl_fft_bluestein_len(n)) { /* blocks of JL_FFT_VB columns, transformed together */ \
-        T *blk = scratch + 3 * n, *btmp = blk + JL_FFT_VB * n;                               \
-        const R scale = inv ? (R)1 / (R)n : (R)1;                                            \
+      if (vec) /* blocks of JL_FFT_VB columns, transformed together */                       \
         for (; i + JL_FFT_VB <= inner; i += JL_FFT_VB) {                                     \
           for (int64_t k = 0; k < n; k++)                                                    \
-            for (int e = 0; e < JL_FFT_VB; e++) blk[k * JL_FFT_VB + e] = base[k * inner + i + e]; \
+            for (int e = 0; e < JL_FFT_VB; e++) blk[k * JL_FFT_VB + e] = base[k * inner + i + e];\
           jl_fft_vstockham_##S(blk, btmp, scratch, n, inv);                                  \
           for (int64_t k = 0; k < n; k++)                                                    \
             for (int e = 0; e < JL_FFT_VB; e++)                                              \
               base[k * inner + i + e] = blk[k * JL_FFT_VB + e] * scale;                      \
         }                                                                                    \
-      }                                                                                      \
       for (; i < inner; i++) {                                                               \
         for (int64_t k = 0; k < n; k++) row[k] = base[k * inner + i];                        \
         jl_fft_run_##S(row, n, inv, scratch);                                                \
@@ -305,7 +315,30 @@ JL_INLINE int64_t jl_fft_scratch_size(int64_t n) {
     T *wn = full + n;                                                                        \
     jl_fft_prepare_##S(scratch, m);                                                          \
     jl_fft_half_twiddles_##S(wn, n);                                                         \
-    for (int64_t r = 0; r < rows; r++) {                                                     \
+    int64_t r = 0;                                                                           \
+    if (!jl_fft_bluestein_len(m)) { /* blocks of JL_FFT_VB rows, transformed together */     \
+      enum { V = JL_FFT_VB };                                                                \
+      T *blk = scratch + 3 * m, *btmp = blk + V * m;                                         \
+      for (; r + V <= rows; r += V) {                                                        \
+        for (int e = 0; e < V; e++) {                                                        \
+          const R *xr = x + (r + e) * n;                                                     \
+          for (int64_t j = 0; j < m; j++)                                                    \
+            blk[j * V + e] = __builtin_complex(xr[2 * j], xr[2 * j + 1]);                    \
+        }                                                                                    \
+        jl_fft_vstockham_##S(blk, btmp, scratch, m, 0);                                      \
+        for (int e = 0; e < V; e++) {                                                        \
+          T *yr = y + (r + e) * h;                                                           \
+          for (int64_t k = 0; k <= m; k++) {                                                 \
+            const T zk = blk[(k == m ? 0 : k) * V + e];                                      \
+            const T zc = conj##F(blk[(k == 0 ? 0 : m - k) * V + e]);                         \
+            const T ev = (zk + zc) * (R)0.5, o = (zk - zc) * (R)0.5;                         \
+            const T odd = __builtin_complex(cimag##F(o), -creal##F(o));                      \
+            yr[k] = ev + jl_cmul_##S(wn[k], odd);                                            \
+          }                                                                                  \
+        }                                                                                    \
+      }                                                                                      \
+    }                                                                                        \
+    for (; r < rows; r++) {                                                                  \
       const R *xr = x + r * n;                                                               \
       T *yr = y + r * h;                                                                     \
       for (int64_t j = 0; j < m; j++) full[j] = __builtin_complex(xr[2 * j], xr[2 * j + 1]); \
@@ -340,7 +373,36 @@ JL_INLINE int64_t jl_fft_scratch_size(int64_t n) {
     T *wn = full + n, *xs = wn + m + 1; /* full: 2 n + 2 elements */                         \
     jl_fft_prepare_##S(scratch, m);                                                          \
     jl_fft_half_twiddles_##S(wn, n);                                                         \
-    for (int64_t r = 0; r < rows; r++) {                                                     \
+    int64_t r = 0;                                                                           \
+    if (!jl_fft_bluestein_len(m)) { /* blocks of JL_FFT_VB rows, transformed together */     \
+      enum { V = JL_FFT_VB };                                                                \
+      T *blk = scratch + 3 * m, *btmp = blk + V * m;                                         \
+      const R scale = (R)1 / (R)m;                                                           \
+      for (; r + V <= rows; r += V) {                                                        \
+        for (int e = 0; e < V; e++) {                                                        \
+          const T *xr = x + (r + e) * h;                                                     \
+          for (int64_t k = 0; k <= m; k++) xs[k] = xr[k];                                    \
+          xs[0] = creal##F(xs[0]);                                                           \
+          xs[m] = creal##F(xs[m]);                                                           \
+          for (int64_t k = 0; k < m; k++) {                                                  \
+            const T a = xs[k], b = conj##F(xs[m - k]);                                       \
+            const T ev = (a + b) * (R)0.5, d = (a - b) * (R)0.5;                             \
+            const T o = jl_cmul_##S(d, conj##F(wn[k]));                                      \
+            blk[k * V + e] = ev + __builtin_complex(-cimag##F(o), creal##F(o));              \
+          }                                                                                  \
+        }                                                                                    \
+        jl_fft_vstockham_##S(blk, btmp, scratch, m, 1);                                      \
+        for (int e = 0; e < V; e++) {                                                        \
+          R *yr = y + (r + e) * n;                                                           \
+          for (int64_t j = 0; j < m; j++) {                                                  \
+            const T v = blk[j * V + e] * scale;                                              \
+            yr[2 * j] = creal##F(v);                                                         \
+            yr[2 * j + 1] = cimag##F(v);                                                     \
+          }                                                                                  \
+        }                                                                                    \
+      }                                                                                      \
+    }                                                                                        \
+    for (; r < rows; r++) {                                                                  \
       const T *xr = x + r * h;                                                               \
       for (int64_t k = 0; k <= m; k++) xs[k] = xr[k];                                        \
       xs[0] = creal##F(xs[0]);                                                               \
