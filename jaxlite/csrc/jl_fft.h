@@ -138,6 +138,30 @@ JL_INLINE int64_t jl_fft_scratch_size(int64_t n) {
                                   int64_t p, int64_t m, int64_t s, int inv) {                \
     enum { V = JL_FFT_VB };                                                                  \
     const int64_t np_ = n / p;                                                               \
+    if (p == 4) { /* the twiddles of j hoisted out of the loop on q */                       \
+      const R sg = inv ? (R)1 : (R)-1;                                                       \
+      const int64_t sv = s * V;                                                              \
+      for (int64_t j = 0; j < m; j++) {                                                      \
+        const T t1 = jl_fft_tw_##S(w, j * s, inv), t2 = jl_fft_tw_##S(w, 2 * j * s, inv);    \
+        const T t3 = jl_fft_tw_##S(w, 3 * j * s, inv);                                       \
+        const T *xj = x + s * j * V;                                                         \
+        T *yj = y + s * (4 * j) * V;                                                         \
+        for (int64_t q = 0; q < s; q++) {                                                    \
+          const T *a0 = xj + q * V, *a1 = a0 + m * sv, *a2 = a1 + m * sv, *a3 = a2 + m * sv; \
+          T *y0 = yj + q * V;                                                                \
+          for (int e = 0; e < V; e++) {                                                      \
+            const T s02 = a0[e] + a2[e], d02 = a0[e] - a2[e];                                \
+            const T s13 = a1[e] + a3[e], d13 = a1[e] - a3[e];                                \
+            const T r13 = __builtin_complex(-sg * cimag##F(d13), sg * creal##F(d13));        \
+            y0[e] = s02 + s13;                                                               \
+            y0[sv + e] = jl_cmul_##S(d02 + r13, t1);                                         \
+            y0[2 * sv + e] = jl_cmul_##S(s02 - s13, t2);                                     \
+            y0[3 * sv + e] = jl_cmul_##S(d02 - r13, t3);                                     \
+          }                                                                                  \
+        }                                                                                    \
+      }                                                                                      \
+      return;                                                                                \
+    }                                                                                        \
     for (int64_t j = 0; j < m; j++) {                                                        \
       for (int64_t q = 0; q < s; q++) {                                                      \
         if (p == 2) {                                                                        \
@@ -147,24 +171,6 @@ JL_INLINE int64_t jl_fft_scratch_size(int64_t n) {
           for (int e = 0; e < V; e++) {                                                      \
             y0[e] = a[e] + b[e];                                                             \
             y1[e] = jl_cmul_##S(a[e] - b[e], t1);                                            \
-          }                                                                                  \
-          continue;                                                                          \
-        }                                                                                    \
-        if (p == 4) {                                                                        \
-          const R sg = inv ? (R)1 : (R)-1;                                                   \
-          const T t1 = jl_fft_tw_##S(w, j * s, inv), t2 = jl_fft_tw_##S(w, 2 * j * s, inv);  \
-          const T t3 = jl_fft_tw_##S(w, 3 * j * s, inv);                                     \
-          const T *a0 = x + (q + s * j) * V, *a1 = x + (q + s * (j + m)) * V;                \
-          const T *a2 = x + (q + s * (j + 2 * m)) * V, *a3 = x + (q + s * (j + 3 * m)) * V;  \
-          T *y0 = y + (q + s * (4 * j)) * V;                                                 \
-          for (int e = 0; e < V; e++) {                                                      \
-            const T s02 = a0[e] + a2[e], d02 = a0[e] - a2[e];                                \
-            const T s13 = a1[e] + a3[e], d13 = a1[e] - a3[e];                                \
-            const T r13 = __builtin_complex(-sg * cimag##F(d13), sg * creal##F(d13));        \
-            y0[e] = s02 + s13;                                                               \
-            y0[s * V + e] = jl_cmul_##S(d02 + r13, t1);                                      \
-            y0[2 * s * V + e] = jl_cmul_##S(s02 - s13, t2);                                  \
-            y0[3 * s * V + e] = jl_cmul_##S(d02 - r13, t3);                                  \
           }                                                                                  \
           continue;                                                                          \
         }                                                                                    \
