@@ -162,18 +162,22 @@ JL_INLINE int64_t jl_fft_scratch_size(int64_t n) {
       }                                                                                      \
       return;                                                                                \
     }                                                                                        \
-    for (int64_t j = 0; j < m; j++) {                                                        \
-      for (int64_t q = 0; q < s; q++) {                                                      \
-        if (p == 2) {                                                                        \
-          const T t1 = jl_fft_tw_##S(w, j * s, inv);                                         \
+    if (p == 2) {                                                                            \
+      for (int64_t j = 0; j < m; j++) {                                                      \
+        const T t1 = jl_fft_tw_##S(w, j * s, inv);                                           \
+        for (int64_t q = 0; q < s; q++) {                                                    \
           const T *a = x + (q + s * j) * V, *b = x + (q + s * (j + m)) * V;                  \
           T *y0 = y + (q + s * (2 * j)) * V, *y1 = y + (q + s * (2 * j + 1)) * V;            \
           for (int e = 0; e < V; e++) {                                                      \
             y0[e] = a[e] + b[e];                                                             \
             y1[e] = jl_cmul_##S(a[e] - b[e], t1);                                            \
           }                                                                                  \
-          continue;                                                                          \
         }                                                                                    \
+      }                                                                                      \
+      return;                                                                                \
+    }                                                                                        \
+    for (int64_t j = 0; j < m; j++) {                                                        \
+      for (int64_t q = 0; q < s; q++) {                                                      \
         for (int64_t u = 0; u < p; u++) {                                                    \
           T *yu = y + (q + s * (p * j + u)) * V;                                             \
           const T tu = jl_fft_tw_##S(w, (j * u * s) % n, inv);                               \
