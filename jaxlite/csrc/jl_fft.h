@@ -336,11 +336,12 @@ JL_INLINE int64_t jl_fft_scratch_size(int64_t n) {
             blk[j * V + e] = __builtin_complex(xr[2 * j], xr[2 * j + 1]);                    \
         }                                                                                    \
         jl_fft_vstockham_##S(blk, btmp, scratch, m, 0);                                      \
-        for (int e = 0; e < V; e++) {                                                        \
+        for (int e = 0; e < V; e++) { /* row e made contiguous, then a vectorizable loop */  \
           T *yr = y + (r + e) * h;                                                           \
+          for (int64_t k = 0; k < m; k++) full[k] = blk[k * V + e];                          \
+          full[m] = full[0];                                                                 \
           for (int64_t k = 0; k <= m; k++) {                                                 \
-            const T zk = blk[(k == m ? 0 : k) * V + e];                                      \
-            const T zc = conj##F(blk[(k == 0 ? 0 : m - k) * V + e]);                         \
+            const T zk = full[k], zc = conj##F(full[m - k]);                                 \
             const T ev = (zk + zc) * (R)0.5, o = (zk - zc) * (R)0.5;                         \
             const T odd = __builtin_complex(cimag##F(o), -creal##F(o));                      \
             yr[k] = ev + jl_cmul_##S(wn[k], odd);                                            \
