@@ -192,8 +192,9 @@ JL_INLINE int64_t jl_fft_scratch_size(int64_t n) {
       }                                                                                      \
     }                                                                                        \
   }                                                                                          \
-  /* jl_fft_stockham on JL_FFT_VB interleaved transforms (x, tmp: n * VB elements). */        \
-  JL_FFT_FN void jl_fft_vstockham_##S(T *x, T *tmp, const T *w, int64_t n, int inv) {        \
+  /* jl_fft_stockham on JL_FFT_VB interleaved transforms (x, tmp: n * VB elements); the      \
+   * result is left in x or in tmp (not copied back): returns which. */                             \
+  JL_FFT_FN T *jl_fft_vstockham_##S(T *x, T *tmp, const T *w, int64_t n, int inv) {          \
     T *src = x, *dst = tmp;                                                                  \
     int64_t m = n, s = 1;                                                                    \
     while (m > 1) {                                                                          \
@@ -207,7 +208,7 @@ JL_INLINE int64_t jl_fft_scratch_size(int64_t n) {
       src = dst;                                                                             \
       dst = t;                                                                               \
     }                                                                                        \
-    if (src != x) memcpy(x, src, (size_t)(n * JL_FFT_VB) * sizeof(T));                       \
+    return src;                                                                              \
   }                                                                                          \
   /* Fills the plan of length n at the start of scratch (twiddles; Bluestein's chirp, the     \
    * twiddles of M and the transformed chirp filter of both directions). */                 \
@@ -273,9 +274,9 @@ JL_INLINE int64_t jl_fft_scratch_size(int64_t n) {
         T *base = data + o * n;                                                              \
         for (int e = 0; e < JL_FFT_VB; e++)                                                  \
           for (int64_t k = 0; k < n; k++) blk[k * JL_FFT_VB + e] = base[e * n + k];          \
-        jl_fft_vstockham_##S(blk, btmp, scratch, n, inv);                                    \
+        const T *res = jl_fft_vstockham_##S(blk, btmp, scratch, n, inv);                     \
         for (int e = 0; e < JL_FFT_VB; e++)                                                  \
-          for (int64_t k = 0; k < n; k++) base[e * n + k] = blk[k * JL_FFT_VB + e] * scale;  \
+          for (int64_t k = 0; k < n; k++) base[e * n + k] = res[k * JL_FFT_VB + e] * scale;  \
       }                                                                                      \
     for (; o < outer; o++) {                                                                 \
       T *base = data + o * n * inner;                                                        \
@@ -288,10 +289,10 @@ JL_INLINE int64_t jl_fft_scratch_size(int64_t n) {
         for (; i + JL_FFT_VB <= inner; i += JL_FFT_VB) {                                     \
           for (int64_t k = 0; k < n; k++)                                                    \
             for (int e = 0; e < JL_FFT_VB; e++) blk[k * JL_FFT_VB + e] = base[k * inner + i + e];\
-          jl_fft_vstockham_##S(blk, btmp, scratch, n, inv);                                  \
+          const T *res = jl_fft_vstockham_##S(blk, btmp, scratch, n, inv);                   \
           for (int64_t k = 0; k < n; k++)                                                    \
             for (int e = 0; e < JL_FFT_VB; e++)                                              \
-              base[k * inner + i + e] = blk[k * JL_FFT_VB + e] * scale;                      \
+              base[k * inner + i + e] = res[k * JL_FFT_VB + e] * scale;                      \
         }                                                                                    \
       for (; i < inner; i++) {                                                               \
         for (int64_t k = 0; k < n; k++) row[k] = base[k * inner + i];                        \
@@ -335,10 +336,10 @@ JL_INLINE int64_t jl_fft_scratch_size(int64_t n) {
           for (int64_t j = 0; j < m; j++)                                                    \
             blk[j * V + e] = __builtin_complex(xr[2 * j], xr[2 * j + 1]);                    \
         }                                                                                    \
-        jl_fft_vstockham_##S(blk, btmp, scratch, m, 0);                                      \
+        const T *res = jl_fft_vstockham_##S(blk, btmp, scratch, m, 0);                       \
         for (int e = 0; e < V; e++) { /* row e made contiguous, then a vectorizable loop */  \
           T *yr = y + (r + e) * h;                                                           \
-          for (int64_t k = 0; k < m; k++) full[k] = blk[k * V + e];                          \
+          for (int64_t k = 0; k < m; k++) full[k] = res[k * V + e];                          \
           full[m] = full[0];                                                                 \
           for (int64_t k = 0; k <= m; k++) {                                                 \
             const T zk = full[k], zc = conj##F(full[m - k]);                                 \
@@ -402,11 +403,11 @@ JL_INLINE int64_t jl_fft_scratch_size(int64_t n) {
             blk[k * V + e] = ev + __builtin_complex(-cimag##F(o), creal##F(o));              \
           }                                                                                  \
         }                                                                                    \
-        jl_fft_vstockham_##S(blk, btmp, scratch, m, 1);                                      \
+        const T *res = jl_fft_vstockham_##S(blk, btmp, scratch, m, 1);                       \
         for (int e = 0; e < V; e++) {                                                        \
           R *yr = y + (r + e) * n;                                                           \
           for (int64_t j = 0; j < m; j++) {                                                  \
-            const T v = blk[j * V + e] * scale;                                              \
+            const T v = res[j * V + e] * scale;                                              \
             yr[2 * j] = creal##F(v);                                                         \
             yr[2 * j + 1] = cimag##F(v);                                                     \
           }                                                                                  \
