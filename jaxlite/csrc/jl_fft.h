@@ -193,7 +193,7 @@ JL_INLINE int64_t jl_fft_scratch_size(int64_t n) {
     }                                                                                        \
   }                                                                                          \
   /* jl_fft_stockham on JL_FFT_VB interleaved transforms (x, tmp: n * VB elements); the      \
-   * result is left in x or in tmp (not copied back): returns which. */                             \
+   * result is left in x or in tmp (not copied back): returns which. */                      \
   JL_FFT_FN T *jl_fft_vstockham_##S(T *x, T *tmp, const T *w, int64_t n, int inv) {          \
     T *src = x, *dst = tmp;                                                                  \
     int64_t m = n, s = 1;                                                                    \
