@@ -6,9 +6,12 @@
  * small radices (3, 5, 7, ..., 13) by their DFT; a length with a prime factor above 13 goes
  * through Bluestein's chirp-z algorithm (three power-of-two transforms of length >= 2n - 1).
  * Twiddles w^k = exp(-2 pi i k / n) come from about 2 sqrt(n) sin/cos pairs, combined in double.
- * Multi-dimensional transforms are one-dimensional ones along each axis (a strided axis is
- * gathered into a contiguous row and scattered back). RFFT is the complex transform of the real
- * row, half kept; IRFFT rebuilds the Hermitian row and keeps the real part.
+ * Multi-dimensional and batched transforms are one-dimensional ones along each axis, JL_FFT_VB
+ * rows or columns at a time: gathered interleaved (element k of transform e at k VB + e), so
+ * that every butterfly is a vector operation across the block, and scattered back. RFFT of an
+ * even n is a complex transform of n / 2 (even samples real, odd imaginary) untangled; IRFFT
+ * the reverse; an odd n goes through the complex transform of the row.
+ * Measured here (2-core AMD EPYC Zen 4, AVX-512): a radix-8 pass and blocks of 16 lost.
  *
  * Memory: every buffer comes from the kernel's workspace (`jl_fft_scratch_size` elements), so
  * nothing here allocates. Needs jl_complex.h (jl_cmul_*).
