@@ -341,12 +341,22 @@ LAYOUT: dict[core.Primitive, LayoutRule] = {}
 KERNELS: dict[core.Primitive, KernelRule] = {}
 # Costly elementwise ops (libm calls, divisions): the fusion policy avoids computing them twice.
 EXPENSIVE: set[core.Primitive] = set()
+# Those costly only on complex operands (a complex mul, sqrt or abs, not a real one).
+EXPENSIVE_COMPLEX: set[core.Primitive] = set()
 
 
-def register_elementwise(prim, rule: ElementwiseRule, expensive: bool = False) -> None:
+def register_elementwise(
+    prim, rule: ElementwiseRule, expensive: bool = False, expensive_complex: bool = False
+) -> None:
     ELEMENTWISE[prim] = rule
     if expensive:
         EXPENSIVE.add(prim)
+    if expensive_complex:
+        EXPENSIVE_COMPLEX.add(prim)
+
+
+def _expensive(prim, dtype) -> bool:
+    return prim in EXPENSIVE or (dtype.kind == "c" and prim in EXPENSIVE_COMPLEX)
 
 
 def register_layout(prim, rule: LayoutRule) -> None:
@@ -407,7 +417,8 @@ def _elementwise(ctx: KernelContext, eqn: JaxprEqn, args: list[Node]) -> Node:
         ctx.line(f"const {CTYPE[out.dtype]} v_{name} = {text};")
         ctx.declared.add(f"v_{name}")
         return Scalar(f"v_{name}", out.dtype)
-    cost = 1 + (eqn.primitive in EXPENSIVE) * 10 + sum(getattr(a, "cost", 0) for a in args)
+    in_dt = args[0].dtype if args else out.dtype
+    cost = 1 + _expensive(eqn.primitive, in_dt) * 10 + sum(getattr(a, "cost", 0) for a in args)
     node = Op(rule, eqn.params, args, out.dtype, out.shape, name, cost)
     if _materialize_now(ctx, eqn.outvars[0], node):
         dest = ctx.new_output(eqn)

@@ -154,7 +154,11 @@ def _or_complex(real_rule: ElementwiseRule, complex_rule: ElementwiseRule) -> El
 for _p, _rule in _ELEMENTWISE_RULES.items():
     if _p in _COMPLEX_RULES:
         _rule = _or_complex(_rule, _COMPLEX_RULES[_p])
-    register_elementwise(_p, _rule, expensive=_p in _EXPENSIVE or _p in _COMPLEX_RULES)
+    # A real mul or sqrt stays cheap, and so does a complex mul (6 flops, no libm): costed as
+    # a libm call, 2^18 / 11 elements of x * y ran on threads, 2.4x slower in the FFT heat
+    # benchmark's scan (benchmarks/bench_fft.py, 33024 complex64 per step).
+    expensive_complex = _p in _COMPLEX_RULES and _p is not P.mul_p
+    register_elementwise(_p, _rule, expensive=_p in _EXPENSIVE, expensive_complex=expensive_complex)
 
 
 def _part(fn: str) -> ElementwiseRule:
