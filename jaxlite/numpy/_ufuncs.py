@@ -380,8 +380,10 @@ _maximum = _binary(lax.max_p, "maximum", "iufb")
 _minimum = _binary(lax.min_p, "minimum", "iufb")
 
 
-def _lexicographic(real_op, gt, name: str):
-    """maximum/minimum; complex operands ordered lexicographically, as in JAX."""
+def _complex_lexicographic(real_op, name: str, on_complex):
+    """`real_op`, except that complex operands (after promotion) go to
+    `on_complex(x1, x2, r1, r2)` with their real parts: they are ordered lexicographically (real
+    part, then imaginary), as JAX's jnp (lax's comparisons reject complex)."""
 
     def fn(x1, x2, /):
         if type(x1) is Array and type(x2) is Array and "c" not in (x1.dtype.kind, x2.dtype.kind):
@@ -389,13 +391,21 @@ def _lexicographic(real_op, gt, name: str):
         x1, x2 = promote(name, x1, x2)
         if dtype_of(x1).kind != "c":
             return real_op(x1, x2)
-        r1, r2 = lax.real(x1), lax.real(x2)
+        return on_complex(x1, x2, lax.real(x1), lax.real(x2))
+
+    return _named(fn, name, real_op.__doc__ + " Complex numbers compare lexicographically.")
+
+
+def _lexicographic(real_op, gt, name: str):
+    """maximum/minimum; complex operands ordered lexicographically, as in JAX."""
+
+    def on_complex(x1, x2, r1, r2):
         take1 = lax.select(lax.eq(r1, r2), gt(lax.imag(x1), lax.imag(x2)), gt(r1, r2))
         shape = shape_of(take1)  # select needs both cases at full shape (one may be 0-d)
         x1, x2 = broadcast_to_shape(x1, shape, name), broadcast_to_shape(x2, shape, name)
         return lax.select(take1, x1, x2)
 
-    return _named(fn, name, real_op.__doc__ + " Complex numbers compare lexicographically.")
+    return _complex_lexicographic(real_op, name, on_complex)
 
 
 maximum = _lexicographic(_maximum, lax.gt, "maximum")
@@ -694,18 +704,11 @@ not_equal = _binary(lax.ne_p, "not_equal", "iufbc")
 def _ordered(prim, name: str):
     """A comparison; complex operands compare lexicographically (real part, then imaginary), as
     JAX's `jnp.less` and friends (lax's comparisons reject complex)."""
-    real_op = _binary(prim, name, "iufb")
 
-    def fn(x1, x2, /):
-        if type(x1) is Array and type(x2) is Array and "c" not in (x1.dtype.kind, x2.dtype.kind):
-            return real_op(x1, x2)
-        x1, x2 = promote(name, x1, x2)
-        if dtype_of(x1).kind != "c":
-            return real_op(x1, x2)
-        r1, r2 = lax.real(x1), lax.real(x2)
+    def on_complex(x1, x2, r1, r2):
         return lax.select(lax.eq(r1, r2), prim.bind(lax.imag(x1), lax.imag(x2)), prim.bind(r1, r2))
 
-    return _named(fn, name, real_op.__doc__ + " Complex numbers compare lexicographically.")
+    return _complex_lexicographic(_binary(prim, name, "iufb"), name, on_complex)
 
 
 less = _ordered(lax.lt_p, "less")
