@@ -15,15 +15,16 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(PY) examples/mlp.py
 
-# Two processes (pytest-xdist) for everything but the JAX oracle, whose closing summary and
-# stale-skip check need one process; then the oracle. TEST_WORKERS=0 runs everything in one.
+# Two processes (pytest-xdist), the JAX oracle included: its workers hand their counters to the
+# controller, which judges the skip list once (tests/conftest.py). worksteal: an idle worker takes
+# tests queued on the other, so one slow file at the end does not leave a core idle.
+# TEST_WORKERS=0 runs everything in one process.
 TEST_WORKERS ?= 2
 test: $(STAMP)
 ifeq ($(TEST_WORKERS),0)
 	$(PY) -m pytest
 else
-	$(PY) -m pytest -n $(TEST_WORKERS) --ignore=tests/oracle
-	$(PY) -m pytest tests/oracle
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal
 endif
 
 # ruff, pinned, from the package index into the project's venv (configuration: pyproject.toml).

@@ -32,3 +32,28 @@ settings.register_profile(
 )
 settings.register_profile("fuzz", deadline=None, max_examples=2000, suppress_health_check=_QUIET)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+# The JAX oracle's closing line and the strictness of its skip list (tests/oracle/stats.py). These
+# hooks live here, not in tests/oracle/, because this is the conftest that pytest-xdist's
+# controller always loads: workers hand their counters over and the controller judges them once.
+import pytest  # noqa: E402
+from oracle import stats as _oracle_stats  # noqa: E402
+
+
+def pytest_sessionfinish(session, exitstatus):
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        _oracle_stats.worker_output(workeroutput)
+    elif _oracle_stats.stale() and session.exitstatus == 0:
+        session.exitstatus = 1
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    _oracle_stats.merge(getattr(node, "workeroutput", {}))
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    for line, is_error in _oracle_stats.summary_lines():
+        terminalreporter.write_line(line, red=is_error)

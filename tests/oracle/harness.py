@@ -24,10 +24,7 @@ import jax.numpy  # noqa: E402
 import jaxlite  # noqa: E402
 from jaxlite import errors  # noqa: E402
 
-# `JAXLITE_ORACLE_EXAMPLES=N` (and `make fuzz`): every dtype on every route, every case, and N
-# extra random examples per item. Default: a deterministic sample sized for `make test`.
-EXAMPLES = int(os.environ.get("JAXLITE_ORACLE_EXAMPLES", "0"))
-FULL = EXAMPLES > 0
+from .stats import EXAMPLES, FULL  # noqa: E402  (N extra examples per item; see stats.py)
 
 DTYPES = (
     "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float32",
