@@ -26,6 +26,16 @@
  * them into each axis loop multiplied the compile time. */
 #define JL_FFT_FN static __attribute__((noinline, unused))
 
+/* The radix of the next Stockham pass over a remaining length m > 1: 4, else 2, else m's
+ * smallest odd factor. */
+JL_INLINE int64_t jl_fft_radix(int64_t m) {
+  if (m % 4 == 0) return 4;
+  if (m % 2 == 0) return 2;
+  int64_t f = 3;
+  while (m % f) f += 2;
+  return f;
+}
+
 /* The Bluestein length of n (0 when n's prime factors are all <= JL_FFT_MAX_RADIX). */
 JL_INLINE int64_t jl_fft_bluestein_len(int64_t n) {
   int64_t m = n;
@@ -124,9 +134,7 @@ JL_INLINE int64_t jl_fft_scratch_size(int64_t n) {
     T *src = x, *dst = tmp;                                                                  \
     int64_t m = n, s = 1;                                                                    \
     while (m > 1) {                                                                          \
-      int64_t p = m % 4 == 0 ? 4 : m % 2 == 0 ? 2 : 0;                                       \
-      for (int64_t f = 3; !p; f += 2)                                                        \
-        if (m % f == 0) p = f;                                                               \
+      int64_t p = jl_fft_radix(m);                                                           \
       m /= p;                                                                                \
       jl_fft_pass_##S(src, dst, w, n, p, m, s, inv);                                         \
       s *= p;                                                                                \
@@ -201,9 +209,7 @@ JL_INLINE int64_t jl_fft_scratch_size(int64_t n) {
     T *src = x, *dst = tmp;                                                                  \
     int64_t m = n, s = 1;                                                                    \
     while (m > 1) {                                                                          \
-      int64_t p = m % 4 == 0 ? 4 : m % 2 == 0 ? 2 : 0;                                       \
-      for (int64_t f = 3; !p; f += 2)                                                        \
-        if (m % f == 0) p = f;                                                               \
+      int64_t p = jl_fft_radix(m);                                                           \
       m /= p;                                                                                \
       jl_fft_vpass_##S(src, dst, w, n, p, m, s, inv);                                        \
       s *= p;                                                                                \
