@@ -154,6 +154,20 @@ class MPIComm:
         self.rank = comm.Get_rank()
         self.size = comm.Get_size()
         self._MPI = _mpi()
+        self._pending = None  # a shape check in flight (start_check)
+
+    # --- the shape check ------------------------------------------------------------------
+    # NB: one 16-byte all-reduce (MIN of a signature's hash and of its negation: equal on every
+    # rank iff min == -max); only a mismatch gathers the signatures themselves, for the message.
+    # pmap starts it non-blocking (`start_check`) before running its kernel and the first MPI
+    # operation after it waits for it (`_settle`), so it overlaps whatever the kernel computes
+    # before its first collective; a mismatch raises there, on every rank, before any data moves.
+
+    @staticmethod
+    def token(sig: str) -> np.ndarray:
+        """The buffer the ranks reduce to compare `sig` (computed once per signature)."""
+        h = int.from_bytes(hashlib.blake2b(sig.encode(), digest_size=7).digest(), "little")
+        return np.array([h, -h], np.int64)
 
     def check_same(self, x: np.ndarray, what: str) -> None:
         """Raises on every rank if the ranks' operands differ in shape or dtype."""
@@ -161,14 +175,29 @@ class MPIComm:
 
     def check_same_signature(self, sig: str, what: str, of: str) -> None:
         """Raises on every rank (listing each rank's `sig`) if the ranks' `sig` differ."""
-        if not _checks_on() or self.size == 1:
-            return
-        # NB: the fast path is one 16-byte Allreduce (the hash's min and max over the ranks);
-        # only a mismatch gathers the signatures themselves, for the message.
-        h = int.from_bytes(hashlib.blake2b(sig.encode(), digest_size=7).digest(), "little")
-        both = np.array([h, -h], np.int64)
-        self.comm.Allreduce(self._MPI.IN_PLACE, both, op=self._MPI.MIN)
-        if both[0] != -both[1]:
+        if _checks_on() and self.size > 1:
+            self.start_check(self.token(sig), sig, what, of)
+            self._settle()
+
+    def start_check(self, token: np.ndarray, sig: str, what: str, of: str) -> None:
+        """Starts comparing `token` (of `sig`) across ranks; the next MPI operation (or
+        `finish_check`) waits for it and raises if the ranks' signatures differ."""
+        if self._pending is not None:
+            self._settle()
+        buf = token.copy()
+        req = self.comm.Iallreduce(self._MPI.IN_PLACE, buf, op=self._MPI.MIN)
+        self._pending = (req, buf, sig, what, of)
+
+    def finish_check(self) -> None:
+        """Waits for a check `start_check` began (if still pending); raises on a mismatch."""
+        if self._pending is not None:
+            self._settle()
+
+    def _settle(self) -> None:
+        req, buf, sig, what, of = self._pending
+        self._pending = None
+        req.Wait()
+        if buf[0] != -buf[1]:
             sigs = self.comm.allgather(sig)
             lines = "\n".join(f"  rank {r}: {s}" for r, s in enumerate(sigs))
             raise ValueError(
@@ -179,6 +208,8 @@ class MPIComm:
 
     def allreduce(self, x: np.ndarray, op: str, out: np.ndarray | None = None,
                   check: bool = True) -> np.ndarray:  # fmt: skip
+        if self._pending is not None:
+            self._settle()
         x = _contig(x)
         if check:
             self.check_same(x, f"all-reduce ({op})")
@@ -192,6 +223,8 @@ class MPIComm:
 
     def allgather(self, x: np.ndarray, out: np.ndarray | None = None,
                   check: bool = True) -> np.ndarray:  # fmt: skip
+        if self._pending is not None:
+            self._settle()
         x = _contig(x)
         if check:
             self.check_same(x, "all_gather")
@@ -200,6 +233,8 @@ class MPIComm:
         return out
 
     def alltoall(self, chunks: np.ndarray, check: bool = True) -> np.ndarray:
+        if self._pending is not None:
+            self._settle()
         chunks = _contig(chunks)
         if check:
             self.check_same(chunks, "all_to_all")
@@ -208,6 +243,8 @@ class MPIComm:
         return out
 
     def ppermute(self, x: np.ndarray, perm, check: bool = True) -> np.ndarray:
+        if self._pending is not None:
+            self._settle()
         x = _contig(x)
         if check:
             self.check_same(x, "ppermute")
@@ -221,6 +258,8 @@ class MPIComm:
         return out
 
     def bcast(self, x: np.ndarray, root: int) -> np.ndarray:
+        if self._pending is not None:
+            self._settle()
         x = _contig(x)
         self.check_same(x, "broadcast")
         out = x.copy()
@@ -228,9 +267,13 @@ class MPIComm:
         return out
 
     def barrier(self) -> None:
+        if self._pending is not None:
+            self._settle()
         self.comm.Barrier()
 
     def allgather_object(self, obj) -> list:
+        if self._pending is not None:
+            self._settle()
         return self.comm.allgather(obj)
 
 
