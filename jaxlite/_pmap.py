@@ -227,17 +227,13 @@ def pmap(
                 _collective.pop_axis(frame)
             if checking:
                 comm.finish_check()
-        out_dims = plan.out_dims
-        if out_dims is None:
-            out_dims = plan.out_dims = vm._vmap_out_dims(
-                out_axes, plan.store["tree"], [(v, None) for v in out_leaves]
+        build = plan.build
+        if build is None:
+            build = plan.build = _builder(
+                plan.store["tree"],
+                vm._vmap_out_dims(out_axes, plan.store["tree"], [(v, None) for v in out_leaves]),
             )
-        out_tree = plan.store["tree"]
-        results = [
-            v if want is None else _expand(v, want, out_tree, i)
-            for i, (v, want) in enumerate(safe_zip(out_leaves, out_dims))
-        ]
-        return tree_util.tree_unflatten(out_tree, results)
+        return build(out_leaves)
 
     @functools.wraps(fun)
     def mapped(*args, **kwargs):
@@ -249,17 +245,24 @@ def pmap(
             statics = tuple((i, args[i]) for i in range(n) if i not in dyn)
         else:
             dyn, dyn_args, statics = range(n), args, ()
-        leaves, in_tree = tree_util.tree_flatten((dyn_args, kwargs))  # kwargs: mapped at 0
-        sigs = [_leaf_key(x) for x in leaves]
-        key = None
-        if None not in sigs:
-            key = (comm.size, tuple(sigs), in_tree, n, statics, dtypes._x64)
+        # NB: the common arguments (arrays, and lists or tuples of them) find their plan
+        # without a pytree flatten; anything else is flattened and keyed by its structure.
+        quick = None if kwargs else _quick_leaves(dyn_args)
+        if quick is not None:
+            leaves, key = quick[0], (comm.size, quick[1], n, statics, dtypes._x64)
+        else:
+            leaves, in_tree = tree_util.tree_flatten((dyn_args, kwargs))  # kwargs: mapped at 0
+            sigs = tuple(_leaf_key(x) for x in leaves)
+            key = None if None in sigs else (comm.size, sigs, in_tree, n, statics, dtypes._x64)
+        if key is not None:
             try:
                 plan = plans.get(key)
             except TypeError:  # NB: an unhashable static value: plan_for says so
                 plan, key = None, None
             if plan is not None:
                 return run(plan, comm, leaves)
+        if quick is not None:
+            in_tree = tree_util.tree_structure((dyn_args, kwargs))
         plan = plan_for(args, kwargs, list(dyn), dyn_args, leaves, in_tree, comm)
         if key is not None:
             if len(plans) >= 256:
@@ -275,7 +278,7 @@ class _Plan:
     leaf), the jitted per-shard function and its output structure (`store`), the signature the
     ranks compare (and its hash, `token`), the axis size, and the outputs' mapped axes."""
 
-    __slots__ = ("compiled", "out_dims", "shapes", "sig", "size", "store", "token")
+    __slots__ = ("build", "compiled", "shapes", "sig", "size", "store", "token")
 
     def __init__(self, shapes, compiled, store, sig, token, size):
         self.shapes = shapes
@@ -284,7 +287,31 @@ class _Plan:
         self.sig = sig
         self.token = token
         self.size = size
-        self.out_dims = None
+        self.build = None  # the outputs' leaves -> pmap's result, after the first call
+
+
+def _quick_leaves(args: tuple):
+    """The leaves of positional arguments that are arrays or Python scalars, or lists or tuples
+    of arrays, and a key of their structure and signatures; None for any other argument."""
+    leaves, key = [], []
+    for a in args:
+        k = _leaf_key(a)
+        if k is not None:
+            leaves.append(a)
+            key.append(k)
+            continue
+        t = type(a)
+        if t is not list and t is not tuple:
+            return None
+        key.append(t)
+        for b in a:
+            k = _leaf_key(b)
+            if k is None:
+                return None
+            leaves.append(b)
+            key.append(k)
+        key.append(len(a))
+    return leaves, tuple(key)
 
 
 def _leaf_key(x):
@@ -308,10 +335,30 @@ def _squeeze(x, shape: tuple):
     return np.array(np.asarray(x).reshape(shape))
 
 
+def _builder(out_tree, out_dims: list):
+    """A function of the per-shard outputs' leaves that returns pmap's result: each leaf with
+    the mapped axis (size 1) inserted at its `out_dims` entry, in the structure `out_tree`."""
+    kind = out_tree.kind
+    flat = kind is None or (
+        kind in (list, tuple) and all(c.kind is None for c in out_tree.children)
+    )
+
+    def build(out_leaves):
+        results = [
+            v if want is None else _expand(v, want, out_tree, i)
+            for i, (v, want) in enumerate(zip(out_leaves, out_dims))
+        ]
+        if flat:  # NB: a leaf, or a list or tuple of leaves: no unflatten
+            return results[0] if kind is None else kind(results)
+        return tree_util.tree_unflatten(out_tree, results)
+
+    return build
+
+
 def _expand(v, want: int, out_tree, i: int):
     """The output `v` with the mapped axis (size 1) inserted at `want`, as a view."""
-    if isinstance(v, Array):
-        a = core.to_numpy(v)
+    if type(v) is Array:
+        a = v._value
         rank = a.ndim + 1
         if -rank <= want < rank:
             w = want % rank
