@@ -278,3 +278,29 @@ def test_collectives_inside_control_flow():
             _close(jaxlite.vmap(a, axis_name="i")(x), want)
             if k in (0, 4, 6):  # NB: compiled too (a few: each is a compilation)
                 _close(jaxlite.jit(jaxlite.vmap(a, axis_name="i"))(x), want)
+
+
+def test_control_flow_trace_cache_is_keyed_by_the_axis_sizes():
+    # An eager loop's body is staged once and cached; a body staged under an axis of size 1
+    # holds that size (lax.axis_size): under an axis of size 2 it must be staged anew (it once
+    # returned 2.0 twice here).
+    class Two(LocalComm):
+        size = 2
+
+    def loop_body(i, c):
+        return c + lax.axis_size("i")
+
+    def scan_body(c, _):
+        return c + lax.axis_size("i"), None
+
+    got = []
+    for comm in (LocalComm(), Two(), LocalComm()):
+        frame = _collective.push_axis("i", comm.size, comm)
+        try:
+            got.append((
+                float(lax.fori_loop(0, 2, loop_body, ZERO)),
+                float(lax.scan(scan_body, ZERO, None, length=3)[0]),
+            ))  # fmt: skip
+        finally:
+            _collective.pop_axis(frame)
+    assert got == [(2.0, 3.0), (4.0, 6.0), (2.0, 3.0)]

@@ -21,6 +21,7 @@ from jaxlite.array import Array, _wrap
 from jaxlite.core import ClosedJaxpr, Jaxpr, ShapedArray, Tracer, Var
 from jaxlite.interpreters import jvp as ad
 from jaxlite.interpreters import staging
+from jaxlite.primitives import _collective
 from jaxlite.jaxpr_util import (
     dce_jaxpr,
     fresh_copy,  # noqa: F401  (common.fresh_copy: unrolled loops)
@@ -129,6 +130,9 @@ def cached_trace(funs: tuple, key: tuple, build: Callable[[], tuple[Any, Sequenc
     share their entries, a new `jit` trace or an eager `grad` call stages its bodies anew. And a
     value is kept only when no const is a tracer, so the cache never holds (or leaks) tracers.
 
+    The bound axis names and sizes (vmap/pmap `axis_name`) are part of the key: a body staged
+    under an axis of size 2 may hold that size (`lax.axis_size`, `psum` of a constant).
+
     NB: as in JAX, what a function reads besides its arguments is not part of the key: a body
     reading a global, an attribute or a closure cell that is rebound between calls keeps the
     value it read when first staged (in eager code, or within one trace). Pass such values as
@@ -144,6 +148,9 @@ def cached_trace(funs: tuple, key: tuple, build: Callable[[], tuple[Any, Sequenc
     try:
         if per_trace and trace is not core.eval_trace:
             key = (*key, weakref.ref(trace))  # NB: weak: a finished trace is not kept alive
+        env = _collective.env_key()
+        if per_trace and env:  # NB: a body may hold a bound axis's size (lax.axis_size)
+            key = (*key, env)
         k = (tuple(map(id, funs)), key, dtypes.x64_enabled())  # NB: consts follow the mode
         hit = _traces.get(k)
     except TypeError:  # an unhashable part of the key: staged every time
