@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from jaxlite import api_util, core, dtypes, tree_util
+from jaxlite import api_util, core, dtypes, jaxpr_util, tree_util
 from jaxlite import primitives as lax
 from jaxlite.array import Array, _wrap
 from jaxlite.core import ClosedJaxpr, Jaxpr, ShapedArray, Tracer, Var
@@ -247,6 +247,23 @@ def eval_now(closed: ClosedJaxpr, args: Sequence[Any]) -> list:
         return core.eval_jaxpr(closed.jaxpr, closed.consts, *args)
 
 
+def has_collectives(closed: ClosedJaxpr) -> bool:
+    """Whether `closed` (or a jaxpr inside it) runs a named-axis collective. Over MPI every rank
+    must issue the same collectives, so an eager loop whose NumPy evaluation raised is then not
+    replayed op by op (the replay's collectives would meet the other ranks' next ones): the
+    error is raised as it is (when the collective itself raised, it did so on every rank)."""
+
+    def walk(jaxpr) -> bool:
+        for e in jaxpr.eqns:
+            if e.primitive in _collective.COLLECTIVE_PRIMITIVES:
+                return True
+            if any(walk(sub) for sub in jaxpr_util.sub_jaxprs(e)):
+                return True
+        return False
+
+    return walk(closed.jaxpr)
+
+
 def numpy_evaluator(closed: ClosedJaxpr) -> Callable | None:
     """`closed` as a function of NumPy arrays to NumPy arrays that calls each primitive's NumPy
     impl directly: no `bind`, no `Array` per value (~1 us per equation instead of ~4), for the
@@ -255,7 +272,8 @@ def numpy_evaluator(closed: ClosedJaxpr) -> Callable | None:
 
     NB: results are those of `eval_now` (the same impls, on the same dtypes: an impl returns its
     abstract eval's dtype); weak types are the caller's to set, from the primitive's abstract
-    eval. On an error, evaluate again with `eval_now`, which raises the eager message.
+    eval. On an error, evaluate again with `eval_now`, which raises the eager message (unless
+    the jaxpr has collectives: `has_collectives`).
     """
     steps = []
     for e in closed.jaxpr.eqns:

@@ -115,6 +115,16 @@ def env_key() -> tuple:
     return tuple((f.name, f.size, f.comm is None) for f in frames)
 
 
+def spanning_comm():
+    """The communicator of the innermost bound axis that spans several processes (a pmap axis
+    over MPI ranks), or None: code that may take a different path on one rank than on the
+    others (a re-run on a NaN) must first agree with the other ranks over it."""
+    for f in reversed(_env.frames):
+        if f.comm is not None and f.comm.size > 1:
+            return f.comm
+    return None
+
+
 def bound_names() -> list:
     return [f.name for f in _env.frames]
 
