@@ -155,6 +155,7 @@ class MPIComm:
         self.size = comm.Get_size()
         self._MPI = _mpi()
         self._pending = None  # a shape check in flight (start_check)
+        self._groups: dict = {}  # axis_index_groups -> the communicator of this rank's group
 
     # --- the shape check ------------------------------------------------------------------
     # NB: one 16-byte all-reduce (MIN of a signature's hash and of its negation: equal on every
@@ -205,6 +206,19 @@ class MPIComm:
                 f"run together (every rank must run the same collectives on the same shapes):"
                 f"\n{lines}"
             )
+
+    def group(self, groups: tuple) -> MPIComm:
+        """The communicator of this rank's group among `groups` (lax's `axis_index_groups`: a
+        partition of the ranks), its ranks in the group's order; made (MPI_Comm_split, a
+        collective: every rank reaches it at the same collective) once per partition."""
+        sub = self._groups.get(groups)
+        if sub is None:
+            if self._pending is not None:
+                self._settle()
+            color, key = next((gi, g.index(self.rank)) for gi, g in enumerate(groups)
+                              if self.rank in g)  # fmt: skip
+            sub = self._groups[groups] = MPIComm(self.comm.Split(color, key))
+        return sub
 
     def allreduce(self, x: np.ndarray, op: str, out: np.ndarray | None = None,
                   check: bool = True) -> np.ndarray:  # fmt: skip

@@ -22,10 +22,15 @@ started). So the implementations decide whether to compare the operands' shapes 
 one rule, not by the path: within a traced program (`in_kernel()`) they do not (pmap compared its
 shards' shapes before running it); op by op (`disable_jit`, multihost_utils) they do.
 
-    psum / pmax / pmin  x, axes=(names...)              same shape
-    all_gather          x, axis_name, axis, tiled, axis_size
-    reduce_scatter      x, axis_name, scatter_dimension, tiled, axis_size   (lax.psum_scatter)
-    all_to_all          x, axis_name, split_axis, concat_axis, tiled, axis_size
+    psum / pmax / pmin  x, axes=(names...), axis_index_groups          same shape
+    all_gather          x, axis_name, axis, tiled, axis_size, axis_index_groups
+    reduce_scatter      x, axis_name, scatter_dimension, tiled, axis_size, axis_index_groups
+                        (lax.psum_scatter)
+    all_to_all          x, axis_name, split_axis, concat_axis, tiled, axis_size, axis_index_groups
+
+`axis_index_groups` (None, or a tuple of equal-sized tuples of indices covering the axis): each
+group runs the collective among its own examples (`axis_size` is then the group's size); over
+MPI on a sub-communicator of the group's ranks (`MPIComm.group`).
     ppermute            x, axis_name, perm=((src, dst), ...)
     axis_index          axis_name                        int32 scalar
 """
@@ -33,6 +38,7 @@ shards' shapes before running it); op by op (`disable_jit`, multihost_utils) the
 from __future__ import annotations
 
 import math
+import operator
 import threading
 from collections.abc import Hashable
 
@@ -169,9 +175,49 @@ def _single(axis_name, what: str):
     return names[0]
 
 
-def _no_groups(axis_index_groups, what: str) -> None:
-    if axis_index_groups is not None:
-        raise NotImplementedError(f"{what}: axis_index_groups is not supported by jaxlite")
+def _groups(axis_index_groups, names: tuple, what: str):
+    """`axis_index_groups` checked against the axis it splits (one name), as a tuple of tuples;
+    None stays None. Each group's examples run the collective among themselves."""
+    if axis_index_groups is None:
+        return None
+    if len(names) != 1:
+        raise NotImplementedError(
+            f"{what}: axis_index_groups needs exactly one axis name, got {names!r} (jaxlite)"
+        )
+    try:
+        groups = tuple(tuple(operator.index(i) for i in g) for g in axis_index_groups)
+    except TypeError:
+        raise TypeError(
+            f"{what}: axis_index_groups must be a list of lists of axis indices, got "
+            f"{axis_index_groups!r}"
+        ) from None
+    n = axis_frame(names[0], what).size
+    if sorted(i for g in groups for i in g) != list(range(n)):
+        raise ValueError(
+            f"{what}: axis_index_groups must cover all indices exactly once: got {groups} for "
+            f"the axis {names[0]!r} of size {n}"
+        )
+    if len({len(g) for g in groups}) != 1:
+        raise ValueError(
+            f"{what}: axis_index_groups must all have the same size, got sizes "
+            f"{[len(g) for g in groups]}"
+        )
+    return groups
+
+
+def group_of(groups, n: int) -> list:
+    """For each index of an axis of size `n`: (its group, its position in the group)."""
+    if groups is None:
+        return [(0, i) for i in range(n)]
+    where = [None] * n
+    for gi, g in enumerate(groups):
+        for pos, i in enumerate(g):
+            where[i] = (gi, pos)
+    return where
+
+
+def _group_size(name, groups, what: str) -> int:
+    return axis_frame(name, what).size if groups is None else len(groups[0])
 
 
 def axis_size(axis_name) -> int:
@@ -215,20 +261,16 @@ def _as_operand(x):
 
 
 def _reduce(prim, x, axis_name, axis_index_groups, what):
-    _no_groups(axis_index_groups, what)
     names = _names(axis_name, what)
     if not names:
         return x
     for n in names:
         axis_frame(n, what)
-
-    def one(leaf):
-        leaf = _as_operand(leaf)
-        if get_aval(leaf).dtype == dtypes.bool_ and prim is psum_p:
-            leaf = convert_element_type(leaf, np.dtype(np.int32))
-        return prim.bind(leaf, axes=names)
-
-    return one(x)
+    groups = _groups(axis_index_groups, names, what)
+    leaf = _as_operand(x)
+    if get_aval(leaf).dtype == dtypes.bool_ and prim is psum_p:
+        leaf = convert_element_type(leaf, np.dtype(np.int32))
+    return prim.bind(leaf, axes=names, axis_index_groups=groups)
 
 
 def psum(x, axis_name, *, axis_index_groups=None):
@@ -249,9 +291,10 @@ def pmin(x, axis_name, *, axis_index_groups=None):
 
 def pmean(x, axis_name, *, axis_index_groups=None):
     """The mean of `x` over the mapped axis `axis_name` (integers give floats, as JAX)."""
-    _no_groups(axis_index_groups, "pmean")
-    n = axis_size(_names(axis_name, "pmean")) if _names(axis_name, "pmean") else 1
-    total = psum(x, axis_name)
+    names = _names(axis_name, "pmean")
+    groups = _groups(axis_index_groups, names, "pmean") if names else None
+    n = (len(groups[0]) if groups else axis_size(names)) if names else 1
+    total = psum(x, axis_name, axis_index_groups=groups)
 
     def mean(t):
         dt = get_aval(t).dtype
@@ -264,9 +307,9 @@ def pmean(x, axis_name, *, axis_index_groups=None):
 
 def all_gather(x, axis_name, *, axis_index_groups=None, axis: int = 0, tiled: bool = False):
     """Every example's `x`, stacked along a new axis `axis` (tiled: concatenated along `axis`)."""
-    _no_groups(axis_index_groups, "all_gather")
     name = _single(axis_name, "all_gather")
-    n = axis_frame(name, "all_gather").size
+    groups = _groups(axis_index_groups, (name,), "all_gather")
+    n = _group_size(name, groups, "all_gather")
 
     def one(leaf):
         leaf = _as_operand(leaf)
@@ -278,8 +321,9 @@ def all_gather(x, axis_name, *, axis_index_groups=None, axis: int = 0, tiled: bo
                 f"{get_aval(leaf).shape} (tiled={tiled})"
             )
         return all_gather_p.bind(
-            leaf, axis_name=name, axis=axis % rank, tiled=bool(tiled), axis_size=n
-        )
+            leaf, axis_name=name, axis=axis % rank, tiled=bool(tiled), axis_size=n,
+            axis_index_groups=groups,
+        )  # fmt: skip
 
     return one(x)
 
@@ -289,9 +333,9 @@ def psum_scatter(x, axis_name, *, scatter_dimension: int = 0, axis_index_groups=
     """The sum over the mapped axis, scattered: example `i` gets block `i` of the total along
     `scatter_dimension` (tiled: blocks of size/n, else the dimension must equal the axis size and
     is removed)."""
-    _no_groups(axis_index_groups, "psum_scatter")
     name = _single(axis_name, "psum_scatter")
-    n = axis_frame(name, "psum_scatter").size
+    groups = _groups(axis_index_groups, (name,), "psum_scatter")
+    n = _group_size(name, groups, "psum_scatter")
 
     def one(leaf):
         leaf = _as_operand(leaf)
@@ -303,7 +347,7 @@ def psum_scatter(x, axis_name, *, scatter_dimension: int = 0, axis_index_groups=
             )
         return reduce_scatter_p.bind(
             leaf, axis_name=name, scatter_dimension=scatter_dimension % len(shape),
-            tiled=bool(tiled), axis_size=n,
+            tiled=bool(tiled), axis_size=n, axis_index_groups=groups,
         )  # fmt: skip
 
     return one(x)
@@ -314,9 +358,9 @@ def all_to_all(x, axis_name, split_axis: int, concat_axis: int, *, axis_index_gr
     """Splits `x` along `split_axis` into one block per example, sends block `i` to example `i`,
     and concatenates the blocks received along `concat_axis` (not tiled: `x.shape[split_axis]`
     must equal the axis size; that axis moves to `concat_axis`)."""
-    _no_groups(axis_index_groups, "all_to_all")
     name = _single(axis_name, "all_to_all")
-    n = axis_frame(name, "all_to_all").size
+    groups = _groups(axis_index_groups, (name,), "all_to_all")
+    n = _group_size(name, groups, "all_to_all")
 
     def one(leaf):
         leaf = _as_operand(leaf)
@@ -329,6 +373,7 @@ def all_to_all(x, axis_name, split_axis: int, concat_axis: int, *, axis_index_gr
         return all_to_all_p.bind(
             leaf, axis_name=name, split_axis=split_axis % len(shape),
             concat_axis=concat_axis % len(shape), tiled=bool(tiled), axis_size=n,
+            axis_index_groups=groups,
         )  # fmt: skip
 
     return one(x)
@@ -394,7 +439,7 @@ def _bound(name, what):
     axis_frame(name, what)
 
 
-def _reduce_abstract(name, x, *, axes):
+def _reduce_abstract(name, x, *, axes, axis_index_groups):
     for a in axes:
         _bound(a, name)
     return ShapedArray(x.shape, x.dtype, x.weak_type)
@@ -411,7 +456,7 @@ def _gather_shape(shape, axis, tiled, n):
 
 
 @all_gather_p.def_abstract_eval
-def _all_gather_abstract(x, *, axis_name, axis, tiled, axis_size):
+def _all_gather_abstract(x, *, axis_name, axis, tiled, axis_size, axis_index_groups):
     _bound(axis_name, "all_gather")
     return ShapedArray(_gather_shape(x.shape, axis, tiled, axis_size), x.dtype, x.weak_type)
 
@@ -433,7 +478,8 @@ def _scatter_shape(shape, dim, tiled, n):
 
 
 @reduce_scatter_p.def_abstract_eval
-def _reduce_scatter_abstract(x, *, axis_name, scatter_dimension, tiled, axis_size):
+def _reduce_scatter_abstract(x, *, axis_name, scatter_dimension, tiled, axis_size,
+                             axis_index_groups):  # fmt: skip
     _bound(axis_name, "psum_scatter")
     out = _scatter_shape(x.shape, scatter_dimension, tiled, axis_size)
     return ShapedArray(out, x.dtype, x.weak_type)
@@ -460,7 +506,8 @@ def _all_to_all_shape(shape, split_axis, concat_axis, tiled, n):
 
 
 @all_to_all_p.def_abstract_eval
-def _all_to_all_abstract(x, *, axis_name, split_axis, concat_axis, tiled, axis_size):
+def _all_to_all_abstract(x, *, axis_name, split_axis, concat_axis, tiled, axis_size,
+                         axis_index_groups):  # fmt: skip
     _bound(axis_name, "all_to_all")
     out = _all_to_all_shape(x.shape, split_axis, concat_axis, tiled, axis_size)
     return ShapedArray(out, x.dtype, x.weak_type)
@@ -483,20 +530,22 @@ def _axis_index_abstract(*, axis_name):
 # ------------------------------------------------------------------------------------------
 
 
-def _comm(name, what):
+def _comm(name, what, groups=None):
+    """The communicator of the pmap axis `name` (of this process's group, if `groups`)."""
     frame = axis_frame(name, what)
     if frame.comm is None:
         raise AssertionError(
             f"{what} over the vmap axis {name!r} reached an implementation: the batching trace "
             "of that name should have resolved it"
         )
-    return frame.comm
+    return frame.comm if groups is None else frame.comm.group(groups)
 
 
-def _reduce_impl(prim, x, *, axes):
+def _reduce_impl(prim, x, *, axes, axis_index_groups):
     out = np.asarray(x)
     for name in axes:
-        out = _comm(name, prim.name).allreduce(out, REDUCTIONS[prim], check=_check())
+        comm = _comm(name, prim.name, axis_index_groups)
+        out = comm.allreduce(out, REDUCTIONS[prim], check=_check())
     return out if out is not x else np.array(x, copy=True)
 
 
@@ -512,19 +561,21 @@ def impl_into(prim, ins, out: np.ndarray, params) -> None:
     of the implementations `eval_jaxpr` runs (`jit`'s NumPy fallback) in `in_kernel()`."""
     with in_kernel():
         if prim in REDUCTIONS and len(params["axes"]) == 1:
-            comm = _comm(params["axes"][0], prim.name)
+            comm = _comm(params["axes"][0], prim.name, params["axis_index_groups"])
             comm.allreduce(ins[0], REDUCTIONS[prim], out=out, check=False)
             return
         if prim is all_gather_p and params["axis"] == 0:
-            comm = _comm(params["axis_name"], "all_gather")
+            comm = _comm(params["axis_name"], "all_gather", params["axis_index_groups"])
             comm.allgather(ins[0], out=out.reshape((comm.size,) + ins[0].shape), check=False)
             return
         out[...] = prim.impl.numpy_impl(*ins, **params)
 
 
 @all_gather_p.def_impl
-def _all_gather_impl(x, *, axis_name, axis, tiled, axis_size):
-    stacked = _comm(axis_name, "all_gather").allgather(_contig(x), check=_check())  # (n, ...)
+def _all_gather_impl(x, *, axis_name, axis, tiled, axis_size, axis_index_groups):
+    stacked = _comm(axis_name, "all_gather", axis_index_groups).allgather(
+        _contig(x), check=_check()
+    )  # (n, ...)
     out = np.moveaxis(stacked, 0, axis)
     if tiled:
         out = out.reshape(_gather_shape(x.shape, axis, True, axis_size))
@@ -532,8 +583,9 @@ def _all_gather_impl(x, *, axis_name, axis, tiled, axis_size):
 
 
 @reduce_scatter_p.def_impl
-def _reduce_scatter_impl(x, *, axis_name, scatter_dimension, tiled, axis_size):
-    comm = _comm(axis_name, "psum_scatter")
+def _reduce_scatter_impl(x, *, axis_name, scatter_dimension, tiled, axis_size,
+                         axis_index_groups):  # fmt: skip
+    comm = _comm(axis_name, "psum_scatter", axis_index_groups)
     total = comm.allreduce(_contig(x), "sum", check=_check())
     d = scatter_dimension
     if tiled:
@@ -545,8 +597,9 @@ def _reduce_scatter_impl(x, *, axis_name, scatter_dimension, tiled, axis_size):
 
 
 @all_to_all_p.def_impl
-def _all_to_all_impl(x, *, axis_name, split_axis, concat_axis, tiled, axis_size):
-    comm = _comm(axis_name, "all_to_all")
+def _all_to_all_impl(x, *, axis_name, split_axis, concat_axis, tiled, axis_size,
+                     axis_index_groups):  # fmt: skip
+    comm = _comm(axis_name, "all_to_all", axis_index_groups)
     n = axis_size
     if tiled:
         shape = x.shape

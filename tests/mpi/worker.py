@@ -48,6 +48,26 @@ with jaxlite.disable_jit():  # the eager implementations, op by op
     got = jaxlite.pmap(collectives, axis_name="i")(X[rank][None])
 check(jaxlite.tree.map(lambda v: v[0], got), want, "eager collectives")
 
+# axis_index_groups: sub-communicators of the groups' ranks (one group in reverse order, and one
+# rank per group), against the vmap reference (tests/test_collectives.py checks it against JAX).
+for groups in ([list(reversed(range(n)))], [[i] for i in range(n)]):
+
+    def grouped(x, g=groups):
+        return (
+            lax.psum(x, "i", axis_index_groups=g), lax.pmean(x, "i", axis_index_groups=g),
+            lax.pmin(x, "i", axis_index_groups=g), lax.all_gather(x, "i", axis_index_groups=g),
+            lax.all_gather(x, "i", axis=1, tiled=True, axis_index_groups=g),
+            lax.psum_scatter(x, "i", tiled=True, axis_index_groups=g),
+            lax.all_to_all(x, "i", 0, 1, tiled=True, axis_index_groups=g),
+        )  # fmt: skip
+
+    want = jaxlite.tree.map(lambda v: v[rank], jaxlite.vmap(grouped, axis_name="i")(X))
+    got = jaxlite.pmap(grouped, axis_name="i")(X[rank][None])
+    check(jaxlite.tree.map(lambda v: v[0], got), want, f"compiled groups {groups}")
+    with jaxlite.disable_jit():
+        got = jaxlite.pmap(grouped, axis_name="i")(X[rank][None])
+    check(jaxlite.tree.map(lambda v: v[0], got), want, f"eager groups {groups}")
+
 # Data parallel: psum of the shards' gradients is the single-process gradient of the full batch.
 W = rng.standard_normal((3, 2)).astype(np.float32)
 
