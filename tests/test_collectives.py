@@ -45,7 +45,15 @@ CASES = [
     ("axis_index", lambda L, x: x * L.axis_index("i"), (3, 2)),
     ("axis_size", lambda L, x: x * L.axis_size("i"), (4, 2)),
     ("softmax", lambda L, x: jnp_exp(L, x) / L.psum(jnp_exp(L, x), "i"), (5, 2)),
+    # positional axes: a reduction of each example's operand, with or without named axes
+    ("psum_positional", lambda L, x: L.psum(x, 0), (3, 4, 2)),
+    ("psum_mixed", lambda L, x: L.psum(x, ("i", 1)), (3, 4, 2)),
+    ("pmax_mixed", lambda L, x: L.pmax(x, (0, "i")), (3, 4)),
+    ("pmin_positional", lambda L, x: L.pmin(x, (0, 1)), (3, 4, 2)),
+    ("psum_bool_positional", lambda L, x: L.psum(x > 0, ("i", 0)), (3, 4)),
+    ("psum_unbatched_mixed", lambda L, x: x + L.psum(ONE_ROW, ("i", 0)), (3, 2)),
 ]
+ONE_ROW = np.ones((2, 2), np.float32)
 
 
 def jnp_exp(L, x):
@@ -130,6 +138,21 @@ def jnp_tile(L, v):
     return (jax.numpy if L is jlax else jnp).concatenate([v, v])
 
 
+def test_positional_axes_outside_vmap_and_grad():
+    x = _x(3, 2)
+    for fn in (
+        lambda L, v: L.psum(v, 0),
+        lambda L, v: L.pmax(v, (0, 1)),
+        lambda L, v: L.pmin(v, 1),
+    ):
+        _close(fn(lax, x), fn(jlax, x))
+        _close(jaxlite.jit(lambda v, fn=fn: fn(lax, v))(x), fn(jlax, x))
+    f = lambda L, lib: lib.vmap(  # noqa: E731
+        lib.grad(lambda v: (L.psum(v, ("i", 0)) ** 2).sum()), axis_name="i"
+    )
+    _close(f(lax, jaxlite)(x), f(jlax, jax)(x))
+
+
 def test_grad_of_pmax_shares_ties():
     # Beyond JAX (no rule there): the tangent of pmax goes to the examples holding the maximum,
     # shared equally between ties (each of the 3 examples' losses counts: psum's transpose is
@@ -192,8 +215,14 @@ def test_bad_input_messages():
         vm(lambda v: lax.ppermute(v, "i", [(0, 5)]), jnp.ones(3))
     with pytest.raises(ValueError, match="out of bounds"):
         vm(lambda v: lax.all_gather(v, "i", axis=3), jnp.ones((3, 2)))
+    with pytest.raises(ValueError, match="out-of-bounds"):
+        vm(lambda v: lax.psum(v, 2), jnp.ones((3, 2)))
+    with pytest.raises(ValueError, match="pmean: positional axes are not supported"):
+        vm(lambda v: lax.pmean(v, ("i", 0)), jnp.ones((3, 2)))
+    with pytest.raises(ValueError, match="only supported for sums over just named axes"):
+        vm(lambda v: lax.psum(v, ("i", 0), axis_index_groups=[[0, 1, 2]]), jnp.ones((3, 2)))
     with pytest.raises(TypeError, match="axis_name must be a hashable name"):
-        vm(lambda v: lax.psum(v, 0), jnp.ones((3, 2)))
+        vm(lambda v: lax.all_gather(v, 0), jnp.ones((3, 2)))
     with pytest.raises(TypeError, match="axis_name must be a hashable name"):
         vm(lambda v: lax.all_gather(v, v), jnp.ones((3, 2)))
     with pytest.raises(TypeError, match="axis_name must be a hashable name"):

@@ -49,6 +49,7 @@ from jaxlite.array import Array, _wrap
 from jaxlite.core import ShapedArray, Tracer, get_aval
 from jaxlite.primitives._base import _prim
 from jaxlite.primitives._elementwise import add, convert_element_type, div, mul
+from jaxlite.primitives._reductions import reduce_max, reduce_min, reduce_sum
 
 # ------------------------------------------------------------------------------------------
 # The axis environment
@@ -260,16 +261,45 @@ def _as_operand(x):
     return _wrap(np.asarray(x, aval.dtype), weak)
 
 
+_LOCAL_REDUCE = {"psum": reduce_sum, "pmax": reduce_max, "pmin": reduce_min}
+
+
+def _split_axes(axis_name, what: str) -> tuple[tuple, tuple]:
+    """JAX's reductions take names of mapped axes and positional axes (ints) of the operand:
+    (names, positions)."""
+    items = tuple(axis_name) if isinstance(axis_name, (tuple, list)) else (axis_name,)
+    pos = tuple(a for a in items if isinstance(a, (int, np.integer)) and not isinstance(a, bool))
+    names = tuple(a for a in items if not (isinstance(a, (int, np.integer))
+                                           and not isinstance(a, bool)))  # fmt: skip
+    for n in names:
+        _check_name(n, what)
+    return names, pos
+
+
 def _reduce(prim, x, axis_name, axis_index_groups, what):
-    names = _names(axis_name, what)
-    if not names:
+    names, pos = _split_axes(axis_name, what)
+    if not names and not pos:
         return x
     for n in names:
         axis_frame(n, what)
+    if pos and axis_index_groups is not None:
+        raise ValueError("axis_index_groups only supported for sums over just named axes")
     groups = _groups(axis_index_groups, names, what)
     leaf = _as_operand(x)
     if get_aval(leaf).dtype == dtypes.bool_ and prim is psum_p:
         leaf = convert_element_type(leaf, np.dtype(np.int32))
+    if pos:  # NB: positional axes: an ordinary reduction of this example's operand
+        ndim = len(get_aval(leaf).shape)
+        bad = [a for a in pos if not -ndim <= a < ndim]
+        if bad:
+            raise ValueError(
+                f"{what}: reduction axes {pos} contain out-of-bounds indices for an operand of "
+                f"shape {get_aval(leaf).shape}"
+            )
+        reduce = _LOCAL_REDUCE[prim.name]
+        leaf = reduce(leaf, tuple(sorted({a % ndim for a in pos})))
+    if not names:
+        return leaf
     return prim.bind(leaf, axes=names, axis_index_groups=groups)
 
 
@@ -291,6 +321,11 @@ def pmin(x, axis_name, *, axis_index_groups=None):
 
 def pmean(x, axis_name, *, axis_index_groups=None):
     """The mean of `x` over the mapped axis `axis_name` (integers give floats, as JAX)."""
+    if _split_axes(axis_name, "pmean")[1]:
+        raise ValueError(
+            f"pmean: positional axes are not supported (as in JAX), got axis_name={axis_name!r}: "
+            "use psum over them and divide by their sizes"
+        )
     names = _names(axis_name, "pmean")
     groups = _groups(axis_index_groups, names, "pmean") if names else None
     n = (len(groups[0]) if groups else axis_size(names)) if names else 1
