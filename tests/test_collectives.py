@@ -397,3 +397,35 @@ def test_axis_index_groups_grad_and_errors():
         vm(lambda v: lax.psum(v, "i", axis_index_groups=[[0, 1, 2], [3]]))
     with pytest.raises(TypeError, match="list of lists"):
         vm(lambda v: lax.psum(v, "i", axis_index_groups=[[0.5, 1], [2, 3]]))
+
+
+# Several axis names: the collective over their product, the first name major (as
+# lax.axis_index numbers it). JAX's vmap rules reject a tuple here (AssertionError), so the
+# reference is JAX's vmap over one axis of the product's size (the batch flattened).
+NAMES_CASES = [
+    ("all_gather", lambda L, x, n: L.all_gather(x, n, axis=1)),
+    ("all_gather_tiled", lambda L, x, n: L.all_gather(x, n, axis=-1, tiled=True)),
+    ("psum_scatter", lambda L, x, n: L.psum_scatter(x, n, scatter_dimension=0)),
+    ("psum_scatter_tiled", lambda L, x, n: L.psum_scatter(x, n, tiled=True)),
+    ("ppermute", lambda L, x, n: L.ppermute(x, n, [(0, 3), (3, 5), (5, 0), (1, 2), (2, 4), (4, 1)])),
+    ("pshuffle", lambda L, x, n: L.pshuffle(x, n, [5, 4, 0, 1, 2, 3])),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name,fn", NAMES_CASES, ids=[c[0] for c in NAMES_CASES])
+def test_several_axis_names(name, fn):
+    x = _x(2, 3, 6, 2)
+    f = jaxlite.vmap(jaxlite.vmap(lambda v: fn(lax, v, ("i", "j")), axis_name="j"), axis_name="i")
+    got = f(x)
+    want = jax.vmap(lambda v: fn(jlax, v, "k"), axis_name="k")(x.reshape(6, 6, 2))
+    _close(got, np.asarray(want).reshape(np.shape(got)))
+    if name == "ppermute":  # NB: grad and compiled too
+        _close(jaxlite.jit(f)(x), got)
+        g = jaxlite.vmap(
+            jaxlite.vmap(jaxlite.grad(lambda v: (fn(lax, v, ("i", "j")) * v).sum()), axis_name="j"),
+            axis_name="i",
+        )(x)
+        w = jax.vmap(jax.grad(lambda v: (fn(jlax, v, "k") * v).sum()), axis_name="k")(
+            x.reshape(6, 6, 2)
+        )
+        _close(g, np.asarray(w).reshape(g.shape))

@@ -50,6 +50,8 @@ from jaxlite.core import ShapedArray, Tracer, get_aval
 from jaxlite.primitives._base import _prim
 from jaxlite.primitives._elementwise import add, convert_element_type, div, mul
 from jaxlite.primitives._reductions import reduce_max, reduce_min, reduce_sum
+from jaxlite.primitives._shape import broadcast_in_dim, concatenate, reshape
+from jaxlite.primitives._slicing import dynamic_index_in_dim
 
 # ------------------------------------------------------------------------------------------
 # The axis environment
@@ -341,7 +343,11 @@ def pmean(x, axis_name, *, axis_index_groups=None):
 
 
 def all_gather(x, axis_name, *, axis_index_groups=None, axis: int = 0, tiled: bool = False):
-    """Every example's `x`, stacked along a new axis `axis` (tiled: concatenated along `axis`)."""
+    """Every example's `x`, stacked along a new axis `axis` (tiled: concatenated along `axis`).
+    Several names: over their product, the first name major (as `axis_index` numbers it)."""
+    names = _names(axis_name, "all_gather")
+    if len(names) > 1 and axis_index_groups is None:
+        return _all_gather_names(x, names, axis, tiled)
     name = _single(axis_name, "all_gather")
     groups = _groups(axis_index_groups, (name,), "all_gather")
     n = _group_size(name, groups, "all_gather")
@@ -367,7 +373,10 @@ def psum_scatter(x, axis_name, *, scatter_dimension: int = 0, axis_index_groups=
                  tiled: bool = False):  # fmt: skip
     """The sum over the mapped axis, scattered: example `i` gets block `i` of the total along
     `scatter_dimension` (tiled: blocks of size/n, else the dimension must equal the axis size and
-    is removed)."""
+    is removed). Several names: over their product, the first name major."""
+    names = _names(axis_name, "psum_scatter")
+    if len(names) > 1 and axis_index_groups is None:
+        return _psum_scatter_names(x, names, scatter_dimension, tiled)
     name = _single(axis_name, "psum_scatter")
     groups = _groups(axis_index_groups, (name,), "psum_scatter")
     n = _group_size(name, groups, "psum_scatter")
@@ -386,6 +395,56 @@ def psum_scatter(x, axis_name, *, scatter_dimension: int = 0, axis_index_groups=
         )  # fmt: skip
 
     return one(x)
+
+
+def _all_gather_names(x, names: tuple, axis: int, tiled: bool):
+    # NB: gather over the last name, then the others outwards: index (i, j) lands at i * nj + j
+    x = _as_operand(x)
+    shape = get_aval(x).shape
+    rank = len(shape) if tiled else len(shape) + 1
+    if not -rank <= axis < max(rank, 1) or (tiled and not shape):
+        raise ValueError(
+            f"all_gather: axis {axis} is out of bounds for an operand of shape {shape} "
+            f"(tiled={tiled})"
+        )
+    a = axis % rank
+    for name in reversed(names):
+        x = all_gather(x, name, axis=a, tiled=tiled)
+    if tiled:
+        return x
+    s = get_aval(x).shape  # (..., n1, n2, ..., nm at a.., ...)
+    m = len(names)
+    return reshape(x, s[:a] + (math.prod(s[a : a + m]),) + s[a + m :])
+
+
+def _psum_scatter_names(x, names: tuple, dim: int, tiled: bool):
+    # NB: scatter over the first name, then the others: block (i, j) is block i * nj + j
+    x = _as_operand(x)
+    shape = get_aval(x).shape
+    if not -len(shape) <= dim < len(shape):
+        raise ValueError(
+            f"psum_scatter: scatter_dimension {dim} is out of bounds for an operand of shape "
+            f"{shape}"
+        )
+    d = dim % len(shape)
+    sizes = [axis_frame(n, "psum_scatter").size for n in names]
+    total = math.prod(sizes)
+    if tiled:
+        if shape[d] % total:
+            raise ValueError(
+                f"psum_scatter: dimension {d} of shape {shape} has size {shape[d]}, which the "
+                f"size {total} of the axes {names} does not divide (tiled=True)"
+            )
+    else:
+        if shape[d] != total:
+            raise ValueError(
+                f"psum_scatter: dimension {d} of shape {shape} has size {shape[d]}, but it must "
+                f"equal the size {total} of the axes {names} (or pass tiled=True)"
+            )
+        x = reshape(x, shape[:d] + tuple(sizes) + shape[d + 1 :])
+    for name in names:
+        x = psum_scatter(x, name, scatter_dimension=d, tiled=tiled)
+    return x
 
 
 def all_to_all(x, axis_name, split_axis: int, concat_axis: int, *, axis_index_groups=None,
@@ -416,9 +475,13 @@ def all_to_all(x, axis_name, split_axis: int, concat_axis: int, *, axis_index_gr
 
 def ppermute(x, axis_name, perm):
     """Sends each example's `x` along the pairs `(source, destination)` of `perm`; an example no
-    pair sends to gets zeros."""
-    name = _single(axis_name, "ppermute")
-    n = axis_frame(name, "ppermute").size
+    pair sends to gets zeros. Several names: indices over their product, the first name major
+    (computed as an all_gather over them and a pick: it moves every example's `x`)."""
+    names = _names(axis_name, "ppermute")
+    if not names:
+        raise ValueError("ppermute needs at least one axis name")
+    n = math.prod(axis_frame(nm, "ppermute").size for nm in names)
+    name = names if len(names) > 1 else names[0]
     try:
         pairs = tuple((int(s), int(d)) for s, d in perm)
     except (TypeError, ValueError):
@@ -436,16 +499,32 @@ def ppermute(x, axis_name, perm):
         raise ValueError(
             f"ppermute: perm {list(perm)} names indices {bad} outside the axis {name!r} of size {n}"
         )
+    if len(names) > 1:
+        return _ppermute_names(_as_operand(x), names, pairs, n)
     return ppermute_p.bind(_as_operand(x), axis_name=name, perm=pairs)
 
 
+def _ppermute_names(x, names: tuple, pairs: tuple, n: int):
+    aval = get_aval(x)
+    every = _all_gather_names(x, names, 0, False)  # (n, *shape): row k is example k's x
+    zero = broadcast_in_dim(convert_element_type(np.zeros((), aval.dtype), aval.dtype),
+                            (1,) + aval.shape, ())  # fmt: skip
+    every = concatenate([every, zero], 0)  # row n: what an example no pair sends to gets
+    source = np.full(n, n, np.int32)
+    for src, dst in pairs:
+        source[dst] = src
+    mine = dynamic_index_in_dim(source, axis_index(names), 0, keepdims=False)
+    return dynamic_index_in_dim(every, mine, 0, keepdims=False)
+
+
 def pshuffle(x, axis_name, perm):
-    """Example `i` gets the `x` of example `perm[i]` (`perm` a permutation of the axis)."""
-    name = _single(axis_name, "pshuffle")
-    n = axis_frame(name, "pshuffle").size
+    """Example `i` gets the `x` of example `perm[i]` (`perm` a permutation of the axis; of the
+    product of the axes, for several names)."""
+    names = _names(axis_name, "pshuffle")
+    n = math.prod(axis_frame(nm, "pshuffle").size for nm in names)
     if sorted(int(p) for p in perm) != list(range(n)):
         raise ValueError(f"pshuffle: perm must be a permutation of range({n}), got {list(perm)}")
-    return ppermute(x, name, [(int(src), dst) for dst, src in enumerate(perm)])
+    return ppermute(x, axis_name, [(int(src), dst) for dst, src in enumerate(perm)])
 
 
 def axis_index(axis_name):
