@@ -86,8 +86,11 @@ def pmap(
     Args:
       fun: the function of one shard.
       axis_name: the name collectives use for the mapped axis.
-      in_axes, out_axes: as vmap's (out_axes None: the output is the same on every device, and
-        is returned without a mapped axis). Keyword arguments are mapped over their axis 0.
+      in_axes, out_axes: as vmap's. Keyword arguments are mapped over their axis 0. out_axes
+        None returns the output without a mapped axis and, as in JAX (whose pmap is a shard_map
+        with check_vma=False), does not check that it is the same on every device: each process
+        returns its own shard's value. Make it replicated first (lax.psum/pmean, or computed
+        from unmapped inputs only).
       static_broadcasted_argnums: positional arguments passed as Python values (hashable), the
         same to every shard; a new value compiles again.
       devices: None (all devices) or the list of all devices (`jaxlite.devices()`).

@@ -10,13 +10,21 @@ rank's shard in its own process, its collectives across ranks with MPI (`Allredu
 Faults. After `initialize()`, an exception that escapes a rank's script is printed with the rank
 and aborts every rank (`MPI.COMM_WORLD.Abort`), so no rank waits forever in a collective for a
 rank that died (a rank that hangs without raising is not detected: bound the job with the
-launcher: MPICH's `MPIEXEC_TIMEOUT=SECONDS mpiexec ...`). Before running, a
-pmapped function's ranks compare the shapes and dtypes of their shards (one 16-byte Allreduce of
-a hash per call; the compiled collectives inside then need no check: the same kernel on the same
-shapes runs the same collectives, and so does its NumPy evaluation where a rank could not
-compile it); an eager collective (multihost_utils, or pmap under `disable_jit`) compares its
-operand's. A mismatch raises on every rank a ValueError listing each
-rank's shapes. `JAXLITE_MPI_CHECK_SHAPES=0` drops the comparison.
+launcher: MPICH's `MPIEXEC_TIMEOUT=SECONDS mpiexec ...`). A pmapped function's ranks compare
+the shapes and dtypes of their shards: one 16-byte all-reduce of a hash (computed once per
+argument signature), started non-blocking before the kernel runs and waited for by its first
+collective, so it overlaps the computation before that collective (a gradient's forward and
+backward pass) and costs one small-message latency at most. The compiled collectives inside
+then need no check (the same kernel on the same shapes runs the same collectives, and so does
+its NumPy evaluation where a rank could not compile it); an eager collective (multihost_utils,
+or pmap under `disable_jit`) compares its operand's. A mismatch raises on every rank, before any
+data moves, a ValueError listing each rank's shapes. `JAXLITE_MPI_CHECK_SHAPES=0` drops the
+comparison.
+
+Paths that could differ between ranks take the same one on every rank: with `jax_debug_nans`,
+the ranks agree on whose outputs hold invalid values and all raise (no rank re-runs the function
+op by op, which would issue collectives the others do not); an eager loop with collectives whose
+NumPy evaluation raised is not replayed op by op.
 
 mpi4py and an MPI library are the optional extra `jaxlite[distributed]`
 (`pip install 'jaxlite[distributed]'`; the `mpich` wheel puts `mpiexec` into the environment's
