@@ -219,10 +219,10 @@ class MPIComm:
         """The communicator of this rank's group among `groups` (lax's `axis_index_groups`: a
         partition of the ranks), its ranks in the group's order; made (MPI_Comm_split, a
         collective: every rank reaches it at the same collective) once per partition."""
+        if self._pending is not None:  # NB: the sub-communicator's operations wait for it too
+            self._settle()
         sub = self._groups.get(groups)
         if sub is None:
-            if self._pending is not None:
-                self._settle()
             color, key = next((gi, g.index(self.rank)) for gi, g in enumerate(groups)
                               if self.rank in g)  # fmt: skip
             sub = self._groups[groups] = MPIComm(self.comm.Split(color, key))

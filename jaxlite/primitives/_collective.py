@@ -644,6 +644,12 @@ def _axis_index_abstract(*, axis_name):
 # ------------------------------------------------------------------------------------------
 
 
+def comm_of(name, what, groups=None):
+    """The communicator a kernel's collective over the pmap axis `name` runs on (its group's,
+    if `groups`)."""
+    return _comm(name, what, groups)
+
+
 def _comm(name, what, groups=None):
     """The communicator of the pmap axis `name` (of this process's group, if `groups`)."""
     frame = axis_frame(name, what)
