@@ -261,3 +261,31 @@ def test_debug_nans_over_ranks_raises_everywhere_without_a_rerun():
     assert "[jaxlite rank 1/2] uncaught exception" in r.stderr, r.stderr
     assert "rank one's loop fails" in r.stderr, r.stderr
     assert "Traceback" not in r.stderr.split("[jaxlite rank 1/2]")[0], r.stderr
+
+
+def test_pmap_dispatch_plans_follow_the_arguments():
+    # pmap keeps one dispatch plan per argument signature: shapes, dtypes, structures, static
+    # values and the x64 mode each get their own; a NumPy argument is copied (the caller may
+    # change it afterwards), an Array's buffer is viewed.
+    f = jaxlite.pmap(lambda v, s=1.0: lax.psum(v, "i") * s, axis_name="i",
+                     static_broadcasted_argnums=1)  # fmt: skip
+    g = jaxlite.pmap(lambda vs: [lax.psum(v, "i") + 1 for v in vs], axis_name="i")
+    a, b = np.ones((1, 3), np.float32), np.arange(4.0).reshape(1, 4)
+    for _ in range(2):
+        np.testing.assert_allclose(f(a, 2.0), 2 * a)
+        np.testing.assert_allclose(f(b, 3.0), 3 * b)
+        np.testing.assert_allclose(f(a, 5.0), 5 * a)
+        out = g([a, b])
+        assert isinstance(out, list) and out[1].shape == (1, 4)
+        out = g((jnp.asarray(a),))
+        assert len(out) == 1 and out[0].dtype == np.float32
+    c = np.ones((1, 2), np.float32)
+    h = jaxlite.pmap(lambda v: v)
+    kept = h(c)
+    c[...] = 7
+    np.testing.assert_array_equal(kept, np.ones((1, 2)))
+    with jaxlite.enable_x64(False):
+        assert f(np.ones((1, 2)), 1.0).dtype == np.float32
+    assert f(np.ones((1, 2)), 1.0).dtype == np.float64
+    with pytest.raises(ValueError, match="requires 2 logical devices"):
+        f(np.ones((2, 2)), 1.0)
