@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from jaxlite import _devices, api_util, core, distributed, tree_util
+from jaxlite import _devices, api_util, core, distributed, dtypes, tree_util
 from jaxlite import _vmap_api as vm
 from jaxlite.array import Array, _wrap
 from jaxlite.jit import jit
@@ -33,6 +33,9 @@ class LocalComm:
 
     def check_same_signature(self, sig, what, of):
         pass
+
+    def group(self, groups):
+        return self  # NB: one group, ((0,),): the wrapper checked the partition
 
     def allreduce(self, x, op, out=None, check=True):
         if out is None:
@@ -53,9 +56,12 @@ class LocalComm:
         return np.array(x, copy=True) if (0, 0) in perm else np.zeros_like(x)
 
 
+_LOCAL = LocalComm()
+
+
 def _global_comm():
     comm = distributed.world()
-    return LocalComm() if comm is None else comm
+    return _LOCAL if comm is None else comm
 
 
 def pmap(
@@ -80,8 +86,11 @@ def pmap(
     Args:
       fun: the function of one shard.
       axis_name: the name collectives use for the mapped axis.
-      in_axes, out_axes: as vmap's (out_axes None: the output is the same on every device, and
-        is returned without a mapped axis). Keyword arguments are mapped over their axis 0.
+      in_axes, out_axes: as vmap's. Keyword arguments are mapped over their axis 0. out_axes
+        None returns the output without a mapped axis and, as in JAX (whose pmap is a shard_map
+        with check_vma=False), does not check that it is the same on every device: each process
+        returns its own shard's value. Make it replicated first (lax.psum/pmean, or computed
+        from unmapped inputs only).
       static_broadcasted_argnums: positional arguments passed as Python values (hashable), the
         same to every shard; a new value compiles again.
       devices: None (all devices) or the list of all devices (`jaxlite.devices()`).
@@ -117,20 +126,24 @@ def pmap(
                 f"{list(_devices._layout['devices'])}; jaxlite maps over all of them (one per "
                 "process) or pass devices=None"
             )
-    # (argument structure, static arguments) -> (jit of the flat per-shard function, its output
-    # structure once traced): the call below passes leaves, so jit's fast path applies.
+    # (argument structure, static arguments, axis size) -> (jit of the flat per-shard function,
+    # its output structure once traced): the call below passes leaves, so jit's fast path
+    # applies. NB: the axis size is in the key: a trace may hold it (lax.axis_size, psum of a
+    # constant) and jit's fast path does not look at the bound axes.
     flat_fns: dict = {}
-    traced_for = {}  # the communicator size the traces in `flat_fns` were made for
+    # The dispatch of a call whose leaves are arrays or Python scalars: (size, leaf signatures,
+    # structure, statics, mode) -> _Plan, what the checks below decided for that signature.
+    plans: dict = {}
+    what = f"pmap of `{getattr(fun, '__name__', 'fun')}`"
 
-    def flat_fn(args, dyn, in_tree):
+    def flat_fn(args, dyn, in_tree, size):
         statics = tuple((i, args[i]) for i in range(len(args)) if i not in dyn)
         try:
-            key = (in_tree, len(args), statics)
+            key = (in_tree, len(args), statics, size)
             hit = flat_fns.get(key)
         except TypeError:
             raise ValueError(
-                f"pmap of `{getattr(fun, '__name__', 'fun')}`: static_broadcasted_argnums "
-                f"values must be hashable, got {statics!r}"
+                f"{what}: static_broadcasted_argnums values must be hashable, got {statics!r}"
             ) from None
         if hit is not None:
             return hit
@@ -150,11 +163,9 @@ def pmap(
         hit = flat_fns[key] = (jit(flat), store)
         return hit
 
-    @functools.wraps(fun)
-    def mapped(*args, **kwargs):
+    def plan_for(args, kwargs, dyn, dyn_args, leaves, in_tree, comm) -> _Plan:
+        """Checks a call's arguments (JAX's errors) and decides how to run it."""
         n = len(args)
-        dyn = [i for i in range(n) if i not in static and i - n not in static]
-        dyn_args = tuple(args[i] for i in dyn)
         axes = in_axes
         if isinstance(in_axes, tuple):
             if len(in_axes) != n:
@@ -164,7 +175,6 @@ def pmap(
                     f"len(in_axes)={len(in_axes)}, len(args)={n}"
                 )
             axes = tuple(in_axes[i] for i in dyn)
-        leaves, in_tree = tree_util.tree_flatten((dyn_args, kwargs))  # kwargs: mapped at 0
         for x in leaves:
             if isinstance(x, core.Tracer):
                 raise NotImplementedError(
@@ -189,57 +199,172 @@ def pmap(
                 f"jaxlite.pmap: the mapped axis has size {size}, but this process has "
                 f"{n_local} device(s): pass one shard per local device"
             )
-        comm = _global_comm()
         if axis_size is not None and axis_size != comm.size * n_local:
             raise ValueError(
                 f"jaxlite.pmap: axis_size={axis_size}, but the devices number {comm.size * n_local}"
             )
+        avals = [core.get_aval(x) for x in leaves]
+        shapes = [
+            None if d is None else a.shape[:d] + a.shape[d + 1 :] for a, d in safe_zip(avals, dims)
+        ]
+        sig = ", ".join(
+            a.str_short() if d is None else core.ShapedArray(s, a.dtype, a.weak_type).str_short()
+            for a, d, s in safe_zip(avals, dims, shapes)
+        )
+        statics = tuple(repr(args[i]) for i in range(n) if i not in dyn)
+        sig += f" static {statics}" if statics else ""
+        compiled, store = flat_fn(args, dyn, in_tree, comm.size * n_local)
+        token = distributed.MPIComm.token(sig) if comm.size > 1 else None
+        return _Plan(shapes, compiled, store, sig, token, comm.size * n_local)
+
+    def run(plan: _Plan, comm, leaves):
         # NB: views (the mapped axis has size 1): no copy of the operands
-        shard = [x if d is None else _squeeze(x, d) for x, d in safe_zip(leaves, dims)]
-        if comm.size > 1 and distributed._checks_on():
-            sig = ", ".join(core.get_aval(x).str_short() for x in shard)
-            statics = tuple(repr(args[i]) for i in range(n) if i not in dyn)
-            comm.check_same_signature(
-                f"{sig}" + (f" static {statics}" if statics else ""),
-                f"pmap of `{getattr(fun, '__name__', 'fun')}`", "shards",
-            )  # fmt: skip
-        if traced_for.setdefault("size", comm.size) != comm.size:
-            # NB: jaxlite.distributed.initialize() since the last call: traces may hold the old
-            # axis size (lax.axis_size, psum of a constant)
-            flat_fns.clear()
-            traced_for["size"] = comm.size
-        compiled, store = flat_fn(args, dyn, in_tree)
+        shard = [x if s is None else _squeeze(x, s) for x, s in zip(leaves, plan.shapes)]
+        checking = plan.token is not None and distributed._checks_on()
+        if checking:  # NB: waited for by the kernel's first collective (or below)
+            comm.start_check(plan.token, plan.sig, what, "shards")
         frame = None
         if axis_name is not None:
-            frame = _collective.push_axis(axis_name, comm.size * n_local, comm)
+            frame = _collective.push_axis(axis_name, plan.size, comm)
         try:
-            out_leaves = compiled(*shard)
+            out_leaves = plan.compiled(*shard)
         finally:
             if frame is not None:
                 _collective.pop_axis(frame)
-        out_tree = store["tree"]
-        out_dims = vm._vmap_out_dims(out_axes, out_tree, [(v, None) for v in out_leaves])
-        results = [
-            v if want is None else _expand(v, want, out_tree, i)
-            for i, (v, want) in enumerate(safe_zip(out_leaves, out_dims))
-        ]
-        return tree_util.tree_unflatten(out_tree, results)
+            if checking:
+                comm.finish_check()
+        build = plan.build
+        if build is None:
+            build = plan.build = _builder(
+                plan.store["tree"],
+                vm._vmap_out_dims(out_axes, plan.store["tree"], [(v, None) for v in out_leaves]),
+            )
+        return build(out_leaves)
+
+    @functools.wraps(fun)
+    def mapped(*args, **kwargs):
+        comm = _global_comm()
+        n = len(args)
+        if static:
+            dyn = [i for i in range(n) if i not in static and i - n not in static]
+            dyn_args = tuple(args[i] for i in dyn)
+            statics = tuple((i, args[i]) for i in range(n) if i not in dyn)
+        else:
+            dyn, dyn_args, statics = range(n), args, ()
+        # NB: the common arguments (arrays, and lists or tuples of them) find their plan
+        # without a pytree flatten; anything else is flattened and keyed by its structure.
+        quick = None if kwargs else _quick_leaves(dyn_args)
+        if quick is not None:
+            leaves, key = quick[0], (comm.size, quick[1], n, statics, dtypes._x64)
+        else:
+            leaves, in_tree = tree_util.tree_flatten((dyn_args, kwargs))  # kwargs: mapped at 0
+            sigs = tuple(_leaf_key(x) for x in leaves)
+            key = None if None in sigs else (comm.size, sigs, in_tree, n, statics, dtypes._x64)
+        if key is not None:
+            try:
+                plan = plans.get(key)
+            except TypeError:  # NB: an unhashable static value: plan_for says so
+                plan, key = None, None
+            if plan is not None:
+                return run(plan, comm, leaves)
+        if quick is not None:
+            in_tree = tree_util.tree_structure((dyn_args, kwargs))
+        plan = plan_for(args, kwargs, list(dyn), dyn_args, leaves, in_tree, comm)
+        if key is not None:
+            if len(plans) >= 256:
+                plans.clear()
+            plans[key] = plan
+        return run(plan, comm, leaves)
 
     return mapped
 
 
-def _squeeze(x, d: int):
-    """`x` without its axis `d` (of size 1): a view of an Array's (immutable) buffer, a copy of
-    anything else (a NumPy array the caller may change later)."""
-    a = core.to_numpy(x) if isinstance(x, Array) else np.asarray(x)
-    view = a.reshape(a.shape[:d] + a.shape[d + 1 :])  # NB: cheaper than np.squeeze
-    return _wrap(view, x.weak_type) if isinstance(x, Array) else view.copy()
+class _Plan:
+    """How pmap runs a call of one argument signature: the shards' shapes (None: an unmapped
+    leaf), the jitted per-shard function and its output structure (`store`), the signature the
+    ranks compare (and its hash, `token`), the axis size, and the outputs' mapped axes."""
+
+    __slots__ = ("build", "compiled", "shapes", "sig", "size", "store", "token")
+
+    def __init__(self, shapes, compiled, store, sig, token, size):
+        self.shapes = shapes
+        self.compiled = compiled
+        self.store = store
+        self.sig = sig
+        self.token = token
+        self.size = size
+        self.build = None  # the outputs' leaves -> pmap's result, after the first call
+
+
+def _quick_leaves(args: tuple):
+    """The leaves of positional arguments that are arrays or Python scalars, or lists or tuples
+    of arrays, and a key of their structure and signatures; None for any other argument."""
+    leaves, key = [], []
+    for a in args:
+        k = _leaf_key(a)
+        if k is not None:
+            leaves.append(a)
+            key.append(k)
+            continue
+        t = type(a)
+        if t is not list and t is not tuple:
+            return None
+        key.append(t)
+        for b in a:
+            k = _leaf_key(b)
+            if k is None:
+                return None
+            leaves.append(b)
+            key.append(k)
+        key.append(len(a))
+    return leaves, tuple(key)
+
+
+def _leaf_key(x):
+    """What a plan depends on of an argument leaf (None: no plan for it, the checks run)."""
+    t = type(x)
+    if t is Array:
+        v = x._value
+        return (v.shape, v.dtype, x.weak_type)
+    if t is np.ndarray:
+        return (t, x.shape, x.dtype)
+    if t is float or t is int or t is bool:
+        return t
+    return None
+
+
+def _squeeze(x, shape: tuple):
+    """`x` reshaped to `shape` (without its mapped axis, of size 1): a view of an Array's
+    (immutable) buffer, a copy of anything else (a NumPy array the caller may change later)."""
+    if isinstance(x, Array):
+        return _wrap(core.to_numpy(x).reshape(shape), x.weak_type)
+    return np.array(np.asarray(x).reshape(shape))
+
+
+def _builder(out_tree, out_dims: list):
+    """A function of the per-shard outputs' leaves that returns pmap's result: each leaf with
+    the mapped axis (size 1) inserted at its `out_dims` entry, in the structure `out_tree`."""
+    kind = out_tree.kind
+    flat = kind is None or (
+        kind in (list, tuple) and all(c.kind is None for c in out_tree.children)
+    )
+
+    def build(out_leaves):
+        results = [
+            v if want is None else _expand(v, want, out_tree, i)
+            for i, (v, want) in enumerate(zip(out_leaves, out_dims))
+        ]
+        if flat:  # NB: a leaf, or a list or tuple of leaves: no unflatten
+            return results[0] if kind is None else kind(results)
+        return tree_util.tree_unflatten(out_tree, results)
+
+    return build
 
 
 def _expand(v, want: int, out_tree, i: int):
     """The output `v` with the mapped axis (size 1) inserted at `want`, as a view."""
-    if isinstance(v, Array):
-        a = core.to_numpy(v)
+    if type(v) is Array:
+        a = v._value
         rank = a.ndim + 1
         if -rank <= want < rank:
             w = want % rank

@@ -10,13 +10,21 @@ rank's shard in its own process, its collectives across ranks with MPI (`Allredu
 Faults. After `initialize()`, an exception that escapes a rank's script is printed with the rank
 and aborts every rank (`MPI.COMM_WORLD.Abort`), so no rank waits forever in a collective for a
 rank that died (a rank that hangs without raising is not detected: bound the job with the
-launcher: MPICH's `MPIEXEC_TIMEOUT=SECONDS mpiexec ...`). Before running, a
-pmapped function's ranks compare the shapes and dtypes of their shards (one 16-byte Allreduce of
-a hash per call; the compiled collectives inside then need no check: the same kernel on the same
-shapes runs the same collectives, and so does its NumPy evaluation where a rank could not
-compile it); an eager collective (multihost_utils, or pmap under `disable_jit`) compares its
-operand's. A mismatch raises on every rank a ValueError listing each
-rank's shapes. `JAXLITE_MPI_CHECK_SHAPES=0` drops the comparison.
+launcher: MPICH's `MPIEXEC_TIMEOUT=SECONDS mpiexec ...`). A pmapped function's ranks compare
+the shapes and dtypes of their shards: one 16-byte all-reduce of a hash (computed once per
+argument signature), started non-blocking before the kernel runs and waited for by its first
+collective, so it overlaps the computation before that collective (a gradient's forward and
+backward pass) and costs one small-message latency at most. The compiled collectives inside
+then need no check (the same kernel on the same shapes runs the same collectives, and so does
+its NumPy evaluation where a rank could not compile it); an eager collective (multihost_utils,
+or pmap under `disable_jit`) compares its operand's. A mismatch raises on every rank, before any
+data moves, a ValueError listing each rank's shapes. `JAXLITE_MPI_CHECK_SHAPES=0` drops the
+comparison.
+
+Paths that could differ between ranks take the same one on every rank: with `jax_debug_nans`,
+the ranks agree on whose outputs hold invalid values and all raise (no rank re-runs the function
+op by op, which would issue collectives the others do not); an eager loop with collectives whose
+NumPy evaluation raised is not replayed op by op.
 
 mpi4py and an MPI library are the optional extra `jaxlite[distributed]`
 (`pip install 'jaxlite[distributed]'`; the `mpich` wheel puts `mpiexec` into the environment's
@@ -154,6 +162,21 @@ class MPIComm:
         self.rank = comm.Get_rank()
         self.size = comm.Get_size()
         self._MPI = _mpi()
+        self._pending = None  # a shape check in flight (start_check)
+        self._groups: dict = {}  # axis_index_groups -> the communicator of this rank's group
+
+    # --- the shape check ------------------------------------------------------------------
+    # NB: one 16-byte all-reduce (MIN of a signature's hash and of its negation: equal on every
+    # rank iff min == -max); only a mismatch gathers the signatures themselves, for the message.
+    # pmap starts it non-blocking (`start_check`) before running its kernel and the first MPI
+    # operation after it waits for it (`_settle`), so it overlaps whatever the kernel computes
+    # before its first collective; a mismatch raises there, on every rank, before any data moves.
+
+    @staticmethod
+    def token(sig: str) -> np.ndarray:
+        """The buffer the ranks reduce to compare `sig` (computed once per signature)."""
+        h = int.from_bytes(hashlib.blake2b(sig.encode(), digest_size=7).digest(), "little")
+        return np.array([h, -h], np.int64)
 
     def check_same(self, x: np.ndarray, what: str) -> None:
         """Raises on every rank if the ranks' operands differ in shape or dtype."""
@@ -161,14 +184,29 @@ class MPIComm:
 
     def check_same_signature(self, sig: str, what: str, of: str) -> None:
         """Raises on every rank (listing each rank's `sig`) if the ranks' `sig` differ."""
-        if not _checks_on() or self.size == 1:
-            return
-        # NB: the fast path is one 16-byte Allreduce (the hash's min and max over the ranks);
-        # only a mismatch gathers the signatures themselves, for the message.
-        h = int.from_bytes(hashlib.blake2b(sig.encode(), digest_size=7).digest(), "little")
-        both = np.array([h, -h], np.int64)
-        self.comm.Allreduce(self._MPI.IN_PLACE, both, op=self._MPI.MIN)
-        if both[0] != -both[1]:
+        if _checks_on() and self.size > 1:
+            self.start_check(self.token(sig), sig, what, of)
+            self._settle()
+
+    def start_check(self, token: np.ndarray, sig: str, what: str, of: str) -> None:
+        """Starts comparing `token` (of `sig`) across ranks; the next MPI operation (or
+        `finish_check`) waits for it and raises if the ranks' signatures differ."""
+        if self._pending is not None:
+            self._settle()
+        buf = token.copy()
+        req = self.comm.Iallreduce(self._MPI.IN_PLACE, buf, op=self._MPI.MIN)
+        self._pending = (req, buf, sig, what, of)
+
+    def finish_check(self) -> None:
+        """Waits for a check `start_check` began (if still pending); raises on a mismatch."""
+        if self._pending is not None:
+            self._settle()
+
+    def _settle(self) -> None:
+        req, buf, sig, what, of = self._pending
+        self._pending = None
+        req.Wait()
+        if buf[0] != -buf[1]:
             sigs = self.comm.allgather(sig)
             lines = "\n".join(f"  rank {r}: {s}" for r, s in enumerate(sigs))
             raise ValueError(
@@ -177,8 +215,23 @@ class MPIComm:
                 f"\n{lines}"
             )
 
+    def group(self, groups: tuple) -> MPIComm:
+        """The communicator of this rank's group among `groups` (lax's `axis_index_groups`: a
+        partition of the ranks), its ranks in the group's order; made (MPI_Comm_split, a
+        collective: every rank reaches it at the same collective) once per partition."""
+        if self._pending is not None:  # NB: the sub-communicator's operations wait for it too
+            self._settle()
+        sub = self._groups.get(groups)
+        if sub is None:
+            color, key = next((gi, g.index(self.rank)) for gi, g in enumerate(groups)
+                              if self.rank in g)  # fmt: skip
+            sub = self._groups[groups] = MPIComm(self.comm.Split(color, key))
+        return sub
+
     def allreduce(self, x: np.ndarray, op: str, out: np.ndarray | None = None,
                   check: bool = True) -> np.ndarray:  # fmt: skip
+        if self._pending is not None:
+            self._settle()
         x = _contig(x)
         if check:
             self.check_same(x, f"all-reduce ({op})")
@@ -192,6 +245,8 @@ class MPIComm:
 
     def allgather(self, x: np.ndarray, out: np.ndarray | None = None,
                   check: bool = True) -> np.ndarray:  # fmt: skip
+        if self._pending is not None:
+            self._settle()
         x = _contig(x)
         if check:
             self.check_same(x, "all_gather")
@@ -200,6 +255,8 @@ class MPIComm:
         return out
 
     def alltoall(self, chunks: np.ndarray, check: bool = True) -> np.ndarray:
+        if self._pending is not None:
+            self._settle()
         chunks = _contig(chunks)
         if check:
             self.check_same(chunks, "all_to_all")
@@ -208,6 +265,8 @@ class MPIComm:
         return out
 
     def ppermute(self, x: np.ndarray, perm, check: bool = True) -> np.ndarray:
+        if self._pending is not None:
+            self._settle()
         x = _contig(x)
         if check:
             self.check_same(x, "ppermute")
@@ -221,6 +280,8 @@ class MPIComm:
         return out
 
     def bcast(self, x: np.ndarray, root: int) -> np.ndarray:
+        if self._pending is not None:
+            self._settle()
         x = _contig(x)
         self.check_same(x, "broadcast")
         out = x.copy()
@@ -228,9 +289,13 @@ class MPIComm:
         return out
 
     def barrier(self) -> None:
+        if self._pending is not None:
+            self._settle()
         self.comm.Barrier()
 
     def allgather_object(self, obj) -> list:
+        if self._pending is not None:
+            self._settle()
         return self.comm.allgather(obj)
 
 

@@ -681,7 +681,10 @@ def _call_checked(self, *args, **kwargs):
     if core.current_trace() is not core.eval_trace:
         return out  # tracers: the trace's own evaluation is checked where it runs
     bad = core._float_trouble(tree_util.tree_leaves(out))
-    if bad:
+    comm = _collective.spanning_comm()
+    if comm is not None:  # NB: every rank must take the same path (MPI): no re-run
+        _ranks_agree_on_floats(comm, bad, self._name)
+    elif bad:
         with disable_jit():
             self._fun(*args, **kwargs)
         raise FloatingPointError(
@@ -689,6 +692,21 @@ def _call_checked(self, *args, **kwargs):
             "by op, the function produced none (the compiled code rounds differently)"
         )
     return out
+
+
+def _ranks_agree_on_floats(comm, bad: str, name: str) -> None:
+    """Over a pmap axis across MPI ranks: every rank learns which ranks' outputs have invalid
+    values, and all raise if any does. The function is not re-run op by op: the rank re-running
+    it would issue collectives the other ranks do not."""
+    flags = comm.allgather(np.array([1 if bad else 0], np.int8), check=False)
+    ranks = [r for r in range(comm.size) if flags[r, 0]]
+    if ranks:
+        raise FloatingPointError(
+            f"invalid value{f' ({bad})' if bad else ''} encountered in the output of jit of "
+            f"`{name}` on rank(s) {ranks} of {comm.size}; over MPI the function is not re-run "
+            "op by op to name the primitive (every rank must issue the same collectives): run "
+            "that rank's shard in one process with jax_debug_nans to find it"
+        )
 
 
 def _set_float_checks(_value=None) -> None:

@@ -45,7 +45,15 @@ CASES = [
     ("axis_index", lambda L, x: x * L.axis_index("i"), (3, 2)),
     ("axis_size", lambda L, x: x * L.axis_size("i"), (4, 2)),
     ("softmax", lambda L, x: jnp_exp(L, x) / L.psum(jnp_exp(L, x), "i"), (5, 2)),
+    # positional axes: a reduction of each example's operand, with or without named axes
+    ("psum_positional", lambda L, x: L.psum(x, 0), (3, 4, 2)),
+    ("psum_mixed", lambda L, x: L.psum(x, ("i", 1)), (3, 4, 2)),
+    ("pmax_mixed", lambda L, x: L.pmax(x, (0, "i")), (3, 4)),
+    ("pmin_positional", lambda L, x: L.pmin(x, (0, 1)), (3, 4, 2)),
+    ("psum_bool_positional", lambda L, x: L.psum(x > 0, ("i", 0)), (3, 4)),
+    ("psum_unbatched_mixed", lambda L, x: x + L.psum(ONE_ROW, ("i", 0)), (3, 2)),
 ]
+ONE_ROW = np.ones((2, 2), np.float32)
 
 
 def jnp_exp(L, x):
@@ -130,6 +138,21 @@ def jnp_tile(L, v):
     return (jax.numpy if L is jlax else jnp).concatenate([v, v])
 
 
+def test_positional_axes_outside_vmap_and_grad():
+    x = _x(3, 2)
+    for fn in (
+        lambda L, v: L.psum(v, 0),
+        lambda L, v: L.pmax(v, (0, 1)),
+        lambda L, v: L.pmin(v, 1),
+    ):
+        _close(fn(lax, x), fn(jlax, x))
+        _close(jaxlite.jit(lambda v, fn=fn: fn(lax, v))(x), fn(jlax, x))
+    f = lambda L, lib: lib.vmap(  # noqa: E731
+        lib.grad(lambda v: (L.psum(v, ("i", 0)) ** 2).sum()), axis_name="i"
+    )
+    _close(f(lax, jaxlite)(x), f(jlax, jax)(x))
+
+
 def test_grad_of_pmax_shares_ties():
     # Beyond JAX (no rule there): the tangent of pmax goes to the examples holding the maximum,
     # shared equally between ties (each of the 3 examples' losses counts: psum's transpose is
@@ -192,14 +215,23 @@ def test_bad_input_messages():
         vm(lambda v: lax.ppermute(v, "i", [(0, 5)]), jnp.ones(3))
     with pytest.raises(ValueError, match="out of bounds"):
         vm(lambda v: lax.all_gather(v, "i", axis=3), jnp.ones((3, 2)))
+    with pytest.raises(ValueError, match="out-of-bounds"):
+        vm(lambda v: lax.psum(v, 2), jnp.ones((3, 2)))
+    with pytest.raises(ValueError, match="pmean: positional axes are not supported"):
+        vm(lambda v: lax.pmean(v, ("i", 0)), jnp.ones((3, 2)))
+    with pytest.raises(ValueError, match="only supported for sums over just named axes"):
+        vm(lambda v: lax.psum(v, ("i", 0), axis_index_groups=[[0, 1, 2]]), jnp.ones((3, 2)))
     with pytest.raises(TypeError, match="axis_name must be a hashable name"):
-        vm(lambda v: lax.psum(v, 0), jnp.ones((3, 2)))
+        vm(lambda v: lax.all_gather(v, 0), jnp.ones((3, 2)))
     with pytest.raises(TypeError, match="axis_name must be a hashable name"):
         vm(lambda v: lax.all_gather(v, v), jnp.ones((3, 2)))
     with pytest.raises(TypeError, match="axis_name must be a hashable name"):
         jaxlite.vmap(lambda v: v, axis_name=["i"])
-    with pytest.raises(NotImplementedError, match="axis_index_groups"):
-        vm(lambda v: lax.psum(v, "i", axis_index_groups=[[0, 1, 2]]), jnp.ones(3))
+    with pytest.raises(NotImplementedError, match="axis_index_groups needs exactly one"):
+        jaxlite.vmap(
+            jaxlite.vmap(lambda v: lax.psum(v, ("i", "j"), axis_index_groups=[[0]]), axis_name="j"),
+            axis_name="i",
+        )(jnp.ones((1, 1)))
 
 
 def test_partial_ppermute_zero_fills():
@@ -278,3 +310,122 @@ def test_collectives_inside_control_flow():
             _close(jaxlite.vmap(a, axis_name="i")(x), want)
             if k in (0, 4, 6):  # NB: compiled too (a few: each is a compilation)
                 _close(jaxlite.jit(jaxlite.vmap(a, axis_name="i"))(x), want)
+
+
+def test_control_flow_trace_cache_is_keyed_by_the_axis_sizes():
+    # An eager loop's body is staged once and cached; a body staged under an axis of size 1
+    # holds that size (lax.axis_size): under an axis of size 2 it must be staged anew (it once
+    # returned 2.0 twice here).
+    class Two(LocalComm):
+        size = 2
+
+    def loop_body(i, c):
+        return c + lax.axis_size("i")
+
+    def scan_body(c, _):
+        return c + lax.axis_size("i"), None
+
+    got = []
+    for comm in (LocalComm(), Two(), LocalComm()):
+        frame = _collective.push_axis("i", comm.size, comm)
+        try:
+            got.append((
+                float(lax.fori_loop(0, 2, loop_body, ZERO)),
+                float(lax.scan(scan_body, ZERO, None, length=3)[0]),
+            ))  # fmt: skip
+        finally:
+            _collective.pop_axis(frame)
+    assert got == [(2.0, 3.0), (4.0, 6.0), (2.0, 3.0)]
+
+
+# axis_index_groups: each group runs the collective among its own examples. JAX has no vmap
+# rule for them (NotImplementedError), so the reference is JAX's vmap of the same collective
+# without groups over each group's examples (in the group's order).
+GROUP_CASES = [
+    ("psum", lambda L, x, g: L.psum(x, "i", axis_index_groups=g), (2, 3)),
+    ("pmean", lambda L, x, g: L.pmean(x, "i", axis_index_groups=g), (2, 3)),
+    ("pmax", lambda L, x, g: L.pmax(x, "i", axis_index_groups=g), (3,)),
+    ("pmin", lambda L, x, g: L.pmin(x, "i", axis_index_groups=g), (3,)),
+    ("psum_const", lambda L, x, g: x + L.psum(np.float32(1), "i", axis_index_groups=g), (2,)),
+    ("all_gather", lambda L, x, g: L.all_gather(x, "i", axis_index_groups=g, axis=1), (2, 3)),
+    ("all_gather_tiled",
+     lambda L, x, g: L.all_gather(x, "i", axis_index_groups=g, tiled=True), (2, 3)),
+    ("psum_scatter", lambda L, x, g: L.psum_scatter(x, "i", axis_index_groups=g), (2, 3)),
+    ("psum_scatter_tiled", lambda L, x, g: L.psum_scatter(
+        x, "i", scatter_dimension=1, axis_index_groups=g, tiled=True), (3, 4)),
+    ("all_to_all", lambda L, x, g: L.all_to_all(x, "i", 0, 1, axis_index_groups=g), (2, 3)),
+    ("all_to_all_tiled", lambda L, x, g: L.all_to_all(
+        x, "i", 1, 0, axis_index_groups=g, tiled=True), (3, 4)),
+]  # fmt: skip
+GROUPS = [[0, 2], [3, 1]]
+
+
+def _grouped_reference(fn, x, groups):
+    out = [None] * x.shape[0]
+    for g in groups:
+        res = jax.vmap(lambda v: fn(jlax, v, None), axis_name="i")(x[np.array(g)])
+        for pos, i in enumerate(g):
+            out[i] = jax.tree_util.tree_map(lambda r, pos=pos: np.asarray(r[pos]), res)
+    return jax.tree_util.tree_map(lambda *rows: np.stack(rows), *out)
+
+
+@pytest.mark.parametrize("name,fn,shape", GROUP_CASES, ids=[c[0] for c in GROUP_CASES])
+def test_axis_index_groups_under_vmap(name, fn, shape):
+    x = _x(4, *shape)
+    want = _grouped_reference(fn, x, GROUPS)
+    f = jaxlite.vmap(lambda v: fn(lax, v, GROUPS), axis_name="i")
+    _close(f(x), want)
+    if name in ("psum", "all_to_all_tiled"):  # NB: compiled too (a few: each compiles)
+        _close(jaxlite.jit(f)(x), want)
+
+
+def test_axis_index_groups_grad_and_errors():
+    x = _x(4, 3)
+
+    def loss(L, v, g):
+        return (
+            L.psum(v * v, "i", axis_index_groups=g) * L.all_gather(v, "i", axis_index_groups=g)[0]
+        ).sum()  # noqa: E501
+
+    want = _grouped_reference(lambda L, v, g: jax.grad(lambda w: loss(L, w, g))(v), x, GROUPS)
+    got = jaxlite.vmap(jaxlite.grad(lambda w: loss(lax, w, GROUPS)), axis_name="i")(x)
+    _close(got, want)
+    vm = lambda f: jaxlite.vmap(f, axis_name="i")(jnp.ones((4, 2)))  # noqa: E731
+    with pytest.raises(ValueError, match="cover all indices exactly once"):
+        vm(lambda v: lax.psum(v, "i", axis_index_groups=[[0, 1], [2]]))
+    with pytest.raises(ValueError, match="same size"):
+        vm(lambda v: lax.psum(v, "i", axis_index_groups=[[0, 1, 2], [3]]))
+    with pytest.raises(TypeError, match="list of lists"):
+        vm(lambda v: lax.psum(v, "i", axis_index_groups=[[0.5, 1], [2, 3]]))
+
+
+# Several axis names: the collective over their product, the first name major (as
+# lax.axis_index numbers it). JAX's vmap rules reject a tuple here (AssertionError), so the
+# reference is JAX's vmap over one axis of the product's size (the batch flattened).
+NAMES_CASES = [
+    ("all_gather", lambda L, x, n: L.all_gather(x, n, axis=1)),
+    ("all_gather_tiled", lambda L, x, n: L.all_gather(x, n, axis=-1, tiled=True)),
+    ("psum_scatter", lambda L, x, n: L.psum_scatter(x, n, scatter_dimension=0)),
+    ("psum_scatter_tiled", lambda L, x, n: L.psum_scatter(x, n, tiled=True)),
+    ("ppermute", lambda L, x, n: L.ppermute(x, n, [(0, 3), (3, 5), (5, 0), (1, 2), (2, 4), (4, 1)])),
+    ("pshuffle", lambda L, x, n: L.pshuffle(x, n, [5, 4, 0, 1, 2, 3])),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name,fn", NAMES_CASES, ids=[c[0] for c in NAMES_CASES])
+def test_several_axis_names(name, fn):
+    x = _x(2, 3, 6, 2)
+    f = jaxlite.vmap(jaxlite.vmap(lambda v: fn(lax, v, ("i", "j")), axis_name="j"), axis_name="i")
+    got = f(x)
+    want = jax.vmap(lambda v: fn(jlax, v, "k"), axis_name="k")(x.reshape(6, 6, 2))
+    _close(got, np.asarray(want).reshape(np.shape(got)))
+    if name == "ppermute":  # NB: grad and compiled too
+        _close(jaxlite.jit(f)(x), got)
+        g = jaxlite.vmap(
+            jaxlite.vmap(jaxlite.grad(lambda v: (fn(lax, v, ("i", "j")) * v).sum()), axis_name="j"),
+            axis_name="i",
+        )(x)
+        w = jax.vmap(jax.grad(lambda v: (fn(jlax, v, "k") * v).sum()), axis_name="k")(
+            x.reshape(6, 6, 2)
+        )
+        _close(g, np.asarray(w).reshape(g.shape))

@@ -153,8 +153,11 @@ class _Recorder:
     def __init__(self):
         self.calls = []
 
-    def check_same_signature(self, sig, what, of):
+    def start_check(self, token, sig, what, of):
         self.calls.append(("check", sig))
+
+    def finish_check(self):
+        pass
 
     def _run(self, kind, x, check, out, result):
         x = np.asarray(x)
@@ -217,3 +220,72 @@ def test_compiled_and_numpy_kernels_issue_the_same_collectives(monkeypatch):
     assert np_calls == calls
     for a, b in zip(jaxlite.tree.leaves(np_out), jaxlite.tree.leaves(out)):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-6)
+
+
+def test_a_loop_that_raises_is_not_replayed_when_it_has_collectives(monkeypatch):
+    # An eager loop evaluated with NumPy that raises is normally evaluated again op by op (for
+    # the error message naming the op). With collectives in its body, a rank doing so would
+    # issue collectives the other ranks do not (tests/mpi/diverge.py): the error is raised as
+    # it is, after the collectives of the iterations that ran.
+    from jaxlite import distributed
+
+    rec = _Recorder()
+    monkeypatch.setitem(distributed._state, "comm", rec)
+
+    def fail_at_two(c):
+        if float(c) >= 2:
+            raise RuntimeError("this rank's callback fails")
+        return c
+
+    def body(i, c):
+        c = lax.psum(c, "i") * 0 + c + 1
+        return jaxlite.pure_callback(fail_at_two, jax_shape(c), c)
+
+    def f(x):
+        return lax.fori_loop(0, 5, body, x)
+
+    with jaxlite.disable_jit(), pytest.raises(RuntimeError, match="callback fails"):
+        jaxlite.pmap(f, axis_name="i")(np.zeros((1,), np.float32))
+    # pmap's check, then one psum (each with its own check: eager) per iteration that ran
+    assert [c[0] for c in rec.calls].count("allreduce-sum") == 2, rec.calls
+
+
+def jax_shape(c):
+    return jaxlite.ShapeDtypeStruct(c.shape, c.dtype)
+
+
+def test_debug_nans_over_ranks_raises_everywhere_without_a_rerun():
+    r = _launch(2, "diverge.py", timeout=120)
+    assert r.returncode != 0  # NB: the last step aborts every rank on purpose
+    assert sorted(re.findall(r"OK nans rank (\d)", r.stdout)) == ["0", "1"], r.stdout + r.stderr
+    assert "[jaxlite rank 1/2] uncaught exception" in r.stderr, r.stderr
+    assert "rank one's loop fails" in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr.split("[jaxlite rank 1/2]")[0], r.stderr
+
+
+def test_pmap_dispatch_plans_follow_the_arguments():
+    # pmap keeps one dispatch plan per argument signature: shapes, dtypes, structures, static
+    # values and the x64 mode each get their own; a NumPy argument is copied (the caller may
+    # change it afterwards), an Array's buffer is viewed.
+    f = jaxlite.pmap(lambda v, s=1.0: lax.psum(v, "i") * s, axis_name="i",
+                     static_broadcasted_argnums=1)  # fmt: skip
+    g = jaxlite.pmap(lambda vs: [lax.psum(v, "i") + 1 for v in vs], axis_name="i")
+    a, b = np.ones((1, 3), np.float32), np.arange(4.0).reshape(1, 4)
+    for _ in range(2):
+        np.testing.assert_allclose(f(a, 2.0), 2 * a)
+        np.testing.assert_allclose(f(b, 3.0), 3 * b)
+        np.testing.assert_allclose(f(a, 5.0), 5 * a)
+        out = g([a, b])
+        assert isinstance(out, list) and out[1].shape == (1, 4)
+        out = g((jnp.asarray(a),))
+        assert len(out) == 1 and out[0].dtype == np.float32
+    c = np.ones((1, 2), np.float32)
+    h = jaxlite.pmap(lambda v: v)
+    kept = h(c)
+    c[...] = 7
+    np.testing.assert_array_equal(kept, np.ones((1, 2)))
+    with jaxlite.enable_x64(False):
+        assert f(np.ones((1, 2)), 1.0).dtype == np.float32
+    assert f(np.ones((1, 2)), 1.0).dtype == np.float64
+    with pytest.raises(ValueError, match="requires 2 logical devices"):
+        f(np.ones((2, 2)), 1.0)

@@ -15,12 +15,13 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from jaxlite import api_util, core, dtypes, tree_util
+from jaxlite import api_util, core, dtypes, jaxpr_util, tree_util
 from jaxlite import primitives as lax
 from jaxlite.array import Array, _wrap
 from jaxlite.core import ClosedJaxpr, Jaxpr, ShapedArray, Tracer, Var
 from jaxlite.interpreters import jvp as ad
 from jaxlite.interpreters import staging
+from jaxlite.primitives import _collective
 from jaxlite.jaxpr_util import (
     dce_jaxpr,
     fresh_copy,  # noqa: F401  (common.fresh_copy: unrolled loops)
@@ -129,6 +130,9 @@ def cached_trace(funs: tuple, key: tuple, build: Callable[[], tuple[Any, Sequenc
     share their entries, a new `jit` trace or an eager `grad` call stages its bodies anew. And a
     value is kept only when no const is a tracer, so the cache never holds (or leaks) tracers.
 
+    The bound axis names and sizes (vmap/pmap `axis_name`) are part of the key: a body staged
+    under an axis of size 2 may hold that size (`lax.axis_size`, `psum` of a constant).
+
     NB: as in JAX, what a function reads besides its arguments is not part of the key: a body
     reading a global, an attribute or a closure cell that is rebound between calls keeps the
     value it read when first staged (in eager code, or within one trace). Pass such values as
@@ -144,6 +148,9 @@ def cached_trace(funs: tuple, key: tuple, build: Callable[[], tuple[Any, Sequenc
     try:
         if per_trace and trace is not core.eval_trace:
             key = (*key, weakref.ref(trace))  # NB: weak: a finished trace is not kept alive
+        env = _collective.env_key()
+        if per_trace and env:  # NB: a body may hold a bound axis's size (lax.axis_size)
+            key = (*key, env)
         k = (tuple(map(id, funs)), key, dtypes.x64_enabled())  # NB: consts follow the mode
         hit = _traces.get(k)
     except TypeError:  # an unhashable part of the key: staged every time
@@ -240,6 +247,23 @@ def eval_now(closed: ClosedJaxpr, args: Sequence[Any]) -> list:
         return core.eval_jaxpr(closed.jaxpr, closed.consts, *args)
 
 
+def has_collectives(closed: ClosedJaxpr) -> bool:
+    """Whether `closed` (or a jaxpr inside it) runs a named-axis collective. Over MPI every rank
+    must issue the same collectives, so an eager loop whose NumPy evaluation raised is then not
+    replayed op by op (the replay's collectives would meet the other ranks' next ones): the
+    error is raised as it is (when the collective itself raised, it did so on every rank)."""
+
+    def walk(jaxpr) -> bool:
+        for e in jaxpr.eqns:
+            if e.primitive in _collective.COLLECTIVE_PRIMITIVES:
+                return True
+            if any(walk(sub) for sub in jaxpr_util.sub_jaxprs(e)):
+                return True
+        return False
+
+    return walk(closed.jaxpr)
+
+
 def numpy_evaluator(closed: ClosedJaxpr) -> Callable | None:
     """`closed` as a function of NumPy arrays to NumPy arrays that calls each primitive's NumPy
     impl directly: no `bind`, no `Array` per value (~1 us per equation instead of ~4), for the
@@ -248,7 +272,8 @@ def numpy_evaluator(closed: ClosedJaxpr) -> Callable | None:
 
     NB: results are those of `eval_now` (the same impls, on the same dtypes: an impl returns its
     abstract eval's dtype); weak types are the caller's to set, from the primitive's abstract
-    eval. On an error, evaluate again with `eval_now`, which raises the eager message.
+    eval. On an error, evaluate again with `eval_now`, which raises the eager message (unless
+    the jaxpr has collectives: `has_collectives`).
     """
     steps = []
     for e in closed.jaxpr.eqns:

@@ -70,6 +70,8 @@ def _scan_impl(*args, jaxpr, length, reverse, num_consts, num_carry, **_):
         try:
             carry, ys = _numpy_loop(run, args, jaxpr, length, reverse, num_consts, num_carry)
         except Exception:  # NB: the eager interpreter below raises the message naming the op
+            if common.has_collectives(jaxpr):
+                raise  # NB: no replay: its collectives would not be the other ranks' (MPI)
             run = None
     if run is None:
         carry, ys = _eval_loop(args, jaxpr, length, reverse, num_consts, num_carry)

@@ -50,6 +50,8 @@ def _while_impl(*args, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts):
         try:
             done = _numpy_loop(run_cond, run_body, cond_consts, body_consts, carry)
         except Exception:  # NB: the eager interpreter below raises the message naming the op
+            if common.has_collectives(body_jaxpr) or common.has_collectives(cond_jaxpr):
+                raise  # NB: no replay: its collectives would not be the other ranks' (MPI)
             done = None
     if done is None:
         done = _eval_loop(cond_jaxpr, body_jaxpr, cond_consts, body_consts, carry)

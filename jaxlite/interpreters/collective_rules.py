@@ -33,16 +33,17 @@ for _p in (C.psum_p, C.all_gather_p, C.reduce_scatter_p, C.all_to_all_p, C.pperm
 ad.defzero(C.axis_index_p)
 
 
-def _pminmax_jvp(prim, primals, tangents, *, axes):
+def _pminmax_jvp(prim, primals, tangents, *, axes, axis_index_groups):
     # Beyond JAX (which has no rule): as reduce_max, the tangent is shared equally between the
     # examples that hold the extremum.
     (x,), (t,) = primals, tangents
-    ans = prim.bind(x, axes=axes)
+    g = axis_index_groups
+    ans = prim.bind(x, axes=axes, axis_index_groups=g)
     if type(t) is Zero:
         return ans, Zero.from_primal(ans)
     hit = lax.convert_element_type(lax.eq(x, ans), x.dtype)
-    count = C.psum_p.bind(hit, axes=axes)
-    return ans, lax.div(C.psum_p.bind(lax.mul(t, hit), axes=axes), count)
+    count = C.psum_p.bind(hit, axes=axes, axis_index_groups=g)
+    return ans, lax.div(C.psum_p.bind(lax.mul(t, hit), axes=axes, axis_index_groups=g), count)
 
 
 ad.jvp_rules[C.pmax_p] = lambda p, t, **kw: _pminmax_jvp(C.pmax_p, p, t, **kw)
@@ -58,26 +59,19 @@ def _linear(fn):
     return rule
 
 
-tp.transpose_rules[C.psum_p] = _linear(lambda ct, *, axes: C.psum_p.bind(ct, axes=axes))
+tp.transpose_rules[C.psum_p] = _linear(lambda ct, **params: C.psum_p.bind(ct, **params))
 tp.transpose_rules[C.all_gather_p] = _linear(
-    lambda ct, *, axis_name, axis, tiled, axis_size: C.reduce_scatter_p.bind(
-        ct, axis_name=axis_name, scatter_dimension=axis, tiled=tiled, axis_size=axis_size
-    )
+    lambda ct, *, axis, **params: C.reduce_scatter_p.bind(ct, scatter_dimension=axis, **params)
 )
 tp.transpose_rules[C.reduce_scatter_p] = _linear(
-    lambda ct, *, axis_name, scatter_dimension, tiled, axis_size: C.all_gather_p.bind(
-        ct, axis_name=axis_name, axis=scatter_dimension, tiled=tiled, axis_size=axis_size
+    lambda ct, *, scatter_dimension, **params: C.all_gather_p.bind(
+        ct, axis=scatter_dimension, **params
     )
 )
 tp.transpose_rules[C.all_to_all_p] = _linear(
-    lambda ct, *, axis_name, split_axis, concat_axis, tiled, axis_size: C.all_to_all_p.bind(
-        ct,
-        axis_name=axis_name,
-        split_axis=concat_axis,
-        concat_axis=split_axis,
-        tiled=tiled,
-        axis_size=axis_size,
-    )  # fmt: skip
+    lambda ct, *, split_axis, concat_axis, **params: C.all_to_all_p.bind(
+        ct, split_axis=concat_axis, concat_axis=split_axis, **params
+    )
 )
 tp.transpose_rules[C.ppermute_p] = _linear(
     lambda ct, *, axis_name, perm: C.ppermute_p.bind(
@@ -144,13 +138,36 @@ def _stacked(n, x, d):
     return batching.moveaxis(x, d, 0)
 
 
+def _rows(x, rows):
+    """`x` (examples along axis 0) at the indices `rows`, in that order, along axis 0."""
+    return lax.concatenate([lax.slice_in_dim(x, r, r + 1, axis=0) for r in rows], 0)
+
+
+def _per_group(n, x, groups):
+    """The examples of `x` (along axis 0) grouped: (groups, group size, ...)."""
+    g = len(groups[0])
+    xp = _rows(x, [i for grp in groups for i in grp])
+    return lax.reshape(xp, (len(groups), g) + tuple(xp.shape[1:]))
+
+
+def _to_examples(n, per_group, groups):
+    """A value per group (axis 0) given to every example of the group: (n, ...)."""
+    return _rows(per_group, [gi for gi, _ in C.group_of(groups, n)])
+
+
 def _reduction_named(prim, reduce, unbatched):
-    def rule(n, name, vals, dims, *, axes):
+    def rule(n, name, vals, dims, *, axes, axis_index_groups):
         x, d = vals[0], dims[0]
+        groups = axis_index_groups
+        if groups is not None:  # NB: one name only (checked by the wrapper)
+            if d is None:
+                return unbatched(x, len(groups[0])), None
+            per = reduce(_per_group(n, batching.moveaxis(x, d, 0), groups), (1,))
+            return _to_examples(n, per, groups), 0
         out = unbatched(x, n) if d is None else reduce(x, (d,))
         rest = tuple(a for a in axes if a != name)
         if rest:
-            out = prim.bind(out, axes=rest)
+            out = prim.bind(out, axes=rest, axis_index_groups=None)
         return out, None
 
     return rule
@@ -169,8 +186,16 @@ batching.collective_batch_rules[C.pmin_p] = _reduction_named(
 )
 
 
-def _all_gather_named(n, name, vals, dims, *, axis_name, axis, tiled, axis_size):
+def _all_gather_named(n, name, vals, dims, *, axis_name, axis, tiled, axis_size,
+                      axis_index_groups):  # fmt: skip
     x = _stacked(n, vals[0], dims[0])  # (n, *shape)
+    groups = axis_index_groups
+    if groups is not None:
+        per = batching.moveaxis(_per_group(n, x, groups), 1, axis + 1)  # (G, ..., g, ...)
+        if tiled:
+            s = per.shape
+            per = lax.reshape(per, s[: axis + 1] + (s[axis + 1] * s[axis + 2],) + s[axis + 3 :])
+        return _to_examples(n, per, groups), 0
     out = batching.moveaxis(x, 0, axis)
     if tiled:
         shape = out.shape
@@ -178,8 +203,11 @@ def _all_gather_named(n, name, vals, dims, *, axis_name, axis, tiled, axis_size)
     return out, None
 
 
-def _reduce_scatter_named(n, name, vals, dims, *, axis_name, scatter_dimension, tiled, axis_size):
+def _reduce_scatter_named(n, name, vals, dims, *, axis_name, scatter_dimension, tiled, axis_size,
+                          axis_index_groups):  # fmt: skip
     x, d = vals[0], dims[0]
+    if axis_index_groups is not None:
+        return _reduce_scatter_groups(n, x, d, scatter_dimension, tiled, axis_index_groups), 0
     total = _times(x, n) if d is None else lax.reduce_sum(x, (d,))
     sd = scatter_dimension
     C._scatter_shape(total.shape, sd, tiled, n)  # NB: the checks, with psum_scatter's messages
@@ -190,8 +218,10 @@ def _reduce_scatter_named(n, name, vals, dims, *, axis_name, scatter_dimension, 
 
 
 def _all_to_all_named(n, name, vals, dims, *, axis_name, split_axis, concat_axis, tiled,
-                      axis_size):  # fmt: skip
+                      axis_size, axis_index_groups):  # fmt: skip
     x = _stacked(n, vals[0], dims[0])  # (n sources, *shape)
+    if axis_index_groups is not None:
+        return _all_to_all_groups(n, x, split_axis, concat_axis, tiled, axis_index_groups), 0
     s = x.shape[1:]
     C._all_to_all_shape(s, split_axis, concat_axis, tiled, n)  # NB: the checks
     if not tiled:
@@ -205,6 +235,46 @@ def _all_to_all_named(n, name, vals, dims, *, axis_name, split_axis, concat_axis
     zs = z.shape
     c = concat_axis + 1
     return lax.reshape(z, zs[:c] + (zs[c] * zs[c + 1],) + zs[c + 2 :]), 0
+
+
+def _block(x, axis: int, p: int, k: int, keep: bool):
+    """Block `p` (of size `k`) of `x` along `axis`; without that axis if not `keep` (k == 1)."""
+    out = lax.slice_in_dim(x, p * k, (p + 1) * k, axis=axis)
+    if keep:
+        return out
+    s = out.shape
+    return lax.reshape(out, s[:axis] + s[axis + 1 :])
+
+
+def _reduce_scatter_groups(n, x, d, sd, tiled, groups):
+    g = len(groups[0])
+    x = _stacked(n, x, d)
+    C._scatter_shape(tuple(x.shape[1:]), sd, tiled, g)  # NB: the checks
+    total = lax.reduce_sum(_per_group(n, x, groups), (1,))  # (G, *shape)
+    k = x.shape[1 + sd] // g if tiled else 1
+    parts = [
+        _block(lax.slice_in_dim(total, gi, gi + 1, axis=0), sd + 1, p, k, tiled)
+        for gi, p in C.group_of(groups, n)
+    ]
+    return lax.concatenate(parts, 0)
+
+
+def _all_to_all_groups(n, x, split_axis, concat_axis, tiled, groups):
+    g = len(groups[0])
+    C._all_to_all_shape(tuple(x.shape[1:]), split_axis, concat_axis, tiled, g)  # NB: the checks
+    k = x.shape[1 + split_axis] // g if tiled else 1
+    outs = []
+    for gi, p in C.group_of(groups, n):
+        # example i gets block p (its position) of each member's x, in the members' order
+        chunks = [_block(lax.slice_in_dim(x, j, j + 1, axis=0), split_axis + 1, p, k, tiled)
+                  for j in groups[gi]]  # fmt: skip
+        if not tiled:  # NB: a new axis at concat_axis, of the group's size
+            chunks = [
+                lax.reshape(c, c.shape[: concat_axis + 1] + (1,) + c.shape[concat_axis + 1 :])
+                for c in chunks
+            ]
+        outs.append(lax.concatenate(chunks, concat_axis + 1))
+    return lax.concatenate(outs, 0)
 
 
 def _ppermute_named(n, name, vals, dims, *, axis_name, perm):

@@ -48,6 +48,44 @@ with jaxlite.disable_jit():  # the eager implementations, op by op
     got = jaxlite.pmap(collectives, axis_name="i")(X[rank][None])
 check(jaxlite.tree.map(lambda v: v[0], got), want, "eager collectives")
 
+# axis_index_groups: sub-communicators of the groups' ranks (one group in reverse order, and one
+# rank per group), against the vmap reference (tests/test_collectives.py checks it against JAX).
+for groups in ([list(reversed(range(n)))], [[i] for i in range(n)]):
+
+    def grouped(x, g=groups):
+        return (
+            lax.psum(x, "i", axis_index_groups=g), lax.pmean(x, "i", axis_index_groups=g),
+            lax.pmin(x, "i", axis_index_groups=g), lax.all_gather(x, "i", axis_index_groups=g),
+            lax.all_gather(x, "i", axis=1, tiled=True, axis_index_groups=g),
+            lax.psum_scatter(x, "i", tiled=True, axis_index_groups=g),
+            lax.all_to_all(x, "i", 0, 1, tiled=True, axis_index_groups=g),
+        )  # fmt: skip
+
+    want = jaxlite.tree.map(lambda v: v[rank], jaxlite.vmap(grouped, axis_name="i")(X))
+    got = jaxlite.pmap(grouped, axis_name="i")(X[rank][None])
+    check(jaxlite.tree.map(lambda v: v[0], got), want, f"compiled groups {groups}")
+    with jaxlite.disable_jit():
+        got = jaxlite.pmap(grouped, axis_name="i")(X[rank][None])
+    check(jaxlite.tree.map(lambda v: v[0], got), want, f"eager groups {groups}")
+
+
+# Several names across ranks and within one: a vmap axis "v" inside the pmap axis "i" (the
+# reference: the same two axes as nested vmaps).
+def two_axes(x):
+    return (
+        lax.all_gather(x, ("i", "v")),
+        lax.psum_scatter(jnp.concatenate([x, x]), ("i", "v"), tiled=True),
+        lax.pshuffle(x, ("i", "v"), [(k + 1) % (2 * n) for k in range(2 * n)]),
+        lax.psum(x, ("i", "v")), lax.axis_index(("i", "v")),
+    )  # fmt: skip
+
+
+Y = X.reshape(n, 2, n, 3)
+inner = jaxlite.vmap(two_axes, axis_name="v")
+want = jaxlite.tree.map(lambda v: v[rank], jaxlite.vmap(inner, axis_name="i")(Y))
+got = jaxlite.pmap(inner, axis_name="i")(Y[rank][None])
+check(jaxlite.tree.map(lambda v: v[0], got), want, "names across ranks and within one")
+
 # Data parallel: psum of the shards' gradients is the single-process gradient of the full batch.
 W = rng.standard_normal((3, 2)).astype(np.float32)
 

@@ -15,9 +15,24 @@ def named(fn, shapes, diff=True, dtypes=NUM):
     return Spec([Call(call, shapes)], dtypes=FLOATS if diff else dtypes, diff=diff)
 
 
+def _calls(*pairs):
+    """Several `named` calls of one function: (fn, shapes) pairs."""
+    return [Call(lambda f, L, x, fn=fn: L.vmap(lambda v: fn(f, L, v), axis_name="i")(x), shapes)
+            for fn, shapes in pairs]  # fmt: skip
+
+
 S34, S33, S36 = [((3, 4),)], [((3, 3, 2),)], [((3, 6, 2),)]
 SPECS = {
-    "lax.psum": named(lambda f, L, v: f(v, "i"), [((3, 4),), ((4,),)]),
+    # NB: the second call: a positional axis of the operand with the name (JAX's psum accepts
+    # integer axes)
+    "lax.psum": Spec(
+        _calls(
+            (lambda f, L, v: f(v, "i"), [((3, 4),), ((4,),)]),
+            (lambda f, L, v: f(v, ("i", 0)), [((3, 4, 2),)]),
+        ),
+        dtypes=FLOATS,
+        diff=True,
+    ),  # fmt: skip
     "lax.pmean": named(lambda f, L, v: f(v * v, "i"), S34),
     "lax.pmax": named(lambda f, L, v: f(v, "i"), S34, diff=False),
     "lax.pmin": named(lambda f, L, v: f(v, "i"), S34, diff=False),
