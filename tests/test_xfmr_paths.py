@@ -33,11 +33,11 @@ def prims(jaxpr) -> list[str]:
     return [e.primitive.name for e in jaxpr.eqns]
 
 
-def jit_matches_eager(fn, *args, rtol=2e-5):
+def jit_matches_eager(fn, *args, rtol=2e-5, atol=1e-6):
     want = fn(*args)
     got = jaxlite.jit(fn)(*args)
     for x, y in zip(jaxlite.tree_util.tree_leaves(got), jaxlite.tree_util.tree_leaves(want)):
-        np.testing.assert_allclose(np.asarray(x), np.asarray(y), rtol=rtol, atol=1e-6)
+        np.testing.assert_allclose(np.asarray(x), np.asarray(y), rtol=rtol, atol=atol)
 
 
 def split3(x):
@@ -105,3 +105,35 @@ def test_weight_gradient_of_a_transposed_operand_has_no_transpose():
     simple = simplified(grad, q, k)
     assert prims(simple).count("transpose") == 1  # the forward's k.T only
     jit_matches_eager(grad, q, k)
+
+
+def attention(x, w, b, wo):
+    """Heads of q, k, v read from one projection (batch, seq, 3, heads, dh) plus its bias;
+    the heads' outputs back to (batch, seq, heads * dh) and projected."""
+    bsz, t, _ = x.shape
+    qkv = (x @ w + b).reshape(bsz, t, 3, 3, 5).transpose(2, 0, 3, 1, 4)
+    s = jnp.tanh(qkv[0] @ qkv[1].transpose(0, 1, 3, 2))
+    return (s @ qkv[2]).transpose(0, 2, 1, 3).reshape(bsz, t, 15) @ wo
+
+
+def test_heads_are_read_in_place_and_k_transposed_by_the_product():
+    x = RNG.normal(size=(2, 7, 6)).astype(f32)
+    w = (RNG.normal(size=(6, 45)) / 3).astype(f32)
+    b = RNG.normal(size=(45,)).astype(f32)
+    wo = (RNG.normal(size=(15, 4)) / 4).astype(f32)
+    jit_matches_eager(attention, x, w, b, wo)
+    grad = jaxlite.grad(lambda *a: jnp.sum(attention(*a) ** 2), (0, 1, 2, 3))
+    jit_matches_eager(grad, x, w, b, wo, rtol=1e-3, atol=1e-3)  # float32 sums, another order
+    # the heads' products read the (batch, seq, heads * dh) cotangent in place (no "_mat" copy)
+    src = jaxlite.jit(grad).lower(x, w, b, wo).as_c()
+    assert "_mat[" not in src
+
+
+def test_batched_product_with_two_unmerged_batch_dimensions():
+    a = RNG.normal(size=(3, 4, 2, 5)).astype(f32)  # read as (3, 2) batches of 4 x 5
+    c = RNG.normal(size=(3, 2, 5, 6)).astype(f32)
+
+    def f(a, c):
+        return lax.dot_general(a, c, (((3,), (2,)), ((0, 2), (0, 1))))
+
+    jit_matches_eager(f, a, c)
