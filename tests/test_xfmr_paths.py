@@ -53,6 +53,13 @@ def test_gradient_of_three_slices_is_one_concatenate():
     jit_matches_eager(jaxlite.grad(split3), x)
 
 
+def test_gradient_of_complex_slices_is_one_concatenate():
+    z = (RNG.normal(size=(3, 4)) + 1j * RNG.normal(size=(3, 4))).astype(np.complex64)
+    grad = jaxlite.grad(lambda z: jnp.real(jnp.sum(jnp.sin(z[0]) * z[1] * z[2])))
+    assert "concatenate" in prims(simplified(grad, z))
+    jit_matches_eager(grad, z, rtol=1e-5)
+
+
 def test_pads_with_a_gap_or_a_nonzero_value_stay_pads():
     x = RNG.normal(size=(3, 4)).astype(f32)
     gap = jaxlite.grad(lambda x: jnp.sum(jnp.sin(x[0]) * x[2]))

@@ -322,8 +322,9 @@ def _pad_parts(e: JaxprEqn, producer, uses):
     dim, spans = None, []
     for p in leaves:
         x, value = p.invars
-        if type(value) is not Literal or np.asarray(value.val) != 0 or np.signbit(value.val):
-            return None  # NB: -0.0 + x is not x when x is -0.0
+        v = np.asarray(value.val) if type(value) is Literal else None
+        if v is None or v != 0 or np.signbit(np.real(v)) or np.signbit(np.imag(v)):
+            return None  # NB: a -0.0 pad is not a zero to drop (-0.0 + 0.0 is 0.0)
         moved = [d for d, (lo, hi, interior) in enumerate(p.params["padding_config"])
                  if (lo, hi, interior) != (0, 0, 0)]  # fmt: skip
         if len(moved) != 1 or p.params["padding_config"][moved[0]][2] != 0:
