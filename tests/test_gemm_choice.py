@@ -15,7 +15,7 @@ import pytest
 import jaxlite
 from jaxlite.backend import compile as cb
 
-SMALL, PACKED, BLAS = 1, 2, 3
+SMALL, PACKED, BLAS, SLABS = 1, 2, 3, 4
 # one product (m, n, k) of each class: tiny, narrow (ragged columns), small, tall A, large
 CLASS_SHAPES = [(4, 8, 16), (37, 5, 200), (33, 80, 17), (600, 64, 96), (130, 200, 150)]
 
@@ -43,7 +43,7 @@ def test_table_is_measured_cached_and_reused(rt, tmp_path, monkeypatch):
     path = cb.gemm_choice_path(key)
     assert os.path.dirname(path) == str(tmp_path) and os.path.exists(path)
     for dname in ("float32", "float64"):
-        assert len(table[dname]) == nclass and set(table[dname]) <= {0, SMALL, PACKED, BLAS}
+        assert len(table[dname]) == nclass and set(table[dname]) <= {0, SMALL, PACKED, BLAS, SLABS}
         assert table[dname][4] != SMALL  # the small kernel is not blocked for large products
         # measured: the times of every path beside the choice; a path replaces the fixed rules'
         # only when faster than it by the margin, else 0 (the fixed rules)
@@ -77,7 +77,7 @@ def test_busy_machine_measures_nothing(rt, tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("forced", [SMALL, PACKED, BLAS])
+@pytest.mark.parametrize("forced", [SMALL, PACKED, BLAS, SLABS])
 def test_forced_table_changes_path_and_stays_exact(rt, forced, dtype):
     lib, tag, _ = rt
     d = int(dtype == np.float64)
@@ -98,6 +98,7 @@ def test_forced_table_changes_path_and_stays_exact(rt, forced, dtype):
             for tb in (False, True):
                 npad = -(-n // w) * w  # the small kernel packs B (k x npad) on the stack
                 fits = forced != SMALL or (not tb and n % w == 0) or k * npad <= 16384
+                fits = fits and not (forced == SLABS and tb)  # B transposed: the fixed rules
                 assert (path_of(d, tb, m, n, k) == forced) == fits, (forced, m, n, k, tb)
                 a = rng.standard_normal((m, k)).astype(dtype)
                 b = rng.standard_normal((k, n)).astype(dtype)

@@ -300,11 +300,12 @@ def runtime_library(cc: list[str] | None = None) -> Library:
 
 # The product kernel of each shape class, chosen by measurement (csrc/jl_gemm.c's
 # jl_gemm_class): (m, n, k) of the products timed for each class, row-major, no transposes.
-GEMM_PATHS = {1: "small", 2: "packed", 3: "blas"}  # 0: the library's fixed rules
+# 0: the library's fixed rules; "blas-slabs": BLAS once per 64-row slab (csrc/jl_gemm.c)
+GEMM_PATHS = {1: "small", 2: "packed", 3: "blas", 4: "blas-slabs"}
 GEMM_SHAPES = (
     ((16, 16, 16),),  # 0 tiny
     ((128, 10, 784),),  # 1 narrower than a vector: a classifier's last layer
-    ((32, 64, 64), (128, 128, 128)),  # 2 small
+    ((32, 64, 64), (128, 128, 128), (128, 64, 128)),  # 2 small (the last: attention's heads)
     ((512, 64, 128),),  # 3 B within L2, tall A
     ((128, 256, 512),),  # 4 large
 )

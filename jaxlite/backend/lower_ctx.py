@@ -253,6 +253,12 @@ class KernelContext:
         self._materialized[id(node)] = (node, leaf)
         return leaf
 
+    def remember(self, node: Node, leaf: Leaf) -> Leaf:
+        """Records that `node` was written to `leaf` (a buffer in any layout): `materialize` and
+        `resolved` give `leaf` from now on."""
+        self._materialized[id(node)] = (node, leaf)
+        return leaf
+
     def resolved(self, node: Node) -> Node:
         """The buffer `node` was materialized into, if it was; else `node`."""
         done = self._materialized.get(id(node))

@@ -1,7 +1,8 @@
 """Jaxpr -> simpler jaxpr, before lowering to C: call primitives inlined, no-op equations
 forwarded, scalar constants folded, common subexpressions shared, loop-invariant work hoisted
-(by the rules call primitives register), dead code removed, and a dot_general whose only reader
-transposes it computes the transposed product directly.
+(by the rules call primitives register), dead code removed, a dot_general whose only reader
+transposes it computes the transposed product directly, and a sum of zero pads that tile an axis
+(the gradient of slicing one array into parts: q, k and v of attention) becomes a concatenate.
 
 Every pass keeps the jaxpr's meaning exactly (the eager interpreter gives the same results on the
 simplified jaxpr); tests/test_backend_passes.py checks it.
@@ -30,7 +31,9 @@ def simplify(jaxpr: Jaxpr) -> Jaxpr:
     """All the passes, in order. `jaxpr`'s constvars stay its leading inputs."""
     jaxpr = rewrite(jaxpr)
     jaxpr = hoist_invariants(jaxpr)
-    jaxpr = dot_transpose(jaxpr)
+    # NB: dead equations first: a product read by a transpose and by dead code is still rewritten
+    jaxpr = dot_transpose(dce(compose_transposes(jaxpr)))
+    jaxpr = pads_to_concatenate(jaxpr)
     return dce(jaxpr)
 
 
@@ -189,6 +192,32 @@ def _atom_key(a):
 # ------------------------------------------------------------------------------------------
 
 
+def compose_transposes(jaxpr: Jaxpr) -> Jaxpr:
+    """`transpose(transpose(x, p), q)` -> `transpose(x, p[q])`, or `x` itself when that is the
+    identity (reverse mode transposes the transposes of the forward pass: `k.T`'s cotangent)."""
+    made: dict = {}
+    env: dict = {}
+    eqns = []
+    for e in jaxpr.eqns:
+        ins = substitute(e.invars, env)
+        if e.primitive is P.transpose_p and type(ins[0]) is Var and ins[0] in made:
+            inner = made[ins[0]]
+            perm = tuple(inner.params["permutation"][d] for d in e.params["permutation"])
+            if perm == tuple(range(len(perm))):
+                env[e.outvars[0]] = inner.invars[0]
+                continue
+            ins = [inner.invars[0]]
+            e = JaxprEqn(P.transpose_p, ins, e.outvars, {"permutation": perm})
+        elif ins != e.invars:
+            e = JaxprEqn(e.primitive, ins, e.outvars, e.params)
+        if e.primitive is P.transpose_p and type(ins[0]) is Var:
+            made[e.outvars[0]] = e
+        eqns.append(e)
+    if not env and all(a is b for a, b in zip(eqns, jaxpr.eqns)):
+        return jaxpr
+    return Jaxpr(jaxpr.constvars, jaxpr.invars, substitute(jaxpr.outvars, env), eqns)
+
+
 def dot_transpose(jaxpr: Jaxpr) -> Jaxpr:
     """`transpose(dot_general(a, b))` that swaps the two free blocks -> `dot_general(b, a)`.
 
@@ -223,6 +252,98 @@ def dot_transpose(jaxpr: Jaxpr) -> Jaxpr:
     eqns = [replaced.get(id(e), e) for e in jaxpr.eqns]
     # The product moves to where the transpose was (its operands are defined by then).
     return Jaxpr(jaxpr.constvars, jaxpr.invars, jaxpr.outvars, [e for e in eqns if e is not None])
+
+
+# ------------------------------------------------------------------------------------------
+# Sums of zero pads -> concatenate
+# ------------------------------------------------------------------------------------------
+
+
+def pads_to_concatenate(jaxpr: Jaxpr) -> Jaxpr:
+    """`add_any(pad(a, 0), pad(b, 0), ...)` whose pads place their operands side by side along
+    one axis, tiling it -> `concatenate(a, b, ...)`; and a transpose whose operand is such a
+    concatenate (read nowhere else) -> a concatenate of transposed parts.
+
+    The transpose of slicing (`qkv[0], qkv[1], qkv[2]`) has the first form: the sum wrote three
+    zero-filled buffers and added them; the concatenate writes each part once, and with the
+    transpose moved onto the parts, in the layout its readers want.
+    """
+    uses = use_counts(jaxpr.eqns, jaxpr.outvars)
+    producer = {v: e for e in jaxpr.eqns for v in e.outvars}
+    replaced: dict = {}
+    for e in jaxpr.eqns:
+        if e.primitive is P.add_any_p:
+            parts = _pad_parts(e, producer, uses)
+            if parts is not None:
+                dim, xs = parts
+                new = JaxprEqn(P.concatenate_p, xs, e.outvars, {"dimension": dim})
+                replaced[id(e)] = [new]
+                producer[e.outvars[0]] = new
+        elif e.primitive is P.transpose_p and type(e.invars[0]) is Var:
+            cat = producer.get(e.invars[0])
+            if cat is None or cat.primitive is not P.concatenate_p or uses[e.invars[0]] != 1:
+                continue
+            perm = e.params["permutation"]
+            new_eqns, xs = [], []
+            for x in cat.invars:
+                shape = tuple(x.aval.shape[d] for d in perm)
+                t = Var(ShapedArray(shape, x.aval.dtype, x.aval.weak_type))
+                new_eqns.append(JaxprEqn(P.transpose_p, [x], [t], {"permutation": perm}))
+                xs.append(t)
+            dim = list(perm).index(cat.params["dimension"])
+            new = JaxprEqn(P.concatenate_p, xs, e.outvars, {"dimension": dim})
+            replaced[id(e)] = [*new_eqns, new]
+            producer[e.outvars[0]] = new
+    if not replaced:
+        return jaxpr
+    eqns = [n for e in jaxpr.eqns for n in replaced.get(id(e), [e])]
+    return Jaxpr(jaxpr.constvars, jaxpr.invars, jaxpr.outvars, eqns)
+
+
+def _pad_parts(e: JaxprEqn, producer, uses):
+    """(axis, operands in order) when the add_any tree rooted at `e` (inner sums read only
+    there) sums zero pads (read only there) that tile one axis; else None."""
+    leaves, stack = [], list(e.invars)
+    while stack:
+        a = stack.pop()
+        if type(a) is not Var or uses.get(a) != 1:
+            return None
+        p = producer.get(a)
+        if p is None:
+            return None
+        if p.primitive is P.add_any_p:
+            stack.extend(p.invars)
+        elif p.primitive is P.pad_p:
+            leaves.append(p)
+        else:
+            return None
+    if len(leaves) < 2:
+        return None
+    dim, spans = None, []
+    for p in leaves:
+        x, value = p.invars
+        v = np.asarray(value.val) if type(value) is Literal else None
+        if v is None or v != 0 or np.signbit(np.real(v)) or np.signbit(np.imag(v)):
+            return None  # NB: a -0.0 pad is not a zero to drop (-0.0 + 0.0 is 0.0)
+        moved = [d for d, (lo, hi, interior) in enumerate(p.params["padding_config"])
+                 if (lo, hi, interior) != (0, 0, 0)]  # fmt: skip
+        if len(moved) != 1 or p.params["padding_config"][moved[0]][2] != 0:
+            return None
+        if dim is None:
+            dim = moved[0]
+        lo, hi, _ = p.params["padding_config"][dim]
+        if moved[0] != dim or lo < 0 or hi < 0:
+            return None
+        spans.append((lo, lo + x.aval.shape[dim], x))
+    spans.sort(key=lambda s: s[0])
+    at = 0
+    for lo, end, _ in spans:
+        if lo != at:
+            return None  # a gap or an overlap
+        at = end
+    if at != e.outvars[0].aval.shape[dim]:
+        return None
+    return dim, [x for _, _, x in spans]
 
 
 # ------------------------------------------------------------------------------------------

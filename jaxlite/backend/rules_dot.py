@@ -15,6 +15,8 @@ from jaxlite.backend.c_nodes import (
     Scalar,
     View,
     c_literal,
+    contiguous_strides,
+    leaves,
     map_views,
     reshape_view,
     scaled,
@@ -42,10 +44,55 @@ def _dot_general(ctx, eqn, args, *, dimension_numbers, preferred_element_type=No
         return [_outer_product(ctx, eqn, lhs, rhs, list(lb) + lfree, list(rb) + rfree, len(lb))]
     # NB: gemm and the loops read buffers: an Op, or a Scalar (a broadcast constant such as
     # `jnp.ones(3)`, or the seed of a gradient), is first written to one.
-    lhs, rhs = [a if type(a) is Leaf else ctx.materialize(a, "dot") for a in (lhs, rhs)]
     if dtypes.is_float(dt) and out_dt == dt:
+        lhs = _operand_buffer(ctx, lhs, (lb, lfree, lc))
+        rhs = _operand_buffer(ctx, rhs, (rb, rc, rfree))
         return [_gemm(ctx, eqn, lhs, rhs, (lb, lfree, lc), (rb, rc, rfree))]
+    lhs, rhs = [a if type(a) is Leaf else ctx.materialize(a, "dot") for a in (lhs, rhs)]
     return [_dot_loops(ctx, eqn, lhs, rhs, lc, rc, lb, rb, lfree, rfree)]
+
+
+def _operand_buffer(ctx, x, groups) -> Leaf:
+    """A product's operand in a buffer: itself if it is one, else written once, in the order of
+    its dimensions that reads its main input in memory order (attention's `k.T`, a transposed
+    view of the projection plus its bias, is written as k, then read by BLAS transposed: the
+    copy that read one element per row of the projection was 0.3 ms of a 63 ms step)."""
+    if type(x) is Leaf or type(x) is not Op:
+        return ctx.materialize(x, "dot")
+    done = ctx.resolved(x)
+    if done is not x:
+        return done
+    order = _read_order(x, groups)
+    if order is None:
+        return ctx.materialize(x, "dot")
+    dest = ctx.alloc("dot", x.dtype, [x.shape[d] for d in order])
+    ctx.write(map_views(x, lambda v: transpose_view(v, order)), dest)
+    strides = [0] * len(order)
+    for i, d in enumerate(order):
+        strides[d] = dest.strides[i]
+    return ctx.remember(x, Leaf(View(dest.buf, x.shape, strides), x.dtype))
+
+
+def _read_order(x: Op, groups):
+    """A permutation of `x`'s dimensions (batch, then its two matrix groups) whose last
+    dimension is the one its largest input is contiguous along, when logical order is not
+    that; else None."""
+    views = [lf.view for lf in leaves(x) if lf.view.buf is not None]
+    if not views:
+        return None
+    main = max(views, key=lambda v: sum(1 for n, s in zip(v.shape, v.strides) if n > 1 and s))
+    unit = [d for d, (n, s) in enumerate(zip(main.shape, main.strides)) if n > 1 and s == 1]
+    last = len(x.shape) - 1
+    if not unit or unit[0] == last or x.shape[last] == 1:
+        return None
+    batch, g1, g2 = (list(g) for g in groups)
+    if unit[0] in batch:
+        return None
+    inner, outer = (g1, g2) if unit[0] in g1 else (g2, g1)
+    if inner[-1] != unit[0]:
+        return None
+    order = batch + outer + inner
+    return None if order == list(range(len(order))) else order
 
 
 def _outer_product(ctx, eqn, lhs, rhs, ldims, rdims, nb):
@@ -80,24 +127,34 @@ def _gemm(ctx, eqn, lhs, rhs, ldims, rdims):
         ctx.write(Scalar(c_literal(0, dt), dt, out.shape), out)
         return Leaf(out, dt)
     ctx.runtime = True
-    a_buf, a_ptr, a_batch, ta, lda = _matrix(ctx, lhs, lb, lfree, lc)
-    b_buf, b_ptr, b_batch, tb, ldb = _matrix(ctx, rhs, rb, rc, rfree)
+    bshape = [lhs.shape[d] for d in lb]
+    a_buf, a_ptr, a_batch, ta, lda = _matrices(ctx, lhs, lb, lfree, lc)
+    b_buf, b_ptr, b_batch, tb, ldb = _matrices(ctx, rhs, rb, rc, rfree)
     t = lambda flag: "true" if flag else "false"
     scratch, nscratch = gemm_scratch(ctx, dt, m, n, k)
+    c_batch = [s * m * n for s in contiguous_strides(bshape)]
 
-    def call(b: str) -> str:
+    def at(ptr: str, idx, strides) -> str:
+        terms = [scaled(i, s) for i, s in zip(idx, strides) if s and i != "0"]
+        return ptr + "".join(f" + {x}" for x in terms)
+
+    def call(idx) -> str:
         ctx.touch(a_buf, b_buf, out.buf, scratch)
-        a_at = a_ptr + (f" + {scaled(b, a_batch)}" if a_batch and b != "0" else "")
-        b_at = b_ptr + (f" + {scaled(b, b_batch)}" if b_batch and b != "0" else "")
-        c_at = out.buf + (f" + {scaled(b, m * n)}" if b != "0" else "")
-        return (f"jl_gemm_ws_{sfx(dt)}({t(ta)}, {t(tb)}, {m}, {n}, {k}, {a_at}, {lda}, {b_at}, "
-                f"{ldb}, {c_at}, {n}, {scratch}, {nscratch});")  # fmt: skip
+        return (f"jl_gemm_ws_{sfx(dt)}({t(ta)}, {t(tb)}, {m}, {n}, {k}, "
+                f"{at(a_ptr, idx, a_batch)}, {lda}, {at(b_ptr, idx, b_batch)}, {ldb}, "
+                f"{at(out.buf, idx, c_batch)}, {n}, {scratch}, {nscratch});")  # fmt: skip
 
     if nbatch == 1:
-        ctx.line(call("0"))
+        ctx.line(call([]))
     else:
-        with ctx.loops([nbatch], prefix="b") as (b,):
-            ctx.line(call(b))
+        # NB: batch dimensions whose strides do not merge (attention's heads, read in place
+        # from the (batch, seq, 3, heads, dh) projection) are loops of their own
+        dims = [i for i, size in enumerate(bshape) if size > 1]
+        with ctx.loops([bshape[i] for i in dims], prefix="b") as idx:
+            full = ["0"] * len(bshape)
+            for i, name in zip(dims, idx):
+                full[i] = name
+            ctx.line(call(full))
     return Leaf(out, dt)
 
 
@@ -127,10 +184,18 @@ def gemm_scratch(ctx, dt, m: int, n: int, k: int) -> tuple[str, int]:
 
 
 def _matrix(ctx, x: Leaf, batch, rows, cols):
-    """`x` as a batch of BLAS matrices: (buffer, pointer, batch stride, transposed, leading
-    dimension), copying it to a contiguous (batch, rows, cols) buffer only when no strides fit
-    BLAS."""
-    sizes = [math.prod(x.shape[d] for d in dims) for dims in (batch, rows, cols)]
+    """`_matrices` for at most one batch dimension (the convolutions'): its stride, one int."""
+    assert len(batch) <= 1, "one batch dimension"
+    buf, ptr, strides, trans, ld = _matrices(ctx, x, batch, rows, cols)
+    return buf, ptr, strides[0] if strides else 0, trans, ld
+
+
+def _matrices(ctx, x: Leaf, batch, rows, cols):
+    """`x` as a batch of BLAS matrices: (buffer, pointer, stride of each batch dimension,
+    transposed, leading dimension), copying it to a contiguous (batch, rows, cols) buffer only
+    when no strides fit BLAS."""
+    bsizes = [x.shape[d] for d in batch]
+    sizes = [*bsizes] + [math.prod(x.shape[d] for d in dims) for dims in (rows, cols)]
     perm = list(batch) + list(rows) + list(cols)
     v = reshape_view(transpose_view(x.view, perm), sizes) if x.view.buf is not None else None
     layout = _blas_layout(v) if v is not None else None
@@ -139,14 +204,16 @@ def _matrix(ctx, x: Leaf, batch, rows, cols):
         ctx.write(Leaf(transpose_view(x.view, perm), x.dtype), dest)
         v = reshape_view(dest, sizes)
         layout = _blas_layout(v)
-    offset = v.index(["0"] * 3)
+    offset = v.index(["0"] * len(sizes))
     ptr = v.buf if offset == "0" else f"({v.buf} + {offset})"
-    return v.buf, ptr, v.strides[0] if sizes[0] > 1 else 0, layout[0], layout[1]
+    strides = [s if n > 1 else 0 for n, s in zip(bsizes, v.strides)]
+    return v.buf, ptr, strides, layout[0], layout[1]
 
 
 def _blas_layout(v: View) -> tuple[bool, int] | None:
-    """(transposed, leading dimension) of a (batch, rows, cols) view that BLAS can read, or None."""
-    (_, r, c), (_, sr, sc) = v.shape, v.strides
+    """(transposed, leading dimension) of a (batch..., rows, cols) view that BLAS can read, or
+    None."""
+    (r, c), (sr, sc) = v.shape[-2:], v.strides[-2:]
     if (sc == 1 or c == 1) and (r == 1 or sr >= max(c, 1)):
         return False, sr if r > 1 else max(c, 1)
     if (sr == 1 or r == 1) and (c == 1 or sc >= max(r, 1)):

@@ -344,7 +344,15 @@ JL_PACKED_GEMM(double, f64, JL_VEC_W_f64)
  * (jl_rt_gemm_time), caches the winners on disk keyed by the CPU, and hands them to every
  * process (jl_rt_gemm_set_choice). A class with no choice (JL_PATH_DEFAULT: the library before
  * it is told, or a path that cannot take this product) keeps the fixed rules above. */
-enum { JL_PATH_DEFAULT = 0, JL_PATH_SMALL = 1, JL_PATH_PACKED = 2, JL_PATH_BLAS = 3 };
+enum { JL_PATH_DEFAULT = 0, JL_PATH_SMALL = 1, JL_PATH_PACKED = 2, JL_PATH_BLAS = 3,
+       JL_PATH_BLAS_SLABS = 4 };
+/* JL_PATH_BLAS_SLABS: BLAS called once per slab of JL_SLAB_ROWS rows of A and C. OpenBLAS's
+ * AVX-512 build computes products under about 2^19 multiply-adds without packing (its "small
+ * matrix" kernels): attention's per-head 128x64x128 products took 0.73 ms for 32 heads whole
+ * and 0.585 in 64-row slabs on the 2-core EPYC (92 -> 115 GFLOP/s). Whether slabs win is
+ * measured like every path (jaxlite/backend/compile.py); with B transposed they lost there
+ * (128x128x64, 90 -> 83 GFLOP/s), so a product with B transposed takes the fixed rules. */
+#define JL_SLAB_ROWS 64
 #define JL_NCLASS 5
 /* 0 tiny (<= 16^3 multiply-adds), 1 outputs narrower than one vector, 2 small (<= 128^3),
  * 3 B at most 128 x 128 (any height), 4 large */
@@ -366,6 +374,10 @@ static signed char jl_choice_f32_[JL_NCLASS], jl_choice_f64_[JL_NCLASS];
 #endif
 
 #define JL_GEMM(T, S, CBLAS_GEMM)                                                                \
+  JL_INLINE void jl_gemm_blas_##S(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T *a, \
+                                  int64_t lda, const T *b, int64_t ldb, T *c, int64_t ldc) {     \
+    JL_GEMM_BLAS(T, S, CBLAS_GEMM)                                                               \
+  }                                                                                              \
   /* The path a product takes: the measured choice of its class where that path can take it, \
    * else the fixed rules (which need no BLAS, no buffer). */                                  \
   JL_INLINE int jl_gemm_path_##S(bool tb, int64_t m, int64_t n, int64_t k) {                     \
@@ -373,6 +385,7 @@ static signed char jl_choice_f32_[JL_NCLASS], jl_choice_f64_[JL_NCLASS];
     if (choice == JL_PATH_SMALL && JL_SMALL_FITS(S, tb, m, n, k)) return JL_PATH_SMALL;          \
     if (choice == JL_PATH_PACKED && JL_HAVE_OWN) return JL_PATH_PACKED;                          \
     if (choice == JL_PATH_BLAS) return JL_PATH_BLAS;                                             \
+    if (choice == JL_PATH_BLAS_SLABS && !tb) return JL_PATH_BLAS_SLABS;                         \
     if (JL_SMALL_OK_##S(tb, m, n, k)) return JL_PATH_SMALL;                                      \
     if (JL_PACKED_WANTED) return JL_PATH_PACKED;                                                 \
     return JL_PATH_BLAS;                                                                         \
@@ -391,7 +404,13 @@ static signed char jl_choice_f32_[JL_NCLASS], jl_choice_f64_[JL_NCLASS];
         jl_packed_gemm_##S(ta, tb, m, n, k, a, lda, b, ldb, c, ldc,                              \
                            nscratch >= JL_PK_ELEMS(JL_VEC_W_##S, m, n, k) ? scratch : NULL))     \
       return;                                                                                    \
-    JL_GEMM_BLAS(T, S, CBLAS_GEMM)                                                               \
+    if (path == JL_PATH_BLAS_SLABS && m > JL_SLAB_ROWS) {                                        \
+      for (int64_t i = 0; i < m; i += JL_SLAB_ROWS)                                              \
+        jl_gemm_blas_##S(ta, tb, m - i < JL_SLAB_ROWS ? m - i : JL_SLAB_ROWS, n, k,              \
+                         ta ? a + i : a + i * lda, lda, b, ldb, c + i * ldc, ldc);               \
+      return;                                                                                    \
+    }                                                                                            \
+    jl_gemm_blas_##S(ta, tb, m, n, k, a, lda, b, ldb, c, ldc);                                   \
   }                                                                                              \
   void JL_RT(gemm_##S)(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T *a,            \
                        int64_t lda, const T *b, int64_t ldb, T *c, int64_t ldc) {                \
@@ -452,7 +471,7 @@ int JL_RT(gemm_class)(int dtype, int64_t m, int64_t n, int64_t k) {
 double JL_RT(gemm_time)(int dtype, int path, int64_t m, int64_t n, int64_t k, int reps,
                         double limit) {
 #ifndef JL_HAVE_BLAS
-  if (path == JL_PATH_BLAS) return -1; /* the C loops: never a choice */
+  if (path == JL_PATH_BLAS || path == JL_PATH_BLAS_SLABS) return -1; /* the C loops: never a choice */
 #endif
   return dtype ? jl_gemm_time_f64(path, m, n, k, reps, limit)
                : jl_gemm_time_f32(path, m, n, k, reps, limit);
