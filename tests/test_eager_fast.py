@@ -117,6 +117,23 @@ def test_binary_matches_general_path(x64, dtype):
                     _check(fn, x, y)
 
 
+_SCALARS = [2, -3, 0, 300, -129, 2**31, 2**40, 0.1, -2.5, 1e30, 1e300, float("nan"),
+            float("inf"), True, 1j]  # fmt: skip
+
+
+@pytest.mark.parametrize("x64", [True, False])
+@pytest.mark.parametrize("dtype", _DTYPES)
+def test_python_scalar_operands_match_general_path(x64, dtype):
+    with jaxlite.enable_x64(x64):
+        for shape in [(3,), ()]:
+            for weak in [False, True]:
+                x = _array(dtype, shape, weak)
+                for s in _SCALARS:
+                    for fn in _BINARY:
+                        _check(fn, x, s)
+                        _check(fn, s, x)
+
+
 def test_mixed_dtypes_and_non_arrays_take_the_general_path():
     x = jnp.asarray(np.arange(3, dtype=np.float32))
     i = jnp.asarray(np.arange(3, dtype=np.int32))
@@ -150,3 +167,187 @@ def test_fast_paths_stand_aside_under_traces_and_debug_options():
         with pytest.raises(FloatingPointError):
             jnp.zeros(2, np.float32) / jnp.zeros(2, np.float32)
     assert core.PLAIN_TRACE[0] is core.eval_trace
+
+
+# --- eager grad on a tape (interpreters/tape.py) against linearize + transpose ----------------
+
+from jaxlite import _autodiff_api as _ad_api  # noqa: E402
+from jaxlite import lax  # noqa: E402
+from jaxlite.interpreters import tape  # noqa: E402
+
+
+@contextlib.contextmanager
+def _no_tape():
+    """grad and value_and_grad take linearize + transpose (the general path)."""
+    saved = tape.vjp_flat
+    tape.vjp_flat = _ad_api._vjp_flat
+    try:
+        yield
+    finally:
+        tape.vjp_flat = saved
+
+
+def _same_tree(got, want):
+    gl, gt = jaxlite.tree_util.tree_flatten(got)
+    wl, wt = jaxlite.tree_util.tree_flatten(want)
+    assert gt == wt
+    for g, w in zip(gl, wl):
+        if isinstance(w, jaxlite.Array):
+            assert type(g) is jaxlite.Array
+            assert g.dtype == w.dtype and g.weak_type == w.weak_type and g.shape == w.shape
+        else:
+            assert type(g) is type(w) and np.shape(g) == np.shape(w)
+            assert np.asarray(g).dtype == np.asarray(w).dtype
+        np.testing.assert_array_equal(np.asarray(g), np.asarray(w))
+
+
+def _check_grad(make, *args):
+    """`make()` returns a transformed function; the tape's result (or error) and the general
+    path's agree."""
+    calls = []
+    real = tape.vjp_flat
+
+    def spy(*a):
+        calls.append(1)
+        return real(*a)
+
+    tape.vjp_flat = spy
+    try:
+        got, got_err = _outcome(make(), *args)
+    finally:
+        tape.vjp_flat = real
+    with _no_tape():
+        want, want_err = _outcome(make(), *args)
+    assert got_err == want_err
+    if want_err is None:
+        _same_tree(got, want)
+    return bool(calls)
+
+
+def _vec(dtype=np.float32, n=4, seed=0):
+    return jnp.asarray(np.random.default_rng(seed).uniform(0.2, 1.5, n).astype(dtype))
+
+
+_FUNS = {
+    "bench": lambda x: jnp.sum(jnp.tanh(jnp.sin(x) * x + 1.0) ** 2),
+    "elementwise": lambda x: jnp.sum(jnp.exp(-x) / (1.0 + jnp.log1p(x)) - jnp.sqrt(x) * 3),
+    "reuse": lambda x: jnp.sum(x * x * x + x - x / 2),
+    "maximum": lambda x: jnp.sum(jnp.maximum(x, 0.7) + jnp.minimum(x, 0.5) + jnp.abs(x - 1)),
+    "where": lambda x: jnp.sum(jnp.where(x > 0.8, x**2, jnp.cos(x))),
+    "reductions": lambda x: jnp.mean(x) * jnp.max(x) + jnp.prod(x) - jnp.std(x),
+    "shape": lambda x: jnp.sum(jnp.concatenate([x.reshape(2, 2).T.ravel(), x[1:3] * 2]) ** 2),
+    "dot": lambda x: jnp.dot(x, x[::-1]) + (x.reshape(2, 2) @ x.reshape(2, 2)).sum(),
+    "index": lambda x: x[2] * x[0] + jnp.take(x, jnp.array([3, 3, 1])).sum(),
+    "scatter": lambda x: jnp.sum(x.at[1].set(x[0] * 3).at[2].add(x[3]) ** 2),
+    "cumsum_sort": lambda x: jnp.sum(jnp.cumsum(jnp.sort(x * jnp.array([3.0, -1, 2, 0.5])))),
+    "softmax": lambda x: jaxlite.nn.softmax(x)[0] + jaxlite.nn.logsumexp(x) * jaxlite.nn.relu(x).sum(),
+    "clip_pow": lambda x: jnp.sum(jnp.clip(x, 0.4, 1.2) ** 3.5 + x ** 2),
+    "control": lambda x: jnp.sum(x) if float(jnp.sum(x)) > 1 else jnp.sum(x * 2),
+    "cond": lambda x: lax.cond(x[0] > 0, lambda v: jnp.sin(v).sum(), lambda v: v.sum(), x),
+    "scan": lambda x: lax.scan(lambda c, v: (c * v + 1.0, c), 1.0, x)[0],
+    "fori": lambda x: lax.fori_loop(0, 3, lambda i, v: v * 1.5 + jnp.sin(v), x).sum(),
+    "jit_inside": lambda x: jaxlite.jit(lambda v: jnp.sum(jnp.tanh(v) * v))(x * 2),
+    "stop_gradient": lambda x: jnp.sum(x * lax.stop_gradient(x) + jnp.floor(x) * x),
+    "checkpoint": lambda x: jnp.sum(jaxlite.checkpoint(lambda v: jnp.sin(jnp.sin(v)))(x)),
+    "constant": lambda x: jnp.float32(2.0),
+    "int_ops": lambda x: jnp.sum(x * jnp.argmax(x) + (x > 1).astype(x.dtype) * x),
+    "convert": lambda x: jnp.sum(x.astype(jnp.float64) ** 2).astype(jnp.float32),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("x64", [True, False])
+@pytest.mark.parametrize("name", sorted(_FUNS))
+def test_grad_on_tape_matches_linearize_transpose(name, x64):
+    f = _FUNS[name]
+    with jaxlite.enable_x64(x64):
+        for dtype in (np.float32, np.float64) if x64 else (np.float32,):
+            x = _vec(dtype)
+            assert _check_grad(lambda: jaxlite.grad(f), x)
+            assert _check_grad(lambda: jaxlite.value_and_grad(f), x)
+        _check_grad(lambda: jaxlite.grad(lambda s: f(jnp.full(4, s) * s)), 0.7)  # weak scalar
+
+
+def test_grad_options_on_tape():
+    x, y = _vec(np.float32, seed=1), _vec(np.float32, seed=2)
+    i = jnp.arange(4)
+    f2 = lambda a, b: jnp.sum(jnp.sin(a) * b**2)  # noqa: E731
+    assert _check_grad(lambda: jaxlite.grad(f2, argnums=(0, 1)), x, y)
+    assert _check_grad(lambda: jaxlite.grad(f2, argnums=1), x, y)
+    assert _check_grad(lambda: jaxlite.grad(f2, argnums=-1), x, y)
+    aux = lambda a: (jnp.sum(a**2), {"s": jnp.sin(a), "n": 3})  # noqa: E731
+    assert _check_grad(lambda: jaxlite.grad(aux, has_aux=True), x)
+    assert _check_grad(lambda: jaxlite.value_and_grad(aux, has_aux=True), x)
+    tree = {"w": x, "b": (y, 2.0)}
+    loss = lambda p: jnp.sum(p["w"] * p["b"][0]) * p["b"][1]  # noqa: E731
+    assert _check_grad(lambda: jaxlite.grad(loss), tree)
+    fi = lambda a, k: jnp.sum(a * k)  # noqa: E731
+    assert _check_grad(lambda: jaxlite.grad(fi, argnums=(0, 1), allow_int=True), x, i)
+    _check_grad(lambda: jaxlite.grad(fi, argnums=1), x, i)  # an error: integer input
+    _check_grad(lambda: jaxlite.grad(lambda a: a * 2), x)  # an error: not a scalar
+    _check_grad(lambda: jaxlite.grad(lambda a: jnp.sum(a) + jnp.ones(3)), x)  # shape error
+    _check_grad(lambda: jaxlite.grad(lambda a: jnp.sum(a).astype(jnp.int32)), x)  # int output
+    # holomorphic and complex inputs: the general path
+    z = jnp.asarray(np.array([1 + 2j, 0.5 - 1j], np.complex64))
+    assert not _check_grad(lambda: jaxlite.grad(lambda c: jnp.sum(c * c), holomorphic=True), z)
+    # nested: the outer grad on the tape, the inner one on linearize over its tracers
+    g2 = lambda: jaxlite.grad(lambda a: jaxlite.grad(lambda b: jnp.sum(jnp.sin(b) * b))(a).sum())  # noqa: E731
+    assert _check_grad(g2, x)
+    assert _check_grad(lambda: jaxlite.grad(jaxlite.grad(lambda s: s**3 * jnp.sin(s))), 0.3)
+    # grad of jit, and jit of grad (traced: not the tape)
+    assert _check_grad(lambda: jaxlite.grad(jaxlite.jit(lambda a: jnp.sum(jnp.exp(a) * a))), x)
+    assert not _check_grad(lambda: jaxlite.jit(jaxlite.grad(lambda a: jnp.sum(a**3))), x)
+    assert not _check_grad(lambda: jaxlite.vmap(jaxlite.grad(lambda a: jnp.sin(a) * a)), x)
+
+
+def test_custom_derivatives_on_tape():
+    @jaxlite.custom_jvp
+    def f(x):
+        return jnp.sin(x)
+
+    f.defjvp(lambda p, t: (f(p[0]), 3.0 * t[0]))
+
+    @jaxlite.custom_vjp
+    def g(x):
+        return x * 2
+
+    g.defvjp(lambda x: (g(x), x), lambda r, ct: (ct * r * 10,))
+    x = _vec()
+    assert _check_grad(lambda: jaxlite.grad(lambda v: jnp.sum(f(v) * g(v))), x)
+    assert _check_grad(lambda: jaxlite.grad(lambda v: jnp.sum(jaxlite.nn.gelu(v))), x)
+
+
+def test_tape_debug_nans_and_escaped_tracers():
+    bad = lambda a: jnp.sum(jnp.log(a - 1.0))  # noqa: E731 (NaN for a < 1)
+    with _debug_nans():
+        with pytest.raises(FloatingPointError):
+            jaxlite.grad(bad)(_vec())
+    leaked = []
+
+    def leak(a):
+        leaked.append(a * 2)
+        return jnp.sum(a)
+
+    jaxlite.grad(leak)(_vec())
+    with pytest.raises(jaxlite.errors.UnexpectedTracerError):
+        jnp.sin(leaked[0])
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_programs_on_tape(seed):
+    rng = np.random.default_rng(seed)
+    unary = [jnp.sin, jnp.tanh, jnp.exp, lambda v: v * 0.5, jnp.cos, lambda v: v**2]
+    binary = [jnp.add, jnp.multiply, jnp.subtract, jnp.maximum, lambda a, b: a / (b * b + 1)]
+    ops = [(int(rng.integers(2)), int(rng.integers(6)), int(rng.integers(10))) for _ in range(8)]
+
+    def f(x):
+        vals = [x, jnp.cos(x)]
+        for kind, k, j in ops:
+            a = vals[j % len(vals)]
+            if kind:
+                vals.append(binary[k % len(binary)](a, vals[(j * 7 + 3) % len(vals)]))
+            else:
+                vals.append(unary[k](a))
+        return jnp.sum(vals[-1]) + jnp.sum(vals[-2])
+
+    with jaxlite.enable_x64(bool(seed % 2)):
+        assert _check_grad(lambda: jaxlite.grad(f), _vec(np.float32, seed=seed))

@@ -85,29 +85,74 @@ def unary(impl, ok: frozenset, slow):
     return fn
 
 
+_F32_MAX = float(np.finfo(np.float32).max)
+# NB: NumPy 2 (NEP 50) treats a Python scalar as JAX does a weak one: cast to the array's dtype.
+_WEAK_SCALARS = int(np.__version__.split(".")[0]) >= 2
+
+
+def _scalar_ok(s, dt) -> bool:
+    """Whether the Python scalar `s` meets an Array of dtype `dt` on the fast path: a float with
+    a float or complex array, an int with a numeric one (NumPy keeps their dtype), both of a size every dtype holds
+    (ints that do not fit small int dtypes make NumPy raise OverflowError: the slow path then
+    raises jnp's)."""
+    t = type(s)
+    if t is float:
+        return dt.kind in "fc" and -_F32_MAX <= s <= _F32_MAX  # NB: NaN and inf: slow path
+    return t is int and dt.kind != "b" and -(2**31) <= s < 2**31
+
+
 def binary(impl, ok: frozenset, slow):
-    """`slow(x, y)`, with the fast path in front for two eager Arrays of one dtype in `ok` (the
-    result is weak iff both are, as `promote` and the rules make it). NumPy broadcasts their
-    shapes as jnp does; shapes it cannot broadcast take the slow path, for jnp's error."""
+    """`slow(x, y)`, with the fast path in front for two eager Arrays of one dtype in `ok`, or
+    one and a Python scalar (`_scalar_ok`): the result is weak iff both are (a scalar is weak),
+    as `promote` and the rules make it. NumPy broadcasts the shapes as jnp does; shapes it
+    cannot broadcast take the slow path, for jnp's error."""
     fresh = isinstance(impl, np.ufunc)
+    scalars = fresh and _WEAK_SCALARS
 
     def fn(x, y, /):
-        if type(y) is Array and type(x) is Array and _STATE.trace is _PLAIN[0]:
+        if type(x) is Array:
+            if _STATE.trace is not _PLAIN[0]:
+                return slow(x, y)
             vx = x._value
-            vy = y._value
             dt = vx.dtype
-            if dt is vy.dtype and dt in ok:
+            if type(y) is Array:
+                vy = y._value
+                if dt is vy.dtype and dt in ok:
+                    try:
+                        out = impl(vx, vy)
+                    except ValueError:  # shapes that do not broadcast
+                        return slow(x, y)
+                    if fresh and type(out) is _ND:
+                        out.setflags(False)  # write=False
+                        a = _NEW(Array)
+                        a._value = out
+                        a.weak_type = x.weak_type and y.weak_type
+                        return a
+                    return _wrap_out(out, (vx, vy), x.weak_type and y.weak_type)
+            elif scalars and dt in ok and _scalar_ok(y, dt):
                 try:
-                    out = impl(vx, vy)
-                except ValueError:  # shapes that do not broadcast
+                    out = impl(vx, y)
+                except OverflowError:
                     return slow(x, y)
-                if fresh and type(out) is _ND:
-                    out.setflags(False)  # write=False
-                    a = _NEW(Array)
-                    a._value = out
-                    a.weak_type = x.weak_type and y.weak_type
-                    return a
-                return _wrap_out(out, (vx, vy), x.weak_type and y.weak_type)
+                return _wrap_scalar_out(out, x.weak_type)
+        elif type(y) is Array and scalars and _STATE.trace is _PLAIN[0]:
+            vy = y._value
+            if vy.dtype in ok and _scalar_ok(x, vy.dtype):
+                try:
+                    out = impl(x, vy)
+                except OverflowError:
+                    return slow(x, y)
+                return _wrap_scalar_out(out, y.weak_type)
         return slow(x, y)
 
     return fn
+
+
+def _wrap_scalar_out(out, weak: bool) -> Array:
+    if type(out) is not _ND:  # a 0-d operand
+        return _wrap(out, weak)
+    out.setflags(False)
+    a = _NEW(Array)
+    a._value = out
+    a.weak_type = weak
+    return a

@@ -386,8 +386,16 @@ def _lexicographic(real_op, gt, name: str):
     return _complex_lexicographic(real_op, name, on_complex)
 
 
-maximum = _lexicographic(_maximum, lax.gt, "maximum")
-minimum = _lexicographic(_minimum, lax.lt, "minimum")
+maximum = _named(
+    _fast_binary(lax.max_p, "iufb", _lexicographic(_maximum, lax.gt, "maximum")),
+    "maximum",
+    _maximum.__doc__ + " Complex numbers compare lexicographically.",
+)
+minimum = _named(
+    _fast_binary(lax.min_p, "iufb", _lexicographic(_minimum, lax.lt, "minimum")),
+    "minimum",
+    _minimum.__doc__ + " Complex numbers compare lexicographically.",
+)
 nextafter = _binary_float(lax.nextafter_p, "nextafter")
 arctan2 = _binary_float(lax.atan2_p, "arctan2")
 atan2 = arctan2
