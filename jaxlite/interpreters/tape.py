@@ -59,17 +59,16 @@ class TapeTracer(Tracer):
 
 
 class _Node:
-    """One recorded primitive: its VJP program, residuals, and the cotangent slots of its
-    differentiated inputs and of its outputs with nonzero tangents."""
+    """One recorded primitive: its VJP program, residuals, the cotangent slots of its
+    differentiated inputs, and its outputs with nonzero tangents (tracers)."""
 
-    __slots__ = ("program", "res", "in_slots", "out_slots", "out_avals")
+    __slots__ = ("program", "res", "in_slots", "outs")
 
-    def __init__(self, program, res, in_slots, out_slots, out_avals):
+    def __init__(self, program, res, in_slots, outs):
         self.program = program
         self.res = res
         self.in_slots = in_slots
-        self.out_slots = out_slots
-        self.out_avals = out_avals
+        self.outs = outs
 
 
 class TapeTrace(core.Trace):
@@ -109,15 +108,19 @@ class TapeTrace(core.Trace):
             outs, res, out_mask = program.forward(primals)
         finally:
             core.swap_trace(prev)
+        if not prim.multiple_results and out_mask[0]:  # NB: the common case
+            t = TapeTracer(self, outs[0], self.n_slots)
+            self.n_slots += 1
+            self.nodes.append(_Node(program, res, in_slots, [t]))
+            return t
         outs = list(outs)
-        out_slots, out_avals = [], []
+        tracers = []
         for j, m in enumerate(out_mask):
             if m:
                 t = outs[j] = self.new_arg(outs[j])
-                out_slots.append(t.slot)
-                out_avals.append(t.aval)
-        if out_slots:
-            self.nodes.append(_Node(program, res, in_slots, out_slots, out_avals))
+                tracers.append(t)
+        if tracers:
+            self.nodes.append(_Node(program, res, in_slots, tracers))
         return outs if prim.multiple_results else outs[0]
 
 
@@ -369,15 +372,24 @@ def vjp_flat(fun: Callable, primals: Sequence[Any], tag: str) -> tuple[list, Cal
             if slot is not None and type(c) is not ad.Zero:
                 ct[slot] = c
         for node in reversed(trace.nodes):
-            outs_ct = [ct[s] for s in node.out_slots]
-            if all(c is None for c in outs_ct):
+            outs_ct = [ct[t.slot] for t in node.outs]
+            if len(outs_ct) == 1:
+                if outs_ct[0] is None:
+                    continue
+            elif all(c is None for c in outs_ct):
                 continue
-            outs_ct = [
-                ad.zeros_like_aval(a) if c is None else c for c, a in zip(outs_ct, node.out_avals)
-            ]
+            else:
+                outs_ct = [
+                    ad.zeros_like_aval(t.aval) if c is None else c
+                    for c, t in zip(outs_ct, node.outs)
+                ]
             cts_in = node.program.backward(node.res, outs_ct)
-            for s, c in reversed(list(zip(node.in_slots, cts_in))):
+            node.res = None  # NB: the residuals are not needed any more
+            slots = node.in_slots
+            for k in range(len(slots) - 1, -1, -1):  # NB: last input first, as backward_pass
+                c = cts_in[k]
                 if c is not None:
+                    s = slots[k]
                     prev_ct = ct[s]
                     ct[s] = c if prev_ct is None else ad.add_tangents(prev_ct, c)
         return [
