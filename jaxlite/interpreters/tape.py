@@ -142,7 +142,7 @@ class _Program:
     part of the cache keys) give the results' weak types. `eval_jaxpr` while a debug check is
     on (its checked process_primitive)."""
 
-    __slots__ = ("closed", "consts", "steps", "outs")
+    __slots__ = ("closed", "consts", "steps", "outs", "line")
 
     def __init__(self, closed: ClosedJaxpr):
         jaxpr = closed.jaxpr
@@ -173,10 +173,15 @@ class _Program:
         self.outs = [_ref(index, v) for v in jaxpr.outvars]
         if any(step[0].impl is None for step in self.steps):
             self.steps = None
+        self.line = _straight_line(closed, self.steps) if self.steps else None
 
     def __call__(self, args) -> list:
         if self.steps is None or core.PLAIN_TRACE[0] is None:
             return core.eval_jaxpr(self.closed.jaxpr, self.consts, *args)
+        if self.line is not None:
+            out = self.line(args)
+            if out is not None:
+                return out
         env = self.consts + list(args)
         for prim, ins, params, impl, np_impl, weak in self.steps:
             xs = [env[i] if is_var else i for is_var, i in ins]
@@ -198,6 +203,94 @@ class _Program:
             else:
                 env.append(out)
         return [env[i] if is_var else i for is_var, i in self.outs]
+
+
+def _straight_line(closed: ClosedJaxpr, steps: list):
+    """The program as one generated Python function of its arguments on their NumPy buffers:
+    no environment, no intermediate Arrays (results are made as the eager impl makes them:
+    ndarrays, narrowed with x64 off). It returns None (the caller then takes the general
+    loop) unless every argument is an Array and no primitive's impl has been replaced since;
+    None is returned by this builder too when a step has no NumPy impl or a const is not an
+    Array."""
+    jaxpr = closed.jaxpr
+    if any(np_impl is None for _, _, _, _, np_impl, _ in steps):
+        return None
+    if any(type(c) is not Array for c in closed.consts):
+        return None
+    # NB: __name__: warnings raised here are jaxlite's (primitives/_base.py's FP_WARNINGS filter)
+    ns: dict = {"__name__": __name__, "Array": Array, "_ND": np.ndarray, "_NARROW": dtypes.NARROW, "_fix": _fix_out,
+                "_arr": _array_of}  # fmt: skip
+    names: dict = {}
+    weak: dict = {}
+    for k, (v, c) in enumerate(zip(jaxpr.constvars, closed.consts)):
+        ns[f"c{k}"] = c._value
+        names[v], weak[v] = f"c{k}", c.weak_type
+    args = [f"a{k}" for k in range(len(jaxpr.invars))]
+    for k, v in enumerate(jaxpr.invars):
+        names[v], weak[v] = f"b{k}", v.aval.weak_type
+
+    def ref(v) -> str:
+        if type(v) is Literal:
+            lit = _wrap(v.val, v.aval.weak_type)._value  # NB: what eval_jaxpr's read passes
+            ns[f"l{len(ns)}"] = lit
+            return f"l{len(ns) - 1}"
+        return names[v]
+
+    lines = ["def run(args):", f"    {', '.join(args)}{',' if len(args) == 1 else ''} = args"]
+    if args:
+        lines.append(f"    if {' or '.join(f'type({a}) is not Array' for a in args)}:")
+        lines.append("        return None")
+    checks = []
+    for k, (prim, _, params, impl, np_impl, _) in enumerate(steps):
+        ns[f"P{k}"], ns[f"I{k}"], ns[f"F{k}"], ns[f"K{k}"] = prim, impl, np_impl, params
+        checks.append(f"P{k}.impl is not I{k}")
+    if checks:
+        lines.append(f"    if {' or '.join(checks)}:")
+        lines.append("        return None")
+    for k, a in enumerate(args):
+        lines.append(f"    b{k} = {a}._value")
+    n = 0
+    for k, eqn in enumerate(jaxpr.eqns):
+        call = f"F{k}({''.join(ref(v) + ', ' for v in eqn.invars)}**K{k})"
+        outs = []
+        for v in eqn.outvars:
+            names[v], weak[v] = f"r{n}", _eager_weak(eqn, v.aval)
+            outs.append(f"r{n}")
+            n += 1
+        if eqn.primitive.multiple_results:
+            lines.append(f"    t = {call}")
+            lines.extend(f"    {o} = _fix(t[{j}])" for j, o in enumerate(outs))
+        else:
+            lines.append(f"    {outs[0]} = {call}")
+            lines.append(f"    if type({outs[0]}) is not _ND or _NARROW:")
+            lines.append(f"        {outs[0]} = _fix({outs[0]})")
+    rets = []
+    for v in jaxpr.outvars:
+        w = v.aval.weak_type if type(v) is Literal else weak[v]
+        rets.append(f"_arr({ref(v)}, {w})")
+    lines.append(f"    return [{', '.join(rets)}]")
+    exec("\n".join(lines), ns)  # noqa: S102 (our own text, from the jaxpr's structure only)
+    return ns["run"]
+
+
+def _fix_out(r):
+    """A NumPy impl's result as the eager impl keeps it (array._wrap's conversions)."""
+    if type(r) is not np.ndarray:
+        r = np.asarray(r)
+    if dtypes.NARROW and r.dtype in dtypes.NARROW:  # x64 off: NumPy gave a 64-bit result
+        r = r.astype(dtypes.NARROW[r.dtype])
+    return r
+
+
+def _array_of(v, weak: bool) -> Array:
+    v.setflags(False)  # NB: every buffer here is fresh or already an Array's (read-only)
+    a = _NEW(Array)
+    a._value = v
+    a.weak_type = weak
+    return a
+
+
+_NEW = object.__new__
 
 
 def _eager_weak(eqn, aval: ShapedArray) -> bool:
