@@ -103,12 +103,23 @@ class TapeTrace(core.Trace):
         if in_slots is None:  # nothing differentiated flows in: a constant
             return ad.bind_on(self.parent, prim, args, params)
         program = _program(prim, params, primals, tuple(diff), self.tag)
-        prev = core.swap_trace(self.parent)
-        try:
-            outs, res, out_mask = program.forward(primals)
-        finally:
-            core.swap_trace(prev)
-        if not prim.multiple_results and out_mask[0]:  # NB: the common case
+        return self._record(program, primals, in_slots, prim.multiple_results)
+
+    def process_call_at_point(self, flat_fun: Callable, args: Sequence[Any]) -> list:
+        """`flat_fun(*args) -> list`, linearized at the primals of `args` (custom_jvp and
+        custom_vjp functions: custom_derivatives.py) and recorded as one node."""
+        primals, in_slots, diff = list(args), [], []
+        for i, x in enumerate(args):
+            mine = type(x) is TapeTracer and x._trace is self
+            if mine:
+                primals[i] = x.primal
+                in_slots.append(x.slot)
+            diff.append(mine)
+        return self._record(_AtPointVJP(flat_fun, diff, self.tag), primals, in_slots, True)
+
+    def _record(self, program, primals, in_slots, multiple_results: bool):
+        outs, res, out_mask = program.forward(primals, self.parent)
+        if not multiple_results and out_mask[0]:  # NB: the common case
             t = TapeTracer(self, outs[0], self.n_slots)
             self.n_slots += 1
             self.nodes.append(_Node(program, res, in_slots, [t]))
@@ -121,7 +132,7 @@ class TapeTrace(core.Trace):
                 tracers.append(t)
         if tracers:
             self.nodes.append(_Node(program, res, in_slots, tracers))
-        return outs if prim.multiple_results else outs[0]
+        return outs if multiple_results else outs[0]
 
 
 # --- VJP programs ---------------------------------------------------------------------------
@@ -328,8 +339,16 @@ class _CachedVJP:
 
     __slots__ = ("fwd", "lin", "n_out", "out_mask", "bwds", "tag")
 
-    def forward(self, primals):
-        vals = self.fwd(primals)
+    def forward(self, primals, parent: core.Trace):
+        """(outputs, residuals, out_mask), computed on `parent`."""
+        line = self.fwd.line
+        vals = line(primals) if line is not None and core.PLAIN_TRACE[0] is not None else None
+        if vals is None:  # NB: the straight line binds nothing: no trace to switch to
+            prev = core.swap_trace(parent)
+            try:
+                vals = self.fwd(primals)
+            finally:
+                core.swap_trace(prev)
         n = self.n_out
         return vals[:n], vals[n:], self.out_mask
 
@@ -389,8 +408,12 @@ class _AtPointVJP:
     def __init__(self, fun, diff, tag):
         self.fun, self.diff, self.tag = fun, diff, tag
 
-    def forward(self, primals):
-        outs, linear, _, out_mask = pe.linearize_flat(self.fun, primals, self.tag, self.diff)
+    def forward(self, primals, parent: core.Trace):
+        prev = core.swap_trace(parent)
+        try:
+            outs, linear, _, out_mask = pe.linearize_flat(self.fun, primals, self.tag, self.diff)
+        finally:
+            core.swap_trace(prev)
         return outs, linear, out_mask
 
     @staticmethod
@@ -416,7 +439,7 @@ def _aval_key(x) -> tuple:
 def _program(prim, params, primals, diff: tuple, tag: str):
     if prim in pe._CACHEABLE and not prim.effectful:
         try:
-            key = (prim, diff, *[_aval_key(p) for p in primals], *params.items())
+            key = (prim, diff, *map(_aval_key, primals), *params.items())
             prog = _cache.get(key)
         except TypeError:  # an unhashable param
             return _AtPointVJP(_fun_of(prim, params), list(diff), tag)
