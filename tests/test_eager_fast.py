@@ -4,6 +4,9 @@
   the same calls with the fast paths off (`core.PLAIN_TRACE` cleared: every call binds its
   primitive and runs the generic eager impl): values, dtypes, weak types, errors, read-only
   results, x64 on and off.
+- eager `grad`/`value_and_grad` on the tape (interpreters/tape.py) against linearize +
+  transpose (`_autodiff_api._vjp_flat`): bit-identical values, dtypes, weak types and errors
+  over many primitives, every grad option, custom derivatives, nesting, jit, random programs.
 """
 
 from __future__ import annotations
