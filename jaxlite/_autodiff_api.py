@@ -21,6 +21,7 @@ from jaxlite.array import _wrap
 from jaxlite.interpreters import jvp as ad
 from jaxlite.interpreters import partial_eval as pe
 from jaxlite.interpreters import staging
+from jaxlite.interpreters import tape
 from jaxlite.interpreters import transpose as tp
 from jaxlite.util import safe_zip
 
@@ -52,7 +53,8 @@ def _strip_tangents(tree, trace):
     """Aux outputs are not differentiated: their JVP tracers become their primals."""
 
     def strip(x):
-        return x.primal if type(x) is ad.JVPTracer and x._trace is trace else x
+        t = type(x)
+        return x.primal if (t is ad.JVPTracer or t is tape.TapeTracer) and x._trace is trace else x
 
     return tree_util.tree_map(strip, tree)
 
@@ -435,7 +437,10 @@ def _value_and_grad(fun, argnums, has_aux, holomorphic, allow_int, api_name: str
             _check_input_dtypes(tuple(dyn), what, allow_int, holomorphic)
         f_partial = api_util.argnums_partial(fun, nums_, args, kwargs)
         flat, out_tree_of, aux = _flatten_fun_aux(f_partial, in_tree, has_aux, name)
-        out, pullback = _vjp_flat(flat, leaves, tag)
+        if not holomorphic and core.plain_eager() and all(x.dtype.kind != "c" for x in leaves):
+            out, pullback = tape.vjp_flat(flat, leaves, tag)  # eager: no staging (issue 20.7)
+        else:
+            out, pullback = _vjp_flat(flat, leaves, tag)
         out_tree = out_tree_of()
         if out_tree.num_leaves != 1 or not tree_util.treedef_is_leaf(out_tree):
             _check_scalar_output(tree_util.tree_unflatten(out_tree, out), what)

@@ -474,9 +474,16 @@ def _float_trouble(outs) -> str:
     return ""
 
 
+# [eval_trace] while primitives bound eagerly run unchecked, [None] while the debug options are
+# on: jnp's eager fast paths test `_ctx.trace is PLAIN_TRACE[0]` (one comparison; numpy/
+# _eager_fast.py), which is `plain_eager()`.
+PLAIN_TRACE: list = [eval_trace]
+
+
 def _set_float_checks(_value=None) -> None:
     on = config.jax_debug_nans or config.jax_debug_infs
     EvalTrace.process_primitive = _process_checked if on else _process_unchecked
+    PLAIN_TRACE[0] = None if on else eval_trace
 
 
 config.on_change("jax_debug_nans", _set_float_checks)
@@ -489,6 +496,9 @@ class _Context(threading.local):
 
 
 _ctx = _Context()
+# For hot paths that only READ the current trace (`TRACE_STATE.trace is PLAIN_TRACE[0]`: a call
+# of `current_trace()` costs twice that); switching stays with swap_trace / set_current_trace.
+TRACE_STATE = _ctx
 
 
 def current_trace() -> Trace:

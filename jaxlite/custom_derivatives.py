@@ -24,6 +24,7 @@ from jaxlite.core import Tracer
 from jaxlite.errors import JaxliteError
 from jaxlite.interpreters import jvp as ad
 from jaxlite.interpreters import partial_eval as pe
+from jaxlite.interpreters import tape
 from jaxlite.interpreters import transpose as tp
 from jaxlite.interpreters import vmap as batching
 
@@ -94,7 +95,7 @@ def _handling_trace(leaves: list) -> core.Trace:
     t = core.current_trace()
     while True:
         kind = type(t)
-        if t is core.eval_trace or kind is ad.JVPTrace:
+        if t is core.eval_trace or kind is ad.JVPTrace or kind is tape.TapeTrace:
             return t
         if kind is _RuleTrace or (
             kind in (batching.BatchTrace, pe.PartialEvalTrace)
@@ -110,7 +111,7 @@ class _RuleTrace(core.Trace):
     primals are concrete), refusing the values of the traces it stands in for (the JVP trace and
     any above it), which only a closure can bring in: their derivatives would be lost."""
 
-    def __init__(self, jvp_trace: ad.JVPTrace, kind: str):
+    def __init__(self, jvp_trace: ad.JVPTrace | tape.TapeTrace, kind: str):
         self.parent = jvp_trace.parent
         self.kind = kind
         self.description = jvp_trace.description
@@ -150,6 +151,27 @@ def _on_jvp_trace(trace: ad.JVPTrace, leaves: list, kind: str, call: Callable, r
     for x in (*primals_out, *tangents_out):
         guard.check(x)
     return [trace.pure(p, t) for p, t in zip(primals_out, tangents_out)]
+
+
+def _on_tape(trace, custom, args, nondiff: dict, leaves: list, in_tree, kind: str):
+    """A custom_jvp/custom_vjp call under eager grad's tape: the call linearized at the
+    primals (a JVP trace then runs the rule on them, as under `linearize`) and recorded. With
+    no tape value among the arguments, the function runs as under a JVP trace with no tangent
+    in (`_on_jvp_trace`): tape values it closes over are refused."""
+    if not any(isinstance(x, Tracer) and x._trace is trace for x in leaves):
+        guard = _RuleTrace(trace, kind)
+        prev = core.swap_trace(guard)
+        try:
+            out = custom(*args)
+            tree_util.tree_map(guard.check, out)
+        finally:
+            core.swap_trace(prev)
+        return out
+    flat_fun, out_tree_of = api_util.flatten_fun_nokwargs(
+        _with_nondiff(custom, nondiff, len(args)), in_tree
+    )
+    outs = trace.process_call_at_point(flat_fun, leaves)
+    return tree_util.tree_unflatten(out_tree_of(), outs)
 
 
 def _trace_call(flat_fun: Callable, leaves: list, name: str):
@@ -278,6 +300,8 @@ class custom_jvp:
             return _flatten_jvp_output(out, known, name)
 
         jvp_jaxpr_fun.__name__ = getattr(rule, "__name__", "jvp")
+        if type(trace) is tape.TapeTrace:  # eager grad: linearized here, the rule on primals
+            return _on_tape(trace, self, args, nondiff, leaves, in_tree, "custom_jvp")
         if type(trace) is ad.JVPTrace:  # as JAX: the rule runs on the primals, not staged
 
             def run_rule(primals, tangents):
@@ -529,6 +553,8 @@ class custom_vjp:
 
         fwd_jaxpr_fun.__name__ = getattr(fwd, "__name__", "fwd")
         bwd_flat.__name__ = getattr(bwd, "__name__", "bwd")
+        if type(trace) is tape.TapeTrace:  # eager grad: linearized here, fwd on primals
+            return _on_tape(trace, self, args, nondiff, leaves, in_tree, "custom_vjp")
         if type(trace) is ad.JVPTrace:  # as JAX: fwd runs on the primals, nothing is staged
 
             def run_fwd(primals, tangents):

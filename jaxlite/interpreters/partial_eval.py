@@ -112,9 +112,15 @@ def _abstract_eval(prim: core.Primitive, avals: list[ShapedArray], params: dict)
 
 
 def linearize_flat(
-    fun: Callable, primals: Sequence[Any], tag: str = "linearize"
+    fun: Callable,
+    primals: Sequence[Any],
+    tag: str = "linearize",
+    in_mask: Sequence[bool] | None = None,
 ) -> tuple[list, ClosedJaxpr, list[bool], list[bool]]:
     """JVP of `fun(*flat) -> flat list` with unknown tangents, staged into a linear jaxpr.
+
+    `in_mask`: the inputs to differentiate (all floating-point ones when None); the others
+    have zero tangents.
 
     Returns:
       `(primals_out, linear, in_mask, out_mask)`: `linear` maps the tangents of the inputs where
@@ -122,7 +128,8 @@ def linearize_flat(
       `out_mask` is True (the others are symbolic zeros).
     """
     in_avals = [core.get_aval(p) for p in primals]
-    in_mask = [dtypes.is_inexact(a.dtype) for a in in_avals]
+    if in_mask is None:
+        in_mask = [dtypes.is_inexact(a.dtype) for a in in_avals]
     pe = PartialEvalTrace(core.current_trace(), tag)
     prev = core.swap_trace(pe)  # core.new_trace, without a contextmanager's cost
     try:

@@ -12,7 +12,7 @@ import numpy as np
 
 from jaxlite.array import Array
 from jaxlite.core import Tracer
-from jaxlite.numpy import _dtype_api, _shape
+from jaxlite.numpy import _dtype_api, _eager_fast, _shape
 
 # operator -> jnp function name; each also gets its reflected form `__r<op>__`.
 _BINARY = {
@@ -111,7 +111,11 @@ def _lookup(jnp, name: str):
 def _install(cls, jnp) -> None:
     for op, name in _BINARY.items():
         fn = _lookup(jnp, name)
-        setattr(cls, f"__{op}__", _binary(fn, False))
+        method = _binary(fn, False)
+        fast = getattr(fn, "_eager_fast", None)
+        if cls is Array and fast is not None:  # `x + y` as quick as `jnp.add(x, y)`
+            method = _eager_fast.binary(*fast, method)
+        setattr(cls, f"__{op}__", method)
         setattr(cls, f"__r{op}__", _binary(fn, True))
     for op, name in _COMPARE.items():
         setattr(cls, f"__{op}__", _binary(_lookup(jnp, name), False))

@@ -16,6 +16,7 @@ import numpy as np
 from jaxlite import dtypes
 from jaxlite import primitives as lax
 from jaxlite.array import Array, _wrap
+from jaxlite.core import Tracer
 from jaxlite.numpy._ufuncs import _no_out, isnan, logical_not, sqrt, subtract
 from jaxlite.numpy._util import (
     asarray,
@@ -88,10 +89,15 @@ def _bool(x, name: str):
 def _sum_like(prim, identity, name: str):
     def fn(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
         t = type(a)
-        if t is Array and axis is None and dtype is None and not keepdims and initial is None:
-            v = a._value
-            if where is None and out is None and v.dtype.kind == "f" and v.itemsize > 2:
-                return prim.bind(a, axes=_ALL_AXES[v.ndim])  # the eager fast path
+        if axis is None and dtype is None and not keepdims and initial is None:
+            if t is Array:
+                v = a._value
+                if where is None and out is None and v.dtype.kind == "f" and v.itemsize > 2:
+                    return prim.bind(a, axes=_ALL_AXES[v.ndim])  # the eager fast path
+            elif isinstance(a, Tracer) and where is None and out is None:
+                av = a.aval  # the same for tracers (eager grad's, vmap's, jit's)
+                if av.dtype.kind == "f" and av.dtype.itemsize > 2:
+                    return prim.bind(a, axes=_ALL_AXES[len(av.shape)])
         _no_out(name, out)
         a, shape, axes = _prep(a, axis, name)
         check_kind(name, a, "iufbc", "a numeric or bool argument")

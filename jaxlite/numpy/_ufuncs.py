@@ -8,10 +8,11 @@ import math
 
 import numpy as np
 
-from jaxlite import core, dtypes
+from jaxlite import dtypes
 from jaxlite import primitives as lax
 from jaxlite.array import Array
 from jaxlite.primitives._base import ELEMENTWISE_NUMPY
+from jaxlite.numpy import _eager_fast
 from jaxlite.numpy._util import (
     asarray,
     broadcast_shapes,
@@ -42,88 +43,67 @@ def _named(fn, name: str, doc: str):
     return fn
 
 
-# The eager fast paths: an op on Arrays of one dtype (and shape) outside any transformation calls
-# its primitive's NumPy implementation directly, skipping bind and the generic eager impl (with
-# which it agrees: the result of an elementwise primitive made by `_unop`/`_binop` is weak iff
-# its operands are). NB: measured on f32[8] (the AVX-512 EPYC, CPU time): jnp.sin 1.83 -> ~1 us,
-# NumPy's own np.sin 0.33 us.
-_plain = core.plain_eager
-_NEW, _NARROW = object.__new__, dtypes.NARROW  # NB: NARROW is updated in place with the mode
-
-
-def _numpy_impl(prim, kind: str | None = None):
+def _numpy_impl(prim):
     """(NumPy function, the dtype kinds it accepts) of an elementwise primitive made by
-    primitives/_base.py's `_unop`/`_binop` (whose result is weak iff its operands are), for
-    the fast paths; (None, "") for any other. With `kind`: the function if it accepts that kind,
-    else None."""
-    fn, kinds = ELEMENTWISE_NUMPY.get(prim, (None, ""))
-    if kind is not None:
-        return fn if kind in kinds else None
-    return fn, kinds
+    primitives/_base.py's `_unop`/`_binop`, for the eager fast paths; (None, "") for any
+    other."""
+    return ELEMENTWISE_NUMPY.get(prim, (None, ""))
 
 
-def _wrap_fresh(out, v, weak: bool, w=None) -> Array:
-    """`out`, NumPy's result on the operands `v` (and `w`), as an Array (array._wrap inlined): a
-    view when it is one of them (never marking a caller's buffer read-only)."""
-    if out is v or out is w:
-        out = out.view()
-    elif type(out) is not np.ndarray:
-        out = np.asarray(out)
-    elif out.dtype is v.dtype:  # NB: the common case: nothing to narrow (the test costs less)
-        out.setflags(write=False)
-        a = _NEW(Array)
-        a._value = out
-        a.weak_type = weak
-        return a
-    if _NARROW and out.dtype in _NARROW:
-        out = out.astype(_NARROW[out.dtype])
-    out.setflags(write=False)
-    a = _NEW(Array)
-    a._value = out
-    a.weak_type = weak
-    return a
+def _fast_unary(prim, kinds: str, slow):
+    """`slow`, behind the eager fast path (numpy/_eager_fast.py) on the dtypes of `kinds`."""
+    impl, prim_kinds = _numpy_impl(prim)
+    if impl is None:
+        return slow
+    ok = _eager_fast.fast_dtypes(impl, 1, "".join(k for k in kinds if k in prim_kinds))
+    return _eager_fast.unary(impl, ok, slow)
+
+
+def _fast_binary(prim, kinds: str, slow):
+    """`slow`, behind the eager fast path (numpy/_eager_fast.py) on the dtypes of `kinds`."""
+    impl, prim_kinds = _numpy_impl(prim)
+    if impl is None:
+        return slow
+    ok = _eager_fast.fast_dtypes(impl, 2, "".join(k for k in kinds if k in prim_kinds))
+    fn = _eager_fast.binary(impl, ok, slow)
+    fn._eager_fast = (impl, ok)  # NB: Array's operators take the same path (_methods.py)
+    return fn
 
 
 def _unary_float(prim, name: str):
     """`name(x)` = `prim(x)`; integer and bool inputs become floats first (`dtypes.to_inexact`:
     float32 up to 32 bits, float64 for 64, as JAX)."""
 
-    impl = _numpy_impl(prim, "f")
-
     def fn(x, /):
-        if type(x) is Array:  # fast path: an eager float (or complex) array
-            v = x._value
-            if dtypes.is_inexact(v.dtype):
-                # NB: 16-bit floats and complex take bind (16-bit impls compute in float32)
-                if impl is not None and v.dtype.kind == "f" and v.dtype.itemsize > 2 and _plain():
-                    return _wrap_fresh(impl(v), v, x.weak_type)
-                return prim.bind(x)
+        if type(x) is Array and dtypes.is_inexact(x._value.dtype):
+            return prim.bind(x)
         return prim.bind(inexact_arg(name, x))
 
     return _named(
-        fn, name, f"Elementwise `{name}`; ints and bools become floats (`dtypes.to_inexact`)."
+        _fast_unary(prim, _FLOAT, fn),
+        name,
+        f"Elementwise `{name}`; ints and bools become floats (`dtypes.to_inexact`).",
     )
 
 
 def _binary(prim, name: str, kinds: str = _NUM, what: str = "a numeric argument"):
     """`name(x, y)` = `prim(x, y)` after promotion (JAX's lattice) and broadcasting."""
 
-    impl, prim_kinds = _numpy_impl(prim)
-
     def fn(x, y, /):
-        if type(x) is Array and type(y) is Array:  # fast path: same dtype and shape
+        if type(x) is Array and type(y) is Array:  # same dtype and shape: no promotion
             vx, vy = x._value, y._value
             if vx.dtype == vy.dtype and vx.shape == vy.shape and x.weak_type == y.weak_type:
                 if vx.dtype.kind in kinds:
-                    # NB: 16-bit floats take bind (their impls compute in float32, round once)
-                    if vx.dtype.kind in prim_kinds and vx.dtype.itemsize > 2 and _plain():
-                        return _wrap_fresh(impl(vx, vy), vx, x.weak_type, vy)
                     return prim.bind(x, y)
         x, y = promote(name, x, y)
         check_kind(name, x, kinds, what)
         return prim.bind(x, y)
 
-    return _named(fn, name, f"Elementwise `{name}` with broadcasting and JAX's type promotion.")
+    return _named(
+        _fast_binary(prim, kinds, fn),
+        name,
+        f"Elementwise `{name}` with broadcasting and JAX's type promotion.",
+    )
 
 
 def _binary_float(prim, name: str):
@@ -373,8 +353,6 @@ def angle(z, deg=False):
 # Arithmetic
 # ------------------------------------------------------------------------------------------
 
-_add = _binary(lax.add_p, "add", _NUMC)
-_multiply = _binary(lax.mul_p, "multiply", _NUMC)
 subtract = _binary(lax.sub_p, "subtract", _NUMC, "numeric arguments (bool - bool is undefined)")
 _maximum = _binary(lax.max_p, "maximum", "iufb")
 _minimum = _binary(lax.min_p, "minimum", "iufb")
@@ -408,26 +386,26 @@ def _lexicographic(real_op, gt, name: str):
     return _complex_lexicographic(real_op, name, on_complex)
 
 
-maximum = _lexicographic(_maximum, lax.gt, "maximum")
-minimum = _lexicographic(_minimum, lax.lt, "minimum")
+maximum = _named(
+    _fast_binary(lax.max_p, "iufb", _lexicographic(_maximum, lax.gt, "maximum")),
+    "maximum",
+    _maximum.__doc__ + " Complex numbers compare lexicographically.",
+)
+minimum = _named(
+    _fast_binary(lax.min_p, "iufb", _lexicographic(_minimum, lax.lt, "minimum")),
+    "minimum",
+    _minimum.__doc__ + " Complex numbers compare lexicographically.",
+)
 nextafter = _binary_float(lax.nextafter_p, "nextafter")
 arctan2 = _binary_float(lax.atan2_p, "arctan2")
 atan2 = arctan2
 
 
-_add_p_impl, _add_p_kinds = _numpy_impl(lax.add_p)
-_mul_p_impl, _mul_p_kinds = _numpy_impl(lax.mul_p)
-_div_p_impl = _numpy_impl(lax.div_p, "f")
-
-
-def add(x, y, /):
-    """Elementwise `x + y` (logical or for two bools), with broadcasting and promotion."""
+def _add(x, y, /):
     if type(x) is Array and type(y) is Array:
         vx, vy = x._value, y._value
         if vx.dtype == vy.dtype and vx.shape == vy.shape and x.weak_type == y.weak_type:
             if vx.dtype.kind != "b":
-                if vx.dtype.kind in _add_p_kinds and _plain():
-                    return _wrap_fresh(_add_p_impl(vx, vy), vx, x.weak_type, vy)
                 return lax.add_p.bind(x, y)
     x, y = promote("add", x, y)
     if dtype_of(x).kind == "b":
@@ -435,14 +413,11 @@ def add(x, y, /):
     return lax.add_p.bind(x, y)
 
 
-def multiply(x, y, /):
-    """Elementwise `x * y` (logical and for two bools), with broadcasting and promotion."""
+def _multiply(x, y, /):
     if type(x) is Array and type(y) is Array:
         vx, vy = x._value, y._value
         if vx.dtype == vy.dtype and vx.shape == vy.shape and x.weak_type == y.weak_type:
             if vx.dtype.kind != "b":
-                if vx.dtype.kind in _mul_p_kinds and _plain():
-                    return _wrap_fresh(_mul_p_impl(vx, vy), vx, x.weak_type, vy)
                 return lax.mul_p.bind(x, y)
     x, y = promote("multiply", x, y)
     if dtype_of(x).kind == "b":
@@ -450,18 +425,25 @@ def multiply(x, y, /):
     return lax.mul_p.bind(x, y)
 
 
-def true_divide(x1, x2, /):
-    """Elementwise `x1 / x2` as floats (ints and bools: float32 up to 32 bits, float64 for 64)."""
-    if type(x1) is Array and type(x2) is Array:
-        vx, vy = x1._value, x2._value
-        if vx.dtype == vy.dtype and vx.shape == vy.shape and dtypes.is_float(vx.dtype):
-            if x1.weak_type == x2.weak_type:
-                if _div_p_impl is not None and _plain():
-                    return _wrap_fresh(_div_p_impl(vx, vy), vx, x1.weak_type, vy)
-                return lax.div_p.bind(x1, x2)
+def _true_divide(x1, x2, /):
     return lax.div_p.bind(*promote_inexact("true_divide", x1, x2))
 
 
+add = _named(
+    _fast_binary(lax.add_p, _NUMC, _add),
+    "add",
+    "Elementwise `x + y` (logical or for two bools), with broadcasting and promotion.",
+)
+multiply = _named(
+    _fast_binary(lax.mul_p, _NUMC, _multiply),
+    "multiply",
+    "Elementwise `x * y` (logical and for two bools), with broadcasting and promotion.",
+)
+true_divide = _named(
+    _fast_binary(lax.div_p, _FLOAT, _true_divide),
+    "true_divide",
+    "Elementwise `x1 / x2` as floats (ints and bools: float32 up to 32 bits, float64 for 64).",
+)
 divide = true_divide
 
 

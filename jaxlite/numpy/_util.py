@@ -294,6 +294,10 @@ def promote(name: str, *args):
             dt = y.dtype
             if dtypes.kind(dt) in _SCALAR_KINDS[tx]:
                 return _scalar_const(x, dt, y.weak_type, name), y
+        elif (tx is Array or isinstance(x, Tracer)) and (ty is Array or isinstance(y, Tracer)):
+            # Fast path: one dtype, weak type and shape (tracers under eager grad, vmap, jit)
+            if x.dtype == y.dtype and x.weak_type == y.weak_type and x.shape == y.shape:
+                return x, y
     return promote_shapes(name, *promote_dtypes(name, *args))
 
 
