@@ -248,10 +248,12 @@ def var(
     else:
         n = sum(broadcast_to_shape(_bool(where, "var"), shape), axes, dtype=dt, keepdims=keepdims)
     r = sum(sq, axes, keepdims=keepdims)
-    r = lax.div(
-        r,
-        lax.max(lax.sub(n, float(ddof)), 0.0) if where is not None else builtins.max(n - ddof, 0.0),
-    )
+    # As JAX: NaN where `n - ddof <= 0`, selected in (not computed), so its tangent is zero
+    if where is None:
+        r = lax.div(r, n - ddof) if n - ddof > 0 else filled(r, np.nan)
+    else:
+        norm = lax.sub(n, float(ddof))
+        r = lax.select(lax.gt(norm, 0.0), lax.div(r, norm), filled(r, np.nan))
     return _as_dtype(r, out_dt)
 
 
