@@ -11,6 +11,7 @@ import numpy as np
 from jaxlite import core, dtypes
 from jaxlite import primitives as lax
 from jaxlite.array import Array
+from jaxlite.custom_derivatives import custom_jvp
 from jaxlite.primitives._base import ELEMENTWISE_NUMPY
 from jaxlite.numpy._util import (
     asarray,
@@ -643,12 +644,30 @@ def hypot(x1, x2, /):
     return lax.select(inf, filled(r, np.inf), r)
 
 
+def _sinc_maclaurin_impl(k: int, x):
+    """The k-th derivative of `sin(x) / x` at 0 (`(-1)**(k/2) / (k + 1)` for even k, else 0) as
+    `x * 0 + c`: a NaN or inf cotangent reaching `sinc(0)` stays NaN, as in JAX."""
+    zero = lax.mul(x, 0.0)
+    return zero if k % 2 else lax.add(zero, (-1.0) ** (k // 2) / (k + 1))
+
+
+_sinc_maclaurin = custom_jvp(_sinc_maclaurin_impl, nondiff_argnums=(0,))
+
+
+@_sinc_maclaurin.defjvp
+def _sinc_maclaurin_jvp(k, primals, tangents):
+    (x,), (t,) = primals, tangents
+    return _sinc_maclaurin(k, x), lax.mul(_sinc_maclaurin(k + 1, x), t)
+
+
 def sinc(x, /):
-    """`sin(pi x) / (pi x)`, with `sinc(0) = 1`."""
+    """`sin(pi x) / (pi x)`, with `sinc(0) = 1`; at 0 every derivative is the Taylor
+    coefficient's (JAX's `_sinc_maclaurin`), so `grad(grad(sinc))(0.)` is `-pi**2 / 3`."""
     x = _float_of("sinc", x)
     zero = lax.eq(x, 0.0)
-    px = lax.mul(lax.select(zero, filled(x, 1), x), math.pi)
-    return lax.select(zero, filled(x, 1), lax.div(lax.sin(px), px))
+    px = lax.mul(x, math.pi)
+    safe = lax.select(zero, filled(x, 1), px)
+    return lax.select(zero, _sinc_maclaurin(0, px), lax.div(lax.sin(safe), safe))
 
 
 def deg2rad(x, /):
@@ -673,24 +692,24 @@ def heaviside(x1, x2, /):
     return lax.select(lax.ne(x1, x1), x1, r)
 
 
-def fmax(x1, x2, /):
-    """Elementwise maximum that ignores NaNs (NaN only where both are NaN)."""
-    x1, x2 = _any_args("fmax", x1, x2)
-    if not dtypes.is_float(dtype_of(x1)):
-        return lax.max(x1, x2)
-    m = lax.max(x1, x2)
-    m, x1, x2 = _broadcast3("fmax", m, x1, x2)  # NB: select needs equal shapes (x2 may be 0-d)
-    return lax.select(lax.ne(x1, x1), x2, lax.select(lax.ne(x2, x2), x1, m))
+def _nan_ignoring(name: str, cmp):
+    """JAX's `jnp.fmax`/`jnp.fmin`: `where(cmp(x1, x2) | isnan(x2), x1, x2)`. Being a select, its
+    derivative goes wholly to one side: to `x2` at ties, to the non-NaN side at a NaN."""
+
+    def fn(x1, x2, /):
+        x1, x2 = _any_args(name, x1, x2)
+        mask = bitwise_or(cmp(x1, x2), isnan(x2))
+        mask, x1, x2 = _broadcast3(name, mask, x1, x2)  # NB: select needs equal shapes
+        return lax.select(mask, x1, x2)
+
+    fn.__name__ = fn.__qualname__ = name
+    return fn
 
 
-def fmin(x1, x2, /):
-    """Elementwise minimum that ignores NaNs (NaN only where both are NaN)."""
-    x1, x2 = _any_args("fmin", x1, x2)
-    if not dtypes.is_float(dtype_of(x1)):
-        return lax.min(x1, x2)
-    m = lax.min(x1, x2)
-    m, x1, x2 = _broadcast3("fmin", m, x1, x2)  # NB: select needs equal shapes (x2 may be 0-d)
-    return lax.select(lax.ne(x1, x1), x2, lax.select(lax.ne(x2, x2), x1, m))
+fmax = _nan_ignoring("fmax", lambda a, b: greater(a, b))
+fmax.__doc__ = "Elementwise maximum that ignores NaNs (NaN only where both are NaN)."
+fmin = _nan_ignoring("fmin", lambda a, b: less(a, b))
+fmin.__doc__ = "Elementwise minimum that ignores NaNs (NaN only where both are NaN)."
 
 
 # ------------------------------------------------------------------------------------------
