@@ -494,7 +494,10 @@ def _divmod_parts(a, b):
 
 
 def _float_floor_divide(a, b):
-    """NumPy's floor quotient of floats, signed zeros and division by zero included."""
+    """NumPy's floor quotient of floats, signed zeros and division by zero included. Its
+    derivative is zero everywhere, as JAX's (a rounding): no path through `a / b` carries a NaN
+    or inf tangent into it."""
+    a, b = lax.stop_gradient(a), lax.stop_gradient(b)
     _, div, _, flip = _divmod_parts(a, b)
     div = lax.select(flip, lax.sub(div, 1.0), div)
     floordiv = lax.floor(div)
@@ -509,7 +512,9 @@ def _float_remainder(a, b):
     """NumPy's float remainder: the sign of `b`, a zero remainder is a zero with b's sign."""
     mod, _, nonzero_mod, flip = _divmod_parts(a, b)
     mod = lax.select(flip, lax.add(mod, b), mod)
-    zero_b = copysign(filled(a, 0.0), b)
+    # The zero remainder takes b's sign (NumPy) but keeps `mod`'s derivative (1 in `a`, as
+    # JAX's): `zero - (sg(mod) - mod)` is that zero, sign kept, and differentiates as `mod`.
+    zero_b = lax.sub(copysign(filled(a, 0.0), b), lax.sub(lax.stop_gradient(mod), mod))
     return lax.select(nonzero_mod, mod, lax.select(lax.eq(b, 0.0), mod, zero_b))
 
 
