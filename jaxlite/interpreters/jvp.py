@@ -872,7 +872,9 @@ def _scatter_extremal_jvp(prim, primals, tangents, **params):
     kept = lax.eq(back(operand), back(ans))
     one_up, zero_up = _full_like(updates, 1), _full_like(updates, 0)
     zero_op = _full_like(operand, 0)
-    wins = back(lax.scatter_add_p.bind(zero_op, indices, lax.select(won, one_up, zero_up), **params))
+    wins = back(
+        lax.scatter_add_p.bind(zero_op, indices, lax.select(won, one_up, zero_up), **params)
+    )
     refs = back(lax.scatter_add_p.bind(zero_op, indices, one_up, **params))
     one = _full_like(wins, 1)
     shared = div(one, add(wins, one))

@@ -323,9 +323,16 @@ def copysign(x1, x2, /):
     return _where(signbit(x2), lax.neg(mag), mag)
 
 
+def _numeric(x):
+    """JAX's `to_numeric_dtype`: a bool array becomes int32 (in either x64 mode)."""
+    return (
+        convert(x, dtypes.int32) if dtype_of(x).kind == "b" else x
+    )  # never weak (JAX: bool is not)
+
+
 def square(x, /):
-    """Elementwise `x * x`."""
-    x = asarray(x, "square")
+    """Elementwise `x * x` (bools square as int32, as JAX)."""
+    x = _numeric(asarray(x, "square"))
     check_kind("square", x, _NUMC, "a numeric argument")
     return lax.integer_pow(x, 2)
 
@@ -566,9 +573,7 @@ def fmod(x1, x2, /):
 def power(x1, x2, /):
     """Elementwise `x1 ** x2`. A Python int exponent stages `integer_pow`, as in JAX."""
     if type(x2) is int and type(x1) is not int and type(x1) is not float:
-        x1 = asarray(x1, "power")
-        if dtype_of(x1).kind == "b":
-            x1 = convert(x1, dtypes.int64)
+        x1 = _numeric(asarray(x1, "power"))
         check_kind("power", x1, _NUMC, "a numeric argument")
         if x2 < 0 and not dtypes.is_inexact(dtype_of(x1)):
             raise ValueError("jnp.power: integers to negative integer powers are not allowed")
