@@ -535,7 +535,22 @@ defjvp(
     lambda g, x, y: mul(g, div(neg(x), _atan2_denominator(x, y))),
 )
 
-for _p in (lax.nextafter_p, lax.and_p, lax.or_p, lax.xor_p, lax.shift_left_p,
+
+def _nextafter_jvp(primals, tangents):
+    # As JAX, which defines no derivative for nextafter: an error, not a silent zero (the step is
+    # a function of x with derivative 1 almost everywhere, so a zero would be wrong).
+    if any(type(t) is not Zero for t in tangents):
+        raise NotImplementedError(
+            "Differentiation rule for 'nextafter' not implemented (as in JAX). Apply "
+            "lax.stop_gradient to its inputs if no derivative is needed, or write "
+            "x + lax.stop_gradient(lax.nextafter(x, y) - x) for a derivative of 1 in x."
+        )
+    return _zero_jvp(lax.nextafter_p, primals, tangents)
+
+
+jvp_rules[lax.nextafter_p] = _nextafter_jvp
+
+for _p in (lax.and_p, lax.or_p, lax.xor_p, lax.shift_left_p,
            lax.shift_right_arithmetic_p, lax.shift_right_logical_p, lax.eq_p, lax.ne_p,
            lax.lt_p, lax.le_p, lax.gt_p, lax.ge_p):  # fmt: skip
     defzero(_p)
