@@ -618,11 +618,15 @@ class Tracer:
     def __int__(self) -> int:
         return int(self._concrete("int()", TracerIntegerConversionError))
 
+    # As JAX: `bool()`, `int()`, `operator.index()` and `.item()` read a concrete tracer (a JVP
+    # tracer under eager `grad` knows its primal, so `if x > 0:` works), but `float()`,
+    # `complex()` and `.tolist()` raise for every tracer: `x * float(x)` under `grad` would
+    # otherwise drop a gradient path without a word.
     def __float__(self) -> float:
-        return float(self._concrete("float()", ConcretizationTypeError))
+        raise ConcretizationTypeError(concretization_message(self, "float()", "float"))
 
     def __complex__(self) -> complex:
-        return complex(self._concrete("complex()", ConcretizationTypeError))
+        raise ConcretizationTypeError(concretization_message(self, "complex()", "complex"))
 
     def __index__(self) -> int:
         return self._concrete("operator.index()", TracerIntegerConversionError).__index__()
@@ -631,7 +635,7 @@ class Tracer:
         return self._concrete(".item()", ConcretizationTypeError).item()
 
     def tolist(self):
-        return self._concrete(".tolist()", ConcretizationTypeError).tolist()
+        raise ConcretizationTypeError(concretization_message(self, ".tolist()"))
 
     def __array__(self, dtype=None, copy=None):
         raise TracerArrayConversionError(concretization_message(self, "np.asarray()"))
@@ -673,15 +677,22 @@ def user_frame() -> str:
     return "<unknown>"
 
 
-def concretization_message(tracer: Tracer, what: str) -> str:
+def concretization_message(tracer: Tracer, what: str, astype: str | None = None) -> str:
     trace = tracer._trace
+    convert = (
+        f"To convert the dtype of a traced array, use `x.astype({astype})` or "
+        f"`jnp.asarray(x, {astype})` instead.\n"
+        if astype
+        else ""
+    )
     return (
         f"Abstract tracer value encountered where a concrete value is expected: {what} was "
         f"applied to a traced array with shape {tracer.aval.str_short()} while tracing "
         f"{trace.description}, at {user_frame()}.\n"
         "Under this transformation the value is only known by its shape and dtype, so Python "
         "control flow on it (`if`, `while`, `and`/`or`, int(), float(), np.asarray()) cannot run.\n"
-        "Fix: use jnp.where, lax.cond, lax.switch, lax.while_loop or lax.fori_loop for "
+        + convert
+        + "Fix: use jnp.where, lax.cond, lax.switch, lax.while_loop or lax.fori_loop for "
         "value-dependent control flow, or mark the argument static with "
         "jit(f, static_argnums=...) if its value should be known at trace time."
     )

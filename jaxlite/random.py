@@ -439,7 +439,10 @@ def _fma(a, b, c):
     even = lax.eq(lax.bitwise_and(lax.bitcast_convert_type(v, udt), _const(1, udt)), 0)
     inf = _full(np.inf, err)
     toward = lax.select(lax.gt(err, 0), inf, lax.neg(inf))
-    v = lax.select(lax.bitwise_and(even, lax.ne(err, 0)), lax.nextafter(v, toward), v)
+    # v + (next(v) - v) is next(v) exactly, and differentiates as v (nextafter has no derivative)
+    sv = lax.stop_gradient(v)
+    step = lax.sub(lax.nextafter(sv, lax.stop_gradient(toward)), sv)
+    v = lax.select(lax.bitwise_and(even, lax.ne(err, 0)), lax.add(v, step), v)
     return lax.add(s, v)
 
 

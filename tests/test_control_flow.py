@@ -39,7 +39,7 @@ def cond_f(x):
 
 
 def cond_py(x):
-    return jnp.sin(x) * 2.0 if float(x.sum()) > 0 else x * x
+    return jnp.sin(x) * 2.0 if x.sum() > 0 else x * x
 
 
 def cond_pytree_f(x, y):
@@ -56,7 +56,7 @@ def cond_pytree_f(x, y):
 
 
 def cond_pytree_py(x, y):
-    if float(x.sum()) > 0:
+    if x.sum() > 0:  # NB: bool() of a JVP tracer is its primal's (as JAX); float() raises
         return {"s": jnp.tanh(x @ W) + y, "t": (x * y).sum()}
     return {"s": x - y, "t": jnp.exp(y).sum()}
 
@@ -70,7 +70,7 @@ def switch_f(x):
 
 
 def switch_py(x):
-    i = min(max(int(np.floor(float(x.sum()))), 0), 2)
+    i = min(max(int(jnp.floor(x.sum())), 0), 2)
     return BRANCHES[i](x)
 
 
@@ -145,7 +145,7 @@ def while_f(x):
 
 def while_py(x):
     c = (x, 0)
-    while float((c[0] ** 2).sum()) > 0.01:
+    while (c[0] ** 2).sum() > 0.01:
         c = (c[0] * 0.5, c[1] + 1)
     return c
 

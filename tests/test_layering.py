@@ -357,6 +357,8 @@ FILE_ALLOWED = {
     "numpy/_linalg_jacobi.py": ["jaxlite.control_flow", "jaxlite.custom_derivatives"],
     # logaddexp's gradient is JAX's custom JVP rule (half each at a tie), not its composition's.
     "numpy/_logaddexp.py": ["jaxlite.custom_derivatives"],
+    # sinc's derivatives at 0 are JAX's Taylor-coefficient custom JVP (_sinc_maclaurin).
+    "numpy/_sinc.py": ["jaxlite.custom_derivatives"],
     # jnp.vectorize is vmap (as JAX's); piecewise is a vectorized lax.switch. Neither vmap nor
     # control_flow imports numpy.
     "numpy/_vectorize.py": ["jaxlite._vmap_api", "jaxlite.control_flow"],

@@ -535,7 +535,22 @@ defjvp(
     lambda g, x, y: mul(g, div(neg(x), _atan2_denominator(x, y))),
 )
 
-for _p in (lax.nextafter_p, lax.and_p, lax.or_p, lax.xor_p, lax.shift_left_p,
+
+def _nextafter_jvp(primals, tangents):
+    # As JAX, which defines no derivative for nextafter: an error, not a silent zero (the step is
+    # a function of x with derivative 1 almost everywhere, so a zero would be wrong).
+    if any(type(t) is not Zero for t in tangents):
+        raise NotImplementedError(
+            "Differentiation rule for 'nextafter' not implemented (as in JAX). Apply "
+            "lax.stop_gradient to its inputs if no derivative is needed, or write "
+            "x + lax.stop_gradient(lax.nextafter(x, y) - x) for a derivative of 1 in x."
+        )
+    return _zero_jvp(lax.nextafter_p, primals, tangents)
+
+
+jvp_rules[lax.nextafter_p] = _nextafter_jvp
+
+for _p in (lax.and_p, lax.or_p, lax.xor_p, lax.shift_left_p,
            lax.shift_right_arithmetic_p, lax.shift_right_logical_p, lax.eq_p, lax.ne_p,
            lax.lt_p, lax.le_p, lax.gt_p, lax.ge_p):  # fmt: skip
     defzero(_p)
@@ -856,8 +871,10 @@ jvp_rules[lax.scatter_mul_p] = _scatter_mul_jvp
 
 
 def _scatter_extremal_jvp(prim, primals, tangents, **params):
-    # As JAX: where several values tie for the extremum (the operand and any number of updates),
-    # the tangent is their average.
+    # JAX's rule, arithmetic for arithmetic: where several values tie for the extremum (the
+    # operand and any number of updates) the tangent is their average, and the operand's tangent
+    # is taken out of the scattered windows by adding `-g_op / refs` per reference (not selected
+    # away), so an inf or NaN there propagates as in JAX; outside the windows it is `g_op`.
     operand, indices, updates = primals
     ans = prim.bind(operand, indices, updates, **params)
     g_op, _, g_up = tangents
@@ -865,16 +882,21 @@ def _scatter_extremal_jvp(prim, primals, tangents, **params):
         return ans, Zero.from_primal(ans)
     g_op, g_up = instantiate_zeros(g_op), instantiate_zeros(g_up)
     dn, mode = params["dimension_numbers"], params["mode"]
-    won = lax.eq(updates, _gather_back(ans, indices, dn, updates.shape, mode, math.nan))
-    kept = lax.eq(operand, ans)
+    back = lambda x: _gather_back(x, indices, dn, updates.shape, mode, math.nan)  # noqa: E731
+    won = lax.eq(updates, back(ans))
+    kept = lax.eq(back(operand), back(ans))
     one_up, zero_up = _full_like(updates, 1), _full_like(updates, 0)
     zero_op = _full_like(operand, 0)
-    add_params = dict(params)
-    wins = lax.scatter_add_p.bind(zero_op, indices, lax.select(won, one_up, zero_up), **add_params)
-    count = add(wins, lax.select(kept, _full_like(operand, 1), zero_op))
-    count = lax.max(count, _full_like(count, 1))
-    from_up = lax.scatter_add_p.bind(zero_op, indices, lax.select(won, g_up, zero_up), **add_params)
-    return ans, div(add(lax.select(kept, g_op, zero_op), from_up), count)
+    wins = back(
+        lax.scatter_add_p.bind(zero_op, indices, lax.select(won, one_up, zero_up), **params)
+    )
+    refs = back(lax.scatter_add_p.bind(zero_op, indices, one_up, **params))
+    one = _full_like(wins, 1)
+    shared = div(one, add(wins, one))
+    up_coef = lax.select(won, lax.select(kept, shared, div(one, wins)), zero_up)
+    op_coef = div(add(_full_like(wins, -1), lax.select(kept, shared, zero_up)), refs)
+    t_up = add(mul(back(g_op), op_coef), mul(g_up, up_coef))
+    return ans, lax.scatter_add_p.bind(g_op, indices, t_up, **params)
 
 
 jvp_rules[lax.scatter_min_p] = partial(_scatter_extremal_jvp, lax.scatter_min_p)

@@ -102,6 +102,7 @@ from jaxlite.numpy._edit import (
 from jaxlite.numpy._index_update import _IndexUpdateHelper
 from jaxlite.numpy._indexing import _getitem, take, take_along_axis
 from jaxlite.numpy._logaddexp import logaddexp, logaddexp2
+from jaxlite.numpy._sinc import sinc
 from jaxlite.numpy._pad import pad
 from jaxlite.numpy._reductions import (
     all,
@@ -317,7 +318,6 @@ from jaxlite.numpy._ufuncs import (
     sign,
     signbit,
     sin,
-    sinc,
     sinh,
     sqrt,
     square,

@@ -86,6 +86,17 @@ def _bool(x, name: str):
     return x if dtype_of(x).kind == "b" else lax.ne(x, 0)
 
 
+def _initial(initial, dt: np.dtype, name: str):
+    """JAX's reading of `initial`: a scalar cast to the reduction's dtype as
+    `lax.convert_element_type` casts (`initial=0.5` on integers is 0), not a weak constant."""
+    init = asarray(initial, name)
+    if shape_of(init) != ():
+        raise ValueError(
+            f"{fname(name)}: initial value must be a scalar, got an array of shape {shape_of(init)}"
+        )
+    return convert(init, dt, False, name)
+
+
 def _sum_like(prim, identity, name: str):
     def fn(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
         t = type(a)
@@ -106,7 +117,7 @@ def _sum_like(prim, identity, name: str):
         a = _masked(_as_dtype(a, cdt), where, identity, name)
         r = prim.bind(a, axes=axes)
         if initial is not None:
-            r = (lax.add if identity == 0 else lax.mul)(r, convert(initial, cdt, False, name))
+            r = (lax.add if identity == 0 else lax.mul)(r, _initial(initial, cdt, name))
         return _keep(_as_dtype(r, dt), axes, keepdims)
 
     fn.__name__ = fn.__qualname__ = name
@@ -145,7 +156,7 @@ def _extremum(prim, name: str, word: str):
                     f"{word} which has no identity; pass `initial`"
                 )
         else:
-            init = convert(initial, dtype_of(a), dtype_weak(a)[1], name)
+            init = _initial(initial, dtype_of(a), name)
             a = _masked(a, where, init, name)
         r = prim.bind(a, axes=axes)
         if initial is not None:
@@ -254,10 +265,12 @@ def var(
     else:
         n = sum(broadcast_to_shape(_bool(where, "var"), shape), axes, dtype=dt, keepdims=keepdims)
     r = sum(sq, axes, keepdims=keepdims)
-    r = lax.div(
-        r,
-        lax.max(lax.sub(n, float(ddof)), 0.0) if where is not None else builtins.max(n - ddof, 0.0),
-    )
+    # As JAX: NaN where `n - ddof <= 0`, selected in (not computed), so its tangent is zero
+    if where is None:
+        r = lax.div(r, n - ddof) if n - ddof > 0 else filled(r, np.nan)
+    else:
+        norm = lax.sub(n, float(ddof))
+        r = lax.select(lax.gt(norm, 0.0), lax.div(r, norm), filled(r, np.nan))
     return _as_dtype(r, out_dt)
 
 
@@ -532,10 +545,13 @@ def average(a, axis=None, weights=None, returned=False, *, keepdims=False):
     return (avg, scl) if returned else avg
 
 
-def _sorted_last(a, axis, name: str):
+def _sorted_last(a, axis, name: str, keepdims: bool = False):
     """`a` as floats (`dtypes.to_inexact`), its reduced axes merged into one last axis, sorted; also
-    the original shape and the reduced axes."""
+    the original shape and the reduced axes. As JAX's order statistics, which ravel a 0-d input
+    first, a 0-d `a` reduced with `keepdims` counts as shape (1,): the result keeps that axis."""
     a = asarray(a, name)
+    if keepdims and shape_of(a) == () and (axis is None or axis == ()):
+        a, axis = lax.reshape(a, (1,)), None
     check_kind(name, a, "iufb", "a numeric argument")
     a = _as_dtype(a, _inexact(dtype_of(a)))
     shape = shape_of(a)
@@ -564,7 +580,7 @@ def _keep_full(out, shape, axes, keepdims):
 def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
     """Median along `axis` (NaN if the slice holds a NaN), computed with a sort."""
     _no_out("median", out)
-    xs, shape, axes = _sorted_last(a, axis, "median")
+    xs, shape, axes = _sorted_last(a, axis, "median", keepdims)
     n = shape_of(xs)[-1]
     if n == 0:
         return _keep_full(_nans(shape_of(xs)[:-1], dtype_of(xs)), shape, axes, keepdims)
@@ -639,7 +655,7 @@ def _quantile(a, q, axis, out, method, keepdims, name):
         raise ValueError(f"{fname(name)}: method must be one of {_METHODS}, got {method!r}")
     q = asarray(q, name)
     # JAX: every method works on `a` made inexact; q does not take part in the dtype.
-    xs, shape, axes = _sorted_last(a, axis, name)
+    xs, shape, axes = _sorted_last(a, axis, name, keepdims)
     dt = dtype_of(xs)
     q = _as_dtype(q, dtypes.float64)
     n = shape_of(xs)[-1]
@@ -697,7 +713,7 @@ def nanquantile(a, q, axis=None, out=None, overwrite_input=False, method="linear
 def _nanquantile(a, q, axis, keepdims, name):
     """Linear-interpolated quantiles of the non-NaN values; `q=None` is the median."""
     q = asarray(0.5 if q is None else q, name)
-    xs, shape, axes = _sorted_last(a, axis, name)
+    xs, shape, axes = _sorted_last(a, axis, name, keepdims)
     dt = dtype_of(xs)  # JAX: the inexact dtype of `a`; q does not take part
     q = _as_dtype(q, dtypes.float64)
     qs = shape_of(q)

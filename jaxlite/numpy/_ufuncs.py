@@ -302,9 +302,16 @@ def copysign(x1, x2, /):
     return _where(signbit(x2), lax.neg(mag), mag)
 
 
+def _numeric(x):
+    """JAX's `to_numeric_dtype`: a bool array becomes int32 (in either x64 mode)."""
+    return (
+        convert(x, dtypes.int32) if dtype_of(x).kind == "b" else x
+    )  # never weak (JAX: bool is not)
+
+
 def square(x, /):
-    """Elementwise `x * x`."""
-    x = asarray(x, "square")
+    """Elementwise `x * x` (bools square as int32, as JAX)."""
+    x = _numeric(asarray(x, "square"))
     check_kind("square", x, _NUMC, "a numeric argument")
     return lax.integer_pow(x, 2)
 
@@ -475,7 +482,10 @@ def _divmod_parts(a, b):
 
 
 def _float_floor_divide(a, b):
-    """NumPy's floor quotient of floats, signed zeros and division by zero included."""
+    """NumPy's floor quotient of floats, signed zeros and division by zero included. Its
+    derivative is zero everywhere, as JAX's (a rounding): no path through `a / b` carries a NaN
+    or inf tangent into it."""
+    a, b = lax.stop_gradient(a), lax.stop_gradient(b)
     _, div, _, flip = _divmod_parts(a, b)
     div = lax.select(flip, lax.sub(div, 1.0), div)
     floordiv = lax.floor(div)
@@ -490,7 +500,9 @@ def _float_remainder(a, b):
     """NumPy's float remainder: the sign of `b`, a zero remainder is a zero with b's sign."""
     mod, _, nonzero_mod, flip = _divmod_parts(a, b)
     mod = lax.select(flip, lax.add(mod, b), mod)
-    zero_b = copysign(filled(a, 0.0), b)
+    # The zero remainder takes b's sign (NumPy) but keeps `mod`'s derivative (1 in `a`, as
+    # JAX's): `zero - (sg(mod) - mod)` is that zero, sign kept, and differentiates as `mod`.
+    zero_b = lax.sub(copysign(filled(a, 0.0), b), lax.sub(lax.stop_gradient(mod), mod))
     return lax.select(nonzero_mod, mod, lax.select(lax.eq(b, 0.0), mod, zero_b))
 
 
@@ -542,9 +554,7 @@ def fmod(x1, x2, /):
 def power(x1, x2, /):
     """Elementwise `x1 ** x2`. A Python int exponent stages `integer_pow`, as in JAX."""
     if type(x2) is int and type(x1) is not int and type(x1) is not float:
-        x1 = asarray(x1, "power")
-        if dtype_of(x1).kind == "b":
-            x1 = convert(x1, dtypes.int64)
+        x1 = _numeric(asarray(x1, "power"))
         check_kind("power", x1, _NUMC, "a numeric argument")
         if x2 < 0 and not dtypes.is_inexact(dtype_of(x1)):
             raise ValueError("jnp.power: integers to negative integer powers are not allowed")
@@ -625,14 +635,6 @@ def hypot(x1, x2, /):
     return lax.select(inf, filled(r, np.inf), r)
 
 
-def sinc(x, /):
-    """`sin(pi x) / (pi x)`, with `sinc(0) = 1`."""
-    x = _float_of("sinc", x)
-    zero = lax.eq(x, 0.0)
-    px = lax.mul(lax.select(zero, filled(x, 1), x), math.pi)
-    return lax.select(zero, filled(x, 1), lax.div(lax.sin(px), px))
-
-
 def deg2rad(x, /):
     """Degrees to radians."""
     return lax.mul(_float_of("deg2rad", x), math.pi / 180.0)
@@ -655,24 +657,24 @@ def heaviside(x1, x2, /):
     return lax.select(lax.ne(x1, x1), x1, r)
 
 
-def fmax(x1, x2, /):
-    """Elementwise maximum that ignores NaNs (NaN only where both are NaN)."""
-    x1, x2 = _any_args("fmax", x1, x2)
-    if not dtypes.is_float(dtype_of(x1)):
-        return lax.max(x1, x2)
-    m = lax.max(x1, x2)
-    m, x1, x2 = _broadcast3("fmax", m, x1, x2)  # NB: select needs equal shapes (x2 may be 0-d)
-    return lax.select(lax.ne(x1, x1), x2, lax.select(lax.ne(x2, x2), x1, m))
+def _nan_ignoring(name: str, cmp):
+    """JAX's `jnp.fmax`/`jnp.fmin`: `where(cmp(x1, x2) | isnan(x2), x1, x2)`. Being a select, its
+    derivative goes wholly to one side: to `x2` at ties, to the non-NaN side at a NaN."""
+
+    def fn(x1, x2, /):
+        x1, x2 = _any_args(name, x1, x2)
+        mask = bitwise_or(cmp(x1, x2), isnan(x2))
+        mask, x1, x2 = _broadcast3(name, mask, x1, x2)  # NB: select needs equal shapes
+        return lax.select(mask, x1, x2)
+
+    fn.__name__ = fn.__qualname__ = name
+    return fn
 
 
-def fmin(x1, x2, /):
-    """Elementwise minimum that ignores NaNs (NaN only where both are NaN)."""
-    x1, x2 = _any_args("fmin", x1, x2)
-    if not dtypes.is_float(dtype_of(x1)):
-        return lax.min(x1, x2)
-    m = lax.min(x1, x2)
-    m, x1, x2 = _broadcast3("fmin", m, x1, x2)  # NB: select needs equal shapes (x2 may be 0-d)
-    return lax.select(lax.ne(x1, x1), x2, lax.select(lax.ne(x2, x2), x1, m))
+fmax = _nan_ignoring("fmax", lambda a, b: greater(a, b))
+fmax.__doc__ = "Elementwise maximum that ignores NaNs (NaN only where both are NaN)."
+fmin = _nan_ignoring("fmin", lambda a, b: less(a, b))
+fmin.__doc__ = "Elementwise minimum that ignores NaNs (NaN only where both are NaN)."
 
 
 # ------------------------------------------------------------------------------------------
