@@ -594,6 +594,7 @@ JL_CONV_TILES(double, f64, JL_VEC_W_f64)
     int64_t gblk = seg_bytes > 0 ? (JL_CG_BBLK + seg_bytes - 1) / seg_bytes : nseg;                  \
     if (gblk < 1) gblk = 1;                                                                      \
     const bool par = rows * n * nseg * d[15] >= 4194304 && JL_OMP_THREADS_FREE();                \
+    (void)par; /* (unused without OpenMP) */                                                    \
     _Pragma("omp parallel if (par)") {                                                           \
       for (int64_t v0 = 0; v0 < nvec; v0 += 4) {                                                 \
         const int nv = nvec - v0 < 4 ? (int)(nvec - v0) : 4, MR = JL_CG_MR(nv);                 \
