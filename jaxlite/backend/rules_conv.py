@@ -1,6 +1,10 @@
 """C lowering of convolutions and windowed reductions.
 
-conv_general_dilated, floats: im2col into a workspace buffer (per group: rows = output pixels,
+conv_general_dilated, float32/float64 NHWC-like layouts (features or batch contiguous) without
+groups or lhs dilation: an implicit product (csrc/jl_gemm.c's jl_conv_gemm), each output row read
+in place through its own pointer (the forward and the input gradient: rows = output pixels, the
+padding read as zeros; the kernel gradient: rows = window positions x input features, from a
+zero-padded copy). Other floats: im2col into a workspace buffer (per group: rows = output pixels,
 columns = window positions x input features, zeros where the window reads padding or the holes
 of lhs dilation), then one product per group with the runtime library's gemm (csrc/jl_blas.h),
 written straight into the output when its features are its fastest dimension (NHWC), else through
