@@ -436,6 +436,22 @@ def test_implicit_gemm_forward_and_both_gradients_match_eager(case, dtype, monke
         _close(got[1][1], jx[1])
 
 
+def test_implicit_gemm_large_enough_for_threads_matches_eager():
+    # from 2^22 multiply-adds jl_conv_gemm shares its row tiles among OpenMP threads (each
+    # thread the same tiles in every block of the contraction): 70 features, 2 strips
+    rng = np.random.default_rng(30)
+    x = rng.standard_normal((8, 16, 16, 32)).astype(np.float32)
+    w = rng.standard_normal((3, 3, 32, 70)).astype(np.float32)
+
+    def f(x, w):
+        return (lax.conv_general_dilated(x, w, (1, 1), "SAME", dimension_numbers=NHWC) ** 2).sum()
+
+    g = jaxlite.value_and_grad(f, (0, 1))
+    for a, b in zip(jaxlite.tree_util.tree_leaves(jaxlite.jit(g)(x, w)),
+                    jaxlite.tree_util.tree_leaves(g(x, w))):  # fmt: skip
+        _close(a, b, rtol=1e-4, atol=1e-5 * np.abs(np.asarray(b)).max())  # (float32 sums)
+
+
 def _jf(x, w, kw, groups):
     y = jlax.conv_general_dilated(x, w, **kw, dimension_numbers=NHWC, feature_group_count=groups)
     return (y * y).sum()
