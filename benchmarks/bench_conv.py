@@ -15,6 +15,10 @@ works) when they are importable (they are not dependencies): medians of interlea
 
 All float32, NHWC (PyTorch: NCHW, its native layout). Run:
   python benchmarks/bench_conv.py [--repeat N] [--only lenet,resnet,convs,cold] [--cpu]
+      [--torch-compile]
+`--torch-compile` adds PyTorch's torch.compile (inductor) beside its eager mode for the LeNet step
+and the ResNet block: it works here (g++), but compiles for minutes on this loaded machine (77 s
+for one conv + relu), so it is not on by default.
 `--cpu` reports CPU time (all threads) instead of wall time: on a shared, loaded machine, run it
 with one thread per library (OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1") for a measure of
@@ -50,6 +54,7 @@ NHWC = ("NHWC", "HWIO", "NHWC")
 
 
 CPU_TIME = False  # --cpu
+TORCH_COMPILE = False  # --torch-compile
 
 
 def ms(fns: dict, repeat: int, number: int) -> dict:
@@ -169,8 +174,30 @@ def torch_lenet(torch, params, x, y):
         return loss
 
     fns = {"PyTorch eager": step}
-    print(f"  loss: PyTorch {float(loss_fn(tp, tx)):.6f}")
+    print(f"  loss: PyTorch {float(loss_fn(tp, tx).detach()):.6f}")
+    if TORCH_COMPILE:
+        compiled = torch.compile(loss_fn)
+
+        def cstep():
+            for p in tp:
+                p.grad = None
+            loss = compiled(tp, tx)
+            loss.backward()
+            with torch.no_grad():
+                for p in tp:
+                    p -= 0.01 * p.grad
+            return loss
+
+        fns["torch.compile"] = _timed_compile(cstep)
     return fns
+
+
+def _timed_compile(fn):
+    """`fn` after its first call (torch.compile's compilation), whose time is printed."""
+    t0 = time.perf_counter()
+    fn()
+    print(f"  torch.compile: first call (compilation) {time.perf_counter() - t0:.1f} s")
+    return fn
 
 
 # --- ResNet basic block -------------------------------------------------------------------------
@@ -211,6 +238,21 @@ def resnet_fns(repeat, jax, torch):
             return out
 
         fns["PyTorch eager"] = tstep
+        if TORCH_COMPILE:
+            fwd = torch.compile(
+                lambda tx, w1, w2: F.relu(
+                    F.conv2d(F.relu(F.conv2d(tx, w1, padding=1)), w2, padding=1) + tx
+                ).sum()
+            )
+
+            def cstep():
+                for t in (tx, *tw):
+                    t.grad = None
+                out = fwd(tx, *tw)
+                out.backward()
+                return out
+
+            fns["torch.compile"] = _timed_compile(cstep)
     return ms(fns, repeat, 2)
 
 
@@ -321,12 +363,17 @@ def main():
     ap.add_argument("--repeat", type=int, default=15)
     ap.add_argument("--only", default="lenet,resnet,convs,cold")
     ap.add_argument("--cpu", action="store_true", help="CPU time instead of wall time")
+    ap.add_argument(
+        "--torch-compile",
+        action="store_true",
+        help="also torch.compile (its compilation: minutes on a loaded 2-core machine)",
+    )
     ap.add_argument("--cold-worker", choices=["runtime", "lenet"], help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.cold_worker:
         return cold_worker(args.cold_worker)
-    global CPU_TIME
-    CPU_TIME = args.cpu
+    global CPU_TIME, TORCH_COMPILE
+    CPU_TIME, TORCH_COMPILE = args.cpu, args.torch_compile
     only = args.only.split(",")
     jax, torch = try_jax(), try_torch()
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python "

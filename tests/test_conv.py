@@ -354,6 +354,7 @@ def test_conv_im2col_in_chunks_matches_eager(monkeypatch):
     from jaxlite.backend import rules_conv
 
     monkeypatch.setattr(rules_conv, "PATCH_CHUNK_BYTES", 1)
+    monkeypatch.setattr(rules_conv, "IMPLICIT_GEMM", False)
     monkeypatch.setattr(rules_conv, "MIN_CHUNK_ROWS", 1)
     monkeypatch.setattr(rules_conv, "FEATURES_INNER_MAX_DEPTH", 0)
     for name in ("nhwc_feature_groups", "gemm_nchw_groups", "nhwc_batch_groups"):
@@ -370,6 +371,7 @@ def test_kernel_gradient_im2col_along_the_batch(monkeypatch, chunk_bytes):
     from jaxlite.backend import rules_conv
 
     monkeypatch.setattr(rules_conv, "PATCH_CHUNK_BYTES", chunk_bytes)
+    monkeypatch.setattr(rules_conv, "IMPLICIT_GEMM", False)
     rng = np.random.default_rng(14)
     for groups, kw in ((1, dict(window_strides=(2, 1), padding="SAME", rhs_dilation=(1, 2))),
                        (2, dict(window_strides=(1, 1), padding=((1, 0), (2, 1))))):  # fmt: skip
@@ -384,6 +386,70 @@ def test_kernel_gradient_im2col_along_the_batch(monkeypatch, chunk_bytes):
         g = jaxlite.jit(jaxlite.grad(f, 1))
         assert "patches_t" in g.lower(x, w).as_c()
         _close(g(x, w), jax.grad(_jf, 1)(x, w, kw, groups))
+
+
+# NHWC float convolutions without groups or lhs dilation: the implicit product (jl_conv_gemm),
+# forward (rows: output pixels, the padding read as zeros in place), input gradient (the same,
+# of the flipped kernel) and kernel gradient (rows: window positions x input features, a padded
+# copy). Odd sizes: row tiles with a remainder, output features not whole vectors (20, 33) and
+# more than one strip of 4 vectors (70), strides, kernel dilation, asymmetric padding, batch 1.
+IMPLICIT_CASES = [
+    ((2, 7, 9, 9), (3, 3, 9, 20), dict(window_strides=(1, 1), padding="SAME")),
+    ((1, 9, 8, 17), (3, 2, 17, 33), dict(window_strides=(2, 1), padding="SAME")),
+    ((2, 10, 11, 16), (3, 3, 16, 70), dict(window_strides=(1, 1), padding="VALID",
+                                           rhs_dilation=(2, 2))),
+    ((3, 6, 7, 12), (2, 3, 12, 16), dict(window_strides=(1, 2), padding=((1, 2), (0, 1)))),
+    ((8, 10, 24), (3, 24, 40), dict(window_strides=(1,), padding="SAME")),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("case", range(len(IMPLICIT_CASES)))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_implicit_gemm_forward_and_both_gradients_match_eager(case, dtype, monkeypatch):
+    from jaxlite.backend import rules_conv
+
+    ls, rs, kw = IMPLICIT_CASES[case]
+    dn = NHWC if len(ls) == 4 else ("NWC", "WIO", "NWC")
+    rng = np.random.default_rng(20 + case)
+    x, w = rng.standard_normal(ls).astype(dtype), rng.standard_normal(rs).astype(dtype)
+    ct = rng.standard_normal(lax.conv_general_dilated(x, w, dimension_numbers=dn, **kw).shape)
+
+    def f(x, w):
+        y = lax.conv_general_dilated(x, w, dimension_numbers=dn, **kw)
+        return (y * ct.astype(dtype)).sum()
+
+    tol = dict(rtol=1e-4, atol=1e-4) if dtype == np.float32 else {}
+    g = jaxlite.value_and_grad(f, (0, 1))
+    want = g(x, w)
+    if case == 3:  # the padded copy where the padding cannot be read in place
+        monkeypatch.setattr(rules_conv, "CG_ZEROS", 1)
+    jg = jaxlite.jit(g)
+    # (strides: the input gradient has lhs dilation; batch 1: the kernel gradient is shallow)
+    assert jg.lower(x, w).as_c().count("jl_conv_gemm") == {1: 1, 3: 2}.get(case, 3)
+    got = jg(x, w)
+    for a, b in zip(jaxlite.tree_util.tree_leaves(got), jaxlite.tree_util.tree_leaves(want)):
+        _close(a, b, **tol)
+    if dtype == np.float64:  # and against JAX
+        jx = jax.grad(lambda x, w: (jlax.conv_general_dilated(x, w, dimension_numbers=dn, **kw)
+                                    * ct).sum(), (0, 1))(x, w)  # fmt: skip
+        _close(got[1][0], jx[0])
+        _close(got[1][1], jx[1])
+
+
+def test_implicit_gemm_large_enough_for_threads_matches_eager():
+    # from 2^22 multiply-adds jl_conv_gemm shares its row tiles among OpenMP threads (each
+    # thread the same tiles in every block of the contraction): 70 features, 2 strips
+    rng = np.random.default_rng(30)
+    x = rng.standard_normal((8, 16, 16, 32)).astype(np.float32)
+    w = rng.standard_normal((3, 3, 32, 70)).astype(np.float32)
+
+    def f(x, w):
+        return (lax.conv_general_dilated(x, w, (1, 1), "SAME", dimension_numbers=NHWC) ** 2).sum()
+
+    g = jaxlite.value_and_grad(f, (0, 1))
+    for a, b in zip(jaxlite.tree_util.tree_leaves(jaxlite.jit(g)(x, w)),
+                    jaxlite.tree_util.tree_leaves(g(x, w))):  # fmt: skip
+        _close(a, b, rtol=1e-4, atol=1e-5 * np.abs(np.asarray(b)).max())  # (float32 sums)
 
 
 def _jf(x, w, kw, groups):

@@ -35,6 +35,12 @@ void JL_RT(gemm_ws_f32)(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const
 void JL_RT(gemm_ws_f64)(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const double *a,
                         int64_t lda, const double *b, int64_t ldb, double *c, int64_t ldc,
                         double *scratch, int64_t nscratch);
+/* A convolution's product read in place (implicit GEMM): see jl_gemm.c, JL_CONV_GEMM; `d` holds
+ * its 20 sizes and strides. */
+void JL_RT(conv_gemm_f32)(const int64_t *d, const float *a, const float *b, float *c);
+void JL_RT(conv_gemm_f64)(const int64_t *d, const double *a, const double *b, double *c);
+#define jl_conv_gemm_f32 JL_RT(conv_gemm_f32)
+#define jl_conv_gemm_f64 JL_RT(conv_gemm_f64)
 #define jl_gemm_f32 JL_RT(gemm_f32)
 #define jl_gemm_f64 JL_RT(gemm_f64)
 #define jl_gemm_ws_f32 JL_RT(gemm_ws_f32)

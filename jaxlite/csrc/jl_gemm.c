@@ -482,3 +482,179 @@ void JL_RT(gemm_set_choice)(int dtype, const signed char *choice) {
 int JL_RT(gemm_path)(int dtype, bool tb, int64_t m, int64_t n, int64_t k) {
   return dtype ? jl_gemm_path_f64(tb, m, n, k) : jl_gemm_path_f32(tb, m, n, k);
 }
+
+/* ---- convolutions as products read in place (implicit GEMM) ------------------------------
+ * C(row, j) (+)= sum over segments (g0, g1) and steps p of A(row, g0, g1, p) B(g0, g1, p, j):
+ * a convolution's product without its im2col matrix. Each row of a tile has its own pointer
+ * into A (an output pixel's window, or a window position of the kernel's gradient), so the
+ * rows may be any pixels of any images; B is read in place along its contiguous columns.
+ *   rows (r0, r1, r2) < (e0, e1, e2): A(row, g, p) = a[r0 as0 + r1 as1 + r2 as2 + g0 ga0 +
+ *   g1 ga1 + p sa], C(row, j) = c[r0 cs0 + r1 cs1 + r2 cs2 + j]; B(g, p, j) = b[g0 gb0 + g1 gb1
+ *   + p sb + j], j < n, readable (not used) up to n rounded up to whole vectors.
+ * d: {e0, e1, e2, as0, as1, as2, cs0, cs1, cs2, g0, g1, ga0, ga1, gb0, gb1, len, sa, sb, n,
+ * accumulate, H, W, lo0, lo1, s0, s1, d0, d1, a0}: A's offsets start at a0 (may be negative);
+ * with H > 0 a row (r0, r1, r2) reads zeros for the segments whose (r1 s0 - lo0 + g0 d0,
+ * r2 s1 - lo1 + g1 d1) falls outside H x W (a convolution's padding, read in place; then
+ * len sa <= JL_CG_ZEROS). backend/rules_conv.py decides which convolutions take it. Tiles: MR rows x NV
+ * vectors of accumulators (6 x 4, 8 x 3, 12 x 2, 12 x 1: 24 or 12 registers, measured at this
+ * machine's peak on L1-resident data, where the 4 x 4 tile of the products above ran 20%
+ * slower), the contraction in blocks of segments whose B stays in L2. */
+#define JL_CG_ND 29
+#ifndef JL_CG_BBLK
+#define JL_CG_BBLK 196608
+#endif
+#if defined(__GNUC__)
+/* NB: kernels are compiled with -ffp-contract=off (elementwise results as NumPy's); a product's
+ * rounding is BLAS's business (it fuses): fused multiply-adds here, one instruction instead of
+ * two (LeNet conv2 forward 85 -> 104 GFLOP/s on one core, Zen 4). */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC push_options
+#pragma GCC optimize("fp-contract=fast")
+#endif
+#define JL_CG_ZEROS 4096 /* the zeros a row reads where its window is in the padding */
+#define JL_CONV_TILE(T, S, W, MR, NV)                                                            \
+  static const T jl_cg_zeros_##S##_##NV[JL_CG_ZEROS];                                            \
+  /* rows at a + aoff[r] (y, x: their window's origin, checked against d[20], d[21] when      \
+   * d[20] > 0: a row whose window element is in the padding reads zeros); segments [gs,     \
+   * gs + gn) of the flattened (g0, g1) */                                                       \
+  static void jl_ctile_##S##_##NV(const T *a, const int64_t *aoff, const int64_t *ry,            \
+                                  const int64_t *rx, const T *b, int64_t gs, int64_t gn,         \
+                                  const int64_t *d, T *const *crow, int mr, int64_t ncols,       \
+                                  bool load) {                                                   \
+    jl_v##S acc[MR][NV];                                                                         \
+    for (int r = 0; r < MR; r++)                                                                 \
+      for (int v = 0; v < NV; v++) acc[r][v] = (jl_v##S){0};                                     \
+    const int64_t len = d[15], sa = d[16], sb = d[17], check = d[20];                            \
+    for (int64_t g = gs; g < gs + gn; g++) {                                                     \
+      const int64_t g0 = g / d[10], g1 = g % d[10];                                              \
+      const int64_t ao = g0 * d[11] + g1 * d[12];                                                \
+      const T *bs = b + g0 * d[13] + g1 * d[14];                                                 \
+      const T *ap[MR];                                                                           \
+      for (int r = 0; r < MR; r++) {                                                             \
+        const bool in = !check || ((uint64_t)(ry[r] + g0 * d[26]) < (uint64_t)d[20] &&           \
+                                   (uint64_t)(rx[r] + g1 * d[27]) < (uint64_t)d[21]);            \
+        ap[r] = in ? a + (aoff[r] + ao) : jl_cg_zeros_##S##_##NV;                                \
+      }                                                                                          \
+      for (int64_t p = 0; p < len; p++) {                                                        \
+        jl_v##S bv[NV];                                                                          \
+        for (int v = 0; v < NV; v++) memcpy(&bv[v], bs + p * sb + v * W, sizeof(jl_v##S));       \
+        for (int r = 0; r < MR; r++) {                                                           \
+          const T ar = ap[r][p * sa];                                                            \
+          for (int v = 0; v < NV; v++) acc[r][v] += ar * bv[v];                                  \
+        }                                                                                        \
+      }                                                                                          \
+    }                                                                                            \
+    for (int r = 0; r < mr; r++) {                                                               \
+      T *cr = crow[r];                                                                           \
+      for (int v = 0; v < NV; v++) {                                                             \
+        const int64_t j = v * W, w = ncols - j < W ? ncols - j : W;                              \
+        if (w <= 0) break;                                                                       \
+        jl_v##S t = acc[r][v];                                                                   \
+        if (w == W) {                                                                            \
+          if (load) {                                                                            \
+            jl_v##S o;                                                                           \
+            memcpy(&o, cr + j, sizeof o);                                                        \
+            t += o;                                                                              \
+          }                                                                                      \
+          memcpy(cr + j, &t, sizeof t);                                                          \
+        } else {                                                                                 \
+          T part[W];                                                                             \
+          memcpy(part, &t, sizeof t);                                                            \
+          for (int64_t q = 0; q < w; q++) cr[j + q] = load ? cr[j + q] + part[q] : part[q];      \
+        }                                                                                        \
+      }                                                                                          \
+    }                                                                                            \
+  }
+#define JL_CONV_TILES(T, S, W)                                                                   \
+  JL_CONV_TILE(T, S, W, 6, 4)                                                                    \
+  JL_CONV_TILE(T, S, W, 8, 3)                                                                    \
+  JL_CONV_TILE(T, S, W, 12, 2)                                                          \
+  JL_CONV_TILE(T, S, W, 12, 1)
+JL_CONV_TILES(float, f32, JL_VEC_W_f32)
+JL_CONV_TILES(double, f64, JL_VEC_W_f64)
+#if !defined(__clang__)
+#pragma GCC pop_options
+#endif
+#define JL_CG_W(S) JL_VEC_W_##S
+#define JL_CG_MR(nv) ((nv) == 4 ? 6 : (nv) == 3 ? 8 : 12)
+#define JL_CG_TILE(S, nv, ...)                                                                   \
+  ((nv) == 4 ? jl_ctile_##S##_4(__VA_ARGS__)                                                     \
+   : (nv) == 3 ? jl_ctile_##S##_3(__VA_ARGS__)                                                   \
+   : (nv) == 2 ? jl_ctile_##S##_2(__VA_ARGS__)                                                   \
+               : jl_ctile_##S##_1(__VA_ARGS__))
+#else /* no vector extension: one row, one column at a time */
+#define JL_CG_W(S) 1
+#define JL_CG_MR(nv) 1
+#endif
+
+#ifndef JL_OMP_THREADS_FREE
+#define JL_OMP_THREADS_FREE() false
+#endif
+#define JL_CONV_GEMM(T, S)                                                                       \
+  /* rows [t0, t0 + mr) of the flattened (e0, e1, e2): their A and C pointers */                \
+  JL_INLINE void jl_cg_rows_##S(const int64_t *d, T *c, int64_t t0, int mr, int MR,             \
+                                int64_t *aoff, int64_t *ry, int64_t *rx, T **crow) {             \
+    for (int r = 0; r < MR; r++) {                                                               \
+      const int64_t t = t0 + (r < mr ? r : mr - 1); /* past the end: the last row again */       \
+      const int64_t r2 = t % d[2], r1 = t / d[2] % d[1], r0 = t / d[2] / d[1];                   \
+      aoff[r] = r0 * d[3] + r1 * d[4] + r2 * d[5] + d[28];                                       \
+      ry[r] = r1 * d[24] - d[22];                                                                \
+      rx[r] = r2 * d[25] - d[23];                                                                \
+      crow[r] = c + r0 * d[6] + r1 * d[7] + r2 * d[8];                                           \
+    }                                                                                            \
+  }                                                                                              \
+  void JL_RT(conv_gemm_##S)(const int64_t *d, const T *a, const T *b, T *c) {                    \
+    const int64_t rows = d[0] * d[1] * d[2], nseg = d[9] * d[10], n = d[18];                     \
+    const bool acc0 = d[19] != 0;                                                                \
+    if (rows <= 0 || n <= 0) return;                                                             \
+    const int64_t W = JL_CG_W(S), nvec = (n + W - 1) / W;                                        \
+    /* segments per block: B's block about 192 KiB (in L2 beside A's rows) */                    \
+    const int64_t seg_bytes = d[15] * (nvec < 4 ? nvec : 4) * W * (int64_t)sizeof(T);            \
+    int64_t gblk = seg_bytes > 0 ? (JL_CG_BBLK + seg_bytes - 1) / seg_bytes : nseg;                  \
+    if (gblk < 1) gblk = 1;                                                                      \
+    const bool par = rows * n * nseg * d[15] >= 4194304 && JL_OMP_THREADS_FREE();                \
+    (void)par; /* (unused without OpenMP) */                                                    \
+    _Pragma("omp parallel if (par)") {                                                           \
+      for (int64_t v0 = 0; v0 < nvec; v0 += 4) {                                                 \
+        const int nv = nvec - v0 < 4 ? (int)(nvec - v0) : 4, MR = JL_CG_MR(nv);                 \
+        const int64_t ncols = n - v0 * W < nv * W ? n - v0 * W : nv * W;                         \
+        const int64_t ntiles = (rows + MR - 1) / MR;                                             \
+        for (int64_t gs = 0; gs < nseg; gs += gblk) {                                            \
+          const int64_t gn = nseg - gs < gblk ? nseg - gs : gblk;                                \
+          const bool load = acc0 || gs > 0;                                                      \
+          _Pragma("omp for schedule(static) nowait")                                             \
+          for (int64_t tile = 0; tile < ntiles; tile++) {                                        \
+            int64_t aoff[12], ry[12], rx[12];                                                    \
+            T *crow[12];                                                                         \
+            const int mr = rows - tile * MR < MR ? (int)(rows - tile * MR) : MR;                 \
+            jl_cg_rows_##S(d, c, tile * MR, mr, MR, aoff, ry, rx, crow);                         \
+            for (int r = 0; r < mr; r++) crow[r] += v0 * W;                                      \
+            JL_CG_TILE_CALL(S, nv, a, aoff, ry, rx, b + v0 * W, gs, gn, d, crow, mr, ncols,      \
+                            load);                                                               \
+          }                                                                                      \
+        }                                                                                        \
+      }                                                                                          \
+    }                                                                                            \
+  }
+#if defined(__GNUC__)
+#define JL_CG_TILE_CALL(S, nv, ...) JL_CG_TILE(S, nv, __VA_ARGS__)
+#else
+#define JL_CG_TILE_CALL(S, nv, a, aoff, ry, rx, b, gs, gn, d, crow, mr, ncols, load)           \
+  do { /* plain loops: one row, every column */                                                  \
+    for (int64_t j = 0; j < (ncols); j++) {                                                      \
+      double s_ = 0;                                                                             \
+      for (int64_t g = (gs); g < (gs) + (gn); g++) {                                             \
+        const int64_t g0 = g / (d)[10], g1 = g % (d)[10];                                        \
+        if ((d)[20] > 0 && ((uint64_t)((ry)[0] + g0 * (d)[26]) >= (uint64_t)(d)[20] ||           \
+                            (uint64_t)((rx)[0] + g1 * (d)[27]) >= (uint64_t)(d)[21]))            \
+          continue;                                                                              \
+        for (int64_t p = 0; p < (d)[15]; p++)                                                    \
+          s_ += (double)(a)[(aoff)[0] + g0 * (d)[11] + g1 * (d)[12] + p * (d)[16]] *             \
+                (double)(b)[g0 * (d)[13] + g1 * (d)[14] + p * (d)[17] + j];                      \
+      }                                                                                          \
+      (crow)[0][j] = (load) ? (crow)[0][j] + s_ : s_;                                            \
+    }                                                                                            \
+  } while (0)
+#endif
+JL_CONV_GEMM(float, f32)
+JL_CONV_GEMM(double, f64)
