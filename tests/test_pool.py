@@ -287,3 +287,35 @@ def test_bad_input():
             lambda t: _pooling.select_and_gather_add(t, x, lax.ge_p, (2, 2), (1, 1),
                                                      ((0, 0), (0, 0)), (1, 1), (2, 1)), x)(
             np.zeros((2, 3)))  # fmt: skip
+
+
+def test_relu_fuses_into_pools_and_their_gradients():
+    # relu(x + b) is computed where the disjoint windows read it: no buffer of its own.
+    rng = np.random.default_rng(20)
+    x = rng.integers(-2, 3, (2, 4, 6, 3)).astype(np.float64)
+    b = rng.integers(-1, 2, (3,)).astype(np.float64)
+    w = rng.standard_normal((2, 2, 3, 3))
+    W = (1, 2, 2, 1)
+
+    def loss(L, x, b):
+        h = L.nn.relu(x + b)
+        mx = L.lax.reduce_window(h, -np.inf, L.lax.max, W, W, "VALID")
+        avg = L.lax.reduce_window(h, 0.0, L.lax.add, W, W, "VALID") * 0.25
+        return ((mx + avg) * w).sum()
+
+    def f(x, b):
+        return loss(jaxlite, x, b)
+
+    g = jaxlite.jit(jaxlite.value_and_grad(f, (0, 1)))
+    c = g.lower(x, b).as_c()
+    assert "tmp_rw" not in c and "tmp_sel" not in c
+    v, (gx, gb) = g(x, b)
+    with jaxlite.disable_jit():
+        v0, (gx0, gb0) = jaxlite.value_and_grad(f, (0, 1))(x, b)
+    vj, (gxj, gbj) = jax.value_and_grad(lambda x, b: loss(jax, x, b), (0, 1))(x, b)
+    np.testing.assert_allclose(v, v0, rtol=1e-14)
+    _same(gx, gx0)
+    np.testing.assert_allclose(gb, gb0, rtol=1e-14)
+    np.testing.assert_allclose(v, vj, rtol=1e-14)
+    _same(gx, gxj)
+    np.testing.assert_allclose(gb, gbj, rtol=1e-14)
