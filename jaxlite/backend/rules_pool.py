@@ -40,6 +40,15 @@ def _overlapping(window, strides, dilation=None) -> bool:
     return any((w - 1) * d + 1 > s for w, s, d in zip(window, strides, dilation))
 
 
+def _window_positions(ctx, oi, ki, geom, shape):
+    """`_positions`, with None for the condition when no window reaches padding or a dilation
+    hole (no padding, no base dilation: VALID pooling), so that no test is emitted."""
+    strides, padding, base_dilation, window_dilation = geom
+    pos, outside = _positions(ctx, oi, ki, strides, padding, base_dilation, window_dilation, shape)
+    inside = all(lo <= 0 and hi <= 0 for lo, hi in padding) and all(b == 1 for b in base_dilation)
+    return pos, (None if inside else outside)
+
+
 def _keeps(select_prim, a: str, b: str) -> str:
     return f"({a} {'>=' if select_prim is P.ge_p else '<='} {b})"
 
@@ -79,8 +88,9 @@ def _gather(ctx, eqn, args, *, select_prim, window_dimensions, window_strides, p
                 ctx.line(f"{best}[{j}] = {ident};")
                 ctx.line(f"{ctx.at(out, [*oi, j])} = {zero};")
             with ctx.loops(window_dimensions[:-1], prefix="k") as ki:
-                pos, outside = _positions(ctx, oi, ki, *(g[:-1] for g in geom), x.shape[:-1])
-                ctx.line(f"if ({outside}) continue;")
+                pos, outside = _window_positions(ctx, oi, ki, [g[:-1] for g in geom], x.shape[:-1])
+                if outside is not None:
+                    ctx.line(f"if ({outside}) continue;")
                 with ctx.loops([c], prefix="c", simd=True) as (j,):
                     memo: dict = {}
                     v, tv = ctx.read(x, [*pos, j], memo), ctx.read(t, [*pos, j], memo)
@@ -94,8 +104,9 @@ def _gather(ctx, eqn, args, *, select_prim, window_dimensions, window_strides, p
         ctx.line(f"{CTYPE[xdt]} {best} = {ident};")
         ctx.line(f"{CTYPE[dt]} {val} = {zero};")
         with ctx.loops(window_dimensions, prefix="k") as ki:
-            pos, outside = _positions(ctx, oi, ki, *geom, x.shape)
-            ctx.line(f"if ({outside}) continue;")
+            pos, outside = _window_positions(ctx, oi, ki, geom, x.shape)
+            if outside is not None:
+                ctx.line(f"if ({outside}) continue;")
             memo = {}
             v, tv = ctx.read(x, pos, memo), ctx.read(t, pos, memo)
             ctx.line(f"if (!{_keeps(select_prim, best, v)}) {{ {best} = {v}; {val} = {tv}; }}")
@@ -144,11 +155,12 @@ def _scatter(ctx, eqn, args, *, select_prim, window_dimensions, window_strides, 
         ctx.line(f"int64_t {where} = -1;")
         ctx.line(f"int {first} = 1;")
         with ctx.loops(window_dimensions, prefix="k") as ki:
-            pos, outside = _positions(ctx, oi, ki, *geom, x.shape)
-            with ctx.block(f"if ({outside})"):
-                keep = _keeps(select_prim, best, ident)
-                ctx.line(f"if ({first} || !{keep}) {{ {best} = {ident}; {where} = -1; }}")
-            with ctx.block("else"):
+            pos, outside = _window_positions(ctx, oi, ki, geom, x.shape)
+            if outside is not None:
+                with ctx.block(f"if ({outside})"):
+                    keep = _keeps(select_prim, best, ident)
+                    ctx.line(f"if ({first} || !{keep}) {{ {best} = {ident}; {where} = -1; }}")
+            with ctx.block("else" if outside is not None else ""):
                 v = ctx.read(x, pos)
                 keep = _keeps(select_prim, best, v)
                 ctx.line(f"if ({first} || !{keep}) {{ {best} = {v}; {where} = {out.index(pos)}; }}")
@@ -170,15 +182,16 @@ def _selection_row(ctx, x, select_prim, window_dimensions, geom, oi, c, record, 
     ctx.line(f"{idx_t} {where}[{c}];")
     with ctx.loops(window_dimensions[:-1], prefix="k") as ki:
         first = " && ".join(f"{k} == 0" for k in ki) or "1"
-        pos, outside = _positions(ctx, oi, ki, *(g[:-1] for g in geom), x.shape[:-1])
-        with ctx.block(f"if ({outside})"):
-            with ctx.loops([c], prefix="c", simd=True) as (j,):
-                take = ctx.fresh("take")
-                keep = _keeps(select_prim, f"{best}[{j}]", ident)
-                ctx.line(f"const int {take} = ({first}) || !{keep};")
-                ctx.line(f"{best}[{j}] = {take} ? {ident} : {best}[{j}];")
-                ctx.line(f"{where}[{j}] = {take} ? -1 : {where}[{j}];")
-        with ctx.block("else"):
+        pos, outside = _window_positions(ctx, oi, ki, [g[:-1] for g in geom], x.shape[:-1])
+        if outside is not None:
+            with ctx.block(f"if ({outside})"):
+                with ctx.loops([c], prefix="c", simd=True) as (j,):
+                    take = ctx.fresh("take")
+                    keep = _keeps(select_prim, f"{best}[{j}]", ident)
+                    ctx.line(f"const int {take} = ({first}) || !{keep};")
+                    ctx.line(f"{best}[{j}] = {take} ? {ident} : {best}[{j}];")
+                    ctx.line(f"{where}[{j}] = {take} ? -1 : {where}[{j}];")
+        with ctx.block("else" if outside is not None else ""):
             rec = ctx.fresh("rec")
             ctx.line(f"const {idx_t} {rec} = {record(pos, ki)};")
             with ctx.loops([c], prefix="c", simd=True) as (j,):
@@ -228,8 +241,9 @@ def _scatter_disjoint(ctx, s, x, out, select_prim, window_dimensions, geom, para
         where = _selection_row(ctx, x, select_prim, window_dimensions, geom, oi, c,
                                lambda pos, ki: flat(ki))  # fmt: skip
         with ctx.loops(win, prefix="k") as ki:
-            pos, outside = _positions(ctx, oi, ki, *(g[:-1] for g in geom), x.shape[:-1])
-            ctx.line(f"if ({outside}) continue;")
+            pos, outside = _window_positions(ctx, oi, ki, [g[:-1] for g in geom], x.shape[:-1])
+            if outside is not None:
+                ctx.line(f"if ({outside}) continue;")
             kk = ctx.fresh("kk")
             ctx.line(f"const int32_t {kk} = {flat(ki)};")
             with ctx.loops([c], prefix="c", simd=True) as (j,):
