@@ -10,6 +10,10 @@ order, exactly as JAX 0.10 on CPU gives it, NaNs included:
 - select_and_scatter_add (no dilations, as XLA's) pads the operand with the identity and starts
   from the window's first element, padding included: a cotangent selected into the padding is
   dropped.
+Gradients equal JAX's everywhere (tests/test_pool.py). One difference: on windows that reach
+padding, XLA's CPU emitter visits the window in another order (the padded dimension outermost,
+in blocks), so JAX's JVP at exact ties there may pick another of the tied elements; jaxlite keeps
+the row-major order XLA documents (and its CPU uses without padding).
 """
 
 from __future__ import annotations
