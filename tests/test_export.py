@@ -242,6 +242,11 @@ SAMPLES = {
         lax.reduce_window(x, 0.0, lax.add, (1, 2, 2), (1, 1, 1)),
         lax.reduce_window(x, -np.inf, lax.max, (1, 2, 2), (1, 1, 2)),
         lax.reduce_window(x, np.inf, lax.min, (2, 1, 2), (1, 1, 1)),
+        # a max pool's derivatives (select_and_gather_add, select_and_scatter_add)
+        jaxlite.jvp(lambda v: lax.reduce_window(v, -np.inf, lax.max, (1, 2, 2), (1, 1, 2)),
+                    (x,), (y,))[1],
+        jaxlite.grad(lambda v: lax.reduce_window(v, -np.inf, lax.max, (1, 2, 2), (1, 2, 1),
+                                                 "SAME").sum())(x),
         jaxlite.scipy.linalg.solve_triangular(jnp.tril(x[0, :, :3]) + 3 * jnp.eye(3), y[0, :, :2],
                                               lower=True)],
     "calls": lambda x, y, a, b, p, i: [

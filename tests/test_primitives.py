@@ -54,6 +54,8 @@ TESTED_ELSEWHERE = {
     "reduce_window_sum": "tests/test_conv.py",
     "reduce_window_max": "tests/test_conv.py",
     "reduce_window_min": "tests/test_conv.py",
+    "select_and_gather_add": "tests/test_pool.py",
+    "select_and_scatter_add": "tests/test_pool.py",
     # Special functions: against SciPy, jit against eager and vmap against a loop, with ulp bounds.
     **{n: "tests/test_scipy_special.py" for n in (
         "lgamma", "digamma", "erfc", "bessel_i0e", "bessel_i1e", "igamma", "igammac",

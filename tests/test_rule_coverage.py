@@ -42,6 +42,7 @@ LINEAR = {
     "reduce_precision",  # as JAX: deflinear (its tangent rounds like its primal)
     # reductions, scans, contractions
     "reduce_sum", "cumsum", "dot_general", "conv_general_dilated", "reduce_window_sum",
+    "select_and_gather_add", "select_and_scatter_add",  # (in their first operand)
     "triangular_solve",
     # complex (issue 21)
     "real", "imag", "conj", "complex", "fft",

@@ -484,12 +484,13 @@ def test_batch_rule_matches_loop(name, data):
 
 def _tested_elsewhere(name: str) -> bool:
     # The gather/scatter family's batching rules are tested with it, in tests/test_indexing.py;
-    # convolutions' and windowed reductions' against JAX's, in tests/test_conv.py.
+    # convolutions' and windowed reductions' against JAX's, in tests/test_conv.py; a max pool's
+    # derivatives' against a loop in tests/test_pool.py.
     # The special functions', triangular_solve's and the callbacks' with their modules' tests
     # (tests/test_scipy_special.py, test_scipy_linalg.py, test_debug_callbacks.py).
-    return name.startswith(("gather", "scatter", "conv_general_dilated", "reduce_window")) or (
-        name in _TESTED_WITH_THEIR_MODULES
-    )
+    return name.startswith(
+        ("gather", "scatter", "conv_general_dilated", "reduce_window", "select_and_")
+    ) or (name in _TESTED_WITH_THEIR_MODULES)
 
 
 _TESTED_WITH_THEIR_MODULES = {

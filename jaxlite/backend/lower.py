@@ -32,7 +32,7 @@ This module is the entry point (`lower_jaxpr`) and the public face of the loweri
   lower_ctx.py    KernelContext (what rules emit into), the tables, lowering one equation
   planner.py      the workspace planner (buffer lifetimes recorded as the C is emitted)
   rules_*.py      the rules: elementwise, layout, reductions and sort, dot_general, gather/scatter,
-                  convolutions and windowed reductions
+                  convolutions and windowed reductions, a max pool's derivatives (rules_pool)
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ from jaxlite.backend import (
     rules_gather,
     rules_layout,
     rules_linalg,
+    rules_pool,
     rules_reduce,
 )
 from jaxlite.backend import rules_collective  # noqa: F401  (registers the collectives' host calls)
@@ -150,6 +151,7 @@ __all__ = [
     "rules_gather",
     "rules_layout",
     "rules_linalg",
+    "rules_pool",
     "rules_reduce",
     "scaled",
     "sfx",

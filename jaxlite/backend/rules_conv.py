@@ -19,7 +19,7 @@ from functools import partial
 
 from jaxlite import dtypes
 from jaxlite import primitives as P
-from jaxlite.backend.c_nodes import CTYPE, Leaf, View, c_literal, scaled, sfx
+from jaxlite.backend.c_nodes import CTYPE, Leaf, Op, View, c_literal, scaled, sfx
 from jaxlite.backend.lower_ctx import ELEMENTWISE, KernelContext, register_kernel
 from jaxlite.backend.rules_dot import _matrix, gemm_scratch
 from jaxlite.backend.rules_elementwise import convert
@@ -537,11 +537,21 @@ register_kernel(P.conv_general_dilated_p, _conv)
 
 # --- windowed reductions -------------------------------------------------------------------
 
+# The cost of an elementwise operand a windowed reduction reads fused (a relu of a biased
+# product costs 2-3): relu(x+b) -> 2x2 max pool, 128x28x28x32 f32, 2.56 -> 1.40 ms (CPU time,
+# one thread, 2-core EPYC Zen 4).
+FUSED_WINDOW_COST = 8
+
 
 def _reduce_window(prim, ctx, eqn, args, *, window_dimensions, window_strides, padding,
                    base_dilation, window_dilation):  # fmt: skip
     (x,) = args
-    if type(x) is not Leaf or x.view.buf is None:
+    # A cheap elementwise operand (a relu before a pool) is computed where the windows read it
+    # when they do not overlap (each element read once): no buffer, one pass.
+    overlap = any((w - 1) * d + 1 > s for w, s, d in
+                  zip(window_dimensions, window_strides, window_dilation))  # fmt: skip
+    fused = type(x) is Op and x.cost <= FUSED_WINDOW_COST and not overlap
+    if not fused and (type(x) is not Leaf or x.view.buf is None):
         x = ctx.materialize(x, "rw")
     out = ctx.new_output(eqn)
     dt = x.dtype

@@ -17,7 +17,7 @@ from jaxlite import primitives as lax
 from jaxlite.array import _wrap
 from jaxlite.core import ClosedJaxpr, ShapedArray, Tracer
 from jaxlite.interpreters import staging
-from jaxlite.primitives import _windowed
+from jaxlite.primitives import _pooling, _windowed
 from jaxlite.primitives import _callback as cb
 from jaxlite.primitives._linalg import triangular_solve_p
 from jaxlite.primitives._slicing import prefix_scan
@@ -916,13 +916,29 @@ deflinear(lax.reduce_window_sum_p, unary=True)
 
 
 def _reduce_window_chooser_jvp(prim, primals, tangents, **params):
-    # The tangent of the chosen element of each window (XLA's select_and_gather_add).
+    # The tangent of the chosen element of each window: XLA's select_and_gather_add (JAX's
+    # selection, ties and NaNs included). With window dilation, whose gather JAX cannot transpose,
+    # the composite of pads, slices and selects (its transpose comes from theirs).
     (x,), (t,) = primals, tangents
-    return prim.bind(x, **params), _windowed.select_and_gather(t, x, prim, **params)
+    if any(d != 1 for d in params["window_dilation"]):
+        return prim.bind(x, **params), _windowed.select_and_gather(t, x, prim, **params)
+    sel = _pooling.select_prim_of(prim)
+    return prim.bind(x, **params), lax.select_and_gather_add_p.bind(t, x, select_prim=sel, **params)
 
 
 jvp_rules[lax.reduce_window_max_p] = partial(_reduce_window_chooser_jvp, lax.reduce_window_max_p)
 jvp_rules[lax.reduce_window_min_p] = partial(_reduce_window_chooser_jvp, lax.reduce_window_min_p)
+# linear in the tangents / the source; the operand only selects
+defjvp(
+    lax.select_and_gather_add_p,
+    lambda g, t, x, **params: lax.select_and_gather_add_p.bind(g, x, **params),
+    None,
+)
+defjvp(
+    lax.select_and_scatter_add_p,
+    lambda g, s, x, **params: lax.select_and_scatter_add_p.bind(g, x, **params),
+    None,
+)
 # triangular_solve (JAX's rules: linear in b; in a, -op(a)^-1 op(da) x in the cheaper order)
 # ------------------------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from jaxlite import primitives as lax
 from jaxlite.array import _wrap
 from jaxlite.core import ClosedJaxpr, Jaxpr, Literal, ShapedArray
 from jaxlite.interpreters import staging
-from jaxlite.primitives import _conv
+from jaxlite.primitives import _conv, _pooling
 from jaxlite.interpreters.jvp import Zero, add_tangents, tangent_aval, zeros_like_aval
 from jaxlite.primitives._linalg import triangular_solve_p
 
@@ -783,6 +783,44 @@ def _reduce_window_sum_transpose(ct, x, *, window_dimensions, window_strides, pa
 
 
 transpose_rules[lax.reduce_window_sum_p] = _reduce_window_sum_transpose
+
+
+def _select_and_gather_add_transpose(ct, t, x, *, select_prim, window_dimensions, window_strides,
+                                     padding, base_dilation, window_dilation):  # fmt: skip
+    # As JAX's: a scatter over the operand, base-dilated with the select's identity in its holes
+    # (then the holes' cotangents dropped). Window dilation: not transposable (as JAX; the JVP of
+    # a window-dilated max pool uses a composite instead).
+    if any(d != 1 for d in window_dilation):
+        raise NotImplementedError(
+            "select_and_gather_add: no transpose with window dilation (window_dilation="
+            f"{window_dilation}), as in JAX; differentiate reduce_window_max/min instead."
+        )
+    dilated = any(d != 1 for d in base_dilation)
+    if dilated:
+        ident = _pooling.select_identity(select_prim, core.get_aval(x).dtype).item()
+        x = lax.pad(x, ident, [(0, 0, d - 1) for d in base_dilation])
+    out = lax.select_and_scatter_add_p.bind(
+        ct, x, select_prim=select_prim, window_dimensions=window_dimensions,
+        window_strides=window_strides, padding=padding,
+    )  # fmt: skip
+    if dilated:
+        shape = core.get_aval(out).shape
+        out = lax.slice(out, (0,) * len(shape), shape, base_dilation)
+    return [out, None]
+
+
+def _select_and_scatter_add_transpose(ct, s, x, *, select_prim, window_dimensions,
+                                      window_strides, padding):  # fmt: skip
+    ones = (1,) * len(window_dimensions)
+    out = lax.select_and_gather_add_p.bind(
+        ct, x, select_prim=select_prim, window_dimensions=window_dimensions,
+        window_strides=window_strides, padding=padding, base_dilation=ones, window_dilation=ones,
+    )  # fmt: skip
+    return [out, None]
+
+
+transpose_rules[lax.select_and_gather_add_p] = _select_and_gather_add_transpose
+transpose_rules[lax.select_and_scatter_add_p] = _select_and_scatter_add_transpose
 # --- triangular_solve ---------------------------------------------------------------------
 
 

@@ -986,6 +986,18 @@ _register(
     [lax.reduce_window_sum_p, lax.reduce_window_max_p, lax.reduce_window_min_p],
     _reduce_window_batcher,
 )
+
+
+def _select_and_scatter_batcher(prim, axis_size, vals, dims, **params):
+    # Both operands batched at the front: one more dimension with a window of one (as JAX).
+    vals = [bdim_at_front(v, d, axis_size) for v, d in zip(vals, dims)]
+    fill = {"window_dimensions": 1, "window_strides": 1, "padding": (0, 0), "base_dilation": 1,
+            "window_dilation": 1}  # fmt: skip
+    new = {k: ((fill[k], *v) if k in fill else v) for k, v in params.items()}
+    return prim.bind(*vals, **new), 0
+
+
+_register([lax.select_and_gather_add_p, lax.select_and_scatter_add_p], _select_and_scatter_batcher)
 # triangular_solve: both operands batched at the front (the primitive has batch dimensions)
 # ------------------------------------------------------------------------------------------
 

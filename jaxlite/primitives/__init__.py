@@ -24,6 +24,7 @@ This package only re-exports; one module per family:
     _precision    reduce_precision
     _complex      complex, real, imag, conj
     _fft          fft (FftType)
+    _pooling      select_and_gather_add, select_and_scatter_add (a max pool's derivatives)
 
 Sub-modules import `_base` and each other, never this package (tests/test_layering.py).
 """
@@ -318,6 +319,10 @@ from jaxlite.primitives._fft import (
     FftType,
     fft,
     fft_p,
+)
+from jaxlite.primitives._pooling import (  # (their wrappers stay private, as JAX's)
+    select_and_gather_add_p,
+    select_and_scatter_add_p,
 )
 # isort: on
 

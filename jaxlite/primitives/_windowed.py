@@ -22,11 +22,10 @@ from jaxlite.primitives._conv import (
     padtype_to_pads,
     windows,
 )
-from jaxlite.primitives._elementwise import add, eq, gt, lt, select_n
+from jaxlite.primitives._elementwise import add, gt, lt, select_n
 from jaxlite.primitives._elementwise import max as lax_max
 from jaxlite.primitives._elementwise import min as lax_min
-from jaxlite.primitives._reductions import reduce_min, reduce_sum
-from jaxlite.primitives._shape import broadcast_in_dim, broadcasted_iota, pad, reshape
+from jaxlite.primitives._shape import broadcast_in_dim, pad
 from jaxlite.primitives._shape import slice as lax_slice
 from jaxlite.util import safe_zip
 
@@ -177,8 +176,9 @@ def select_and_gather(t, x, prim, *, window_dimensions, window_strides, padding,
                       window_dilation):  # fmt: skip
     """For each window of `x`, the element of `t` where `x` is largest (`prim` is
     reduce_window_max_p) or smallest (reduce_window_min_p); the first one on ties. The tangent
-    of a max/min pool, written with pad, strided slices and selects, so that it is linear in `t`
-    and its transpose (the gradient of a pool, XLA's select_and_scatter_add) comes from theirs.
+    of a window-dilated max/min pool (whose select_and_gather_add JAX cannot transpose), written
+    with pad, strided slices and selects, so that it is linear in `t` and its transpose comes
+    from theirs.
     """
     xa = get_aval(x)
     out_shape = reduce_window_shape_tuple(xa.shape, window_dimensions, window_strides, padding,
@@ -188,10 +188,6 @@ def select_and_gather(t, x, prim, *, window_dimensions, window_strides, padding,
     tp = pad(t, 0.0 if dtypes.is_float(get_aval(t).dtype) else 0, cfg)
     if 0 in out_shape or 0 in window_dimensions:
         return broadcast_in_dim(np.zeros((), get_aval(t).dtype), out_shape, ())
-    tiled = (all(p == (0, 0) for p in padding) and set(base_dilation) == {1}
-             and set(window_dilation) == {1} and tuple(window_strides) == tuple(window_dimensions))  # fmt: skip
-    if tiled:
-        return _gather_tiled(t, x, prim, window_dimensions, out_shape)
     better = gt if prim is reduce_window_max_p else lt
     best = tbest = None
     for k in itertools.product(*map(range, window_dimensions)):
@@ -206,35 +202,3 @@ def select_and_gather(t, x, prim, *, window_dimensions, window_strides, padding,
         best = select_n(take, best, xk)
         tbest = select_n(take, tbest, tk)
     return tbest
-
-
-def _gather_tiled(t, x, prim, window, out_shape):
-    """select_and_gather for windows that tile the input (strides = window, no padding nor
-    dilation: pooling as CNNs use it): the input seen as (out0, w0, out1, w1, ...), a one-hot
-    mask of each window's first extremum, and a masked sum. Linear in `t` through one select
-    and one sum, whose transposes are a broadcast and a select: one pass each way."""
-    n = len(window)
-    used = [o * w for o, w in safe_zip(out_shape, window)]
-    if tuple(used) != get_aval(x).shape:  # the rows and columns no window reads
-        x, t = (lax_slice(v, (0,) * n, used) for v in (x, t))
-    split = [d for o, w in safe_zip(out_shape, window) for d in (o, w)]
-    xs, ts = reshape(x, split), reshape(t, split)
-    outer, inner = tuple(range(0, 2 * n, 2)), tuple(range(1, 2 * n, 2))
-    best = broadcast_in_dim(prim.bind(x, **_tile_params(window)), split, outer)
-    size = int(np.prod(window))
-    idx = None
-    for k, d in enumerate(inner):  # each element's flat position in its window
-        stride = int(np.prod(window[k + 1 :]))
-        term = broadcasted_iota(np.int32, split, d)
-        term = term if stride == 1 else term * np.int32(stride)
-        idx = term if idx is None else add(idx, term)
-    where_best = select_n(eq(xs, best), broadcast_in_dim(np.int32(size), split, ()), idx)
-    first = broadcast_in_dim(reduce_min(where_best, inner), split, outer)
-    zero = broadcast_in_dim(np.zeros((), get_aval(t).dtype), split, ())
-    return reduce_sum(select_n(eq(idx, first), zero, ts), inner)
-
-
-def _tile_params(window):
-    n = len(window)
-    return dict(window_dimensions=tuple(window), window_strides=tuple(window),
-                padding=((0, 0),) * n, base_dilation=(1,) * n, window_dilation=(1,) * n)  # fmt: skip

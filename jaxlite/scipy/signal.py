@@ -1,16 +1,32 @@
 """`jaxlite.scipy.signal`: N-dimensional convolution and cross-correlation (JAX's
 jax.scipy.signal.convolve, convolve2d, correlate, correlate2d), each one conv_general_dilated as
-JAX computes them. The FFT-based names (fftconvolve, stft, istft, csd, welch) and detrend are
-not here yet: jaxlite has no FFT.
+JAX computes them (method 'direct', and 'auto', which JAX always computes directly); fftconvolve
+(and method='fft'), through jnp.fft as JAX; detrend. (stft, istft, csd and welch are not here
+yet.)
 """
 
 from __future__ import annotations
 
-from jaxlite import primitives as lax
-from jaxlite.numpy._ufuncs import conjugate
-from jaxlite.numpy._util import asarray, promote_dtypes_inexact, shape_of
+import operator
 
-__all__ = ["convolve", "convolve2d", "correlate", "correlate2d"]
+import numpy as np
+
+from jaxlite import dtypes
+from jaxlite import numpy as jnp
+from jaxlite import primitives as lax
+from jaxlite.numpy import fft as _fft
+from jaxlite.numpy._ufuncs import conjugate
+from jaxlite.numpy._util import (
+    asarray,
+    canonicalize_axis,
+    dtype_of,
+    promote_dtypes_inexact,
+    shape_of,
+)
+
+__all__ = [
+    "convolve", "convolve2d", "correlate", "correlate2d", "detrend", "fftconvolve",
+]  # fmt: skip
 
 _MODES = ("full", "same", "valid")
 
@@ -63,13 +79,130 @@ def _convolve_nd(name: str, in1, in2, mode: str):
 
 
 def _method(name: str, method: str):
-    if method == "fft":
-        raise NotImplementedError(
-            f"{name}: method='fft' needs an FFT, which jaxlite does not have yet; use "
-            "method='direct' (or 'auto', which JAX also computes directly)."
-        )
-    if method not in ("auto", "direct"):
+    if method not in ("auto", "direct", "fft"):
         raise ValueError(f"{name}: got method={method!r}; expected 'auto', 'fft', or 'direct'.")
+    return method
+
+
+def fftconvolve(in1, in2, mode="full", axes=None):
+    """Convolution of two N-dimensional arrays through the FFT (scipy.signal.fftconvolve):
+    `mode` as `convolve`'s; `axes` the axes convolved (the others must match in size and are
+    mapped over, as JAX's). Real inputs use rfftn/irfftn, complex ones fftn/ifftn, at the full
+    output size (as JAX: no padding to a fast length). Integers and bools give floats.
+
+    Example:
+        >>> fftconvolve(jnp.array([1, 2, 3, 2, 1]), jnp.array([1, 1, 1]), mode="valid")
+        Array([6., 7., 6.], dtype=float32)
+    """
+    name = "fftconvolve"
+    in1, in2 = asarray(in1, name), asarray(in2, name)
+    in1, in2 = promote_dtypes_inexact(name, in1, in2)
+    s1, s2 = shape_of(in1), shape_of(in2)
+    if len(s1) != len(s2):
+        raise ValueError(
+            f"{name}: in1 and in2 should have the same dimensionality, got shapes {s1} and {s2}."
+        )
+    if mode not in _MODES:
+        raise ValueError(f"{name}: mode must be one of {list(_MODES)}, got {mode!r}.")
+    n = len(s1)
+    if axes is None:
+        axes = tuple(range(n))
+    else:
+        axes = (axes,) if not isinstance(axes, (tuple, list)) else tuple(axes)
+        try:
+            axes = tuple(operator.index(a) for a in axes)
+        except TypeError:
+            raise TypeError(f"{name}: axes must be integers, got {axes!r}.") from None
+        axes = tuple(sorted({canonicalize_axis(a, n, name, s1) for a in axes}))
+    mapped = [d for d in range(n) if d not in axes]
+    if any(s1[d] != s2[d] for d in mapped):
+        raise ValueError(
+            f"{name}: mapped axes must have same shape; got in1.shape={s1}, in2.shape={s2}, "
+            f"axes={axes}."
+        )
+    if mode == "valid":
+        no_swap = all(s1[d] >= s2[d] for d in axes)
+        swap = all(s1[d] <= s2[d] for d in axes)
+        if not (no_swap or swap):
+            raise ValueError(
+                f"{name}: for 'valid' mode, one input must be at least as large as the other in "
+                f"every dimension, got shapes {s1} and {s2}."
+            )
+        if swap:
+            in1, in2, s1, s2 = in2, in1, s2, s1
+    full = [s1[d] + s2[d] - 1 if d in axes else s1[d] for d in range(n)]
+    if all(s1[d] == 1 or s2[d] == 1 for d in axes):
+        conv = in1 * in2
+    else:
+        size = [full[d] for d in axes]
+        if dtypes.is_complex(dtype_of(in1)):
+            conv = _fft.ifftn(_fft.fftn(in1, size, axes) * _fft.fftn(in2, size, axes), size, axes)
+        else:
+            conv = _fft.irfftn(
+                _fft.rfftn(in1, size, axes) * _fft.rfftn(in2, size, axes), size, axes
+            )
+    if mode == "full":
+        out = full
+    elif mode == "same":
+        out = list(s1)
+    else:
+        out = [s1[d] - s2[d] + 1 if d in axes else s1[d] for d in range(n)]
+    start = [(f - o) // 2 for f, o in zip(full, out)]
+    return lax.slice(conv, start, [b + o for b, o in zip(start, out)])
+
+
+def detrend(data, axis=-1, type="linear", bp=0, overwrite_data=None):  # noqa: A002 - SciPy's
+    """Removes the linear trend (least squares, piecewise between the breakpoints `bp`) or the
+    mean (type='constant') along `axis` (scipy.signal.detrend). Integers give floats.
+
+    Example:
+        >>> detrend(jnp.array([1., 4., 8., 8., 9.]))  # doctest: +SKIP
+        Array([-1., -0.,  2., -0., -1.], dtype=float32)
+    """
+    name = "detrend"
+    if overwrite_data is not None:
+        raise NotImplementedError(f"{name}: the overwrite_data argument is not implemented.")
+    if type not in ("constant", "linear"):
+        raise ValueError(f"{name}: trend type must be 'linear' or 'constant', got {type!r}.")
+    (x,) = promote_dtypes_inexact(name, asarray(data, name))
+    shape = shape_of(x)
+    if not shape:
+        raise ValueError(f"{name}: data must have at least one dimension, got a scalar.")
+    axis = canonicalize_axis(axis, len(shape), name, shape)
+    if type == "constant":
+        return x - jnp.mean(x, axis, keepdims=True)
+    n = shape[axis]
+    bps = np.sort(np.unique(np.r_[0, bp, n]))
+    if bps[0] < 0 or bps[-1] > n:
+        raise ValueError(
+            f"{name}: breakpoints must be non-negative and at most the length of the data "
+            f"along the axis ({n}), got bp={bp!r}."
+        )
+    pieces = []
+    for lo, hi in zip(bps[:-1], bps[1:]):
+        lo, hi = int(lo), int(hi)
+        start = [0] * len(shape)
+        limit = list(shape)
+        start[axis], limit[axis] = lo, hi
+        y = lax.slice(x, start, limit)
+        pieces.append(_remove_line(y, axis, hi - lo, dtype_of(x)))
+    return pieces[0] if len(pieces) == 1 else lax.concatenate(pieces, axis)
+
+
+def _remove_line(y, axis, m, dtype):
+    """`y` minus its least-squares line along `axis` (m points): the residual of the projection
+    on (1, t), in closed form (the projection is unique, whatever solver computes it)."""
+    real = np.dtype(dtype).type(0).real.dtype
+    t = np.arange(m, dtype=np.float64) - (m - 1) / 2.0  # centered
+    tt = float(np.dot(t, t))
+    bshape = [1] * len(shape_of(y))
+    bshape[axis] = m
+    t = lax.convert_element_type(t.reshape(bshape), real)
+    centered = y - jnp.mean(y, axis, keepdims=True)
+    if tt == 0.0:  # one point: the line goes through it
+        return centered
+    slope = jnp.sum(centered * t, axis, keepdims=True) * (1.0 / tt)
+    return centered - slope * t
 
 
 def _check_2d(name: str, in1, in2, boundary, fillvalue):
@@ -91,7 +224,8 @@ def convolve(in1, in2, mode="full", method="auto", precision=None):
         >>> convolve(jnp.array([1, 2, 3, 2, 1]), jnp.array([1, 1, 1]), mode="same")
         Array([3., 6., 7., 6., 3.], dtype=float32)
     """
-    _method("convolve", method)
+    if _method("convolve", method) == "fft":
+        return fftconvolve(in1, in2, mode=mode)
     in1, in2 = asarray(in1, "convolve"), asarray(in2, "convolve")
     return _convolve_nd("convolve", in1, in2, mode)
 
@@ -104,8 +238,10 @@ def correlate(in1, in2, mode="full", method="auto", precision=None):
         >>> correlate(jnp.array([1, 2, 3, 2, 1]), jnp.array([1, 3, 2]), mode="valid")
         Array([13., 15., 11.], dtype=float32)
     """
-    _method("correlate", method)
+    method = _method("correlate", method)
     in1, in2 = asarray(in1, "correlate"), asarray(in2, "correlate")
+    if method == "fft":
+        return fftconvolve(in1, _flip(_conj(in2)), mode=mode)
     return _convolve_nd("correlate", in1, _flip(_conj(in2)), mode)
 
 
