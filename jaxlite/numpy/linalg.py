@@ -5,6 +5,8 @@ leading dimensions; meant for small matrices).
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from jaxlite import dtypes
@@ -24,6 +26,7 @@ from jaxlite.numpy._linalg_jacobi import (  # noqa: F401
     svdvals,
 )
 from jaxlite.numpy._linalg_qr import QRResult, qr  # noqa: F401
+from jaxlite.primitives._eig import eig as _lax_eig
 from jaxlite.numpy._shape import matrix_transpose  # noqa: F401
 from jaxlite.numpy._ufuncs import absolute, log, power, sqrt
 from jaxlite.numpy._ufuncs import sign as sign_fn
@@ -47,7 +50,9 @@ __all__ = [
     "cholesky",
     "cross",
     "det",
+    "eig",
     "eigh",
+    "eigvals",
     "eigvalsh",
     "diagonal",
     "inv",
@@ -349,10 +354,17 @@ def multi_dot(arrays, *, precision=None):
     return out
 
 
-def cholesky(a, *, upper=False):
-    """Lower Cholesky factor `L` (with `L @ L.T = a`) of symmetric positive-definite matrices;
-    NaN where `a` is not positive definite."""
+def cholesky(a, *, upper=False, symmetrize_input=True):
+    """Lower Cholesky factor `L` (with `L @ L^H = a`) of Hermitian (real: symmetric)
+    positive-definite matrices; NaN where `a` is not positive definite.
+
+    As JAX's, `a` is symmetrized first, `(a + a^H) / 2` (so derivatives are those of the
+    symmetrized input); `upper=True` returns `L^H`.
+    """
     a, s = _square(a, "linalg.cholesky")
+    cplx = dtype_of(a).kind == "c"
+    if symmetrize_input:
+        a = lax.mul(lax.add(a, _mH(a)), convert(0.5, dtype_of(a)))
     n = s[-1]
     cols = []
     for j in range(n):
@@ -360,9 +372,11 @@ def cholesky(a, *, upper=False):
         if cols:
             L = lax.concatenate(cols, len(s) - 1)  # (..., n, j)
             Lj = _row(L, j)  # (..., 1, j)
-            cj = lax.sub(cj, matmul(L, matrix_transpose(Lj)))
+            cj = lax.sub(cj, matmul(L, _mH(Lj)))
         d = lax.reshape(lax.slice(cj, (0,) * len(s[:-2]) + (j, 0), s[:-2] + (j + 1, 1)), s[:-2])
-        root = sqrt(d)
+        root = sqrt(lax.real(d)) if cplx else sqrt(d)  # the diagonal of L is real
+        if cplx:
+            root = convert(root, dtype_of(a))
         rb = lax.broadcast_in_dim(root, s[:-1] + (1,), tuple(range(len(s) - 2)))
         rows = lax.broadcasted_iota(dtypes.int64, s[:-1] + (1,), len(s) - 2)
         col = lax.select(
@@ -370,7 +384,46 @@ def cholesky(a, *, upper=False):
         )
         cols.append(col)
     L = lax.concatenate(cols, len(s) - 1) if n else a
-    return matrix_transpose(L) if upper else L
+    return _mH(L) if upper else L
+
+
+def _mH(x):
+    """The conjugate transpose of the last two axes (the transpose for real `x`)."""
+    t = matrix_transpose(x)
+    return lax.conj(t) if dtype_of(x).kind == "c" else t
+
+
+class EigResult(NamedTuple):
+    eigenvalues: object
+    eigenvectors: object
+
+
+def eig(a):
+    """Eigenvalues and right eigenvectors of general square matrices (..., n, n).
+
+    Always complex (complex64 for float32 inputs, complex128 for float64), as JAX. Eigenvectors
+    are the columns of `eigenvectors`, unit norm with their largest component real (LAPACK's
+    geev normalization); their order may differ from JAX's (both come from geev, JAX's through
+    XLA). Derivatives: of the eigenvalues only (JAX raises for the eigenvectors, as here).
+
+    Example:
+      >>> jnp.linalg.eig(jnp.array([[0.0, -1.0], [1.0, 0.0]])).eigenvalues
+      Array([0.+1.j, 0.-1.j], dtype=complex64)
+    """
+    a, _ = _square(a, "linalg.eig")
+    w, v = _lax_eig(a, compute_left_eigenvectors=False)
+    return EigResult(w, v)
+
+
+def eigvals(a):
+    """Eigenvalues (complex) of general square matrices (..., n, n).
+
+    Example:
+      >>> jnp.linalg.eigvals(jnp.array([[2.0, 0.0], [0.0, 3.0]]))
+      Array([2.+0.j, 3.+0.j], dtype=complex64)
+    """
+    a, _ = _square(a, "linalg.eigvals")
+    return _lax_eig(a, compute_left_eigenvectors=False, compute_right_eigenvectors=False)[0]
 
 
 def diagonal(x, /, *, offset=0):
