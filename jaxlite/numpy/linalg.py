@@ -101,8 +101,23 @@ def _vector_norm(x, ord, axes, keepdims):
     return power(red.sum(power(ax, p), axes, keepdims=keepdims), 1.0 / p)
 
 
+def _spectral_norm(x, ord, axes, keepdims):
+    """ord 2 (largest singular value), -2 (smallest) or 'nuc' (their sum) over `axes`."""
+    r, c = axes
+    nd = len(shape_of(x))
+    rest = [i for i in range(nd) if i not in (r, c)]
+    s = svdvals(lax.transpose(x, tuple(rest) + (r, c)))  # (..., k)
+    out = {2: red.max, -2: red.min, "nuc": red.sum}[ord](s, -1)
+    if keepdims:
+        out = lax.broadcast_in_dim(out, tuple(1 if i in (r, c) else shape_of(x)[i]
+                                              for i in range(nd)), tuple(rest))  # fmt: skip
+    return out
+
+
 def _matrix_norm(x, ord, axes, keepdims, name):
     r, c = axes
+    if ord in (2, -2, "nuc"):
+        return _spectral_norm(x, ord, axes, keepdims)
     if ord in (None, "fro", "f"):
         return sqrt(red.sum(lax.mul(x, x), axes, keepdims=keepdims))
     ax = absolute(x)
@@ -112,10 +127,6 @@ def _matrix_norm(x, ord, axes, keepdims, name):
     elif ord in (np.inf, -np.inf):
         s = red.sum(ax, c, keepdims=True)
         out = (red.max if ord == np.inf else red.min)(s, r, keepdims=True)
-    elif ord in (2, -2, "nuc"):
-        raise NotImplementedError(
-            f"{fname(name)}: ord={ord!r} needs singular values, which jaxlite does not compute"
-        )
     else:
         raise ValueError(f"{fname(name)}: invalid norm order {ord!r} for matrices")
     if keepdims:
@@ -125,11 +136,9 @@ def _matrix_norm(x, ord, axes, keepdims, name):
 
 def _modulus(x, matrix_ord=None):
     """|x| for complex `x`: every norm is a norm of the moduli, except the spectral matrix norms
-    (ord 2, -2, 'nuc'), which need a complex SVD (not supported yet)."""
-    if dtype_of(x).kind != "c":
+    (ord 2, -2, 'nuc'), which take the singular values of `x` itself."""
+    if dtype_of(x).kind != "c" or matrix_ord in (2, -2, "nuc"):
         return x
-    if matrix_ord in (2, -2, "nuc"):
-        raise NotImplementedError(f"jnp.linalg.norm: ord={matrix_ord!r} of a complex matrix")
     return lax.abs(x)
 
 

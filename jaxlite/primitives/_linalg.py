@@ -54,7 +54,7 @@ def _triangular_solve_impl(a, b, *, left_side, lower, transpose_a, conjugate_a, 
 def _triangular_solve_abstract(a, b, *, left_side, lower, transpose_a, conjugate_a, unit_diagonal):
     if a.dtype != b.dtype or not (dtypes.is_float(a.dtype) or dtypes.is_complex(a.dtype)):
         raise TypeError(
-            "triangular_solve: a and b must have the same floating-point or complex dtype, got "
+            "triangular_solve: a and b must have the same floating-point dtype (real or complex), got "
             f"{a.dtype.name} and {b.dtype.name}"
         )
     if a.ndim < 2 or a.shape[-1] != a.shape[-2] or b.ndim != a.ndim:
