@@ -234,7 +234,7 @@ def _eliminate(a, n: int, jordan: bool):
     pivots = []
     for k in range(n):
         col = _col(a, k)  # (..., n, 1)
-        cand = lax.select(lax.ge(rows, k), absolute(col), _bcast(convert(-1.0, dt), shape_of(col)))
+        cand = lax.select(lax.ge(rows, k), absolute(col), _bcast(convert(-1.0, dtypes.to_real(dt)), shape_of(col)))
         p = lax.argmax(lax.reshape(cand, batch + (s[-2],)), len(batch), dtypes.int64)
         pb = lax.broadcast_in_dim(p, s[:-1] + (1,), tuple(range(len(batch))))
         is_p = lax.eq(rows, pb)  # (..., n, 1)
