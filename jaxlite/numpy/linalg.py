@@ -234,7 +234,9 @@ def _eliminate(a, n: int, jordan: bool):
     pivots = []
     for k in range(n):
         col = _col(a, k)  # (..., n, 1)
-        cand = lax.select(lax.ge(rows, k), absolute(col), _bcast(convert(-1.0, dtypes.to_real(dt)), shape_of(col)))
+        cand = lax.select(
+            lax.ge(rows, k), absolute(col), _bcast(convert(-1.0, dtypes.to_real(dt)), shape_of(col))
+        )
         p = lax.argmax(lax.reshape(cand, batch + (s[-2],)), len(batch), dtypes.int64)
         pb = lax.broadcast_in_dim(p, s[:-1] + (1,), tuple(range(len(batch))))
         is_p = lax.eq(rows, pb)  # (..., n, 1)
@@ -285,7 +287,17 @@ def slogdet(a):
     """`(sign, log|det|)` of square matrices (..., n, n)."""
     a, s = _square(a, "linalg.slogdet")
     _, piv, sign = _eliminate(a, s[-1], jordan=False)
-    sgn = lax.mul(sign, red.prod(sign_fn(piv), -1))
+    if dtype_of(piv).kind == "c":
+        # piv / |piv| (0 at 0), differentiable: jnp.sign's derivative is zero, as JAX's, but the
+        # complex sign of a determinant moves with it (JAX's slogdet JVP: i Im tr(a^-1 da) sign).
+        mag = absolute(piv)
+        zero = lax.eq(mag, convert(0.0, dtype_of(mag)))
+        one = _bcast(convert(1.0, dtype_of(mag)), shape_of(mag))
+        unit = lax.div(piv, convert(lax.select(zero, one, mag), dtype_of(piv)))
+        phases = lax.select(zero, _bcast(convert(0.0, dtype_of(piv)), shape_of(piv)), unit)
+    else:
+        phases = sign_fn(piv)
+    sgn = lax.mul(sign, red.prod(phases, -1))
     return sgn, red.sum(log(absolute(piv)), -1)
 
 

@@ -206,7 +206,9 @@ def lu(a, permute_l=False, overwrite_a=False, check_finite=True):
     l_ = jnp.tril(packed[..., :, :k], -1) + jnp.eye(m, k, dtype=a.dtype)
     u = jnp.triu(packed[..., :k, :])
     # a[perm] = l @ u, so a = p @ l @ u with p[perm[i], i] = 1.
-    p = (perm[..., None, :] == jnp.arange(m)[:, None]).astype(a.dtype)
+    p = (perm[..., None, :] == jnp.arange(m)[:, None]).astype(
+        dtypes.to_real(a.dtype)
+    )  # real, as JAX
     if permute_l:
         return jnp.matmul(p, l_), u
     return p, l_, u
