@@ -30,6 +30,7 @@ from jaxlite.numpy._ufuncs import (
     greater_equal,
     less,
     less_equal,
+    maximum,
     multiply,
     negative,
     not_equal,
@@ -183,9 +184,17 @@ def _rotation(app, aqq, apq):
     [[app, apq], [conj(apq), aqq]], and the phase `e` of a complex `apq` (None if real): the
     rotation then acts on the pair after the phase diag(1, conj(e)) (see `_rotate`)."""
     if _is_complex(apq):
-        mag = absolute(apq)
-        e = where(equal(mag, 0.0), 1.0, divide(apq, where(equal(mag, 0.0), 1.0, mag)))
-        return (*_real_rotation(_re(app), _re(aqq), mag), e)
+        # NB: scaled by the larger part first, in real arithmetic: apq / |apq| of a subnormal
+        # apq overflows in complex division (1 / |apq| > the largest float32).
+        re, im = lax.real(apq), lax.imag(apq)
+        big = maximum(absolute(re), absolute(im))
+        zero = equal(big, 0.0)
+        safe = where(zero, 1.0, big)
+        re_s, im_s = divide(re, safe), divide(im, safe)
+        m_s = sqrt(add(multiply(re_s, re_s), multiply(im_s, im_s)))  # in [1, sqrt(2)], or 0
+        m_safe = where(zero, 1.0, m_s)
+        e = lax.complex(where(zero, 1.0, divide(re_s, m_safe)), divide(im_s, m_safe))
+        return (*_real_rotation(_re(app), _re(aqq), multiply(big, m_s)), e)
     return (*_real_rotation(app, aqq, apq), None)
 
 
