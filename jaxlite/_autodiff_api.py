@@ -665,13 +665,14 @@ def linear_transpose(fun: Callable, *primals, reduce_axes=()) -> Callable:
     closed = staging.trace_to_jaxpr(flat_fun, in_avals, f"linear_transpose of `{_fun_name(fun)}`")
     out_tree = out_tree_of()
     out_avals = closed.out_avals
-    in_float = [_dtypes.is_float(a.dtype) for a in in_avals]
-    out_float = [_dtypes.is_float(a.dtype) for a in out_avals]
+    in_float = [_dtypes.is_inexact(a.dtype) for a in in_avals]
+    out_float = [_dtypes.is_inexact(a.dtype) for a in out_avals]
     if not (all(in_float) and all(out_float)):
         ins = ", ".join(a.dtype.name for a in in_avals)
         outs = ", ".join(a.dtype.name for a in out_avals)
         raise TypeError(
-            "linear_transpose only supports [float] -> [float] functions, but got "
+            "linear_transpose only supports [float or complex] -> [float or complex] functions, "
+            "but got "
             f"[{ins}] -> [{outs}]."
         )
 

@@ -106,7 +106,7 @@ def _remat_transpose(cts, *args, jaxpr, prevent_cse, differentiated, policy):
     transposed, consts = _without_consts(tp.transpose_jaxpr(jaxpr, linear))
     nonlin = [x for x in args if not tp.is_undefined_primal(x)]
     float_cts = [
-        tp.instantiate(ct) for ct, a in zip(cts, jaxpr.out_avals) if dtypes.is_float(a.dtype)
+        tp.instantiate(ct) for ct, a in zip(cts, jaxpr.out_avals) if dtypes.is_inexact(a.dtype)
     ]
     cts_lin = iter(
         remat_p.bind(

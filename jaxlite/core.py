@@ -465,7 +465,7 @@ def _float_trouble(outs) -> str:
     """'nan' or 'inf' if some floating output has one that the debug options look for."""
     for o in outs:
         v = o._value if type(o) is Array else np.asarray(o)
-        if not dtypes.is_float(v.dtype):
+        if not dtypes.is_inexact(v.dtype):
             continue
         if config.jax_debug_nans and np.isnan(v).any():
             return "nan"

@@ -446,7 +446,7 @@ def _custom_vjp_call_jvp(
 def _custom_vjp_tangents(primals_out, res, arg_tangents, out_avals, bwd, name):
     """The output tangents of a custom_vjp function: `custom_lin` of the residuals (from fwd)
     and the input tangents, transposed by calling `bwd`."""
-    float_out = [dtypes.is_float(a.dtype) for a in out_avals]
+    float_out = [dtypes.is_inexact(a.dtype) for a in out_avals]
     if all(type(t) is ad.Zero for t in arg_tangents):
         return primals_out, [ad.Zero.from_primal(p) for p in primals_out]
     tangents_in = [ad.instantiate_zeros(t) for t in arg_tangents]
@@ -608,7 +608,7 @@ def _flatten_bwd_output(cts_in, diff: tuple, in_tree, in_avals, name: str) -> li
             ) from None
     out = []
     for ct, aval in zip(flat, in_avals):
-        if not dtypes.is_float(aval.dtype):
+        if not dtypes.is_inexact(aval.dtype):
             out.append(None)
             continue
         if ct is None:

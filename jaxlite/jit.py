@@ -381,7 +381,7 @@ def _pjit_transpose(cts, *args, jaxpr, name):
                               lambda: _hoist(tp.transpose_jaxpr(jaxpr, linear)))  # fmt: skip
     nonlinear = [x for x in args if not tp.is_undefined_primal(x)]
     float_cts = [
-        tp.instantiate(ct) for ct, a in zip(cts, jaxpr.out_avals) if dtypes.is_float(a.dtype)
+        tp.instantiate(ct) for ct, a in zip(cts, jaxpr.out_avals) if dtypes.is_inexact(a.dtype)
     ]
     outs = iter(
         pjit_p.bind(*consts, *nonlinear, *float_cts, jaxpr=closed, name=f"transpose({name})")

@@ -341,6 +341,8 @@ FOLDER_FORBIDDEN = {
     "backend": ABOVE_CORE,
     # Call primitives may use interpreters, api and the backend, never jit or what is above them.
     "control_flow": ["jaxlite.jit", "jaxlite.lax", "jaxlite.scipy"] + EXTRA_MODULES,
+    # lax (and lax.linalg) wraps primitives and control flow: never jnp, scipy or the backend.
+    "lax": ["jaxlite.numpy", "jaxlite.scipy", "jaxlite.backend", "jaxlite.jit"] + EXTRA_MODULES,
 }
 # Folders with their own tests above.
 FOLDERS_CHECKED_ABOVE = {

@@ -61,6 +61,7 @@ TESTED_ELSEWHERE = {
         "lgamma", "digamma", "erfc", "bessel_i0e", "bessel_i1e", "igamma", "igammac",
         "igamma_grad_a", "regularized_incomplete_beta", "zeta")},
     "triangular_solve": "tests/test_scipy_linalg.py",
+    "eig": "tests/test_complex_linalg.py",
     # Named-axis collectives: under vmap against JAX; compiled (a pmap axis) against eager.
     **{n: "tests/test_collectives.py" for n in (
         "psum", "pmax", "pmin", "all_gather", "reduce_scatter", "all_to_all", "ppermute",

@@ -502,6 +502,7 @@ _TESTED_WITH_THEIR_MODULES = {
     "psum", "pmax", "pmin", "all_gather", "reduce_scatter", "all_to_all", "ppermute",
     "axis_index",
     "complex", "real", "imag", "conj", "fft",  # tests/test_complex.py, tests/test_fft.py
+    "eig",  # tests/test_complex_linalg.py (vmap against a loop)
 }  # fmt: skip
 
 

@@ -94,7 +94,7 @@ class Block:
         fn = self.group.function(ctx, self)
         if fn is None:
             return False
-        args = []
+        args, bufs = [], []
         for v in self.inputs:
             node = _read(ctx, env, v)
             if v.aval.shape == ():
@@ -103,6 +103,7 @@ class Block:
                 if not (type(node) is Leaf and _dense(node.view)):
                     node = ctx.materialize(node, ctx.names.var(v) + "_c", contiguous=True)
                 args.append(_address(ctx, node.view))
+                bufs.append(node.view.buf)
         args += [c_literal(self.lits[k].val, self.lits[k].aval.dtype) for k in self.group.varying]
         outs = []
         for v in self.outputs:
@@ -115,6 +116,10 @@ class Block:
             args.append(fn.scratch)
             ctx.touch(fn.scratch)
         ctx.comment(f"equations {self.start}..{self.start + self.size - 1}: {fn.name}")
+        # NB: the inputs are read by the call line itself: a buffer materialized for an earlier
+        # input must stay live while the later ones are written (else the workspace planner
+        # gives a later one the same memory).
+        ctx.touch(*bufs, *(o.view.buf for o in outs))
         ctx.line(f"{fn.name}({', '.join(args)});")
         for v, node in safe_zip(self.outputs, outs):
             env[v] = as_scalar(ctx, node)

@@ -235,6 +235,14 @@ def _sort(ctx, eqn, args, *, dimension, is_stable, num_keys):
         if dtypes.is_float(k.dtype):
             body.append("    if (x < y || (isnan(y) && !isnan(x))) return true;")
             body.append("    if (y < x || (isnan(x) && !isnan(y))) return false; }")
+        elif k.dtype.kind == "c":  # lexicographic: the real parts, then the imaginary (as JAX)
+            f = "f" if k.dtype == dtypes.complex64 else ""
+            for part in ("creal", "cimag"):
+                body.append(f"    {{ const {CTYPE[dtypes.to_real(k.dtype)]} xr = {part}{f}(x), "
+                            f"yr = {part}{f}(y);")  # fmt: skip
+                body.append("      if (xr < yr || (isnan(yr) && !isnan(xr))) return true;")
+                body.append("      if (yr < xr || (isnan(xr) && !isnan(yr))) return false; }")
+            body.append("  }")
         else:
             body.append("    if (x < y) return true;")
             body.append("    if (y < x) return false; }")

@@ -357,7 +357,7 @@ def join_consts(pairs: Sequence[tuple[ClosedJaxpr, list]]) -> tuple[list[ClosedJ
 def nonzero_tangents(primals: Sequence[Any], tangents: Sequence[Any]) -> list[bool]:
     """Which tangents carry information: not symbolic zeros, nor tangents of integers."""
     return [
-        type(t) is not ad.Zero and dtypes.is_float(core.get_aval(p).dtype)
+        type(t) is not ad.Zero and dtypes.is_inexact(core.get_aval(p).dtype)
         for p, t in zip(primals, tangents)
     ]
 

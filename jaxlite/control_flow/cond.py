@@ -161,7 +161,7 @@ def _cond_transpose(cts, index, *ops, branches):
         raise ValueError("cond transpose: the branch index cannot be a linear input")
     linear = [tp.is_undefined_primal(x) for x in ops]
     out_avals = branches[0].out_avals
-    float_cts = [tp.instantiate(ct) for ct, a in zip(cts, out_avals) if dtypes.is_float(a.dtype)]
+    float_cts = [tp.instantiate(ct) for ct, a in zip(cts, out_avals) if dtypes.is_inexact(a.dtype)]
     transposed = [common.hoist_consts(tp.transpose_jaxpr(b, linear)) for b in branches]
     nonlinear = [x for x, lin in zip(ops, linear) if not lin]
     outs = iter(_bind_cond(index, transposed, [*nonlinear, *float_cts]))

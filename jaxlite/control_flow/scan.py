@@ -302,11 +302,13 @@ def _scan_transpose(cts, *args, jaxpr, length, reverse, unroll, num_consts, num_
     const_lin = [tp.is_undefined_primal(x) for x in consts]
     xs_lin = [tp.is_undefined_primal(x) for x in xs]
     carry_avals, y_avals = common.split(jaxpr.out_avals, num_carry)
-    if any(not dtypes.is_float(a.dtype) for a in carry_avals):
-        raise TypeError("scan transpose: every carry of a linear scan must be floating-point")
+    if any(not dtypes.is_inexact(a.dtype) for a in carry_avals):
+        raise TypeError(
+            "scan transpose: every carry of a linear scan must be floating-point or complex"
+        )
     ct_carry, ct_ys = common.split(cts, num_carry)
     ct_carry = [tp.instantiate(c) for c in ct_carry]
-    y_float = [dtypes.is_float(a.dtype) for a in y_avals]
+    y_float = [dtypes.is_inexact(a.dtype) for a in y_avals]
     ct_ys = [tp.instantiate(c) for c, f in zip(ct_ys, y_float) if f]
     res_consts = [x for x, lin in zip(consts, const_lin) if not lin]
     res_xs = [x for x, lin in zip(xs, xs_lin) if not lin]

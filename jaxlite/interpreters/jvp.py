@@ -19,6 +19,7 @@ from jaxlite.core import ClosedJaxpr, ShapedArray, Tracer
 from jaxlite.interpreters import staging
 from jaxlite.primitives import _pooling, _windowed
 from jaxlite.primitives import _callback as cb
+from jaxlite.primitives._eig import eig_p
 from jaxlite.primitives._linalg import triangular_solve_p
 from jaxlite.primitives._slicing import prefix_scan
 
@@ -960,14 +961,17 @@ def _triangle(x, lower: bool, strict: bool):
     return lax.select_n(keep, zeros_like_aval(core.get_aval(x).strip_weak_type()), x)
 
 
-def _triangular_solve_jvp_a(g, ans, a, b, *, left_side, lower, transpose_a, unit_diagonal, **kw):
+def _triangular_solve_jvp_a(g, ans, a, b, *, left_side, lower, transpose_a, conjugate_a,
+                            unit_diagonal):  # fmt: skip
     m, n = core.get_aval(b).shape[-2:]
     g = lax.neg(_triangle(g, lower, unit_diagonal))
+    if conjugate_a and core.get_aval(g).dtype.kind == "c":
+        g = lax.conj(g)
     if transpose_a:
         nd = core.get_aval(g).ndim
         g = lax.transpose(g, tuple(range(nd - 2)) + (nd - 1, nd - 2))
     params = dict(left_side=left_side, lower=lower, transpose_a=transpose_a,
-                  unit_diagonal=unit_diagonal, **kw)  # fmt: skip
+                  conjugate_a=conjugate_a, unit_diagonal=unit_diagonal)  # fmt: skip
 
     def solve(rhs):
         return triangular_solve_p.bind(a, rhs, **params)
@@ -982,6 +986,93 @@ defjvp2(
     _triangular_solve_jvp_a,
     lambda g, ans, a, b, **params: triangular_solve_p.bind(a, g, **params),
 )
+
+
+# ------------------------------------------------------------------------------------------
+# eig (JAX's eig_jvp_rule). vr^-1 comes from the left eigenvectors: vl^H vr is diagonal, so
+# vr^-1 = diag(vl_j^H vr_j)^-1 vl^H (no solve needed; both sets come from one geev call).
+# ------------------------------------------------------------------------------------------
+
+
+def _mH(x):
+    nd = core.get_aval(x).ndim
+    return lax.conj(lax.transpose(x, tuple(range(nd - 2)) + (nd - 1, nd - 2)))
+
+
+def _eye_like(shape, dt):
+    """The identity (n, n) broadcast to `shape` (..., n, n)."""
+    nd, n = len(shape), shape[-1]
+    i = lax.broadcasted_iota(dtypes.int32, (n, n), 0)
+    eye = lax.convert_element_type(lax.eq(i, lax.broadcasted_iota(dtypes.int32, (n, n), 1)), dt)
+    return lax.broadcast_in_dim(eye, tuple(shape), (nd - 2, nd - 1))
+
+
+def _row_bcast(x, shape):
+    """`x` (..., n) as rows (..., 1, n) broadcast to `shape` (..., m, n)."""
+    nd = len(shape)
+    return lax.broadcast_in_dim(x, tuple(shape), tuple(range(nd - 2)) + (nd - 1,))
+
+
+def _col_bcast(x, shape):
+    """`x` (..., m) as columns (..., m, 1) broadcast to `shape` (..., m, n)."""
+    nd = len(shape)
+    return lax.broadcast_in_dim(x, tuple(shape), tuple(range(nd - 1)))
+
+
+def _eig_vec_jvp(w, v, p):
+    """Tangents of eigenvectors `v` (..., n, n) with eigenvalues `w` (..., n), given
+    `p = v^-1 dA v`, under geev's normalization (unit norm, largest component real)."""
+    shape = core.get_aval(v).shape
+    nd, dt = len(shape), core.get_aval(v).dtype
+    eye = _eye_like(shape, dt)
+    diffs = lax.sub(_row_bcast(w, shape), _col_bcast(w, shape))  # (i, j): w_j - w_i
+    f = lax.sub(lax.div(1.0, lax.add(eye, diffs)), eye)
+    u = _matmul(v, lax.mul(f, p))
+    k = lax.argmax(lax.abs(v), nd - 2, dtypes.int32)
+    rows = lax.broadcasted_iota(dtypes.int32, shape, nd - 2)
+    mask = lax.convert_element_type(lax.eq(rows, _row_bcast(k, shape)), dt)
+    re = lax.neg(lax.real(lax.reduce_sum(lax.mul(lax.conj(v), u), (nd - 2,))))
+    im = lax.div(
+        lax.neg(lax.imag(lax.reduce_sum(lax.mul(mask, u), (nd - 2,)))),
+        lax.real(lax.reduce_sum(lax.mul(mask, v), (nd - 2,))),
+    )
+    return lax.add(u, lax.mul(v, _row_bcast(lax.complex(re, im), shape)))
+
+
+def _eig_jvp(primals, tangents, *, compute_left_eigenvectors, compute_right_eigenvectors,
+             enable_eigvec_derivs, implementation):  # fmt: skip
+    (a,), (da,) = primals, tangents
+    left, right = compute_left_eigenvectors, compute_right_eigenvectors
+    if (left or right) and not enable_eigvec_derivs:
+        raise NotImplementedError(
+            "Derivatives of non-symmetric eigenvectors are only valid under assumptions on the "
+            "input that jaxlite cannot check (as in JAX): pass enable_eigvec_derivs=True to "
+            "lax.linalg.eig to opt in (see https://github.com/jax-ml/jax/issues/2748)."
+        )
+    w, vl, vr = eig_p.bind(
+        a, compute_left_eigenvectors=True, compute_right_eigenvectors=True,
+        enable_eigvec_derivs=enable_eigvec_derivs, implementation=implementation,
+    )  # fmt: skip
+    outs = [w] + ([vl] if left else []) + ([vr] if right else [])
+    if type(da) is Zero:
+        return outs, [Zero.from_primal(o) for o in outs]
+    shape = core.get_aval(vr).shape
+    nd, cdt = len(shape), core.get_aval(w).dtype
+    da = lax.convert_element_type(da, cdt)
+    d = lax.reduce_sum(lax.mul(lax.conj(vl), vr), (nd - 2,))  # vl_j^H vr_j
+    p = lax.div(_matmul(_mH(vl), _matmul(da, vr)), _col_bcast(d, shape))  # vr^-1 dA vr
+    eye = _eye_like(shape, cdt)
+    dw = lax.reduce_sum(lax.mul(p, eye), (nd - 1,))
+    t_outs = [dw]
+    if left:  # the right eigenvectors of A^H are vl, of eigenvalues conj(w)
+        pl = lax.div(_matmul(_mH(vr), _matmul(_mH(da), vl)), _col_bcast(lax.conj(d), shape))
+        t_outs.append(_eig_vec_jvp(lax.conj(w), vl, pl))
+    if right:
+        t_outs.append(_eig_vec_jvp(w, vr, p))
+    return outs, t_outs
+
+
+jvp_rules[eig_p] = _eig_jvp
 
 
 # ------------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from jaxlite.interpreters.jvp import Zero
 from jaxlite.primitives import _conv
 from jaxlite.primitives import _callback as cb
 from jaxlite.primitives._collective import COLLECTIVE_PRIMITIVES, axis_names_of
+from jaxlite.primitives._eig import eig_p
 from jaxlite.primitives._linalg import triangular_solve_p
 
 # A batch dimension: the axis of the value that is mapped, or None (`not_mapped`): the value is
@@ -1008,6 +1009,15 @@ def _triangular_solve_rule(axis_size, vals, dims, **params):
 
 
 batch_rules[triangular_solve_p] = _triangular_solve_rule
+
+
+def _eig_rule(axis_size, vals, dims, **params):
+    (x,), (d,) = vals, dims
+    outs = eig_p.bind(bdim_at_front(x, d, axis_size), **params)
+    return outs, [0] * len(outs)
+
+
+batch_rules[eig_p] = _eig_rule
 
 
 # ------------------------------------------------------------------------------------------

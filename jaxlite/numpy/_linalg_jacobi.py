@@ -1,6 +1,9 @@
 """`jnp.linalg.eigh`, `svd` and what builds on them (`pinv`, `lstsq`, `matrix_rank`), by Jacobi
 rotations in round-robin order: each round rotates n/2 disjoint index pairs at once, inside a
 `fori_loop` over a fixed number of sweeps (meant for small and medium matrices).
+
+Complex (Hermitian) matrices use the same real rotations after a phase: the pair (p, q) with
+`a_pq = |a_pq| e` is first rotated by diag(1, conj(e)), which makes `a_pq` real (issue 21).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from jaxlite.numpy._ufuncs import (
     greater_equal,
     less,
     less_equal,
+    maximum,
     multiply,
     negative,
     not_equal,
@@ -49,6 +53,34 @@ from jaxlite.numpy._util import (
 # small). Measured on random matrices: 50 x 50 reaches rounding after 8 sweeps in float64 and
 # 6 in float32, 20 x 20 after 6 and 5; the counts below leave a margin.
 _SWEEPS = {np.dtype(np.float32): 8, np.dtype(np.float64): 10}
+
+
+def _sweeps(dt) -> int:
+    return _SWEEPS[np.dtype(dtypes.to_real(np.dtype(dt)))]
+
+
+def _is_complex(x) -> bool:
+    return dtype_of(x).kind == "c"
+
+
+def _mH(x):
+    """The conjugate transpose of the last two axes (the transpose of real matrices)."""
+    return lax.conj(_mT(x)) if _is_complex(x) else _mT(x)
+
+
+def _re(x):
+    """The real part of complex `x` (real `x` as it is)."""
+    return lax.real(x) if _is_complex(x) else x
+
+
+def _cj(x):
+    """conj(x), None for None."""
+    return None if x is None else lax.conj(x)
+
+
+def _sq_abs(x):
+    """|x|^2, real."""
+    return lax.real(lax.mul(lax.conj(x), x)) if _is_complex(x) else multiply(x, x)
 
 
 class EighResult(NamedTuple):
@@ -148,7 +180,25 @@ def _permute(x, perm: list[int], axis: int):
 
 
 def _rotation(app, aqq, apq):
-    """Cosine and sine of the Jacobi rotation that zeroes `apq` in [[app, apq], [apq, aqq]]."""
+    """Cosine and sine (real) of the Jacobi rotation that zeroes `apq` in
+    [[app, apq], [conj(apq), aqq]], and the phase `e` of a complex `apq` (None if real): the
+    rotation then acts on the pair after the phase diag(1, conj(e)) (see `_rotate`)."""
+    if _is_complex(apq):
+        # NB: scaled by the larger part first, in real arithmetic: apq / |apq| of a subnormal
+        # apq overflows in complex division (1 / |apq| > the largest float32).
+        re, im = lax.real(apq), lax.imag(apq)
+        big = maximum(absolute(re), absolute(im))
+        zero = equal(big, 0.0)
+        safe = where(zero, 1.0, big)
+        re_s, im_s = divide(re, safe), divide(im, safe)
+        m_s = sqrt(add(multiply(re_s, re_s), multiply(im_s, im_s)))  # in [1, sqrt(2)], or 0
+        m_safe = where(zero, 1.0, m_s)
+        e = lax.complex(where(zero, 1.0, divide(re_s, m_safe)), divide(im_s, m_safe))
+        return (*_real_rotation(_re(app), _re(aqq), multiply(big, m_s)), e)
+    return (*_real_rotation(app, aqq, apq), None)
+
+
+def _real_rotation(app, aqq, apq):
     zero = equal(apq, 0.0)
     tau = divide(subtract(aqq, app), multiply(2.0, where(zero, 1.0, apq)))
     sgn = where(greater_equal(tau, 0.0), 1.0, -1.0)
@@ -158,12 +208,15 @@ def _rotation(app, aqq, apq):
     return c, multiply(t, c)
 
 
-def _rotate(x, c, s, axis: int):
+def _rotate(x, c, s, axis: int, phase=None):
     """Applies the n/2 rotations to the index pairs (k, k + n/2) along `axis` (-1 or -2):
-    for columns, `x[:, p], x[:, q] = c x[:, p] - s x[:, q], s x[:, p] + c x[:, q]`."""
+    for columns, `x[:, p], x[:, q] = c x[:, p] - s x[:, q], s x[:, p] + c x[:, q]`, after
+    `x[:, q] *= phase` (complex: conj(e) for columns, e for rows)."""
     h = shape_of(x)[axis] // 2
     c, s = _expand(c, -1 if axis == -2 else -2), _expand(s, -1 if axis == -2 else -2)
     top, bottom = _cut(x, axis, 0, h), _cut(x, axis, h, 2 * h)
+    if phase is not None:
+        bottom = multiply(bottom, _expand(phase, -1 if axis == -2 else -2))
     new_top = subtract(multiply(top, c), multiply(bottom, s))
     new_bottom = add(multiply(top, s), multiply(bottom, c))
     return lax.concatenate([new_top, new_bottom], len(shape_of(x)) + axis)
@@ -198,9 +251,9 @@ def _eigh_round(_, carry):
     d = diagonal(a, 0, -2, -1)
     app, aqq = _cut(d, -1, 0, h), _cut(d, -1, h, n)
     apq = diagonal(_cut(_cut(a, -2, 0, h), -1, h, n), 0, -2, -1)
-    c, sn = _rotation(app, aqq, apq)
-    a = _rotate(_rotate(a, c, sn, -1), c, sn, -2)
-    v = _rotate(v, c, sn, -1)
+    c, sn, e = _rotation(app, aqq, apq)
+    a = _rotate(_rotate(a, c, sn, -1, _cj(e)), c, sn, -2, e)
+    v = _rotate(v, c, sn, -1, _cj(e))
     return _permute(_permute(a, perm, -1), perm, -2), _permute(v, perm, -1)
 
 
@@ -210,19 +263,19 @@ def _jacobi_eigh(a):
     n, batch, dt = s[-1], s[:-2], dtype_of(a)
     npad = n + n % 2
     a = _pad_zeros(_pad_zeros(a, -1, npad - n), -2, npad - n)  # a decoupled zero eigenvalue
-    rounds = _SWEEPS[np.dtype(dt)] * (npad - 1)
+    rounds = _sweeps(dt) * (npad - 1)
     # NB: the body is a module-level function, so fori_loop stages it once per signature.
     a, v = fori_loop(0, rounds, _eigh_round, (a, _eye(npad, dt, batch)))
     # Whole sweeps bring the round-robin order back to the start: the padding is last again.
-    w = _cut(diagonal(a, 0, -2, -1), -1, 0, n)
+    w = _re(_cut(diagonal(a, 0, -2, -1), -1, 0, n))
     return w, _cut(_cut(v, -1, 0, n), -2, 0, n)
 
 
 @custom_jvp
 def _eigh_sym(a):
-    """Ascending eigenvalues and eigenvectors of symmetric matrices (..., n, n)."""
+    """Ascending eigenvalues and eigenvectors of symmetric (Hermitian) matrices (..., n, n)."""
     if shape_of(a)[-1] == 0:
-        return _cut(diagonal(a, 0, -2, -1), -1, 0, 0), a
+        return _re(_cut(diagonal(a, 0, -2, -1), -1, 0, 0)), a
     w, v = _jacobi_eigh(a)
     w, (v,) = _sort_columns(w, v)
     return w, v
@@ -232,11 +285,11 @@ def _eigh_sym(a):
 def _eigh_sym_jvp(primals, tangents):
     (a,), (da,) = primals, tangents
     w, v = _eigh_sym(a)
-    vt_da_v = matmul(_mT(v), matmul(da, v))
-    dw = diagonal(vt_da_v, 0, -2, -1)
+    vt_da_v = matmul(_mH(v), matmul(da, v))
+    dw = _re(diagonal(vt_da_v, 0, -2, -1))
     eye = _eye(shape_of(a)[-1], dtype_of(a))
     diffs = subtract(_expand(w, -2), _expand(w, -1))  # (i, j): w_j - w_i
-    f = subtract(divide(1.0, add(eye, diffs)), eye)
+    f = subtract(divide(1.0, add(eye, lax.convert_element_type(diffs, dtype_of(a)))), eye)
     return (w, v), (dw, matmul(v, multiply(f, vt_da_v)))
 
 
@@ -244,12 +297,12 @@ def _symmetric(a, UPLO, symmetrize_input: bool, name: str):
     if UPLO not in ("L", "U"):
         raise ValueError(f"{fname(name)}: UPLO must be 'L' or 'U', got {UPLO!r}")
     if symmetrize_input:
-        return multiply(add(a, _mT(a)), 0.5)
+        return multiply(add(a, _mH(a)), 0.5)
     n = shape_of(a)[-1]
     i = lax.broadcasted_iota(dtypes.int64, (n, n), 0)
     j = lax.broadcasted_iota(dtypes.int64, (n, n), 1)
     own = greater_equal(i, j) if UPLO == "L" else less_equal(i, j)  # the triangle that is read
-    return where(own, a, _mT(a))
+    return where(own, a, _mH(a))
 
 
 def eigh(a, UPLO=None, symmetrize_input=True):
@@ -299,11 +352,11 @@ def _columns_round(_, carry):
     n = shape_of(a)[-1]
     h, perm = n // 2, _round_robin(n)
     top, bottom = _cut(a, -1, 0, h), _cut(a, -1, h, n)
-    alpha = red.sum(multiply(top, top), -2)
-    beta = red.sum(multiply(bottom, bottom), -2)
-    gamma = red.sum(multiply(top, bottom), -2)
-    c, sn = _rotation(alpha, beta, gamma)
-    a, v = _rotate(a, c, sn, -1), _rotate(v, c, sn, -1)
+    alpha = red.sum(_sq_abs(top), -2)
+    beta = red.sum(_sq_abs(bottom), -2)
+    gamma = red.sum(multiply(_cj(top) if _is_complex(top) else top, bottom), -2)
+    c, sn, e = _rotation(alpha, beta, gamma)
+    a, v = _rotate(a, c, sn, -1, _cj(e)), _rotate(v, c, sn, -1, _cj(e))
     return _permute(a, perm, -1), _permute(v, perm, -1)
 
 
@@ -313,7 +366,7 @@ def _jacobi_columns(a):
     n, batch, dt = s[-1], s[:-2], dtype_of(a)
     npad = n + n % 2
     a = _pad_zeros(a, -1, npad - n)  # a zero column: every rotation with it is the identity
-    rounds = _SWEEPS[np.dtype(dt)] * (npad - 1)
+    rounds = _sweeps(dt) * (npad - 1)
     a, v = fori_loop(0, rounds, _columns_round, (a, _eye(npad, dt, batch)))
     return _cut(a, -1, 0, n), _cut(_cut(v, -1, 0, n), -2, 0, n)
 
@@ -322,7 +375,7 @@ def _tall_svd(a):
     """Descending singular values with their (unnormalized) left columns: `(a V, s, V)` for
     `a` (..., m, n), m >= n, sorted so that `s` descends."""
     av, v = _jacobi_columns(a)
-    s = sqrt(red.sum(multiply(av, av), -2))
+    s = sqrt(red.sum(_sq_abs(av), -2))
     neg_s, (av, v) = _sort_columns(negative(s), av, v)
     return av, negative(neg_s), v
 
@@ -338,10 +391,12 @@ def _complement(u, keep, width: int):
     """
     m, k = shape_of(u)[-2:]
     dt, batch = dtype_of(u), shape_of(u)[:-2]
-    p = subtract(_eye(m, dt, batch), matmul(u, _mT(u)))
-    w = add(1.0, divide(lax.broadcasted_iota(dt, (m,), 0), float(m)))
+    p = subtract(_eye(m, dt, batch), matmul(u, _mH(u)))
+    w = add(1.0, divide(lax.broadcasted_iota(dtypes.to_real(dt), (m,), 0), float(m)))
     q = _eigh_sym(matmul(multiply(p, w), p))[1]
-    keep = _expand(_pad_zeros(lax.convert_element_type(keep, dt), -1, width - k), -2)
+    keep = _expand(
+        _pad_zeros(lax.convert_element_type(keep, dtypes.to_real(dt)), -1, width - k), -2
+    )
     return where(greater(keep, 0.0), _pad_zeros(u, -1, width - k), _cut(q, -1, 0, width))
 
 
@@ -349,7 +404,7 @@ def _orthonormal_left(av, s, full: bool):
     """Unit left singular vectors from `av = a V` (..., m, k), completed to an orthonormal set
     (m columns with `full`): columns of negligible singular values come from `_complement`."""
     m, k = shape_of(av)[-2:]
-    tol = multiply(red.max(s, -1, keepdims=True), float(np.finfo(dtype_of(av)).eps) * m)
+    tol = multiply(red.max(s, -1, keepdims=True), float(np.finfo(dtype_of(s)).eps) * m)
     keep = greater(s, tol)  # (..., k)
     u = divide(av, _expand(where(keep, s, 1.0), -2))
     u = where(_expand(keep, -2), u, 0.0)
@@ -372,9 +427,9 @@ def _svd_parts(a, full: bool):
     m, n = shape_of(a)[-2:]
     if m >= n:
         av, s, v = _tall_svd(a)
-        return _orthonormal_left(av, s, full), s, _mT(v)
-    av, s, v = _tall_svd(_mT(a))  # a.T = U' S V'.T, so a = V' S U'.T
-    return v, s, _mT(_orthonormal_left(av, s, full))
+        return _orthonormal_left(av, s, full), s, _mH(v)
+    av, s, v = _tall_svd(_mH(a))  # a^H = U' S V'^H, so a = V' S U'^H
+    return v, s, _mH(_orthonormal_left(av, s, full))
 
 
 @custom_jvp
@@ -387,24 +442,30 @@ def _svd_thin_jvp(primals, tangents):
     (a,), (da,) = primals, tangents
     u, s, vh = _svd_thin(a)
     m, n = shape_of(a)[-2:]
-    v, ut = _mT(vh), _mT(u)
-    ds_mat = matmul(ut, matmul(da, v))  # U^T dA V, (..., k, k)
-    ds = diagonal(ds_mat, 0, -2, -1)
+    v, ut = _mH(vh), _mH(u)
+    ds_mat = matmul(ut, matmul(da, v))  # U^H dA V, (..., k, k)
+    ds = _re(diagonal(ds_mat, 0, -2, -1))
     s_row = _expand(s, -2)  # (i, j): s_j
     s_col = _expand(s, -1)  # (i, j): s_i
-    eye = _eye(shape_of(s)[-1], dtype_of(a))
+    eye = _eye(shape_of(s)[-1], dtype_of(s))
     diffs = multiply(add(s_row, s_col), subtract(s_row, s_col))  # s_j^2 - s_i^2
     f = subtract(divide(1.0, add(diffs, eye)), eye)
     dss, sds = multiply(ds_mat, s_row), multiply(s_col, ds_mat)
-    du = matmul(u, multiply(f, add(dss, _mT(dss))))
-    dv = matmul(v, multiply(f, add(sds, _mT(sds))))
+    inner = multiply(f, add(dss, _mH(dss)))
+    if _is_complex(a):  # JAX's extra term: the imaginary diagonal of U^H dA V, over s
+        s_inv = divide(1.0, where(equal(s, 0.0), 1.0, s))
+        s_inv = where(equal(s, 0.0), 0.0, s_inv)
+        skew = multiply(subtract(ds_mat, _mH(ds_mat)), 0.5)
+        inner = add(inner, multiply(skew, multiply(eye, _expand(s_inv, -2))))
+    du = matmul(u, inner)
+    dv = matmul(v, multiply(f, add(sds, _mH(sds))))
     if m > n:  # the part of dA V outside the range of U
         dav = matmul(da, v)
         du = add(du, divide(subtract(dav, matmul(u, matmul(ut, dav))), s_row))
     if n > m:
-        datu = matmul(_mT(da), u)
+        datu = matmul(_mH(da), u)
         dv = add(dv, divide(subtract(datu, matmul(v, matmul(vh, datu))), s_row))
-    return (u, s, vh), (du, ds, _mT(dv))
+    return (u, s, vh), (du, ds, _mH(dv))
 
 
 @custom_jvp
@@ -431,14 +492,14 @@ def _svdvals(a):
 def _svdvals_jvp(primals, tangents):
     (a,), (da,) = primals, tangents
     u, s, vh = _svd_thin(a)
-    return s, diagonal(matmul(_mT(u), matmul(da, _mT(vh))), 0, -2, -1)
+    return s, _re(diagonal(matmul(_mH(u), matmul(da, _mH(vh))), 0, -2, -1))
 
 
 def _svd_empty(a, full: bool, compute_uv: bool):
     """The decomposition of matrices with no rows or no columns."""
     s = shape_of(a)
     m, n, batch, dt = s[-2], s[-1], s[:-2], dtype_of(a)
-    sv = lax.broadcast_in_dim(convert(0.0, dt), batch + (0,), ())
+    sv = lax.broadcast_in_dim(convert(0.0, dtypes.to_real(dt)), batch + (0,), ())
     if not compute_uv:
         return sv
     u = _eye(m, dt, batch) if full else lax.broadcast_in_dim(convert(0.0, dt), batch + (m, 0), ())
@@ -447,14 +508,14 @@ def _svd_empty(a, full: bool, compute_uv: bool):
 
 
 def _svd_hermitian(a, compute_uv: bool):
-    """SVD of symmetric matrices from their eigendecomposition: s = |w|, Vh = (V sign(w))^T."""
+    """SVD of Hermitian matrices from their eigendecomposition: s = |w|, Vh = (V sign(w))^H."""
     w, v = eigh(a)
     s = absolute(w)
     if not compute_uv:
         return negative(lax.sort(negative(s), dimension=len(shape_of(s)) - 1))
     sign = where(greater_equal(w, 0.0), 1.0, -1.0)
     neg_s, (u, vs) = _sort_columns(negative(s), v, multiply(v, _expand(sign, -2)))
-    return SVDResult(u, negative(neg_s), _mT(vs))
+    return SVDResult(u, negative(neg_s), _mH(vs))
 
 
 def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
@@ -514,7 +575,7 @@ def svdvals(x, /):
 def _rtol_array(rtol, a, name: str):
     """`rtol` (None: max(m, n) * eps; a scalar; or an array of shape (...)) ready to multiply
     the largest singular values (..., 1)."""
-    dt = dtype_of(a)
+    dt = dtypes.to_real(dtype_of(a))
     if rtol is None:
         return convert(float(np.finfo(dt).eps) * max(shape_of(a)[-2:]), dt)
     r = convert(asarray(rtol, name), dt)
@@ -529,7 +590,7 @@ def _pinv_impl(a, rtol, hermitian):
     cutoff = multiply(_rtol_array(rtol, a, "linalg.pinv"), _cut(s, -1, 0, 1))
     keep = greater(s, cutoff)
     s_inv = where(keep, divide(1.0, where(keep, s, 1.0)), 0.0)
-    return matmul(multiply(_mT(vh), _expand(s_inv, -2)), _mT(u))
+    return matmul(multiply(_mH(vh), _expand(s_inv, -2)), _mH(u))
 
 
 _pinv = custom_jvp(_pinv_impl, nondiff_argnums=(1, 2))
@@ -537,12 +598,12 @@ _pinv = custom_jvp(_pinv_impl, nondiff_argnums=(1, 2))
 
 @_pinv.defjvp
 def _pinv_jvp(rtol, hermitian, primals, tangents):
-    # Golub & Pereyra (1973): dP = -P dA P + P P^T dA^T (I - A P) + (I - P A) dA^T P^T P.
+    # Golub & Pereyra (1973): dP = -P dA P + P P^H dA^H (I - A P) + (I - P A) dA^H P^H P.
     (a,), (da,) = primals, tangents
     p = _pinv(a, rtol, hermitian)
     m, n = shape_of(a)[-2:]
     dt, batch = dtype_of(a), shape_of(a)[:-2]
-    dat, pt = _mT(da), _mT(p)
+    dat, pt = _mH(da), _mH(p)
     dp = negative(matmul(p, matmul(da, p)))
     dp = add(dp, matmul(matmul(p, pt), matmul(dat, subtract(_eye(m, dt, batch), matmul(a, p)))))
     dp = add(dp, matmul(subtract(_eye(n, dt, batch), matmul(p, a)), matmul(dat, matmul(pt, p))))
@@ -638,26 +699,27 @@ def lstsq(a, b, rcond=None, *, numpy_resid=False):
         b = lax.reshape(b, sb + (1,))
     m, n = sa
     dt = dtype_of(a)
+    rdt = dtypes.to_real(dt)
     if min(m, n) == 0:
-        s = lax.broadcast_in_dim(convert(0.0, dt), (0,), ())
+        s = lax.broadcast_in_dim(convert(0.0, rdt), (0,), ())
         rank = convert(0, dtypes.int64)
         x = lax.broadcast_in_dim(convert(0.0, dt), (n, shape_of(b)[1]), ())
     else:
         if rcond is None:
-            rcond = float(np.finfo(dt).eps) * max(m, n)
+            rcond = float(np.finfo(rdt).eps) * max(m, n)
         else:
-            rc = convert(asarray(rcond, "linalg.lstsq"), dt)
-            rcond = where(less(rc, 0.0), float(np.finfo(dt).eps), rc)
+            rc = convert(asarray(rcond, "linalg.lstsq"), rdt)
+            rcond = where(less(rc, 0.0), float(np.finfo(rdt).eps), rc)
         u, s, vh = svd(a, full_matrices=False)
         keep = greater_equal(s, multiply(_cut(s, -1, 0, 1), rcond))
         rank = red.sum(keep)
         s_inv = where(keep, divide(1.0, where(keep, s, 1.0)), 0.0)
-        x = matmul(_mT(vh), multiply(_expand(s_inv, -1), matmul(_mT(u), b)))
+        x = matmul(_mH(vh), multiply(_expand(s_inv, -1), matmul(_mH(u), b)))
     if numpy_resid and (int(concrete_value(rank, "linalg.lstsq", "the rank")) < n or m <= n):
-        resid = lax.broadcast_in_dim(convert(0.0, dt), (0,), ())
+        resid = lax.broadcast_in_dim(convert(0.0, rdt), (0,), ())
     else:
         r = subtract(b, matmul(a, x))
-        resid = red.sum(multiply(r, r), 0)
+        resid = red.sum(_sq_abs(r), 0)
     if vec:
         x = lax.reshape(x, (n,))
     return x, resid, rank, s

@@ -45,13 +45,15 @@ def _iota(shape, dimension: int):
 
 
 def _reflector(col, k):
-    """LAPACK's `dlarfg` on `col[k:]` of `col` (..., m): `(v, tau, beta)` with `v[k] = 1`,
-    `v[:k] = 0` and `(I - tau v v^T) col[k:] = beta e_k`.
+    """LAPACK's `dlarfg` (complex: `zlarfg`) on `col[k:]` of `col` (..., m): `(v, tau, beta)`
+    with `v[k] = 1`, `v[:k] = 0` and `(I - conj(tau) v v^H) col[k:] = beta e_k`, beta real.
 
     `beta = -sign(alpha) ||col[k:]||` with `alpha = col[k]` (sign(0) = +1); when `col[k+1:]` is
     zero the reflector is the identity (`tau = 0`, `beta = alpha`), which also keeps zero columns
-    free of NaN (the divisions below see 1 there, so gradients stay finite too).
+    free of NaN (the divisions below see 1 there, so gradients stay finite too). Complex: the
+    sign is that of `real(alpha)`, and the reflector is the identity only if `alpha` is real too.
     """
+    cplx = dtype_of(col).kind == "c"
     m = shape_of(col)[-1]
     r = _iota((m,), 0)
     alpha = red.sum(where(equal(r, k), col, 0.0), -1)
@@ -62,10 +64,13 @@ def _reflector(col, k):
     big = red.max(absolute(where(less(r, k), 0.0, col)), -1, initial=0.0)
     big = where(equal(big, 0.0), 1.0, big)
     below_s, alpha_s = divide(below, lax.expand_dims(big, (-1,))), divide(alpha, big)
-    sigma = red.sum(multiply(below_s, below_s), -1)
+    sigma = red.sum(_sq_abs(below_s), -1)
     skip = equal(sigma, 0.0)
-    norm_s = sqrt(add(multiply(alpha_s, alpha_s), where(skip, 1.0, sigma)))
-    beta_s = where(greater_equal(alpha_s, 0.0), negative(norm_s), norm_s)  # |beta_s| >= 1
+    if cplx:
+        skip = lax.bitwise_and(skip, equal(lax.imag(alpha_s), 0.0))
+    norm_s = sqrt(add(_sq_abs(alpha_s), where(skip, 1.0, sigma)))
+    re_alpha = lax.real(alpha_s) if cplx else alpha_s
+    beta_s = where(greater_equal(re_alpha, 0.0), negative(norm_s), norm_s)  # |beta_s| >= 1
     tau = where(skip, 0.0, divide(subtract(beta_s, alpha_s), beta_s))
     scale = divide(1.0, where(skip, 1.0, subtract(alpha_s, beta_s)))
     v = where(equal(r, k), 1.0, multiply(below_s, lax.expand_dims(scale, (-1,))))
@@ -73,10 +78,16 @@ def _reflector(col, k):
     return v, tau, beta
 
 
+def _sq_abs(x):
+    """|x|^2 (real)."""
+    return lax.real(lax.mul(lax.conj(x), x)) if dtype_of(x).kind == "c" else multiply(x, x)
+
+
 def _reflect(x, v, tau):
-    """`(I - tau v v^T) x` for `x` (..., m, q), `v` (..., m), `tau` (...)."""
+    """`(I - tau v v^H) x` for `x` (..., m, q), `v` (..., m), `tau` (...)."""
     vc = lax.expand_dims(v, (-1,))  # (..., m, 1)
-    w = red.sum(multiply(vc, x), -2, keepdims=True)  # (..., 1, q)
+    vh = lax.conj(vc) if dtype_of(vc).kind == "c" else vc
+    w = red.sum(multiply(vh, x), -2, keepdims=True)  # (..., 1, q)
     return subtract(x, multiply(multiply(lax.expand_dims(tau, (-1, -2)), vc), w))
 
 
@@ -88,7 +99,8 @@ def _reduce_step(a, k):
     col = red.sum(where(equal(cols, k), a, 0.0), -1)  # (..., m)
     v, tau, beta = _reflector(col, k)
     new_col = where(equal(rows, k), lax.expand_dims(beta, (-1, -2)), where(less(rows, k), a, 0.0))
-    a = where(greater(cols, k), _reflect(a, v, tau), where(equal(cols, k), new_col, a))
+    tau_h = lax.conj(tau) if dtype_of(tau).kind == "c" else tau  # R = H^H a (zgeqr2)
+    a = where(greater(cols, k), _reflect(a, v, tau_h), where(equal(cols, k), new_col, a))
     return a, (v, tau)
 
 

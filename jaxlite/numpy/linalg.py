@@ -5,6 +5,8 @@ leading dimensions; meant for small matrices).
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from jaxlite import dtypes
@@ -24,6 +26,7 @@ from jaxlite.numpy._linalg_jacobi import (  # noqa: F401
     svdvals,
 )
 from jaxlite.numpy._linalg_qr import QRResult, qr  # noqa: F401
+from jaxlite.primitives._eig import eig as _lax_eig
 from jaxlite.numpy._shape import matrix_transpose  # noqa: F401
 from jaxlite.numpy._ufuncs import absolute, log, power, sqrt
 from jaxlite.numpy._ufuncs import sign as sign_fn
@@ -47,7 +50,9 @@ __all__ = [
     "cholesky",
     "cross",
     "det",
+    "eig",
     "eigh",
+    "eigvals",
     "eigvalsh",
     "diagonal",
     "inv",
@@ -96,8 +101,23 @@ def _vector_norm(x, ord, axes, keepdims):
     return power(red.sum(power(ax, p), axes, keepdims=keepdims), 1.0 / p)
 
 
+def _spectral_norm(x, ord, axes, keepdims):
+    """ord 2 (largest singular value), -2 (smallest) or 'nuc' (their sum) over `axes`."""
+    r, c = axes
+    nd = len(shape_of(x))
+    rest = [i for i in range(nd) if i not in (r, c)]
+    s = svdvals(lax.transpose(x, tuple(rest) + (r, c)))  # (..., k)
+    out = {2: red.max, -2: red.min, "nuc": red.sum}[ord](s, -1)
+    if keepdims:
+        out = lax.broadcast_in_dim(out, tuple(1 if i in (r, c) else shape_of(x)[i]
+                                              for i in range(nd)), tuple(rest))  # fmt: skip
+    return out
+
+
 def _matrix_norm(x, ord, axes, keepdims, name):
     r, c = axes
+    if ord in (2, -2, "nuc"):
+        return _spectral_norm(x, ord, axes, keepdims)
     if ord in (None, "fro", "f"):
         return sqrt(red.sum(lax.mul(x, x), axes, keepdims=keepdims))
     ax = absolute(x)
@@ -107,10 +127,6 @@ def _matrix_norm(x, ord, axes, keepdims, name):
     elif ord in (np.inf, -np.inf):
         s = red.sum(ax, c, keepdims=True)
         out = (red.max if ord == np.inf else red.min)(s, r, keepdims=True)
-    elif ord in (2, -2, "nuc"):
-        raise NotImplementedError(
-            f"{fname(name)}: ord={ord!r} needs singular values, which jaxlite does not compute"
-        )
     else:
         raise ValueError(f"{fname(name)}: invalid norm order {ord!r} for matrices")
     if keepdims:
@@ -120,11 +136,9 @@ def _matrix_norm(x, ord, axes, keepdims, name):
 
 def _modulus(x, matrix_ord=None):
     """|x| for complex `x`: every norm is a norm of the moduli, except the spectral matrix norms
-    (ord 2, -2, 'nuc'), which need a complex SVD (not supported yet)."""
-    if dtype_of(x).kind != "c":
+    (ord 2, -2, 'nuc'), which take the singular values of `x` itself."""
+    if dtype_of(x).kind != "c" or matrix_ord in (2, -2, "nuc"):
         return x
-    if matrix_ord in (2, -2, "nuc"):
-        raise NotImplementedError(f"jnp.linalg.norm: ord={matrix_ord!r} of a complex matrix")
     return lax.abs(x)
 
 
@@ -220,7 +234,9 @@ def _eliminate(a, n: int, jordan: bool):
     pivots = []
     for k in range(n):
         col = _col(a, k)  # (..., n, 1)
-        cand = lax.select(lax.ge(rows, k), absolute(col), _bcast(convert(-1.0, dt), shape_of(col)))
+        cand = lax.select(
+            lax.ge(rows, k), absolute(col), _bcast(convert(-1.0, dtypes.to_real(dt)), shape_of(col))
+        )
         p = lax.argmax(lax.reshape(cand, batch + (s[-2],)), len(batch), dtypes.int64)
         pb = lax.broadcast_in_dim(p, s[:-1] + (1,), tuple(range(len(batch))))
         is_p = lax.eq(rows, pb)  # (..., n, 1)
@@ -271,7 +287,17 @@ def slogdet(a):
     """`(sign, log|det|)` of square matrices (..., n, n)."""
     a, s = _square(a, "linalg.slogdet")
     _, piv, sign = _eliminate(a, s[-1], jordan=False)
-    sgn = lax.mul(sign, red.prod(sign_fn(piv), -1))
+    if dtype_of(piv).kind == "c":
+        # piv / |piv| (0 at 0), differentiable: jnp.sign's derivative is zero, as JAX's, but the
+        # complex sign of a determinant moves with it (JAX's slogdet JVP: i Im tr(a^-1 da) sign).
+        mag = absolute(piv)
+        zero = lax.eq(mag, convert(0.0, dtype_of(mag)))
+        one = _bcast(convert(1.0, dtype_of(mag)), shape_of(mag))
+        unit = lax.div(piv, convert(lax.select(zero, one, mag), dtype_of(piv)))
+        phases = lax.select(zero, _bcast(convert(0.0, dtype_of(piv)), shape_of(piv)), unit)
+    else:
+        phases = sign_fn(piv)
+    sgn = lax.mul(sign, red.prod(phases, -1))
     return sgn, red.sum(log(absolute(piv)), -1)
 
 
@@ -349,10 +375,17 @@ def multi_dot(arrays, *, precision=None):
     return out
 
 
-def cholesky(a, *, upper=False):
-    """Lower Cholesky factor `L` (with `L @ L.T = a`) of symmetric positive-definite matrices;
-    NaN where `a` is not positive definite."""
+def cholesky(a, *, upper=False, symmetrize_input=True):
+    """Lower Cholesky factor `L` (with `L @ L^H = a`) of Hermitian (real: symmetric)
+    positive-definite matrices; NaN where `a` is not positive definite.
+
+    As JAX's, `a` is symmetrized first, `(a + a^H) / 2` (so derivatives are those of the
+    symmetrized input); `upper=True` returns `L^H`.
+    """
     a, s = _square(a, "linalg.cholesky")
+    cplx = dtype_of(a).kind == "c"
+    if symmetrize_input:
+        a = lax.mul(lax.add(a, _mH(a)), convert(0.5, dtype_of(a)))
     n = s[-1]
     cols = []
     for j in range(n):
@@ -360,9 +393,11 @@ def cholesky(a, *, upper=False):
         if cols:
             L = lax.concatenate(cols, len(s) - 1)  # (..., n, j)
             Lj = _row(L, j)  # (..., 1, j)
-            cj = lax.sub(cj, matmul(L, matrix_transpose(Lj)))
+            cj = lax.sub(cj, matmul(L, _mH(Lj)))
         d = lax.reshape(lax.slice(cj, (0,) * len(s[:-2]) + (j, 0), s[:-2] + (j + 1, 1)), s[:-2])
-        root = sqrt(d)
+        root = sqrt(lax.real(d)) if cplx else sqrt(d)  # the diagonal of L is real
+        if cplx:
+            root = convert(root, dtype_of(a))
         rb = lax.broadcast_in_dim(root, s[:-1] + (1,), tuple(range(len(s) - 2)))
         rows = lax.broadcasted_iota(dtypes.int64, s[:-1] + (1,), len(s) - 2)
         col = lax.select(
@@ -370,7 +405,46 @@ def cholesky(a, *, upper=False):
         )
         cols.append(col)
     L = lax.concatenate(cols, len(s) - 1) if n else a
-    return matrix_transpose(L) if upper else L
+    return _mH(L) if upper else L
+
+
+def _mH(x):
+    """The conjugate transpose of the last two axes (the transpose for real `x`)."""
+    t = matrix_transpose(x)
+    return lax.conj(t) if dtype_of(x).kind == "c" else t
+
+
+class EigResult(NamedTuple):
+    eigenvalues: object
+    eigenvectors: object
+
+
+def eig(a):
+    """Eigenvalues and right eigenvectors of general square matrices (..., n, n).
+
+    Always complex (complex64 for float32 inputs, complex128 for float64), as JAX. Eigenvectors
+    are the columns of `eigenvectors`, unit norm with their largest component real (LAPACK's
+    geev normalization); their order may differ from JAX's (both come from geev, JAX's through
+    XLA). Derivatives: of the eigenvalues only (JAX raises for the eigenvectors, as here).
+
+    Example:
+      >>> jnp.linalg.eig(jnp.array([[0.0, -1.0], [1.0, 0.0]])).eigenvalues
+      Array([0.+1.j, 0.-1.j], dtype=complex64)
+    """
+    a, _ = _square(a, "linalg.eig")
+    w, v = _lax_eig(a, compute_left_eigenvectors=False)
+    return EigResult(w, v)
+
+
+def eigvals(a):
+    """Eigenvalues (complex) of general square matrices (..., n, n).
+
+    Example:
+      >>> jnp.linalg.eigvals(jnp.array([[2.0, 0.0], [0.0, 3.0]]))
+      Array([2.+0.j, 3.+0.j], dtype=complex64)
+    """
+    a, _ = _square(a, "linalg.eigvals")
+    return _lax_eig(a, compute_left_eigenvectors=False, compute_right_eigenvectors=False)[0]
 
 
 def diagonal(x, /, *, offset=0):

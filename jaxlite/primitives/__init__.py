@@ -19,6 +19,7 @@ This package only re-exports; one module per family:
     _conv         conv_general_dilated, its dimension numbers and wrappers (conv, conv_transpose, ...)
     _windowed     reduce_window_sum/max/min (lax.reduce_window: jaxlite/_reduce_window.py)
     _linalg       triangular_solve (imported, not re-exported: lax.linalg's)
+    _eig          eig (imported, not re-exported: lax.linalg's)
     _callback     pure_callback, io_callback, debug_callback (imported, not re-exported)
     _slicing      slice_in_dim, index_in_dim, dynamic_*_in_dim, prefix_scan (composites)
     _precision    reduce_precision
@@ -271,7 +272,7 @@ from jaxlite.primitives._windowed import (
 )
 
 # Not lax names (JAX has them in lax.linalg and jax._src.callback): imported, not re-exported.
-from jaxlite.primitives import _linalg, _callback
+from jaxlite.primitives import _linalg, _eig, _callback
 from jaxlite.primitives._special import (
     bessel_i0e,
     bessel_i0e_p,

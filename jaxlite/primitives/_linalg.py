@@ -1,5 +1,6 @@
 """triangular_solve (lax.linalg.triangular_solve): `op(a) @ x = b` (left_side) or
-`x @ op(a) = b`, with `a` triangular, op transposing it when asked; leading batch dimensions.
+`x @ op(a) = b`, with `a` triangular, op transposing and/or conjugating it (complex) when asked;
+leading batch dimensions.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ def _triangular_solve_impl(a, b, *, left_side, lower, transpose_a, conjugate_a, 
                                transpose_a=transpose_a, conjugate_a=conjugate_a,
                                unit_diagonal=unit_diagonal)  # fmt: skip
     t = _tri_matrix(a, lower, unit_diagonal)
+    if conjugate_a and t.dtype.kind == "c":
+        t = np.conj(t)
     if transpose_a:
         t = np.swapaxes(t, -1, -2)
     if not left_side:  # x @ t = b  <=>  t.T @ x.T = b.T
@@ -49,9 +52,9 @@ def _triangular_solve_impl(a, b, *, left_side, lower, transpose_a, conjugate_a, 
 
 @triangular_solve_p.def_abstract_eval
 def _triangular_solve_abstract(a, b, *, left_side, lower, transpose_a, conjugate_a, unit_diagonal):
-    if a.dtype != b.dtype or not dtypes.is_float(a.dtype):
+    if a.dtype != b.dtype or not (dtypes.is_float(a.dtype) or dtypes.is_complex(a.dtype)):
         raise TypeError(
-            "triangular_solve: a and b must have the same floating-point dtype, got "
+            "triangular_solve: a and b must have the same floating-point dtype (real or complex), got "
             f"{a.dtype.name} and {b.dtype.name}"
         )
     if a.ndim < 2 or a.shape[-1] != a.shape[-2] or b.ndim != a.ndim:

@@ -50,16 +50,19 @@ def _square(name: str, a):
     return a
 
 
-def _trans_flags(name: str, trans) -> bool:
-    """SciPy's `trans` (0/'N', 1/'T', 2/'C') as `transpose_a` (real arrays: 'C' is 'T')."""
+def _trans_flags(name: str, trans) -> tuple[bool, bool]:
+    """SciPy's `trans` (0/'N', 1/'T', 2/'C') as `(transpose_a, conjugate_a)` ('C' conjugates
+    complex arrays; on real ones it is 'T')."""
     if trans in (0, "N"):
-        return False
-    if trans in (1, "T", 2, "C"):
-        return True
+        return False, False
+    if trans in (1, "T"):
+        return True, False
+    if trans in (2, "C"):
+        return True, True
     raise ValueError(f"jaxlite.scipy.linalg.{name}: invalid trans value {trans!r}")
 
 
-def _tri_solve(name, a, b, *, lower, transpose_a=False, unit_diagonal=False):
+def _tri_solve(name, a, b, *, lower, transpose_a=False, conjugate_a=False, unit_diagonal=False):
     """`op(a) @ x = b` for b (..., m) or (..., m, k), with batch dimensions broadcast."""
     a, b = promote_dtypes_inexact(f"scipy.linalg.{name}", jnp.asarray(a), jnp.asarray(b))
     vec = b.ndim == a.ndim - 1
@@ -74,8 +77,9 @@ def _tri_solve(name, a, b, *, lower, transpose_a=False, unit_diagonal=False):
     a = jnp.broadcast_to(a, batch + a.shape[-2:])
     b = jnp.broadcast_to(b, batch + b.shape[-2:])
     x = triangular_solve(
-        a, b, left_side=True, lower=lower, transpose_a=transpose_a, unit_diagonal=unit_diagonal
-    )
+        a, b, left_side=True, lower=lower, transpose_a=transpose_a,
+        conjugate_a=conjugate_a and a.dtype.kind == "c", unit_diagonal=unit_diagonal,
+    )  # fmt: skip
     return x[..., 0] if vec else x
 
 
@@ -93,7 +97,7 @@ def solve_triangular(
     Args:
       a: (..., m, m) triangular matrices.
       b: (..., m) or (..., m, k) right-hand sides.
-      trans: 0/'N' solves `a @ x = b`, 1/'T' (and 2/'C' for real `a`) `a.T @ x = b`.
+      trans: 0/'N' solves `a @ x = b`, 1/'T' `a.T @ x = b`, 2/'C' `a.conj().T @ x = b`.
       lower: use the lower triangle of `a` (default: the upper one).
       unit_diagonal: assume ones on the diagonal (`a`'s diagonal is not read).
 
@@ -105,11 +109,11 @@ def solve_triangular(
       Array([1., 2.], dtype=float64)
     """
     del overwrite_b, debug, check_finite
-    transpose_a = _trans_flags("solve_triangular", trans)
+    transpose_a, conjugate_a = _trans_flags("solve_triangular", trans)
     a = _square("solve_triangular", a)
     return _tri_solve(
         "solve_triangular", a, b, lower=lower, transpose_a=transpose_a,
-        unit_diagonal=unit_diagonal,
+        conjugate_a=conjugate_a, unit_diagonal=unit_diagonal,
     )  # fmt: skip
 
 
@@ -120,8 +124,8 @@ def cholesky(a, lower=False, overwrite_a=False, check_finite=True):
     del overwrite_a, check_finite
     a = _square("cholesky", a)
     if lower:
-        return jla.cholesky(jnp.tril(a) + _mT(jnp.tril(a, -1)))
-    return _mT(jla.cholesky(jnp.triu(a) + _mT(jnp.triu(a, 1))))
+        return jla.cholesky(jnp.tril(a) + jnp.conj(_mT(jnp.tril(a, -1))))
+    return jnp.conj(_mT(jla.cholesky(jnp.triu(a) + jnp.conj(_mT(jnp.triu(a, 1))))))
 
 
 def cho_factor(a, lower=False, overwrite_a=False, check_finite=True):
@@ -134,9 +138,9 @@ def cho_solve(c_and_lower, b, overwrite_b=False, check_finite=True):
     del overwrite_b, check_finite
     c, lower = c_and_lower
     c = _square("cho_solve", c)
-    # a = L L^T: solve L y = b, then L^T x = y (upper: a = U^T U, the same with U^T as L).
-    y = _tri_solve("cho_solve", c, b, lower=lower, transpose_a=not lower)
-    return _tri_solve("cho_solve", c, y, lower=lower, transpose_a=lower)
+    # a = L L^H: solve L y = b, then L^H x = y (upper: a = U^H U, the same with U^H as L).
+    y = _tri_solve("cho_solve", c, b, lower=lower, transpose_a=not lower, conjugate_a=not lower)
+    return _tri_solve("cho_solve", c, y, lower=lower, transpose_a=lower, conjugate_a=lower)
 
 
 # ------------------------------------------------------------------------------------------
@@ -202,7 +206,9 @@ def lu(a, permute_l=False, overwrite_a=False, check_finite=True):
     l_ = jnp.tril(packed[..., :, :k], -1) + jnp.eye(m, k, dtype=a.dtype)
     u = jnp.triu(packed[..., :k, :])
     # a[perm] = l @ u, so a = p @ l @ u with p[perm[i], i] = 1.
-    p = (perm[..., None, :] == jnp.arange(m)[:, None]).astype(a.dtype)
+    p = (perm[..., None, :] == jnp.arange(m)[:, None]).astype(
+        dtypes.to_real(a.dtype)
+    )  # real, as JAX
     if permute_l:
         return jnp.matmul(p, l_), u
     return p, l_, u
@@ -220,12 +226,13 @@ def _pivots_to_permutation(piv, m: int):
 
 
 def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
-    """Solves `a @ x = b` (trans=0) or `a.T @ x = b` (trans=1 or 2) given `lu_factor(a)`;
+    """Solves `a @ x = b` (trans=0), `a.T @ x = b` (trans=1) or `a^H @ x = b` (trans=2) given
+    `lu_factor(a)`;
     b is (..., n) or (..., n, k)."""
     del overwrite_b, check_finite
     lu_, piv = lu_and_piv
     lu_ = _square("lu_solve", lu_)
-    transpose = _trans_flags("lu_solve", trans)
+    transpose, conjugate = _trans_flags("lu_solve", trans)
     (b,) = promote_dtypes_inexact("scipy.linalg.lu_solve", jnp.asarray(b))
     b = b.astype(lu_.dtype) if b.dtype != lu_.dtype else b
     m = lu_.shape[-1]
@@ -241,9 +248,10 @@ def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
     if not transpose:  # L U x = P b
         y = _tri_solve("lu_solve", lu_, jnp.matmul(onehot, bm), lower=True, unit_diagonal=True)
         x = _tri_solve("lu_solve", lu_, y, lower=False)
-    else:  # a.T = U.T L.T P: U.T z = b, L.T w = z, x = P.T w
-        z = _tri_solve("lu_solve", lu_, bm, lower=False, transpose_a=True)
-        w = _tri_solve("lu_solve", lu_, z, lower=True, transpose_a=True, unit_diagonal=True)
+    else:  # a.T = U.T L.T P: U.T z = b, L.T w = z, x = P.T w (conjugated for trans=2)
+        z = _tri_solve("lu_solve", lu_, bm, lower=False, transpose_a=True, conjugate_a=conjugate)
+        w = _tri_solve("lu_solve", lu_, z, lower=True, transpose_a=True, conjugate_a=conjugate,
+                       unit_diagonal=True)  # fmt: skip
         x = jnp.matmul(_mT(onehot), w)
     return x[..., 0] if vec else x
 

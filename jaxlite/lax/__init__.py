@@ -168,3 +168,5 @@ not_ = bitwise_not
 # The names error messages give the functions above (not core's `get_aval`, `Tracer`, ...).
 _NOT_LAX = ("jaxlite.core", "jaxlite.array")
 _core.name_api("lax.", {n: v for n, v in globals().items() if getattr(v, "__module__", None) not in _NOT_LAX})
+
+from jaxlite.lax import linalg  # noqa: E402,F401  (lax.linalg, as JAX's)
