@@ -274,6 +274,7 @@ NOT_EXPORTABLE.update({
     "into ordinary code (the 'collectives' sample), under pmap it is an MPI host call"
     for p in COLLECTIVE_PRIMITIVES
 })  # fmt: skip
+NOT_EXPORTABLE["eig"] = "a host call to LAPACK through NumPy under jit (test_eig_is_refused)"
 
 
 def all_samples(x, y, a, b, p, i):
@@ -440,6 +441,13 @@ def test_callbacks_are_refused(tmp_path):
             jexport.to_c(lambda x, fn=fn: lax.cond(x[0] > 0, fn, fn, x), np.ones(3, np.float32),
                          directory=str(tmp_path / "out"))  # fmt: skip
     assert not (tmp_path / "out").exists()  # nothing written
+
+
+def test_eig_is_refused(tmp_path):
+    with pytest.raises(ExportError, match=r"eigendecomposition \(eig.*use jnp.linalg.eigh"):
+        jexport.to_c(lambda a: jnp.linalg.eigvals(a).real, np.eye(3, dtype=np.float32),
+                     directory=str(tmp_path / "out"))  # fmt: skip
+    assert not (tmp_path / "out").exists()
 
 
 def test_shapes_known_only_at_run_time_are_refused(tmp_path):

@@ -20,6 +20,7 @@ from jaxlite.errors import ConcretizationTypeError, ExportError, NonConcreteBool
 from jaxlite.export import _adapter, _emit, _names
 from jaxlite.jit import JitFunction, jit
 from jaxlite.primitives._callback import CALLBACK_PRIMITIVES
+from jaxlite.primitives._eig import eig_p
 
 RUNTIME_FILE = "jl_gemm.c"
 
@@ -244,6 +245,14 @@ def check_exportable(jaxpr, fun_name: str) -> None:
                 f"({eqn.primitive.name}), which standalone C cannot do. Remove the callback "
                 "(jax.debug.print, pure_callback, io_callback) from the exported function, or "
                 "export the parts before and after it separately."
+            )
+        if eqn.primitive is eig_p:
+            raise ExportError(
+                f"jaxlite.export.to_c: `{fun_name}` computes a general eigendecomposition "
+                "(eig: jnp.linalg.eig/eigvals), which compiled jaxlite code runs by calling back "
+                "into Python (LAPACK's geev through NumPy, as JAX's CPU eig calls LAPACK) and "
+                "standalone C cannot. For a symmetric or Hermitian matrix use jnp.linalg.eigh, "
+                "which exports; otherwise export the parts before and after it separately."
             )
         for sub in jaxpr_util.sub_jaxprs(eqn):
             check_exportable(sub, fun_name)
