@@ -48,7 +48,7 @@ def run(L):
     mom = jax.tree_util.tree_map(jnp.zeros_like, params)
     vg = jax.value_and_grad(nll)  # eager: a jit here costs seconds of C compile per run
     trace = []
-    for _ in range(8):
+    for _ in range(4):
         val, g = vg(params)
         trace.append(val)
         mom = jax.tree_util.tree_map(lambda m, gi: 0.9 * m - 0.01 * gi, mom, g)
