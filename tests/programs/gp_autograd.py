@@ -40,7 +40,7 @@ def run(L):
     p = jnp.array([0.0, 0.0, -2.0, 0.0])
     vg = jax.value_and_grad(log_marginal)
     trace = []
-    for _ in range(4):
+    for _ in range(3):
         v, g = vg(p)
         trace.append(v)
         p = p + 0.02 * g

@@ -1,7 +1,7 @@
 """Mirrors the JAX docs on pseudorandom numbers: explicit keys, split and fold_in instead of
 global state, and the samplers, which must give JAX's very bits.
 APIs: random.PRNGKey/key/key_data/split/fold_in/uniform/normal/randint/bernoulli/categorical/
-permutation/choice/truncated_normal/gamma-free samplers, vmap over keys."""
+permutation/choice/truncated_normal/bits, vmap over keys."""
 
 X64 = False
 TOL = (1e-6, 1e-7)  # float samplers: the same bits through float32 transforms

@@ -1,8 +1,8 @@
 """Mirrors autograd's examples/ode_net.py and sinusoid regression: a small tanh MLP as the
 dynamics of an ODE integrated by fixed-step RK4 in lax.fori_loop, fitted so that the
-trajectory follows a sinusoid; per-example predictions by vmap, the loss by jit(grad).
+trajectory follows a sinusoid; per-example predictions by vmap, the loss by jit(value_and_grad).
 APIs: lax.fori_loop with a pytree carry, vmap(in_axes=(None, 0)), jit, grad, jnp.sin/cos,
-jax.nn.initializers-free init, tree_util.tree_map."""
+tree_util.tree_map."""
 
 import numpy as np
 
@@ -47,9 +47,13 @@ def run(L):
         pred = jax.vmap(trajectory, in_axes=(None, 0))(p, y0)
         return jnp.mean((pred - targets) ** 2)
 
-    step = jax.jit(lambda p: tu.tree_map(lambda a, g: a - 0.3 * g, p, jax.grad(loss)(p)))
+    @jax.jit
+    def step(p):
+        value, g = jax.value_and_grad(loss)(p)
+        return tu.tree_map(lambda a, gi: a - 0.3 * gi, p, g), value
+
     losses = []
     for _ in range(4):
-        params = step(params)
-        losses.append(loss(params))
+        params, value = step(params)
+        losses.append(value)
     return {"params": params, "losses": jnp.stack(losses)}
