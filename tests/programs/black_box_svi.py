@@ -4,7 +4,6 @@ bayesian_neural_net.py): a diagonal-Gaussian variational family fitted to an unn
 out (autograd's optimizers.adam), samples from jax.random.
 APIs: random.normal/split, norm.logpdf, grad, jnp.log/exp/sum/mean/sqrt, eager loop."""
 
-
 X64 = True  # autograd computes in float64
 TOL = (1e-8, 1e-10)
 
