@@ -94,16 +94,21 @@ class Block:
         fn = self.group.function(ctx, self)
         if fn is None:
             return False
-        args, bufs = [], []
+        # NB: every input is materialized before any is read: `_address` and `scalar` record
+        # the read on the current line, which must be the call's own (a read recorded before a
+        # later input's materialization ended that buffer's lifetime early, and the planner
+        # gave the block's output the memory of its input: jit(vmap(bits)(split(k, n))) wrong).
+        nodes = []
         for v in self.inputs:
             node = _read(ctx, env, v)
-            if v.aval.shape == ():
-                args.append(ctx.scalar(node))
-            else:
-                if not (type(node) is Leaf and _dense(node.view)):
-                    node = ctx.materialize(node, ctx.names.var(v) + "_c", contiguous=True)
-                args.append(_address(ctx, node.view))
-                bufs.append(node.view.buf)
+            if v.aval.shape != () and not (type(node) is Leaf and _dense(node.view)):
+                node = ctx.materialize(node, ctx.names.var(v) + "_c", contiguous=True)
+            nodes.append(node)
+        args = [
+            ctx.scalar(node) if v.aval.shape == () else _address(ctx, node.view)
+            for v, node in safe_zip(self.inputs, nodes)
+        ]
+        bufs = [node.view.buf for v, node in safe_zip(self.inputs, nodes) if v.aval.shape != ()]
         args += [c_literal(self.lits[k].val, self.lits[k].aval.dtype) for k in self.group.varying]
         outs = []
         for v in self.outputs:
@@ -150,14 +155,11 @@ def _emit_loop(ctx, env, run: list[Block]) -> bool:
             bound[b.outputs[j]] = as_scalar(ctx, Leaf(View(buf, v.aval.shape, strides, k * size),
                                                       v.aval.dtype))  # fmt: skip
     env = _Overlay(env, bound)
+    # NB: the rank-0 inputs are read after every array input is materialized (as in
+    # `Block.emit`): a read records its buffer as used on the current line only.
+    texts = {}
     for j, v in enumerate(g.inputs):
         if v.aval.shape == ():
-            texts = {ctx.scalar(_read(ctx, env, b.inputs[j])) for b in run}
-            if len(texts) != 1:
-                return False
-            (text,) = texts
-            for a in args:
-                a.append(text)
             continue
         where = []
         for b in run:
@@ -165,12 +167,18 @@ def _emit_loop(ctx, env, run: list[Block]) -> bool:
             if not (type(node) is Leaf and _dense(node.view)):
                 node = ctx.materialize(node, ctx.names.var(b.inputs[j]) + "_c", contiguous=True)
             where.append((node.view.buf, node.view.offset))
-        text = _pattern(where, t, CTYPE[v.aval.dtype], pre, ctx)
-        if text is None:
+        texts[j] = _pattern(where, t, CTYPE[v.aval.dtype], pre, ctx)
+        if texts[j] is None:
             return False
         bufs += sorted({w[0] for w in where})
+    for j, v in enumerate(g.inputs):
+        if v.aval.shape == ():
+            scalars = {ctx.scalar(_read(ctx, env, b.inputs[j])) for b in run}
+            if len(scalars) != 1:
+                return False
+            (texts[j],) = scalars
         for a in args:
-            a.append(text)
+            a.append(texts[j])
     for k in g.varying:
         dt = run[0].lits[k].aval.dtype
         name = ctx.fresh("jl_lit")
