@@ -26,6 +26,8 @@ CLASS_SHAPES = [
     (130, 200, 150),
     (45, 300, 200),
     (301, 203, 40),
+    (1, 520, 300),  # one row (the 8 x 3 and 12 x 1 tiles' single-row remainder alone)
+    (45, 300, 1),  # k = 1
 ]
 
 
