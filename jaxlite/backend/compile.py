@@ -308,6 +308,8 @@ GEMM_SHAPES = (
     ((32, 64, 64), (128, 128, 128), (128, 64, 128)),  # 2 small (the last: attention's heads)
     ((512, 64, 128),),  # 3 B within L2, tall A
     ((128, 256, 512),),  # 4 large
+    ((32, 512, 784),),  # 5 at most 64 rows: a batch of 32 through a VAE's 784-512 layer
+    ((784, 512, 32),),  # 6 a contraction of at most 64: that layer's weight gradient
 )
 GEMM_REPS = 3  # the median of 3 timed calls (after an untimed one) per path and shape
 GEMM_MARGIN = 1.05  # another path replaces the fixed rules' only when 5% faster

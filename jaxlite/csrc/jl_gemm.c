@@ -45,9 +45,9 @@
 JL_GEMM_LOOPS(float, f32)
 JL_GEMM_LOOPS(double, f64)
 
-/* Small products: register-blocked kernels with no library call. A tile of 4 rows x 4 vectors
- * keeps its 16 accumulators in registers; A(i, p) = a[i * sai + p * sap], so a transposed A costs
- * nothing; a transposed or ragged B is first packed on the stack as k x npad (zero padded).
+/* Small products: register-blocked kernels with no library call. A tile of rows x vectors
+ * (JL_SM_MR x JL_SM_NV below) keeps its accumulators in registers; A(i, p) = a[i * sai +
+ * p * sap], so a transposed A costs nothing; a transposed or ragged B is first packed on the stack as k x npad (zero padded).
  * Which products they take is JL_SMALL_SIZE_OK below. tests/test_small_gemm.py checks every
  * path. GCC's vector extension, as wide as the target's vectors (JL_VBYTES). */
 #if defined(__GNUC__)
@@ -60,6 +60,16 @@ JL_GEMM_LOOPS(double, f64)
 #endif
 #define JL_VEC_W_f32 (JL_VBYTES / 4)
 #define JL_VEC_W_f64 (JL_VBYTES / 8)
+/* NB: kernels are compiled with -ffp-contract=off (elementwise results as NumPy's); a product's
+ * rounding is BLAS's business (it fuses too): fused multiply-adds in the small and packed
+ * kernels below, one instruction instead of two (32x512x784 on one Zen 4 core: see the commit).
+ * The plain loops (jl_gemm_loops) keep separate roundings. */
+#if defined(__clang__)
+#pragma clang fp contract(fast)
+#else
+#pragma GCC push_options
+#pragma GCC optimize("fp-contract=fast")
+#endif
 typedef float jl_vf32 __attribute__((vector_size(JL_VBYTES)));
 typedef double jl_vf64 __attribute__((vector_size(JL_VBYTES)));
 /* Where the small kernel beats BLAS: everywhere up to 128^3 multiply-adds, and at any height
@@ -88,6 +98,22 @@ JL_INLINE bool jl_blas_narrower(void) {
 #else
 #define JL_SMALL_SIZE_OK(m, n, k, W) JL_SMALL_WIDE_OK(m, n, k, W)
 #endif
+/* The small kernel's tiles: JL_SM_MR rows x JL_SM_NV vectors while whole blocks of JL_SM_NV
+ * vectors remain, then JL_SM_MR1 x 1 (rows past the last whole tile: 4-row, then 1-row tiles).
+ * With 32 vector registers (AVX-512), 8 x 3 and 12 x 1: 24 and 12 accumulators; measured on one
+ * Zen 4 core (f32, us): 32x512x784 286 -> 226, 784x512x32 301 -> 243, 128x128x128 45 -> 37
+ * against 4 x 4 (OpenBLAS 298, 274, 42; 6 x 4 within 10% of 8 x 3, 12 x 2 behind both). With
+ * 16 (AVX2, SSE) the 4 x 4 tile as before (not measured on such a machine today). */
+#if defined(__AVX512F__)
+#define JL_SM_NV 3
+#define JL_SM_MR 8
+#define JL_SM_MR1 12
+#else
+#define JL_SM_NV 4
+#define JL_SM_MR 4
+#define JL_SM_MR1 4
+#endif
+#define JL_SM_MAXR 12 /* the most rows a tile has */
 #define JL_SMALL_PACK 16384 /* elements of B packed (tb, ragged n): the caller's scratch or the stack */
 
 #define JL_SMALL_GEMM(T, S, W)                                                                   \
@@ -95,7 +121,7 @@ JL_INLINE bool jl_blas_narrower(void) {
       int mr, int nv, int64_t k, const T *a, int64_t sai, int64_t sap, const T *b, int64_t ldb,\
       T *c, int64_t ldc, bool load, int64_t sv) {                                                \
     /* B's vector v of row p at b + p * ldb + v * sv; C read first (accumulated into) if load */ \
-    jl_v##S acc[4][4];                                                                           \
+    jl_v##S acc[JL_SM_MAXR][4];                                                                  \
     for (int r = 0; r < mr; r++)                                                                 \
       for (int v = 0; v < nv; v++) {                                                             \
         if (load)                                                                                \
@@ -114,14 +140,16 @@ JL_INLINE bool jl_blas_narrower(void) {
     for (int r = 0; r < mr; r++)                                                                 \
       for (int v = 0; v < nv; v++) memcpy(c + r * ldc + W * v, &acc[r][v], sizeof(jl_v##S));    \
   }                                                                                              \
-  /* Columns [0, nv vectors) of C, every row: tiles of 4 rows, then single rows (nv constant \
-   * at each call, so each tile's accumulators stay in registers). */                          \
+  /* Columns [0, nv vectors) of C, every row: tiles of mr rows, then of 4, then single rows \
+   * (mr and nv constant at each call, so each tile's accumulators stay in registers). */      \
   __attribute__((always_inline)) JL_INLINE void jl_small_cols_##S(                             \
-      int nv, int64_t m, int64_t k, const T *a, int64_t sai, int64_t sap, const T *b,           \
+      int mr, int nv, int64_t m, int64_t k, const T *a, int64_t sai, int64_t sap, const T *b,   \
       int64_t ldb, T *c, int64_t ldc) {                                                          \
-    const int64_t m4 = m - m % 4;                                                                \
     int64_t i = 0;                                                                               \
-    for (; i < m4; i += 4)                                                                       \
+    if (mr != 4)                                                                                 \
+      for (; i + mr <= m; i += mr)                                                               \
+        jl_small_tile_##S(mr, nv, k, a + i * sai, sai, sap, b, ldb, c + i * ldc, ldc, false, W); \
+    for (; i + 4 <= m; i += 4)                                                                   \
       jl_small_tile_##S(4, nv, k, a + i * sai, sai, sap, b, ldb, c + i * ldc, ldc, false, W);              \
     for (; i < m; i++)                                                                           \
       jl_small_tile_##S(1, nv, k, a + i * sai, sai, sap, b, ldb, c + i * ldc, ldc, false, W);              \
@@ -149,9 +177,10 @@ JL_INLINE bool jl_blas_narrower(void) {
     }                                                                                            \
     const int64_t nfull = n - n % W;                                                             \
     int64_t j = 0;                                                                               \
-    for (; j + 4 * W <= nfull; j += 4 * W)                                                       \
-      jl_small_cols_##S(4, m, k, a, sai, sap, b + j, ldb, c + j, ldc);                           \
-    for (; j < nfull; j += W) jl_small_cols_##S(1, m, k, a, sai, sap, b + j, ldb, c + j, ldc);   \
+    for (; j + JL_SM_NV * W <= nfull; j += JL_SM_NV * W)                                         \
+      jl_small_cols_##S(JL_SM_MR, JL_SM_NV, m, k, a, sai, sap, b + j, ldb, c + j, ldc);          \
+    for (; j < nfull; j += W)                                                                    \
+      jl_small_cols_##S(JL_SM_MR1, 1, m, k, a, sai, sap, b + j, ldb, c + j, ldc);                \
     if (j < n) { /* the last n % W columns: a whole-vector tile into `part`, then copied */     \
       T part[4 * W];                                                                             \
       for (int64_t i = 0; i < m;) {                                                              \
@@ -300,6 +329,11 @@ JL_SMALL_GEMM(double, f64, JL_VEC_W_f64)
   }
 JL_PACKED_GEMM(float, f32, JL_VEC_W_f32)
 JL_PACKED_GEMM(double, f64, JL_VEC_W_f64)
+#if defined(__clang__)
+#pragma clang fp contract(off) /* as the command line's -ffp-contract=off */
+#else
+#pragma GCC pop_options
+#endif
 
 #define JL_SMALL_OK_f32 jl_small_ok_f32
 #define JL_SMALL_OK_f64 jl_small_ok_f64
@@ -351,14 +385,23 @@ enum { JL_PATH_DEFAULT = 0, JL_PATH_SMALL = 1, JL_PATH_PACKED = 2, JL_PATH_BLAS 
  * matrix" kernels): attention's per-head 128x64x128 products took 0.73 ms for 32 heads whole
  * and 0.585 in 64-row slabs on the 2-core EPYC (92 -> 115 GFLOP/s). Whether slabs win is
  * measured like every path (jaxlite/backend/compile.py); with B transposed they lost there
- * (128x128x64, 90 -> 83 GFLOP/s), so a product with B transposed takes the fixed rules. */
+ * (128x128x64, 90 -> 83 GFLOP/s), so a product with B transposed takes the fixed rules; so it
+ * does with the small kernel (it packs a transposed B first; timed on untransposed products:
+ * attention's 32 x 128x64x128 with B transposed took 910 us in it, 830 in OpenBLAS). */
 #define JL_SLAB_ROWS 64
-#define JL_NCLASS 5
+#define JL_NCLASS 7
 /* 0 tiny (<= 16^3 multiply-adds), 1 outputs narrower than one vector, 2 small (<= 128^3),
- * 3 B at most 128 x 128 (any height), 4 large */
+ * 3 B at most 128 x 128 (any height), and beyond those: 5 at most 64 rows (a batch through a
+ * dense layer), 6 a contraction of at most 64 (a dense layer's weight gradient), 4 large */
 JL_INLINE int jl_gemm_class(int64_t m, int64_t n, int64_t k, int64_t w) {
   const int64_t mnk = m * n * k;
-  return mnk <= 4096 ? 0 : n < w ? 1 : mnk <= 128 * 128 * 128 ? 2 : k <= 128 && n <= 128 ? 3 : 4;
+  return mnk <= 4096                  ? 0
+         : n < w                      ? 1
+         : mnk <= 128 * 128 * 128     ? 2
+         : k <= 128 && n <= 128       ? 3
+         : m <= 64                    ? 5
+         : k <= 64                    ? 6
+                                      : 4;
 }
 /* NB: written once, before any product runs (the loader calls jl_rt_gemm_set_choice first) */
 static signed char jl_choice_f32_[JL_NCLASS], jl_choice_f64_[JL_NCLASS];
@@ -382,7 +425,7 @@ static signed char jl_choice_f32_[JL_NCLASS], jl_choice_f64_[JL_NCLASS];
    * else the fixed rules (which need no BLAS, no buffer). */                                  \
   JL_INLINE int jl_gemm_path_##S(bool tb, int64_t m, int64_t n, int64_t k) {                     \
     const int choice = jl_choice_##S##_[jl_gemm_class(m, n, k, JL_VEC_W_##S)];                   \
-    if (choice == JL_PATH_SMALL && JL_SMALL_FITS(S, tb, m, n, k)) return JL_PATH_SMALL;          \
+    if (choice == JL_PATH_SMALL && !tb && JL_SMALL_FITS(S, tb, m, n, k)) return JL_PATH_SMALL;   \
     if (choice == JL_PATH_PACKED && JL_HAVE_OWN) return JL_PATH_PACKED;                          \
     if (choice == JL_PATH_BLAS) return JL_PATH_BLAS;                                             \
     if (choice == JL_PATH_BLAS_SLABS && !tb) return JL_PATH_BLAS_SLABS;                         \
