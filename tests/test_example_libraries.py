@@ -228,19 +228,19 @@ def test_network_under_jit_and_grad():
 # ---------------------------------------------------------------------------------- optimizers
 
 OPTIMIZERS = [
-    ("sgd", lambda O: O.sgd(0.1)),
-    ("sgd_schedule", lambda O: O.sgd(O.exponential_decay(0.2, 2, 0.5))),
-    ("momentum", lambda O: O.momentum(0.05, 0.9)),
-    ("momentum_piecewise", lambda O: O.momentum(O.piecewise_constant([1, 3], [0.1, 0.05, 0.01]),
+    ("sgd", lambda Opt: Opt.sgd(0.1)),
+    ("sgd_schedule", lambda Opt: Opt.sgd(Opt.exponential_decay(0.2, 2, 0.5))),
+    ("momentum", lambda Opt: Opt.momentum(0.05, 0.9)),
+    ("momentum_piecewise", lambda Opt: Opt.momentum(Opt.piecewise_constant([1, 3], [0.1, 0.05, 0.01]),
                                                 mass=0.8)),
-    ("nesterov", lambda O: O.nesterov(0.05, 0.9)),
-    ("adagrad", lambda O: O.adagrad(0.1)),
-    ("rmsprop", lambda O: O.rmsprop(0.01)),
-    ("rmsprop_momentum", lambda O: O.rmsprop_momentum(0.01, momentum=0.5)),
-    ("adam", lambda O: O.adam(0.01)),
-    ("adam_decay", lambda O: O.adam(O.inverse_time_decay(0.05, 2, 0.5, staircase=True))),
-    ("adamax", lambda O: O.adamax(0.02)),
-    ("sm3", lambda O: O.sm3(0.1)),
+    ("nesterov", lambda Opt: Opt.nesterov(0.05, 0.9)),
+    ("adagrad", lambda Opt: Opt.adagrad(0.1)),
+    ("rmsprop", lambda Opt: Opt.rmsprop(0.01)),
+    ("rmsprop_momentum", lambda Opt: Opt.rmsprop_momentum(0.01, momentum=0.5)),
+    ("adam", lambda Opt: Opt.adam(0.01)),
+    ("adam_decay", lambda Opt: Opt.adam(Opt.inverse_time_decay(0.05, 2, 0.5, staircase=True))),
+    ("adamax", lambda Opt: Opt.adamax(0.02)),
+    ("sm3", lambda Opt: Opt.sm3(0.1)),
 ]  # fmt: skip
 
 
@@ -254,13 +254,13 @@ def _quadratic_problem():
 
 
 def run_optimizer(make, lib, x64, steps=5, jit=True):
-    L, _, O = LIBS[lib]
+    L, _, Opt = LIBS[lib]
     jnp = L.numpy
     dt = np.float64 if x64 else np.float32
     params, a, t = _quadratic_problem()
     params = {k: jnp.asarray(np.asarray(v, dt)) for k, v in params.items()}
     a, t = jnp.asarray(a.astype(dt)), jnp.asarray(t.astype(dt))
-    init, update, get_params = make(O)
+    init, update, get_params = make(Opt)
 
     def loss(p):
         return jnp.sum((a @ p["w"] + p["b"] - t) ** 2) + p["s"] ** 2
@@ -340,13 +340,13 @@ def test_optimizer_names_and_state_pytree():
 
 @pytest.mark.parametrize("x64", [False, True], ids=["x32", "x64"])
 def test_schedules_match_jax(x64):
-    def schedules(O):
+    def schedules(Opt):
         return [
-            O.constant(0.1), O.exponential_decay(0.1, 3, 0.5), O.inverse_time_decay(0.1, 2, 0.3),
-            O.inverse_time_decay(0.1, 2, 0.3, staircase=True), O.polynomial_decay(0.1, 4, 0.01),
-            O.polynomial_decay(0.2, 5, 0.0, power=2.0),
-            O.piecewise_constant([2, 5], [1.0, 0.5, 0.1]), O.make_schedule(0.3),
-            O.make_schedule(lambda i: 0.5 * i),
+            Opt.constant(0.1), Opt.exponential_decay(0.1, 3, 0.5), Opt.inverse_time_decay(0.1, 2, 0.3),
+            Opt.inverse_time_decay(0.1, 2, 0.3, staircase=True), Opt.polynomial_decay(0.1, 4, 0.01),
+            Opt.polynomial_decay(0.2, 5, 0.0, power=2.0),
+            Opt.piecewise_constant([2, 5], [1.0, 0.5, 0.1]), Opt.make_schedule(0.3),
+            Opt.make_schedule(lambda i: 0.5 * i),
         ]  # fmt: skip
 
     with mode(x64):
@@ -367,10 +367,10 @@ def test_l2_norm_and_clip_grads_match_jax(x64):
     with mode(x64):
         out = {}
         for lib in LIBS:
-            L, _, O = LIBS[lib]
+            L, _, Opt = LIBS[lib]
             t = L.tree_util.tree_map(L.numpy.asarray, tree)
-            out[lib] = (O.l2_norm(t), O.clip_grads(t, 1.0), O.clip_grads(t, 100.0),
-                        L.grad(lambda t: O.l2_norm(O.clip_grads(t, 1.5)))(t))  # fmt: skip
+            out[lib] = (Opt.l2_norm(t), Opt.clip_grads(t, 1.0), Opt.clip_grads(t, 100.0),
+                        L.grad(lambda t, Opt=Opt: Opt.l2_norm(Opt.clip_grads(t, 1.5)))(t))  # fmt: skip
     assert_trees_close(out["jaxlite"], out["jax"], 1e-12 if x64 else 1e-5)
 
 
@@ -401,7 +401,7 @@ def test_unpack_pack_round_trip():
 
 
 def _train(lib, make_net, in_shape, steps=3):
-    L, S, O = LIBS[lib]
+    L, S, Opt = LIBS[lib]
     jnp = L.numpy
     r = np.random.RandomState(7)
     x = jnp.asarray(r.randn(*in_shape).astype(np.float32))
@@ -409,7 +409,7 @@ def _train(lib, make_net, in_shape, steps=3):
     y = jnp.asarray(np.eye(10, dtype=np.float32)[labels])
     predict = make_net(S)[1]
     _, params = init_params(lib, make_net, 0, in_shape)
-    opt_init, opt_update, get_params = O.adam(1e-3)
+    opt_init, opt_update, get_params = Opt.adam(1e-3)
 
     def loss(p):
         return -jnp.mean(jnp.sum(predict(p, x) * y, axis=1))

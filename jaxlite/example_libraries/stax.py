@@ -49,7 +49,7 @@ def _no_params(rng, input_shape):
     return input_shape, ()
 
 
-def Dense(out_dim, W_init=glorot_normal(), b_init=normal()):
+def Dense(out_dim, W_init=glorot_normal(), b_init=normal()):  # noqa: B008 (JAX's signature)
     """A fully-connected layer: `inputs @ W + b`, W of shape (in_dim, out_dim)."""
 
     def init_fun(rng, input_shape):
@@ -111,7 +111,7 @@ def _conv_layer(transpose, dimension_numbers, out_chan, filter_shape, strides, p
 
 
 def GeneralConv(dimension_numbers, out_chan, filter_shape, strides=None, padding="VALID",
-                W_init=None, b_init=normal(1e-6)):  # fmt: skip
+                W_init=None, b_init=normal(1e-6)):  # noqa: B008  # fmt: skip
     """A convolution layer; `dimension_numbers` = (lhs_spec, rhs_spec, out_spec) strings."""
     return _conv_layer(False, dimension_numbers, out_chan, filter_shape, strides, padding, W_init,
                        b_init)  # fmt: skip
@@ -121,7 +121,7 @@ Conv = functools.partial(GeneralConv, ("NHWC", "HWIO", "NHWC"))
 
 
 def GeneralConvTranspose(dimension_numbers, out_chan, filter_shape, strides=None,
-                         padding="VALID", W_init=None, b_init=normal(1e-6)):  # fmt: skip
+                         padding="VALID", W_init=None, b_init=normal(1e-6)):  # noqa: B008  # fmt: skip
     """A transposed-convolution layer (`lax.conv_transpose`)."""
     return _conv_layer(True, dimension_numbers, out_chan, filter_shape, strides, padding, W_init,
                        b_init)  # fmt: skip
