@@ -211,3 +211,7 @@ SKIPS |= {
     "example_libraries.optimizers.pack_optimizer_state": "serialization of an OptimizerState: "
     "tests/test_example_libraries.py (round trip, JAX's layout)",
 }
+SKIPS["example_libraries.stax.gelu@x32[grad/*]"] = (
+    "value: stax.gelu is nn.gelu; its float32 derivative in the far negative tail differs as "
+    "nn.gelu[grad/float32]'s does (float32 tanh near -1: NumPy's tanhf vs XLA's)"
+)
