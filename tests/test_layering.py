@@ -331,6 +331,8 @@ FOLDER_ALLOWED = {
     # custom derivatives, and the public transformations (scipy.optimize takes gradients).
     "scipy": CORE_LAYERS + SCIPY_ABOVE_CORE,
     "nn": EXTRAS,
+    # JAX's example libraries (stax, optimizers) are written as a user writes JAX code.
+    "example_libraries": EXTRAS,
     # jax.experimental's faces: the scoped x64 switches (config) and io_callback.
     "experimental": CORE_LAYERS
     + ["jaxlite._config", "jaxlite._callback_api", "jaxlite.experimental"],
