@@ -57,10 +57,10 @@ JL_INLINE int64_t jl_fft_scratch_size(int64_t n) {
 }
 
 #define JL_FFT_FNS(T, R, S, F)                                                                \
-  /* w[k] = exp(-2 pi i k / n) for k < n, k = a b + f: the fine factors exp(step f), f < b, by \
+  /* w[k] = exp(-2 pi i k / n) for k < cnt, k = a b + f: the fine factors exp(step f), f < b, by \
    * sin/cos once into a stack table (b <= JL_FFT_TW_FINE), the coarse ones exp(step a b) by    \
    * sin/cos once per a, their products in double: b + n / b sin/cos pairs, not n. */          \
-  JL_FFT_FN void jl_fft_twiddles_##S(T *w, int64_t n) {                                      \
+  JL_FFT_FN void jl_fft_twiddles_upto_##S(T *w, int64_t n, int64_t cnt) {                  \
     int64_t b = 1;                                                                           \
     while (b * b < n && b < JL_FFT_TW_FINE) b++;                                             \
     const double step = -6.283185307179586476925286766559 / (double)n;                       \
@@ -69,15 +69,17 @@ JL_INLINE int64_t jl_fft_scratch_size(int64_t n) {
       fr[f] = cos(step * f);                                                                 \
       fi[f] = sin(step * f);                                                                 \
     }                                                                                        \
-    for (int64_t f = 0; f < b && f < n; f++) w[f] = __builtin_complex((R)fr[f], (R)fi[f]);  \
-    for (int64_t a = 1; a * b < n; a++) {                                                    \
+    for (int64_t f = 0; f < b && f < cnt; f++) w[f] = __builtin_complex((R)fr[f], (R)fi[f]);\
+    for (int64_t a = 1; a * b < cnt; a++) {                                                  \
       const double c = cos(step * (a * b)), s = sin(step * (a * b));                         \
-      const int64_t nf = n - a * b < b ? n - a * b : b;                                      \
+      const int64_t nf = cnt - a * b < b ? cnt - a * b : b;                                  \
       T *wa = w + a * b;                                                                     \
       for (int64_t f = 0; f < nf; f++)                                                       \
         wa[f] = __builtin_complex((R)(c * fr[f] - s * fi[f]), (R)(c * fi[f] + s * fr[f]));   \
     }                                                                                        \
   }                                                                                          \
+  /* all n of them */                                                                       \
+  JL_INLINE void jl_fft_twiddles_##S(T *w, int64_t n) { jl_fft_twiddles_upto_##S(w, n, n); }  \
   JL_INLINE T jl_fft_tw_##S(const T *w, int64_t k, int inv) {                               \
     return inv ? conj##F(w[k]) : w[k];                                                       \
   }                                                                                          \
@@ -343,9 +345,7 @@ JL_INLINE int64_t jl_fft_scratch_size(int64_t n) {
   }                                                                                          \
   /* w[k] = exp(-2 pi i k / n) for k <= n / 2 (the real transforms' post-processing) */       \
   JL_INLINE void jl_fft_half_twiddles_##S(T *w, int64_t n) {                                 \
-    const double step = -6.283185307179586476925286766559 / (double)n;                       \
-    for (int64_t k = 0; k <= n / 2; k++)                                                     \
-      w[k] = __builtin_complex((R)cos(step * k), (R)sin(step * k));                          \
+    jl_fft_twiddles_upto_##S(w, n, n / 2 + 1); /* about 2 sqrt(n) sin/cos pairs, not n / 2 */ \
   }                                                                                          \
   /* RFFT: x[rows][n] real -> y[rows][n / 2 + 1]; `full`: 2 n + 2 elements of scratch. An even n \
    * packs the row into n / 2 complex values (even samples real, odd imaginary), transforms  \
