@@ -57,10 +57,10 @@ JL_INLINE int64_t jl_fft_scratch_size(int64_t n) {
 }
 
 #define JL_FFT_FNS(T, R, S, F)                                                                \
-  /* w[k] = exp(-2 pi i k / n) for k < n, k = a b + f: the fine factors exp(step f), f < b, by \
+  /* w[k] = exp(-2 pi i k / n) for k < cnt, k = a b + f: the fine factors exp(step f), f < b, by \
    * sin/cos once into a stack table (b <= JL_FFT_TW_FINE), the coarse ones exp(step a b) by    \
    * sin/cos once per a, their products in double: b + n / b sin/cos pairs, not n. */          \
-  JL_FFT_FN void jl_fft_twiddles_##S(T *w, int64_t n) {                                      \
+  JL_FFT_FN void jl_fft_twiddles_upto_##S(T *w, int64_t n, int64_t cnt) {                  \
     int64_t b = 1;                                                                           \
     while (b * b < n && b < JL_FFT_TW_FINE) b++;                                             \
     const double step = -6.283185307179586476925286766559 / (double)n;                       \
@@ -69,15 +69,17 @@ JL_INLINE int64_t jl_fft_scratch_size(int64_t n) {
       fr[f] = cos(step * f);                                                                 \
       fi[f] = sin(step * f);                                                                 \
     }                                                                                        \
-    for (int64_t f = 0; f < b && f < n; f++) w[f] = __builtin_complex((R)fr[f], (R)fi[f]);  \
-    for (int64_t a = 1; a * b < n; a++) {                                                    \
+    for (int64_t f = 0; f < b && f < cnt; f++) w[f] = __builtin_complex((R)fr[f], (R)fi[f]);\
+    for (int64_t a = 1; a * b < cnt; a++) {                                                  \
       const double c = cos(step * (a * b)), s = sin(step * (a * b));                         \
-      const int64_t nf = n - a * b < b ? n - a * b : b;                                      \
+      const int64_t nf = cnt - a * b < b ? cnt - a * b : b;                                  \
       T *wa = w + a * b;                                                                     \
       for (int64_t f = 0; f < nf; f++)                                                       \
         wa[f] = __builtin_complex((R)(c * fr[f] - s * fi[f]), (R)(c * fi[f] + s * fr[f]));   \
     }                                                                                        \
   }                                                                                          \
+  /* all n of them */                                                                       \
+  JL_INLINE void jl_fft_twiddles_##S(T *w, int64_t n) { jl_fft_twiddles_upto_##S(w, n, n); }  \
   JL_INLINE T jl_fft_tw_##S(const T *w, int64_t k, int inv) {                               \
     return inv ? conj##F(w[k]) : w[k];                                                       \
   }                                                                                          \
@@ -144,30 +146,34 @@ JL_INLINE int64_t jl_fft_scratch_size(int64_t n) {
     }                                                                                        \
     if (src != x) memcpy(x, src, (size_t)n * sizeof(T));                                     \
   }                                                                                          \
-  /* The pass on JL_FFT_VB interleaved transforms: element k of transform e at k * VB + e. */  \
-  JL_INLINE void jl_fft_vpass_##S(const T *restrict x, T *restrict y, const T *w, int64_t n,  \
-                                  int64_t p, int64_t m, int64_t s, int inv) {                \
+  /* The pass on JL_FFT_VB interleaved transforms: element k of transform e at k * xv + e in  \
+   * x, k * yv + e in y (xv, yv >= VB: a block of interleaved scratch, or VB columns of a      \
+   * row-major array read and written in place of a gather); outputs times sc. */            \
+  JL_INLINE void jl_fft_vpass_##S(const T *restrict x, int64_t xv, T *restrict y, int64_t yv, \
+                                  const T *w, int64_t n, int64_t p, int64_t m, int64_t s,    \
+                                  int inv, R sc) {                                           \
     enum { V = JL_FFT_VB };                                                                  \
     const int64_t np_ = n / p;                                                               \
-    if (p == 4) { /* the twiddles of j hoisted out of the loop on q */                       \
+    if (p == 4) { /* the twiddles of j hoisted out of the loop on q; sc folded into them */  \
       const R sg = inv ? (R)1 : (R)-1;                                                       \
-      const int64_t sv = s * V;                                                              \
+      const int64_t sx = s * xv, sy = s * yv;                                                \
       for (int64_t j = 0; j < m; j++) {                                                      \
-        const T t1 = jl_fft_tw_##S(w, j * s, inv), t2 = jl_fft_tw_##S(w, 2 * j * s, inv);    \
-        const T t3 = jl_fft_tw_##S(w, 3 * j * s, inv);                                       \
-        const T *xj = x + s * j * V;                                                         \
-        T *yj = y + s * (4 * j) * V;                                                         \
+        const T t1 = jl_fft_tw_##S(w, j * s, inv) * sc;                                      \
+        const T t2 = jl_fft_tw_##S(w, 2 * j * s, inv) * sc;                                  \
+        const T t3 = jl_fft_tw_##S(w, 3 * j * s, inv) * sc;                                  \
+        const T *xj = x + j * sx;                                                            \
+        T *yj = y + 4 * j * sy;                                                              \
         for (int64_t q = 0; q < s; q++) {                                                    \
-          const T *a0 = xj + q * V, *a1 = a0 + m * sv, *a2 = a1 + m * sv, *a3 = a2 + m * sv; \
-          T *y0 = yj + q * V;                                                                \
+          const T *a0 = xj + q * xv, *a1 = a0 + m * sx, *a2 = a1 + m * sx, *a3 = a2 + m * sx; \
+          T *y0 = yj + q * yv;                                                               \
           for (int e = 0; e < V; e++) {                                                      \
             const T s02 = a0[e] + a2[e], d02 = a0[e] - a2[e];                                \
             const T s13 = a1[e] + a3[e], d13 = a1[e] - a3[e];                                \
             const T r13 = __builtin_complex(-sg * cimag##F(d13), sg * creal##F(d13));        \
-            y0[e] = s02 + s13;                                                               \
-            y0[sv + e] = jl_cmul_##S(d02 + r13, t1);                                         \
-            y0[2 * sv + e] = jl_cmul_##S(s02 - s13, t2);                                     \
-            y0[3 * sv + e] = jl_cmul_##S(d02 - r13, t3);                                     \
+            y0[e] = (s02 + s13) * sc;                                                        \
+            y0[sy + e] = jl_cmul_##S(d02 + r13, t1);                                         \
+            y0[2 * sy + e] = jl_cmul_##S(s02 - s13, t2);                                     \
+            y0[3 * sy + e] = jl_cmul_##S(d02 - r13, t3);                                     \
           }                                                                                  \
         }                                                                                    \
       }                                                                                      \
@@ -175,12 +181,12 @@ JL_INLINE int64_t jl_fft_scratch_size(int64_t n) {
     }                                                                                        \
     if (p == 2) {                                                                            \
       for (int64_t j = 0; j < m; j++) {                                                      \
-        const T t1 = jl_fft_tw_##S(w, j * s, inv);                                           \
+        const T t1 = jl_fft_tw_##S(w, j * s, inv) * sc;                                      \
         for (int64_t q = 0; q < s; q++) {                                                    \
-          const T *a = x + (q + s * j) * V, *b = x + (q + s * (j + m)) * V;                  \
-          T *y0 = y + (q + s * (2 * j)) * V, *y1 = y + (q + s * (2 * j + 1)) * V;            \
+          const T *a = x + (q + s * j) * xv, *b = x + (q + s * (j + m)) * xv;                \
+          T *y0 = y + (q + s * (2 * j)) * yv, *y1 = y + (q + s * (2 * j + 1)) * yv;          \
           for (int e = 0; e < V; e++) {                                                      \
-            y0[e] = a[e] + b[e];                                                             \
+            y0[e] = (a[e] + b[e]) * sc;                                                      \
             y1[e] = jl_cmul_##S(a[e] - b[e], t1);                                            \
           }                                                                                  \
         }                                                                                    \
@@ -190,12 +196,12 @@ JL_INLINE int64_t jl_fft_scratch_size(int64_t n) {
     for (int64_t j = 0; j < m; j++) {                                                        \
       for (int64_t q = 0; q < s; q++) {                                                      \
         for (int64_t u = 0; u < p; u++) {                                                    \
-          T *yu = y + (q + s * (p * j + u)) * V;                                             \
-          const T tu = jl_fft_tw_##S(w, (j * u * s) % n, inv);                               \
+          T *yu = y + (q + s * (p * j + u)) * yv;                                            \
+          const T tu = jl_fft_tw_##S(w, (j * u * s) % n, inv) * sc;                          \
           for (int e = 0; e < V; e++) {                                                      \
-            T acc = x[(q + s * j) * V + e];                                                  \
+            T acc = x[(q + s * j) * xv + e];                                                 \
             for (int64_t r = 1; r < p; r++)                                                  \
-              acc += jl_cmul_##S(x[(q + s * (j + r * m)) * V + e],                           \
+              acc += jl_cmul_##S(x[(q + s * (j + r * m)) * xv + e],                          \
                                  jl_fft_tw_##S(w, ((r * u) % p) * np_, inv));                \
             yu[e] = jl_cmul_##S(acc, tu);                                                    \
           }                                                                                  \
@@ -206,18 +212,50 @@ JL_INLINE int64_t jl_fft_scratch_size(int64_t n) {
   /* jl_fft_stockham on JL_FFT_VB interleaved transforms (x, tmp: n * VB elements); the      \
    * result is left in x or in tmp (not copied back): returns which. */                      \
   JL_FFT_FN T *jl_fft_vstockham_##S(T *x, T *tmp, const T *w, int64_t n, int inv) {          \
+    enum { V = JL_FFT_VB };                                                                  \
     T *src = x, *dst = tmp;                                                                  \
     int64_t m = n, s = 1;                                                                    \
     while (m > 1) {                                                                          \
       int64_t p = jl_fft_radix(m);                                                           \
       m /= p;                                                                                \
-      jl_fft_vpass_##S(src, dst, w, n, p, m, s, inv);                                        \
+      jl_fft_vpass_##S(src, V, dst, V, w, n, p, m, s, inv, (R)1);                            \
       s *= p;                                                                                \
       T *t = src;                                                                            \
       src = dst;                                                                             \
       dst = t;                                                                               \
     }                                                                                        \
     return src;                                                                              \
+  }                                                                                          \
+  /* The transforms of JL_FFT_VB adjacent columns of data (element k of column e at          \
+   * data[k * ld + e]), in place, outputs times sc: the first pass reads data, the last       \
+   * writes it, the others ping-pong between b0 and b1 (n * VB elements each), so no gather  \
+   * or scatter copy. A single pass goes through b0. */                                      \
+  JL_FFT_FN void jl_fft_vcols_##S(T *data, int64_t ld, T *b0, T *b1, const T *w, int64_t n,  \
+                                  int inv, R sc) {                                           \
+    enum { V = JL_FFT_VB };                                                                  \
+    int64_t passes = 0;                                                                      \
+    for (int64_t m = n; m > 1; m /= jl_fft_radix(m)) passes++;                               \
+    if (passes == 0) {                                                                       \
+      for (int e = 0; e < V; e++) data[e] = data[e] * sc;                                    \
+      return;                                                                                \
+    }                                                                                        \
+    const T *src = data;                                                                     \
+    int64_t sv = ld, m = n, s = 1, i = 0;                                                    \
+    T *bufs[2] = {b0, b1};                                                                   \
+    while (m > 1) {                                                                          \
+      int64_t p = jl_fft_radix(m);                                                           \
+      m /= p;                                                                                \
+      const int last = (m == 1) && passes > 1;                                               \
+      T *dst = last ? data : bufs[i & 1];                                                    \
+      jl_fft_vpass_##S(src, sv, dst, last ? ld : V, w, n, p, m, s, inv, m == 1 ? sc : (R)1); \
+      s *= p;                                                                                \
+      src = dst;                                                                             \
+      sv = last ? ld : V;                                                                    \
+      i++;                                                                                   \
+    }                                                                                        \
+    if (passes == 1)                                                                         \
+      for (int64_t k = 0; k < n; k++)                                                        \
+        for (int e = 0; e < V; e++) data[k * ld + e] = b0[k * V + e];                        \
   }                                                                                          \
   /* Fills the plan of length n at the start of scratch (twiddles; Bluestein's chirp, the     \
    * twiddles of M and the transformed chirp filter of both directions). */                 \
@@ -296,12 +334,7 @@ JL_INLINE int64_t jl_fft_scratch_size(int64_t n) {
       int64_t i = 0;                                                                         \
       if (vec) /* blocks of JL_FFT_VB columns, transformed together */                       \
         for (; i + JL_FFT_VB <= inner; i += JL_FFT_VB) {                                     \
-          for (int64_t k = 0; k < n; k++)                                                    \
-            for (int e = 0; e < JL_FFT_VB; e++) blk[k * JL_FFT_VB + e] = base[k * inner + i + e];\
-          const T *res = jl_fft_vstockham_##S(blk, btmp, scratch, n, inv);                   \
-          for (int64_t k = 0; k < n; k++)                                                    \
-            for (int e = 0; e < JL_FFT_VB; e++)                                              \
-              base[k * inner + i + e] = res[k * JL_FFT_VB + e] * scale;                      \
+          jl_fft_vcols_##S(base + i, inner, blk, btmp, scratch, n, inv, scale);              \
         }                                                                                    \
       for (; i < inner; i++) {                                                               \
         for (int64_t k = 0; k < n; k++) row[k] = base[k * inner + i];                        \
@@ -312,9 +345,7 @@ JL_INLINE int64_t jl_fft_scratch_size(int64_t n) {
   }                                                                                          \
   /* w[k] = exp(-2 pi i k / n) for k <= n / 2 (the real transforms' post-processing) */       \
   JL_INLINE void jl_fft_half_twiddles_##S(T *w, int64_t n) {                                 \
-    const double step = -6.283185307179586476925286766559 / (double)n;                       \
-    for (int64_t k = 0; k <= n / 2; k++)                                                     \
-      w[k] = __builtin_complex((R)cos(step * k), (R)sin(step * k));                          \
+    jl_fft_twiddles_upto_##S(w, n, n / 2 + 1); /* about 2 sqrt(n) sin/cos pairs, not n / 2 */ \
   }                                                                                          \
   /* RFFT: x[rows][n] real -> y[rows][n / 2 + 1]; `full`: 2 n + 2 elements of scratch. An even n \
    * packs the row into n / 2 complex values (even samples real, odd imaginary), transforms  \
