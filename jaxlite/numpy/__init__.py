@@ -130,6 +130,7 @@ from jaxlite.numpy._reductions import (
     nanmedian,
     nanmin,
     nanprod,
+    nanpercentile,
     nanquantile,
     nanstd,
     nansum,

@@ -19,6 +19,7 @@ from jaxlite.array import Array, _wrap
 from jaxlite.core import Tracer
 from jaxlite.numpy._ufuncs import _no_out, isnan, logical_not, sqrt, subtract
 from jaxlite.numpy._util import (
+    promote_dtypes_inexact,
     asarray,
     broadcast_to_shape,
     canonical_dtype,
@@ -545,23 +546,33 @@ def average(a, axis=None, weights=None, returned=False, *, keepdims=False):
     return (avg, scl) if returned else avg
 
 
-def _sorted_last(a, axis, name: str, keepdims: bool = False):
+def _sorted_last(a, axis, name: str, keepdims: bool = False, weights=None):
     """`a` as floats (`dtypes.to_inexact`), its reduced axes merged into one last axis, sorted; also
     the original shape and the reduced axes. As JAX's order statistics, which ravel a 0-d input
-    first, a 0-d `a` reduced with `keepdims` counts as shape (1,): the result keeps that axis."""
+    first, a 0-d `a` reduced with `keepdims` counts as shape (1,): the result keeps that axis.
+    With `weights` (of `a`'s shape, from `_with_weights`), returns them too, sorted with `a`
+    (xs, shape, axes, ws); `ws` is None without."""
     a = asarray(a, name)
     if keepdims and shape_of(a) == () and (axis is None or axis == ()):
         a, axis = lax.reshape(a, (1,)), None
+        weights = None if weights is None else lax.reshape(weights, (1,))
     check_kind(name, a, "iufb", "a numeric argument")
     a = _as_dtype(a, _inexact(dtype_of(a)))
     shape = shape_of(a)
     axes = canonicalize_axes(axis, len(shape), name, shape)
     kept = [i for i in range(len(shape)) if i not in axes]
-    if list(axes) != list(range(len(shape) - len(axes), len(shape))):
-        a = lax.transpose(a, kept + list(axes))
     merged = tuple(shape[i] for i in kept) + (math.prod(shape[i] for i in axes),)
-    a = lax.reshape(a, merged)
-    return lax.sort(a, dimension=len(merged) - 1), shape, axes
+
+    def merge(x):
+        if list(axes) != list(range(len(shape) - len(axes), len(shape))):
+            x = lax.transpose(x, kept + list(axes))
+        return lax.reshape(x, merged)
+
+    last = len(merged) - 1
+    if weights is None:
+        return lax.sort(merge(a), dimension=last), shape, axes, None
+    xs, ws = lax.sort((merge(a), merge(weights)), dimension=last, num_keys=1)
+    return xs, shape, axes, ws
 
 
 def _slice_last(x, i: int):
@@ -580,7 +591,7 @@ def _keep_full(out, shape, axes, keepdims):
 def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
     """Median along `axis` (NaN if the slice holds a NaN), computed with a sort."""
     _no_out("median", out)
-    xs, shape, axes = _sorted_last(a, axis, "median", keepdims)
+    xs, shape, axes, _ = _sorted_last(a, axis, "median", keepdims)
     n = shape_of(xs)[-1]
     if n == 0:
         return _keep_full(_nans(shape_of(xs)[:-1], dtype_of(xs)), shape, axes, keepdims)
@@ -607,55 +618,105 @@ def _take_last(xs, idx):
     return lax.reduce_sum(picked, (len(full) - 1,))
 
 
-_METHODS = ("linear", "lower", "higher", "nearest", "midpoint")
+_METHODS = ("linear", "lower", "higher", "midpoint", "nearest", "inverted_cdf")
 
 
 def quantile(
-    a,
-    q,
-    axis=None,
-    out=None,
-    overwrite_input=False,
-    method="linear",
-    keepdims=False,
-    *,
-    interpolation=None,
-):
-    """The `q`-th quantiles (q in [0, 1]) along `axis`, by sorting.
+    a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False, *,
+    weights=None,
+):  # fmt: skip
+    """The `q`-th quantiles (q in [0, 1], a scalar or 1-D) along `axis`, by sorting.
 
-    Methods: linear (default), lower, higher, nearest, midpoint. The result has shape
-    `q.shape + reduced shape`.
+    Methods as JAX's: linear (default), lower, higher, midpoint, nearest (the lower value at an
+    exact half, as JAX; NumPy rounds the position to even), inverted_cdf (the only one that takes
+    `weights`: the first value whose cumulative weight reaches `q` of the total). The result has
+    shape `q.shape + reduced shape`; NaN where the slice holds a NaN.
     """
-    return _quantile(
-        a, q, axis, out, method if interpolation is None else interpolation, keepdims, "quantile"
-    )
+    return _order_stat("quantile", a, q, axis, out, overwrite_input, method, keepdims, weights)
 
 
 def percentile(
-    a,
-    q,
-    axis=None,
-    out=None,
-    overwrite_input=False,
-    method="linear",
-    keepdims=False,
-    *,
-    interpolation=None,
-):
+    a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False, *,
+    weights=None,
+):  # fmt: skip
     """The `q`-th percentiles (q in [0, 100]) along `axis` (see `quantile`)."""
-    q = lax.div(promote_inexact("percentile", q)[0], 100.0)
-    return _quantile(
-        a, q, axis, out, method if interpolation is None else interpolation, keepdims, "percentile"
-    )
+    return _order_stat("percentile", a, q, axis, out, overwrite_input, method, keepdims, weights)
 
 
-def _quantile(a, q, axis, out, method, keepdims, name):
+def nanquantile(
+    a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False, *,
+    weights=None,
+):  # fmt: skip
+    """`quantile` of the non-NaN values (NaNs sort last; each slice uses its own count; NaN
+    where a slice is all NaN)."""
+    return _order_stat("nanquantile", a, q, axis, out, overwrite_input, method, keepdims, weights)
+
+
+def nanpercentile(
+    a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False, *,
+    weights=None,
+):  # fmt: skip
+    """`percentile` of the non-NaN values (q in [0, 100]; see `nanquantile`)."""
+    return _order_stat("nanpercentile", a, q, axis, out, overwrite_input, method, keepdims, weights)
+
+
+def _order_stat(name, a, q, axis, out, overwrite_input, method, keepdims, weights):
+    """The checks JAX makes, then `_quantile` or `_nanquantile`."""
     _no_out(name, out)
+    if overwrite_input:
+        raise ValueError(
+            f"{fname(name)}: overwrite_input=True is not supported (arrays are immutable)"
+        )
+    if q is None:
+        raise TypeError(f"{fname(name)}: q must be a number or a 1-D array of them, got None")
     if method not in _METHODS:
         raise ValueError(f"{fname(name)}: method must be one of {_METHODS}, got {method!r}")
+    if weights is not None and method != "inverted_cdf":
+        raise NotImplementedError(
+            f"{fname(name)}: method {method!r} does not take weights; only 'inverted_cdf' does"
+        )
     q = asarray(q, name)
+    if len(shape_of(q)) > 1:
+        raise ValueError(f"{fname(name)}: q must be a scalar or 1-D, got shape {shape_of(q)}")
+    if name.endswith("percentile"):
+        q = lax.div(promote_inexact(name, q)[0], 100.0)
+    a, weights = _with_weights(name, a, axis, weights)
+    if name.startswith("nan"):
+        return _nanquantile(a, q, axis, keepdims, name, method, weights)
+    return _quantile(a, q, axis, method, keepdims, name, weights)
+
+
+def _with_weights(name, a, axis, weights):
+    """`a` and `weights` made inexact together, `weights` broadcast to `a`'s shape (JAX's checks:
+    the same shape, or that of the reduced axes)."""
+    a = asarray(a, name)
+    if weights is None:
+        return a, None
+    w = asarray(weights, name)
+    if dtype_of(w).kind == "c":
+        raise ValueError(f"{fname(name)}: weights cannot be complex, got {dtype_of(w)}")
+    a, w = promote_dtypes_inexact(name, a, w)
+    shape = shape_of(a)
+    if shape_of(w) != shape:
+        if axis is None:
+            raise ValueError(
+                f"{fname(name)}: weights of shape {shape_of(w)} must match a's shape {shape} "
+                "when axis is None"
+            )
+        axes = canonicalize_axes(axis, len(shape), name, shape)
+        want = tuple(shape[i] for i in axes)
+        if shape_of(w) != want:
+            raise ValueError(
+                f"{fname(name)}: weights of shape {shape_of(w)} must match the reduced axes' "
+                f"shape {want}"
+            )
+        w = lax.broadcast_in_dim(w, shape, tuple(axes))
+    return a, w
+
+
+def _quantile(a, q, axis, method, keepdims, name, weights=None):
     # JAX: every method works on `a` made inexact; q does not take part in the dtype.
-    xs, shape, axes = _sorted_last(a, axis, name, keepdims)
+    xs, shape, axes, ws = _sorted_last(a, axis, name, keepdims, weights)
     dt = dtype_of(xs)
     q = _as_dtype(q, dtypes.float64)
     n = shape_of(xs)[-1]
@@ -666,25 +727,16 @@ def _quantile(a, q, axis, out, method, keepdims, name):
                 r, shape_of(q) + tuple(1 if i in axes else d for i, d in enumerate(shape))
             )
         return r
-    pos = lax.mul(q, float(n - 1))
-    lo = lax.clamp(0.0, lax.floor(pos), float(builtins.max(n - 1, 0)))
-    hi = lax.clamp(0.0, lax.ceil(pos), float(builtins.max(n - 1, 0)))
-    if method == "nearest":
-        lo = hi = lax.round(pos, rounding_method=1)
-    v_lo, v_hi = _take_last(xs, lo), _take_last(xs, hi)
     qs = shape_of(q)
-    if method in ("linear", "midpoint"):
-        g = lax.sub(pos, lo) if method == "linear" else filled(pos, 0.5)
-        g = lax.broadcast_in_dim(convert(g, dt), shape_of(v_lo), tuple(range(len(qs))))
-        diff = convert(lax.sub(v_hi, v_lo), dt)  # NB: NumPy subtracts in the input dtype
-        v_lo, v_hi = convert(v_lo, dt), convert(v_hi, dt)
-        r = lax.select(
-            lax.ge(g, 0.5),
-            lax.sub(v_hi, lax.mul(diff, lax.sub(1.0, g))),
-            lax.add(v_lo, lax.mul(diff, g)),
-        )
+    if method == "inverted_cdf":
+        r = _inverted_cdf(xs, ws, q, None)
     else:
-        r = v_hi if method == "higher" else v_lo
+        pos = lax.mul(q, float(n - 1))
+        lo = lax.clamp(0.0, lax.floor(pos), float(builtins.max(n - 1, 0)))
+        hi = lax.clamp(0.0, lax.ceil(pos), float(builtins.max(n - 1, 0)))
+        v_lo, v_hi = _take_last(xs, lo), _take_last(xs, hi)
+        g = lax.broadcast_in_dim(lax.sub(pos, lo), shape_of(v_lo), tuple(range(len(qs))))
+        r = _interpolate(method, g, v_lo, v_hi, dt)
     has_nan = isnan(_slice_last(xs, n - 1))
     has_nan = lax.broadcast_in_dim(has_nan, shape_of(r), tuple(range(len(qs), len(shape_of(r)))))
     r = lax.select(has_nan, filled(r, np.nan), r)
@@ -694,26 +746,77 @@ def _quantile(a, q, axis, out, method, keepdims, name):
     return r
 
 
+def _interpolate(method, g, v_lo, v_hi, dt):
+    """The value between the two order statistics `v_lo` <= `v_hi` at fraction `g` (float64)."""
+    if method in ("lower", "higher"):
+        return convert(v_hi if method == "higher" else v_lo, dt)
+    if method == "nearest":  # JAX: the lower one at an exact half
+        return convert(lax.select(lax.le(g, 0.5), v_lo, v_hi), dt)
+    g = convert(g if method == "linear" else filled(g, 0.5), dt)
+    diff = convert(lax.sub(v_hi, v_lo), dt)  # NB: NumPy subtracts in the input dtype
+    v_lo, v_hi = convert(v_lo, dt), convert(v_hi, dt)
+    return lax.select(
+        lax.ge(g, 0.5),
+        lax.sub(v_hi, lax.mul(diff, lax.sub(1.0, g))),
+        lax.add(v_lo, lax.mul(diff, g)),
+    )
+
+
+def _inverted_cdf(xs, ws, q, valid):
+    """JAX's inverted_cdf: per slice of `xs` (sorted along its last axis, NaNs last, `ws` the
+    weights sorted with it or None for ones), the first value whose cumulative weight reaches
+    `q` of the slice's total; NaN where a weight is negative or NaN. NaN values weigh nothing;
+    `valid` (the non-NaN count per slice, or None for all) bounds the index. Shape q + rest."""
+    s = shape_of(xs)
+    qs, last = shape_of(q), len(s) - 1
+    rest = s[:-1]
+    dt = dtype_of(xs)
+    nan = isnan(xs)
+    zero = filled(xs, 0)
+    if ws is None:
+        bad = None
+        clean = lax.select(nan, zero, filled(xs, 1))
+    else:
+        bad = lax.bitwise_or(lax.lt(ws, zero), isnan(ws))
+        clean = lax.select(lax.bitwise_or(bad, nan), zero, ws)
+    cw = lax.cumsum(clean, axis=last)
+    total = _slice_last(cw, s[-1] - 1)
+    full = qs + rest
+    target = lax.mul(
+        lax.broadcast_in_dim(convert(q, dt), full, tuple(range(len(qs)))),
+        lax.broadcast_in_dim(total, full, tuple(range(len(qs), len(full)))),
+    )
+    less = lax.lt(
+        lax.broadcast_in_dim(cw, qs + s, tuple(range(len(qs), len(qs) + len(s)))),
+        lax.broadcast_in_dim(target, qs + s, tuple(range(len(full)))),
+    )
+    idx = lax.reduce_sum(convert(less, dtypes.int64), (len(full),))
+    if valid is None:
+        top = filled(idx, s[-1] - 1)
+    else:
+        top = lax.broadcast_in_dim(
+            convert(valid, dtypes.int64), full, tuple(range(len(qs), len(full)))
+        )
+        top = lax.sub(top, filled(top, 1))
+    idx = lax.max(lax.min(idx, top), filled(idx, 0))
+    r = _take_last_per(xs, idx, qs)
+    if bad is not None:
+        any_bad = lax.reduce_or(bad, (last,))
+        any_bad = lax.broadcast_in_dim(any_bad, full, tuple(range(len(qs), len(full))))
+        r = lax.select(any_bad, filled(r, np.nan), r)
+    return r
+
+
 def nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=False):
     """Median of the non-NaN values along `axis` (NaN where a slice is all NaN)."""
     _no_out("nanmedian", out)
-    return _nanquantile(a, None, axis, keepdims, "nanmedian")
+    return _nanquantile(asarray(a, "nanmedian"), None, axis, keepdims, "nanmedian")
 
 
-def nanquantile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False):
-    """`quantile` of the non-NaN values (NaNs sort last; each slice uses its own count)."""
-    _no_out("nanquantile", out)
-    if q is None:
-        raise TypeError("jnp.nanquantile: q must be a quantile or an array of quantiles, got None")
-    if method != "linear":
-        raise ValueError(f"jnp.nanquantile: only method='linear' is supported, got {method!r}")
-    return _nanquantile(a, q, axis, keepdims, "nanquantile")
-
-
-def _nanquantile(a, q, axis, keepdims, name):
-    """Linear-interpolated quantiles of the non-NaN values; `q=None` is the median."""
+def _nanquantile(a, q, axis, keepdims, name, method="linear", weights=None):
+    """Quantiles of the non-NaN values (`method` as `quantile`'s); `q=None` is the median."""
     q = asarray(0.5 if q is None else q, name)
-    xs, shape, axes = _sorted_last(a, axis, name, keepdims)
+    xs, shape, axes, ws = _sorted_last(a, axis, name, keepdims, weights)
     dt = dtype_of(xs)  # JAX: the inexact dtype of `a`; q does not take part
     q = _as_dtype(q, dtypes.float64)
     qs = shape_of(q)
@@ -723,21 +826,19 @@ def _nanquantile(a, q, axis, keepdims, name):
     cnt = convert(
         lax.broadcast_in_dim(count, full, tuple(range(len(qs), len(full)))), dtypes.float64
     )
-    top = lax.max(lax.sub(cnt, 1.0), 0.0)
-    pos = lax.mul(lax.broadcast_in_dim(q, full, tuple(range(len(qs)))), top)
-    lo, hi = lax.floor(pos), lax.ceil(pos)
-    v_lo, v_hi = _take_last_per(xs, lo, qs), _take_last_per(xs, hi, qs)
-    if name == "nanmedian":  # NumPy's median: the mean of the two middle values
-        r = lax.div(lax.add(v_lo, v_hi), 2.0)
+    if shape_of(xs)[-1] == 0:
+        r = _nans(full, dt)
+    elif method == "inverted_cdf":
+        r = _inverted_cdf(xs, ws, q, count)
     else:
-        g = convert(lax.sub(pos, lo), dt)
-        diff = convert(lax.sub(v_hi, v_lo), dt)  # NB: NumPy subtracts in the input dtype
-        v_lo, v_hi = convert(v_lo, dt), convert(v_hi, dt)
-        r = lax.select(
-            lax.ge(g, 0.5),
-            lax.sub(v_hi, lax.mul(diff, lax.sub(1.0, g))),
-            lax.add(v_lo, lax.mul(diff, g)),
-        )
+        top = lax.max(lax.sub(cnt, 1.0), 0.0)
+        pos = lax.mul(lax.broadcast_in_dim(q, full, tuple(range(len(qs)))), top)
+        lo, hi = lax.floor(pos), lax.ceil(pos)
+        v_lo, v_hi = _take_last_per(xs, lo, qs), _take_last_per(xs, hi, qs)
+        if name == "nanmedian":  # NumPy's median: the mean of the two middle values
+            r = lax.div(lax.add(v_lo, v_hi), 2.0)
+        else:
+            r = _interpolate(method, lax.sub(pos, lo), v_lo, v_hi, dt)
     r = lax.select(lax.eq(cnt, 0.0), filled(r, np.nan), r)
     if keepdims:
         r = lax.reshape(r, qs + tuple(1 if i in axes else d for i, d in enumerate(shape)))

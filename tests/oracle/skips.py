@@ -40,7 +40,7 @@ numpy.fabs numpy.log numpy.log10 numpy.log2 numpy.rad2deg numpy.radians numpy.re
 numpy.sin numpy.sinc numpy.sqrt numpy.tanh numpy.arctan2 numpy.atan2 numpy.copysign
 numpy.divide numpy.true_divide numpy.float_power numpy.heaviside numpy.hypot numpy.ldexp
 numpy.logaddexp2 numpy.frexp numpy.mean numpy.std numpy.nanvar numpy.median numpy.nanmedian
-numpy.quantile numpy.nanquantile numpy.percentile numpy.cov numpy.corrcoef nn.logsumexp
+numpy.quantile numpy.nanquantile numpy.percentile numpy.nanpercentile numpy.cov numpy.corrcoef nn.logsumexp
 numpy.linalg.eigh numpy.linalg.inv numpy.linalg.matrix_norm numpy.linalg.svd
 numpy.linalg.svdvals numpy.linalg.lstsq""".split()
 SKIPS |= {

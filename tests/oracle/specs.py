@@ -189,6 +189,7 @@ SPECS |= {
     _n + "quantile": one(lambda f, L, x: f(x, 0.3, axis=1), [((3, 4),)], tol=10.0),
     _n + "nanquantile": one(lambda f, L, x: f(x, 0.3, axis=1), [((3, 4),)], tol=10.0),
     _n + "percentile": one(lambda f, L, x: f(x, 30.0, axis=1), [((3, 4),)], tol=10.0),
+    _n + "nanpercentile": one(lambda f, L, x: f(x, 30.0, axis=1), [((3, 4),)], tol=10.0),
     _n + "cov": one(lambda f, L, x: f(x), [((3, 4),)], tol=10.0),
     _n + "corrcoef": one(lambda f, L, x: f(x), [((3, 4),)], tol=10.0),
     _n + "trapezoid": one(lambda f, L, x: f(x, axis=-1), [((3, 4),)], diff=True),
