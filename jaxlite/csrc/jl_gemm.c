@@ -305,15 +305,20 @@ JL_SMALL_GEMM(double, f64, JL_VEC_W_f64)
       for (int64_t pc = 0; pc < k; pc += JL_PK_KC) {                                             \
         const int64_t kc = k - pc < JL_PK_KC ? k - pc : JL_PK_KC;                                \
         const bool load = pc > 0;                                                                \
-        for (int64_t s = 0; s < strips; s++) { /* strip s: kc x NR at bp + s * kc * NR */        \
-          T *dst = bp + s * kc * NR;                                                             \
-          const int64_t j0 = jc + s * NR, w = n - j0 < NR ? n - j0 : NR;                         \
-          if (!tb) {                                                                             \
-            for (int64_t p = 0; p < kc; p++) {                                                   \
-              memcpy(dst + p * NR, b + (pc + p) * ldb + j0, (size_t)w * sizeof(T));              \
-              for (int64_t q = w; q < NR; q++) dst[p * NR + q] = 0;                              \
+        /* strip s: kc x NR at bp + s * kc * NR. Untransposed B: row by row, one stream read in \
+         * order (256x1024x1024 on one core: 5.35-5.6 ms, 5.55-5.9 strip by strip) */           \
+        if (!tb)                                                                                 \
+          for (int64_t p = 0; p < kc; p++)                                                       \
+            for (int64_t s = 0; s < strips; s++) {                                               \
+              T *dst = bp + (s * kc + p) * NR;                                                   \
+              const int64_t j0 = jc + s * NR, w = n - j0 < NR ? n - j0 : NR;                     \
+              memcpy(dst, b + (pc + p) * ldb + j0, (size_t)w * sizeof(T));                       \
+              for (int64_t q = w; q < NR; q++) dst[q] = 0;                                       \
             }                                                                                    \
-          } else { /* B(p, j) = b[j * ldb + p]: 16 steps of each column at a time */             \
+        else /* B(p, j) = b[j * ldb + p]: 16 steps of each column at a time */                   \
+          for (int64_t s = 0; s < strips; s++) {                                                 \
+            T *dst = bp + s * kc * NR;                                                           \
+            const int64_t j0 = jc + s * NR, w = n - j0 < NR ? n - j0 : NR;                       \
             for (int64_t p0 = 0; p0 < kc; p0 += 16) {                                            \
               const int64_t pn = kc - p0 < 16 ? kc - p0 : 16;                                    \
               for (int64_t q = 0; q < NR; q++) {                                                 \
@@ -322,7 +327,6 @@ JL_SMALL_GEMM(double, f64, JL_VEC_W_f64)
               }                                                                                  \
             }                                                                                    \
           }                                                                                      \
-        }                                                                                        \
         for (int64_t i = 0; i < m; i += MR) {                                                    \
           const int64_t rows = m - i < MR ? m - i : MR;                                          \
           const T *at = ap;                                                                      \
