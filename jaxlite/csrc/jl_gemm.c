@@ -502,7 +502,8 @@ static signed char jl_choice_f32_[JL_NCLASS], jl_choice_f64_[JL_NCLASS];
 #define JL_HAVE_OWN 1
 /* the scratch of jl_gemm_time: enough for either of our kernels */
 #define JL_TIME_SCRATCH(S, m, n, k)                                                              \
-  (JL_PK_ELEMS(JL_VEC_W_##S, m, n, k) + (k) * (((n) + JL_VEC_W_##S - 1) / JL_VEC_W_##S * JL_VEC_W_##S))
+  (JL_PK_ELEMS(JL_VEC_W_##S, m, n, k) +                                                          \
+   (k) * (((n) + JL_VEC_W_##S - 1) / JL_VEC_W_##S * JL_VEC_W_##S))
 #else
 #define JL_VEC_W_f32 1
 #define JL_VEC_W_f64 1
