@@ -17,10 +17,11 @@ from jaxlite.backend import compile as cb
 
 SMALL, PACKED, BLAS, SLABS = 1, 2, 3, 4
 # one product (m, n, k) of each class: tiny, narrow (ragged columns), small, tall A, large,
-# short (m <= 64; ragged rows past the 8-row tiles, ragged columns), short contraction (k <= 64)
+# short (m <= 64; ragged rows past the 8-row tiles, ragged columns), short contraction (k <= 64),
+# huge
 CLASS_SHAPES = [
     (4, 8, 16),
-    (37, 5, 200),
+    (37, 3, 200),  # narrower than a vector at every width (f64 on AVX2: 4)
     (33, 80, 17),
     (600, 64, 96),
     (130, 200, 150),
@@ -28,6 +29,7 @@ CLASS_SHAPES = [
     (301, 203, 40),
     (1, 520, 300),  # one row (the 8 x 3 and 12 x 1 tiles' single-row remainder alone)
     (45, 300, 1),  # k = 1
+    (260, 520, 500),  # huge (from 2^26 multiply-adds; ragged rows and columns)
 ]
 
 
@@ -55,7 +57,8 @@ def test_table_is_measured_cached_and_reused(rt, tmp_path, monkeypatch):
     assert os.path.dirname(path) == str(tmp_path) and os.path.exists(path)
     for dname in ("float32", "float64"):
         assert len(table[dname]) == nclass and set(table[dname]) <= {0, SMALL, PACKED, BLAS, SLABS}
-        assert table[dname][4] != SMALL  # the small kernel is not blocked for large products
+        # the small kernel is not blocked for large products
+        assert table[dname][4] != SMALL and table[dname][7] != SMALL
         # measured: the times of every path beside the choice; a path replaces the fixed rules'
         # only when faster than it by the margin, else 0 (the fixed rules)
         secs = table["seconds"][dname]["128x10x784"]

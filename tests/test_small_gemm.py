@@ -21,8 +21,8 @@ F32, F64 = np.dtype(np.float32), np.dtype(np.float64)
 # 129 x 128 x 128 (BLAS).
 SHAPES = [(32, 64, 64), (4, 16, 1), (1, 1, 1), (3, 5, 7), (5, 17, 3), (7, 100, 3), (33, 80, 17),
           (6, 10, 64), (64, 64, 32), (13, 48, 9), (2, 130, 5), (128, 128, 128), (129, 128, 128),
-          # the packed kernel (and its threads, from 2^22): ragged row groups and strips, several
-          # k blocks (KC = 128), row blocks (MC = 64) and column blocks (NC = 512)
+          # the packed kernel (and its threads, from 2^22): ragged row panels and strips, several
+          # k blocks (KC = 256); tests/test_packed_gemm.py has its column and row blocks
           (130, 200, 150), (67, 530, 129), (300, 64, 300)]  # fmt: skip
 
 

@@ -310,6 +310,7 @@ GEMM_SHAPES = (
     ((128, 256, 512),),  # 4 large
     ((32, 512, 784),),  # 5 at most 64 rows: a batch of 32 through a VAE's 784-512 layer
     ((784, 512, 32),),  # 6 a contraction of at most 64: that layer's weight gradient
+    ((1024, 256, 256),),  # 7 huge (from 2^26): a dense layer of 256 over 1024 rows
 )
 GEMM_REPS = 3  # the median of 3 timed calls (after an untimed one) per path and shape
 GEMM_MARGIN = 1.05  # another path replaces the fixed rules' only when 5% faster
@@ -351,7 +352,7 @@ def gemm_choice_path(runtime_key: str) -> str:
 
 def gemm_choice(lib: Library, tag: str, runtime_key: str) -> dict:
     """Gives the runtime library its kernel per shape class and dtype: read from the cache, else
-    measured here (its own small and packed kernels against BLAS, `GEMM_SHAPES`; about 50 ms,
+    measured here (its own small and packed kernels against BLAS, `GEMM_SHAPES`; about 90 ms,
     once per machine, CPU, compiler and BLAS build) and cached; on a busy machine
     (`gemm_max_load`), neither: the fixed rules. Returns the table."""
     path = gemm_choice_path(runtime_key)
@@ -382,7 +383,7 @@ def gemm_choice(lib: Library, tag: str, runtime_key: str) -> dict:
             for cls, shapes in enumerate(GEMM_SHAPES[:nclass]):
                 # each path's time relative to the fastest, summed over the class's shapes
                 # NB: the small kernel is not cache-blocked: never a choice for large products
-                paths = (2, 3) if cls == 4 else tuple(GEMM_PATHS)
+                paths = (2, 3) if cls in (4, 7) else tuple(GEMM_PATHS)
                 score = dict.fromkeys(paths, 0.0)
                 for m, n, k in shapes:
                     t, best = {}, float("inf")

@@ -158,8 +158,10 @@ def _gemm(ctx, eqn, lhs, rhs, ldims, rdims):
     return Leaf(out, dt)
 
 
-# csrc/jl_gemm.c's blocking (JL_PK_MC, JL_PK_KC, JL_PK_NC, JL_SMALL_PACK) and its widest vector
-VEC_BYTES, PK_MC, PK_KC, PK_NC, SMALL_PACK = 64, 64, 128, 512, 16384
+# csrc/jl_gemm.c's blocking (JL_PK_KC, JL_PK_NC, JL_PK_MC, JL_SMALL_PACK), its widest vector, the
+# most vectors in its packed kernel's tile (JL_PK_NV) and its tiles' row counts (JL_PK_MR)
+VEC_BYTES, PK_KC, PK_NC, PK_MC, SMALL_PACK = 64, 256, 1024, 384, 16384
+PK_NV, PK_MRS = 4, (4, 6)
 
 
 def scratch_elems(dt, m: int, n: int, k: int) -> int:
@@ -169,9 +171,9 @@ def scratch_elems(dt, m: int, n: int, k: int) -> int:
     compiled for another CPU); the C checks the size it is given."""
     w = VEC_BYTES // dt.itemsize
     npad = -(-n // w) * w
-    packed = min(k, PK_KC) * (
-        (npad if n < PK_NC else PK_NC) + (-(-m // 4) * 4 if m < PK_MC else PK_MC)
-    )
+    nr = PK_NV * w  # the packed kernel's strips: B's columns rounded up to whole strips
+    rows = max(-(-m // mr) * mr for mr in PK_MRS) if m < PK_MC else PK_MC
+    packed = min(k, PK_KC) * ((-(-n // nr) * nr if n < PK_NC else PK_NC) + rows)
     return max(packed, min(k * npad, SMALL_PACK))
 
 

@@ -198,11 +198,18 @@ JL_INLINE bool jl_blas_narrower(void) {
 JL_SMALL_GEMM(float, f32, JL_VEC_W_f32)
 JL_SMALL_GEMM(double, f64, JL_VEC_W_f64)
 
-/* Large products, packed and blocked as in BLIS: B in KC-row blocks of W-column strips (zero
- * padded), A in MC x KC blocks of 4-row groups, the 4 x 4-vector tile above on L1-resident data;
- * from 2^22 multiply-adds each OpenMP thread takes a slab of C. Measured on this project's
- * AVX-512 EPYC against OpenBLAS's AVX2 kernels (what it runs there): 128x512x784 in 721 against
- * 915 us on one core. False (nothing written) when its buffer cannot be had. */
+/* Large products, packed and blocked as in BLIS: B in blocks of KC rows x NC columns, packed as
+ * strips of NR = NV vectors (zero padded), A read in place in panels of MR rows (transposed A:
+ * packed, MC rows at a time; the last rows: packed with zeros); a tile of MR x NV vectors keeps
+ * its accumulators in registers while it runs over KC steps of an A panel (in L1) and a B strip
+ * (streamed from L2). From 2^22 multiply-adds each OpenMP thread takes a slab of C. False
+ * (nothing written) when its buffer cannot be had. Measured on the 2-core Zen 4 EPYC, one core,
+ * f32 (GFLOP/s, the transformer block's products; this kernel / OpenBLAS 0.3's SkylakeX
+ * kernels): 1024x1024x256 107 / 99, 1024x256x1024 105 / 95, 1024x768x256 106 / 100, transposed
+ * B 105 / 98, transposed A 99 / 94; the tile alone on L1-resident data 116 (the FMA units'
+ * peak); the 4 x 4-vector tile it replaced (A and B both packed, KC 128, scalar packing): 65-75.
+ * An AVX2 build (6 x 2 tiles) against OpenBLAS's Haswell kernels on the same core: within 5%
+ * either way. Which products take it is measured per machine (jl_gemm_class, compile.py). */
 #ifdef _OPENMP
 #include <omp.h>
 #define JL_OMP_NUM_THREADS() omp_get_num_threads()
@@ -219,78 +226,158 @@ JL_SMALL_GEMM(double, f64, JL_VEC_W_f64)
 #ifndef JL_GEMM_NO_ALLOC
 #define JL_GEMM_NO_ALLOC 0
 #endif
-#define JL_PK_MC 64
-#define JL_PK_KC 128
-#define JL_PK_NC 512
+/* Tiles: MR rows x NV vectors. 32 vector registers (AVX-512): 6 x 4, 24 accumulators (8 x 3 and
+ * 12 x 2 measured 5-15% slower on these shapes, NR = 48 not dividing them); 16 (AVX2): 6 x 2;
+ * otherwise (SSE, NEON with 64-byte vectors split by gcc) 4 x 1, not measured. */
+#if defined(__AVX512F__)
+#define JL_PK_MR 6
+#define JL_PK_NV 4
+#elif defined(__AVX__)
+#define JL_PK_MR 6
+#define JL_PK_NV 2
+#else
+#define JL_PK_MR 4
+#define JL_PK_NV 1
+#endif
+/* Blocking, in elements: KC steps per pass over C, NC columns of B packed at a time (KC x NC:
+ * 1 MiB of f32, L2's size here: B strips stream from it), MC rows of a transposed A packed at a
+ * time (16-row passes over it: the copy reads 16 rows at a time). Measured (one core, f32, the
+ * shapes above): KC 128 or 384-512 and NC 512 within 1-3% of these; MC 120 3% slower on
+ * transposed A. */
+#define JL_PK_KC 256
+#define JL_PK_NC 1024
+#define JL_PK_MC 384
 /* The packing buffers of one serial packed product, in elements: B's KC x NC block (at most \
- * KC x n rounded up to whole vectors) then A's MC x KC block. */                              \
+ * KC x n rounded up to whole strips) then A's MC x KC block (at most m rounded up to MR). */
 #define JL_PK_ELEMS(W, m, n, k)                                                                  \
   (((k) < JL_PK_KC ? (k) : JL_PK_KC) *                                                           \
-   (((n) < JL_PK_NC ? ((n) + (W) - 1) / (W) * (W) : JL_PK_NC) +                                  \
-    ((m) < JL_PK_MC ? ((m) + 3) / 4 * 4 : JL_PK_MC)))
+   (((n) < JL_PK_NC ? ((n) + JL_PK_NV * (W) - 1) / (JL_PK_NV * (W)) * (JL_PK_NV * (W))           \
+                    : JL_PK_NC) +                                                                \
+    ((m) < JL_PK_MC ? ((m) + JL_PK_MR - 1) / JL_PK_MR * JL_PK_MR : JL_PK_MC)))
 #define JL_PACKED_GEMM(T, S, W)                                                                  \
+  /* C's MR x NV-vector tile at c (+)= kc steps of A(r, p) = a[r * sar + p * sap] times the    \
+   * packed B strip bs (kc x NV vectors); C read first when `load` */                          \
+  __attribute__((always_inline)) JL_INLINE void jl_pk_tile_##S(int64_t kc, const T *a,         \
+                                                              int64_t sar, int64_t sap,        \
+                                                              const T *bs, T *c, int64_t ldc,  \
+                                                              bool load) {                     \
+    jl_v##S acc[JL_PK_MR][JL_PK_NV];                                                             \
+    for (int r = 0; r < JL_PK_MR; r++)                                                           \
+      for (int v = 0; v < JL_PK_NV; v++) acc[r][v] = (jl_v##S){0};                               \
+    if (load) /* C's lines on their way while the tile runs */                                   \
+      for (int r = 0; r < JL_PK_MR; r++)                                                         \
+        for (int64_t j = 0; j < JL_PK_NV * W; j += 64 / (int64_t)sizeof(T))                      \
+          __builtin_prefetch(c + r * ldc + j, 1);                                                \
+    _Pragma("GCC unroll 2") for (int64_t p = 0; p < kc; p++) {                                   \
+      jl_v##S bv[JL_PK_NV];                                                                      \
+      for (int v = 0; v < JL_PK_NV; v++)                                                         \
+        memcpy(&bv[v], bs + (p * JL_PK_NV + v) * W, sizeof(jl_v##S));                            \
+      for (int r = 0; r < JL_PK_MR; r++) {                                                       \
+        const T ar = a[r * sar + p * sap];                                                       \
+        for (int v = 0; v < JL_PK_NV; v++) acc[r][v] += ar * bv[v];                              \
+      }                                                                                          \
+    }                                                                                            \
+    for (int r = 0; r < JL_PK_MR; r++)                                                           \
+      for (int v = 0; v < JL_PK_NV; v++) {                                                       \
+        jl_v##S t = acc[r][v];                                                                   \
+        if (load) {                                                                              \
+          jl_v##S o;                                                                             \
+          memcpy(&o, c + r * ldc + v * W, sizeof o);                                             \
+          t += o;                                                                                \
+        }                                                                                        \
+        memcpy(c + r * ldc + v * W, &t, sizeof t);                                               \
+      }                                                                                          \
+  }                                                                                              \
   /* bp: JL_PK_ELEMS(W, m, n, k) elements, 64-byte aligned (or NULL: allocated here) */         \
   JL_INLINE bool jl_packed_serial_##S(bool ta, bool tb, int64_t m, int64_t n, int64_t k,        \
-                                    const T *a, int64_t lda, const T *b, int64_t ldb, T *c,      \
-                                    int64_t ldc, T *bp) {                                        \
-    const int64_t sai = ta ? 1 : lda, sap = ta ? lda : 1;                                        \
-    const int64_t sbp = tb ? 1 : ldb, sbj = tb ? ldb : 1; /* B(p, j) = b[p * sbp + j * sbj] */  \
+                                      const T *a, int64_t lda, const T *b, int64_t ldb, T *c,    \
+                                      int64_t ldc, T *bp) {                                      \
+    enum { MR = JL_PK_MR, NR = JL_PK_NV * W };                                                   \
     const int64_t kc_max = k < JL_PK_KC ? k : JL_PK_KC;                                          \
-    const int64_t nc_max = n < JL_PK_NC ? (n + W - 1) / W * W : JL_PK_NC;                        \
+    const int64_t nc_max = n < JL_PK_NC ? (n + NR - 1) / NR * NR : JL_PK_NC;                     \
     T *own = NULL;                                                                               \
     if (!bp) {                                                                                   \
       bp = own = (T *)jl_alloc((size_t)JL_PK_ELEMS(W, m, n, k) * sizeof(T));                     \
       if (!bp) return false;                                                                     \
     }                                                                                            \
-    T *const ap = bp + kc_max * nc_max; /* A's block: (mc + 3) / 4 groups of kc x 4 */           \
+    T *const ap = bp + kc_max * nc_max; /* A's packed panels: kc x MR each */                    \
     for (int64_t jc = 0; jc < n; jc += JL_PK_NC) {                                               \
-      const int64_t nc = n - jc < JL_PK_NC ? n - jc : JL_PK_NC, strips = (nc + W - 1) / W;       \
+      const int64_t nc = n - jc < JL_PK_NC ? n - jc : JL_PK_NC, strips = (nc + NR - 1) / NR;     \
       for (int64_t pc = 0; pc < k; pc += JL_PK_KC) {                                             \
         const int64_t kc = k - pc < JL_PK_KC ? k - pc : JL_PK_KC;                                \
         const bool load = pc > 0;                                                                \
-        for (int64_t s = 0; s < strips; s++) /* strip s: kc x W */                               \
+        /* strip s: kc x NR at bp + s * kc * NR. Untransposed B: row by row, one stream read in \
+         * order (256x1024x1024 on one core: 5.35-5.6 ms, 5.55-5.9 strip by strip) */           \
+        if (!tb)                                                                                 \
           for (int64_t p = 0; p < kc; p++)                                                       \
-            for (int64_t q = 0; q < W; q++) {                                                    \
-              const int64_t j = jc + s * W + q;                                                  \
-              bp[(s * kc + p) * W + q] = j < n ? b[(pc + p) * sbp + j * sbj] : (T)0;             \
+            for (int64_t s = 0; s < strips; s++) {                                               \
+              T *dst = bp + (s * kc + p) * NR;                                                   \
+              const int64_t j0 = jc + s * NR, w = n - j0 < NR ? n - j0 : NR;                     \
+              memcpy(dst, b + (pc + p) * ldb + j0, (size_t)w * sizeof(T));                       \
+              for (int64_t q = w; q < NR; q++) dst[q] = 0;                                       \
             }                                                                                    \
-        const int64_t blocks = (m + JL_PK_MC - 1) / JL_PK_MC;                                    \
-        for (int64_t ib = 0; ib < blocks; ib++) {                                                \
-          const int64_t ic = ib * JL_PK_MC, mc = m - ic < JL_PK_MC ? m - ic : JL_PK_MC;          \
-          for (int64_t g = 0; g < (mc + 3) / 4; g++) /* 4-row group g: kc x 4 */                 \
-            for (int64_t p = 0; p < kc; p++)                                                     \
-              for (int r = 0; r < 4; r++) {                                                      \
-                const int64_t i = ic + 4 * g + r;                                                \
-                ap[(g * kc + p) * 4 + r] = i < m ? a[i * sai + (pc + p) * sap] : (T)0;           \
+        else /* B(p, j) = b[j * ldb + p]: 16 steps of each column at a time */                   \
+          for (int64_t s = 0; s < strips; s++) {                                                 \
+            T *dst = bp + s * kc * NR;                                                           \
+            const int64_t j0 = jc + s * NR, w = n - j0 < NR ? n - j0 : NR;                       \
+            for (int64_t p0 = 0; p0 < kc; p0 += 16) {                                            \
+              const int64_t pn = kc - p0 < 16 ? kc - p0 : 16;                                    \
+              for (int64_t q = 0; q < NR; q++) {                                                 \
+                const T *src = b + (j0 + q) * ldb + pc + p0;                                     \
+                for (int64_t p = 0; p < pn; p++) dst[(p0 + p) * NR + q] = q < w ? src[p] : (T)0; \
               }                                                                                  \
-          for (int64_t s = 0; s < strips;) {                                                     \
-            const int nv = strips - s >= 4 ? 4 : 1;                                              \
-            const int64_t j = jc + s * W, width = n - j < nv * W ? n - j : nv * W;               \
-            for (int64_t g = 0; g < (mc + 3) / 4; g++) {                                         \
-              const int64_t i = ic + 4 * g, rows = m - i < 4 ? m - i : 4;                        \
-              const T *ag = ap + g * kc * 4, *bs = bp + s * kc * W;                              \
-              if (rows == 4 && width == nv * W) {                                                \
-                if (nv == 4)                                                                     \
-                  jl_small_tile_##S(4, 4, kc, ag, 1, 4, bs, W, c + i * ldc + j, ldc, load,       \
-                                    kc * W);                                                     \
-                else                                                                             \
-                  jl_small_tile_##S(4, 1, kc, ag, 1, 4, bs, W, c + i * ldc + j, ldc, load,       \
-                                    kc * W);                                                     \
-                continue;                                                                        \
+            }                                                                                    \
+          }                                                                                      \
+        for (int64_t i = 0; i < m; i += MR) {                                                    \
+          const int64_t rows = m - i < MR ? m - i : MR;                                          \
+          const T *at = ap;                                                                      \
+          bool in_place = false;                                                                 \
+          if (ta) { /* A(i, p) = a[p * lda + i]: MC rows packed at a time, 16 steps a pass */    \
+            if (i % JL_PK_MC == 0) {                                                             \
+              const int64_t mc = m - i < JL_PK_MC ? m - i : JL_PK_MC;                            \
+              for (int64_t p0 = 0; p0 < kc; p0 += 16) {                                          \
+                const int64_t pn = kc - p0 < 16 ? kc - p0 : 16;                                  \
+                for (int64_t g = 0; g * MR < mc; g++)                                            \
+                  for (int64_t p = p0; p < p0 + pn; p++) {                                       \
+                    const T *src = a + (pc + p) * lda + i + g * MR;                              \
+                    T *d = ap + (g * kc + p) * MR;                                               \
+                    if (mc - g * MR >= MR)                                                       \
+                      memcpy(d, src, MR * sizeof(T));                                            \
+                    else                                                                         \
+                      for (int r = 0; r < MR; r++) d[r] = g * MR + r < mc ? src[r] : (T)0;       \
+                  }                                                                              \
               }                                                                                  \
-              T t[4 * 4 * W]; /* an edge tile, computed whole and copied in part */              \
-              for (int r = 0; r < 4; r++)                                                        \
-                for (int64_t q = 0; q < 4 * W; q++)                                              \
-                  t[r * 4 * W + q] =                                                             \
-                      load && r < rows && q < width ? c[(i + r) * ldc + j + q] : (T)0;           \
-              if (nv == 4)                                                                       \
-                jl_small_tile_##S(4, 4, kc, ag, 1, 4, bs, W, t, 4 * W, load, kc * W);            \
+            }                                                                                    \
+            at = ap + (i % JL_PK_MC) / MR * kc * MR;                                             \
+          } else if (rows == MR) { /* rows of A read in place */                                 \
+            at = a + i * lda + pc;                                                               \
+            in_place = true;                                                                     \
+          } else { /* the last rows: packed, zero padded */                                      \
+            for (int r = 0; r < MR; r++)                                                         \
+              for (int64_t p = 0; p < kc; p++)                                                   \
+                ap[p * MR + r] = r < rows ? a[(i + r) * lda + pc + p] : (T)0;                    \
+          }                                                                                      \
+          for (int64_t s = 0; s < strips; s++) {                                                 \
+            const int64_t j = jc + s * NR, width = n - j < NR ? n - j : NR;                      \
+            const T *bs = bp + s * kc * NR;                                                      \
+            T *cij = c + i * ldc + j;                                                            \
+            if (rows == MR && width == NR) {                                                     \
+              if (in_place)                                                                      \
+                jl_pk_tile_##S(kc, at, lda, 1, bs, cij, ldc, load);                              \
               else                                                                               \
-                jl_small_tile_##S(4, 1, kc, ag, 1, 4, bs, W, t, 4 * W, load, kc * W);            \
-              for (int64_t r = 0; r < rows; r++)                                                 \
-                memcpy(c + (i + r) * ldc + j, t + r * 4 * W, (size_t)width * sizeof(T));        \
+                jl_pk_tile_##S(kc, at, 1, MR, bs, cij, ldc, load);                               \
+              continue;                                                                          \
             }                                                                                    \
-            s += nv;                                                                             \
+            T t[MR * NR]; /* an edge tile, computed whole and copied in part */                  \
+            for (int r = 0; r < MR; r++)                                                         \
+              for (int64_t q = 0; q < NR; q++)                                                   \
+                t[r * NR + q] = load && r < rows && q < width ? cij[r * ldc + q] : (T)0;         \
+            if (in_place)                                                                        \
+              jl_pk_tile_##S(kc, at, lda, 1, bs, t, NR, load);                                   \
+            else                                                                                 \
+              jl_pk_tile_##S(kc, at, 1, MR, bs, t, NR, load);                                    \
+            for (int64_t r = 0; r < rows; r++)                                                   \
+              memcpy(cij + r * ldc, t + r * NR, (size_t)width * sizeof(T));                      \
           }                                                                                      \
         }                                                                                        \
       }                                                                                          \
@@ -300,7 +387,7 @@ JL_SMALL_GEMM(double, f64, JL_VEC_W_f64)
   }                                                                                              \
   /* From 2^22 multiply-adds, one parallel region: each thread computes its own slab of C with \
    * the serial kernel (its own packed copies: no barrier, no shared buffer): a range of whole  \
-   * 4-vector column blocks when C is wider than tall, else of 4-row groups. Thread 0 packs    \
+   * NR-column strips when C is wider than tall, else of MR-row panels. Thread 0 packs        \
    * into `bp` (its slab needs no more than the whole product), the others allocate; with      \
    * JL_GEMM_NO_ALLOC a product given `bp` runs on the calling thread instead (no allocation). */ \
   JL_INLINE bool jl_packed_gemm_##S(bool ta, bool tb, int64_t m, int64_t n, int64_t k,          \
@@ -309,7 +396,8 @@ JL_SMALL_GEMM(double, f64, JL_VEC_W_f64)
     if (m * n * k < 4194304 || !JL_OMP_THREADS_FREE() || (JL_GEMM_NO_ALLOC && bp))              \
       return jl_packed_serial_##S(ta, tb, m, n, k, a, lda, b, ldb, c, ldc, bp);                  \
     const bool by_cols = n >= m;                                                                 \
-    const int64_t unit = by_cols ? 4 * W : 4, units = ((by_cols ? n : m) + unit - 1) / unit;    \
+    const int64_t unit = by_cols ? JL_PK_NV * W : JL_PK_MR;                                    \
+    const int64_t units = ((by_cols ? n : m) + unit - 1) / unit;                                 \
     int failed = 0;                                                                              \
     _Pragma("omp parallel reduction(|:failed)") {                                               \
       const int64_t nt = JL_OMP_NUM_THREADS(), t = JL_OMP_THREAD_NUM();                          \
@@ -389,10 +477,13 @@ enum { JL_PATH_DEFAULT = 0, JL_PATH_SMALL = 1, JL_PATH_PACKED = 2, JL_PATH_BLAS 
  * does with the small kernel (it packs a transposed B first; timed on untransposed products:
  * attention's 32 x 128x64x128 with B transposed took 910 us in it, 830 in OpenBLAS). */
 #define JL_SLAB_ROWS 64
-#define JL_NCLASS 7
+#define JL_NCLASS 8
 /* 0 tiny (<= 16^3 multiply-adds), 1 outputs narrower than one vector, 2 small (<= 128^3),
  * 3 B at most 128 x 128 (any height), and beyond those: 5 at most 64 rows (a batch through a
- * dense layer), 6 a contraction of at most 64 (a dense layer's weight gradient), 4 large */
+ * dense layer), 6 a contraction of at most 64 (a dense layer's weight gradient), 4 large, 7 huge
+ * (from 2^26 multiply-adds: where the packed kernel's lead over BLAS is largest; 128x256x512,
+ * class 4's product, is too small to tell: on the 2-core Zen 4 EPYC it took 319 us, OpenBLAS
+ * 325, and 1024x256x256 1.2-1.28 ms against 1.32-1.40) */
 JL_INLINE int jl_gemm_class(int64_t m, int64_t n, int64_t k, int64_t w) {
   const int64_t mnk = m * n * k;
   return mnk <= 4096                  ? 0
@@ -401,7 +492,8 @@ JL_INLINE int jl_gemm_class(int64_t m, int64_t n, int64_t k, int64_t w) {
          : k <= 128 && n <= 128       ? 3
          : m <= 64                    ? 5
          : k <= 64                    ? 6
-                                      : 4;
+         : mnk < ((int64_t)1 << 26)   ? 4
+                                      : 7;
 }
 /* NB: written once, before any product runs (the loader calls jl_rt_gemm_set_choice first) */
 static signed char jl_choice_f32_[JL_NCLASS], jl_choice_f64_[JL_NCLASS];
@@ -409,11 +501,16 @@ static signed char jl_choice_f32_[JL_NCLASS], jl_choice_f64_[JL_NCLASS];
 #define JL_SMALL_FITS(S, tb, m, n, k) \
   ((!(tb) && (n) % JL_VEC_W_##S == 0) || (k) * (((n) + JL_VEC_W_##S - 1) / JL_VEC_W_##S * JL_VEC_W_##S) <= JL_SMALL_PACK)
 #define JL_HAVE_OWN 1
+/* the scratch of jl_gemm_time: enough for either of our kernels */
+#define JL_TIME_SCRATCH(S, m, n, k)                                                              \
+  (JL_PK_ELEMS(JL_VEC_W_##S, m, n, k) +                                                          \
+   (k) * (((n) + JL_VEC_W_##S - 1) / JL_VEC_W_##S * JL_VEC_W_##S))
 #else
 #define JL_VEC_W_f32 1
 #define JL_VEC_W_f64 1
 #define JL_SMALL_FITS(S, tb, m, n, k) false
 #define JL_HAVE_OWN 0
+#define JL_TIME_SCRATCH(S, m, n, k) 0
 #endif
 
 #define JL_GEMM(T, S, CBLAS_GEMM)                                                                \
@@ -470,7 +567,9 @@ static signed char jl_choice_f32_[JL_NCLASS], jl_choice_f64_[JL_NCLASS];
   }                                                                                              \
   /* Median seconds of `reps` products m x k @ k x n (row-major, no transposes) on `path`,    \
    * after one untimed call (its time alone when it exceeds `limit`: a path out of the race); \
-   * -1 when the path cannot take it (or no buffer). */                                        \
+   * -1 when the path cannot take it (or no buffer). With a scratch buffer, as the kernels call \
+   * it (jl_gemm_ws): allocated at each call, the packed kernel's 400 KB at 128x256x512 took   \
+   * 450-540 us instead of 310-340 (glibc maps it afresh, and the kernel faults its pages in). */ \
   static double jl_gemm_time_##S(int path, int64_t m, int64_t n, int64_t k, int reps,            \
                                  double limit) {                                                 \
     if (path == JL_PATH_SMALL && !JL_SMALL_FITS(S, false, m, n, k)) return -1;                   \
@@ -480,20 +579,24 @@ static signed char jl_choice_f32_[JL_NCLASS], jl_choice_f64_[JL_NCLASS];
     if (!a) return -1;                                                                           \
     T *b = a + m * k, *c = b + k * n;                                                            \
     for (int64_t i = 0; i < m * k + k * n; i++) a[i] = (T)((i * 7919) % 17) * (T)0.125;          \
+    const int64_t nscr = JL_TIME_SCRATCH(S, m, n, k);                                            \
+    T *scr = nscr ? (T *)jl_alloc((size_t)nscr * sizeof(T)) : NULL;                              \
     double t[64];                                                                                \
     for (int r = -1; r < reps; r++) {                                                            \
       struct timespec t0, t1;                                                                    \
       clock_gettime(CLOCK_MONOTONIC, &t0);                                                       \
-      jl_gemm_on_##S(path, false, false, m, n, k, a, k, b, n, c, n, NULL, 0);                    \
+      jl_gemm_on_##S(path, false, false, m, n, k, a, k, b, n, c, n, scr, scr ? nscr : 0);        \
       clock_gettime(CLOCK_MONOTONIC, &t1);                                                       \
       const double dt = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec); \
       if (r < 0 && dt > limit) {                                                                 \
         free(a);                                                                                 \
+        free(scr);                                                                               \
         return dt;                                                                               \
       }                                                                                          \
       if (r >= 0) t[r] = dt;                                                                     \
     }                                                                                            \
     free(a);                                                                                     \
+    free(scr);                                                                                   \
     for (int i = 1; i < reps; i++) /* insertion sort: at most 64 */                             \
       for (int j = i; j > 0 && t[j] < t[j - 1]; j--) {                                           \
         const double x = t[j];                                                                   \
