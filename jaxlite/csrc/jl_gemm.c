@@ -146,7 +146,7 @@ JL_INLINE bool jl_blas_narrower(void) {
   /* cin: C = cin + alpha (A B) instead (cin rows ldcin apart) */                              \
   __attribute__((always_inline)) JL_INLINE void jl_small_tile_upd_##S(                         \
       int mr, int nv, int64_t k, const T *a, int64_t sai, int64_t sap, const T *b, int64_t ldb,\
-      T *c, int64_t ldc, bool load, int64_t sv, const T *cin, int64_t ldcin, T alpha) {          \
+      T *c, int64_t ldc, bool load, int64_t sv, const T *cin, int64_t ldcin, const T *alpha) {   \
     /* B's vector v of row p at b + p * ldb + v * sv; C read first (accumulated into) if load */ \
     jl_v##S acc[JL_SM_MAXR][4];                                                                  \
     for (int r = 0; r < mr; r++)                                                                 \
@@ -167,7 +167,7 @@ JL_INLINE bool jl_blas_narrower(void) {
     for (int r = 0; r < mr; r++)                                                                 \
       for (int v = 0; v < nv; v++) {                                                             \
         if (cin) { /* alpha (A B) rounded, then added: as the unfused `cin + alpha * c` */      \
-          jl_v##S t = alpha * acc[r][v], o;                                                      \
+          jl_v##S t = *alpha * acc[r][v], o; /* (alpha read here: no register in the loop) */    \
           JL_NO_CONTRACT(t);                                                                     \
           memcpy(&o, cin + r * ldcin + W * v, sizeof(jl_v##S));                                  \
           acc[r][v] = o + t;                                                                     \
@@ -178,13 +178,13 @@ JL_INLINE bool jl_blas_narrower(void) {
   __attribute__((always_inline)) JL_INLINE void jl_small_tile_##S(                             \
       int mr, int nv, int64_t k, const T *a, int64_t sai, int64_t sap, const T *b, int64_t ldb,\
       T *c, int64_t ldc, bool load, int64_t sv) {                                                \
-    jl_small_tile_upd_##S(mr, nv, k, a, sai, sap, b, ldb, c, ldc, load, sv, NULL, 0, 0);       \
+    jl_small_tile_upd_##S(mr, nv, k, a, sai, sap, b, ldb, c, ldc, load, sv, NULL, 0, NULL);    \
   }                                                                                              \
   /* Columns [0, nv vectors) of C, every row: tiles of mr rows, then of 4, then single rows \
    * (mr and nv constant at each call, so each tile's accumulators stay in registers). */      \
   __attribute__((always_inline)) JL_INLINE void jl_small_cols_##S(                             \
       int mr, int nv, int64_t m, int64_t k, const T *a, int64_t sai, int64_t sap, const T *b,   \
-      int64_t ldb, T *c, int64_t ldc, const T *cin, int64_t ldcin, T alpha) {                    \
+      int64_t ldb, T *c, int64_t ldc, const T *cin, int64_t ldcin, const T *alpha) {             \
     int64_t i = 0;                                                                               \
     if (mr != 4)                                                                                 \
       for (; i + mr <= m; i += mr)                                                               \
@@ -204,10 +204,9 @@ JL_INLINE bool jl_blas_narrower(void) {
   }                                                                                              \
   /* pack: k x n rounded up to whole vectors (at most JL_SMALL_PACK) elements where B is     \
    * transposed or ragged, or NULL (then on the stack); cin: C = cin + alpha (A B) */            \
-  JL_INLINE void jl_small_gemm_upd_##S(bool ta, bool tb, int64_t m, int64_t n, int64_t k,       \
-                                       const T *a, int64_t lda, const T *b, int64_t ldb, T *c,   \
-                                       int64_t ldc, T *pack, const T *cin, int64_t ldcin,        \
-                                       T alpha) {                                                \
+  __attribute__((always_inline)) JL_INLINE void jl_small_gemm_body_##S(                       \
+      bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T *a, int64_t lda, const T *b,   \
+      int64_t ldb, T *c, int64_t ldc, T *pack, const T *cin, int64_t ldcin, const T *alpha) {    \
     const int64_t sai = ta ? 1 : lda, sap = ta ? lda : 1;                                        \
     T stack[(tb || n % W) && !pack ? JL_SMALL_PACK : 1];                                         \
     if (!pack) pack = stack;                                                                     \
@@ -238,7 +237,7 @@ JL_INLINE bool jl_blas_narrower(void) {
         for (int r = 0; r < mr; r++) {                                                           \
           if (cin)                                                                               \
             for (int64_t q = 0; q < n - j; q++) {                                                \
-              T t = alpha * part[r * W + q];                                                     \
+              T t = *alpha * part[r * W + q];                                                    \
               JL_NO_CONTRACT_SCALAR(t);                                                          \
               c[(i + r) * ldc + j + q] = cin[(i + r) * ldcin + j + q] + t;                       \
             }                                                                                    \
@@ -249,10 +248,19 @@ JL_INLINE bool jl_blas_narrower(void) {
       }                                                                                          \
     }                                                                                            \
   }                                                                                              \
+  /* (two functions: the products without an update keep no register for one in their loops: \
+   * with both in one, gcc spilled a vector of B in the 8 x 3 tile's loop) */                  \
   JL_INLINE void jl_small_gemm_##S(bool ta, bool tb, int64_t m, int64_t n, int64_t k,           \
                                    const T *a, int64_t lda, const T *b, int64_t ldb, T *c,       \
                                    int64_t ldc, T *pack) {                                       \
-    jl_small_gemm_upd_##S(ta, tb, m, n, k, a, lda, b, ldb, c, ldc, pack, NULL, 0, 0);            \
+    jl_small_gemm_body_##S(ta, tb, m, n, k, a, lda, b, ldb, c, ldc, pack, NULL, 0, NULL);        \
+  }                                                                                              \
+  JL_INLINE void jl_small_gemm_upd_##S(bool ta, bool tb, int64_t m, int64_t n, int64_t k,       \
+                                       const T *a, int64_t lda, const T *b, int64_t ldb, T *c,   \
+                                       int64_t ldc, T *pack, const T *cin, int64_t ldcin,        \
+                                       const T *alpha) {                                         \
+    if (!cin) __builtin_unreachable();                                                           \
+    jl_small_gemm_body_##S(ta, tb, m, n, k, a, lda, b, ldb, c, ldc, pack, cin, ldcin, alpha);    \
   }                                                                                              \
   /* B transposed (stored n x k), as the transposed product C^T = B^T A^T: B's rows are then  \
    * the rows of the left operand, read in place (the tiles broadcast its elements), and A^T   \
@@ -286,14 +294,14 @@ JL_INLINE bool jl_blas_narrower(void) {
       const T *bj = b + j0 * ldb;                                                                \
       int64_t v = 0;                                                                             \
       if (JL_NT_NV2 && nvec == 2)                                                                \
-        jl_small_cols_##S(JL_NT_MR2, 2, jb, k, bj, ldb, 1, at, ldat, ct, mpad, NULL, 0, 0);      \
+        jl_small_cols_##S(JL_NT_MR2, 2, jb, k, bj, ldb, 1, at, ldat, ct, mpad, NULL, 0, NULL);      \
       else {                                                                                     \
         for (; v + JL_SM_NV <= nvec; v += JL_SM_NV)                                              \
           jl_small_cols_##S(JL_SM_MR, JL_SM_NV, jb, k, bj, ldb, 1, at + v * W, ldat,             \
-                            ct + v * W, mpad, NULL, 0, 0);                                       \
+                            ct + v * W, mpad, NULL, 0, NULL);                                    \
         for (; v < nvec; v++)                                                                    \
           jl_small_cols_##S(JL_SM_MR1, 1, jb, k, bj, ldb, 1, at + v * W, ldat, ct + v * W,       \
-                            mpad, NULL, 0, 0);                                                   \
+                            mpad, NULL, 0, NULL);                                                \
       }                                                                                          \
       for (int64_t i = 0; i < m; i++)                                                            \
         for (int64_t jj = 0; jj < jb; jj++) c[i * ldc + j0 + jj] = ct[jj * mpad + i];            \
@@ -607,7 +615,7 @@ static signed char jl_choice_tb_f32_[JL_NCLASS], jl_choice_tb_f64_[JL_NCLASS];
     if (JL_HAVE_OWN && path == JL_PATH_SMALL) {                                                  \
       const int64_t w = JL_VEC_W_##S, need = k * ((n + w - 1) / w * w);                          \
       jl_small_gemm_upd_##S(ta, tb, m, n, k, a, lda, b, ldb, c, ldc,                             \
-                            nscratch >= need ? scratch : NULL, cin, ldcin, alpha);               \
+                            nscratch >= need ? scratch : NULL, cin, ldcin, &alpha);              \
       return;                                                                                    \
     }                                                                                            \
     jl_gemm_on_##S(path, ta, tb, m, n, k, a, lda, b, ldb, c, ldc, scratch, nscratch);            \
