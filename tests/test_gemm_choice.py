@@ -218,7 +218,12 @@ def test_product_update_is_the_product_then_the_update(rt, dtype, forced):
     ptr = lambda x: ffi.cast(f"{t} *", x.ctypes.data)  # noqa: E731
     rng = np.random.default_rng(3)
     alpha = dtype(-0.001)
-    shapes = NT_SHAPES if forced == "nt" else CLASS_SHAPES + [(784, 512, 32), (10, 33, 32)]
+    # (the small kernel's update in blocks of 24 x 528: row and column chunks, ragged ones)
+    shapes = (
+        NT_SHAPES
+        if forced == "nt"
+        else CLASS_SHAPES + [(784, 512, 32), (10, 33, 32), (50, 1104, 12)]
+    )
     for m, n, k in shapes:
         for ta in (False, True):
             for tb in (False, True) if forced != "nt" else (True,):

@@ -114,6 +114,11 @@ JL_INLINE bool jl_blas_narrower(void) {
 #define JL_SM_MR1 4
 #endif
 #define JL_SM_MAXR 12 /* the most rows a tile has */
+/* an update's blocks (jl_small_upd_blocks): rows (a multiple of the tiles' 8 and 12), columns
+ * (whole blocks of 3 vectors), B's bytes at most */
+#define JL_SM_BAND 24
+#define JL_SM_BAND_N 528
+#define JL_SM_BAND_B 262144
 /* B transposed (jl_small_gemm_nt): C^T computed in blocks of JL_NT_JB rows on the stack; m
  * (C^T's width) at most JL_NT_MAXM; with two vectors of columns (m = 32 in f32 on AVX-512) a
  * 12 x 2 tile (24 accumulators) instead of two passes of 12 x 1. */
@@ -148,6 +153,12 @@ JL_INLINE bool jl_blas_narrower(void) {
       int mr, int nv, int64_t k, const T *a, int64_t sai, int64_t sap, const T *b, int64_t ldb,\
       T *c, int64_t ldc, bool load, int64_t sv, const T *cin, int64_t ldcin, const T *alpha) {   \
     /* B's vector v of row p at b + p * ldb + v * sv; C read first (accumulated into) if load */ \
+    if (cin) /* the update's operand and destination, requested while the tile computes */     \
+      for (int r = 0; r < mr; r++)                                                               \
+        for (int v = 0; v < nv; v++) {                                                           \
+          __builtin_prefetch(cin + r * ldcin + W * v, 0);                                        \
+          __builtin_prefetch(c + r * ldc + W * v, 1);                                            \
+        }                                                                                        \
     jl_v##S acc[JL_SM_MAXR][4];                                                                  \
     for (int r = 0; r < mr; r++)                                                                 \
       for (int v = 0; v < nv; v++) {                                                             \
@@ -204,20 +215,11 @@ JL_INLINE bool jl_blas_narrower(void) {
   }                                                                                              \
   /* pack: k x n rounded up to whole vectors (at most JL_SMALL_PACK) elements where B is     \
    * transposed or ragged, or NULL (then on the stack); cin: C = cin + alpha (A B) */            \
-  __attribute__((always_inline)) JL_INLINE void jl_small_gemm_body_##S(                       \
-      bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T *a, int64_t lda, const T *b,   \
-      int64_t ldb, T *c, int64_t ldc, T *pack, const T *cin, int64_t ldcin, const T *alpha) {    \
-    const int64_t sai = ta ? 1 : lda, sap = ta ? lda : 1;                                        \
-    T stack[(tb || n % W) && !pack ? JL_SMALL_PACK : 1];                                         \
-    if (!pack) pack = stack;                                                                     \
-    if (tb || n % W) { /* B as k x npad, zero padded: whole vectors for every column */         \
-      const int64_t npad = (n + W - 1) / W * W;                                                  \
-      for (int64_t p = 0; p < k; p++)                                                            \
-        for (int64_t j = 0; j < npad; j++)                                                       \
-          pack[p * npad + j] = j >= n ? (T)0 : tb ? b[j * ldb + p] : b[p * ldb + j];             \
-      b = pack;                                                                                  \
-      ldb = npad;                                                                                \
-    }                                                                                            \
+  /* All columns of rows [0, m): blocks of JL_SM_NV vectors, single vectors, then the ragged \
+   * ones (B k x whole vectors here) */                                                          \
+  __attribute__((always_inline)) JL_INLINE void jl_small_band_##S(                             \
+      int64_t m, int64_t n, int64_t k, const T *a, int64_t sai, int64_t sap, const T *b,        \
+      int64_t ldb, T *c, int64_t ldc, const T *cin, int64_t ldcin, const T *alpha) {             \
     const int64_t nfull = n - n % W;                                                             \
     int64_t j = 0;                                                                               \
     for (; j + JL_SM_NV * W <= nfull; j += JL_SM_NV * W)                                         \
@@ -247,6 +249,64 @@ JL_INLINE bool jl_blas_narrower(void) {
         i += mr;                                                                                 \
       }                                                                                          \
     }                                                                                            \
+  }                                                                                              \
+  /* The update where B's blocks are small (k x JL_SM_BAND_N at most JL_SM_BAND_B bytes: they  \
+   * stay in L2): blocks of JL_SM_BAND rows x JL_SM_BAND_N columns of A B on the stack, then   \
+   * C = cin + alpha (A B) row by row: cin read and C written in long streams, as the hardware \
+   * prefetcher follows (784 x 512 x 32, a weight's gradient and update, took longer than the \
+   * product and a separate pass with the update in each tile's store: one core, weights not  \
+   * in cache, 500 against 460 us; then 4xx). */                                               \
+  __attribute__((always_inline)) JL_INLINE void jl_small_upd_blocks_##S(                       \
+      int64_t m, int64_t n, int64_t k, const T *a, int64_t sai, int64_t sap, const T *b,        \
+      int64_t ldb, T *c, int64_t ldc, const T *cin, int64_t ldcin, T alpha) {                    \
+    T blk[JL_SM_BAND * JL_SM_BAND_N];                                                            \
+    const jl_v##S va = (jl_v##S){0} + alpha;                                                     \
+    for (int64_t i0 = 0; i0 < m; i0 += JL_SM_BAND) {                                             \
+      const int64_t mb = m - i0 < JL_SM_BAND ? m - i0 : JL_SM_BAND;                              \
+      for (int64_t j0 = 0; j0 < n; j0 += JL_SM_BAND_N) {                                         \
+        const int64_t nb = n - j0 < JL_SM_BAND_N ? n - j0 : JL_SM_BAND_N;                        \
+        jl_small_band_##S(mb, nb, k, a + i0 * sai, sai, sap, b + j0, ldb, blk, nb, NULL, 0,      \
+                          NULL);                                                                 \
+        for (int64_t r = 0; r < mb; r++) {                                                       \
+          T *cr = c + (i0 + r) * ldc + j0;                                                       \
+          const T *ir = cin + (i0 + r) * ldcin + j0, *br = blk + r * nb;                         \
+          int64_t q = 0;                                                                         \
+          for (; q + W <= nb; q += W) {                                                          \
+            jl_v##S t, o;                                                                        \
+            memcpy(&t, br + q, sizeof t);                                                        \
+            t = va * t;                                                                          \
+            JL_NO_CONTRACT(t);                                                                   \
+            memcpy(&o, ir + q, sizeof o);                                                        \
+            o = o + t;                                                                           \
+            memcpy(cr + q, &o, sizeof o);                                                        \
+          }                                                                                      \
+          for (; q < nb; q++) {                                                                  \
+            T t = alpha * br[q];                                                                 \
+            JL_NO_CONTRACT_SCALAR(t);                                                            \
+            cr[q] = ir[q] + t;                                                                   \
+          }                                                                                      \
+        }                                                                                        \
+      }                                                                                          \
+    }                                                                                            \
+  }                                                                                              \
+  __attribute__((always_inline)) JL_INLINE void jl_small_gemm_body_##S(                       \
+      bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T *a, int64_t lda, const T *b,   \
+      int64_t ldb, T *c, int64_t ldc, T *pack, const T *cin, int64_t ldcin, const T *alpha) {    \
+    const int64_t sai = ta ? 1 : lda, sap = ta ? lda : 1;                                        \
+    T stack[(tb || n % W) && !pack ? JL_SMALL_PACK : 1];                                         \
+    if (!pack) pack = stack;                                                                     \
+    if (tb || n % W) { /* B as k x npad, zero padded: whole vectors for every column */         \
+      const int64_t npad = (n + W - 1) / W * W;                                                  \
+      for (int64_t p = 0; p < k; p++)                                                            \
+        for (int64_t j = 0; j < npad; j++)                                                       \
+          pack[p * npad + j] = j >= n ? (T)0 : tb ? b[j * ldb + p] : b[p * ldb + j];             \
+      b = pack;                                                                                  \
+      ldb = npad;                                                                                \
+    }                                                                                            \
+    if (cin && k * JL_SM_BAND_N * (int64_t)sizeof(T) <= JL_SM_BAND_B)                            \
+      jl_small_upd_blocks_##S(m, n, k, a, sai, sap, b, ldb, c, ldc, cin, ldcin, *alpha);         \
+    else                                                                                         \
+      jl_small_band_##S(m, n, k, a, sai, sap, b, ldb, c, ldc, cin, ldcin, alpha);                \
   }                                                                                              \
   /* (two functions: the products without an update keep no register for one in their loops: \
    * with both in one, gcc spilled a vector of B in the 8 x 3 tile's loop) */                  \
