@@ -103,12 +103,20 @@ JL_INLINE bool jl_blas_narrower(void) {
  * With 32 vector registers (AVX-512), 8 x 3 and 12 x 1: 24 and 12 accumulators; measured on one
  * Zen 4 core (f32, us): 32x512x784 286 -> 226, 784x512x32 301 -> 243, 128x128x128 45 -> 37
  * against 4 x 4 (OpenBLAS 298, 274, 42; 6 x 4 within 10% of 8 x 3, 12 x 2 behind both). With
- * 16 (AVX2, SSE) the 4 x 4 tile as before (not measured on such a machine today). */
+ * 16 (AVX2: 32-byte vectors) 6 x 2 and 12 x 1: 12 accumulators, 15 and 14 registers with B's
+ * vectors and A's broadcast; the 4 x 4 tile (16 accumulators: every register) spilled them and
+ * ran at 21 GFLOP/s (AVX2 build on the Zen 4 core, f32: 128^3 198 -> 40 us, 784x512x32 1262 ->
+ * 276, 32x512x784 1225 -> 405; 4 x 3 spilled too, 8 x 1 and 4 x 2 slower). SSE and other
+ * targets (vectors split by gcc) keep the 4 x 4 tile (not measured). */
 #if defined(__AVX512F__)
 #define JL_SM_NV 3
 #define JL_SM_MR 8
 #define JL_SM_MR1 12
-#else
+#elif !defined(JL_SM_NV) && JL_VBYTES == 32 /* AVX2 */
+#define JL_SM_NV 2
+#define JL_SM_MR 6
+#define JL_SM_MR1 12
+#elif !defined(JL_SM_NV)
 #define JL_SM_NV 4
 #define JL_SM_MR 4
 #define JL_SM_MR1 4
