@@ -28,6 +28,8 @@ CLASS_SHAPES = [
     (301, 203, 40),
     (1, 520, 300),  # one row (the 8 x 3 and 12 x 1 tiles' single-row remainder alone)
     (45, 300, 1),  # k = 1
+    (29, 512, 40),  # B's rows 512 apart: its column blocks copied first
+    (29, 512, 130),  # (and an update past the small kernel's blocks of 24 x 528)
 ]
 
 
