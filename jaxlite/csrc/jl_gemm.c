@@ -205,8 +205,12 @@ JL_INLINE bool jl_blas_narrower(void) {
       int mr, int nv, int64_t m, int64_t k, const T *a, int64_t sai, int64_t sap, const T *b,   \
       int64_t ldb, T *c, int64_t ldc, const T *cin, int64_t ldcin, const T *alpha) {             \
     int64_t i = 0;                                                                               \
+    /* one mr-row tile fewer where the rows left then make whole 4-row tiles (32 rows in 6-row \
+     * tiles: 4 of them and 2 of 4 rows, not 5 and 2 single rows, each as slow as a whole tile) */ \
+    int64_t end = m / mr * mr;                                                                   \
+    if ((m - end) % 4 && end >= mr && (m - end + mr) % 4 == 0) end -= mr;                        \
     if (mr != 4)                                                                                 \
-      for (; i + mr <= m; i += mr)                                                               \
+      for (; i + mr <= end; i += mr)                                                             \
         jl_small_tile_upd_##S(mr, nv, k, a + i * sai, sai, sap, b, ldb, c + i * ldc, ldc, false, \
                               W, cin ? cin + i * ldcin : NULL, ldcin, alpha);                    \
     for (; i + 4 <= m; i += 4)                                                                   \
