@@ -355,8 +355,9 @@ def gemm_choice_path(runtime_key: str) -> str:
 
 def gemm_choice(lib: Library, tag: str, runtime_key: str) -> dict:
     """Gives the runtime library its kernel per shape class and dtype: read from the cache, else
-    measured here (its own small and packed kernels against BLAS, `GEMM_SHAPES`; about 50 ms,
-    once per machine, CPU, compiler and BLAS build) and cached; on a busy machine
+    measured here (its own small and packed kernels against BLAS, `GEMM_SHAPES`, and for the
+    classes `GEMM_TB_CLASSES` the same with B transposed, tables "float32_tb", "float64_tb";
+    about 0.1 s, once per machine, CPU, compiler and BLAS build) and cached; on a busy machine
     (`gemm_max_load`), neither: the fixed rules. Returns the table."""
     path = gemm_choice_path(runtime_key)
     nclass = lib.function(f"jl_rt_gemm_nclass_{tag}", "int(*)(void)")()
