@@ -273,9 +273,9 @@ JL_INLINE bool jl_blas_narrower(void) {
   /* The update where B's blocks are small (k x JL_SM_BAND_N at most JL_SM_BAND_B bytes: they  \
    * stay in L2): blocks of JL_SM_BAND rows x JL_SM_BAND_N columns of A B on the stack, then   \
    * C = cin + alpha (A B) row by row: cin read and C written in long streams, as the hardware \
-   * prefetcher follows (784 x 512 x 32, a weight's gradient and update, took longer than the \
-   * product and a separate pass with the update in each tile's store: one core, weights not  \
-   * in cache, 500 against 460 us; then 4xx). */                                               \
+   * prefetcher follows (784 x 512 x 32, a weight's gradient and update, one core, weights   \
+   * not in cache: 460 us as the product then a pass, 500 with the update in each tile's      \
+   * store, 410 so). */                                                                        \
   __attribute__((always_inline)) JL_INLINE void jl_small_upd_blocks_##S(                       \
       int64_t m, int64_t n, int64_t k, const T *a, int64_t sai, int64_t sap, const T *b,        \
       int64_t ldb, T *c, int64_t ldc, const T *cin, int64_t ldcin, T alpha) {                    \
