@@ -30,6 +30,8 @@ CLASS_SHAPES = [
     (1, 520, 300),  # one row (the 8 x 3 and 12 x 1 tiles' single-row remainder alone)
     (45, 300, 1),  # k = 1
     (260, 520, 500),  # huge (from 2^26 multiply-adds; ragged rows and columns)
+    (29, 512, 40),  # B's rows 512 apart: its column blocks copied first
+    (29, 512, 130),  # (and an update past the small kernel's blocks of 24 x 528)
 ]
 
 
@@ -145,3 +147,100 @@ def test_jit_product_follows_the_forced_table(rt):
         got = np.asarray(f(x, w))
         assert got.dtype == np.float32
         np.testing.assert_allclose(got, x.astype(np.float64) @ w, rtol=1e-4, atol=1e-4)
+
+
+# B transposed, with its own table: the small kernel computes the transposed product C^T =
+# B^T A^T (jl_small_gemm_nt), B read in place: m of 1 vector and less, 2 vectors (the 12 x 2
+# tile on AVX-512), 3 and more (8 x 3 tiles and 12 x 1 ones), ragged m; n past the 64-row
+# blocks of C^T; k of 1 and ragged; A stored transposed (read in place when m is whole vectors)
+NT_SHAPES = [(1, 1, 1), (5, 7, 3), (16, 64, 17), (32, 65, 40), (32, 130, 64), (33, 200, 9),
+             (48, 70, 100), (64, 129, 31), (100, 12, 50), (128, 128, 128), (8, 300, 1)]  # fmt: skip
+
+
+def _gemm_fns(lib, tag, d):
+    s, t = ("f64", "double") if d else ("f32", "float")
+    gemm = _fn(lib, tag, f"gemm_ws_{s}", f"void(*)(_Bool, _Bool, int64_t, int64_t, int64_t, "
+               f"{t} *, int64_t, {t} *, int64_t, {t} *, int64_t, {t} *, int64_t)")  # fmt: skip
+    upd = _fn(lib, tag, f"gemm_upd_{s}", f"void(*)(_Bool, _Bool, int64_t, int64_t, int64_t, "
+              f"{t} *, int64_t, {t} *, int64_t, {t} *, int64_t, {t} *, int64_t, {t}, {t} *, "
+              f"int64_t)")  # fmt: skip
+    return t, gemm, upd
+
+
+def _operands(rng, dtype, m, n, k, ta, tb):
+    a = rng.standard_normal((m, k)).astype(dtype)
+    b = rng.standard_normal((k, n)).astype(dtype)
+    sa = np.ascontiguousarray(a.T if ta else a)
+    sb = np.ascontiguousarray(b.T if tb else b)
+    return a, b, sa, sb
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("scratch", [False, True])
+def test_transposed_b_small_kernel(rt, dtype, scratch):
+    lib, tag, _ = rt
+    d = int(dtype == np.float64)
+    nclass = _fn(lib, tag, "gemm_nclass", "int(*)(void)")()
+    cb.set_gemm_choice(lib, tag, {"float32": [BLAS] * nclass, "float64": [BLAS] * nclass,
+                                  "float32_tb": [SMALL] * nclass, "float64_tb": [SMALL] * nclass})  # fmt: skip
+    path_of = _fn(lib, tag, "gemm_path", "int(*)(int, _Bool, int64_t, int64_t, int64_t)")
+    t, gemm, _ = _gemm_fns(lib, tag, d)
+    w = _fn(lib, tag, "gemm_vec_width", "int(*)(int)")(d)
+    rng = np.random.default_rng(2)
+    ffi = cb.ffi
+    ptr = lambda x: ffi.cast(f"{t} *", x.ctypes.data)  # noqa: E731
+    for m, n, k in NT_SHAPES:
+        assert path_of(d, True, m, n, k) == 5, (m, n, k)  # the transposed product's kernel
+        assert path_of(d, False, m, n, k) == BLAS
+        for ta in (False, True):
+            a, b, sa, sb = _operands(rng, dtype, m, n, k, ta, True)
+            c = np.full((m, n), np.nan, dtype)
+            # A^T packed (m rounded up to whole vectors) in the caller's scratch, or its own
+            ns = k * (-(-m // w) * w) if scratch else 0
+            buf = np.zeros(max(ns, 1), dtype)
+            gemm(ta, True, m, n, k, ptr(sa), sa.shape[1], ptr(sb), sb.shape[1], ptr(c), n,
+                 ptr(buf), ns)  # fmt: skip
+            want = a.astype(np.float64) @ b.astype(np.float64)
+            scale = np.abs(a).astype(np.float64) @ np.abs(b).astype(np.float64)
+            assert np.all(np.abs(c - want) <= 4 * k * np.finfo(dtype).eps * scale), (m, n, k, ta)
+    # beyond its size (m > 128, or A^T over 65536 elements): the fixed rules
+    assert path_of(d, True, 129, 64, 64) != 5 and path_of(d, True, 64, 64, 2000) != 5
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("forced", [SMALL, PACKED, BLAS, "nt"])
+def test_product_update_is_the_product_then_the_update(rt, dtype, forced):
+    """jl_gemm_upd (C = cin + alpha A B) against the same path's product followed by NumPy's
+    `cin + alpha * c` in the same dtype: bit for bit, on every path."""
+    lib, tag, _ = rt
+    d = int(dtype == np.float64)
+    nclass = _fn(lib, tag, "gemm_nclass", "int(*)(void)")()
+    nn, tb = (BLAS, SMALL) if forced == "nt" else (forced, forced)
+    cb.set_gemm_choice(lib, tag, {"float32": [nn] * nclass, "float64": [nn] * nclass,
+                                  "float32_tb": [tb] * nclass, "float64_tb": [tb] * nclass})  # fmt: skip
+    t, gemm, upd = _gemm_fns(lib, tag, d)
+    ffi = cb.ffi
+    ptr = lambda x: ffi.cast(f"{t} *", x.ctypes.data)  # noqa: E731
+    rng = np.random.default_rng(3)
+    alpha = dtype(-0.001)
+    # (the small kernel's update in blocks of 24 x 528: row and column chunks, ragged ones)
+    shapes = (
+        NT_SHAPES
+        if forced == "nt"
+        else CLASS_SHAPES + [(784, 512, 32), (10, 33, 32), (50, 1104, 12)]
+    )
+    for m, n, k in shapes:
+        for ta in (False, True):
+            for tb in (False, True) if forced != "nt" else (True,):
+                a, b, sa, sb = _operands(rng, dtype, m, n, k, ta, tb)
+                ns = 70000
+                buf = np.zeros(ns, dtype)
+                cin = (rng.standard_normal((m, n + 3)) * 4).astype(dtype)  # rows n + 3 apart
+                c = np.full((m, n), np.nan, dtype)
+                gemm(ta, tb, m, n, k, ptr(sa), sa.shape[1], ptr(sb), sb.shape[1], ptr(c), n,
+                     ptr(buf), ns)  # fmt: skip
+                want = cin[:, :n] + alpha * c
+                got = np.full((m, n), np.nan, dtype)
+                upd(ta, tb, m, n, k, ptr(sa), sa.shape[1], ptr(sb), sb.shape[1], ptr(got), n,
+                    ptr(buf), ns, alpha, ptr(cin), n + 3)  # fmt: skip
+                np.testing.assert_array_equal(got, want, err_msg=str((forced, m, n, k, ta, tb)))

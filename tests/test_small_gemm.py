@@ -23,7 +23,9 @@ SHAPES = [(32, 64, 64), (4, 16, 1), (1, 1, 1), (3, 5, 7), (5, 17, 3), (7, 100, 3
           (6, 10, 64), (64, 64, 32), (13, 48, 9), (2, 130, 5), (128, 128, 128), (129, 128, 128),
           # the packed kernel (and its threads, from 2^22): ragged row panels and strips, several
           # k blocks (KC = 256); tests/test_packed_gemm.py has its column and row blocks
-          (130, 200, 150), (67, 530, 129), (300, 64, 300)]  # fmt: skip
+          (130, 200, 150), (67, 530, 129), (300, 64, 300),
+          # B's rows 512 elements apart: its column blocks copied first (rows past the tiles)
+          (29, 512, 40), (9, 1024, 7)]  # fmt: skip
 
 
 def reference(a, b):

@@ -312,6 +312,10 @@ GEMM_SHAPES = (
     ((784, 512, 32),),  # 6 a contraction of at most 64: that layer's weight gradient
     ((1024, 256, 256),),  # 7 huge (from 2^26): a dense layer of 256 over 1024 rows
 )
+# Classes whose products with B transposed are timed as such (its own table, "float32_tb"): the
+# small kernel then computes the transposed product, reading B in place (csrc/jl_gemm.c:
+# jl_small_gemm_nt); the others keep the fixed rules (and the table above's BLAS or packed).
+GEMM_TB_CLASSES = (2, 5)
 GEMM_REPS = 3  # the median of 3 timed calls (after an untimed one) per path and shape
 GEMM_MARGIN = 1.05  # another path replaces the fixed rules' only when 5% faster
 
@@ -343,7 +347,7 @@ def _cpu_id() -> str:
 
 def gemm_choice_path(runtime_key: str) -> str:
     """The file caching the measured kernel choice of runtime library `runtime_key` on this CPU."""
-    how = f"{GEMM_SHAPES}{GEMM_REPS}{GEMM_MARGIN}"  # the measurement's own version
+    how = f"{GEMM_SHAPES}{GEMM_TB_CLASSES}{GEMM_REPS}{GEMM_MARGIN}"  # the measurement's version
     threads = [os.environ.get(v, "") for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")]
     text = "|".join((runtime_key, _cpu_id(), _blas_library() or "-", how, *threads))
     digest = hashlib.sha256(text.encode()).hexdigest()[:24]
@@ -352,8 +356,9 @@ def gemm_choice_path(runtime_key: str) -> str:
 
 def gemm_choice(lib: Library, tag: str, runtime_key: str) -> dict:
     """Gives the runtime library its kernel per shape class and dtype: read from the cache, else
-    measured here (its own small and packed kernels against BLAS, `GEMM_SHAPES`; about 90 ms,
-    once per machine, CPU, compiler and BLAS build) and cached; on a busy machine
+    measured here (its own small and packed kernels against BLAS, `GEMM_SHAPES`, and for the
+    classes `GEMM_TB_CLASSES` the same with B transposed, tables "float32_tb", "float64_tb";
+    about 0.1 s, once per machine, CPU, compiler and BLAS build) and cached; on a busy machine
     (`gemm_max_load`), neither: the fixed rules. Returns the table."""
     path = gemm_choice_path(runtime_key)
     nclass = lib.function(f"jl_rt_gemm_nclass_{tag}", "int(*)(void)")()
@@ -361,26 +366,32 @@ def gemm_choice(lib: Library, tag: str, runtime_key: str) -> dict:
     try:
         with open(path) as f:
             table = json.load(f)
-        if any(len(table.get(d, ())) != nclass for d in ("float32", "float64")):
+        if any(len(table.get(d, ())) != nclass for d in _TABLES):
             table = None
     except (OSError, ValueError, AttributeError):
         table = None
     if table is None and _load_average() > gemm_max_load():
-        table = {"float32": [0] * nclass, "float64": [0] * nclass, "measured": False}
+        table = {d: [0] * nclass for d in _TABLES} | {"measured": False}
         set_gemm_choice(lib, tag, table)
         return table
     if table is None:
-        time_fn = lib.function(
-            f"jl_rt_gemm_time_{tag}", "double(*)(int, int, int64_t, int64_t, int64_t, int, double)"
-        )
+        time_ty = "double(*)(int, int, int64_t, int64_t, int64_t, int, double)"
+        time_nn = lib.function(f"jl_rt_gemm_time_{tag}", time_ty)
+        time_tb = lib.function(f"jl_rt_gemm_time_tb_{tag}", time_ty)
         path_of = lib.function(
             f"jl_rt_gemm_path_{tag}", "int(*)(int, _Bool, int64_t, int64_t, int64_t)"
         )
         table = {"cpu": _cpu_id(), "seconds": {}, "fixed": {}, "measured": True}
-        set_gemm_choice(lib, tag, {"float32": [0] * nclass, "float64": [0] * nclass})
-        for d, dname in enumerate(("float32", "float64")):
+        set_gemm_choice(lib, tag, {d: [0] * nclass for d in _TABLES})
+        for dname in _TABLES:
+            d, tb = int(dname.startswith("float64")), dname.endswith("_tb")
+            time_fn = time_tb if tb else time_nn
             choice, secs, fixed = [], {}, []
             for cls, shapes in enumerate(GEMM_SHAPES[:nclass]):
+                if tb and cls not in GEMM_TB_CLASSES:
+                    choice.append(0)
+                    fixed.append(path_of(d, True, *shapes[0]))
+                    continue
                 # each path's time relative to the fastest, summed over the class's shapes
                 # NB: the small kernel is not cache-blocked: never a choice for large products
                 paths = (2, 3) if cls in (4, 7) else tuple(GEMM_PATHS)
@@ -398,7 +409,8 @@ def gemm_choice(lib: Library, tag: str, runtime_key: str) -> dict:
                 won = min(ok, key=lambda p: (score[p], -p)) if ok else 0
                 # the fixed rules' path stays unless another is clearly faster (no flapping
                 # between near-equal kernels from one machine's measurement to the next)
-                rule = path_of(d, False, *shapes[0])
+                rule = path_of(d, tb, *shapes[0])
+                rule = 1 if rule == 5 else rule  # 5: the transposed product's small kernel
                 fixed.append(rule)
                 if rule in ok and score[rule] <= GEMM_MARGIN * score[won]:
                     won = 0
@@ -412,6 +424,9 @@ def gemm_choice(lib: Library, tag: str, runtime_key: str) -> dict:
     return table
 
 
+_TABLES = ("float32", "float64", "float32_tb", "float64_tb")
+
+
 def _load_average() -> float:
     try:
         return os.getloadavg()[0]
@@ -420,10 +435,15 @@ def _load_average() -> float:
 
 
 def set_gemm_choice(lib: Library, tag: str, table: dict) -> None:
-    """Hands `table` ({"float32": [path per class], "float64": [...]}) to the runtime library."""
+    """Hands `table` ({"float32": [path per class], "float64": [...]}, and optionally the same
+    for products with B transposed, "float32_tb", "float64_tb": else the fixed rules for them)
+    to the runtime library."""
     set_fn = lib.function(f"jl_rt_gemm_set_choice_{tag}", "void(*)(int, signed char *)")
+    set_tb = lib.function(f"jl_rt_gemm_set_choice_tb_{tag}", "void(*)(int, signed char *)")
     for d, dname in enumerate(("float32", "float64")):
         set_fn(d, ffi.new("signed char[]", [int(p) for p in table[dname]]))
+        tb = table.get(f"{dname}_tb") or [0] * len(table[dname])
+        set_tb(d, ffi.new("signed char[]", [int(p) for p in tb]))
 
 
 class _Background:

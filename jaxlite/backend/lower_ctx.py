@@ -285,10 +285,14 @@ class KernelContext:
         for v, n in use_counts(eqns, jaxpr.outvars).items():
             self.uses[v] = self.uses.get(v, 0) + n
         blocks = self.blocks if jaxpr is self.blocks_jaxpr and len(eqns) == len(jaxpr.eqns) else {}
+        folds = _Folds(self, eqns, jaxpr.outvars, blocks, env)
         skip = 0
         for i, eqn in enumerate(eqns):
             if skip:
                 skip -= 1
+                continue
+            if i in folds.absorbed:  # computed by an earlier equation's fold
+                self.comment(self.names.eqn(eqn) + " (computed above)")
                 continue
             block = blocks.get(i)
             done = block.emit_run(self, env) if block is not None else 0
@@ -296,6 +300,8 @@ class KernelContext:
                 skip = done - 1
                 continue
             ins = [_literal(a) if type(a) is Literal else self.resolved(env[a]) for a in eqn.invars]
+            if eqn.primitive in FOLDS and folds.try_fold(i, ins):
+                continue
             outs = lower_eqn(self, eqn, ins)
             for v, node in safe_zip(eqn.outvars, outs):
                 env[v] = node
@@ -313,6 +319,44 @@ class KernelContext:
         node = Leaf(self.const_input(array), aval.dtype)
         self._const_nodes[id(value)] = (value, node)  # NB: keeps `value` alive (its id)
         return node
+
+
+class _Folds:
+    """The folds of one jaxpr's lowering (`FOLDS`): which equations an earlier one computed."""
+
+    def __init__(self, ctx, eqns, outvars, blocks, env):
+        self.ctx, self.eqns, self.env = ctx, eqns, env
+        self.absorbed: set[int] = set()
+        self._outvars, self._blocks = outvars, blocks
+        self._uses: dict | None = None
+        self._covered: set[int] | None = None
+
+    def lookup(self, a) -> Node | None:
+        """The node of atom `a` if it is computed by now, else None."""
+        if type(a) is Literal:
+            return _literal(a)
+        node = self.env.get(a)
+        return None if node is None else self.ctx.resolved(node)
+
+    def try_fold(self, i: int, ins: list[Node]) -> bool:
+        if self._uses is None:
+            self._uses = use_counts(self.eqns, self._outvars)
+            # NB: equations lowered as calls of an outlined function are never folded
+            self._covered = {p for b in self._blocks.values() for r in b.run
+                             for p in range(r.start, r.start + r.size)}  # fmt: skip
+        eqn = self.eqns[i]
+        if i in self._covered:
+            return False
+        done = FOLDS[eqn.primitive](self.ctx, self.eqns, i, ins, self.lookup, self._uses)
+        if done is None:
+            return False
+        nodes, taken = done
+        if any(j in self._covered or j in self.absorbed or j <= i for j in taken):
+            raise AssertionError("a fold took an equation it must not")  # (the rule checks)
+        for v, node in nodes.items():
+            self.env[v] = as_scalar(self.ctx, node)
+        self.absorbed.update(taken)
+        return True
 
 
 def write_outputs(ctx: KernelContext, outvars, outs: list[Node]) -> None:
@@ -345,6 +389,15 @@ KernelRule = Callable[..., list]
 ELEMENTWISE: dict[core.Primitive, ElementwiseRule] = {}
 LAYOUT: dict[core.Primitive, LayoutRule] = {}
 KERNELS: dict[core.Primitive, KernelRule] = {}
+# Folds: an equation computed together with later equations that read its result, in one call
+# (rules_dot: a product and the SGD update `w - lr * grad` that reads it).
+#   FOLDS[prim] = rule(ctx, eqns, i, args, lookup, uses) -> ({var: node}, {j, ...}) | None
+# `eqns[i]` is the equation (`args` its nodes), `lookup(atom)` the node of an atom computed by
+# now (else None), `uses` each variable's readers in this jaxpr (outputs count); the rule
+# returns the nodes of the variables it computed (those read later) and the positions (> i)
+# of the equations it took, or None to be lowered as usual. It emits nothing when it declines.
+FoldRule = Callable[..., "tuple[dict, set] | None"]
+FOLDS: dict[core.Primitive, FoldRule] = {}
 # Costly elementwise ops (libm calls, divisions): the fusion policy avoids computing them twice.
 EXPENSIVE: set[core.Primitive] = set()
 # Those costly only on complex operands (a complex mul, sqrt or abs, not a real one).
@@ -371,6 +424,10 @@ def register_layout(prim, rule: LayoutRule) -> None:
 
 def register_kernel(prim, rule: KernelRule) -> None:
     KERNELS[prim] = rule
+
+
+def register_fold(prim, rule: FoldRule) -> None:
+    FOLDS[prim] = rule
 
 
 def has_lowering(prim: core.Primitive) -> bool:

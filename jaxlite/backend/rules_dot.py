@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from jaxlite import dtypes
 from jaxlite import primitives as P
 from jaxlite.backend.c_nodes import (
@@ -22,7 +24,7 @@ from jaxlite.backend.c_nodes import (
     scaled,
     sfx,
 )
-from jaxlite.backend.lower_ctx import ELEMENTWISE, register_kernel
+from jaxlite.backend.lower_ctx import ELEMENTWISE, register_fold, register_kernel
 from jaxlite.backend.rules_elementwise import convert
 from jaxlite.backend.rules_layout import broadcast_in_dim_view, transpose_view
 
@@ -249,3 +251,99 @@ def _dot_loops(ctx, eqn, lhs, rhs, lc, rc, lb, rb, lfree, rfree):
 
 
 register_kernel(P.dot_general_p, _dot_general)
+
+
+# --- a product and the update reading it, in one call --------------------------------------
+
+
+def _fold_update(ctx, eqns, i, args, lookup, uses):
+    """`g = dot_general(a, b)` read only by `t = g * s` (s a scalar, either side; or by a
+    transpose of g read so: a gradient in a scan body, where no pass turned `transpose(dot)`
+    into a product of the swapped operands), itself read only by `w - t` or `w + t` (w a
+    buffer of t's shape): one call of the runtime's
+    `jl_gemm_upd_*`, which writes `w + alpha (a b)` (alpha = -s or s) into the update's
+    destination as it computes the product: the SGD step's `w - lr * grad` without the
+    gradient's trip through memory (and a pass over it). The same two roundings as the
+    unfused code (`s * g`, then the add); the product's own as the unfused product's.
+    A fold of lower_ctx.FOLDS: None (nothing emitted) where this does not apply."""
+    eqn = eqns[i]
+    g = eqn.outvars[0]
+    lhs, rhs = args
+    dt = g.aval.dtype
+    (lc, rc), (lb, rb) = eqn.params["dimension_numbers"]
+    if (dt not in (np.dtype(np.float32), np.dtype(np.float64)) or lhs.dtype != dt
+            or rhs.dtype != dt or not lc or lb or uses.get(g, 0) != 1):  # fmt: skip
+        return None
+    mul_at = _sole_reader(eqns, i, g)
+    taken, swap = set(), False
+    if mul_at is not None and eqns[mul_at].primitive is P.transpose_p:
+        perm = tuple(eqns[mul_at].params["permutation"])
+        if perm not in (tuple(range(len(perm))), (1, 0)):
+            return None
+        swap, gt = perm == (1, 0), eqns[mul_at].outvars[0]
+        taken.add(mul_at)
+        mul_at = _sole_reader(eqns, mul_at, gt) if uses.get(gt, 0) == 1 else None
+        g = gt
+    if mul_at is None or eqns[mul_at].primitive is not P.mul_p:
+        return None
+    mul = eqns[mul_at]
+    s = mul.invars[1] if mul.invars[0] is g else mul.invars[0]
+    t = mul.outvars[0]
+    if s is g or s.aval.shape != () or s.aval.dtype != dt or uses.get(t, 0) != 1:
+        return None
+    upd_at = _sole_reader(eqns, mul_at, t)
+    if upd_at is None:
+        return None
+    upd = eqns[upd_at]
+    if upd.primitive is P.sub_p and upd.invars[1] is t:
+        w, sign = upd.invars[0], "-"
+    elif upd.primitive is P.add_p and any(a is t for a in upd.invars):
+        w, sign = upd.invars[1] if upd.invars[0] is t else upd.invars[0], ""
+    else:
+        return None
+    if w is t or upd.outvars[0].aval.shape != g.aval.shape or upd.outvars[0].aval.dtype != dt:
+        return None
+    w_node, s_node = lookup(w), lookup(s)
+    if s_node is None or type(s_node) is not Scalar or type(w_node) is not Leaf:
+        return None
+    lfree = [d for d in range(len(lhs.shape)) if d not in lc]
+    rfree = [d for d in range(len(rhs.shape)) if d not in rc]
+    m = math.prod(lhs.shape[d] for d in lfree)
+    n = math.prod(rhs.shape[d] for d in rfree)
+    k = math.prod(lhs.shape[d] for d in lc)
+    if swap:  # (a b)^T = b^T a^T
+        (lhs, lfree, lc), (rhs, rc, rfree), m, n = (rhs, rfree, rc), (lhs, lc, lfree), n, m
+    if m * n * k == 0 or w_node.view.buf is None or w_node.shape != g.aval.shape:
+        return None
+    wv = reshape_view(w_node.view, (m, n))
+    if wv is None or (n > 1 and wv.strides[1] != 1):
+        return None
+    ldw = wv.strides[0] if m > 1 else n
+    # the update's operands: its C, the product's (in buffers, as _dot_general)
+    lhs = _operand_buffer(ctx, lhs, ((), lfree, lc))
+    rhs = _operand_buffer(ctx, rhs, ((), rc, rfree))
+    a_buf, a_ptr, _, ta, lda = _matrices(ctx, lhs, (), lfree, lc)
+    b_buf, b_ptr, _, tb, ldb = _matrices(ctx, rhs, (), rc, rfree)
+    out = ctx.new_output(upd)
+    ctx.runtime = True
+    scratch, nscratch = gemm_scratch(ctx, dt, m, n, k)
+    off = wv.index(["0", "0"])
+    w_ptr = wv.buf if off == "0" else f"({wv.buf} + {off})"
+    flag = lambda x: "true" if x else "false"
+    ctx.comment(f"{ctx.names.eqn(mul)}; {ctx.names.eqn(upd)} (folded into the product)")
+    ctx.touch(a_buf, b_buf, out.buf, scratch, wv.buf, s_node.buf)
+    ctx.line(f"jl_gemm_upd_{sfx(dt)}({flag(ta)}, {flag(tb)}, {m}, {n}, {k}, {a_ptr}, {lda}, "
+             f"{b_ptr}, {ldb}, {out.buf}, {n}, {scratch}, {nscratch}, {sign}({s_node.text}), "
+             f"{w_ptr}, {ldw});")  # fmt: skip
+    return {upd.outvars[0]: Leaf(out, dt)}, taken | {mul_at, upd_at}
+
+
+def _sole_reader(eqns, i: int, v):
+    """The position of the one equation after `i` that reads `v` (once), or None."""
+    readers = [j for j in range(i + 1, len(eqns)) if any(a is v for a in eqns[j].invars)]
+    if len(readers) != 1 or sum(a is v for a in eqns[readers[0]].invars) != 1:
+        return None
+    return readers[0]
+
+
+register_fold(P.dot_general_p, _fold_update)

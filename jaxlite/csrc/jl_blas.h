@@ -35,6 +35,17 @@ void JL_RT(gemm_ws_f32)(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const
 void JL_RT(gemm_ws_f64)(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const double *a,
                         int64_t lda, const double *b, int64_t ldb, double *c, int64_t ldc,
                         double *scratch, int64_t nscratch);
+/* C = cin + alpha (A B) (cin: rows ldcin apart, not overlapping C): a product and the update
+ * that reads it, `w - lr * grad` of an SGD step (backend/rules_dot.py folds it), with the
+ * roundings of the two. */
+void JL_RT(gemm_upd_f32)(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float *a,
+                         int64_t lda, const float *b, int64_t ldb, float *c, int64_t ldc,
+                         float *scratch, int64_t nscratch, float alpha, const float *cin,
+                         int64_t ldcin);
+void JL_RT(gemm_upd_f64)(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const double *a,
+                         int64_t lda, const double *b, int64_t ldb, double *c, int64_t ldc,
+                         double *scratch, int64_t nscratch, double alpha, const double *cin,
+                         int64_t ldcin);
 /* A convolution's product read in place (implicit GEMM): see jl_gemm.c, JL_CONV_GEMM; `d` holds
  * its 20 sizes and strides. */
 void JL_RT(conv_gemm_f32)(const int64_t *d, const float *a, const float *b, float *c);
@@ -45,5 +56,7 @@ void JL_RT(conv_gemm_f64)(const int64_t *d, const double *a, const double *b, do
 #define jl_gemm_f64 JL_RT(gemm_f64)
 #define jl_gemm_ws_f32 JL_RT(gemm_ws_f32)
 #define jl_gemm_ws_f64 JL_RT(gemm_ws_f64)
+#define jl_gemm_upd_f32 JL_RT(gemm_upd_f32)
+#define jl_gemm_upd_f64 JL_RT(gemm_upd_f64)
 
 #endif /* JL_BLAS_H */

@@ -103,24 +103,70 @@ JL_INLINE bool jl_blas_narrower(void) {
  * With 32 vector registers (AVX-512), 8 x 3 and 12 x 1: 24 and 12 accumulators; measured on one
  * Zen 4 core (f32, us): 32x512x784 286 -> 226, 784x512x32 301 -> 243, 128x128x128 45 -> 37
  * against 4 x 4 (OpenBLAS 298, 274, 42; 6 x 4 within 10% of 8 x 3, 12 x 2 behind both). With
- * 16 (AVX2, SSE) the 4 x 4 tile as before (not measured on such a machine today). */
+ * 16 (AVX2: 32-byte vectors) 6 x 2 and 12 x 1: 12 accumulators, 15 and 14 registers with B's
+ * vectors and A's broadcast; the 4 x 4 tile (16 accumulators: every register) spilled them and
+ * ran at 21 GFLOP/s (AVX2 build on the Zen 4 core, f32: 128^3 198 -> 40 us, 784x512x32 1262 ->
+ * 276, 32x512x784 1225 -> 405; 4 x 3 spilled too, 8 x 1 and 4 x 2 slower). SSE and other
+ * targets (vectors split by gcc) keep the 4 x 4 tile (not measured). */
 #if defined(__AVX512F__)
 #define JL_SM_NV 3
 #define JL_SM_MR 8
 #define JL_SM_MR1 12
-#else
+#elif !defined(JL_SM_NV) && JL_VBYTES == 32 /* AVX2 */
+#define JL_SM_NV 2
+#define JL_SM_MR 6
+#define JL_SM_MR1 12
+#elif !defined(JL_SM_NV)
 #define JL_SM_NV 4
 #define JL_SM_MR 4
 #define JL_SM_MR1 4
 #endif
 #define JL_SM_MAXR 12 /* the most rows a tile has */
+/* an update's blocks (jl_small_upd_blocks): rows (a multiple of the tiles' 8 and 12), columns
+ * (whole blocks of 3 vectors), B's bytes at most */
+#define JL_SM_BAND 24
+#define JL_SM_BAND_N 528
+#define JL_SM_BAND_B 262144
+/* B transposed (jl_small_gemm_nt): C^T computed in blocks of JL_NT_JB rows on the stack; m
+ * (C^T's width) at most JL_NT_MAXM; with two vectors of columns (m = 32 in f32 on AVX-512) a
+ * 12 x 2 tile (24 accumulators) instead of two passes of 12 x 1. */
+#define JL_NT_JB 64
+#ifndef JL_GEMM_NO_ALLOC /* (see below) */
+#define JL_GEMM_NO_ALLOC 0
+#endif
+#define JL_NT_MAXM 128
+#define JL_NT_PACK_MAX 65536 /* A^T's elements (k x m rounded up) the path takes at most */
+#if defined(__AVX512F__)
+#define JL_NT_NV2 1
+#define JL_NT_MR2 12
+#else
+#define JL_NT_NV2 0
+#define JL_NT_MR2 4
+#endif
+/* An empty asm that takes x in a register (or memory): the compiler cannot fuse the multiply
+ * that made x with the add that follows (this file fuses products' multiply-adds; an update
+ * `cin + alpha * (A B)` keeps the two roundings of the unfused kernels' code). */
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__AVX__) && \
+    (JL_VBYTES == 32 || defined(__AVX512F__))
+#define JL_NO_CONTRACT(x) __asm__("" : "+x"(x))
+#else
+#define JL_NO_CONTRACT(x) __asm__("" : "+m"(x))
+#endif
+#define JL_NO_CONTRACT_SCALAR(x) __asm__("" : "+m"(x))
 #define JL_SMALL_PACK 16384 /* elements of B packed (tb, ragged n): the caller's scratch or the stack */
 
 #define JL_SMALL_GEMM(T, S, W)                                                                   \
-  __attribute__((always_inline)) JL_INLINE void jl_small_tile_##S(                             \
+  /* cin: C = cin + alpha (A B) instead (cin rows ldcin apart) */                              \
+  __attribute__((always_inline)) JL_INLINE void jl_small_tile_upd_##S(                         \
       int mr, int nv, int64_t k, const T *a, int64_t sai, int64_t sap, const T *b, int64_t ldb,\
-      T *c, int64_t ldc, bool load, int64_t sv) {                                                \
+      T *c, int64_t ldc, bool load, int64_t sv, const T *cin, int64_t ldcin, const T *alpha) {   \
     /* B's vector v of row p at b + p * ldb + v * sv; C read first (accumulated into) if load */ \
+    if (cin) /* the update's operand and destination, requested while the tile computes */     \
+      for (int r = 0; r < mr; r++)                                                               \
+        for (int v = 0; v < nv; v++) {                                                           \
+          __builtin_prefetch(cin + r * ldcin + W * v, 0);                                        \
+          __builtin_prefetch(c + r * ldc + W * v, 1);                                            \
+        }                                                                                        \
     jl_v##S acc[JL_SM_MAXR][4];                                                                  \
     for (int r = 0; r < mr; r++)                                                                 \
       for (int v = 0; v < nv; v++) {                                                             \
@@ -138,21 +184,41 @@ JL_INLINE bool jl_blas_narrower(void) {
       }                                                                                          \
     }                                                                                            \
     for (int r = 0; r < mr; r++)                                                                 \
-      for (int v = 0; v < nv; v++) memcpy(c + r * ldc + W * v, &acc[r][v], sizeof(jl_v##S));    \
+      for (int v = 0; v < nv; v++) {                                                             \
+        if (cin) { /* alpha (A B) rounded, then added: as the unfused `cin + alpha * c` */      \
+          jl_v##S t = *alpha * acc[r][v], o; /* (alpha read here: no register in the loop) */    \
+          JL_NO_CONTRACT(t);                                                                     \
+          memcpy(&o, cin + r * ldcin + W * v, sizeof(jl_v##S));                                  \
+          acc[r][v] = o + t;                                                                     \
+        }                                                                                        \
+        memcpy(c + r * ldc + W * v, &acc[r][v], sizeof(jl_v##S));                               \
+      }                                                                                          \
+  }                                                                                              \
+  __attribute__((always_inline)) JL_INLINE void jl_small_tile_##S(                             \
+      int mr, int nv, int64_t k, const T *a, int64_t sai, int64_t sap, const T *b, int64_t ldb,\
+      T *c, int64_t ldc, bool load, int64_t sv) {                                                \
+    jl_small_tile_upd_##S(mr, nv, k, a, sai, sap, b, ldb, c, ldc, load, sv, NULL, 0, NULL);    \
   }                                                                                              \
   /* Columns [0, nv vectors) of C, every row: tiles of mr rows, then of 4, then single rows \
    * (mr and nv constant at each call, so each tile's accumulators stay in registers). */      \
   __attribute__((always_inline)) JL_INLINE void jl_small_cols_##S(                             \
       int mr, int nv, int64_t m, int64_t k, const T *a, int64_t sai, int64_t sap, const T *b,   \
-      int64_t ldb, T *c, int64_t ldc) {                                                          \
+      int64_t ldb, T *c, int64_t ldc, const T *cin, int64_t ldcin, const T *alpha) {             \
     int64_t i = 0;                                                                               \
+    /* one mr-row tile fewer where the rows left then make whole 4-row tiles (32 rows in 6-row \
+     * tiles: 4 of them and 2 of 4 rows, not 5 and 2 single rows, each as slow as a whole tile) */ \
+    int64_t end = m / mr * mr;                                                                   \
+    if ((m - end) % 4 && end >= mr && (m - end + mr) % 4 == 0) end -= mr;                        \
     if (mr != 4)                                                                                 \
-      for (; i + mr <= m; i += mr)                                                               \
-        jl_small_tile_##S(mr, nv, k, a + i * sai, sai, sap, b, ldb, c + i * ldc, ldc, false, W); \
+      for (; i + mr <= end; i += mr)                                                             \
+        jl_small_tile_upd_##S(mr, nv, k, a + i * sai, sai, sap, b, ldb, c + i * ldc, ldc, false, \
+                              W, cin ? cin + i * ldcin : NULL, ldcin, alpha);                    \
     for (; i + 4 <= m; i += 4)                                                                   \
-      jl_small_tile_##S(4, nv, k, a + i * sai, sai, sap, b, ldb, c + i * ldc, ldc, false, W);              \
+      jl_small_tile_upd_##S(4, nv, k, a + i * sai, sai, sap, b, ldb, c + i * ldc, ldc, false, W,  \
+                            cin ? cin + i * ldcin : NULL, ldcin, alpha);                         \
     for (; i < m; i++)                                                                           \
-      jl_small_tile_##S(1, nv, k, a + i * sai, sai, sap, b, ldb, c + i * ldc, ldc, false, W);              \
+      jl_small_tile_upd_##S(1, nv, k, a + i * sai, sai, sap, b, ldb, c + i * ldc, ldc, false, W,  \
+                            cin ? cin + i * ldcin : NULL, ldcin, alpha);                         \
   }                                                                                              \
   JL_INLINE bool jl_small_ok_##S(bool tb, int64_t m, int64_t n, int64_t k) {                     \
     const int64_t npad = (n + W - 1) / W * W;                                                    \
@@ -160,12 +226,101 @@ JL_INLINE bool jl_blas_narrower(void) {
            ((!tb && n % W == 0) || k * npad <= JL_SMALL_PACK);                                   \
   }                                                                                              \
   /* pack: k x n rounded up to whole vectors (at most JL_SMALL_PACK) elements where B is     \
-   * transposed or ragged, or NULL (then on the stack) */                                       \
-  JL_INLINE void jl_small_gemm_##S(bool ta, bool tb, int64_t m, int64_t n, int64_t k,           \
-                                   const T *a, int64_t lda, const T *b, int64_t ldb, T *c,       \
-                                   int64_t ldc, T *pack) {                                       \
+   * transposed or ragged, or NULL (then on the stack); cin: C = cin + alpha (A B) */            \
+  /* All columns of rows [0, m): blocks of JL_SM_NV vectors, single vectors, then the ragged \
+   * ones (B k x whole vectors here) */                                                          \
+  __attribute__((always_inline)) JL_INLINE void jl_small_band_##S(                             \
+      int64_t m, int64_t n, int64_t k, const T *a, int64_t sai, int64_t sap, const T *b,        \
+      int64_t ldb, T *c, int64_t ldc, const T *cin, int64_t ldcin, const T *alpha, T *panel) {   \
+    const int64_t nfull = n - n % W;                                                             \
+    int64_t j = 0;                                                                               \
+    for (; j + JL_SM_NV * W <= nfull; j += JL_SM_NV * W) {                                       \
+      if (panel) { /* B's columns [j, j + JL_SM_NV W) copied k x JL_SM_NV W: see the caller */   \
+        for (int64_t p = 0; p < k; p++)                                                          \
+          memcpy(panel + p * JL_SM_NV * W, b + p * ldb + j, JL_SM_NV * W * sizeof(T));           \
+        jl_small_cols_##S(JL_SM_MR, JL_SM_NV, m, k, a, sai, sap, panel, JL_SM_NV * W, c + j, ldc, \
+                          cin ? cin + j : NULL, ldcin, alpha);                                   \
+        continue;                                                                                \
+      }                                                                                          \
+      jl_small_cols_##S(JL_SM_MR, JL_SM_NV, m, k, a, sai, sap, b + j, ldb, c + j, ldc,           \
+                        cin ? cin + j : NULL, ldcin, alpha);                                     \
+    }                                                                                            \
+    for (; j < nfull; j += W)                                                                    \
+      jl_small_cols_##S(JL_SM_MR1, 1, m, k, a, sai, sap, b + j, ldb, c + j, ldc,                 \
+                        cin ? cin + j : NULL, ldcin, alpha);                                     \
+    if (j < n) { /* the last n % W columns: a whole-vector tile into `part`, then copied */     \
+      T part[4 * W];                                                                             \
+      for (int64_t i = 0; i < m;) {                                                              \
+        const int mr = m - i >= 4 ? 4 : 1;                                                       \
+        if (mr == 4)                                                                             \
+          jl_small_tile_##S(4, 1, k, a + i * sai, sai, sap, b + j, ldb, part, W, false, W);      \
+        else                                                                                     \
+          jl_small_tile_##S(1, 1, k, a + i * sai, sai, sap, b + j, ldb, part, W, false, W);      \
+        for (int r = 0; r < mr; r++) {                                                           \
+          if (cin)                                                                               \
+            for (int64_t q = 0; q < n - j; q++) {                                                \
+              T t = *alpha * part[r * W + q];                                                    \
+              JL_NO_CONTRACT_SCALAR(t);                                                          \
+              c[(i + r) * ldc + j + q] = cin[(i + r) * ldcin + j + q] + t;                       \
+            }                                                                                    \
+          else                                                                                   \
+            memcpy(c + (i + r) * ldc + j, part + r * W, (size_t)(n - j) * sizeof(T));           \
+        }                                                                                        \
+        i += mr;                                                                                 \
+      }                                                                                          \
+    }                                                                                            \
+  }                                                                                              \
+  /* The update where B's blocks are small (k x JL_SM_BAND_N at most JL_SM_BAND_B bytes: they  \
+   * stay in L2): blocks of JL_SM_BAND rows x JL_SM_BAND_N columns of A B on the stack, then   \
+   * C = cin + alpha (A B) row by row: cin read and C written in long streams, as the hardware \
+   * prefetcher follows (784 x 512 x 32, a weight's gradient and update, one core, weights   \
+   * not in cache: 460 us as the product then a pass, 500 with the update in each tile's      \
+   * store, 410 so). */                                                                        \
+  __attribute__((always_inline)) JL_INLINE void jl_small_upd_blocks_##S(                       \
+      int64_t m, int64_t n, int64_t k, const T *a, int64_t sai, int64_t sap, const T *b,        \
+      int64_t ldb, T *c, int64_t ldc, const T *cin, int64_t ldcin, T alpha) {                    \
+    T blk[JL_SM_BAND * JL_SM_BAND_N];                                                            \
+    const jl_v##S va = (jl_v##S){0} + alpha;                                                     \
+    for (int64_t i0 = 0; i0 < m; i0 += JL_SM_BAND) {                                             \
+      const int64_t mb = m - i0 < JL_SM_BAND ? m - i0 : JL_SM_BAND;                              \
+      for (int64_t j0 = 0; j0 < n; j0 += JL_SM_BAND_N) {                                         \
+        const int64_t nb = n - j0 < JL_SM_BAND_N ? n - j0 : JL_SM_BAND_N;                        \
+        jl_small_band_##S(mb, nb, k, a + i0 * sai, sai, sap, b + j0, ldb, blk, nb, NULL, 0,      \
+                          NULL, NULL);                                                           \
+        for (int64_t r = 0; r < mb; r++) {                                                       \
+          T *cr = c + (i0 + r) * ldc + j0;                                                       \
+          const T *ir = cin + (i0 + r) * ldcin + j0, *br = blk + r * nb;                         \
+          int64_t q = 0;                                                                         \
+          for (; q + W <= nb; q += W) {                                                          \
+            jl_v##S t, o;                                                                        \
+            memcpy(&t, br + q, sizeof t);                                                        \
+            t = va * t;                                                                          \
+            JL_NO_CONTRACT(t);                                                                   \
+            memcpy(&o, ir + q, sizeof o);                                                        \
+            o = o + t;                                                                           \
+            memcpy(cr + q, &o, sizeof o);                                                        \
+          }                                                                                      \
+          for (; q < nb; q++) {                                                                  \
+            T t = alpha * br[q];                                                                 \
+            JL_NO_CONTRACT_SCALAR(t);                                                            \
+            cr[q] = ir[q] + t;                                                                   \
+          }                                                                                      \
+        }                                                                                        \
+      }                                                                                          \
+    }                                                                                            \
+  }                                                                                              \
+  __attribute__((always_inline)) JL_INLINE void jl_small_gemm_body_##S(                       \
+      bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T *a, int64_t lda, const T *b,   \
+      int64_t ldb, T *c, int64_t ldc, T *pack, const T *cin, int64_t ldcin, const T *alpha) {    \
     const int64_t sai = ta ? 1 : lda, sap = ta ? lda : 1;                                        \
-    T stack[(tb || n % W) && !pack ? JL_SMALL_PACK : 1];                                         \
+    /* B's rows a multiple of 2 KiB apart (512 floats: 32x512x784, a batch through a 784-512  \
+     * layer) fall in few sets of L1, whose ways then hold few of a block's rows: each tile     \
+     * read B from L2 (AVX2 build, one Zen 4 core: 63 GFLOP/s against 84 at 32x784x512). With  \
+     * several row tiles to share it, each column block is first copied k x JL_SM_NV W. */      \
+    const bool panel = !tb && n % W == 0 && (ldb * (int64_t)sizeof(T)) % 2048 == 0 &&            \
+                       m > JL_SM_MR && n >= JL_SM_NV * W && k * JL_SM_NV * W <= JL_SMALL_PACK &&  \
+                       !(cin && k * JL_SM_BAND_N * (int64_t)sizeof(T) <= JL_SM_BAND_B);          \
+    T stack[(tb || n % W || panel) && !pack ? JL_SMALL_PACK : 1];                                \
     if (!pack) pack = stack;                                                                     \
     if (tb || n % W) { /* B as k x npad, zero padded: whole vectors for every column */         \
       const int64_t npad = (n + W - 1) / W * W;                                                  \
@@ -175,25 +330,73 @@ JL_INLINE bool jl_blas_narrower(void) {
       b = pack;                                                                                  \
       ldb = npad;                                                                                \
     }                                                                                            \
-    const int64_t nfull = n - n % W;                                                             \
-    int64_t j = 0;                                                                               \
-    for (; j + JL_SM_NV * W <= nfull; j += JL_SM_NV * W)                                         \
-      jl_small_cols_##S(JL_SM_MR, JL_SM_NV, m, k, a, sai, sap, b + j, ldb, c + j, ldc);          \
-    for (; j < nfull; j += W)                                                                    \
-      jl_small_cols_##S(JL_SM_MR1, 1, m, k, a, sai, sap, b + j, ldb, c + j, ldc);                \
-    if (j < n) { /* the last n % W columns: a whole-vector tile into `part`, then copied */     \
-      T part[4 * W];                                                                             \
-      for (int64_t i = 0; i < m;) {                                                              \
-        const int mr = m - i >= 4 ? 4 : 1;                                                       \
-        if (mr == 4)                                                                             \
-          jl_small_tile_##S(4, 1, k, a + i * sai, sai, sap, b + j, ldb, part, W, false, W);                \
-        else                                                                                     \
-          jl_small_tile_##S(1, 1, k, a + i * sai, sai, sap, b + j, ldb, part, W, false, W);                \
-        for (int r = 0; r < mr; r++)                                                             \
-          memcpy(c + (i + r) * ldc + j, part + r * W, (size_t)(n - j) * sizeof(T));             \
-        i += mr;                                                                                 \
-      }                                                                                          \
+    if (cin && k * JL_SM_BAND_N * (int64_t)sizeof(T) <= JL_SM_BAND_B) {                          \
+      jl_small_upd_blocks_##S(m, n, k, a, sai, sap, b, ldb, c, ldc, cin, ldcin, *alpha);         \
+      return;                                                                                    \
     }                                                                                            \
+    jl_small_band_##S(m, n, k, a, sai, sap, b, ldb, c, ldc, cin, ldcin, alpha,                  \
+                      panel ? pack : NULL);                                                      \
+  }                                                                                              \
+  /* (two functions: the products without an update keep no register for one in their loops: \
+   * with both in one, gcc spilled a vector of B in the 8 x 3 tile's loop) */                  \
+  JL_INLINE void jl_small_gemm_##S(bool ta, bool tb, int64_t m, int64_t n, int64_t k,           \
+                                   const T *a, int64_t lda, const T *b, int64_t ldb, T *c,       \
+                                   int64_t ldc, T *pack) {                                       \
+    jl_small_gemm_body_##S(ta, tb, m, n, k, a, lda, b, ldb, c, ldc, pack, NULL, 0, NULL);        \
+  }                                                                                              \
+  JL_INLINE void jl_small_gemm_upd_##S(bool ta, bool tb, int64_t m, int64_t n, int64_t k,       \
+                                       const T *a, int64_t lda, const T *b, int64_t ldb, T *c,   \
+                                       int64_t ldc, T *pack, const T *cin, int64_t ldcin,        \
+                                       const T *alpha) {                                         \
+    if (!cin) __builtin_unreachable();                                                           \
+    jl_small_gemm_body_##S(ta, tb, m, n, k, a, lda, b, ldb, c, ldc, pack, cin, ldcin, alpha);    \
+  }                                                                                              \
+  /* B transposed (stored n x k), as the transposed product C^T = B^T A^T: B's rows are then  \
+   * the rows of the left operand, read in place (the tiles broadcast its elements), and A^T   \
+   * (k x m, m rounded up to whole vectors) the right one, packed unless A is stored so; blocks \
+   * of JL_NT_JB rows of C^T computed on the stack, then written into C transposed. Where m is \
+   * short (a batch through a layer: 32 x 512 x 784, the input's gradient of a dense layer),  \
+   * this reads B once, with no transposed copy of it (the small kernel's packing of a        \
+   * transposed B, or OpenBLAS's). pack: JL_NT_PACK_ELEMS(m, k) elements, or NULL (stack or   \
+   * heap); false (nothing written) where no buffer could be had. */                           \
+  JL_INLINE bool jl_small_gemm_nt_##S(bool ta, int64_t m, int64_t n, int64_t k, const T *a,     \
+                                      int64_t lda, const T *b, int64_t ldb, T *c, int64_t ldc,   \
+                                      T *pack, int64_t npack) {                                  \
+    const int64_t mpad = (m + W - 1) / W * W, nvec = mpad / W;                                   \
+    const T *at = a; /* A^T, k x mpad */                                                         \
+    int64_t ldat = lda;                                                                          \
+    T *own = NULL;                                                                               \
+    if (!ta || m % W) {                                                                          \
+      if (npack < k * mpad) {                                                                    \
+        if (JL_GEMM_NO_ALLOC || !(pack = own = (T *)jl_alloc((size_t)(k * mpad) * sizeof(T))))  \
+          return false;                                                                          \
+      }                                                                                          \
+      for (int64_t p = 0; p < k; p++)                                                            \
+        for (int64_t i = 0; i < mpad; i++)                                                       \
+          pack[p * mpad + i] = i >= m ? (T)0 : ta ? a[p * lda + i] : a[i * lda + p];             \
+      at = pack;                                                                                 \
+      ldat = mpad;                                                                               \
+    }                                                                                            \
+    T ct[JL_NT_JB * JL_NT_MAXM]; /* rows [j0, j0 + jb) of C^T, mpad apart */                     \
+    for (int64_t j0 = 0; j0 < n; j0 += JL_NT_JB) {                                               \
+      const int64_t jb = n - j0 < JL_NT_JB ? n - j0 : JL_NT_JB;                                  \
+      const T *bj = b + j0 * ldb;                                                                \
+      int64_t v = 0;                                                                             \
+      if (JL_NT_NV2 && nvec == 2)                                                                \
+        jl_small_cols_##S(JL_NT_MR2, 2, jb, k, bj, ldb, 1, at, ldat, ct, mpad, NULL, 0, NULL);      \
+      else {                                                                                     \
+        for (; v + JL_SM_NV <= nvec; v += JL_SM_NV)                                              \
+          jl_small_cols_##S(JL_SM_MR, JL_SM_NV, jb, k, bj, ldb, 1, at + v * W, ldat,             \
+                            ct + v * W, mpad, NULL, 0, NULL);                                    \
+        for (; v < nvec; v++)                                                                    \
+          jl_small_cols_##S(JL_SM_MR1, 1, jb, k, bj, ldb, 1, at + v * W, ldat, ct + v * W,       \
+                            mpad, NULL, 0, NULL);                                                \
+      }                                                                                          \
+      for (int64_t i = 0; i < m; i++)                                                            \
+        for (int64_t jj = 0; jj < jb; jj++) c[i * ldc + j0 + jj] = ct[jj * mpad + i];            \
+    }                                                                                            \
+    free(own);                                                                                   \
+    return true;                                                                                 \
   }
 JL_SMALL_GEMM(float, f32, JL_VEC_W_f32)
 JL_SMALL_GEMM(double, f64, JL_VEC_W_f64)
@@ -434,6 +637,12 @@ JL_PACKED_GEMM(double, f64, JL_VEC_W_f64)
   jl_gemm_loops_f64(ta, tb, m, n, k, a, lda, b, ldb, c, ldc)
 #define jl_packed_gemm_f32(...) false
 #define jl_packed_gemm_f64(...) false
+#define jl_small_gemm_nt_f32(...) false
+#define jl_small_gemm_nt_f64(...) false
+#define jl_small_gemm_upd_f32(...) (void)0
+#define jl_small_gemm_upd_f64(...) (void)0
+#define JL_NT_MAXM 0
+#define JL_NT_PACK_MAX 0
 #endif
 
 /* Whether large products go to the packed kernel: without BLAS, always; with it, when BLAS's
@@ -467,7 +676,7 @@ JL_PACKED_GEMM(double, f64, JL_VEC_W_f64)
  * process (jl_rt_gemm_set_choice). A class with no choice (JL_PATH_DEFAULT: the library before
  * it is told, or a path that cannot take this product) keeps the fixed rules above. */
 enum { JL_PATH_DEFAULT = 0, JL_PATH_SMALL = 1, JL_PATH_PACKED = 2, JL_PATH_BLAS = 3,
-       JL_PATH_BLAS_SLABS = 4 };
+       JL_PATH_BLAS_SLABS = 4, JL_PATH_SMALL_NT = 5 };
 /* JL_PATH_BLAS_SLABS: BLAS called once per slab of JL_SLAB_ROWS rows of A and C. OpenBLAS's
  * AVX-512 build computes products under about 2^19 multiply-adds without packing (its "small
  * matrix" kernels): attention's per-head 128x64x128 products took 0.73 ms for 32 heads whole
@@ -497,20 +706,28 @@ JL_INLINE int jl_gemm_class(int64_t m, int64_t n, int64_t k, int64_t w) {
 }
 /* NB: written once, before any product runs (the loader calls jl_rt_gemm_set_choice first) */
 static signed char jl_choice_f32_[JL_NCLASS], jl_choice_f64_[JL_NCLASS];
+/* The same for products with B transposed, timed as such: JL_PATH_SMALL there means the small
+ * kernel on the transposed product (jl_small_gemm_nt: B read in place), where it fits. */
+static signed char jl_choice_tb_f32_[JL_NCLASS], jl_choice_tb_f64_[JL_NCLASS];
 #if defined(__GNUC__)
 #define JL_SMALL_FITS(S, tb, m, n, k) \
   ((!(tb) && (n) % JL_VEC_W_##S == 0) || (k) * (((n) + JL_VEC_W_##S - 1) / JL_VEC_W_##S * JL_VEC_W_##S) <= JL_SMALL_PACK)
 #define JL_HAVE_OWN 1
-/* the scratch of jl_gemm_time: enough for either of our kernels */
+/* the scratch of jl_gemm_time: enough for any of our kernels (the packed kernel's, the small
+ * kernel's packed B, the transposed-product kernel's packed A^T) */
 #define JL_TIME_SCRATCH(S, m, n, k)                                                              \
   (JL_PK_ELEMS(JL_VEC_W_##S, m, n, k) +                                                          \
-   (k) * (((n) + JL_VEC_W_##S - 1) / JL_VEC_W_##S * JL_VEC_W_##S))
+   (k) * (((n) + JL_VEC_W_##S - 1) / JL_VEC_W_##S * JL_VEC_W_##S) +                              \
+   (k) * (((m) + JL_VEC_W_##S - 1) / JL_VEC_W_##S * JL_VEC_W_##S))
+#define JL_NT_FITS(S, m, k) \
+  ((m) <= JL_NT_MAXM && (k) * (((m) + JL_VEC_W_##S - 1) / JL_VEC_W_##S * JL_VEC_W_##S) <= JL_NT_PACK_MAX)
 #else
 #define JL_VEC_W_f32 1
 #define JL_VEC_W_f64 1
 #define JL_SMALL_FITS(S, tb, m, n, k) false
 #define JL_HAVE_OWN 0
 #define JL_TIME_SCRATCH(S, m, n, k) 0
+#define JL_NT_FITS(S, m, k) false
 #endif
 
 #define JL_GEMM(T, S, CBLAS_GEMM)                                                                \
@@ -521,7 +738,13 @@ static signed char jl_choice_f32_[JL_NCLASS], jl_choice_f64_[JL_NCLASS];
   /* The path a product takes: the measured choice of its class where that path can take it, \
    * else the fixed rules (which need no BLAS, no buffer). */                                  \
   JL_INLINE int jl_gemm_path_##S(bool tb, int64_t m, int64_t n, int64_t k) {                     \
-    const int choice = jl_choice_##S##_[jl_gemm_class(m, n, k, JL_VEC_W_##S)];                   \
+    const int cls = jl_gemm_class(m, n, k, JL_VEC_W_##S), choice = jl_choice_##S##_[cls];        \
+    if (tb) { /* B transposed: its own measured choice, else as below */                        \
+      const int tchoice = jl_choice_tb_##S##_[cls];                                              \
+      if (tchoice == JL_PATH_SMALL && JL_NT_FITS(S, m, k)) return JL_PATH_SMALL_NT;              \
+      if (tchoice == JL_PATH_PACKED && JL_HAVE_OWN) return JL_PATH_PACKED;                       \
+      if (tchoice == JL_PATH_BLAS) return JL_PATH_BLAS;                                          \
+    }                                                                                            \
     if (choice == JL_PATH_SMALL && !tb && JL_SMALL_FITS(S, tb, m, n, k)) return JL_PATH_SMALL;   \
     if (choice == JL_PATH_PACKED && JL_HAVE_OWN) return JL_PATH_PACKED;                          \
     if (choice == JL_PATH_BLAS) return JL_PATH_BLAS;                                             \
@@ -540,6 +763,9 @@ static signed char jl_choice_f32_[JL_NCLASS], jl_choice_f64_[JL_NCLASS];
                         nscratch >= need ? scratch : NULL);                                      \
       return;                                                                                    \
     }                                                                                            \
+    if (path == JL_PATH_SMALL_NT &&                                                              \
+        jl_small_gemm_nt_##S(ta, m, n, k, a, lda, b, ldb, c, ldc, scratch, nscratch))           \
+      return;                                                                                    \
     if (path == JL_PATH_PACKED &&                                                                \
         jl_packed_gemm_##S(ta, tb, m, n, k, a, lda, b, ldb, c, ldc,                              \
                            nscratch >= JL_PK_ELEMS(JL_VEC_W_##S, m, n, k) ? scratch : NULL))     \
@@ -565,15 +791,44 @@ static signed char jl_choice_f32_[JL_NCLASS], jl_choice_f64_[JL_NCLASS];
     jl_gemm_on_##S(jl_gemm_path_##S(tb, m, n, k), ta, tb, m, n, k, a, lda, b, ldb, c, ldc,       \
                    scratch, nscratch);                                                           \
   }                                                                                              \
+  /* C = cin + alpha (A B): a product and the update that reads it (an SGD step's             \
+   * `w - lr * grad`), with the two roundings of that code; cin (rows ldcin apart) does not    \
+   * overlap C. The small kernel updates each tile as it stores it; the other paths store     \
+   * A B, then update it. */                                                                     \
+  void JL_RT(gemm_upd_##S)(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T *a,        \
+                           int64_t lda, const T *b, int64_t ldb, T *c, int64_t ldc, T *scratch,  \
+                           int64_t nscratch, T alpha, const T *cin, int64_t ldcin) {             \
+    if (m <= 0 || n <= 0) return;                                                                \
+    const int path = jl_gemm_path_##S(tb, m, n, k);                                              \
+    if (JL_HAVE_OWN && path == JL_PATH_SMALL) {                                                  \
+      const int64_t w = JL_VEC_W_##S, need = k * ((n + w - 1) / w * w);                          \
+      jl_small_gemm_upd_##S(ta, tb, m, n, k, a, lda, b, ldb, c, ldc,                             \
+                            nscratch >= need ? scratch : NULL, cin, ldcin, &alpha);              \
+      return;                                                                                    \
+    }                                                                                            \
+    jl_gemm_on_##S(path, ta, tb, m, n, k, a, lda, b, ldb, c, ldc, scratch, nscratch);            \
+    for (int64_t i = 0; i < m; i++) {                                                            \
+      T *ci = c + i * ldc;                                                                       \
+      const T *ii = cin + i * ldcin;                                                             \
+      for (int64_t j = 0; j < n; j++) ci[j] = ii[j] + alpha * ci[j];                             \
+    }                                                                                            \
+  }                                                                                              \
   /* Median seconds of `reps` products m x k @ k x n (row-major, no transposes) on `path`,    \
    * after one untimed call (its time alone when it exceeds `limit`: a path out of the race); \
    * -1 when the path cannot take it (or no buffer). With a scratch buffer, as the kernels call \
    * it (jl_gemm_ws): allocated at each call, the packed kernel's 400 KB at 128x256x512 took   \
    * 450-540 us instead of 310-340 (glibc maps it afresh, and the kernel faults its pages in). */ \
-  static double jl_gemm_time_##S(int path, int64_t m, int64_t n, int64_t k, int reps,            \
+  static double jl_gemm_time_##S(int path, bool tb, int64_t m, int64_t n, int64_t k, int reps,   \
                                  double limit) {                                                 \
+    if (path == JL_PATH_SMALL && tb) { /* the transposed product's kernel, where it fits */      \
+      if (!JL_NT_FITS(S, m, k)) return -1;                                                       \
+      path = JL_PATH_SMALL_NT;                                                                   \
+    }                                                                                            \
+    if (path == JL_PATH_BLAS_SLABS && tb) return -1; /* (not taken with B transposed) */         \
     if (path == JL_PATH_SMALL && !JL_SMALL_FITS(S, false, m, n, k)) return -1;                   \
-    if ((path == JL_PATH_SMALL || path == JL_PATH_PACKED) && !JL_HAVE_OWN) return -1;            \
+    if ((path == JL_PATH_SMALL || path == JL_PATH_PACKED || path == JL_PATH_SMALL_NT) &&         \
+        !JL_HAVE_OWN)                                                                            \
+      return -1;                                                                                 \
     if (reps < 1 || reps > 64) reps = 5;                                                         \
     T *a = (T *)malloc((size_t)(m * k + k * n + m * n) * sizeof(T));                             \
     if (!a) return -1;                                                                           \
@@ -585,7 +840,7 @@ static signed char jl_choice_f32_[JL_NCLASS], jl_choice_f64_[JL_NCLASS];
     for (int r = -1; r < reps; r++) {                                                            \
       struct timespec t0, t1;                                                                    \
       clock_gettime(CLOCK_MONOTONIC, &t0);                                                       \
-      jl_gemm_on_##S(path, false, false, m, n, k, a, k, b, n, c, n, scr, scr ? nscr : 0);        \
+      jl_gemm_on_##S(path, false, tb, m, n, k, a, k, b, tb ? k : n, c, n, scr, scr ? nscr : 0);  \
       clock_gettime(CLOCK_MONOTONIC, &t1);                                                       \
       const double dt = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec); \
       if (r < 0 && dt > limit) {                                                                 \
@@ -619,11 +874,25 @@ double JL_RT(gemm_time)(int dtype, int path, int64_t m, int64_t n, int64_t k, in
 #ifndef JL_HAVE_BLAS
   if (path == JL_PATH_BLAS || path == JL_PATH_BLAS_SLABS) return -1; /* the C loops: never a choice */
 #endif
-  return dtype ? jl_gemm_time_f64(path, m, n, k, reps, limit)
-               : jl_gemm_time_f32(path, m, n, k, reps, limit);
+  return dtype ? jl_gemm_time_f64(path, false, m, n, k, reps, limit)
+               : jl_gemm_time_f32(path, false, m, n, k, reps, limit);
+}
+/* The same with B transposed (stored n x k): JL_PATH_SMALL is then the transposed product's
+ * small kernel (jl_small_gemm_nt). */
+double JL_RT(gemm_time_tb)(int dtype, int path, int64_t m, int64_t n, int64_t k, int reps,
+                           double limit) {
+#ifndef JL_HAVE_BLAS
+  if (path == JL_PATH_BLAS || path == JL_PATH_BLAS_SLABS) return -1;
+#endif
+  return dtype ? jl_gemm_time_f64(path, true, m, n, k, reps, limit)
+               : jl_gemm_time_f32(path, true, m, n, k, reps, limit);
 }
 void JL_RT(gemm_set_choice)(int dtype, const signed char *choice) {
   for (int i = 0; i < JL_NCLASS; i++) (dtype ? jl_choice_f64_ : jl_choice_f32_)[i] = choice[i];
+}
+void JL_RT(gemm_set_choice_tb)(int dtype, const signed char *choice) {
+  for (int i = 0; i < JL_NCLASS; i++)
+    (dtype ? jl_choice_tb_f64_ : jl_choice_tb_f32_)[i] = choice[i];
 }
 int JL_RT(gemm_path)(int dtype, bool tb, int64_t m, int64_t n, int64_t k) {
   return dtype ? jl_gemm_path_f64(tb, m, n, k) : jl_gemm_path_f32(tb, m, n, k);
