@@ -129,6 +129,7 @@ class KernelContext:
         names = []
         start = len(self.lines)
         red = f" reduction({reduction})" if reduction else ""
+        region = self._par_open() if parallel and shape else None
         for d, n in enumerate(shape):
             k = 0
             while f"{prefix}{k}" in self._in_scope:
@@ -137,9 +138,8 @@ class KernelContext:
             self._in_scope.add(name)
             names.append(name)
             inner = d == len(shape) - 1
-            if d == 0 and parallel:
-                self.openmp = True
-                self.line(f"#pragma omp parallel for{' simd' if inner and simd else ''}{red}")
+            if d == 0 and region:
+                self.line(f"#pragma omp for{' simd' if inner and simd else ''}{red} nowait")
             elif inner and simd:
                 self.line(f"#pragma omp simd{red}")
             if d in reverse:
@@ -154,8 +154,26 @@ class KernelContext:
                 self.indent -= 1
                 self.line("}")
                 self._in_scope.discard(name)
+            if region:
+                self._par_close(region)
             if names:
                 self.lifetimes.loop(start, len(self.lines) - 1)
+
+    def _par_open(self) -> str:
+        """Opens a parallel region whose thread count csrc/jl_threads.h decides (one thread while
+        this site's workers were late): the loop that follows is its `omp for ... nowait`."""
+        self.openmp = True
+        r = self.fresh("jl_pr")
+        self.toplevel.append(f"static jl_par_state {r}_s;")
+        self.line(f"{{ jl_par_region {r}; jl_par_begin(&{r}_s, &{r});")
+        self.line(f"#pragma omp parallel num_threads({r}.nt)")
+        self.line("{")
+        return r
+
+    def _par_close(self, r: str) -> None:
+        self.line(f"jl_par_mark(&{r});")
+        self.line("}")
+        self.line(f"jl_par_end(&{r}_s, &{r}); }}")
 
     def parallel(self, work: int) -> bool:
         """Whether a loop nest of `work` (elements x cost) is worth sharing among threads."""
