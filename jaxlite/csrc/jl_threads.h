@@ -79,6 +79,38 @@ __attribute__((unused)) static int jl_par_mode(void) {
   return m;
 }
 
+/* The decisions, on given times (tests/test_threads.py calls them with made-up ones): the
+ * threads a region of site `s` beginning at `now` runs on (of `max`) ... */
+__attribute__((unused)) static int jl_par_threads(jl_par_state *s, int max, int64_t now,
+                                                  int mode) {
+  if (max <= 1) return 1;
+  if (mode == 2) {
+    const int64_t c = JL_PAR_LOAD(&s->count);
+    JL_PAR_STORE(&s->count, c + 1);
+    return c & 1 ? 1 : max;
+  }
+  return mode == 0 && now < JL_PAR_LOAD(&s->until) ? 1 : max;
+}
+
+/* ... and what a region on `nt` threads that took `w` ns, the calling thread's share `m` ns
+ * (0: not noted), ending at `now`, tells the site; returns whether its workers were late. */
+__attribute__((unused)) static bool jl_par_update(jl_par_state *s, int nt, int64_t w, int64_t m,
+                                                  int64_t now, int mode) {
+  if (nt <= 1 || mode == 1) return false;
+  const bool late = mode == 2 || (m > 0 && w > (int64_t)nt * m);
+  int64_t b = JL_PAR_LOAD(&s->backoff);
+  if (late) {
+    b = b < JL_PAR_BACKOFF_MIN_NS ? JL_PAR_BACKOFF_MIN_NS
+        : b >= JL_PAR_BACKOFF_MAX_NS / 2 ? JL_PAR_BACKOFF_MAX_NS : 2 * b;
+    JL_PAR_STORE(&s->backoff, b);
+    JL_PAR_STORE(&s->until, now + b);
+  } else {
+    JL_PAR_STORE(&s->backoff, b / 2);
+    JL_PAR_STORE(&s->until, (int64_t)0);
+  }
+  return late;
+}
+
 /* Sets r->nt: 1 inside another region, with one thread available, or while the site's workers
  * were late; else every thread (omp_get_max_threads). */
 __attribute__((unused)) static void jl_par_begin(jl_par_state *s, jl_par_region *r) {
@@ -88,15 +120,10 @@ __attribute__((unused)) static void jl_par_begin(jl_par_state *s, jl_par_region 
   if (omp_in_parallel()) return;
   const int max = omp_get_max_threads();
   if (max <= 1) return;
-  const int mode = jl_par_mode();
-  if (mode == 2) {
-    const int64_t c = JL_PAR_LOAD(&s->count);
-    JL_PAR_STORE(&s->count, c + 1);
-    if (c & 1) return;
-  }
   r->t0 = jl_par_now();
-  if (mode == 0 && r->t0 < JL_PAR_LOAD(&s->until)) return;
-  r->nt = max;
+  r->nt = jl_par_threads(s, max, r->t0, jl_par_mode());
+#else
+  (void)s;
 #endif
 }
 
@@ -112,20 +139,8 @@ __attribute__((unused)) static void jl_par_mark(jl_par_region *r) {
 /* After the region: whether its workers were late decides the site's next regions. */
 __attribute__((unused)) static void jl_par_end(jl_par_state *s, jl_par_region *r) {
   if (r->nt <= 1) return;
-  const int mode = jl_par_mode();
-  if (mode == 1) return;
-  const int64_t now = jl_par_now(), w = now - r->t0, m = r->tm - r->t0;
-  const bool late = mode == 2 || (r->tm > 0 && w > (int64_t)r->nt * m);
-  int64_t b = JL_PAR_LOAD(&s->backoff);
-  if (late) {
-    b = b < JL_PAR_BACKOFF_MIN_NS ? JL_PAR_BACKOFF_MIN_NS
-        : b >= JL_PAR_BACKOFF_MAX_NS / 2 ? JL_PAR_BACKOFF_MAX_NS : 2 * b;
-    JL_PAR_STORE(&s->backoff, b);
-    JL_PAR_STORE(&s->until, now + b);
-  } else {
-    JL_PAR_STORE(&s->backoff, b / 2);
-    JL_PAR_STORE(&s->until, (int64_t)0);
-  }
+  const int64_t now = jl_par_now();
+  jl_par_update(s, r->nt, now - r->t0, r->tm ? r->tm - r->t0 : 0, now, jl_par_mode());
 }
 
 #endif /* JL_THREADS_H */
