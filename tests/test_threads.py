@@ -23,8 +23,8 @@ _SHIM = """
 static jl_par_state s;
 void reset(void) { memset(&s, 0, sizeof s); }
 int threads(int max, int64_t now, int mode) { return jl_par_threads(&s, max, now, mode); }
-int update(int nt, int64_t w, int64_t m, int64_t now, int mode) {
-  return jl_par_update(&s, nt, w, m, now, mode);
+int update(int nt, int dynamic, int64_t w, int64_t m, int64_t now, int mode) {
+  return jl_par_update(&s, nt, dynamic, w, m, now, mode);
 }
 int64_t backoff(void) { return s.backoff; }
 """
@@ -36,7 +36,7 @@ def shim():
     fns = {
         "reset": lib.function("reset", "void(*)(void)"),
         "threads": lib.function("threads", "int(*)(int, int64_t, int)"),
-        "update": lib.function("update", "int(*)(int, int64_t, int64_t, int64_t, int)"),
+        "update": lib.function("update", "int(*)(int, int, int64_t, int64_t, int64_t, int)"),
         "backoff": lib.function("backoff", "int64_t(*)(void)"),
         "lib": lib,  # NB: kept: a library nothing refers to is unloaded
     }
@@ -50,40 +50,40 @@ def test_late_workers_leave_the_region_to_the_caller_until_a_probe(shim):
     assert threads(4, 0, 0) == 4  # a new site: every thread
     assert threads(1, 0, 0) == 1  # one thread available
     # on time: the region took about the caller's share (a quarter of the work each)
-    assert not update(4, 110, 100, 1000, 0) and threads(4, 1001, 0) == 4
+    assert not update(4, 0, 110, 100, 1000, 0) and threads(4, 1001, 0) == 4
     # late: 4 threads took longer than the caller alone (4 x its share) would have
     t = 10 * MS
-    assert update(4, 401, 100, t, 0)
+    assert update(4, 0, 401, 100, t, 0)
     assert shim["backoff"]() == BACKOFF_MIN
     assert threads(4, t + 1, 0) == 1 and threads(4, t + BACKOFF_MIN - 1, 0) == 1
     assert threads(4, t + BACKOFF_MIN, 0) == 4  # the probe
     # the probe late again: twice the back-off
     t += BACKOFF_MIN
-    assert update(2, 5 * MS, 1 * MS, t, 0)
+    assert update(2, 0, 5 * MS, 1 * MS, t, 0)
     assert shim["backoff"]() == 2 * BACKOFF_MIN
     assert threads(2, t + 2 * BACKOFF_MIN - 1, 0) == 1 and threads(2, t + 2 * BACKOFF_MIN, 0) == 2
     # a probe on time: threads again at once, the back-off halved
     t += 2 * BACKOFF_MIN
-    assert not update(2, 1 * MS, 1 * MS, t, 0)
+    assert not update(2, 0, 1 * MS, 1 * MS, t, 0)
     assert shim["backoff"]() == BACKOFF_MIN and threads(2, t + 1, 0) == 2
     # the back-off stops growing at its maximum
     for _ in range(12):
-        update(2, 10, 1, t, 0)
+        update(2, 0, 10, 1, t, 0)
     assert shim["backoff"]() == BACKOFF_MAX
     assert threads(2, t + BACKOFF_MAX - 1, 0) == 1
     # the caller's share not noted (0): never judged late
     shim["reset"]()
-    assert not update(2, 10**9, 0, 1, 0) and threads(2, 2, 0) == 2
+    assert not update(2, 0, 10**9, 0, 1, 0) and threads(2, 2, 0) == 2
 
 
 def test_fixed_and_alternate_modes(shim):
     threads, update = shim["threads"], shim["update"]
     shim["reset"]()
     # JAXLITE_THREADS=fixed: late workers change nothing
-    assert not update(2, 10**9, 1, 5, 1) and threads(2, 6, 1) == 2 and threads(2, 6, 0) == 2
+    assert not update(2, 0, 10**9, 1, 5, 1) and threads(2, 6, 1) == 2 and threads(2, 6, 0) == 2
     # JAXLITE_THREADS=alternate (the tests' mode): every thread, then one, ...; always late
     assert [threads(3, 0, 2) for _ in range(4)] == [3, 1, 3, 1]
-    assert update(3, 1, 1, 0, 2)
+    assert update(3, 0, 1, 1, 0, 2)
 
 
 # Every parallel region of a kernel (and of the runtime library's products) alternates between

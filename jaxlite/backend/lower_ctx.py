@@ -38,6 +38,20 @@ from jaxlite.util import safe_zip
 # 2 threads won from 2^16-2^18 elements of x*2+1 (1.0x-1.8x) and 2^14-2^16 of tanh (1.1x-1.6x).
 PARALLEL_MIN_WORK = 1 << 18
 
+# A parallel loop is shared in about DYNAMIC_CHUNKS chunks that threads claim as they come
+# (`schedule(dynamic)`): a worker the scheduler runs late finds the calling thread has taken its
+# part (with a static split the caller would wait for the worker's half). Loops with an OpenMP
+# reduction clause keep the static split: their partial results would otherwise depend on which
+# thread took which chunk.
+DYNAMIC_CHUNKS = 32
+
+
+def _dynamic_chunk(n: int, vector: bool) -> int:
+    """Iterations per chunk of a parallel loop of `n` (whole vectors of 16 when `vector`)."""
+    c = -(-n // DYNAMIC_CHUNKS)
+    return -(-c // 16) * 16 if vector and n >= 16 * DYNAMIC_CHUNKS else c
+
+
 # ------------------------------------------------------------------------------------------
 # The kernel context: buffers, loops and lines
 # ------------------------------------------------------------------------------------------
@@ -129,7 +143,7 @@ class KernelContext:
         names = []
         start = len(self.lines)
         red = f" reduction({reduction})" if reduction else ""
-        region = self._par_open() if parallel and shape else None
+        region = self._par_open(dynamic=not reduction) if parallel and shape else None
         for d, n in enumerate(shape):
             k = 0
             while f"{prefix}{k}" in self._in_scope:
@@ -139,7 +153,9 @@ class KernelContext:
             names.append(name)
             inner = d == len(shape) - 1
             if d == 0 and region:
-                self.line(f"#pragma omp for{' simd' if inner and simd else ''}{red} nowait")
+                vec = inner and simd
+                sched = "" if reduction else f" schedule(dynamic, {_dynamic_chunk(n, vec)})"
+                self.line(f"#pragma omp for{' simd' if vec else ''}{red}{sched} nowait")
             elif inner and simd:
                 self.line(f"#pragma omp simd{red}")
             if d in reverse:
@@ -159,13 +175,14 @@ class KernelContext:
             if names:
                 self.lifetimes.loop(start, len(self.lines) - 1)
 
-    def _par_open(self) -> str:
+    def _par_open(self, dynamic: bool) -> str:
         """Opens a parallel region whose thread count csrc/jl_threads.h decides (one thread while
         this site's workers were late): the loop that follows is its `omp for ... nowait`."""
         self.openmp = True
         r = self.fresh("jl_pr")
         self.toplevel.append(f"static jl_par_state {r}_s;")
-        self.line(f"{{ jl_par_region {r}; jl_par_begin(&{r}_s, &{r});")
+        begin = "jl_par_begin_dynamic" if dynamic else "jl_par_begin"
+        self.line(f"{{ jl_par_region {r}; {begin}(&{r}_s, &{r});")
         self.line(f"#pragma omp parallel num_threads({r}.nt)")
         self.line("{")
         return r

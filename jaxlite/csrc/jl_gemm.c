@@ -323,7 +323,7 @@ JL_SMALL_GEMM(double, f64, JL_VEC_W_f64)
   JL_INLINE bool jl_packed_gemm_##S(bool ta, bool tb, int64_t m, int64_t n, int64_t k,          \
                                     const T *a, int64_t lda, const T *b, int64_t ldb, T *c,      \
                                     int64_t ldc, T *bp) {                                        \
-    jl_par_region r_ = {1, 0, 0};                                                                \
+    jl_par_region r_ = {1, 0, 0, 0};                                                             \
     if (m * n * k >= 4194304 && JL_OMP_THREADS_FREE() && !(JL_GEMM_NO_ALLOC && bp))              \
       jl_par_begin(&jl_par_packed_, &r_);                                                        \
     if (r_.nt <= 1) /* small, nested, no threads, or this site's workers were late */           \
@@ -454,7 +454,7 @@ static signed char jl_choice_f32_[JL_NCLASS], jl_choice_f64_[JL_NCLASS];
                                       int64_t ldb, T *c, int64_t ldc) {                          \
     const int64_t ns = jl_blas_threads_;                                                         \
     if (m * n * k < 4194304 || ns <= 1) return false;                                            \
-    jl_par_region r_ = {1, 0, 0};                                                                \
+    jl_par_region r_ = {1, 0, 0, 0};                                                             \
     if (JL_OMP_THREADS_FREE()) jl_par_begin(&jl_par_blas_, &r_);                                 \
     if (r_.nt > ns) r_.nt = (int)ns;                                                             \
     const bool by_cols = !slabs && n >= m;                                                       \
@@ -716,7 +716,7 @@ JL_CONV_TILES(double, f64, JL_VEC_W_f64)
     const int64_t seg_bytes = d[15] * (nvec < 4 ? nvec : 4) * W * (int64_t)sizeof(T);            \
     int64_t gblk = seg_bytes > 0 ? (JL_CG_BBLK + seg_bytes - 1) / seg_bytes : nseg;                  \
     if (gblk < 1) gblk = 1;                                                                      \
-    jl_par_region r_ = {1, 0, 0};                                                                \
+    jl_par_region r_ = {1, 0, 0, 0};                                                              \
     if (rows * n * nseg * d[15] >= 4194304 && JL_OMP_THREADS_FREE())                              \
       jl_par_begin(&jl_par_conv_, &r_);                                                          \
     _Pragma("omp parallel num_threads(r_.nt)") {                                                 \

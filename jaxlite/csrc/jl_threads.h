@@ -20,7 +20,7 @@
  *
  * Usage (what backend/lower_ctx.py emits):
  *   static jl_par_state s_;              (file scope)
- *   jl_par_region r_; jl_par_begin(&s_, &r_);
+ *   jl_par_region r_; jl_par_begin(&s_, &r_);   (jl_par_begin_dynamic: schedule(dynamic))
  *   #pragma omp parallel num_threads(r_.nt)
  *   { #pragma omp for nowait ... ; jl_par_mark(&r_); }
  *   jl_par_end(&s_, &r_);
@@ -57,6 +57,7 @@ typedef struct {
 
 typedef struct {
   int nt;               /* the threads this region runs on */
+  int dynamic;          /* its threads claim chunks as they come (else: a fixed share each) */
   int64_t t0;           /* when it began (ns) */
   volatile int64_t tm;  /* when the calling thread finished its share (ns) */
 } jl_par_region;
@@ -93,11 +94,14 @@ __attribute__((unused)) static int jl_par_threads(jl_par_state *s, int max, int6
 }
 
 /* ... and what a region on `nt` threads that took `w` ns, the calling thread's share `m` ns
- * (0: not noted), ending at `now`, tells the site; returns whether its workers were late. */
-__attribute__((unused)) static bool jl_par_update(jl_par_state *s, int nt, int64_t w, int64_t m,
-                                                  int64_t now, int mode) {
+ * (0: not noted), ending at `now`, tells the site; returns whether its workers were late. With
+ * a fixed share each, the caller alone would have taken about nt m: late when w > nt m. With
+ * chunks claimed as they come (`dynamic`), a late worker leaves its part to the caller, which
+ * then waits only for it to arrive: late when that wait (w - m) exceeds half the caller's time. */
+__attribute__((unused)) static bool jl_par_update(jl_par_state *s, int nt, int dynamic, int64_t w,
+                                                  int64_t m, int64_t now, int mode) {
   if (nt <= 1 || mode == 1) return false;
-  const bool late = mode == 2 || (m > 0 && w > (int64_t)nt * m);
+  const bool late = mode == 2 || (m > 0 && (dynamic ? 2 * (w - m) > m : w > (int64_t)nt * m));
   int64_t b = JL_PAR_LOAD(&s->backoff);
   if (late) {
     b = b < JL_PAR_BACKOFF_MIN_NS ? JL_PAR_BACKOFF_MIN_NS
@@ -115,6 +119,7 @@ __attribute__((unused)) static bool jl_par_update(jl_par_state *s, int nt, int64
  * were late; else every thread (omp_get_max_threads). */
 __attribute__((unused)) static void jl_par_begin(jl_par_state *s, jl_par_region *r) {
   r->nt = 1;
+  r->dynamic = 0;
   r->tm = 0;
 #ifdef _OPENMP
   if (omp_in_parallel()) return;
@@ -125,6 +130,12 @@ __attribute__((unused)) static void jl_par_begin(jl_par_state *s, jl_par_region 
 #else
   (void)s;
 #endif
+}
+
+/* The same for a region whose loop is `schedule(dynamic)`. */
+__attribute__((unused)) static void jl_par_begin_dynamic(jl_par_state *s, jl_par_region *r) {
+  jl_par_begin(s, r);
+  r->dynamic = 1;
 }
 
 /* In the region, after the thread's share of the loop: the calling thread notes the time. */
@@ -140,7 +151,8 @@ __attribute__((unused)) static void jl_par_mark(jl_par_region *r) {
 __attribute__((unused)) static void jl_par_end(jl_par_state *s, jl_par_region *r) {
   if (r->nt <= 1) return;
   const int64_t now = jl_par_now();
-  jl_par_update(s, r->nt, now - r->t0, r->tm ? r->tm - r->t0 : 0, now, jl_par_mode());
+  jl_par_update(s, r->nt, r->dynamic, now - r->t0, r->tm ? r->tm - r->t0 : 0, now,
+                jl_par_mode());
 }
 
 #endif /* JL_THREADS_H */
