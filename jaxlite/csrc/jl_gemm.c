@@ -34,6 +34,9 @@ __attribute__((unused)) static jl_par_state jl_par_packed_, jl_par_blas_, jl_par
  * 9.5 ms on one thread). jl_blas_threads_: the threads OpenBLAS was given (OPENBLAS_NUM_THREADS
  * and the like), the most that a product's slabs use. */
 static int jl_blas_threads_ = 1;
+#ifndef JL_BLAS_SLABS
+#define JL_BLAS_SLABS 4 /* slabs per thread: a late worker's part is taken by the others */
+#endif
 #ifdef JL_HAVE_BLAS
 __attribute__((constructor)) static void jl_blas_threads_init_(void) {
   jl_blas_threads_ = scipy_openblas_get_num_threads();
@@ -443,26 +446,28 @@ static signed char jl_choice_f32_[JL_NCLASS], jl_choice_f64_[JL_NCLASS];
                                   int64_t lda, const T *b, int64_t ldb, T *c, int64_t ldc) {     \
     JL_GEMM_BLAS(T, S, CBLAS_GEMM)                                                               \
   }                                                                                              \
-  /* BLAS on threads: from 2^22 multiply-adds, C in jl_blas_threads_ slabs (rows, or columns  \
-   * when C is wider than tall; 64-row calls within them with `slabs`), each a call, shared    \
-   * among the region's threads; on the caller alone when the workers were late or the        \
-   * product is nested. NB: the same slabs on any thread count: OpenBLAS may round a slab      \
-   * differently from the whole product (its small-matrix kernels; measured: f64 131x300x107  \
-   * in 3 slabs), never one slab differently from itself. False: not split (one call). */     \
+  /* BLAS on threads: from 2^22 multiply-adds, C in JL_BLAS_SLABS per thread of BLAS's       \
+   * (jl_blas_threads_) slabs of rows, or of columns when C is wider than tall (64-row calls    \
+   * within them with `slabs`), each a call, claimed by the region's threads as they come: a   \
+   * late worker leaves its slabs to the caller; on the caller alone when the workers were     \
+   * late or the product is nested. NB: the same slabs on any thread count: OpenBLAS may round \
+   * a slab differently from the whole product (its small-matrix kernels; measured: f64        \
+   * 131x300x107 in 3 slabs), never one slab differently from itself. False: one call. */     \
   JL_INLINE bool jl_gemm_blas_par_##S(bool slabs, bool ta, bool tb, int64_t m, int64_t n,       \
                                       int64_t k, const T *a, int64_t lda, const T *b,            \
                                       int64_t ldb, T *c, int64_t ldc) {                          \
-    const int64_t ns = jl_blas_threads_;                                                         \
-    if (m * n * k < 4194304 || ns <= 1) return false;                                            \
-    jl_par_region r_ = {1, 0, 0, 0};                                                             \
-    if (JL_OMP_THREADS_FREE()) jl_par_begin(&jl_par_blas_, &r_);                                 \
-    if (r_.nt > ns) r_.nt = (int)ns;                                                             \
+    if (m * n * k < 4194304 || jl_blas_threads_ <= 1) return false;                              \
     const bool by_cols = !slabs && n >= m;                                                       \
     const int64_t unit = slabs ? JL_SLAB_ROWS : by_cols ? 16 : 8;                                \
     const int64_t units = ((by_cols ? n : m) + unit - 1) / unit;                                 \
+    const int64_t want = (int64_t)jl_blas_threads_ * JL_BLAS_SLABS;                              \
+    const int64_t ns = units < want ? units : want;                                              \
+    jl_par_region r_ = {1, 1, 0, 0};                                                             \
+    if (JL_OMP_THREADS_FREE()) jl_par_begin_dynamic(&jl_par_blas_, &r_);                         \
+    if (r_.nt > jl_blas_threads_) r_.nt = jl_blas_threads_;                                      \
     _Pragma("omp parallel num_threads(r_.nt)") {                                                 \
-      const int64_t nt = JL_OMP_NUM_THREADS(), t = JL_OMP_THREAD_NUM();                          \
-      for (int64_t q = t; q < ns; q += nt) {                                                     \
+      _Pragma("omp for schedule(dynamic, 1) nowait")                                             \
+      for (int64_t q = 0; q < ns; q++) {                                                         \
         const int64_t lo = units * q / ns * unit, hi0 = units * (q + 1) / ns * unit;            \
         const int64_t hi = by_cols ? (hi0 < n ? hi0 : n) : (hi0 < m ? hi0 : m);                 \
         for (int64_t i = lo; i < hi; i += slabs ? JL_SLAB_ROWS : hi - lo) {                      \
