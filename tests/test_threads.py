@@ -71,6 +71,10 @@ def test_late_workers_leave_the_region_to_the_caller_until_a_probe(shim):
         update(2, 0, 10, 1, t, 0)
     assert shim["backoff"]() == BACKOFF_MAX
     assert threads(2, t + BACKOFF_MAX - 1, 0) == 1
+    # chunks claimed as they come: late when the caller waited longer than it worked
+    shim["reset"]()
+    assert not update(2, 1, 190, 100, 5, 0) and threads(2, 6, 0) == 2
+    assert update(2, 1, 201, 100, 5, 0) and threads(2, 6, 0) == 1
     # the caller's share not noted (0): never judged late
     shim["reset"]()
     assert not update(2, 0, 10**9, 0, 1, 0) and threads(2, 2, 0) == 2
