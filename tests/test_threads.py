@@ -1,6 +1,7 @@
-"""The thread count of parallel regions (csrc/jl_threads.h): a site whose workers were late runs
-its next regions on the calling thread alone, probes again after a back-off, and results never
-depend on the thread count (elementwise loops, reductions, every product path, convolutions).
+"""The thread count of parallel regions (csrc/jl_threads.h): each region site runs on every thread
+or on the calling thread alone, whichever its recent regions ran faster on, and tries the other
+way now and then; results never depend on the thread count (elementwise loops, reductions, every
+product path, convolutions).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import pytest
 from jaxlite.backend import compile as cb
 
 MS = 1_000_000  # ns
-BACKOFF_MIN, BACKOFF_MAX = 10 * MS, 1000 * MS  # JL_PAR_BACKOFF_MIN_NS, JL_PAR_BACKOFF_MAX_NS
+EXPLORE = 50 * MS  # JL_PAR_EXPLORE_NS
 
 # The decisions on made-up times: site state `s` (one per test), jl_par_threads / jl_par_update.
 _SHIM = """
@@ -23,10 +24,7 @@ _SHIM = """
 static jl_par_state s;
 void reset(void) { memset(&s, 0, sizeof s); }
 int threads(int max, int64_t now, int mode) { return jl_par_threads(&s, max, now, mode); }
-int update(int nt, int dynamic, int64_t w, int64_t m, int64_t now, int mode) {
-  return jl_par_update(&s, nt, dynamic, w, m, now, mode);
-}
-int64_t backoff(void) { return s.backoff; }
+int64_t update(int nt, int64_t ns, double work) { return jl_par_update(&s, nt, ns, work); }
 """
 
 
@@ -36,58 +34,54 @@ def shim():
     fns = {
         "reset": lib.function("reset", "void(*)(void)"),
         "threads": lib.function("threads", "int(*)(int, int64_t, int)"),
-        "update": lib.function("update", "int(*)(int, int, int64_t, int64_t, int64_t, int)"),
-        "backoff": lib.function("backoff", "int64_t(*)(void)"),
+        "update": lib.function("update", "int64_t(*)(int, int64_t, double)"),
         "lib": lib,  # NB: kept: a library nothing refers to is unloaded
     }
     fns["reset"]()
     return fns
 
 
-def test_late_workers_leave_the_region_to_the_caller_until_a_probe(shim):
+def test_each_site_runs_the_faster_way_and_tries_the_other_now_and_then(shim):
     threads, update = shim["threads"], shim["update"]
     shim["reset"]()
-    assert threads(4, 0, 0) == 4  # a new site: every thread
     assert threads(1, 0, 0) == 1  # one thread available
-    # on time: the region took about the caller's share (a quarter of the work each)
-    assert not update(4, 0, 110, 100, 1000, 0) and threads(4, 1001, 0) == 4
-    # late: 4 threads took longer than the caller alone (4 x its share) would have
-    t = 10 * MS
-    assert update(4, 0, 401, 100, t, 0)
-    assert shim["backoff"]() == BACKOFF_MIN
-    assert threads(4, t + 1, 0) == 1 and threads(4, t + BACKOFF_MIN - 1, 0) == 1
-    assert threads(4, t + BACKOFF_MIN, 0) == 4  # the probe
-    # the probe late again: twice the back-off
-    t += BACKOFF_MIN
-    assert update(2, 0, 5 * MS, 1 * MS, t, 0)
-    assert shim["backoff"]() == 2 * BACKOFF_MIN
-    assert threads(2, t + 2 * BACKOFF_MIN - 1, 0) == 1 and threads(2, t + 2 * BACKOFF_MIN, 0) == 2
-    # a probe on time: threads again at once, the back-off halved
-    t += 2 * BACKOFF_MIN
-    assert not update(2, 0, 1 * MS, 1 * MS, t, 0)
-    assert shim["backoff"]() == BACKOFF_MIN and threads(2, t + 1, 0) == 2
-    # the back-off stops growing at its maximum
-    for _ in range(12):
-        update(2, 0, 10, 1, t, 0)
-    assert shim["backoff"]() == BACKOFF_MAX
-    assert threads(2, t + BACKOFF_MAX - 1, 0) == 1
-    # chunks claimed as they come: late when the caller waited longer than it worked
+    assert threads(4, 0, 0) == 4  # never timed: every thread first
+    assert update(4, 10**9, 10) == 0  # the first region of a way is not counted
+    assert threads(4, 0, 0) == 4
+    assert update(4, 1000, 10) == 100_000  # ps per unit: the first time counted is the mean
+    assert threads(4, 1, 0) == 1  # then the caller alone
+    assert update(1, 10**9, 10) == 0 and threads(4, 1, 0) == 1
+    assert update(1, 3000, 10) == 300_000
+    # every thread was faster: every thread, except once per EXPLORE (the mean kept current)
+    assert threads(4, 2, 0) == 1  # the first exploration (due at 0)
+    assert [threads(4, t, 0) for t in (3, EXPLORE // 2, EXPLORE + 1)] == [4, 4, 4]
+    assert threads(4, EXPLORE + 2, 0) == 1 and threads(4, EXPLORE + 3, 0) == 4
+    # the workers turn late: the mean moves by a quarter of the difference per region
+    assert update(4, 9000, 10) == 100_000 + (200_000 - 100_000) // 4  # at most twice the mean
+    update(4, 9000, 10)
+    assert update(4, 9000, 10) == 195_312  # 100,000 -> 125,000 -> 156,250 -> 195,312
+    assert threads(4, EXPLORE + 4, 0) == 4  # 195,312 x 5/4 < 300,000
+    assert update(4, 9000, 10) == 244_140  # 5/4 of it > 300,000
+    assert threads(4, EXPLORE + 5, 0) == 1  # now the caller alone is faster ...
+    assert threads(4, 3 * EXPLORE, 0) == 4  # ... and every thread is tried once per EXPLORE
+    assert threads(4, 3 * EXPLORE + 1, 0) == 1
+    # work units: a region twice the work in twice the time has the same time per unit
     shim["reset"]()
-    assert not update(2, 1, 190, 100, 5, 0) and threads(2, 6, 0) == 2
-    assert update(2, 1, 201, 100, 5, 0) and threads(2, 6, 0) == 1
-    # the caller's share not noted (0): never judged late
-    shim["reset"]()
-    assert not update(2, 0, 10**9, 0, 1, 0) and threads(2, 2, 0) == 2
+    update(2, 1, 1)
+    assert update(2, 2000, 20) == update(2, 1000, 10) == 100_000
 
 
 def test_fixed_and_alternate_modes(shim):
-    threads, update = shim["threads"], shim["update"]
+    threads = shim["threads"]
     shim["reset"]()
-    # JAXLITE_THREADS=fixed: late workers change nothing
-    assert not update(2, 0, 10**9, 1, 5, 1) and threads(2, 6, 1) == 2 and threads(2, 6, 0) == 2
-    # JAXLITE_THREADS=alternate (the tests' mode): every thread, then one, ...; always late
+    for _ in range(2):
+        shim["update"](2, 10**9, 1)  # every thread very slow
+        shim["update"](1, 1, 1)
+    # JAXLITE_THREADS=fixed: every thread whatever the times
+    assert threads(2, 6, 1) == 2
+    assert threads(2, 7, 0) == 2 and threads(2, 8, 0) == 1  # adaptive: an exploration, then 1
+    # JAXLITE_THREADS=alternate (the tests' mode): every thread, then one, ...
     assert [threads(3, 0, 2) for _ in range(4)] == [3, 1, 3, 1]
-    assert update(3, 0, 1, 1, 0, 2)
 
 
 # Every parallel region of a kernel (and of the runtime library's products) alternates between

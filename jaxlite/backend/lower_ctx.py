@@ -143,7 +143,7 @@ class KernelContext:
         names = []
         start = len(self.lines)
         red = f" reduction({reduction})" if reduction else ""
-        region = self._par_open(dynamic=not reduction) if parallel and shape else None
+        region = self._par_open() if parallel and shape else None
         for d, n in enumerate(shape):
             k = 0
             while f"{prefix}{k}" in self._in_scope:
@@ -175,20 +175,20 @@ class KernelContext:
             if names:
                 self.lifetimes.loop(start, len(self.lines) - 1)
 
-    def _par_open(self, dynamic: bool) -> str:
-        """Opens a parallel region whose thread count csrc/jl_threads.h decides (one thread while
-        this site's workers were late): the loop that follows is its `omp for ... nowait`."""
+    def _par_open(self) -> str:
+        """Opens a parallel region whose thread count csrc/jl_threads.h decides (every thread or
+        the calling thread alone, whichever this site's regions ran faster on of late): the loop
+        that follows is its `omp for ... nowait`. NB: a site's work is the same at every call
+        (static shapes): its regions are timed as 1 unit each."""
         self.openmp = True
         r = self.fresh("jl_pr")
         self.toplevel.append(f"static jl_par_state {r}_s;")
-        begin = "jl_par_begin_dynamic" if dynamic else "jl_par_begin"
-        self.line(f"{{ jl_par_region {r}; {begin}(&{r}_s, &{r});")
+        self.line(f"{{ jl_par_region {r}; jl_par_begin(&{r}_s, &{r}, 1);")
         self.line(f"#pragma omp parallel num_threads({r}.nt)")
         self.line("{")
         return r
 
     def _par_close(self, r: str) -> None:
-        self.line(f"jl_par_mark(&{r});")
         self.line("}")
         self.line(f"jl_par_end(&{r}_s, &{r}); }}")
 

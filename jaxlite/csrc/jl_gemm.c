@@ -328,8 +328,8 @@ JL_SMALL_GEMM(double, f64, JL_VEC_W_f64)
                                     int64_t ldc, T *bp) {                                        \
     jl_par_region r_ = {1, 0, 0, 0};                                                             \
     if (m * n * k >= 4194304 && JL_OMP_THREADS_FREE() && !(JL_GEMM_NO_ALLOC && bp))              \
-      jl_par_begin(&jl_par_packed_, &r_);                                                        \
-    if (r_.nt <= 1) /* small, nested, no threads, or this site's workers were late */           \
+      jl_par_begin(&jl_par_packed_, &r_, (double)m * (double)n * (double)k);                     \
+    if (r_.nt <= 1) /* small, nested, no threads, or the caller alone is faster */           \
       return jl_packed_serial_##S(ta, tb, m, n, k, a, lda, b, ldb, c, ldc, bp);                  \
     const bool by_cols = n >= m;                                                                 \
     const int64_t unit = by_cols ? 4 * W : 4, units = ((by_cols ? n : m) + unit - 1) / unit;    \
@@ -347,7 +347,6 @@ JL_SMALL_GEMM(double, f64, JL_VEC_W_f64)
           failed |= !jl_packed_serial_##S(ta, tb, hi - lo, n, k, a + (ta ? lo : lo * lda), lda,  \
                                           b, ldb, c + lo * ldc, ldc, t ? NULL : bp);             \
       }                                                                                          \
-      jl_par_mark(&r_);                                                                          \
     }                                                                                            \
     jl_par_end(&jl_par_packed_, &r_);                                                            \
     return !failed;                                                                              \
@@ -449,8 +448,8 @@ static signed char jl_choice_f32_[JL_NCLASS], jl_choice_f64_[JL_NCLASS];
   /* BLAS on threads: from 2^22 multiply-adds, C in JL_BLAS_SLABS per thread of BLAS's       \
    * (jl_blas_threads_) slabs of rows, or of columns when C is wider than tall (64-row calls    \
    * within them with `slabs`), each a call, claimed by the region's threads as they come: a   \
-   * late worker leaves its slabs to the caller; on the caller alone when the workers were     \
-   * late or the product is nested. NB: the same slabs on any thread count: OpenBLAS may round \
+   * late worker leaves its slabs to the caller; on the caller alone when that is faster      \
+   * (jl_threads.h) or the product is nested. NB: the same slabs on any thread count: OpenBLAS \
    * a slab differently from the whole product (its small-matrix kernels; measured: f64        \
    * 131x300x107 in 3 slabs), never one slab differently from itself. False: one call. */     \
   JL_INLINE bool jl_gemm_blas_par_##S(bool slabs, bool ta, bool tb, int64_t m, int64_t n,       \
@@ -462,8 +461,9 @@ static signed char jl_choice_f32_[JL_NCLASS], jl_choice_f64_[JL_NCLASS];
     const int64_t units = ((by_cols ? n : m) + unit - 1) / unit;                                 \
     const int64_t want = (int64_t)jl_blas_threads_ * JL_BLAS_SLABS;                              \
     const int64_t ns = units < want ? units : want;                                              \
-    jl_par_region r_ = {1, 1, 0, 0};                                                             \
-    if (JL_OMP_THREADS_FREE()) jl_par_begin_dynamic(&jl_par_blas_, &r_);                         \
+    jl_par_region r_ = {1, 0, 0, 0};                                                             \
+    if (JL_OMP_THREADS_FREE())                                                                   \
+      jl_par_begin(&jl_par_blas_, &r_, (double)m * (double)n * (double)k);                       \
     if (r_.nt > jl_blas_threads_) r_.nt = jl_blas_threads_;                                      \
     _Pragma("omp parallel num_threads(r_.nt)") {                                                 \
       _Pragma("omp for schedule(dynamic, 1) nowait")                                             \
@@ -479,7 +479,6 @@ static signed char jl_choice_f32_[JL_NCLASS], jl_choice_f64_[JL_NCLASS];
                              c + i * ldc, ldc);                                                  \
         }                                                                                        \
       }                                                                                          \
-      jl_par_mark(&r_);                                                                          \
     }                                                                                            \
     jl_par_end(&jl_par_blas_, &r_);                                                              \
     return true;                                                                                 \
@@ -723,7 +722,7 @@ JL_CONV_TILES(double, f64, JL_VEC_W_f64)
     if (gblk < 1) gblk = 1;                                                                      \
     jl_par_region r_ = {1, 0, 0, 0};                                                              \
     if (rows * n * nseg * d[15] >= 4194304 && JL_OMP_THREADS_FREE())                              \
-      jl_par_begin(&jl_par_conv_, &r_);                                                          \
+      jl_par_begin(&jl_par_conv_, &r_, (double)(rows * n * nseg * d[15]));                       \
     _Pragma("omp parallel num_threads(r_.nt)") {                                                 \
       for (int64_t v0 = 0; v0 < nvec; v0 += 4) {                                                 \
         const int nv = nvec - v0 < 4 ? (int)(nvec - v0) : 4, MR = JL_CG_MR(nv);                 \
@@ -744,7 +743,6 @@ JL_CONV_TILES(double, f64, JL_VEC_W_f64)
           }                                                                                      \
         }                                                                                        \
       }                                                                                          \
-      jl_par_mark(&r_);                                                                          \
     }                                                                                            \
     jl_par_end(&jl_par_conv_, &r_);                                                              \
   }

@@ -1,28 +1,27 @@
-/* jl_threads.h: how many threads a parallel region runs on, decided from what the last regions
- * of the same loop saw (included by jaxlite.h).
+/* jl_threads.h: how many threads a parallel region runs on, decided from how long the last
+ * regions of the same site took on every thread and on the calling thread alone (included by
+ * jaxlite.h).
  *
  * An OpenMP region ends when its last thread does: on a machine busier than its cores, a worker
  * the scheduler has not run yet holds the calling thread at the region's end (measured on the
- * 2-core EPYC beside two busy processes: the MLP step of bench_jit.py took 50-68 ms with two
- * threads, 9.5 ms with one). So each region site keeps a small state (`jl_par_state`, static):
- * a region on T threads times the calling thread's own share (M) and the whole region (W); when
- * W > T M the region took longer than the calling thread alone would have (about T M), the
- * workers were late, and the site's next regions run on the calling thread alone, until a probe
- * (one region on every thread) after a back-off that doubles while the probes keep finding the
- * workers late (JL_PAR_BACKOFF_MIN_NS .. JL_PAR_BACKOFF_MAX_NS) and halves when they are not.
- * The cost when the workers are on time: two clock reads per region (regions are 2^18 work units
- * and more). Results never depend on the thread count (the loops it is used for give each
- * output to one thread, or combine fixed chunks in order: backend/rules_reduce.py).
+ * 2-core EPYC at load 6: the MLP step of bench_jit.py took 55-103 ms with OpenBLAS's two threads,
+ * 7.4-9.3 ms on one), while on a quiet machine two threads halve it. So each region site keeps a
+ * small state (`jl_par_state`, static): the running means (JL_PAR_EMA) of its time per unit of
+ * work on every thread and on the caller alone; each region runs the faster way, and the other
+ * way once every JL_PAR_EXPLORE_NS to keep its mean current. The cost: two clock reads per
+ * region (regions are 2^18 work units and more). Results never depend on the thread count (the
+ * loops it is used for give each output to one thread, or combine fixed chunks in order:
+ * backend/rules_reduce.py; products split into the same slabs on any count: jl_gemm.c).
  *
  * JAXLITE_THREADS (read once per library): "adaptive" (the default), "fixed" (every region on
  * every thread, as plain OpenMP), "alternate" (for the tests: regions alternate between every
- * thread and one, and every probe counts as late).
+ * thread and one).
  *
  * Usage (what backend/lower_ctx.py emits):
  *   static jl_par_state s_;              (file scope)
- *   jl_par_region r_; jl_par_begin(&s_, &r_);   (jl_par_begin_dynamic: schedule(dynamic))
+ *   jl_par_region r_; jl_par_begin(&s_, &r_, work);
  *   #pragma omp parallel num_threads(r_.nt)
- *   { #pragma omp for nowait ... ; jl_par_mark(&r_); }
+ *   { #pragma omp for ... nowait ... }
  *   jl_par_end(&s_, &r_);
  */
 #ifndef JL_THREADS_H
@@ -37,8 +36,14 @@
 #include <omp.h>
 #endif
 
-#define JL_PAR_BACKOFF_MIN_NS 10000000LL  /* 10 ms */
-#define JL_PAR_BACKOFF_MAX_NS 1000000000LL /* 1 s */
+#define JL_PAR_EXPLORE_NS 50000000LL /* 50 ms: the slower way's time, measured again */
+#define JL_PAR_EMA 4                 /* a new time moves the mean by 1/4 of the difference */
+/* every thread must be faster by 4 / JL_PAR_MARGIN: two threads on a loaded machine lost more
+ * often than one (a worker that misses its slice costs more than it saves; bench_jit.py's MLP
+ * step at load 4-7 on the 2-core EPYC) */
+#ifndef JL_PAR_MARGIN
+#define JL_PAR_MARGIN 5
+#endif
 
 /* Relaxed atomics where GCC's builtins exist (a benign race otherwise: a state is a hint). */
 #if defined(__GNUC__)
@@ -50,16 +55,18 @@
 #endif
 
 typedef struct {
-  int64_t until;   /* run on the calling thread alone until this time (ns); 0: threads */
-  int64_t backoff; /* the next back-off (ns) */
-  int64_t count;   /* regions seen ("alternate" mode) */
+  int64_t par, one; /* mean ps per work unit on every thread, on the caller alone (0: unknown) */
+  int64_t explore;  /* when the slower way runs next (ns) */
+  int64_t seen;     /* bit 0: a region on every thread ran (untimed: thread start-up, first
+                       touches), bit 1: one on the caller alone */
+  int64_t count;    /* regions seen ("alternate" mode) */
 } jl_par_state;
 
 typedef struct {
-  int nt;               /* the threads this region runs on */
-  int dynamic;          /* its threads claim chunks as they come (else: a fixed share each) */
-  int64_t t0;           /* when it began (ns) */
-  volatile int64_t tm;  /* when the calling thread finished its share (ns) */
+  int nt;       /* the threads this region runs on (1: the caller alone) */
+  bool timed;   /* whether it is timed (not nested, more than one thread available) */
+  int64_t t0;   /* when it began (ns) */
+  double work;  /* its work units */
 } jl_par_region;
 
 __attribute__((unused)) static int64_t jl_par_now(void) {
@@ -81,81 +88,71 @@ __attribute__((unused)) static int jl_par_mode(void) {
 }
 
 /* The decisions, on given times (tests/test_threads.py calls them with made-up ones): the
- * threads a region of site `s` beginning at `now` runs on (of `max`) ... */
+ * threads a region of site `s` beginning at `now` runs on (of `max`): a way never timed first
+ * (every thread, then the caller alone), then the faster, the slower once per
+ * JL_PAR_EXPLORE_NS ... */
 __attribute__((unused)) static int jl_par_threads(jl_par_state *s, int max, int64_t now,
                                                   int mode) {
-  if (max <= 1) return 1;
+  if (max <= 1 || mode == 1) return max > 1 ? max : 1;
   if (mode == 2) {
     const int64_t c = JL_PAR_LOAD(&s->count);
     JL_PAR_STORE(&s->count, c + 1);
     return c & 1 ? 1 : max;
   }
-  return mode == 0 && now < JL_PAR_LOAD(&s->until) ? 1 : max;
-}
-
-/* ... and what a region on `nt` threads that took `w` ns, the calling thread's share `m` ns
- * (0: not noted), ending at `now`, tells the site; returns whether its workers were late. With
- * a fixed share each, the caller alone would have taken about nt m: late when w > nt m. With
- * chunks claimed as they come (`dynamic`), a late worker leaves its part to the caller, which
- * then waits only for it to arrive (or to finish the chunk it holds): late when that wait
- * (w - m) exceeds the caller's own time. NB: stricter (w - m > m / 2) lost on the loaded 2-core
- * EPYC: a worker sharing its core finishes its last chunk a little after the caller, and the
- * regions then ran on one thread when two were faster (128x784x512: 1.2 against 0.8 ms). */
-__attribute__((unused)) static bool jl_par_update(jl_par_state *s, int nt, int dynamic, int64_t w,
-                                                  int64_t m, int64_t now, int mode) {
-  if (nt <= 1 || mode == 1) return false;
-  const bool late = mode == 2 || (m > 0 && (dynamic ? w - m > m : w > (int64_t)nt * m));
-  int64_t b = JL_PAR_LOAD(&s->backoff);
-  if (late) {
-    b = b < JL_PAR_BACKOFF_MIN_NS ? JL_PAR_BACKOFF_MIN_NS
-        : b >= JL_PAR_BACKOFF_MAX_NS / 2 ? JL_PAR_BACKOFF_MAX_NS : 2 * b;
-    JL_PAR_STORE(&s->backoff, b);
-    JL_PAR_STORE(&s->until, now + b);
-  } else {
-    JL_PAR_STORE(&s->backoff, b / 2);
-    JL_PAR_STORE(&s->until, (int64_t)0);
+  const int64_t par = JL_PAR_LOAD(&s->par), one = JL_PAR_LOAD(&s->one);
+  if (!par) return max; /* (twice: the first is not counted) */
+  if (!one) return 1;
+  const bool faster_par = JL_PAR_MARGIN * par <= 4 * one;
+  if (now >= JL_PAR_LOAD(&s->explore)) {
+    JL_PAR_STORE(&s->explore, now + JL_PAR_EXPLORE_NS);
+    return faster_par ? 1 : max;
   }
-  return late;
+  return faster_par ? max : 1;
 }
 
-/* Sets r->nt: 1 inside another region, with one thread available, or while the site's workers
- * were late; else every thread (omp_get_max_threads). */
-__attribute__((unused)) static void jl_par_begin(jl_par_state *s, jl_par_region *r) {
+/* ... and the running mean of the way that ran: `nt` threads, `ns` nanoseconds for `work`
+ * units; the first region of each way is not counted, and a time counts at most twice the mean
+ * (one region the scheduler held up moves it little). Returns the new mean (ps per unit; 0:
+ * still none). */
+__attribute__((unused)) static int64_t jl_par_update(jl_par_state *s, int nt, int64_t ns,
+                                                     double work) {
+  const int64_t bit = nt > 1 ? 1 : 2, seen = JL_PAR_LOAD(&s->seen);
+  if (!(seen & bit)) {
+    JL_PAR_STORE(&s->seen, seen | bit);
+    return 0;
+  }
+  int64_t *mean = nt > 1 ? &s->par : &s->one;
+  int64_t t = (int64_t)(1000.0 * (double)ns / (work > 1 ? work : 1)), old = JL_PAR_LOAD(mean);
+  if (t < 1) t = 1;
+  if (old && t > 2 * old) t = 2 * old;
+  const int64_t m = old ? old + (t - old) / JL_PAR_EMA : t;
+  JL_PAR_STORE(mean, m > 0 ? m : 1);
+  return m;
+}
+
+/* Sets r->nt: 1 inside another region or with one thread available; else as jl_par_threads
+ * decides for a region of `work` units (any measure proportional to its time: the site's
+ * regions must use the same one). */
+__attribute__((unused)) static void jl_par_begin(jl_par_state *s, jl_par_region *r, double work) {
   r->nt = 1;
-  r->dynamic = 0;
-  r->tm = 0;
+  r->timed = false;
+  r->work = work;
 #ifdef _OPENMP
   if (omp_in_parallel()) return;
   const int max = omp_get_max_threads();
   if (max <= 1) return;
+  const int mode = jl_par_mode();
   r->t0 = jl_par_now();
-  r->nt = jl_par_threads(s, max, r->t0, jl_par_mode());
+  r->nt = jl_par_threads(s, max, r->t0, mode);
+  r->timed = mode == 0;
 #else
   (void)s;
 #endif
 }
 
-/* The same for a region whose loop is `schedule(dynamic)`. */
-__attribute__((unused)) static void jl_par_begin_dynamic(jl_par_state *s, jl_par_region *r) {
-  jl_par_begin(s, r);
-  r->dynamic = 1;
-}
-
-/* In the region, after the thread's share of the loop: the calling thread notes the time. */
-__attribute__((unused)) static void jl_par_mark(jl_par_region *r) {
-#ifdef _OPENMP
-  if (r->nt > 1 && omp_get_thread_num() == 0) r->tm = jl_par_now();
-#else
-  (void)r;
-#endif
-}
-
-/* After the region: whether its workers were late decides the site's next regions. */
+/* After the region: its time goes into the site's mean for the way it ran. */
 __attribute__((unused)) static void jl_par_end(jl_par_state *s, jl_par_region *r) {
-  if (r->nt <= 1) return;
-  const int64_t now = jl_par_now();
-  jl_par_update(s, r->nt, r->dynamic, now - r->t0, r->tm ? r->tm - r->t0 : 0, now,
-                jl_par_mode());
+  if (r->timed) jl_par_update(s, r->nt, jl_par_now() - r->t0, r->work);
 }
 
 #endif /* JL_THREADS_H */
