@@ -38,6 +38,20 @@ from jaxlite.util import safe_zip
 # 2 threads won from 2^16-2^18 elements of x*2+1 (1.0x-1.8x) and 2^14-2^16 of tanh (1.1x-1.6x).
 PARALLEL_MIN_WORK = 1 << 18
 
+# A parallel loop is shared in about DYNAMIC_CHUNKS chunks that threads claim as they come
+# (`schedule(dynamic)`): a worker the scheduler runs late finds the calling thread has taken its
+# part (with a static split the caller would wait for the worker's half). Loops with an OpenMP
+# reduction clause keep the static split: their partial results would otherwise depend on which
+# thread took which chunk.
+DYNAMIC_CHUNKS = 32
+
+
+def _dynamic_chunk(n: int, vector: bool) -> int:
+    """Iterations per chunk of a parallel loop of `n` (whole vectors of 16 when `vector`)."""
+    c = -(-n // DYNAMIC_CHUNKS)
+    return -(-c // 16) * 16 if vector and n >= 16 * DYNAMIC_CHUNKS else c
+
+
 # ------------------------------------------------------------------------------------------
 # The kernel context: buffers, loops and lines
 # ------------------------------------------------------------------------------------------
@@ -129,6 +143,7 @@ class KernelContext:
         names = []
         start = len(self.lines)
         red = f" reduction({reduction})" if reduction else ""
+        region = self._par_open() if parallel and shape else None
         for d, n in enumerate(shape):
             k = 0
             while f"{prefix}{k}" in self._in_scope:
@@ -137,9 +152,10 @@ class KernelContext:
             self._in_scope.add(name)
             names.append(name)
             inner = d == len(shape) - 1
-            if d == 0 and parallel:
-                self.openmp = True
-                self.line(f"#pragma omp parallel for{' simd' if inner and simd else ''}{red}")
+            if d == 0 and region:
+                vec = inner and simd
+                sched = "" if reduction else f" schedule(dynamic, {_dynamic_chunk(n, vec)})"
+                self.line(f"#pragma omp for{' simd' if vec else ''}{red}{sched} nowait")
             elif inner and simd:
                 self.line(f"#pragma omp simd{red}")
             if d in reverse:
@@ -154,8 +170,27 @@ class KernelContext:
                 self.indent -= 1
                 self.line("}")
                 self._in_scope.discard(name)
+            if region:
+                self._par_close(region)
             if names:
                 self.lifetimes.loop(start, len(self.lines) - 1)
+
+    def _par_open(self) -> str:
+        """Opens a parallel region whose thread count csrc/jl_threads.h decides (every thread or
+        the calling thread alone, whichever this site's regions ran faster on of late): the loop
+        that follows is its `omp for ... nowait`. NB: a site's work is the same at every call
+        (static shapes): its regions are timed as 1 unit each."""
+        self.openmp = True
+        r = self.fresh("jl_pr")
+        self.toplevel.append(f"static jl_par_state {r}_s;")
+        self.line(f"{{ jl_par_region {r}; jl_par_begin(&{r}_s, &{r}, 1);")
+        self.line(f"#pragma omp parallel num_threads({r}.nt)")
+        self.line("{")
+        return r
+
+    def _par_close(self, r: str) -> None:
+        self.line("}")
+        self.line(f"jl_par_end(&{r}_s, &{r}); }}")
 
     def parallel(self, work: int) -> bool:
         """Whether a loop nest of `work` (elements x cost) is worth sharing among threads."""

@@ -108,6 +108,9 @@ def _reduce(ctx, eqn, args, *, axes):
             ctx.line(f"{acc_t} {acc} = {_identity(prim, _acc_dtype(prim, dt))};")
             if (prim, dtypes.kind(dt)) in _FLOAT_EXTREMA:
                 _float_extremum(ctx, prim, x, oidx, shape[t:], acc, t == 0 and ctx.parallel(work))
+            elif t == 0 and op is not None and dtypes.is_float(dt) and ctx.parallel(work):
+                _chunked_reduce(ctx, x, shape, acc, acc_t, _identity(prim, _acc_dtype(prim, dt)),
+                                op, combine)  # fmt: skip
             else:
                 inner_parallel = t == 0 and op is not None and ctx.parallel(work)
                 with ctx.loops(shape[t:], prefix="r", parallel=inner_parallel, simd=op is not None,
@@ -116,6 +119,34 @@ def _reduce(ctx, eqn, args, *, axes):
             o = ctx.at(target, at)
             ctx.line(f"{o} = {combine(o, acc) if outer_reduced else acc};")
     return [Leaf(out, dt)]
+
+
+# A float sum or product of a whole array shared among threads: in REDUCE_CHUNKS fixed parts of
+# its outermost axis, each reduced alone (vectorized), then combined in order. The result depends
+# on the shape only, never on the thread count (an OpenMP reduction clause combines one partial
+# per thread: its result would change with the threads that csrc/jl_threads.h picks per call).
+REDUCE_CHUNKS = 32
+
+
+def _chunked_reduce(ctx, x, shape, acc, acc_t, init, op, combine):
+    n0, nch = shape[0], min(shape[0], REDUCE_CHUNKS)
+    part = ctx.fresh("part")
+    ctx.line(f"{acc_t} {part}[{nch}];")
+    with ctx.loops([nch], prefix="c", parallel=True) as (c,):
+        a = ctx.fresh("acc")
+        ctx.line(f"{acc_t} {a} = {init};")
+        r = ctx.fresh("r")
+        ctx._in_scope.add(r)
+        if len(shape) == 1:
+            ctx.line(f"#pragma omp simd reduction({op}:{a})")
+        lo, hi = f"{c} * {n0}LL / {nch}", f"({c} + 1) * {n0}LL / {nch}"
+        with ctx.block(f"for (int64_t {r} = {lo}; {r} < {hi}; {r}++)"):
+            with ctx.loops(shape[1:], prefix="r", simd=True, reduction=f"{op}:{a}") as ridx:
+                ctx.line(f"{a} = {combine(a, ctx.read(x, [r, *ridx]))};")
+        ctx._in_scope.discard(r)
+        ctx.line(f"{part}[{c}] = {a};")
+    with ctx.loops([nch], prefix="c") as (c,):
+        ctx.line(f"{acc} = {combine(acc, f'{part}[{c}]')};")
 
 
 def _float_extremum(ctx, prim, x, oidx, rshape, acc, parallel):

@@ -22,6 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jl_threads.h" /* the thread count of parallel loops */
+
 #define JL_INLINE static inline
 
 /* ---- integer division and remainder (C's rounding toward zero) -------------------------- */

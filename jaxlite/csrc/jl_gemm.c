@@ -24,6 +24,26 @@
 #include <cblas.h>
 #endif
 
+/* The thread count of the products' parallel regions: csrc/jl_threads.h (one state per kind of
+ * region: the packed kernel, BLAS in slabs, the convolutions). */
+__attribute__((unused)) static jl_par_state jl_par_packed_, jl_par_blas_, jl_par_conv_;
+/* BLAS runs on one thread per call: large products call it from several threads, one slab of C
+ * each (JL_GEMM below), in regions whose thread count jl_threads.h decides. OpenBLAS's own
+ * threads cannot be told to leave the work to the caller when they are late (measured on the
+ * 2-core EPYC beside two busy processes: the MLP step of bench_jit.py took 50-68 ms on them,
+ * 9.5 ms on one thread). jl_blas_threads_: the threads OpenBLAS was given (OPENBLAS_NUM_THREADS
+ * and the like), the most that a product's slabs use. */
+static int jl_blas_threads_ = 1;
+#ifndef JL_BLAS_SLABS
+#define JL_BLAS_SLABS 4 /* slabs per thread: a late worker's part is taken by the others */
+#endif
+#ifdef JL_HAVE_BLAS
+__attribute__((constructor)) static void jl_blas_threads_init_(void) {
+  jl_blas_threads_ = scipy_openblas_get_num_threads();
+  if (jl_blas_threads_ > 1) scipy_openblas_set_num_threads(1);
+}
+#endif
+
 #define JL_GEMM_LOOPS(T, S)                                                                    \
   JL_INLINE void jl_gemm_loops_##S(bool ta, bool tb, int64_t m, int64_t n, int64_t k,          \
                                    const T *a, int64_t lda, const T *b, int64_t ldb, T *c,     \
@@ -596,13 +616,16 @@ JL_SMALL_GEMM(double, f64, JL_VEC_W_f64)
   JL_INLINE bool jl_packed_gemm_##S(bool ta, bool tb, int64_t m, int64_t n, int64_t k,          \
                                     const T *a, int64_t lda, const T *b, int64_t ldb, T *c,      \
                                     int64_t ldc, T *bp) {                                        \
-    if (m * n * k < 4194304 || !JL_OMP_THREADS_FREE() || (JL_GEMM_NO_ALLOC && bp))              \
+    jl_par_region r_ = {1, 0, 0, 0};                                                             \
+    if (m * n * k >= 4194304 && JL_OMP_THREADS_FREE() && !(JL_GEMM_NO_ALLOC && bp))              \
+      jl_par_begin(&jl_par_packed_, &r_, (double)m * (double)n * (double)k);                     \
+    if (r_.nt <= 1) /* small, nested, no threads, or the caller alone is faster */           \
       return jl_packed_serial_##S(ta, tb, m, n, k, a, lda, b, ldb, c, ldc, bp);                  \
     const bool by_cols = n >= m;                                                                 \
     const int64_t unit = by_cols ? JL_PK_NV * W : JL_PK_MR;                                    \
     const int64_t units = ((by_cols ? n : m) + unit - 1) / unit;                                 \
     int failed = 0;                                                                              \
-    _Pragma("omp parallel reduction(|:failed)") {                                               \
+    _Pragma("omp parallel num_threads(r_.nt) reduction(|:failed)") {                            \
       const int64_t nt = JL_OMP_NUM_THREADS(), t = JL_OMP_THREAD_NUM();                          \
       const int64_t lo = units * t / nt * unit, hi0 = units * (t + 1) / nt * unit;              \
       const int64_t hi = by_cols ? (hi0 < n ? hi0 : n) : (hi0 < m ? hi0 : m);                   \
@@ -616,6 +639,7 @@ JL_SMALL_GEMM(double, f64, JL_VEC_W_f64)
                                           b, ldb, c + lo * ldc, ldc, t ? NULL : bp);             \
       }                                                                                          \
     }                                                                                            \
+    jl_par_end(&jl_par_packed_, &r_);                                                            \
     return !failed;                                                                              \
   }
 JL_PACKED_GEMM(float, f32, JL_VEC_W_f32)
@@ -735,6 +759,44 @@ static signed char jl_choice_tb_f32_[JL_NCLASS], jl_choice_tb_f64_[JL_NCLASS];
                                   int64_t lda, const T *b, int64_t ldb, T *c, int64_t ldc) {     \
     JL_GEMM_BLAS(T, S, CBLAS_GEMM)                                                               \
   }                                                                                              \
+  /* BLAS on threads: from 2^22 multiply-adds, C in JL_BLAS_SLABS per thread of BLAS's       \
+   * (jl_blas_threads_) slabs of rows, or of columns when C is wider than tall (64-row calls    \
+   * within them with `slabs`), each a call, claimed by the region's threads as they come: a   \
+   * late worker leaves its slabs to the caller; on the caller alone when that is faster      \
+   * (jl_threads.h) or the product is nested. NB: the same slabs on any thread count: OpenBLAS \
+   * a slab differently from the whole product (its small-matrix kernels; measured: f64        \
+   * 131x300x107 in 3 slabs), never one slab differently from itself. False: one call. */     \
+  JL_INLINE bool jl_gemm_blas_par_##S(bool slabs, bool ta, bool tb, int64_t m, int64_t n,       \
+                                      int64_t k, const T *a, int64_t lda, const T *b,            \
+                                      int64_t ldb, T *c, int64_t ldc) {                          \
+    if (m * n * k < 4194304 || jl_blas_threads_ <= 1) return false;                              \
+    const bool by_cols = !slabs && n >= m;                                                       \
+    const int64_t unit = slabs ? JL_SLAB_ROWS : by_cols ? 16 : 8;                                \
+    const int64_t units = ((by_cols ? n : m) + unit - 1) / unit;                                 \
+    const int64_t want = (int64_t)jl_blas_threads_ * JL_BLAS_SLABS;                              \
+    const int64_t ns = units < want ? units : want;                                              \
+    jl_par_region r_ = {1, 0, 0, 0};                                                             \
+    if (JL_OMP_THREADS_FREE())                                                                   \
+      jl_par_begin(&jl_par_blas_, &r_, (double)m * (double)n * (double)k);                       \
+    if (r_.nt > jl_blas_threads_) r_.nt = jl_blas_threads_;                                      \
+    _Pragma("omp parallel num_threads(r_.nt)") {                                                 \
+      _Pragma("omp for schedule(dynamic, 1) nowait")                                             \
+      for (int64_t q = 0; q < ns; q++) {                                                         \
+        const int64_t lo = units * q / ns * unit, hi0 = units * (q + 1) / ns * unit;            \
+        const int64_t hi = by_cols ? (hi0 < n ? hi0 : n) : (hi0 < m ? hi0 : m);                 \
+        for (int64_t i = lo; i < hi; i += slabs ? JL_SLAB_ROWS : hi - lo) {                      \
+          const int64_t e = slabs && hi - i > JL_SLAB_ROWS ? JL_SLAB_ROWS : hi - i;              \
+          if (by_cols)                                                                           \
+            jl_gemm_blas_##S(ta, tb, m, e, k, a, lda, b + (tb ? i * ldb : i), ldb, c + i, ldc);  \
+          else                                                                                   \
+            jl_gemm_blas_##S(ta, tb, e, n, k, ta ? a + i : a + i * lda, lda, b, ldb,             \
+                             c + i * ldc, ldc);                                                  \
+        }                                                                                        \
+      }                                                                                          \
+    }                                                                                            \
+    jl_par_end(&jl_par_blas_, &r_);                                                              \
+    return true;                                                                                 \
+  }                                                                                              \
   /* The path a product takes: the measured choice of its class where that path can take it, \
    * else the fixed rules (which need no BLAS, no buffer). */                                  \
   JL_INLINE int jl_gemm_path_##S(bool tb, int64_t m, int64_t n, int64_t k) {                     \
@@ -769,6 +831,9 @@ static signed char jl_choice_tb_f32_[JL_NCLASS], jl_choice_tb_f64_[JL_NCLASS];
     if (path == JL_PATH_PACKED &&                                                                \
         jl_packed_gemm_##S(ta, tb, m, n, k, a, lda, b, ldb, c, ldc,                              \
                            nscratch >= JL_PK_ELEMS(JL_VEC_W_##S, m, n, k) ? scratch : NULL))     \
+      return;                                                                                    \
+    if (jl_gemm_blas_par_##S(path == JL_PATH_BLAS_SLABS && m > JL_SLAB_ROWS, ta, tb, m, n, k, a, \
+                             lda, b, ldb, c, ldc))                                               \
       return;                                                                                    \
     if (path == JL_PATH_BLAS_SLABS && m > JL_SLAB_ROWS) {                                        \
       for (int64_t i = 0; i < m; i += JL_SLAB_ROWS)                                              \
@@ -1027,9 +1092,10 @@ JL_CONV_TILES(double, f64, JL_VEC_W_f64)
     const int64_t seg_bytes = d[15] * (nvec < 4 ? nvec : 4) * W * (int64_t)sizeof(T);            \
     int64_t gblk = seg_bytes > 0 ? (JL_CG_BBLK + seg_bytes - 1) / seg_bytes : nseg;                  \
     if (gblk < 1) gblk = 1;                                                                      \
-    const bool par = rows * n * nseg * d[15] >= 4194304 && JL_OMP_THREADS_FREE();                \
-    (void)par; /* (unused without OpenMP) */                                                    \
-    _Pragma("omp parallel if (par)") {                                                           \
+    jl_par_region r_ = {1, 0, 0, 0};                                                              \
+    if (rows * n * nseg * d[15] >= 4194304 && JL_OMP_THREADS_FREE())                              \
+      jl_par_begin(&jl_par_conv_, &r_, (double)(rows * n * nseg * d[15]));                       \
+    _Pragma("omp parallel num_threads(r_.nt)") {                                                 \
       for (int64_t v0 = 0; v0 < nvec; v0 += 4) {                                                 \
         const int nv = nvec - v0 < 4 ? (int)(nvec - v0) : 4, MR = JL_CG_MR(nv);                 \
         const int64_t ncols = n - v0 * W < nv * W ? n - v0 * W : nv * W;                         \
@@ -1050,6 +1116,7 @@ JL_CONV_TILES(double, f64, JL_VEC_W_f64)
         }                                                                                        \
       }                                                                                          \
     }                                                                                            \
+    jl_par_end(&jl_par_conv_, &r_);                                                              \
   }
 #if defined(__GNUC__)
 #define JL_CG_TILE_CALL(S, nv, ...) JL_CG_TILE(S, nv, __VA_ARGS__)

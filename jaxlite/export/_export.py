@@ -75,12 +75,14 @@ class ExportedC:
 
     def csrc_files(self) -> list[str]:
         """The files of jaxlite's csrc/ that `name.c` includes."""
-        # NB: every csrc header the kernel includes, in its order (a new header needs no entry)
-        text = self.kernel.source
-        names = [h for h in re.findall(r'^#include "([^"/]+)"', text, re.M)
-                 if os.path.exists(os.path.join(_compile.CSRC_DIR, h))]  # fmt: skip
+        # NB: every csrc header the kernel includes, in its order, and the ones they include
+        # (jaxlite.h: jl_threads.h); a new header needs no entry
+        names = _csrc_includes(self.kernel.source, [])
         if self.kernel.runtime:
-            names += [h for h in ("jaxlite.h", "jl_blas.h") if h not in names] + [RUNTIME_FILE]
+            for h in ("jaxlite.h", "jl_blas.h"):
+                if h not in names:
+                    _csrc_includes(f'#include "{h}"', names)
+            names.append(RUNTIME_FILE)
         return names
 
     def files(self) -> dict[str, str]:
@@ -106,6 +108,17 @@ class ExportedC:
         sig = ", ".join(f"{p.ident}: {_emit.aval_text(p.aval)}" for p in self.inputs)
         outs = ", ".join(_emit.aval_text(p.aval) for p in self.outputs)
         return f"<jaxlite.export.ExportedC {self.name}({sig}) -> ({outs})>"
+
+
+def _csrc_includes(text: str, names: list[str]) -> list[str]:
+    """`names` plus the csrc/ files `text` includes (`#include "x"`), depth first, each once."""
+    for h in re.findall(r'^#include "([^"/]+)"', text, re.M):
+        path = os.path.join(_compile.CSRC_DIR, h)
+        if h not in names and os.path.exists(path):
+            names.append(h)
+            with open(path) as f:
+                _csrc_includes(f.read(), names)
+    return names
 
 
 # Flags that make the C compute what jit computes, bit for bit (compile.compiler_command's

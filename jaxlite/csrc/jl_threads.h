@@ -1,0 +1,158 @@
+/* jl_threads.h: how many threads a parallel region runs on, decided from how long the last
+ * regions of the same site took on every thread and on the calling thread alone (included by
+ * jaxlite.h).
+ *
+ * An OpenMP region ends when its last thread does: on a machine busier than its cores, a worker
+ * the scheduler has not run yet holds the calling thread at the region's end (measured on the
+ * 2-core EPYC at load 6: the MLP step of bench_jit.py took 55-103 ms with OpenBLAS's two threads,
+ * 7.4-9.3 ms on one), while on a quiet machine two threads halve it. So each region site keeps a
+ * small state (`jl_par_state`, static): the running means (JL_PAR_EMA) of its time per unit of
+ * work on every thread and on the caller alone; each region runs the faster way, and the other
+ * way once every JL_PAR_EXPLORE_NS to keep its mean current. The cost: two clock reads per
+ * region (regions are 2^18 work units and more). Results never depend on the thread count (the
+ * loops it is used for give each output to one thread, or combine fixed chunks in order:
+ * backend/rules_reduce.py; products split into the same slabs on any count: jl_gemm.c).
+ *
+ * JAXLITE_THREADS (read once per library): "adaptive" (the default), "fixed" (every region on
+ * every thread, as plain OpenMP), "alternate" (for the tests: regions alternate between every
+ * thread and one).
+ *
+ * Usage (what backend/lower_ctx.py emits):
+ *   static jl_par_state s_;              (file scope)
+ *   jl_par_region r_; jl_par_begin(&s_, &r_, work);
+ *   #pragma omp parallel num_threads(r_.nt)
+ *   { #pragma omp for ... nowait ... }
+ *   jl_par_end(&s_, &r_);
+ */
+#ifndef JL_THREADS_H
+#define JL_THREADS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#define JL_PAR_EXPLORE_NS 50000000LL /* 50 ms: the slower way's time, measured again */
+#define JL_PAR_EMA 4                 /* a new time moves the mean by 1/4 of the difference */
+/* every thread must be faster by 4 / JL_PAR_MARGIN: two threads on a loaded machine lost more
+ * often than one (a worker that misses its slice costs more than it saves; bench_jit.py's MLP
+ * step at load 4-7 on the 2-core EPYC) */
+#ifndef JL_PAR_MARGIN
+#define JL_PAR_MARGIN 5
+#endif
+
+/* Relaxed atomics where GCC's builtins exist (a benign race otherwise: a state is a hint). */
+#if defined(__GNUC__)
+#define JL_PAR_LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
+#define JL_PAR_STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+#else
+#define JL_PAR_LOAD(p) (*(p))
+#define JL_PAR_STORE(p, v) (*(p) = (v))
+#endif
+
+typedef struct {
+  int64_t par, one; /* mean ps per work unit on every thread, on the caller alone (0: unknown) */
+  int64_t explore;  /* when the slower way runs next (ns) */
+  int64_t seen;     /* bit 0: a region on every thread ran (untimed: thread start-up, first
+                       touches), bit 1: one on the caller alone */
+  int64_t count;    /* regions seen ("alternate" mode) */
+} jl_par_state;
+
+typedef struct {
+  int nt;       /* the threads this region runs on (1: the caller alone) */
+  bool timed;   /* whether it is timed (not nested, more than one thread available) */
+  int64_t t0;   /* when it began (ns) */
+  double work;  /* its work units */
+} jl_par_region;
+
+__attribute__((unused)) static int64_t jl_par_now(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+/* 0 adaptive, 1 fixed, 2 alternate (JAXLITE_THREADS) */
+__attribute__((unused)) static int jl_par_mode_ = -1;
+__attribute__((unused)) static int jl_par_mode(void) {
+  int m = JL_PAR_LOAD(&jl_par_mode_);
+  if (m < 0) {
+    const char *e = getenv("JAXLITE_THREADS");
+    m = e && !strcmp(e, "fixed") ? 1 : e && !strcmp(e, "alternate") ? 2 : 0;
+    JL_PAR_STORE(&jl_par_mode_, m);
+  }
+  return m;
+}
+
+/* The decisions, on given times (tests/test_threads.py calls them with made-up ones): the
+ * threads a region of site `s` beginning at `now` runs on (of `max`): a way never timed first
+ * (every thread, then the caller alone), then the faster, the slower once per
+ * JL_PAR_EXPLORE_NS ... */
+__attribute__((unused)) static int jl_par_threads(jl_par_state *s, int max, int64_t now,
+                                                  int mode) {
+  if (max <= 1 || mode == 1) return max > 1 ? max : 1;
+  if (mode == 2) {
+    const int64_t c = JL_PAR_LOAD(&s->count);
+    JL_PAR_STORE(&s->count, c + 1);
+    return c & 1 ? 1 : max;
+  }
+  const int64_t par = JL_PAR_LOAD(&s->par), one = JL_PAR_LOAD(&s->one);
+  if (!par) return max; /* (twice: the first is not counted) */
+  if (!one) return 1;
+  const bool faster_par = JL_PAR_MARGIN * par <= 4 * one;
+  if (now >= JL_PAR_LOAD(&s->explore)) {
+    JL_PAR_STORE(&s->explore, now + JL_PAR_EXPLORE_NS);
+    return faster_par ? 1 : max;
+  }
+  return faster_par ? max : 1;
+}
+
+/* ... and the running mean of the way that ran: `nt` threads, `ns` nanoseconds for `work`
+ * units; the first region of each way is not counted, and a time counts at most twice the mean
+ * (one region the scheduler held up moves it little). Returns the new mean (ps per unit; 0:
+ * still none). */
+__attribute__((unused)) static int64_t jl_par_update(jl_par_state *s, int nt, int64_t ns,
+                                                     double work) {
+  const int64_t bit = nt > 1 ? 1 : 2, seen = JL_PAR_LOAD(&s->seen);
+  if (!(seen & bit)) {
+    JL_PAR_STORE(&s->seen, seen | bit);
+    return 0;
+  }
+  int64_t *mean = nt > 1 ? &s->par : &s->one;
+  int64_t t = (int64_t)(1000.0 * (double)ns / (work > 1 ? work : 1)), old = JL_PAR_LOAD(mean);
+  if (t < 1) t = 1;
+  if (old && t > 2 * old) t = 2 * old;
+  const int64_t m = old ? old + (t - old) / JL_PAR_EMA : t;
+  JL_PAR_STORE(mean, m > 0 ? m : 1);
+  return m;
+}
+
+/* Sets r->nt: 1 inside another region or with one thread available; else as jl_par_threads
+ * decides for a region of `work` units (any measure proportional to its time: the site's
+ * regions must use the same one). */
+__attribute__((unused)) static void jl_par_begin(jl_par_state *s, jl_par_region *r, double work) {
+  r->nt = 1;
+  r->timed = false;
+  r->work = work;
+#ifdef _OPENMP
+  if (omp_in_parallel()) return;
+  const int max = omp_get_max_threads();
+  if (max <= 1) return;
+  const int mode = jl_par_mode();
+  r->t0 = jl_par_now();
+  r->nt = jl_par_threads(s, max, r->t0, mode);
+  r->timed = mode == 0;
+#else
+  (void)s;
+#endif
+}
+
+/* After the region: its time goes into the site's mean for the way it ran. */
+__attribute__((unused)) static void jl_par_end(jl_par_state *s, jl_par_region *r) {
+  if (r->timed) jl_par_update(s, r->nt, jl_par_now() - r->t0, r->work);
+}
+
+#endif /* JL_THREADS_H */

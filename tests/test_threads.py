@@ -1,0 +1,163 @@
+"""The thread count of parallel regions (csrc/jl_threads.h): each region site runs on every thread
+or on the calling thread alone, whichever its recent regions ran faster on, and tries the other
+way now and then; results never depend on the thread count (elementwise loops, reductions, every
+product path, convolutions).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from jaxlite.backend import compile as cb
+
+MS = 1_000_000  # ns
+EXPLORE = 50 * MS  # JL_PAR_EXPLORE_NS
+
+# The decisions on made-up times: site state `s` (one per test), jl_par_threads / jl_par_update.
+_SHIM = """
+#include "jaxlite.h"
+static jl_par_state s;
+void reset(void) { memset(&s, 0, sizeof s); }
+int threads(int max, int64_t now, int mode) { return jl_par_threads(&s, max, now, mode); }
+int64_t update(int nt, int64_t ns, double work) { return jl_par_update(&s, nt, ns, work); }
+"""
+
+
+@pytest.fixture(scope="module")
+def shim():
+    lib = cb.load(_SHIM, salt="test_threads")
+    fns = {
+        "reset": lib.function("reset", "void(*)(void)"),
+        "threads": lib.function("threads", "int(*)(int, int64_t, int)"),
+        "update": lib.function("update", "int64_t(*)(int, int64_t, double)"),
+        "lib": lib,  # NB: kept: a library nothing refers to is unloaded
+    }
+    fns["reset"]()
+    return fns
+
+
+def test_each_site_runs_the_faster_way_and_tries_the_other_now_and_then(shim):
+    threads, update = shim["threads"], shim["update"]
+    shim["reset"]()
+    assert threads(1, 0, 0) == 1  # one thread available
+    assert threads(4, 0, 0) == 4  # never timed: every thread first
+    assert update(4, 10**9, 10) == 0  # the first region of a way is not counted
+    assert threads(4, 0, 0) == 4
+    assert update(4, 1000, 10) == 100_000  # ps per unit: the first time counted is the mean
+    assert threads(4, 1, 0) == 1  # then the caller alone
+    assert update(1, 10**9, 10) == 0 and threads(4, 1, 0) == 1
+    assert update(1, 3000, 10) == 300_000
+    # every thread was faster: every thread, except once per EXPLORE (the mean kept current)
+    assert threads(4, 2, 0) == 1  # the first exploration (due at 0)
+    assert [threads(4, t, 0) for t in (3, EXPLORE // 2, EXPLORE + 1)] == [4, 4, 4]
+    assert threads(4, EXPLORE + 2, 0) == 1 and threads(4, EXPLORE + 3, 0) == 4
+    # the workers turn late: the mean moves by a quarter of the difference per region
+    assert update(4, 9000, 10) == 100_000 + (200_000 - 100_000) // 4  # at most twice the mean
+    update(4, 9000, 10)
+    assert update(4, 9000, 10) == 195_312  # 100,000 -> 125,000 -> 156,250 -> 195,312
+    assert threads(4, EXPLORE + 4, 0) == 4  # 195,312 x 5/4 < 300,000
+    assert update(4, 9000, 10) == 244_140  # 5/4 of it > 300,000
+    assert threads(4, EXPLORE + 5, 0) == 1  # now the caller alone is faster ...
+    assert threads(4, 3 * EXPLORE, 0) == 4  # ... and every thread is tried once per EXPLORE
+    assert threads(4, 3 * EXPLORE + 1, 0) == 1
+    # work units: a region twice the work in twice the time has the same time per unit
+    shim["reset"]()
+    update(2, 1, 1)
+    assert update(2, 2000, 20) == update(2, 1000, 10) == 100_000
+
+
+def test_fixed_and_alternate_modes(shim):
+    threads = shim["threads"]
+    shim["reset"]()
+    for _ in range(2):
+        shim["update"](2, 10**9, 1)  # every thread very slow
+        shim["update"](1, 1, 1)
+    # JAXLITE_THREADS=fixed: every thread whatever the times
+    assert threads(2, 6, 1) == 2
+    assert threads(2, 7, 0) == 2 and threads(2, 8, 0) == 1  # adaptive: an exploration, then 1
+    # JAXLITE_THREADS=alternate (the tests' mode): every thread, then one, ...
+    assert [threads(3, 0, 2) for _ in range(4)] == [3, 1, 3, 1]
+
+
+# Every parallel region of a kernel (and of the runtime library's products) alternates between
+# every thread (3: uneven splits) and one: two calls in a row must agree bit for bit.
+_SCRIPT = textwrap.dedent(
+    """
+    import numpy as np, jaxlite, jaxlite.numpy as jnp
+    from jaxlite import lax
+    from jaxlite.backend import compile as cb
+
+    jaxlite.config.update("jax_enable_x64", True)  # float64 products and sums below
+    rng = np.random.default_rng(0)
+    def check(name, f, *args, ref=None, rtol=1e-5, atol=1e-5):
+        a, b = (np.asarray(f(*args)) for _ in range(2))
+        assert a.tobytes() == b.tobytes(), (name, np.abs(a - b).max())
+        c = np.asarray(f(*args))
+        assert a.tobytes() == c.tobytes(), name
+        if ref is not None:
+            np.testing.assert_allclose(a, ref, rtol=rtol, atol=atol, err_msg=name)
+        print("ok", name)
+
+    f32 = lambda *s: rng.normal(size=s).astype(np.float32)
+    n = (1 << 18) + 5  # past PARALLEL_MIN_WORK, not a multiple of the threads or chunks
+    x = f32(n)
+    check("elementwise", jaxlite.jit(lambda x: x * 2.0 + 1.0), x, ref=x * 2 + 1)
+    check("chain", jaxlite.jit(lambda x: jnp.tanh(x) * lax.logistic(1.7 * x + 0.3)), x,
+          ref=np.tanh(x) / (1 + np.exp(-(1.7 * x + 0.3))))
+    for m in ((1 << 18) + 37, 31 * 32 * 300 + 1, 1 << 19):  # chunk boundaries of the sums
+        xs = f32(m)
+        check(f"sum {m}", jaxlite.jit(jnp.sum), xs, ref=xs.astype(np.float64).sum(), rtol=1e-5)
+    x2 = f32(700, 1001)
+    check("sum strided 2-D", jaxlite.jit(lambda x: jnp.sum(jnp.exp(x[:, ::2]))), x2,
+          ref=np.exp(x2[:, ::2].astype(np.float64)).sum(), rtol=1e-5)
+    x3 = (1 + 1e-4 * f32(3, 100003)).astype(np.float64)
+    check("prod f64 3 rows", jaxlite.jit(jnp.prod), x3, ref=np.prod(x3), rtol=1e-12)
+    check("row sums", jaxlite.jit(lambda x: jnp.sum(jnp.sin(x), axis=1)), x2,
+          ref=np.sin(x2.astype(np.float64)).sum(1), rtol=1e-4, atol=1e-4)
+    check("max", jaxlite.jit(lambda x: jnp.max(jnp.cos(x))), x, ref=np.cos(x).max())
+    check("int sum", jaxlite.jit(lambda x: jnp.sum(x * 3)), np.arange(n, dtype=np.int32),
+          ref=np.sum(np.arange(n, dtype=np.int64) * 3))
+
+    cc = cb.find_compiler()
+    lib, tag = cb.runtime_library(cc), cb.runtime_tag(cc)
+    nclass = lib.function(f"jl_rt_gemm_nclass_{tag}", "int(*)(void)")()
+    mm = jaxlite.jit(lambda a, b: a @ b)
+    mmt = jaxlite.jit(lambda a, b: a.T @ b.T)
+    # >= 2^22 multiply-adds (threaded): wider than tall, taller than wide, ragged slabs
+    shapes = [(129, 517, 64), (517, 129, 64), (131, 300, 107), (70, 1031, 60)]
+    for path, pname in ((3, "blas"), (4, "blas-slabs"), (2, "packed")):
+        for dt in (np.float32, np.float64):
+            table = {"float32": [path] * nclass, "float64": [path] * nclass}
+            cb.set_gemm_choice(lib, tag, table)
+            for m, nn, k in shapes:
+                a, b = f32(m, k).astype(dt), f32(k, nn).astype(dt)
+                ref = a.astype(np.float64) @ b.astype(np.float64)
+                check(f"{pname} {dt.__name__} {m}x{nn}x{k}", mm, a, b, ref=ref, rtol=1e-4,
+                      atol=1e-4)
+                check(f"{pname} {dt.__name__} {m}x{nn}x{k} transposed", mmt,
+                      np.ascontiguousarray(a.T), np.ascontiguousarray(b.T), ref=ref, rtol=1e-4,
+                      atol=1e-4)
+    cb.set_gemm_choice(lib, tag, {"float32": [0] * nclass, "float64": [0] * nclass})
+    img, ker = f32(8, 16, 34, 34), f32(32, 16, 3, 3)
+    conv = jaxlite.jit(lambda x, w: lax.conv_general_dilated(x, w, (1, 1), "SAME"))
+    check("conv", conv, img, ker)
+    print("all ok")
+    """
+)
+
+
+def test_results_do_not_depend_on_the_thread_count(tmp_path):
+    script = tmp_path / "alternate.py"
+    script.write_text(_SCRIPT)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, JAXLITE_THREADS="alternate", OMP_NUM_THREADS="3",
+               OPENBLAS_NUM_THREADS="3", PYTHONPATH=root)  # fmt: skip
+    env.pop("JAXLITE_THREAD_DEFAULTS", None)
+    res = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True,
+                         timeout=600)  # fmt: skip
+    assert res.returncode == 0 and "all ok" in res.stdout, res.stdout[-3000:] + res.stderr[-3000:]
