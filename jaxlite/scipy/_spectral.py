@@ -132,7 +132,7 @@ def _window(name: str, window, nperseg, input_length: int, dtype):
                 stacklevel=4,
             )
             n = input_length
-        w = np.ones(0) if n == 0 and window == "hann" else get_window(window, n)
+        w = np.ones(0) if n == 0 and window == "hann" else get_window(window, n, caller=name)
         return jnp.asarray(w, dtype=dtype), n
     win = jnp.asarray(window, dtype=dtype)
     ws = shape_of(win)
@@ -340,7 +340,14 @@ def csd(x, y, fs=1.0, window="hann", nperseg=None, noverlap=None, nfft=None,
     Returns:
       (f, Pxy): the frequencies and the complex cross spectral density.
     """
-    freqs, _, pxy = _spectral("csd", x, y, fs, window, nperseg, noverlap, nfft, detrend,
+    return _csd("csd", x, y, fs, window, nperseg, noverlap, nfft, detrend, return_onesided,
+                scaling, axis, average)  # fmt: skip
+
+
+def _csd(name, x, y, fs, window, nperseg, noverlap, nfft, detrend, return_onesided, scaling,
+         axis, average):  # fmt: skip
+    """csd, its errors naming `name` (csd or welch)."""
+    freqs, _, pxy = _spectral(name, x, y, fs, window, nperseg, noverlap, nfft, detrend,
                               return_onesided, scaling, axis, "psd")  # fmt: skip
     if y is not None:
         pxy = pxy + 0j
@@ -359,7 +366,7 @@ def csd(x, y, fs=1.0, window="hann", nperseg=None, noverlap=None, nfft=None,
             elif average == "mean":
                 pxy = jnp.mean(pxy, axis=-1)
             else:
-                raise ValueError(f'csd: average must be "median" or "mean", got {average!r}')
+                raise ValueError(f'{name}: average must be "median" or "mean", got {average!r}')
         else:
             pxy = jnp.reshape(pxy, shape[:-1])
     return freqs, pxy
@@ -398,9 +405,8 @@ def welch(x, fs=1.0, window="hann", nperseg=None, noverlap=None, nfft=None, detr
       >>> p.shape
       (9,)
     """
-    freqs, pxx = csd(x, None, fs=fs, window=window, nperseg=nperseg, noverlap=noverlap,
-                     nfft=nfft, detrend=detrend, return_onesided=return_onesided,
-                     scaling=scaling, axis=axis, average=average)  # fmt: skip
+    freqs, pxx = _csd("welch", x, None, fs, window, nperseg, noverlap, nfft, detrend,
+                      return_onesided, scaling, axis, average)  # fmt: skip
     return freqs, jnp.real(pxx)
 
 
@@ -468,7 +474,7 @@ def istft(Zxx, fs=1.0, window="hann", nperseg=None, noverlap=None, nfft=None,
     segs = _last_axis_slice(segs, 0, nperseg)
 
     if isinstance(window, (str, tuple)):
-        win = jnp.asarray(get_window(window, nperseg), dtype=dtype_of(segs))
+        win = jnp.asarray(get_window(window, nperseg, caller=name), dtype=dtype_of(segs))
     else:
         win = asarray(window, name)
         ws = shape_of(win)

@@ -170,51 +170,52 @@ _MISSING = ("chebwin", "cheb", "dpss", "taylor", "taylorwin", "kaiser bessel der
 SUPPORTED = tuple(names[0] for names in _WINDOWS)
 
 
-def get_window(window, nx: int, fftbins: bool = True) -> np.ndarray:
+def get_window(window, nx: int, fftbins: bool = True, caller: str = "get_window") -> np.ndarray:
     """The float64 window `window` of length `nx`, as `scipy.signal.get_window`: `window` is a
     name ('hann'), a tuple of a name and its parameters (('kaiser', 8.0), ('tukey', 0.25)) or a
     float (a Kaiser window's beta); a name may end in '_periodic' or '_symmetric', which
-    overrides `fftbins` (True: periodic, for spectral analysis; False: symmetric)."""
+    overrides `fftbins` (True: periodic, for spectral analysis; False: symmetric). Errors name
+    `caller`, the function that asked for the window."""
     if isinstance(nx, bool) or not isinstance(nx, numbers.Integral) or nx <= 0:
-        raise ValueError(f"get_window: the window length must be a positive integer, got {nx!r}")
+        raise ValueError(f"{caller}: the window length must be a positive integer, got {nx!r}")
     if not isinstance(fftbins, bool):
-        raise ValueError(f"get_window: fftbins must be a bool, got {fftbins!r}")
+        raise ValueError(f"{caller}: fftbins must be a bool, got {fftbins!r}")
     if not isinstance(window, (str, tuple)):
         try:
             beta = float(window)
         except (TypeError, ValueError):
             raise ValueError(
-                f"get_window: window must be a name, a tuple (name, parameters...) or a float "
+                f"{caller}: window must be a name, a tuple (name, parameters...) or a float "
                 f"(a Kaiser window's beta), got {window!r:.60}"
             ) from None
         return _make(_kaiser, int(nx), not fftbins, (beta,))
     if isinstance(window, tuple) and (not window or not isinstance(window[0], str)):
-        raise ValueError(f"get_window: a tuple window must start with a name, got {window!r:.60}")
-    name = window if isinstance(window, str) else window[0]
+        raise ValueError(f"{caller}: a tuple window must start with a name, got {window!r:.60}")
+    wname = window if isinstance(window, str) else window[0]
     args = window[1:] if isinstance(window, tuple) else ()
     sym = not fftbins
-    if name.endswith("_symmetric"):
-        sym, name = True, name[: -len("_symmetric")]
-    elif name.endswith("_periodic"):
-        sym, name = False, name[: -len("_periodic")]
-    if name in _MISSING:
+    if wname.endswith("_symmetric"):
+        sym, wname = True, wname[: -len("_symmetric")]
+    elif wname.endswith("_periodic"):
+        sym, wname = False, wname[: -len("_periodic")]
+    if wname in _MISSING:
         raise NotImplementedError(
-            f"get_window: the {name!r} window is not implemented in jaxlite; supported: "
+            f"{caller}: the {wname!r} window is not implemented in jaxlite; supported: "
             f"{', '.join(SUPPORTED)}"
         )
-    if name not in _BY_NAME:
+    if wname not in _BY_NAME:
         raise ValueError(
-            f"get_window: unknown window {name!r} in window={window!r:.60}; supported: "
+            f"{caller}: unknown window {wname!r} in window={window!r:.60}; supported: "
             f"{', '.join(SUPPORTED)} (or a tuple with parameters, e.g. ('kaiser', 8.0), or an "
             "array)"
         )
-    fn, takes = _BY_NAME[name]
+    fn, takes = _BY_NAME[wname]
     if args and takes is False:
-        raise ValueError(f"get_window: the {name!r} window takes no parameters, got {window!r}")
+        raise ValueError(f"{caller}: the {wname!r} window takes no parameters, got {window!r}")
     if not args and takes is True:
-        raise ValueError(f"get_window: the {name!r} window needs parameters, got {window!r}")
+        raise ValueError(f"{caller}: the {wname!r} window needs parameters, got {window!r}")
     if fn is _exponential and sym and args and args[0] is not None:
-        raise ValueError("get_window: a symmetric exponential window takes center=None")
+        raise ValueError(f"{caller}: a symmetric exponential window takes center=None")
     return _make(fn, int(nx), sym, args)
 
 
