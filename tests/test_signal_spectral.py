@@ -204,6 +204,9 @@ def test_istft_noverlap_zero_and_odd_nperseg_as_scipy():
     _close(got, ss.istft(z, nperseg=8, noverlap=0, window="boxcar"))
     z = ss.stft(X[0], nperseg=7)[2]
     _close(signal.istft(z, nperseg=7), ss.istft(z, nperseg=7))  # JAX: a shape error
+    z = RNG.standard_normal((3, 1)) + 1j  # one segment of 3 (JAX keeps 2 samples)
+    kw = dict(input_onesided=False, boundary=False, window="boxcar")
+    _close(signal.istft(z, **kw), ss.istft(z, **kw))
 
 
 # ------------------------------------------------------------------------ transformations
