@@ -183,6 +183,8 @@ def test_nperseg_clipped_to_the_signal_and_empty_input():
         with pytest.warns(UserWarning, match="input_length=0"):  # both clip 256 to 0
             _same(signal.stft(np.zeros(shape)), _jax("stft", np.zeros(shape)))
         _same(signal.welch(np.zeros(shape)), _jax("welch", np.zeros(shape)))
+    e, y = np.zeros((3, 0)), np.ones((1, 5))
+    _close(signal.csd(e, y), ss.csd(e, y))  # SciPy's shapes (JAX's are (1, 3) and (1,))
 
 
 # --------------------------------------------- SciPy's semantics where JAX 0.10.2 slips
@@ -279,6 +281,8 @@ def test_bad_input_csd_and_istft():
             _jax("istft", z, **kw)
         with pytest.raises(ValueError, match="istft"):
             signal.istft(z, **kw)
+    with pytest.raises(ValueError, match="positive"):
+        signal.istft(z, nperseg=0)  # as SciPy (JAX takes 0 for the default)
     with pytest.raises(ValueError, match="at least 2-D"):
         signal.istft(z[0, 0])
     with pytest.raises(jaxlite.errors.ConcretizationTypeError, match="nperseg"):

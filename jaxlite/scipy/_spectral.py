@@ -4,9 +4,11 @@ jnp ops, so that jit, grad and vmap go through. Windows come from `_windows.get_
 on the host: JAX asks SciPy for them, jaxlite does not depend on SciPy).
 
 Where JAX 0.10.2 departs from SciPy by a slip, this follows SciPy: a callable `detrend` gets the
-segments along the last axis (JAX hands it the transposed segments), and istft takes
-noverlap=0 and nperseg=0 as given (JAX reads them as "default"), and an odd `nperseg` with
-nfft=None (JAX fails there on a shape mismatch).
+segments along the last axis (JAX hands it the transposed segments); istft takes noverlap=0 and
+nperseg=0 as given (JAX reads them as "default"), inverts an odd `nperseg` with nfft=None (JAX
+fails on a shape mismatch) and returns every overlap-added sample when a segment spans more hops
+than there are segments (JAX keeps only 2 nseg - 1 hops); csd of an empty x or y returns SciPy's
+shape (JAX's inserts the axis at the wrong place or fails an assertion).
 """
 
 from __future__ import annotations
