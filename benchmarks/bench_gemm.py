@@ -36,6 +36,7 @@ import numpy as np
 import jaxlite
 from jaxlite import lax
 from jaxlite.backend import compile as _compile
+import isa  # benchmarks/isa.py (this script's directory)
 from timing import cpu_medians, settled_medians  # benchmarks/timing.py (this script's directory)
 
 TARGET = 1.1
@@ -149,6 +150,7 @@ def main(argv=None) -> int:
     ap.add_argument("--only", default="", help="substring of the labels to run")
     args = ap.parse_args(argv)
     load = os.getloadavg()[0]
+    print(isa.line())  # the ISA each library runs
     print(f"# {time.strftime('%Y-%m-%d')}, {platform.processor() or platform.machine()}, "
           f"{os.cpu_count()} cores, load average {load:.1f}, "
           f"{'CPU' if args.cpu else 'wall'} time, float32")  # fmt: skip

@@ -28,6 +28,7 @@ import numpy as np
 import jaxlite
 import jaxlite.numpy as jnp
 from jaxlite import lax
+import isa  # benchmarks/isa.py (this script's directory)
 from timing import (
     settled_medians,
     try_jax,
@@ -236,6 +237,7 @@ def main():
     ap.add_argument("--only", default="chain,mlp,dispatch,pegrad")
     opts = ap.parse_args()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(isa.line("jax", "torch"))  # the ISA each library runs
     print(f"# {time.strftime('%Y-%m-%d')}, {platform.processor() or platform.machine()}, "
           f"{os.cpu_count()} cores, load average {load:.1f}, numpy {np.__version__}")  # fmt: skip
     missed = []

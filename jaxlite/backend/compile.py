@@ -340,11 +340,32 @@ def _cpu_id() -> str:
     return f"{platform.machine()}|{model or platform.processor()}|{flags}|{os.cpu_count()}"
 
 
-def gemm_choice_path(runtime_key: str) -> str:
-    """The file caching the measured kernel choice of runtime library `runtime_key` on this CPU."""
+def blas_core(lib: Library | None = None) -> str:
+    """The kernels OpenBLAS runs here ("Haswell", "SkylakeX", ...: what OPENBLAS_CORETYPE
+    forces, else what it detected), asked of the library itself; "-" without BLAS. `lib`: the
+    runtime library (which links BLAS), else the BLAS library is loaded."""
+    try:
+        if lib is None:
+            blas = _blas_library()
+            if blas is None:
+                return "-"
+            lib = Library("blas", blas, False, 0.0)
+        name = lib.function("scipy_openblas_get_corename", "char *(*)(void)")()
+        return ffi.string(name).decode() if name != ffi.NULL else "-"
+    except (OSError, AttributeError, KeyError):
+        return "-"
+
+
+def gemm_choice_path(runtime_key: str, core: str | None = None) -> str:
+    """The file caching the measured kernel choice of runtime library `runtime_key` on this CPU
+    with BLAS's kernels `core` (`blas_core`). NB: the runtime key names the compiler flags
+    (JAXLITE_CFLAGS: an AVX2 build of the library, `-mno-avx512f`, has its own key), the core
+    the BLAS kernels it is timed against (OPENBLAS_CORETYPE=Haswell runs OpenBLAS's AVX2
+    kernels): neither build reuses the other's choice."""
     how = f"{GEMM_SHAPES}{GEMM_REPS}{GEMM_MARGIN}"  # the measurement's own version
     threads = [os.environ.get(v, "") for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")]
-    text = "|".join((runtime_key, _cpu_id(), _blas_library() or "-", how, *threads))
+    core = blas_core() if core is None else core
+    text = "|".join((runtime_key, _cpu_id(), _blas_library() or "-", core, how, *threads))
     digest = hashlib.sha256(text.encode()).hexdigest()[:24]
     return os.path.join(cache_dir(), f"gemm-choice-{digest}.json")
 
@@ -354,7 +375,8 @@ def gemm_choice(lib: Library, tag: str, runtime_key: str) -> dict:
     measured here (its own small and packed kernels against BLAS, `GEMM_SHAPES`; about 50 ms,
     once per machine, CPU, compiler and BLAS build) and cached; on a busy machine
     (`gemm_max_load`), neither: the fixed rules. Returns the table."""
-    path = gemm_choice_path(runtime_key)
+    core = blas_core(lib)
+    path = gemm_choice_path(runtime_key, core)
     nclass = lib.function(f"jl_rt_gemm_nclass_{tag}", "int(*)(void)")()
     table = None
     try:
@@ -375,7 +397,7 @@ def gemm_choice(lib: Library, tag: str, runtime_key: str) -> dict:
         path_of = lib.function(
             f"jl_rt_gemm_path_{tag}", "int(*)(int, _Bool, int64_t, int64_t, int64_t)"
         )
-        table = {"cpu": _cpu_id(), "seconds": {}, "fixed": {}, "measured": True}
+        table = {"cpu": _cpu_id(), "blas_core": core, "seconds": {}, "fixed": {}, "measured": True}
         set_gemm_choice(lib, tag, {"float32": [0] * nclass, "float64": [0] * nclass})
         for d, dname in enumerate(("float32", "float64")):
             choice, secs, fixed = [], {}, []
