@@ -28,6 +28,7 @@ CLASS_SHAPES = [
     (301, 203, 40),
     (1, 520, 300),  # one row (the 8 x 3 and 12 x 1 tiles' single-row remainder alone)
     (45, 300, 1),  # k = 1
+    (40, 3, 200),  # narrower than a vector of 4 doubles too (AVX2 builds: -mno-avx512f)
 ]
 
 

@@ -103,15 +103,25 @@ JL_INLINE bool jl_blas_narrower(void) {
  * With 32 vector registers (AVX-512), 8 x 3 and 12 x 1: 24 and 12 accumulators; measured on one
  * Zen 4 core (f32, us): 32x512x784 286 -> 226, 784x512x32 301 -> 243, 128x128x128 45 -> 37
  * against 4 x 4 (OpenBLAS 298, 274, 42; 6 x 4 within 10% of 8 x 3, 12 x 2 behind both). With
- * 16 (AVX2, SSE) the 4 x 4 tile as before (not measured on such a machine today). */
+ * 16 (AVX2, SSE), 6 x 2 and 12 x 1: 12 accumulators, 2 vectors of B and a broadcast in 15
+ * registers. Measured on one Zen 4 core built with -mno-avx512f (f32, us; GFLOP/s):
+ *            32x64x64  128^3       128x64x128  512x64x128  32x512x784  784x512x32
+ *   4 x 4    12.5 (21) 197.8 (21)  98.5 (21)   394.7 (21)  1224 (21)   1271 (20)
+ *   6 x 2     2.7 (96)  40.8 (103) 20.3 (103)   78.7 (107)  369 (70)    308 (84)
+ *   5 x 2     2.7 (96)  43.2 (97)  21.4 (98)    82.1 (102)  408 (63)    339 (76)
+ *   4 x 2     3.7 (70)  80.8 (52)  40.1 (52)   160.2 (52)   608 (42)    631 (41)
+ *   4 x 3    11.9 (22) 222.3 (19)  94.2 (22)   375.1 (22)  1471 (18)   1484 (17)
+ *   3 x 4    16.0 (16) 239.6 (18) 118.6 (18)   467.8 (18)  1605 (16)   1516 (17)
+ * (4 x 4, 4 x 3 and 3 x 4 keep their accumulators on the stack: 17 to 21 registers wanted;
+ * OpenBLAS's Haswell kernels: 2.9, 40.6, 20.8, 91.2, 266, 266; 12 x 1 and 8 x 1 alike.) */
 #if defined(__AVX512F__)
 #define JL_SM_NV 3
 #define JL_SM_MR 8
 #define JL_SM_MR1 12
 #else
-#define JL_SM_NV 4
-#define JL_SM_MR 4
-#define JL_SM_MR1 4
+#define JL_SM_NV 2
+#define JL_SM_MR 6
+#define JL_SM_MR1 12
 #endif
 #define JL_SM_MAXR 12 /* the most rows a tile has */
 #define JL_SMALL_PACK 16384 /* elements of B packed (tb, ragged n): the caller's scratch or the stack */
@@ -140,7 +150,7 @@ JL_INLINE bool jl_blas_narrower(void) {
     for (int r = 0; r < mr; r++)                                                                 \
       for (int v = 0; v < nv; v++) memcpy(c + r * ldc + W * v, &acc[r][v], sizeof(jl_v##S));    \
   }                                                                                              \
-  /* Columns [0, nv vectors) of C, every row: tiles of mr rows, then of 4, then single rows \
+  /* Columns [0, nv vectors) of C, every row: tiles of mr rows, then of 4, then one of 1-3    \
    * (mr and nv constant at each call, so each tile's accumulators stay in registers). */      \
   __attribute__((always_inline)) JL_INLINE void jl_small_cols_##S(                             \
       int mr, int nv, int64_t m, int64_t k, const T *a, int64_t sai, int64_t sap, const T *b,   \
@@ -151,8 +161,14 @@ JL_INLINE bool jl_blas_narrower(void) {
         jl_small_tile_##S(mr, nv, k, a + i * sai, sai, sap, b, ldb, c + i * ldc, ldc, false, W); \
     for (; i + 4 <= m; i += 4)                                                                   \
       jl_small_tile_##S(4, nv, k, a + i * sai, sai, sap, b, ldb, c + i * ldc, ldc, false, W);              \
-    for (; i < m; i++)                                                                           \
-      jl_small_tile_##S(1, nv, k, a + i * sai, sai, sap, b, ldb, c + i * ldc, ldc, false, W);              \
+    /* the last 1-3 rows: one tile (two single rows were latency-bound: 32x512x784 on AVX2 \
+     * in 6-row tiles 373 -> 311 us) */                                                         \
+    if (m - i == 3)                                                                              \
+      jl_small_tile_##S(3, nv, k, a + i * sai, sai, sap, b, ldb, c + i * ldc, ldc, false, W);    \
+    else if (m - i == 2)                                                                         \
+      jl_small_tile_##S(2, nv, k, a + i * sai, sai, sap, b, ldb, c + i * ldc, ldc, false, W);    \
+    else if (m - i == 1)                                                                         \
+      jl_small_tile_##S(1, nv, k, a + i * sai, sai, sap, b, ldb, c + i * ldc, ldc, false, W);    \
   }                                                                                              \
   JL_INLINE bool jl_small_ok_##S(bool tb, int64_t m, int64_t n, int64_t k) {                     \
     const int64_t npad = (n + W - 1) / W * W;                                                    \
