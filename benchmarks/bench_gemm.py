@@ -140,7 +140,7 @@ def _kernels():
 def path_name(m, n, k, tb) -> str:
     """The path the runtime library takes for this product (its measured choice or fixed
     rules): where it is BLAS, `kernel` and `blas` run the same code and differ by noise only."""
-    return {1: "small", 2: "packed", 3: "blas"}.get(_KERNELS[3](0, tb, m, n, k), "?")
+    return _compile.GEMM_PATHS.get(_KERNELS[3](0, tb, m, n, k), "?")
 
 
 def main(argv=None) -> int:

@@ -304,7 +304,9 @@ def runtime_library(cc: list[str] | None = None) -> Library:
 GEMM_PATHS = {1: "small", 2: "packed", 3: "blas", 4: "blas-slabs"}
 GEMM_SHAPES = (
     ((16, 16, 16),),  # 0 tiny
-    ((128, 10, 784),),  # 1 narrower than a vector: a classifier's last layer
+    # 1 narrower than a vector: a classifier's last layer (16 floats: AVX-512); 3 columns are
+    # narrower than AVX2's 8 floats and 4 doubles too (a class's shapes outside it go untimed)
+    ((128, 10, 784), (128, 3, 784)),
     ((32, 64, 64), (128, 128, 128), (128, 64, 128)),  # 2 small (the last: attention's heads)
     ((512, 64, 128),),  # 3 B within L2, tall A
     ((128, 256, 512),),  # 4 large
@@ -397,11 +399,14 @@ def gemm_choice(lib: Library, tag: str, runtime_key: str) -> dict:
         path_of = lib.function(
             f"jl_rt_gemm_path_{tag}", "int(*)(int, _Bool, int64_t, int64_t, int64_t)"
         )
+        class_of = lib.function(f"jl_rt_gemm_class_{tag}", "int(*)(int, int64_t, int64_t, int64_t)")
         table = {"cpu": _cpu_id(), "blas_core": core, "seconds": {}, "fixed": {}, "measured": True}
         set_gemm_choice(lib, tag, {"float32": [0] * nclass, "float64": [0] * nclass})
         for d, dname in enumerate(("float32", "float64")):
             choice, secs, fixed = [], {}, []
             for cls, shapes in enumerate(GEMM_SHAPES[:nclass]):
+                # NB: the class of a narrow output depends on the vector width (this build's)
+                shapes = [s for s in shapes if class_of(d, *s) == cls] or shapes
                 # each path's time relative to the fastest, summed over the class's shapes
                 # NB: the small kernel is not cache-blocked: never a choice for large products
                 paths = (2, 3) if cls == 4 else tuple(GEMM_PATHS)
