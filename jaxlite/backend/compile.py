@@ -415,6 +415,9 @@ def gemm_choice(lib: Library, tag: str, runtime_key: str) -> dict:
                     t, best = {}, float("inf")
                     for p in paths:  # a path 3x slower than the best so far: one call
                         t[p] = time_fn(d, p, m, n, k, GEMM_REPS, 3 * best)
+                        if t[p] > 3 * best:  # NB: one call preempted on a loaded machine took
+                            # BLAS out of the race (128x3x784 in 8 ms, 9 us otherwise): twice
+                            t[p] = min(t[p], time_fn(d, p, m, n, k, GEMM_REPS, 3 * best))
                         best = min(best, t[p]) if t[p] > 0 else best
                     secs[f"{m}x{n}x{k}"] = {GEMM_PATHS[p]: t[p] for p in t}
                     best = min((v for v in t.values() if v > 0), default=0.0)
