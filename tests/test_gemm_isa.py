@@ -4,7 +4,11 @@ registers, where AVX-512 builds take 8 x 3 and 12 x 1), against NumPy in float64
 remainder of both tile heights (then the 4-row and the 1-3-row tiles), column blocks of 2 and 3
 vectors, single vectors and ragged columns, transposed operands, k = 1. The products are called
 through cffi with the small kernel forced for every shape class (the table of measured choices),
-so the test builds no kernel of its own: one runtime library per build.
+so the test builds no kernel of its own: one runtime library per build. And the implicit-GEMM
+convolution (jl_conv_gemm: 2-vector blocks of 6 x 2 and 12 x 1 tiles on AVX2, 4-vector blocks
+of 6 x 4 .. 12 x 1 on AVX-512) in both builds against eager: one jitted function of two
+convolutions and their gradients (row-tile remainders, output features not whole vectors, more
+than one block of vectors).
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ import platform
 import numpy as np
 import pytest
 
+import jaxlite
+from jaxlite import lax
 from jaxlite.backend import compile as cb
 
 SMALL = 1
@@ -73,3 +79,27 @@ def test_small_kernel_tiles_and_remainders(build, dtype):
                 tol = 4 * k * np.finfo(dtype).eps * (np.abs(a) @ np.abs(b)) + 1e-30
                 err = np.abs(got - want)
                 assert np.all(err <= tol), (flags, m, n, k, ta, tb, float(np.nanmax(err)))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+def test_implicit_gemm_conv_tiles(build, dtype):
+    flags, _, _ = build
+    rng = np.random.default_rng(3)
+    nhwc = ("NHWC", "HWIO", "NHWC")
+    x1, w1 = rng.standard_normal((2, 7, 9, 9)), rng.standard_normal((3, 3, 9, 37))
+    x2, w2 = rng.standard_normal((1, 9, 8, 17)), rng.standard_normal((3, 2, 17, 20))
+    args = [a.astype(dtype) for a in (x1, w1, x2, w2)]
+
+    def f(x1, w1, x2, w2):
+        y1 = lax.conv_general_dilated(x1, w1, (1, 1), "SAME", dimension_numbers=nhwc)
+        y2 = lax.conv_general_dilated(x2, w2, (2, 1), "SAME", dimension_numbers=nhwc)
+        return (y1 * y1).sum() + (y2 * y2 * 0.5).sum()
+
+    g = jaxlite.value_and_grad(f, (0, 1, 2, 3))
+    jg = jaxlite.jit(g)
+    assert "jl_conv_gemm" in jg.lower(*args).as_c()
+    got, want = jg(*args), g(*args)
+    tol = 1e-4 if dtype == np.float32 else 1e-10
+    for a, b in zip(jaxlite.tree_util.tree_leaves(got), jaxlite.tree_util.tree_leaves(want)):
+        a, b = np.asarray(a), np.asarray(b)
+        np.testing.assert_allclose(a, b, rtol=tol, atol=tol * np.abs(b).max(), err_msg=flags)

@@ -624,26 +624,41 @@ int JL_RT(gemm_path)(int dtype, bool tb, int64_t m, int64_t n, int64_t k) {
       }                                                                                          \
     }                                                                                            \
   }
+#if defined(__AVX__) && !defined(__AVX512F__)
+/* 16 vector registers (AVX2): blocks of at most 2 vectors, 6 x 2 and 12 x 1 tiles (12
+ * accumulators; the tiles above wanted 24 and kept them on the stack: LeNet conv2 forward
+ * 16 -> 99 GFLOP/s on one Zen 4 core built with -mno-avx512f; see the commit) */
+#define JL_CG_NVMAX 2
+#define JL_CONV_TILES(T, S, W)                                                                   \
+  JL_CONV_TILE(T, S, W, 6, 2)                                                                    \
+  JL_CONV_TILE(T, S, W, 12, 1)
+#define JL_CG_MR(nv) ((nv) == 2 ? 6 : 12)
+#define JL_CG_TILE(S, nv, ...)                                                                   \
+  ((nv) == 2 ? jl_ctile_##S##_2(__VA_ARGS__) : jl_ctile_##S##_1(__VA_ARGS__))
+#else
+#define JL_CG_NVMAX 4
 #define JL_CONV_TILES(T, S, W)                                                                   \
   JL_CONV_TILE(T, S, W, 6, 4)                                                                    \
   JL_CONV_TILE(T, S, W, 8, 3)                                                                    \
   JL_CONV_TILE(T, S, W, 12, 2)                                                          \
   JL_CONV_TILE(T, S, W, 12, 1)
-JL_CONV_TILES(float, f32, JL_VEC_W_f32)
-JL_CONV_TILES(double, f64, JL_VEC_W_f64)
-#if !defined(__clang__)
-#pragma GCC pop_options
-#endif
-#define JL_CG_W(S) JL_VEC_W_##S
 #define JL_CG_MR(nv) ((nv) == 4 ? 6 : (nv) == 3 ? 8 : 12)
 #define JL_CG_TILE(S, nv, ...)                                                                   \
   ((nv) == 4 ? jl_ctile_##S##_4(__VA_ARGS__)                                                     \
    : (nv) == 3 ? jl_ctile_##S##_3(__VA_ARGS__)                                                   \
    : (nv) == 2 ? jl_ctile_##S##_2(__VA_ARGS__)                                                   \
                : jl_ctile_##S##_1(__VA_ARGS__))
+#endif
+JL_CONV_TILES(float, f32, JL_VEC_W_f32)
+JL_CONV_TILES(double, f64, JL_VEC_W_f64)
+#if !defined(__clang__)
+#pragma GCC pop_options
+#endif
+#define JL_CG_W(S) JL_VEC_W_##S
 #else /* no vector extension: one row, one column at a time */
 #define JL_CG_W(S) 1
 #define JL_CG_MR(nv) 1
+#define JL_CG_NVMAX 4
 #endif
 
 #ifndef JL_OMP_THREADS_FREE
@@ -668,14 +683,16 @@ JL_CONV_TILES(double, f64, JL_VEC_W_f64)
     if (rows <= 0 || n <= 0) return;                                                             \
     const int64_t W = JL_CG_W(S), nvec = (n + W - 1) / W;                                        \
     /* segments per block: B's block about 192 KiB (in L2 beside A's rows) */                    \
-    const int64_t seg_bytes = d[15] * (nvec < 4 ? nvec : 4) * W * (int64_t)sizeof(T);            \
+    const int64_t seg_bytes = d[15] * (nvec < JL_CG_NVMAX ? nvec : JL_CG_NVMAX) * W *             \
+                              (int64_t)sizeof(T);                                                \
     int64_t gblk = seg_bytes > 0 ? (JL_CG_BBLK + seg_bytes - 1) / seg_bytes : nseg;                  \
     if (gblk < 1) gblk = 1;                                                                      \
     const bool par = rows * n * nseg * d[15] >= 4194304 && JL_OMP_THREADS_FREE();                \
     (void)par; /* (unused without OpenMP) */                                                    \
     _Pragma("omp parallel if (par)") {                                                           \
-      for (int64_t v0 = 0; v0 < nvec; v0 += 4) {                                                 \
-        const int nv = nvec - v0 < 4 ? (int)(nvec - v0) : 4, MR = JL_CG_MR(nv);                 \
+      for (int64_t v0 = 0; v0 < nvec; v0 += JL_CG_NVMAX) {                                       \
+        const int nv = nvec - v0 < JL_CG_NVMAX ? (int)(nvec - v0) : JL_CG_NVMAX;                 \
+        const int MR = JL_CG_MR(nv);                                                             \
         const int64_t ncols = n - v0 * W < nv * W ? n - v0 * W : nv * W;                         \
         const int64_t ntiles = (rows + MR - 1) / MR;                                             \
         for (int64_t gs = 0; gs < nseg; gs += gblk) {                                            \
