@@ -195,13 +195,42 @@ JL_INLINE bool jl_blas_narrower(void) {
     int64_t j = 0;                                                                               \
     for (; j + JL_SM_NV * W <= nfull; j += JL_SM_NV * W)                                         \
       jl_small_cols_##S(JL_SM_MR, JL_SM_NV, m, k, a, sai, sap, b + j, ldb, c + j, ldc);          \
+    if (n % W && n - j > (JL_SM_NV - 1) * W) {                                                   \
+      /* the last JL_SM_NV vectors, the last one ragged (B is packed: zeros past n): whole  \
+       * tiles into `part`, then copied; A read once for them (128x10x784 on AVX2, 8 + 2     \
+       * columns: 51.6 -> 31 us, OpenBLAS Haswell 32; see the commit) */                       \
+      T part[JL_SM_MAXR * 4 * W];                                                                \
+      const int64_t ldp = JL_SM_NV * W;                                                          \
+      for (int64_t i = 0; i < m;) {                                                              \
+        const int mr = m - i >= JL_SM_MR ? JL_SM_MR : m - i >= 4 ? 4 : (int)(m - i);             \
+        const T *ai = a + i * sai;                                                               \
+        if (mr == JL_SM_MR)                                                                      \
+          jl_small_tile_##S(JL_SM_MR, JL_SM_NV, k, ai, sai, sap, b + j, ldb, part, ldp, false, W); \
+        else if (mr == 4)                                                                        \
+          jl_small_tile_##S(4, JL_SM_NV, k, ai, sai, sap, b + j, ldb, part, ldp, false, W);      \
+        else if (mr == 3)                                                                        \
+          jl_small_tile_##S(3, JL_SM_NV, k, ai, sai, sap, b + j, ldb, part, ldp, false, W);      \
+        else if (mr == 2)                                                                        \
+          jl_small_tile_##S(2, JL_SM_NV, k, ai, sai, sap, b + j, ldb, part, ldp, false, W);      \
+        else                                                                                     \
+          jl_small_tile_##S(1, JL_SM_NV, k, ai, sai, sap, b + j, ldb, part, ldp, false, W);      \
+        for (int r = 0; r < mr; r++)                                                             \
+          memcpy(c + (i + r) * ldc + j, part + r * ldp, (size_t)(n - j) * sizeof(T));           \
+        i += mr;                                                                                 \
+      }                                                                                          \
+      return;                                                                                    \
+    }                                                                                            \
     for (; j < nfull; j += W)                                                                    \
       jl_small_cols_##S(JL_SM_MR1, 1, m, k, a, sai, sap, b + j, ldb, c + j, ldc);                \
     if (j < n) { /* the last n % W columns: a whole-vector tile into `part`, then copied */     \
-      T part[4 * W];                                                                             \
+      /* (JL_SM_MR1-row tiles first: 4 accumulators were latency-bound, 128x10x784 on AVX2, \
+       * whose last 2 columns are ragged, 69 -> 41 us, OpenBLAS Haswell 50) */                  \
+      T part[JL_SM_MAXR * W];                                                                    \
       for (int64_t i = 0; i < m;) {                                                              \
-        const int mr = m - i >= 4 ? 4 : 1;                                                       \
-        if (mr == 4)                                                                             \
+        const int mr = m - i >= JL_SM_MR1 ? JL_SM_MR1 : m - i >= 4 ? 4 : 1;                      \
+        if (mr == JL_SM_MR1)                                                                     \
+          jl_small_tile_##S(JL_SM_MR1, 1, k, a + i * sai, sai, sap, b + j, ldb, part, W, false, W); \
+        else if (mr == 4)                                                                        \
           jl_small_tile_##S(4, 1, k, a + i * sai, sai, sap, b + j, ldb, part, W, false, W);                \
         else                                                                                     \
           jl_small_tile_##S(1, 1, k, a + i * sai, sai, sap, b + j, ldb, part, W, false, W);                \
