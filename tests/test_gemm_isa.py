@@ -1,7 +1,8 @@
 """The runtime library's small product kernel (csrc/jl_gemm.c) built for this CPU and, on x86-64,
 with `-mno-avx512f` (an AVX2 build: 8-float vectors, 6 x 2-vector and 12 x 1 tiles for 16
 registers, where AVX-512 builds take 8 x 3 and 12 x 1), against NumPy in float64: every row
-remainder of both tile heights (then the 4-row and the 1-3-row tiles), column blocks of 2 and 3
+remainder of both tile heights (then the 4-row and the 1-3-row tiles), row panels of 240 rows
+(a partial last one), column blocks of 2 and 3
 vectors, single vectors and ragged columns, transposed operands, k = 1. The products are called
 through cffi with the small kernel forced for every shape class (the table of measured choices),
 so the test builds no kernel of its own: one runtime library per build. And the implicit-GEMM
@@ -23,7 +24,8 @@ from jaxlite import lax
 from jaxlite.backend import compile as cb
 
 SMALL = 1
-ROWS = [1, 2, 3, 4, 5, 6, 7, 9, 11, 12, 13, 15, 17, 23, 32]
+# (250, 487: more than one row panel of 240, the last a partial one with tile remainders)
+ROWS = [1, 2, 3, 4, 5, 6, 7, 9, 11, 12, 13, 15, 17, 23, 32, 250, 487]
 # columns: 1-3 AVX2 vectors (2-vector blocks and a single one), AVX-512's 3-vector block and
 # more, ragged widths (< 1 vector, between vectors)
 COLS = [8, 16, 24, 40, 48, 3, 10, 21]
