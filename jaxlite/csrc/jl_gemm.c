@@ -96,8 +96,10 @@ JL_INLINE bool jl_blas_narrower(void) {
 #elif defined(JL_HAVE_BLAS) && defined(__AVX2__) && defined(__FMA__)
 /* AVX2 builds against OpenBLAS's Haswell kernels, as wide as ours: the 6 x 2 tiles in row panels
  * tie or beat them (one Zen 4 core, -mno-avx512f, f32, us: 32x64x64 2.6-2.8 vs 2.9-3.0,
- * 128^3 38-41 vs 40-41, 512x64x128 76-80 vs 80-82, 32000x64x64 3293 vs 4206) */
+ * 128^3 38-41 vs 40-41, 512x64x128 76-80 vs 80-82, 32000x64x64 3293 vs 4206); not with B
+ * transposed, which it packs first (attention's 32 x 128x64x128: 1287 against 1098 us) */
 #define JL_SMALL_SIZE_OK(m, n, k, W) JL_SMALL_WIDE_OK(m, n, k, W)
+#define JL_SMALL_TB_OK(m, n, k, W) JL_SMALL_NARROW_OK(m, n, k, W)
 #elif defined(JL_HAVE_BLAS)
 #define JL_SMALL_SIZE_OK(m, n, k, W) JL_SMALL_NARROW_OK(m, n, k, W)
 #else
@@ -127,6 +129,9 @@ JL_INLINE bool jl_blas_narrower(void) {
 #define JL_SM_NV 2
 #define JL_SM_MR 6
 #define JL_SM_MR1 12
+#endif
+#ifndef JL_SMALL_TB_OK
+#define JL_SMALL_TB_OK(m, n, k, W) JL_SMALL_SIZE_OK(m, n, k, W) /* B transposed: the same rule */
 #endif
 #define JL_SM_MAXR 12 /* the most rows a tile has */
 #define JL_SMALL_PACK 16384 /* elements of B packed (tb, ragged n): the caller's scratch or the stack */
@@ -178,7 +183,7 @@ JL_INLINE bool jl_blas_narrower(void) {
   }                                                                                              \
   JL_INLINE bool jl_small_ok_##S(bool tb, int64_t m, int64_t n, int64_t k) {                     \
     const int64_t npad = (n + W - 1) / W * W;                                                    \
-    return (JL_SMALL_SIZE_OK(m, n, k, W)) &&                                                     \
+    return (tb ? JL_SMALL_TB_OK(m, n, k, W) : JL_SMALL_SIZE_OK(m, n, k, W)) &&                  \
            ((!tb && n % W == 0) || k * npad <= JL_SMALL_PACK);                                   \
   }                                                                                              \
   /* Rows [0, m) of C (A and C at the panel's first row; B packed where it had to be): column \
