@@ -44,8 +44,11 @@ wheel-test:
 	cp .ci/smoke_installed.py $$d/ && cd $$d && \
 	JAXLITE_CACHE_DIR=$$d/cache $$d/venv/bin/python smoke_installed.py && rm -rf $$d
 
+# ISA=avx2: every library limited to AVX2 (benchmarks/isa.py; an AVX2-only x86-64 emulated on an
+# AVX-512 one); ISA=native: what each library picks on this CPU.
+ISA ?= native
 bench: $(STAMP)
-	$(PY) benchmarks/run_all.py
+	$(PY) benchmarks/run_all.py --isa $(ISA)
 
 # The property tests with many more examples (see tests/conftest.py), and the differential
 # fuzzer with FUZZ_EXAMPLES random programs per route (tests/test_fuzz.py), and the JAX oracle on

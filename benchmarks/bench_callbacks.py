@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
+import isa  # benchmarks/isa.py (this script's directory)
 from timing import settled_medians  # benchmarks/timing.py (this script's directory)
 
 STEPS = 1000
@@ -47,6 +48,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--repeat", type=int, default=5)
     args = p.parse_args()
+    print(isa.line("jax"))  # the ISA each library runs
     import jaxlite
     import jaxlite.numpy as jnp
 

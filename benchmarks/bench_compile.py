@@ -34,6 +34,7 @@ import tempfile
 import time
 
 import numpy as np
+import isa  # benchmarks/isa.py (this script's directory)
 
 
 def chain_fn():
@@ -230,6 +231,7 @@ def main() -> None:
             print(f"targets missed: {', '.join(missed)}")
         return 1 if missed else 0
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(isa.line("jax"))  # the ISA each library runs
     print(f"# load average {load:.1f}; times in ms, medians of {opts.repeat} fresh processes")
     print(f"{'workload':<10}{'eqns':>6}{'new machine':>13}{'cold first':>12}{'warm first':>12}"
           f"{'(of it: run)':>14}{'import':>9}  target")  # fmt: skip

@@ -43,6 +43,7 @@ import numpy as np
 import jaxlite
 import jaxlite.numpy as jnp
 from jaxlite import lax
+import isa  # benchmarks/isa.py (this script's directory)
 from timing import (
     cpu_medians,
     settled_medians,
@@ -376,6 +377,7 @@ def main():
     CPU_TIME, TORCH_COMPILE = args.cpu, args.torch_compile
     only = args.only.split(",")
     jax, torch = try_jax(), try_torch()
+    print(isa.line("jax", "torch"))  # the ISA each library runs
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python "
           f"{sys.version.split()[0]}; JAX {getattr(jax, '__version__', 'absent')}, PyTorch "
           f"{getattr(torch, '__version__', 'absent')}; {'CPU' if args.cpu else 'wall'} time")  # fmt: skip

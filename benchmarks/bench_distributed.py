@@ -26,6 +26,7 @@ import sys
 import time
 
 import numpy as np
+import isa  # benchmarks/isa.py (this script's directory)
 
 SIZES = (784, 512, 512, 10)
 GLOBAL_BATCH = 256
@@ -166,6 +167,7 @@ def main() -> None:
     if exe is None:
         sys.exit("needs mpi4py and mpiexec: pip install 'jaxlite[distributed]'")
     cores = os.cpu_count()
+    print(isa.line())  # the ISA each library runs
     print(f"{cores} cores; load average {os.getloadavg()[0]:.2f}; MLP {SIZES}, gradient "
           f"all-reduce of every parameter (6 buffers); step: global batch {GLOBAL_BATCH}")  # fmt: skip
     print(f"{'ranks':>5} {'MB':>6} {'raw mpi4py':>11} {'jaxlite':>9} {'overhead':>9} "

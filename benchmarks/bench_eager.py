@@ -23,6 +23,7 @@ import numpy as np
 
 import jaxlite.numpy as jnp
 from jaxlite import lax
+import isa  # benchmarks/isa.py (this script's directory)
 
 TARGET_US = 4.0
 TARGET_RATIO = 3.0  # x NumPy's call, for the TARGETED ops
@@ -93,6 +94,7 @@ def main(argv=None) -> int:
     p.add_argument("--number", type=int, default=5000, help="calls per timed loop")
     p.add_argument("--repeat", type=int, default=15, help="timed loops per side")
     args = p.parse_args(argv)
+    print(isa.line())  # the ISA each library runs
     rows = measure(args.number, args.repeat)
     print(f"eager op on float32[8]: median of {args.repeat} x {args.number} calls (us per call)")
     print(

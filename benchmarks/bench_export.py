@@ -32,6 +32,7 @@ import jaxlite.numpy as jnp  # noqa: E402
 from jaxlite import nn  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import isa  # benchmarks/isa.py (this script's directory)  # noqa: E402
 from timing import settled_medians  # noqa: E402
 
 SIZES = (784, 512, 512, 10)
@@ -134,6 +135,7 @@ def main(argv=None) -> int:
     params = make_params()
     jparams = jaxlite.tree_util.tree_map(jnp.asarray, params)
     out = tempfile.mkdtemp(prefix="jaxlite-bench-export-")
+    print(isa.line())  # the ISA each library runs
     print(f"load average {os.getloadavg()[0]:.2f}; OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']}")
     print(f"MLP {'-'.join(map(str, SIZES))} float32, weights embedded; median per call")
     print(

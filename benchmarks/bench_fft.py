@@ -25,6 +25,7 @@ import jaxlite  # noqa: E402
 import jaxlite.numpy as jnp  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(__file__))
+import isa  # benchmarks/isa.py (this script's directory)  # noqa: E402
 from timing import cpu_medians, try_jax  # noqa: E402
 
 
@@ -127,6 +128,7 @@ def main():
     ap.add_argument("--max-log2", type=int, default=20)
     args = ap.parse_args()
     jax, sfft = _libs()
+    print(isa.line("jax"))  # the ISA each library runs
     print(f"load average {os.getloadavg()[0]:.1f}; JAX {'single-threaded' if jax else 'absent'}")
     bench_1d(args.repeat, args.max_log2, jax, sfft)
     bench_2d(args.repeat, jax, sfft)

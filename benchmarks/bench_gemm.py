@@ -36,6 +36,7 @@ import numpy as np
 import jaxlite
 from jaxlite import lax
 from jaxlite.backend import compile as _compile
+import isa  # benchmarks/isa.py (this script's directory)
 from timing import cpu_medians, settled_medians  # benchmarks/timing.py (this script's directory)
 
 TARGET = 1.1
@@ -139,7 +140,7 @@ def _kernels():
 def path_name(m, n, k, tb) -> str:
     """The path the runtime library takes for this product (its measured choice or fixed
     rules): where it is BLAS, `kernel` and `blas` run the same code and differ by noise only."""
-    return {1: "small", 2: "packed", 3: "blas"}.get(_KERNELS[3](0, tb, m, n, k), "?")
+    return _compile.GEMM_PATHS.get(_KERNELS[3](0, tb, m, n, k), "?")
 
 
 def main(argv=None) -> int:
@@ -149,6 +150,7 @@ def main(argv=None) -> int:
     ap.add_argument("--only", default="", help="substring of the labels to run")
     args = ap.parse_args(argv)
     load = os.getloadavg()[0]
+    print(isa.line())  # the ISA each library runs
     print(f"# {time.strftime('%Y-%m-%d')}, {platform.processor() or platform.machine()}, "
           f"{os.cpu_count()} cores, load average {load:.1f}, "
           f"{'CPU' if args.cpu else 'wall'} time, float32")  # fmt: skip

@@ -18,6 +18,7 @@ import numpy as np
 
 import jaxlite
 import jaxlite.numpy as jnp
+import isa  # benchmarks/isa.py (this script's directory)
 
 TARGET_US = 150.0
 
@@ -62,6 +63,7 @@ def main() -> int:
     parser.add_argument("--number", type=int, default=300)
     args = parser.parse_args()
 
+    print(isa.line())  # the ISA each library runs
     x_np = np.array([0.1, 0.2, 0.3], np.float32)
     x = jnp.asarray(x_np)
     grad_f = jaxlite.grad(f)

@@ -28,16 +28,22 @@ import numpy as np
 import jaxlite
 import jaxlite.numpy as jnp
 from jaxlite import lax
+import isa  # benchmarks/isa.py (this script's directory)
 from timing import (
+    cpu_medians,
     settled_medians,
     try_jax,
     try_torch,
 )  # benchmarks/timing.py (this script's directory)
 
 
+_MEDIANS = [settled_medians]  # --cpu: [timing.cpu_medians]
+
+
 def median_us(fns: dict, repeat: int, number: int) -> dict:
-    """Median time per call of each function (us): `timing.settled_medians`."""
-    return {k: t * 1e6 for k, t in settled_medians(fns, repeat, number).items()}
+    """Median time per call of each function (us): `timing.settled_medians` (wall time), or
+    `timing.cpu_medians` with --cpu (process CPU time: run with one thread per library)."""
+    return {k: t * 1e6 for k, t in _MEDIANS[0](fns, repeat, number).items()}
 
 
 # ------------------------------------------------------------------------------------------
@@ -234,10 +240,15 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=15)
     ap.add_argument("--only", default="chain,mlp,dispatch,pegrad")
+    ap.add_argument("--cpu", action="store_true", help="process CPU time instead of wall time")
     opts = ap.parse_args()
+    if opts.cpu:
+        _MEDIANS[0] = cpu_medians
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(isa.line("jax", "torch"))  # the ISA each library runs
     print(f"# {time.strftime('%Y-%m-%d')}, {platform.processor() or platform.machine()}, "
-          f"{os.cpu_count()} cores, load average {load:.1f}, numpy {np.__version__}")  # fmt: skip
+          f"{os.cpu_count()} cores, load average {load:.1f}, numpy {np.__version__}, "
+          f"{'CPU' if opts.cpu else 'wall'} time")  # fmt: skip
     missed = []
     for name in opts.only.split(","):
         times, ratios = BENCHES[name](opts.repeat)

@@ -17,6 +17,7 @@ import argparse
 import numpy as np
 
 import jaxlite
+import isa  # benchmarks/isa.py (this script's directory)
 from timing import cpu_medians, settled_medians, try_jax, try_torch
 
 SHAPES = {"pool1 128x28x28x32": (128, 28, 28, 32), "pool2 128x14x14x64": (128, 14, 14, 64)}
@@ -41,6 +42,7 @@ def main():
     ap.add_argument("--repeat", type=int, default=11)
     ap.add_argument("--cpu", action="store_true")
     args = ap.parse_args()
+    print(isa.line("jax", "torch"))  # the ISA each library runs
     medians = cpu_medians if args.cpu else settled_medians
     jax, torch = try_jax(), try_torch()
     rng = np.random.default_rng(0)

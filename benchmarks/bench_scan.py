@@ -24,6 +24,7 @@ import tempfile
 import time
 
 import numpy as np
+import isa  # benchmarks/isa.py (this script's directory)
 from timing import cpu_medians, settled_medians  # benchmarks/timing.py (this script's directory)
 
 HIDDEN, BATCH, STEPS = 64, 32, 1000
@@ -168,6 +169,7 @@ def main(argv=None) -> int:
         print(*compile_once(args.compile_only))
         return 0
 
+    print(isa.line("jax"))  # the ISA each library runs
     params, h0, xs = make_data()
     jl, err = jaxlite_fns()
     fns = {"numpy": lambda: rnn_numpy(params, h0, xs), **jl, **jax_fns()}

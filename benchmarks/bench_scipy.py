@@ -28,6 +28,7 @@ import scipy.stats
 import jaxlite
 import jaxlite.scipy.special as jls
 import jaxlite.scipy.stats as jlst
+import isa  # benchmarks/isa.py (this script's directory)
 from timing import (
     cpu_medians,
     settled_medians,
@@ -87,6 +88,7 @@ def main():
     ap.add_argument("--cpu", action="store_true", help="CPU time instead of wall time")
     opts = ap.parse_args()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(isa.line("jax"))  # the ISA each library runs
     print(f"# {time.strftime('%Y-%m-%d')}, {platform.processor() or platform.machine()}, "
           f"{os.cpu_count()} cores, load average {load:.1f}, numpy {np.__version__}, "
           f"scipy {scipy.__version__}; {'CPU' if opts.cpu else 'wall'} time, "

@@ -29,6 +29,7 @@ import numpy as np
 
 import jaxlite
 import jaxlite.numpy as jnp
+import isa  # benchmarks/isa.py (this script's directory)
 from timing import cpu_medians, settled_medians, try_jax, try_torch  # benchmarks/timing.py
 
 B, T, D, H, F = 8, 128, 256, 4, 1024
@@ -170,6 +171,7 @@ def main(argv=None) -> int:
 
     t = cpu_medians(fns, args.repeat, 3) if args.cpu else settled_medians(fns, args.repeat, 3)
     load = os.getloadavg()[0]
+    print(isa.line("jax", "torch"))  # the ISA each library runs
     print(f"# {time.strftime('%Y-%m-%d')}, {platform.processor() or platform.machine()}, "
           f"{os.cpu_count()} cores, load average {load:.1f}, "
           f"{'CPU' if args.cpu else 'wall'} time; threads: OMP_NUM_THREADS="

@@ -27,6 +27,7 @@ import numpy as np
 
 import jaxlite
 import jaxlite.numpy as jnp
+import isa  # benchmarks/isa.py (this script's directory)
 from timing import cpu_medians, settled_medians, try_jax  # benchmarks/timing.py
 
 BATCH, LATENT, LR = 32, 10, 1e-3
@@ -103,6 +104,7 @@ def main(argv=None) -> int:
         fns["jax jit"] = lambda: jax.block_until_ready(jstep(pj, xj, ej))
 
     t = cpu_medians(fns, args.repeat, 5) if args.cpu else settled_medians(fns, args.repeat, 5)
+    print(isa.line("jax"))  # the ISA each library runs
     print(f"# {time.strftime('%Y-%m-%d')}, {platform.processor() or platform.machine()}, "
           f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}, "
           f"{'CPU' if args.cpu else 'wall'} time; OMP_NUM_THREADS="

@@ -27,6 +27,7 @@ import numpy as np
 
 import jaxlite
 import jaxlite.numpy as jnp
+import isa  # benchmarks/isa.py (this script's directory)
 
 D, K, B = 784, 10, 128
 
@@ -102,6 +103,7 @@ def main(argv=None) -> int:
         ],
         args.repeat,
     )
+    print(isa.line())  # the ISA each library runs
     print(f"per-example gradients, softmax regression {D}x{K}, batch {B}, float32, eager")
     print(f"  medians of {args.repeat} interleaved runs    wall ms    CPU ms")
     print(f"  jaxlite vmap(grad(loss))          {w_vmap:8.3f}  {c_vmap:8.3f}")

@@ -6,7 +6,12 @@ wall time and exit status, then every line of its output that states a target (t
 whether they were met); a benchmark exits non-zero when it crashes or misses its target, and so
 does this script.
 
+With `--isa avx2` every library runs limited to AVX2 (benchmarks/isa.py: jaxlite built with
+-mno-avx512f, OpenBLAS's Haswell kernels, XLA's max ISA, torch's ATen capability, NumPy's
+dispatch); each benchmark's header says which ISA each library ran with.
+
 Run: .venv/bin/python benchmarks/run_all.py [--only eager,jit] [--list] [--timeout S]
+     [--isa native|avx2]     (`make bench ISA=avx2`)
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ import pathlib
 import subprocess
 import sys
 import time
+
+import isa  # benchmarks/isa.py (this script's directory)
 
 HERE = pathlib.Path(__file__).resolve().parent
 
@@ -34,12 +41,12 @@ def is_target_line(line: str) -> bool:
     return "target" in low or "missed" in low
 
 
-def run(path: pathlib.Path, timeout: float | None) -> tuple[str, float, list[str]]:
+def run(path: pathlib.Path, timeout: float | None, env=None) -> tuple[str, float, list[str]]:
     """(status, seconds, the output lines that state targets), the output streamed meanwhile."""
     print(f"\n=== {path.name} " + "=" * max(0, 70 - len(path.name)), flush=True)
     start = time.perf_counter()
     targets: list[str] = []
-    proc = subprocess.Popen([sys.executable, str(path)], cwd=HERE.parent, text=True,
+    proc = subprocess.Popen([sys.executable, str(path)], cwd=HERE.parent, text=True, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
     try:
         for line in proc.stdout:
@@ -62,6 +69,8 @@ def main(argv=None) -> int:
     ap.add_argument("--only", default="", help="comma-separated names, e.g. eager,jit")
     ap.add_argument("--list", action="store_true", help="list the benchmarks and exit")
     ap.add_argument("--timeout", type=float, default=None, help="seconds per benchmark")
+    ap.add_argument("--isa", choices=isa.ISAS, default="native",
+                    help="avx2: every library limited to AVX2 (benchmarks/isa.py)")  # fmt: skip
     args = ap.parse_args(argv)
 
     benches = discover()
@@ -75,9 +84,10 @@ def main(argv=None) -> int:
             ap.error(f"no such benchmark: {', '.join(sorted(unknown))}")
         benches = [b for b in benches if short(b) in wanted]
 
-    results = [(b, *run(b, args.timeout)) for b in benches]
+    env = isa.environment(args.isa)
+    results = [(b, *run(b, args.timeout, env)) for b in benches]
 
-    print("\n=== summary " + "=" * 62)
+    print(f"\n=== summary ({args.isa} ISA) " + "=" * (62 - len(f" ({args.isa} ISA)")))
     print(f"{'benchmark':<24} {'wall time':>10}  status")
     for b, status, seconds, _ in results:
         print(f"{b.name:<24} {seconds:>9.1f}s  {status}")

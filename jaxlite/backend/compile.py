@@ -304,7 +304,9 @@ def runtime_library(cc: list[str] | None = None) -> Library:
 GEMM_PATHS = {1: "small", 2: "packed", 3: "blas", 4: "blas-slabs"}
 GEMM_SHAPES = (
     ((16, 16, 16),),  # 0 tiny
-    ((128, 10, 784),),  # 1 narrower than a vector: a classifier's last layer
+    # 1 narrower than a vector: a classifier's last layer (16 floats: AVX-512); 3 columns are
+    # narrower than AVX2's 8 floats and 4 doubles too (a class's shapes outside it go untimed)
+    ((128, 10, 784), (128, 3, 784)),
     ((32, 64, 64), (128, 128, 128), (128, 64, 128)),  # 2 small (the last: attention's heads)
     ((512, 64, 128),),  # 3 B within L2, tall A
     ((128, 256, 512),),  # 4 large
@@ -345,11 +347,32 @@ def _cpu_id() -> str:
     return f"{platform.machine()}|{model or platform.processor()}|{flags}|{os.cpu_count()}"
 
 
-def gemm_choice_path(runtime_key: str) -> str:
-    """The file caching the measured kernel choice of runtime library `runtime_key` on this CPU."""
-    how = f"{GEMM_SHAPES}{GEMM_TB_CLASSES}{GEMM_REPS}{GEMM_MARGIN}"  # the measurement's version
+def blas_core(lib: Library | None = None) -> str:
+    """The kernels OpenBLAS runs here ("Haswell", "SkylakeX", ...: what OPENBLAS_CORETYPE
+    forces, else what it detected), asked of the library itself; "-" without BLAS. `lib`: the
+    runtime library (which links BLAS), else the BLAS library is loaded."""
+    try:
+        if lib is None:
+            blas = _blas_library()
+            if blas is None:
+                return "-"
+            lib = Library("blas", blas, False, 0.0)
+        name = lib.function("scipy_openblas_get_corename", "char *(*)(void)")()
+        return ffi.string(name).decode() if name != ffi.NULL else "-"
+    except (OSError, AttributeError, KeyError):
+        return "-"
+
+
+def gemm_choice_path(runtime_key: str, core: str | None = None) -> str:
+    """The file caching the measured kernel choice of runtime library `runtime_key` on this CPU
+    with BLAS's kernels `core` (`blas_core`). NB: the runtime key names the compiler flags
+    (JAXLITE_CFLAGS: an AVX2 build of the library, `-mno-avx512f`, has its own key), the core
+    the BLAS kernels it is timed against (OPENBLAS_CORETYPE=Haswell runs OpenBLAS's AVX2
+    kernels): neither build reuses the other's choice."""
+    how = f"{GEMM_SHAPES}{GEMM_TB_CLASSES}{GEMM_REPS}{GEMM_MARGIN}"  # the measurement's own version
     threads = [os.environ.get(v, "") for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")]
-    text = "|".join((runtime_key, _cpu_id(), _blas_library() or "-", how, *threads))
+    core = blas_core() if core is None else core
+    text = "|".join((runtime_key, _cpu_id(), _blas_library() or "-", core, how, *threads))
     digest = hashlib.sha256(text.encode()).hexdigest()[:24]
     return os.path.join(cache_dir(), f"gemm-choice-{digest}.json")
 
@@ -360,7 +383,8 @@ def gemm_choice(lib: Library, tag: str, runtime_key: str) -> dict:
     classes `GEMM_TB_CLASSES` the same with B transposed, tables "float32_tb", "float64_tb";
     about 0.1 s, once per machine, CPU, compiler and BLAS build) and cached; on a busy machine
     (`gemm_max_load`), neither: the fixed rules. Returns the table."""
-    path = gemm_choice_path(runtime_key)
+    core = blas_core(lib)
+    path = gemm_choice_path(runtime_key, core)
     nclass = lib.function(f"jl_rt_gemm_nclass_{tag}", "int(*)(void)")()
     table = None
     try:
@@ -381,7 +405,8 @@ def gemm_choice(lib: Library, tag: str, runtime_key: str) -> dict:
         path_of = lib.function(
             f"jl_rt_gemm_path_{tag}", "int(*)(int, _Bool, int64_t, int64_t, int64_t)"
         )
-        table = {"cpu": _cpu_id(), "seconds": {}, "fixed": {}, "measured": True}
+        class_of = lib.function(f"jl_rt_gemm_class_{tag}", "int(*)(int, int64_t, int64_t, int64_t)")
+        table = {"cpu": _cpu_id(), "blas_core": core, "seconds": {}, "fixed": {}, "measured": True}
         set_gemm_choice(lib, tag, {d: [0] * nclass for d in _TABLES})
         for dname in _TABLES:
             d, tb = int(dname.startswith("float64")), dname.endswith("_tb")
@@ -392,6 +417,8 @@ def gemm_choice(lib: Library, tag: str, runtime_key: str) -> dict:
                     choice.append(0)
                     fixed.append(path_of(d, True, *shapes[0]))
                     continue
+                # NB: the class of a narrow output depends on the vector width (this build's)
+                shapes = [s for s in shapes if class_of(d, *s) == cls] or shapes
                 # each path's time relative to the fastest, summed over the class's shapes
                 # NB: the small kernel is not cache-blocked: never a choice for large products
                 paths = (2, 3) if cls in (4, 7) else tuple(GEMM_PATHS)
@@ -400,6 +427,9 @@ def gemm_choice(lib: Library, tag: str, runtime_key: str) -> dict:
                     t, best = {}, float("inf")
                     for p in paths:  # a path 3x slower than the best so far: one call
                         t[p] = time_fn(d, p, m, n, k, GEMM_REPS, 3 * best)
+                        if t[p] > 3 * best:  # NB: one call preempted on a loaded machine took
+                            # BLAS out of the race (128x3x784 in 8 ms, 9 us otherwise): twice
+                            t[p] = min(t[p], time_fn(d, p, m, n, k, GEMM_REPS, 3 * best))
                         best = min(best, t[p]) if t[p] > 0 else best
                     secs[f"{m}x{n}x{k}"] = {GEMM_PATHS[p]: t[p] for p in t}
                     best = min((v for v in t.values() if v > 0), default=0.0)

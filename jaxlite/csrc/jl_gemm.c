@@ -113,6 +113,13 @@ JL_INLINE bool jl_blas_narrower(void) {
 }
 #define JL_SMALL_SIZE_OK(m, n, k, W) \
   (jl_blas_narrower() ? JL_SMALL_WIDE_OK(m, n, k, W) : JL_SMALL_NARROW_OK(m, n, k, W))
+#elif defined(JL_HAVE_BLAS) && defined(__AVX2__) && defined(__FMA__)
+/* AVX2 builds against OpenBLAS's Haswell kernels, as wide as ours: the 6 x 2 tiles in row panels
+ * tie or beat them (one Zen 4 core, -mno-avx512f, f32, us: 32x64x64 2.6-2.8 vs 2.9-3.0,
+ * 128^3 38-41 vs 40-41, 512x64x128 76-80 vs 80-82, 32000x64x64 3293 vs 4206); not with B
+ * transposed, which it packs first (attention's 32 x 128x64x128: 1287 against 1098 us) */
+#define JL_SMALL_SIZE_OK(m, n, k, W) JL_SMALL_WIDE_OK(m, n, k, W)
+#define JL_SMALL_TB_OK(m, n, k, W) JL_SMALL_NARROW_OK(m, n, k, W)
 #elif defined(JL_HAVE_BLAS)
 #define JL_SMALL_SIZE_OK(m, n, k, W) JL_SMALL_NARROW_OK(m, n, k, W)
 #else
@@ -123,23 +130,28 @@ JL_INLINE bool jl_blas_narrower(void) {
  * With 32 vector registers (AVX-512), 8 x 3 and 12 x 1: 24 and 12 accumulators; measured on one
  * Zen 4 core (f32, us): 32x512x784 286 -> 226, 784x512x32 301 -> 243, 128x128x128 45 -> 37
  * against 4 x 4 (OpenBLAS 298, 274, 42; 6 x 4 within 10% of 8 x 3, 12 x 2 behind both). With
- * 16 (AVX2: 32-byte vectors) 6 x 2 and 12 x 1: 12 accumulators, 15 and 14 registers with B's
- * vectors and A's broadcast; the 4 x 4 tile (16 accumulators: every register) spilled them and
- * ran at 21 GFLOP/s (AVX2 build on the Zen 4 core, f32: 128^3 198 -> 40 us, 784x512x32 1262 ->
- * 276, 32x512x784 1225 -> 405; 4 x 3 spilled too, 8 x 1 and 4 x 2 slower). SSE and other
- * targets (vectors split by gcc) keep the 4 x 4 tile (not measured). */
+ * 16 (AVX2, SSE), 6 x 2 and 12 x 1: 12 accumulators, 2 vectors of B and a broadcast in 15
+ * registers. Measured on one Zen 4 core built with -mno-avx512f (f32, us; GFLOP/s):
+ *            32x64x64  128^3       128x64x128  512x64x128  32x512x784  784x512x32
+ *   4 x 4    12.5 (21) 197.8 (21)  98.5 (21)   394.7 (21)  1224 (21)   1271 (20)
+ *   6 x 2     2.7 (96)  40.8 (103) 20.3 (103)   78.7 (107)  369 (70)    308 (84)
+ *   5 x 2     2.7 (96)  43.2 (97)  21.4 (98)    82.1 (102)  408 (63)    339 (76)
+ *   4 x 2     3.7 (70)  80.8 (52)  40.1 (52)   160.2 (52)   608 (42)    631 (41)
+ *   4 x 3    11.9 (22) 222.3 (19)  94.2 (22)   375.1 (22)  1471 (18)   1484 (17)
+ *   3 x 4    16.0 (16) 239.6 (18) 118.6 (18)   467.8 (18)  1605 (16)   1516 (17)
+ * (4 x 4, 4 x 3 and 3 x 4 keep their accumulators on the stack: 17 to 21 registers wanted;
+ * OpenBLAS's Haswell kernels: 2.9, 40.6, 20.8, 91.2, 266, 266; 12 x 1 and 8 x 1 alike.) */
 #if defined(__AVX512F__)
 #define JL_SM_NV 3
 #define JL_SM_MR 8
 #define JL_SM_MR1 12
-#elif !defined(JL_SM_NV) && JL_VBYTES == 32 /* AVX2 */
+#else
 #define JL_SM_NV 2
 #define JL_SM_MR 6
 #define JL_SM_MR1 12
-#elif !defined(JL_SM_NV)
-#define JL_SM_NV 4
-#define JL_SM_MR 4
-#define JL_SM_MR1 4
+#endif
+#ifndef JL_SMALL_TB_OK
+#define JL_SMALL_TB_OK(m, n, k, W) JL_SMALL_SIZE_OK(m, n, k, W) /* B transposed: the same rule */
 #endif
 #define JL_SM_MAXR 12 /* the most rows a tile has */
 /* an update's blocks (jl_small_upd_blocks): rows (a multiple of the tiles' 8 and 12), columns
@@ -174,6 +186,7 @@ JL_INLINE bool jl_blas_narrower(void) {
 #endif
 #define JL_NO_CONTRACT_SCALAR(x) __asm__("" : "+m"(x))
 #define JL_SMALL_PACK 16384 /* elements of B packed (tb, ragged n): the caller's scratch or the stack */
+#define JL_SMALL_PANEL 240 /* rows per panel: a multiple of every tile height (4, 6, 8, 12) */
 
 #define JL_SMALL_GEMM(T, S, W)                                                                   \
   /* cin: C = cin + alpha (A B) instead (cin rows ldcin apart) */                              \
@@ -219,7 +232,7 @@ JL_INLINE bool jl_blas_narrower(void) {
       T *c, int64_t ldc, bool load, int64_t sv) {                                                \
     jl_small_tile_upd_##S(mr, nv, k, a, sai, sap, b, ldb, c, ldc, load, sv, NULL, 0, NULL);    \
   }                                                                                              \
-  /* Columns [0, nv vectors) of C, every row: tiles of mr rows, then of 4, then single rows \
+  /* Columns [0, nv vectors) of C, every row: tiles of mr rows, then of 4, then one of 1-3    \
    * (mr and nv constant at each call, so each tile's accumulators stay in registers). */      \
   __attribute__((always_inline)) JL_INLINE void jl_small_cols_##S(                             \
       int mr, int nv, int64_t m, int64_t k, const T *a, int64_t sai, int64_t sap, const T *b,   \
@@ -234,17 +247,42 @@ JL_INLINE bool jl_blas_narrower(void) {
         jl_small_tile_upd_##S(mr, nv, k, a + i * sai, sai, sap, b, ldb, c + i * ldc, ldc, false, \
                               W, cin ? cin + i * ldcin : NULL, ldcin, alpha);                    \
     for (; i + 4 <= m; i += 4)                                                                   \
-      jl_small_tile_upd_##S(4, nv, k, a + i * sai, sai, sap, b, ldb, c + i * ldc, ldc, false, W,  \
-                            cin ? cin + i * ldcin : NULL, ldcin, alpha);                         \
-    for (; i < m; i++)                                                                           \
-      jl_small_tile_upd_##S(1, nv, k, a + i * sai, sai, sap, b, ldb, c + i * ldc, ldc, false, W,  \
-                            cin ? cin + i * ldcin : NULL, ldcin, alpha);                         \
+      jl_small_tile_upd_##S(4, nv, k, a + i * sai, sai, sap, b, ldb, c + i * ldc, ldc, false, W, \
+                            cin ? cin + i * ldcin : NULL, ldcin, alpha);                        \
+    /* the last 1-3 rows: one tile (single rows were latency-bound: 32x512x784 on AVX2 in 6-row \
+     * tiles 373 -> 311 us) */                                                                  \
+    const T *ci_ = cin ? cin + i * ldcin : NULL;                                                \
+    if (m - i == 3)                                                                             \
+      jl_small_tile_upd_##S(3, nv, k, a + i * sai, sai, sap, b, ldb, c + i * ldc, ldc, false, W, \
+                            ci_, ldcin, alpha);                                                 \
+    else if (m - i == 2)                                                                        \
+      jl_small_tile_upd_##S(2, nv, k, a + i * sai, sai, sap, b, ldb, c + i * ldc, ldc, false, W, \
+                            ci_, ldcin, alpha);                                                 \
+    else if (m - i == 1)                                                                        \
+      jl_small_tile_upd_##S(1, nv, k, a + i * sai, sai, sap, b, ldb, c + i * ldc, ldc, false, W, \
+                            ci_, ldcin, alpha);                                                 \
   }                                                                                              \
   JL_INLINE bool jl_small_ok_##S(bool tb, int64_t m, int64_t n, int64_t k) {                     \
     const int64_t npad = (n + W - 1) / W * W;                                                    \
-    return (JL_SMALL_SIZE_OK(m, n, k, W)) &&                                                     \
+    return (tb ? JL_SMALL_TB_OK(m, n, k, W) : JL_SMALL_SIZE_OK(m, n, k, W)) &&                  \
            ((!tb && n % W == 0) || k * npad <= JL_SMALL_PACK);                                   \
   }                                                                                              \
+  /* mr rows of nc columns of a tile computed into `part` (ldp apart) stored at c, or with cin  \
+   * C = cin + alpha (A B), rounded as the unfused code */                                      \
+  __attribute__((always_inline)) JL_INLINE void jl_small_out_##S(                               \
+      int mr, int64_t nc, const T *part, int64_t ldp, T *c, int64_t ldc, const T *cin,          \
+      int64_t ldcin, const T *alpha) {                                                          \
+    for (int r = 0; r < mr; r++) {                                                              \
+      if (cin)                                                                                  \
+        for (int64_t q = 0; q < nc; q++) {                                                      \
+          T t = *alpha * part[r * ldp + q];                                                     \
+          JL_NO_CONTRACT_SCALAR(t);                                                             \
+          c[r * ldc + q] = cin[r * ldcin + q] + t;                                              \
+        }                                                                                       \
+      else                                                                                      \
+        memcpy(c + r * ldc, part + r * ldp, (size_t)nc * sizeof(T));                            \
+    }                                                                                           \
+  }                                                                                             \
   /* pack: k x n rounded up to whole vectors (at most JL_SMALL_PACK) elements where B is     \
    * transposed or ragged, or NULL (then on the stack); cin: C = cin + alpha (A B) */            \
   /* All columns of rows [0, m): blocks of JL_SM_NV vectors, single vectors, then the ragged \
@@ -265,31 +303,52 @@ JL_INLINE bool jl_blas_narrower(void) {
       jl_small_cols_##S(JL_SM_MR, JL_SM_NV, m, k, a, sai, sap, b + j, ldb, c + j, ldc,           \
                         cin ? cin + j : NULL, ldcin, alpha);                                     \
     }                                                                                            \
-    for (; j < nfull; j += W)                                                                    \
-      jl_small_cols_##S(JL_SM_MR1, 1, m, k, a, sai, sap, b + j, ldb, c + j, ldc,                 \
-                        cin ? cin + j : NULL, ldcin, alpha);                                     \
-    if (j < n) { /* the last n % W columns: a whole-vector tile into `part`, then copied */     \
-      T part[4 * W];                                                                             \
-      for (int64_t i = 0; i < m;) {                                                              \
-        const int mr = m - i >= 4 ? 4 : 1;                                                       \
-        if (mr == 4)                                                                             \
-          jl_small_tile_##S(4, 1, k, a + i * sai, sai, sap, b + j, ldb, part, W, false, W);      \
-        else                                                                                     \
-          jl_small_tile_##S(1, 1, k, a + i * sai, sai, sap, b + j, ldb, part, W, false, W);      \
-        for (int r = 0; r < mr; r++) {                                                           \
-          if (cin)                                                                               \
-            for (int64_t q = 0; q < n - j; q++) {                                                \
-              T t = *alpha * part[r * W + q];                                                    \
-              JL_NO_CONTRACT_SCALAR(t);                                                          \
-              c[(i + r) * ldc + j + q] = cin[(i + r) * ldcin + j + q] + t;                       \
-            }                                                                                    \
-          else                                                                                   \
-            memcpy(c + (i + r) * ldc + j, part + r * W, (size_t)(n - j) * sizeof(T));           \
-        }                                                                                        \
-        i += mr;                                                                                 \
-      }                                                                                          \
-    }                                                                                            \
-  }                                                                                              \
+    if (n % W && n - j > (JL_SM_NV - 1) * W) {                                                  \
+      /* the last JL_SM_NV vectors, the last one ragged (B is packed: zeros past n): whole      \
+       * tiles into `part`, then stored; A read once for them (128x10x784 on AVX2, 8 + 2        \
+       * columns: 51.6 -> 31 us, OpenBLAS Haswell 32) */                                        \
+      T part[JL_SM_MAXR * 4 * W];                                                               \
+      const int64_t ldp = JL_SM_NV * W;                                                         \
+      for (int64_t i = 0; i < m;) {                                                             \
+        const int mr = m - i >= JL_SM_MR ? JL_SM_MR : m - i >= 4 ? 4 : (int)(m - i);            \
+        const T *ai = a + i * sai;                                                              \
+        if (mr == JL_SM_MR)                                                                     \
+          jl_small_tile_##S(JL_SM_MR, JL_SM_NV, k, ai, sai, sap, b + j, ldb, part, ldp, false, W); \
+        else if (mr == 4)                                                                       \
+          jl_small_tile_##S(4, JL_SM_NV, k, ai, sai, sap, b + j, ldb, part, ldp, false, W);     \
+        else if (mr == 3)                                                                       \
+          jl_small_tile_##S(3, JL_SM_NV, k, ai, sai, sap, b + j, ldb, part, ldp, false, W);     \
+        else if (mr == 2)                                                                       \
+          jl_small_tile_##S(2, JL_SM_NV, k, ai, sai, sap, b + j, ldb, part, ldp, false, W);     \
+        else                                                                                    \
+          jl_small_tile_##S(1, JL_SM_NV, k, ai, sai, sap, b + j, ldb, part, ldp, false, W);     \
+        jl_small_out_##S(mr, n - j, part, ldp, c + i * ldc + j, ldc,                            \
+                         cin ? cin + i * ldcin + j : NULL, ldcin, alpha);                       \
+        i += mr;                                                                                \
+      }                                                                                         \
+      return;                                                                                   \
+    }                                                                                           \
+    for (; j < nfull; j += W)                                                                   \
+      jl_small_cols_##S(JL_SM_MR1, 1, m, k, a, sai, sap, b + j, ldb, c + j, ldc,                \
+                        cin ? cin + j : NULL, ldcin, alpha);                                    \
+    if (j < n) { /* the last n % W columns: a whole-vector tile into `part`, then stored */     \
+      /* (JL_SM_MR1-row tiles first: 4 accumulators were latency-bound, 128x10x784 on AVX2,     \
+       * whose last 2 columns are ragged, 69 -> 41 us, OpenBLAS Haswell 50) */                  \
+      T part[JL_SM_MAXR * W];                                                                   \
+      for (int64_t i = 0; i < m;) {                                                             \
+        const int mr = m - i >= JL_SM_MR1 ? JL_SM_MR1 : m - i >= 4 ? 4 : 1;                     \
+        if (mr == JL_SM_MR1)                                                                    \
+          jl_small_tile_##S(JL_SM_MR1, 1, k, a + i * sai, sai, sap, b + j, ldb, part, W, false, W); \
+        else if (mr == 4)                                                                       \
+          jl_small_tile_##S(4, 1, k, a + i * sai, sai, sap, b + j, ldb, part, W, false, W);     \
+        else                                                                                    \
+          jl_small_tile_##S(1, 1, k, a + i * sai, sai, sap, b + j, ldb, part, W, false, W);     \
+        jl_small_out_##S(mr, n - j, part, W, c + i * ldc + j, ldc,                              \
+                         cin ? cin + i * ldcin + j : NULL, ldcin, alpha);                       \
+        i += mr;                                                                                \
+      }                                                                                         \
+    }                                                                                           \
+  }                                                                                             \
   /* The update where B's blocks are small (k x JL_SM_BAND_N at most JL_SM_BAND_B bytes: they  \
    * stay in L2): blocks of JL_SM_BAND rows x JL_SM_BAND_N columns of A B on the stack, then   \
    * C = cin + alpha (A B) row by row: cin read and C written in long streams, as the hardware \
@@ -354,8 +413,13 @@ JL_INLINE bool jl_blas_narrower(void) {
       jl_small_upd_blocks_##S(m, n, k, a, sai, sap, b, ldb, c, ldc, cin, ldcin, *alpha);         \
       return;                                                                                    \
     }                                                                                            \
-    jl_small_band_##S(m, n, k, a, sai, sap, b, ldb, c, ldc, cin, ldcin, alpha,                  \
-                      panel ? pack : NULL);                                                      \
+    /* row panels of JL_SMALL_PANEL: A's panel stays in L2 while every column block reads it    \
+     * (a tall A was streamed from memory once per block: 32000x64x64 on AVX2, 4513 -> 3293 us, \
+     * OpenBLAS Haswell 4206) */                                                                \
+    for (int64_t i0 = 0; i0 < m; i0 += JL_SMALL_PANEL)                                          \
+      jl_small_band_##S(m - i0 < JL_SMALL_PANEL ? m - i0 : JL_SMALL_PANEL, n, k, a + i0 * sai,  \
+                        sai, sap, b, ldb, c + i0 * ldc, ldc, cin ? cin + i0 * ldcin : NULL, ldcin, \
+                        alpha, panel ? pack : NULL);                                            \
   }                                                                                              \
   /* (two functions: the products without an update keep no register for one in their loops: \
    * with both in one, gcc spilled a vector of B in the 8 x 3 tile's loop) */                  \
@@ -1045,26 +1109,41 @@ int JL_RT(gemm_path)(int dtype, bool tb, int64_t m, int64_t n, int64_t k) {
       }                                                                                          \
     }                                                                                            \
   }
+#if defined(__AVX__) && !defined(__AVX512F__)
+/* 16 vector registers (AVX2): blocks of at most 2 vectors, 6 x 2 and 12 x 1 tiles (12
+ * accumulators; the tiles above wanted 24 and kept them on the stack: LeNet conv2 forward
+ * 16 -> 99 GFLOP/s on one Zen 4 core built with -mno-avx512f; see the commit) */
+#define JL_CG_NVMAX 2
+#define JL_CONV_TILES(T, S, W)                                                                   \
+  JL_CONV_TILE(T, S, W, 6, 2)                                                                    \
+  JL_CONV_TILE(T, S, W, 12, 1)
+#define JL_CG_MR(nv) ((nv) == 2 ? 6 : 12)
+#define JL_CG_TILE(S, nv, ...)                                                                   \
+  ((nv) == 2 ? jl_ctile_##S##_2(__VA_ARGS__) : jl_ctile_##S##_1(__VA_ARGS__))
+#else
+#define JL_CG_NVMAX 4
 #define JL_CONV_TILES(T, S, W)                                                                   \
   JL_CONV_TILE(T, S, W, 6, 4)                                                                    \
   JL_CONV_TILE(T, S, W, 8, 3)                                                                    \
   JL_CONV_TILE(T, S, W, 12, 2)                                                          \
   JL_CONV_TILE(T, S, W, 12, 1)
-JL_CONV_TILES(float, f32, JL_VEC_W_f32)
-JL_CONV_TILES(double, f64, JL_VEC_W_f64)
-#if !defined(__clang__)
-#pragma GCC pop_options
-#endif
-#define JL_CG_W(S) JL_VEC_W_##S
 #define JL_CG_MR(nv) ((nv) == 4 ? 6 : (nv) == 3 ? 8 : 12)
 #define JL_CG_TILE(S, nv, ...)                                                                   \
   ((nv) == 4 ? jl_ctile_##S##_4(__VA_ARGS__)                                                     \
    : (nv) == 3 ? jl_ctile_##S##_3(__VA_ARGS__)                                                   \
    : (nv) == 2 ? jl_ctile_##S##_2(__VA_ARGS__)                                                   \
                : jl_ctile_##S##_1(__VA_ARGS__))
+#endif
+JL_CONV_TILES(float, f32, JL_VEC_W_f32)
+JL_CONV_TILES(double, f64, JL_VEC_W_f64)
+#if !defined(__clang__)
+#pragma GCC pop_options
+#endif
+#define JL_CG_W(S) JL_VEC_W_##S
 #else /* no vector extension: one row, one column at a time */
 #define JL_CG_W(S) 1
 #define JL_CG_MR(nv) 1
+#define JL_CG_NVMAX 4
 #endif
 
 #ifndef JL_OMP_THREADS_FREE
@@ -1089,15 +1168,17 @@ JL_CONV_TILES(double, f64, JL_VEC_W_f64)
     if (rows <= 0 || n <= 0) return;                                                             \
     const int64_t W = JL_CG_W(S), nvec = (n + W - 1) / W;                                        \
     /* segments per block: B's block about 192 KiB (in L2 beside A's rows) */                    \
-    const int64_t seg_bytes = d[15] * (nvec < 4 ? nvec : 4) * W * (int64_t)sizeof(T);            \
+    const int64_t seg_bytes = d[15] * (nvec < JL_CG_NVMAX ? nvec : JL_CG_NVMAX) * W *             \
+                              (int64_t)sizeof(T);                                                \
     int64_t gblk = seg_bytes > 0 ? (JL_CG_BBLK + seg_bytes - 1) / seg_bytes : nseg;                  \
     if (gblk < 1) gblk = 1;                                                                      \
-    jl_par_region r_ = {1, 0, 0, 0};                                                              \
-    if (rows * n * nseg * d[15] >= 4194304 && JL_OMP_THREADS_FREE())                              \
-      jl_par_begin(&jl_par_conv_, &r_, (double)(rows * n * nseg * d[15]));                       \
-    _Pragma("omp parallel num_threads(r_.nt)") {                                                 \
-      for (int64_t v0 = 0; v0 < nvec; v0 += 4) {                                                 \
-        const int nv = nvec - v0 < 4 ? (int)(nvec - v0) : 4, MR = JL_CG_MR(nv);                 \
+    jl_par_region r_ = {1, 0, 0, 0};                                                            \
+    if (rows * n * nseg * d[15] >= 4194304 && JL_OMP_THREADS_FREE())                            \
+      jl_par_begin(&jl_par_conv_, &r_, (double)(rows * n * nseg * d[15]));                      \
+    _Pragma("omp parallel num_threads(r_.nt)") {                                                \
+      for (int64_t v0 = 0; v0 < nvec; v0 += JL_CG_NVMAX) {                                      \
+        const int nv = nvec - v0 < JL_CG_NVMAX ? (int)(nvec - v0) : JL_CG_NVMAX;                \
+        const int MR = JL_CG_MR(nv);                                                            \
         const int64_t ncols = n - v0 * W < nv * W ? n - v0 * W : nv * W;                         \
         const int64_t ntiles = (rows + MR - 1) / MR;                                             \
         for (int64_t gs = 0; gs < nseg; gs += gblk) {                                            \
