@@ -48,7 +48,7 @@ wheel-test:
 # AVX-512 one); ISA=native: what each library picks on this CPU.
 ISA ?= native
 bench: $(STAMP)
-	$(PY) benchmarks/run_all.py --isa $(ISA)
+	$(PY) benchmarks/run_all.py --isa $(ISA) $(if $(filter 1,$(CPU)),--cpu)
 
 # The property tests with many more examples (see tests/conftest.py), and the differential
 # fuzzer with FUZZ_EXAMPLES random programs per route (tests/test_fuzz.py), and the JAX oracle on

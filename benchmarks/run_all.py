@@ -10,8 +10,15 @@ With `--isa avx2` every library runs limited to AVX2 (benchmarks/isa.py: jaxlite
 -mno-avx512f, OpenBLAS's Haswell kernels, XLA's max ISA, torch's ATen capability, NumPy's
 dispatch); each benchmark's header says which ISA each library ran with.
 
+With `--cpu` every benchmark that can (`--cpu` in its arguments) times process CPU time, and
+every library runs one thread (OMP_NUM_THREADS, OPENBLAS_NUM_THREADS, XLA's flags): on a
+machine shared with other work, the measure the load moves least.
+
+A benchmark that exits with status 77 (SKIP: an optional dependency missing, e.g. mpi4py) is
+listed as skipped, not as a failure.
+
 Run: .venv/bin/python benchmarks/run_all.py [--only eager,jit] [--list] [--timeout S]
-     [--isa native|avx2]     (`make bench ISA=avx2`)
+     [--isa native|avx2] [--cpu]    (`make bench ISA=avx2 CPU=1`)
 """
 
 from __future__ import annotations
@@ -41,12 +48,36 @@ def is_target_line(line: str) -> bool:
     return "target" in low or "missed" in low
 
 
-def run(path: pathlib.Path, timeout: float | None, env=None) -> tuple[str, float, list[str]]:
+SKIP = 77  # a benchmark's exit status when an optional dependency is missing
+
+
+def takes_cpu_flag(path: pathlib.Path) -> bool:
+    """Whether the benchmark has a `--cpu` option (CPU time instead of wall time)."""
+    return '"--cpu"' in path.read_text()
+
+
+def one_thread(env: dict) -> dict:
+    """`env` with every library on one thread (what CPU-time figures need: CPU time of several
+    threads would add up)."""
+    env = dict(env)
+    env["OMP_NUM_THREADS"] = env["OPENBLAS_NUM_THREADS"] = env["MKL_NUM_THREADS"] = "1"
+    flags = env.get("XLA_FLAGS", "").split()
+    for f in ("--xla_cpu_multi_thread_eigen=false", "intra_op_parallelism_threads=1"):
+        if f not in flags:
+            flags.append(f)
+    env["XLA_FLAGS"] = " ".join(flags)
+    return env
+
+
+def run(
+    path: pathlib.Path, timeout: float | None, env=None, cpu: bool = False
+) -> tuple[str, float, list[str]]:
     """(status, seconds, the output lines that state targets), the output streamed meanwhile."""
     print(f"\n=== {path.name} " + "=" * max(0, 70 - len(path.name)), flush=True)
     start = time.perf_counter()
     targets: list[str] = []
-    proc = subprocess.Popen([sys.executable, str(path)], cwd=HERE.parent, text=True, env=env,
+    args = [sys.executable, str(path), *(["--cpu"] if cpu and takes_cpu_flag(path) else [])]
+    proc = subprocess.Popen(args, cwd=HERE.parent, text=True, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
     try:
         for line in proc.stdout:
@@ -56,7 +87,7 @@ def run(path: pathlib.Path, timeout: float | None, env=None) -> tuple[str, float
             if timeout is not None and time.perf_counter() - start > timeout:
                 raise subprocess.TimeoutExpired(proc.args, timeout)
         code = proc.wait(timeout=None if timeout is None else max(1.0, timeout))
-        status = "ok" if code == 0 else f"exit {code}"
+        status = "ok" if code == 0 else "skipped" if code == SKIP else f"exit {code}"
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
@@ -71,6 +102,8 @@ def main(argv=None) -> int:
     ap.add_argument("--timeout", type=float, default=None, help="seconds per benchmark")
     ap.add_argument("--isa", choices=isa.ISAS, default="native",
                     help="avx2: every library limited to AVX2 (benchmarks/isa.py)")  # fmt: skip
+    ap.add_argument("--cpu", action="store_true",
+                    help="process CPU time where a benchmark can, one thread per library")  # fmt: skip
     args = ap.parse_args(argv)
 
     benches = discover()
@@ -85,7 +118,9 @@ def main(argv=None) -> int:
         benches = [b for b in benches if short(b) in wanted]
 
     env = isa.environment(args.isa)
-    results = [(b, *run(b, args.timeout, env)) for b in benches]
+    if args.cpu:
+        env = one_thread(env)
+    results = [(b, *run(b, args.timeout, env, args.cpu)) for b in benches]
 
     print(f"\n=== summary ({args.isa} ISA) " + "=" * (62 - len(f" ({args.isa} ISA)")))
     print(f"{'benchmark':<24} {'wall time':>10}  status")
@@ -95,7 +130,7 @@ def main(argv=None) -> int:
     for b, _, _, targets in results:
         for line in targets:
             print(f"  {short(b):<12} {line}")
-    failed = [b.name for b, status, _, _ in results if status != "ok"]
+    failed = [b.name for b, status, _, _ in results if status not in ("ok", "skipped")]
     if failed:
         print(f"\nnot ok: {', '.join(failed)} (a crash, or a target missed: see its table above)")
     return 1 if failed else 0
