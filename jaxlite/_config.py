@@ -131,6 +131,9 @@ _define("jaxlite_cache_dir", "", _str, ("JAXLITE_CACHE_DIR",),
         "the compile cache directory (default ~/.cache/jaxlite)")  # fmt: skip
 _define("jaxlite_cache_max_bytes", 2**30, _int, ("JAXLITE_CACHE_MAX_BYTES",),
         "size limit of the disk cache (0: none)")  # fmt: skip
+_define("jaxlite_runtime_tiers", True, _bool, ("JAXLITE_RUNTIME_TIERS",),
+        "where the tuned runtime library is not built yet, start on a basic one and build it "
+        "in the background (0: wait for it)")  # fmt: skip
 _define("jaxlite_executable_cache_size", 4096, _int, ("JAXLITE_EXECUTABLE_CACHE_SIZE",),
         "compiled executables and traced signatures kept in memory")  # fmt: skip
 _define("jaxlite_thread_defaults", True, _bool, ("JAXLITE_THREAD_DEFAULTS",),

@@ -222,9 +222,10 @@ def load(source: str, *, salt: str = "", runtime: bool = False, openmp: bool = F
       JaxliteCompileError: the compiler failed; the message has its output and the C file's path.
     """
     cc = find_compiler()
-    extra = (f"-DJL_RT_TAG={runtime_tag(cc)}",) if runtime else ()
+    basic = runtime and _process_tier(cc)
+    extra = (f"-DJL_RT_TAG={runtime_tag(cc, basic=basic)}",) if runtime else ()
     key = cache_key(source, cc, salt, False, openmp, extra)
-    needs = (lambda: runtime_library(cc)) if runtime else None
+    needs = (lambda: runtime_library(cc, basic=basic)) if runtime else None
     return _load_once(
         key, lambda: _load_or_build(key, source, cc, openmp=openmp, extra=extra, needs=needs)
     )
@@ -259,6 +260,11 @@ _runtimes: dict[str, Library] = {}  # key -> the loaded runtime library (kept fo
 # NB: its kernels are written with vector types; gcc's loop vectorizer found nothing to win in
 # it (the same speed, measured) and took 2/3 of -O3's time on it: 1.9 s -> 0.8 s.
 _RUNTIME_CFLAGS = ("-fno-tree-loop-vectorize",)
+# The basic tier: jl_gemm.c without its own product kernels (JL_RT_BASIC: BLAS takes every
+# product, as the fixed rules of a build without vector extension), at -O1 (nothing left in it
+# gains from -O3; the loops it keeps are not vectorized in either tier). Measured on the 2-core
+# EPYC, gcc 12: 0.3 s CPU against 6 s for the tuned library, the first call's whole budget.
+_RUNTIME_BASIC_CFLAGS = ("-DJL_RT_BASIC", "-O1")
 
 
 @functools.cache
@@ -267,35 +273,192 @@ def _runtime_source() -> str:
         return f.read()
 
 
-def _runtime_key(cc: list[str]) -> tuple[str, str]:
-    """(source, cache key) of the runtime library for compiler `cc` (BLAS and OpenMP on)."""
+def _runtime_flags(basic: bool) -> tuple[str, ...]:
+    return _RUNTIME_BASIC_CFLAGS if basic else _RUNTIME_CFLAGS
+
+
+def _runtime_key(cc: list[str], basic: bool = False) -> tuple[str, str]:
+    """(source, cache key) of the runtime library for compiler `cc` (BLAS and OpenMP on): the
+    tuned build, or with `basic` the first tier's."""
     source = _runtime_source()
-    return source, cache_key(source, cc, "runtime", True, True, _RUNTIME_CFLAGS)
+    return source, cache_key(source, cc, "runtime", True, True, _runtime_flags(basic))
 
 
-def runtime_tag(cc: list[str]) -> str:
-    """The name tag (JL_RT_TAG) of the runtime library's build for compiler `cc`."""
-    return "t" + _runtime_key(cc)[1][:16]
+def runtime_tag(cc: list[str], basic: bool = False) -> str:
+    """The name tag (JL_RT_TAG) of the runtime library's build for compiler `cc` (tuned, or the
+    basic tier's): a kernel built for one build calls that build, never the other."""
+    return "t" + _runtime_key(cc, basic)[1][:16]
 
 
-def runtime_library(cc: list[str] | None = None) -> Library:
+def runtime_library(cc: list[str] | None = None, basic: bool = False) -> Library:
     """The runtime library (csrc/jl_gemm.c), compiled into the cache the first time any process
-    needs it (about 1 s) and loaded with its symbols global, before the kernels that call it."""
+    needs it and loaded with its symbols global, before the kernels that call it. The tuned
+    build (about 6 s of CPU, gcc 12), then its measured kernel choice (`gemm_choice`); with
+    `basic`, the first tier (`_process_tier`: BLAS for every product, 0.3 s)."""
     cc = cc or find_compiler()
-    source, key = _runtime_key(cc)
+    source, key = _runtime_key(cc, basic)
     lib = _runtimes.get(key)
     if lib is None:
-        extra = (f"-DJL_RT_TAG={runtime_tag(cc)}", *_RUNTIME_CFLAGS)
+        tag = runtime_tag(cc, basic)
+        extra = (f"-DJL_RT_TAG={tag}", *_runtime_flags(basic))
+        what = "jaxlite's runtime library (csrc/jl_gemm.c" + (", basic tier)" if basic else ")")
 
         def load_and_choose():
-            lib = _load_or_build(
-                key, source, cc, blas=True, openmp=True, extra=extra, flags=_RUNTIME_FLAGS,
-                what="jaxlite's runtime library (csrc/jl_gemm.c)")  # fmt: skip
-            gemm_choice(lib, runtime_tag(cc), key)
+            if not basic and not os.path.exists(os.path.join(cache_dir(), key + ".so")):
+                wait_runtime_build(cc)  # a background build of it: never two at once
+            lib = _load_or_build(key, source, cc, blas=True, openmp=True, extra=extra,
+                                 flags=_RUNTIME_FLAGS, what=what)  # fmt: skip
+            if not basic:  # (the basic tier has one path, BLAS: nothing to choose)
+                gemm_choice(lib, tag, key)
             return lib
 
         lib = _runtimes[key] = _load_once(key, load_and_choose)
     return lib
+
+
+# ------------------------------------------------------------------------------------------
+# Runtime tiers: a new machine starts on the basic build while the tuned one compiles apart
+# ------------------------------------------------------------------------------------------
+
+_tiers: dict[str, bool] = {}  # compiler -> whether this process's kernels use the basic tier
+_tiers_lock = threading.Lock()
+
+
+def _process_tier(cc: list[str]) -> bool:
+    """Whether this process's kernels call the basic tier of the runtime library: decided at
+    its first kernel with products and kept for the process (its kernels, compiled for one
+    build, never mix the two; loading the tuned build beside the basic one would also find
+    OpenBLAS already set to one thread by the first: csrc/jl_gemm.c's jl_blas_threads_init_).
+
+    The tuned build when it is in the cache (or loaded), or when tiers are off
+    (JAXLITE_RUNTIME_TIERS=0: wait for it, as every process did before), or without BLAS (the
+    basic tier would run every product in plain loops). Else the basic tier, and the tuned build
+    starts in a detached compiler process of its own (`_start_tuned_build`): later processes
+    find it in the cache."""
+    ident = shlex.join(cc)
+    tier = _tiers.get(ident)
+    if tier is not None:
+        return tier
+    with _tiers_lock:
+        tier = _tiers.get(ident)
+        if tier is None:
+            tier = _tiers[ident] = _choose_tier(cc)
+    return tier
+
+
+def _choose_tier(cc: list[str]) -> bool:
+    if not config.jaxlite_runtime_tiers or blas_paths() is None:
+        return False
+    key = _runtime_key(cc)[1]
+    d = cache_dir()
+    if key in _runtimes or os.path.exists(os.path.join(d, key + ".so")):
+        return False
+    failed = _read_text(os.path.join(d, key + ".failed"))
+    if failed is not None:
+        warn(
+            "jaxlite: the background build of jaxlite's tuned runtime library (csrc/jl_gemm.c) "
+            f"failed; products run on its basic tier (BLAS) meanwhile. Remove "
+            f"{os.path.join(d, key + '.failed')} (or call jaxlite's clear_cache) to try again, "
+            f"or set JAXLITE_RUNTIME_TIERS=0 to see the error where it happens.\n{failed}"
+        )
+        return True
+    _start_tuned_build(cc, key, d)
+    return True
+
+
+def _read_text(path: str) -> str | None:
+    try:
+        with open(path) as f:
+            return f.read().strip()
+    except OSError:
+        return None
+
+
+def _lock_file(d: str, key: str) -> int | None:
+    """The lock of runtime build `key` taken (an open descriptor), or None: another process
+    holds it (its build is under way). An exclusive flock on `key.lock`, released when the last
+    descriptor of it closes: when the builder exits, however it exits."""
+    import fcntl
+
+    fd = os.open(os.path.join(d, key + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def _start_tuned_build(cc: list[str], key: str, d: str) -> bool:
+    """Starts the tuned runtime library's build in a detached process at the lowest priority
+    (it finishes even when this process exits, and leaves the cores to it meanwhile); the lock
+    of the build is taken here and handed to that process, so one build at most runs per key.
+    Returns whether it started (not when another process is building it, or has built it)."""
+    fd = _lock_file(d, key)
+    if fd is None:
+        return False
+    try:
+        if os.path.exists(os.path.join(d, key + ".so")):
+            return False
+        job = {"cc": cc, "dir": d, "key": key, "cflags": config.jaxlite_cflags, "fd": fd}
+        code = ("import sys; sys.path.insert(0, sys.argv[1]); "
+                "from jaxlite.backend import compile; compile._tuned_build_main(sys.argv[2])")  # fmt: skip
+        try:
+            subprocess.Popen(
+                [sys.executable, "-c", code, os.path.dirname(_PKG_DIR), json.dumps(job)],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                pass_fds=(fd,), start_new_session=True, cwd=d,
+            )  # fmt: skip
+        except OSError as e:
+            _write_atomic(os.path.join(d, key + ".failed"), f"could not start it: {e}".encode())
+            return False
+        return True
+    finally:
+        os.close(fd)  # NB: the builder keeps the lock through its own copy of the descriptor
+
+
+def _tuned_build_main(job_json: str) -> None:
+    """The detached builder (`_start_tuned_build`): compiles the tuned runtime library into the
+    cache (atomically, as every build), or writes why it failed to `key.failed`."""
+    job = json.loads(job_json)
+    d, key, cc = job["dir"], job["key"], job["cc"]
+    with contextlib.suppress(OSError, AttributeError):
+        os.nice(19)
+    config.update("jaxlite_cache_dir", d)
+    config.update("jaxlite_cflags", job["cflags"])
+    try:
+        source, mine = _runtime_key(cc)
+        if mine != key:  # NB: another jaxlite than the parent's (cannot happen: the same path)
+            raise JaxliteCompileError(f"the builder computes the key {mine}, not {key}")
+        if os.path.exists(os.path.join(d, key + ".so")):
+            return
+        extra = (f"-DJL_RT_TAG={runtime_tag(cc)}", *_RUNTIME_CFLAGS)
+        c_file = os.path.join(d, key + ".c")
+        _write_atomic(c_file, source.encode())
+        _build(cc, c_file, os.path.join(d, key + ".so"), True, True, extra,
+               "jaxlite's runtime library (csrc/jl_gemm.c)")  # fmt: skip
+        evict(d, keep=key)
+    except Exception as e:  # noqa: BLE001 (written for the processes that come next)
+        with contextlib.suppress(OSError):
+            _write_atomic(os.path.join(d, key + ".failed"), f"{type(e).__name__}: {e}".encode())
+    finally:
+        os.close(job["fd"])
+
+
+def wait_runtime_build(cc: list[str] | None = None, timeout: float = 600.0) -> bool:
+    """Waits for a background build of the tuned runtime library (this cache, compiler `cc`)
+    to end; returns whether it has ended (False: still running after `timeout` seconds)."""
+    cc = cc or find_compiler()
+    d, key = cache_dir(), _runtime_key(cc)[1]
+    deadline = time.monotonic() + timeout
+    while True:
+        fd = _lock_file(d, key)
+        if fd is not None:
+            os.close(fd)
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
 
 
 # The product kernel of each shape class, chosen by measurement (csrc/jl_gemm.c's
@@ -771,7 +934,7 @@ def clear_cache() -> None:
     loaded keep working)."""
     d = cache_dir()
     for name in os.listdir(d):
-        if name.endswith((*_ENTRY_SUFFIXES, ".tmp")):
+        if name.endswith((*_ENTRY_SUFFIXES, ".tmp", ".failed")):
             try:
                 os.remove(os.path.join(d, name))
             except OSError:

@@ -23,6 +23,17 @@
 #ifdef JL_HAVE_BLAS
 #include <cblas.h>
 #endif
+/* The vector kernels (GCC vector extension). JL_RT_BASIC (compile.py's first tier, built in
+ * a fraction of a second while the full library compiles in the background) leaves out the
+ * product kernels: BLAS and plain loops take every product, as without the extension. */
+#if defined(__GNUC__) && !defined(JL_RT_BASIC)
+#define JL_RT_VECTOR 1 /* (its section below defines JL_OMP_THREADS_FREE) */
+#elif defined(_OPENMP)
+#include <omp.h>
+#define JL_OMP_THREADS_FREE() (!omp_in_parallel() && omp_get_max_threads() > 1)
+#else
+#define JL_OMP_THREADS_FREE() false
+#endif
 
 /* The thread count of the products' parallel regions: csrc/jl_threads.h (one state per kind of
  * region: the packed kernel, BLAS in slabs, the convolutions). */
@@ -70,7 +81,7 @@ JL_GEMM_LOOPS(double, f64)
  * p * sap], so a transposed A costs nothing; a transposed or ragged B is first packed on the stack as k x npad (zero padded).
  * Which products they take is JL_SMALL_SIZE_OK below. tests/test_small_gemm.py checks every
  * path. GCC's vector extension, as wide as the target's vectors (JL_VBYTES). */
-#if defined(__GNUC__)
+#if defined(JL_RT_VECTOR)
 /* NB: the vector width of the target (gcc splits wider vectors: on AVX2, 64-byte vectors made
  * the 4 x 4 tile 32 ymm accumulators, twice the registers) */
 #if defined(__AVX512F__) || !defined(__AVX__)
@@ -737,7 +748,7 @@ JL_PACKED_GEMM(double, f64, JL_VEC_W_f64)
  * kernels are narrower than ours and C is big enough to give each of two threads a slab (at
  * least 128 rows or columns: 64 x 64 x 32000, the weight gradient of a scan, took 35% longer
  * on one core than in OpenBLAS on two). */
-#if defined(JL_HAVE_BLAS) && defined(__AVX512F__) && defined(__GNUC__)
+#if defined(JL_HAVE_BLAS) && defined(__AVX512F__) && defined(JL_RT_VECTOR)
 #define JL_PACKED_WANTED ((m >= 128 || n >= 128) && jl_blas_narrower())
 #elif defined(JL_HAVE_BLAS)
 #define JL_PACKED_WANTED false
@@ -797,7 +808,7 @@ static signed char jl_choice_f32_[JL_NCLASS], jl_choice_f64_[JL_NCLASS];
 /* The same for products with B transposed, timed as such: JL_PATH_SMALL there means the small
  * kernel on the transposed product (jl_small_gemm_nt: B read in place), where it fits. */
 static signed char jl_choice_tb_f32_[JL_NCLASS], jl_choice_tb_f64_[JL_NCLASS];
-#if defined(__GNUC__)
+#if defined(JL_RT_VECTOR)
 #define JL_SMALL_FITS(S, tb, m, n, k) \
   ((!(tb) && (n) % JL_VEC_W_##S == 0) || (k) * (((n) + JL_VEC_W_##S - 1) / JL_VEC_W_##S * JL_VEC_W_##S) <= JL_SMALL_PACK)
 #define JL_HAVE_OWN 1
@@ -1047,7 +1058,7 @@ int JL_RT(gemm_path)(int dtype, bool tb, int64_t m, int64_t n, int64_t k) {
 #ifndef JL_CG_BBLK
 #define JL_CG_BBLK 196608
 #endif
-#if defined(__GNUC__)
+#if defined(JL_RT_VECTOR)
 /* NB: kernels are compiled with -ffp-contract=off (elementwise results as NumPy's); a product's
  * rounding is BLAS's business (it fuses): fused multiply-adds here, one instruction instead of
  * two (LeNet conv2 forward 85 -> 104 GFLOP/s on one core, Zen 4). */
@@ -1199,7 +1210,7 @@ JL_CONV_TILES(double, f64, JL_VEC_W_f64)
     }                                                                                            \
     jl_par_end(&jl_par_conv_, &r_);                                                              \
   }
-#if defined(__GNUC__)
+#if defined(JL_RT_VECTOR)
 #define JL_CG_TILE_CALL(S, nv, ...) JL_CG_TILE(S, nv, __VA_ARGS__)
 #else
 #define JL_CG_TILE_CALL(S, nv, a, aoff, ry, rx, b, gs, gn, d, crow, mr, ncols, load)           \
