@@ -17,6 +17,10 @@ import tempfile
 
 _CACHE_DIR = tempfile.mkdtemp(prefix="jaxlite-test-cache-")
 os.environ["JAXLITE_CACHE_DIR"] = _CACHE_DIR
+# The product kernels' tests need the tuned runtime library (a process on the basic tier calls
+# BLAS for every product): the session waits for its build (tests/test_runtime_tiers.py tests
+# the tiers in processes of their own)
+os.environ.setdefault("JAXLITE_RUNTIME_TIERS", "0")
 atexit.register(shutil.rmtree, _CACHE_DIR, ignore_errors=True)
 
 from hypothesis import HealthCheck, settings  # noqa: E402
