@@ -229,7 +229,7 @@ def run_worker(which: str, cache_dir: str) -> dict:
 def wait_runtime_build(cache_dir: str) -> None:
     """Waits for the tuned runtime library's background build in `cache_dir` (if any)."""
     env = dict(os.environ, JAXLITE_CACHE_DIR=cache_dir)
-    code = "from jaxlite.backend import compile as c; c.wait_runtime_build()"
+    code = "from jaxlite.backend import compile as c; getattr(c, 'wait_runtime_build', int)()"
     subprocess.run([sys.executable, "-c", code], env=env, check=True)
 
 

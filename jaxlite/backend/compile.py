@@ -353,6 +353,8 @@ def _choose_tier(cc: list[str]) -> bool:
     d = cache_dir()
     if key in _runtimes or os.path.exists(os.path.join(d, key + ".so")):
         return False
+    if d in _PRIVATE.values():  # removed at this process's exit: no later process to serve
+        return False
     failed = _read_text(os.path.join(d, key + ".failed"))
     if failed is not None:
         warn(
@@ -401,10 +403,12 @@ def _start_tuned_build(cc: list[str], key: str, d: str) -> bool:
         if os.path.exists(os.path.join(d, key + ".so")):
             return False
         job = {"cc": cc, "dir": d, "key": key, "cflags": config.jaxlite_cflags, "fd": fd}
-        code = ("import sys; sys.path.insert(0, sys.argv[1]); "
-                "from jaxlite.backend import compile; compile._tuned_build_main(sys.argv[2])")  # fmt: skip
+        # NB: the builder forks at once and its parent exits (reaped by a thread here): the
+        # builder is not this process's child (no zombie, no "subprocess is still running")
+        code = ("import os, sys\nif os.fork(): os._exit(0)\nsys.path.insert(0, sys.argv[1])\n"
+                "from jaxlite.backend import compile\ncompile._tuned_build_main(sys.argv[2])")  # fmt: skip
         try:
-            subprocess.Popen(
+            proc = subprocess.Popen(
                 [sys.executable, "-c", code, os.path.dirname(_PKG_DIR), json.dumps(job)],
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                 pass_fds=(fd,), start_new_session=True, cwd=d,
@@ -412,6 +416,7 @@ def _start_tuned_build(cc: list[str], key: str, d: str) -> bool:
         except OSError as e:
             _write_atomic(os.path.join(d, key + ".failed"), f"could not start it: {e}".encode())
             return False
+        threading.Thread(target=proc.wait, daemon=True).start()
         return True
     finally:
         os.close(fd)  # NB: the builder keeps the lock through its own copy of the descriptor
