@@ -2,7 +2,7 @@
 `jl_rt_gemm_upd_*`) other than the small kernel chosen for the product: a contraction of at most
 64 (a batch's weight gradient) takes the small kernel's fused update whatever the product's
 path; the packed kernel updates each tile in its last pass over k (no pass over C after the
-product); BLAS stores the product, then a pass updates it.
+product), also where BLAS computes the product.
 
 Checked through cffi in this CPU's build and, on x86-64, an AVX2 build (`-mno-avx512f`), with
 the table of measured choices forced to each path: bit for bit against the product of the
@@ -87,8 +87,9 @@ def test_update_paths(build, dtype, path):
         a = rng.standard_normal((k, m) if ta else (m, k)).astype(dtype)
         b = rng.standard_normal((k, n)).astype(dtype)
         w = rng.standard_normal((m, n)).astype(dtype)
-        # the kernel the update takes: the small one for k <= 64, else the forced path
-        _force(lib, tag, SMALL if k <= 64 else path)
+        # the kernel the update takes: the small one for k <= 64, else the packed one (where
+        # BLAS computes the product too)
+        _force(lib, tag, SMALL if k <= 64 else PACKED)
         g = _product(lib, tag, dtype, ta, a, b, m, n, k)
         _force(lib, tag, path)
         got = _update(lib, tag, dtype, ta, a, b, w, alpha, m, n, k)

@@ -944,17 +944,20 @@ static signed char jl_choice_tb_f32_[JL_NCLASS], jl_choice_tb_f64_[JL_NCLASS];
     jl_gemm_on_##S(jl_gemm_path_##S(tb, m, n, k), ta, tb, m, n, k, a, lda, b, ldb, c, ldc,       \
                    scratch, nscratch);                                                           \
   }                                                                                              \
-  /* C = cin + alpha (A B): a product and the update that reads it (an SGD step's              \
-   * `w - lr * grad`), with the two roundings of that code; cin (rows ldcin apart) does not    \
-   * overlap C. The small and packed kernels update each tile as they store it (the packed one in\
-   * its last pass over k); BLAS stores A B, then a pass updates it. A contraction of at most  \
+  /* C = cin + alpha (A B): a product and the update that reads it (an SGD step's `w - lr *    \
+   * grad`), with the two roundings of that code; cin (rows ldcin apart) does not overlap C.   \
+   * The small and packed kernels update each tile as they store it (the packed one in its     \
+   * last pass over k); BLAS stores A B, then a pass updates it. A contraction of at most      \
    * JL_UPD_SMALL_K with B untransposed (a batch's weight gradient) takes the small kernel,    \
-   * whatever the product's own path: the pass over C that the others need cost more than their\
-   * lead on the product (one Zen 4 core, f32, us, the update included; small / the measured path\
-   * and a pass, AVX-512: 512x784x32 316 / 496, 784x512x32 311 / 480, 512x512x32 213 / 319; AVX2\
-   * build: 488 / 540, 368 / 568, 283 / 285; at k = 128, 784x512x128 on AVX2: 1280 / 1111, so  \
-   * not there). Its product is then the small kernel's, which may differ from the unfused     \
-   * product's path in the last bits. */                                                       \
+   * whatever the product's own path: the pass over C that the others need cost more than      \
+   * their lead on the product (one Zen 4 core, f32, us, the update included; small / the      \
+   * measured path and a pass, AVX-512: 512x784x32 316 / 496, 784x512x32 311 / 480,            \
+   * 512x512x32 213 / 319; AVX2 build: 488 / 540, 368 / 568, 283 / 285; at k = 128,            \
+   * 784x512x128 on AVX2: 1280 / 1111, so not there). Where BLAS computes the product, the     \
+   * packed kernel computes the update: within a few % of BLAS on the product and no pass      \
+   * (the MLP's 784x512x128 weight gradient, x^T dy: packed 1250 / BLAS 1292 us with the pass  \
+   * on AVX-512, 1102 / 1119 on AVX2; the pass about 10% of either). The product is then that  \
+   * kernel's, which may differ from the unfused product's path in the last bits. */           \
   void JL_RT(gemm_upd_##S)(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T *a,        \
                            int64_t lda, const T *b, int64_t ldb, T *c, int64_t ldc, T *scratch,  \
                            int64_t nscratch, T alpha, const T *cin, int64_t ldcin) {             \
@@ -967,7 +970,8 @@ static signed char jl_choice_tb_f32_[JL_NCLASS], jl_choice_tb_f64_[JL_NCLASS];
                             nscratch >= need ? scratch : NULL, cin, ldcin, &alpha);              \
       return;                                                                                    \
     }                                                                                            \
-    if (JL_HAVE_OWN && path == JL_PATH_PACKED &&                                                 \
+    if (JL_HAVE_OWN && (path == JL_PATH_PACKED || path == JL_PATH_BLAS ||                        \
+                        path == JL_PATH_BLAS_SLABS) &&                                           \
         jl_packed_gemm_##S(ta, tb, m, n, k, a, lda, b, ldb, c, ldc,                              \
                            nscratch >= JL_PK_ELEMS(JL_VEC_W_##S, m, n, k) ? scratch : NULL,      \
                            cin, ldcin, &alpha))                                                  \
