@@ -216,14 +216,29 @@ def test_transposed_b_small_kernel(rt, dtype, scratch):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("forced", [SMALL, PACKED, BLAS, "nt"])
 def test_product_update_is_the_product_then_the_update(rt, dtype, forced):
-    """jl_gemm_upd (C = cin + alpha A B) against the same path's product followed by NumPy's
-    `cin + alpha * c` in the same dtype: bit for bit, on every path."""
+    """jl_gemm_upd (C = cin + alpha A B) against the product of the kernel the update takes
+    followed by NumPy's `cin + alpha * c` in the same dtype: bit for bit, on every path. The
+    update's kernel (csrc/jl_gemm.c, JL_RT(gemm_upd)): the small one where the product's path
+    is, or for a contraction of at most 64 with B untransposed where it fits; the packed one
+    where the product's path is it or BLAS; else the product's path (then a pass)."""
     lib, tag, _ = rt
     d = int(dtype == np.float64)
     nclass = _fn(lib, tag, "gemm_nclass", "int(*)(void)")()
-    nn, tb = (BLAS, SMALL) if forced == "nt" else (forced, forced)
-    cb.set_gemm_choice(lib, tag, {"float32": [nn] * nclass, "float64": [nn] * nclass,
-                                  "float32_tb": [tb] * nclass, "float64_tb": [tb] * nclass})  # fmt: skip
+    path_of = _fn(lib, tag, "gemm_path", "int(*)(int, _Bool, int64_t, int64_t, int64_t)")
+    w = _fn(lib, tag, "gemm_vec_width", "int(*)(int)")(d)
+
+    def force(nn, tb):
+        cb.set_gemm_choice(lib, tag, {"float32": [nn] * nclass, "float64": [nn] * nclass,
+                                      "float32_tb": [tb] * nclass, "float64_tb": [tb] * nclass})  # fmt: skip
+
+    def update_kernel(m, n, k, tb):
+        p = path_of(d, tb, m, n, k)
+        fits = (not tb and n % w == 0) or k * (-(-n // w) * w) <= 16384  # JL_SMALL_FITS
+        if p == SMALL or (k <= 64 and not tb and fits):
+            return (SMALL, SMALL)
+        return (PACKED, PACKED) if p in (PACKED, BLAS, SLABS) else table
+
+    table = (BLAS, SMALL) if forced == "nt" else (forced, forced)
     t, gemm, upd = _gemm_fns(lib, tag, d)
     ffi = cb.ffi
     ptr = lambda x: ffi.cast(f"{t} *", x.ctypes.data)  # noqa: E731
@@ -243,8 +258,11 @@ def test_product_update_is_the_product_then_the_update(rt, dtype, forced):
                 buf = np.zeros(ns, dtype)
                 cin = (rng.standard_normal((m, n + 3)) * 4).astype(dtype)  # rows n + 3 apart
                 c = np.full((m, n), np.nan, dtype)
+                force(*table)
+                force(*update_kernel(m, n, k, tb))
                 gemm(ta, tb, m, n, k, ptr(sa), sa.shape[1], ptr(sb), sb.shape[1], ptr(c), n,
                      ptr(buf), ns)  # fmt: skip
+                force(*table)
                 want = cin[:, :n] + alpha * c
                 got = np.full((m, n), np.nan, dtype)
                 upd(ta, tb, m, n, k, ptr(sa), sa.shape[1], ptr(sb), sb.shape[1], ptr(got), n,

@@ -20,6 +20,7 @@ import pytest
 
 import jaxlite
 import jaxlite.numpy as jnp
+from jaxlite.backend import compile as cb
 from jaxlite.backend import lower_ctx
 
 F32, F64 = np.dtype(np.float32), np.dtype(np.float64)
@@ -39,16 +40,35 @@ def folded_calls(f, *args) -> int:
     return jaxlite.jit(f).lower(*args).as_c().count("jl_gemm_upd_")
 
 
-def check(make, args, folds: int, dtype, rtol=None):
+@contextlib.contextmanager
+def forced_products(path: int = 1):
+    """Products on one path (1: the small kernel; 2: the packed one) wherever it takes them
+    (the table of measured choices forced): a folded update of a contraction of at most 64 takes it whatever the product's
+    path (csrc/jl_gemm.c, jl_rt_gemm_upd), so the unfolded product must too for a bitwise
+    comparison. tests/test_gemm_upd_paths.py checks the other paths."""
+    cc = cb.find_compiler()
+    lib, tag = cb.runtime_library(cc), cb.runtime_tag(cc)
+    table = cb.gemm_choice(lib, tag, cb._runtime_key(cc)[1])
+    n = lib.function(f"jl_rt_gemm_nclass_{tag}", "int(*)(void)")()
+    cb.set_gemm_choice(lib, tag, {"float32": [path] * n, "float64": [path] * n})
+    try:
+        yield
+    finally:
+        cb.set_gemm_choice(lib, tag, table)
+
+
+def check(make, args, folds: int, dtype, rtol=None, path: int = 1):
     """`make()` builds a fresh function (each jit traces its own): folded as expected, bit for
-    bit as unfolded, close to eager."""
+    bit as unfolded (both with the products on `path`, as `forced_products`), close to
+    eager."""
     f = make()
     assert folded_calls(f, *args) == folds
-    got = jaxlite.jit(f)(*args)
-    with no_folds():
-        g = make()
-        assert folded_calls(g, *args) == 0
-        plain = jaxlite.jit(g)(*args)
+    with forced_products(path):
+        got = jaxlite.jit(f)(*args)
+        with no_folds():
+            g = make()
+            assert folded_calls(g, *args) == 0
+            plain = jaxlite.jit(g)(*args)
     with jaxlite.disable_jit():
         eager = make()(*args)
     tol = rtol or (2e-5 if dtype == F32 else 1e-12)

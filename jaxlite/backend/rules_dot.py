@@ -264,7 +264,9 @@ def _fold_update(ctx, eqns, i, args, lookup, uses):
     `jl_gemm_upd_*`, which writes `w + alpha (a b)` (alpha = -s or s) into the update's
     destination as it computes the product: the SGD step's `w - lr * grad` without the
     gradient's trip through memory (and a pass over it). The same two roundings as the
-    unfused code (`s * g`, then the add); the product's own as the unfused product's.
+    unfused code (`s * g`, then the add); the product's own is that of the kernel the runtime
+    takes for the update (for a contraction of at most 64, the small kernel's, whatever the
+    product's measured path: it may differ from the unfused product's in the last bits).
     A fold of lower_ctx.FOLDS: None (nothing emitted) where this does not apply."""
     eqn = eqns[i]
     g = eqn.outvars[0]

@@ -554,11 +554,11 @@ JL_SMALL_GEMM(double, f64, JL_VEC_W_f64)
     ((m) < JL_PK_MC ? ((m) + JL_PK_MR - 1) / JL_PK_MR * JL_PK_MR : JL_PK_MC)))
 #define JL_PACKED_GEMM(T, S, W)                                                                  \
   /* C's MR x NV-vector tile at c (+)= kc steps of A(r, p) = a[r * sar + p * sap] times the    \
-   * packed B strip bs (kc x NV vectors); C read first when `load` */                          \
-  __attribute__((always_inline)) JL_INLINE void jl_pk_tile_##S(int64_t kc, const T *a,         \
-                                                              int64_t sar, int64_t sap,        \
-                                                              const T *bs, T *c, int64_t ldc,  \
-                                                              bool load) {                     \
+   * packed B strip bs (kc x NV vectors); C read first when `load`; with cin (the last pass   \
+   * over k of an update), C = cin + alpha (that sum), rounded as the unfused code */          \
+  __attribute__((always_inline)) JL_INLINE void jl_pk_tile_##S(                                \
+      int64_t kc, const T *a, int64_t sar, int64_t sap, const T *bs, T *c, int64_t ldc,        \
+      bool load, const T *cin, int64_t ldcin, const T *alpha) {                               \
     jl_v##S acc[JL_PK_MR][JL_PK_NV];                                                             \
     for (int r = 0; r < JL_PK_MR; r++)                                                           \
       for (int v = 0; v < JL_PK_NV; v++) acc[r][v] = (jl_v##S){0};                               \
@@ -583,13 +583,23 @@ JL_SMALL_GEMM(double, f64, JL_VEC_W_f64)
           memcpy(&o, c + r * ldc + v * W, sizeof o);                                             \
           t += o;                                                                                \
         }                                                                                        \
+        if (cin) { /* (alpha read here: no register in the loop) */                             \
+          jl_v##S o;                                                                             \
+          t = *alpha * t;                                                                        \
+          JL_NO_CONTRACT(t);                                                                     \
+          memcpy(&o, cin + r * ldcin + v * W, sizeof o);                                         \
+          t = o + t;                                                                             \
+        }                                                                                        \
         memcpy(c + r * ldc + v * W, &t, sizeof t);                                               \
       }                                                                                          \
   }                                                                                              \
-  /* bp: JL_PK_ELEMS(W, m, n, k) elements, 64-byte aligned (or NULL: allocated here) */         \
+  /* bp: JL_PK_ELEMS(W, m, n, k) elements, 64-byte aligned (or NULL: allocated here); cin:   \
+   * C = cin + alpha (A B) instead (cin rows ldcin apart), each tile updated in its last       \
+   * store: no pass over C after the product */                                                \
   JL_INLINE bool jl_packed_serial_##S(bool ta, bool tb, int64_t m, int64_t n, int64_t k,        \
                                       const T *a, int64_t lda, const T *b, int64_t ldb, T *c,    \
-                                      int64_t ldc, T *bp) {                                      \
+                                      int64_t ldc, T *bp, const T *cin, int64_t ldcin,           \
+                                      const T *alpha) {                                          \
     enum { MR = JL_PK_MR, NR = JL_PK_NV * W };                                                   \
     const int64_t kc_max = k < JL_PK_KC ? k : JL_PK_KC;                                          \
     const int64_t nc_max = n < JL_PK_NC ? (n + NR - 1) / NR * NR : JL_PK_NC;                     \
@@ -604,6 +614,7 @@ JL_SMALL_GEMM(double, f64, JL_VEC_W_f64)
       for (int64_t pc = 0; pc < k; pc += JL_PK_KC) {                                             \
         const int64_t kc = k - pc < JL_PK_KC ? k - pc : JL_PK_KC;                                \
         const bool load = pc > 0;                                                                \
+        const T *const upd = pc + kc >= k ? cin : NULL; /* the last pass over k updates */       \
         /* strip s: kc x NR at bp + s * kc * NR. Untransposed B: row by row, one stream read in \
          * order (256x1024x1024 on one core: 5.35-5.6 ms, 5.55-5.9 strip by strip) */           \
         if (!tb)                                                                                 \
@@ -659,11 +670,12 @@ JL_SMALL_GEMM(double, f64, JL_VEC_W_f64)
             const int64_t j = jc + s * NR, width = n - j < NR ? n - j : NR;                      \
             const T *bs = bp + s * kc * NR;                                                      \
             T *cij = c + i * ldc + j;                                                            \
+            const T *uij = upd ? upd + i * ldcin + j : NULL;                                     \
             if (rows == MR && width == NR) {                                                     \
               if (in_place)                                                                      \
-                jl_pk_tile_##S(kc, at, lda, 1, bs, cij, ldc, load);                              \
+                jl_pk_tile_##S(kc, at, lda, 1, bs, cij, ldc, load, uij, ldcin, alpha);           \
               else                                                                               \
-                jl_pk_tile_##S(kc, at, 1, MR, bs, cij, ldc, load);                               \
+                jl_pk_tile_##S(kc, at, 1, MR, bs, cij, ldc, load, uij, ldcin, alpha);            \
               continue;                                                                          \
             }                                                                                    \
             T t[MR * NR]; /* an edge tile, computed whole and copied in part */                  \
@@ -671,11 +683,19 @@ JL_SMALL_GEMM(double, f64, JL_VEC_W_f64)
               for (int64_t q = 0; q < NR; q++)                                                   \
                 t[r * NR + q] = load && r < rows && q < width ? cij[r * ldc + q] : (T)0;         \
             if (in_place)                                                                        \
-              jl_pk_tile_##S(kc, at, lda, 1, bs, t, NR, load);                                   \
+              jl_pk_tile_##S(kc, at, lda, 1, bs, t, NR, load, NULL, 0, NULL);                    \
             else                                                                                 \
-              jl_pk_tile_##S(kc, at, 1, MR, bs, t, NR, load);                                    \
-            for (int64_t r = 0; r < rows; r++)                                                   \
-              memcpy(cij + r * ldc, t + r * NR, (size_t)width * sizeof(T));                      \
+              jl_pk_tile_##S(kc, at, 1, MR, bs, t, NR, load, NULL, 0, NULL);                     \
+            for (int64_t r = 0; r < rows; r++) {                                                 \
+              if (uij)                                                                           \
+                for (int64_t q = 0; q < width; q++) {                                            \
+                  T u = *alpha * t[r * NR + q];                                                  \
+                  JL_NO_CONTRACT_SCALAR(u);                                                      \
+                  cij[r * ldc + q] = uij[r * ldcin + q] + u;                                     \
+                }                                                                                \
+              else                                                                               \
+                memcpy(cij + r * ldc, t + r * NR, (size_t)width * sizeof(T));                    \
+            }                                                                                    \
           }                                                                                      \
         }                                                                                        \
       }                                                                                          \
@@ -690,12 +710,13 @@ JL_SMALL_GEMM(double, f64, JL_VEC_W_f64)
    * JL_GEMM_NO_ALLOC a product given `bp` runs on the calling thread instead (no allocation). */ \
   JL_INLINE bool jl_packed_gemm_##S(bool ta, bool tb, int64_t m, int64_t n, int64_t k,          \
                                     const T *a, int64_t lda, const T *b, int64_t ldb, T *c,      \
-                                    int64_t ldc, T *bp) {                                        \
+                                    int64_t ldc, T *bp, const T *cin, int64_t ldcin,             \
+                                    const T *alpha) {                                            \
     jl_par_region r_ = {1, 0, 0, 0};                                                             \
     if (m * n * k >= 4194304 && JL_OMP_THREADS_FREE() && !(JL_GEMM_NO_ALLOC && bp))              \
       jl_par_begin(&jl_par_packed_, &r_, (double)m * (double)n * (double)k);                     \
     if (r_.nt <= 1) /* small, nested, no threads, or the caller alone is faster */           \
-      return jl_packed_serial_##S(ta, tb, m, n, k, a, lda, b, ldb, c, ldc, bp);                  \
+      return jl_packed_serial_##S(ta, tb, m, n, k, a, lda, b, ldb, c, ldc, bp, cin, ldcin, alpha); \
     const bool by_cols = n >= m;                                                                 \
     const int64_t unit = by_cols ? JL_PK_NV * W : JL_PK_MR;                                    \
     const int64_t units = ((by_cols ? n : m) + unit - 1) / unit;                                 \
@@ -708,10 +729,11 @@ JL_SMALL_GEMM(double, f64, JL_VEC_W_f64)
         if (by_cols) /* columns [lo, hi) */                                                      \
           failed |= !jl_packed_serial_##S(ta, tb, m, hi - lo, k, a, lda,                         \
                                           b + (tb ? lo * ldb : lo), ldb, c + lo, ldc,            \
-                                          t ? NULL : bp);                                        \
+                                          t ? NULL : bp, cin ? cin + lo : NULL, ldcin, alpha);   \
         else /* rows [lo, hi) */                                                                 \
           failed |= !jl_packed_serial_##S(ta, tb, hi - lo, n, k, a + (ta ? lo : lo * lda), lda,  \
-                                          b, ldb, c + lo * ldc, ldc, t ? NULL : bp);             \
+                                          b, ldb, c + lo * ldc, ldc, t ? NULL : bp,              \
+                                          cin ? cin + lo * ldcin : NULL, ldcin, alpha);          \
       }                                                                                          \
     }                                                                                            \
     jl_par_end(&jl_par_packed_, &r_);                                                            \
@@ -785,6 +807,7 @@ enum { JL_PATH_DEFAULT = 0, JL_PATH_SMALL = 1, JL_PATH_PACKED = 2, JL_PATH_BLAS 
  * does with the small kernel (it packs a transposed B first; timed on untransposed products:
  * attention's 32 x 128x64x128 with B transposed took 910 us in it, 830 in OpenBLAS). */
 #define JL_SLAB_ROWS 64
+#define JL_UPD_SMALL_K 64 /* (JL_RT(gemm_upd_*) below) */
 #define JL_NCLASS 8
 /* 0 tiny (<= 16^3 multiply-adds), 1 outputs narrower than one vector, 2 small (<= 128^3),
  * 3 B at most 128 x 128 (any height), and beyond those: 5 at most 64 rows (a batch through a
@@ -905,7 +928,8 @@ static signed char jl_choice_tb_f32_[JL_NCLASS], jl_choice_tb_f64_[JL_NCLASS];
       return;                                                                                    \
     if (path == JL_PATH_PACKED &&                                                                \
         jl_packed_gemm_##S(ta, tb, m, n, k, a, lda, b, ldb, c, ldc,                              \
-                           nscratch >= JL_PK_ELEMS(JL_VEC_W_##S, m, n, k) ? scratch : NULL))     \
+                           nscratch >= JL_PK_ELEMS(JL_VEC_W_##S, m, n, k) ? scratch : NULL,      \
+                           NULL, 0, NULL))                                                       \
       return;                                                                                    \
     if (jl_gemm_blas_par_##S(path == JL_PATH_BLAS_SLABS && m > JL_SLAB_ROWS, ta, tb, m, n, k, a, \
                              lda, b, ldb, c, ldc))                                               \
@@ -931,21 +955,38 @@ static signed char jl_choice_tb_f32_[JL_NCLASS], jl_choice_tb_f64_[JL_NCLASS];
     jl_gemm_on_##S(jl_gemm_path_##S(tb, m, n, k), ta, tb, m, n, k, a, lda, b, ldb, c, ldc,       \
                    scratch, nscratch);                                                           \
   }                                                                                              \
-  /* C = cin + alpha (A B): a product and the update that reads it (an SGD step's             \
-   * `w - lr * grad`), with the two roundings of that code; cin (rows ldcin apart) does not    \
-   * overlap C. The small kernel updates each tile as it stores it; the other paths store     \
-   * A B, then update it. */                                                                     \
+  /* C = cin + alpha (A B): a product and the update that reads it (an SGD step's `w - lr *    \
+   * grad`), with the two roundings of that code; cin (rows ldcin apart) does not overlap C.   \
+   * The small and packed kernels update each tile as they store it (the packed one in its     \
+   * last pass over k); BLAS stores A B, then a pass updates it. A contraction of at most      \
+   * JL_UPD_SMALL_K with B untransposed (a batch's weight gradient) takes the small kernel,    \
+   * whatever the product's own path: the pass over C that the others need cost more than      \
+   * their lead on the product (one Zen 4 core, f32, us, the update included; small / the      \
+   * measured path and a pass, AVX-512: 512x784x32 316 / 496, 784x512x32 311 / 480,            \
+   * 512x512x32 213 / 319; AVX2 build: 488 / 540, 368 / 568, 283 / 285; at k = 128,            \
+   * 784x512x128 on AVX2: 1280 / 1111, so not there). Where BLAS computes the product, the     \
+   * packed kernel computes the update: within a few % of BLAS on the product and no pass      \
+   * (the MLP's 784x512x128 weight gradient, x^T dy: packed 1250 / BLAS 1292 us with the pass  \
+   * on AVX-512, 1102 / 1119 on AVX2; the pass about 10% of either). The product is then that  \
+   * kernel's, which may differ from the unfused product's path in the last bits. */           \
   void JL_RT(gemm_upd_##S)(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T *a,        \
                            int64_t lda, const T *b, int64_t ldb, T *c, int64_t ldc, T *scratch,  \
                            int64_t nscratch, T alpha, const T *cin, int64_t ldcin) {             \
     if (m <= 0 || n <= 0) return;                                                                \
     const int path = jl_gemm_path_##S(tb, m, n, k);                                              \
-    if (JL_HAVE_OWN && path == JL_PATH_SMALL) {                                                  \
+    if (JL_HAVE_OWN && (path == JL_PATH_SMALL ||                                                 \
+                        (k <= JL_UPD_SMALL_K && !tb && JL_SMALL_FITS(S, tb, m, n, k)))) {        \
       const int64_t w = JL_VEC_W_##S, need = k * ((n + w - 1) / w * w);                          \
       jl_small_gemm_upd_##S(ta, tb, m, n, k, a, lda, b, ldb, c, ldc,                             \
                             nscratch >= need ? scratch : NULL, cin, ldcin, &alpha);              \
       return;                                                                                    \
     }                                                                                            \
+    if (JL_HAVE_OWN && (path == JL_PATH_PACKED || path == JL_PATH_BLAS ||                        \
+                        path == JL_PATH_BLAS_SLABS) &&                                           \
+        jl_packed_gemm_##S(ta, tb, m, n, k, a, lda, b, ldb, c, ldc,                              \
+                           nscratch >= JL_PK_ELEMS(JL_VEC_W_##S, m, n, k) ? scratch : NULL,      \
+                           cin, ldcin, &alpha))                                                  \
+      return;                                                                                    \
     jl_gemm_on_##S(path, ta, tb, m, n, k, a, lda, b, ldb, c, ldc, scratch, nscratch);            \
     for (int64_t i = 0; i < m; i++) {                                                            \
       T *ci = c + i * ldc;                                                                       \
