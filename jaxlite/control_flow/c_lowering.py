@@ -65,6 +65,7 @@ class LoopCarry:
     def __init__(self, ctx, inits: Sequence, hint: str):
         self.ctx = ctx
         self.slots = []  # (dtype, shape, local name | (cur, nxt, buffer a, buffer b))
+        self.placed: dict = {}  # slots some update placed (`update`)
         for init in inits:
             dt, shape = init.dtype, init.shape
             if shape == ():
@@ -88,13 +89,20 @@ class LoopCarry:
             for dt, shape, ref in self.slots
         ]
 
-    def update(self, new: Sequence) -> None:
+    def update(self, new: Sequence, placed: dict | None = None) -> None:
         """Makes `new` the carried values: new scalars are read into temporaries and arrays
         written into the spare buffers before anything is overwritten (a body may swap
-        carries)."""
+        carries). `placed`: slot -> a C pointer where that slot's new value is already stored,
+        contiguous, and stays unchanged until the loop ends (a scan's `ys` row of the step: an
+        RNN's new state, returned as carry and as output); the slot's `cur` then points there,
+        with no copy. NB: the slot's value after the loop is then at `cur` (`final`)."""
         ctx = self.ctx
+        placed = placed or {}
+        self.placed.update(placed)
         temps = []
-        for (dt, shape, ref), node in zip(self.slots, new):
+        for s, ((dt, shape, ref), node) in enumerate(zip(self.slots, new)):
+            if s in placed:
+                continue
             if shape == ():
                 tmp = ctx.fresh("next_")
                 ctx.line(f"const {CTYPE[dt]} {tmp} = {ctx.scalar(node)};")
@@ -103,8 +111,12 @@ class LoopCarry:
                 write_value(ctx, node, View.contiguous(ref[1], shape))
         for ref, tmp in temps:
             ctx.line(f"{ref} = {tmp};")
-        for _dt, shape, ref in self.slots:
-            if shape != ():
+        for s, (_dt, shape, ref) in enumerate(self.slots):
+            if s in placed:
+                cur = ref[0]
+                ctx.touch(cur)
+                ctx.line(f"{cur} = {placed[s]};")
+            elif shape != ():
                 cur, nxt, a, b = ref
                 ctx.touch(cur)
                 ctx.line(f"{cur} = {nxt}; {nxt} = {cur} == {a} ? {b} : {a};")
@@ -116,7 +128,7 @@ class LoopCarry:
         for dt, shape, ref in self.slots:
             if shape == ():
                 out.append(Scalar(ref, dt))
-            elif trips is not None:
+            elif trips is not None and not self.placed:
                 out.append(Leaf(View.contiguous(ref[2] if trips % 2 == 0 else ref[3], shape), dt))
             else:
                 dest = ctx.alloc("carry_out", dt, shape)
