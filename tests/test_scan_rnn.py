@@ -8,7 +8,9 @@ remainder (whole tiles, 4-row tiles, 1-3 padded rows), column blocks, single vec
 widths, operands with row strides wider than their rows, k = 1, float32 and float64, and the
 plain loops it falls back to without scratch. The lowering: jit against the eager interpreter
 and a NumPy loop at batch and hidden sizes that are not whole vectors, reversed, unrolled,
-float64, its gradient and vmap, and the cases the fold must decline.
+float64, its gradient (whose backward loop accumulates the weights' gradients in its carries
+with one `jl_gemm_upd` call each, written into the carry's next buffer) and vmap, and the cases
+the fold must decline.
 """
 
 from __future__ import annotations
@@ -169,6 +171,11 @@ def test_grad_and_vmap_of_the_scan():
         return jnp.sum(ys * ys) + jnp.sum(h)
 
     with jaxlite.enable_x64(True):
+        # the backward loop accumulates both weight gradients in its carries, each by one call
+        # (fold_accumulate) that writes the carry's next buffer (no copy)
+        c_source = jaxlite.jit(jaxlite.grad(loss)).lower(*args).as_c()
+        back = c_source[c_source.rindex("for (int64_t it") :]
+        assert back.count("jl_gemm_upd_f64(") == 2 and ", carry_nxt" in back
         g = jaxlite.jit(jaxlite.grad(loss))(*args)
         g_eager = jaxlite.grad(loss)(*args)
         for k in g:

@@ -349,10 +349,13 @@ def _sole_reader(eqns, i: int, v):
 
 def _fold_dot(ctx, eqns, i, args, lookup, uses):
     """dot_general's folds: two products read only by their sum (fold_sum2: an RNN cell's
-    `h @ Wh + x @ Wx`), else the product and an update reading it."""
-    return fold_sum2.fold_sum2(ctx, eqns, i, args, lookup, uses) or _fold_update(
-        ctx, eqns, i, args, lookup, uses
-    )
+    `h @ Wh + x @ Wx`), else the product and an update reading it (an SGD step's, or a sum
+    `w + a b`: fold_sum2.fold_accumulate, a scan's weight gradient accumulated in its carry)."""
+    for fold in (fold_sum2.fold_sum2, _fold_update, fold_sum2.fold_accumulate):
+        done = fold(ctx, eqns, i, args, lookup, uses)
+        if done is not None:
+            return done
+    return None
 
 
 register_fold(P.dot_general_p, _fold_dot)

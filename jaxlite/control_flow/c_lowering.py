@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from jaxlite.backend import lower
 from jaxlite.backend.lower import CTYPE, Leaf, Op, Scalar, View
+from jaxlite.core import Var
 
 
 def as_atom_node(ctx, node):
@@ -89,6 +90,18 @@ class LoopCarry:
             for dt, shape, ref in self.slots
         ]
 
+    def direct_outputs(self, outvars: Sequence, invars: set, placed: dict) -> dict:
+        """{body output variable: the spare buffer of its carry slot}, for `ctx.out_dest`: the
+        equation computing a new array carry writes it there (`update` then copies nothing).
+        Not for literals, the body's inputs, slots in `placed`, or a variable that several
+        slots carry (the first takes it)."""
+        out: dict = {}
+        for s, (v, (_dt, shape, ref)) in enumerate(zip(outvars, self.slots)):
+            if s in placed or not shape or type(v) is not Var or v in invars or v in out:
+                continue
+            out[v] = View.contiguous(ref[1], shape)
+        return out
+
     def update(self, new: Sequence, placed: dict | None = None) -> None:
         """Makes `new` the carried values: new scalars are read into temporaries and arrays
         written into the spare buffers before anything is overwritten (a body may swap
@@ -107,7 +120,7 @@ class LoopCarry:
                 tmp = ctx.fresh("next_")
                 ctx.line(f"const {CTYPE[dt]} {tmp} = {ctx.scalar(node)};")
                 temps.append((ref, tmp))
-            else:
+            elif not _is_whole(node, ref[1]):  # (else computed there: `direct_outputs`)
                 write_value(ctx, node, View.contiguous(ref[1], shape))
         for ref, tmp in temps:
             ctx.line(f"{ref} = {tmp};")
@@ -135,3 +148,9 @@ class LoopCarry:
                 ctx.write(Leaf(View.contiguous(ref[0], shape), dt), dest)  # cur: the last value
                 out.append(Leaf(dest, dt))
         return out
+
+
+def _is_whole(node, buf: str) -> bool:
+    """Whether `node` is the whole contiguous buffer `buf`, from its start."""
+    return (type(node) is Leaf and node.view.buf == buf and node.view.is_contiguous()
+            and node.view.index(["0"] * len(node.shape)) == "0")  # fmt: skip

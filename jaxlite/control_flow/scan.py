@@ -564,9 +564,15 @@ def _scan_lowering(ctx, eqn, args, *, jaxpr, length, reverse, unroll, num_consts
             j = body.jaxpr
             body = ClosedJaxpr(core.Jaxpr(j.constvars, j.invars, [outvars[c] for c in kept],
                                           j.eqns), body.consts)  # fmt: skip
+        # A new carry computed by an equation of the body is written by it straight into the
+        # carry's spare buffer (a weight gradient accumulated by a product's call: no copy).
+        direct = carry.direct_outputs(outvars[:num_carry], set(body.jaxpr.invars), placed)
+        ctx.out_dest.update(direct)
         outs = [None] * len(outvars)
         for c, node in zip(kept, ctx.lower_jaxpr(body, [*consts, *carry.nodes(), *x_t])):
             outs[c] = node
+        for v in direct:
+            ctx.out_dest.pop(v, None)  # (not taken: a value the body did not compute)
         rows = {}
         for k, (y, dest) in enumerate(zip(outs[num_carry:], ys)):
             if dest is not None:

@@ -1323,36 +1323,39 @@ JL_CONV_GEMM(double, f64)
                            : p < k1  ? a1[(end4 + r) * lda1 + p]                                 \
                                      : a2[(end4 + r) * lda2 + p - k1];                           \
     }                                                                                            \
-    for (int64_t j = 0; j < n; j += nb) {                                                        \
-      const T *p1 = b1 + j, *p2 = b2 + j;                                                        \
-      int64_t l1 = ldb1, l2 = ldb2;                                                              \
-      const int64_t nc = n - j < nb ? n - j : nb;                                                \
-      if (nc < nb) { /* the last columns: B1 | B2's strip, zero padded to whole vectors */       \
-        for (int64_t p = 0; p < k; p++)                                                          \
-          for (int64_t q = 0; q < nb; q++)                                                       \
-            bpk[p * nb + q] = q >= nc ? (T)0 : p < k1 ? b1[p * ldb1 + j + q]                     \
-                                                      : b2[(p - k1) * ldb2 + j + q];             \
-        p1 = bpk, p2 = bpk + k1 * nb, l1 = l2 = nb;                                              \
+    const int64_t jfull = n / nb * nb, nc = n - jfull; /* the last nc columns: a partial block */ \
+    if (nc) /* B1 | B2's strip of them, zero padded to whole vectors */                          \
+      for (int64_t p = 0; p < k; p++)                                                            \
+        for (int64_t q = 0; q < nb; q++)                                                         \
+          bpk[p * nb + q] = q >= nc ? (T)0 : p < k1 ? b1[p * ldb1 + jfull + q]                   \
+                                                    : b2[(p - k1) * ldb2 + jfull + q];           \
+    /* each row tile over every column block: its rows of A (x_t: from memory at each step of \
+     * an RNN) read from L1 after the first block */                                            \
+    for (int64_t i = 0; i < end4 + (rest ? 4 : 0);) {                                            \
+      const int mr = i < end ? JL_S2_MR : 4;                                                     \
+      /* the next tile's rows of A2 requested now (an RNN's x_t, from memory at each step: a  \
+       * line of each row at every 64 bytes of k was a stall with AVX2's quicker tiles: 1000   \
+       * steps, x streamed, one Zen 4 core, 7.0 -> 6.5 ms) */                                   \
+      for (int64_t r = i + mr; r < i + 2 * mr && r < m; r++)                                     \
+        for (int64_t p = 0; p < k2; p += 64 / (int64_t)sizeof(T))                                \
+          __builtin_prefetch(a2 + r * lda2 + p, 0, 3);                                           \
+      const bool pad = i >= end4;                                                                \
+      const T *r1 = pad ? apk : a1 + i * lda1, *r2 = pad ? apk + k1 : a2 + i * lda2;             \
+      const int64_t s1 = pad ? k : lda1, s2 = pad ? k : lda2;                                    \
+      for (int64_t j = 0; j < n; j += nb) {                                                      \
+        const bool part = j >= jfull, via = part || pad; /* stored through cpk */                \
+        const T *p1 = part ? bpk : b1 + j, *p2 = part ? bpk + k1 * nb : b2 + j;                  \
+        const int64_t l1 = part ? nb : ldb1, l2 = part ? nb : ldb2;                              \
+        T *ci = via ? cpk : c + i * ldc + j;                                                     \
+        if (mr == JL_S2_MR)                                                                      \
+          jl_s2_tile_##S(JL_S2_MR, k1, r1, s1, p1, l1, k2, r2, s2, p2, l2, ci, via ? nb : ldc);  \
+        else                                                                                     \
+          jl_s2_tile_##S(4, k1, r1, s1, p1, l1, k2, r2, s2, p2, l2, ci, via ? nb : ldc);         \
+        if (via)                                                                                 \
+          for (int r = 0; r < (pad ? rest : mr); r++)                                            \
+            memcpy(c + (i + r) * ldc + j, cpk + r * nb, (size_t)(part ? nc : nb) * sizeof(T));   \
       }                                                                                          \
-      int64_t i = 0;                                                                             \
-      for (; i < end; i += JL_S2_MR) {                                                           \
-        T *ci = nc < nb ? cpk : c + i * ldc + j;                                                 \
-        jl_s2_tile_##S(JL_S2_MR, k1, a1 + i * lda1, lda1, p1, l1, k2, a2 + i * lda2, lda2, p2,   \
-                       l2, ci, nc < nb ? nb : ldc);                                              \
-        if (nc < nb)                                                                             \
-          for (int r = 0; r < JL_S2_MR; r++)                                                     \
-            memcpy(c + (i + r) * ldc + j, cpk + r * nb, (size_t)nc * sizeof(T));                 \
-      }                                                                                          \
-      for (; i < end4 + (rest ? 4 : 0); i += 4) {                                                \
-        const bool pad = i >= end4;                                                              \
-        T *ci = nc < nb || pad ? cpk : c + i * ldc + j;                                          \
-        jl_s2_tile_##S(4, k1, pad ? apk : a1 + i * lda1, pad ? k : lda1, p1, l1, k2,             \
-                       pad ? apk + k1 : a2 + i * lda2, pad ? k : lda2, p2, l2, ci,               \
-                       nc < nb || pad ? nb : ldc);                                               \
-        if (nc < nb || pad)                                                                      \
-          for (int r = 0; r < (pad ? rest : 4); r++)                                             \
-            memcpy(c + (i + r) * ldc + j, cpk + r * nb, (size_t)nc * sizeof(T));                 \
-      }                                                                                          \
+      i += mr;                                                                                   \
     }                                                                                            \
   }
 JL_SUM2(float, f32, JL_VEC_W_f32)
