@@ -24,6 +24,7 @@ from jaxlite.backend.c_nodes import (
     scaled,
     sfx,
 )
+from jaxlite.backend import fold_sum2
 from jaxlite.backend.lower_ctx import ELEMENTWISE, register_fold, register_kernel
 from jaxlite.backend.rules_elementwise import convert
 from jaxlite.backend.rules_layout import broadcast_in_dim_view, transpose_view
@@ -348,4 +349,15 @@ def _sole_reader(eqns, i: int, v):
     return readers[0]
 
 
-register_fold(P.dot_general_p, _fold_update)
+def _fold_dot(ctx, eqns, i, args, lookup, uses):
+    """dot_general's folds: two products read only by their sum (fold_sum2: an RNN cell's
+    `h @ Wh + x @ Wx`), else the product and an update reading it (an SGD step's, or a sum
+    `w + a b`: fold_sum2.fold_accumulate, a scan's weight gradient accumulated in its carry)."""
+    for fold in (fold_sum2.fold_sum2, _fold_update, fold_sum2.fold_accumulate):
+        done = fold(ctx, eqns, i, args, lookup, uses)
+        if done is not None:
+            return done
+    return None
+
+
+register_fold(P.dot_general_p, _fold_dot)

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from jaxlite.backend import lower
 from jaxlite.backend.lower import CTYPE, Leaf, Op, Scalar, View
+from jaxlite.core import Var
 
 
 def as_atom_node(ctx, node):
@@ -65,6 +66,7 @@ class LoopCarry:
     def __init__(self, ctx, inits: Sequence, hint: str):
         self.ctx = ctx
         self.slots = []  # (dtype, shape, local name | (cur, nxt, buffer a, buffer b))
+        self.placed: dict = {}  # slots some update placed (`update`)
         for init in inits:
             dt, shape = init.dtype, init.shape
             if shape == ():
@@ -88,23 +90,46 @@ class LoopCarry:
             for dt, shape, ref in self.slots
         ]
 
-    def update(self, new: Sequence) -> None:
+    def direct_outputs(self, outvars: Sequence, invars: set, placed: dict) -> dict:
+        """{body output variable: the spare buffer of its carry slot}, for `ctx.out_dest`: the
+        equation computing a new array carry writes it there (`update` then copies nothing).
+        Not for literals, the body's inputs, slots in `placed`, or a variable that several
+        slots carry (the first takes it)."""
+        out: dict = {}
+        for s, (v, (_dt, shape, ref)) in enumerate(zip(outvars, self.slots)):
+            if s in placed or not shape or type(v) is not Var or v in invars or v in out:
+                continue
+            out[v] = View.contiguous(ref[1], shape)
+        return out
+
+    def update(self, new: Sequence, placed: dict | None = None) -> None:
         """Makes `new` the carried values: new scalars are read into temporaries and arrays
         written into the spare buffers before anything is overwritten (a body may swap
-        carries)."""
+        carries). `placed`: slot -> a C pointer where that slot's new value is already stored,
+        contiguous, and stays unchanged until the loop ends (a scan's `ys` row of the step: an
+        RNN's new state, returned as carry and as output); the slot's `cur` then points there,
+        with no copy. NB: the slot's value after the loop is then at `cur` (`final`)."""
         ctx = self.ctx
+        placed = placed or {}
+        self.placed.update(placed)
         temps = []
-        for (dt, shape, ref), node in zip(self.slots, new):
+        for s, ((dt, shape, ref), node) in enumerate(zip(self.slots, new)):
+            if s in placed:
+                continue
             if shape == ():
                 tmp = ctx.fresh("next_")
                 ctx.line(f"const {CTYPE[dt]} {tmp} = {ctx.scalar(node)};")
                 temps.append((ref, tmp))
-            else:
+            elif not _is_whole(node, ref[1]):  # (else computed there: `direct_outputs`)
                 write_value(ctx, node, View.contiguous(ref[1], shape))
         for ref, tmp in temps:
             ctx.line(f"{ref} = {tmp};")
-        for _dt, shape, ref in self.slots:
-            if shape != ():
+        for s, (_dt, shape, ref) in enumerate(self.slots):
+            if s in placed:
+                cur = ref[0]
+                ctx.touch(cur)
+                ctx.line(f"{cur} = {placed[s]};")
+            elif shape != ():
                 cur, nxt, a, b = ref
                 ctx.touch(cur)
                 ctx.line(f"{cur} = {nxt}; {nxt} = {cur} == {a} ? {b} : {a};")
@@ -116,10 +141,16 @@ class LoopCarry:
         for dt, shape, ref in self.slots:
             if shape == ():
                 out.append(Scalar(ref, dt))
-            elif trips is not None:
+            elif trips is not None and not self.placed:
                 out.append(Leaf(View.contiguous(ref[2] if trips % 2 == 0 else ref[3], shape), dt))
             else:
                 dest = ctx.alloc("carry_out", dt, shape)
                 ctx.write(Leaf(View.contiguous(ref[0], shape), dt), dest)  # cur: the last value
                 out.append(Leaf(dest, dt))
         return out
+
+
+def _is_whole(node, buf: str) -> bool:
+    """Whether `node` is the whole contiguous buffer `buf`, from its start."""
+    return (type(node) is Leaf and node.view.buf == buf and node.view.is_contiguous()
+            and node.view.index(["0"] * len(node.shape)) == "0")  # fmt: skip

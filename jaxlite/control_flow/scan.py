@@ -553,12 +553,33 @@ def _scan_lowering(ctx, eqn, args, *, jaxpr, length, reverse, unroll, num_consts
             t = ctx.fresh("t")
             ctx.line(f"const int64_t {t} = {length - 1} - {i};")
         x_t = [c_lowering.as_atom_node(ctx, c_lowering.index_leading(x, t)) for x in xs]
-        outs = ctx.lower_jaxpr(body, [*consts, *carry.nodes(), *x_t])
-        for y, dest in zip(outs[num_carry:], ys):
+        # A carry that is also a `ys` output (an RNN's new state) is read next step from its
+        # row of ys: no copy into the carry's buffer (the rows are written once each), and the
+        # body is lowered without that output (one reader: a fused value is computed straight
+        # into the row, not into a buffer first).
+        placed = _carries_in_ys(body.jaxpr, num_carry, ys, carry)
+        outvars = body.jaxpr.outvars
+        kept = [c for c in range(len(outvars)) if c not in placed]
+        if placed:
+            j = body.jaxpr
+            body = ClosedJaxpr(core.Jaxpr(j.constvars, j.invars, [outvars[c] for c in kept],
+                                          j.eqns), body.consts)  # fmt: skip
+        # A new carry computed by an equation of the body is written by it straight into the
+        # carry's spare buffer (a weight gradient accumulated by a product's call: no copy).
+        direct = carry.direct_outputs(outvars[:num_carry], set(body.jaxpr.invars), placed)
+        ctx.out_dest.update(direct)
+        outs = [None] * len(outvars)
+        for c, node in zip(kept, ctx.lower_jaxpr(body, [*consts, *carry.nodes(), *x_t])):
+            outs[c] = node
+        for v in direct:
+            ctx.out_dest.pop(v, None)  # (not taken: a value the body did not compute)
+        rows = {}
+        for k, (y, dest) in enumerate(zip(outs[num_carry:], ys)):
             if dest is not None:
                 row = c_lowering.index_leading(Leaf(dest, y.dtype), t).view
                 c_lowering.write_value(ctx, y, row)
-        carry.update(outs[:num_carry])
+                rows[num_carry + k] = row
+        carry.update(outs[:num_carry], {c: _row_pointer(rows[k]) for c, k in placed.items()})
 
     k = min(unroll, length, MAX_UNROLL)
     it = ctx.fresh("it")
@@ -570,6 +591,29 @@ def _scan_lowering(ctx, eqn, args, *, jaxpr, length, reverse, unroll, num_consts
     dropped = [Scalar(c_literal(0, v.aval.dtype), v.aval.dtype, v.aval.shape) for v in y_vars]
     ys = [d if y is None else Leaf(y, v.aval.dtype) for y, d, v in zip(ys, dropped, y_vars)]
     return carry.final(length) + ys
+
+
+def _carries_in_ys(jaxpr, num_carry: int, ys, carry) -> dict:
+    """{carry position: the position of a `ys` output that is the same variable}, for array
+    carries whose ys rows (kept: not dropped) are contiguous."""
+    outvars = jaxpr.outvars
+    placed = {}
+    for c in range(num_carry):
+        v = outvars[c]
+        if type(v) is core.Literal or not carry.slots[c][1]:
+            continue
+        for k in range(num_carry, len(outvars)):
+            dest = ys[k - num_carry]
+            if outvars[k] is v and dest is not None and dest.is_contiguous():
+                placed[c] = k
+                break
+    return placed
+
+
+def _row_pointer(row) -> str:
+    """The C pointer to the first element of a contiguous view."""
+    offset = row.index(["0"] * len(row.shape))
+    return row.buf if offset == "0" else f"({row.buf} + {offset})"
 
 
 def _unrolled_loops(ctx, jaxpr: ClosedJaxpr, length: int, k: int, it: str, step) -> None:

@@ -46,6 +46,19 @@ void JL_RT(gemm_upd_f64)(bool ta, bool tb, int64_t m, int64_t n, int64_t k, cons
                          int64_t lda, const double *b, int64_t ldb, double *c, int64_t ldc,
                          double *scratch, int64_t nscratch, double alpha, const double *cin,
                          int64_t ldcin);
+/* C = A1 B1 + A2 B2, all row-major (A1 m x k1, B1 k1 x n, A2 m x k2, B2 k2 x n), read in
+ * place: two small products summed in one call (backend/fold_sum2.py folds a scan body's
+ * `h @ Wh + x @ Wx`); scratch: JL_S2_SCRATCH(k1 + k2) elements (jl_gemm.c). */
+void JL_RT(gemm_sum2_f32)(int64_t m, int64_t n, int64_t k1, const float *a1, int64_t lda1,
+                          const float *b1, int64_t ldb1, int64_t k2, const float *a2,
+                          int64_t lda2, const float *b2, int64_t ldb2, float *c, int64_t ldc,
+                          float *scratch, int64_t nscratch);
+void JL_RT(gemm_sum2_f64)(int64_t m, int64_t n, int64_t k1, const double *a1, int64_t lda1,
+                          const double *b1, int64_t ldb1, int64_t k2, const double *a2,
+                          int64_t lda2, const double *b2, int64_t ldb2, double *c, int64_t ldc,
+                          double *scratch, int64_t nscratch);
+#define jl_gemm_sum2_f32 JL_RT(gemm_sum2_f32)
+#define jl_gemm_sum2_f64 JL_RT(gemm_sum2_f64)
 /* A convolution's product read in place (implicit GEMM): see jl_gemm.c, JL_CONV_GEMM; `d` holds
  * its 20 sizes and strides. */
 void JL_RT(conv_gemm_f32)(const int64_t *d, const float *a, const float *b, float *c);

@@ -1273,3 +1273,163 @@ JL_CONV_TILES(double, f64, JL_VEC_W_f64)
 #endif
 JL_CONV_GEMM(float, f32)
 JL_CONV_GEMM(double, f64)
+
+/* ---- sums of two small products: C = A1 B1 + A2 B2 ---------------------------------------
+ * A scan body's `h Wh + x Wx` (an RNN cell, backend/rules_dot.py folds it): both products
+ * accumulate in one tile's registers, so C is written once and read by nothing but its
+ * consumer; one call per step instead of two, with no choice-table lookup, no packing of
+ * row-major B with whole vectors of columns, and no thread dispatch (these products are
+ * small: the lowering takes them only up to JL_S2_MAXK = k1 + k2 and a bounded size).
+ * A1: m x k1 (rows lda1 apart), B1: k1 x n (rows ldb1 apart), A2: m x k2, B2: k2 x n, all
+ * row-major and read in place; C: m x n (rows ldc apart, not overlapping the operands).
+ * Tiles of JL_S2_MR rows x JL_S2_NV vectors (then 4-row tiles); the last columns (fewer than
+ * JL_S2_NV vectors, or a part of one) read B through a zero-padded copy of their strip and the
+ * last 1-3 rows A through a zero-padded copy of their rows, both in `scratch`
+ * (JL_S2_SCRATCH(k1 + k2) elements, the lowering's workspace), and store through a block
+ * there. The multiply-adds are fused, in the order of A1 B1's terms, then A2 B2's. */
+#define JL_S2_MAXK 1024
+#define JL_S2_NBMAX 64 /* the widest column block, in elements: 4 x 64-byte vectors of f32 */
+#define JL_S2_SCRATCH(k) ((k) * JL_S2_NBMAX + 4 * (k) + 12 * JL_S2_NBMAX)
+#if defined(__GNUC__)
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC push_options
+#pragma GCC optimize("fp-contract=fast")
+#endif
+/* 32 vector registers (AVX-512): 4 x 4 (16 accumulators; n = 64 floats is one block); else
+ * 6 x 2 (12 accumulators, 2 vectors of B and a broadcast in 15 registers: the small kernel's
+ * measured tile for AVX2) */
+#if defined(__AVX512F__)
+#define JL_S2_MR 4
+#define JL_S2_NV 4
+#else
+#define JL_S2_MR 6
+#define JL_S2_NV 2
+#endif
+/* B's vectors of a step in registers, each read by every row's multiply-add (gcc otherwise
+ * read them again as memory operands of each: 20 loads per 16 multiply-adds in the 4 x 4 tile) */
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__AVX512F__)
+#define JL_S2_IN_REG(x) __asm__("" : "+v"(x))
+#elif (defined(__x86_64__) || defined(__i386__)) && defined(__AVX__)
+#define JL_S2_IN_REG(x) __asm__("" : "+x"(x))
+#else
+#define JL_S2_IN_REG(x) (void)0
+#endif
+#define JL_SUM2(T, S, W)                                                                         \
+  __attribute__((always_inline)) JL_INLINE void jl_s2_tile_##S(                                  \
+      int mr, int64_t k1, const T *a1, int64_t lda1, const T *b1, int64_t ldb1, int64_t k2,      \
+      const T *a2, int64_t lda2, const T *b2, int64_t ldb2, T *c, int64_t ldc) {                 \
+    jl_v##S acc[JL_S2_MR][JL_S2_NV];                                                             \
+    for (int r = 0; r < mr; r++)                                                                 \
+      for (int v = 0; v < JL_S2_NV; v++) acc[r][v] = (jl_v##S){0};                               \
+    for (int64_t p = 0; p < k1; p++) {                                                           \
+      jl_v##S bv[JL_S2_NV];                                                                      \
+      for (int v = 0; v < JL_S2_NV; v++) {                                                     \
+        memcpy(&bv[v], b1 + p * ldb1 + v * W, sizeof(jl_v##S));                               \
+        JL_S2_IN_REG(bv[v]);                                                                     \
+      }                                                                                          \
+      for (int r = 0; r < mr; r++) {                                                             \
+        const T ar = a1[r * lda1 + p];                                                           \
+        for (int v = 0; v < JL_S2_NV; v++) acc[r][v] += ar * bv[v];                              \
+      }                                                                                          \
+    }                                                                                            \
+    for (int64_t p = 0; p < k2; p++) {                                                           \
+      jl_v##S bv[JL_S2_NV];                                                                      \
+      for (int v = 0; v < JL_S2_NV; v++) {                                                     \
+        memcpy(&bv[v], b2 + p * ldb2 + v * W, sizeof(jl_v##S));                               \
+        JL_S2_IN_REG(bv[v]);                                                                     \
+      }                                                                                          \
+      for (int r = 0; r < mr; r++) {                                                             \
+        const T ar = a2[r * lda2 + p];                                                           \
+        for (int v = 0; v < JL_S2_NV; v++) acc[r][v] += ar * bv[v];                              \
+      }                                                                                          \
+    }                                                                                            \
+    for (int r = 0; r < mr; r++)                                                                 \
+      for (int v = 0; v < JL_S2_NV; v++) memcpy(c + r * ldc + v * W, &acc[r][v], sizeof(jl_v##S)); \
+  }                                                                                              \
+  void JL_RT(gemm_sum2_##S)(int64_t m, int64_t n, int64_t k1, const T *a1, int64_t lda1,         \
+                            const T *b1, int64_t ldb1, int64_t k2, const T *a2, int64_t lda2,    \
+                            const T *b2, int64_t ldb2, T *c, int64_t ldc, T *scratch,            \
+                            int64_t nscratch) {                                                  \
+    const int64_t nb = JL_S2_NV * W, k = k1 + k2;                                                \
+    if (m <= 0 || n <= 0) return;                                                                \
+    if (k > JL_S2_MAXK || nscratch < JL_S2_SCRATCH(k)) { /* (the lowering never asks this) */   \
+      jl_gemm_loops_##S(false, false, m, n, k1, a1, lda1, b1, ldb1, c, ldc);                     \
+      for (int64_t i = 0; i < m; i++)                                                            \
+        for (int64_t j = 0; j < n; j++) {                                                        \
+          T s = 0;                                                                               \
+          for (int64_t p = 0; p < k2; p++) s += a2[i * lda2 + p] * b2[p * ldb2 + j];             \
+          c[i * ldc + j] += s;                                                                   \
+        }                                                                                        \
+      return;                                                                                    \
+    }                                                                                            \
+    T *bpk = scratch, *apk = bpk + k * nb, *cpk = apk + 4 * k; /* B strip, A rows, C block */    \
+    /* row tiles: MR rows, then 4 (one MR-row tile fewer where the rest then makes whole 4-row \
+     * tiles: 32 rows in 6-row tiles as 4 of them and 2 of 4 rows), then the last 1-3 rows */  \
+    int64_t end = m / JL_S2_MR * JL_S2_MR;                                                       \
+    if ((m - end) % 4 && end >= JL_S2_MR && (m - end + JL_S2_MR) % 4 == 0) end -= JL_S2_MR;      \
+    const int64_t end4 = end + (m - end) / 4 * 4, rest = m - end4;                               \
+    if (rest) { /* the last rows of A1 | A2, zero padded to 4 rows of k */                       \
+      for (int r = 0; r < 4; r++)                                                                \
+        for (int64_t p = 0; p < k; p++)                                                          \
+          apk[r * k + p] = r >= rest ? (T)0                                                      \
+                           : p < k1  ? a1[(end4 + r) * lda1 + p]                                 \
+                                     : a2[(end4 + r) * lda2 + p - k1];                           \
+    }                                                                                            \
+    const int64_t jfull = n / nb * nb, nc = n - jfull; /* the last nc columns: a partial block */ \
+    if (nc) /* B1 | B2's strip of them, zero padded to whole vectors */                          \
+      for (int64_t p = 0; p < k; p++)                                                            \
+        for (int64_t q = 0; q < nb; q++)                                                         \
+          bpk[p * nb + q] = q >= nc ? (T)0 : p < k1 ? b1[p * ldb1 + jfull + q]                   \
+                                                    : b2[(p - k1) * ldb2 + jfull + q];           \
+    /* each row tile over every column block: its rows of A (x_t: from memory at each step of \
+     * an RNN) read from L1 after the first block */                                            \
+    for (int64_t i = 0; i < end4 + (rest ? 4 : 0);) {                                            \
+      const int mr = i < end ? JL_S2_MR : 4;                                                     \
+      /* the next tile's rows of A2 requested now (an RNN's x_t, from memory at each step: a  \
+       * line of each row at every 64 bytes of k was a stall with AVX2's quicker tiles: 1000   \
+       * steps, x streamed, one Zen 4 core, 7.0 -> 6.5 ms) */                                   \
+      for (int64_t r = i + mr; r < i + 2 * mr && r < m; r++)                                     \
+        for (int64_t p = 0; p < k2; p += 64 / (int64_t)sizeof(T))                                \
+          __builtin_prefetch(a2 + r * lda2 + p, 0, 3);                                           \
+      const bool pad = i >= end4;                                                                \
+      const T *r1 = pad ? apk : a1 + i * lda1, *r2 = pad ? apk + k1 : a2 + i * lda2;             \
+      const int64_t s1 = pad ? k : lda1, s2 = pad ? k : lda2;                                    \
+      for (int64_t j = 0; j < n; j += nb) {                                                      \
+        const bool part = j >= jfull, via = part || pad; /* stored through cpk */                \
+        const T *p1 = part ? bpk : b1 + j, *p2 = part ? bpk + k1 * nb : b2 + j;                  \
+        const int64_t l1 = part ? nb : ldb1, l2 = part ? nb : ldb2;                              \
+        T *ci = via ? cpk : c + i * ldc + j;                                                     \
+        if (mr == JL_S2_MR)                                                                      \
+          jl_s2_tile_##S(JL_S2_MR, k1, r1, s1, p1, l1, k2, r2, s2, p2, l2, ci, via ? nb : ldc);  \
+        else                                                                                     \
+          jl_s2_tile_##S(4, k1, r1, s1, p1, l1, k2, r2, s2, p2, l2, ci, via ? nb : ldc);         \
+        if (via)                                                                                 \
+          for (int r = 0; r < (pad ? rest : mr); r++)                                            \
+            memcpy(c + (i + r) * ldc + j, cpk + r * nb, (size_t)(part ? nc : nb) * sizeof(T));   \
+      }                                                                                          \
+      i += mr;                                                                                   \
+    }                                                                                            \
+  }
+JL_SUM2(float, f32, JL_VEC_W_f32)
+JL_SUM2(double, f64, JL_VEC_W_f64)
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC pop_options
+#endif
+#else /* plain loops */
+#define JL_SUM2(T, S)                                                                            \
+  void JL_RT(gemm_sum2_##S)(int64_t m, int64_t n, int64_t k1, const T *a1, int64_t lda1,         \
+                            const T *b1, int64_t ldb1, int64_t k2, const T *a2, int64_t lda2,    \
+                            const T *b2, int64_t ldb2, T *c, int64_t ldc, T *scratch,            \
+                            int64_t nscratch) {                                                  \
+    (void)scratch, (void)nscratch;                                                               \
+    for (int64_t i = 0; i < m; i++)                                                              \
+      for (int64_t j = 0; j < n; j++) {                                                          \
+        T s = 0;                                                                                 \
+        for (int64_t p = 0; p < k1; p++) s += a1[i * lda1 + p] * b1[p * ldb1 + j];              \
+        for (int64_t p = 0; p < k2; p++) s += a2[i * lda2 + p] * b2[p * ldb2 + j];              \
+        c[i * ldc + j] = s;                                                                      \
+      }                                                                                          \
+  }
+JL_SUM2(float, f32)
+JL_SUM2(double, f64)
+#endif

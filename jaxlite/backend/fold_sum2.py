@@ -1,0 +1,194 @@
+"""A fold of rules_dot: `add(dot_general(a1, b1), dot_general(a2, b2))`, two small products read
+only by their sum, as one call of the runtime's `jl_gemm_sum2_*` (csrc/jl_gemm.c), which
+accumulates both in one tile's registers: an RNN cell's `h @ Wh + x @ Wx` in a scan body, one
+call per step instead of two calls, each with its choice-table lookup, and a pass that adds them.
+
+Taken where both products are float32 or float64 with no batch dimensions, read their operands
+in place as row-major matrices (no transposes: A's contracting dimensions last, B's first), and
+are small (`MAX_K`, `MAX_MNK`, `MAX_B_BYTES`: the sizes the kernel's single-threaded register
+tiles serve, with B in L2). Elsewhere it declines, emitting nothing.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from jaxlite import primitives as P
+from jaxlite.backend.c_nodes import Leaf, reshape_view, sfx
+from jaxlite.backend.rules_layout import transpose_view
+
+MAX_K = 1024  # k1 + k2 at most (csrc/jl_gemm.c: JL_S2_MAXK)
+MAX_MNK = 1 << 22  # m n (k1 + k2) at most: below where a product runs on several threads
+MAX_B_BYTES = 256 << 10  # (k1 + k2) n elements of B1 and B2 at most: they stay in L2
+NBMAX = 64  # csrc/jl_gemm.c: JL_S2_NBMAX, the widest column block in elements
+
+
+def scratch_elems(k: int) -> int:
+    """csrc/jl_gemm.c: JL_S2_SCRATCH(k), the scratch of a sum of products with k1 + k2 = k."""
+    return k * NBMAX + 4 * k + 12 * NBMAX
+
+
+def fold_sum2(ctx, eqns, i, args, lookup, uses):
+    """A fold of lower_ctx.FOLDS (for dot_general): the product at `i`, a later product, and the
+    add that reads both (each product read only there), as one `jl_gemm_sum2` call; else None."""
+    eqn = eqns[i]
+    g1 = eqn.outvars[0]
+    if uses.get(g1, 0) != 1:
+        return None
+    j = _sole_reader(eqns, i, g1)
+    if j is None or eqns[j].primitive is not P.add_p:
+        return None
+    add = eqns[j]
+    g2 = add.invars[1] if add.invars[0] is g1 else add.invars[0]
+    if g2 is g1 or uses.get(g2, 0) != 1:
+        return None
+    i2 = next((q for q in range(i + 1, j) if any(o is g2 for o in eqns[q].outvars)), None)
+    if i2 is None or eqns[i2].primitive is not P.dot_general_p:
+        return None
+    second = [lookup(a) for a in eqns[i2].invars]
+    if any(n is None for n in second):
+        return None  # its operands are computed later
+    out = add.outvars[0].aval
+    dt = out.dtype
+    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
+        return None
+    mats = []
+    for e, (lhs, rhs) in ((eqn, args), (eqns[i2], second)):
+        mat = _row_major_product(e, lhs, rhs, dt)
+        if mat is None or e.outvars[0].aval.shape != out.shape:
+            return None
+        mats.append(mat)
+    (m, n, k1, a1, b1), (m2, n2, k2, a2, b2) = mats
+    k = k1 + k2
+    if (m, n) != (m2, n2) or m * n == 0 or k > MAX_K or m * n * k > MAX_MNK:
+        return None
+    if k * n * dt.itemsize > MAX_B_BYTES:
+        return None
+    dest = ctx.new_output(add)
+    ctx.runtime = True
+    scratch = ctx.alloc("pack", dt, [scratch_elems(k)]).buf
+    ctx.comment(f"{ctx.names.eqn(eqns[i2])}; {ctx.names.eqn(add)} (folded into one call)")
+    ctx.touch(a1[0], b1[0], a2[0], b2[0], dest.buf, scratch)
+    ctx.line(f"jl_gemm_sum2_{sfx(dt)}({m}, {n}, {k1}, {a1[1]}, {a1[2]}, {b1[1]}, {b1[2]}, "
+             f"{k2}, {a2[1]}, {a2[2]}, {b2[1]}, {b2[2]}, {dest.buf}, {n}, {scratch}, "
+             f"{scratch_elems(k)});")  # fmt: skip
+    return {add.outvars[0]: Leaf(dest, dt)}, {i2, j}
+
+
+def _row_major_product(e, lhs, rhs, dt):
+    """(m, n, k, A, B) of a product `e` of two buffers read in place as row-major m x k and
+    k x n matrices, A and B each (buffer, pointer, row stride); else None."""
+    (lc, rc), (lb, rb) = e.params["dimension_numbers"]
+    if lb or rb or not lc or e.outvars[0].aval.dtype != dt:
+        return None
+    if type(lhs) is not Leaf or type(rhs) is not Leaf or lhs.dtype != dt or rhs.dtype != dt:
+        return None
+    lfree = [d for d in range(len(lhs.shape)) if d not in lc]
+    rfree = [d for d in range(len(rhs.shape)) if d not in rc]
+    a = _matrix(lhs, lfree, lc)
+    b = _matrix(rhs, rc, rfree)
+    if a is None or b is None:
+        return None
+    m = math.prod(lhs.shape[d] for d in lfree)
+    n = math.prod(rhs.shape[d] for d in rfree)
+    k = math.prod(lhs.shape[d] for d in lc)
+    return m, n, k, a, b
+
+
+def _matrix(x: Leaf, rows, cols):
+    """(buffer, pointer, row stride) of `x` read as a row-major (rows, cols) matrix in place, or
+    None."""
+    if x.view.buf is None:
+        return None
+    sizes = [math.prod(x.shape[d] for d in dims) for dims in (rows, cols)]
+    v = reshape_view(transpose_view(x.view, [*rows, *cols]), sizes)
+    if v is None:
+        return None
+    (r, c), (sr, sc) = v.shape, v.strides
+    if c > 1 and sc != 1:
+        return None
+    ld = sr if r > 1 else c
+    if ld < c:
+        return None
+    offset = v.index(["0", "0"])
+    return v.buf, (v.buf if offset == "0" else f"({v.buf} + {offset})"), ld
+
+
+def _sole_reader(eqns, i: int, v):
+    """The position of the one equation after `i` that reads `v` (once), or None."""
+    readers = [j for j in range(i + 1, len(eqns)) if any(a is v for a in eqns[j].invars)]
+    if len(readers) != 1 or sum(a is v for a in eqns[readers[0]].invars) != 1:
+        return None
+    return readers[0]
+
+
+def fold_accumulate(ctx, eqns, i, args, lookup, uses):
+    """A fold of lower_ctx.FOLDS (for dot_general): `g = dot_general(a, b)` read only by `w + g`
+    (`add` or `add_any`, either side; or through a transpose of g read so), w a buffer of the
+    sum's shape: one `jl_gemm_upd_*` call with alpha 1, which writes `w + a b` as it computes
+    the product (the gradient of a scan's weights, accumulated in its carry at every step of
+    the backward loop: no pass that adds the product, nor one that transposes it). The add's
+    rounding as unfused (`1 * (a b)` is exact). Else None, emitting nothing."""
+    from jaxlite.backend import rules_dot  # (rules_dot registers this fold)
+
+    eqn = eqns[i]
+    g = eqn.outvars[0]
+    lhs, rhs = args
+    dt = g.aval.dtype
+    (lc, rc), (lb, rb) = eqn.params["dimension_numbers"]
+    if (dt not in (np.dtype(np.float32), np.dtype(np.float64)) or lhs.dtype != dt
+            or rhs.dtype != dt or not lc or lb or uses.get(g, 0) != 1):  # fmt: skip
+        return None
+    j = _sole_reader(eqns, i, g)
+    taken, swap = set(), False
+    if j is not None and eqns[j].primitive is P.transpose_p:
+        perm = tuple(eqns[j].params["permutation"])
+        gt = eqns[j].outvars[0]
+        if perm not in ((0, 1), (1, 0)) or uses.get(gt, 0) != 1:
+            return None
+        swap = perm == (1, 0)
+        taken.add(j)
+        j, g = _sole_reader(eqns, j, gt), gt
+    if j is None or eqns[j].primitive not in (P.add_p, P.add_any_p):
+        return None
+    add = eqns[j]
+    w = add.invars[1] if add.invars[0] is g else add.invars[0]
+    out = add.outvars[0].aval
+    if w is g or out.shape != g.aval.shape or out.dtype != dt or w.aval.shape != out.shape:
+        return None
+    w_node = lookup(w)
+    if type(w_node) is not Leaf or w_node.view.buf is None or w_node.dtype != dt:
+        return None
+    lfree = [d for d in range(len(lhs.shape)) if d not in lc]
+    rfree = [d for d in range(len(rhs.shape)) if d not in rc]
+    m = math.prod(lhs.shape[d] for d in lfree)
+    n = math.prod(rhs.shape[d] for d in rfree)
+    k = math.prod(lhs.shape[d] for d in lc)
+    if swap:  # (a b)^T = b^T a^T
+        (lhs, lfree, lc), (rhs, rc, rfree), m, n = (rhs, rfree, rc), (lhs, lc, lfree), n, m
+    if m * n * k == 0:
+        return None
+    wv = reshape_view(w_node.view, (m, n))
+    if wv is None or (n > 1 and wv.strides[1] != 1):
+        return None
+    ldw = wv.strides[0] if m > 1 else n
+    if m > 1 and ldw < n:
+        return None
+    lhs = rules_dot._operand_buffer(ctx, lhs, ((), lfree, lc))
+    rhs = rules_dot._operand_buffer(ctx, rhs, ((), rc, rfree))
+    a_buf, a_ptr, _, ta, lda = rules_dot._matrices(ctx, lhs, (), lfree, lc)
+    b_buf, b_ptr, _, tb, ldb = rules_dot._matrices(ctx, rhs, (), rc, rfree)
+    dest = ctx.new_output(add)
+    ctx.runtime = True
+    scratch, nscratch = rules_dot.gemm_scratch(ctx, dt, m, n, k)
+    off = wv.index(["0", "0"])
+    w_ptr = wv.buf if off == "0" else f"({wv.buf} + {off})"
+    flag = lambda x: "true" if x else "false"  # noqa: E731
+    ctx.comment(f"{ctx.names.eqn(add)} (folded into the product)")
+    ctx.touch(a_buf, b_buf, dest.buf, scratch, wv.buf)
+    ctx.line(f"jl_gemm_upd_{sfx(dt)}({flag(ta)}, {flag(tb)}, {m}, {n}, {k}, {a_ptr}, {lda}, "
+             f"{b_ptr}, {ldb}, {dest.buf}, {n}, {scratch}, {nscratch}, 1, {w_ptr}, "
+             f"{ldw});")  # fmt: skip
+    return {add.outvars[0]: Leaf(dest, dt)}, taken | {j}
