@@ -2,8 +2,8 @@
 PyTorch when they are importable; they are not dependencies), in one process run: medians of
 interleaved repetitions, and the ratios the targets are stated in.
 
-  chain     tanh(x) * sigmoid(1.7x + 0.3) + x*x on f32[4M]: >= 8x faster than NumPy, <= 3x the
-            time of a plain np.copyto of the same bytes
+  chain     tanh(x) * sigmoid(1.7x + 0.3) + x*x on f32[4M]: >= 8x faster than NumPy, <= 2.5x the
+            time of a plain np.copyto of the same bytes (issue 20, target 5)
   mlp       MLP train step 784-512-512-10, batch 128, softmax CE + SGD, jit(value_and_grad):
             no slower than the hand-written NumPy step
   dispatch  a jitted `x + 1` on f32[4]: <= 5 us per call
@@ -77,7 +77,7 @@ def bench_chain(repeat):
     t = median_us(fns, repeat, 3)
     return t, [
         ("jaxlite vs numpy speed-up", t["numpy"] / t["jaxlite jit"], ">= 8"),
-        ("jaxlite / copy", t["jaxlite jit"] / t["np.copyto"], "<= 3"),
+        ("jaxlite / copy", t["jaxlite jit"] / t["np.copyto"], "<= 2.5"),  # issue 20
     ]
 
 
