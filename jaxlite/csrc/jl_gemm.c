@@ -1290,7 +1290,7 @@ JL_CONV_GEMM(double, f64)
 #define JL_S2_MAXK 1024
 #define JL_S2_NBMAX 64 /* the widest column block, in elements: 4 x 64-byte vectors of f32 */
 #define JL_S2_SCRATCH(k) ((k) * JL_S2_NBMAX + 4 * (k) + 12 * JL_S2_NBMAX)
-#if defined(__GNUC__)
+#if defined(JL_RT_VECTOR)
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC push_options
 #pragma GCC optimize("fp-contract=fast")
@@ -1415,6 +1415,26 @@ JL_SUM2(double, f64, JL_VEC_W_f64)
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC pop_options
 #endif
+#elif defined(JL_HAVE_BLAS) /* the basic tier (JL_RT_BASIC): BLAS twice, the second adding */
+#define JL_SUM2(T, S, BLASFN)                                                                    \
+  void JL_RT(gemm_sum2_##S)(int64_t m, int64_t n, int64_t k1, const T *a1, int64_t lda1,         \
+                            const T *b1, int64_t ldb1, int64_t k2, const T *a2, int64_t lda2,    \
+                            const T *b2, int64_t ldb2, T *c, int64_t ldc, T *scratch,            \
+                            int64_t nscratch) {                                                  \
+    (void)scratch, (void)nscratch;                                                               \
+    if (m <= 0 || n <= 0) return;                                                                \
+    if (k1 > 0)                                                                                  \
+      BLASFN(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k1, 1, a1, lda1, b1, ldb1, 0, c,   \
+             ldc);                                                                               \
+    else                                                                                         \
+      for (int64_t i = 0; i < m; i++)                                                            \
+        for (int64_t j = 0; j < n; j++) c[i * ldc + j] = 0;                                      \
+    if (k2 > 0)                                                                                  \
+      BLASFN(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k2, 1, a2, lda2, b2, ldb2, 1, c,   \
+             ldc);                                                                               \
+  }
+JL_SUM2(float, f32, scipy_cblas_sgemm)
+JL_SUM2(double, f64, scipy_cblas_dgemm)
 #else /* plain loops */
 #define JL_SUM2(T, S)                                                                            \
   void JL_RT(gemm_sum2_##S)(int64_t m, int64_t n, int64_t k1, const T *a1, int64_t lda1,         \
