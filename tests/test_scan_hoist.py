@@ -293,7 +293,7 @@ def loop_body(c_source: str) -> tuple[str, str]:
 def test_the_rnn_loop_calls_one_gemm_per_step():
     args = rnn_args(steps=50, hidden=64, batch=32)
     before, loop = loop_body(jaxlite.jit(rnn()).lower(*args).as_c())
-    # (the recurrent product and the add of the hoisted one's row: one call, fold_accumulate)
+    # (the recurrent product and the add of the hoisted one's row: one call, rules_dot._fold_accumulate)
     assert loop.count("jl_gemm_ws_f32(") + loop.count("jl_gemm_upd_f32(") == 1
     assert before.count("jl_gemm_ws_f32(") == 1
     assert re.search(r"jl_gemm_ws_f32\(false, false, 1600, 64, 64, in_\w+", before)

@@ -172,7 +172,7 @@ def test_grad_and_vmap_of_the_scan():
 
     with jaxlite.enable_x64(True):
         # the backward loop accumulates both weight gradients in its carries, each by one call
-        # (fold_accumulate) that writes the carry's next buffer (no copy)
+        # (rules_dot._fold_accumulate) that writes the carry's next buffer (no copy)
         c_source = jaxlite.jit(jaxlite.grad(loss)).lower(*args).as_c()
         back = c_source[c_source.rindex("for (int64_t it") :]
         assert back.count("jl_gemm_upd_f64(") == 2 and ", carry_nxt" in back

@@ -277,7 +277,7 @@ def _fold_update(ctx, eqns, i, args, lookup, uses):
     if (dt not in (np.dtype(np.float32), np.dtype(np.float64)) or lhs.dtype != dt
             or rhs.dtype != dt or not lc or lb or uses.get(g, 0) != 1):  # fmt: skip
         return None
-    mul_at = _sole_reader(eqns, i, g)
+    mul_at = fold_sum2.sole_reader(eqns, i, g)
     taken, swap = set(), False
     if mul_at is not None and eqns[mul_at].primitive is P.transpose_p:
         perm = tuple(eqns[mul_at].params["permutation"])
@@ -285,7 +285,7 @@ def _fold_update(ctx, eqns, i, args, lookup, uses):
             return None
         swap, gt = perm == (1, 0), eqns[mul_at].outvars[0]
         taken.add(mul_at)
-        mul_at = _sole_reader(eqns, mul_at, gt) if uses.get(gt, 0) == 1 else None
+        mul_at = fold_sum2.sole_reader(eqns, mul_at, gt) if uses.get(gt, 0) == 1 else None
         g = gt
     if mul_at is None or eqns[mul_at].primitive is not P.mul_p:
         return None
@@ -294,7 +294,7 @@ def _fold_update(ctx, eqns, i, args, lookup, uses):
     t = mul.outvars[0]
     if s is g or s.aval.shape != () or s.aval.dtype != dt or uses.get(t, 0) != 1:
         return None
-    upd_at = _sole_reader(eqns, mul_at, t)
+    upd_at = fold_sum2.sole_reader(eqns, mul_at, t)
     if upd_at is None:
         return None
     upd = eqns[upd_at]
@@ -341,19 +341,11 @@ def _fold_update(ctx, eqns, i, args, lookup, uses):
     return {upd.outvars[0]: Leaf(out, dt)}, taken | {mul_at, upd_at}
 
 
-def _sole_reader(eqns, i: int, v):
-    """The position of the one equation after `i` that reads `v` (once), or None."""
-    readers = [j for j in range(i + 1, len(eqns)) if any(a is v for a in eqns[j].invars)]
-    if len(readers) != 1 or sum(a is v for a in eqns[readers[0]].invars) != 1:
-        return None
-    return readers[0]
-
-
 def _fold_dot(ctx, eqns, i, args, lookup, uses):
     """dot_general's folds: two products read only by their sum (fold_sum2: an RNN cell's
     `h @ Wh + x @ Wx`), else the product and an update reading it (an SGD step's, or a sum
-    `w + a b`: fold_sum2.fold_accumulate, a scan's weight gradient accumulated in its carry)."""
-    for fold in (fold_sum2.fold_sum2, _fold_update, fold_sum2.fold_accumulate):
+    `w + a b`: _fold_accumulate, a scan's weight gradient accumulated in its carry)."""
+    for fold in (fold_sum2.fold_sum2, _fold_update, _fold_accumulate):
         done = fold(ctx, eqns, i, args, lookup, uses)
         if done is not None:
             return done
@@ -361,3 +353,71 @@ def _fold_dot(ctx, eqns, i, args, lookup, uses):
 
 
 register_fold(P.dot_general_p, _fold_dot)
+
+
+def _fold_accumulate(ctx, eqns, i, args, lookup, uses):
+    """A fold of lower_ctx.FOLDS (for dot_general): `g = dot_general(a, b)` read only by `w + g`
+    (`add` or `add_any`, either side; or through a transpose of g read so), w a buffer of the
+    sum's shape: one `jl_gemm_upd_*` call with alpha 1, which writes `w + a b` as it computes
+    the product (the gradient of a scan's weights, accumulated in its carry at every step of
+    the backward loop: no pass that adds the product, nor one that transposes it). The add's
+    rounding as unfused (`1 * (a b)` is exact). Else None, emitting nothing."""
+    eqn = eqns[i]
+    g = eqn.outvars[0]
+    lhs, rhs = args
+    dt = g.aval.dtype
+    (lc, rc), (lb, rb) = eqn.params["dimension_numbers"]
+    if (dt not in (np.dtype(np.float32), np.dtype(np.float64)) or lhs.dtype != dt
+            or rhs.dtype != dt or not lc or lb or uses.get(g, 0) != 1):  # fmt: skip
+        return None
+    j = fold_sum2.sole_reader(eqns, i, g)
+    taken, swap = set(), False
+    if j is not None and eqns[j].primitive is P.transpose_p:
+        perm = tuple(eqns[j].params["permutation"])
+        gt = eqns[j].outvars[0]
+        if perm not in ((0, 1), (1, 0)) or uses.get(gt, 0) != 1:
+            return None
+        swap = perm == (1, 0)
+        taken.add(j)
+        j, g = fold_sum2.sole_reader(eqns, j, gt), gt
+    if j is None or eqns[j].primitive not in (P.add_p, P.add_any_p):
+        return None
+    add = eqns[j]
+    w = add.invars[1] if add.invars[0] is g else add.invars[0]
+    out = add.outvars[0].aval
+    if w is g or out.shape != g.aval.shape or out.dtype != dt or w.aval.shape != out.shape:
+        return None
+    w_node = lookup(w)
+    if type(w_node) is not Leaf or w_node.view.buf is None or w_node.dtype != dt:
+        return None
+    lfree = [d for d in range(len(lhs.shape)) if d not in lc]
+    rfree = [d for d in range(len(rhs.shape)) if d not in rc]
+    m = math.prod(lhs.shape[d] for d in lfree)
+    n = math.prod(rhs.shape[d] for d in rfree)
+    k = math.prod(lhs.shape[d] for d in lc)
+    if swap:  # (a b)^T = b^T a^T
+        (lhs, lfree, lc), (rhs, rc, rfree), m, n = (rhs, rfree, rc), (lhs, lc, lfree), n, m
+    if m * n * k == 0:
+        return None
+    wv = reshape_view(w_node.view, (m, n))
+    if wv is None or (n > 1 and wv.strides[1] != 1):
+        return None
+    ldw = wv.strides[0] if m > 1 else n
+    if m > 1 and ldw < n:
+        return None
+    lhs = _operand_buffer(ctx, lhs, ((), lfree, lc))
+    rhs = _operand_buffer(ctx, rhs, ((), rc, rfree))
+    a_buf, a_ptr, _, ta, lda = _matrices(ctx, lhs, (), lfree, lc)
+    b_buf, b_ptr, _, tb, ldb = _matrices(ctx, rhs, (), rc, rfree)
+    dest = ctx.new_output(add)
+    ctx.runtime = True
+    scratch, nscratch = gemm_scratch(ctx, dt, m, n, k)
+    off = wv.index(["0", "0"])
+    w_ptr = wv.buf if off == "0" else f"({wv.buf} + {off})"
+    flag = lambda x: "true" if x else "false"  # noqa: E731
+    ctx.comment(f"{ctx.names.eqn(add)} (folded into the product)")
+    ctx.touch(a_buf, b_buf, dest.buf, scratch, wv.buf)
+    ctx.line(f"jl_gemm_upd_{sfx(dt)}({flag(ta)}, {flag(tb)}, {m}, {n}, {k}, {a_ptr}, {lda}, "
+             f"{b_ptr}, {ldb}, {dest.buf}, {n}, {scratch}, {nscratch}, 1, {w_ptr}, "
+             f"{ldw});")  # fmt: skip
+    return {add.outvars[0]: Leaf(dest, dt)}, taken | {j}
