@@ -268,3 +268,20 @@ def test_product_update_is_the_product_then_the_update(rt, dtype, forced):
                 upd(ta, tb, m, n, k, ptr(sa), sa.shape[1], ptr(sb), sb.shape[1], ptr(got), n,
                     ptr(buf), ns, alpha, ptr(cin), n + 3)  # fmt: skip
                 np.testing.assert_array_equal(got, want, err_msg=str((forced, m, n, k, ta, tb)))
+
+
+def test_paths_are_timed_in_interleaved_rounds_and_keep_their_fastest():
+    """One preempted call (path 3's first round) does not take a path out of the race, an
+    unavailable path (-1) is asked once, and a path 3x slower than the best gets the limit."""
+    calls = []
+    times = {1: [5.0, 5.0, 5.0], 2: [4.0, 4.2, 3.9], 3: [90.0, 3.0, 3.1], 4: [-1.0]}
+
+    def time_fn(d, p, m, n, k, reps, limit):
+        calls.append((p, limit))
+        return times[p][sum(q == p for q, _ in calls) - 1]
+
+    t = cb._time_paths(time_fn, 0, (1, 2, 3, 4), 8, 8, 8)
+    assert t == {1: 5.0, 2: 3.9, 3: 3.0, 4: -1.0}
+    assert [p for p, _ in calls].count(4) == 1
+    assert [p for p, _ in calls] == [1, 2, 3, 4] + [1, 2, 3] * (cb.GEMM_ROUNDS - 1)
+    assert calls[0][1] == float("inf") and calls[2] == (3, 12.0)

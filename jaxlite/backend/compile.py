@@ -487,6 +487,7 @@ GEMM_SHAPES = (
 # jl_small_gemm_nt); the others keep the fixed rules (and the table above's BLAS or packed).
 GEMM_TB_CLASSES = (2, 5)
 GEMM_REPS = 3  # the median of 3 timed calls (after an untimed one) per path and shape
+GEMM_ROUNDS = 3  # interleaved rounds of every path per shape; each path's fastest round counts
 GEMM_MARGIN = 1.05  # another path replaces the fixed rules' only when 5% faster
 
 
@@ -537,7 +538,7 @@ def gemm_choice_path(runtime_key: str, core: str | None = None) -> str:
     (JAXLITE_CFLAGS: an AVX2 build of the library, `-mno-avx512f`, has its own key), the core
     the BLAS kernels it is timed against (OPENBLAS_CORETYPE=Haswell runs OpenBLAS's AVX2
     kernels): neither build reuses the other's choice."""
-    how = f"{GEMM_SHAPES}{GEMM_TB_CLASSES}{GEMM_REPS}{GEMM_MARGIN}"  # the measurement's own version
+    how = f"{GEMM_SHAPES}{GEMM_TB_CLASSES}{GEMM_REPS}{GEMM_ROUNDS}{GEMM_MARGIN}"  # its version
     threads = [os.environ.get(v, "") for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")]
     core = blas_core() if core is None else core
     text = "|".join((runtime_key, _cpu_id(), _blas_library() or "-", core, how, *threads))
@@ -549,7 +550,7 @@ def gemm_choice(lib: Library, tag: str, runtime_key: str) -> dict:
     """Gives the runtime library its kernel per shape class and dtype: read from the cache, else
     measured here (its own small and packed kernels against BLAS, `GEMM_SHAPES`, and for the
     classes `GEMM_TB_CLASSES` the same with B transposed, tables "float32_tb", "float64_tb";
-    about 0.1 s, once per machine, CPU, compiler and BLAS build) and cached; on a busy machine
+    about 0.5 s, once per machine, CPU, compiler and BLAS build) and cached; on a busy machine
     (`gemm_max_load`), neither: the fixed rules. Returns the table."""
     core = blas_core(lib)
     path = gemm_choice_path(runtime_key, core)
@@ -592,13 +593,7 @@ def gemm_choice(lib: Library, tag: str, runtime_key: str) -> dict:
                 paths = (2, 3) if cls in (4, 7) else tuple(GEMM_PATHS)
                 score = dict.fromkeys(paths, 0.0)
                 for m, n, k in shapes:
-                    t, best = {}, float("inf")
-                    for p in paths:  # a path 3x slower than the best so far: one call
-                        t[p] = time_fn(d, p, m, n, k, GEMM_REPS, 3 * best)
-                        if t[p] > 3 * best:  # NB: one call preempted on a loaded machine took
-                            # BLAS out of the race (128x3x784 in 8 ms, 9 us otherwise): twice
-                            t[p] = min(t[p], time_fn(d, p, m, n, k, GEMM_REPS, 3 * best))
-                        best = min(best, t[p]) if t[p] > 0 else best
+                    t = _time_paths(time_fn, d, paths, m, n, k)
                     secs[f"{m}x{n}x{k}"] = {GEMM_PATHS[p]: t[p] for p in t}
                     best = min((v for v in t.values() if v > 0), default=0.0)
                     for p, v in t.items():
@@ -623,6 +618,25 @@ def gemm_choice(lib: Library, tag: str, runtime_key: str) -> dict:
 
 
 _TABLES = ("float32", "float64", "float32_tb", "float64_tb")
+
+
+def _time_paths(time_fn, d: int, paths, m: int, n: int, k: int) -> dict:
+    """Each path's time on one product (seconds; -1: not available): the fastest of
+    `GEMM_ROUNDS` rounds, each timing every path in turn (`GEMM_REPS` calls, their median). A
+    path 3x slower than the best so far is timed with one call. NB: interleaved rounds, so that
+    a slow moment of the machine hits every path alike: with one round, one preempted call took
+    BLAS out of the race (128x3x784 in 8 ms, 9 us otherwise), and tables measured minutes apart
+    on a quiet machine disagreed on three classes of eight (the small kernel's 32x512x784 once
+    394 us, else 227-233), which moved the transformer step by 3%."""
+    t: dict = {}
+    for _ in range(GEMM_ROUNDS):
+        for p in paths:
+            if t.get(p, 0) < 0:
+                continue
+            best = min((v for v in t.values() if v > 0), default=float("inf"))
+            v = time_fn(d, p, m, n, k, GEMM_REPS, 3 * best)
+            t[p] = v if v < 0 or p not in t else min(t[p], v)
+    return t
 
 
 def _load_average() -> float:
