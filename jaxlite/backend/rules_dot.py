@@ -269,25 +269,15 @@ def _fold_update(ctx, eqns, i, args, lookup, uses):
     takes for the update (for a contraction of at most 64, the small kernel's, whatever the
     product's measured path: it may differ from the unfused product's in the last bits).
     A fold of lower_ctx.FOLDS: None (nothing emitted) where this does not apply."""
-    eqn = eqns[i]
-    g = eqn.outvars[0]
-    lhs, rhs = args
-    dt = g.aval.dtype
-    (lc, rc), (lb, rb) = eqn.params["dimension_numbers"]
-    if (dt not in (np.dtype(np.float32), np.dtype(np.float64)) or lhs.dtype != dt
-            or rhs.dtype != dt or not lc or lb or uses.get(g, 0) != 1):  # fmt: skip
+    found = _product_and_reader(eqns, i, args, uses)
+    if found is None:
         return None
-    mul_at = fold_sum2.sole_reader(eqns, i, g)
-    taken, swap = set(), False
-    if mul_at is not None and eqns[mul_at].primitive is P.transpose_p:
-        perm = tuple(eqns[mul_at].params["permutation"])
-        if perm not in (tuple(range(len(perm))), (1, 0)):
-            return None
-        swap, gt = perm == (1, 0), eqns[mul_at].outvars[0]
-        taken.add(mul_at)
-        mul_at = fold_sum2.sole_reader(eqns, mul_at, gt) if uses.get(gt, 0) == 1 else None
-        g = gt
-    if mul_at is None or eqns[mul_at].primitive is not P.mul_p:
+    g, mul_at, taken, swap = found
+    eqn = eqns[i]
+    lhs, rhs = args
+    dt = eqn.outvars[0].aval.dtype
+    (lc, rc), (lb, rb) = eqn.params["dimension_numbers"]
+    if eqns[mul_at].primitive is not P.mul_p:
         return None
     mul = eqns[mul_at]
     s = mul.invars[1] if mul.invars[0] is g else mul.invars[0]
@@ -355,13 +345,12 @@ def _fold_dot(ctx, eqns, i, args, lookup, uses):
 register_fold(P.dot_general_p, _fold_dot)
 
 
-def _fold_accumulate(ctx, eqns, i, args, lookup, uses):
-    """A fold of lower_ctx.FOLDS (for dot_general): `g = dot_general(a, b)` read only by `w + g`
-    (`add` or `add_any`, either side; or through a transpose of g read so), w a buffer of the
-    sum's shape: one `jl_gemm_upd_*` call with alpha 1, which writes `w + a b` as it computes
-    the product (the gradient of a scan's weights, accumulated in its carry at every step of
-    the backward loop: no pass that adds the product, nor one that transposes it). The add's
-    rounding as unfused (`1 * (a b)` is exact). Else None, emitting nothing."""
+def _product_and_reader(eqns, i, args, uses):
+    """The float32/float64 product at `i` (no batch dimensions, a contraction) read only once,
+    and the one equation reading it, directly or through a transpose (2-d, or an identity
+    permutation) itself read only there: (its output as read, the reader's position, the
+    transpose's position as a set (or empty), whether the transpose swaps), else None. The
+    common start of the folds `_fold_update` and `_fold_accumulate`."""
     eqn = eqns[i]
     g = eqn.outvars[0]
     lhs, rhs = args
@@ -375,12 +364,29 @@ def _fold_accumulate(ctx, eqns, i, args, lookup, uses):
     if j is not None and eqns[j].primitive is P.transpose_p:
         perm = tuple(eqns[j].params["permutation"])
         gt = eqns[j].outvars[0]
-        if perm not in ((0, 1), (1, 0)) or uses.get(gt, 0) != 1:
+        if perm not in (tuple(range(len(perm))), (1, 0)) or uses.get(gt, 0) != 1:
             return None
         swap = perm == (1, 0)
         taken.add(j)
         j, g = fold_sum2.sole_reader(eqns, j, gt), gt
-    if j is None or eqns[j].primitive not in (P.add_p, P.add_any_p):
+    return None if j is None else (g, j, taken, swap)
+
+
+def _fold_accumulate(ctx, eqns, i, args, lookup, uses):
+    """A fold of lower_ctx.FOLDS (for dot_general): `g = dot_general(a, b)` read only by `w + g`
+    (`add` or `add_any`, either side; or through a transpose of g read so), w a buffer of the
+    sum's shape: one `jl_gemm_upd_*` call with alpha 1, which writes `w + a b` as it computes
+    the product (the gradient of a scan's weights, accumulated in its carry at every step of
+    the backward loop: no pass that adds the product, nor one that transposes it). The add's
+    rounding as unfused (`1 * (a b)` is exact). Else None, emitting nothing."""
+    found = _product_and_reader(eqns, i, args, uses)
+    if found is None:
+        return None
+    g, j, taken, swap = found
+    lhs, rhs = args
+    dt = g.aval.dtype
+    (lc, rc), _ = eqns[i].params["dimension_numbers"]
+    if eqns[j].primitive not in (P.add_p, P.add_any_p):
         return None
     add = eqns[j]
     w = add.invars[1] if add.invars[0] is g else add.invars[0]
