@@ -5,7 +5,7 @@ interleaved repetitions, and the ratios the targets are stated in.
   chain     tanh(x) * sigmoid(1.7x + 0.3) + x*x on f32[4M]: >= 8x faster than NumPy, <= 2.5x the
             time of a plain np.copyto of the same bytes (issue 20, target 5)
   mlp       MLP train step 784-512-512-10, batch 128, softmax CE + SGD, jit(value_and_grad):
-            no slower than the hand-written NumPy step
+            <= 0.8x the time of the hand-written NumPy step (issue 20, target 5)
   dispatch  a jitted `x + 1` on f32[4]: <= 5 us per call
   pegrad    per-example gradients jit(vmap(grad)), softmax regression 784x10, batch 128:
             >= 3.5x faster than hand-vectorized NumPy
@@ -159,7 +159,7 @@ def bench_mlp(repeat):
 
         fns["jax jit"] = lambda: jax.block_until_ready(jstep(params, x, y))
     t = median_us(fns, repeat, 5)
-    return t, [("jaxlite / numpy", t["jaxlite jit"] / t["numpy (hand backprop)"], "<= 1")]
+    return t, [("jaxlite / numpy", t["jaxlite jit"] / t["numpy (hand backprop)"], "<= 0.8")]
 
 
 def bench_dispatch(repeat):
