@@ -18,6 +18,9 @@ import jaxlite.numpy as jnp
 from jaxlite import lax, tree_util
 from jaxlite.control_flow import common
 
+# Every test collects garbage (`_collect` below): cheaply, over this module's objects only.
+pytestmark = pytest.mark.usefixtures("frozen_heap")
+
 f32 = np.float32
 XS = np.linspace(-1.0, 1.0, 12).reshape(4, 3)  # scanned over: 4 steps of f64[3]
 

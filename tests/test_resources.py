@@ -27,6 +27,9 @@ import jaxlite.numpy as jnp
 from jaxlite import core, lax
 from jaxlite.backend import compile as jl_compile
 
+# Its tests collect garbage several times each: cheaply, over this module's objects only.
+pytestmark = pytest.mark.usefixtures("frozen_heap")
+
 jit_module = sys.modules["jaxlite.jit"]
 
 
