@@ -1,0 +1,104 @@
+"""A training step's code outside its products (issue 20.3, the VAE step): jit's dispatch of
+pytree arguments (the fast signature key of tuples, lists, dicts and None of arrays, and the
+output tree rebuilt by a function made once), and the lowering of the backward pass's
+elementwise loops (a column sum fused with the materialisation of the array it sums)."""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+import numpy as np
+import pytest
+
+import jaxlite
+from jaxlite import tree_util
+
+jit = jaxlite.jit
+f32 = np.float32
+
+
+def _count(fn):
+    def wrapped(*args):
+        wrapped.calls += 1
+        return fn(*args)
+
+    wrapped.calls = 0
+    return wrapped
+
+
+# --- dispatch of pytree arguments ------------------------------------------------------------
+
+
+def test_pytree_arguments_take_the_fast_path_and_agree_with_the_general_one():
+    body = _count(lambda p, x: {"y": p["w"] @ x + p["b"][0], "n": [p["b"][1] * 2.0, None]})
+    f = jit(body)
+    rng = np.random.default_rng(0)
+    p = {"w": rng.normal(size=(3, 4)).astype(f32), "b": (np.ones(3, f32), 1.5)}
+    x = rng.normal(size=4).astype(f32)
+    out = f(p, x)
+    assert body.calls == 1
+    # the second call is found by the fast key (no tracing, no tree_flatten of the arguments)
+    fast = f._fast[jaxlite.dtypes._x64]
+    assert len(fast) == 1
+    out2 = f(p, x)
+    assert body.calls == 1
+    ref = body(p, x)  # eagerly (counted: the counts below are one higher)
+    for a, b, c in zip(*(tree_util.tree_leaves(t) for t in (out, out2, ref))):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(c), rtol=1e-6)
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    assert tree_util.tree_structure(out) == tree_util.tree_structure(ref)
+    assert out["n"][1] is None
+    # the same leaves in another structure are another signature
+    f({"w": p["w"], "b": [p["b"][0], 1.5]}, x)
+    assert body.calls == 3
+    f({"w": p["w"], "b": (p["b"][0], 2)}, x)  # an int where a float was: another signature
+    assert body.calls == 4
+    f(p, x.astype(np.float64))  # another dtype
+    assert body.calls == 5
+    f(p, x)
+    assert body.calls == 5
+
+
+def test_fast_key_declines_what_the_general_path_must_see():
+    jit_mod = __import__("jaxlite.jit", fromlist=["_fast_key"])
+    key = jit_mod._fast_key
+    a = np.ones((2, 3), f32)
+    assert key(({1: a, "x": a},))[0] is None  # keys that do not sort
+    assert key(([a.T],))[0] is None  # not contiguous
+    P = namedtuple("P", "a b")
+    assert key((P(a, a),))[0] is None  # namedtuples: registered kinds, not plain tuples
+    assert key(({"a": object()},))[0] is None
+    k1, arrays = key(({"b": [a, None], "a": 2.0}, a))
+    assert len(arrays) == 3 and arrays[0].shape == () and arrays[1] is a
+    assert k1 != key(({"b": (a, None), "a": 2.0}, a))[0]
+    assert k1 != key(({"b": [a], "a": 2.0}, a))[0]
+    # a flat argument list keeps its key (no marker): the dispatch fast path of plain arrays
+    assert key((a, 1.0))[0] == (((2, 3), np.dtype(f32), False), float)
+
+
+def test_pytree_fast_path_errors_and_namedtuples_still_work():
+    P = namedtuple("P", "w b")
+    f = jit(lambda p, x: P(p.w * x, p.b + 1.0))
+    out = f(P(np.ones(3, f32), np.zeros(3, f32)), 2.0)
+    assert isinstance(out, P)
+    np.testing.assert_array_equal(np.asarray(out.w), np.full(3, 2.0, f32))
+    g = jit(lambda d: d[1] + d["x"])
+    with pytest.raises(TypeError):
+        g({1: np.ones(2, f32), "x": np.ones(2, f32)})
+
+
+def test_unflattener_rebuilds_every_kind_of_tree():
+    P = namedtuple("P", "a b")
+    for t in [((1, 2), {"a": [3, 4], "b": (5,)}, None, P(6, 7), []), 1, {"x": {}}, [[1], (2, 3)]]:
+        leaves, td = tree_util.tree_flatten(t)
+        assert tree_util._unflattener(td)(leaves) == t
+    with pytest.raises(ValueError, match="leaves"):
+        tree_util._unflattener(td)([1])
+
+
+def test_pytree_step_under_x64_off():
+    with jaxlite.enable_x64(False):
+        f = jit(lambda p: [p[0] * 2, p[1]])
+        out = f((np.arange(3.0), np.arange(3)))
+        out = f((np.arange(3.0), np.arange(3)))
+        assert out[0].dtype == np.float32 and out[1].dtype == np.int32
