@@ -852,8 +852,9 @@ def _fast_key(args) -> tuple[tuple | None, list | None]:
 
 
 def _fast_tree(x, t, key: list, arrays: list) -> bool:
-    """`_fast_key` of one argument that is not a leaf: a tuple, list, dict or None (the exact
-    types, whose flattening tree_util fixes) of leaves `_fast_key` takes, appended to `key` and
+    """`_fast_key` of one argument that is not a leaf: a tuple, list, dict, None or namedtuple
+    (not registered otherwise: the kinds whose flattening tree_util fixes) of leaves `_fast_key`
+    takes, appended to `key` and
     `arrays` in `tree_flatten`'s order (a dict's sorted keys), each container as a marker that
     no leaf's entry equals. False for anything else (the caller then takes the general path).
 
@@ -873,6 +874,9 @@ def _fast_tree(x, t, key: list, arrays: list) -> bool:
     elif x is None:
         key.append(None)
         return True
+    elif isinstance(x, tuple) and hasattr(t, "_fields") and t not in tree_util._registry:
+        key.append((t, len(x)))  # a namedtuple (an optimizer's state): its fields in order
+        children = x
     else:
         return False
     for a in children:

@@ -66,8 +66,12 @@ def test_fast_key_declines_what_the_general_path_must_see():
     a = np.ones((2, 3), f32)
     assert key(({1: a, "x": a},))[0] is None  # keys that do not sort
     assert key(([a.T],))[0] is None  # not contiguous
-    P = namedtuple("P", "a b")
-    assert key((P(a, a),))[0] is None  # namedtuples: registered kinds, not plain tuples
+    P, Q = namedtuple("P", "a b"), namedtuple("Q", "a b")
+    assert key((P(a, a),))[0] == ((P, 2),) + key((a, a))[0]  # a namedtuple: its fields in order
+    assert key((P(a, a),))[0] != key((Q(a, a),))[0] != key(((a, a),))[0]
+    R = namedtuple("R", "a b")
+    tree_util.register_pytree_node(R, lambda r: ((r.b,), r.a), lambda a, c: R(a, *c))
+    assert key((R(1, a),))[0] is None  # registered with its own flattening: the general path
     assert key(({"a": object()},))[0] is None
     k1, arrays = key(({"b": [a, None], "a": 2.0}, a))
     assert len(arrays) == 3 and arrays[0].shape == () and arrays[1] is a
@@ -79,10 +83,16 @@ def test_fast_key_declines_what_the_general_path_must_see():
 
 def test_pytree_fast_path_errors_and_namedtuples_still_work():
     P = namedtuple("P", "w b")
-    f = jit(lambda p, x: P(p.w * x, p.b + 1.0))
-    out = f(P(np.ones(3, f32), np.zeros(3, f32)), 2.0)
-    assert isinstance(out, P)
-    np.testing.assert_array_equal(np.asarray(out.w), np.full(3, 2.0, f32))
+    body = _count(lambda p, x: P(p.w * x, p.b + 1.0))
+    f = jit(body)
+    for _ in range(2):
+        out = f(P(np.ones(3, f32), np.zeros(3, f32)), 2.0)
+        assert isinstance(out, P)
+        np.testing.assert_array_equal(np.asarray(out.w), np.full(3, 2.0, f32))
+    assert body.calls == 1 and len(f._fast[jaxlite.dtypes._x64]) == 1
+    Q = namedtuple("Q", "w b")
+    f(Q(np.ones(3, f32), np.zeros(3, f32)), 2.0)  # another namedtuple class: another signature
+    assert body.calls == 2
     g = jit(lambda d: d[1] + d["x"])
     with pytest.raises(TypeError):
         g({1: np.ones(2, f32), "x": np.ones(2, f32)})
