@@ -467,6 +467,7 @@ class _Entry:
         "out_weak",
         "single",
         "trace_seconds",
+        "unflatten",
     )  # fmt: skip
 
     def __init__(self, jaxpr: ClosedJaxpr, consts: list, out_tree, name: str, seconds: float):
@@ -479,6 +480,7 @@ class _Entry:
         self.out_tree = out_tree
         self.out_weak = [a.weak_type for a in jaxpr.out_avals]
         self.single = tree_util.treedef_is_leaf(out_tree)
+        self.unflatten = tree_util._unflattener(out_tree)
         self.exe = None
         self.trace_seconds = seconds
         self.name = name
@@ -490,7 +492,7 @@ class _Entry:
         outs = exe.call(*self.const_arrays, *arrays) if self.const_arrays else exe.call(*arrays)
         if self.single:
             return _wrap(outs[0], self.out_weak[0])
-        return self.out_tree.unflatten([_wrap(o, w) for o, w in zip(outs, self.out_weak)])
+        return self.unflatten([_wrap(o, w) for o, w in zip(outs, self.out_weak)])
 
 
 _SCALARS = (bool, int, float)
@@ -825,7 +827,8 @@ class Compiled:
 
 
 def _fast_key(args) -> tuple[tuple | None, list | None]:
-    """The signature of positional leaf arguments and their arrays, or (None, None)."""
+    """The signature of positional arguments (arrays, Python scalars, and tuples, lists, dicts
+    and None of them: `_fast_tree`) and their arrays, or (None, None)."""
     key, arrays = [], []
     for a in args:
         t = type(a)
@@ -843,9 +846,58 @@ def _fast_key(args) -> tuple[tuple | None, list | None]:
         elif t is float or t is int or t is bool:
             key.append(t)
             arrays.append(core.to_numpy(a))
-        else:
+        elif not _fast_tree(a, t, key, arrays):
             return None, None
     return tuple(key), arrays
+
+
+def _fast_tree(x, t, key: list, arrays: list) -> bool:
+    """`_fast_key` of one argument that is not a leaf: a tuple, list, dict, None or namedtuple
+    (not registered otherwise: the kinds whose flattening tree_util fixes) of leaves `_fast_key`
+    takes, appended to `key` and
+    `arrays` in `tree_flatten`'s order (a dict's sorted keys), each container as a marker that
+    no leaf's entry equals. False for anything else (the caller then takes the general path).
+
+    NB: a training step's parameters are such a tree; flattening them through tree_util and
+    building the cache key of their avals took 60 us per call for the 16 leaves of the VAE
+    benchmark's step (1.5% of the step), this walk ~6 us."""
+    if t is tuple or t is list:
+        key.append((t, len(x)))
+        children = x
+    elif t is dict:
+        try:
+            ks = sorted(x)
+        except TypeError:  # keys that do not sort: tree_flatten raises, as JAX
+            return False
+        key.append((dict, tuple(ks)))
+        children = [x[k] for k in ks]
+    elif x is None:
+        key.append(None)
+        return True
+    elif isinstance(x, tuple) and hasattr(t, "_fields") and t not in tree_util._registry:
+        key.append((t, len(x)))  # a namedtuple (an optimizer's state): its fields in order
+        children = x
+    else:
+        return False
+    for a in children:
+        t = type(a)
+        if t is Array:
+            v = a._value
+            if not v.flags.c_contiguous:
+                return False
+            key.append((v.shape, v.dtype, a.weak_type))
+            arrays.append(v)
+        elif t is np.ndarray:
+            if not a.flags.c_contiguous:
+                return False
+            key.append((a.shape, a.dtype, False))
+            arrays.append(_NARROW_VALUE(a))
+        elif t is float or t is int or t is bool:
+            key.append(t)
+            arrays.append(core.to_numpy(a))
+        elif not _fast_tree(a, t, key, arrays):
+            return False
+    return True
 
 
 def _leaf_aval(x, name: str, what: str = "argument", abstract_ok: bool = False) -> ShapedArray:

@@ -76,6 +76,7 @@ from jaxlite.backend.c_nodes import (
     sfx,
 )  # fmt: skip
 from jaxlite.backend.lower_ctx import (
+    BUFFER_OPERANDS,
     ELEMENTWISE,
     EXPENSIVE,
     KERNELS,
@@ -157,6 +158,8 @@ __all__ = [
     "sfx",
 ]  # fmt: skip
 convert = rules_elementwise.convert
+# A product reads its operands from buffers (rules_dot materializes a fused one).
+BUFFER_OPERANDS.add(P.dot_general_p)
 
 # In a kernel that also calls BLAS on products big enough for its threads, our loops wait for
 # sleeping threads to wake after each product and contend with BLAS's: the MLP step of

@@ -70,6 +70,7 @@ class KernelContext:
         self.names = names
         self.fuse = fuse  # False: every equation gets its own loop nest (for debugging)
         self.uses: dict[Var, int] = {}  # how many equations (and outputs) read each variable
+        self.buffer_read: set[Var] = set()  # variables a BUFFER_OPERANDS equation reads
         self._materialized: dict[int, tuple[Node, Leaf]] = {}  # id(node) -> (node, its buffer)
         self.lines: list[str] = []
         self.toplevel: list[str] = []  # file-scope definitions (sort comparators)
@@ -319,6 +320,9 @@ class KernelContext:
         eqns = live_eqns(jaxpr)
         for v, n in use_counts(eqns, jaxpr.outvars).items():
             self.uses[v] = self.uses.get(v, 0) + n
+        for e in eqns:
+            if e.primitive in BUFFER_OPERANDS:
+                self.buffer_read.update(a for a in e.invars if type(a) is Var)
         blocks = self.blocks if jaxpr is self.blocks_jaxpr and len(eqns) == len(jaxpr.eqns) else {}
         folds = _Folds(self, eqns, jaxpr.outvars, blocks, env)
         skip = 0
@@ -433,6 +437,10 @@ KERNELS: dict[core.Primitive, KernelRule] = {}
 # of the equations it took, or None to be lowered as usual. It emits nothing when it declines.
 FoldRule = Callable[..., "tuple[dict, set] | None"]
 FOLDS: dict[core.Primitive, FoldRule] = {}
+# Primitives whose lowering reads every array operand from a buffer (a product: a fused operand
+# is written to memory first). An elementwise value read by one of them and by other equations
+# is written once where it is defined, and the others read that buffer (`_materialize_now`).
+BUFFER_OPERANDS: set[core.Primitive] = set()
 # Costly elementwise ops (libm calls, divisions): the fusion policy avoids computing them twice.
 EXPENSIVE: set[core.Primitive] = set()
 # Those costly only on complex operands (a complex mul, sqrt or abs, not a real one).
@@ -541,7 +549,10 @@ def _materialize_now(ctx: KernelContext, var: Var, node: Op) -> bool:
     uses = ctx.uses.get(var, 0)
     if var in ctx.out_dest:  # an output: written once, into the caller's buffer
         return uses > 1
-    return uses > 1 and node.cost >= SHARED_COST_LIMIT
+    # NB: read by a product too, it gets a buffer anyway: written here, every reader reads it
+    # (a ReLU's masked gradient, which a product and its bias's column sum read: 32x512 in
+    # the VAE step, computed in two loops before)
+    return uses > 1 and (node.cost >= SHARED_COST_LIMIT or var in ctx.buffer_read)
 
 
 def broadcast_to(node: Node, shape) -> Node:
