@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from jaxlite import dtypes
 from jaxlite import primitives as P
+from jaxlite.backend import fold_sum2
 from jaxlite.core import ClosedJaxpr, Jaxpr, JaxprEqn, Literal, ShapedArray, Var
 from jaxlite.jaxpr_util import live_eqns, substitute, use_counts
 from jaxlite.util import safe_zip
@@ -118,8 +119,9 @@ def hoist_scan(eqn: JaxprEqn) -> list[JaxprEqn]:
     result: the scan then takes `Y = dot_general(X, w)`, of shape `(length, *y.shape)`, as one
     more `xs`, and drops the inputs its body no longer reads. A product of two constants is
     computed once, before the loop, and passed as one more constant. Scans of fewer than 2 steps,
-    stacked results above `MAX_HOISTED_BYTES`, and any stacked product when products run on one
-    thread (`_product_threads`), are left alone.
+    stacked results above `MAX_HOISTED_BYTES`, any stacked product when products run on one
+    thread (`_product_threads`), and a product that the lowering adds to another in one call
+    (`fold_sum2.folds_in_loop`: an RNN cell's `h @ Wh + x @ Wx`) are left alone.
     """
     p = eqn.params
     nc, nk = p["num_consts"], p["num_carry"]
@@ -131,7 +133,14 @@ def hoist_scan(eqn: JaxprEqn) -> list[JaxprEqn]:
     new_consts, new_xs, body_eqns = [], [], []  # (body invar, outer atom) pairs
     same: dict[tuple, Var] = {}  # a product computed twice in the body is hoisted once
     rename: dict[Var, Var] = {}
-    for e in live_eqns(body):
+    eqns = live_eqns(body)
+    uses = use_counts(eqns, body.outvars)
+    in_sum = {i for i in range(len(eqns)) if fold_sum2.folds_in_loop(eqns, i, uses)}
+    for i, e in enumerate(eqns):
+        if i in in_sum:  # one call of jl_gemm_sum2 with the carry's product at each step
+            inv.note(e)
+            body_eqns.append(e)
+            continue
         if rename:
             e = e.replace(invars=substitute(e.invars, rename))
         key = (*e.invars, *sorted(e.params.items())) if e.primitive is P.dot_general_p else None
