@@ -88,6 +88,10 @@ def rnn_sum(p, h0, xs):  # h @ Wh + x @ Wx: one jl_gemm_sum2 call per step, noth
     return lax.scan(lambda h, x: (jnp.tanh(h @ p["Wh"] + x @ p["Wx"] + p["b"]),) * 2, h0, xs)
 
 
+def rnn_sum_transposed(p, h0, xs):  # h @ Wh + x_t.T @ Wx: no fold (x_t.T is strided): hoisted
+    return lax.scan(lambda h, x: (jnp.tanh(h @ p["Wh"] + x.T @ p["Wx"]),) * 2, h0, xs)
+
+
 def lstm_like(p, init, xs):  # pytree carry, two xs
     def cell(carry, x):
         a, b = x
@@ -164,6 +168,7 @@ CASES = [
     ("rnn reverse", rnn(reverse=True), rnn_args(), 1, 1),
     ("rnn unroll 3, reverse", rnn(reverse=True, unroll=3), rnn_args(), 1, 1),
     ("rnn, a sum of products", rnn_sum, rnn_args(), 0, 2),
+    ("rnn, transposed xs", rnn_sum_transposed, (*rnn_args()[:2], rand(7, 16, 5)), 1, 1),
     ("pytree carry, two xs", lstm_like, lstm_args(), 1, 2),  # h @ W + a @ A: in the loop
     ("xs on the rhs", rhs_xs, (rand(3, 4), rand(3, 5), rand(6, 4, 5)), 1, 0),
     ("xs vector on the rhs", rhs_vector_xs, (rand(3, 4), rand(3), rand(6, 4)), 1, 0),

@@ -107,6 +107,9 @@ def folds_in_loop(eqns, i: int, uses) -> bool:
     sizes = [_plain_product(q, dt, out.shape) for q in (e, e2)]
     if None in sizes:
         return False
+    made_by = {o: q.primitive for q in eqns for o in q.outvars}
+    if any(made_by.get(a) is P.transpose_p for q in (e, e2) for a in q.invars):
+        return False  # (a strided view: the lowering's fold declines it)
     (m, n, k1), (_, _, k2) = sizes
     k = k1 + k2
     return k <= MAX_K and m * n * k <= MAX_MNK and k * n * dt.itemsize <= MAX_B_BYTES
