@@ -12,7 +12,6 @@ from collections.abc import Callable
 
 from jaxlite import dtypes
 from jaxlite import primitives as P
-from jaxlite.backend import fold_sum2
 from jaxlite.core import ClosedJaxpr, Jaxpr, JaxprEqn, Literal, ShapedArray, Var
 from jaxlite.jaxpr_util import live_eqns, substitute, use_counts
 from jaxlite.util import safe_zip
@@ -110,7 +109,7 @@ class _Invariants:
 # ------------------------------------------------------------------------------------------
 
 
-def hoist_scan(eqn: JaxprEqn) -> list[JaxprEqn]:
+def hoist_scan(eqn: JaxprEqn, keep: Callable | None = None) -> list[JaxprEqn]:
     """The equations computed before the loop followed by the rewritten scan (or `[eqn]`).
 
     A body equation `y = dot_general(x, w)` is hoisted when `x` is an `xs` slice (or a reshape,
@@ -120,8 +119,10 @@ def hoist_scan(eqn: JaxprEqn) -> list[JaxprEqn]:
     more `xs`, and drops the inputs its body no longer reads. A product of two constants is
     computed once, before the loop, and passed as one more constant. Scans of fewer than 2 steps,
     stacked results above `MAX_HOISTED_BYTES`, any stacked product when products run on one
-    thread (`_product_threads`), and a product that the lowering adds to another in one call
-    (`fold_sum2.folds_in_loop`: an RNN cell's `h @ Wh + x @ Wx`) are left alone.
+    thread (`_product_threads`), and the body equations `keep(eqns, i, uses)` names (the code
+    generator's choice, registered with the hook by control_flow/scan.py: products it adds to
+    another in one call, `fold_sum2.folds_in_loop`, an RNN cell's `h @ Wh + x @ Wx`), are left
+    alone.
     """
     p = eqn.params
     nc, nk = p["num_consts"], p["num_carry"]
@@ -135,9 +136,9 @@ def hoist_scan(eqn: JaxprEqn) -> list[JaxprEqn]:
     rename: dict[Var, Var] = {}
     eqns = live_eqns(body)
     uses = use_counts(eqns, body.outvars)
-    in_sum = {i for i in range(len(eqns)) if fold_sum2.folds_in_loop(eqns, i, uses)}
+    kept = {i for i in range(len(eqns)) if keep is not None and keep(eqns, i, uses)}
     for i, e in enumerate(eqns):
-        if i in in_sum:  # one call of jl_gemm_sum2 with the carry's product at each step
+        if i in kept:  # (one call of jl_gemm_sum2 with the carry's product at each step)
             inv.note(e)
             body_eqns.append(e)
             continue
