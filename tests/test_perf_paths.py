@@ -179,7 +179,9 @@ def test_scan_hoists_its_input_product_only_with_threads(monkeypatch, threads, h
     h0, xs = rng.normal(size=(5, 8)).astype(f32), rng.normal(size=(9, 5, 8)).astype(f32)
 
     def f(wh, wx, h0, xs):
-        return lax.scan(lambda h, x: (jnp.tanh(h @ wh + x @ wx),) * 2, h0, xs)
+        # (x @ wx + 0.5 first: `h @ wh + x @ wx` stays in the loop on any thread count, as one
+        # jl_gemm_sum2 call per step; tests/test_scan_hoist.py)
+        return lax.scan(lambda h, x: (jnp.tanh(x @ wx + 0.5 + h @ wh),) * 2, h0, xs)
 
     simple = passes.simplify(jaxlite.make_jaxpr(f)(wh, wx, h0, xs).jaxpr)
     assert [e.primitive.name for e in simple.eqns].count("dot_general") == hoisted

@@ -65,9 +65,12 @@ def assert_close(a, b, dtype=f32):
 
 
 def rnn(reverse=False, unroll=1):
+    """An RNN cell whose input product is hoisted: x @ Wx + b, then + h @ Wh (the sum of the two
+    products, `rnn_sum`, stays in the loop: fold_sum2.folds_in_loop)."""
+
     def f(p, h0, xs):
         def cell(h, x):
-            h = jnp.tanh(h @ p["Wh"] + x @ p["Wx"] + p["b"])
+            h = jnp.tanh(x @ p["Wx"] + p["b"] + h @ p["Wh"])
             return h, h
 
         return lax.scan(cell, h0, xs, reverse=reverse, unroll=unroll)
@@ -79,6 +82,14 @@ def rnn_args(steps=7, hidden=16, batch=5, dtype=f32):
     p = {"Wh": rand(hidden, hidden, dtype=dtype) / 4, "Wx": rand(hidden, hidden, dtype=dtype),
          "b": rand(hidden, dtype=dtype)}  # fmt: skip
     return p, rand(batch, hidden, dtype=dtype), rand(steps, batch, hidden, dtype=dtype)
+
+
+def rnn_sum(p, h0, xs):  # h @ Wh + x @ Wx: one jl_gemm_sum2 call per step, nothing hoisted
+    return lax.scan(lambda h, x: (jnp.tanh(h @ p["Wh"] + x @ p["Wx"] + p["b"]),) * 2, h0, xs)
+
+
+def rnn_sum_transposed(p, h0, xs):  # h @ Wh + x_t.T @ Wx: no fold (x_t.T is strided): hoisted
+    return lax.scan(lambda h, x: (jnp.tanh(h @ p["Wh"] + x.T @ p["Wx"]),) * 2, h0, xs)
 
 
 def lstm_like(p, init, xs):  # pytree carry, two xs
@@ -156,7 +167,9 @@ CASES = [
     ("rnn", rnn(), rnn_args(), 1, 1),
     ("rnn reverse", rnn(reverse=True), rnn_args(), 1, 1),
     ("rnn unroll 3, reverse", rnn(reverse=True, unroll=3), rnn_args(), 1, 1),
-    ("pytree carry, two xs", lstm_like, lstm_args(), 2, 1),
+    ("rnn, a sum of products", rnn_sum, rnn_args(), 0, 2),
+    ("rnn, transposed xs", rnn_sum_transposed, (*rnn_args()[:2], rand(7, 16, 5)), 1, 1),
+    ("pytree carry, two xs", lstm_like, lstm_args(), 1, 2),  # h @ W + a @ A: in the loop
     ("xs on the rhs", rhs_xs, (rand(3, 4), rand(3, 5), rand(6, 4, 5)), 1, 0),
     ("xs vector on the rhs", rhs_vector_xs, (rand(3, 4), rand(3), rand(6, 4)), 1, 0),
     ("vector lhs, xs rhs", vector_lhs_rhs_xs, (rand(4), rand(5), rand(6, 4, 5)), 1, 0),
@@ -169,7 +182,7 @@ CASES = [
         0,
     ),  # fmt: skip
     ("const product", const_only, (W6, rand(2, 6), rand(4, 2, 6)), 1, 1),
-    ("xs read elsewhere", xs_reused, (W6, rand(2, 6), rand(4, 2, 6)), 1, 1),
+    ("xs read elsewhere", xs_reused, (W6, rand(2, 6), rand(4, 2, 6)), 1, 2),
     ("chained", chained, ((rand(6, 4), rand(4, 6)), rand(2, 6), rand(4, 2, 6)), 2, 0),
     ("carry products only", carry_only, (W6, rand(2, 6), rand(4, 2, 6)), 0, 1),
     ("length 1", rnn(), rnn_args(steps=1), 0, 2),
@@ -214,8 +227,8 @@ def test_the_rnn_body_reads_the_stacked_product_and_drops_what_it_no_longer_read
     assert dot.params["dimension_numbers"] == (((2,), (0,)), ((), ()))
     assert dot.outvars[0].aval.shape == (7, 5, 16)
     params, body = scan.params, scan.params["jaxpr"].jaxpr
-    # consts Wh, b (Wx is gone); carry h; xs: the stacked product (x_t is read no more)
-    assert [v.aval.shape for v in body.invars] == [(16, 16), (16,), (5, 16), (5, 16)]
+    # consts b, Wh (Wx is gone); carry h; xs: the stacked product (x_t is read no more)
+    assert [v.aval.shape for v in body.invars] == [(16,), (16, 16), (5, 16), (5, 16)]
     assert (params["num_consts"], params["num_carry"]) == (2, 1)
     assert scan.invars[-1] is dot.outvars[0] and len(params["linear"]) == 4
     assert [e.primitive.name for e in body.eqns].count("dot_general") == 1

@@ -233,3 +233,26 @@ def test_a_carry_in_ys_and_a_passthrough_carry():
         got, want = f(*args), fn(*args)
         for a, b in zip(jaxlite.tree_util.tree_leaves(got), jaxlite.tree_util.tree_leaves(want)):
             np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=2e-5, atol=2e-5)
+
+
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_the_cell_stays_in_the_loop_on_any_thread_count(monkeypatch, threads):
+    """`h @ Wh + x @ Wx` is not hoisted (scan_hoist asks fold_sum2.folds_in_loop): one
+    jl_gemm_sum2 call per step reading x_t in place, and no product before the loop; a sum whose
+    products are too large for the fold (k1 + k2 > MAX_K) still has its input product hoisted
+    where products run on several threads."""
+    from jaxlite.backend import passes
+
+    monkeypatch.setenv("OMP_NUM_THREADS", threads)
+    args = rnn_args(6, 4, 16, 8, f32, seed=4)
+    c_source = jaxlite.jit(rnn()).lower(*args).as_c()
+    start = c_source.index("for (int64_t it")
+    assert "jl_gemm" not in c_source[:start] and loop_of(c_source).count("jl_gemm") == 1
+    assert "jl_gemm_sum2_f32(" in loop_of(c_source) and "(in_e + it" in loop_of(c_source)
+    for hidden, inputs, hoisted in ((16, 8, 0), (8, fold_sum2.MAX_K, int(threads) > 1)):
+        args = rnn_args(3, 2, hidden, inputs, f32)
+        simple = passes.simplify(jaxlite.make_jaxpr(rnn())(*args).jaxpr)
+        assert [e.primitive.name for e in simple.eqns].count("dot_general") == hoisted
+    got, want = jaxlite.jit(rnn())(*args), rnn()(*args)
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=2e-5, atol=2e-5)

@@ -109,7 +109,7 @@ class _Invariants:
 # ------------------------------------------------------------------------------------------
 
 
-def hoist_scan(eqn: JaxprEqn) -> list[JaxprEqn]:
+def hoist_scan(eqn: JaxprEqn, keep: Callable | None = None) -> list[JaxprEqn]:
     """The equations computed before the loop followed by the rewritten scan (or `[eqn]`).
 
     A body equation `y = dot_general(x, w)` is hoisted when `x` is an `xs` slice (or a reshape,
@@ -118,8 +118,11 @@ def hoist_scan(eqn: JaxprEqn) -> list[JaxprEqn]:
     result: the scan then takes `Y = dot_general(X, w)`, of shape `(length, *y.shape)`, as one
     more `xs`, and drops the inputs its body no longer reads. A product of two constants is
     computed once, before the loop, and passed as one more constant. Scans of fewer than 2 steps,
-    stacked results above `MAX_HOISTED_BYTES`, and any stacked product when products run on one
-    thread (`_product_threads`), are left alone.
+    stacked results above `MAX_HOISTED_BYTES`, any stacked product when products run on one
+    thread (`_product_threads`), and the body equations `keep(eqns, i, uses)` names (the code
+    generator's choice, registered with the hook by control_flow/scan.py: products it adds to
+    another in one call, `fold_sum2.folds_in_loop`, an RNN cell's `h @ Wh + x @ Wx`), are left
+    alone.
     """
     p = eqn.params
     nc, nk = p["num_consts"], p["num_carry"]
@@ -131,7 +134,14 @@ def hoist_scan(eqn: JaxprEqn) -> list[JaxprEqn]:
     new_consts, new_xs, body_eqns = [], [], []  # (body invar, outer atom) pairs
     same: dict[tuple, Var] = {}  # a product computed twice in the body is hoisted once
     rename: dict[Var, Var] = {}
-    for e in live_eqns(body):
+    eqns = live_eqns(body)
+    uses = use_counts(eqns, body.outvars)
+    kept = {i for i in range(len(eqns)) if keep is not None and keep(eqns, i, uses)}
+    for i, e in enumerate(eqns):
+        if i in kept:  # (one call of jl_gemm_sum2 with the carry's product at each step)
+            inv.note(e)
+            body_eqns.append(e)
+            continue
         if rename:
             e = e.replace(invars=substitute(e.invars, rename))
         key = (*e.invars, *sorted(e.params.items())) if e.primitive is P.dot_general_p else None

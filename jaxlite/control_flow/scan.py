@@ -5,6 +5,7 @@ rule is registered here; reverse mode stacks the residuals of each iteration as 
 
 from __future__ import annotations
 
+import functools
 import operator
 from collections.abc import Callable
 
@@ -13,7 +14,7 @@ import numpy as np
 from jaxlite import dtypes
 from jaxlite import api_util, core, jaxpr_util, tree_util
 from jaxlite.array import _wrap
-from jaxlite.backend import lower, scan_hoist
+from jaxlite.backend import fold_sum2, lower, scan_hoist
 from jaxlite.backend.lower import Leaf, Scalar, c_literal
 from jaxlite.control_flow import c_lowering, common
 from jaxlite.core import ClosedJaxpr, ShapedArray
@@ -641,4 +642,6 @@ def _unrolled_loops(ctx, jaxpr: ClosedJaxpr, length: int, k: int, it: str, step)
 
 
 lower.register_kernel(scan_p, _scan_lowering)
-jaxpr_util.register_call_primitive(scan_p, sub_jaxprs=("jaxpr",), hoist=scan_hoist.hoist_scan)
+# (the products the lowering adds together in one call stay in the loop: fold_sum2.folds_in_loop)
+_hoist = functools.partial(scan_hoist.hoist_scan, keep=fold_sum2.folds_in_loop)
+jaxpr_util.register_call_primitive(scan_p, sub_jaxprs=("jaxpr",), hoist=_hoist)
