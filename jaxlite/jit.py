@@ -830,33 +830,40 @@ def _fast_key(args) -> tuple[tuple | None, list | None]:
     """The signature of positional arguments (arrays, Python scalars, and tuples, lists, dicts
     and None of them: `_fast_tree`) and their arrays, or (None, None)."""
     key, arrays = [], []
-    for a in args:
+    if not _fast_leaves(args, key, arrays):
+        return None, None
+    return tuple(key), arrays
+
+
+def _fast_leaves(xs, key: list, arrays: list) -> bool:
+    """Appends each of `xs` to `key` and `arrays` (`_fast_key`); False if one is of a kind the
+    fast signature does not take."""
+    for a in xs:
         t = type(a)
         if t is Array:
             v = a._value
             if not v.flags.c_contiguous:
-                return None, None
+                return False
             key.append((v.shape, v.dtype, a.weak_type))
             arrays.append(v)
         elif t is np.ndarray:
             if not a.flags.c_contiguous:
-                return None, None
+                return False
             key.append((a.shape, a.dtype, False))
             arrays.append(_NARROW_VALUE(a))
         elif t is float or t is int or t is bool:
             key.append(t)
             arrays.append(core.to_numpy(a))
         elif not _fast_tree(a, t, key, arrays):
-            return None, None
-    return tuple(key), arrays
+            return False
+    return True
 
 
 def _fast_tree(x, t, key: list, arrays: list) -> bool:
-    """`_fast_key` of one argument that is not a leaf: a tuple, list, dict, None or namedtuple
-    (not registered otherwise: the kinds whose flattening tree_util fixes) of leaves `_fast_key`
-    takes, appended to `key` and
-    `arrays` in `tree_flatten`'s order (a dict's sorted keys), each container as a marker that
-    no leaf's entry equals. False for anything else (the caller then takes the general path).
+    """`_fast_leaves` of one argument that is not a leaf: a tuple, list, dict, None or namedtuple
+    (not registered otherwise: the kinds whose flattening tree_util fixes), appended in
+    `tree_flatten`'s order (a dict's sorted keys), each container as a marker that no leaf's
+    entry equals. False for anything else (the caller then takes the general path).
 
     NB: a training step's parameters are such a tree; flattening them through tree_util and
     building the cache key of their avals took 60 us per call for the 16 leaves of the VAE
@@ -879,25 +886,7 @@ def _fast_tree(x, t, key: list, arrays: list) -> bool:
         children = x
     else:
         return False
-    for a in children:
-        t = type(a)
-        if t is Array:
-            v = a._value
-            if not v.flags.c_contiguous:
-                return False
-            key.append((v.shape, v.dtype, a.weak_type))
-            arrays.append(v)
-        elif t is np.ndarray:
-            if not a.flags.c_contiguous:
-                return False
-            key.append((a.shape, a.dtype, False))
-            arrays.append(_NARROW_VALUE(a))
-        elif t is float or t is int or t is bool:
-            key.append(t)
-            arrays.append(core.to_numpy(a))
-        elif not _fast_tree(a, t, key, arrays):
-            return False
-    return True
+    return _fast_leaves(children, key, arrays)
 
 
 def _leaf_aval(x, name: str, what: str = "argument", abstract_ok: bool = False) -> ShapedArray:
