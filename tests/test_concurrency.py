@@ -235,7 +235,12 @@ def slow_compiler(tmp_path) -> str:
 
 def test_four_processes_fill_one_empty_cache_at_once_and_never_load_a_partial_file(tmp_path):
     cache = tmp_path / "cache"
-    env = dict(os.environ, JAXLITE_CACHE_DIR=str(cache), JAXLITE_CC=slow_compiler(tmp_path))
+    env = dict(
+        os.environ,
+        JAXLITE_CACHE_DIR=str(cache),
+        JAXLITE_CC=slow_compiler(tmp_path),
+        JAXLITE_CFLAGS="-O0",
+    )  # (the runtime library in 3 s of gcc, not 8)
     procs = [subprocess.Popen([sys.executable, "-c", PROGRAM], env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True) for _ in range(4)]  # fmt: skip
     results = [p.communicate(timeout=600) for p in procs]
