@@ -519,7 +519,7 @@ JL_INLINE bool jl_blas_narrower(void) {
      * update's blocks; else, for short C, columns: whole blocks of JL_SM_NV vectors, of      \
      * JL_SM_BAND_N for an update), so the bits never depend on the threads; B (packed above) \
      * shared, each thread its own panel buffer. */                                             \
-    jl_par_region r_ = {1, 0, 0, 0};                                                             \
+    jl_par_region r_ = {1, 0, 0, 0, 0};                                                          \
     const bool by_rows = m >= 2 * JL_SM_BAND;                                                    \
     const int64_t unit = by_rows ? JL_SM_BAND : cin ? JL_SM_BAND_N : JL_SM_NV * W;               \
     const int64_t len = by_rows ? m : n, units = (len + unit - 1) / unit;                        \
@@ -618,7 +618,7 @@ JL_INLINE bool jl_blas_narrower(void) {
     }                                                                                            \
     /* blocks of JL_NT_JB rows of C^T (columns of C): on threads, as jl_threads.h decides per \
      * site, each thread its own blocks (the same tiles as on the caller alone) */              \
-    jl_par_region r_ = {1, 0, 0, 0};                                                             \
+    jl_par_region r_ = {1, 0, 0, 0, 0};                                                          \
     const int64_t nblk = (n + JL_NT_JB - 1) / JL_NT_JB;                                          \
     jl_par_state *st_ = nblk < 2 ? NULL                                                          \
                         : jl_par_product_site(JL_SITE_SMALL_NT, ta, m, n, k, JL_PAR_MIN_SMALL);  \
@@ -844,7 +844,7 @@ JL_SMALL_GEMM(double, f64, JL_VEC_W_f64)
                                     const T *a, int64_t lda, const T *b, int64_t ldb, T *c,      \
                                     int64_t ldc, T *bp, const T *cin, int64_t ldcin,             \
                                     const T *alpha) {                                            \
-    jl_par_region r_ = {1, 0, 0, 0};                                                             \
+    jl_par_region r_ = {1, 0, 0, 0, 0};                                                          \
     jl_par_state *st_ = JL_GEMM_NO_ALLOC && bp ? NULL                                            \
                         : jl_par_product_site(JL_SITE_PACKED, ta * 4 + tb * 2 + !!cin, m, n, k,  \
                                               JL_PAR_MIN_PACKED);                                \
@@ -1015,7 +1015,7 @@ static signed char jl_choice_tb_f32_[JL_NCLASS], jl_choice_tb_f64_[JL_NCLASS];
     const int64_t units = ((by_cols ? n : m) + unit - 1) / unit;                                 \
     const int64_t want = (int64_t)jl_blas_threads_ * JL_BLAS_SLABS;                              \
     const int64_t ns = units < want ? units : want;                                              \
-    jl_par_region r_ = {1, 0, 0, 0};                                                             \
+    jl_par_region r_ = {1, 0, 0, 0, 0};                                                          \
     if (st_) jl_par_begin(st_, &r_, (double)m * (double)n * (double)k);                         \
     if (r_.nt > jl_blas_threads_) r_.nt = jl_blas_threads_;                                      \
     _Pragma("omp parallel num_threads(r_.nt)") {                                                 \
@@ -1368,7 +1368,7 @@ JL_CONV_TILES(double, f64, JL_VEC_W_f64)
                               (int64_t)sizeof(T);                                                \
     int64_t gblk = seg_bytes > 0 ? (JL_CG_BBLK + seg_bytes - 1) / seg_bytes : nseg;                  \
     if (gblk < 1) gblk = 1;                                                                      \
-    jl_par_region r_ = {1, 0, 0, 0};                                                            \
+    jl_par_region r_ = {1, 0, 0, 0, 0};                                                         \
     if (rows * n * nseg * d[15] >= 4194304 && JL_OMP_THREADS_FREE())                            \
       jl_par_begin(&jl_par_conv_, &r_, (double)(rows * n * nseg * d[15]));                      \
     _Pragma("omp parallel num_threads(r_.nt)") {                                                \

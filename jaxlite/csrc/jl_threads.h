@@ -37,6 +37,12 @@
 #endif
 
 #define JL_PAR_EXPLORE_NS 50000000LL /* 50 ms: the slower way's time, measured again */
+/* An exploration that finds the slower way still slower doubles the site's interval, up to
+ * JL_PAR_BACKOFF times JL_PAR_EXPLORE_NS; one that finds it faster than the way in use resets
+ * it. With a state per product site (a training step has a dozen), each exploring every 50 ms
+ * on a machine busier than its cores cost a region on threads that waited for a descheduled
+ * worker every step or so. */
+#define JL_PAR_BACKOFF 16
 #define JL_PAR_EMA 4                 /* a new time moves the mean by 1/4 of the difference */
 /* every thread must be faster by 4 / JL_PAR_MARGIN: two threads on a loaded machine lost more
  * often than one (a worker that misses its slice costs more than it saves; bench_jit.py's MLP
@@ -60,6 +66,7 @@ typedef struct {
   int64_t seen;     /* bit 0: a region on every thread ran (untimed: thread start-up, first
                        touches), bit 1: one on the caller alone */
   int64_t count;    /* regions seen ("alternate" mode) */
+  int64_t backoff;  /* the exploration interval, in JL_PAR_EXPLORE_NS (0: 1) */
 } jl_par_state;
 
 typedef struct {
@@ -67,6 +74,7 @@ typedef struct {
   bool timed;   /* whether it is timed (not nested, more than one thread available) */
   int64_t t0;   /* when it began (ns) */
   double work;  /* its work units */
+  bool explored; /* it runs the slower way (an exploration) */
 } jl_par_region;
 
 __attribute__((unused)) static int64_t jl_par_now(void) {
@@ -104,10 +112,24 @@ __attribute__((unused)) static int jl_par_threads(jl_par_state *s, int max, int6
   if (!one) return 1;
   const bool faster_par = JL_PAR_MARGIN * par <= 4 * one;
   if (now >= JL_PAR_LOAD(&s->explore)) {
-    JL_PAR_STORE(&s->explore, now + JL_PAR_EXPLORE_NS);
+    const int64_t b = JL_PAR_LOAD(&s->backoff);
+    JL_PAR_STORE(&s->explore, now + JL_PAR_EXPLORE_NS * (b > 1 ? b : 1));
     return faster_par ? 1 : max;
   }
   return faster_par ? max : 1;
+}
+
+/* After an exploration (`nt` threads, `t` ps per unit): the site's interval (from the
+ * exploration's start: the next one is moved), doubled while the way explored stays the slower
+ * (by the same margin), back to JL_PAR_EXPLORE_NS once it is the faster. */
+__attribute__((unused)) static void jl_par_backoff(jl_par_state *s, int nt, int64_t t) {
+  const int64_t par = JL_PAR_LOAD(&s->par), one = JL_PAR_LOAD(&s->one);
+  const bool won = nt > 1 ? JL_PAR_MARGIN * t <= 4 * one : JL_PAR_MARGIN * par > 4 * t;
+  int64_t b = JL_PAR_LOAD(&s->backoff);
+  b = b > 1 ? b : 1;
+  const int64_t nb = won ? 1 : 2 * b < JL_PAR_BACKOFF ? 2 * b : JL_PAR_BACKOFF;
+  JL_PAR_STORE(&s->backoff, nb);
+  JL_PAR_STORE(&s->explore, JL_PAR_LOAD(&s->explore) + JL_PAR_EXPLORE_NS * (nb - b));
 }
 
 /* ... and the running mean of the way that ran: `nt` threads, `ns` nanoseconds for `work`
@@ -136,6 +158,7 @@ __attribute__((unused)) static int64_t jl_par_update(jl_par_state *s, int nt, in
 __attribute__((unused)) static void jl_par_begin(jl_par_state *s, jl_par_region *r, double work) {
   r->nt = 1;
   r->timed = false;
+  r->explored = false;
   r->work = work;
 #ifdef _OPENMP
   if (omp_in_parallel()) return;
@@ -143,8 +166,10 @@ __attribute__((unused)) static void jl_par_begin(jl_par_state *s, jl_par_region 
   if (max <= 1) return;
   const int mode = jl_par_mode();
   r->t0 = jl_par_now();
+  const int64_t explore = JL_PAR_LOAD(&s->explore);
   r->nt = jl_par_threads(s, max, r->t0, mode);
   r->timed = mode == 0;
+  r->explored = r->timed && JL_PAR_LOAD(&s->par) && JL_PAR_LOAD(&s->one) && r->t0 >= explore;
 #else
   (void)s;
 #endif
@@ -152,7 +177,11 @@ __attribute__((unused)) static void jl_par_begin(jl_par_state *s, jl_par_region 
 
 /* After the region: its time goes into the site's mean for the way it ran. */
 __attribute__((unused)) static void jl_par_end(jl_par_state *s, jl_par_region *r) {
-  if (r->timed) jl_par_update(s, r->nt, jl_par_now() - r->t0, r->work);
+  if (!r->timed) return;
+  const int64_t ns = jl_par_now() - r->t0;
+  jl_par_update(s, r->nt, ns, r->work);
+  if (r->explored)
+    jl_par_backoff(s, r->nt, (int64_t)(1000.0 * (double)ns / (r->work > 1 ? r->work : 1)));
 }
 
 #endif /* JL_THREADS_H */
