@@ -102,6 +102,27 @@ __attribute__((unused)) static jl_par_state *jl_par_site(int kind, int flags, in
 #ifndef JL_PAR_BANDS
 #define JL_PAR_BANDS 4 /* bands per thread: a late worker's part is taken by the others */
 #endif
+/* A buffer of at least `nbytes`, 64-byte aligned, kept by the calling thread for its next
+ * products (the packed kernel's worker threads: each call allocated 1 MB or so, and glibc may
+ * map and fault it in afresh); NULL past JL_THREAD_BUF_MAX or where none can be had (the kernel
+ * then allocates its own). */
+#define JL_THREAD_BUF_MAX ((size_t)16 << 20)
+#if defined(__GNUC__)
+static __thread char *jl_thread_buf_;
+static __thread size_t jl_thread_buf_bytes_;
+__attribute__((unused)) static void *jl_thread_buf(size_t nbytes) {
+  if (nbytes <= jl_thread_buf_bytes_) return jl_thread_buf_;
+  if (nbytes > JL_THREAD_BUF_MAX) return NULL;
+  char *p = jl_alloc(nbytes);
+  if (!p) return NULL;
+  free(jl_thread_buf_);
+  jl_thread_buf_ = p;
+  jl_thread_buf_bytes_ = nbytes;
+  return p;
+}
+#else
+#define jl_thread_buf(nbytes) NULL
+#endif
 /* While the kernel choice is timed (jl_rt_gemm_time): every product on the calling thread, so
  * that the table compares the kernels on one core (their threads split C alike). */
 static int jl_par_timing_ = 0;
@@ -835,10 +856,11 @@ JL_SMALL_GEMM(double, f64, JL_VEC_W_f64)
     free(own);                                                                                   \
     return true;                                                                                 \
   }                                                                                              \
-  /* From 2^22 multiply-adds, one parallel region: each thread computes its own slab of C with \
-   * the serial kernel (its own packed copies: no barrier, no shared buffer): a range of whole  \
-   * NR-column strips when C is wider than tall, else of MR-row panels. Thread 0 packs        \
-   * into `bp` (its slab needs no more than the whole product), the others allocate; with      \
+  /* From JL_PAR_MIN_PACKED multiply-adds, one parallel region: each thread computes its own  \
+   * slab of C with the serial kernel (its own packed copies: no barrier, no shared buffer): a  \
+   * range of whole NR-column strips when C is wider than tall, else of MR-row panels. Thread 0 \
+   * packs into `bp` (its slab needs no more than the whole product), the others into buffers \
+   * they keep (jl_thread_buf; else the serial kernel allocates); with                        \
    * JL_GEMM_NO_ALLOC a product given `bp` runs on the calling thread instead (no allocation). */ \
   JL_INLINE bool jl_packed_gemm_##S(bool ta, bool tb, int64_t m, int64_t n, int64_t k,          \
                                     const T *a, int64_t lda, const T *b, int64_t ldb, T *c,      \
@@ -858,20 +880,22 @@ JL_SMALL_GEMM(double, f64, JL_VEC_W_f64)
     }                                                                                            \
     const bool by_cols = n >= m;                                                                 \
     const int64_t unit = by_cols ? JL_PK_NV * W : JL_PK_MR;                                    \
+    const size_t bytes = (size_t)JL_PK_ELEMS(W, m, n, k) * sizeof(T); /* (enough for a slab) */ \
     const int64_t units = ((by_cols ? n : m) + unit - 1) / unit;                                 \
     int failed = 0;                                                                              \
     _Pragma("omp parallel num_threads(r_.nt) reduction(|:failed)") {                            \
       const int64_t nt = JL_OMP_NUM_THREADS(), t = JL_OMP_THREAD_NUM();                          \
       const int64_t lo = units * t / nt * unit, hi0 = units * (t + 1) / nt * unit;              \
       const int64_t hi = by_cols ? (hi0 < n ? hi0 : n) : (hi0 < m ? hi0 : m);                   \
+      T *buf = t || !bp ? (T *)jl_thread_buf(bytes) : bp;                                        \
       if (lo < hi) {                                                                             \
         if (by_cols) /* columns [lo, hi) */                                                      \
           failed |= !jl_packed_serial_##S(ta, tb, m, hi - lo, k, a, lda,                         \
                                           b + (tb ? lo * ldb : lo), ldb, c + lo, ldc,            \
-                                          t ? NULL : bp, cin ? cin + lo : NULL, ldcin, alpha);   \
+                                          buf, cin ? cin + lo : NULL, ldcin, alpha);             \
         else /* rows [lo, hi) */                                                                 \
           failed |= !jl_packed_serial_##S(ta, tb, hi - lo, n, k, a + (ta ? lo : lo * lda), lda,  \
-                                          b, ldb, c + lo * ldc, ldc, t ? NULL : bp,              \
+                                          b, ldb, c + lo * ldc, ldc, buf,                        \
                                           cin ? cin + lo * ldcin : NULL, ldcin, alpha);          \
       }                                                                                          \
     }                                                                                            \
