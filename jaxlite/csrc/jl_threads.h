@@ -8,10 +8,12 @@
  * 7.4-9.3 ms on one), while on a quiet machine two threads halve it. So each region site keeps a
  * small state (`jl_par_state`, static): the running means (JL_PAR_EMA) of its time per unit of
  * work on every thread and on the caller alone; each region runs the faster way, and the other
- * way once every JL_PAR_EXPLORE_NS to keep its mean current. The cost: two clock reads per
- * region (regions are 2^18 work units and more). Results never depend on the thread count (the
- * loops it is used for give each output to one thread, or combine fixed chunks in order:
- * backend/rules_reduce.py; products split into the same slabs on any count: jl_gemm.c).
+ * way once every JL_PAR_EXPLORE_NS to keep its mean current (less often while it stays the
+ * slower: JL_PAR_BACKOFF). The cost: two clock reads per region (regions are 2^18 work units
+ * and more; products 2^20 multiply-adds and more, one state per product site: jl_gemm.c).
+ * Results never depend on the thread count (the loops it is used for give each output to one
+ * thread, or combine fixed chunks in order: backend/rules_reduce.py; products split C into
+ * bands of the tiles one thread computes, or into the same BLAS slabs on any count: jl_gemm.c).
  *
  * JAXLITE_THREADS (read once per library): "adaptive" (the default), "fixed" (every region on
  * every thread, as plain OpenMP), "alternate" (for the tests: regions alternate between every
