@@ -27,6 +27,7 @@ int threads(int max, int64_t now, int mode) { return jl_par_threads(&s, max, now
 int64_t update(int nt, int64_t ns, double work) { return jl_par_update(&s, nt, ns, work); }
 void backoff(int nt, int64_t t) { jl_par_backoff(&s, nt, t); }
 int64_t backoff_of(void) { return s.backoff; }
+int busy(void) { return jl_par_busy(jl_par_now()); }
 """
 
 
@@ -39,6 +40,7 @@ def shim():
         "update": lib.function("update", "int64_t(*)(int, int64_t, double)"),
         "backoff": lib.function("backoff", "void(*)(int, int64_t)"),
         "backoff_of": lib.function("backoff_of", "int64_t(*)(void)"),
+        "busy": lib.function("busy", "int(*)(void)"),
         "lib": lib,  # NB: kept: a library nothing refers to is unloaded
     }
     fns["reset"]()
@@ -101,6 +103,27 @@ def test_explorations_that_confirm_the_choice_back_off(shim):
     assert shim["backoff_of"]() == 1
     backoff(2, 290_000)  # not by the margin: 290,000 x 5/4 > 300,000
     assert shim["backoff_of"]() == 2
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc/stat: Linux only")
+def test_a_machine_busy_with_other_processes_is_seen(shim):
+    """jl_par_busy: other processes' CPU time over the last 200 ms (from /proc/stat, less this
+    process's own) of half a CPU or more. Every CPU kept busy by child processes: seen within
+    two samples."""
+    import time
+
+    spin = "import time\nt = time.time() + 3\nwhile time.time() < t: pass"
+    procs = [subprocess.Popen([sys.executable, "-c", spin]) for _ in range(os.cpu_count() or 1)]
+    try:
+        seen = []
+        for _ in range(4):
+            time.sleep(0.25)
+            seen.append(shim["busy"]())
+        assert seen[-1] == 1 and seen[-2] == 1, seen
+    finally:
+        for p in procs:
+            p.kill()
+            p.wait()
 
 
 def test_fixed_and_alternate_modes(shim):

@@ -37,6 +37,10 @@
 #ifdef _OPENMP
 #include <omp.h>
 #endif
+#if defined(__linux__)
+#include <stdio.h>  /* /proc/stat (jl_par_busy) */
+#include <unistd.h> /* sysconf */
+#endif
 
 #define JL_PAR_EXPLORE_NS 50000000LL /* 50 ms: the slower way's time, measured again */
 /* An exploration that finds the slower way still slower doubles the site's interval, up to
@@ -83,6 +87,54 @@ __attribute__((unused)) static int64_t jl_par_now(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
   return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+/* Whether other processes keep this machine's CPUs busy: their CPU time over the last
+ * JL_PAR_BUSY_NS (every CPU's busy time in /proc/stat less this process's own) at least
+ * JL_PAR_BUSY_CPUS CPUs. Then an adaptive region runs on the caller alone, and explores no
+ * other way: a region on every thread waits there for a worker the scheduler has not run (the
+ * 2-core EPYC beside other agents' tests: a VAE step's products 2-3x slower on two threads
+ * than on one, even the fastest tenth of them), and each site's explorations and flips paid for
+ * it (a VAE and an MLP step 5-10% slower than with one state per kind of product). Sampled by one
+ * region at a time; elsewhere than Linux, never busy. */
+#define JL_PAR_BUSY_NS 200000000LL
+#ifndef JL_PAR_BUSY_CPUS
+#define JL_PAR_BUSY_CPUS 0.5
+#endif
+__attribute__((unused)) static int64_t jl_par_busy_t_, jl_par_busy_ticks_, jl_par_busy_own_;
+__attribute__((unused)) static int jl_par_busy_;
+__attribute__((unused)) static int jl_par_busy(int64_t now) {
+#if defined(__linux__) && defined(__GNUC__)
+  int64_t t = __atomic_load_n(&jl_par_busy_t_, __ATOMIC_ACQUIRE);
+  if (t && now - t < JL_PAR_BUSY_NS) return JL_PAR_LOAD(&jl_par_busy_);
+  if (!__atomic_compare_exchange_n(&jl_par_busy_t_, &t, now, false, __ATOMIC_ACQ_REL,
+                                   __ATOMIC_ACQUIRE))
+    return JL_PAR_LOAD(&jl_par_busy_); /* another region samples */
+  long long v[8] = {0};
+  FILE *f = fopen("/proc/stat", "r");
+  const int got = f ? fscanf(f, "cpu %lld %lld %lld %lld %lld %lld %lld %lld", &v[0], &v[1], &v[2],
+                             &v[3], &v[4], &v[5], &v[6], &v[7])
+                    : 0;
+  if (f) fclose(f);
+  struct timespec c;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c);
+  const int64_t own = (int64_t)c.tv_sec * 1000000000LL + c.tv_nsec;
+  /* busy: user, nice, system, irq, softirq, steal (not idle, iowait) */
+  const int64_t ticks = got == 8 ? v[0] + v[1] + v[2] + v[5] + v[6] + v[7] : 0;
+  const int64_t prev_ticks = jl_par_busy_ticks_, prev_own = jl_par_busy_own_;
+  jl_par_busy_ticks_ = ticks;
+  jl_par_busy_own_ = own;
+  if (got == 8 && t && prev_ticks) {
+    const long hz = sysconf(_SC_CLK_TCK);
+    const double others = (double)(ticks - prev_ticks) * (1e9 / (double)(hz > 0 ? hz : 100)) -
+                          (double)(own - prev_own);
+    JL_PAR_STORE(&jl_par_busy_, others >= JL_PAR_BUSY_CPUS * (double)(now - t));
+  }
+  return JL_PAR_LOAD(&jl_par_busy_);
+#else
+  (void)now;
+  return 0;
+#endif
 }
 
 /* 0 adaptive, 1 fixed, 2 alternate (JAXLITE_THREADS) */
@@ -169,8 +221,9 @@ __attribute__((unused)) static void jl_par_begin(jl_par_state *s, jl_par_region 
   const int mode = jl_par_mode();
   r->t0 = jl_par_now();
   const int64_t explore = JL_PAR_LOAD(&s->explore);
-  r->nt = jl_par_threads(s, max, r->t0, mode);
   r->timed = mode == 0;
+  if (r->timed && jl_par_busy(r->t0)) return; /* the caller alone, timed as such */
+  r->nt = jl_par_threads(s, max, r->t0, mode);
   r->explored = r->timed && JL_PAR_LOAD(&s->par) && JL_PAR_LOAD(&s->one) && r->t0 >= explore;
 #else
   (void)s;
