@@ -62,6 +62,10 @@ _SCRIPT = textwrap.dedent(
         (SMALL, False, "f32", False, False, 40, 1024, 64),
         (SMALL, False, "f64", False, False, 37, 296, 120),
         (SMALL, False, "f64", True, False, 131, 100, 90),
+        # 2 rows past the last band (a 4-row tile of the whole product in an AVX2 build, 6-row
+        # tiles: the last band takes them with its whole rows)
+        (SMALL, False, "f64", False, False, 50, 160, 140),
+        (SMALL, False, "f32", False, False, 50, 320, 70),
         # its update: blocks (k <= 64), and f64 past the blocks' bytes (the tiles' own stores)
         (SMALL, True, "f32", True, False, 250, 130, 40),
         (SMALL, True, "f32", True, False, 787, 512, 32),

@@ -535,15 +535,17 @@ JL_INLINE bool jl_blas_narrower(void) {
       b = pack;                                                                                  \
       ldb = npad;                                                                                \
     }                                                                                            \
-    /* On threads (jl_threads.h decides, per site): C in bands of whole tiles, each computed   \
-     * as the caller alone computes it (rows: multiples of JL_SM_BAND, every tile height and the \
-     * update's blocks; else, for short C, columns: whole blocks of JL_SM_NV vectors, of      \
-     * JL_SM_BAND_N for an update), so the bits never depend on the threads; B (packed above) \
-     * shared, each thread its own panel buffer. */                                             \
+    /* On threads (jl_threads.h decides, per site): C in bands of the tiles the caller alone   \
+     * computes, so the bits never depend on the threads: rows from multiples of JL_SM_BAND     \
+     * (every tile height, the update's blocks) or, for short C, columns from multiples of      \
+     * JL_SM_NV vectors; the last band takes the rest whole (its last tiles as the whole        \
+     * product's). NB: not any split of whole vectors: an AVX2 build rounded a column of f64    \
+     * differently in a 12 x 1 tile than in a 6 x 2 one (tests/test_gemm_threads.py). B (packed \
+     * above) shared, each thread its own panel buffer. */                                     \
     jl_par_region r_ = {1, 0, 0, 0, 0};                                                          \
     const bool by_rows = m >= 2 * JL_SM_BAND;                                                    \
-    const int64_t unit = by_rows ? JL_SM_BAND : cin ? JL_SM_BAND_N : JL_SM_NV * W;               \
-    const int64_t len = by_rows ? m : n, units = (len + unit - 1) / unit;                        \
+    const int64_t unit = by_rows ? JL_SM_BAND : JL_SM_NV * W;                                    \
+    const int64_t len = by_rows ? m : n, units = len / unit; /* (the last band takes the rest) */ \
     jl_par_state *st_ = units < 2 ? NULL                                                         \
                         : jl_par_product_site(JL_SITE_SMALL, ta * 4 + tb * 2 + !!cin, m, n, k,   \
                                               JL_PAR_MIN_SMALL);                                 \
@@ -559,8 +561,8 @@ JL_INLINE bool jl_blas_narrower(void) {
       T own[panel ? JL_SMALL_PACK : 1];                                                          \
       _Pragma("omp for schedule(dynamic, 1) nowait")                                             \
       for (int64_t q = 0; q < nb; q++) {                                                         \
-        const int64_t lo = units * q / nb * unit, hi0 = units * (q + 1) / nb * unit;             \
-        const int64_t hi = hi0 < len ? hi0 : len;                                                \
+        const int64_t lo = units * q / nb * unit;                                                \
+        const int64_t hi = q == nb - 1 ? len : units * (q + 1) / nb * unit;                      \
         if (by_rows)                                                                             \
           jl_small_part_##S(hi - lo, n, k, a + lo * sai, sai, sap, b, ldb, c + lo * ldc, ldc,    \
                             cin ? cin + lo * ldcin : NULL, ldcin, alpha, panel ? own : NULL,     \
