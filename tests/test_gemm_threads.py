@@ -7,8 +7,8 @@ thread count.
 Each case runs in subprocesses: with JAXLITE_THREADS=alternate and 3 threads (every region site
 alternates between 3 threads and one: two calls in a row must agree bit for bit; 3 threads split
 the bands unevenly) and with OMP_NUM_THREADS=1 (no region at all): the same bytes; and close to
-the float64 product. Shapes past each path's thread threshold, with row and column remainders of
-the tiles and bands; in this CPU's build and, on x86-64, an AVX2 build (`-mno-avx512f`).
+the float64 product. Shapes past each path's thread threshold (2^21 multiply-adds for the small
+kernels, 2^22 for the packed one), with row and column remainders of the tiles and bands; in this CPU's build and, on x86-64, an AVX2 build (`-mno-avx512f`).
 """
 
 from __future__ import annotations
@@ -58,22 +58,22 @@ _SCRIPT = textwrap.dedent(
         # the small kernel: bands of rows (not a multiple of the bands' 24, ragged columns: B
         # packed), short C in bands of columns (B's rows 4 KiB apart: its column blocks copied)
         (SMALL, False, "f32", False, False, 250, 130, 97),
-        (SMALL, False, "f32", True, False, 203, 144, 61),
+        (SMALL, False, "f32", True, False, 203, 144, 80),
         (SMALL, False, "f32", False, False, 40, 1024, 64),
-        (SMALL, False, "f64", False, False, 37, 296, 120),
-        (SMALL, False, "f64", True, False, 131, 100, 90),
+        (SMALL, False, "f64", False, False, 37, 592, 120),
+        (SMALL, False, "f64", True, False, 131, 200, 90),
         # 2 rows past the last band (a 4-row tile of the whole product in an AVX2 build, 6-row
         # tiles: the last band takes them with its whole rows)
-        (SMALL, False, "f64", False, False, 50, 160, 140),
-        (SMALL, False, "f32", False, False, 50, 320, 70),
+        (SMALL, False, "f64", False, False, 50, 320, 140),
+        (SMALL, False, "f32", False, False, 50, 640, 70),
         # its update: blocks (k <= 64), and f64 past the blocks' bytes (the tiles' own stores)
-        (SMALL, True, "f32", True, False, 250, 130, 40),
+        (SMALL, True, "f32", True, False, 250, 260, 40),
         (SMALL, True, "f32", True, False, 787, 512, 32),
-        (SMALL, True, "f64", False, False, 200, 96, 64),
+        (SMALL, True, "f64", False, False, 400, 96, 64),
         # B transposed: blocks of 64 of C's columns (the last one short)
         (SMALL, False, "f32", False, True, 40, 500, 120),
         (SMALL, False, "f32", True, True, 100, 300, 97),
-        (SMALL, False, "f64", False, True, 32, 330, 128),
+        (SMALL, False, "f64", False, True, 32, 660, 128),
         # the packed kernel (slabs from 2^22), and its update
         (PACKED, False, "f32", False, False, 130, 250, 140),
         (PACKED, True, "f32", True, False, 200, 160, 132),

@@ -89,7 +89,10 @@ __attribute__((unused)) static jl_par_state *jl_par_site(int kind, int flags, in
 /* The multiply-adds from which a product's region may run on several threads (each site's
  * policy then decides whether it does): the packed kernel and BLAS in slabs (NB: a BLAS slab
  * may round differently from the whole product, so the slabs begin where they always did), and
- * the small kernels (bands of whole tiles: the same bits on any thread count). */
+ * the small kernels (bands of whole tiles: the same bits on any thread count), from 2^21: above
+ * a transformer's per-head products (128 x 64 x 128, 2^20: about 10 us each on one core, a loop
+ * of them better shared by heads than split), below a batch of 32 through a dense layer of
+ * 512 x 512 (2^23: 200 us on one core). */
 #ifndef JL_PAR_MIN_PACKED
 #define JL_PAR_MIN_PACKED 4194304
 #endif
@@ -97,7 +100,7 @@ __attribute__((unused)) static jl_par_state *jl_par_site(int kind, int flags, in
 #define JL_PAR_MIN_BLAS 4194304
 #endif
 #ifndef JL_PAR_MIN_SMALL
-#define JL_PAR_MIN_SMALL 1048576
+#define JL_PAR_MIN_SMALL 2097152
 #endif
 #ifndef JL_PAR_BANDS
 #define JL_PAR_BANDS 4 /* bands per thread: a late worker's part is taken by the others */
