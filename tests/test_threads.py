@@ -79,7 +79,8 @@ def test_each_site_runs_the_faster_way_and_tries_the_other_now_and_then(shim):
 
 def test_explorations_that_confirm_the_choice_back_off(shim):
     """An exploration whose way stays the slower doubles the site's interval (up to
-    JL_PAR_BACKOFF = 16 times EXPLORE); one whose way would now win resets it."""
+    JL_PAR_BACKOFF = 16 times EXPLORE); one whose way would now win resets it and explores
+    again at the next region."""
     threads, update, backoff = shim["threads"], shim["update"], shim["backoff"]
     shim["reset"]()
     for nt, ns in ((2, 1000), (2, 1000), (1, 3000), (1, 3000)):  # every thread 3x faster
@@ -98,7 +99,9 @@ def test_explorations_that_confirm_the_choice_back_off(shim):
     assert threads(2, explore - 1, 0) == 2
     backoff(1, 50_000)  # the caller alone now faster than every thread's mean (100,000 x 5/4)
     assert shim["backoff_of"]() == 1
-    assert threads(2, explore - 15 * EXPLORE, 0) == 1  # the next one EXPLORE after the last
+    assert threads(2, 7 * EXPLORE, 0) == 1  # explored again at the next region
+    assert threads(2, 7 * EXPLORE + 1, 0) == 2  # (which did not win: the next one EXPLORE on)
+    assert threads(2, 8 * EXPLORE, 0) == 1
     backoff(2, 90_000)  # every thread explored (as if the caller alone were in use): it wins
     assert shim["backoff_of"]() == 1
     backoff(2, 290_000)  # not by the margin: 290,000 x 5/4 > 300,000

@@ -126,6 +126,18 @@ __attribute__((unused)) static void *jl_thread_buf(size_t nbytes) {
 #else
 #define jl_thread_buf(nbytes) NULL
 #endif
+#ifdef JL_PAR_DEBUG
+#include <stdio.h>
+__attribute__((destructor)) static void jl_par_dump_(void) {
+  for (int i = 0; i < JL_SITE_SLOTS; i++)
+    if (jl_par_slots_[i].key)
+      fprintf(stderr, "site %016llx par %lld one %lld backoff %lld count %lld\n",
+              (unsigned long long)jl_par_slots_[i].key, (long long)jl_par_slots_[i].s.par,
+              (long long)jl_par_slots_[i].s.one, (long long)jl_par_slots_[i].s.backoff,
+              (long long)jl_par_slots_[i].s.count);
+  fprintf(stderr, "busy %d\n", jl_par_busy_);
+}
+#endif
 /* While the kernel choice is timed (jl_rt_gemm_time): every product on the calling thread, so
  * that the table compares the kernels on one core (their threads split C alike). */
 static int jl_par_timing_ = 0;
@@ -1144,8 +1156,11 @@ static signed char jl_choice_tb_f32_[JL_NCLASS], jl_choice_tb_f64_[JL_NCLASS];
                            int64_t nscratch, T alpha, const T *cin, int64_t ldcin) {             \
     if (m <= 0 || n <= 0) return;                                                                \
     const int path = jl_gemm_path_##S(tb, m, n, k);                                              \
-    if (JL_HAVE_OWN && (path == JL_PATH_SMALL ||                                                 \
-                        (k <= JL_UPD_SMALL_K && !tb && JL_SMALL_FITS(S, tb, m, n, k)))) {        \
+    /* (and outputs narrower than a vector: the packed kernel pads them to whole strips: the   \
+     * MLP's 512x10x128 took 87 us there, 27 in the small kernel, on one Zen 4 core) */         \
+    if (JL_HAVE_OWN &&                                                                           \
+        (path == JL_PATH_SMALL || ((k <= JL_UPD_SMALL_K || n < JL_VEC_W_##S) && !tb &&           \
+                                   JL_SMALL_FITS(S, tb, m, n, k)))) {                            \
       const int64_t w = JL_VEC_W_##S, need = k * ((n + w - 1) / w * w);                          \
       jl_small_gemm_upd_##S(ta, tb, m, n, k, a, lda, b, ldb, c, ldc,                             \
                             nscratch >= need ? scratch : NULL, cin, ldcin, &alpha);              \

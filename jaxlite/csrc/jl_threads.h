@@ -90,7 +90,7 @@ __attribute__((unused)) static int64_t jl_par_now(void) {
 }
 
 /* Whether other processes keep this machine's CPUs busy: their CPU time over the last
- * JL_PAR_BUSY_NS (every CPU's busy time in /proc/stat less this process's own) at least
+ * JL_PAR_BUSY_NS (every CPU's busy time in /proc/stat, but niced, less this process's own) at least
  * JL_PAR_BUSY_CPUS CPUs. Then an adaptive region runs on the caller alone, and explores no
  * other way: a region on every thread waits there for a worker the scheduler has not run (the
  * 2-core EPYC beside other agents' tests: a VAE step's products 2-3x slower on two threads
@@ -119,8 +119,10 @@ __attribute__((unused)) static int jl_par_busy(int64_t now) {
   struct timespec c;
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c);
   const int64_t own = (int64_t)c.tv_sec * 1000000000LL + c.tv_nsec;
-  /* busy: user, nice, system, irq, softirq, steal (not idle, iowait) */
-  const int64_t ticks = got == 8 ? v[0] + v[1] + v[2] + v[5] + v[6] + v[7] : 0;
+  /* busy: user, system, irq, softirq, steal; not idle, iowait, nor nice (a process at a lower
+   * priority, as jaxlite's background build of its runtime library at nice 19, yields the CPU
+   * to a woken worker at once) */
+  const int64_t ticks = got == 8 ? v[0] + v[2] + v[5] + v[6] + v[7] : 0;
   const int64_t prev_ticks = jl_par_busy_ticks_, prev_own = jl_par_busy_own_;
   jl_par_busy_ticks_ = ticks;
   jl_par_busy_own_ = own;
@@ -175,7 +177,11 @@ __attribute__((unused)) static int jl_par_threads(jl_par_state *s, int max, int6
 
 /* After an exploration (`nt` threads, `t` ps per unit): the site's interval (from the
  * exploration's start: the next one is moved), doubled while the way explored stays the slower
- * (by the same margin), back to JL_PAR_EXPLORE_NS once it is the faster. */
+ * (by the same margin). One that finds it faster resets the interval and explores again at the
+ * next region, until its mean has caught up or a time says otherwise: the means move by a
+ * quarter per region, and one exploration per interval left bench_jit.py's MLP step on one
+ * thread for the best part of a second after NumPy's BLAS threads, spinning in the same
+ * process, had slowed its regions on two. */
 __attribute__((unused)) static void jl_par_backoff(jl_par_state *s, int nt, int64_t t) {
   const int64_t par = JL_PAR_LOAD(&s->par), one = JL_PAR_LOAD(&s->one);
   const bool won = nt > 1 ? JL_PAR_MARGIN * t <= 4 * one : JL_PAR_MARGIN * par > 4 * t;
@@ -183,7 +189,7 @@ __attribute__((unused)) static void jl_par_backoff(jl_par_state *s, int nt, int6
   b = b > 1 ? b : 1;
   const int64_t nb = won ? 1 : 2 * b < JL_PAR_BACKOFF ? 2 * b : JL_PAR_BACKOFF;
   JL_PAR_STORE(&s->backoff, nb);
-  JL_PAR_STORE(&s->explore, JL_PAR_LOAD(&s->explore) + JL_PAR_EXPLORE_NS * (nb - b));
+  JL_PAR_STORE(&s->explore, won ? 0 : JL_PAR_LOAD(&s->explore) + JL_PAR_EXPLORE_NS * (nb - b));
 }
 
 /* ... and the running mean of the way that ran: `nt` threads, `ns` nanoseconds for `work`
