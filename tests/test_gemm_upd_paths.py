@@ -31,7 +31,9 @@ BUILDS = ["native"] + (["-mno-avx512f"] if platform.machine() in ("x86_64", "AMD
 # 2^22 multiply-adds or more (threads, when free)
 SHAPES = [(70, 52, 40, True), (33, 48, 64, False), (5, 3, 7, True), (70, 52, 100, True),
           (13, 100, 300, False), (131, 97, 80, True), (256, 130, 65, False),
-          (200, 160, 132, True)]  # fmt: skip
+          (200, 160, 132, True),
+          # outputs narrower than any build's vector (4 doubles): the small kernel's update too
+          (40, 3, 100, True)]  # fmt: skip
 
 
 @pytest.fixture(scope="module", params=BUILDS)
@@ -87,9 +89,9 @@ def test_update_paths(build, dtype, path):
         a = rng.standard_normal((k, m) if ta else (m, k)).astype(dtype)
         b = rng.standard_normal((k, n)).astype(dtype)
         w = rng.standard_normal((m, n)).astype(dtype)
-        # the kernel the update takes: the small one for k <= 64, else the packed one (where
-        # BLAS computes the product too)
-        _force(lib, tag, SMALL if k <= 64 else PACKED)
+        # the kernel the update takes: the small one for k <= 64 or narrow outputs, else the
+        # packed one (where BLAS computes the product too)
+        _force(lib, tag, SMALL if k <= 64 or n < 4 else PACKED)
         g = _product(lib, tag, dtype, ta, a, b, m, n, k)
         _force(lib, tag, path)
         got = _update(lib, tag, dtype, ta, a, b, w, alpha, m, n, k)

@@ -25,6 +25,9 @@ static jl_par_state s;
 void reset(void) { memset(&s, 0, sizeof s); }
 int threads(int max, int64_t now, int mode) { return jl_par_threads(&s, max, now, mode); }
 int64_t update(int nt, int64_t ns, double work) { return jl_par_update(&s, nt, ns, work); }
+void backoff(int nt, int64_t t) { jl_par_backoff(&s, nt, t); }
+int64_t backoff_of(void) { return s.backoff; }
+int busy(void) { return jl_par_busy(jl_par_now()); }
 """
 
 
@@ -35,6 +38,9 @@ def shim():
         "reset": lib.function("reset", "void(*)(void)"),
         "threads": lib.function("threads", "int(*)(int, int64_t, int)"),
         "update": lib.function("update", "int64_t(*)(int, int64_t, double)"),
+        "backoff": lib.function("backoff", "void(*)(int, int64_t)"),
+        "backoff_of": lib.function("backoff_of", "int64_t(*)(void)"),
+        "busy": lib.function("busy", "int(*)(void)"),
         "lib": lib,  # NB: kept: a library nothing refers to is unloaded
     }
     fns["reset"]()
@@ -69,6 +75,58 @@ def test_each_site_runs_the_faster_way_and_tries_the_other_now_and_then(shim):
     shim["reset"]()
     update(2, 1, 1)
     assert update(2, 2000, 20) == update(2, 1000, 10) == 100_000
+
+
+def test_explorations_that_confirm_the_choice_back_off(shim):
+    """An exploration whose way stays the slower doubles the site's interval (up to
+    JL_PAR_BACKOFF = 16 times EXPLORE); one whose way would now win resets it and explores
+    again at the next region."""
+    threads, update, backoff = shim["threads"], shim["update"], shim["backoff"]
+    shim["reset"]()
+    for nt, ns in ((2, 1000), (2, 1000), (1, 3000), (1, 3000)):  # every thread 3x faster
+        update(nt, ns, 10)
+    assert threads(2, 0, 0) == 1  # the first exploration (due at 0): the caller alone
+    backoff(1, 300_000)  # ... still 3x slower
+    assert shim["backoff_of"]() == 2
+    assert threads(2, EXPLORE + 1, 0) == 2  # the next one is due 2 x EXPLORE after it
+    assert threads(2, 2 * EXPLORE - 1, 0) == 2 and threads(2, 2 * EXPLORE, 0) == 1
+    backoff(1, 300_000)
+    assert threads(2, 5 * EXPLORE, 0) == 2 and threads(2, 6 * EXPLORE, 0) == 1  # 2 + 4
+    for _ in range(6):
+        backoff(1, 300_000)
+    assert shim["backoff_of"]() == 16  # (at most)
+    explore = 6 * EXPLORE + 16 * EXPLORE
+    assert threads(2, explore - 1, 0) == 2
+    backoff(1, 50_000)  # the caller alone now faster than every thread's mean (100,000 x 5/4)
+    assert shim["backoff_of"]() == 1
+    assert threads(2, 7 * EXPLORE, 0) == 1  # explored again at the next region
+    assert threads(2, 7 * EXPLORE + 1, 0) == 2  # (which did not win: the next one EXPLORE on)
+    assert threads(2, 8 * EXPLORE, 0) == 1
+    backoff(2, 90_000)  # every thread explored (as if the caller alone were in use): it wins
+    assert shim["backoff_of"]() == 1
+    backoff(2, 290_000)  # not by the margin: 290,000 x 5/4 > 300,000
+    assert shim["backoff_of"]() == 2
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc/stat: Linux only")
+def test_a_machine_busy_with_other_processes_is_seen(shim):
+    """jl_par_busy: other processes' CPU time over the last 200 ms (from /proc/stat, less this
+    process's own) of half a CPU or more. Every CPU kept busy by child processes: seen within
+    two samples."""
+    import time
+
+    spin = "import time\nt = time.time() + 3\nwhile time.time() < t: pass"
+    procs = [subprocess.Popen([sys.executable, "-c", spin]) for _ in range(os.cpu_count() or 1)]
+    try:
+        seen = []
+        for _ in range(4):
+            time.sleep(0.25)
+            seen.append(shim["busy"]())
+        assert seen[-1] == 1 and seen[-2] == 1, seen
+    finally:
+        for p in procs:
+            p.kill()
+            p.wait()
 
 
 def test_fixed_and_alternate_modes(shim):

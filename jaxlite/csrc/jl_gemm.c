@@ -27,17 +27,128 @@
  * a fraction of a second while the full library compiles in the background) leaves out the
  * product kernels: BLAS and plain loops take every product, as without the extension. */
 #if defined(__GNUC__) && !defined(JL_RT_BASIC)
-#define JL_RT_VECTOR 1 /* (its section below defines JL_OMP_THREADS_FREE) */
-#elif defined(_OPENMP)
+#define JL_RT_VECTOR 1
+#endif
+#ifdef _OPENMP
 #include <omp.h>
+#define JL_OMP_NUM_THREADS() omp_get_num_threads()
+#define JL_OMP_THREAD_NUM() omp_get_thread_num()
+/* NB: inside another parallel region (a kernel's loop calling a product) nested regions run on
+ * one thread: take the serial path directly. */
 #define JL_OMP_THREADS_FREE() (!omp_in_parallel() && omp_get_max_threads() > 1)
 #else
+#define JL_OMP_NUM_THREADS() 1
+#define JL_OMP_THREAD_NUM() 0
 #define JL_OMP_THREADS_FREE() false
 #endif
 
-/* The thread count of the products' parallel regions: csrc/jl_threads.h (one state per kind of
- * region: the packed kernel, BLAS in slabs, the convolutions). */
-__attribute__((unused)) static jl_par_state jl_par_packed_, jl_par_blas_, jl_par_conv_;
+/* The thread count of the products' parallel regions: csrc/jl_threads.h, one state per product
+ * site: per kind of region (JL_SITE_* below: the kernel, whether it updates, which operands are
+ * transposed) and shape (m, n, k), so that each product of a step has its own running means
+ * (one state per kind mixed a step's products: one product faster on two threads and another
+ * slower on them shared one decision). Keyed in a small open-addressed table; a shape past it
+ * shares one state per kind. A state is a hint: a lost race costs one decision, never a result.
+ * The convolutions keep one state. */
+enum { JL_SITE_PACKED = 0, JL_SITE_BLAS = 1, JL_SITE_SMALL = 2, JL_SITE_SMALL_NT = 3,
+       JL_SITE_KINDS = 4 };
+#define JL_SITE_SLOTS 256 /* a power of two */
+typedef struct {
+  uint64_t key; /* 0: free */
+  jl_par_state s;
+} jl_par_slot;
+static jl_par_slot jl_par_slots_[JL_SITE_SLOTS];
+__attribute__((unused)) static jl_par_state jl_par_spill_[JL_SITE_KINDS * 8], jl_par_conv_;
+__attribute__((unused)) static jl_par_state *jl_par_site(int kind, int flags, int64_t m,
+                                                         int64_t n, int64_t k) {
+  uint64_t key = (uint64_t)(kind * 8 + flags) * 0x9E3779B97F4A7C15ull;
+  key = (key ^ (uint64_t)m) * 0xC2B2AE3D27D4EB4Full;
+  key = (key ^ (uint64_t)n) * 0x165667B19E3779F9ull;
+  key = (key ^ (uint64_t)k) * 0x27D4EB2F165667C5ull;
+  key = (key ^ (key >> 31)) | 1;
+  for (int i = 0; i < 16; i++) {
+    jl_par_slot *e = &jl_par_slots_[(key + (uint64_t)i) & (JL_SITE_SLOTS - 1)];
+#if defined(__GNUC__)
+    uint64_t cur = __atomic_load_n(&e->key, __ATOMIC_ACQUIRE);
+    if (cur == key) return &e->s;
+    if (cur == 0) {
+      if (__atomic_compare_exchange_n(&e->key, &cur, key, false, __ATOMIC_ACQ_REL,
+                                      __ATOMIC_ACQUIRE) ||
+          cur == key)
+        return &e->s;
+    }
+#else
+    if (e->key == key) return &e->s;
+    if (e->key == 0) {
+      e->key = key;
+      return &e->s;
+    }
+#endif
+  }
+  return &jl_par_spill_[(kind * 8 + flags) % (JL_SITE_KINDS * 8)];
+}
+/* The multiply-adds from which a product's region may run on several threads (each site's
+ * policy then decides whether it does): the packed kernel and BLAS in slabs (NB: a BLAS slab
+ * may round differently from the whole product, so the slabs begin where they always did), and
+ * the small kernels (bands of whole tiles: the same bits on any thread count), from 2^21: above
+ * a transformer's per-head products (128 x 64 x 128, 2^20: about 10 us each on one core, a loop
+ * of them better shared by heads than split), below a batch of 32 through a dense layer of
+ * 512 x 512 (2^23: 200 us on one core). */
+#ifndef JL_PAR_MIN_PACKED
+#define JL_PAR_MIN_PACKED 4194304
+#endif
+#ifndef JL_PAR_MIN_BLAS
+#define JL_PAR_MIN_BLAS 4194304
+#endif
+#ifndef JL_PAR_MIN_SMALL
+#define JL_PAR_MIN_SMALL 2097152
+#endif
+#ifndef JL_PAR_BANDS
+#define JL_PAR_BANDS 4 /* bands per thread: a late worker's part is taken by the others */
+#endif
+/* A buffer of at least `nbytes`, 64-byte aligned, kept by the calling thread for its next
+ * products (the packed kernel's worker threads: each call allocated 1 MB or so, and glibc may
+ * map and fault it in afresh); NULL past JL_THREAD_BUF_MAX or where none can be had (the kernel
+ * then allocates its own). */
+#define JL_THREAD_BUF_MAX ((size_t)16 << 20)
+#if defined(__GNUC__)
+static __thread char *jl_thread_buf_;
+static __thread size_t jl_thread_buf_bytes_;
+__attribute__((unused)) static void *jl_thread_buf(size_t nbytes) {
+  if (nbytes <= jl_thread_buf_bytes_) return jl_thread_buf_;
+  if (nbytes > JL_THREAD_BUF_MAX) return NULL;
+  char *p = jl_alloc(nbytes);
+  if (!p) return NULL;
+  free(jl_thread_buf_);
+  jl_thread_buf_ = p;
+  jl_thread_buf_bytes_ = nbytes;
+  return p;
+}
+#else
+#define jl_thread_buf(nbytes) NULL
+#endif
+#ifdef JL_PAR_DEBUG
+#include <stdio.h>
+__attribute__((destructor)) static void jl_par_dump_(void) {
+  for (int i = 0; i < JL_SITE_SLOTS; i++)
+    if (jl_par_slots_[i].key)
+      fprintf(stderr, "site %016llx par %lld one %lld backoff %lld count %lld\n",
+              (unsigned long long)jl_par_slots_[i].key, (long long)jl_par_slots_[i].s.par,
+              (long long)jl_par_slots_[i].s.one, (long long)jl_par_slots_[i].s.backoff,
+              (long long)jl_par_slots_[i].s.count);
+  fprintf(stderr, "busy %d\n", jl_par_busy_);
+}
+#endif
+/* While the kernel choice is timed (jl_rt_gemm_time): every product on the calling thread, so
+ * that the table compares the kernels on one core (their threads split C alike). */
+static int jl_par_timing_ = 0;
+/* The state of a product site where it may run on threads: `mnk` multiply-adds from `min` and
+ * threads free; else NULL (the caller alone, untimed). */
+__attribute__((unused)) static jl_par_state *jl_par_product_site(int kind, int flags, int64_t m,
+                                                                 int64_t n, int64_t k,
+                                                                 int64_t min) {
+  if (m * n * k < min || JL_PAR_LOAD(&jl_par_timing_) || !JL_OMP_THREADS_FREE()) return NULL;
+  return jl_par_site(kind, flags, m, n, k);
+}
 /* BLAS runs on one thread per call: large products call it from several threads, one slab of C
  * each (JL_GEMM below), in regions whose thread count jl_threads.h decides. OpenBLAS's own
  * threads cannot be told to leave the work to the caller when they are late (measured on the
@@ -399,6 +510,24 @@ JL_INLINE bool jl_blas_narrower(void) {
       }                                                                                          \
     }                                                                                            \
   }                                                                                              \
+  /* Rows [0, m) x columns [0, n) of C with B k x n in place (rows ldb apart, whole vectors \
+   * of columns): the update's blocks, or row panels of JL_SMALL_PANEL (A's panel stays in L2 \
+   * while every column block reads it: a tall A was streamed from memory once per block:    \
+   * 32000x64x64 on AVX2, 4513 -> 3293 us, OpenBLAS Haswell 4206); panel: a buffer of        \
+   * JL_SMALL_PACK elements for B's column blocks, or NULL (read in place). */                  \
+  __attribute__((always_inline)) JL_INLINE void jl_small_part_##S(                             \
+      int64_t m, int64_t n, int64_t k, const T *a, int64_t sai, int64_t sap, const T *b,        \
+      int64_t ldb, T *c, int64_t ldc, const T *cin, int64_t ldcin, const T *alpha, T *panel,     \
+      bool blocks) {                                                                             \
+    if (blocks) {                                                                                \
+      jl_small_upd_blocks_##S(m, n, k, a, sai, sap, b, ldb, c, ldc, cin, ldcin, *alpha);         \
+      return;                                                                                    \
+    }                                                                                            \
+    for (int64_t i0 = 0; i0 < m; i0 += JL_SMALL_PANEL)                                          \
+      jl_small_band_##S(m - i0 < JL_SMALL_PANEL ? m - i0 : JL_SMALL_PANEL, n, k, a + i0 * sai,  \
+                        sai, sap, b, ldb, c + i0 * ldc, ldc, cin ? cin + i0 * ldcin : NULL, ldcin, \
+                        alpha, panel);                                                          \
+  }                                                                                              \
   __attribute__((always_inline)) JL_INLINE void jl_small_gemm_body_##S(                       \
       bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T *a, int64_t lda, const T *b,   \
       int64_t ldb, T *c, int64_t ldc, T *pack, const T *cin, int64_t ldcin, const T *alpha) {    \
@@ -407,9 +536,10 @@ JL_INLINE bool jl_blas_narrower(void) {
      * layer) fall in few sets of L1, whose ways then hold few of a block's rows: each tile     \
      * read B from L2 (AVX2 build, one Zen 4 core: 63 GFLOP/s against 84 at 32x784x512). With  \
      * several row tiles to share it, each column block is first copied k x JL_SM_NV W. */      \
+    const bool blocks = cin && k * JL_SM_BAND_N * (int64_t)sizeof(T) <= JL_SM_BAND_B;           \
     const bool panel = !tb && n % W == 0 && (ldb * (int64_t)sizeof(T)) % 2048 == 0 &&            \
                        m > JL_SM_MR && n >= JL_SM_NV * W && k * JL_SM_NV * W <= JL_SMALL_PACK &&  \
-                       !(cin && k * JL_SM_BAND_N * (int64_t)sizeof(T) <= JL_SM_BAND_B);          \
+                       !blocks;                                                                  \
     T stack[(tb || n % W || panel) && !pack ? JL_SMALL_PACK : 1];                                \
     if (!pack) pack = stack;                                                                     \
     if (tb || n % W) { /* B as k x npad, zero padded: whole vectors for every column */         \
@@ -420,17 +550,44 @@ JL_INLINE bool jl_blas_narrower(void) {
       b = pack;                                                                                  \
       ldb = npad;                                                                                \
     }                                                                                            \
-    if (cin && k * JL_SM_BAND_N * (int64_t)sizeof(T) <= JL_SM_BAND_B) {                          \
-      jl_small_upd_blocks_##S(m, n, k, a, sai, sap, b, ldb, c, ldc, cin, ldcin, *alpha);         \
+    /* On threads (jl_threads.h decides, per site): C in bands of the tiles the caller alone   \
+     * computes, so the bits never depend on the threads: rows from multiples of JL_SM_BAND     \
+     * (every tile height, the update's blocks) or, for short C, columns from multiples of      \
+     * JL_SM_NV vectors; the last band takes the rest whole (its last tiles as the whole        \
+     * product's). NB: not any split of whole vectors: an AVX2 build rounded a column of f64    \
+     * differently in a 12 x 1 tile than in a 6 x 2 one (tests/test_gemm_threads.py). B (packed \
+     * above) shared, each thread its own panel buffer. */                                     \
+    jl_par_region r_ = {1, 0, 0, 0, 0};                                                          \
+    const bool by_rows = m >= 2 * JL_SM_BAND;                                                    \
+    const int64_t unit = by_rows ? JL_SM_BAND : JL_SM_NV * W;                                    \
+    const int64_t len = by_rows ? m : n, units = len / unit; /* (the last band takes the rest) */ \
+    jl_par_state *st_ = units < 2 ? NULL                                                         \
+                        : jl_par_product_site(JL_SITE_SMALL, ta * 4 + tb * 2 + !!cin, m, n, k,   \
+                                              JL_PAR_MIN_SMALL);                                 \
+    if (st_) jl_par_begin(st_, &r_, (double)m * (double)n * (double)k);                         \
+    if (r_.nt <= 1) {                                                                            \
+      jl_small_part_##S(m, n, k, a, sai, sap, b, ldb, c, ldc, cin, ldcin, alpha,                 \
+                        panel ? pack : NULL, blocks);                                            \
+      if (st_) jl_par_end(st_, &r_);                                                             \
       return;                                                                                    \
     }                                                                                            \
-    /* row panels of JL_SMALL_PANEL: A's panel stays in L2 while every column block reads it    \
-     * (a tall A was streamed from memory once per block: 32000x64x64 on AVX2, 4513 -> 3293 us, \
-     * OpenBLAS Haswell 4206) */                                                                \
-    for (int64_t i0 = 0; i0 < m; i0 += JL_SMALL_PANEL)                                          \
-      jl_small_band_##S(m - i0 < JL_SMALL_PANEL ? m - i0 : JL_SMALL_PANEL, n, k, a + i0 * sai,  \
-                        sai, sap, b, ldb, c + i0 * ldc, ldc, cin ? cin + i0 * ldcin : NULL, ldcin, \
-                        alpha, panel ? pack : NULL);                                            \
+    const int64_t want = (int64_t)r_.nt * JL_PAR_BANDS, nb = units < want ? units : want;        \
+    _Pragma("omp parallel num_threads(r_.nt)") {                                                 \
+      T own[panel ? JL_SMALL_PACK : 1];                                                          \
+      _Pragma("omp for schedule(dynamic, 1) nowait")                                             \
+      for (int64_t q = 0; q < nb; q++) {                                                         \
+        const int64_t lo = units * q / nb * unit;                                                \
+        const int64_t hi = q == nb - 1 ? len : units * (q + 1) / nb * unit;                      \
+        if (by_rows)                                                                             \
+          jl_small_part_##S(hi - lo, n, k, a + lo * sai, sai, sap, b, ldb, c + lo * ldc, ldc,    \
+                            cin ? cin + lo * ldcin : NULL, ldcin, alpha, panel ? own : NULL,     \
+                            blocks);                                                             \
+        else                                                                                     \
+          jl_small_part_##S(m, hi - lo, k, a, sai, sap, b + lo, ldb, c + lo, ldc,                \
+                            cin ? cin + lo : NULL, ldcin, alpha, panel ? own : NULL, blocks);    \
+      }                                                                                          \
+    }                                                                                            \
+    jl_par_end(st_, &r_);                                                                        \
   }                                                                                              \
   /* (two functions: the products without an update keep no register for one in their loops: \
    * with both in one, gcc spilled a vector of B in the 8 x 3 tile's loop) */                  \
@@ -446,34 +603,14 @@ JL_INLINE bool jl_blas_narrower(void) {
     if (!cin) __builtin_unreachable();                                                           \
     jl_small_gemm_body_##S(ta, tb, m, n, k, a, lda, b, ldb, c, ldc, pack, cin, ldcin, alpha);    \
   }                                                                                              \
-  /* B transposed (stored n x k), as the transposed product C^T = B^T A^T: B's rows are then  \
-   * the rows of the left operand, read in place (the tiles broadcast its elements), and A^T   \
-   * (k x m, m rounded up to whole vectors) the right one, packed unless A is stored so; blocks \
-   * of JL_NT_JB rows of C^T computed on the stack, then written into C transposed. Where m is \
-   * short (a batch through a layer: 32 x 512 x 784, the input's gradient of a dense layer),  \
-   * this reads B once, with no transposed copy of it (the small kernel's packing of a        \
-   * transposed B, or OpenBLAS's). pack: JL_NT_PACK_ELEMS(m, k) elements, or NULL (stack or   \
-   * heap); false (nothing written) where no buffer could be had. */                           \
-  JL_INLINE bool jl_small_gemm_nt_##S(bool ta, int64_t m, int64_t n, int64_t k, const T *a,     \
-                                      int64_t lda, const T *b, int64_t ldb, T *c, int64_t ldc,   \
-                                      T *pack, int64_t npack) {                                  \
+  /* C's columns in blocks [q0, q1) of JL_NT_JB (rows of C^T: computed on the stack, then    \
+   * stored transposed); at: A^T, k x m rounded up to whole vectors (rows ldat apart) */        \
+  JL_INLINE void jl_small_nt_blocks_##S(int64_t m, int64_t n, int64_t k, int64_t q0,             \
+                                        int64_t q1, const T *at, int64_t ldat, const T *b,        \
+                                        int64_t ldb, T *c, int64_t ldc) {                         \
     const int64_t mpad = (m + W - 1) / W * W, nvec = mpad / W;                                   \
-    const T *at = a; /* A^T, k x mpad */                                                         \
-    int64_t ldat = lda;                                                                          \
-    T *own = NULL;                                                                               \
-    if (!ta || m % W) {                                                                          \
-      if (npack < k * mpad) {                                                                    \
-        if (JL_GEMM_NO_ALLOC || !(pack = own = (T *)jl_alloc((size_t)(k * mpad) * sizeof(T))))  \
-          return false;                                                                          \
-      }                                                                                          \
-      for (int64_t p = 0; p < k; p++)                                                            \
-        for (int64_t i = 0; i < mpad; i++)                                                       \
-          pack[p * mpad + i] = i >= m ? (T)0 : ta ? a[p * lda + i] : a[i * lda + p];             \
-      at = pack;                                                                                 \
-      ldat = mpad;                                                                               \
-    }                                                                                            \
     T ct[JL_NT_JB * JL_NT_MAXM]; /* rows [j0, j0 + jb) of C^T, mpad apart */                     \
-    for (int64_t j0 = 0; j0 < n; j0 += JL_NT_JB) {                                               \
+    for (int64_t j0 = q0 * JL_NT_JB; j0 < n && j0 < q1 * JL_NT_JB; j0 += JL_NT_JB) {             \
       const int64_t jb = n - j0 < JL_NT_JB ? n - j0 : JL_NT_JB;                                  \
       const T *bj = b + j0 * ldb;                                                                \
       int64_t v = 0;                                                                             \
@@ -489,6 +626,51 @@ JL_INLINE bool jl_blas_narrower(void) {
       }                                                                                          \
       for (int64_t i = 0; i < m; i++)                                                            \
         for (int64_t jj = 0; jj < jb; jj++) c[i * ldc + j0 + jj] = ct[jj * mpad + i];            \
+    }                                                                                            \
+  }                                                                                              \
+  /* B transposed (stored n x k), as the transposed product C^T = B^T A^T: B's rows are then  \
+   * the rows of the left operand, read in place (the tiles broadcast its elements), and A^T   \
+   * (k x m, m rounded up to whole vectors) the right one, packed unless A is stored so; blocks \
+   * of JL_NT_JB rows of C^T computed on the stack, then written into C transposed. Where m is \
+   * short (a batch through a layer: 32 x 512 x 784, the input's gradient of a dense layer),  \
+   * this reads B once, with no transposed copy of it (the small kernel's packing of a        \
+   * transposed B, or OpenBLAS's). pack: JL_NT_PACK_ELEMS(m, k) elements, or NULL (stack or   \
+   * heap); false (nothing written) where no buffer could be had. */                           \
+  JL_INLINE bool jl_small_gemm_nt_##S(bool ta, int64_t m, int64_t n, int64_t k, const T *a,     \
+                                      int64_t lda, const T *b, int64_t ldb, T *c, int64_t ldc,   \
+                                      T *pack, int64_t npack) {                                  \
+    const int64_t mpad = (m + W - 1) / W * W;                                                    \
+    const T *at = a; /* A^T, k x mpad */                                                         \
+    int64_t ldat = lda;                                                                          \
+    T *own = NULL;                                                                               \
+    if (!ta || m % W) {                                                                          \
+      if (npack < k * mpad) {                                                                    \
+        if (JL_GEMM_NO_ALLOC || !(pack = own = (T *)jl_alloc((size_t)(k * mpad) * sizeof(T))))  \
+          return false;                                                                          \
+      }                                                                                          \
+      for (int64_t p = 0; p < k; p++)                                                            \
+        for (int64_t i = 0; i < mpad; i++)                                                       \
+          pack[p * mpad + i] = i >= m ? (T)0 : ta ? a[p * lda + i] : a[i * lda + p];             \
+      at = pack;                                                                                 \
+      ldat = mpad;                                                                               \
+    }                                                                                            \
+    /* blocks of JL_NT_JB rows of C^T (columns of C): on threads, as jl_threads.h decides per \
+     * site, each thread its own blocks (the same tiles as on the caller alone) */              \
+    jl_par_region r_ = {1, 0, 0, 0, 0};                                                          \
+    const int64_t nblk = (n + JL_NT_JB - 1) / JL_NT_JB;                                          \
+    jl_par_state *st_ = nblk < 2 ? NULL                                                          \
+                        : jl_par_product_site(JL_SITE_SMALL_NT, ta, m, n, k, JL_PAR_MIN_SMALL);  \
+    if (st_) jl_par_begin(st_, &r_, (double)m * (double)n * (double)k);                         \
+    if (r_.nt <= 1) {                                                                            \
+      jl_small_nt_blocks_##S(m, n, k, 0, nblk, at, ldat, b, ldb, c, ldc);                         \
+      if (st_) jl_par_end(st_, &r_);                                                             \
+    } else {                                                                                     \
+      const int64_t want = (int64_t)r_.nt * JL_PAR_BANDS, nb = nblk < want ? nblk : want;        \
+      _Pragma("omp parallel for num_threads(r_.nt) schedule(dynamic, 1)")                        \
+      for (int64_t q = 0; q < nb; q++)                                                           \
+        jl_small_nt_blocks_##S(m, n, k, nblk * q / nb, nblk * (q + 1) / nb, at, ldat, b, ldb, c,  \
+                               ldc);                                                             \
+      jl_par_end(st_, &r_);                                                                      \
     }                                                                                            \
     free(own);                                                                                   \
     return true;                                                                                 \
@@ -508,18 +690,6 @@ JL_SMALL_GEMM(double, f64, JL_VEC_W_f64)
  * peak); the 4 x 4-vector tile it replaced (A and B both packed, KC 128, scalar packing): 65-75.
  * An AVX2 build (6 x 2 tiles) against OpenBLAS's Haswell kernels on the same core: within 5%
  * either way. Which products take it is measured per machine (jl_gemm_class, compile.py). */
-#ifdef _OPENMP
-#include <omp.h>
-#define JL_OMP_NUM_THREADS() omp_get_num_threads()
-#define JL_OMP_THREAD_NUM() omp_get_thread_num()
-/* NB: inside another parallel region (a kernel's loop calling a product) nested regions run on
- * one thread: take the serial path directly. */
-#define JL_OMP_THREADS_FREE() (!omp_in_parallel() && omp_get_max_threads() > 1)
-#else
-#define JL_OMP_NUM_THREADS() 1
-#define JL_OMP_THREAD_NUM() 0
-#define JL_OMP_THREADS_FREE() false
-#endif
 /* JL_GEMM_NO_ALLOC (jaxlite.export's C defines it): products given scratch never allocate. */
 #ifndef JL_GEMM_NO_ALLOC
 #define JL_GEMM_NO_ALLOC 0
@@ -703,40 +873,50 @@ JL_SMALL_GEMM(double, f64, JL_VEC_W_f64)
     free(own);                                                                                   \
     return true;                                                                                 \
   }                                                                                              \
-  /* From 2^22 multiply-adds, one parallel region: each thread computes its own slab of C with \
-   * the serial kernel (its own packed copies: no barrier, no shared buffer): a range of whole  \
-   * NR-column strips when C is wider than tall, else of MR-row panels. Thread 0 packs        \
-   * into `bp` (its slab needs no more than the whole product), the others allocate; with      \
+  /* From JL_PAR_MIN_PACKED multiply-adds, one parallel region: each thread computes its own  \
+   * slab of C with the serial kernel (its own packed copies: no barrier, no shared buffer): a  \
+   * range of whole NR-column strips when C is wider than tall, else of MR-row panels. Thread 0 \
+   * packs into `bp` (its slab needs no more than the whole product), the others into buffers \
+   * they keep (jl_thread_buf; else the serial kernel allocates); with                        \
    * JL_GEMM_NO_ALLOC a product given `bp` runs on the calling thread instead (no allocation). */ \
   JL_INLINE bool jl_packed_gemm_##S(bool ta, bool tb, int64_t m, int64_t n, int64_t k,          \
                                     const T *a, int64_t lda, const T *b, int64_t ldb, T *c,      \
                                     int64_t ldc, T *bp, const T *cin, int64_t ldcin,             \
                                     const T *alpha) {                                            \
-    jl_par_region r_ = {1, 0, 0, 0};                                                             \
-    if (m * n * k >= 4194304 && JL_OMP_THREADS_FREE() && !(JL_GEMM_NO_ALLOC && bp))              \
-      jl_par_begin(&jl_par_packed_, &r_, (double)m * (double)n * (double)k);                     \
-    if (r_.nt <= 1) /* small, nested, no threads, or the caller alone is faster */           \
-      return jl_packed_serial_##S(ta, tb, m, n, k, a, lda, b, ldb, c, ldc, bp, cin, ldcin, alpha); \
+    jl_par_region r_ = {1, 0, 0, 0, 0};                                                          \
+    jl_par_state *st_ = JL_GEMM_NO_ALLOC && bp ? NULL                                            \
+                        : jl_par_product_site(JL_SITE_PACKED, ta * 4 + tb * 2 + !!cin, m, n, k,  \
+                                              JL_PAR_MIN_PACKED);                                \
+    if (st_) jl_par_begin(st_, &r_, (double)m * (double)n * (double)k);                         \
+    if (r_.nt <= 1) { /* small, nested, no threads, or the caller alone is faster (timed too:  \
+                       * the policy compares both ways) */                                      \
+      const bool ok =                                                                            \
+          jl_packed_serial_##S(ta, tb, m, n, k, a, lda, b, ldb, c, ldc, bp, cin, ldcin, alpha);  \
+      if (st_) jl_par_end(st_, &r_);                                                             \
+      return ok;                                                                                 \
+    }                                                                                            \
     const bool by_cols = n >= m;                                                                 \
     const int64_t unit = by_cols ? JL_PK_NV * W : JL_PK_MR;                                    \
+    const size_t bytes = (size_t)JL_PK_ELEMS(W, m, n, k) * sizeof(T); /* (enough for a slab) */ \
     const int64_t units = ((by_cols ? n : m) + unit - 1) / unit;                                 \
     int failed = 0;                                                                              \
     _Pragma("omp parallel num_threads(r_.nt) reduction(|:failed)") {                            \
       const int64_t nt = JL_OMP_NUM_THREADS(), t = JL_OMP_THREAD_NUM();                          \
       const int64_t lo = units * t / nt * unit, hi0 = units * (t + 1) / nt * unit;              \
       const int64_t hi = by_cols ? (hi0 < n ? hi0 : n) : (hi0 < m ? hi0 : m);                   \
+      T *buf = t || !bp ? (T *)jl_thread_buf(bytes) : bp;                                        \
       if (lo < hi) {                                                                             \
         if (by_cols) /* columns [lo, hi) */                                                      \
           failed |= !jl_packed_serial_##S(ta, tb, m, hi - lo, k, a, lda,                         \
                                           b + (tb ? lo * ldb : lo), ldb, c + lo, ldc,            \
-                                          t ? NULL : bp, cin ? cin + lo : NULL, ldcin, alpha);   \
+                                          buf, cin ? cin + lo : NULL, ldcin, alpha);             \
         else /* rows [lo, hi) */                                                                 \
           failed |= !jl_packed_serial_##S(ta, tb, hi - lo, n, k, a + (ta ? lo : lo * lda), lda,  \
-                                          b, ldb, c + lo * ldc, ldc, t ? NULL : bp,              \
+                                          b, ldb, c + lo * ldc, ldc, buf,                        \
                                           cin ? cin + lo * ldcin : NULL, ldcin, alpha);          \
       }                                                                                          \
     }                                                                                            \
-    jl_par_end(&jl_par_packed_, &r_);                                                            \
+    jl_par_end(st_, &r_);                                                                        \
     return !failed;                                                                              \
   }
 JL_PACKED_GEMM(float, f32, JL_VEC_W_f32)
@@ -867,15 +1047,17 @@ static signed char jl_choice_tb_f32_[JL_NCLASS], jl_choice_tb_f64_[JL_NCLASS];
   JL_INLINE bool jl_gemm_blas_par_##S(bool slabs, bool ta, bool tb, int64_t m, int64_t n,       \
                                       int64_t k, const T *a, int64_t lda, const T *b,            \
                                       int64_t ldb, T *c, int64_t ldc) {                          \
-    if (m * n * k < 4194304 || jl_blas_threads_ <= 1) return false;                              \
+    if (m * n * k < JL_PAR_MIN_BLAS || jl_blas_threads_ <= 1) return false;                      \
+    /* (nested, or timed by jl_rt_gemm_time: the same slabs on the caller alone) */             \
+    jl_par_state *st_ = jl_par_product_site(JL_SITE_BLAS, ta * 4 + tb * 2 + slabs, m, n, k,      \
+                                            JL_PAR_MIN_BLAS);                                    \
     const bool by_cols = !slabs && n >= m;                                                       \
     const int64_t unit = slabs ? JL_SLAB_ROWS : by_cols ? 16 : 8;                                \
     const int64_t units = ((by_cols ? n : m) + unit - 1) / unit;                                 \
     const int64_t want = (int64_t)jl_blas_threads_ * JL_BLAS_SLABS;                              \
     const int64_t ns = units < want ? units : want;                                              \
-    jl_par_region r_ = {1, 0, 0, 0};                                                             \
-    if (JL_OMP_THREADS_FREE())                                                                   \
-      jl_par_begin(&jl_par_blas_, &r_, (double)m * (double)n * (double)k);                       \
+    jl_par_region r_ = {1, 0, 0, 0, 0};                                                          \
+    if (st_) jl_par_begin(st_, &r_, (double)m * (double)n * (double)k);                         \
     if (r_.nt > jl_blas_threads_) r_.nt = jl_blas_threads_;                                      \
     _Pragma("omp parallel num_threads(r_.nt)") {                                                 \
       _Pragma("omp for schedule(dynamic, 1) nowait")                                             \
@@ -892,7 +1074,7 @@ static signed char jl_choice_tb_f32_[JL_NCLASS], jl_choice_tb_f64_[JL_NCLASS];
         }                                                                                        \
       }                                                                                          \
     }                                                                                            \
-    jl_par_end(&jl_par_blas_, &r_);                                                              \
+    if (st_) jl_par_end(st_, &r_);                                                               \
     return true;                                                                                 \
   }                                                                                              \
   /* The path a product takes: the measured choice of its class where that path can take it, \
@@ -974,8 +1156,11 @@ static signed char jl_choice_tb_f32_[JL_NCLASS], jl_choice_tb_f64_[JL_NCLASS];
                            int64_t nscratch, T alpha, const T *cin, int64_t ldcin) {             \
     if (m <= 0 || n <= 0) return;                                                                \
     const int path = jl_gemm_path_##S(tb, m, n, k);                                              \
-    if (JL_HAVE_OWN && (path == JL_PATH_SMALL ||                                                 \
-                        (k <= JL_UPD_SMALL_K && !tb && JL_SMALL_FITS(S, tb, m, n, k)))) {        \
+    /* (and outputs narrower than a vector: the packed kernel pads them to whole strips: the   \
+     * MLP's 512x10x128 took 87 us there, 27 in the small kernel, on one Zen 4 core) */         \
+    if (JL_HAVE_OWN &&                                                                           \
+        (path == JL_PATH_SMALL || ((k <= JL_UPD_SMALL_K || n < JL_VEC_W_##S) && !tb &&           \
+                                   JL_SMALL_FITS(S, tb, m, n, k)))) {                            \
       const int64_t w = JL_VEC_W_##S, need = k * ((n + w - 1) / w * w);                          \
       jl_small_gemm_upd_##S(ta, tb, m, n, k, a, lda, b, ldb, c, ldc,                             \
                             nscratch >= need ? scratch : NULL, cin, ldcin, &alpha);              \
@@ -1055,8 +1240,11 @@ double JL_RT(gemm_time)(int dtype, int path, int64_t m, int64_t n, int64_t k, in
 #ifndef JL_HAVE_BLAS
   if (path == JL_PATH_BLAS || path == JL_PATH_BLAS_SLABS) return -1; /* the C loops: never a choice */
 #endif
-  return dtype ? jl_gemm_time_f64(path, false, m, n, k, reps, limit)
-               : jl_gemm_time_f32(path, false, m, n, k, reps, limit);
+  JL_PAR_STORE(&jl_par_timing_, 1);
+  const double t = dtype ? jl_gemm_time_f64(path, false, m, n, k, reps, limit)
+                         : jl_gemm_time_f32(path, false, m, n, k, reps, limit);
+  JL_PAR_STORE(&jl_par_timing_, 0);
+  return t;
 }
 /* The same with B transposed (stored n x k): JL_PATH_SMALL is then the transposed product's
  * small kernel (jl_small_gemm_nt). */
@@ -1065,8 +1253,11 @@ double JL_RT(gemm_time_tb)(int dtype, int path, int64_t m, int64_t n, int64_t k,
 #ifndef JL_HAVE_BLAS
   if (path == JL_PATH_BLAS || path == JL_PATH_BLAS_SLABS) return -1;
 #endif
-  return dtype ? jl_gemm_time_f64(path, true, m, n, k, reps, limit)
-               : jl_gemm_time_f32(path, true, m, n, k, reps, limit);
+  JL_PAR_STORE(&jl_par_timing_, 1);
+  const double t = dtype ? jl_gemm_time_f64(path, true, m, n, k, reps, limit)
+                         : jl_gemm_time_f32(path, true, m, n, k, reps, limit);
+  JL_PAR_STORE(&jl_par_timing_, 0);
+  return t;
 }
 void JL_RT(gemm_set_choice)(int dtype, const signed char *choice) {
   for (int i = 0; i < JL_NCLASS; i++) (dtype ? jl_choice_f64_ : jl_choice_f32_)[i] = choice[i];
@@ -1198,9 +1389,6 @@ JL_CONV_TILES(double, f64, JL_VEC_W_f64)
 #define JL_CG_NVMAX 4
 #endif
 
-#ifndef JL_OMP_THREADS_FREE
-#define JL_OMP_THREADS_FREE() false
-#endif
 #define JL_CONV_GEMM(T, S)                                                                       \
   /* rows [t0, t0 + mr) of the flattened (e0, e1, e2): their A and C pointers */                \
   JL_INLINE void jl_cg_rows_##S(const int64_t *d, T *c, int64_t t0, int mr, int MR,             \
@@ -1224,7 +1412,7 @@ JL_CONV_TILES(double, f64, JL_VEC_W_f64)
                               (int64_t)sizeof(T);                                                \
     int64_t gblk = seg_bytes > 0 ? (JL_CG_BBLK + seg_bytes - 1) / seg_bytes : nseg;                  \
     if (gblk < 1) gblk = 1;                                                                      \
-    jl_par_region r_ = {1, 0, 0, 0};                                                            \
+    jl_par_region r_ = {1, 0, 0, 0, 0};                                                         \
     if (rows * n * nseg * d[15] >= 4194304 && JL_OMP_THREADS_FREE())                            \
       jl_par_begin(&jl_par_conv_, &r_, (double)(rows * n * nseg * d[15]));                      \
     _Pragma("omp parallel num_threads(r_.nt)") {                                                \

@@ -8,10 +8,12 @@
  * 7.4-9.3 ms on one), while on a quiet machine two threads halve it. So each region site keeps a
  * small state (`jl_par_state`, static): the running means (JL_PAR_EMA) of its time per unit of
  * work on every thread and on the caller alone; each region runs the faster way, and the other
- * way once every JL_PAR_EXPLORE_NS to keep its mean current. The cost: two clock reads per
- * region (regions are 2^18 work units and more). Results never depend on the thread count (the
- * loops it is used for give each output to one thread, or combine fixed chunks in order:
- * backend/rules_reduce.py; products split into the same slabs on any count: jl_gemm.c).
+ * way once every JL_PAR_EXPLORE_NS to keep its mean current (less often while it stays the
+ * slower: JL_PAR_BACKOFF). The cost: two clock reads per region (regions are 2^18 work units
+ * and more; products 2^20 multiply-adds and more, one state per product site: jl_gemm.c).
+ * Results never depend on the thread count (the loops it is used for give each output to one
+ * thread, or combine fixed chunks in order: backend/rules_reduce.py; products split C into
+ * bands of the tiles one thread computes, or into the same BLAS slabs on any count: jl_gemm.c).
  *
  * JAXLITE_THREADS (read once per library): "adaptive" (the default), "fixed" (every region on
  * every thread, as plain OpenMP), "alternate" (for the tests: regions alternate between every
@@ -35,8 +37,18 @@
 #ifdef _OPENMP
 #include <omp.h>
 #endif
+#if defined(__linux__)
+#include <stdio.h>  /* /proc/stat (jl_par_busy) */
+#include <unistd.h> /* sysconf */
+#endif
 
 #define JL_PAR_EXPLORE_NS 50000000LL /* 50 ms: the slower way's time, measured again */
+/* An exploration that finds the slower way still slower doubles the site's interval, up to
+ * JL_PAR_BACKOFF times JL_PAR_EXPLORE_NS; one that finds it faster than the way in use resets
+ * it. With a state per product site (a training step has a dozen), each exploring every 50 ms
+ * on a machine busier than its cores cost a region on threads that waited for a descheduled
+ * worker every step or so. */
+#define JL_PAR_BACKOFF 16
 #define JL_PAR_EMA 4                 /* a new time moves the mean by 1/4 of the difference */
 /* every thread must be faster by 4 / JL_PAR_MARGIN: two threads on a loaded machine lost more
  * often than one (a worker that misses its slice costs more than it saves; bench_jit.py's MLP
@@ -60,6 +72,7 @@ typedef struct {
   int64_t seen;     /* bit 0: a region on every thread ran (untimed: thread start-up, first
                        touches), bit 1: one on the caller alone */
   int64_t count;    /* regions seen ("alternate" mode) */
+  int64_t backoff;  /* the exploration interval, in JL_PAR_EXPLORE_NS (0: 1) */
 } jl_par_state;
 
 typedef struct {
@@ -67,12 +80,63 @@ typedef struct {
   bool timed;   /* whether it is timed (not nested, more than one thread available) */
   int64_t t0;   /* when it began (ns) */
   double work;  /* its work units */
+  bool explored; /* it runs the slower way (an exploration) */
 } jl_par_region;
 
 __attribute__((unused)) static int64_t jl_par_now(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
   return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+/* Whether other processes keep this machine's CPUs busy: their CPU time over the last
+ * JL_PAR_BUSY_NS (every CPU's busy time in /proc/stat, but niced, less this process's own) at least
+ * JL_PAR_BUSY_CPUS CPUs. Then an adaptive region runs on the caller alone, and explores no
+ * other way: a region on every thread waits there for a worker the scheduler has not run (the
+ * 2-core EPYC beside other agents' tests: a VAE step's products 2-3x slower on two threads
+ * than on one, even the fastest tenth of them), and each site's explorations and flips paid for
+ * it (a VAE and an MLP step 5-10% slower than with one state per kind of product). Sampled by one
+ * region at a time; elsewhere than Linux, never busy. */
+#define JL_PAR_BUSY_NS 200000000LL
+#ifndef JL_PAR_BUSY_CPUS
+#define JL_PAR_BUSY_CPUS 0.5
+#endif
+__attribute__((unused)) static int64_t jl_par_busy_t_, jl_par_busy_ticks_, jl_par_busy_own_;
+__attribute__((unused)) static int jl_par_busy_;
+__attribute__((unused)) static int jl_par_busy(int64_t now) {
+#if defined(__linux__) && defined(__GNUC__)
+  int64_t t = __atomic_load_n(&jl_par_busy_t_, __ATOMIC_ACQUIRE);
+  if (t && now - t < JL_PAR_BUSY_NS) return JL_PAR_LOAD(&jl_par_busy_);
+  if (!__atomic_compare_exchange_n(&jl_par_busy_t_, &t, now, false, __ATOMIC_ACQ_REL,
+                                   __ATOMIC_ACQUIRE))
+    return JL_PAR_LOAD(&jl_par_busy_); /* another region samples */
+  long long v[8] = {0};
+  FILE *f = fopen("/proc/stat", "r");
+  const int got = f ? fscanf(f, "cpu %lld %lld %lld %lld %lld %lld %lld %lld", &v[0], &v[1], &v[2],
+                             &v[3], &v[4], &v[5], &v[6], &v[7])
+                    : 0;
+  if (f) fclose(f);
+  struct timespec c;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c);
+  const int64_t own = (int64_t)c.tv_sec * 1000000000LL + c.tv_nsec;
+  /* busy: user, system, irq, softirq, steal; not idle, iowait, nor nice (a process at a lower
+   * priority, as jaxlite's background build of its runtime library at nice 19, yields the CPU
+   * to a woken worker at once) */
+  const int64_t ticks = got == 8 ? v[0] + v[2] + v[5] + v[6] + v[7] : 0;
+  const int64_t prev_ticks = jl_par_busy_ticks_, prev_own = jl_par_busy_own_;
+  jl_par_busy_ticks_ = ticks;
+  jl_par_busy_own_ = own;
+  if (got == 8 && t && prev_ticks) {
+    const long hz = sysconf(_SC_CLK_TCK);
+    const double others = (double)(ticks - prev_ticks) * (1e9 / (double)(hz > 0 ? hz : 100)) -
+                          (double)(own - prev_own);
+    JL_PAR_STORE(&jl_par_busy_, others >= JL_PAR_BUSY_CPUS * (double)(now - t));
+  }
+  return JL_PAR_LOAD(&jl_par_busy_);
+#else
+  (void)now;
+  return 0;
+#endif
 }
 
 /* 0 adaptive, 1 fixed, 2 alternate (JAXLITE_THREADS) */
@@ -104,10 +168,28 @@ __attribute__((unused)) static int jl_par_threads(jl_par_state *s, int max, int6
   if (!one) return 1;
   const bool faster_par = JL_PAR_MARGIN * par <= 4 * one;
   if (now >= JL_PAR_LOAD(&s->explore)) {
-    JL_PAR_STORE(&s->explore, now + JL_PAR_EXPLORE_NS);
+    const int64_t b = JL_PAR_LOAD(&s->backoff);
+    JL_PAR_STORE(&s->explore, now + JL_PAR_EXPLORE_NS * (b > 1 ? b : 1));
     return faster_par ? 1 : max;
   }
   return faster_par ? max : 1;
+}
+
+/* After an exploration (`nt` threads, `t` ps per unit): the site's interval (from the
+ * exploration's start: the next one is moved), doubled while the way explored stays the slower
+ * (by the same margin). One that finds it faster resets the interval and explores again at the
+ * next region, until its mean has caught up or a time says otherwise: the means move by a
+ * quarter per region, and one exploration per interval left bench_jit.py's MLP step on one
+ * thread for the best part of a second after NumPy's BLAS threads, spinning in the same
+ * process, had slowed its regions on two. */
+__attribute__((unused)) static void jl_par_backoff(jl_par_state *s, int nt, int64_t t) {
+  const int64_t par = JL_PAR_LOAD(&s->par), one = JL_PAR_LOAD(&s->one);
+  const bool won = nt > 1 ? JL_PAR_MARGIN * t <= 4 * one : JL_PAR_MARGIN * par > 4 * t;
+  int64_t b = JL_PAR_LOAD(&s->backoff);
+  b = b > 1 ? b : 1;
+  const int64_t nb = won ? 1 : 2 * b < JL_PAR_BACKOFF ? 2 * b : JL_PAR_BACKOFF;
+  JL_PAR_STORE(&s->backoff, nb);
+  JL_PAR_STORE(&s->explore, won ? 0 : JL_PAR_LOAD(&s->explore) + JL_PAR_EXPLORE_NS * (nb - b));
 }
 
 /* ... and the running mean of the way that ran: `nt` threads, `ns` nanoseconds for `work`
@@ -136,6 +218,7 @@ __attribute__((unused)) static int64_t jl_par_update(jl_par_state *s, int nt, in
 __attribute__((unused)) static void jl_par_begin(jl_par_state *s, jl_par_region *r, double work) {
   r->nt = 1;
   r->timed = false;
+  r->explored = false;
   r->work = work;
 #ifdef _OPENMP
   if (omp_in_parallel()) return;
@@ -143,8 +226,11 @@ __attribute__((unused)) static void jl_par_begin(jl_par_state *s, jl_par_region 
   if (max <= 1) return;
   const int mode = jl_par_mode();
   r->t0 = jl_par_now();
-  r->nt = jl_par_threads(s, max, r->t0, mode);
+  const int64_t explore = JL_PAR_LOAD(&s->explore);
   r->timed = mode == 0;
+  if (r->timed && jl_par_busy(r->t0)) return; /* the caller alone, timed as such */
+  r->nt = jl_par_threads(s, max, r->t0, mode);
+  r->explored = r->timed && JL_PAR_LOAD(&s->par) && JL_PAR_LOAD(&s->one) && r->t0 >= explore;
 #else
   (void)s;
 #endif
@@ -152,7 +238,11 @@ __attribute__((unused)) static void jl_par_begin(jl_par_state *s, jl_par_region 
 
 /* After the region: its time goes into the site's mean for the way it ran. */
 __attribute__((unused)) static void jl_par_end(jl_par_state *s, jl_par_region *r) {
-  if (r->timed) jl_par_update(s, r->nt, jl_par_now() - r->t0, r->work);
+  if (!r->timed) return;
+  const int64_t ns = jl_par_now() - r->t0;
+  jl_par_update(s, r->nt, ns, r->work);
+  if (r->explored)
+    jl_par_backoff(s, r->nt, (int64_t)(1000.0 * (double)ns / (r->work > 1 ? r->work : 1)));
 }
 
 #endif /* JL_THREADS_H */
