@@ -89,15 +89,32 @@ __attribute__((unused)) static int64_t jl_par_now(void) {
   return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
 }
 
-/* Whether other processes keep this machine's CPUs busy: their CPU time over the last
- * JL_PAR_BUSY_NS (every CPU's busy time in /proc/stat, but niced, less this process's own) at least
- * JL_PAR_BUSY_CPUS CPUs. Then an adaptive region runs on the caller alone, and explores no
- * other way: a region on every thread waits there for a worker the scheduler has not run (the
- * 2-core EPYC beside other agents' tests: a VAE step's products 2-3x slower on two threads
- * than on one, even the fastest tenth of them), and each site's explorations and flips paid for
- * it (a VAE and an MLP step 5-10% slower than with one state per kind of product). Sampled by one
- * region at a time; elsewhere than Linux, never busy. */
+/* How many CPUs other processes keep busy: their CPU time over the last JL_PAR_BUSY_NS (every
+ * CPU's busy time in /proc/stat, but niced, less this process's own), in CPUs, rounded up from
+ * JL_PAR_BUSY_CPUS of one (a half). An adaptive region then runs on the CPUs left free (the
+ * caller alone when one or none is), untimed on a partial team, and explores no other way: a
+ * region on every thread waits there for a worker the scheduler has not run (the 2-core EPYC
+ * beside other agents' tests: a VAE step's products 2-3x slower on two threads than on one,
+ * even the fastest tenth of them), and each site's explorations and flips paid for it (a VAE
+ * and an MLP step 5-10% slower than with one state per kind of product). Relative to the
+ * machine's CPUs, so that on a large machine another process's one busy core costs one thread,
+ * not all but one. Sampled by one region at a time; elsewhere than Linux, never busy. */
 #define JL_PAR_BUSY_NS 200000000LL
+/* the CPUs online (sysconf), read once; 1 if unknown */
+__attribute__((unused)) static int jl_par_ncpus_;
+__attribute__((unused)) static int jl_par_ncpus(void) {
+  int n = JL_PAR_LOAD(&jl_par_ncpus_);
+  if (!n) {
+#if defined(__linux__)
+    const long c = sysconf(_SC_NPROCESSORS_ONLN);
+    n = c > 0 && c < 1000000 ? (int)c : 1;
+#else
+    n = 1;
+#endif
+    JL_PAR_STORE(&jl_par_ncpus_, n);
+  }
+  return n;
+}
 #ifndef JL_PAR_BUSY_CPUS
 #define JL_PAR_BUSY_CPUS 0.5
 #endif
@@ -130,7 +147,8 @@ __attribute__((unused)) static int jl_par_busy(int64_t now) {
     const long hz = sysconf(_SC_CLK_TCK);
     const double others = (double)(ticks - prev_ticks) * (1e9 / (double)(hz > 0 ? hz : 100)) -
                           (double)(own - prev_own);
-    JL_PAR_STORE(&jl_par_busy_, others >= JL_PAR_BUSY_CPUS * (double)(now - t));
+    const double cpus = others / (double)(now - t) + (1.0 - JL_PAR_BUSY_CPUS);
+    JL_PAR_STORE(&jl_par_busy_, cpus < 1.0 ? 0 : cpus > 1e6 ? 1000000 : (int)cpus);
   }
   return JL_PAR_LOAD(&jl_par_busy_);
 #else
@@ -228,7 +246,18 @@ __attribute__((unused)) static void jl_par_begin(jl_par_state *s, jl_par_region 
   r->t0 = jl_par_now();
   const int64_t explore = JL_PAR_LOAD(&s->explore);
   r->timed = mode == 0;
-  if (r->timed && jl_par_busy(r->t0)) return; /* the caller alone, timed as such */
+  if (r->timed) {
+    const int busy = jl_par_busy(r->t0);
+    if (busy) {
+      const int free_cpus = jl_par_ncpus() - busy;
+      if (free_cpus <= 1) return; /* the caller alone, timed as such */
+      if (free_cpus < max) {      /* the free CPUs, not timed: the site's means are of 1 and max */
+        r->nt = free_cpus;
+        r->timed = false;
+        return;
+      }
+    }
+  }
   r->nt = jl_par_threads(s, max, r->t0, mode);
   r->explored = r->timed && JL_PAR_LOAD(&s->par) && JL_PAR_LOAD(&s->one) && r->t0 >= explore;
 #else
