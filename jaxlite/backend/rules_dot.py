@@ -299,35 +299,12 @@ def _fold_update(ctx, eqns, i, args, lookup, uses):
     w_node, s_node = lookup(w), lookup(s)
     if s_node is None or type(s_node) is not Scalar or type(w_node) is not Leaf:
         return None
-    lfree = [d for d in range(len(lhs.shape)) if d not in lc]
-    rfree = [d for d in range(len(rhs.shape)) if d not in rc]
-    m = math.prod(lhs.shape[d] for d in lfree)
-    n = math.prod(rhs.shape[d] for d in rfree)
-    k = math.prod(lhs.shape[d] for d in lc)
-    if swap:  # (a b)^T = b^T a^T
-        (lhs, lfree, lc), (rhs, rc, rfree), m, n = (rhs, rfree, rc), (lhs, lc, lfree), n, m
-    if m * n * k == 0 or w_node.view.buf is None or w_node.shape != g.aval.shape:
+    if w_node.view.buf is None or w_node.shape != g.aval.shape:
         return None
-    wv = reshape_view(w_node.view, (m, n))
-    if wv is None or (n > 1 and wv.strides[1] != 1):
+    out = _emit_upd(ctx, args, eqns[i], swap, w_node, upd, f"{sign}({s_node.text})",
+                    f"{ctx.names.eqn(mul)}; {ctx.names.eqn(upd)}", s_node.buf)  # fmt: skip
+    if out is None:
         return None
-    ldw = wv.strides[0] if m > 1 else n
-    # the update's operands: its C, the product's (in buffers, as _dot_general)
-    lhs = _operand_buffer(ctx, lhs, ((), lfree, lc))
-    rhs = _operand_buffer(ctx, rhs, ((), rc, rfree))
-    a_buf, a_ptr, _, ta, lda = _matrices(ctx, lhs, (), lfree, lc)
-    b_buf, b_ptr, _, tb, ldb = _matrices(ctx, rhs, (), rc, rfree)
-    out = ctx.new_output(upd)
-    ctx.runtime = True
-    scratch, nscratch = gemm_scratch(ctx, dt, m, n, k)
-    off = wv.index(["0", "0"])
-    w_ptr = wv.buf if off == "0" else f"({wv.buf} + {off})"
-    flag = lambda x: "true" if x else "false"
-    ctx.comment(f"{ctx.names.eqn(mul)}; {ctx.names.eqn(upd)} (folded into the product)")
-    ctx.touch(a_buf, b_buf, out.buf, scratch, wv.buf, s_node.buf)
-    ctx.line(f"jl_gemm_upd_{sfx(dt)}({flag(ta)}, {flag(tb)}, {m}, {n}, {k}, {a_ptr}, {lda}, "
-             f"{b_ptr}, {ldb}, {out.buf}, {n}, {scratch}, {nscratch}, {sign}({s_node.text}), "
-             f"{w_ptr}, {ldw});")  # fmt: skip
     return {upd.outvars[0]: Leaf(out, dt)}, taken | {mul_at, upd_at}
 
 
@@ -396,6 +373,21 @@ def _fold_accumulate(ctx, eqns, i, args, lookup, uses):
     w_node = lookup(w)
     if type(w_node) is not Leaf or w_node.view.buf is None or w_node.dtype != dt:
         return None
+    dest = _emit_upd(ctx, args, eqns[i], swap, w_node, add, "1", ctx.names.eqn(add))
+    if dest is None:
+        return None
+    return {add.outvars[0]: Leaf(dest, dt)}, taken | {j}
+
+
+def _emit_upd(ctx, args, eqn, swap, w_node, writer, alpha: str, names: str, *reads):
+    """The call `jl_gemm_upd_*` that computes `w + alpha (a b)` (or its transpose, `swap`) into
+    a new output of `writer`, the product `eqn` of the buffers `args`, w a Leaf read in place
+    as an (m, n) matrix of unit column stride; its output buffer, or None (emitting nothing)
+    where w's layout does not allow it. The shared end of `_fold_update` and
+    `_fold_accumulate`; `reads`: more buffers the call reads (alpha's)."""
+    lhs, rhs = args
+    dt = eqn.outvars[0].aval.dtype
+    (lc, rc), _ = eqn.params["dimension_numbers"]
     lfree = [d for d in range(len(lhs.shape)) if d not in lc]
     rfree = [d for d in range(len(rhs.shape)) if d not in rc]
     m = math.prod(lhs.shape[d] for d in lfree)
@@ -409,21 +401,22 @@ def _fold_accumulate(ctx, eqns, i, args, lookup, uses):
     if wv is None or (n > 1 and wv.strides[1] != 1):
         return None
     ldw = wv.strides[0] if m > 1 else n
-    if m > 1 and ldw < n:
+    if m > 1 and ldw < n:  # (rows that overlap, as a broadcast w's)
         return None
+    # the update's operands: its C, the product's (in buffers, as _dot_general)
     lhs = _operand_buffer(ctx, lhs, ((), lfree, lc))
     rhs = _operand_buffer(ctx, rhs, ((), rc, rfree))
     a_buf, a_ptr, _, ta, lda = _matrices(ctx, lhs, (), lfree, lc)
     b_buf, b_ptr, _, tb, ldb = _matrices(ctx, rhs, (), rc, rfree)
-    dest = ctx.new_output(add)
+    out = ctx.new_output(writer)
     ctx.runtime = True
     scratch, nscratch = gemm_scratch(ctx, dt, m, n, k)
     off = wv.index(["0", "0"])
     w_ptr = wv.buf if off == "0" else f"({wv.buf} + {off})"
     flag = lambda x: "true" if x else "false"  # noqa: E731
-    ctx.comment(f"{ctx.names.eqn(add)} (folded into the product)")
-    ctx.touch(a_buf, b_buf, dest.buf, scratch, wv.buf)
+    ctx.comment(f"{names} (folded into the product)")
+    ctx.touch(a_buf, b_buf, out.buf, scratch, wv.buf, *reads)
     ctx.line(f"jl_gemm_upd_{sfx(dt)}({flag(ta)}, {flag(tb)}, {m}, {n}, {k}, {a_ptr}, {lda}, "
-             f"{b_ptr}, {ldb}, {dest.buf}, {n}, {scratch}, {nscratch}, 1, {w_ptr}, "
+             f"{b_ptr}, {ldb}, {out.buf}, {n}, {scratch}, {nscratch}, {alpha}, {w_ptr}, "
              f"{ldw});")  # fmt: skip
-    return {add.outvars[0]: Leaf(dest, dt)}, taken | {j}
+    return out
