@@ -86,3 +86,31 @@ def frozen_heap():
         yield
     finally:
         gc.unfreeze()
+
+
+# The builds of the runtime library that the product-kernel tests run in: this CPU's, and on
+# x86-64 an AVX2 one (8-float vectors, other tiles), whatever this CPU has.
+import platform  # noqa: E402
+
+RUNTIME_BUILDS = ["native"] + (
+    ["-mno-avx512f"] if platform.machine() in ("x86_64", "AMD64") else []
+)
+
+
+@pytest.fixture(scope="module", params=RUNTIME_BUILDS)
+def runtime_build(request):
+    """(flags, runtime library, its tag) of one build (`JAXLITE_CFLAGS` set to its flags for
+    the module), its table of measured kernel choices restored after the module (tests force
+    paths through `compile.set_gemm_choice`)."""
+    from jaxlite.backend import compile as cb
+
+    mp = pytest.MonkeyPatch()
+    mp.setenv("JAXLITE_CFLAGS", "" if request.param == "native" else request.param)
+    cc = cb.find_compiler()
+    lib, tag = cb.runtime_library(cc), cb.runtime_tag(cc)
+    table = cb.gemm_choice(lib, tag, cb._runtime_key(cc)[1])
+    try:
+        yield request.param, lib, tag
+    finally:
+        cb.set_gemm_choice(lib, tag, table)
+        mp.undo()

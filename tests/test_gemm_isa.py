@@ -14,7 +14,6 @@ than one block of vectors).
 
 from __future__ import annotations
 
-import platform
 
 import numpy as np
 import pytest
@@ -29,21 +28,15 @@ ROWS = [1, 2, 3, 4, 5, 6, 7, 9, 11, 12, 13, 15, 17, 23, 32, 250, 487]
 # columns: 1-3 AVX2 vectors (2-vector blocks and a single one), AVX-512's 3-vector block and
 # more, ragged widths (< 1 vector, between vectors)
 COLS = [8, 16, 24, 40, 48, 3, 10, 21]
-BUILDS = ["native"] + (["-mno-avx512f"] if platform.machine() in ("x86_64", "AMD64") else [])
 
 
-@pytest.fixture(scope="module", params=BUILDS)
-def build(request):
-    mp = pytest.MonkeyPatch()
-    mp.setenv("JAXLITE_CFLAGS", "" if request.param == "native" else request.param)
-    cc = cb.find_compiler()
-    lib, tag = cb.runtime_library(cc), cb.runtime_tag(cc)
+@pytest.fixture(scope="module")
+def build(runtime_build):
+    """Each build (conftest.runtime_build) with every product class on the small kernel."""
+    _, lib, tag = runtime_build
     nclass = lib.function(f"jl_rt_gemm_nclass_{tag}", "int(*)(void)")()
-    table = cb.gemm_choice(lib, tag, cb._runtime_key(cc)[1])
     cb.set_gemm_choice(lib, tag, {"float32": [SMALL] * nclass, "float64": [SMALL] * nclass})
-    yield request.param, lib, tag
-    cb.set_gemm_choice(lib, tag, table)
-    mp.undo()
+    return runtime_build
 
 
 def _call(lib, tag, dtype, ta, tb, a, b, m, n, k):

@@ -16,7 +16,6 @@ take these paths, against the same step unfolded and against eager.
 
 from __future__ import annotations
 
-import platform
 
 import numpy as np
 import pytest
@@ -25,7 +24,6 @@ import jaxlite
 from jaxlite.backend import compile as cb
 
 SMALL, PACKED, BLAS = 1, 2, 3
-BUILDS = ["native"] + (["-mno-avx512f"] if platform.machine() in ("x86_64", "AMD64") else [])
 # (m, n, k, ta): k <= 64 (the small kernel's update whatever the path), then the packed kernel's
 # (row remainders of 6- and 4-row tiles, columns past whole strips, k past KC = 256), and one of
 # 2^22 multiply-adds or more (threads, when free)
@@ -36,16 +34,9 @@ SHAPES = [(70, 52, 40, True), (33, 48, 64, False), (5, 3, 7, True), (70, 52, 100
           (40, 3, 100, True)]  # fmt: skip
 
 
-@pytest.fixture(scope="module", params=BUILDS)
-def build(request):
-    mp = pytest.MonkeyPatch()
-    mp.setenv("JAXLITE_CFLAGS", "" if request.param == "native" else request.param)
-    cc = cb.find_compiler()
-    lib, tag = cb.runtime_library(cc), cb.runtime_tag(cc)
-    table = cb.gemm_choice(lib, tag, cb._runtime_key(cc)[1])
-    yield lib, tag
-    cb.set_gemm_choice(lib, tag, table)
-    mp.undo()
+@pytest.fixture(scope="module")
+def build(runtime_build):
+    return runtime_build[1:]  # (conftest.runtime_build: each build, its choice table restored)
 
 
 def _force(lib, tag, path):

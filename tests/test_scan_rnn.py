@@ -15,7 +15,6 @@ the fold must decline.
 
 from __future__ import annotations
 
-import platform
 
 import numpy as np
 import pytest
@@ -27,18 +26,13 @@ from jaxlite.backend import compile as cb
 from jaxlite.backend import fold_sum2
 
 f32, f64 = np.float32, np.float64
-BUILDS = ["native"] + (["-mno-avx512f"] if platform.machine() in ("x86_64", "AMD64") else [])
 ROWS = [1, 2, 3, 4, 5, 6, 7, 9, 13, 24, 32, 35]
 COLS = [3, 8, 10, 16, 21, 32, 40, 64, 67, 80]
 
 
-@pytest.fixture(scope="module", params=BUILDS)
-def build(request):
-    mp = pytest.MonkeyPatch()
-    mp.setenv("JAXLITE_CFLAGS", "" if request.param == "native" else request.param)
-    cc = cb.find_compiler()
-    yield request.param, cb.runtime_library(cc), cb.runtime_tag(cc)
-    mp.undo()
+@pytest.fixture(scope="module")
+def build(runtime_build):
+    return runtime_build  # (conftest.runtime_build: this CPU's build and, on x86-64, AVX2's)
 
 
 def _sum2(lib, tag, a1, b1, a2, b2, m, n, scratch=True):
