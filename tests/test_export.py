@@ -611,23 +611,29 @@ def test_no_malloc_in_a_call(tmp_path):
     convolution's) pack into the workspace: linked with counting wrappers of every allocator
     (-Wl,--wrap) and -fopenmp on two threads, calls allocate nothing, give jit's results bit
     for bit, and the products take the paths named (the packed kernel for the large ones). The
-    runtime's plain entry point, which allocates, shows that the wrappers count."""
+    runtime's plain entry point, which allocates, shows that the wrappers count. An elementwise
+    loop large enough for a parallel region runs its thread policy too (jl_threads.h, which
+    samples /proc/stat for busy CPUs: with open and read, as stdio's buffers are allocated
+    inside libc, where the wrappers cannot see them)."""
 
-    def f(x, w, v, u, img, ker):
+    def f(x, w, v, u, img, ker, big):
         return (x @ w, x @ v.T, u @ u.T,
-                lax.conv_general_dilated(img, ker, (1, 1), "SAME"))  # fmt: skip
+                lax.conv_general_dilated(img, ker, (1, 1), "SAME"),
+                jnp.tanh(big) * 2.0)  # fmt: skip
 
     rng = np.random.default_rng(1)
     shapes = [((192, 320), np.float32), ((320, 200), np.float32), ((136, 320), np.float32),
               ((40, 24), np.float64), ((1, 3, 12, 12), np.float32),
-              ((5, 3, 3, 3), np.float32)]  # fmt: skip
+              ((5, 3, 3, 3), np.float32), (((1 << 21) + 5,), np.float32)]  # fmt: skip
     args = [rng.standard_normal(s).astype(dt) for s, dt in shapes]
     from jaxlite.backend.c_nodes import CTYPE as CT
 
     exp = jexport.to_c(f, *args, name="nm")
+    assert "jl_par_begin(" in exp.kernel.source  # (the loop's region)
     assert "jl_gemm_f32(" not in exp.kernel.source and "jl_gemm_f64(" not in exp.kernel.source
     d = tmp_path / "nm"
     exp.write(str(d))
+    assert "fopen" not in (d / "jl_threads.h").read_text()  # (see above)
     decls = ["#include <stdio.h>", "#include <stdlib.h>", '#include "nm.h"',
              "static int counting; static long allocs;"]  # fmt: skip
     wraps = {  # name: (return type, parameters, arguments)
