@@ -93,6 +93,11 @@ _locks: dict[str, threading.Lock] = {}  # key -> lock: one thread builds a kerne
 _locks_lock = threading.Lock()
 
 
+# gcc's scheduler before register allocation, with register pressure counted by its "model"
+# algorithm (2): the default pressure algorithm (1) cost the VAE step's AVX2 kernels 1-2%.
+SCHEDULE_FLAGS = ("-fschedule-insns", "-fsched-pressure", "--param=sched-pressure-algorithm=2")
+
+
 def _schedule_flags(exe: str) -> tuple[str, ...]:
     """gcc's pre-allocation scheduling, bounded by register pressure (see compiler_command);
     not for clang, which has no such flags (its own scheduler runs anyway)."""
@@ -100,7 +105,7 @@ def _schedule_flags(exe: str) -> tuple[str, ...]:
         version = compiler_version(shutil.which(exe) or exe)
     except (OSError, CompilerNotFoundError):
         version = exe  # not runnable here: its name is all there is to go by
-    return () if "clang" in version.lower() else ("-fschedule-insns", "-fsched-pressure")
+    return () if "clang" in version.lower() else SCHEDULE_FLAGS
 
 
 def compiler_command(
@@ -126,8 +131,9 @@ def compiler_command(
         # Instruction scheduling before register allocation (off by default on x86), bounded by
         # register pressure: it interleaves a loop body's independent chains (tanh's and
         # logistic's in bench_jit.py's chain), which an out-of-order core with a 64-entry FP
-        # scheduler cannot do for itself across two ~25-op chains: the chain's AVX2 loop 7-9%
-        # less time, AVX-512 3% (Zen 4). The runtime library opts out (_RUNTIME_CFLAGS).
+        # scheduler cannot do for itself across two ~25-op chains: the chain's AVX2 loop 7%
+        # less CPU time, AVX-512 2-3% (Zen 4); the VAE, transformer and MLP steps within 1%.
+        # The same arithmetic, the same bits. The runtime library opts out (_RUNTIME_CFLAGS).
         *_schedule_flags(cc[0]),
         # NB: never -ffast-math: isnan, inf and signed zeros must behave as in NumPy.
         # `#pragma omp simd` (independent iterations: vectorize); with threads, also
