@@ -3,7 +3,8 @@ what jit computes, bit for bit, for a sample of every primitive (enumerated from
 table: a new primitive fails `test_samples_cover_every_primitive` until it has a sample), for
 control flow, for a training step (grad, vmap inside) and for every dtype.
 
-To keep the time small, the samples share ONE exported function (and one jit compilation);
+To keep the time small, the samples and the training step share ONE exported function (and one
+jit compilation): every export with a product compiles csrc/jl_gemm.c (~15 s of gcc -O3);
 each test below compiles one C program.
 """
 
@@ -301,18 +302,6 @@ def test_samples_cover_every_primitive():
     assert not missing, f"add a sample of {missing} to SAMPLES in tests/test_export.py"
 
 
-def test_every_primitive_and_control_flow_bit_for_bit(tmp_path):
-    exp, prog, obj = check_against_jit(all_samples, (X, Y, A, B, P, IDX0), tmp_path, name="prims")
-    # nothing of Python, cffi or NumPy in the object or the program
-    syms = subprocess.run(["nm", obj], capture_output=True, text=True, check=True).stdout
-    assert not re.search(r"Py|cffi|numpy|PyArray", syms), syms
-    assert "U cblas" not in syms  # no BLAS either
-    ldd = subprocess.run(["ldd", prog], capture_output=True, text=True).stdout
-    assert not re.search(r"python|cffi|numpy|openblas", ldd, re.I), ldd
-    # loops stay loops: the while loop's C has no trace of its trip count
-    assert "while (" in exp.source or "for (" in exp.source
-
-
 def test_loops_stay_loops():
     def f(x):
         return lax.fori_loop(0, 1000, lambda k, v: jnp.sin(v) + 1.0, x)
@@ -345,14 +334,37 @@ def train_step(params, x, y):
     return new, loss, per_example["b2"]
 
 
-def test_training_step_bit_for_bit(tmp_path):
+def _step_params_and_batch():
     r = np.random.default_rng(1)
     params = {"w1": r.normal(size=(5, 8)).astype(np.float32), "b1": np.zeros(8, np.float32),
               "w2": r.normal(size=(8, 3)).astype(np.float32), "b2": np.ones(3, np.float32)}  # fmt: skip
     x, y = r.normal(size=(6, 5)).astype(np.float32), r.integers(0, 3, 6).astype(np.int32)
-    exp, _, _ = check_against_jit(train_step, (params, x, y), tmp_path, name="step")
+    return params, x, y
+
+
+def step_and_samples(params, x, y, *sample_args):
+    return train_step(params, x, y), all_samples(*sample_args)
+
+
+def test_every_primitive_control_flow_and_a_training_step_bit_for_bit(tmp_path):
+    """The samples of every primitive and the training step in ONE export (and one jit): each
+    export with a product compiles csrc/jl_gemm.c into its object, ~15 s of gcc -O3, so the
+    step does not get a program of its own. A difference names its output (result[0]: the
+    step, result[1][k]: the k-th sample)."""
+    params, x, y = _step_params_and_batch()
+    exp, prog, obj = check_against_jit(step_and_samples, (params, x, y, X, Y, A, B, P, IDX0),
+                                       tmp_path, name="prims")  # fmt: skip
+    # nothing of Python, cffi or NumPy in the object or the program
+    syms = subprocess.run(["nm", obj], capture_output=True, text=True, check=True).stdout
+    assert not re.search(r"Py|cffi|numpy|PyArray", syms), syms
+    assert "U cblas" not in syms  # no BLAS either
+    ldd = subprocess.run(["ldd", prog], capture_output=True, text=True).stdout
+    assert not re.search(r"python|cffi|numpy|openblas", ldd, re.I), ldd
+    # loops stay loops: the while loop's C has no trace of its trip count
+    assert "while (" in exp.source or "for (" in exp.source
+    # the parameters' names: a pytree's keys in the inputs' and outputs' names
     assert [p.ident for p in exp.inputs[:4]] == ["params_b1", "params_b2", "params_w1", "params_w2"]
-    assert [p.path for p in exp.outputs[:2]] == ["result[0]['b1']", "result[0]['b2']"]
+    assert [p.path for p in exp.outputs[:2]] == ["result[0][0]['b1']", "result[0][0]['b2']"]
 
 
 DTYPES = list(dtypes.SUPPORTED_DTYPES)  # every one, float16 and bfloat16 included
