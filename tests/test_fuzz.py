@@ -144,6 +144,8 @@ NP.sigmoid, NP.softplus, NP.relu = _np_logistic, _np_softplus, lambda x: np.maxi
 NP.softmax, NP.logsumexp = _np_softmax, _np_logsumexp
 NP.argsort = lambda x, axis=-1: np.argsort(x, axis=axis, kind="stable")
 NP.lax_sub = np.subtract
+# The arrays of a list promote on JAX's lattice too (np.stack of float32 and int32 is float64)
+NP.stack = lambda xs, axis=0: _jnp_like(lambda *a: np.stack(a, axis=axis), False)(*xs)
 
 
 def _in_inexact(f):
