@@ -27,6 +27,7 @@ int threads(int max, int64_t now, int mode) { return jl_par_threads(&s, max, now
 int64_t update(int nt, int64_t ns, double work) { return jl_par_update(&s, nt, ns, work); }
 void backoff(int nt, int64_t t) { jl_par_backoff(&s, nt, t); }
 int64_t backoff_of(void) { return s.backoff; }
+int flip(int was_par, int64_t now) { return jl_par_flip(&s, was_par, now); }
 int busy(void) { return jl_par_busy(jl_par_now()); }
 """
 
@@ -40,6 +41,7 @@ def shim():
         "update": lib.function("update", "int64_t(*)(int, int64_t, double)"),
         "backoff": lib.function("backoff", "void(*)(int, int64_t)"),
         "backoff_of": lib.function("backoff_of", "int64_t(*)(void)"),
+        "flip": lib.function("flip", "int(*)(int, int64_t)"),
         "busy": lib.function("busy", "int(*)(void)"),
         "lib": lib,  # NB: kept: a library nothing refers to is unloaded
     }
@@ -106,6 +108,37 @@ def test_explorations_that_confirm_the_choice_back_off(shim):
     assert shim["backoff_of"]() == 1
     backoff(2, 290_000)  # not by the margin: 290,000 x 5/4 > 300,000
     assert shim["backoff_of"]() == 2
+
+
+def test_a_switch_of_the_faster_way_starts_the_interval_again(shim):
+    """Where a region's time changes which way is faster, the backoff earned by explorations of
+    the way now in use is dropped: the other way is explored JL_PAR_EXPLORE_NS on (not up to 16
+    times that), and the interval doubles from there."""
+    threads, update, backoff, flip = shim["threads"], shim["update"], shim["backoff"], shim["flip"]
+    shim["reset"]()
+    for nt, ns in ((2, 1000), (2, 1000), (1, 3000), (1, 3000)):  # every thread 3x faster
+        update(nt, ns, 10)
+    assert threads(2, 0, 0) == 1
+    for _ in range(4):
+        backoff(1, 300_000)  # the caller alone confirmed slower, four times
+    assert shim["backoff_of"]() == 16
+    assert not flip(True, 10)  # (no switch: nothing changes)
+    assert shim["backoff_of"]() == 16
+    now = 3 * EXPLORE  # an exploration is due at 1 + 2 + 4 + 8 = 15 x EXPLORE
+    assert threads(2, now, 0) == 2
+    for _ in range(3):  # every thread slowed down (another process's threads took its cores) ...
+        update(2, 9000, 10)
+        assert not flip(True, now) and threads(2, now, 0) == 2
+    update(2, 9000, 10)  # 100,000 -> ... -> 244,140 > 300,000 x 4/5: the caller alone wins
+    assert flip(True, now) and shim["backoff_of"]() == 1
+    assert threads(2, now + 1, 0) == 1 and threads(2, now + EXPLORE - 1, 0) == 1
+    assert threads(2, now + EXPLORE, 0) == 2  # every thread explored again EXPLORE later
+    backoff(2, 900_000)  # ... still slower: the interval doubles from 1
+    assert shim["backoff_of"]() == 2
+    assert threads(2, now + 3 * EXPLORE - 1, 0) == 1 and threads(2, now + 3 * EXPLORE, 0) == 2
+    assert not flip(False, now)  # (unknown means or no switch: nothing changes)
+    shim["reset"]()
+    assert not flip(True, now) and not flip(False, now)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc/stat: Linux only")

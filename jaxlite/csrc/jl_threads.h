@@ -222,6 +222,22 @@ __attribute__((unused)) static void jl_par_backoff(jl_par_state *s, int nt, int6
   JL_PAR_STORE(&s->explore, won ? 0 : JL_PAR_LOAD(&s->explore) + JL_PAR_EXPLORE_NS * (nb - b));
 }
 
+/* After a region's time moved a mean (`was_par`: whether every thread was the faster way
+ * before it): where the faster way changed, the site's interval starts again from
+ * JL_PAR_EXPLORE_NS, from `now`. The backoff was earned by explorations that confirmed the way
+ * no longer in use: kept, it left the site on the way it had just switched to for up to
+ * JL_PAR_BACKOFF x JL_PAR_EXPLORE_NS after what switched it ended (bench_jit.py's MLP step on
+ * one thread for 0.8 s after NumPy's OpenBLAS threads, spinning in the same process for 0.1 s
+ * after its products, slowed its regions on two). An exploration that switched the way is not
+ * also backed off (its way is now the one in use). True where it switched. */
+__attribute__((unused)) static bool jl_par_flip(jl_par_state *s, bool was_par, int64_t now) {
+  const int64_t par = JL_PAR_LOAD(&s->par), one = JL_PAR_LOAD(&s->one);
+  if (!par || !one || (JL_PAR_MARGIN * par <= 4 * one) == was_par) return false;
+  JL_PAR_STORE(&s->backoff, 1);
+  JL_PAR_STORE(&s->explore, now + JL_PAR_EXPLORE_NS);
+  return true;
+}
+
 /* ... and the running mean of the way that ran: `nt` threads, `ns` nanoseconds for `work`
  * units; the first region of each way is not counted, and a time counts at most twice the mean
  * (one region the scheduler held up moves it little). Returns the new mean (ps per unit; 0:
@@ -280,8 +296,10 @@ __attribute__((unused)) static void jl_par_begin(jl_par_state *s, jl_par_region 
 /* After the region: its time goes into the site's mean for the way it ran. */
 __attribute__((unused)) static void jl_par_end(jl_par_state *s, jl_par_region *r) {
   if (!r->timed) return;
-  const int64_t ns = jl_par_now() - r->t0;
+  const int64_t now = jl_par_now(), ns = now - r->t0;
+  const int64_t par = JL_PAR_LOAD(&s->par), one = JL_PAR_LOAD(&s->one);
   jl_par_update(s, r->nt, ns, r->work);
+  if (par && one && jl_par_flip(s, JL_PAR_MARGIN * par <= 4 * one, now)) return;
   if (r->explored)
     jl_par_backoff(s, r->nt, (int64_t)(1000.0 * (double)ns / (r->work > 1 ? r->work : 1)));
 }
