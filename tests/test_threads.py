@@ -162,6 +162,95 @@ def test_a_machine_busy_with_other_processes_is_seen(shim):
             p.wait()
 
 
+# Threads of this process that run no region: spinners started here (as another library's BLAS
+# threads spinning after its products), against this library's regions' threads kept busy. NB:
+# busy from a tenth of a CPU: on this shared machine the scheduler gave a process's spinners
+# about half a CPU in all, however many.
+_OWN_SHIM = """
+#define JL_PAR_BUSY_CPUS 0.1 /* a tenth of a CPU counts (the spinners' share of a loaded machine) */
+#include "jaxlite.h"
+#include <pthread.h>
+static volatile int stop_;
+static pthread_t th_[64];
+static int nth_;
+static void *spin(void *a) { (void)a; while (!stop_) {} return NULL; }
+static int64_t clock_of(clockid_t c) {
+  struct timespec t;
+  clock_gettime(c, &t);
+  return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+void start(int n) {
+  stop_ = 0;
+  nth_ = 0;
+  for (int i = 0; i < n && i < 64; i++) nth_ += !pthread_create(&th_[nth_], NULL, spin, NULL);
+}
+/* the spinners' CPU time (ns) */
+int64_t spun(void) {
+  int64_t t = 0;
+  for (int i = 0; i < nth_; i++) {
+    clockid_t c;
+    if (!pthread_getcpuclockid(th_[i], &c)) t += clock_of(c);
+  }
+  return t;
+}
+void stop(void) {
+  stop_ = 1;
+  for (int i = 0; i < nth_; i++) pthread_join(th_[i], NULL);
+  nth_ = 0;
+}
+/* the busy CPUs this process's other threads keep, from a sample now (after `ms` of work on
+   every thread of a region: this library's own) */
+int own(int ms) {
+  jl_par_record_team(omp_get_max_threads());
+  if (ms) {
+    const int64_t end = jl_par_now() + (int64_t)ms * 1000000;
+#pragma omp parallel
+    while (jl_par_now() < end) {}
+  }
+  return jl_par_own(jl_par_now());
+}
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="CPU clocks: Linux only")
+def test_threads_of_this_process_that_run_no_region_are_seen():
+    """jl_par_own: the CPU time of this process's threads other than those of the regions (the
+    callers and their OpenMP teams) over the last 5 ms or more, in CPUs rounded up from a half
+    (here a tenth):
+    a spinning thread of another library is seen at the next sample, the regions' own threads
+    never, and a spinner that stopped is forgotten at the next sample."""
+    import time
+
+    lib = cb.load(_OWN_SHIM, salt="test_threads_own", openmp=True)
+    start = lib.function("start", "void(*)(int)")
+    stop = lib.function("stop", "void(*)(void)")
+    spun = lib.function("spun", "int64_t(*)(void)")
+    own = lib.function("own", "int(*)(int)")
+    own(0)  # the first sample: a baseline
+    time.sleep(0.02)
+    assert own(0) == 0  # nothing else runs here
+    assert own(30) == 0  # the regions' threads busy: this library's own time
+    checked, seen = 0, []
+    start(os.cpu_count() or 1)
+    try:
+        for _ in range(6):  # (the spinners' share of the CPUs depends on the load: measured)
+            t0, s0 = time.monotonic_ns(), spun()
+            own(0)
+            time.sleep(0.05)
+            cpus = (spun() - s0) / (time.monotonic_ns() - t0)
+            busy = own(0)
+            seen.append((busy, cpus))
+            if abs(cpus % 1 - 0.1) > 0.05:  # (not near the rounding: the two clocks differ)
+                assert busy == int(cpus + 0.9), (busy, cpus)
+                checked += busy >= 1
+    finally:
+        stop()
+    assert checked, ("the spinners never had a tenth of a CPU", seen)
+    own(0)
+    time.sleep(0.02)
+    assert own(0) == 0
+
+
 _TEAM_SHIM = """
 #include "jaxlite.h"
 static jl_par_state s;
