@@ -364,11 +364,11 @@ __attribute__((unused)) static void jl_par_begin(jl_par_state *s, jl_par_region 
   const int max = omp_get_max_threads();
   if (max <= 1) return;
   const int mode = jl_par_mode();
+  if (mode == 0) jl_par_record_team(max); /* (before the region's clock starts) */
   r->t0 = jl_par_now();
   const int64_t explore = JL_PAR_LOAD(&s->explore);
   r->timed = mode == 0;
   if (r->timed) {
-    jl_par_record_team(max);
     const int busy = jl_par_busy(r->t0) + jl_par_own(r->t0);
     if (busy) {
       const int free_cpus = jl_par_ncpus() - busy;
