@@ -27,6 +27,7 @@ int threads(int max, int64_t now, int mode) { return jl_par_threads(&s, max, now
 int64_t update(int nt, int64_t ns, double work) { return jl_par_update(&s, nt, ns, work); }
 void backoff(int nt, int64_t t) { jl_par_backoff(&s, nt, t); }
 int64_t backoff_of(void) { return s.backoff; }
+int flip(int was_par, int64_t now) { return jl_par_flip(&s, was_par, now); }
 int busy(void) { return jl_par_busy(jl_par_now()); }
 """
 
@@ -40,6 +41,7 @@ def shim():
         "update": lib.function("update", "int64_t(*)(int, int64_t, double)"),
         "backoff": lib.function("backoff", "void(*)(int, int64_t)"),
         "backoff_of": lib.function("backoff_of", "int64_t(*)(void)"),
+        "flip": lib.function("flip", "int(*)(int, int64_t)"),
         "busy": lib.function("busy", "int(*)(void)"),
         "lib": lib,  # NB: kept: a library nothing refers to is unloaded
     }
@@ -108,6 +110,37 @@ def test_explorations_that_confirm_the_choice_back_off(shim):
     assert shim["backoff_of"]() == 2
 
 
+def test_a_switch_of_the_faster_way_starts_the_interval_again(shim):
+    """Where a region's time changes which way is faster, the backoff earned by explorations of
+    the way now in use is dropped: the other way is explored JL_PAR_EXPLORE_NS on (not up to 16
+    times that), and the interval doubles from there."""
+    threads, update, backoff, flip = shim["threads"], shim["update"], shim["backoff"], shim["flip"]
+    shim["reset"]()
+    for nt, ns in ((2, 1000), (2, 1000), (1, 3000), (1, 3000)):  # every thread 3x faster
+        update(nt, ns, 10)
+    assert threads(2, 0, 0) == 1
+    for _ in range(4):
+        backoff(1, 300_000)  # the caller alone confirmed slower, four times
+    assert shim["backoff_of"]() == 16
+    assert not flip(True, 10)  # (no switch: nothing changes)
+    assert shim["backoff_of"]() == 16
+    now = 3 * EXPLORE  # an exploration is due at 1 + 2 + 4 + 8 = 15 x EXPLORE
+    assert threads(2, now, 0) == 2
+    for _ in range(3):  # every thread slowed down (another process's threads took its cores) ...
+        update(2, 9000, 10)
+        assert not flip(True, now) and threads(2, now, 0) == 2
+    update(2, 9000, 10)  # 100,000 -> ... -> 244,140 > 300,000 x 4/5: the caller alone wins
+    assert flip(True, now) and shim["backoff_of"]() == 1
+    assert threads(2, now + 1, 0) == 1 and threads(2, now + EXPLORE - 1, 0) == 1
+    assert threads(2, now + EXPLORE, 0) == 2  # every thread explored again EXPLORE later
+    backoff(2, 900_000)  # ... still slower: the interval doubles from 1
+    assert shim["backoff_of"]() == 2
+    assert threads(2, now + 3 * EXPLORE - 1, 0) == 1 and threads(2, now + 3 * EXPLORE, 0) == 2
+    assert not flip(False, now)  # (unknown means or no switch: nothing changes)
+    shim["reset"]()
+    assert not flip(True, now) and not flip(False, now)
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc/stat: Linux only")
 def test_a_machine_busy_with_other_processes_is_seen(shim):
     """jl_par_busy: other processes' CPU time over the last 200 ms (from /proc/stat, less this
@@ -127,6 +160,95 @@ def test_a_machine_busy_with_other_processes_is_seen(shim):
         for p in procs:
             p.kill()
             p.wait()
+
+
+# Threads of this process that run no region: spinners started here (as another library's BLAS
+# threads spinning after its products), against this library's regions' threads kept busy. NB:
+# busy from a tenth of a CPU: on this shared machine the scheduler gave a process's spinners
+# about half a CPU in all, however many.
+_OWN_SHIM = """
+#define JL_PAR_BUSY_CPUS 0.1 /* a tenth of a CPU counts (the spinners' share of a loaded machine) */
+#include "jaxlite.h"
+#include <pthread.h>
+static volatile int stop_;
+static pthread_t th_[64];
+static int nth_;
+static void *spin(void *a) { (void)a; while (!stop_) {} return NULL; }
+static int64_t clock_of(clockid_t c) {
+  struct timespec t;
+  clock_gettime(c, &t);
+  return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+void start(int n) {
+  stop_ = 0;
+  nth_ = 0;
+  for (int i = 0; i < n && i < 64; i++) nth_ += !pthread_create(&th_[nth_], NULL, spin, NULL);
+}
+/* the spinners' CPU time (ns) */
+int64_t spun(void) {
+  int64_t t = 0;
+  for (int i = 0; i < nth_; i++) {
+    clockid_t c;
+    if (!pthread_getcpuclockid(th_[i], &c)) t += clock_of(c);
+  }
+  return t;
+}
+void stop(void) {
+  stop_ = 1;
+  for (int i = 0; i < nth_; i++) pthread_join(th_[i], NULL);
+  nth_ = 0;
+}
+/* the busy CPUs this process's other threads keep, from a sample now (after `ms` of work on
+   every thread of a region: this library's own) */
+int own(int ms) {
+  jl_par_record_team(omp_get_max_threads());
+  if (ms) {
+    const int64_t end = jl_par_now() + (int64_t)ms * 1000000;
+#pragma omp parallel
+    while (jl_par_now() < end) {}
+  }
+  return jl_par_own(jl_par_now());
+}
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="CPU clocks: Linux only")
+def test_threads_of_this_process_that_run_no_region_are_seen():
+    """jl_par_own: the CPU time of this process's threads other than those of the regions (the
+    callers and their OpenMP teams) over the last 5 ms or more, in CPUs rounded up from a half
+    (here a tenth):
+    a spinning thread of another library is seen at the next sample, the regions' own threads
+    never, and a spinner that stopped is forgotten at the next sample."""
+    import time
+
+    lib = cb.load(_OWN_SHIM, salt="test_threads_own", openmp=True)
+    start = lib.function("start", "void(*)(int)")
+    stop = lib.function("stop", "void(*)(void)")
+    spun = lib.function("spun", "int64_t(*)(void)")
+    own = lib.function("own", "int(*)(int)")
+    own(0)  # the first sample: a baseline
+    time.sleep(0.02)
+    assert own(0) == 0  # nothing else runs here
+    assert own(30) == 0  # the regions' threads busy: this library's own time
+    checked, seen = 0, []
+    start(os.cpu_count() or 1)
+    try:
+        for _ in range(6):  # (the spinners' share of the CPUs depends on the load: measured)
+            t0, s0 = time.monotonic_ns(), spun()
+            own(0)
+            time.sleep(0.05)
+            cpus = (spun() - s0) / (time.monotonic_ns() - t0)
+            busy = own(0)
+            seen.append((busy, cpus))
+            if abs(cpus % 1 - 0.1) > 0.05:  # (not near the rounding: the two clocks differ)
+                assert busy == int(cpus + 0.9), (busy, cpus)
+                checked += busy >= 1
+    finally:
+        stop()
+    assert checked, ("the spinners never had a tenth of a CPU", seen)
+    own(0)
+    time.sleep(0.02)
+    assert own(0) == 0
 
 
 _TEAM_SHIM = """

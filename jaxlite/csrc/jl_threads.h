@@ -43,6 +43,9 @@
 #include <string.h> /* memcmp */
 #include <unistd.h> /* read, close, sysconf */
 #endif
+#if defined(__linux__) && defined(_OPENMP)
+#include <pthread.h> /* pthread_getcpuclockid: the CPU time of the threads of the regions */
+#endif
 
 #define JL_PAR_EXPLORE_NS 50000000LL /* 50 ms: the slower way's time, measured again */
 /* An exploration that finds the slower way still slower doubles the site's interval, up to
@@ -169,6 +172,96 @@ __attribute__((unused)) static int jl_par_busy(int64_t now) {
 #endif
 }
 
+/* How many CPUs this process's other threads keep busy: those that run no region of this
+ * library (another library's, as NumPy's OpenBLAS workers, which spin for 0.1 s after each of its
+ * products: bench_jit.py's MLP step went from 2.8 to 5.2 ms after NumPy's), from their CPU time
+ * (the process's less that of the threads of this library's regions) over the last
+ * JL_PAR_OWN_NS or more, in CPUs rounded up from JL_PAR_BUSY_CPUS. The /proc/stat rule above
+ * cannot see them (it leaves out this process's own time), and over 200 ms it would see them
+ * late: a region on every thread then waits for its workers while they spin, and each site's
+ * mean of every thread took the hit. Sampled at every region that begins JL_PAR_OWN_NS after the
+ * last sample (two clock reads per thread of the regions).
+ *
+ * The threads of the regions are the calling threads and their OpenMP teams (libgomp keeps a
+ * team's threads for the caller's later regions): each caller runs one region on every thread
+ * once (per library, per thread count) in which each thread records its CPU clock. Where one
+ * cannot be recorded (more than JL_PAR_TEAM_MAX threads, no CPU clock) the rule is off; where
+ * one cannot be read (its thread ended) or the team grew, a sample is skipped. */
+#define JL_PAR_OWN_NS 5000000LL /* 5 ms */
+#define JL_PAR_TEAM_MAX 256
+#if defined(__linux__) && defined(__GNUC__) && defined(_OPENMP)
+#define JL_PAR_OWN 1
+__attribute__((unused)) static clockid_t jl_par_team_[JL_PAR_TEAM_MAX];
+__attribute__((unused)) static int jl_par_team_ok_[JL_PAR_TEAM_MAX]; /* 1: recorded, 2: ended */
+__attribute__((unused)) static int jl_par_nteam_, jl_par_team_off_;
+__attribute__((unused)) static __thread int jl_par_joined_, jl_par_team_n_;
+/* each thread of the recording region: its CPU clock, once */
+__attribute__((unused)) static void jl_par_join(void) {
+  if (jl_par_joined_) return;
+  jl_par_joined_ = 1;
+  clockid_t c;
+  const int i = __atomic_fetch_add(&jl_par_nteam_, 1, __ATOMIC_ACQ_REL);
+  if (i >= JL_PAR_TEAM_MAX || pthread_getcpuclockid(pthread_self(), &c)) {
+    __atomic_store_n(&jl_par_team_off_, 1, __ATOMIC_RELEASE);
+    return;
+  }
+  jl_par_team_[i] = c;
+  __atomic_store_n(&jl_par_team_ok_[i], 1, __ATOMIC_RELEASE);
+}
+/* the calling thread (outside any region): its team of `max` recorded */
+__attribute__((unused)) static void jl_par_record_team(int max) {
+  if (jl_par_team_n_ >= max) return;
+  jl_par_team_n_ = max;
+#pragma omp parallel num_threads(max)
+  jl_par_join();
+}
+__attribute__((unused)) static int64_t jl_par_own_t_, jl_par_own_proc_, jl_par_own_team_;
+__attribute__((unused)) static int jl_par_own_n_, jl_par_own_busy_;
+__attribute__((unused)) static int jl_par_own(int64_t now) {
+  int64_t t = __atomic_load_n(&jl_par_own_t_, __ATOMIC_ACQUIRE);
+  if (t && now - t < JL_PAR_OWN_NS) return JL_PAR_LOAD(&jl_par_own_busy_);
+  if (!__atomic_compare_exchange_n(&jl_par_own_t_, &t, now, false, __ATOMIC_ACQ_REL,
+                                   __ATOMIC_ACQUIRE))
+    return JL_PAR_LOAD(&jl_par_own_busy_); /* another region samples */
+  const int n = __atomic_load_n(&jl_par_nteam_, __ATOMIC_ACQUIRE);
+  if (n > JL_PAR_TEAM_MAX || __atomic_load_n(&jl_par_team_off_, __ATOMIC_ACQUIRE)) return 0;
+  struct timespec c;
+  int64_t team = 0;
+  bool ok = true;
+  for (int i = 0; i < n; i++) {
+    const int st = __atomic_load_n(&jl_par_team_ok_[i], __ATOMIC_ACQUIRE);
+    if (st == 2) continue; /* an ended thread */
+    if (st == 0) {         /* (being recorded) */
+      ok = false;
+      continue;
+    }
+    if (clock_gettime(jl_par_team_[i], &c)) { /* it ended: its last time is not known */
+      JL_PAR_STORE(&jl_par_team_ok_[i], 2);
+      ok = false;
+      continue;
+    }
+    team += (int64_t)c.tv_sec * 1000000000LL + c.tv_nsec;
+  }
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c);
+  const int64_t proc = (int64_t)c.tv_sec * 1000000000LL + c.tv_nsec;
+  const int64_t prev_proc = jl_par_own_proc_, prev_team = jl_par_own_team_;
+  const int prev_n = jl_par_own_n_;
+  jl_par_own_proc_ = proc;
+  jl_par_own_team_ = team;
+  jl_par_own_n_ = ok ? n : -1;
+  if (t && ok && prev_n == n) {
+    const double others = (double)((proc - prev_proc) - (team - prev_team));
+    const double cpus = others / (double)(now - t) + (1.0 - JL_PAR_BUSY_CPUS);
+    JL_PAR_STORE(&jl_par_own_busy_, cpus < 1.0 ? 0 : cpus > 1e6 ? 1000000 : (int)cpus);
+  }
+  return JL_PAR_LOAD(&jl_par_own_busy_);
+}
+#else
+#define JL_PAR_OWN 0
+#define jl_par_record_team(max) ((void)(max))
+#define jl_par_own(now) ((void)(now), 0)
+#endif
+
 /* 0 adaptive, 1 fixed, 2 alternate (JAXLITE_THREADS) */
 __attribute__((unused)) static int jl_par_mode_ = -1;
 __attribute__((unused)) static int jl_par_mode(void) {
@@ -222,6 +315,22 @@ __attribute__((unused)) static void jl_par_backoff(jl_par_state *s, int nt, int6
   JL_PAR_STORE(&s->explore, won ? 0 : JL_PAR_LOAD(&s->explore) + JL_PAR_EXPLORE_NS * (nb - b));
 }
 
+/* After a region's time moved a mean (`was_par`: whether every thread was the faster way
+ * before it): where the faster way changed, the site's interval starts again from
+ * JL_PAR_EXPLORE_NS, from `now`. The backoff was earned by explorations that confirmed the way
+ * no longer in use: kept, it left the site on the way it had just switched to for up to
+ * JL_PAR_BACKOFF x JL_PAR_EXPLORE_NS after what switched it ended (bench_jit.py's MLP step on
+ * one thread for 0.8 s after NumPy's OpenBLAS threads, spinning in the same process for 0.1 s
+ * after its products, slowed its regions on two). An exploration that switched the way is not
+ * also backed off (its way is now the one in use). True where it switched. */
+__attribute__((unused)) static bool jl_par_flip(jl_par_state *s, bool was_par, int64_t now) {
+  const int64_t par = JL_PAR_LOAD(&s->par), one = JL_PAR_LOAD(&s->one);
+  if (!par || !one || (JL_PAR_MARGIN * par <= 4 * one) == was_par) return false;
+  JL_PAR_STORE(&s->backoff, 1);
+  JL_PAR_STORE(&s->explore, now + JL_PAR_EXPLORE_NS);
+  return true;
+}
+
 /* ... and the running mean of the way that ran: `nt` threads, `ns` nanoseconds for `work`
  * units; the first region of each way is not counted, and a time counts at most twice the mean
  * (one region the scheduler held up moves it little). Returns the new mean (ps per unit; 0:
@@ -255,11 +364,12 @@ __attribute__((unused)) static void jl_par_begin(jl_par_state *s, jl_par_region 
   const int max = omp_get_max_threads();
   if (max <= 1) return;
   const int mode = jl_par_mode();
+  if (mode == 0) jl_par_record_team(max); /* (before the region's clock starts) */
   r->t0 = jl_par_now();
   const int64_t explore = JL_PAR_LOAD(&s->explore);
   r->timed = mode == 0;
   if (r->timed) {
-    const int busy = jl_par_busy(r->t0);
+    const int busy = jl_par_busy(r->t0) + jl_par_own(r->t0);
     if (busy) {
       const int free_cpus = jl_par_ncpus() - busy;
       if (free_cpus <= 1) return; /* the caller alone, timed as such */
@@ -280,8 +390,10 @@ __attribute__((unused)) static void jl_par_begin(jl_par_state *s, jl_par_region 
 /* After the region: its time goes into the site's mean for the way it ran. */
 __attribute__((unused)) static void jl_par_end(jl_par_state *s, jl_par_region *r) {
   if (!r->timed) return;
-  const int64_t ns = jl_par_now() - r->t0;
+  const int64_t now = jl_par_now(), ns = now - r->t0;
+  const int64_t par = JL_PAR_LOAD(&s->par), one = JL_PAR_LOAD(&s->one);
   jl_par_update(s, r->nt, ns, r->work);
+  if (par && one && jl_par_flip(s, JL_PAR_MARGIN * par <= 4 * one, now)) return;
   if (r->explored)
     jl_par_backoff(s, r->nt, (int64_t)(1000.0 * (double)ns / (r->work > 1 ? r->work : 1)));
 }
