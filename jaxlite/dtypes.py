@@ -102,6 +102,7 @@ class _MlDtypesLoader:
 
     def exec_module(self, module) -> None:
         self._loader.exec_module(module)
+        module.__loader__ = module.__spec__.loader = self._loader  # no trace of jaxlite left
         _add_bfloat16(np.dtype(module.bfloat16))
 
     def __getattr__(self, name):
@@ -146,7 +147,7 @@ def __getattr__(name: str):
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), "bfloat16"])
+    return sorted({*globals(), "bfloat16"})
 
 
 class _SupportedDtypes(Sequence):

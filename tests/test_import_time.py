@@ -81,3 +81,16 @@ def test_bfloat16_arrays_of_a_later_ml_dtypes_import_work():
         print("ok")
     """)
     assert out.split() == ["ok"]
+
+
+def test_ml_dtypes_imported_before_jaxlite():
+    out = _run("""
+        import ml_dtypes, numpy as np
+        import jaxlite.numpy as jnp
+        from jaxlite.dtypes import bfloat16, short_name
+        a = np.ones(2, ml_dtypes.bfloat16)
+        assert bfloat16 == a.dtype and short_name(a.dtype) == "bf16"
+        assert (jnp.asarray(a) * 2).dtype == bfloat16 and jnp.bfloat16(1.5).dtype == bfloat16
+        print("ok")
+    """)
+    assert out.split() == ["ok"]
