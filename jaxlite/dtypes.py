@@ -11,10 +11,11 @@ mode will change `default_int_dtype`/`default_float_dtype` and one lattice edge.
 from __future__ import annotations
 
 import functools
+import importlib.util
+import sys
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
-import ml_dtypes
 import numpy as np
 
 from jaxlite._config import config
@@ -41,28 +42,147 @@ float0 = np.dtype([("float0", np.void, 0)])
 # --- 16-bit floats --------------------------------------------------------------------------
 # float16 is NumPy's; bfloat16 is ml_dtypes' (the NumPy dtype JAX uses). NB: bfloat16's
 # `dtype.kind` is "V", not "f": ask `is_float`/`kind` below, never `dtype.kind == "f"` alone.
+#
+# ml_dtypes is imported only when bfloat16 is first needed (importing it takes most of a second):
+# `bfloat16_dtype()` imports it, and `jaxlite.dtypes.bfloat16`/`jnp.bfloat16`/the name "bfloat16"
+# call it. Every table below that holds dtypes gets its bfloat16 entry the moment ml_dtypes is
+# loaded, by jaxlite or by anyone (`_MlDtypesWatcher`): a bfloat16 array, which can exist only
+# then, always finds it, and a lookup stays one set or dict access.
 float16 = np.dtype(np.float16)
-bfloat16 = np.dtype(ml_dtypes.bfloat16)
-HALF_DTYPES = (float16, bfloat16)
-_NAMED = {"bfloat16": bfloat16, "bf16": bfloat16}  # names np.dtype does not parse
+HALF_DTYPES: set[np.dtype] = {float16}  # the 16-bit floats; bfloat16 joins when ml_dtypes loads
+_BF16: set[np.dtype] = set()  # {bfloat16} once ml_dtypes is loaded
+_BF16_NAMES = frozenset(("bfloat16", "bf16"))  # names np.dtype does not parse (without ml_dtypes)
+_on_bfloat16: list[Callable[[np.dtype], None]] = []
+
+
+@functools.cache
+def bfloat16_dtype() -> np.dtype:
+    """The bfloat16 dtype (ml_dtypes'), importing ml_dtypes on first use."""
+    import ml_dtypes
+
+    dt = np.dtype(ml_dtypes.bfloat16)
+    _add_bfloat16(dt)  # NB: the watcher has added it already unless ml_dtypes was half-imported
+    return dt
+
+
+def is_bfloat16(dtype) -> bool:
+    """Whether `dtype` is bfloat16; never imports ml_dtypes (no bfloat16 exists without it)."""
+    return dtype in _BF16
+
+
+def on_bfloat16(hook: Callable[[np.dtype], None]) -> None:
+    """Calls `hook(bfloat16)` once ml_dtypes is loaded (now if it is), so that a table keyed by
+    dtype elsewhere can add its bfloat16 entry without importing ml_dtypes."""
+    _on_bfloat16.append(hook)
+    for dt in _BF16:
+        hook(dt)
+
+
+def _add_bfloat16(dt: np.dtype) -> None:
+    if dt in _BF16:
+        return
+    _BF16.add(dt)
+    HALF_DTYPES.add(dt)
+    _SUPPORTED.add(dt)
+    SHORT_NAMES[dt] = "bf16"
+    _NODE_DTYPES["bfloat16"] = dt
+    _TO_COMPLEX[dt] = complex64
+    for hook in _on_bfloat16:
+        hook(dt)
+
+
+class _MlDtypesLoader:
+    """ml_dtypes' own loader, which adds bfloat16 to jaxlite's tables once the module has run."""
+
+    def __init__(self, loader):
+        self._loader = loader
+
+    def create_module(self, spec):
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module) -> None:
+        self._loader.exec_module(module)
+        module.__loader__ = module.__spec__.loader = self._loader  # no trace of jaxlite left
+        _add_bfloat16(np.dtype(module.bfloat16))
+
+    def __getattr__(self, name):
+        return getattr(self._loader, name)
+
+
+class _MlDtypesWatcher:
+    """A meta path finder that finds nothing itself: when ml_dtypes is imported (by anyone), it
+    leaves the list and lets the import proceed as usual, with `_MlDtypesLoader` around the loader."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name != "ml_dtypes":
+            return None
+        if self in sys.meta_path:
+            sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _MlDtypesLoader(spec.loader)
+        return spec
+
+
+def _watch_ml_dtypes() -> None:
+    mod = sys.modules.get("ml_dtypes")
+    if mod is not None and hasattr(mod, "bfloat16"):
+        _add_bfloat16(np.dtype(mod.bfloat16))
+    elif mod is None:
+        sys.meta_path.insert(0, _MlDtypesWatcher())
 
 
 def np_dtype(dtype) -> np.dtype:
     """`np.dtype(dtype)`, also for the name "bfloat16" (as JAX's dtypes accept it)."""
-    if isinstance(dtype, str) and dtype in _NAMED:
-        return _NAMED[dtype]
+    if isinstance(dtype, str) and dtype in _BF16_NAMES:
+        return bfloat16_dtype()
     return np.dtype(dtype)
+
+
+def __getattr__(name: str):
+    # PEP 562: `jaxlite.dtypes.bfloat16` imports ml_dtypes on first use only.
+    if name == "bfloat16":
+        return bfloat16_dtype()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), "bfloat16"})
+
+
+class _SupportedDtypes(Sequence):
+    """`SUPPORTED_DTYPES`: membership is a set lookup; listing them imports ml_dtypes (bfloat16)."""
+
+    def _all(self) -> tuple[np.dtype, ...]:
+        return tuple(bfloat16_dtype() if d is None else d for d in _SUPPORTED_ORDER)
+
+    def __contains__(self, dtype) -> bool:
+        return dtype in _SUPPORTED
+
+    def __getitem__(self, i):
+        return self._all()[i]
+
+    def __len__(self) -> int:
+        return len(_SUPPORTED_ORDER)
+
+    def __iter__(self):
+        return iter(self._all())
+
+    def __repr__(self) -> str:
+        return repr(self._all())
 
 
 # --- end of 16-bit floats --------------------------------------------------------------------
 
-SUPPORTED_DTYPES = (
+_SUPPORTED_ORDER = (
     bool_, uint8, uint16, uint32, uint64, int8, int16, int32, int64,
-    float16, bfloat16,  # 16-bit floats
+    float16, None,  # 16-bit floats (None: bfloat16, see above)
     float32, float64,
     complex64, complex128,  # complex (issue 21)
 )  # fmt: skip
-_SUPPORTED = frozenset(SUPPORTED_DTYPES)
+SUPPORTED_DTYPES = _SupportedDtypes()
+# The dtypes jaxlite holds, bfloat16 once ml_dtypes is loaded: a set, for lookups on hot paths.
+_SUPPORTED: set[np.dtype] = {d for d in _SUPPORTED_ORDER if d is not None}
 
 SHORT_NAMES = {
     bool_: "bool",
@@ -74,8 +194,7 @@ SHORT_NAMES = {
     int16: "i16",
     int32: "i32",
     int64: "i64",
-    float16: "f16",
-    bfloat16: "bf16",
+    float16: "f16",  # bfloat16: "bf16" (`_add_bfloat16`)
     float32: "f32",
     float64: "f64",
     complex64: "c64",  # complex (issue 21)
@@ -110,7 +229,9 @@ def canonicalize(dtype, where: str = "jaxlite") -> np.dtype:
     except TypeError:
         raise TypeError(f"{where}: {dtype!r} is not a valid dtype") from None
     if dt not in _SUPPORTED:
-        names = ", ".join(str(d) for d in SUPPORTED_DTYPES)
+        if dt.name == "bfloat16" and "ml_dtypes" in sys.modules and bfloat16_dtype() == dt:
+            return dt  # ml_dtypes was imported past the watcher: its bfloat16 is now in _SUPPORTED
+        names = ", ".join(str(d) if d is not None else "bfloat16" for d in _SUPPORTED_ORDER)
         raise TypeError(f"{where}: dtype {dt} is not supported by jaxlite (supported: {names})")
     return NARROW.get(dt, dt)
 
@@ -140,11 +261,11 @@ def narrow_value(x: np.ndarray) -> np.ndarray:
 
 def kind(dtype) -> str:
     """`dtype.kind`, except "f" for bfloat16 (whose NumPy kind is "V")."""
-    return "f" if dtype == bfloat16 else dtype.kind
+    return "f" if dtype in _BF16 else dtype.kind
 
 
 def is_float(dtype) -> bool:
-    return dtype.kind == "f" or dtype == bfloat16
+    return dtype.kind == "f" or dtype in _BF16
 
 
 def is_int(dtype) -> bool:
@@ -160,7 +281,7 @@ def is_bool(dtype) -> bool:
 
 
 def is_inexact(dtype) -> bool:
-    return dtype.kind in "fc" or dtype == bfloat16
+    return dtype.kind in "fc" or dtype in _BF16
 
 
 def is_complex(dtype) -> bool:
@@ -195,8 +316,9 @@ def _lattice(x64: bool) -> dict[str, tuple[str, ...]]:
     }
 
 
-# NB: np.dtype("bfloat16") does not parse: the lattice's names map to dtypes here.
-_NODE_DTYPES = {d.name: d for d in SUPPORTED_DTYPES}
+# NB: np.dtype("bfloat16") does not parse: the lattice's names map to dtypes here ("bfloat16"
+# joins when ml_dtypes loads; no promotion can reach that node without a bfloat16 operand).
+_NODE_DTYPES = {d.name: d for d in _SUPPORTED}
 # --- complex (issue 21): weak complex "c*" (Python complex) above "f*"; each float below the
 # complex of its width (f32 -> c64, f64 -> c128), as JAX. Merged into the lattice by `**`: the
 # float edges "f*" -> "c*" and "float32" -> "complex64" are added by `_with_complex`.
@@ -388,7 +510,7 @@ def to_inexact(dtype: np.dtype) -> np.dtype:
 # complex (issue 21)
 _TO_COMPLEX = {
     float16: complex64,  # as JAX's to_complex_dtype: 16-bit floats widen to complex64
-    bfloat16: complex64,
+    # bfloat16: complex64 (`_add_bfloat16`)
     float32: complex64,
     float64: complex128,
     complex64: complex64,
@@ -425,12 +547,17 @@ def dtype_of_scalar(x) -> np.dtype:
 def finfo(dtype):
     """Machine limits of a float dtype (ml_dtypes' finfo knows bfloat16 as well)."""
     dt = canonicalize(dtype)
-    return ml_dtypes.finfo(dt) if dt == bfloat16 else np.finfo(dt)
+    if dt in _BF16:
+        import ml_dtypes  # loaded already: a bfloat16 dtype exists
+
+        return ml_dtypes.finfo(dt)
+    return np.finfo(dt)
 
 
 def iinfo(dtype):
     return np.iinfo(canonicalize(dtype))
 
 
+_watch_ml_dtypes()
 config.on_change("jax_enable_x64", _set_x64)
 config.update("jax_enable_x64", config.jax_enable_x64)  # NB: the environment is read once, here

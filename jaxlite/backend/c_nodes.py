@@ -28,7 +28,6 @@ CTYPE = {
     dtypes.int32: "int32_t",
     dtypes.int64: "int64_t",
     dtypes.float16: "uint16_t",  # 16-bit floats: their bits (computed in float32: half.py)
-    dtypes.bfloat16: "uint16_t",
     dtypes.float32: "float",
     dtypes.float64: "double",
     dtypes.complex64: "float _Complex",  # complex (issue 21): csrc/jl_complex.h
@@ -45,12 +44,13 @@ SUFFIX = {
     dtypes.int32: "i32",
     dtypes.int64: "i64",
     dtypes.float16: "f16",
-    dtypes.bfloat16: "bf16",
     dtypes.float32: "f32",
     dtypes.float64: "f64",
     dtypes.complex64: "c64",
     dtypes.complex128: "c128",
 }
+# bfloat16's entries: added when ml_dtypes loads (jaxlite imports it only when bfloat16 is used).
+dtypes.on_bfloat16(lambda bf16: (CTYPE.update({bf16: "uint16_t"}), SUFFIX.update({bf16: "bf16"})))
 _INT_MIN = {dtypes.int32: "INT32_MIN", dtypes.int64: "INT64_MIN"}
 
 

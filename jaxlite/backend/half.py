@@ -23,7 +23,7 @@ from jaxlite import primitives as P
 from jaxlite.core import Jaxpr, JaxprEqn, Literal, ShapedArray, Var
 from jaxlite.jaxpr_util import call_info, map_sub_jaxprs, sub_jaxprs
 
-HALF = frozenset(dtypes.HALF_DTYPES)
+HALF = dtypes.HALF_DTYPES  # a live set: bfloat16 joins when ml_dtypes loads
 
 # Primitives that only move or select elements (and nextafter): they run on the 16-bit storage.
 _MOVES = {

@@ -32,7 +32,7 @@ from jaxlite.interpreters import staging
 from jaxlite.interpreters import transpose as tp
 from jaxlite.primitives._base import ELEMENTWISE_NUMPY
 
-_HALF = frozenset(dtypes.HALF_DTYPES)
+_HALF = dtypes.HALF_DTYPES  # a live set: bfloat16 joins when ml_dtypes loads
 
 
 class TapeTracer(Tracer):

@@ -342,7 +342,6 @@ int16 = _scalar_type(_np.int16, "int16")
 int32 = _scalar_type(_np.int32, "int32")
 int64 = _scalar_type(_np.int64, "int64")
 float16 = _scalar_type(_np.float16, "float16")
-bfloat16 = _scalar_type(_dtypes.bfloat16, "bfloat16")
 float32 = _scalar_type(_np.float32, "float32")
 float64 = _scalar_type(_np.float64, "float64")
 complex64 = _scalar_type(_np.complex64, "complex64")  # complex (issue 21)
@@ -355,6 +354,19 @@ inf = _np.inf
 nan = _np.nan
 newaxis = None
 float0 = _dtypes.float0
+
+
+def __getattr__(name: str):
+    # PEP 562: `jnp.bfloat16` imports ml_dtypes on first use only (it takes most of a second).
+    if name == "bfloat16":
+        t = globals()["bfloat16"] = _scalar_type(_dtypes.bfloat16_dtype(), "bfloat16")
+        return t
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), "bfloat16"})
+
 
 _methods.install(_sys.modules[__name__])
 

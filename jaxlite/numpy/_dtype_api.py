@@ -119,13 +119,15 @@ def issubdtype(arg1, arg2):
 
 
 def _is_bf16(x) -> bool:
-    return x is dtypes.bfloat16.type or (isinstance(x, np.dtype) and x == dtypes.bfloat16)
+    if isinstance(x, np.dtype):
+        return dtypes.is_bfloat16(x)
+    return any(x is dt.type for dt in dtypes._BF16)  # a scalar type (ml_dtypes.bfloat16)
 
 
 def isdtype(dtype, kind):
     """Array API dtype-kind test: 'bool', 'signed integer', 'integral', 'real floating', ..."""
     dt = _as_dtype(dtype, "isdtype")
-    if dt == dtypes.bfloat16:
+    if dtypes.is_bfloat16(dt):
         kinds = kind if isinstance(kind, tuple) else (kind,)
         return any(k in ("real floating", "numeric") or k == dt for k in kinds)
     return bool(np.isdtype(dt, kind))

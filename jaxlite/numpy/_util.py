@@ -20,7 +20,7 @@ from jaxlite.errors import ConcretizationTypeError
 from jaxlite.util import safe_zip
 
 _SCALARS = dtypes.PYTHON_SCALAR_DTYPES
-_SUPPORTED = frozenset(dtypes.SUPPORTED_DTYPES)
+_SUPPORTED = dtypes._SUPPORTED  # a live set: bfloat16 joins when ml_dtypes loads
 # NumPy dtypes jaxlite does not hold, mapped as `jnp.array` maps them (x64 defaults).
 _NARROW: dict = {}  # dtypes jaxlite holds in a wider one (none since float16 is supported)
 # Kinds a weak Python scalar may join without changing the array's dtype.
