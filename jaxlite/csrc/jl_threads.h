@@ -123,6 +123,11 @@ __attribute__((unused)) static int jl_par_ncpus(void) {
 #ifndef JL_PAR_BUSY_CPUS
 #define JL_PAR_BUSY_CPUS 0.5
 #endif
+/* `busy_ns` of CPU time over `span_ns`, in CPUs rounded up from JL_PAR_BUSY_CPUS of one (0 below) */
+__attribute__((unused)) static int jl_par_cpus(double busy_ns, int64_t span_ns) {
+  const double cpus = busy_ns / (double)span_ns + (1.0 - JL_PAR_BUSY_CPUS);
+  return cpus < 1.0 ? 0 : cpus > 1e6 ? 1000000 : (int)cpus;
+}
 __attribute__((unused)) static int64_t jl_par_busy_t_, jl_par_busy_ticks_, jl_par_busy_own_;
 __attribute__((unused)) static int jl_par_busy_;
 __attribute__((unused)) static int jl_par_busy(int64_t now) {
@@ -162,8 +167,7 @@ __attribute__((unused)) static int jl_par_busy(int64_t now) {
     const long hz = sysconf(_SC_CLK_TCK);
     const double others = (double)(ticks - prev_ticks) * (1e9 / (double)(hz > 0 ? hz : 100)) -
                           (double)(own - prev_own);
-    const double cpus = others / (double)(now - t) + (1.0 - JL_PAR_BUSY_CPUS);
-    JL_PAR_STORE(&jl_par_busy_, cpus < 1.0 ? 0 : cpus > 1e6 ? 1000000 : (int)cpus);
+    JL_PAR_STORE(&jl_par_busy_, jl_par_cpus(others, now - t));
   }
   return JL_PAR_LOAD(&jl_par_busy_);
 #else
@@ -251,8 +255,7 @@ __attribute__((unused)) static int jl_par_own(int64_t now) {
   jl_par_own_n_ = ok ? n : -1;
   if (t && ok && prev_n == n) {
     const double others = (double)((proc - prev_proc) - (team - prev_team));
-    const double cpus = others / (double)(now - t) + (1.0 - JL_PAR_BUSY_CPUS);
-    JL_PAR_STORE(&jl_par_own_busy_, cpus < 1.0 ? 0 : cpus > 1e6 ? 1000000 : (int)cpus);
+    JL_PAR_STORE(&jl_par_own_busy_, jl_par_cpus(others, now - t));
   }
   return JL_PAR_LOAD(&jl_par_own_busy_);
 }
@@ -274,6 +277,11 @@ __attribute__((unused)) static int jl_par_mode(void) {
   return m;
 }
 
+/* Whether `par` ps per unit on every thread beats `one` on the caller alone by the margin */
+__attribute__((unused)) static bool jl_par_wins(int64_t par, int64_t one) {
+  return JL_PAR_MARGIN * par <= 4 * one;
+}
+
 /* The decisions, on given times (tests/test_threads.py calls them with made-up ones): the
  * threads a region of site `s` beginning at `now` runs on (of `max`): a way never timed first
  * (every thread, then the caller alone), then the faster, the slower once per
@@ -289,7 +297,7 @@ __attribute__((unused)) static int jl_par_threads(jl_par_state *s, int max, int6
   const int64_t par = JL_PAR_LOAD(&s->par), one = JL_PAR_LOAD(&s->one);
   if (!par) return max; /* (twice: the first is not counted) */
   if (!one) return 1;
-  const bool faster_par = JL_PAR_MARGIN * par <= 4 * one;
+  const bool faster_par = jl_par_wins(par, one);
   if (now >= JL_PAR_LOAD(&s->explore)) {
     const int64_t b = JL_PAR_LOAD(&s->backoff);
     JL_PAR_STORE(&s->explore, now + JL_PAR_EXPLORE_NS * (b > 1 ? b : 1));
@@ -307,7 +315,7 @@ __attribute__((unused)) static int jl_par_threads(jl_par_state *s, int max, int6
  * process, had slowed its regions on two. */
 __attribute__((unused)) static void jl_par_backoff(jl_par_state *s, int nt, int64_t t) {
   const int64_t par = JL_PAR_LOAD(&s->par), one = JL_PAR_LOAD(&s->one);
-  const bool won = nt > 1 ? JL_PAR_MARGIN * t <= 4 * one : JL_PAR_MARGIN * par > 4 * t;
+  const bool won = nt > 1 ? jl_par_wins(t, one) : !jl_par_wins(par, t);
   int64_t b = JL_PAR_LOAD(&s->backoff);
   b = b > 1 ? b : 1;
   const int64_t nb = won ? 1 : 2 * b < JL_PAR_BACKOFF ? 2 * b : JL_PAR_BACKOFF;
@@ -325,7 +333,7 @@ __attribute__((unused)) static void jl_par_backoff(jl_par_state *s, int nt, int6
  * also backed off (its way is now the one in use). True where it switched. */
 __attribute__((unused)) static bool jl_par_flip(jl_par_state *s, bool was_par, int64_t now) {
   const int64_t par = JL_PAR_LOAD(&s->par), one = JL_PAR_LOAD(&s->one);
-  if (!par || !one || (JL_PAR_MARGIN * par <= 4 * one) == was_par) return false;
+  if (!par || !one || jl_par_wins(par, one) == was_par) return false;
   JL_PAR_STORE(&s->backoff, 1);
   JL_PAR_STORE(&s->explore, now + JL_PAR_EXPLORE_NS);
   return true;
@@ -393,7 +401,7 @@ __attribute__((unused)) static void jl_par_end(jl_par_state *s, jl_par_region *r
   const int64_t now = jl_par_now(), ns = now - r->t0;
   const int64_t par = JL_PAR_LOAD(&s->par), one = JL_PAR_LOAD(&s->one);
   jl_par_update(s, r->nt, ns, r->work);
-  if (par && one && jl_par_flip(s, JL_PAR_MARGIN * par <= 4 * one, now)) return;
+  if (par && one && jl_par_flip(s, jl_par_wins(par, one), now)) return;
   if (r->explored)
     jl_par_backoff(s, r->nt, (int64_t)(1000.0 * (double)ns / (r->work > 1 ? r->work : 1)));
 }
